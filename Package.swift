@@ -1,0 +1,38 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Weft",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "weft", targets: ["weft"]),
+        .library(name: "WeftAPI", targets: ["WeftAPI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "WeftAPI",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .executableTarget(
+            name: "weft",
+            dependencies: [
+                "WeftAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // A libFuzzer entry point over decode + validate. Built normally it replays files
+        // given on its command line; `scripts/fuzz-config.sh` builds it with -sanitize=fuzzer.
+        .executableTarget(
+            name: "weft-fuzz-config",
+            dependencies: ["WeftAPI"]
+        ),
+        .testTarget(
+            name: "WeftAPITests",
+            dependencies: ["WeftAPI"]
+        ),
+    ]
+)

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+
+/// The `weft` executable: one command per part of the mesh.
+struct Weft: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "weft",
+        abstract: "Weft: an Istio-compatible service mesh for processes on Linux hosts.",
+        subcommands: [ValidateCommand.self]
+    )
+}
+
+/// Runs the parsed command; usage errors exit 2 (the convention `weft validate` documents), not 64.
+@main
+enum WeftMain {
+    static func main() async {
+        do {
+            var command = try Weft.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = Weft.exitCode(for: error)
+            if code == .success {
+                Weft.exit(withError: error)
+            }
+            let message = Weft.fullMessage(for: error)
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            if let exit = error as? ExitCode { Foundation.exit(exit.rawValue) }
+            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}
