@@ -30,9 +30,18 @@ let package = Package(
             name: "weft-fuzz-config",
             dependencies: ["WeftAPI"]
         ),
+        // `Benchmarks/config-decode.sh`: decode + validate throughput.
+        .executableTarget(
+            name: "weft-bench-config",
+            dependencies: ["WeftAPI", .product(name: "Yams", package: "Yams")]
+        ),
         .testTarget(
             name: "WeftAPITests",
-            dependencies: ["WeftAPI"]
+            dependencies: ["WeftAPI", .product(name: "Yams", package: "Yams")]
+        ),
+        .testTarget(
+            name: "weftTests",
+            dependencies: ["weft"]
         ),
     ]
 )

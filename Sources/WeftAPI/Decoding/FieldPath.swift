@@ -49,7 +49,7 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible, Comparable
         for component in components {
             switch component {
             case .key(let key):
-                if key.contains(".") || key.contains(" ") || key.isEmpty {
+                if key.isEmpty || !key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
                     text += "[\"\(key)\"]"
                 } else {
                     if !text.isEmpty { text += "." }

@@ -39,6 +39,11 @@ public struct WorkloadSelector: Codable, Sendable, Hashable {
     public var matchLabels: [String: String]?
 }
 
+/// The `workloadSelector` of Sidecar and ServiceEntry (networking's own selector, keyed `labels`).
+public struct NetworkingWorkloadSelector: Codable, Sendable, Hashable {
+    public var labels: [String: String]?
+}
+
 /// A `targetRef` naming a Kubernetes Gateway or Service that a policy binds to.
 public struct PolicyTargetReference: Codable, Sendable, Hashable {
     public var group: String?

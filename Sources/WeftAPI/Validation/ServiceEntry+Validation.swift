@@ -1,9 +1,9 @@
 extension ServiceEntrySpec {
     public func validate(into v: inout Validator, at path: FieldPath, meta: ObjectMeta) {
         if let selector = workloadSelector {
-            if (selector.matchLabels ?? [:]).isEmpty { v.warning(path / "workloadSelector", "service entry: workload selector specified without labels, will be applied to all services in namespace") }
-            for (key, value) in (selector.matchLabels ?? [:]) where key.contains("*") || value.contains("*") {
-                v.error(path / "workloadSelector" / "matchLabels" / key, "wildcard is not supported in selector: \"\(key)=\(value)\"")
+            if (selector.labels ?? [:]).isEmpty { v.warning(path / "workloadSelector", "service entry: workload selector specified without labels, will be applied to all services in namespace") }
+            for (key, value) in (selector.labels ?? [:]) where key.contains("*") || value.contains("*") {
+                v.error(path / "workloadSelector" / "labels" / key, "wildcard is not supported in selector: \"\(key)=\(value)\"")
             }
         }
         if workloadSelector != nil && endpoints != nil { v.error(path / "endpoints", "only one of workloadSelector or endpoints is allowed in Service Entry") }

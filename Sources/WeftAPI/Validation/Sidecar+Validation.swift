@@ -3,11 +3,11 @@ import Foundation
 extension SidecarSpec {
     public func validate(into v: inout Validator, at path: FieldPath, meta: ObjectMeta) {
         if let selector = workloadSelector {
-            if (selector.matchLabels ?? [:]).isEmpty {
+            if (selector.labels ?? [:]).isEmpty {
                 v.warning(path / "workloadSelector", "sidecar: workload selector specified without labels, will be applied to all services in namespace")
             }
-            for (key, value) in (selector.matchLabels ?? [:]) where key.isEmpty || key.contains("*") || value.contains("*") {
-                v.error(path / "workloadSelector" / "matchLabels" / key, "wildcard or empty key is not supported in selector: \"\(key)=\(value)\"")
+            for (key, value) in (selector.labels ?? [:]) where key.isEmpty || key.contains("*") || value.contains("*") {
+                v.error(path / "workloadSelector" / "labels" / key, "wildcard or empty key is not supported in selector: \"\(key)=\(value)\"")
             }
         }
         if (egress ?? []).isEmpty && (ingress ?? []).isEmpty && outboundTrafficPolicy == nil && inboundConnectionPool == nil {

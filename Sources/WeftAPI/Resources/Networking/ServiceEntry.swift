@@ -14,7 +14,7 @@ public struct ServiceEntrySpec: IstioSpec {
     public var location: Location?
     public var resolution: Resolution?
     public var endpoints: [WorkloadEntrySpec]?
-    public var workloadSelector: WorkloadSelector?
+    public var workloadSelector: NetworkingWorkloadSelector?
     public var exportTo: [String]?
     public var subjectAltNames: [String]?
     public init() {}

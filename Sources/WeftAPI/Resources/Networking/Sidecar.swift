@@ -29,7 +29,7 @@ public struct SidecarSpec: IstioSpec {
         public var mode: Mode?
         public var egressProxy: Destination?
     }
-    public var workloadSelector: WorkloadSelector?
+    public var workloadSelector: NetworkingWorkloadSelector?
     public var ingress: [IngressListener]?
     public var egress: [EgressListener]?
     public var inboundConnectionPool: ConnectionPoolSettings?
