@@ -17,10 +17,15 @@ let package = Package(
             name: "WeftAPI",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        .target(
+            name: "WeftControlPlane",
+            dependencies: ["WeftAPI"]
+        ),
         .executableTarget(
             name: "weft",
             dependencies: [
                 "WeftAPI",
+                "WeftControlPlane",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -38,6 +43,10 @@ let package = Package(
         .testTarget(
             name: "WeftAPITests",
             dependencies: ["WeftAPI", .product(name: "Yams", package: "Yams")]
+        ),
+        .testTarget(
+            name: "WeftControlPlaneTests",
+            dependencies: ["WeftControlPlane", "WeftAPI"]
         ),
         .testTarget(
             name: "weftTests",

@@ -39,6 +39,9 @@ extension VirtualServiceSpec {
         }
         v.each(tcp, path / "tcp") { v, route, routePath in route.validate(into: &v, at: routePath) }
         v.validateExportTo(exportTo, path / "exportTo")
+        for finding in reachabilityFindings() {
+            v.warning(path, finding.text)
+        }
     }
 }
 

@@ -82,6 +82,11 @@ public struct Destination: Codable, Sendable, Hashable {
     public var host: String?
     public var subset: String?
     public var port: PortSelector?
+    public init(host: String? = nil, subset: String? = nil, port: PortSelector? = nil) {
+        self.host = host
+        self.subset = subset
+        self.port = port
+    }
 }
 
 /// Selects a port by number.

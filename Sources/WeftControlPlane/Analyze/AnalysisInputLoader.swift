@@ -1,0 +1,97 @@
+import WeftAPI
+
+/// Builds an `AnalysisInput` from YAML texts, the way istioctl analyze reads local files.
+public struct AnalysisInputLoader {
+    /// The namespace given to resources that do not name one ("" reproduces Istio's analyzer tests).
+    public var defaultNamespace: String
+    /// Adds Istio's default ingress gateway workload and Service (as `AddDefaultResources` does)
+    /// so file-only analysis does not report the stock gateway as missing.
+    public var addDefaultResources: Bool
+    public var istioNamespace: String
+
+    public init(defaultNamespace: String = "default", addDefaultResources: Bool = true, istioNamespace: String = "istio-system") {
+        self.defaultNamespace = defaultNamespace
+        self.addDefaultResources = addDefaultResources
+        self.istioNamespace = istioNamespace
+    }
+
+    /// Reads every text into one input; `meshConfigText` replaces the default MeshConfig.
+    public func load(_ texts: [(name: String, text: String)], meshConfigText: String? = nil) throws -> AnalysisInput {
+        var input = AnalysisInput()
+        if let meshConfigText { input.meshConfig = try MeshConfigDocument.decode(meshConfigText) }
+        var all = texts
+        if addDefaultResources && input.meshConfig.ingressControllerMode != "OFF" {
+            all.append((name: "internal-ingress", text: DefaultResources.ingressGateway(namespace: istioNamespace, service: input.meshConfig.ingressService ?? "istio-ingressgateway")))
+        }
+        for (name, text) in all {
+            let documents: [(index: Int, node: ConfigNode)]
+            do {
+                documents = try ConfigNode.parseDocuments(text)
+            } catch {
+                input.loadReports.append(contentsOf: ConfigLoader.load(text: text, file: name))
+                continue
+            }
+            for document in documents {
+                let source = SourceLocation(file: name, document: document.index, line: document.node.line)
+                for report in ConfigLoader.load(node: document.node, source: source) {
+                    add(report, node: document.node, to: &input)
+                }
+            }
+        }
+        return input
+    }
+
+    private func add(_ report: ResourceReport, node: ConfigNode, to input: inout AnalysisInput) {
+        if !report.errors.isEmpty { input.loadReports.append(report) }
+        if let resource = report.resource {
+            input.resources.append(AnalyzedResource(resource: resource, namespace: resource.metadata.namespace ?? defaultNamespace, source: report.source))
+            return
+        }
+        let (group, _) = ResourceType.splitAPIVersion(report.apiVersion ?? "")
+        let metadata = node["metadata"]
+        let name = metadata?["name"]?.stringValue ?? ""
+        let namespace = metadata?["namespace"]?.stringValue ?? defaultNamespace
+        switch (group, report.kind) {
+        case ("", "Node"?):
+            var labels: [String: String] = [:]
+            for entry in metadata?["labels"]?.entries ?? [] { labels[entry.key] = entry.value.stringValue ?? "" }
+            input.nodeLabels[name] = labels
+        case ("gateway.networking.k8s.io", "Gateway"?):
+            let hostnames = (node["spec"]?["listeners"]?.elements ?? []).compactMap { $0["hostname"]?.stringValue }
+            input.kubernetesGateways.append(KubernetesGatewayRef(namespace: namespace, name: name, hostnames: hostnames.isEmpty ? ["*"] : hostnames))
+        default:
+            break
+        }
+    }
+}
+
+/// The resources istioctl assumes exist when analyzing files alone: the stock ingress gateway
+/// workload (`istio: ingressgateway`) and its Service, which in Weft is the ingress gateway process.
+enum DefaultResources {
+    static func ingressGateway(namespace: String, service: String) -> String {
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: \(service)-dummypod
+          namespace: \(namespace)
+          labels: {istio: ingressgateway}
+        spec:
+          containers:
+          - name: istio-proxy
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: \(service)
+          namespace: \(namespace)
+        spec:
+          selector: {istio: ingressgateway}
+          ports:
+          - {name: http2, port: 80, targetPort: 80, protocol: TCP}
+          - {name: https, port: 443, targetPort: 443, protocol: TCP}
+          - {name: tcp, port: 31400, targetPort: 31400, protocol: TCP}
+          - {name: tls, port: 15443, targetPort: 15443, protocol: TCP}
+        """
+    }
+}
