@@ -29,12 +29,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // A libFuzzer entry point over decode + validate. Built normally it replays files
-        // given on its command line; `scripts/fuzz-config.sh` builds it with -sanitize=fuzzer.
-        .executableTarget(
-            name: "weft-fuzz-config",
-            dependencies: ["WeftAPI"]
-        ),
         // `Benchmarks/config-decode.sh`: decode + validate throughput.
         .executableTarget(
             name: "weft-bench-config",

@@ -23,7 +23,7 @@ struct AnalyzerGridTests {
             }
             let texts = try gridCase.inputs.map { (name: $0, text: try String(contentsOf: AnalyzerGrid.root.appendingPathComponent($0), encoding: .utf8)) }
             let meshConfig = try gridCase.meshConfig.map { try String(contentsOf: AnalyzerGrid.root.appendingPathComponent($0), encoding: .utf8) }
-            let input = try AnalysisInputLoader(defaultNamespace: "", addDefaultResources: true).load(texts, meshConfigText: meshConfig)
+            let input = try AnalysisInputLoader(defaultNamespace: "", addDefaultResources: true, workloadsFromDeployments: false).load(texts, meshConfigText: meshConfig)
             let got = Analyzers.run(input, only: [analyzer]).map { "\($0.type.code) \($0.resource.testKey)" }.sorted()
             let want = gridCase.expected.sorted()
             let ok = got == want

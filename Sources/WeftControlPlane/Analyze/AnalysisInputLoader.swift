@@ -8,11 +8,15 @@ public struct AnalysisInputLoader {
     /// so file-only analysis does not report the stock gateway as missing.
     public var addDefaultResources: Bool
     public var istioNamespace: String
+    /// Treats each Deployment's pod template as a running pod, since in Weft Deployments describe
+    /// the workloads `weft run` starts. Off for Istio's own tests, which list pods explicitly.
+    public var workloadsFromDeployments: Bool
 
-    public init(defaultNamespace: String = "default", addDefaultResources: Bool = true, istioNamespace: String = "istio-system") {
+    public init(defaultNamespace: String = "default", addDefaultResources: Bool = true, istioNamespace: String = "istio-system", workloadsFromDeployments: Bool = true) {
         self.defaultNamespace = defaultNamespace
         self.addDefaultResources = addDefaultResources
         self.istioNamespace = istioNamespace
+        self.workloadsFromDeployments = workloadsFromDeployments
     }
 
     /// Reads every text into one input; `meshConfigText` replaces the default MeshConfig.
@@ -44,7 +48,11 @@ public struct AnalysisInputLoader {
     private func add(_ report: ResourceReport, node: ConfigNode, to input: inout AnalysisInput) {
         if !report.errors.isEmpty { input.loadReports.append(report) }
         if let resource = report.resource {
-            input.resources.append(AnalyzedResource(resource: resource, namespace: resource.metadata.namespace ?? defaultNamespace, source: report.source))
+            let namespace = resource.metadata.namespace ?? defaultNamespace
+            input.resources.append(AnalyzedResource(resource: resource, namespace: namespace, source: report.source))
+            if workloadsFromDeployments, let deployment = resource as? Deployment, let pod = Self.pod(from: deployment, namespace: namespace) {
+                input.resources.append(AnalyzedResource(resource: pod, namespace: namespace, source: report.source))
+            }
             return
         }
         let (group, _) = ResourceType.splitAPIVersion(report.apiVersion ?? "")
@@ -62,6 +70,19 @@ public struct AnalysisInputLoader {
         default:
             break
         }
+    }
+}
+
+extension AnalysisInputLoader {
+    /// The pod a Deployment's template describes; its name marks it as derived.
+    static func pod(from deployment: Deployment, namespace: String) -> Pod? {
+        guard let template = deployment.spec?.template else { return nil }
+        var metadata = template.metadata ?? ObjectMeta()
+        metadata.name = "\(deployment.name)-workload"
+        metadata.namespace = namespace
+        var pod = Pod(apiVersion: "v1", kind: "Pod", metadata: metadata)
+        pod.spec = template.spec
+        return pod
     }
 }
 
@@ -88,8 +109,9 @@ enum DefaultResources {
         spec:
           selector: {istio: ingressgateway}
           ports:
-          - {name: http2, port: 80, targetPort: 80, protocol: TCP}
-          - {name: https, port: 443, targetPort: 443, protocol: TCP}
+          - {name: status-port, port: 15021, targetPort: 15021, protocol: TCP}
+          - {name: http2, port: 80, targetPort: 8080, protocol: TCP}
+          - {name: https, port: 443, targetPort: 8443, protocol: TCP}
           - {name: tcp, port: 31400, targetPort: 31400, protocol: TCP}
           - {name: tls, port: 15443, targetPort: 15443, protocol: TCP}
         """

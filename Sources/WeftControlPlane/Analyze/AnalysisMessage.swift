@@ -15,6 +15,13 @@ public struct AnalysisMessage: Sendable, Hashable {
         self.line = line ?? resource.source?.line ?? 0
     }
 
+    public init(_ type: MessageType, ref: ResourceRef, _ text: String, line: Int) {
+        self.type = type
+        self.resource = ref
+        self.text = text
+        self.line = line
+    }
+
     /// istioctl's log line: `Error [IST0101] (VirtualService reviews.default file.yaml:12) text`.
     public var logLine: String {
         var origin = "\(resource.kind) \(resource.name)"

@@ -102,6 +102,13 @@ public struct Pod: APIResource {
     public var metadata: ObjectMeta
     public var spec: PodSpec?
     public var status: AnyValue?
+
+    public init(apiVersion: String = "v1", kind: String = "Pod", metadata: ObjectMeta, spec: PodSpec? = nil) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.metadata = metadata
+        self.spec = spec
+    }
     public func validate(into validator: inout Validator) {
         validator.validateMetadata(metadata, type: Self.resourceType)
         if let spec { validator.validatePodSpec(spec, at: FieldPath([.key("spec")])) }

@@ -97,6 +97,12 @@ struct SchemaValidationAnalyzer: Analyzer {
 
     func analyze(_ context: AnalysisContext) -> [AnalysisMessage] {
         var messages: [AnalysisMessage] = []
+        // Documents of kinds Weft reads that did not decode (bad YAML, unknown fields, wrong types).
+        for report in context.input.loadReports where report.resource == nil && (kind == nil || report.kind == kind) {
+            guard let error = report.errors.first, !error.message.contains("not supported by Weft") else { continue }
+            let ref = ResourceRef(kind: report.kind ?? "(unknown)", namespace: report.namespace ?? "", name: report.name ?? "", file: report.source.file)
+            messages.append(AnalysisMessage(Messages.schemaValidationError, ref: ref, "Schema validation error: \(error.path): \(error.message)", line: error.line > 0 ? error.line : report.source.line))
+        }
         for resource in context.input.resources where kind == nil || resource.kind == kind {
             var validator = Validator(namespace: resource.namespace)
             resource.resource.validate(into: &validator)

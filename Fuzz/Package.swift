@@ -1,0 +1,19 @@
+// swift-tools-version:6.1
+// The libFuzzer target lives in its own package so the main build never links it without
+// libFuzzer's `main`. Build and run it with `scripts/fuzz-config.sh`.
+import Foundation
+import PackageDescription
+
+// A path dependency's identity is its folder's name, which differs between checkouts.
+let rootIdentity = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent.lowercased()
+
+let package = Package(
+    name: "WeftFuzz",
+    dependencies: [.package(path: "..")],
+    targets: [
+        .executableTarget(
+            name: "weft-fuzz-config",
+            dependencies: [.product(name: "WeftAPI", package: rootIdentity)]
+        ),
+    ]
+)
