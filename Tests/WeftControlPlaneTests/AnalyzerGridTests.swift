@@ -68,6 +68,7 @@ enum AnalyzerGrid {
             "authz.AuthorizationPoliciesAnalyzer": "auth.AuthorizationPoliciesAnalyzer",
             "serviceentry.ProtocolAddressesAnalyzer": "serviceentry.Analyzer",
             "deprecation.FieldAnalyzer": "deprecation.DeprecationAnalyzer",
+            "deployment.ServiceAssociationAnalyzer": "deployment.MultiServiceAnalyzer",
         ][gridName] ?? gridName
     }
 

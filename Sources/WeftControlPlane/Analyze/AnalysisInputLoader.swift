@@ -106,6 +106,7 @@ enum DefaultResources {
         metadata:
           name: \(service)
           namespace: \(namespace)
+          labels: {istio: ingressgateway}
         spec:
           selector: {istio: ingressgateway}
           ports:

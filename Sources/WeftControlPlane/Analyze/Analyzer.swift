@@ -32,6 +32,12 @@ public enum Analyzers {
         AuthorizationPoliciesAnalyzer(),
         ServiceEntryProtocolAddressesAnalyzer(),
         ConflictingServiceEntryProtocolAnalyzer(),
+        TelemetryProviderAnalyzer(),
+        TelemetrySelectorAnalyzer(),
+        TelemetryDefaultSelectorAnalyzer(),
+        TelemetryLightstepAnalyzer(),
+        PortNameAnalyzer(),
+        ServiceAssociationAnalyzer(),
     ]
 
     public static let skipped: [SkippedAnalyzer] = [

@@ -58,5 +58,12 @@ public enum Messages {
     public static let ineffectivePolicy = MessageType("IST0167", "IneffectivePolicy", .Warning)
     public static let destinationRuleSubsetNotSelectPods = MessageType("IST0173", "DestinationRuleSubsetNotSelectPods", .Error)
     public static let unknownDestinationRuleHost = MessageType("IST0174", "UnknownDestinationRuleHost", .Warning)
+    public static let deploymentAssociatedToMultipleServices = MessageType("IST0116", "DeploymentAssociatedToMultipleServices", .Warning)
+    public static let portNameIsNotUnderNamingConvention = MessageType("IST0118", "PortNameIsNotUnderNamingConvention", .Info)
+    public static let deploymentConflictingPorts = MessageType("IST0137", "DeploymentConflictingPorts", .Warning)
+    public static let externalNameServiceTypeInvalidPortName = MessageType("IST0150", "ExternalNameServiceTypeInvalidPortName", .Warning)
+    public static let invalidTelemetryProvider = MessageType("IST0157", "InvalidTelemetryProvider", .Warning)
+    public static let conflictingTelemetryWorkloadSelectors = MessageType("IST0159", "ConflictingTelemetryWorkloadSelectors", .Error)
+    public static let multipleTelemetriesWithoutWorkloadSelectors = MessageType("IST0160", "MultipleTelemetriesWithoutWorkloadSelectors", .Error)
     public static let conflictingServiceEntryProtocol = MessageType("IST0177", "ConflictingServiceEntryProtocol", .Warning)
 }
