@@ -3,8 +3,9 @@ import Foundation
 import WeftAPI
 import WeftControlPlane
 
+
 /// `weft analyze`: istioctl analyze for Weft, over files (and, later, the control plane's config).
-struct AnalyzeCommand: ParsableCommand {
+struct AnalyzeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",
         abstract: "Find configuration that is valid YAML but wrong together, with Istio's analyzers and IST codes.",
@@ -22,6 +23,8 @@ struct AnalyzeCommand: ParsableCommand {
 
     @Flag(name: .customLong("use-control-plane"), help: "Analyze the running control plane's configuration with the files layered on top.")
     var useControlPlane = false
+
+    @OptionGroup var controlPlane: ControlPlaneOptions
 
     @Option(name: [.customShort("n"), .customLong("namespace")], help: "Namespace for resources that name none, and the namespace reported on.")
     var namespace: String = "default"
@@ -52,14 +55,10 @@ struct AnalyzeCommand: ParsableCommand {
         }
     }
 
-    mutating func run() throws {
+    mutating func run() async throws {
         if listAnalyzers {
             print(AnalyzeOutput.analyzerList())
             return
-        }
-        if useControlPlane {
-            FileHandle.standardError.write(Data("error: --use-control-plane needs the control plane's config API, which this build does not have yet\n".utf8))
-            throw ExitCode(2)
         }
         let inputs: [InputFiles.Input]
         do {
@@ -70,7 +69,15 @@ struct AnalyzeCommand: ParsableCommand {
         }
         let input: AnalysisInput
         do {
-            input = try AnalysisInputLoader(defaultNamespace: namespace).load(inputs.map { ($0.name, $0.text) })
+            let loader = AnalysisInputLoader(defaultNamespace: namespace)
+            if useControlPlane {
+                input = try await ClusterLayering.input(loader: loader, client: controlPlane.client, localFiles: inputs)
+            } else {
+                input = try loader.load(inputs.map { ($0.name, $0.text) })
+            }
+        } catch let error as ControlPlaneClient.Unreachable {
+            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+            throw ExitCode(2)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
@@ -89,6 +96,38 @@ struct AnalyzeCommand: ParsableCommand {
         case .yaml: print(AnalyzeOutput.yaml(shown))
         }
         if messages.contains(where: { $0.type.level >= failLevel }) { throw ExitCode(79) }
+    }
+}
+
+/// The control plane's resources with local files layered on top, as istioctl combines a live
+/// cluster with files: a file's resource replaces the stored one with the same kind, namespace and name.
+enum ClusterLayering {
+    static func input(loader: AnalysisInputLoader, client: ControlPlaneClient, localFiles: [InputFiles.Input]) async throws -> AnalysisInput {
+        let reply = try await client.send("GET", "/api/v1/resources")
+        guard reply.status == 200 else { throw ControlPlaneClient.Unreachable(description: "the control plane answered \(reply.status)") }
+        var byKey: [ResourceKey: (any APIResource, SourceLocation?)] = [:]
+        var order: [ResourceKey] = []
+        func add(_ resource: any APIResource, _ source: SourceLocation?) {
+            var resource = resource
+            if resource.resourceType.namespaced && resource.metadata.namespace == nil { resource.metadata.namespace = loader.defaultNamespace }
+            let key = ResourceKey(resource)
+            if byKey[key] == nil { order.append(key) }
+            byKey[key] = (resource, source)
+        }
+        for item in reply.object["items"] as? [[String: Any]] ?? [] {
+            guard let object = item["object"], let data = try? JSONSerialization.data(withJSONObject: object),
+                  let resource = ConfigLoader.load(text: String(decoding: data, as: UTF8.self), file: "control-plane").first?.resource else { continue }
+            add(resource, SourceLocation(file: "control-plane", document: 0, line: 0))
+        }
+        var local = try loader.load([])
+        for file in localFiles {
+            for report in ConfigLoader.load(text: file.text, file: file.name) {
+                if let resource = report.resource { add(resource, report.source) } else if !report.errors.isEmpty { local.loadReports.append(report) }
+            }
+        }
+        var input = loader.input(from: order.compactMap { byKey[$0] })
+        input.loadReports += local.loadReports
+        return input
     }
 }
 

@@ -45,6 +45,24 @@ public struct AnalysisInputLoader {
         return input
     }
 
+    /// Builds an input from resources already decoded (the control plane's snapshot), with the
+    /// same defaults and derived workloads as file analysis.
+    public func input(from resources: [(any APIResource, SourceLocation?)]) -> AnalysisInput {
+        var input = (try? load([])) ?? AnalysisInput()
+        for (resource, source) in resources {
+            if let configMap = resource as? ConfigMap, configMap.metadata.name == "istio", let mesh = configMap.data?["mesh"],
+               let meshConfig = try? MeshConfigDocument.decode(mesh) {
+                input.meshConfig = meshConfig
+            }
+            let namespace = resource.metadata.namespace ?? defaultNamespace
+            input.resources.append(AnalyzedResource(resource: resource, namespace: namespace, source: source))
+            if workloadsFromDeployments, let deployment = resource as? Deployment, let pod = Self.pod(from: deployment, namespace: namespace) {
+                input.resources.append(AnalyzedResource(resource: pod, namespace: namespace, source: source))
+            }
+        }
+        return input
+    }
+
     private func add(_ report: ResourceReport, node: ConfigNode, to input: inout AnalysisInput) {
         if !report.errors.isEmpty { input.loadReports.append(report) }
         if let resource = report.resource {

@@ -1,0 +1,120 @@
+import WeftAPI
+
+/// The Ingest stage: validates every change before it is stored, stores it atomically, and
+/// publishes the next immutable `MeshSnapshot`.
+public actor ConfigIngest {
+    /// One resource's fate in an apply.
+    public struct Change: Sendable {
+        /// What happened to it, as kubectl words it.
+        public enum Action: String, Sendable { case created, configured, unchanged, deleted }
+        public var key: ResourceKey
+        public var action: Action
+        public var resourceVersion: Int64
+        public var warnings: [Issue]
+    }
+
+    /// The result of an apply or delete.
+    public enum Outcome: Sendable {
+        case applied(revision: Int64, changes: [Change])
+        /// Nothing was stored: the reports say why (every invalid document).
+        case rejected([ResourceReport])
+        /// A delete named resources that do not exist; nothing was deleted.
+        case notFound([ResourceKey])
+        case storeFailed(String)
+    }
+
+    private let store: any ConfigStore
+    public private(set) var snapshot: MeshSnapshot
+    private var subscribers: [Int: AsyncStream<MeshSnapshot>.Continuation] = [:]
+    private var nextSubscriber = 0
+
+    /// Opens the store and builds the first snapshot from what it holds.
+    public init(store: any ConfigStore) async throws {
+        self.store = store
+        let contents = try await store.load()
+        var resources: [ResourceKey: StoredResource] = [:]
+        for entry in contents.entries {
+            guard let resource = CanonicalJSON.decode(entry.json, source: "store") else { continue }
+            let stored = try StoredResource(resource: resource, resourceVersion: entry.resourceVersion)
+            resources[stored.key] = stored
+        }
+        self.snapshot = MeshSnapshot(revision: contents.revision, resources: resources)
+    }
+
+    /// Validates every document; stores all of them in one revision, or none when any is invalid.
+    public func apply(_ documents: [(file: String, text: String)]) async -> Outcome {
+        let reports = documents.flatMap { ConfigLoader.load(text: $0.text, file: $0.file) }
+        let invalid = reports.filter { !$0.isValid }
+        guard invalid.isEmpty else { return .rejected(invalid) }
+        let revision = snapshot.revision + 1
+        var resources = snapshot.resources
+        var changes: [Change] = []
+        do {
+            for report in reports {
+                guard var resource = report.resource else { continue }
+                if resource.resourceType.namespaced { resource.metadata.namespace = resource.namespace }
+                resource.metadata.resourceVersion = nil
+                let candidate = try StoredResource(resource: resource, resourceVersion: revision)
+                let previous = resources[candidate.key]
+                if let previous, previous.json == candidate.json {
+                    changes.removeAll { $0.key == candidate.key }
+                    changes.append(Change(key: candidate.key, action: .unchanged, resourceVersion: previous.resourceVersion, warnings: report.warnings))
+                    continue
+                }
+                resources[candidate.key] = candidate
+                changes.removeAll { $0.key == candidate.key }
+                changes.append(Change(key: candidate.key, action: previous == nil ? .created : .configured, resourceVersion: revision, warnings: report.warnings))
+            }
+        } catch {
+            return .storeFailed("cannot encode resource: \(error)")
+        }
+        guard changes.contains(where: { $0.action != .unchanged }) else {
+            return .applied(revision: snapshot.revision, changes: changes)
+        }
+        return await commit(revision: revision, resources: resources, changes: changes)
+    }
+
+    /// Deletes the named resources in one revision; when any is missing, nothing is deleted.
+    public func delete(_ keys: [ResourceKey]) async -> Outcome {
+        let missing = keys.filter { snapshot.resources[$0] == nil }
+        guard missing.isEmpty else { return .notFound(missing) }
+        var resources = snapshot.resources
+        for key in keys { resources[key] = nil }
+        let revision = snapshot.revision + 1
+        let changes = keys.map { Change(key: $0, action: .deleted, resourceVersion: revision, warnings: []) }
+        return await commit(revision: revision, resources: resources, changes: changes)
+    }
+
+    private func commit(revision: Int64, resources: [ResourceKey: StoredResource], changes: [Change]) async -> Outcome {
+        let next = MeshSnapshot(revision: revision, resources: resources)
+        let contents = StoreContents(revision: revision, entries: next.all.map { .init(resourceVersion: $0.resourceVersion, json: $0.json) })
+        do {
+            try await store.save(contents)
+        } catch {
+            return .storeFailed("\(error)")
+        }
+        snapshot = next
+        for subscriber in subscribers.values { subscriber.yield(next) }
+        return .applied(revision: revision, changes: changes)
+    }
+
+    /// The current snapshot, then each new one. Slow readers see only the newest.
+    public func snapshots() -> AsyncStream<MeshSnapshot> {
+        let (stream, continuation) = AsyncStream.makeStream(of: MeshSnapshot.self, bufferingPolicy: .bufferingNewest(1))
+        let id = nextSubscriber
+        nextSubscriber += 1
+        subscribers[id] = continuation
+        continuation.yield(snapshot)
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.unsubscribe(id) }
+        }
+        return stream
+    }
+
+    private func unsubscribe(_ id: Int) { subscribers[id] = nil }
+
+    public func finishSubscribers() {
+        for subscriber in subscribers.values { subscriber.finish() }
+        subscribers = [:]
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import NIOHTTP1
+import WeftAPI
+
+/// The control plane's config API (on 15014): apply, get, delete and analysis results, in JSON.
+///
+/// - `POST /api/v1/apply` — body `{"documents":[{"file","text"}]}` or raw YAML/JSON; all-or-nothing.
+/// - `GET /api/v1/resources?kind=&namespace=&name=` — stored resources with their analysis messages.
+/// - `DELETE /api/v1/resources?kind=&namespace=&name=` and `POST /api/v1/delete` (documents as in apply).
+/// - `GET /api/v1/analysis` — every analyzer message for the current revision.
+/// - `GET /healthz/ready`.
+public struct ConfigAPI: Sendable {
+    let ingest: ConfigIngest
+    let analysis: AnalysisResults
+
+    public init(ingest: ConfigIngest, analysis: AnalysisResults) {
+        self.ingest = ingest
+        self.analysis = analysis
+    }
+
+    public func handle(_ request: APIRequest) async -> APIResponse {
+        switch (request.method, request.path) {
+        case (.GET, "/healthz/ready"): return .text(.ok, "ok\n")
+        case (.POST, "/api/v1/apply"): return await apply(request)
+        case (.GET, "/api/v1/resources"): return await list(request)
+        case (.DELETE, "/api/v1/resources"): return await deleteByName(request)
+        case (.POST, "/api/v1/delete"): return await deleteDocuments(request)
+        case (.GET, "/api/v1/analysis"): return await analysisReport()
+        default: return Self.json(.notFound, ["error": "no such endpoint: \(request.method) \(request.path)"])
+        }
+    }
+
+    static func json(_ status: HTTPResponseStatus, _ object: Any) -> APIResponse {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return APIResponse(status: status, body: Array(data))
+    }
+
+    /// The documents of an apply or delete body: a JSON envelope naming files, or raw YAML/JSON.
+    static func documents(_ request: APIRequest) -> [(file: String, text: String)] {
+        if let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any],
+           let list = object["documents"] as? [[String: Any]] {
+            return list.map { (file: $0["file"] as? String ?? "request", text: $0["text"] as? String ?? "") }
+        }
+        return [(file: "request", text: request.bodyText)]
+    }
+
+    private func apply(_ request: APIRequest) async -> APIResponse {
+        switch await ingest.apply(Self.documents(request)) {
+        case .applied(let revision, let changes):
+            return Self.json(.ok, ["revision": revision, "results": changes.map(Self.object)])
+        case .rejected(let reports):
+            return Self.json(.unprocessableEntity, ["error": "nothing was applied: \(reports.count) invalid document(s)", "reports": reports.map(Self.object)])
+        case .notFound(let keys):
+            return Self.json(.notFound, ["error": "not found", "missing": keys.map(\.description)])
+        case .storeFailed(let reason):
+            return Self.json(.internalServerError, ["error": "nothing was applied: the store failed: \(reason)"])
+        }
+    }
+
+    private func list(_ request: APIRequest) async -> APIResponse {
+        let snapshot = await ingest.snapshot
+        if request.query["waitForAnalysis"] == "true" { _ = await analysis.waitFor(revision: snapshot.revision) }
+        var kind = request.query["kind"]
+        if let name = kind, let type = ResourceRegistry.type(named: name) { kind = type.resourceType.kind }
+        let namespace = request.query["namespace"].flatMap { $0.isEmpty ? nil : $0 }
+        let items = snapshot.list(kind: kind, namespace: namespace, name: request.query["name"])
+        var objects: [[String: Any]] = []
+        for stored in items {
+            var item: [String: Any] = ["resourceVersion": stored.resourceVersion, "key": stored.key.description]
+            if var object = (try? JSONSerialization.jsonObject(with: Data(stored.json.utf8))) as? [String: Any] {
+                var metadata = object["metadata"] as? [String: Any] ?? [:]
+                metadata["resourceVersion"] = String(stored.resourceVersion)
+                object["metadata"] = metadata
+                item["object"] = object
+            }
+            item["analysis"] = await analysis.messages(for: stored.key).map(Self.object)
+            objects.append(item)
+        }
+        return Self.json(.ok, ["revision": snapshot.revision, "analysisRevision": await analysis.revision, "items": objects])
+    }
+
+    private func deleteByName(_ request: APIRequest) async -> APIResponse {
+        guard let kindName = request.query["kind"], let type = ResourceRegistry.type(named: kindName), let name = request.query["name"] else {
+            return Self.json(.badRequest, ["error": "kind and name are required"])
+        }
+        let info = type.resourceType
+        let key = ResourceKey(group: info.group, kind: info.kind, namespace: info.namespaced ? (request.query["namespace"] ?? "default") : "", name: name)
+        return await delete([key])
+    }
+
+    private func deleteDocuments(_ request: APIRequest) async -> APIResponse {
+        let reports = Self.documents(request).flatMap { ConfigLoader.load(text: $0.text, file: $0.file) }
+        let undecodable = reports.filter { $0.resource == nil }
+        guard undecodable.isEmpty else {
+            return Self.json(.unprocessableEntity, ["error": "nothing was deleted: \(undecodable.count) document(s) could not be read", "reports": undecodable.map(Self.object)])
+        }
+        return await delete(reports.compactMap { $0.resource.map(ResourceKey.init) })
+    }
+
+    private func delete(_ keys: [ResourceKey]) async -> APIResponse {
+        switch await ingest.delete(keys) {
+        case .applied(let revision, let changes):
+            return Self.json(.ok, ["revision": revision, "results": changes.map(Self.object)])
+        case .notFound(let missing):
+            return Self.json(.notFound, ["error": "nothing was deleted: not found: \(missing.map(\.description).joined(separator: ", "))", "missing": missing.map(\.description)])
+        case .rejected(let reports):
+            return Self.json(.unprocessableEntity, ["error": "nothing was deleted", "reports": reports.map(Self.object)])
+        case .storeFailed(let reason):
+            return Self.json(.internalServerError, ["error": "nothing was deleted: the store failed: \(reason)"])
+        }
+    }
+
+    private func analysisReport() async -> APIResponse {
+        _ = await analysis.waitFor(revision: await ingest.snapshot.revision)
+        let messages = await analysis.messages
+        return Self.json(.ok, ["revision": await analysis.revision, "messages": messages.map(Self.object)])
+    }
+
+    static func object(_ change: ConfigIngest.Change) -> [String: Any] {
+        [
+            "kind": change.key.kind, "namespace": change.key.namespace, "name": change.key.name, "action": change.action.rawValue,
+            "resourceVersion": change.resourceVersion, "warnings": change.warnings.map { ["path": $0.path.description, "message": $0.message] },
+        ]
+    }
+
+    static func object(_ report: ResourceReport) -> [String: Any] {
+        var object: [String: Any] = [
+            "file": report.source.file, "document": report.source.document, "line": report.source.line, "resource": report.displayName,
+            "errors": report.errors.map { ["path": $0.path.description, "line": $0.line > 0 ? $0.line : report.source.line, "message": $0.message] },
+        ]
+        object["kind"] = report.kind
+        object["namespace"] = report.namespace
+        object["name"] = report.name
+        return object
+    }
+
+    static func object(_ message: AnalysisMessage) -> [String: Any] {
+        [
+            "code": message.type.code, "level": message.type.level.rawValue, "message": message.text,
+            "kind": message.resource.kind, "namespace": message.resource.namespace, "name": message.resource.name,
+        ]
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `--control-plane URL`, else `WEFT_CONTROL_PLANE`, else Istio's 15014 on loopback.
+struct ControlPlaneOptions: ParsableArguments {
+    @Option(name: .customLong("control-plane"), help: "The control plane's API URL (default: $WEFT_CONTROL_PLANE or http://127.0.0.1:15014).")
+    var controlPlane: String?
+
+    var url: String {
+        controlPlane ?? ProcessInfo.processInfo.environment["WEFT_CONTROL_PLANE"] ?? "http://127.0.0.1:15014"
+    }
+
+    var client: ControlPlaneClient { ControlPlaneClient(base: url) }
+}
+
+/// Talks to the control plane's config API; every answer is JSON.
+struct ControlPlaneClient {
+    let base: String
+
+    /// The control plane answered, with this status and JSON body.
+    struct Reply {
+        var status: Int
+        var object: [String: Any]
+    }
+
+    /// The control plane could not be reached or did not answer in JSON.
+    struct Unreachable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func send(_ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil) async throws -> Reply {
+        var components = URLComponents(string: base + path)
+        if !query.isEmpty { components?.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
+        guard let url = components?.url else { throw Unreachable(description: "invalid control plane URL \"\(base)\"") }
+        var request = URLRequest(url: url, timeoutInterval: 30)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "content-type")
+        }
+        let data: Data, response: URLResponse
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw Unreachable(description: "cannot reach the control plane at \(base): \(error.localizedDescription)")
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw Unreachable(description: "the control plane at \(base) answered \(status) without JSON")
+        }
+        return Reply(status: status, object: object)
+    }
+
+    /// Sends documents in the envelope the apply and delete endpoints take, so errors name the files.
+    func sendDocuments(_ path: String, _ inputs: [InputFiles.Input]) async throws -> Reply {
+        let envelope: [String: Any] = ["documents": inputs.map { ["file": $0.name, "text": $0.text] }]
+        return try await send("POST", path, body: try JSONSerialization.data(withJSONObject: envelope))
+    }
+}
+
+/// Prints the reports of a refused apply as `weft validate` does.
+enum RejectionOutput {
+    static func print(_ reply: ControlPlaneClient.Reply) {
+        var text = "error: \(reply.object["error"] as? String ?? "request failed (\(reply.status))")\n"
+        for report in reply.object["reports"] as? [[String: Any]] ?? [] {
+            let file = report["file"] as? String ?? "?"
+            let resource = report["resource"] as? String ?? "?"
+            for error in report["errors"] as? [[String: Any]] ?? [] {
+                text += "  \(file):\(error["line"] as? Int ?? 0): \(resource): \(error["path"] as? String ?? ""): \(error["message"] as? String ?? "")\n"
+            }
+        }
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}

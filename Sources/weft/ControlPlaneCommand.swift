@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import WeftControlPlane
+
+/// `weft control-plane`: Istio's istiod for Weft.
+struct ControlPlaneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "control-plane",
+        abstract: "Run the control plane: config store and API, validation and analysis (and, to come, discovery for proxies)."
+    )
+
+    @Option(name: .customLong("data-dir"), help: "Directory of the embedded store; it survives restarts. Default: $WEFT_DATA_DIR or ~/.weft/control-plane.")
+    var dataDirectory: String?
+
+    @Flag(name: .customLong("in-memory"), help: "Keep configuration in memory only (nothing survives a restart).")
+    var inMemory = false
+
+    @Option(name: .customLong("http-address"), help: "Config API and debug address, HOST:PORT (port 0 picks a free one).")
+    var httpAddress: String = "127.0.0.1:15014"
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    mutating func run() async throws {
+        guard let (host, port) = HostPort.parse(httpAddress) else {
+            throw ValidationError("--http-address must be HOST:PORT, got \"\(httpAddress)\"")
+        }
+        var logger = Logger(label: "weft.control-plane")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let directory: URL? = inMemory ? nil : URL(fileURLWithPath: dataDirectory ?? ProcessInfo.processInfo.environment["WEFT_DATA_DIR"] ?? (NSHomeDirectory() + "/.weft/control-plane"))
+        let controlPlane = try await ControlPlane(
+            configuration: .init(dataDirectory: directory, api: .init(host: host, port: port)),
+            logger: logger,
+            onAPIBound: { address in
+                let shown = "http://\(address.ipAddress ?? host):\(address.port ?? port)"
+                // Written straight to fd 1 so a parent reading our output sees it at once (no buffering).
+                FileHandle.standardOutput.write(Data("weft control-plane: config API on \(shown)\n".utf8))
+            }
+        )
+        let revision = await controlPlane.ingest.snapshot.revision
+        if let directory { logger.info("store", metadata: ["dir": "\(directory.path)", "revision": "\(revision)"]) }
+        let group = ServiceGroup(configuration: .init(
+            services: controlPlane.services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+    }
+}
+
+/// `HOST:PORT` and `[v6]:PORT` parsing for listen addresses.
+enum HostPort {
+    static func parse(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+}

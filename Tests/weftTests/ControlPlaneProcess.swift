@@ -1,0 +1,63 @@
+import Foundation
+
+/// A real `weft control-plane` on a free loopback port with its own data directory.
+final class ControlPlaneProcess {
+    let process = Process()
+    let dataDirectory: URL
+    let logFile: URL
+    private(set) var url = ""
+
+    /// Thrown when the control plane does not come up in time.
+    struct StartFailure: Error, CustomStringConvertible { var description: String }
+
+    init(dataDirectory: URL? = nil) throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("weft-cp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        self.dataDirectory = dataDirectory ?? base.appendingPathComponent("data")
+        self.logFile = base.appendingPathComponent("control-plane.log")
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process.executableURL = WeftProcess.executable
+        process.arguments = ["control-plane", "--data-dir", self.dataDirectory.path, "--http-address", "127.0.0.1:0", "--log-level", "warning"]
+        let log = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        url = try waitForURL(timeout: 15)
+    }
+
+    /// Reads the bound address the control plane prints once it listens (bounded wait, no fixed sleep).
+    private func waitForURL(timeout: TimeInterval) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "config API on ") {
+                let rest = text[range.upperBound...]
+                if let end = rest.firstIndex(of: "\n") { return String(rest[..<end]) }
+            }
+            if !process.isRunning { throw StartFailure(description: "control plane exited: \(text)") }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        throw StartFailure(description: "control plane did not report its address within \(timeout) s")
+    }
+
+    /// Sends SIGTERM and waits (bounded) for a clean exit; returns the exit status.
+    @discardableResult
+    func stop(timeout: TimeInterval = 10) -> Int32? {
+        guard process.isRunning else { return process.terminationStatus }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    /// Runs a `weft` client command against this control plane.
+    func weft(_ arguments: [String], stdin: String? = nil) throws -> WeftProcess.Result {
+        try WeftProcess.run(arguments + ["--control-plane", url], stdin: stdin)
+    }
+
+    deinit { stop() }
+}
