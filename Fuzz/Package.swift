@@ -11,9 +11,10 @@ let package = Package(
     name: "WeftFuzz",
     dependencies: [.package(path: "..")],
     targets: [
+        .target(name: "FuzzerDriver"),
         .executableTarget(
             name: "weft-fuzz-config",
-            dependencies: [.product(name: "WeftAPI", package: rootIdentity)]
+            dependencies: ["FuzzerDriver", .product(name: "WeftAPI", package: rootIdentity)]
         ),
     ]
 )

@@ -1,0 +1,2 @@
+// Declarations only; the definition comes from libFuzzer (-sanitize=fuzzer).
+#include "FuzzerDriver.h"
