@@ -98,6 +98,10 @@ extension AnalysisInputLoader {
         var metadata = template.metadata ?? ObjectMeta()
         metadata.name = "\(deployment.name)-workload"
         metadata.namespace = namespace
+        // `weft run --deployment` starts these with a sidecar unless they opt out.
+        if metadata.annotations?["sidecar.istio.io/inject"] != "false" && metadata.labels?["sidecar.istio.io/inject"] != "false" {
+            metadata.annotations = (metadata.annotations ?? [:]).merging(["sidecar.istio.io/status": "weft-run"]) { old, _ in old }
+        }
         var pod = Pod(apiVersion: "v1", kind: "Pod", metadata: metadata)
         pod.spec = template.spec
         return pod

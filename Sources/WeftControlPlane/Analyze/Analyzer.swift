@@ -38,10 +38,11 @@ public enum Analyzers {
         TelemetryLightstepAnalyzer(),
         PortNameAnalyzer(),
         ServiceAssociationAnalyzer(),
+        InjectionAnalyzer(),
+        AnnotationsAnalyzer(),
     ]
 
     public static let skipped: [SkippedAnalyzer] = [
-        SkippedAnalyzer(name: "injection.Analyzer", reason: "sidecar injection is a Kubernetes admission webhook; `weft run` starts the sidecar itself"),
         SkippedAnalyzer(name: "injection.ImageAnalyzer", reason: "there are no proxy images: the proxy is part of the weft executable"),
         SkippedAnalyzer(name: "injection.ImageAutoAnalyzer", reason: "there are no proxy images: the proxy is part of the weft executable"),
         SkippedAnalyzer(name: "webhook.Analyzer", reason: "Weft has no admission webhooks; resources are validated when applied"),
@@ -52,6 +53,7 @@ public enum Analyzers {
         SkippedAnalyzer(name: "multicluster.MeshNetworksAnalyzer", reason: "multi-cluster service registries are not supported yet"),
         SkippedAnalyzer(name: "maturity.AlphaAnalyzer", reason: "annotations are not used to configure Weft's proxy"),
         SkippedAnalyzer(name: "conditions.ConditionAnalyzer", reason: "resource status conditions are written by Kubernetes controllers"),
+        SkippedAnalyzer(name: "authn.BlockedCIDRsAnalyzer", reason: "not implemented yet: Weft has no BLOCKED_CIDRS_IN_JWKS_URIS setting for JWKS fetches"),
         SkippedAnalyzer(name: "deployment.ApplicationUIDAnalyzer", reason: "UID 1337 is reserved for Envoy's iptables capture, which Weft does not use"),
     ]
 
