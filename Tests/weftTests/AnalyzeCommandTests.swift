@@ -69,6 +69,6 @@ struct AnalyzeCommandTests {
         let result = try WeftProcess.run(["analyze", "-L"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("virtualservice.GatewayAnalyzer"))
-        #expect(result.stdout.contains("injection.Analyzer: sidecar injection is a Kubernetes admission webhook"))
+        #expect(result.stdout.contains("webhook.Analyzer: Weft has no admission webhooks"))
     }
 }
