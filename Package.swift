@@ -20,16 +20,22 @@ let package = Package(
             name: "WeftAPI",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        .target(name: "WeftModel"),
         .target(
             name: "WeftControlPlane",
             dependencies: [
                 "WeftAPI",
+                "WeftModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .target(
+            name: "WeftTesting",
+            dependencies: ["WeftAPI", "WeftModel", "WeftControlPlane"]
         ),
         .executableTarget(
             name: "weft",
@@ -53,7 +59,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WeftControlPlaneTests",
-            dependencies: ["WeftControlPlane", "WeftAPI"]
+            dependencies: ["WeftControlPlane", "WeftAPI", "WeftModel", "WeftTesting"]
         ),
         .testTarget(
             name: "weftTests",

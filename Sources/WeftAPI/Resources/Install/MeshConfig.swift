@@ -8,6 +8,7 @@ public struct MeshConfig: Codable, Sendable, Hashable {
         /// REGISTRY_ONLY blocks unknown hosts; ALLOW_ANY passes them through.
         public enum Mode: String, APIEnum { case REGISTRY_ONLY, ALLOW_ANY }
         public var mode: Mode?
+        public init(mode: Mode? = nil) { self.mode = mode }
     }
     /// Which providers are on by default.
     public struct DefaultProviders: Codable, Sendable, Hashable {

@@ -1,0 +1,74 @@
+import WeftAPI
+import WeftModel
+
+/// Who a proxy is: identity, place and role. Sidecars register with this when they connect.
+public struct ProxyIdentity: Sendable, Hashable, Codable {
+    /// A sidecar beside one workload, or a router (ingress/egress gateway).
+    public enum Mode: String, Sendable, Hashable, Codable { case sidecar, router }
+    public var id: String
+    public var namespace: String
+    public var labels: [String: String]
+    public var serviceAccount: String
+    public var mode: Mode
+
+    public init(id: String, namespace: String, labels: [String: String], serviceAccount: String = "default", mode: Mode = .sidecar) {
+        self.id = id
+        self.namespace = namespace
+        self.labels = labels
+        self.serviceAccount = serviceAccount
+        self.mode = mode
+    }
+}
+
+/// Everything one proxy's configuration depends on, and nothing else: the translators' only
+/// input and the cache key of their output (Istio's PushContext bug class cannot happen here).
+public struct ProxyView: Sendable, Hashable {
+    public var proxy: ProxyIdentity
+    /// Services this proxy may see (exportTo and Sidecar egress applied), sorted by host.
+    public var services: [MeshService]
+    /// Endpoints of each visible service port, keyed `host|port`.
+    public var endpoints: [String: [ServiceEndpoint]]
+    /// VirtualServices visible to this proxy, oldest rule first (by namespace, then name).
+    public var virtualServices: [VirtualService]
+    /// DestinationRules visible to this proxy.
+    public var destinationRules: [DestinationRule]
+    /// For routers: the Gateways whose selector picks this proxy.
+    public var gateways: [Gateway]
+    /// ALLOW_ANY (passthrough) or REGISTRY_ONLY for hosts outside the registry.
+    public var allowAny: Bool
+    public var rootNamespace: String
+
+    public func service(_ hostname: String) -> MeshService? { services.first { $0.hostname == hostname } }
+}
+
+/// Slices a snapshot to what one proxy may see.
+public enum ProxyViewBuilder {
+    public static func build(proxy: ProxyIdentity, resources: [any APIResource], registry: ServiceRegistry, meshConfig: MeshConfig = MeshConfig()) -> ProxyView {
+        let services = registry.services.filter { $0.isVisible(from: proxy.namespace) }
+        var endpoints: [String: [ServiceEndpoint]] = [:]
+        for service in services {
+            for port in service.ports { endpoints["\(service.hostname)|\(port.number)"] = registry.endpoints(of: service, port: port.number) }
+        }
+        func visible(_ exportTo: [String]?, namespace: String) -> Bool {
+            let list = exportTo ?? []
+            return list.isEmpty || list.contains("*") || list.contains(proxy.namespace) || (list.contains(".") && namespace == proxy.namespace)
+        }
+        let virtualServices = resources.compactMap { $0 as? VirtualService }
+            .filter { visible($0.spec.exportTo, namespace: $0.namespace) }
+            .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+        let destinationRules = resources.compactMap { $0 as? DestinationRule }
+            .filter { visible($0.spec.exportTo, namespace: $0.namespace) }
+            .filter { rule in rule.spec.workloadSelector.map { selector in (selector.matchLabels ?? [:]).allSatisfy { proxy.labels[$0.key] == $0.value } && rule.namespace == proxy.namespace } ?? true }
+            .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+        let gateways = proxy.mode == .router ? resources.compactMap { $0 as? Gateway }
+            .filter { gateway in (gateway.spec.selector ?? [:]).allSatisfy { proxy.labels[$0.key] == $0.value } }
+            .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) } : []
+        var allowAny = meshConfig.outboundTrafficPolicy?.mode != .REGISTRY_ONLY
+        let sidecars = resources.compactMap { $0 as? Sidecar }.filter { $0.namespace == proxy.namespace }
+        let sidecar = sidecars.first { ($0.spec.workloadSelector?.labels).map { selector in !selector.isEmpty && selector.allSatisfy { proxy.labels[$0.key] == $0.value } } ?? false }
+            ?? sidecars.first { $0.spec.workloadSelector == nil }
+        if let mode = sidecar?.spec.outboundTrafficPolicy?.mode { allowAny = mode == .ALLOW_ANY }
+        return ProxyView(proxy: proxy, services: services, endpoints: endpoints, virtualServices: virtualServices, destinationRules: destinationRules,
+                         gateways: gateways, allowAny: allowAny, rootNamespace: meshConfig.rootNamespace ?? "istio-system")
+    }
+}

@@ -1,0 +1,60 @@
+/// An upstream cluster: one service port (and subset) with its traffic policy.
+public struct ClusterConfig: Sendable, Hashable, Codable {
+    /// Simple load balancing.
+    public enum LoadBalancer: String, Sendable, Hashable, Codable { case roundRobin, leastRequest, random, passthrough }
+
+    /// `outbound|9080|v1|reviews.default.svc.cluster.local`, Istio's cluster name.
+    public var name: String
+    public var serviceHost: String
+    public var port: Int
+    public var subset: String?
+    /// Labels an endpoint must carry to belong to the subset.
+    public var subsetLabels: [String: String]
+    public var loadBalancer: LoadBalancer
+    public var connectTimeoutMs: Int
+    /// Envoy's circuit breaker limits; nil is unlimited (Envoy's high defaults).
+    public var maxConnections: Int?
+    public var maxPendingRequests: Int?
+    public var maxRequestsPerConnection: Int?
+
+    public init(serviceHost: String, port: Int, subset: String?, subsetLabels: [String: String] = [:], loadBalancer: LoadBalancer = .roundRobin, connectTimeoutMs: Int = 10_000) {
+        self.name = ClusterConfig.name(host: serviceHost, port: port, subset: subset)
+        self.serviceHost = serviceHost
+        self.port = port
+        self.subset = subset
+        self.subsetLabels = subsetLabels
+        self.loadBalancer = loadBalancer
+        self.connectTimeoutMs = connectTimeoutMs
+    }
+
+    public static func name(host: String, port: Int, subset: String?) -> String {
+        "outbound|\(port)|\(subset ?? "")|\(host)"
+    }
+}
+
+/// The endpoints of one cluster.
+public struct EndpointGroup: Sendable, Hashable, Codable {
+    /// One endpoint address.
+    public struct Endpoint: Sendable, Hashable, Codable {
+        public var address: String
+        public var port: Int
+        public var labels: [String: String]
+        public var locality: String
+        public var weight: Int
+        public var workload: String
+        public init(address: String, port: Int, labels: [String: String], locality: String, weight: Int, workload: String) {
+            self.address = address
+            self.port = port
+            self.labels = labels
+            self.locality = locality
+            self.weight = weight
+            self.workload = workload
+        }
+    }
+    public var cluster: String
+    public var endpoints: [Endpoint]
+    public init(cluster: String, endpoints: [Endpoint]) {
+        self.cluster = cluster
+        self.endpoints = endpoints
+    }
+}

@@ -1,0 +1,200 @@
+/// How one string of a request is matched (Istio's StringMatch); regexes are RE2, whole-string.
+public struct StringMatcher: Sendable, Hashable, Codable {
+    /// The comparison.
+    public enum Kind: String, Sendable, Hashable, Codable { case exact, prefix, regex, present }
+    public var kind: Kind
+    public var value: String
+    public var ignoreCase: Bool
+
+    public init(_ kind: Kind, _ value: String = "", ignoreCase: Bool = false) {
+        self.kind = kind
+        self.value = value
+        self.ignoreCase = ignoreCase
+    }
+}
+
+/// One named request attribute (header or query parameter) and its matcher; `invert` for withoutHeaders.
+public struct NamedMatcher: Sendable, Hashable, Codable {
+    public var name: String
+    public var matcher: StringMatcher
+    public var invert: Bool
+    public init(name: String, matcher: StringMatcher, invert: Bool = false) {
+        self.name = name
+        self.matcher = matcher
+        self.invert = invert
+    }
+}
+
+/// All conditions of one HTTPMatchRequest (ANDed). Source conditions are resolved at translation.
+public struct RequestMatch: Sendable, Hashable, Codable {
+    public var name: String?
+    public var uri: StringMatcher?
+    public var scheme: StringMatcher?
+    public var method: StringMatcher?
+    public var authority: StringMatcher?
+    public var headers: [NamedMatcher] = []
+    public var queryParams: [NamedMatcher] = []
+    public var port: Int?
+
+    public init(name: String? = nil) { self.name = name }
+}
+
+/// A share of traffic to one cluster.
+public struct WeightedCluster: Sendable, Hashable, Codable {
+    public var cluster: String
+    public var weight: Int
+    public var headers: HeaderEdits?
+    public init(cluster: String, weight: Int, headers: HeaderEdits? = nil) {
+        self.cluster = cluster
+        self.weight = weight
+        self.headers = headers
+    }
+}
+
+/// Header set/add/remove on the request and the response.
+public struct HeaderEdits: Sendable, Hashable, Codable {
+    public var requestSet: [String: String] = [:]
+    public var requestAdd: [String: String] = [:]
+    public var requestRemove: [String] = []
+    public var responseSet: [String: String] = [:]
+    public var responseAdd: [String: String] = [:]
+    public var responseRemove: [String] = []
+    public init() {}
+}
+
+/// What a matched route does.
+public enum RouteAction: Sendable, Hashable, Codable {
+    case forward([WeightedCluster])
+    case redirect(RedirectAction)
+    case directResponse(status: Int, body: String?)
+}
+
+/// An HTTP redirect answered by the proxy.
+public struct RedirectAction: Sendable, Hashable, Codable {
+    public var uri: String?
+    public var authority: String?
+    public var scheme: String?
+    public var port: Int?
+    public var derivePortFromRequest: Bool
+    public var code: Int
+    public init(uri: String? = nil, authority: String? = nil, scheme: String? = nil, port: Int? = nil, derivePortFromRequest: Bool = false, code: Int = 301) {
+        self.uri = uri
+        self.authority = authority
+        self.scheme = scheme
+        self.port = port
+        self.derivePortFromRequest = derivePortFromRequest
+        self.code = code
+    }
+}
+
+/// The per-route policies the request steps apply (timeouts, retries, faults, mirrors, rewrites).
+/// Durations are milliseconds. Issue-by-issue the proxy honours more of these.
+public struct RoutePolicy: Sendable, Hashable, Codable {
+    /// Retry settings.
+    public struct Retry: Sendable, Hashable, Codable {
+        public var attempts: Int
+        public var perTryTimeoutMs: Int?
+        public var retryOn: [String]
+        public init(attempts: Int, perTryTimeoutMs: Int?, retryOn: [String]) {
+            self.attempts = attempts
+            self.perTryTimeoutMs = perTryTimeoutMs
+            self.retryOn = retryOn
+        }
+    }
+    /// Delay and abort injection, percentages in [0, 100].
+    public struct Fault: Sendable, Hashable, Codable {
+        public var delayMs: Int?
+        public var delayPercent: Double
+        public var abortStatus: Int?
+        public var abortGrpcStatus: String?
+        public var abortPercent: Double
+        public init(delayMs: Int?, delayPercent: Double, abortStatus: Int?, abortGrpcStatus: String?, abortPercent: Double) {
+            self.delayMs = delayMs
+            self.delayPercent = delayPercent
+            self.abortStatus = abortStatus
+            self.abortGrpcStatus = abortGrpcStatus
+            self.abortPercent = abortPercent
+        }
+    }
+    /// A mirror target and its share.
+    public struct Mirror: Sendable, Hashable, Codable {
+        public var cluster: String
+        public var percent: Double
+        public init(cluster: String, percent: Double) {
+            self.cluster = cluster
+            self.percent = percent
+        }
+    }
+    /// Path and authority rewrites.
+    public struct Rewrite: Sendable, Hashable, Codable {
+        public var uriPrefix: String?
+        public var regexMatch: String?
+        public var regexReplacement: String?
+        public var authority: String?
+        public init(uriPrefix: String? = nil, regexMatch: String? = nil, regexReplacement: String? = nil, authority: String? = nil) {
+            self.uriPrefix = uriPrefix
+            self.regexMatch = regexMatch
+            self.regexReplacement = regexReplacement
+            self.authority = authority
+        }
+    }
+
+    public var timeoutMs: Int?
+    public var retry: Retry?
+    public var fault: Fault?
+    public var mirrors: [Mirror] = []
+    public var rewrite: Rewrite?
+    public var headers: HeaderEdits?
+    public init() {}
+}
+
+/// One route: matches (none = every request), an action and its policies.
+public struct RouteEntry: Sendable, Hashable, Codable {
+    public var name: String
+    public var matches: [RequestMatch]
+    public var action: RouteAction
+    public var policy: RoutePolicy
+    public init(name: String, matches: [RequestMatch], action: RouteAction, policy: RoutePolicy = RoutePolicy()) {
+        self.name = name
+        self.matches = matches
+        self.action = action
+        self.policy = policy
+    }
+}
+
+/// The routes for a set of domains (and a port, for a sidecar's outbound table).
+public struct VirtualHostConfig: Sendable, Hashable, Codable {
+    public var name: String
+    /// Host names this virtual host answers: exact, `*.suffix`, or `*`.
+    public var domains: [String]
+    /// The destination port requests must use; nil accepts any.
+    public var port: Int?
+    public var routes: [RouteEntry]
+    public init(name: String, domains: [String], port: Int?, routes: [RouteEntry]) {
+        self.name = name
+        self.domains = domains
+        self.port = port
+        self.routes = routes
+    }
+}
+
+/// A route table: virtual hosts, and what happens to requests for a host none of them answers.
+public struct RouteTable: Sendable, Hashable, Codable {
+    /// The fate of requests for unknown hosts.
+    public enum Fallback: String, Sendable, Hashable, Codable {
+        /// Forward to the host as addressed (ALLOW_ANY).
+        case passthrough
+        /// Refuse with 502 (REGISTRY_ONLY).
+        case blackhole
+        /// 404 with flag NR (gateways).
+        case notFound
+    }
+    public var name: String
+    public var virtualHosts: [VirtualHostConfig]
+    public var fallback: Fallback
+    public init(name: String, virtualHosts: [VirtualHostConfig], fallback: Fallback) {
+        self.name = name
+        self.virtualHosts = virtualHosts
+        self.fallback = fallback
+    }
+}

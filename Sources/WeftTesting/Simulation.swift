@@ -1,0 +1,108 @@
+import WeftAPI
+import WeftControlPlane
+import WeftModel
+
+/// Istio-style simulation: YAML in, "a call from workload W to host H with headers X" out as the
+/// route, cluster and endpoint the proxy would choose, using the real translators and the same
+/// route selection the data path runs. Test support only; production targets never import it.
+public struct Simulation {
+    public let resources: [any APIResource]
+    public let registry: ServiceRegistry
+    public let meshConfig: MeshConfig
+
+    /// Thrown when the YAML does not load cleanly.
+    public struct LoadError: Error, CustomStringConvertible { public var description: String }
+
+    public init(yaml: String, workloads: [WorkloadInstance] = [], meshConfig: MeshConfig = MeshConfig()) throws {
+        let reports = ConfigLoader.load(text: yaml, file: "simulation.yaml")
+        let invalid = reports.filter { !$0.isValid }
+        guard invalid.isEmpty else {
+            throw LoadError(description: invalid.flatMap { report in report.errors.map { report.describe($0) } }.joined(separator: "\n"))
+        }
+        var resources = reports.compactMap(\.resource)
+        for index in resources.indices where resources[index].resourceType.namespaced {
+            resources[index].metadata.namespace = resources[index].namespace
+        }
+        self.resources = resources
+        self.registry = RegistryBuilder.build(resources, registered: workloads)
+        self.meshConfig = meshConfig
+    }
+
+    /// What the proxy decided for one request.
+    public struct Result: Sendable, CustomStringConvertible {
+        public var virtualHost: String?
+        public var route: String?
+        public var cluster: String?
+        /// Every endpoint the load balancer may pick, `address:port`, sorted.
+        public var endpoints: [String] = []
+        /// The status the proxy answers itself, when it does (404 NR, 503 UH, 502, redirects).
+        public var status: Int?
+        /// Envoy's response flag, when the proxy answers itself.
+        public var flag: String?
+
+        public var description: String {
+            "vhost=\(virtualHost ?? "-") route=\(route ?? "-") cluster=\(cluster ?? "-") endpoints=\(endpoints) status=\(status.map(String.init) ?? "-") flag=\(flag ?? "-")"
+        }
+    }
+
+    /// A call from a sidecar. `url` is what the app asks its HTTP proxy for (`http://reviews:9080/x`).
+    public func call(from proxy: ProxyIdentity, _ url: String, method: String = "GET", headers: [(String, String)] = [], roll: Int = 0) -> Result {
+        let view = ProxyViewBuilder.build(proxy: proxy, resources: resources, registry: registry, meshConfig: meshConfig)
+        let (authority, path) = Self.split(url)
+        return decide(RouteTranslator.outbound(view), view: view, request: RequestAttributes(authority: authority, path: path, method: method, headers: headers), roll: roll)
+    }
+
+    /// A call arriving at a router (ingress gateway) on `port`.
+    public func callGateway(_ router: ProxyIdentity, port: Int, _ url: String, method: String = "GET", headers: [(String, String)] = [], roll: Int = 0) -> Result {
+        let view = ProxyViewBuilder.build(proxy: router, resources: resources, registry: registry, meshConfig: meshConfig)
+        guard let table = RouteTranslator.gateway(view).first(where: { $0.name == "http.\(port)" }) else {
+            return Result(status: nil, flag: "no listener on \(port)")
+        }
+        let (authority, path) = Self.split(url)
+        var request = RequestAttributes(authority: authority, path: path, method: method, headers: headers)
+        request.port = port
+        return decide(table, view: view, request: request, roll: roll)
+    }
+
+    private func decide(_ table: RouteTable, view: ProxyView, request: RequestAttributes, roll: Int) -> Result {
+        switch RouteSelector.select(table, request) {
+        case .noVirtualHost(.passthrough):
+            return Result(cluster: "PassthroughCluster", endpoints: ["\(request.host):\(request.port)"])
+        case .noVirtualHost(.blackhole):
+            return Result(cluster: "BlackHoleCluster", status: 502, flag: "NR")
+        case .noVirtualHost(.notFound):
+            return Result(status: 404, flag: "NR")
+        case .noRoute(let host):
+            return Result(virtualHost: host, status: 404, flag: "NR")
+        case .route(let host, let route):
+            var result = Result(virtualHost: host, route: route.name)
+            switch route.action {
+            case .redirect(let redirect):
+                result.status = redirect.code
+            case .directResponse(let status, _):
+                result.status = status
+            case .forward(let clusters):
+                guard let chosen = WeightedPick.pick(clusters, roll: roll) else { return result }
+                result.cluster = chosen.cluster
+                let clusterConfigs = ClusterTranslator.translate(view)
+                let groups = EndpointTranslator.translate(view, clusters: clusterConfigs)
+                if let group = groups.first(where: { $0.cluster == chosen.cluster }) {
+                    result.endpoints = group.endpoints.map { "\($0.address):\($0.port)" }.sorted()
+                    if result.endpoints.isEmpty { result.status = 503; result.flag = "UH" }
+                } else {
+                    // A destination outside the registry: Envoy has no such cluster.
+                    result.status = 503
+                    result.flag = "NC"
+                }
+            }
+            return result
+        }
+    }
+
+    private static func split(_ url: String) -> (String, String) {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        guard let slash = rest.firstIndex(of: "/") else { return (String(rest), "/") }
+        return (String(rest[..<slash]), String(rest[slash...]))
+    }
+}
