@@ -1,3 +1,4 @@
+import WeftHTTPServer
 import Foundation
 import Logging
 import NIOCore
@@ -12,25 +13,36 @@ public struct ControlPlane: Sendable {
         public var dataDirectory: URL?
         /// The config API and debug listener (Istio's 15014).
         public var api = APIServerService.Configuration()
-        public init(dataDirectory: URL?, api: APIServerService.Configuration = .init()) {
+        /// The discovery (gRPC) listener for proxies (Istio's 15010); port 0 picks a free one.
+        public var discoveryHost = "127.0.0.1"
+        public var discoveryPort = 15010
+        public var push = ProxyHub.Configuration()
+        public init(dataDirectory: URL?, api: APIServerService.Configuration = .init(), discoveryHost: String = "127.0.0.1", discoveryPort: Int = 15010) {
             self.dataDirectory = dataDirectory
             self.api = api
+            self.discoveryHost = discoveryHost
+            self.discoveryPort = discoveryPort
         }
     }
 
     public let ingest: ConfigIngest
     public let analysis: AnalysisResults
+    public let hub: ProxyHub
     public let services: [any ServiceLifecycle.Service]
 
-    public init(configuration: Configuration, logger: Logger, onAPIBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+    public init(configuration: Configuration, logger: Logger, onAPIBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
+                onDiscoveryBound: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let store: any ConfigStore = configuration.dataDirectory.map { FileConfigStore(directory: $0) } ?? MemoryConfigStore()
         let ingest = try await ConfigIngest(store: store)
         let analysis = AnalysisResults()
-        let api = ConfigAPI(ingest: ingest, analysis: analysis)
+        let hub = ProxyHub(configuration: configuration.push, logger: logger)
+        let api = ConfigAPI(ingest: ingest, analysis: analysis, hub: hub)
         self.ingest = ingest
         self.analysis = analysis
+        self.hub = hub
         self.services = [
             AnalysisService(ingest: ingest, results: analysis, logger: logger),
+            DiscoveryService(host: configuration.discoveryHost, port: configuration.discoveryPort, ingest: ingest, hub: hub, logger: logger, onBound: onDiscoveryBound),
             APIServerService(configuration: configuration.api, logger: logger, onBound: onAPIBound) { await api.handle($0) },
         ]
     }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import WeftControlPlane
+import WeftHTTPServer
 
 /// `weft control-plane`: Istio's istiod for Weft.
 struct ControlPlaneCommand: AsyncParsableCommand {
@@ -20,6 +21,9 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     @Option(name: .customLong("http-address"), help: "Config API and debug address, HOST:PORT (port 0 picks a free one).")
     var httpAddress: String = "127.0.0.1:15014"
 
+    @Option(name: .customLong("discovery-address"), help: "Discovery (gRPC) address for proxies, HOST:PORT (port 0 picks a free one).")
+    var discoveryAddress: String = "127.0.0.1:15010"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -27,16 +31,22 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         guard let (host, port) = HostPort.parse(httpAddress) else {
             throw ValidationError("--http-address must be HOST:PORT, got \"\(httpAddress)\"")
         }
+        guard let (discoveryHost, discoveryPort) = HostPort.parse(discoveryAddress) else {
+            throw ValidationError("--discovery-address must be HOST:PORT, got \"\(discoveryAddress)\"")
+        }
         var logger = Logger(label: "weft.control-plane")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let directory: URL? = inMemory ? nil : URL(fileURLWithPath: dataDirectory ?? ProcessInfo.processInfo.environment["WEFT_DATA_DIR"] ?? (NSHomeDirectory() + "/.weft/control-plane"))
         let controlPlane = try await ControlPlane(
-            configuration: .init(dataDirectory: directory, api: .init(host: host, port: port)),
+            configuration: .init(dataDirectory: directory, api: .init(host: host, port: port), discoveryHost: discoveryHost, discoveryPort: discoveryPort),
             logger: logger,
             onAPIBound: { address in
                 let shown = "http://\(address.ipAddress ?? host):\(address.port ?? port)"
                 // Written straight to fd 1 so a parent reading our output sees it at once (no buffering).
                 FileHandle.standardOutput.write(Data("weft control-plane: config API on \(shown)\n".utf8))
+            },
+            onDiscoveryBound: { boundPort in
+                FileHandle.standardOutput.write(Data("weft control-plane: discovery on \(discoveryHost):\(boundPort)\n".utf8))
             }
         )
         let revision = await controlPlane.ingest.snapshot.revision

@@ -1,3 +1,4 @@
+import WeftHTTPServer
 import Foundation
 import NIOHTTP1
 import WeftAPI
@@ -12,10 +13,12 @@ import WeftAPI
 public struct ConfigAPI: Sendable {
     let ingest: ConfigIngest
     let analysis: AnalysisResults
+    let hub: ProxyHub
 
-    public init(ingest: ConfigIngest, analysis: AnalysisResults) {
+    public init(ingest: ConfigIngest, analysis: AnalysisResults, hub: ProxyHub) {
         self.ingest = ingest
         self.analysis = analysis
+        self.hub = hub
     }
 
     public func handle(_ request: APIRequest) async -> APIResponse {
@@ -26,6 +29,8 @@ public struct ConfigAPI: Sendable {
         case (.DELETE, "/api/v1/resources"): return await deleteByName(request)
         case (.POST, "/api/v1/delete"): return await deleteDocuments(request)
         case (.GET, "/api/v1/analysis"): return await analysisReport()
+        case (.GET, "/api/v1/proxies"): return await proxies()
+        case (.GET, "/api/v1/proxy-config"): return await proxyConfig(request.query["proxy"] ?? "")
         default: return Self.json(.notFound, ["error": "no such endpoint: \(request.method) \(request.path)"])
         }
     }
@@ -108,6 +113,23 @@ public struct ConfigAPI: Sendable {
         case .storeFailed(let reason):
             return Self.json(.internalServerError, ["error": "nothing was deleted: the store failed: \(reason)"])
         }
+    }
+
+    private func proxies() async -> APIResponse {
+        let statuses = await hub.statuses()
+        let data = (try? JSONEncoder().encode(statuses)) ?? Data("[]".utf8)
+        let list = (try? JSONSerialization.jsonObject(with: data)) ?? []
+        return Self.json(.ok, ["proxies": list])
+    }
+
+    private func proxyConfig(_ proxy: String) async -> APIResponse {
+        guard let configuration = await hub.configuration(of: proxy) else {
+            return Self.json(.notFound, ["error": "no connected proxy \"\(proxy)\""])
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(configuration)) ?? Data("{}".utf8)
+        return Self.json(.ok, ["proxy": proxy, "configuration": (try? JSONSerialization.jsonObject(with: data)) ?? [:]])
     }
 
     private func analysisReport() async -> APIResponse {

@@ -40,6 +40,9 @@ public enum ClusterTranslator {
         case .ROUND_ROBIN?: cluster.loadBalancer = .roundRobin
         case .UNSPECIFIED?, nil: break
         }
+        if let hash = loadBalancer?.consistentHash {
+            cluster.minimumRingSize = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize ?? cluster.minimumRingSize
+        }
         if let tcp = pool?.tcp {
             if let timeout = tcp.connectTimeout { cluster.connectTimeoutMs = Int(timeout.nanoseconds / 1_000_000) }
             if let max = tcp.maxConnections { cluster.maxConnections = max }

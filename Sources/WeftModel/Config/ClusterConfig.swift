@@ -16,6 +16,8 @@ public struct ClusterConfig: Sendable, Hashable, Codable {
     public var maxConnections: Int?
     public var maxPendingRequests: Int?
     public var maxRequestsPerConnection: Int?
+    /// Ring hash's minimum ring size (consistent hashing), when configured.
+    public var minimumRingSize: Int?
 
     public init(serviceHost: String, port: Int, subset: String?, subsetLabels: [String: String] = [:], loadBalancer: LoadBalancer = .roundRobin, connectTimeoutMs: Int = 10_000) {
         self.name = ClusterConfig.name(host: serviceHost, port: port, subset: subset)

@@ -1,3 +1,4 @@
+import Foundation
 import NIOHTTP1
 
 /// A whole HTTP request as the control plane's API handles it (bodies are small config documents).
@@ -46,4 +47,4 @@ public struct APIResponse: Sendable {
     }
 }
 
-import Foundation
+

@@ -1,0 +1,102 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import ServiceLifecycle
+import WeftDiscovery
+import WeftModel
+
+/// The gRPC side of Serve: one bidirectional stream per proxy (Istio's ADS on 15010).
+struct AggregatedDiscovery: Weft_Discovery_V1_AggregatedDiscoveryService.SimpleServiceProtocol {
+    let hub: ProxyHub
+
+    func streamAggregatedResources(
+        request: RPCAsyncSequence<Weft_Discovery_V1_DiscoveryRequest, any Error>,
+        response: RPCWriter<Weft_Discovery_V1_DiscoveryResponse>,
+        context: ServerContext
+    ) async throws {
+        var connection: Int?
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                for try await message in request {
+                    if connection == nil {
+                        let (id, pushes) = await hub.connect(Self.node(message.node))
+                        connection = id
+                        group.addTask {
+                            for await push in pushes { try await response.write(Self.response(push)) }
+                        }
+                    }
+                    guard let id = connection else { continue }
+                    await hub.received(id, typeURL: message.typeURL, version: message.versionInfo, nonce: message.responseNonce,
+                                       error: message.hasErrorDetail ? message.errorDetail.message : nil)
+                }
+                // The proxy closed its side: stop pushing.
+                group.cancelAll()
+            }
+        } catch {
+            if let connection { await hub.disconnect(connection) }
+            throw error
+        }
+        if let connection { await hub.disconnect(connection) }
+    }
+
+    static func node(_ node: Weft_Discovery_V1_Node) -> ProxyHub.Node {
+        let identity = ProxyIdentity(id: node.id, namespace: node.namespace.isEmpty ? "default" : node.namespace, labels: node.labels,
+                                     serviceAccount: node.serviceAccount.isEmpty ? "default" : node.serviceAccount,
+                                     mode: ProxyIdentity.Mode(rawValue: node.mode) ?? .sidecar)
+        return ProxyHub.Node(identity: identity, podIP: node.podIp, ports: node.ports.mapValues { Int($0) },
+                             workloadName: node.workloadName.isEmpty ? node.id : node.workloadName)
+    }
+
+    static func response(_ push: ProxyHub.Push) -> Weft_Discovery_V1_DiscoveryResponse {
+        var response = Weft_Discovery_V1_DiscoveryResponse()
+        response.typeURL = push.typeURL
+        response.versionInfo = push.version
+        response.nonce = push.nonce
+        response.resources = push.resources.map { item in
+            var resource = Weft_Discovery_V1_Resource()
+            resource.name = item.name
+            resource.version = push.version
+            resource.payload = item.payload
+            return resource
+        }
+        return response
+    }
+}
+
+/// Runs the discovery gRPC server and feeds the hub each new snapshot.
+public struct DiscoveryService: ServiceLifecycle.Service {
+    let host: String
+    let port: Int
+    let ingest: ConfigIngest
+    let hub: ProxyHub
+    let logger: Logger
+    let onBound: @Sendable (Int) -> Void
+
+    public init(host: String, port: Int, ingest: ConfigIngest, hub: ProxyHub, logger: Logger, onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.host = host
+        self.port = port
+        self.ingest = ingest
+        self.hub = hub
+        self.logger = logger
+        self.onBound = onBound
+    }
+
+    public func run() async throws {
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext)
+        let server = GRPCServer(transport: transport, services: [AggregatedDiscovery(hub: hub)])
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await server.serve() }
+                if let address = try await transport.listeningAddress.ipv4 { onBound(address.port) }
+                let snapshots = await ingest.snapshots()
+                for await snapshot in snapshots {
+                    await hub.update(snapshot)
+                }
+            }
+        } onGracefulShutdown: {
+            server.beginGracefulShutdown()
+            Task { await ingest.finishSubscribers() }
+        }
+    }
+}

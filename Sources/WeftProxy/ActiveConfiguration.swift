@@ -1,0 +1,39 @@
+import NIOConcurrencyHelpers
+import WeftModel
+
+/// The configuration a proxy is serving, indexed for the data path. Immutable: a new version
+/// replaces it whole, and requests in flight keep the one they started with.
+public struct ActiveConfiguration: Sendable {
+    public let configuration: ProxyConfiguration
+    public let routeTables: [String: RouteTable]
+    public let clusters: [String: ClusterConfig]
+    public let endpoints: [String: [EndpointGroup.Endpoint]]
+
+    public init(_ configuration: ProxyConfiguration) {
+        self.configuration = configuration
+        routeTables = Dictionary(configuration.routeTables.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        clusters = Dictionary(configuration.clusters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        endpoints = Dictionary(configuration.endpoints.map { ($0.cluster, $0.endpoints) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public var version: String { configuration.version }
+}
+
+/// Holds the active configuration; readers take a snapshot per request, the discovery client swaps it.
+public final class ConfigurationStore: Sendable {
+    private let current: NIOLockedValueBox<ActiveConfiguration>
+    /// Versions seen, for the admin page and tests.
+    private let history = NIOLockedValueBox<[String]>([])
+
+    public init(_ initial: ProxyConfiguration = .empty) {
+        current = NIOLockedValueBox(ActiveConfiguration(initial))
+    }
+
+    public var active: ActiveConfiguration { current.withLockedValue { $0 } }
+
+    public func install(_ configuration: ProxyConfiguration) {
+        let indexed = ActiveConfiguration(configuration)
+        current.withLockedValue { $0 = indexed }
+        history.withLockedValue { $0.append(configuration.version) }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import NIOConcurrencyHelpers
+import WeftHTTPServer
+import WeftModel
+
+/// The proxy's admin API on 15000 (Envoy's paths): readiness, stats, config dump, shutdown, logging.
+struct AdminEndpoint: Sendable {
+    let configuration: ConfigurationStore
+    let stats: ProxyStats
+    let ready: NIOLockedValueBox<Bool>
+    let identity: [String: String]
+    let quit: @Sendable () -> Void
+
+    func handle(_ request: APIRequest) async -> APIResponse {
+        switch (request.method, request.path) {
+        case (.GET, "/healthz/ready"):
+            return ready.withLockedValue { $0 } ? .text(.ok, "LIVE\n") : .text(.serviceUnavailable, "not ready\n")
+        case (.GET, "/stats/prometheus"):
+            return APIResponse(status: .ok, contentType: "text/plain; version=0.0.4", body: Array(stats.prometheusText().utf8))
+        case (.GET, "/stats"):
+            return .text(.ok, stats.all.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n") + "\n")
+        case (.GET, "/config_dump"):
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let dump = ConfigDump(node: identity, configuration: configuration.active.configuration)
+            return APIResponse(status: .ok, body: Array((try? encoder.encode(dump)) ?? Data("{}".utf8)))
+        case (.POST, "/quitquitquit"):
+            quit()
+            return .text(.ok, "OK\n")
+        case (.POST, "/logging"), (.GET, "/logging"):
+            return .text(.ok, "active loggers:\n  weft: info\n")
+        default:
+            return .text(.notFound, "unknown admin path \(request.path)\n")
+        }
+    }
+
+    /// What `/config_dump` shows.
+    struct ConfigDump: Encodable {
+        var node: [String: String]
+        var configuration: ProxyConfiguration
+    }
+}

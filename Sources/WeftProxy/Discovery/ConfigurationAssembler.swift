@@ -1,0 +1,46 @@
+import Foundation
+import WeftDiscovery
+import WeftModel
+
+/// Turns discovery responses into one ProxyConfiguration, refusing what the proxy cannot use
+/// (the reason goes back as a NACK and the last good configuration keeps serving).
+struct ConfigurationAssembler {
+    private var clusters: [ClusterConfig]?
+    private var endpoints: [EndpointGroup]?
+    private var routes: [RouteTable]?
+    private var versions: [String: String] = [:]
+
+    /// Why a response was refused.
+    struct Rejection: Error, CustomStringConvertible { var description: String }
+
+    /// Largest ring a ring-hash cluster may ask for (Envoy's maximum_ring_size default).
+    static let maximumRingSize = 8_388_608
+
+    /// Accepts one response; returns the assembled configuration once every type has arrived.
+    mutating func accept(_ response: Weft_Discovery_V1_DiscoveryResponse) throws(Rejection) -> ProxyConfiguration? {
+        do {
+            switch response.typeURL {
+            case DiscoveryTypes.clusters:
+                let decoded = try response.resources.map { try DiscoveryTypes.decode(ClusterConfig.self, from: $0.payload) }
+                for cluster in decoded where (cluster.minimumRingSize ?? 0) > Self.maximumRingSize {
+                    throw Rejection(description: "cluster \(cluster.name): minimum ring size \(cluster.minimumRingSize ?? 0) exceeds the maximum \(Self.maximumRingSize)")
+                }
+                clusters = decoded
+            case DiscoveryTypes.endpoints:
+                endpoints = try response.resources.map { try DiscoveryTypes.decode(EndpointGroup.self, from: $0.payload) }
+            case DiscoveryTypes.routes:
+                routes = try response.resources.map { try DiscoveryTypes.decode(RouteTable.self, from: $0.payload) }
+            default:
+                throw Rejection(description: "unknown resource type \(response.typeURL)")
+            }
+        } catch let rejection as Rejection {
+            throw rejection
+        } catch {
+            throw Rejection(description: "cannot decode \(response.typeURL): \(error)")
+        }
+        versions[response.typeURL] = response.versionInfo
+        guard let clusters, let endpoints, let routes else { return nil }
+        let version = DiscoveryTypes.all.compactMap { versions[$0] }.max() ?? response.versionInfo
+        return ProxyConfiguration(version: version, routeTables: routes, clusters: clusters, endpoints: endpoints)
+    }
+}

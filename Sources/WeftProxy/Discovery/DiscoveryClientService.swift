@@ -1,0 +1,126 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import ServiceLifecycle
+import WeftDiscovery
+import WeftModel
+
+/// The proxy's side of discovery: one stream to the control plane, ACK or NACK per response,
+/// reconnecting with backoff; while the control plane is away the last good configuration serves.
+public struct DiscoveryClientService: Service {
+    /// Who this proxy is, as sent on every request.
+    public struct NodeInfo: Sendable {
+        public var id: String
+        public var namespace: String
+        public var labels: [String: String]
+        public var serviceAccount: String
+        public var mode: String
+        public var podIP: String
+        public var ports: [String: Int]
+        public var workloadName: String
+
+        public init(id: String, namespace: String, labels: [String: String], serviceAccount: String, mode: String, podIP: String, ports: [String: Int], workloadName: String) {
+            self.id = id
+            self.namespace = namespace
+            self.labels = labels
+            self.serviceAccount = serviceAccount
+            self.mode = mode
+            self.podIP = podIP
+            self.ports = ports
+            self.workloadName = workloadName
+        }
+    }
+
+    let host: String
+    let port: Int
+    let node: NodeInfo
+    let install: @Sendable (ProxyConfiguration) -> Void
+    let stats: ProxyStats
+    let logger: Logger
+
+    public init(host: String, port: Int, node: NodeInfo, stats: ProxyStats, logger: Logger, install: @escaping @Sendable (ProxyConfiguration) -> Void) {
+        self.host = host
+        self.port = port
+        self.node = node
+        self.install = install
+        self.stats = stats
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var backoff = Duration.milliseconds(100)
+        await withTaskCancellationOrGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                do {
+                    try await stream()
+                    backoff = .milliseconds(100)
+                } catch {
+                    if Task.isCancelled || Task.isShuttingDownGracefully { break }
+                    stats.increment("control_plane.connection_failure")
+                    logger.debug("discovery stream ended", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        } onCancelOrGracefulShutdown: {}
+    }
+
+    private func stream() async throws {
+        let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
+        try await withGRPCClient(transport: transport) { client in
+            let discovery = Weft_Discovery_V1_AggregatedDiscoveryService.Client(wrapping: client)
+            let (requests, outbox) = AsyncStream.makeStream(of: Weft_Discovery_V1_DiscoveryRequest.self)
+            for typeURL in DiscoveryTypes.all { outbox.yield(request(typeURL: typeURL, version: "", nonce: "", error: nil)) }
+            let node = self.node
+            try await discovery.streamAggregatedResources { writer in
+                for await request in requests { try await writer.write(request) }
+            } onResponse: { [install, stats, logger] response in
+                var assembler = ConfigurationAssembler()
+                var accepted: [String: String] = [:]
+                for try await message in response.messages {
+                    do {
+                        if let configuration = try assembler.accept(message) {
+                            install(configuration)
+                            stats.increment("control_plane.config_installed")
+                        }
+                        accepted[message.typeURL] = message.versionInfo
+                        outbox.yield(Self.request(node: node, typeURL: message.typeURL, version: message.versionInfo, nonce: message.nonce, error: nil))
+                    } catch {
+                        stats.increment("control_plane.config_rejected")
+                        logger.warning("configuration rejected", metadata: ["type": "\(message.typeURL)", "reason": "\(error)"])
+                        outbox.yield(Self.request(node: node, typeURL: message.typeURL, version: accepted[message.typeURL] ?? "", nonce: message.nonce, error: "\(error)"))
+                    }
+                }
+                outbox.finish()
+            }
+        }
+    }
+
+    private func request(typeURL: String, version: String, nonce: String, error: String?) -> Weft_Discovery_V1_DiscoveryRequest {
+        Self.request(node: node, typeURL: typeURL, version: version, nonce: nonce, error: error)
+    }
+
+    static func request(node: NodeInfo, typeURL: String, version: String, nonce: String, error: String?) -> Weft_Discovery_V1_DiscoveryRequest {
+        var request = Weft_Discovery_V1_DiscoveryRequest()
+        request.typeURL = typeURL
+        request.versionInfo = version
+        request.responseNonce = nonce
+        var info = Weft_Discovery_V1_Node()
+        info.id = node.id
+        info.namespace = node.namespace
+        info.labels = node.labels
+        info.serviceAccount = node.serviceAccount
+        info.mode = node.mode
+        info.podIp = node.podIP
+        info.ports = node.ports.mapValues { UInt32(clamping: $0) }
+        info.workloadName = node.workloadName
+        request.node = info
+        if let error {
+            var status = Weft_Discovery_V1_Status()
+            status.code = 3
+            status.message = error
+            request.errorDetail = status
+        }
+        return request
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import NIOHTTP1
+import WeftModel
+
+/// The header work Envoy does when forwarding: hop-by-hop headers removed, `x-request-id` kept or
+/// created, `x-forwarded-for` and `x-forwarded-proto` added, route header edits applied.
+enum ForwardedHeaders {
+    static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]
+
+    static func request(_ head: HTTPRequestHead, originForm: String, clientAddress: String?, scheme: String, edits: HeaderEdits?) -> HTTPRequestHead {
+        var headers = HTTPHeaders()
+        let listed = Set(head.headers["connection"].flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } })
+        for (name, value) in head.headers where !hopByHop.contains(name.lowercased()) && !listed.contains(name.lowercased()) {
+            headers.add(name: name, value: value)
+        }
+        if !headers.contains(name: "x-request-id") { headers.add(name: "x-request-id", value: UUID().uuidString.lowercased()) }
+        if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "x-forwarded-proto", value: scheme) }
+        if let clientAddress {
+            if let existing = headers.first(name: "x-forwarded-for") {
+                headers.replaceOrAdd(name: "x-forwarded-for", value: "\(existing), \(clientAddress)")
+            } else {
+                headers.add(name: "x-forwarded-for", value: clientAddress)
+            }
+        }
+        if let edits {
+            for (name, value) in edits.requestSet { headers.replaceOrAdd(name: name, value: value) }
+            for (name, value) in edits.requestAdd { headers.add(name: name, value: value) }
+            for name in edits.requestRemove { headers.remove(name: name) }
+        }
+        var forwarded = HTTPRequestHead(version: .http1_1, method: head.method, uri: originForm, headers: headers)
+        forwarded.headers.replaceOrAdd(name: "connection", value: "keep-alive")
+        return forwarded
+    }
+
+    static func response(_ head: HTTPResponseHead, version: HTTPVersion, edits: HeaderEdits?) -> HTTPResponseHead {
+        var headers = HTTPHeaders()
+        for (name, value) in head.headers where !hopByHop.contains(name.lowercased()) { headers.add(name: name, value: value) }
+        if let edits {
+            for (name, value) in edits.responseSet { headers.replaceOrAdd(name: name, value: value) }
+            for (name, value) in edits.responseAdd { headers.add(name: name, value: value) }
+            for name in edits.responseRemove { headers.remove(name: name) }
+        }
+        return HTTPResponseHead(version: version, status: head.status, headers: headers)
+    }
+
+    /// `http://host:port/path?q` (proxy form) → ("host:port", "/path?q"); origin form keeps the Host header.
+    static func target(of head: HTTPRequestHead) -> (authority: String, originForm: String) {
+        let uri = head.uri
+        for scheme in ["http://", "https://"] where uri.lowercased().hasPrefix(scheme) {
+            let rest = uri.dropFirst(scheme.count)
+            if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) {
+                let path = rest[slash...]
+                return (String(rest[..<slash]), path.hasPrefix("?") ? "/" + path : String(path))
+            }
+            return (String(rest), "/")
+        }
+        return (head.headers.first(name: "host") ?? "", uri)
+    }
+}

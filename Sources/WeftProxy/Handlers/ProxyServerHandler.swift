@@ -1,0 +1,242 @@
+import NIOCore
+import NIOHTTP1
+import WeftModel
+
+/// The downstream side of an HTTP/1.1 listener: each request is decided by the request steps,
+/// then answered locally or streamed to an upstream connection and back, with backpressure both
+/// ways (a side that cannot write stops the other side's reads). Nothing buffers a whole body.
+final class ProxyServerHandler: ChannelInboundHandler, UpstreamHandler.Owner {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// What the handler is doing with the current request.
+    private enum State {
+        case idle
+        /// Waiting for an upstream connection; request parts read so far wait here.
+        case connecting(Exchange, buffered: [HTTPServerRequestPart])
+        case proxying(Exchange, upstream: any Channel)
+        /// Answered locally (or the upstream answered early): drop the rest of the request body.
+        case discarding(keepAlive: Bool)
+        case closed
+    }
+
+    /// One request/response exchange through an upstream.
+    private struct Exchange {
+        var requestHead: HTTPRequestHead
+        var upstream: RequestDecision.Upstream
+        var keepAlive: Bool
+        var requestDone = false
+        var responseStarted = false
+        var upstreamKeepAlive = true
+    }
+
+    private let listener: ListenerContext
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+
+    init(listener: ListenerContext) {
+        self.listener = listener
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch (state, part) {
+        case (.idle, .head(let head)):
+            start(head, context: context)
+        case (.connecting(let exchange, var buffered), _):
+            buffered.append(part)
+            var exchange = exchange
+            if case .end = part { exchange.requestDone = true }
+            state = .connecting(exchange, buffered: buffered)
+        case (.proxying, .body(let buffer)):
+            guard case .proxying(_, let upstream) = state else { return }
+            upstream.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+            if !upstream.isWritable { context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
+        case (.proxying(var exchange, let upstream), .end(let trailers)):
+            upstream.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
+            exchange.requestDone = true
+            state = .proxying(exchange, upstream: upstream)
+        case (.discarding(let keepAlive), .end):
+            state = .idle
+            if !keepAlive { context.close(promise: nil) }
+        case (.discarding, _), (.closed, _):
+            break
+        case (.idle, _), (.proxying, .head):
+            // A body without a head, or a second head mid-exchange: the codec guarantees neither.
+            context.close(promise: nil)
+        }
+    }
+
+    private func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        listener.stats.increment("downstream_rq_total")
+        let (authority, originForm) = ForwardedHeaders.target(of: head)
+        let attributes = RequestAttributes(authority: authority, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
+                                           headers: head.headers.map { ($0.name, $0.value) }, defaultPort: listener.defaultPort)
+        var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
+        switch listener.pipeline.decide(&request) {
+        case .respond(let response):
+            respondLocally(response, keepAlive: head.isKeepAlive, requestDone: false, version: head.version, context: context)
+        case .forward(let upstream):
+            var forwardedHead = head
+            forwardedHead.uri = originForm
+            let exchange = Exchange(requestHead: forwardedHead, upstream: upstream, keepAlive: head.isKeepAlive)
+            state = .connecting(exchange, buffered: [])
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            listener.pool.value.acquire(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)))
+                .hop(to: context.eventLoop)
+                .whenComplete { [weak self] result in
+                    switch result {
+                    case .success(let channel): self?.attach(channel)
+                    case .failure: self?.connectFailed()
+                    }
+                }
+        }
+    }
+
+    private func attach(_ upstream: any Channel) {
+        guard let context, case .connecting(var exchange, let buffered) = state else {
+            upstream.close(promise: nil)
+            return
+        }
+        guard let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
+            upstream.close(promise: nil)
+            connectFailed()
+            return
+        }
+        handler.owner = self
+        listener.balancer.started(exchange.upstream.host, exchange.upstream.port)
+        let head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
+                                            clientAddress: listener.appendForwardedFor ? context.channel.remoteAddress?.ipAddress : nil,
+                                            scheme: listener.scheme, edits: exchange.upstream.headers)
+        upstream.write(HTTPClientRequestPart.head(head), promise: nil)
+        for part in buffered {
+            switch part {
+            case .body(let buffer): upstream.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+            case .end(let trailers): upstream.write(HTTPClientRequestPart.end(trailers), promise: nil)
+            case .head: break
+            }
+        }
+        upstream.flush()
+        exchange.requestDone = buffered.contains { if case .end = $0 { return true } else { return false } }
+        state = .proxying(exchange, upstream: upstream)
+        context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        context.read()
+    }
+
+    private func connectFailed() {
+        guard let context, case .connecting(let exchange, _) = state else { return }
+        listener.stats.increment("upstream_cx_connect_fail")
+        context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        respondLocally(LocalResponse(status: 503, flag: "UF", body: "upstream connect error or disconnect/reset before headers. reset reason: connection failure"),
+                       keepAlive: exchange.keepAlive, requestDone: exchange.requestDone, version: exchange.requestHead.version, context: context)
+        context.read()
+    }
+
+    private func respondLocally(_ response: LocalResponse, keepAlive: Bool, requestDone: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
+        listener.stats.increment("downstream_rq_\(response.status / 100)xx")
+        if !response.flag.isEmpty { listener.stats.increment("local_reply_\(response.flag)") }
+        var headers = HTTPHeaders()
+        headers.add(name: "content-length", value: String(response.body.utf8.count))
+        if !response.body.isEmpty { headers.add(name: "content-type", value: "text/plain") }
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        headers.add(name: "connection", value: keepAlive ? "keep-alive" : "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers))), promise: nil)
+        if !response.body.isEmpty { context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if requestDone {
+            state = .idle
+            if !keepAlive { context.close(promise: nil) }
+        } else {
+            state = .discarding(keepAlive: keepAlive)
+        }
+    }
+
+    // MARK: upstream events (same event loop)
+
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        guard let context, case .proxying(var exchange, let upstream) = state else { return }
+        switch part {
+        case .head(let head):
+            exchange.responseStarted = true
+            exchange.upstreamKeepAlive = head.isKeepAlive
+            listener.stats.increment("downstream_rq_\(head.status.code / 100)xx")
+            let response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
+            var finalHead = response
+            finalHead.headers.replaceOrAdd(name: "connection", value: exchange.keepAlive ? "keep-alive" : "close")
+            context.write(wrapOutboundOut(.head(finalHead)), promise: nil)
+            state = .proxying(exchange, upstream: upstream)
+        case .body(let buffer):
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            if !context.channel.isWritable { upstream.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
+        case .end(let trailers):
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            finishUpstream(exchange, upstream: upstream, reusable: exchange.upstreamKeepAlive && exchange.requestDone)
+            if exchange.requestDone {
+                state = .idle
+                if !exchange.keepAlive { context.close(promise: nil) }
+            } else {
+                state = .discarding(keepAlive: exchange.keepAlive)
+            }
+        }
+    }
+
+    func upstreamClosed() {
+        guard let context, case .proxying(let exchange, let upstream) = state else { return }
+        listener.balancer.finished(exchange.upstream.host, exchange.upstream.port)
+        _ = upstream
+        if exchange.responseStarted {
+            // Headers already went out: the only honest signal left is to close.
+            state = .closed
+            context.close(promise: nil)
+        } else {
+            listener.stats.increment("upstream_cx_destroy_remote_with_active_rq")
+            respondLocally(LocalResponse(status: 503, flag: "UC", body: "upstream connect error or disconnect/reset before headers. reset reason: connection termination"),
+                           keepAlive: exchange.keepAlive, requestDone: exchange.requestDone, version: exchange.requestHead.version, context: context)
+        }
+    }
+
+    func upstreamWritabilityChanged(_ writable: Bool) {
+        context?.channel.setOption(ChannelOptions.autoRead, value: writable).whenComplete { _ in }
+    }
+
+    private func finishUpstream(_ exchange: Exchange, upstream: any Channel, reusable: Bool) {
+        listener.balancer.finished(exchange.upstream.host, exchange.upstream.port)
+        if let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.owner = nil }
+        upstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        if reusable {
+            listener.pool.value.release(upstream, host: exchange.upstream.host, port: exchange.upstream.port)
+        } else {
+            upstream.close(promise: nil)
+        }
+    }
+
+    // MARK: downstream events
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .proxying(_, let upstream) = state {
+            upstream.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenComplete { _ in }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        switch state {
+        case .proxying(let exchange, let upstream):
+            listener.balancer.finished(exchange.upstream.host, exchange.upstream.port)
+            if let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.owner = nil }
+            upstream.close(promise: nil)
+        default:
+            break
+        }
+        state = .closed
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        listener.stats.increment("downstream_cx_protocol_error")
+        context.close(promise: nil)
+    }
+}

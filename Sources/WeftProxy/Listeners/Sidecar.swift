@@ -1,0 +1,96 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import WeftHTTPServer
+import WeftModel
+
+/// A sidecar in host mode: it owns the pod IP (a loopback address), listens inbound on each
+/// container port and forwards to the app's private address, proxies the app's outbound HTTP on
+/// 15001, and serves admin on 15000. All listeners share one event loop (one core, small RSS).
+public struct Sidecar: Sendable {
+    /// Settings of one sidecar.
+    public struct Configuration: Sendable {
+        public var podIP: String
+        /// The address the application binds (its ports are the container ports).
+        public var appAddress: String
+        /// Container ports: inbound listeners on podIP, forwarded to appAddress.
+        public var ports: [Int]
+        public var outboundPort: Int = 15001
+        public var adminPort: Int = 15000
+        /// Proxy metadata shown on the admin page (id, namespace, labels...).
+        public var identity: [String: String]
+
+        public init(podIP: String, appAddress: String, ports: [Int], identity: [String: String]) {
+            self.podIP = podIP
+            self.appAddress = appAddress
+            self.ports = ports
+            self.identity = identity
+        }
+    }
+
+    public let configuration: ConfigurationStore
+    public let stats: ProxyStats
+    public let services: [any Service]
+    private let readiness: Readiness
+
+    /// `quit` is called by `POST /quitquitquit` (the runner drains and stops everything).
+    public init(_ settings: Configuration, eventLoop: any EventLoop, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {}) {
+        let store = ConfigurationStore()
+        let stats = ProxyStats()
+        let balancer = LoadBalancerState()
+        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop), as: UpstreamConnectionPool.self, eventLoop: eventLoop)
+        let listenerCount = settings.ports.count + 1
+        let readiness = Readiness(listeners: listenerCount, onReady: onReady)
+        var services: [any Service] = []
+        let outbound = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer), configuration: store, routeTable: "outbound",
+                                       pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false)
+        services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, logger: logger, onBound: readiness.listenerBound))
+        for port in settings.ports {
+            let inbound = ListenerContext(name: "inbound|\(port)", pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port), configuration: store,
+                                          routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true)
+            services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inbound, logger: logger, onBound: readiness.listenerBound))
+        }
+        let admin = AdminEndpoint(configuration: store, stats: stats, ready: readiness.ready, identity: settings.identity, quit: quit)
+        services.append(APIServerService(configuration: .init(host: settings.podIP, port: settings.adminPort), logger: logger) { await admin.handle($0) })
+        self.configuration = store
+        self.stats = stats
+        self.services = services
+        self.readiness = readiness
+    }
+
+    /// Installs a configuration (from discovery or a file) and counts it toward readiness.
+    public func install(_ configuration: ProxyConfiguration) {
+        self.configuration.install(configuration)
+        readiness.configurationInstalled()
+    }
+}
+
+/// Ready when every listener is bound and a first configuration is installed.
+final class Readiness: Sendable {
+    let ready = NIOLockedValueBox(false)
+    private let state: NIOLockedValueBox<(listeners: Int, configured: Bool)>
+    private let onReady: @Sendable () -> Void
+
+    init(listeners: Int, onReady: @escaping @Sendable () -> Void) {
+        state = NIOLockedValueBox((listeners, false))
+        self.onReady = onReady
+    }
+
+    @Sendable func listenerBound() { update { $0.listeners -= 1 } }
+    func configurationInstalled() { update { $0.configured = true } }
+
+    private func update(_ change: (inout (listeners: Int, configured: Bool)) -> Void) {
+        let becameReady = state.withLockedValue { value -> Bool in
+            change(&value)
+            return value.listeners == 0 && value.configured
+        }
+        guard becameReady else { return }
+        let first = ready.withLockedValue { ready -> Bool in
+            defer { ready = true }
+            return !ready
+        }
+        if first { onReady() }
+    }
+}

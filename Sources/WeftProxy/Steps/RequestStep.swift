@@ -1,0 +1,81 @@
+import NIOHTTP1
+import WeftModel
+
+/// What a request needs from the steps: its parsed attributes, the configuration it runs under,
+/// and what the steps decided so far.
+public struct RequestContext: Sendable {
+    public var attributes: RequestAttributes
+    public var configuration: ActiveConfiguration
+    /// The route table this listener routes with (`outbound`, `http.8080`), or nil for inbound.
+    public var routeTable: String?
+    /// Set by SelectRoute.
+    public var route: RouteEntry?
+    public var cluster: String?
+
+    public init(attributes: RequestAttributes, configuration: ActiveConfiguration, routeTable: String?) {
+        self.attributes = attributes
+        self.configuration = configuration
+        self.routeTable = routeTable
+    }
+}
+
+/// The outcome of the decision steps.
+public enum RequestDecision: Sendable, Equatable {
+    /// Send to this address and port.
+    case forward(Upstream)
+    /// Answer without an upstream, with Envoy's response flag (NR, UH, ...).
+    case respond(LocalResponse)
+
+    /// Where a request goes.
+    public struct Upstream: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var cluster: String
+        public var connectTimeoutMs: Int
+        public var headers: HeaderEdits?
+    }
+}
+
+/// A response the proxy writes itself.
+public struct LocalResponse: Sendable, Equatable {
+    public var status: Int
+    public var flag: String
+    public var body: String
+    public var headers: [(String, String)]
+
+    public init(status: Int, flag: String, body: String = "", headers: [(String, String)] = []) {
+        self.status = status
+        self.flag = flag
+        self.body = body
+        self.headers = headers
+    }
+
+    public static func == (lhs: LocalResponse, rhs: LocalResponse) -> Bool {
+        lhs.status == rhs.status && lhs.flag == rhs.flag && lhs.body == rhs.body && lhs.headers.map { "\($0.0)=\($0.1)" } == rhs.headers.map { "\($0.0)=\($0.1)" }
+    }
+}
+
+/// One decision step; steps run in order, each able to answer or hand on to `next`.
+public protocol RequestStep: Sendable {
+    func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision
+}
+
+/// The steps of a listener, built once per configuration and run for every request.
+public struct RequestPipeline: Sendable {
+    public let steps: [any RequestStep]
+    public let terminal: @Sendable (inout RequestContext) -> RequestDecision
+
+    public init(steps: [any RequestStep], terminal: @escaping @Sendable (inout RequestContext) -> RequestDecision) {
+        self.steps = steps
+        self.terminal = terminal
+    }
+
+    public func decide(_ context: inout RequestContext) -> RequestDecision {
+        run(0, &context)
+    }
+
+    private func run(_ index: Int, _ context: inout RequestContext) -> RequestDecision {
+        guard index < steps.count else { return terminal(&context) }
+        return steps[index].decide(&context) { context in run(index + 1, &context) }
+    }
+}

@@ -1,0 +1,90 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Idle keep-alive connections to upstream endpoints, reused by later requests. Confined to the
+/// proxy's event loop: every call happens on `eventLoop`.
+public final class UpstreamConnectionPool {
+    let eventLoop: any EventLoop
+    private var idle: [String: [any Channel]] = [:]
+    /// Idle connections kept per endpoint.
+    let maximumIdlePerEndpoint = 32
+
+    public init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    /// An idle connection to `host:port`, or a new one (HTTP/1.1 client pipeline plus `UpstreamHandler`).
+    func acquire(host: String, port: Int, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
+        eventLoop.preconditionInEventLoop()
+        let key = "\(host):\(port)"
+        while var list = idle[key], let channel = list.popLast() {
+            idle[key] = list
+            if channel.isActive { return eventLoop.makeSucceededFuture(channel) }
+        }
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(), name: UpstreamHandler.name)
+                }
+            }
+            .connect(host: host, port: port)
+    }
+
+    /// Returns a connection after a complete keep-alive exchange.
+    func release(_ channel: any Channel, host: String, port: Int) {
+        eventLoop.preconditionInEventLoop()
+        let key = "\(host):\(port)"
+        guard channel.isActive, idle[key, default: []].count < maximumIdlePerEndpoint else {
+            channel.close(promise: nil)
+            return
+        }
+        idle[key, default: []].append(channel)
+    }
+
+    /// Closes every idle connection (drain).
+    func closeAll() {
+        for channels in idle.values { for channel in channels { channel.close(promise: nil) } }
+        idle = [:]
+    }
+}
+
+/// Sits on an upstream connection and hands response parts to the downstream request that owns
+/// the connection at the moment; an idle connection has no owner.
+final class UpstreamHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    static let name = "weft.upstream"
+
+    /// Receives what happens on the upstream connection.
+    protocol Owner: AnyObject {
+        func upstreamReceived(_ part: HTTPClientResponsePart)
+        func upstreamClosed()
+        func upstreamWritabilityChanged(_ writable: Bool)
+    }
+
+    weak var owner: (any Owner)?
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        owner?.upstreamReceived(unwrapInboundIn(data))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let owner = self.owner
+        self.owner = nil
+        owner?.upstreamClosed()
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        owner?.upstreamWritabilityChanged(context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

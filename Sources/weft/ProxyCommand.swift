@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import WeftProxy
+
+/// `weft proxy sidecar|router`: the data plane processes.
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "Run a proxy: a sidecar beside a workload (started by weft run), or a gateway router.",
+        subcommands: [SidecarCommand.self]
+    )
+}
+
+/// Identity and discovery flags shared by the proxy commands.
+struct ProxyIdentityOptions: ParsableArguments {
+    @Option(help: "Namespace of the workload.")
+    var namespace: String = "default"
+
+    @Option(help: "Labels, k=v,k2=v2.")
+    var labels: String = ""
+
+    @Option(name: .customLong("service-account"), help: "Service account (the SPIFFE identity's sa).")
+    var serviceAccount: String = "default"
+
+    @Option(name: .customLong("discovery-address"), help: "The control plane's discovery address, HOST:PORT (default $WEFT_DISCOVERY_ADDRESS or 127.0.0.1:15010).")
+    var discoveryAddress: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "warning"
+
+    var labelMap: [String: String] { LabelList.parse(labels) }
+
+    var discovery: (String, Int)? {
+        HostPort.parse(discoveryAddress ?? ProcessInfo.processInfo.environment["WEFT_DISCOVERY_ADDRESS"] ?? "127.0.0.1:15010")
+    }
+}
+
+/// `k=v,k2=v2` label lists.
+enum LabelList {
+    static func parse(_ text: String) -> [String: String] {
+        var labels: [String: String] = [:]
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2 && !parts[0].isEmpty { labels[parts[0]] = parts[1] }
+        }
+        return labels
+    }
+}
+
+/// `weft proxy sidecar`: one workload's sidecar in host mode.
+struct SidecarCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sidecar", abstract: "Run a sidecar in host mode for one workload.")
+
+    @Option(name: .customLong("pod-ip"), help: "The workload's pod IP (a loopback address the sidecar listens on). Default: allocate one.")
+    var podIP: String?
+
+    @Option(name: .customLong("app-address"), help: "The private address the application binds.")
+    var appAddress: String?
+
+    @Option(name: .customLong("port"), help: "A container port (repeatable): inbound podIP:PORT → app address:PORT.")
+    var ports: [Int] = []
+
+    @Option(help: "Proxy id (default: NAME-POD_IP.NAMESPACE).")
+    var id: String?
+
+    @Option(help: "Workload name.")
+    var name: String = "workload"
+
+    @OptionGroup var identity: ProxyIdentityOptions
+
+    mutating func run() async throws {
+        guard let (discoveryHost, discoveryPort) = identity.discovery else { throw ValidationError("--discovery-address must be HOST:PORT") }
+        var logger = Logger(label: "weft.sidecar")
+        logger.logLevel = Logger.Level(rawValue: identity.logLevel) ?? .warning
+        let lease = try podIP.map { PodAddress.Lease(fixed: $0) } ?? PodAddress.allocate()
+        let appAddress = self.appAddress ?? lease.appAddress
+        let proxyID = id ?? "\(name)-\(lease.podIP).\(identity.namespace)"
+        let host = SidecarHost(
+            podIP: lease.podIP, appAddress: appAddress, ports: ports, proxyID: proxyID, workloadName: name,
+            namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
+            discovery: (discoveryHost, discoveryPort), logger: logger)
+        print("weft sidecar: pod IP \(lease.podIP), app address \(appAddress), outbound http://\(lease.podIP):15001, admin http://\(lease.podIP):15000")
+        try await host.run(onReady: { FileHandle.standardOutput.write(Data("weft sidecar: ready\n".utf8)) })
+        withExtendedLifetime(lease) {}
+    }
+}
+
+/// Runs a sidecar (listeners, admin, discovery) until it is told to stop.
+struct SidecarHost {
+    let podIP: String
+    let appAddress: String
+    let ports: [Int]
+    let proxyID: String
+    let workloadName: String
+    let namespace: String
+    let labels: [String: String]
+    let serviceAccount: String
+    let discovery: (String, Int)
+    let logger: Logger
+
+    /// Runs until SIGTERM/SIGINT, `POST /quitquitquit`, or `stop` finishing.
+    func run(onReady: @escaping @Sendable () -> Void, until stop: (@Sendable () async -> Void)? = nil) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let quit = QuitSignal()
+        let sidecar = Sidecar(
+            .init(podIP: podIP, appAddress: appAddress, ports: ports,
+                  identity: ["id": proxyID, "namespace": namespace, "podIP": podIP, "labels": labels.map { "\($0)=\($1)" }.sorted().joined(separator: ",")]),
+            eventLoop: group.next(), logger: logger, quit: { quit.fire() }, onReady: onReady)
+        let node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: namespace, labels: labels, serviceAccount: serviceAccount, mode: "sidecar",
+                                                   podIP: podIP, ports: Dictionary(ports.map { ("\($0)", $0) }, uniquingKeysWith: { a, _ in a }), workloadName: workloadName)
+        let discoveryClient = DiscoveryClientService(host: discovery.0, port: discovery.1, node: node, stats: sidecar.stats, logger: logger) { sidecar.install($0) }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = sidecar.services.map { .init(service: $0) }
+        services.append(.init(service: discoveryClient))
+        services.append(.init(service: QuitWatcher(signal: quit, extra: stop), successTerminationBehavior: .gracefullyShutdownGroup))
+        let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await serviceGroup.run()
+        try await group.shutdownGracefully()
+    }
+}

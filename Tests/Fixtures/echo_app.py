@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""A tiny HTTP app for mesh tests: answers every request with JSON naming itself and echoing
+the request (path, headers), so a test can see which workload served it and what arrived.
+Binds WEFT_APP_ADDRESS (or 127.0.0.1) on PORT (or the first argument)."""
+import json
+import os
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _answer(self):
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        status = 200
+        if self.path.startswith("/status/"):
+            status = int(self.path.split("/")[2])
+        payload = json.dumps({
+            "name": os.environ.get("APP_NAME", "app"),
+            "path": self.path,
+            "method": self.command,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body_length": len(body),
+        }).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+def main():
+    port = int(os.environ.get("PORT") or (sys.argv[1] if len(sys.argv) > 1 else 8080))
+    address = os.environ.get("WEFT_APP_ADDRESS", "127.0.0.1")
+    ThreadingHTTPServer((address, port), Handler).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

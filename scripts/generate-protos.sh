@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Regenerates the committed Swift for Protos/ (messages and gRPC stubs).
+# Needs protoc (Debian: protobuf-compiler). Builds the two protoc plugins once, in .build-gen/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+gen="$root/.build-gen"
+mkdir -p "$gen/plugins"
+if [ ! -x "$gen/plugins/protoc-gen-swift" ] || [ ! -x "$gen/plugins/protoc-gen-grpc-swift-2" ]; then
+  mkdir -p "$gen/package/Sources/Placeholder"
+  cat > "$gen/package/Package.swift" <<'SWIFT'
+// swift-tools-version:6.1
+import PackageDescription
+let package = Package(
+  name: "WeftProtoPlugins",
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+    .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
+  ],
+  targets: [.target(name: "Placeholder")]
+)
+SWIFT
+  echo "// placeholder" > "$gen/package/Sources/Placeholder/Placeholder.swift"
+  (cd "$gen/package" && swift build -c release --product protoc-gen-swift && swift build -c release --product protoc-gen-grpc-swift-2)
+  cp "$gen/package/.build/release/protoc-gen-swift" "$gen/package/.build/release/protoc-gen-grpc-swift-2" "$gen/plugins/"
+fi
+out="$root/Sources/WeftDiscovery/Generated"
+mkdir -p "$out"
+protoc --proto_path="$root/Protos" \
+  --plugin=protoc-gen-swift="$gen/plugins/protoc-gen-swift" \
+  --plugin=protoc-gen-grpc-swift="$gen/plugins/protoc-gen-grpc-swift-2" \
+  --swift_out="$out" --swift_opt=Visibility=Public \
+  --grpc-swift_out="$out" --grpc-swift_opt=Visibility=Public,Client=true,Server=true \
+  weft/discovery/v1/discovery.proto
+echo "generated into $out"
