@@ -3,40 +3,41 @@ import ServiceLifecycle
 
 /// A one-shot "stop now" flag (`POST /quitquitquit`, the app exiting) that a service waits on.
 final class QuitSignal: Sendable {
-    private let state = NIOLockedValueBox<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let state = NIOLockedValueBox<(fired: Bool, callbacks: [@Sendable () -> Void])>((false, []))
 
     func fire() {
-        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+        let callbacks = state.withLockedValue { state -> [@Sendable () -> Void] in
             state.fired = true
-            defer { state.waiters = [] }
-            return state.waiters
+            defer { state.callbacks = [] }
+            return state.callbacks
         }
-        for waiter in waiters { waiter.resume() }
+        for callback in callbacks { callback() }
     }
 
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let fired = state.withLockedValue { state -> Bool in
-                if !state.fired { state.waiters.append(continuation) }
-                return state.fired
-            }
-            if fired { continuation.resume() }
+    /// Calls `callback` once the signal fires (at once if it already has).
+    func onFire(_ callback: @escaping @Sendable () -> Void) {
+        let fired = state.withLockedValue { state -> Bool in
+            if !state.fired { state.callbacks.append(callback) }
+            return state.fired
         }
+        if fired { callback() }
     }
 }
 
-/// Ends (and so shuts the group down gracefully) when the quit signal fires or `extra` returns.
+/// Ends (and so shuts the group down gracefully) when the quit signal fires or `extra` returns;
+/// ends at once when the group shuts down for another reason. Every wait here is cancellable.
 struct QuitWatcher: Service {
     let signal: QuitSignal
     let extra: (@Sendable () async -> Void)?
 
     func run() async throws {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await signal.wait() }
-            if let extra { group.addTask { await extra() } }
-            group.addTask { try? await gracefulShutdown() }
-            await group.next()
-            group.cancelAll()
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
+        signal.onFire { continuation.yield() }
+        let extraTask = extra.map { extra in Task { await extra(); continuation.yield() } }
+        try? await cancelWhenGracefulShutdown {
+            for await _ in stream { break }
         }
+        extraTask?.cancel()
+        continuation.finish()
     }
 }

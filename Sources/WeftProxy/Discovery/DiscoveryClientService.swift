@@ -48,21 +48,22 @@ public struct DiscoveryClientService: Service {
     }
 
     public func run() async throws {
-        var backoff = Duration.milliseconds(100)
-        await withTaskCancellationOrGracefulShutdownHandler {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        // The stream waits on the network; shutting down cancels it (the listeners drain on their own).
+        try? await cancelWhenGracefulShutdown {
+            var backoff = Duration.milliseconds(100)
+            while !Task.isCancelled {
                 do {
                     try await stream()
                     backoff = .milliseconds(100)
                 } catch {
-                    if Task.isCancelled || Task.isShuttingDownGracefully { break }
+                    if Task.isCancelled { break }
                     stats.increment("control_plane.connection_failure")
                     logger.debug("discovery stream ended", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
-        } onCancelOrGracefulShutdown: {}
+        }
     }
 
     private func stream() async throws {

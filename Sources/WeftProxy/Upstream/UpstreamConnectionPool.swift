@@ -6,12 +6,15 @@ import NIOPosix
 /// proxy's event loop: every call happens on `eventLoop`.
 public final class UpstreamConnectionPool {
     let eventLoop: any EventLoop
+    /// The pod IP: upstream connections leave from it, so peers see which workload calls.
+    let sourceAddress: String?
     private var idle: [String: [any Channel]] = [:]
     /// Idle connections kept per endpoint.
     let maximumIdlePerEndpoint = 32
 
-    public init(eventLoop: any EventLoop) {
+    public init(eventLoop: any EventLoop, sourceAddress: String? = nil) {
         self.eventLoop = eventLoop
+        self.sourceAddress = sourceAddress
     }
 
     /// An idle connection to `host:port`, or a new one (HTTP/1.1 client pipeline plus `UpstreamHandler`).
@@ -22,7 +25,11 @@ public final class UpstreamConnectionPool {
             idle[key] = list
             if channel.isActive { return eventLoop.makeSucceededFuture(channel) }
         }
-        return ClientBootstrap(group: eventLoop)
+        var bootstrap = ClientBootstrap(group: eventLoop)
+        if let sourceAddress, let local = try? SocketAddress(ipAddress: sourceAddress, port: 0), !(host.hasPrefix("127.") == false && sourceAddress.hasPrefix("127.")) {
+            bootstrap = bootstrap.bind(to: local)
+        }
+        return bootstrap
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+
+/// `weft proxy-status`: every connected proxy and whether it has the latest configuration.
+struct ProxyStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "proxy-status", abstract: "Show every proxy: id, namespace, labels, config version per type, SYNCED / STALE / NACKED.")
+
+    @OptionGroup var controlPlane: ControlPlaneOptions
+
+    mutating func run() async throws {
+        let client = controlPlane.client
+        let reply = try await ClientInputs.call { try await client.send("GET", "/api/v1/proxies") }
+        let proxies = reply.object["proxies"] as? [[String: Any]] ?? []
+        var rows = [["NAME", "NAMESPACE", "LABELS", "CLUSTERS", "ENDPOINTS", "ROUTES", "STATUS"]]
+        for proxy in proxies {
+            let types = proxy["types"] as? [String: [String: Any]] ?? [:]
+            func cell(_ type: String) -> String {
+                guard let status = types[type] else { return "-" }
+                if let nack = status["nack"] as? String { return "NACKED (\(nack))" }
+                return (status["sent"] as? String) == (status["acked"] as? String) ? "SYNCED (\(status["acked"] as? String ?? ""))" : "STALE (\(status["sent"] as? String ?? ""))"
+            }
+            let labels = (proxy["labels"] as? [String: String] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            rows.append([proxy["id"] as? String ?? "", proxy["namespace"] as? String ?? "", labels,
+                         cell("type.weft.io/ClusterConfig"), cell("type.weft.io/EndpointGroup"), cell("type.weft.io/RouteTable"), proxy["state"] as? String ?? ""])
+        }
+        print(Table.render(rows))
+    }
+}
+
+/// `weft proxy-config routes|clusters|endpoints|listeners PROXY [-o json]`.
+struct ProxyConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "proxy-config", abstract: "Show the configuration a proxy was sent.")
+
+    /// What to show.
+    enum Section: String, ExpressibleByArgument, CaseIterable { case listeners, routes, clusters, endpoints, all }
+    /// Output formats.
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+    @Argument(help: "listeners, routes, clusters, endpoints or all.")
+    var section: Section
+
+    @Argument(help: "The proxy id (see weft proxy-status).")
+    var proxy: String
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: "table or json.")
+    var format: Format = .table
+
+    @OptionGroup var controlPlane: ControlPlaneOptions
+
+    mutating func run() async throws {
+        let client = controlPlane.client
+        let proxy = self.proxy
+        let reply = try await ClientInputs.call { try await client.send("GET", "/api/v1/proxy-config", query: ["proxy": proxy]) }
+        guard reply.status == 200, let configuration = reply.object["configuration"] as? [String: Any] else {
+            FileHandle.standardError.write(Data("error: \(reply.object["error"] as? String ?? "no such proxy")\n".utf8))
+            throw ExitCode(1)
+        }
+        let routeTables = configuration["routeTables"] as? [[String: Any]] ?? []
+        let clusters = configuration["clusters"] as? [[String: Any]] ?? []
+        let endpoints = configuration["endpoints"] as? [[String: Any]] ?? []
+        if format == .json {
+            let value: Any
+            switch section {
+            case .routes: value = routeTables
+            case .clusters: value = clusters
+            case .endpoints: value = endpoints
+            case .listeners: value = routeTables.map { ["name": $0["name"] ?? "", "routeTable": $0["name"] ?? ""] }
+            case .all: value = configuration
+            }
+            let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        switch section {
+        case .routes, .all:
+            var rows = [["TABLE", "VIRTUAL HOST", "DOMAINS", "ROUTES"]]
+            for table in routeTables {
+                for host in table["virtualHosts"] as? [[String: Any]] ?? [] {
+                    let routes = (host["routes"] as? [[String: Any]] ?? []).map { $0["name"] as? String ?? "" }
+                    rows.append([table["name"] as? String ?? "", host["name"] as? String ?? "", (host["domains"] as? [String] ?? []).joined(separator: ","), routes.joined(separator: ",")])
+                }
+            }
+            print(Table.render(rows))
+            if section == .routes { return }
+            fallthrough
+        case .clusters:
+            var rows = [["CLUSTER", "LB", "SUBSET LABELS"]]
+            for cluster in clusters {
+                let labels = (cluster["subsetLabels"] as? [String: String] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                rows.append([cluster["name"] as? String ?? "", cluster["loadBalancer"] as? String ?? "", labels])
+            }
+            print(Table.render(rows))
+            if section == .clusters { return }
+            fallthrough
+        case .endpoints:
+            var rows = [["ENDPOINT", "CLUSTER", "WORKLOAD"]]
+            for group in endpoints {
+                for endpoint in group["endpoints"] as? [[String: Any]] ?? [] {
+                    rows.append(["\(endpoint["address"] ?? ""):\(endpoint["port"] ?? "")", group["cluster"] as? String ?? "", endpoint["workload"] as? String ?? ""])
+                }
+            }
+            print(Table.render(rows))
+        case .listeners:
+            var rows = [["LISTENER", "ROUTE TABLE"]]
+            for table in routeTables {
+                let name = table["name"] as? String ?? ""
+                rows.append([name == "outbound" ? "0.0.0.0:15001 (outbound HTTP proxy)" : name.replacingOccurrences(of: "http.", with: "0.0.0.0:"), name])
+            }
+            print(Table.render(rows))
+        }
+    }
+}
+
+/// Left-aligned columns separated by three spaces, as kubectl prints them.
+enum Table {
+    static func render(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        let widths = (0..<first.count).map { column in rows.map { $0.count > column ? $0[column].count : 0 }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { index, cell in index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + 3, withPad: " ", startingAt: 0) }.joined()
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import UnixSignals
+
+/// `weft run`: a workload (Istio's pod) on this host: its sidecar first, then the app.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a command as a mesh workload: sidecar first, the app once it is ready; exits with the app's status."
+    )
+
+    @Option(help: "Namespace.")
+    var namespace: String = "default"
+
+    @Option(help: "Labels, k=v,k2=v2.")
+    var labels: String = ""
+
+    @Option(name: .customLong("service-account"), help: "Service account.")
+    var serviceAccount: String?
+
+    @Option(name: .customLong("port"), help: "A container port (repeatable); the first is $PORT.")
+    var ports: [Int] = []
+
+    @Option(help: "Take labels, service account and ports from this applied Deployment.")
+    var deployment: String?
+
+    @Option(help: "Workload name (default: the deployment's or the command's).")
+    var name: String?
+
+    @Flag(name: .customLong("no-sidecar"), help: "Run without a sidecar: the app binds its pod IP directly.")
+    var noSidecar = false
+
+    @Option(name: .customLong("discovery-address"), help: "Discovery address, HOST:PORT (default $WEFT_DISCOVERY_ADDRESS or 127.0.0.1:15010).")
+    var discoveryAddress: String?
+
+    @Option(name: .customLong("log-level"), help: "Sidecar log level.")
+    var logLevel: String = "warning"
+
+    @OptionGroup var controlPlane: ControlPlaneOptions
+
+    @Argument(parsing: .postTerminator, help: "The command to run, after --.")
+    var command: [String] = []
+
+    mutating func validate() throws {
+        if command.isEmpty { throw ValidationError("give the command after --, e.g. weft run --port 8080 -- python3 app.py") }
+    }
+
+    mutating func run() async throws {
+        var labelMap = LabelList.parse(labels)
+        var account = serviceAccount ?? "default"
+        var containerPorts = ports
+        var withSidecar = !noSidecar
+        if let deployment {
+            let spec = try await DeploymentLookup.fetch(deployment, namespace: namespace, client: controlPlane.client)
+            labelMap = spec.labels.merging(labelMap) { _, explicit in explicit }
+            if serviceAccount == nil { account = spec.serviceAccount }
+            if containerPorts.isEmpty { containerPorts = spec.ports }
+            if spec.injectDisabled { withSidecar = false }
+        }
+        if withSidecar, await DeploymentLookup.injectionDisabled(namespace: namespace, client: controlPlane.client) { withSidecar = false }
+        let workload = name ?? deployment ?? URL(fileURLWithPath: command[0]).lastPathComponent
+        let lease = try PodAddress.allocate()
+        let appAddress = withSidecar ? lease.appAddress : lease.podIP
+        var environment = ProcessInfo.processInfo.environment
+        environment["WEFT_POD_IP"] = lease.podIP
+        environment["WEFT_APP_ADDRESS"] = appAddress
+        environment["WEFT_NAMESPACE"] = namespace
+        environment["WEFT_WORKLOAD_NAME"] = workload
+        if let first = containerPorts.first { environment["PORT"] = String(first) }
+        if withSidecar {
+            let proxy = "http://\(lease.podIP):15001"
+            environment["HTTP_PROXY"] = proxy
+            environment["http_proxy"] = proxy
+            let noProxy = "localhost,127.0.0.1,\(lease.podIP),\(appAddress)"
+            environment["NO_PROXY"] = noProxy
+            environment["no_proxy"] = noProxy
+        }
+        let app = AppProcess(command: command, environment: environment)
+        guard withSidecar else {
+            let status = try await app.runToCompletion()
+            withExtendedLifetime(lease) {}
+            throw ExitCode(status)
+        }
+        guard let discovery = HostPort.parse(discoveryAddress ?? ProcessInfo.processInfo.environment["WEFT_DISCOVERY_ADDRESS"] ?? "127.0.0.1:15010") else {
+            throw ValidationError("--discovery-address must be HOST:PORT")
+        }
+        var logger = Logger(label: "weft.run")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+        let host = SidecarHost(podIP: lease.podIP, appAddress: appAddress, ports: containerPorts, proxyID: "\(workload)-\(lease.podIP).\(namespace)",
+                               workloadName: workload, namespace: namespace, labels: labelMap, serviceAccount: account, discovery: discovery, logger: logger)
+        // The app starts only once the sidecar is ready; the sidecar stops once the app has exited.
+        try await host.run(onReady: { app.start() }, until: { await app.waitForExit() })
+        let status = await app.waitForExit()
+        withExtendedLifetime(lease) {}
+        throw ExitCode(status)
+    }
+}
+
+/// The application process of `weft run`: started once, signals forwarded, exit status kept.
+final class AppProcess: Sendable {
+    private let command: [String]
+    private let environment: [String: String]
+    private let state = NIOLockedValueBox<(process: Process?, status: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, nil, []))
+
+    init(command: [String], environment: [String: String]) {
+        self.command = command
+        self.environment = environment
+    }
+
+    /// Starts the app (once); a failure to start counts as exit status 127.
+    func start() {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        process.environment = environment
+        process.terminationHandler = { [weak self] finished in self?.finish(finished.terminationStatus) }
+        let started = state.withLockedValue { state -> Bool in
+            guard state.process == nil else { return false }
+            state.process = process
+            return true
+        }
+        guard started else { return }
+        SignalForwarding.install { signal in
+            if process.isRunning { kill(process.processIdentifier, signal) }
+        }
+        do {
+            try process.run()
+        } catch {
+            FileHandle.standardError.write(Data("weft run: cannot start \(command.joined(separator: " ")): \(error)\n".utf8))
+            finish(127)
+        }
+    }
+
+    func runToCompletion() async throws -> Int32 {
+        start()
+        return await waitForExit()
+    }
+
+    func waitForExit() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let status = state.withLockedValue { state -> Int32? in
+                if state.status == nil { state.waiters.append(continuation) }
+                return state.status
+            }
+            if let status { continuation.resume(returning: status) }
+        }
+    }
+
+    private func finish(_ status: Int32) {
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Int32, Never>] in
+            guard state.status == nil else { return [] }
+            state.status = status
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: status) }
+    }
+}
+
+/// Passes SIGINT and SIGTERM on to the app (the sidecar's service group drains on its own).
+enum SignalForwarding {
+    static func install(_ forward: @escaping @Sendable (Int32) -> Void) {
+        Task.detached {
+            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                forward(signal.rawValue)
+            }
+        }
+    }
+}
+
+/// What `weft run --deployment` reads from an applied Deployment (and its namespace).
+enum DeploymentLookup {
+    /// The parts of a pod template a workload needs.
+    struct Spec {
+        var labels: [String: String]
+        var serviceAccount: String
+        var ports: [Int]
+        var injectDisabled: Bool
+    }
+
+    /// Thrown when the Deployment cannot be read.
+    struct Missing: Error, CustomStringConvertible { var description: String }
+
+    static func fetch(_ name: String, namespace: String, client: ControlPlaneClient) async throws -> Spec {
+        let reply = try await client.send("GET", "/api/v1/resources", query: ["kind": "Deployment", "namespace": namespace, "name": name])
+        guard let object = (reply.object["items"] as? [[String: Any]])?.first?["object"] as? [String: Any] else {
+            throw Missing(description: "Deployment \(namespace)/\(name) is not applied")
+        }
+        let template = (object["spec"] as? [String: Any])?["template"] as? [String: Any] ?? [:]
+        let metadata = template["metadata"] as? [String: Any] ?? [:]
+        let podSpec = template["spec"] as? [String: Any] ?? [:]
+        let containers = podSpec["containers"] as? [[String: Any]] ?? []
+        let ports = containers.flatMap { ($0["ports"] as? [[String: Any]] ?? []).compactMap { $0["containerPort"] as? Int } }
+        let annotations = metadata["annotations"] as? [String: String] ?? [:]
+        let labels = metadata["labels"] as? [String: String] ?? [:]
+        return Spec(labels: labels, serviceAccount: podSpec["serviceAccountName"] as? String ?? "default", ports: ports,
+                    injectDisabled: annotations["sidecar.istio.io/inject"] == "false" || labels["sidecar.istio.io/inject"] == "false")
+    }
+
+    /// `istio-injection=disabled` on the namespace turns the sidecar off, as in Istio.
+    static func injectionDisabled(namespace: String, client: ControlPlaneClient) async -> Bool {
+        guard let reply = try? await client.send("GET", "/api/v1/resources", query: ["kind": "Namespace", "name": namespace]),
+              let object = (reply.object["items"] as? [[String: Any]])?.first?["object"] as? [String: Any],
+              let labels = (object["metadata"] as? [String: Any])?["labels"] as? [String: String] else { return false }
+        return labels["istio-injection"] == "disabled"
+    }
+}
