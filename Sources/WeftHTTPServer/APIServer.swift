@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -43,16 +44,24 @@ public struct APIServerService: Service {
                 }
             }
         if let address = server.channel.localAddress { onBound(address) }
+        // Idle keep-alive connections would keep the server waiting on shutdown: close them too.
+        let open = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
         try await withTaskCancellationOrGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { connections in
                     for try await connection in connections {
-                        group.addTask { await serve(connection) }
+                        let channel = connection.channel
+                        open.withLockedValue { $0[ObjectIdentifier(channel)] = channel }
+                        group.addTask {
+                            await serve(connection)
+                            _ = open.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+                        }
                     }
                 }
             }
         } onCancelOrGracefulShutdown: {
             server.channel.close(promise: nil)
+            for channel in open.withLockedValue({ Array($0.values) }) { channel.close(promise: nil) }
         }
     }
 

@@ -6,31 +6,33 @@ final class ControlPlaneProcess {
     let dataDirectory: URL
     let logFile: URL
     private(set) var url = ""
+    private(set) var discoveryAddress = ""
 
     /// Thrown when the control plane does not come up in time.
     struct StartFailure: Error, CustomStringConvertible { var description: String }
 
-    init(dataDirectory: URL? = nil) throws {
+    init(dataDirectory: URL? = nil, discoveryPort: Int = 0) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("weft-cp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         self.dataDirectory = dataDirectory ?? base.appendingPathComponent("data")
         self.logFile = base.appendingPathComponent("control-plane.log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = WeftProcess.executable
-        process.arguments = ["control-plane", "--data-dir", self.dataDirectory.path, "--http-address", "127.0.0.1:0", "--log-level", "warning"]
+        process.arguments = ["control-plane", "--data-dir", self.dataDirectory.path, "--http-address", "127.0.0.1:0", "--discovery-address", "127.0.0.1:\(discoveryPort)", "--log-level", "warning"]
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
         process.standardError = log
         try process.run()
-        url = try waitForURL(timeout: 15)
+        url = try waitFor("config API on ", timeout: 15)
+        discoveryAddress = try waitFor("discovery on ", timeout: 15)
     }
 
     /// Reads the bound address the control plane prints once it listens (bounded wait, no fixed sleep).
-    private func waitForURL(timeout: TimeInterval) throws -> String {
+    private func waitFor(_ marker: String, timeout: TimeInterval) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-            if let range = text.range(of: "config API on ") {
+            if let range = text.range(of: marker) {
                 let rest = text[range.upperBound...]
                 if let end = rest.firstIndex(of: "\n") { return String(rest[..<end]) }
             }
@@ -56,7 +58,7 @@ final class ControlPlaneProcess {
 
     /// Runs a `weft` client command against this control plane.
     func weft(_ arguments: [String], stdin: String? = nil) throws -> WeftProcess.Result {
-        try WeftProcess.run(arguments + ["--control-plane", url], stdin: stdin)
+        try WeftProcess.run(arguments + ["--control-plane", url], stdin: stdin, environment: ["WEFT_DISCOVERY_ADDRESS": discoveryAddress])
     }
 
     deinit { stop() }

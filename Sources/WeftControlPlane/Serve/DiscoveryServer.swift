@@ -85,7 +85,17 @@ public struct DiscoveryService: ServiceLifecycle.Service {
     public func run() async throws {
         let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext)
         let server = GRPCServer(transport: transport, services: [AggregatedDiscovery(hub: hub)])
-        try await withGracefulShutdownHandler {
+        // Proxy streams never end on their own, so a graceful stop would wait forever: shutting
+        // down cancels them; proxies keep serving their last configuration and reconnect later.
+        do {
+            try await discover(transport: transport, server: server)
+        } catch where Task.isShuttingDownGracefully || Task.isCancelled {
+            logger.debug("discovery stopped", metadata: ["reason": "\(error)"])
+        }
+    }
+
+    private func discover(transport: HTTP2ServerTransport.Posix, server: GRPCServer<HTTP2ServerTransport.Posix>) async throws {
+        try await cancelWhenGracefulShutdown {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await server.serve() }
                 if let address = try await transport.listeningAddress.ipv4 { onBound(address.port) }
@@ -93,10 +103,8 @@ public struct DiscoveryService: ServiceLifecycle.Service {
                 for await snapshot in snapshots {
                     await hub.update(snapshot)
                 }
+                server.beginGracefulShutdown()
             }
-        } onGracefulShutdown: {
-            server.beginGracefulShutdown()
-            Task { await ingest.finishSubscribers() }
         }
     }
 }

@@ -1,0 +1,106 @@
+import Foundation
+
+/// A control plane with discovery, plus `weft run` workloads, all real processes on loopback.
+final class MeshHarness {
+    let controlPlane: ControlPlaneProcess
+    private(set) var workloads: [Process] = []
+    static let fixtures = WeftProcess.packageRoot.appendingPathComponent("Tests/Fixtures")
+
+    init(dataDirectory: URL? = nil, discoveryPort: Int = 0) throws {
+        controlPlane = try ControlPlaneProcess(dataDirectory: dataDirectory, discoveryPort: discoveryPort)
+    }
+
+    var environment: [String: String] {
+        ["WEFT_CONTROL_PLANE": controlPlane.url, "WEFT_DISCOVERY_ADDRESS": controlPlane.discoveryAddress]
+    }
+
+    /// Starts the echo app as a workload with a sidecar.
+    func startEcho(name: String, labels: String, port: Int = 9080) throws {
+        let process = Process()
+        process.executableURL = WeftProcess.executable
+        process.arguments = ["run", "--labels", labels, "--port", String(port), "--name", name, "--", "python3", Self.fixtures.appendingPathComponent("echo_app.py").path]
+        var environment = ProcessInfo.processInfo.environment.merging(self.environment) { _, new in new }
+        environment["APP_NAME"] = name
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        workloads.append(process)
+    }
+
+    /// Starts a long-lived client workload (its app only sleeps) and returns its pod IP, so a test can
+    /// send requests through its sidecar even while new proxies could not get configuration.
+    func startClient(name: String = "client") throws -> String {
+        let process = Process()
+        process.executableURL = WeftProcess.executable
+        process.arguments = ["run", "--labels", "app=\(name)", "--name", name, "--", "sleep", "600"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        workloads.append(process)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let data = try? Data(contentsOf: URL(string: controlPlane.url + "/api/v1/proxies")!),
+               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let proxy = (object["proxies"] as? [[String: Any]])?.first(where: { ($0["id"] as? String ?? "").hasPrefix(name + "-") && $0["state"] as? String == "SYNCED" }),
+               let podIP = proxy["podIP"] as? String {
+                return podIP
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ControlPlaneProcess.StartFailure(description: "client \(name) did not become ready")
+    }
+
+    /// One request through a sidecar's outbound proxy with curl; returns (status, body).
+    func curl(through podIP: String, _ url: String, headers: [String] = []) throws -> (Int, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["curl", "-s", "-m", "10", "-x", "http://\(podIP):15001", "-w", "\n%{http_code}"] + headers.flatMap { ["-H", $0] } + [url]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    /// Runs the mesh client as a short-lived workload and returns its per-workload counts.
+    func client(_ url: String, count: Int, headers: [String] = []) throws -> (names: [String: Int], failures: [String: Int]) {
+        let result = try WeftProcess.run(["run", "--labels", "app=client", "--name", "client", "--", "python3",
+                                          Self.fixtures.appendingPathComponent("mesh_client.py").path, url, String(count)] + headers,
+                                         environment: environment)
+        guard result.status == 0, let line = result.stdout.split(separator: "\n").last,
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw ControlPlaneProcess.StartFailure(description: "client failed (\(result.status)): \(result.stdout) \(result.stderr)")
+        }
+        return (object["names"] as? [String: Int] ?? [:], object["failures"] as? [String: Int] ?? [:])
+    }
+
+    /// Waits (bounded) until `count` sidecars are connected and SYNCED.
+    func waitForProxies(_ count: Int, timeout: TimeInterval = 20) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let status = try controlPlane.weft(["proxy-status"])
+            let synced = status.stdout.split(separator: "\n").filter { $0.hasSuffix("SYNCED") }.count
+            if synced >= count { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ControlPlaneProcess.StartFailure(description: "proxies not synced within \(timeout) s: \(try controlPlane.weft(["proxy-status"]).stdout)")
+    }
+
+    func stopWorkloads() {
+        for process in workloads where process.isRunning { process.terminate() }
+        let deadline = Date().addingTimeInterval(10)
+        while workloads.contains(where: \.isRunning) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        for process in workloads where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        workloads = []
+    }
+
+    deinit {
+        stopWorkloads()
+        controlPlane.stop()
+    }
+}

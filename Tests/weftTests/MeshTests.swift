@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+
+private let reviewsService = """
+apiVersion: v1
+kind: Service
+metadata: {name: reviews}
+spec:
+  selector: {app: reviews}
+  ports: [{name: http, port: 9080}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+"""
+
+private func virtualService(_ http: String) -> String {
+    """
+    apiVersion: networking.istio.io/v1
+    kind: VirtualService
+    metadata: {name: reviews}
+    spec:
+      hosts: [reviews]
+      http:
+    \(http)
+    """
+}
+
+/// The data path end to end: real control plane, real sidecars (`weft run`), real apps and clients.
+@Suite("mesh end to end", .serialized)
+struct MeshTests {
+    @Test("routing: all endpoints without a VirtualService (two replicas on one port), weights, headers; apply→effect measured")
+    func routing() throws {
+        let mesh = try MeshHarness()
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: reviewsService).status == 0)
+        try mesh.startEcho(name: "reviews-v1-a", labels: "app=reviews,version=v1")
+        try mesh.startEcho(name: "reviews-v1-b", labels: "app=reviews,version=v1")
+        try mesh.startEcho(name: "reviews-v2", labels: "app=reviews,version=v2")
+        try mesh.waitForProxies(3)
+
+        let spread = try mesh.client("http://reviews:9080/reviews/0", count: 30)
+        #expect(spread.failures.isEmpty, "\(spread.failures)")
+        #expect(Set(spread.names.keys) == ["reviews-v1-a", "reviews-v1-b", "reviews-v2"], "round robin reaches every endpoint: \(spread.names)")
+
+        // Weighted split: 75/25 within statistical tolerance over 200 requests.
+        let applied = Date()
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: virtualService("""
+          - route:
+            - destination: {host: reviews, subset: v1}
+              weight: 75
+            - destination: {host: reviews, subset: v2}
+              weight: 25
+        """)).status == 0)
+        var effect: TimeInterval?
+        while Date().timeIntervalSince(applied) < 10 {
+            // The change is visible once the subset v1 endpoints are the only ones besides v2 and no 404s remain.
+            let probe = try mesh.client("http://reviews:9080/", count: 1, headers: ["x-probe=1"])
+            if probe.failures.isEmpty { effect = Date().timeIntervalSince(applied); break }
+        }
+        let split = try mesh.client("http://reviews.default.svc.cluster.local:9080/", count: 200)
+        #expect(split.failures.isEmpty)
+        let v2 = split.names["reviews-v2", default: 0]
+        #expect(v2 >= 30 && v2 <= 75, "25% of 200 is 50; got \(v2) (\(split.names))")
+
+        // Header routing: jason always reaches v2, everyone else v1; measure apply→effect.
+        let headerApplied = Date()
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: virtualService("""
+          - match:
+            - headers:
+                end-user: {exact: jason}
+            route: [{destination: {host: reviews, subset: v2}}]
+          - route: [{destination: {host: reviews, subset: v1}}]
+        """)).status == 0)
+        var headerEffect: TimeInterval?
+        while Date().timeIntervalSince(headerApplied) < 10 {
+            if try mesh.client("http://reviews:9080/", count: 1, headers: ["end-user=jason"]).names == ["reviews-v2": 1] {
+                headerEffect = Date().timeIntervalSince(headerApplied)
+                break
+            }
+        }
+        #expect(headerEffect != nil)
+        print("mesh: apply→effect (including one client run) \(String(format: "%.3f", headerEffect ?? -1)) s; weighted apply \(String(format: "%.3f", effect ?? -1)) s")
+        let jason = try mesh.client("http://reviews:9080/", count: 10, headers: ["end-user=jason"])
+        #expect(jason.names == ["reviews-v2": 10])
+        let others = try mesh.client("http://reviews:9080/", count: 10)
+        #expect(Set(others.names.keys).isSubset(of: ["reviews-v1-a", "reviews-v1-b"]) && others.names.values.reduce(0, +) == 10, "\(others.names)")
+
+        // No route for the request: 404 NR from the client's sidecar.
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: virtualService("""
+          - match:
+            - uri: {prefix: /only}
+            route: [{destination: {host: reviews, subset: v1}}]
+        """)).status == 0)
+        var notFound: [String: Int] = [:]
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            notFound = try mesh.client("http://reviews:9080/elsewhere", count: 1).failures
+            if notFound == ["404": 1] { break }
+        }
+        #expect(notFound == ["404": 1])
+        mesh.stopWorkloads()
+    }
+
+    @Test("a configuration the proxy cannot use is NACKed, shown by proxy-status, and the old one keeps serving")
+    func nack() throws {
+        let mesh = try MeshHarness()
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: reviewsService).status == 0)
+        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
+        try mesh.waitForProxies(1)
+        let client = try mesh.startClient()
+        // Valid Istio, but a ring larger than the proxy's maximum (Envoy refuses the same).
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: reviews}
+        spec:
+          host: reviews
+          trafficPolicy:
+            loadBalancer:
+              consistentHash:
+                httpHeaderName: x-user
+                ringHash: {minimumRingSize: 10000000}
+          subsets:
+          - {name: v1, labels: {version: v1}}
+        """).status == 0)
+        var status = ""
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            status = try mesh.controlPlane.weft(["proxy-status"]).stdout
+            if status.contains("NACKED") { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(status.contains("NACKED"), "\(status)")
+        #expect(status.contains("exceeds the maximum"))
+        for _ in 0..<5 {
+            let (status, body) = try mesh.curl(through: client, "http://reviews:9080/")
+            #expect(status == 200 && body.contains("reviews-v1"), "the previous configuration keeps serving: \(status) \(body)")
+        }
+        mesh.stopWorkloads()
+    }
+
+    @Test("the control plane restarts: traffic keeps flowing meanwhile, and the configuration is still there")
+    func controlPlaneRestart() throws {
+        let port = try FreePort.find()
+        let first = try MeshHarness(discoveryPort: port)
+        #expect(try first.controlPlane.weft(["apply", "-f", "-"], stdin: reviewsService).status == 0)
+        try first.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
+        try first.waitForProxies(1)
+        let client = try first.startClient()
+        #expect(first.controlPlane.stop() == 0)
+        // The control plane is away: the sidecars keep their last good configuration.
+        for _ in 0..<5 {
+            let (status, body) = try first.curl(through: client, "http://reviews:9080/")
+            #expect(status == 200 && body.contains("reviews-v1"), "\(status) \(body)")
+        }
+        let restarted = try ControlPlaneProcess(dataDirectory: first.controlPlane.dataDirectory, discoveryPort: port)
+        #expect(try restarted.weft(["get", "dr", "reviews"]).status == 0, "the configuration survived the restart")
+        var status = ""
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            status = try restarted.weft(["proxy-status"]).stdout
+            if status.split(separator: "\n").filter({ $0.hasSuffix("SYNCED") }).count >= 2 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(status.contains("reviews-v1"), "the sidecar reconnected: \(status)")
+        first.stopWorkloads()
+        restarted.stop()
+    }
+}
+
+/// A free loopback TCP port (bound and released), for a listener that must keep its port across restarts.
+enum FreePort {
+    static func find() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
