@@ -112,9 +112,11 @@ struct SidecarHost {
             eventLoop: group.next(), logger: logger, quit: { quit.fire() }, onReady: onReady)
         let node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: namespace, labels: labels, serviceAccount: serviceAccount, mode: "sidecar",
                                                    podIP: podIP, ports: Dictionary(ports.map { ("\($0)", $0) }, uniquingKeysWith: { a, _ in a }), workloadName: workloadName)
-        let discoveryClient = DiscoveryClientService(host: discovery.0, port: discovery.1, node: node, stats: sidecar.stats, logger: logger) { sidecar.install($0) }
+        let readiness = WorkloadReadiness(ready: ports.isEmpty)
+        let discoveryClient = DiscoveryClientService(host: discovery.0, port: discovery.1, node: node, stats: sidecar.stats, logger: logger, readiness: readiness) { sidecar.install($0) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = sidecar.services.map { .init(service: $0) }
         services.append(.init(service: discoveryClient))
+        services.append(.init(service: AppReadinessProbe(host: appAddress, ports: ports, readiness: readiness, eventLoop: group.next()), successTerminationBehavior: .ignore))
         services.append(.init(service: QuitWatcher(signal: quit, extra: stop), successTerminationBehavior: .gracefullyShutdownGroup))
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()

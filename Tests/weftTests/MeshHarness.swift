@@ -91,6 +91,25 @@ final class MeshHarness {
         throw ControlPlaneProcess.StartFailure(description: "proxies not synced within \(timeout) s: \(try controlPlane.weft(["proxy-status"]).stdout)")
     }
 
+    /// Waits (bounded) until `proxy` (an id prefix) has `count` ready endpoints for `cluster`.
+    func waitForEndpoints(proxy: String, cluster: String = "outbound|9080||reviews.default.svc.cluster.local", count: Int, timeout: TimeInterval = 20) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let data = try? Data(contentsOf: URL(string: controlPlane.url + "/api/v1/proxies")!),
+               let proxies = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["proxies"] as? [[String: Any]],
+               let id = proxies.compactMap({ $0["id"] as? String }).first(where: { $0.hasPrefix(proxy) }),
+               let configData = try? Data(contentsOf: URL(string: controlPlane.url + "/api/v1/proxy-config?proxy=" + (id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id))!),
+               let configuration = (try? JSONSerialization.jsonObject(with: configData) as? [String: Any])?["configuration"] as? [String: Any],
+               let groups = configuration["endpoints"] as? [[String: Any]],
+               let group = groups.first(where: { $0["cluster"] as? String == cluster }),
+               (group["endpoints"] as? [Any])?.count ?? 0 >= count {
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ControlPlaneProcess.StartFailure(description: "\(proxy) did not see \(count) endpoints of \(cluster) within \(timeout) s")
+    }
+
     func stopWorkloads() {
         for process in workloads where process.isRunning { process.terminate() }
         let deadline = Date().addingTimeInterval(10)

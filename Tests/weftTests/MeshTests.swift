@@ -42,6 +42,7 @@ struct MeshTests {
         try mesh.startEcho(name: "reviews-v1-b", labels: "app=reviews,version=v1")
         try mesh.startEcho(name: "reviews-v2", labels: "app=reviews,version=v2")
         try mesh.waitForProxies(3)
+        try mesh.waitForEndpoints(proxy: "reviews-v2", count: 3)
 
         let spread = try mesh.client("http://reviews:9080/reviews/0", count: 30)
         #expect(spread.failures.isEmpty, "\(spread.failures)")
@@ -113,6 +114,7 @@ struct MeshTests {
         try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
         try mesh.waitForProxies(1)
         let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client-", count: 1)
         // Valid Istio, but a ring larger than the proxy's maximum (Envoy refuses the same).
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: """
         apiVersion: networking.istio.io/v1
@@ -152,6 +154,7 @@ struct MeshTests {
         try first.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
         try first.waitForProxies(1)
         let client = try first.startClient()
+        try first.waitForEndpoints(proxy: "client-", count: 1)
         #expect(first.controlPlane.stop() == 0)
         // The control plane is away: the sidecars keep their last good configuration.
         for _ in 0..<5 {

@@ -27,6 +27,7 @@ struct AggregatedDiscovery: Weft_Discovery_V1_AggregatedDiscoveryService.SimpleS
                         }
                     }
                     guard let id = connection else { continue }
+                    if message.hasNode { await hub.readinessChanged(id, ready: message.node.ready) }
                     await hub.received(id, typeURL: message.typeURL, version: message.versionInfo, nonce: message.responseNonce,
                                        error: message.hasErrorDetail ? message.errorDetail.message : nil)
                 }
@@ -45,7 +46,7 @@ struct AggregatedDiscovery: Weft_Discovery_V1_AggregatedDiscoveryService.SimpleS
                                      serviceAccount: node.serviceAccount.isEmpty ? "default" : node.serviceAccount,
                                      mode: ProxyIdentity.Mode(rawValue: node.mode) ?? .sidecar)
         return ProxyHub.Node(identity: identity, podIP: node.podIp, ports: node.ports.mapValues { Int($0) },
-                             workloadName: node.workloadName.isEmpty ? node.id : node.workloadName)
+                             workloadName: node.workloadName.isEmpty ? node.id : node.workloadName, ready: node.ready)
     }
 
     static func response(_ push: ProxyHub.Push) -> Weft_Discovery_V1_DiscoveryResponse {

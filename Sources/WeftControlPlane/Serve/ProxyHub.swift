@@ -41,12 +41,14 @@ public actor ProxyHub {
         public var podIP: String
         public var ports: [String: Int]
         public var workloadName: String
+        public var ready: Bool
 
-        public init(identity: ProxyIdentity, podIP: String, ports: [String: Int], workloadName: String) {
+        public init(identity: ProxyIdentity, podIP: String, ports: [String: Int], workloadName: String, ready: Bool = true) {
             self.identity = identity
             self.podIP = podIP
             self.ports = ports
             self.workloadName = workloadName
+            self.ready = ready
         }
     }
 
@@ -123,6 +125,14 @@ public actor ProxyHub {
         logger.info("proxy disconnected", metadata: ["proxy": "\(connection.node.identity.id)"])
     }
 
+    /// The workload behind a proxy became ready (its app answers) or stopped being ready.
+    public func readinessChanged(_ id: Int, ready: Bool) {
+        guard var connection = connections[id], connection.node.ready != ready else { return }
+        connection.node.ready = ready
+        connections[id] = connection
+        markDirty()
+    }
+
     /// Records an ACK (no error) or a NACK (error detail) for a type.
     public func received(_ id: Int, typeURL: String, version: String, nonce: String, error: String?) {
         guard var connection = connections[id], !nonce.isEmpty, connection.nonces[typeURL] == nonce else { return }
@@ -194,9 +204,11 @@ public actor ProxyHub {
 
     private func workload(for node: Node) -> WorkloadInstance? {
         guard node.identity.mode == .sidecar, !node.podIP.isEmpty else { return nil }
-        return WorkloadInstance(name: node.workloadName, namespace: node.identity.namespace, labels: node.identity.labels,
-                                serviceAccount: node.identity.serviceAccount, address: node.podIP, namedPorts: node.ports,
-                                origin: .sidecar, proxyID: node.identity.id)
+        var workload = WorkloadInstance(name: node.workloadName, namespace: node.identity.namespace, labels: node.identity.labels,
+                                        serviceAccount: node.identity.serviceAccount, address: node.podIP, namedPorts: node.ports,
+                                        origin: .sidecar, proxyID: node.identity.id)
+        workload.ready = node.ready
+        return workload
     }
 
     /// Builds every (or one) proxy's view; pushes the types whose content changed.

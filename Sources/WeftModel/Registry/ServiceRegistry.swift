@@ -21,7 +21,7 @@ public struct ServiceRegistry: Sendable {
     public func endpoints(of service: MeshService, port number: Int) -> [ServiceEndpoint] {
         guard let port = service.port(number) else { return [] }
         var result: [ServiceEndpoint] = []
-        for workload in workloads where workload.namespace == service.namespace {
+        for workload in workloads where workload.namespace == service.namespace && workload.ready {
             let selected: Bool
             switch workload.origin {
             case .serviceEntryEndpoint: selected = workload.labels["weft.io/service-entry"] == service.name

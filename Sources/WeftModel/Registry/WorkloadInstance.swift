@@ -17,6 +17,8 @@ public struct WorkloadInstance: Sendable, Hashable {
     public var origin: Origin
     /// Weft: the proxy id of the sidecar that registered it, when it did.
     public var proxyID: String?
+    /// Whether the application answers (a pod's readiness); only ready workloads are endpoints.
+    public var ready: Bool = true
 
     public init(name: String, namespace: String, labels: [String: String], serviceAccount: String = "default", address: String,
                 namedPorts: [String: Int] = [:], locality: String = "", weight: Int = 1, origin: Origin, proxyID: String? = nil) {

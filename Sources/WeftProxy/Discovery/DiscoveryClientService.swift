@@ -1,4 +1,5 @@
 import GRPCCore
+import NIOConcurrencyHelpers
 import GRPCNIOTransportHTTP2
 import Logging
 import ServiceLifecycle
@@ -37,8 +38,11 @@ public struct DiscoveryClientService: Service {
     let install: @Sendable (ProxyConfiguration) -> Void
     let stats: ProxyStats
     let logger: Logger
+    let readiness: WorkloadReadiness
 
-    public init(host: String, port: Int, node: NodeInfo, stats: ProxyStats, logger: Logger, install: @escaping @Sendable (ProxyConfiguration) -> Void) {
+    public init(host: String, port: Int, node: NodeInfo, stats: ProxyStats, logger: Logger, readiness: WorkloadReadiness,
+                install: @escaping @Sendable (ProxyConfiguration) -> Void) {
+        self.readiness = readiness
         self.host = host
         self.port = port
         self.node = node
@@ -73,6 +77,9 @@ public struct DiscoveryClientService: Service {
             let (requests, outbox) = AsyncStream.makeStream(of: Weft_Discovery_V1_DiscoveryRequest.self)
             for typeURL in DiscoveryTypes.all { outbox.yield(request(typeURL: typeURL, version: "", nonce: "", error: nil)) }
             let node = self.node
+            let readiness = self.readiness
+            // Tell the control plane when the app starts (or stops) answering.
+            readiness.onChange { _ in outbox.yield(Self.request(node: node, typeURL: "", version: "", nonce: "", error: nil, ready: readiness.isReady)) }
             try await discovery.streamAggregatedResources { writer in
                 for await request in requests { try await writer.write(request) }
             } onResponse: { [install, stats, logger] response in
@@ -85,11 +92,11 @@ public struct DiscoveryClientService: Service {
                             stats.increment("control_plane.config_installed")
                         }
                         accepted[message.typeURL] = message.versionInfo
-                        outbox.yield(Self.request(node: node, typeURL: message.typeURL, version: message.versionInfo, nonce: message.nonce, error: nil))
+                        outbox.yield(Self.request(node: node, typeURL: message.typeURL, version: message.versionInfo, nonce: message.nonce, error: nil, ready: readiness.isReady))
                     } catch {
                         stats.increment("control_plane.config_rejected")
                         logger.warning("configuration rejected", metadata: ["type": "\(message.typeURL)", "reason": "\(error)"])
-                        outbox.yield(Self.request(node: node, typeURL: message.typeURL, version: accepted[message.typeURL] ?? "", nonce: message.nonce, error: "\(error)"))
+                        outbox.yield(Self.request(node: node, typeURL: message.typeURL, version: accepted[message.typeURL] ?? "", nonce: message.nonce, error: "\(error)", ready: readiness.isReady))
                     }
                 }
                 outbox.finish()
@@ -98,10 +105,10 @@ public struct DiscoveryClientService: Service {
     }
 
     private func request(typeURL: String, version: String, nonce: String, error: String?) -> Weft_Discovery_V1_DiscoveryRequest {
-        Self.request(node: node, typeURL: typeURL, version: version, nonce: nonce, error: error)
+        Self.request(node: node, typeURL: typeURL, version: version, nonce: nonce, error: error, ready: readiness.isReady)
     }
 
-    static func request(node: NodeInfo, typeURL: String, version: String, nonce: String, error: String?) -> Weft_Discovery_V1_DiscoveryRequest {
+    static func request(node: NodeInfo, typeURL: String, version: String, nonce: String, error: String?, ready: Bool) -> Weft_Discovery_V1_DiscoveryRequest {
         var request = Weft_Discovery_V1_DiscoveryRequest()
         request.typeURL = typeURL
         request.versionInfo = version
@@ -115,6 +122,7 @@ public struct DiscoveryClientService: Service {
         info.podIp = node.podIP
         info.ports = node.ports.mapValues { UInt32(clamping: $0) }
         info.workloadName = node.workloadName
+        info.ready = ready
         request.node = info
         if let error {
             var status = Weft_Discovery_V1_Status()
@@ -123,5 +131,28 @@ public struct DiscoveryClientService: Service {
             request.errorDetail = status
         }
         return request
+    }
+}
+
+/// Whether the workload's application answers on its ports; the sidecar's probe sets it and the
+/// discovery client reports changes, so the workload becomes an endpoint only once it can serve.
+public final class WorkloadReadiness: Sendable {
+    private let state: NIOLockedValueBox<(ready: Bool, callbacks: [@Sendable (Bool) -> Void])>
+
+    public init(ready: Bool) { state = NIOLockedValueBox((ready, [])) }
+
+    public var isReady: Bool { state.withLockedValue { $0.ready } }
+
+    public func set(_ ready: Bool) {
+        let callbacks = state.withLockedValue { state -> [@Sendable (Bool) -> Void] in
+            guard state.ready != ready else { return [] }
+            state.ready = ready
+            return state.callbacks
+        }
+        for callback in callbacks { callback(ready) }
+    }
+
+    public func onChange(_ callback: @escaping @Sendable (Bool) -> Void) {
+        state.withLockedValue { $0.callbacks.append(callback) }
     }
 }

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sidecar start time (launch → ready, config received) and an idle sidecar's resident memory,
+# beside a control plane on loopback. Uses the release build unless WEFT=path is given.
+#   Benchmarks/sidecar-startup.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-5}"
+if [ -z "${WEFT:-}" ]; then swift build -c release --product weft >/dev/null; WEFT=.build/release/weft; fi
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+"$WEFT" control-plane --in-memory --http-address 127.0.0.1:0 --discovery-address 127.0.0.1:0 --log-level error > "$work/cp.log" 2>&1 &
+for _ in $(seq 100); do grep -q 'discovery on' "$work/cp.log" && break; sleep 0.05; done
+disc=$(grep -o 'discovery on [0-9.:]*' "$work/cp.log" | awk '{print $3}')
+echo "control plane discovery at $disc; $runs sidecar starts"
+total=0
+for i in $(seq "$runs"); do
+  log="$work/sidecar-$i.log"
+  start=$(date +%s%N)
+  "$WEFT" proxy sidecar --pod-ip "127.0.77.$i" --port 9080 --discovery-address "$disc" > "$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 400); do grep -q 'ready' "$log" && break; sleep 0.005; done
+  ready=$(date +%s%N)
+  ms=$(( (ready - start) / 1000000 ))
+  total=$((total + ms))
+  sleep 2
+  rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+  echo "run $i: ready after ${ms} ms; idle RSS $((rss / 1024)) MiB (${rss} KiB)"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+done
+echo "mean start: $((total / runs)) ms"
