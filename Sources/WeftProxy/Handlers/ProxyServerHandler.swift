@@ -70,8 +70,17 @@ final class ProxyServerHandler: ChannelInboundHandler, UpstreamHandler.Owner {
         }
     }
 
+    /// Envoy's default `max_request_headers_kb`.
+    static let maximumHeaderBytes = 60 * 1024
+
     private func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         listener.stats.increment("downstream_rq_total")
+        let headerBytes = head.uri.utf8.count + head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+        if headerBytes > Self.maximumHeaderBytes {
+            listener.stats.increment("downstream_rq_header_overflow")
+            respondLocally(LocalResponse(status: 431, flag: "", body: "Request Header Fields Too Large"), keepAlive: false, requestDone: false, version: head.version, context: context)
+            return
+        }
         let (authority, originForm) = ForwardedHeaders.target(of: head)
         let attributes = RequestAttributes(authority: authority, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
                                            headers: head.headers.map { ($0.name, $0.value) }, defaultPort: listener.defaultPort)

@@ -22,7 +22,8 @@ struct HTTPListenerService: Service {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
+                    try channel.pipeline.syncOperations.addHandler(ProtocolErrorHandler(stats: listener.stats))
                     try channel.pipeline.syncOperations.addHandler(ProxyServerHandler(listener: listener))
                 }
             }
