@@ -11,7 +11,7 @@ struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy",
         abstract: "Run a proxy: a sidecar beside a workload (started by weft run), or a gateway router.",
-        subcommands: [SidecarCommand.self]
+        subcommands: [SidecarCommand.self, RouterCommand.self]
     )
 }
 
@@ -121,5 +121,46 @@ struct SidecarHost {
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
         try await group.shutdownGracefully()
+    }
+}
+
+/// `weft proxy router`: an ingress or egress gateway.
+struct RouterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "router", abstract: "Run a gateway router: listeners for the Gateways that select its labels.")
+
+    @Option(help: "The address the gateway listens on (default: allocate a loopback address).")
+    var address: String?
+
+    @Option(help: "Proxy id (default: NAME-ADDRESS.NAMESPACE).")
+    var id: String?
+
+    @Option(help: "Gateway name.")
+    var name: String = "istio-ingressgateway"
+
+    @OptionGroup var identity: ProxyIdentityOptions
+
+    mutating func run() async throws {
+        guard let (discoveryHost, discoveryPort) = identity.discovery else { throw ValidationError("--discovery-address must be HOST:PORT") }
+        var logger = Logger(label: "weft.router")
+        logger.logLevel = Logger.Level(rawValue: identity.logLevel) ?? .warning
+        let lease = try address.map { PodAddress.Lease(fixed: $0) } ?? PodAddress.allocate()
+        let proxyID = id ?? "\(name)-\(lease.podIP).\(identity.namespace)"
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let quit = QuitSignal()
+        let router = Router(address: lease.podIP, identity: ["id": proxyID, "namespace": identity.namespace], eventLoop: group.next(), logger: logger,
+                            quit: { quit.fire() }, onReady: { FileHandle.standardOutput.write(Data("weft router: ready\n".utf8)) })
+        let node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
+                                                   mode: "router", podIP: lease.podIP, ports: [:], workloadName: name)
+        let discoveryClient = DiscoveryClientService(host: discoveryHost, port: discoveryPort, node: node, stats: router.stats, logger: logger,
+                                                     readiness: WorkloadReadiness(ready: true)) { configuration in
+            Task { await router.install(configuration) }
+        }
+        print("weft router: address \(lease.podIP), admin http://\(lease.podIP):15000")
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = router.services.map { .init(service: $0) }
+        services.append(.init(service: discoveryClient))
+        services.append(.init(service: QuitWatcher(signal: quit, extra: nil), successTerminationBehavior: .gracefullyShutdownGroup))
+        try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+        try await group.shutdownGracefully()
+        withExtendedLifetime(lease) {}
     }
 }
