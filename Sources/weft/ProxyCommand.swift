@@ -103,7 +103,7 @@ struct SidecarHost {
     let logger: Logger
 
     /// Runs until SIGTERM/SIGINT, `POST /quitquitquit`, or `stop` finishing.
-    func run(onReady: @escaping @Sendable () -> Void, until stop: (@Sendable () async -> Void)? = nil) async throws {
+    func run(onReady: @escaping @Sendable () -> Void, until stop: (@Sendable () async -> Void)? = nil, onStop: @Sendable () -> Void = {}) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let quit = QuitSignal()
         let sidecar = Sidecar(
@@ -120,6 +120,7 @@ struct SidecarHost {
         services.append(.init(service: QuitWatcher(signal: quit, extra: stop), successTerminationBehavior: .gracefullyShutdownGroup))
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
+        onStop()
         try await group.shutdownGracefully()
     }
 }

@@ -11,7 +11,7 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run a command as a mesh workload: sidecar first, the app once it is ready; exits with the app's status."
     )
 
-    @Option(help: "Namespace.")
+    @Option(name: [.customShort("n"), .long], help: "Namespace.")
     var namespace: String = "default"
 
     @Option(help: "Labels, k=v,k2=v2.")
@@ -91,7 +91,8 @@ struct RunCommand: AsyncParsableCommand {
         let host = SidecarHost(podIP: lease.podIP, appAddress: appAddress, ports: containerPorts, proxyID: "\(workload)-\(lease.podIP).\(namespace)",
                                workloadName: workload, namespace: namespace, labels: labelMap, serviceAccount: account, discovery: discovery, logger: logger)
         // The app starts only once the sidecar is ready; the sidecar stops once the app has exited.
-        try await host.run(onReady: { app.start() }, until: { await app.waitForExit() })
+        // When the sidecar stops first (SIGTERM/SIGINT drained it) the app goes too, never left orphaned.
+        try await host.run(onReady: { app.start() }, until: { _ = await app.waitForExit() }, onStop: { app.terminate() })
         let status = await app.waitForExit()
         withExtendedLifetime(lease) {}
         throw ExitCode(status)
@@ -113,11 +114,13 @@ final class AppProcess: Sendable {
     func start() {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
+        // Weft ignores SIGTERM/SIGINT (its signal handling) and SIGPIPE (NIO); ignored dispositions survive exec,
+        // so without the reset the app could not be stopped by the signals `weft run` forwards.
+        process.arguments = ["--default-signal=TERM,INT,PIPE,QUIT", "--"] + command
         process.environment = environment
         process.terminationHandler = { [weak self] finished in self?.finish(finished.terminationStatus) }
         let started = state.withLockedValue { state -> Bool in
-            guard state.process == nil else { return false }
+            guard state.process == nil, state.status == nil else { return false }
             state.process = process
             return true
         }
@@ -131,6 +134,13 @@ final class AppProcess: Sendable {
             FileHandle.standardError.write(Data("weft run: cannot start \(command.joined(separator: " ")): \(error)\n".utf8))
             finish(127)
         }
+    }
+
+    /// Sends SIGTERM to the app if it is still running.
+    /// An app that never started counts as terminated by SIGTERM (status 143).
+    func terminate() {
+        guard let process = state.withLockedValue({ $0.process }) else { return finish(128 + SIGTERM) }
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
     }
 
     func runToCompletion() async throws -> Int32 {
