@@ -118,7 +118,10 @@ final class AppProcess: Sendable {
         // so without the reset the app could not be stopped by the signals `weft run` forwards.
         process.arguments = ["--default-signal=TERM,INT,PIPE,QUIT", "--"] + command
         process.environment = environment
-        process.terminationHandler = { [weak self] finished in self?.finish(finished.terminationStatus) }
+        // A shell reports an app killed by signal N as 128+N; Foundation gives N alone.
+        process.terminationHandler = { [weak self] finished in
+            self?.finish(finished.terminationReason == .uncaughtSignal ? 128 + finished.terminationStatus : finished.terminationStatus)
+        }
         let started = state.withLockedValue { state -> Bool in
             guard state.process == nil, state.status == nil else { return false }
             state.process = process

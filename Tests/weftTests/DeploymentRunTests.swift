@@ -129,6 +129,7 @@ struct DeploymentRunTests {
         let exitDeadline = Date().addingTimeInterval(10)
         while (process.isRunning || kill(pid, 0) == 0) && Date() < exitDeadline { Thread.sleep(forTimeInterval: 0.02) }
         #expect(!process.isRunning, "weft run exits on SIGTERM")
+        if !process.isRunning { #expect(process.terminationStatus == 143, "the app's death by SIGTERM reported as a shell would") }
         #expect(kill(pid, 0) != 0, "the app (pid \(pid)) was stopped too")
         if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
     }
