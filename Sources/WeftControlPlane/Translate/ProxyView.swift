@@ -34,6 +34,10 @@ public struct ProxyView: Sendable, Hashable {
     public var destinationRules: [DestinationRule]
     /// For routers: the Gateways whose selector picks this proxy.
     public var gateways: [Gateway]
+    /// For routers: Service port → target port, from the Services in the router's namespace that
+    /// select it. A Gateway server port equal to a Service port listens on its target port, as
+    /// Istio's stock ingress turns 80 into 8080.
+    public var gatewayServicePorts: [Int: Int] = [:]
     /// ALLOW_ANY (passthrough) or REGISTRY_ONLY for hosts outside the registry.
     public var allowAny: Bool
     public var rootNamespace: String
@@ -68,7 +72,27 @@ public enum ProxyViewBuilder {
         let sidecar = sidecars.first { ($0.spec.workloadSelector?.labels).map { selector in !selector.isEmpty && selector.allSatisfy { proxy.labels[$0.key] == $0.value } } ?? false }
             ?? sidecars.first { $0.spec.workloadSelector == nil }
         if let mode = sidecar?.spec.outboundTrafficPolicy?.mode { allowAny = mode == .ALLOW_ANY }
-        return ProxyView(proxy: proxy, services: services, endpoints: endpoints, virtualServices: virtualServices, destinationRules: destinationRules,
-                         gateways: gateways, allowAny: allowAny, rootNamespace: meshConfig.rootNamespace ?? "istio-system")
+        var view = ProxyView(proxy: proxy, services: services, endpoints: endpoints, virtualServices: virtualServices, destinationRules: destinationRules,
+                             gateways: gateways, allowAny: allowAny, rootNamespace: meshConfig.rootNamespace ?? "istio-system")
+        if proxy.mode == .router { view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: registry) }
+        return view
+    }
+
+    private static func gatewayServicePorts(of proxy: ProxyIdentity, registry: ServiceRegistry) -> [Int: Int] {
+        var ports: [Int: Int] = [:]
+        let selecting = registry.services.filter { service in
+            guard service.origin == .kubernetes, service.namespace == proxy.namespace, let selector = service.selector, !selector.isEmpty else { return false }
+            return selector.allSatisfy { proxy.labels[$0.key] == $0.value }
+        }
+        for service in selecting.sorted(by: { $0.hostname < $1.hostname }) {
+            for port in service.ports where ports[port.number] == nil {
+                switch port.targetPort {
+                case .number(let target)?: ports[port.number] = target
+                case nil: ports[port.number] = port.number
+                case .name?: continue
+                }
+            }
+        }
+        return ports
     }
 }

@@ -27,7 +27,8 @@ public enum RouteTranslator {
         var serversByPort: [Int: [(Gateway, Server)]] = [:]
         for gateway in view.gateways {
             for server in gateway.spec.servers ?? [] {
-                guard let port = server.port?.number else { continue }
+                guard let number = server.port?.number else { continue }
+                let port = view.gatewayServicePorts[number] ?? number
                 serversByPort[port, default: []].append((gateway, server))
             }
         }

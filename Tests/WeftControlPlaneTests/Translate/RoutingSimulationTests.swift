@@ -295,4 +295,43 @@ struct RoutingSimulationTests {
         #expect(root.status == 404 && root.flag == "NR")
         #expect(simulation.call(from: BookinfoFixture.reviewsV2, "http://productpage:9080/health").route == "default")
     }
+
+    @Test("a Gateway port equal to a port of the router's Service listens on its targetPort (80 → 8080), as Istio's stock ingress")
+    func gatewayServicePortTranslation() throws {
+        let yaml = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: istio-ingressgateway, namespace: istio-system}
+        spec:
+          selector: {istio: ingressgateway}
+          ports:
+          - {name: http2, port: 80, targetPort: 8080}
+          - {name: https, port: 443, targetPort: 8443}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: httpbin-gateway, namespace: default}
+        spec:
+          selector: {istio: ingressgateway}
+          servers:
+          - port: {number: 80, name: http, protocol: HTTP}
+            hosts: ["*"]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: productpage, namespace: default}
+        spec:
+          hosts: ["*"]
+          gateways: [httpbin-gateway]
+          http:
+          - route:
+            - destination: {host: productpage, port: {number: 9080}}
+        """
+        let simulation = try BookinfoFixture.simulation(yaml)
+        let router = ProxyIdentity(id: "ingress", namespace: "istio-system", labels: ["istio": "ingressgateway"], mode: .router)
+        #expect(simulation.callGateway(router, port: 8080, "http://localhost/anything").cluster == "outbound|9080||productpage.default.svc.cluster.local")
+        #expect(simulation.callGateway(router, port: 80, "http://localhost/anything").flag == "no listener on 80", "80 is the Service port, not a listener")
+        let elsewhere = ProxyIdentity(id: "other", namespace: "default", labels: ["istio": "ingressgateway"], mode: .router)
+        #expect(simulation.callGateway(elsewhere, port: 80, "http://localhost/").cluster != nil, "a Service in another namespace does not translate")
+    }
 }
