@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "weft", targets: ["weft"]),
+        .executable(name: "bookinfo", targets: ["bookinfo"]),
         .library(name: "WeftAPI", targets: ["WeftAPI"]),
     ],
     dependencies: [
@@ -96,6 +97,19 @@ let package = Package(
             ]
         ),
         // `Benchmarks/config-decode.sh`: decode + validate throughput.
+        .executableTarget(
+            name: "bookinfo",
+            dependencies: [
+                "WeftHTTPServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "weft-bench-config",
             dependencies: ["WeftAPI", .product(name: "Yams", package: "Yams")]

@@ -87,6 +87,7 @@ public struct APIServerService: Service {
                         var headers = HTTPHeaders()
                         headers.add(name: "content-type", value: response.contentType)
                         headers.add(name: "content-length", value: String(response.body.count))
+                        for header in response.headers { headers.add(name: header.name, value: header.value) }
                         let keepAlive = requestHead.isKeepAlive
                         headers.add(name: "connection", value: keepAlive ? "keep-alive" : "close")
                         try await outbound.write(.head(HTTPResponseHead(version: requestHead.version, status: response.status, headers: headers)))

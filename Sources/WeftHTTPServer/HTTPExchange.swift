@@ -35,11 +35,14 @@ public struct APIResponse: Sendable {
     public var status: HTTPResponseStatus
     public var contentType: String
     public var body: [UInt8]
+    /// Further response headers (`set-cookie`, `location`, ...).
+    public var headers: [(name: String, value: String)]
 
-    public init(status: HTTPResponseStatus, contentType: String = "application/json", body: [UInt8]) {
+    public init(status: HTTPResponseStatus, contentType: String = "application/json", body: [UInt8], headers: [(name: String, value: String)] = []) {
         self.status = status
         self.contentType = contentType
         self.body = body
+        self.headers = headers
     }
 
     public static func text(_ status: HTTPResponseStatus, _ text: String) -> APIResponse {

@@ -30,6 +30,18 @@ enum PodAddress {
         var description: String { "no free pod IP in 127.1.0.0/16" }
     }
 
+    /// A pod-name suffix (`x7k2q`) derived from the pod IP, so names are unique while leases are.
+    static func nameSuffix(for podIP: String) -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        var value = podIP.split(separator: ".").reduce(UInt64(1469598103934665603)) { ($0 ^ (UInt64($1) ?? 0)) &* 1099511628211 }
+        var suffix = ""
+        for _ in 0..<5 {
+            suffix.append(alphabet[Int(value % UInt64(alphabet.count))])
+            value /= UInt64(alphabet.count)
+        }
+        return suffix
+    }
+
     static func allocate() throws -> Lease {
         let directory = (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/weft-pod-ips"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

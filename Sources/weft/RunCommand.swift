@@ -52,18 +52,24 @@ struct RunCommand: AsyncParsableCommand {
         var account = serviceAccount ?? "default"
         var containerPorts = ports
         var withSidecar = !noSidecar
+        var templateEnvironment: [String: String] = [:]
         if let deployment {
             let spec = try await DeploymentLookup.fetch(deployment, namespace: namespace, client: controlPlane.client)
             labelMap = spec.labels.merging(labelMap) { _, explicit in explicit }
             if serviceAccount == nil { account = spec.serviceAccount }
             if containerPorts.isEmpty { containerPorts = spec.ports }
             if spec.injectDisabled { withSidecar = false }
+            templateEnvironment = spec.environment
         }
         if withSidecar, await DeploymentLookup.injectionDisabled(namespace: namespace, client: controlPlane.client) { withSidecar = false }
         let workload = name ?? deployment ?? URL(fileURLWithPath: command[0]).lastPathComponent
         let lease = try PodAddress.allocate()
         let appAddress = withSidecar ? lease.appAddress : lease.podIP
-        var environment = ProcessInfo.processInfo.environment
+        // Like a pod: the template's env, and a pod name (`reviews-v2-x7k2q`) as HOSTNAME.
+        var environment = ProcessInfo.processInfo.environment.merging(templateEnvironment) { _, template in template }
+        let podName = deployment.map { "\($0)-\(PodAddress.nameSuffix(for: lease.podIP))" } ?? workload
+        environment["HOSTNAME"] = podName
+        environment["WEFT_POD_NAME"] = podName
         environment["WEFT_POD_IP"] = lease.podIP
         environment["WEFT_APP_ADDRESS"] = appAddress
         environment["WEFT_NAMESPACE"] = namespace
@@ -191,6 +197,8 @@ enum DeploymentLookup {
         var serviceAccount: String
         var ports: [Int]
         var injectDisabled: Bool
+        /// The containers' literal `env` values (name → value).
+        var environment: [String: String]
     }
 
     /// Thrown when the Deployment cannot be read.
@@ -208,8 +216,13 @@ enum DeploymentLookup {
         let ports = containers.flatMap { ($0["ports"] as? [[String: Any]] ?? []).compactMap { $0["containerPort"] as? Int } }
         let annotations = metadata["annotations"] as? [String: String] ?? [:]
         let labels = metadata["labels"] as? [String: String] ?? [:]
+        var environment: [String: String] = [:]
+        for variable in containers.flatMap({ $0["env"] as? [[String: Any]] ?? [] }) {
+            if let name = variable["name"] as? String { environment[name] = variable["value"] as? String ?? "" }
+        }
         return Spec(labels: labels, serviceAccount: podSpec["serviceAccountName"] as? String ?? "default", ports: ports,
-                    injectDisabled: annotations["sidecar.istio.io/inject"] == "false" || labels["sidecar.istio.io/inject"] == "false")
+                    injectDisabled: annotations["sidecar.istio.io/inject"] == "false" || labels["sidecar.istio.io/inject"] == "false",
+                    environment: environment)
     }
 
     /// `istio-injection=disabled` on the namespace turns the sidecar off, as in Istio.
