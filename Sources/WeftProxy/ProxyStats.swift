@@ -1,8 +1,10 @@
 import NIOConcurrencyHelpers
 
-/// Counters the proxy keeps and the admin page exposes (Envoy-style names).
+/// Counters the proxy keeps and the admin page exposes (Envoy-style names): listener-wide ones,
+/// and per-cluster ones shown as `cluster.<name>.<stat>` and tagged `cluster_name` in Prometheus.
 public final class ProxyStats: Sendable {
     private let counters = NIOLockedValueBox<[String: Int]>([:])
+    private let clusterCounters = NIOLockedValueBox<[String: [String: Int]]>([:])
 
     public init() {}
 
@@ -10,15 +12,47 @@ public final class ProxyStats: Sendable {
         counters.withLockedValue { $0[name, default: 0] += amount }
     }
 
+    /// Counts `name` for one cluster (`upstream_cx_connect_fail` of `outbound|9080||reviews...`).
+    public func increment(cluster: String, _ name: String, by amount: Int = 1) {
+        clusterCounters.withLockedValue { $0[cluster, default: [:]][name, default: 0] += amount }
+    }
+
     public func value(_ name: String) -> Int { counters.withLockedValue { $0[name] ?? 0 } }
 
-    public var all: [String: Int] { counters.withLockedValue { $0 } }
+    public func value(cluster: String, _ name: String) -> Int { clusterCounters.withLockedValue { $0[cluster]?[name] ?? 0 } }
 
-    /// Prometheus text: each counter as `envoy_<name with _>`.
+    /// Every counter by its Envoy name, per-cluster ones as `cluster.<name>.<stat>`.
+    public var all: [String: Int] {
+        var merged = counters.withLockedValue { $0 }
+        for (cluster, stats) in clusterCounters.withLockedValue({ $0 }) {
+            for (name, value) in stats { merged["cluster.\(cluster).\(name)"] = value }
+        }
+        return merged
+    }
+
+    /// Prometheus text: each counter as `envoy_<name with _>`; per-cluster ones as
+    /// `envoy_cluster_<stat>{cluster_name="..."}`, as Envoy tags them.
     public func prometheusText() -> String {
-        all.sorted { $0.key < $1.key }.map { key, value in
-            let name = "envoy_" + key.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+        var text = counters.withLockedValue { $0 }.sorted { $0.key < $1.key }.map { key, value in
+            let name = "envoy_" + Self.metricName(key)
             return "# TYPE \(name) counter\n\(name) \(value)\n"
         }.joined()
+        var byStat: [String: [(cluster: String, value: Int)]] = [:]
+        for (cluster, stats) in clusterCounters.withLockedValue({ $0 }) {
+            for (name, value) in stats { byStat[name, default: []].append((cluster, value)) }
+        }
+        for (stat, rows) in byStat.sorted(by: { $0.key < $1.key }) {
+            let name = "envoy_cluster_" + Self.metricName(stat)
+            text += "# TYPE \(name) counter\n"
+            for row in rows.sorted(by: { $0.cluster < $1.cluster }) {
+                let label = row.cluster.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                text += "\(name){cluster_name=\"\(label)\"} \(row.value)\n"
+            }
+        }
+        return text
+    }
+
+    private static func metricName(_ key: String) -> String {
+        key.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
     }
 }

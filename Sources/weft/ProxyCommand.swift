@@ -106,9 +106,11 @@ struct SidecarHost {
     func run(onReady: @escaping @Sendable () -> Void, until stop: (@Sendable () async -> Void)? = nil, onStop: @Sendable () -> Void = {}) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let quit = QuitSignal()
+        var settings = Sidecar.Configuration(podIP: podIP, appAddress: appAddress, ports: ports,
+                                             identity: ["id": proxyID, "namespace": namespace, "podIP": podIP, "labels": labels.map { "\($0)=\($1)" }.sorted().joined(separator: ",")])
+        settings.requestHeadersTimeout = ProxyEnvironment.requestHeadersTimeout
         let sidecar = Sidecar(
-            .init(podIP: podIP, appAddress: appAddress, ports: ports,
-                  identity: ["id": proxyID, "namespace": namespace, "podIP": podIP, "labels": labels.map { "\($0)=\($1)" }.sorted().joined(separator: ",")]),
+            settings,
             eventLoop: group.next(), logger: logger, quit: { quit.fire() }, onReady: onReady)
         let node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: namespace, labels: labels, serviceAccount: serviceAccount, mode: "sidecar",
                                                    podIP: podIP, ports: Dictionary(ports.map { ("\($0)", $0) }, uniquingKeysWith: { a, _ in a }), workloadName: workloadName)
@@ -122,6 +124,15 @@ struct SidecarHost {
         try await serviceGroup.run()
         onStop()
         try await group.shutdownGracefully()
+    }
+}
+
+/// Proxy settings taken from the environment (both `weft proxy` and `weft run`).
+enum ProxyEnvironment {
+    /// `WEFT_REQUEST_HEADERS_TIMEOUT` (seconds, default 10): how long a started request may take to finish its headers.
+    static var requestHeadersTimeout: TimeAmount {
+        let seconds = ProcessInfo.processInfo.environment["WEFT_REQUEST_HEADERS_TIMEOUT"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 10
+        return .milliseconds(Int64(seconds * 1000))
     }
 }
 
@@ -149,7 +160,8 @@ struct RouterCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let quit = QuitSignal()
         let router = Router(address: lease.podIP, identity: ["id": proxyID, "namespace": identity.namespace], eventLoop: group.next(), logger: logger,
-                            quit: { quit.fire() }, onReady: { FileHandle.standardOutput.write(Data("weft router: ready\n".utf8)) })
+                            quit: { quit.fire() }, onReady: { FileHandle.standardOutput.write(Data("weft router: ready\n".utf8)) },
+                            requestHeadersTimeout: ProxyEnvironment.requestHeadersTimeout)
         let node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
                                                    mode: "router", podIP: lease.podIP, ports: [:], workloadName: name)
         let discoveryClient = DiscoveryClientService(host: discoveryHost, port: discoveryPort, node: node, stats: router.stats, logger: logger,

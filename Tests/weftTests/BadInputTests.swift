@@ -29,6 +29,78 @@ struct BadInputTests {
         // Still alive and answering.
         #expect(try RawHTTP.send("GET /x HTTP/1.1\r\nHost: nowhere.invalid\r\nConnection: close\r\n\r\n", to: podIP, port: 15001).hasPrefix("HTTP/1.1"))
     }
+
+    @Test("a client that stalls in its headers gets 408 once the request headers timeout passes, counted")
+    func stalledHeaders() throws {
+        let podIP = "127.0.\(Int.random(in: 40...250)).\(Int.random(in: 2...250))"
+        let sidecar = Process()
+        sidecar.executableURL = WeftProcess.executable
+        sidecar.arguments = ["proxy", "sidecar", "--pod-ip", podIP, "--discovery-address", "127.0.0.1:9"]
+        sidecar.environment = ProcessInfo.processInfo.environment.merging(["WEFT_REQUEST_HEADERS_TIMEOUT": "0.3"]) { _, new in new }
+        sidecar.standardOutput = FileHandle.nullDevice
+        sidecar.standardError = FileHandle.nullDevice
+        try sidecar.run()
+        defer { sidecar.terminate(); sidecar.waitUntilExit() }
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, (try? Data(contentsOf: URL(string: "http://\(podIP):15000/stats")!)) == nil { Thread.sleep(forTimeInterval: 0.02) }
+
+        // The request line and one header, then nothing: the headers never end.
+        let stalled = try RawHTTP.send("GET http://reviews:9080/ HTTP/1.1\r\nHost: reviews:9080\r\n", to: podIP, port: 15001)
+        #expect(stalled.hasPrefix("HTTP/1.1 408"), "\(stalled)")
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(podIP):15000/stats")!), as: UTF8.self)
+        #expect(stats.contains("downstream_rq_header_timeout: 1"), "\(stats)")
+        // A whole request on a fresh connection is not affected.
+        #expect(try RawHTTP.send("GET /x HTTP/1.1\r\nHost: nowhere.invalid\r\nConnection: close\r\n\r\n", to: podIP, port: 15001).hasPrefix("HTTP/1.1 "))
+    }
+
+    @Test("upstreams that refuse, reset or send garbage: 503 UF, 503 UC and 502 UPE, counted per cluster")
+    func badUpstreams() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let address = "127.0.\(Int.random(in: 40...250)).\(Int.random(in: 2...250))"
+        let base = Int.random(in: 41000...49000)
+        let (garbagePort, resetPort, refusedPort) = (base, base + 1, base + 2)
+        let upstream = Process()
+        upstream.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        upstream.arguments = ["python3", MeshHarness.fixtures.appendingPathComponent("bad_upstream.py").path, address, String(garbagePort), String(resetPort)]
+        let ready = Pipe()
+        upstream.standardOutput = ready
+        try upstream.run()
+        defer { kill(upstream.processIdentifier, SIGKILL); upstream.waitUntilExit() }
+        #expect(String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("ready"))
+
+        func serviceEntry(_ host: String, _ port: Int) -> String {
+            """
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata: {name: \(host.split(separator: ".")[0])}
+            spec:
+              hosts: [\(host)]
+              location: MESH_EXTERNAL
+              resolution: STATIC
+              ports: [{number: \(port), name: http, protocol: HTTP}]
+              endpoints: [{address: \(address)}]
+            """
+        }
+        let yaml = [serviceEntry("garbage.test", garbagePort), serviceEntry("reset.test", resetPort), serviceEntry("refused.test", refusedPort)].joined(separator: "\n---\n")
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: yaml).status == 0)
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client", cluster: "outbound|\(refusedPort)||refused.test", count: 1)
+
+        #expect(try mesh.curl(through: client, "http://garbage.test:\(garbagePort)/").0 == 502)
+        #expect(try mesh.curl(through: client, "http://reset.test:\(resetPort)/").0 == 503)
+        #expect(try mesh.curl(through: client, "http://refused.test:\(refusedPort)/").0 == 503)
+
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
+        for line in ["cluster.outbound|\(garbagePort)||garbage.test.upstream_cx_protocol_error: 1", "cluster.outbound|\(garbagePort)||garbage.test.upstream_rq_502: 1",
+                     "cluster.outbound|\(resetPort)||reset.test.upstream_cx_destroy_remote_with_active_rq: 1",
+                     "cluster.outbound|\(refusedPort)||refused.test.upstream_cx_connect_fail: 1",
+                     "local_reply_UPE: 1", "local_reply_UC: 1", "local_reply_UF: 1"] {
+            #expect(stats.contains(line), "\(line) in \(stats)")
+        }
+        let prometheus = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats/prometheus")!), as: UTF8.self)
+        #expect(prometheus.contains("envoy_cluster_upstream_cx_connect_fail{cluster_name=\"outbound|\(refusedPort)||refused.test\"} 1"), "\(prometheus)")
+    }
 }
 
 /// Writes raw bytes to a TCP port and reads the reply (bounded), to send what no client would.

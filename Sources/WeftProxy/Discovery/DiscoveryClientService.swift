@@ -53,7 +53,7 @@ public struct DiscoveryClientService: Service {
 
     public func run() async throws {
         // The stream waits on the network; shutting down cancels it (the listeners drain on their own).
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var backoff = Duration.milliseconds(100)
             while !Task.isCancelled {
                 do {

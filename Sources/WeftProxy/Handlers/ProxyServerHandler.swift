@@ -138,6 +138,8 @@ final class ProxyServerHandler: ChannelInboundHandler, UpstreamHandler.Owner {
     private func connectFailed() {
         guard let context, case .connecting(let exchange, _) = state else { return }
         listener.stats.increment("upstream_cx_connect_fail")
+        listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_cx_connect_fail")
+        listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_503")
         context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         respondLocally(LocalResponse(status: 503, flag: "UF", body: "upstream connect error or disconnect/reset before headers. reset reason: connection failure"),
                        keepAlive: exchange.keepAlive, requestDone: exchange.requestDone, version: exchange.requestHead.version, context: context)
@@ -202,9 +204,27 @@ final class ProxyServerHandler: ChannelInboundHandler, UpstreamHandler.Owner {
             context.close(promise: nil)
         } else {
             listener.stats.increment("upstream_cx_destroy_remote_with_active_rq")
+            listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_cx_destroy_remote_with_active_rq")
+            listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_503")
             respondLocally(LocalResponse(status: 503, flag: "UC", body: "upstream connect error or disconnect/reset before headers. reset reason: connection termination"),
                            keepAlive: exchange.keepAlive, requestDone: exchange.requestDone, version: exchange.requestHead.version, context: context)
         }
+    }
+
+    /// Envoy answers an upstream that does not speak HTTP with 502 and flag UPE (before any header went out).
+    func upstreamProtocolError() {
+        guard let context, case .proxying(let exchange, let upstream) = state else { return }
+        listener.balancer.finished(exchange.upstream.host, exchange.upstream.port)
+        upstream.close(promise: nil)
+        listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_cx_protocol_error")
+        if exchange.responseStarted {
+            state = .closed
+            context.close(promise: nil)
+            return
+        }
+        listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_502")
+        respondLocally(LocalResponse(status: 502, flag: "UPE", body: "upstream connect error or disconnect/reset before headers. reset reason: protocol error"),
+                       keepAlive: exchange.keepAlive, requestDone: exchange.requestDone, version: exchange.requestHead.version, context: context)
     }
 
     func upstreamWritabilityChanged(_ writable: Bool) {

@@ -38,9 +38,7 @@ public final class GatewayListeners: Service, Sendable {
                     .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
-                            try channel.pipeline.syncOperations.addHandler(ProtocolErrorHandler(stats: listener.stats))
-                            try channel.pipeline.syncOperations.addHandler(ProxyServerHandler(listener: listener))
+                            try ProxyConnectionPipeline.configure(channel, listener: listener)
                         }
                     }
                     .bind(host: host, port: port).get()
@@ -68,7 +66,8 @@ public struct Router: Sendable {
     public let services: [any Service]
     private let readiness: Readiness
 
-    public init(address: String, identity: [String: String], eventLoop: any EventLoop, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {}) {
+    public init(address: String, identity: [String: String], eventLoop: any EventLoop, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {},
+                requestHeadersTimeout: TimeAmount = .seconds(10)) {
         let store = ConfigurationStore()
         let stats = ProxyStats()
         let balancer = LoadBalancerState()
@@ -76,7 +75,8 @@ public struct Router: Sendable {
         let readiness = Readiness(listeners: 0, onReady: onReady)
         let listeners = GatewayListeners(host: address, eventLoop: eventLoop, logger: logger) { port in
             ListenerContext(name: "gateway|\(port)", pipeline: ListenerPipelines.routed(balancer: balancer), configuration: store, routeTable: "http.\(port)",
-                            pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true)
+                            pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
+                            requestHeadersTimeout: requestHeadersTimeout)
         }
         let admin = AdminEndpoint(configuration: store, stats: stats, ready: readiness.ready, identity: identity, quit: quit)
         self.configuration = store

@@ -22,9 +22,7 @@ struct HTTPListenerService: Service {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
-                    try channel.pipeline.syncOperations.addHandler(ProtocolErrorHandler(stats: listener.stats))
-                    try channel.pipeline.syncOperations.addHandler(ProxyServerHandler(listener: listener))
+                    try ProxyConnectionPipeline.configure(channel, listener: listener)
                 }
             }
             .bind(host: host, port: port)

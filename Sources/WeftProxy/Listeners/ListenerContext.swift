@@ -17,6 +17,8 @@ struct ListenerContext: Sendable {
     var defaultPort: Int = 80
     /// Append the client address to `x-forwarded-for` (edges: gateways and inbound).
     var appendForwardedFor: Bool
+    /// How long a client may take to send a request's headers once it has started (408 after).
+    var requestHeadersTimeout: TimeAmount = .seconds(10)
 }
 
 /// The decision steps of each kind of listener, composed in one place.

@@ -19,6 +19,8 @@ public struct Sidecar: Sendable {
         public var ports: [Int]
         public var outboundPort: Int = 15001
         public var adminPort: Int = 15000
+        /// A client that has started a request gets this long to finish its headers (then 408).
+        public var requestHeadersTimeout: TimeAmount = .seconds(10)
         /// Proxy metadata shown on the admin page (id, namespace, labels...).
         public var identity: [String: String]
 
@@ -45,11 +47,13 @@ public struct Sidecar: Sendable {
         let readiness = Readiness(listeners: listenerCount, onReady: onReady)
         var services: [any Service] = []
         let outbound = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer), configuration: store, routeTable: "outbound",
-                                       pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false)
+                                       pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false,
+                                       requestHeadersTimeout: settings.requestHeadersTimeout)
         services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, logger: logger, onBound: readiness.listenerBound))
         for port in settings.ports {
             let inbound = ListenerContext(name: "inbound|\(port)", pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port), configuration: store,
-                                          routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true)
+                                          routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
+                                          requestHeadersTimeout: settings.requestHeadersTimeout)
             services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inbound, logger: logger, onBound: readiness.listenerBound))
         }
         let admin = AdminEndpoint(configuration: store, stats: stats, ready: readiness.ready, identity: settings.identity, quit: quit)

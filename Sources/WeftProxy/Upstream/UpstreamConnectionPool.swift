@@ -70,6 +70,8 @@ final class UpstreamHandler: ChannelInboundHandler {
     protocol Owner: AnyObject {
         func upstreamReceived(_ part: HTTPClientResponsePart)
         func upstreamClosed()
+        /// The upstream sent something that is not HTTP/1.1; the connection closes next.
+        func upstreamProtocolError()
         func upstreamWritabilityChanged(_ writable: Bool)
     }
 
@@ -92,6 +94,11 @@ final class UpstreamHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError {
+            let owner = self.owner
+            self.owner = nil
+            owner?.upstreamProtocolError()
+        }
         context.close(promise: nil)
     }
 }

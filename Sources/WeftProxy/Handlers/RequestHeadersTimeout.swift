@@ -1,0 +1,107 @@
+import NIOCore
+import NIOHTTP1
+
+/// Envoy's `request_headers_timeout`: a client that starts a request and stalls before its headers
+/// end gets 408 and the connection closes (counted as `downstream_rq_header_timeout`). Sits below
+/// the HTTP decoder, where the first byte of a request shows; `RequestBoundaryObserver` above the
+/// codec tells it where heads arrive and responses run.
+final class RequestHeadersTimeout: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let timeout: TimeAmount
+    private let stats: ProxyStats
+    private var context: ChannelHandlerContext?
+    private var timer: Scheduled<Void>?
+    /// Between requests (or before the first): the next bytes start a request's headers.
+    fileprivate var awaitingHead = true
+    /// A response is being written: a late 408 would corrupt it.
+    fileprivate var responding = false
+
+    init(timeout: TimeAmount, stats: ProxyStats) {
+        self.timeout = timeout
+        self.stats = stats
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancel()
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if awaitingHead && timer == nil {
+            timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in self?.expired() }
+        }
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        cancel()
+        context.fireChannelInactive()
+    }
+
+    fileprivate func headReceived() {
+        awaitingHead = false
+        cancel()
+    }
+
+    private func cancel() {
+        timer?.cancel()
+        timer = nil
+    }
+
+    private func expired() {
+        timer = nil
+        guard let context, awaitingHead, !responding else { return }
+        stats.increment("downstream_rq_header_timeout")
+        stats.increment("downstream_rq_4xx")
+        let body = "request timeout"
+        let response = "HTTP/1.1 408 Request Timeout\r\ncontent-length: \(body.utf8.count)\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n\(body)"
+        context.writeAndFlush(NIOAny(ByteBuffer(string: response))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+}
+
+/// Above the HTTP codec: marks request heads, request ends and responses for `RequestHeadersTimeout`.
+final class RequestBoundaryObserver: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let timeout: RequestHeadersTimeout
+
+    init(_ timeout: RequestHeadersTimeout) { self.timeout = timeout }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head: timeout.headReceived()
+        case .end: timeout.awaitingHead = true
+        case .body: break
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head: timeout.responding = true
+        case .end: timeout.responding = false
+        case .body: break
+        }
+        context.write(data, promise: promise)
+    }
+}
+
+/// The handlers of every proxy HTTP/1.1 connection, in order, for each kind of listener.
+enum ProxyConnectionPipeline {
+    static func configure(_ channel: any Channel, listener: ListenerContext) throws {
+        let timeout = RequestHeadersTimeout(timeout: listener.requestHeadersTimeout, stats: listener.stats)
+        let operations = channel.pipeline.syncOperations
+        try operations.addHandler(timeout)
+        try operations.configureHTTPServerPipeline(withErrorHandling: false)
+        try operations.addHandler(RequestBoundaryObserver(timeout))
+        try operations.addHandler(ProtocolErrorHandler(stats: listener.stats))
+        try operations.addHandler(ProxyServerHandler(listener: listener))
+    }
+}
