@@ -5,7 +5,7 @@ import WeftModel
 /// The downstream side of an HTTP/1.1 listener: each request is decided by the request steps,
 /// then answered locally or streamed to an upstream connection and back, with backpressure both
 /// ways (a side that cannot write stops the other side's reads). Nothing buffers a whole body.
-final class ProxyServerHandler: ChannelInboundHandler, UpstreamHandler.Owner {
+final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, UpstreamHandler.Owner {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -17,6 +17,8 @@ final class ProxyServerHandler: ChannelInboundHandler, UpstreamHandler.Owner {
         case proxying(Exchange, upstream: any Channel)
         /// Answered locally (or the upstream answered early): drop the rest of the request body.
         case discarding(keepAlive: Bool)
+        /// A `CONNECT` is being connected; then the HTTP handlers leave the pipeline.
+        case tunnelling
         case closed
     }
 
@@ -62,7 +64,7 @@ final class ProxyServerHandler: ChannelInboundHandler, UpstreamHandler.Owner {
         case (.discarding(let keepAlive), .end):
             state = .idle
             if !keepAlive { context.close(promise: nil) }
-        case (.discarding, _), (.closed, _):
+        case (.discarding, _), (.closed, _), (.tunnelling, _):
             break
         case (.idle, _), (.proxying, .head):
             // A body without a head, or a second head mid-exchange: the codec guarantees neither.
@@ -81,6 +83,10 @@ final class ProxyServerHandler: ChannelInboundHandler, UpstreamHandler.Owner {
             respondLocally(LocalResponse(status: 431, flag: "", body: "Request Header Fields Too Large"), keepAlive: false, requestDone: false, version: head.version, context: context)
             return
         }
+        if head.method == .CONNECT {
+            startTunnel(head, context: context)
+            return
+        }
         let (authority, originForm) = ForwardedHeaders.target(of: head)
         let attributes = RequestAttributes(authority: authority, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
                                            headers: head.headers.map { ($0.name, $0.value) }, defaultPort: listener.defaultPort)
@@ -96,10 +102,51 @@ final class ProxyServerHandler: ChannelInboundHandler, UpstreamHandler.Owner {
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
             listener.pool.value.acquire(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)))
                 .hop(to: context.eventLoop)
+                .assumeIsolated()
                 .whenComplete { [weak self] result in
                     switch result {
                     case .success(let channel): self?.attach(channel)
                     case .failure: self?.connectFailed()
+                    }
+                }
+        }
+    }
+
+    /// `CONNECT host:port`: routed by authority like a request, then spliced to the chosen endpoint.
+    private func startTunnel(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let attributes = RequestAttributes(authority: head.uri, path: "/", method: "CONNECT", scheme: listener.scheme,
+                                           headers: head.headers.map { ($0.name, $0.value) }, defaultPort: 443)
+        var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
+        switch listener.pipeline.decide(&request) {
+        case .respond(let response):
+            respondLocally(response, keepAlive: false, requestDone: false, version: head.version, context: context)
+        case .forward(let upstream):
+            state = .tunnelling
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            let downstream = context.channel
+            listener.pool.value.connectTunnel(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)))
+                .hop(to: context.eventLoop)
+                .assumeIsolated()
+                .whenComplete { [weak self] result in
+                    guard let self else { return }
+                    switch result {
+                    case .success(let channel):
+                        let stats = self.listener.stats
+                        ConnectTunnel.splice(downstream: downstream, upstream: channel).whenComplete { result in
+                            switch result {
+                            case .success:
+                                stats.increment("downstream_cx_tunnel")
+                                stats.increment(cluster: upstream.cluster, "upstream_cx_tunnel")
+                            case .failure:
+                                channel.close(promise: nil)
+                                downstream.close(promise: nil)
+                            }
+                        }
+                    case .failure:
+                        guard let context = self.context else { return }
+                        self.listener.stats.increment(cluster: upstream.cluster, "upstream_cx_connect_fail")
+                        self.respondLocally(LocalResponse(status: 503, flag: "UF", body: "upstream connect error or disconnect/reset before headers. reset reason: connection failure"),
+                                            keepAlive: false, requestDone: true, version: head.version, context: context)
                     }
                 }
         }

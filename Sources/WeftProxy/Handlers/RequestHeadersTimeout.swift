@@ -5,7 +5,7 @@ import NIOHTTP1
 /// end gets 408 and the connection closes (counted as `downstream_rq_header_timeout`). Sits below
 /// the HTTP decoder, where the first byte of a request shows; `RequestBoundaryObserver` above the
 /// codec tells it where heads arrive and responses run.
-final class RequestHeadersTimeout: ChannelInboundHandler {
+final class RequestHeadersTimeout: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
@@ -64,7 +64,7 @@ final class RequestHeadersTimeout: ChannelInboundHandler {
 }
 
 /// Above the HTTP codec: marks request heads, request ends and responses for `RequestHeadersTimeout`.
-final class RequestBoundaryObserver: ChannelDuplexHandler {
+final class RequestBoundaryObserver: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart

@@ -25,6 +25,23 @@ public final class UpstreamConnectionPool {
             idle[key] = list
             if channel.isActive { return eventLoop.makeSucceededFuture(channel) }
         }
+        return bootstrap(to: host, connectTimeout: connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(), name: UpstreamHandler.name)
+                }
+            }
+            .connect(host: host, port: port)
+    }
+
+    /// A plain TCP connection for a `CONNECT` tunnel (never pooled).
+    func connectTunnel(host: String, port: Int, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
+        eventLoop.preconditionInEventLoop()
+        return bootstrap(to: host, connectTimeout: connectTimeout).connect(host: host, port: port)
+    }
+
+    private func bootstrap(to host: String, connectTimeout: TimeAmount) -> ClientBootstrap {
         var bootstrap = ClientBootstrap(group: eventLoop)
         if let sourceAddress, let local = try? SocketAddress(ipAddress: sourceAddress, port: 0), !(host.hasPrefix("127.") == false && sourceAddress.hasPrefix("127.")) {
             bootstrap = bootstrap.bind(to: local)
@@ -33,13 +50,6 @@ public final class UpstreamConnectionPool {
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(), name: UpstreamHandler.name)
-                }
-            }
-            .connect(host: host, port: port)
     }
 
     /// Returns a connection after a complete keep-alive exchange.

@@ -1,0 +1,110 @@
+import NIOCore
+import NIOHTTP1
+
+/// `CONNECT host:port` on the outbound proxy: the request is routed like any other (authority and
+/// port), then the downstream connection stops speaking HTTP and its bytes are spliced to a plain
+/// TCP connection to the chosen endpoint, both ways, with backpressure.
+enum ConnectTunnel {
+    /// Replaces the HTTP handlers of `downstream` with a splice to `upstream`, then says 200.
+    /// Handler removal finishes on a later tick (the decoder hands back its leftovers), so the
+    /// splice is wired only once every HTTP handler has left.
+    static func splice(downstream: any Channel, upstream: any Channel) -> EventLoopFuture<Void> {
+        let loop = downstream.eventLoop
+        let operations = downstream.pipeline.syncOperations
+        var removals: [EventLoopFuture<Void>] = []
+        func remove<Handler: RemovableChannelHandler>(_ type: Handler.Type) {
+            if let handler = try? operations.handler(type: type) { removals.append(operations.removeHandler(handler)) }
+        }
+        remove(RequestHeadersTimeout.self)
+        remove(ByteToMessageHandler<HTTPRequestDecoder>.self)
+        remove(HTTPResponseEncoder.self)
+        remove(NIOHTTPResponseHeadersValidator.self)
+        remove(HTTPServerPipelineHandler.self)
+        remove(RequestBoundaryObserver.self)
+        remove(ProtocolErrorHandler.self)
+        remove(ProxyServerHandler.self)
+        return EventLoopFuture.andAllSucceed(removals, on: loop).assumeIsolated().flatMapThrowing {
+            let (downstreamGlue, upstreamGlue) = SpliceHandler.pair()
+            try downstream.pipeline.syncOperations.addHandler(downstreamGlue)
+            try upstream.pipeline.syncOperations.addHandler(upstreamGlue)
+            downstream.writeAndFlush(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"), promise: nil)
+            downstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            upstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            downstream.read()
+        }.nonisolated()
+    }
+}
+
+/// One side of a byte splice between two channels on the same event loop: what one reads the other
+/// writes; a side that cannot write stops the other reading; a close or half-close crosses over.
+final class SpliceHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var partner: SpliceHandler?
+    private var context: ChannelHandlerContext?
+    private var pendingRead = false
+
+    static func pair() -> (SpliceHandler, SpliceHandler) {
+        let first = SpliceHandler(), second = SpliceHandler()
+        first.partner = second
+        second.partner = first
+        return (first, second)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        partner = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        partner?.partnerWrite(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        partner?.context?.flush()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        partner?.context?.close(promise: nil)
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            partner?.context?.close(mode: .output, promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { partner?.resumeReading() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // Read only while the partner can take what we read.
+        if partner?.context?.channel.isWritable ?? true {
+            context.read()
+        } else {
+            pendingRead = true
+        }
+    }
+
+    private func partnerWrite(_ buffer: ByteBuffer) {
+        context?.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    private func resumeReading() {
+        guard pendingRead, let context else { return }
+        pendingRead = false
+        context.read()
+    }
+}
