@@ -107,6 +107,29 @@ struct MeshTests {
         mesh.stopWorkloads()
     }
 
+    @Test("a running sidecar follows each update of a VirtualService, also one that only renames the subset (same-length payload)")
+    func updatesReachRunningSidecar() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: reviewsService).status == 0)
+        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
+        try mesh.startEcho(name: "reviews-v2", labels: "app=reviews,version=v2")
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client", count: 2)
+        /// Polls (bounded) until requests through the long-lived client reach `name`.
+        func reaches(_ name: String) throws -> Bool {
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                if try mesh.curl(through: client, "http://reviews:9080/").1.contains("\"\(name)\"") { return true }
+            }
+            return false
+        }
+        for version in ["v1", "v2", "v1", "v2"] {
+            #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: virtualService("  - route: [{destination: {host: reviews, subset: \(version)}}]")).status == 0)
+            #expect(try reaches("reviews-\(version)"), "the route to \(version) never reached the running sidecar")
+        }
+    }
+
     @Test("a configuration the proxy cannot use is NACKed, shown by proxy-status, and the old one keeps serving")
     func nack() throws {
         let mesh = try MeshHarness()

@@ -56,7 +56,9 @@ public actor ProxyHub {
         var node: Node
         var continuation: AsyncStream<Push>.Continuation
         var lastView: ProxyView?
-        var sentPayloadHash: [String: Int] = [:]
+        /// What was last sent per type, compared whole: `Data`'s hash reads only a prefix of the
+        /// bytes, so two payloads of one length that differ late (a subset name) would hash alike.
+        var sentPayloads: [String: [SentResource]] = [:]
         var types: [String: TypeStatus] = [:]
         var nonces: [String: String] = [:]
         var configuration: ProxyConfiguration?
@@ -231,11 +233,9 @@ public actor ProxyHub {
                 (DiscoveryTypes.routes, config.routeTables.map { ($0.name, Self.encode($0)) }),
             ]
             for (typeURL, items) in byType {
-                var hasher = Hasher()
-                for (name, payload) in items { hasher.combine(name); hasher.combine(payload) }
-                let hash = hasher.finalize()
-                if connection.sentPayloadHash[typeURL] == hash { continue }
-                connection.sentPayloadHash[typeURL] = hash
+                let sent = items.map { SentResource(name: $0.0, payload: $0.1) }
+                if connection.sentPayloads[typeURL] == sent { continue }
+                connection.sentPayloads[typeURL] = sent
                 nextNonce += 1
                 let nonce = String(nextNonce)
                 connection.nonces[typeURL] = nonce
@@ -246,6 +246,12 @@ public actor ProxyHub {
             }
             connections[id] = connection
         }
+    }
+
+    /// One resource as pushed, kept to tell whether the next push would change anything.
+    struct SentResource: Equatable {
+        var name: String
+        var payload: Data
     }
 
     private static func encode<T: Encodable>(_ value: T) -> Data {

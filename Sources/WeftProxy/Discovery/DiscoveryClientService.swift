@@ -86,6 +86,7 @@ public struct DiscoveryClientService: Service {
                 var assembler = ConfigurationAssembler()
                 var accepted: [String: String] = [:]
                 for try await message in response.messages {
+                    logger.debug("discovery response", metadata: ["type": "\(message.typeURL)", "version": "\(message.versionInfo)", "resources": "\(message.resources.count)"])
                     do {
                         if let configuration = try assembler.accept(message) {
                             install(configuration)
