@@ -4,19 +4,26 @@ import Testing
 /// Malformed and oversized requests get Envoy's answers from a real sidecar, counted in its stats.
 @Suite("bad input on the data path")
 struct BadInputTests {
-    @Test("malformed request 400, headers past 60 KiB 431, both counted; the sidecar keeps serving")
-    func badRequests() throws {
+    /// A sidecar with no control plane: its listeners are up (not ready), which is all these answers
+    /// need. Returns once its admin page answers (bounded).
+    static func standaloneSidecar(environment: [String: String] = [:]) throws -> (Process, String) {
         let podIP = "127.0.\(Int.random(in: 40...250)).\(Int.random(in: 2...250))"
         let sidecar = Process()
         sidecar.executableURL = WeftProcess.executable
-        // No control plane: the listeners are up (not ready), which is all these answers need.
         sidecar.arguments = ["proxy", "sidecar", "--pod-ip", podIP, "--discovery-address", "127.0.0.1:9"]
+        sidecar.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         sidecar.standardOutput = FileHandle.nullDevice
         sidecar.standardError = FileHandle.nullDevice
         try sidecar.run()
-        defer { sidecar.terminate(); sidecar.waitUntilExit() }
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline, (try? Data(contentsOf: URL(string: "http://\(podIP):15000/stats")!)) == nil { Thread.sleep(forTimeInterval: 0.02) }
+        return (sidecar, podIP)
+    }
+
+    @Test("malformed request 400, headers past 60 KiB 431, both counted; the sidecar keeps serving")
+    func badRequests() throws {
+        let (sidecar, podIP) = try Self.standaloneSidecar()
+        defer { sidecar.terminate(); sidecar.waitUntilExit() }
 
         let malformed = try RawHTTP.send("GARBAGE\r\n\r\n", to: podIP, port: 15001)
         #expect(malformed.hasPrefix("HTTP/1.1 400"), "\(malformed)")
@@ -32,17 +39,8 @@ struct BadInputTests {
 
     @Test("a client that stalls in its headers gets 408 once the request headers timeout passes, counted")
     func stalledHeaders() throws {
-        let podIP = "127.0.\(Int.random(in: 40...250)).\(Int.random(in: 2...250))"
-        let sidecar = Process()
-        sidecar.executableURL = WeftProcess.executable
-        sidecar.arguments = ["proxy", "sidecar", "--pod-ip", podIP, "--discovery-address", "127.0.0.1:9"]
-        sidecar.environment = ProcessInfo.processInfo.environment.merging(["WEFT_REQUEST_HEADERS_TIMEOUT": "0.3"]) { _, new in new }
-        sidecar.standardOutput = FileHandle.nullDevice
-        sidecar.standardError = FileHandle.nullDevice
-        try sidecar.run()
+        let (sidecar, podIP) = try Self.standaloneSidecar(environment: ["WEFT_REQUEST_HEADERS_TIMEOUT": "0.3"])
         defer { sidecar.terminate(); sidecar.waitUntilExit() }
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline, (try? Data(contentsOf: URL(string: "http://\(podIP):15000/stats")!)) == nil { Thread.sleep(forTimeInterval: 0.02) }
 
         // The request line and one header, then nothing: the headers never end.
         let stalled = try RawHTTP.send("GET http://reviews:9080/ HTTP/1.1\r\nHost: reviews:9080\r\n", to: podIP, port: 15001)

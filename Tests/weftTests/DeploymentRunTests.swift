@@ -1,14 +1,7 @@
 import Foundation
 import Testing
 
-private let reviewsDeployment = """
-apiVersion: v1
-kind: Service
-metadata: {name: reviews}
-spec:
-  selector: {app: reviews}
-  ports: [{name: http, port: 9080}]
----
+private let reviewsDeployment = MeshFixtures.reviewsService + "\n---\n" + """
 apiVersion: v1
 kind: ServiceAccount
 metadata: {name: bookinfo-reviews}

@@ -1,14 +1,7 @@
 import Foundation
 import Testing
 
-private let reviewsService = """
-apiVersion: v1
-kind: Service
-metadata: {name: reviews}
-spec:
-  selector: {app: reviews}
-  ports: [{name: http, port: 9080}]
----
+private let reviewsService = MeshFixtures.reviewsService + "\n---\n" + """
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: reviews}

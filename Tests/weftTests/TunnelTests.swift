@@ -9,14 +9,7 @@ struct TunnelTests {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
         let closedPort = Int.random(in: 50000...59000)
-        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: """
-        apiVersion: v1
-        kind: Service
-        metadata: {name: reviews}
-        spec:
-          selector: {app: reviews}
-          ports: [{name: http, port: 9080}]
-        ---
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService + "\n---\n" + """
         apiVersion: networking.istio.io/v1
         kind: ServiceEntry
         metadata: {name: closed}
