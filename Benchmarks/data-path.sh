@@ -22,7 +22,7 @@ cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   wait 2>/dev/null || true
-  rm -rf "$work"
+  [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -78,7 +78,7 @@ haproxy_conf() { # name listen-port upstream
   cat > "$work/$1.cfg" <<HAPROXY
 global
   nbthread 1
-  maxconn 10000
+  maxconn 4000
 defaults
   mode http
   timeout connect 5s
@@ -104,7 +104,7 @@ wrk.method = "POST"
 wrk.body = string.rep("x", 1024)
 wrk.headers["Content-Type"] = "application/octet-stream"
 local host = os.getenv("BENCH_HOST")
-if host then wrk.headers["Host"] = host end
+if host and host ~= "" then wrk.headers["Host"] = host end
 LUA
 
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -65,6 +65,8 @@ public enum WeightedPick {
     }
 
     public static func random(_ clusters: [WeightedCluster]) -> WeightedCluster? {
+        // One destination (the common case) needs no roll, and a roll costs a getrandom syscall.
+        if clusters.count == 1 { return clusters[0] }
         let total = clusters.reduce(0) { $0 + max(0, $1.weight) }
         return pick(clusters, roll: total > 0 ? Int.random(in: 0..<total) : 0)
     }

@@ -13,7 +13,7 @@ enum ForwardedHeaders {
         for (name, value) in head.headers where !hopByHop.contains(name.lowercased()) && !listed.contains(name.lowercased()) {
             headers.add(name: name, value: value)
         }
-        if !headers.contains(name: "x-request-id") { headers.add(name: "x-request-id", value: UUID().uuidString.lowercased()) }
+        if !headers.contains(name: "x-request-id") { headers.add(name: "x-request-id", value: RequestID.next()) }
         if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "x-forwarded-proto", value: scheme) }
         if let clientAddress {
             if let existing = headers.first(name: "x-forwarded-for") {

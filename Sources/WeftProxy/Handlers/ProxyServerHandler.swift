@@ -54,9 +54,13 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             if case .end = part { exchange.requestDone = true }
             state = .connecting(exchange, buffered: buffered)
         case (.proxying, .body(let buffer)):
+            // Written now, flushed once per read (channelReadComplete): one syscall for many parts.
             guard case .proxying(_, let upstream) = state else { return }
-            upstream.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
-            if !upstream.isWritable { context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
+            upstream.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+            if !upstream.isWritable {
+                upstream.flush()
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            }
         case (.proxying(var exchange, let upstream), .end(let trailers)):
             upstream.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
             exchange.requestDone = true
@@ -99,6 +103,11 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             forwardedHead.uri = originForm
             let exchange = Exchange(requestHead: forwardedHead, upstream: upstream, keepAlive: head.isKeepAlive)
             state = .connecting(exchange, buffered: [])
+            // A pooled connection is there at once: no need to pause reads (each pause and resume is a syscall).
+            if let idle = listener.pool.value.takeIdle(host: upstream.host, port: upstream.port) {
+                attach(idle, readsPaused: false)
+                return
+            }
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
             listener.pool.value.acquire(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)))
                 .hop(to: context.eventLoop)
@@ -152,7 +161,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         }
     }
 
-    private func attach(_ upstream: any Channel) {
+    private func attach(_ upstream: any Channel, readsPaused: Bool = true) {
         guard let context, case .connecting(var exchange, let buffered) = state else {
             upstream.close(promise: nil)
             return
@@ -175,11 +184,14 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             case .head: break
             }
         }
-        upstream.flush()
+        // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
+        if readsPaused { upstream.flush() }
         exchange.requestDone = buffered.contains { if case .end = $0 { return true } else { return false } }
         state = .proxying(exchange, upstream: upstream)
-        context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-        context.read()
+        if readsPaused {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            context.read()
+        }
     }
 
     private func connectFailed() {
@@ -227,8 +239,12 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             context.write(wrapOutboundOut(.head(finalHead)), promise: nil)
             state = .proxying(exchange, upstream: upstream)
         case .body(let buffer):
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            if !context.channel.isWritable { upstream.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
+            // Flushed at the end of the upstream read (upstreamReadComplete) or with the response's end.
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            if !context.channel.isWritable {
+                context.flush()
+                upstream.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            }
         case .end(let trailers):
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             finishUpstream(exchange, upstream: upstream, reusable: exchange.upstreamKeepAlive && exchange.requestDone)
@@ -239,6 +255,15 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
                 state = .discarding(keepAlive: exchange.keepAlive)
             }
         }
+    }
+
+    func upstreamReadComplete() {
+        context?.flush()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .proxying(_, let upstream) = state { upstream.flush() }
+        context.fireChannelReadComplete()
     }
 
     func upstreamClosed() {

@@ -17,14 +17,20 @@ public final class UpstreamConnectionPool {
         self.sourceAddress = sourceAddress
     }
 
-    /// An idle connection to `host:port`, or a new one (HTTP/1.1 client pipeline plus `UpstreamHandler`).
-    func acquire(host: String, port: Int, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
+    /// An idle keep-alive connection to `host:port`, if one is open.
+    func takeIdle(host: String, port: Int) -> (any Channel)? {
         eventLoop.preconditionInEventLoop()
         let key = "\(host):\(port)"
         while var list = idle[key], let channel = list.popLast() {
             idle[key] = list
-            if channel.isActive { return eventLoop.makeSucceededFuture(channel) }
+            if channel.isActive { return channel }
         }
+        return nil
+    }
+
+    /// An idle connection to `host:port`, or a new one (HTTP/1.1 client pipeline plus `UpstreamHandler`).
+    func acquire(host: String, port: Int, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
+        if let channel = takeIdle(host: host, port: port) { return eventLoop.makeSucceededFuture(channel) }
         return bootstrap(to: host, connectTimeout: connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -79,6 +85,8 @@ final class UpstreamHandler: ChannelInboundHandler {
     /// Receives what happens on the upstream connection.
     protocol Owner: AnyObject {
         func upstreamReceived(_ part: HTTPClientResponsePart)
+        /// The end of one read from the upstream: time to flush what was written downstream.
+        func upstreamReadComplete()
         func upstreamClosed()
         /// The upstream sent something that is not HTTP/1.1; the connection closes next.
         func upstreamProtocolError()
@@ -89,6 +97,11 @@ final class UpstreamHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         owner?.upstreamReceived(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        owner?.upstreamReadComplete()
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
