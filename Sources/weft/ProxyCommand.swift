@@ -143,6 +143,9 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "The address the gateway listens on (default: allocate a loopback address).")
     var address: String?
 
+    @Option(name: .customLong("admin-address"), help: "The address of the admin endpoint (port 15000); default: a loopback address of its own when --address is given, else the gateway's.")
+    var adminAddress: String?
+
     @Option(help: "Proxy id (default: NAME-ADDRESS.NAMESPACE).")
     var id: String?
 
@@ -156,10 +159,12 @@ struct RouterCommand: AsyncParsableCommand {
         var logger = Logger(label: "weft.router")
         logger.logLevel = Logger.Level(rawValue: identity.logLevel) ?? .warning
         let lease = try address.map { PodAddress.Lease(fixed: $0) } ?? PodAddress.allocate()
+        // A gateway on a shared address (127.0.0.1) must not take that address's 15000 from another one.
+        let adminLease = try adminAddress.map { PodAddress.Lease(fixed: $0) } ?? (address == nil ? lease : PodAddress.allocate())
         let proxyID = id ?? "\(name)-\(lease.podIP).\(identity.namespace)"
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let quit = QuitSignal()
-        let router = Router(address: lease.podIP, identity: ["id": proxyID, "namespace": identity.namespace], eventLoop: group.next(), logger: logger,
+        let router = Router(address: lease.podIP, adminAddress: adminLease.podIP, identity: ["id": proxyID, "namespace": identity.namespace], eventLoop: group.next(), logger: logger,
                             quit: { quit.fire() }, onReady: { FileHandle.standardOutput.write(Data("weft router: ready\n".utf8)) },
                             requestHeadersTimeout: ProxyEnvironment.requestHeadersTimeout)
         let node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
@@ -168,12 +173,12 @@ struct RouterCommand: AsyncParsableCommand {
                                                      readiness: WorkloadReadiness(ready: true)) { configuration in
             Task { await router.install(configuration) }
         }
-        print("weft router: address \(lease.podIP), admin http://\(lease.podIP):15000")
+        print("weft router: address \(lease.podIP), admin http://\(adminLease.podIP):15000")
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = router.services.map { .init(service: $0) }
         services.append(.init(service: discoveryClient))
         services.append(.init(service: QuitWatcher(signal: quit, extra: nil), successTerminationBehavior: .gracefullyShutdownGroup))
         try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
         try await group.shutdownGracefully()
-        withExtendedLifetime(lease) {}
+        withExtendedLifetime((lease, adminLease)) {}
     }
 }

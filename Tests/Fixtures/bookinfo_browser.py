@@ -6,6 +6,7 @@ import http.cookiejar
 import json
 import re
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,11 +21,13 @@ def main():
         form = urllib.parse.urlencode({"username": user, "passwd": "password"}).encode()
         opener.open(base + "/login", data=form, timeout=20).read()
     seen = {"stars": {}, "served_by": {}, "failures": {}, "titles": [], "signed_in_as": None,
-            "details_error": 0, "reviews_error": 0, "ratings_error": 0}
+            "details_error": 0, "reviews_error": 0, "ratings_error": 0, "seconds": []}
     for _ in range(count):
+        started = time.monotonic()
         try:
             with opener.open(base + "/productpage", timeout=20) as response:
                 page = response.read().decode()
+            seen["seconds"].append(round(time.monotonic() - started, 3))
         except urllib.error.HTTPError as error:
             seen["failures"][str(error.code)] = seen["failures"].get(str(error.code), 0) + 1
             continue

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """A tiny HTTP app for mesh tests: answers every request with JSON naming itself and echoing
 the request (path, headers), so a test can see which workload served it and what arrived.
+/status/N answers N; a path with /delay/S waits S seconds first.
 Binds WEFT_APP_ADDRESS (or 127.0.0.1) on PORT (or the first argument)."""
 import json
 import os
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -15,6 +17,8 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
         status = 200
+        if "/delay/" in self.path:
+            time.sleep(float(self.path.split("/delay/")[1].split("/")[0]))
         if self.path.startswith("/status/"):
             status = int(self.path.split("/")[2])
         payload = json.dumps({

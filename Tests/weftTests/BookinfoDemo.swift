@@ -68,6 +68,8 @@ final class BookinfoDemo {
         var signedInAs: String?
         var reviewsErrors: Int
         var ratingsErrors: Int
+        /// How long each page took, in seconds.
+        var seconds: [Double]
     }
 
     func visit(_ count: Int, login user: String? = nil) throws -> Visits {
@@ -78,7 +80,7 @@ final class BookinfoDemo {
         return Visits(stars: object["stars"] as? [String: Int] ?? [:], servedBy: object["served_by"] as? [String: Int] ?? [:],
                       failures: object["failures"] as? [String: Int] ?? [:], titles: object["titles"] as? [String] ?? [],
                       signedInAs: object["signed_in_as"] as? String, reviewsErrors: object["reviews_error"] as? Int ?? 0,
-                      ratingsErrors: object["ratings_error"] as? Int ?? 0)
+                      ratingsErrors: object["ratings_error"] as? Int ?? 0, seconds: object["seconds"] as? [Double] ?? [])
     }
 
     /// Applies a corpus file and waits (bounded) until the sidecars have acknowledged the routes it

@@ -10,7 +10,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     typealias OutboundOut = HTTPServerResponsePart
 
     /// What the handler is doing with the current request.
-    private enum State {
+    enum State {
         case idle
         /// Waiting for an upstream connection; request parts read so far wait here.
         case connecting(Exchange, buffered: [HTTPServerRequestPart])
@@ -19,11 +19,13 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         case discarding(keepAlive: Bool)
         /// A `CONNECT` is being connected; then the HTTP handlers leave the pipeline.
         case tunnelling
+        /// A fault delay holds a local answer: request parts are dropped until it is written.
+        case delayed(keepAlive: Bool, requestDone: Bool)
         case closed
     }
 
     /// One request/response exchange through an upstream.
-    private struct Exchange {
+    struct Exchange {
         var requestHead: HTTPRequestHead
         var upstream: RequestDecision.Upstream
         var keepAlive: Bool
@@ -32,9 +34,11 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         var upstreamKeepAlive = true
     }
 
-    private let listener: ListenerContext
-    private var state = State.idle
-    private var context: ChannelHandlerContext?
+    let listener: ListenerContext
+    var state = State.idle
+    var context: ChannelHandlerContext?
+    /// The route timeout of the exchange in flight (see ProxyServerHandler+Policies).
+    var timeoutTask: Scheduled<Void>?
 
     init(listener: ListenerContext) {
         self.listener = listener
@@ -68,7 +72,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         case (.discarding(let keepAlive), .end):
             state = .idle
             if !keepAlive { context.close(promise: nil) }
-        case (.discarding, _), (.closed, _), (.tunnelling, _):
+        case (.delayed(let keepAlive, _), .end):
+            state = .delayed(keepAlive: keepAlive, requestDone: true)
+        case (.discarding, _), (.closed, _), (.tunnelling, _), (.delayed, _):
             break
         case (.idle, _), (.proxying, .head):
             // A body without a head, or a second head mid-exchange: the codec guarantees neither.
@@ -95,17 +101,37 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         let attributes = RequestAttributes(authority: authority, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
                                            headers: head.headers.map { ($0.name, $0.value) }, defaultPort: listener.defaultPort)
         var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
-        switch listener.pipeline.decide(&request) {
+        var forwardedHead = head
+        forwardedHead.uri = originForm
+        let decision = listener.pipeline.decide(&request)
+        if let milliseconds = request.faultDelayMs {
+            delay(decision, by: milliseconds, head: forwardedHead, context: context)
+        } else {
+            carryOut(decision, head: forwardedHead, context: context, insideRead: true)
+        }
+    }
+
+    /// Answers locally or starts forwarding, as the steps decided.
+    /// `insideRead`: called while a downstream read is delivered, so channelReadComplete flushes after it.
+    func carryOut(_ decision: RequestDecision, head forwardedHead: HTTPRequestHead, context: ChannelHandlerContext, insideRead: Bool) {
+        switch decision {
         case .respond(let response):
-            respondLocally(response, keepAlive: head.isKeepAlive, requestDone: false, version: head.version, context: context)
+            if case .delayed(_, let requestDone) = state {
+                respondLocally(response, keepAlive: forwardedHead.isKeepAlive, requestDone: requestDone, version: forwardedHead.version, context: context)
+            } else {
+                respondLocally(response, keepAlive: forwardedHead.isKeepAlive, requestDone: false, version: forwardedHead.version, context: context)
+            }
         case .forward(let upstream):
-            var forwardedHead = head
-            forwardedHead.uri = originForm
-            let exchange = Exchange(requestHead: forwardedHead, upstream: upstream, keepAlive: head.isKeepAlive)
-            state = .connecting(exchange, buffered: [])
+            let exchange = Exchange(requestHead: forwardedHead, upstream: upstream, keepAlive: forwardedHead.isKeepAlive)
+            if case .connecting(_, let buffered) = state {
+                state = .connecting(exchange, buffered: buffered)
+            } else {
+                state = .connecting(exchange, buffered: [])
+            }
+            startTimeout(upstream, context: context)
             // A pooled connection is there at once: no need to pause reads (each pause and resume is a syscall).
             if let idle = listener.pool.value.takeIdle(host: upstream.host, port: upstream.port) {
-                attach(idle, readsPaused: false)
+                attach(idle, readsPaused: false, insideRead: insideRead)
                 return
             }
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
@@ -161,7 +187,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         }
     }
 
-    private func attach(_ upstream: any Channel, readsPaused: Bool = true) {
+    private func attach(_ upstream: any Channel, readsPaused: Bool = true, insideRead: Bool = false) {
         guard let context, case .connecting(var exchange, let buffered) = state else {
             upstream.close(promise: nil)
             return
@@ -185,7 +211,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             }
         }
         // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
-        if readsPaused { upstream.flush() }
+        if !insideRead { upstream.flush() }
         exchange.requestDone = buffered.contains { if case .end = $0 { return true } else { return false } }
         state = .proxying(exchange, upstream: upstream)
         if readsPaused {
@@ -205,7 +231,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         context.read()
     }
 
-    private func respondLocally(_ response: LocalResponse, keepAlive: Bool, requestDone: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
+    func respondLocally(_ response: LocalResponse, keepAlive: Bool, requestDone: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
+        cancelTimeout()
         listener.stats.increment("downstream_rq_\(response.status / 100)xx")
         if !response.flag.isEmpty { listener.stats.increment("local_reply_\(response.flag)") }
         var headers = HTTPHeaders()
@@ -246,6 +273,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
                 upstream.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
             }
         case .end(let trailers):
+            cancelTimeout()
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             finishUpstream(exchange, upstream: upstream, reusable: exchange.upstreamKeepAlive && exchange.requestDone)
             if exchange.requestDone {
@@ -303,7 +331,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         context?.channel.setOption(ChannelOptions.autoRead, value: writable).whenComplete { _ in }
     }
 
-    private func finishUpstream(_ exchange: Exchange, upstream: any Channel, reusable: Bool) {
+    func finishUpstream(_ exchange: Exchange, upstream: any Channel, reusable: Bool) {
         listener.balancer.finished(exchange.upstream.host, exchange.upstream.port)
         if let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.owner = nil }
         upstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
@@ -324,6 +352,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        cancelTimeout()
         switch state {
         case .proxying(let exchange, let upstream):
             listener.balancer.finished(exchange.upstream.host, exchange.upstream.port)

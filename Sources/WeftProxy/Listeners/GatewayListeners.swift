@@ -66,7 +66,7 @@ public struct Router: Sendable {
     public let services: [any Service]
     private let readiness: Readiness
 
-    public init(address: String, identity: [String: String], eventLoop: any EventLoop, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {},
+    public init(address: String, adminAddress: String? = nil, identity: [String: String], eventLoop: any EventLoop, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {},
                 requestHeadersTimeout: TimeAmount = .seconds(10)) {
         let store = ConfigurationStore()
         let stats = ProxyStats()
@@ -83,7 +83,7 @@ public struct Router: Sendable {
         self.stats = stats
         self.listeners = listeners
         self.readiness = readiness
-        self.services = [listeners, APIServerService(configuration: .init(host: address, port: 15000), logger: logger) { await admin.handle($0) }]
+        self.services = [listeners, APIServerService(configuration: .init(host: adminAddress ?? address, port: 15000), logger: logger) { await admin.handle($0) }]
     }
 
     /// Installs a configuration and opens or closes listeners to match it.

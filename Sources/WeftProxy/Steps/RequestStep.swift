@@ -11,6 +11,8 @@ public struct RequestContext: Sendable {
     /// Set by SelectRoute.
     public var route: RouteEntry?
     public var cluster: String?
+    /// Set by InjectFault: hold the decision this long first (flag DI).
+    public var faultDelayMs: Int?
 
     public init(attributes: RequestAttributes, configuration: ActiveConfiguration, routeTable: String?) {
         self.attributes = attributes
@@ -33,6 +35,8 @@ public enum RequestDecision: Sendable, Equatable {
         public var cluster: String
         public var connectTimeoutMs: Int
         public var headers: HeaderEdits?
+        /// The route timeout (504 UT when no response has started by then); nil or 0 for none.
+        public var timeoutMs: Int?
     }
 }
 

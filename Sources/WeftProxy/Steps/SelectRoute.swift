@@ -58,6 +58,14 @@ public struct PickEndpoint: RequestStep {
         }
         let endpoint = balancer.pick(cluster: clusterName, policy: cluster?.loadBalancer ?? .roundRobin, endpoints: endpoints)
         return .forward(.init(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000,
-                              headers: context.route?.policy.headers))
+                              headers: context.route?.policy.headers, timeoutMs: Self.timeout(context)))
+    }
+
+    /// The route's timeout, or the caller's `x-envoy-upstream-rq-timeout-ms` in its place, as Envoy honours it.
+    static func timeout(_ context: RequestContext) -> Int? {
+        if let header = context.attributes.headers.first(where: { $0.name == "x-envoy-upstream-rq-timeout-ms" }), let value = Int(header.value), value >= 0 {
+            return value
+        }
+        return context.route?.policy.timeoutMs
     }
 }

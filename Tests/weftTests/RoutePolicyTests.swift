@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+/// VirtualService timeouts and fault injection on the data path, end to end.
+@Suite("route policies end to end")
+struct RoutePolicyTests {
+    @Test("timeout gives 504 UT 'upstream request timeout'; x-envoy-upstream-rq-timeout-ms sets one; fault abort answers FI, fault delay holds the request")
+    func timeoutsAndFaults() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService + "\n---\n" + """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews}
+        spec:
+          hosts: [reviews]
+          http:
+          - match: [{uri: {prefix: /slow-route}}]
+            timeout: 0.3s
+            route: [{destination: {host: reviews}}]
+          - match: [{uri: {prefix: /abort}}]
+            fault: {abort: {httpStatus: 418, percentage: {value: 100}}}
+            route: [{destination: {host: reviews}}]
+          - match: [{uri: {prefix: /held}}]
+            fault: {delay: {fixedDelay: 0.4s, percentage: {value: 100}}}
+            route: [{destination: {host: reviews}}]
+          - route: [{destination: {host: reviews}}]
+        """).status == 0)
+        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client", count: 1)
+
+        // The echo app waits S seconds for a path with /delay/S; the prefix match picks the route.
+        var started = Date()
+        let timedOut = try mesh.curl(through: client, "http://reviews:9080/slow-route/delay/3")
+        let timedOutAfter = Date().timeIntervalSince(started)
+        #expect(timedOut.0 == 504 && timedOut.1 == "upstream request timeout", "\(timedOut)")
+        #expect(timedOutAfter < 2.5, "answered after \(timedOutAfter) s, not after the app's 3 s")
+
+        let byHeader = try mesh.curl(through: client, "http://reviews:9080/delay/3", headers: ["x-envoy-upstream-rq-timeout-ms: 200"])
+        #expect(byHeader.0 == 504, "\(byHeader)")
+
+        let aborted = try mesh.curl(through: client, "http://reviews:9080/abort")
+        #expect(aborted.0 == 418 && aborted.1 == "fault filter abort", "\(aborted)")
+
+        started = Date()
+        let delayed = try mesh.curl(through: client, "http://reviews:9080/held")
+        #expect(delayed.0 == 200 && delayed.1.contains("reviews-v1"), "\(delayed)")
+        #expect(Date().timeIntervalSince(started) >= 0.4, "the fault delay holds the request 0.4 s")
+
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
+        for line in ["cluster.outbound|9080||reviews.default.svc.cluster.local.upstream_rq_timeout: 2", "local_reply_UT: 2", "local_reply_FI: 1", "fault.delays_injected: 1"] {
+            #expect(stats.contains(line), "\(line) in \(stats)")
+        }
+        // The connection the timeout cut is not reused: the next request is answered normally.
+        #expect(try mesh.curl(through: client, "http://reviews:9080/").0 == 200)
+    }
+}
