@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """A tiny HTTP app for mesh tests: answers every request with JSON naming itself and echoing
 the request (path, headers), so a test can see which workload served it and what arrived.
-/status/N answers N; a path with /delay/S waits S seconds first.
+/status/N answers N; a path with /delay/S waits S seconds first; /flaky fails every other request with 503.
 Binds WEFT_APP_ADDRESS (or 127.0.0.1) on PORT (or the first argument)."""
 import json
 import os
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    lock = threading.Lock()
+    flaky_count = 0
 
     def _answer(self):
         length = int(self.headers.get("content-length") or 0)
@@ -19,6 +22,10 @@ class Handler(BaseHTTPRequestHandler):
         status = 200
         if "/delay/" in self.path:
             time.sleep(float(self.path.split("/delay/")[1].split("/")[0]))
+        if self.path.startswith("/flaky"):
+            with Handler.lock:
+                Handler.flaky_count += 1
+                status = 503 if Handler.flaky_count % 2 == 1 else 200
         if self.path.startswith("/status/"):
             status = int(self.path.split("/")[2])
         payload = json.dumps({

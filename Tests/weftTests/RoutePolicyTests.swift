@@ -55,4 +55,36 @@ struct RoutePolicyTests {
         // The connection the timeout cut is not reused: the next request is answered normally.
         #expect(try mesh.curl(through: client, "http://reviews:9080/").0 == 200)
     }
+
+    @Test("retries: an upstream failing every other request is seen at over 99 % success; retries are counted and carry x-envoy-attempt-count; exhausted retries return the last answer")
+    func retries() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService + "\n---\n" + """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews}
+        spec:
+          hosts: [reviews]
+          http:
+          - retries: {attempts: 3, retryOn: 5xx}
+            route: [{destination: {host: reviews}}]
+        """).status == 0)
+        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client", count: 1)
+
+        let flaky = try mesh.client("http://reviews:9080/flaky", count: 200)
+        #expect(flaky.names["reviews-v1", default: 0] >= 198, "\(flaky)")
+        let retried = try mesh.curl(through: client, "http://reviews:9080/flaky")
+        let second = try mesh.curl(through: client, "http://reviews:9080/flaky")
+        // One of two consecutive requests met a 503 first and was answered on its second attempt.
+        #expect(retried.0 == 200 && second.0 == 200, "\(retried) \(second)")
+        #expect((retried.1 + second.1).contains("\"x-envoy-attempt-count\": \"2\""), "\(retried.1) \(second.1)")
+
+        let exhausted = try mesh.curl(through: client, "http://reviews:9080/status/500")
+        #expect(exhausted.0 == 500, "after 3 retries the last answer goes back: \(exhausted)")
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
+        #expect(stats.contains("cluster.outbound|9080||reviews.default.svc.cluster.local.upstream_rq_retry: "), "\(stats)")
+    }
 }

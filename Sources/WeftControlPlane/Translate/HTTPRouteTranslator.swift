@@ -104,8 +104,12 @@ struct HTTPRouteTranslator {
         var policy = RoutePolicy()
         policy.timeoutMs = route.timeout.map { Int($0.nanoseconds / 1_000_000) }
         if let retries = route.retries {
-            policy.retry = RoutePolicy.Retry(attempts: retries.attempts ?? 0, perTryTimeoutMs: retries.perTryTimeout.map { Int($0.nanoseconds / 1_000_000) },
-                                             retryOn: (retries.retryOn ?? "").split(separator: ",").map { String($0) })
+            let retryOn = (retries.retryOn ?? "").split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty }
+            policy.retry = RoutePolicy.Retry(attempts: retries.attempts ?? RoutePolicy.Retry.istioDefault.attempts,
+                                             perTryTimeoutMs: retries.perTryTimeout.map { Int($0.nanoseconds / 1_000_000) },
+                                             retryOn: retryOn.isEmpty ? RoutePolicy.Retry.istioDefault.retryOn : retryOn)
+        } else {
+            policy.retry = .istioDefault
         }
         if let fault = route.fault {
             policy.fault = RoutePolicy.Fault(

@@ -59,6 +59,9 @@ public enum RouteTranslator {
     }
 
     static func defaultRoute(_ host: String, port: Int) -> RouteEntry {
-        RouteEntry(name: "default", matches: [], action: .forward([WeightedCluster(cluster: ClusterConfig.name(host: host, port: port, subset: nil), weight: 100)]))
+        var policy = RoutePolicy()
+        policy.retry = .istioDefault
+        return RouteEntry(name: "default", matches: [], action: .forward([WeightedCluster(cluster: ClusterConfig.name(host: host, port: port, subset: nil), weight: 100)]),
+                          policy: policy)
     }
 }

@@ -100,6 +100,11 @@ public struct RoutePolicy: Sendable, Hashable, Codable {
             self.perTryTimeoutMs = perTryTimeoutMs
             self.retryOn = retryOn
         }
+
+        /// Istio's policy for routes that give none (meshConfig.defaultHttpRetryPolicy): 2 retries on
+        /// connect-failure, refused-stream, unavailable, cancelled and the retriable status 503.
+        public static let istioDefault = Retry(attempts: 2, perTryTimeoutMs: nil,
+                                               retryOn: ["connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes", "503"])
     }
     /// Delay and abort injection, percentages in [0, 100].
     public struct Fault: Sendable, Hashable, Codable {

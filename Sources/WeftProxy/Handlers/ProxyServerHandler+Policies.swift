@@ -6,7 +6,7 @@ import NIOHTTP1
 extension ProxyServerHandler {
     /// Holds `decision` for `milliseconds`. A forward keeps the request's parts (reads paused, so
     /// nothing piles up); a local answer drops them.
-    func delay(_ decision: RequestDecision, by milliseconds: Int, head: HTTPRequestHead, context: ChannelHandlerContext) {
+    func delay(_ decision: RequestDecision, by milliseconds: Int, head: HTTPRequestHead, context: ChannelHandlerContext, request: RequestContext) {
         listener.stats.increment("fault.delays_injected")
         switch decision {
         case .forward(let upstream):
@@ -22,7 +22,7 @@ extension ProxyServerHandler {
             default: return
             }
             if case .forward = decision { context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in } }
-            self.carryOut(decision, head: head, context: context, insideRead: false)
+            self.carryOut(decision, head: head, context: context, insideRead: false, request: request)
         }
     }
 
@@ -36,6 +36,7 @@ extension ProxyServerHandler {
     func cancelTimeout() {
         timeoutTask?.cancel()
         timeoutTask = nil
+        cancelPerTryTimeout()
     }
 
     /// Envoy's route timeout: before the response starts, 504 "upstream request timeout" (flag UT) and the

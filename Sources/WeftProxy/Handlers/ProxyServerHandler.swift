@@ -32,6 +32,14 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         var requestDone = false
         var responseStarted = false
         var upstreamKeepAlive = true
+        /// Retries (see ProxyServerHandler+Retry): the route's policy, the decided request (to pick
+        /// another endpoint), the attempt number, and the request parts kept for replay (nil once
+        /// past the replay limit).
+        var retry: RoutePolicy.Retry?
+        var request: RequestContext?
+        var attempt = 1
+        var replay: [HTTPServerRequestPart]? = []
+        var replayBytes = 0
     }
 
     let listener: ListenerContext
@@ -39,6 +47,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     var context: ChannelHandlerContext?
     /// The route timeout of the exchange in flight (see ProxyServerHandler+Policies).
     var timeoutTask: Scheduled<Void>?
+    /// The per-try timeout of the attempt in flight (see ProxyServerHandler+Retry).
+    var perTryTask: Scheduled<Void>?
 
     init(listener: ListenerContext) {
         self.listener = listener
@@ -57,9 +67,10 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             var exchange = exchange
             if case .end = part { exchange.requestDone = true }
             state = .connecting(exchange, buffered: buffered)
-        case (.proxying, .body(let buffer)):
+        case (.proxying(var exchange, let upstream), .body(let buffer)):
             // Written now, flushed once per read (channelReadComplete): one syscall for many parts.
-            guard case .proxying(_, let upstream) = state else { return }
+            exchange.remember(part)
+            state = .proxying(exchange, upstream: upstream)
             upstream.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
             if !upstream.isWritable {
                 upstream.flush()
@@ -67,6 +78,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             }
         case (.proxying(var exchange, let upstream), .end(let trailers)):
             upstream.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
+            exchange.remember(part)
             exchange.requestDone = true
             state = .proxying(exchange, upstream: upstream)
         case (.discarding(let keepAlive), .end):
@@ -105,15 +117,15 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         forwardedHead.uri = originForm
         let decision = listener.pipeline.decide(&request)
         if let milliseconds = request.faultDelayMs {
-            delay(decision, by: milliseconds, head: forwardedHead, context: context)
+            delay(decision, by: milliseconds, head: forwardedHead, context: context, request: request)
         } else {
-            carryOut(decision, head: forwardedHead, context: context, insideRead: true)
+            carryOut(decision, head: forwardedHead, context: context, insideRead: true, request: request)
         }
     }
 
     /// Answers locally or starts forwarding, as the steps decided.
     /// `insideRead`: called while a downstream read is delivered, so channelReadComplete flushes after it.
-    func carryOut(_ decision: RequestDecision, head forwardedHead: HTTPRequestHead, context: ChannelHandlerContext, insideRead: Bool) {
+    func carryOut(_ decision: RequestDecision, head forwardedHead: HTTPRequestHead, context: ChannelHandlerContext, insideRead: Bool, request: RequestContext) {
         switch decision {
         case .respond(let response):
             if case .delayed(_, let requestDone) = state {
@@ -122,29 +134,36 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
                 respondLocally(response, keepAlive: forwardedHead.isKeepAlive, requestDone: false, version: forwardedHead.version, context: context)
             }
         case .forward(let upstream):
-            let exchange = Exchange(requestHead: forwardedHead, upstream: upstream, keepAlive: forwardedHead.isKeepAlive)
+            var exchange = Exchange(requestHead: forwardedHead, upstream: upstream, keepAlive: forwardedHead.isKeepAlive)
+            exchange.retry = request.route?.policy.retry
+            exchange.request = request
             if case .connecting(_, let buffered) = state {
                 state = .connecting(exchange, buffered: buffered)
             } else {
                 state = .connecting(exchange, buffered: [])
             }
             startTimeout(upstream, context: context)
-            // A pooled connection is there at once: no need to pause reads (each pause and resume is a syscall).
-            if let idle = listener.pool.value.takeIdle(host: upstream.host, port: upstream.port) {
-                attach(idle, readsPaused: false, insideRead: insideRead)
-                return
-            }
-            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-            listener.pool.value.acquire(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)))
-                .hop(to: context.eventLoop)
-                .assumeIsolated()
-                .whenComplete { [weak self] result in
-                    switch result {
-                    case .success(let channel): self?.attach(channel)
-                    case .failure: self?.connectFailed()
-                    }
-                }
+            connect(upstream, context: context, insideRead: insideRead)
         }
+    }
+
+    /// Takes a pooled connection to the upstream, or opens one, for the exchange in `.connecting`.
+    func connect(_ upstream: RequestDecision.Upstream, context: ChannelHandlerContext, insideRead: Bool) {
+        // A pooled connection is there at once: no need to pause reads (each pause and resume is a syscall).
+        if let idle = listener.pool.value.takeIdle(host: upstream.host, port: upstream.port) {
+            attach(idle, readsPaused: false, insideRead: insideRead)
+            return
+        }
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        listener.pool.value.acquire(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)))
+            .hop(to: context.eventLoop)
+            .assumeIsolated()
+            .whenComplete { [weak self] result in
+                switch result {
+                case .success(let channel): self?.attach(channel)
+                case .failure: self?.connectFailed()
+                }
+            }
     }
 
     /// `CONNECT host:port`: routed by authority like a request, then spliced to the chosen endpoint.
@@ -199,11 +218,16 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         }
         handler.owner = self
         listener.balancer.started(exchange.upstream.host, exchange.upstream.port)
-        let head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
+        var head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
                                             clientAddress: listener.appendForwardedFor ? context.channel.remoteAddress?.ipAddress : nil,
                                             scheme: listener.scheme, edits: exchange.upstream.headers)
+        // Every attempt carries the same request id; retries say which attempt they are.
+        if let id = head.headers.first(name: "x-request-id") { exchange.requestHead.headers.replaceOrAdd(name: "x-request-id", value: id) }
+        if exchange.attempt > 1 { head.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(exchange.attempt)) }
         upstream.write(HTTPClientRequestPart.head(head), promise: nil)
+        startPerTryTimeout(exchange, context: context)
         for part in buffered {
+            exchange.remember(part)
             switch part {
             case .body(let buffer): upstream.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
             case .end(let trailers): upstream.write(HTTPClientRequestPart.end(trailers), promise: nil)
@@ -221,9 +245,10 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     }
 
     private func connectFailed() {
-        guard let context, case .connecting(let exchange, _) = state else { return }
+        guard let context, case .connecting(let exchange, let buffered) = state else { return }
         listener.stats.increment("upstream_cx_connect_fail")
         listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_cx_connect_fail")
+        if retry(exchange, parts: buffered, after: .connectFailure) { return }
         listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_503")
         context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         respondLocally(LocalResponse(status: 503, flag: "UF", body: "upstream connect error or disconnect/reset before headers. reset reason: connection failure"),
@@ -257,6 +282,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         guard let context, case .proxying(var exchange, let upstream) = state else { return }
         switch part {
         case .head(let head):
+            if exchange.retry?.allows(.status(Int(head.status.code))) == true, retryAfterStatus(exchange, upstream: upstream, status: Int(head.status.code)) { return }
+            cancelPerTryTimeout()
             exchange.responseStarted = true
             exchange.upstreamKeepAlive = head.isKeepAlive
             listener.stats.increment("downstream_rq_\(head.status.code / 100)xx")
@@ -305,6 +332,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         } else {
             listener.stats.increment("upstream_cx_destroy_remote_with_active_rq")
             listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_cx_destroy_remote_with_active_rq")
+            if retry(exchange, parts: exchange.replay, after: .reset) { return }
             listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_503")
             respondLocally(LocalResponse(status: 503, flag: "UC", body: "upstream connect error or disconnect/reset before headers. reset reason: connection termination"),
                            keepAlive: exchange.keepAlive, requestDone: exchange.requestDone, version: exchange.requestHead.version, context: context)

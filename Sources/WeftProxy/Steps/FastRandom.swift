@@ -9,6 +9,11 @@ enum FastRandom {
         generator.withLockedValue { ($0.next(), $0.next()) }
     }
 
+    /// A number in [0, 1).
+    static func unit() -> Double {
+        Double(generator.withLockedValue { $0.next() } >> 11) / Double(UInt64(1) << 53)
+    }
+
     /// Whether an event of `percent` (0...100) chance happens this time.
     static func chance(_ percent: Double) -> Bool {
         if percent >= 100 { return true }

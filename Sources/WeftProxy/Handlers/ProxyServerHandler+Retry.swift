@@ -1,0 +1,92 @@
+import NIOCore
+import NIOHTTP1
+import WeftModel
+
+/// Retries, as Envoy does them for Istio's `retries` (or Istio's default policy): a failed attempt
+/// whose failure is one of `retryOn` is sent again, to an endpoint picked anew, after a jittered
+/// backoff, while attempts remain and the whole request is kept for replay.
+extension ProxyServerHandler {
+    /// Request bytes kept per exchange for replay; a larger request is not retried (Envoy's buffer limit).
+    static let replayLimit = 1 << 20
+
+    /// Tries again after `failure` when the policy allows; false when the failure must be answered.
+    func retry(_ exchange: Exchange, parts: [HTTPServerRequestPart]?, after failure: UpstreamFailure) -> Bool {
+        guard let context, let policy = exchange.retry, exchange.attempt <= policy.attempts, policy.allows(failure),
+              exchange.requestDone, let parts, var request = exchange.request else { return false }
+        cancelPerTryTimeout()
+        listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry")
+        var next = exchange
+        next.attempt += 1
+        next.replay = []
+        next.replayBytes = 0
+        next.responseStarted = false
+        next.upstreamKeepAlive = true
+        state = .connecting(next, buffered: parts)
+        let backoff = RoutePolicy.Retry.backoffMs(retry: exchange.attempt, roll: FastRandom.unit())
+        context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(backoff))) { [weak self] in
+            guard let self, let context = self.context, case .connecting(var pending, let buffered) = self.state, pending.attempt == next.attempt else { return }
+            switch PickEndpoint(balancer: self.listener.balancer).decide(&request, next: { _ in .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream")) }) {
+            case .forward(let upstream):
+                pending.upstream.host = upstream.host
+                pending.upstream.port = upstream.port
+            case .respond(let response):
+                self.respondLocally(response, keepAlive: pending.keepAlive, requestDone: true, version: pending.requestHead.version, context: context)
+                return
+            }
+            self.state = .connecting(pending, buffered: buffered)
+            // A failed connect left reads paused; a pooled connection below would not resume them.
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            self.connect(pending.upstream, context: context, insideRead: false)
+        }
+        return true
+    }
+
+    /// A response with a retriable status: dropped (its connection with it) and the request sent again.
+    func retryAfterStatus(_ exchange: Exchange, upstream: any Channel, status: Int) -> Bool {
+        guard let policy = exchange.retry, exchange.attempt <= policy.attempts, exchange.requestDone, exchange.replay != nil else { return false }
+        listener.balancer.finished(exchange.upstream.host, exchange.upstream.port)
+        if let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.owner = nil }
+        upstream.close(promise: nil)
+        return retry(exchange, parts: exchange.replay, after: .status(status))
+    }
+
+    func startPerTryTimeout(_ exchange: Exchange, context: ChannelHandlerContext) {
+        cancelPerTryTimeout()
+        guard let milliseconds = exchange.retry?.perTryTimeoutMs, milliseconds > 0 else { return }
+        let attempt = exchange.attempt
+        perTryTask = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) { [weak self] in
+            self?.perTryTimedOut(attempt: attempt)
+        }
+    }
+
+    func cancelPerTryTimeout() {
+        perTryTask?.cancel()
+        perTryTask = nil
+    }
+
+    /// No response within the per-try timeout: the attempt is abandoned; retried, or answered 504 UT.
+    private func perTryTimedOut(attempt: Int) {
+        perTryTask = nil
+        guard let context, case .proxying(let exchange, let upstream) = state, exchange.attempt == attempt, !exchange.responseStarted else { return }
+        listener.balancer.finished(exchange.upstream.host, exchange.upstream.port)
+        if let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.owner = nil }
+        upstream.close(promise: nil)
+        listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_per_try_timeout")
+        if retry(exchange, parts: exchange.replay, after: .perTryTimeout) { return }
+        respondLocally(LocalResponse(status: 504, flag: "UT", body: "upstream request timeout"),
+                       keepAlive: exchange.keepAlive, requestDone: exchange.requestDone, version: exchange.requestHead.version, context: context)
+    }
+}
+
+extension ProxyServerHandler.Exchange {
+    /// Keeps a request part for replay, until the request outgrows the replay limit.
+    mutating func remember(_ part: HTTPServerRequestPart) {
+        guard replay != nil else { return }
+        if case .body(let buffer) = part { replayBytes += buffer.readableBytes }
+        if replayBytes > ProxyServerHandler.replayLimit {
+            replay = nil
+        } else {
+            replay?.append(part)
+        }
+    }
+}
