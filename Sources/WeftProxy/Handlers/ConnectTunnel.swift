@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import WeftModel
 
 /// `CONNECT host:port` on the outbound proxy: the request is routed like any other (authority and
 /// port), then the downstream connection stops speaking HTTP and its bytes are spliced to a plain
@@ -32,6 +33,48 @@ enum ConnectTunnel {
             upstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
             downstream.read()
         }.nonisolated()
+    }
+}
+
+extension ProxyServerHandler {
+    /// `CONNECT host:port`: routed by authority like a request, then spliced to the chosen endpoint.
+    func startTunnel(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let attributes = RequestAttributes(authority: head.uri, path: "/", method: "CONNECT", scheme: listener.scheme,
+                                           headers: head.headers.map { ($0.name, $0.value) }, defaultPort: 443)
+        var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
+        switch listener.pipeline.decide(&request) {
+        case .respond(let response):
+            respondLocally(response, keepAlive: false, requestDone: false, version: head.version, context: context)
+        case .forward(let upstream):
+            state = .tunnelling
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            let downstream = context.channel
+            listener.pool.value.connectTunnel(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)))
+                .hop(to: context.eventLoop)
+                .assumeIsolated()
+                .whenComplete { [weak self] result in
+                    guard let self else { return }
+                    switch result {
+                    case .success(let channel):
+                        let stats = self.listener.stats
+                        ConnectTunnel.splice(downstream: downstream, upstream: channel).whenComplete { result in
+                            switch result {
+                            case .success:
+                                stats.increment("downstream_cx_tunnel")
+                                stats.increment(cluster: upstream.cluster, "upstream_cx_tunnel")
+                            case .failure:
+                                channel.close(promise: nil)
+                                downstream.close(promise: nil)
+                            }
+                        }
+                    case .failure:
+                        guard let context = self.context else { return }
+                        self.listener.stats.increment(cluster: upstream.cluster, "upstream_cx_connect_fail")
+                        self.respondLocally(LocalResponse(status: 503, flag: "UF", body: "upstream connect error or disconnect/reset before headers. reset reason: connection failure"),
+                                            keepAlive: false, requestDone: true, version: head.version, context: context)
+                    }
+                }
+        }
     }
 }
 
