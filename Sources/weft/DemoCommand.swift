@@ -89,6 +89,9 @@ struct DemoCommand: AsyncParsableCommand {
             try processes.start(deployment, weft, ["run", "--deployment", deployment] + clientArguments + ["--", bookinfoExecutable.path, service])
         }
         let page = "http://127.0.0.1:\(port)/productpage"
+        // The CLI as the user can type it from here: relative to the working directory when inside it.
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        let cli = weft.path.hasPrefix(cwd) ? String(weft.path.dropFirst(cwd.count)) : weft.path
         try await waitUntilServing(page, client: client, processes: processes, interrupted: interrupted)
         if interrupted.withLockedValue({ $0 }) { return }
         step("serving", String(format: "in %.1f s", Date().timeIntervalSince(started)))
@@ -97,9 +100,9 @@ struct DemoCommand: AsyncParsableCommand {
         Bookinfo: \(page)
         The control plane: WEFT_CONTROL_PLANE=\(api)
         Try a routing task, e.g. every request to reviews v1, then jason to v2:
-          WEFT_CONTROL_PLANE=\(api) weft apply -f VIRTUAL_SERVICE.yaml
+          WEFT_CONTROL_PLANE=\(api) \(cli) apply -f VIRTUAL_SERVICE.yaml
           (istio's samples/bookinfo/networking/virtual-service-all-v1.yaml, virtual-service-reviews-test-v2.yaml, ...)
-          WEFT_CONTROL_PLANE=\(api) weft proxy-status
+          WEFT_CONTROL_PLANE=\(api) \(cli) proxy-status
         Ctrl-C stops everything.
         """)
     }
