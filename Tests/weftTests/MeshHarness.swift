@@ -110,6 +110,9 @@ final class MeshHarness {
         throw ControlPlaneProcess.StartFailure(description: "\(proxy) did not see \(count) endpoints of \(cluster) within \(timeout) s")
     }
 
+    /// Stops `process` with the other workloads.
+    func adopt(_ process: Process) { workloads.append(process) }
+
     func stopWorkloads() {
         for process in workloads where process.isRunning { process.terminate() }
         let deadline = Date().addingTimeInterval(10)

@@ -40,6 +40,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         var attempt = 1
         var replay: [HTTPServerRequestPart]? = []
         var replayBytes = 0
+        /// The copy for the route's mirrors has gone (see RequestMirror).
+        var mirrored = false
     }
 
     let listener: ListenerContext
@@ -80,6 +82,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             upstream.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
             exchange.remember(part)
             exchange.requestDone = true
+            mirror(&exchange)
             state = .proxying(exchange, upstream: upstream)
         case (.discarding(let keepAlive), .end):
             state = .idle
@@ -197,6 +200,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
         if !insideRead { upstream.flush() }
         exchange.requestDone = buffered.contains { if case .end = $0 { return true } else { return false } }
+        mirror(&exchange)
         state = .proxying(exchange, upstream: upstream)
         if readsPaused {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
