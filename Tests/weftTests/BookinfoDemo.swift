@@ -14,7 +14,7 @@ final class BookinfoDemo {
     static var corpusPresent: Bool { FileManager.default.fileExists(atPath: corpus.appendingPathComponent("samples/bookinfo/networking").path) }
 
     init() throws {
-        gatewayPort = Int.random(in: 30000...39000)
+        gatewayPort = try FreePort.find()
         output = FileManager.default.temporaryDirectory.appendingPathComponent("weft-demo-test-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process.executableURL = WeftProcess.executable

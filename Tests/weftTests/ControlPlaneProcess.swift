@@ -16,7 +16,7 @@ final class ControlPlaneProcess {
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         self.dataDirectory = dataDirectory ?? base.appendingPathComponent("data")
         self.logFile = base.appendingPathComponent("control-plane.log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = WeftProcess.executable
         process.arguments = ["control-plane", "--data-dir", self.dataDirectory.path, "--http-address", "127.0.0.1:0", "--discovery-address", "127.0.0.1:\(discoveryPort)", "--log-level", "warning"]
         let log = try FileHandle(forWritingTo: logFile)

@@ -158,12 +158,14 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             return
         }
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        listener.pool.value.acquire(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)))
+        listener.pool.value.acquire(host: upstream.host, port: upstream.port, cluster: upstream.cluster, limits: upstream.limits,
+                                    connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)))
             .hop(to: context.eventLoop)
             .assumeIsolated()
             .whenComplete { [weak self] result in
                 switch result {
                 case .success(let channel): self?.attach(channel)
+                case .failure(let error) where error is UpstreamConnectionPool.PendingOverflow: self?.pendingOverflow()
                 case .failure: self?.connectFailed()
                 }
             }
@@ -206,6 +208,16 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
             context.read()
         }
+    }
+
+    /// The cluster's connections and pending queue are full: Envoy's 503 with flag UO, counted.
+    private func pendingOverflow() {
+        guard let context, case .connecting(let exchange, _) = state else { return }
+        listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_pending_overflow")
+        context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        respondLocally(LocalResponse(status: 503, flag: "UO", body: "upstream connect error or disconnect/reset before headers. reset reason: overflow"),
+                       keepAlive: exchange.keepAlive, requestDone: exchange.requestDone, version: exchange.requestHead.version, context: context)
+        context.read()
     }
 
     private func connectFailed() {

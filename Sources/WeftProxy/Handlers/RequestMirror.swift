@@ -28,7 +28,10 @@ extension ProxyServerHandler {
             listener.stats.increment(cluster: target.cluster, "upstream_rq_mirrored")
             let pool = listener.pool
             let connectTimeout = TimeAmount.milliseconds(Int64(configuration.clusters[target.cluster]?.connectTimeoutMs ?? 10_000))
-            pool.value.acquire(host: endpoint.address, port: endpoint.port, connectTimeout: connectTimeout)
+            let cluster = configuration.clusters[target.cluster]
+            let limits = ConnectionLimits(maxConnections: cluster?.maxConnections, maxPendingRequests: cluster?.maxPendingRequests,
+                                          maxRequestsPerConnection: cluster?.maxRequestsPerConnection)
+            pool.value.acquire(host: endpoint.address, port: endpoint.port, cluster: target.cluster, limits: limits, connectTimeout: connectTimeout)
                 .hop(to: context.eventLoop)
                 .assumeIsolated()
                 .whenSuccess { channel in

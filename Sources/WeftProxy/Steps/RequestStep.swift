@@ -37,6 +37,8 @@ public enum RequestDecision: Sendable, Equatable {
         public var headers: HeaderEdits?
         /// The route timeout (504 UT when no response has started by then); nil or 0 for none.
         public var timeoutMs: Int?
+        /// The cluster's circuit-breaker limits.
+        public var limits: ConnectionLimits = .none
     }
 }
 

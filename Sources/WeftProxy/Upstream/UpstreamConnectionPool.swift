@@ -11,6 +11,21 @@ public final class UpstreamConnectionPool {
     private var idle: [String: [any Channel]] = [:]
     /// Idle connections kept per endpoint.
     let maximumIdlePerEndpoint = 32
+    /// Circuit breaking per cluster: open connections, requests waiting for one, and each connection's cluster and use.
+    private var openConnections: [String: Int] = [:]
+    private var waiters: [String: [Waiter]] = [:]
+    private var connections: [ObjectIdentifier: (cluster: String, limits: ConnectionLimits, served: Int)] = [:]
+
+    /// A request waiting for a connection of its cluster (Envoy's pending request).
+    private struct Waiter {
+        var host: String
+        var port: Int
+        var connectTimeout: TimeAmount
+        var promise: EventLoopPromise<any Channel>
+    }
+
+    /// The cluster's pending queue is full: the request is refused (503 UO).
+    struct PendingOverflow: Error {}
 
     public init(eventLoop: any EventLoop, sourceAddress: String? = nil) {
         self.eventLoop = eventLoop
@@ -28,10 +43,25 @@ public final class UpstreamConnectionPool {
         return nil
     }
 
-    /// An idle connection to `host:port`, or a new one (HTTP/1.1 client pipeline plus `UpstreamHandler`).
-    func acquire(host: String, port: Int, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
+    /// An idle connection to `host:port`, or a new one (HTTP/1.1 client pipeline plus `UpstreamHandler`)
+    /// while the cluster has fewer than `maxConnections` open; else the request waits in the cluster's
+    /// pending queue, and past `maxPendingRequests` it fails with `PendingOverflow`, as Envoy's circuit breakers do.
+    func acquire(host: String, port: Int, cluster: String, limits: ConnectionLimits = .none, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
         if let channel = takeIdle(host: host, port: port) { return eventLoop.makeSucceededFuture(channel) }
-        return bootstrap(to: host, connectTimeout: connectTimeout)
+        if openConnections[cluster, default: 0] < limits.maxConnections ?? .max {
+            return open(host: host, port: port, cluster: cluster, limits: limits, connectTimeout: connectTimeout)
+        }
+        guard waiters[cluster, default: []].count < limits.maxPendingRequests ?? .max else {
+            return eventLoop.makeFailedFuture(PendingOverflow())
+        }
+        let promise = eventLoop.makePromise(of: (any Channel).self)
+        waiters[cluster, default: []].append(Waiter(host: host, port: port, connectTimeout: connectTimeout, promise: promise))
+        return promise.futureResult
+    }
+
+    private func open(host: String, port: Int, cluster: String, limits: ConnectionLimits, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
+        openConnections[cluster, default: 0] += 1
+        let future = bootstrap(to: host, connectTimeout: connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
@@ -39,6 +69,32 @@ public final class UpstreamConnectionPool {
                 }
             }
             .connect(host: host, port: port)
+        future.hop(to: eventLoop).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let channel):
+                self.connections[ObjectIdentifier(channel)] = (cluster, limits, 0)
+                channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in self.closed(channel) }
+            case .failure:
+                self.openConnections[cluster, default: 1] -= 1
+                self.serveWaiter(cluster)
+            }
+        }
+        return future
+    }
+
+    private func closed(_ channel: any Channel) {
+        guard let entry = connections.removeValue(forKey: ObjectIdentifier(channel)) else { return }
+        openConnections[entry.cluster, default: 1] -= 1
+        serveWaiter(entry.cluster)
+    }
+
+    /// A connection slot came free: the first waiting request gets a new connection.
+    private func serveWaiter(_ cluster: String) {
+        guard var list = waiters[cluster], !list.isEmpty else { return }
+        let waiter = list.removeFirst()
+        waiters[cluster] = list
+        let limits = connections.values.first { $0.cluster == cluster }?.limits ?? .none
+        open(host: waiter.host, port: waiter.port, cluster: cluster, limits: limits, connectTimeout: waiter.connectTimeout).cascade(to: waiter.promise)
     }
 
     /// A plain TCP connection for a `CONNECT` tunnel (never pooled).
@@ -62,6 +118,25 @@ public final class UpstreamConnectionPool {
     func release(_ channel: any Channel, host: String, port: Int) {
         eventLoop.preconditionInEventLoop()
         let key = "\(host):\(port)"
+        if var entry = connections[ObjectIdentifier(channel)] {
+            entry.served += 1
+            connections[ObjectIdentifier(channel)] = entry
+            // maxRequestsPerConnection: a used-up connection closes, and its slot serves the next waiter.
+            if let limit = entry.limits.maxRequestsPerConnection, limit > 0, entry.served >= limit {
+                channel.close(promise: nil)
+                return
+            }
+            if var list = waiters[entry.cluster], let index = list.firstIndex(where: { $0.host == host && $0.port == port }), channel.isActive {
+                let waiter = list.remove(at: index)
+                waiters[entry.cluster] = list
+                waiter.promise.succeed(channel)
+                return
+            }
+            if let list = waiters[entry.cluster], !list.isEmpty {
+                channel.close(promise: nil)
+                return
+            }
+        }
         guard channel.isActive, idle[key, default: []].count < maximumIdlePerEndpoint else {
             channel.close(promise: nil)
             return
@@ -123,5 +198,18 @@ final class UpstreamHandler: ChannelInboundHandler {
             owner?.upstreamProtocolError()
         }
         context.close(promise: nil)
+    }
+}
+
+/// A cluster's circuit-breaker limits (DestinationRule connectionPool); nil is unlimited.
+public struct ConnectionLimits: Sendable, Equatable {
+    public var maxConnections: Int?
+    public var maxPendingRequests: Int?
+    public var maxRequestsPerConnection: Int?
+    public static let none = ConnectionLimits()
+    public init(maxConnections: Int? = nil, maxPendingRequests: Int? = nil, maxRequestsPerConnection: Int? = nil) {
+        self.maxConnections = maxConnections
+        self.maxPendingRequests = maxPendingRequests
+        self.maxRequestsPerConnection = maxRequestsPerConnection
     }
 }
