@@ -24,7 +24,9 @@ for i in $(seq "$runs"); do
   total=$((total + ms))
   sleep 2
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-  echo "run $i: ready after ${ms} ms; idle RSS $((rss / 1024)) MiB (${rss} KiB)"
+  # RSS counts every shared page it maps (libraries, the binary); anonymous memory is what is its own.
+  anon=$(awk '/^Pss_Anon:/ {print $2}' "/proc/$pid/smaps_rollup")
+  echo "run $i: ready after ${ms} ms; idle RSS $((rss / 1024)) MiB (${rss} KiB), anonymous $((anon / 1024)) MiB"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
 echo "mean start: $((total / runs)) ms"
