@@ -8,13 +8,11 @@ set -euo pipefail
 [ -n "${DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/.."
 runs="${1:-10}"
-if [ -z "${WEFT:-}" ]; then swift build -c release --product weft >/dev/null; WEFT=.build/release/weft; fi
+. Benchmarks/lib.sh
+weft_release
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-"$WEFT" control-plane --in-memory --http-address 127.0.0.1:0 --discovery-address 127.0.0.1:0 --log-level error > "$work/cp.log" 2>&1 &
-for _ in $(seq 200); do grep -q 'discovery on' "$work/cp.log" && break; sleep 0.05; done
-export WEFT_CONTROL_PLANE=$(grep -o 'http://[0-9.:]*' "$work/cp.log")
-export WEFT_DISCOVERY_ADDRESS=$(grep -o 'discovery on [0-9.:]*' "$work/cp.log" | awk '{print $3}')
+start_control_plane "$work"
 "$WEFT" apply -f - >/dev/null <<'YAML'
 apiVersion: v1
 kind: Service

@@ -15,7 +15,8 @@ seconds="${1:-10}"
 for tool in nginx haproxy wrk hey curl python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install -y nginx haproxy wrk hey curl python3)" >&2; exit 2; }
 done
-if [ -z "${WEFT:-}" ]; then swift build -c release --product weft >/dev/null; WEFT=.build/release/weft; fi
+. Benchmarks/lib.sh
+weft_release
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -27,11 +28,8 @@ cleanup() {
 trap cleanup EXIT
 
 # --- control plane and the two workloads ---------------------------------------------------------
-"$WEFT" control-plane --in-memory --http-address 127.0.0.1:0 --discovery-address 127.0.0.1:0 --log-level error > "$work/cp.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 200); do grep -q 'discovery on' "$work/cp.log" && break; sleep 0.05; done
-export WEFT_CONTROL_PLANE=$(grep -o 'http://[0-9.:]*' "$work/cp.log")
-export WEFT_DISCOVERY_ADDRESS=$(grep -o 'discovery on [0-9.:]*' "$work/cp.log" | awk '{print $3}')
+start_control_plane "$work"
+pids+=($CP_PID)
 "$WEFT" apply -f - >/dev/null <<'YAML'
 apiVersion: v1
 kind: Service

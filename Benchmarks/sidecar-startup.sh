@@ -5,12 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
-if [ -z "${WEFT:-}" ]; then swift build -c release --product weft >/dev/null; WEFT=.build/release/weft; fi
+. Benchmarks/lib.sh
+weft_release
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-"$WEFT" control-plane --in-memory --http-address 127.0.0.1:0 --discovery-address 127.0.0.1:0 --log-level error > "$work/cp.log" 2>&1 &
-for _ in $(seq 100); do grep -q 'discovery on' "$work/cp.log" && break; sleep 0.05; done
-disc=$(grep -o 'discovery on [0-9.:]*' "$work/cp.log" | awk '{print $3}')
+start_control_plane "$work"
+disc=$WEFT_DISCOVERY_ADDRESS
 echo "control plane discovery at $disc; $runs sidecar starts"
 total=0
 for i in $(seq "$runs"); do

@@ -1,0 +1,17 @@
+# Shared by the benchmark scripts (sourced, not run).
+
+# The weft under test: $WEFT, or the release build (built first).
+weft_release() {
+  if [ -z "${WEFT:-}" ]; then swift build -c release --product weft >/dev/null; WEFT=.build/release/weft; fi
+}
+
+# A control plane with an in-memory store on free ports, logging to $1/cp.log; exports
+# WEFT_CONTROL_PLANE and WEFT_DISCOVERY_ADDRESS for the weft commands that follow, and sets CP_PID.
+start_control_plane() {
+  "$WEFT" control-plane --in-memory --http-address 127.0.0.1:0 --discovery-address 127.0.0.1:0 --log-level error > "$1/cp.log" 2>&1 &
+  CP_PID=$!
+  for _ in $(seq 200); do grep -q 'discovery on' "$1/cp.log" && break; sleep 0.05; done
+  WEFT_CONTROL_PLANE=$(grep -o 'http://[0-9.:]*' "$1/cp.log")
+  WEFT_DISCOVERY_ADDRESS=$(grep -o 'discovery on [0-9.:]*' "$1/cp.log" | awk '{print $3}')
+  export WEFT_CONTROL_PLANE WEFT_DISCOVERY_ADDRESS
+}
