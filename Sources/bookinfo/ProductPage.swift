@@ -23,13 +23,13 @@ struct ProductPage: Sendable {
         case failed(status: Int, error: String)
     }
 
-    let client: MeshHTTPClient
+    let client: HTTPClient
     let details: (host: String, port: Int)
     let reviews: (host: String, port: Int)
     let ratings: (host: String, port: Int)
 
     init(environment: [String: String]) {
-        client = MeshHTTPClient(environment: environment)
+        client = HTTPClient(environment: environment)
         let domain = environment["SERVICES_DOMAIN"].map { $0.isEmpty ? "" : ".\($0)" } ?? ""
         func service(_ name: String) -> (host: String, port: Int) {
             ((environment["\(name.uppercased())_HOSTNAME"] ?? name) + domain, environment["\(name.uppercased())_SERVICE_PORT"].flatMap(Int.init) ?? 9080)
@@ -108,7 +108,7 @@ struct ProductPage: Sendable {
     }
 
     private func fetch(_ service: (host: String, port: Int), _ path: String, _ headers: [(String, String)], timeout: Duration, error: String) async -> Fetched {
-        guard let response = try? await client.get(host: service.host, port: service.port, path: path, headers: headers, timeout: timeout) else {
+        guard let response = try? await client.send(host: service.host, port: service.port, path: path, headers: headers, timeout: timeout) else {
             return .failed(status: 500, error: error)
         }
         return response.status == 200 ? .ok(response.body) : .failed(status: response.status, error: error)

@@ -32,7 +32,7 @@ struct Reviews: Sendable {
     let podName: String
     let ratingsHost: String
     let ratingsPort: Int
-    let client: MeshHTTPClient
+    let client: HTTPClient
 
     init(environment: [String: String]) {
         ratingsEnabled = environment["ENABLE_RATINGS"] == "true"
@@ -41,7 +41,7 @@ struct Reviews: Sendable {
         let domain = environment["SERVICES_DOMAIN"].map { $0.isEmpty ? "" : ".\($0)" } ?? ""
         ratingsHost = (environment["RATINGS_HOSTNAME"] ?? "ratings") + domain
         ratingsPort = environment["RATINGS_SERVICE_PORT"].flatMap(Int.init) ?? 9080
-        client = MeshHTTPClient(environment: environment)
+        client = HTTPClient(environment: environment)
     }
 
     static let texts = [
@@ -75,7 +75,7 @@ struct Reviews: Sendable {
     private func fetchRatings(id: String, headers: [(String, String)]) async -> [String: Int]? {
         struct Answer: Decodable { var ratings: [String: Int] }
         let timeout: Duration = starColor == "black" ? .seconds(10) : .milliseconds(2500)
-        guard let response = try? await client.get(host: ratingsHost, port: ratingsPort, path: "/ratings/\(id)", headers: headers, timeout: timeout),
+        guard let response = try? await client.send(host: ratingsHost, port: ratingsPort, path: "/ratings/\(id)", headers: headers, timeout: timeout),
               response.status == 200 else { return nil }
         return (try? JSONDecoder().decode(Answer.self, from: Data(response.body)))?.ratings
     }

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOHTTP1
+import WeftHTTPServer
 
 /// `--control-plane URL`, else `WEFT_CONTROL_PLANE`, else Istio's 15014 on loopback.
 struct ControlPlaneOptions: ParsableArguments {
@@ -34,24 +33,22 @@ struct ControlPlaneClient {
     func send(_ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil) async throws -> Reply {
         var components = URLComponents(string: base + path)
         if !query.isEmpty { components?.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
-        guard let url = components?.url else { throw Unreachable(description: "invalid control plane URL \"\(base)\"") }
-        var request = URLRequest(url: url, timeoutInterval: 30)
-        request.httpMethod = method
-        if let body {
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "content-type")
+        guard let components, components.scheme == "http", let host = components.host else {
+            throw Unreachable(description: "invalid control plane URL \"\(base)\" (give http://HOST:PORT)")
         }
-        let data: Data, response: URLResponse
+        let target = components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+        let response: HTTPClient.Response
         do {
-            (data, response) = try await URLSession.shared.data(for: request)
+            response = try await HTTPClient().send(HTTPMethod(rawValue: method), host: host, port: components.port ?? 80, path: target.isEmpty ? "/" : target,
+                                                   headers: body == nil ? [] : [("content-type", "application/json")], body: body.map(Array.init) ?? [],
+                                                   timeout: .seconds(30))
         } catch {
-            throw Unreachable(description: "cannot reach the control plane at \(base): \(error.localizedDescription)")
+            throw Unreachable(description: "cannot reach the control plane at \(base): \(error)")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw Unreachable(description: "the control plane at \(base) answered \(status) without JSON")
+        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+            throw Unreachable(description: "the control plane at \(base) answered \(response.status) without JSON")
         }
-        return Reply(status: status, object: object)
+        return Reply(status: response.status, object: object)
     }
 
     /// Sends documents in the envelope the apply and delete endpoints take, so errors name the files.

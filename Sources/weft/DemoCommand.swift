@@ -1,10 +1,8 @@
 import ArgumentParser
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import NIOConcurrencyHelpers
 import UnixSignals
+import WeftHTTPServer
 
 /// `weft demo`: a control plane with a throwaway store, an ingress gateway and Bookinfo with
 /// sidecars, all on loopback; stopped, every process of it, on Ctrl-C.
@@ -121,9 +119,7 @@ struct DemoCommand: AsyncParsableCommand {
         let deadline = Date().addingTimeInterval(timeout)
         var connected: Set<String> = []
         var reviewers: Set<String> = []
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 10
-        let session = URLSession(configuration: configuration)
+        let browser = HTTPClient()
         while Date() < deadline {
             if interrupted.withLockedValue({ $0 }) { return }
             if let failed = processes.exited.first { throw DemoProcesses.StartFailure(description: "\(failed.name) exited with \(failed.status); see its log in \(processes.directory.path)") }
@@ -137,9 +133,9 @@ struct DemoCommand: AsyncParsableCommand {
                     else { step(name, "sidecar connected (\(id))") }
                 }
             }
-            if connected.count == Self.workloads.count + 1, let url = URL(string: page), let (data, response) = try? await session.data(from: url),
-               (response as? HTTPURLResponse)?.statusCode == 200 {
-                let html = String(decoding: data, as: UTF8.self)
+            if connected.count == Self.workloads.count + 1, let response = try? await browser.send(host: "127.0.0.1", port: port, path: "/productpage", timeout: .seconds(10)),
+               response.status == 200 {
+                let html = String(decoding: response.body, as: UTF8.self)
                 if html.contains("Book Details"), let range = html.range(of: "<dt>Reviews served by:</dt>\n<u>") {
                     reviewers.insert(String(html[range.upperBound...].prefix { $0 != "<" }))
                     if reviewers.count == 3 { return }

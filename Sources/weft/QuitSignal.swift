@@ -34,7 +34,7 @@ struct QuitWatcher: Service {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
         signal.onFire { continuation.yield() }
         let extraTask = extra.map { extra in Task { await extra(); continuation.yield() } }
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await _ in stream { break }
         }
         extraTask?.cancel()

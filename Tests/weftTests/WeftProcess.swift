@@ -1,4 +1,9 @@
 import Foundation
+// The tests read admin and API pages with `Data(contentsOf: http://...)`, which needs
+// FoundationNetworking linked; `weft` itself no longer links it (libcurl costs a sidecar 6 MiB).
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Runs the built `weft` executable as a user would, capturing its output and exit status.
 enum WeftProcess {

@@ -2,27 +2,35 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// Bookinfo's outgoing HTTP: a GET with a client timeout, sent through `HTTP_PROXY` (the sidecar's
-/// outbound listener) when `weft run` set one, as the original apps' HTTP libraries do.
-struct MeshHTTPClient: Sendable {
+/// A small HTTP/1.1 client: one request per connection, a whole answer back, a deadline, and an
+/// optional HTTP proxy (Bookinfo's calls go through `HTTP_PROXY`, the sidecar). The CLI and Bookinfo
+/// use it instead of URLSession, whose FoundationNetworking would load libcurl and its TLS stack
+/// (6 MiB resident) into every `weft` process, sidecars included.
+public struct HTTPClient: Sendable {
     /// A whole response.
-    struct Response: Sendable {
-        var status: Int
-        var body: [UInt8]
+    public struct Response: Sendable {
+        public var status: Int
+        public var body: [UInt8]
     }
 
-    /// A request that got no response: refused, reset, or past its timeout.
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    /// No response: refused, reset, or past the timeout.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    let proxy: (host: String, port: Int)?
+    public let proxy: (host: String, port: Int)?
 
-    init(environment: [String: String]) {
-        proxy = (environment["HTTP_PROXY"] ?? environment["http_proxy"]).flatMap(Self.parseProxy)
+    public init(proxy: (host: String, port: Int)? = nil) {
+        self.proxy = proxy
     }
 
-    static func parseProxy(_ url: String) -> (host: String, port: Int)? {
+    /// The proxy named by `HTTP_PROXY` / `http_proxy` in `environment`.
+    public init(environment: [String: String]) {
+        self.init(proxy: (environment["HTTP_PROXY"] ?? environment["http_proxy"]).flatMap(Self.hostPort))
+    }
+
+    /// `http://host:port/...` → (host, port); port 80 when none is given.
+    public static func hostPort(_ url: String) -> (host: String, port: Int)? {
         var rest = Substring(url)
         if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
         rest = rest.prefix { $0 != "/" }
@@ -30,13 +38,14 @@ struct MeshHTTPClient: Sendable {
         return (String(rest[..<colon]), port)
     }
 
-    /// GETs `http://host:port/path`, failing after `timeout` as a client-side timeout does.
-    func get(host: String, port: Int, path: String, headers: [(String, String)], timeout: Duration) async throws -> Response {
+    /// Sends one request to `http://host:port/path` and waits for the whole answer, at most `timeout`.
+    public func send(_ method: HTTPMethod = .GET, host: String, port: Int, path: String, headers: [(String, String)] = [],
+                     body: [UInt8] = [], timeout: Duration) async throws -> Response {
         try await withThrowingTaskGroup(of: Response.self) { group in
-            group.addTask { try await exchange(host: host, port: port, path: path, headers: headers) }
+            group.addTask { try await exchange(method, host: host, port: port, path: path, headers: headers, body: body) }
             group.addTask {
                 try await Task.sleep(for: timeout)
-                throw Failure(description: "timed out after \(timeout)")
+                throw Failure(description: "no answer from \(host):\(port) within \(timeout)")
             }
             defer { group.cancelAll() }
             guard let first = try await group.next() else { throw Failure(description: "no response") }
@@ -44,7 +53,7 @@ struct MeshHTTPClient: Sendable {
         }
     }
 
-    private func exchange(host: String, port: Int, path: String, headers: [(String, String)]) async throws -> Response {
+    private func exchange(_ method: HTTPMethod, host: String, port: Int, path: String, headers: [(String, String)], body: [UInt8]) async throws -> Response {
         let target = proxy ?? (host, port)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(3))
@@ -59,19 +68,21 @@ struct MeshHTTPClient: Sendable {
         return try await withTaskCancellationHandler {
             try await channel.executeThenClose { inbound, outbound in
                 let authority = port == 80 ? host : "\(host):\(port)"
-                var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: proxy == nil ? path : "http://\(authority)\(path)")
+                var head = HTTPRequestHead(version: .http1_1, method: method, uri: proxy == nil ? path : "http://\(authority)\(path)")
                 head.headers.add(name: "host", value: authority)
                 for (name, value) in headers { head.headers.add(name: name, value: value) }
+                if !body.isEmpty || method == .POST || method == .PUT { head.headers.add(name: "content-length", value: String(body.count)) }
                 head.headers.add(name: "connection", value: "close")
                 try await outbound.write(.head(head))
+                if !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
                 try await outbound.write(.end(nil))
                 var status = 0
-                var body: [UInt8] = []
+                var received: [UInt8] = []
                 for try await part in inbound {
                     switch part {
                     case .head(let responseHead): status = Int(responseHead.status.code)
-                    case .body(let buffer): body += buffer.readableBytesView
-                    case .end: return Response(status: status, body: body)
+                    case .body(let buffer): received += buffer.readableBytesView
+                    case .end: return Response(status: status, body: received)
                     }
                 }
                 throw Failure(description: "connection closed before the response ended")
