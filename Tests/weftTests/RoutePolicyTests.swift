@@ -4,17 +4,34 @@ import Testing
 /// VirtualService timeouts and fault injection on the data path, end to end.
 @Suite("route policies end to end")
 struct RoutePolicyTests {
-    @Test("timeout gives 504 UT 'upstream request timeout'; x-envoy-upstream-rq-timeout-ms sets one; fault abort answers FI, fault delay holds the request")
-    func timeoutsAndFaults() throws {
+    /// The reviews Service with one echo replica, a VirtualService whose `http:` list is `routes`, and a
+    /// long-lived client sidecar that sees the replica; returns the mesh and the client's pod IP.
+    static func reviewsBehind(_ routes: String) throws -> (MeshHarness, String) {
         let mesh = try MeshHarness()
-        defer { mesh.stopWorkloads() }
-        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService + "\n---\n" + """
+        let virtualService = """
         apiVersion: networking.istio.io/v1
         kind: VirtualService
         metadata: {name: reviews}
         spec:
           hosts: [reviews]
           http:
+
+        """ + routes
+        do {
+            #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService + "\n---\n" + virtualService).status == 0)
+            try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
+            let client = try mesh.startClient()
+            try mesh.waitForEndpoints(proxy: "client", count: 1)
+            return (mesh, client)
+        } catch {
+            mesh.stopWorkloads()
+            throw error
+        }
+    }
+
+    @Test("timeout gives 504 UT 'upstream request timeout'; x-envoy-upstream-rq-timeout-ms sets one; fault abort answers FI, fault delay holds the request")
+    func timeoutsAndFaults() throws {
+        let (mesh, client) = try Self.reviewsBehind("""
           - match: [{uri: {prefix: /slow-route}}]
             timeout: 0.3s
             route: [{destination: {host: reviews}}]
@@ -25,10 +42,8 @@ struct RoutePolicyTests {
             fault: {delay: {fixedDelay: 0.4s, percentage: {value: 100}}}
             route: [{destination: {host: reviews}}]
           - route: [{destination: {host: reviews}}]
-        """).status == 0)
-        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
-        let client = try mesh.startClient()
-        try mesh.waitForEndpoints(proxy: "client", count: 1)
+        """)
+        defer { mesh.stopWorkloads() }
 
         // The echo app waits S seconds for a path with /delay/S; the prefix match picks the route.
         var started = Date()
@@ -58,21 +73,11 @@ struct RoutePolicyTests {
 
     @Test("retries: an upstream failing every other request is seen at over 99 % success; retries are counted and carry x-envoy-attempt-count; exhausted retries return the last answer")
     func retries() throws {
-        let mesh = try MeshHarness()
-        defer { mesh.stopWorkloads() }
-        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService + "\n---\n" + """
-        apiVersion: networking.istio.io/v1
-        kind: VirtualService
-        metadata: {name: reviews}
-        spec:
-          hosts: [reviews]
-          http:
+        let (mesh, client) = try Self.reviewsBehind("""
           - retries: {attempts: 3, retryOn: 5xx}
             route: [{destination: {host: reviews}}]
-        """).status == 0)
-        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
-        let client = try mesh.startClient()
-        try mesh.waitForEndpoints(proxy: "client", count: 1)
+        """)
+        defer { mesh.stopWorkloads() }
 
         let flaky = try mesh.client("http://reviews:9080/flaky", count: 200)
         #expect(flaky.names["reviews-v1", default: 0] >= 198, "\(flaky)")

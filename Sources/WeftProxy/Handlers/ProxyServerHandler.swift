@@ -131,11 +131,10 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     func carryOut(_ decision: RequestDecision, head forwardedHead: HTTPRequestHead, context: ChannelHandlerContext, insideRead: Bool, request: RequestContext) {
         switch decision {
         case .respond(let response):
-            if case .delayed(_, let requestDone) = state {
-                respondLocally(response, keepAlive: forwardedHead.isKeepAlive, requestDone: requestDone, version: forwardedHead.version, context: context)
-            } else {
-                respondLocally(response, keepAlive: forwardedHead.isKeepAlive, requestDone: false, version: forwardedHead.version, context: context)
-            }
+            // After a fault delay the request may have ended meanwhile; otherwise only its head is in.
+            var requestDone = false
+            if case .delayed(_, let done) = state { requestDone = done }
+            respondLocally(response, keepAlive: forwardedHead.isKeepAlive, requestDone: requestDone, version: forwardedHead.version, context: context)
         case .forward(let upstream):
             var exchange = Exchange(requestHead: forwardedHead, upstream: upstream, keepAlive: forwardedHead.isKeepAlive)
             exchange.retry = request.route?.policy.retry

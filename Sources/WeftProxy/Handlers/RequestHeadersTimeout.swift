@@ -92,16 +92,3 @@ final class RequestBoundaryObserver: ChannelDuplexHandler, RemovableChannelHandl
         context.write(data, promise: promise)
     }
 }
-
-/// The handlers of every proxy HTTP/1.1 connection, in order, for each kind of listener.
-enum ProxyConnectionPipeline {
-    static func configure(_ channel: any Channel, listener: ListenerContext) throws {
-        let timeout = RequestHeadersTimeout(timeout: listener.requestHeadersTimeout, stats: listener.stats)
-        let operations = channel.pipeline.syncOperations
-        try operations.addHandler(timeout)
-        try operations.configureHTTPServerPipeline(withErrorHandling: false)
-        try operations.addHandler(RequestBoundaryObserver(timeout))
-        try operations.addHandler(ProtocolErrorHandler(stats: listener.stats))
-        try operations.addHandler(ProxyServerHandler(listener: listener))
-    }
-}

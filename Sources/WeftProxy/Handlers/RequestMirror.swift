@@ -20,18 +20,17 @@ extension ProxyServerHandler {
                 listener.stats.increment(cluster: target.cluster, "upstream_rq_mirror_no_healthy")
                 continue
             }
-            let endpoint = listener.balancer.pick(cluster: target.cluster, policy: configuration.clusters[target.cluster]?.loadBalancer ?? .roundRobin, endpoints: endpoints)
+            let endpoint = listener.balancer.pick(cluster: target.cluster, policy: configuration.clusters[target.cluster]?.loadBalancer ?? .roundRobin,
+                                                  endpoints: endpoints)
             var head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
                                                 clientAddress: listener.appendForwardedFor ? context.channel.remoteAddress?.ipAddress : nil,
                                                 scheme: listener.scheme, edits: exchange.upstream.headers)
             head.headers.replaceOrAdd(name: "host", value: Self.shadow(head.headers.first(name: "host") ?? exchange.request?.attributes.host ?? ""))
             listener.stats.increment(cluster: target.cluster, "upstream_rq_mirrored")
             let pool = listener.pool
-            let connectTimeout = TimeAmount.milliseconds(Int64(configuration.clusters[target.cluster]?.connectTimeoutMs ?? 10_000))
             let cluster = configuration.clusters[target.cluster]
-            let limits = ConnectionLimits(maxConnections: cluster?.maxConnections, maxPendingRequests: cluster?.maxPendingRequests,
-                                          maxRequestsPerConnection: cluster?.maxRequestsPerConnection)
-            pool.value.acquire(host: endpoint.address, port: endpoint.port, cluster: target.cluster, limits: limits, connectTimeout: connectTimeout)
+            pool.value.acquire(host: endpoint.address, port: endpoint.port, cluster: target.cluster, limits: ConnectionLimits(cluster),
+                               connectTimeout: .milliseconds(Int64(cluster?.connectTimeoutMs ?? 10_000)))
                 .hop(to: context.eventLoop)
                 .assumeIsolated()
                 .whenSuccess { channel in

@@ -32,16 +32,7 @@ public final class GatewayListeners: Service, Sendable {
         for port in wanted.subtracting(current).sorted() {
             let listener = makeContext(port)
             do {
-                let channel = try await ServerBootstrap(group: eventLoop)
-                    .serverChannelOption(.backlog, value: 1024)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-                    .childChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try ProxyConnectionPipeline.configure(channel, listener: listener)
-                        }
-                    }
-                    .bind(host: host, port: port).get()
+                let channel = try await ProxyConnectionPipeline.bind(host: host, port: port, eventLoop: eventLoop, listener: listener)
                 open.withLockedValue { $0[port] = channel }
                 logger.info("gateway listener open", metadata: ["address": "\(host):\(port)"])
             } catch {

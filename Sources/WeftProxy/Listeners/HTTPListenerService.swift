@@ -16,17 +16,7 @@ struct HTTPListenerService: Service {
 
     func run() async throws {
         let listener = self.listener
-        let channel = try await ServerBootstrap(group: eventLoop)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try ProxyConnectionPipeline.configure(channel, listener: listener)
-                }
-            }
-            .bind(host: host, port: port)
-            .get()
+        let channel = try await ProxyConnectionPipeline.bind(host: host, port: port, eventLoop: eventLoop, listener: listener)
         logger.debug("listening", metadata: ["listener": "\(listener.name)", "address": "\(host):\(port)"])
         onBound()
         try await withTaskCancellationOrGracefulShutdownHandler {

@@ -59,8 +59,7 @@ public struct PickEndpoint: RequestStep {
         let endpoint = balancer.pick(cluster: clusterName, policy: cluster?.loadBalancer ?? .roundRobin, endpoints: endpoints)
         return .forward(.init(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000,
                               headers: context.route?.policy.headers, timeoutMs: Self.timeout(context),
-                              limits: ConnectionLimits(maxConnections: cluster?.maxConnections, maxPendingRequests: cluster?.maxPendingRequests,
-                                                       maxRequestsPerConnection: cluster?.maxRequestsPerConnection)))
+                              limits: ConnectionLimits(cluster)))
     }
 
     /// The route's timeout, or the caller's `x-envoy-upstream-rq-timeout-ms` in its place, as Envoy honours it.

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import WeftModel
 
 /// Idle keep-alive connections to upstream endpoints, reused by later requests. Confined to the
 /// proxy's event loop: every call happens on `eventLoop`.
@@ -207,6 +208,11 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var maxPendingRequests: Int?
     public var maxRequestsPerConnection: Int?
     public static let none = ConnectionLimits()
+    /// The limits a cluster's DestinationRule connectionPool sets (none for an unknown cluster).
+    public init(_ cluster: ClusterConfig?) {
+        self.init(maxConnections: cluster?.maxConnections, maxPendingRequests: cluster?.maxPendingRequests,
+                  maxRequestsPerConnection: cluster?.maxRequestsPerConnection)
+    }
     public init(maxConnections: Int? = nil, maxPendingRequests: Int? = nil, maxRequestsPerConnection: Int? = nil) {
         self.maxConnections = maxConnections
         self.maxPendingRequests = maxPendingRequests
