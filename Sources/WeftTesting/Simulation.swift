@@ -45,6 +45,18 @@ public struct Simulation {
         }
     }
 
+    /// The clusters a proxy is sent, with the traffic policy in force for each.
+    public func clusters(for proxy: ProxyIdentity) -> [ClusterConfig] {
+        ClusterTranslator.translate(ProxyViewBuilder.build(proxy: proxy, resources: resources, registry: registry, meshConfig: meshConfig))
+    }
+
+    /// The endpoints of one cluster as a proxy is sent them (locality priorities and weights included), by address.
+    public func endpoints(for proxy: ProxyIdentity, cluster: String) -> [EndpointGroup.Endpoint] {
+        let view = ProxyViewBuilder.build(proxy: proxy, resources: resources, registry: registry, meshConfig: meshConfig)
+        let groups = EndpointTranslator.translate(view, clusters: ClusterTranslator.translate(view))
+        return (groups.first { $0.cluster == cluster }?.endpoints ?? []).sorted { $0.address < $1.address }
+    }
+
     /// A call from a sidecar. `url` is what the app asks its HTTP proxy for (`http://reviews:9080/x`).
     public func call(from proxy: ProxyIdentity, _ url: String, method: String = "GET", headers: [(String, String)] = [], roll: Int = 0) -> Result {
         let view = ProxyViewBuilder.build(proxy: proxy, resources: resources, registry: registry, meshConfig: meshConfig)

@@ -112,8 +112,9 @@ struct SidecarHost {
         let sidecar = Sidecar(
             settings,
             eventLoop: group.next(), logger: logger, quit: { quit.fire() }, onReady: onReady)
-        let node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: namespace, labels: labels, serviceAccount: serviceAccount, mode: "sidecar",
+        var node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: namespace, labels: labels, serviceAccount: serviceAccount, mode: "sidecar",
                                                    podIP: podIP, ports: Dictionary(ports.map { ("\($0)", $0) }, uniquingKeysWith: { a, _ in a }), workloadName: workloadName)
+        node.adminAddress = "\(podIP):\(settings.adminPort)"
         let readiness = WorkloadReadiness(ready: ports.isEmpty)
         let discoveryClient = DiscoveryClientService(host: discovery.0, port: discovery.1, node: node, stats: sidecar.stats, logger: logger, readiness: readiness) { sidecar.install($0) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = sidecar.services.map { .init(service: $0) }
@@ -167,8 +168,9 @@ struct RouterCommand: AsyncParsableCommand {
         let router = Router(address: lease.podIP, adminAddress: adminLease.podIP, identity: ["id": proxyID, "namespace": identity.namespace], eventLoop: group.next(), logger: logger,
                             quit: { quit.fire() }, onReady: { FileHandle.standardOutput.write(Data("weft router: ready\n".utf8)) },
                             requestHeadersTimeout: ProxyEnvironment.requestHeadersTimeout)
-        let node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
+        var node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
                                                    mode: "router", podIP: lease.podIP, ports: [:], workloadName: name)
+        node.adminAddress = "\(adminLease.podIP):15000"
         let discoveryClient = DiscoveryClientService(host: discoveryHost, port: discoveryPort, node: node, stats: router.stats, logger: logger,
                                                      readiness: WorkloadReadiness(ready: true)) { configuration in
             Task { await router.install(configuration) }

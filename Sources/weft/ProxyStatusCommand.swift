@@ -57,7 +57,8 @@ struct ProxyConfigCommand: AsyncParsableCommand {
         }
         let routeTables = configuration["routeTables"] as? [[String: Any]] ?? []
         let clusters = configuration["clusters"] as? [[String: Any]] ?? []
-        let endpoints = configuration["endpoints"] as? [[String: Any]] ?? []
+        var endpoints = configuration["endpoints"] as? [[String: Any]] ?? []
+        if section == .endpoints || section == .all { endpoints = await Self.withHealth(endpoints, proxy: proxy, client: client) }
         if format == .json {
             let value: Any
             switch section {
@@ -93,10 +94,11 @@ struct ProxyConfigCommand: AsyncParsableCommand {
             if section == .clusters { return }
             fallthrough
         case .endpoints:
-            var rows = [["ENDPOINT", "CLUSTER", "WORKLOAD"]]
+            var rows = [["ENDPOINT", "STATUS", "OUTLIER CHECK", "CLUSTER", "WORKLOAD", "LOCALITY", "PRIORITY"]]
             for group in endpoints {
                 for endpoint in group["endpoints"] as? [[String: Any]] ?? [] {
-                    rows.append(["\(endpoint["address"] ?? ""):\(endpoint["port"] ?? "")", group["cluster"] as? String ?? "", endpoint["workload"] as? String ?? ""])
+                    rows.append(["\(endpoint["address"] ?? ""):\(endpoint["port"] ?? "")", endpoint["status"] as? String ?? "UNKNOWN", endpoint["outlierCheck"] as? String ?? "UNKNOWN",
+                                 group["cluster"] as? String ?? "", endpoint["workload"] as? String ?? "", endpoint["locality"] as? String ?? "", "\(endpoint["priority"] ?? 0)"])
                 }
             }
             print(Table.render(rows))
@@ -107,6 +109,32 @@ struct ProxyConfigCommand: AsyncParsableCommand {
                 rows.append([name == "outbound" ? "0.0.0.0:15001 (outbound HTTP proxy)" : name.replacingOccurrences(of: "http.", with: "0.0.0.0:"), name])
             }
             print(Table.render(rows))
+        }
+    }
+}
+
+extension ProxyConfigCommand {
+    /// Adds each endpoint's health as the proxy sees it (its admin `/clusters`): an endpoint ejected
+    /// by outlier detection is UNHEALTHY with its outlier check FAILED, as istioctl shows Envoy's.
+    static func withHealth(_ groups: [[String: Any]], proxy: String, client: ControlPlaneClient) async -> [[String: Any]] {
+        guard let list = try? await client.send("GET", "/api/v1/proxies").object["proxies"] as? [[String: Any]],
+              let admin = list.first(where: { $0["id"] as? String == proxy })?["adminAddress"] as? String, !admin.isEmpty,
+              let hosts = try? await ControlPlaneClient(base: "http://" + admin).send("GET", "/clusters", query: ["format": "json"]).object["hosts"] as? [[String: Any]] else {
+            return groups
+        }
+        var healthy: [String: Bool] = [:]
+        for host in hosts { healthy["\(host["cluster"] as? String ?? "")|\(host["address"] as? String ?? "")"] = host["healthy"] as? Bool }
+        return groups.map { group in
+            var group = group
+            let cluster = group["cluster"] as? String ?? ""
+            group["endpoints"] = (group["endpoints"] as? [[String: Any]] ?? []).map { endpoint in
+                var endpoint = endpoint
+                let ok = healthy["\(cluster)|\(endpoint["address"] ?? ""):\(endpoint["port"] ?? "")"] ?? true
+                endpoint["status"] = ok ? "HEALTHY" : "UNHEALTHY"
+                endpoint["outlierCheck"] = ok ? "OK" : "FAILED"
+                return endpoint
+            }
+            return group
         }
     }
 }

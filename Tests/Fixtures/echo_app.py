@@ -2,6 +2,7 @@
 """A tiny HTTP app for mesh tests: answers every request with JSON naming itself and echoing
 the request (path, headers), so a test can see which workload served it and what arrived.
 /status/N answers N; a path with /delay/S waits S seconds first; /flaky fails every other request with 503.
+FAIL_IF_EXISTS=PATH: every request answers 503 while that file exists (an outlier on demand).
 Binds WEFT_APP_ADDRESS (or 127.0.0.1) on PORT (or the first argument)."""
 import json
 import os
@@ -26,6 +27,9 @@ class Handler(BaseHTTPRequestHandler):
             with Handler.lock:
                 Handler.flaky_count += 1
                 status = 503 if Handler.flaky_count % 2 == 1 else 200
+        fail_file = os.environ.get("FAIL_IF_EXISTS")
+        if fail_file and os.path.exists(fail_file):
+            status = 503
         if self.path.startswith("/status/"):
             status = int(self.path.split("/")[2])
         payload = json.dumps({

@@ -15,12 +15,13 @@ final class MeshHarness {
     }
 
     /// Starts the echo app as a workload with a sidecar.
-    func startEcho(name: String, labels: String, port: Int = 9080) throws {
+    func startEcho(name: String, labels: String, port: Int = 9080, environment extra: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = WeftProcess.executable
         process.arguments = ["run", "--labels", labels, "--port", String(port), "--name", name, "--", "python3", Self.fixtures.appendingPathComponent("echo_app.py").path]
         var environment = ProcessInfo.processInfo.environment.merging(self.environment) { _, new in new }
         environment["APP_NAME"] = name
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -30,10 +31,10 @@ final class MeshHarness {
 
     /// Starts a long-lived client workload (its app only sleeps) and returns its pod IP, so a test can
     /// send requests through its sidecar even while new proxies could not get configuration.
-    func startClient(name: String = "client") throws -> String {
+    func startClient(name: String = "client", labels: String = "") throws -> String {
         let process = Process()
         process.executableURL = WeftProcess.executable
-        process.arguments = ["run", "--labels", "app=\(name)", "--name", name, "--", "sleep", "600"]
+        process.arguments = ["run", "--labels", "app=\(name)" + (labels.isEmpty ? "" : "," + labels), "--name", name, "--", "sleep", "600"]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

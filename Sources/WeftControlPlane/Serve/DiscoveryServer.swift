@@ -45,8 +45,10 @@ struct AggregatedDiscovery: Weft_Discovery_V1_AggregatedDiscoveryService.SimpleS
         let identity = ProxyIdentity(id: node.id, namespace: node.namespace.isEmpty ? "default" : node.namespace, labels: node.labels,
                                      serviceAccount: node.serviceAccount.isEmpty ? "default" : node.serviceAccount,
                                      mode: ProxyIdentity.Mode(rawValue: node.mode) ?? .sidecar)
-        return ProxyHub.Node(identity: identity, podIP: node.podIp, ports: node.ports.mapValues { Int($0) },
-                             workloadName: node.workloadName.isEmpty ? node.id : node.workloadName, ready: node.ready)
+        var result = ProxyHub.Node(identity: identity, podIP: node.podIp, ports: node.ports.mapValues { Int($0) },
+                                   workloadName: node.workloadName.isEmpty ? node.id : node.workloadName, ready: node.ready)
+        result.adminAddress = node.adminAddress
+        return result
     }
 
     static func response(_ push: ProxyHub.Push) -> Weft_Discovery_V1_DiscoveryResponse {

@@ -23,6 +23,8 @@ public actor ProxyHub {
         public var labels: [String: String]
         public var mode: String
         public var podIP: String
+        /// `host:port` of the proxy's admin API ("" when it did not say).
+        public var adminAddress: String
         /// Per type: sent version, acked version, NACK reason.
         public var types: [String: TypeStatus]
         public var state: String
@@ -42,6 +44,8 @@ public actor ProxyHub {
         public var ports: [String: Int]
         public var workloadName: String
         public var ready: Bool
+        /// `host:port` of the proxy's admin API.
+        public var adminAddress: String = ""
 
         public init(identity: ProxyIdentity, podIP: String, ports: [String: Int], workloadName: String, ready: Bool = true) {
             self.identity = identity
@@ -160,7 +164,7 @@ public actor ProxyHub {
             else if types.values.allSatisfy({ $0.sent == $0.acked }) && !types.isEmpty { state = "SYNCED" }
             else { state = "STALE" }
             return Status(id: connection.node.identity.id, namespace: connection.node.identity.namespace, labels: connection.node.identity.labels,
-                          mode: connection.node.identity.mode.rawValue, podIP: connection.node.podIP, types: types, state: state)
+                          mode: connection.node.identity.mode.rawValue, podIP: connection.node.podIP, adminAddress: connection.node.adminAddress, types: types, state: state)
         }
     }
 
@@ -208,7 +212,7 @@ public actor ProxyHub {
         guard node.identity.mode == .sidecar, !node.podIP.isEmpty else { return nil }
         var workload = WorkloadInstance(name: node.workloadName, namespace: node.identity.namespace, labels: node.identity.labels,
                                         serviceAccount: node.identity.serviceAccount, address: node.podIP, namedPorts: node.ports,
-                                        origin: .sidecar, proxyID: node.identity.id)
+                                        locality: Locality.from(labels: node.identity.labels).description, origin: .sidecar, proxyID: node.identity.id)
         workload.ready = node.ready
         return workload
     }

@@ -23,7 +23,7 @@ public enum RegistryBuilder {
             case let entry as WorkloadEntry:
                 workloads.append(WorkloadInstance(name: entry.name, namespace: entry.namespace, labels: entry.spec.labels ?? [:],
                     serviceAccount: entry.spec.serviceAccount ?? "default", address: entry.spec.address ?? "", namedPorts: entry.spec.ports ?? [:],
-                    locality: entry.spec.locality ?? "", weight: entry.spec.weight ?? 1, origin: .workloadEntry))
+                    locality: entry.spec.locality ?? Locality.from(labels: entry.spec.labels ?? [:]).description, weight: entry.spec.weight ?? 1, origin: .workloadEntry))
             default:
                 break
             }

@@ -1,7 +1,8 @@
 import WeftAPI
 import WeftModel
 
-/// Clusters translator: one cluster per visible service port, plus one per DestinationRule subset.
+/// Clusters translator: one cluster per visible service port, plus one per DestinationRule subset,
+/// each with the traffic policy in force for it (EffectiveTrafficPolicy).
 public enum ClusterTranslator {
     public static func translate(_ view: ProxyView) -> [ClusterConfig] {
         var clusters: [ClusterConfig] = []
@@ -9,13 +10,12 @@ public enum ClusterTranslator {
             let rule = DestinationRuleLookup.rule(for: service, in: view)
             for port in service.ports {
                 var base = ClusterConfig(serviceHost: service.hostname, port: port.number, subset: nil)
-                apply(rule?.spec.trafficPolicy, port: port.number, to: &base)
+                apply(.resolve(rule: rule?.spec.trafficPolicy, subset: nil, port: port.number), to: &base)
                 clusters.append(base)
                 for subset in rule?.spec.subsets ?? [] {
                     guard let name = subset.name else { continue }
                     var cluster = ClusterConfig(serviceHost: service.hostname, port: port.number, subset: name, subsetLabels: subset.labels ?? [:])
-                    apply(rule?.spec.trafficPolicy, port: port.number, to: &cluster)
-                    apply(subset.trafficPolicy, port: port.number, to: &cluster)
+                    apply(.resolve(rule: rule?.spec.trafficPolicy, subset: subset.trafficPolicy, port: port.number), to: &cluster)
                     clusters.append(cluster)
                 }
             }
@@ -23,16 +23,28 @@ public enum ClusterTranslator {
         return clusters
     }
 
-    /// Applies a traffic policy, its port-level settings winning over the top level.
-    static func apply(_ policy: TrafficPolicy?, port: Int, to cluster: inout ClusterConfig) {
-        guard let policy else { return }
-        apply(loadBalancer: policy.loadBalancer, pool: policy.connectionPool, to: &cluster)
-        if let level = policy.portLevelSettings?.first(where: { $0.port?.number == port }) {
-            apply(loadBalancer: level.loadBalancer, pool: level.connectionPool, to: &cluster)
+    static func apply(_ policy: EffectiveTrafficPolicy, to cluster: inout ClusterConfig) {
+        apply(loadBalancer: policy.loadBalancer, to: &cluster)
+        if let tcp = policy.connectionPool?.tcp {
+            if let timeout = tcp.connectTimeout { cluster.connectTimeoutMs = milliseconds(timeout) }
+            if let max = tcp.maxConnections { cluster.maxConnections = max }
+            if let keepalive = tcp.tcpKeepalive {
+                cluster.tcpKeepalive = TCPKeepalive(probes: keepalive.probes, timeSeconds: keepalive.time.map { milliseconds($0) / 1000 },
+                                                    intervalSeconds: keepalive.interval.map { milliseconds($0) / 1000 })
+            }
+            if let idle = tcp.idleTimeout { cluster.idleTimeoutMs = milliseconds(idle) }
         }
+        if let http = policy.connectionPool?.http {
+            if let pending = http.http1MaxPendingRequests { cluster.maxPendingRequests = pending }
+            if let perConnection = http.maxRequestsPerConnection { cluster.maxRequestsPerConnection = perConnection }
+            if let requests = http.http2MaxRequests { cluster.maxRequests = requests }
+            if let retries = http.maxRetries { cluster.maxRetries = retries }
+            if let idle = http.idleTimeout { cluster.idleTimeoutMs = milliseconds(idle) }
+        }
+        if let outlier = policy.outlierDetection { cluster.outlierDetection = outlierPolicy(outlier) }
     }
 
-    private static func apply(loadBalancer: LoadBalancerSettings?, pool: ConnectionPoolSettings?, to cluster: inout ClusterConfig) {
+    private static func apply(loadBalancer: LoadBalancerSettings?, to cluster: inout ClusterConfig) {
         switch loadBalancer?.simple {
         case .LEAST_REQUEST?, .LEAST_CONN?: cluster.loadBalancer = .leastRequest
         case .RANDOM?: cluster.loadBalancer = .random
@@ -40,28 +52,64 @@ public enum ClusterTranslator {
         case .ROUND_ROBIN?: cluster.loadBalancer = .roundRobin
         case .UNSPECIFIED?, nil: break
         }
-        if let hash = loadBalancer?.consistentHash {
-            cluster.minimumRingSize = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize ?? cluster.minimumRingSize
+        if let hash = loadBalancer?.consistentHash, let key = hashKey(hash) {
+            let table: HashPolicy.Table = hash.maglev != nil
+                ? .maglev(size: hash.maglev?.tableSize ?? HashPolicy.defaultMaglevSize)
+                : .ring(minimumSize: hash.ringHash?.minimumRingSize ?? hash.minimumRingSize ?? HashPolicy.defaultRingSize)
+            cluster.hashPolicy = HashPolicy(key: key, table: table)
         }
-        if let tcp = pool?.tcp {
-            if let timeout = tcp.connectTimeout { cluster.connectTimeoutMs = Int(timeout.nanoseconds / 1_000_000) }
-            if let max = tcp.maxConnections { cluster.maxConnections = max }
-        }
-        if let http = pool?.http {
-            if let pending = http.http1MaxPendingRequests { cluster.maxPendingRequests = pending }
-            if let perConnection = http.maxRequestsPerConnection { cluster.maxRequestsPerConnection = perConnection }
+        if let warmup = loadBalancer?.warmup, let duration = warmup.duration {
+            cluster.warmup = WarmupPolicy(durationMs: milliseconds(duration), minimumPercent: warmup.minimumPercent ?? 10, aggression: warmup.aggression ?? 1)
+        } else if let duration = loadBalancer?.warmupDurationSecs {
+            cluster.warmup = WarmupPolicy(durationMs: milliseconds(duration))
         }
     }
+
+    private static func hashKey(_ hash: LoadBalancerSettings.ConsistentHash) -> HashPolicy.Key? {
+        if let header = hash.httpHeaderName { return .header(header.lowercased()) }
+        if let cookie = hash.httpCookie, let name = cookie.name { return .cookie(name: name, path: cookie.path, ttlMs: cookie.ttl.map { milliseconds($0) }) }
+        if hash.useSourceIp == true { return .sourceIP }
+        if let parameter = hash.httpQueryParameterName { return .queryParameter(parameter) }
+        return nil
+    }
+
+    /// Istio's translation: a threshold given as 0 turns that detector off; the rest are Envoy's defaults.
+    static func outlierPolicy(_ outlier: OutlierDetection) -> OutlierPolicy {
+        var policy = OutlierPolicy()
+        if let errors = outlier.consecutive5xxErrors { policy.consecutive5xxErrors = errors }
+        if let errors = outlier.consecutiveGatewayErrors { policy.consecutiveGatewayErrors = errors }
+        if let deprecated = outlier.consecutiveErrors, deprecated > 0 { policy.consecutiveGatewayErrors = deprecated }
+        if let failures = outlier.consecutiveLocalOriginFailures { policy.consecutiveLocalOriginFailures = failures }
+        policy.splitLocalOrigin = outlier.splitExternalLocalOriginErrors ?? false
+        if let interval = outlier.interval { policy.intervalMs = milliseconds(interval) }
+        if let base = outlier.baseEjectionTime { policy.baseEjectionMs = milliseconds(base) }
+        if let percent = outlier.maxEjectionPercent, percent > 0 { policy.maxEjectionPercent = percent }
+        if let percent = outlier.minHealthPercent, percent >= 0 { policy.minHealthPercent = percent }
+        return policy
+    }
+
+    static func milliseconds(_ duration: IstioDuration) -> Int { Int(duration.nanoseconds / 1_000_000) }
 }
 
-/// Endpoints translator: each cluster's endpoints, filtered by its subset's labels.
+/// Endpoints translator: each cluster's endpoints, filtered by its subset's labels, with locality
+/// priorities (failover) or weights (distribute) from the caller's point of view.
 public enum EndpointTranslator {
     public static func translate(_ view: ProxyView, clusters: [ClusterConfig]) -> [EndpointGroup] {
         clusters.map { cluster in
             let endpoints = (view.endpoints["\(cluster.serviceHost)|\(cluster.port)"] ?? [])
                 .filter { endpoint in cluster.subsetLabels.allSatisfy { endpoint.labels[$0.key] == $0.value } }
                 .map { EndpointGroup.Endpoint(address: $0.address, port: $0.port, labels: $0.labels, locality: $0.locality, weight: $0.weight, workload: $0.workloadName) }
-            return EndpointGroup(cluster: cluster.name, endpoints: endpoints)
+            return EndpointGroup(cluster: cluster.name, endpoints: LocalityBalancing.apply(localitySetting(for: cluster, in: view), to: endpoints, caller: view.proxy,
+                                                                                       failover: cluster.outlierDetection != nil))
         }
+    }
+
+    private static func localitySetting(for cluster: ClusterConfig, in view: ProxyView) -> LocalityLoadBalancerSetting? {
+        var setting = view.localityLbSetting
+        if let service = view.service(cluster.serviceHost), let rule = DestinationRuleLookup.rule(for: service, in: view) {
+            let subset = rule.spec.subsets?.first { $0.name == cluster.subset }?.trafficPolicy
+            if let own = EffectiveTrafficPolicy.resolve(rule: rule.spec.trafficPolicy, subset: subset, port: cluster.port).loadBalancer?.localityLbSetting { setting = own }
+        }
+        return setting
     }
 }

@@ -41,6 +41,8 @@ public struct ProxyView: Sendable, Hashable {
     /// ALLOW_ANY (passthrough) or REGISTRY_ONLY for hosts outside the registry.
     public var allowAny: Bool
     public var rootNamespace: String
+    /// The mesh-wide locality load balancing setting (Istio's default: enabled).
+    public var localityLbSetting: LocalityLoadBalancerSetting? = LocalityLoadBalancerSetting(enabled: true)
 
     public func service(_ hostname: String) -> MeshService? { services.first { $0.hostname == hostname } }
 }
@@ -74,6 +76,7 @@ public enum ProxyViewBuilder {
         if let mode = sidecar?.spec.outboundTrafficPolicy?.mode { allowAny = mode == .ALLOW_ANY }
         var view = ProxyView(proxy: proxy, services: services, endpoints: endpoints, virtualServices: virtualServices, destinationRules: destinationRules,
                              gateways: gateways, allowAny: allowAny, rootNamespace: meshConfig.rootNamespace ?? "istio-system")
+        if let locality = meshConfig.localityLbSetting { view.localityLbSetting = locality }
         if proxy.mode == .router { view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: registry) }
         return view
     }

@@ -16,8 +16,18 @@ public struct ClusterConfig: Sendable, Hashable, Codable {
     public var maxConnections: Int?
     public var maxPendingRequests: Int?
     public var maxRequestsPerConnection: Int?
-    /// Ring hash's minimum ring size (consistent hashing), when configured.
-    public var minimumRingSize: Int?
+    /// Requests in flight to the cluster at once (`http2MaxRequests`, Envoy's max_requests).
+    public var maxRequests: Int?
+    /// Retries in flight to the cluster at once (`maxRetries`).
+    public var maxRetries: Int?
+    /// Pooled upstream connections idle this long are closed (Envoy's default: one hour).
+    public var idleTimeoutMs: Int?
+    public var tcpKeepalive: TCPKeepalive?
+    /// Consistent hashing in place of `loadBalancer`, when set.
+    public var hashPolicy: HashPolicy?
+    public var warmup: WarmupPolicy?
+    /// Passive health checking; also what lets locality failover move traffic.
+    public var outlierDetection: OutlierPolicy?
 
     public init(serviceHost: String, port: Int, subset: String?, subsetLabels: [String: String] = [:], loadBalancer: LoadBalancer = .roundRobin, connectTimeoutMs: Int = 10_000) {
         self.name = ClusterConfig.name(host: serviceHost, port: port, subset: subset)
@@ -44,14 +54,23 @@ public struct EndpointGroup: Sendable, Hashable, Codable {
         public var locality: String
         public var weight: Int
         public var workload: String
-        public init(address: String, port: Int, labels: [String: String], locality: String, weight: Int, workload: String) {
+        /// Locality failover: 0 is the caller's own locality, higher is farther (Envoy's priorities).
+        public var priority: Int
+        /// Locality distribute: the weight of this endpoint's share of its locality, when set.
+        public var localityWeight: Int?
+        public init(address: String, port: Int, labels: [String: String], locality: String, weight: Int, workload: String, priority: Int = 0, localityWeight: Int? = nil) {
             self.address = address
             self.port = port
             self.labels = labels
             self.locality = locality
             self.weight = weight
             self.workload = workload
+            self.priority = priority
+            self.localityWeight = localityWeight
         }
+
+        /// `address:port`, the key health and balancing state is kept under.
+        public var key: String { "\(address):\(port)" }
     }
     public var cluster: String
     public var endpoints: [Endpoint]

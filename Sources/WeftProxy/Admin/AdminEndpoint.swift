@@ -7,6 +7,7 @@ import WeftModel
 struct AdminEndpoint: Sendable {
     let configuration: ConfigurationStore
     let stats: ProxyStats
+    let balancer: LoadBalancerState
     let ready: NIOLockedValueBox<Bool>
     let identity: [String: String]
     let quit: @Sendable () -> Void
@@ -19,6 +20,14 @@ struct AdminEndpoint: Sendable {
             return APIResponse(status: .ok, contentType: "text/plain; version=0.0.4", body: Array(stats.prometheusText().utf8))
         case (.GET, "/stats"):
             return .text(.ok, stats.all.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n") + "\n")
+        case (.GET, "/clusters"):
+            let hosts = ClusterHealth.hosts(configuration.active, ejections: balancer.ejections())
+            if request.query["format"] == "json" {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                return APIResponse(status: .ok, body: Array((try? encoder.encode(["hosts": hosts])) ?? Data("{}".utf8)))
+            }
+            return .text(.ok, hosts.map(\.envoyLines).joined())
         case (.GET, "/config_dump"):
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -14,7 +14,9 @@ struct ConfigurationAssembler {
     struct Rejection: Error, CustomStringConvertible { var description: String }
 
     /// Largest ring a ring-hash cluster may ask for (Envoy's maximum_ring_size default).
-    static let maximumRingSize = 8_388_608
+    static let maximumRingSize = HashPolicy.maximumRingSize
+    /// Largest Maglev table Envoy accepts.
+    static let maximumMaglevSize = 5_000_011
 
     /// Accepts one response; returns the assembled configuration once every type has arrived.
     mutating func accept(_ response: Weft_Discovery_V1_DiscoveryResponse) throws(Rejection) -> ProxyConfiguration? {
@@ -22,8 +24,14 @@ struct ConfigurationAssembler {
             switch response.typeURL {
             case DiscoveryTypes.clusters:
                 let decoded = try response.resources.map { try DiscoveryTypes.decode(ClusterConfig.self, from: $0.payload) }
-                for cluster in decoded where (cluster.minimumRingSize ?? 0) > Self.maximumRingSize {
-                    throw Rejection(description: "cluster \(cluster.name): minimum ring size \(cluster.minimumRingSize ?? 0) exceeds the maximum \(Self.maximumRingSize)")
+                for cluster in decoded {
+                    switch cluster.hashPolicy?.table {
+                    case .ring(let size)? where size > Self.maximumRingSize:
+                        throw Rejection(description: "cluster \(cluster.name): minimum ring size \(size) exceeds the maximum \(Self.maximumRingSize)")
+                    case .maglev(let size)? where size > Self.maximumMaglevSize:
+                        throw Rejection(description: "cluster \(cluster.name): maglev table size \(size) exceeds the maximum \(Self.maximumMaglevSize)")
+                    default: break
+                    }
                 }
                 clusters = decoded
             case DiscoveryTypes.endpoints:

@@ -19,6 +19,8 @@ public struct DiscoveryClientService: Service {
         public var podIP: String
         public var ports: [String: Int]
         public var workloadName: String
+        /// `host:port` of the admin API.
+        public var adminAddress: String = ""
 
         public init(id: String, namespace: String, labels: [String: String], serviceAccount: String, mode: String, podIP: String, ports: [String: Int], workloadName: String) {
             self.id = id
@@ -124,6 +126,7 @@ public struct DiscoveryClientService: Service {
         info.ports = node.ports.mapValues { UInt32(clamping: $0) }
         info.workloadName = node.workloadName
         info.ready = ready
+        info.adminAddress = node.adminAddress
         request.node = info
         if let error {
             var status = Weft_Discovery_V1_Status()

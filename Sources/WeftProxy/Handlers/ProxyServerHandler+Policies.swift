@@ -57,6 +57,7 @@ extension ProxyServerHandler {
             return
         }
         listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_timeout")
+        if case .proxying = state, !exchange.responseStarted { recordOutcome(.localFailure, of: exchange) }
         if exchange.responseStarted {
             state = .closed
             context.close(promise: nil)

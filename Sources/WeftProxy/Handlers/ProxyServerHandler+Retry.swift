@@ -29,6 +29,7 @@ extension ProxyServerHandler {
             case .forward(let upstream):
                 pending.upstream.host = upstream.host
                 pending.upstream.port = upstream.port
+                pending.upstream.endpointCount = upstream.endpointCount
             case .respond(let response):
                 self.respondLocally(response, keepAlive: pending.keepAlive, requestDone: true, version: pending.requestHead.version, context: context)
                 return
@@ -72,6 +73,7 @@ extension ProxyServerHandler {
         if let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.owner = nil }
         upstream.close(promise: nil)
         listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_per_try_timeout")
+        recordOutcome(.localFailure, of: exchange)
         if retry(exchange, parts: exchange.replay, after: .perTryTimeout) { return }
         respondLocally(LocalResponse(status: 504, flag: "UT", body: "upstream request timeout"),
                        keepAlive: exchange.keepAlive, requestDone: exchange.requestDone, version: exchange.requestHead.version, context: context)

@@ -116,6 +116,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         let attributes = RequestAttributes(authority: authority, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
                                            headers: head.headers.map { ($0.name, $0.value) }, defaultPort: listener.defaultPort)
         var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
+        request.sourceAddress = context.channel.remoteAddress
         var forwardedHead = head
         forwardedHead.uri = originForm
         let decision = listener.pipeline.decide(&request)
@@ -223,6 +224,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         guard let context, case .connecting(let exchange, let buffered) = state else { return }
         listener.stats.increment("upstream_cx_connect_fail")
         listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_cx_connect_fail")
+        recordOutcome(.localFailure, of: exchange)
         if retry(exchange, parts: buffered, after: .connectFailure) { return }
         listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_503")
         context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
@@ -257,6 +259,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         guard let context, case .proxying(var exchange, let upstream) = state else { return }
         switch part {
         case .head(let head):
+            recordOutcome(.status(Int(head.status.code)), of: exchange)
             if exchange.retry?.allows(.status(Int(head.status.code))) == true, retryAfterStatus(exchange, upstream: upstream, status: Int(head.status.code)) { return }
             cancelPerTryTimeout()
             exchange.responseStarted = true
@@ -265,6 +268,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             let response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
             var finalHead = response
             finalHead.headers.replaceOrAdd(name: "connection", value: exchange.keepAlive ? "keep-alive" : "close")
+            if let cookie = exchange.upstream.setCookie { finalHead.headers.add(name: "set-cookie", value: cookie) }
             context.write(wrapOutboundOut(.head(finalHead)), promise: nil)
             state = .proxying(exchange, upstream: upstream)
         case .body(let buffer):
@@ -307,6 +311,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         } else {
             listener.stats.increment("upstream_cx_destroy_remote_with_active_rq")
             listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_cx_destroy_remote_with_active_rq")
+            recordOutcome(.localFailure, of: exchange)
             if retry(exchange, parts: exchange.replay, after: .reset) { return }
             listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_503")
             respondLocally(LocalResponse(status: 503, flag: "UC", body: "upstream connect error or disconnect/reset before headers. reset reason: connection termination"),
@@ -320,6 +325,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         listener.balancer.finished(exchange.upstream.host, exchange.upstream.port)
         upstream.close(promise: nil)
         listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_cx_protocol_error")
+        recordOutcome(.status(502), of: exchange)
         if exchange.responseStarted {
             state = .closed
             context.close(promise: nil)
@@ -328,6 +334,15 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_502")
         respondLocally(LocalResponse(status: 502, flag: "UPE", body: "upstream connect error or disconnect/reset before headers. reset reason: protocol error"),
                        keepAlive: exchange.keepAlive, requestDone: exchange.requestDone, version: exchange.requestHead.version, context: context)
+    }
+
+    /// Counts an attempt's outcome against its endpoint when the cluster has outlier detection.
+    func recordOutcome(_ outcome: EndpointOutcome, of exchange: Exchange) {
+        guard let policy = exchange.upstream.outlierDetection else { return }
+        let endpoint = "\(exchange.upstream.host):\(exchange.upstream.port)"
+        if listener.balancer.record(outcome, cluster: exchange.upstream.cluster, endpoint: endpoint, policy: policy, endpointCount: exchange.upstream.endpointCount) {
+            listener.stats.increment(cluster: exchange.upstream.cluster, "outlier_detection.ejections_enforced_total")
+        }
     }
 
     func upstreamWritabilityChanged(_ writable: Bool) {

@@ -20,8 +20,10 @@ extension ProxyServerHandler {
                 listener.stats.increment(cluster: target.cluster, "upstream_rq_mirror_no_healthy")
                 continue
             }
-            let endpoint = listener.balancer.pick(cluster: target.cluster, policy: configuration.clusters[target.cluster]?.loadBalancer ?? .roundRobin,
-                                                  endpoints: endpoints)
+            guard let endpoint = listener.balancer.pick(.init(cluster: configuration.clusters[target.cluster], clusterName: target.cluster), endpoints: endpoints) else {
+                listener.stats.increment(cluster: target.cluster, "upstream_rq_mirror_no_healthy")
+                continue
+            }
             var head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
                                                 clientAddress: listener.appendForwardedFor ? context.channel.remoteAddress?.ipAddress : nil,
                                                 scheme: listener.scheme, edits: exchange.upstream.headers)

@@ -69,7 +69,7 @@ public struct Router: Sendable {
                             pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
                             requestHeadersTimeout: requestHeadersTimeout)
         }
-        let admin = AdminEndpoint(configuration: store, stats: stats, ready: readiness.ready, identity: identity, quit: quit)
+        let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: identity, quit: quit)
         self.configuration = store
         self.stats = stats
         self.listeners = listeners

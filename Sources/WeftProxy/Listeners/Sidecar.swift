@@ -56,7 +56,7 @@ public struct Sidecar: Sendable {
                                           requestHeadersTimeout: settings.requestHeadersTimeout)
             services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inbound, logger: logger, onBound: readiness.listenerBound))
         }
-        let admin = AdminEndpoint(configuration: store, stats: stats, ready: readiness.ready, identity: settings.identity, quit: quit)
+        let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: settings.identity, quit: quit)
         services.append(APIServerService(configuration: .init(host: settings.podIP, port: settings.adminPort), logger: logger) { await admin.handle($0) })
         self.configuration = store
         self.stats = stats

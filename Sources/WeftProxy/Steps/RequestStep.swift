@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 import WeftModel
 
@@ -13,6 +14,8 @@ public struct RequestContext: Sendable {
     public var cluster: String?
     /// Set by InjectFault: hold the decision this long first (flag DI).
     public var faultDelayMs: Int?
+    /// The downstream peer (for consistent hashing on the source IP).
+    public var sourceAddress: SocketAddress?
 
     public init(attributes: RequestAttributes, configuration: ActiveConfiguration, routeTable: String?) {
         self.attributes = attributes
@@ -39,6 +42,12 @@ public enum RequestDecision: Sendable, Equatable {
         public var timeoutMs: Int?
         /// The cluster's circuit-breaker limits.
         public var limits: ConnectionLimits = .none
+        /// The cluster's outlier detection, and its endpoint count, when it has it: each attempt's
+        /// outcome is then counted against the endpoint.
+        public var outlierDetection: OutlierPolicy?
+        public var endpointCount = 1
+        /// A `set-cookie` for the response: the hash cookie the proxy made for this client.
+        public var setCookie: String?
     }
 }
 

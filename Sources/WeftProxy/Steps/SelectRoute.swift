@@ -56,10 +56,29 @@ public struct PickEndpoint: RequestStep {
             if cluster == nil { return .respond(LocalResponse(status: 503, flag: "NC", body: "no healthy upstream")) }
             return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
         }
-        let endpoint = balancer.pick(cluster: clusterName, policy: cluster?.loadBalancer ?? .roundRobin, endpoints: endpoints)
-        return .forward(.init(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000,
-                              headers: context.route?.policy.headers, timeoutMs: Self.timeout(context),
-                              limits: ConnectionLimits(cluster)))
+        var hashKey: String?
+        var setCookie: String?
+        if let hash = cluster?.hashPolicy {
+            hashKey = hash.key.value(in: context.attributes, sourceAddress: context.sourceAddress?.ipAddress)
+            if hashKey == nil, case .cookie(let name, let path, let ttlMs?) = hash.key {
+                // Envoy makes the cookie when the client has none and a ttl is set, and hashes on it.
+                let (high, low) = FastRandom.pair()
+                let value = String(high ^ low, radix: 16)
+                hashKey = value
+                setCookie = "\(name)=\"\(value)\"; Max-Age=\(ttlMs / 1000); Path=\(path ?? "/"); HttpOnly"
+            }
+        }
+        guard let endpoint = balancer.pick(.init(cluster: cluster, clusterName: clusterName, hashKey: hashKey), endpoints: endpoints) else {
+            return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
+        }
+        var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000,
+                                                headers: context.route?.policy.headers, timeoutMs: Self.timeout(context), limits: ConnectionLimits(cluster))
+        if let policy = cluster?.outlierDetection {
+            upstream.outlierDetection = policy
+            upstream.endpointCount = endpoints.count
+        }
+        upstream.setCookie = setCookie
+        return .forward(upstream)
     }
 
     /// The route's timeout, or the caller's `x-envoy-upstream-rq-timeout-ms` in its place, as Envoy honours it.

@@ -1,36 +1,153 @@
 import NIOConcurrencyHelpers
+import NIOCore
 import WeftModel
 
-/// Load balancing state shared by every connection of a proxy: round-robin positions and the
-/// number of requests in flight per endpoint (for LEAST_REQUEST's power of two choices).
+/// Load balancing state shared by every connection of a proxy: round-robin positions, requests in
+/// flight per endpoint (LEAST_REQUEST's power of two choices), consistent-hash tables, when each
+/// endpoint was first seen (warmup) and outlier detection. The decisions themselves are the plain
+/// values of WeftModel's Balancing folder; this class only keeps their state behind one lock.
 public final class LoadBalancerState: Sendable {
     private struct State {
         var positions: [String: Int] = [:]
         var inFlight: [String: Int] = [:]
+        var hashTables: [String: ConsistentHashTable] = [:]
+        /// cluster → endpoint → first seen (ms); endpoints there when the cluster appeared count as old.
+        var firstSeen: [String: [String: Int64]] = [:]
+        var outliers: [String: OutlierTracker] = [:]
     }
     private let state = NIOLockedValueBox(State())
 
     public init() {}
 
-    public func pick(cluster: String, policy: ClusterConfig.LoadBalancer, endpoints: [EndpointGroup.Endpoint]) -> EndpointGroup.Endpoint {
+    /// What a pick needs besides the endpoints.
+    public struct Request {
+        public var cluster: ClusterConfig?
+        public var clusterName: String
+        /// The consistent-hash key of the request, when the cluster hashes and the request has one.
+        public var hashKey: String?
+
+        public init(cluster: ClusterConfig?, clusterName: String, hashKey: String? = nil) {
+            self.cluster = cluster
+            self.clusterName = clusterName
+            self.hashKey = hashKey
+        }
+    }
+
+    /// Milliseconds on the monotonic clock, the time base of ejections and warmup.
+    public static func now() -> Int64 { Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000) }
+
+    /// The endpoint for one request, or nil when none is healthy.
+    public func pick(_ request: Request, endpoints: [EndpointGroup.Endpoint]) -> EndpointGroup.Endpoint? {
+        let cluster = request.cluster
+        // The common case, a plain cluster of one endpoint or round robin, takes no detour.
+        if cluster?.outlierDetection == nil, cluster?.hashPolicy == nil, cluster?.warmup == nil, endpoints.first?.localityWeight == nil,
+           !endpoints.contains(where: { $0.priority != 0 }) {
+            if endpoints.count == 1 { return endpoints[0] }
+            return simple(cluster?.loadBalancer ?? .roundRobin, request.clusterName, endpoints)
+        }
+        let now = Self.now()
+        let roll = FastRandom.unit()
+        return state.withLockedValue { state -> EndpointGroup.Endpoint? in
+            var candidates = endpoints
+            if let policy = cluster?.outlierDetection {
+                let tracker = state.outliers[request.clusterName] ?? OutlierTracker()
+                let healthy = tracker.available(endpoints, policy: policy, now: now)
+                let panic = healthy.count == endpoints.count && endpoints.contains { tracker.isEjected($0.key, now: now) }
+                candidates = panic ? endpoints : PriorityLoad.choose(endpoints, isHealthy: { !tracker.isEjected($0.key, now: now) }, roll: roll)
+            } else if endpoints.contains(where: { $0.priority != 0 }) {
+                candidates = PriorityLoad.choose(endpoints, isHealthy: { _ in true }, roll: roll)
+            }
+            guard !candidates.isEmpty else { return nil }
+            if candidates.first?.localityWeight != nil { candidates = Self.locality(candidates, roll: FastRandom.unit()) }
+            if let hash = cluster?.hashPolicy {
+                guard let key = request.hashKey else { return candidates.randomElement() }
+                let keys = candidates.map(\.key)
+                var table = state.hashTables[request.clusterName]
+                if table?.endpointKeys != keys {
+                    table = ConsistentHashTable(endpoints: candidates, table: hash.table)
+                    state.hashTables[request.clusterName] = table
+                }
+                return table?.lookup(StableHash.hash(key)).map { candidates[$0] } ?? candidates[0]
+            }
+            if let warmup = cluster?.warmup, let chosen = Self.warm(candidates, warmup, cluster: request.clusterName, now: now, state: &state) {
+                return chosen
+            }
+            return Self.simple(cluster?.loadBalancer ?? .roundRobin, request.clusterName, candidates, state: &state)
+        }
+    }
+
+    private func simple(_ policy: ClusterConfig.LoadBalancer, _ cluster: String, _ endpoints: [EndpointGroup.Endpoint]) -> EndpointGroup.Endpoint {
+        if policy == .random || policy == .passthrough { return endpoints[Int(FastRandom.unit() * Double(endpoints.count)) % endpoints.count] }
+        return state.withLockedValue { Self.simple(policy, cluster, endpoints, state: &$0) }
+    }
+
+    private static func simple(_ policy: ClusterConfig.LoadBalancer, _ cluster: String, _ endpoints: [EndpointGroup.Endpoint], state: inout State) -> EndpointGroup.Endpoint {
+        if endpoints.count == 1 { return endpoints[0] }
         switch policy {
         case .random, .passthrough:
-            return endpoints.randomElement() ?? endpoints[0]
+            return endpoints[Int(FastRandom.unit() * Double(endpoints.count)) % endpoints.count]
         case .roundRobin:
-            let index = state.withLockedValue { state -> Int in
-                let position = state.positions[cluster, default: 0]
-                state.positions[cluster] = position &+ 1
-                return position
-            }
-            return endpoints[abs(index) % endpoints.count]
+            let position = state.positions[cluster, default: 0]
+            state.positions[cluster] = position &+ 1
+            return endpoints[abs(position) % endpoints.count]
         case .leastRequest:
-            guard endpoints.count > 1 else { return endpoints[0] }
-            let first = endpoints.randomElement() ?? endpoints[0]
-            var second = endpoints.randomElement() ?? endpoints[0]
-            if second == first { second = endpoints[(endpoints.firstIndex(of: first).map { $0 + 1 } ?? 0) % endpoints.count] }
-            return state.withLockedValue { state in
-                state.inFlight[Self.key(first), default: 0] <= state.inFlight[Self.key(second), default: 0] ? first : second
+            let first = Int(FastRandom.unit() * Double(endpoints.count)) % endpoints.count
+            var second = Int(FastRandom.unit() * Double(endpoints.count - 1)) % (endpoints.count - 1)
+            if second >= first { second += 1 }
+            return state.inFlight[endpoints[first].key, default: 0] <= state.inFlight[endpoints[second].key, default: 0] ? endpoints[first] : endpoints[second]
+        }
+    }
+
+    /// Distribute: a locality by its weight, then the endpoints in it.
+    private static func locality(_ endpoints: [EndpointGroup.Endpoint], roll: Double) -> [EndpointGroup.Endpoint] {
+        let groups = Dictionary(grouping: endpoints, by: \.locality).sorted { $0.key < $1.key }
+        let total = groups.reduce(0) { $0 + ($1.value.first?.localityWeight ?? 0) }
+        guard total > 0 else { return endpoints }
+        var remaining = roll * Double(total)
+        for (_, group) in groups {
+            let weight = Double(group.first?.localityWeight ?? 0)
+            if remaining < weight { return group }
+            remaining -= weight
+        }
+        return groups.last?.value ?? endpoints
+    }
+
+    /// Slow start: weighted random by each endpoint's warmup factor, while any is young.
+    private static func warm(_ endpoints: [EndpointGroup.Endpoint], _ policy: WarmupPolicy, cluster: String, now: Int64, state: inout State) -> EndpointGroup.Endpoint? {
+        let known = state.firstSeen[cluster]
+        var seen = known ?? [:]
+        for endpoint in endpoints where seen[endpoint.key] == nil { seen[endpoint.key] = known == nil ? Int64.min / 2 : now }
+        state.firstSeen[cluster] = seen
+        let factors = endpoints.map { WarmupWeight.factor(ageMs: now - (seen[$0.key] ?? 0), policy: policy) * Double(max($0.weight, 1)) }
+        guard factors.contains(where: { $0 < Double(1) }) else { return nil }
+        var remaining = FastRandom.unit() * factors.reduce(0, +)
+        for (index, factor) in factors.enumerated() {
+            if remaining < factor { return endpoints[index] }
+            remaining -= factor
+        }
+        return endpoints.last
+    }
+
+    /// Counts an attempt's outcome for outlier detection; true when it ejected the endpoint.
+    @discardableResult
+    public func record(_ outcome: EndpointOutcome, cluster: String, endpoint: String, policy: OutlierPolicy, endpointCount: Int) -> Bool {
+        let now = Self.now()
+        return state.withLockedValue { state in
+            state.outliers[cluster, default: OutlierTracker()].record(outcome, endpoint: endpoint, policy: policy, endpointCount: endpointCount, now: now)
+        }
+    }
+
+    /// Endpoints ejected now, by cluster, with their ejection counts (for the admin page).
+    public func ejections() -> [String: [String: (ejections: Int, remainingMs: Int64)]] {
+        let now = Self.now()
+        return state.withLockedValue { state in
+            var result: [String: [String: (ejections: Int, remainingMs: Int64)]] = [:]
+            for (cluster, tracker) in state.outliers {
+                for (key, host) in tracker.hosts {
+                    if let until = host.ejectedUntil, until > now { result[cluster, default: [:]][key] = (host.ejections, until - now) }
+                }
             }
+            return result
         }
     }
 
@@ -41,6 +158,4 @@ public final class LoadBalancerState: Sendable {
     public func finished(_ host: String, _ port: Int) {
         state.withLockedValue { $0.inFlight["\(host):\(port)", default: 1] -= 1 }
     }
-
-    private static func key(_ endpoint: EndpointGroup.Endpoint) -> String { "\(endpoint.address):\(endpoint.port)" }
 }

@@ -120,6 +120,13 @@ public struct LocalityLoadBalancerSetting: Codable, Sendable, Hashable {
     public var failover: [Failover]?
     public var failoverPriority: [String]?
     public var enabled: Bool?
+
+    public init(distribute: [Distribute]? = nil, failover: [Failover]? = nil, failoverPriority: [String]? = nil, enabled: Bool? = nil) {
+        self.distribute = distribute
+        self.failover = failover
+        self.failoverPriority = failoverPriority
+        self.enabled = enabled
+    }
 }
 
 /// Connection limits (Envoy's circuit breakers).

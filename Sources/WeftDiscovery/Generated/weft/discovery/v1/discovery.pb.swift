@@ -59,6 +59,9 @@ public nonisolated struct Weft_Discovery_V1_Node: Sendable {
   /// is registered but not an endpoint, as a pod that is not ready.
   public var ready: Bool = false
 
+  /// Where the proxy's admin API answers (host:port), for `weft proxy-config endpoints` health.
+  public var adminAddress: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -162,7 +165,7 @@ fileprivate nonisolated let _protobuf_package = "weft.discovery.v1"
 
 nonisolated extension Weft_Discovery_V1_Node: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Node"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}namespace\0\u{1}labels\0\u{3}service_account\0\u{1}mode\0\u{3}pod_ip\0\u{1}ports\0\u{3}workload_name\0\u{1}ready\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}namespace\0\u{1}labels\0\u{3}service_account\0\u{1}mode\0\u{3}pod_ip\0\u{1}ports\0\u{3}workload_name\0\u{1}ready\0\u{3}admin_address\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -179,6 +182,7 @@ nonisolated extension Weft_Discovery_V1_Node: SwiftProtobuf.Message, SwiftProtob
       case 7: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt32>.self, value: &self.ports) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.workloadName) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.ready) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.adminAddress) }()
       default: break
       }
     }
@@ -212,6 +216,9 @@ nonisolated extension Weft_Discovery_V1_Node: SwiftProtobuf.Message, SwiftProtob
     if self.ready != false {
       try visitor.visitSingularBoolField(value: self.ready, fieldNumber: 9)
     }
+    if !self.adminAddress.isEmpty {
+      try visitor.visitSingularStringField(value: self.adminAddress, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -225,6 +232,7 @@ nonisolated extension Weft_Discovery_V1_Node: SwiftProtobuf.Message, SwiftProtob
     if lhs.ports != rhs.ports {return false}
     if lhs.workloadName != rhs.workloadName {return false}
     if lhs.ready != rhs.ready {return false}
+    if lhs.adminAddress != rhs.adminAddress {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

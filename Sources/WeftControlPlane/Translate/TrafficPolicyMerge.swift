@@ -1,0 +1,28 @@
+import WeftAPI
+
+/// The traffic policy in force for one cluster, by Istio's precedence (MergeTrafficPolicy): a
+/// subset's component replaces the rule's whole component, and a port-level setting replaces all
+/// of them, a component it leaves out falling back to the default rather than inheriting.
+struct EffectiveTrafficPolicy: Equatable {
+    var loadBalancer: LoadBalancerSettings?
+    var connectionPool: ConnectionPoolSettings?
+    var outlierDetection: OutlierDetection?
+
+    static func resolve(rule: TrafficPolicy?, subset: TrafficPolicy?, port: Int) -> EffectiveTrafficPolicy {
+        var policy = EffectiveTrafficPolicy()
+        if let rule { policy.overlay(rule, port: port) }
+        if let subset { policy.overlay(subset, port: port) }
+        return policy
+    }
+
+    private mutating func overlay(_ policy: TrafficPolicy, port: Int) {
+        if let loadBalancer = policy.loadBalancer { self.loadBalancer = loadBalancer }
+        if let connectionPool = policy.connectionPool { self.connectionPool = connectionPool }
+        if let outlierDetection = policy.outlierDetection { self.outlierDetection = outlierDetection }
+        if let level = policy.portLevelSettings?.first(where: { $0.port?.number == port }) {
+            loadBalancer = level.loadBalancer
+            connectionPool = level.connectionPool
+            outlierDetection = level.outlierDetection
+        }
+    }
+}
