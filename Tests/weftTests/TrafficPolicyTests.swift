@@ -214,6 +214,79 @@ struct TrafficPolicyTests {
         #expect(served == ["reviews-region": 15], "\(served)")
     }
 
+    @Test("connection pool: http2MaxRequests overflows with 503 UO (counted), maxRetries caps retries in flight, idleTimeout closes idle upstream connections, tcpKeepalive is set on them")
+    func connectionPool() throws {
+        let (mesh, client) = try Self.mesh(
+            replicas: [("reviews-v1", "version=v1", [:])],
+            rule: """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: reviews}
+            spec:
+              host: reviews
+              trafficPolicy:
+                connectionPool:
+                  tcp: {tcpKeepalive: {time: 45s, interval: 5s, probes: 3}}
+                  http: {idleTimeout: 1s}
+              subsets:
+              - name: one-request
+                labels: {app: reviews}
+                trafficPolicy: {connectionPool: {http: {http2MaxRequests: 1}}}
+              - name: one-retry
+                labels: {app: reviews}
+                trafficPolicy: {connectionPool: {http: {maxRetries: 1}}}
+            """,
+            virtualService: """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: reviews}
+            spec:
+              hosts: [reviews]
+              http:
+              - match: [{uri: {prefix: /requests}}]
+                route: [{destination: {host: reviews, subset: one-request}}]
+              - match: [{uri: {prefix: /status}}]
+                retries: {attempts: 3, retryOn: 5xx}
+                route: [{destination: {host: reviews, subset: one-retry}}]
+              - route: [{destination: {host: reviews}}]
+            """)
+        defer { mesh.stopWorkloads() }
+
+        // An upstream connection right after a request: pooled, with the keepalive timer of 45 s.
+        #expect(try mesh.curl(through: client, "http://reviews:9080/").0 == 200)
+        let sockets = try WeftProcess.runTool("ss", ["-tnoH", "state", "established", "( dport = :9080 )"])
+        let upstream = sockets.split(separator: "\n").filter { $0.contains("\(client):") }
+        #expect(upstream.contains { $0.contains("timer:(keepalive,4") }, "\(sockets)")
+        // Idle for the cluster's idleTimeout, it is closed and counted.
+        let statsURL = URL(string: "http://\(client):15000/stats")!
+        try Self.wait("the idle upstream connection's close") {
+            String(decoding: try Data(contentsOf: statsURL), as: UTF8.self).contains("cluster.outbound|9080||reviews.default.svc.cluster.local.upstream_cx_idle_timeout: 1")
+        }
+
+        func load(_ path: String, _ stat: String) throws -> (statuses: [String: Int], stats: [String]) {
+            let result = try WeftProcess.run(["run", "--labels", "app=fortio", "--name", "fortio-load", "--", "python3",
+                                              MeshHarness.fixtures.appendingPathComponent("concurrent_client.py").path,
+                                              "http://reviews:9080" + path, "4", "8", stat], environment: mesh.environment)
+            guard let line = result.stdout.split(separator: "\n").last,
+                  let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                throw ControlPlaneProcess.StartFailure(description: "load client: \(result.status) \(result.stdout) \(result.stderr)")
+            }
+            return (object["statuses"] as? [String: Int] ?? [:], object["stats"] as? [String] ?? [])
+        }
+        // One request at a time to the subset: four callers of a slow path overflow.
+        let requests = try load("/requests/delay/0.3", "one-request|reviews.default.svc.cluster.local.upstream_rq_pending_overflow")
+        let overflowed = requests.statuses["503"] ?? 0
+        #expect(overflowed > 0 && (requests.statuses["200"] ?? 0) > 0 && overflowed + (requests.statuses["200"] ?? 0) == 8, "\(requests)")
+        #expect(requests.stats == ["cluster.outbound|9080|one-request|reviews.default.svc.cluster.local.upstream_rq_pending_overflow: \(overflowed)"], "\(requests)")
+        // One retry at a time: four failing callers with overlapping retries find the retry budget spent.
+        let retries = try load("/status/503/delay/0.2", "one-retry|reviews.default.svc.cluster.local.upstream_rq_retry")
+        #expect(retries.statuses == ["503": 8], "\(retries)")
+        func stat(_ name: String) -> Int {
+            retries.stats.first { $0.contains(".\(name): ") }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        #expect(stat("upstream_rq_retry_overflow") > 0 && stat("upstream_rq_retry") > 0, "some retries ran and some found the budget spent: \(retries)")
+    }
+
     /// curl through the client sidecar, keeping the response headers.
     static func curlWithHeaders(_ podIP: String, _ url: String, headers: [String] = []) throws -> (headers: [String], body: String) {
         let process = Process()

@@ -9,13 +9,36 @@ extension ProxyServerHandler {
     /// Request bytes kept per exchange for replay; a larger request is not retried (Envoy's buffer limit).
     static let replayLimit = 1 << 20
 
+    /// Permission for one more attempt: nil when retries are spent or the cluster's maxRetries
+    /// budget is (counted as `upstream_rq_retry_overflow`).
+    struct RetryTicket {
+        var slot: InFlightSlot?
+    }
+
     /// Tries again after `failure` when the policy allows; false when the failure must be answered.
     func retry(_ exchange: Exchange, parts: [HTTPServerRequestPart]?, after failure: UpstreamFailure) -> Bool {
-        guard let context, let policy = exchange.retry, exchange.attempt <= policy.attempts, policy.allows(failure),
-              exchange.requestDone, let parts, var request = exchange.request else { return false }
+        guard let parts, let ticket = retryTicket(exchange, parts: parts, after: failure) else { return false }
+        startRetry(exchange, parts: parts, ticket: ticket)
+        return true
+    }
+
+    func retryTicket(_ exchange: Exchange, parts: [HTTPServerRequestPart]?, after failure: UpstreamFailure) -> RetryTicket? {
+        guard context != nil, let policy = exchange.retry, exchange.attempt <= policy.attempts, policy.allows(failure),
+              exchange.requestDone, parts != nil, exchange.request != nil else { return nil }
+        guard let limit = exchange.upstream.limits.maxRetries else { return RetryTicket() }
+        guard let slot = listener.pool.value.admit(.retry, cluster: exchange.upstream.cluster, limit: limit) else {
+            listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_overflow")
+            return nil
+        }
+        return RetryTicket(slot: slot)
+    }
+
+    private func startRetry(_ exchange: Exchange, parts: [HTTPServerRequestPart], ticket: RetryTicket) {
+        guard let context, var request = exchange.request else { return }
         cancelPerTryTimeout()
         listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry")
         var next = exchange
+        next.retrySlot = ticket.slot
         next.attempt += 1
         next.replay = []
         next.replayBytes = 0
@@ -39,16 +62,16 @@ extension ProxyServerHandler {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
             self.connect(pending.upstream, context: context, insideRead: false)
         }
-        return true
     }
 
     /// A response with a retriable status: dropped (its connection with it) and the request sent again.
     func retryAfterStatus(_ exchange: Exchange, upstream: any Channel, status: Int) -> Bool {
-        guard let policy = exchange.retry, exchange.attempt <= policy.attempts, exchange.requestDone, exchange.replay != nil else { return false }
+        guard let ticket = retryTicket(exchange, parts: exchange.replay, after: .status(status)), let parts = exchange.replay else { return false }
         listener.balancer.finished(exchange.upstream.host, exchange.upstream.port)
         if let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.owner = nil }
         upstream.close(promise: nil)
-        return retry(exchange, parts: exchange.replay, after: .status(status))
+        startRetry(exchange, parts: parts, ticket: ticket)
+        return true
     }
 
     func startPerTryTimeout(_ exchange: Exchange, context: ChannelHandlerContext) {

@@ -42,6 +42,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         var replayBytes = 0
         /// The copy for the route's mirrors has gone (see RequestMirror).
         var mirrored = false
+        /// Held while the request (and a retry) counts against the cluster's maxRequests (maxRetries).
+        var requestSlot: InFlightSlot?
+        var retrySlot: InFlightSlot?
     }
 
     let listener: ListenerContext
@@ -138,6 +141,18 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             respondLocally(response, keepAlive: forwardedHead.isKeepAlive, requestDone: requestDone, version: forwardedHead.version, context: context)
         case .forward(let upstream):
             var exchange = Exchange(requestHead: forwardedHead, upstream: upstream, keepAlive: forwardedHead.isKeepAlive)
+            if let limit = upstream.limits.maxRequests {
+                guard let slot = listener.pool.value.admit(.request, cluster: upstream.cluster, limit: limit) else {
+                    // http2MaxRequests: Envoy's max_requests breaker answers like a full pending queue.
+                    listener.stats.increment(cluster: upstream.cluster, "upstream_rq_pending_overflow")
+                    var requestDone = false
+                    if case .delayed(_, let done) = state { requestDone = done }
+                    respondLocally(LocalResponse(status: 503, flag: "UO", body: "upstream connect error or disconnect/reset before headers. reset reason: overflow"),
+                                   keepAlive: forwardedHead.isKeepAlive, requestDone: requestDone, version: forwardedHead.version, context: context)
+                    return
+                }
+                exchange.requestSlot = slot
+            }
             exchange.retry = request.route?.policy.retry
             exchange.request = request
             if case .connecting(_, let buffered) = state {

@@ -62,7 +62,7 @@ public struct Router: Sendable {
         let store = ConfigurationStore()
         let stats = ProxyStats()
         let balancer = LoadBalancerState()
-        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop), as: UpstreamConnectionPool.self, eventLoop: eventLoop)
+        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, stats: stats), as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         let readiness = Readiness(listeners: 0, onReady: onReady)
         let listeners = GatewayListeners(host: address, eventLoop: eventLoop, logger: logger) { port in
             ListenerContext(name: "gateway|\(port)", pipeline: ListenerPipelines.routed(balancer: balancer), configuration: store, routeTable: "http.\(port)",

@@ -42,7 +42,7 @@ public struct Sidecar: Sendable {
         let store = ConfigurationStore()
         let stats = ProxyStats()
         let balancer = LoadBalancerState()
-        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, sourceAddress: settings.podIP), as: UpstreamConnectionPool.self, eventLoop: eventLoop)
+        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, sourceAddress: settings.podIP, stats: stats), as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         let listenerCount = settings.ports.count + 1
         let readiness = Readiness(listeners: listenerCount, onReady: onReady)
         var services: [any Service] = []

@@ -16,6 +16,13 @@ public final class UpstreamConnectionPool {
     private var openConnections: [String: Int] = [:]
     private var waiters: [String: [Waiter]] = [:]
     private var connections: [ObjectIdentifier: (cluster: String, limits: ConnectionLimits, served: Int)] = [:]
+    /// Requests and retries in flight per cluster, for `http2MaxRequests` and `maxRetries`.
+    private var activeRequests: [String: Int] = [:]
+    private var activeRetries: [String: Int] = [:]
+    /// Idle connections' close timers (`idleTimeout`).
+    private var idleTimers: [ObjectIdentifier: Scheduled<Void>] = [:]
+    /// Counts idle timeouts (`upstream_cx_idle_timeout`).
+    let stats: ProxyStats?
 
     /// A request waiting for a connection of its cluster (Envoy's pending request).
     private struct Waiter {
@@ -28,9 +35,27 @@ public final class UpstreamConnectionPool {
     /// The cluster's pending queue is full: the request is refused (503 UO).
     struct PendingOverflow: Error {}
 
-    public init(eventLoop: any EventLoop, sourceAddress: String? = nil) {
+    public init(eventLoop: any EventLoop, sourceAddress: String? = nil, stats: ProxyStats? = nil) {
         self.eventLoop = eventLoop
         self.sourceAddress = sourceAddress
+        self.stats = stats
+    }
+
+    /// A request (or retry) counted against its cluster's limit while any holder keeps it; nil
+    /// when the limit is reached (Envoy's max_requests and max_retries circuit breakers).
+    func admit(_ kind: InFlightSlot.Kind, cluster: String, limit: Int) -> InFlightSlot? {
+        eventLoop.preconditionInEventLoop()
+        let active = kind == .request ? activeRequests[cluster, default: 0] : activeRetries[cluster, default: 0]
+        guard active < limit else { return nil }
+        adjust(kind, cluster: cluster, by: 1)
+        return InFlightSlot(kind: kind, cluster: cluster, pool: self)
+    }
+
+    fileprivate func adjust(_ kind: InFlightSlot.Kind, cluster: String, by delta: Int) {
+        switch kind {
+        case .request: activeRequests[cluster, default: 0] += delta
+        case .retry: activeRetries[cluster, default: 0] += delta
+        }
     }
 
     /// An idle keep-alive connection to `host:port`, if one is open.
@@ -39,6 +64,7 @@ public final class UpstreamConnectionPool {
         let key = "\(host):\(port)"
         while var list = idle[key], let channel = list.popLast() {
             idle[key] = list
+            idleTimers.removeValue(forKey: ObjectIdentifier(channel))?.cancel()
             if channel.isActive { return channel }
         }
         return nil
@@ -62,7 +88,7 @@ public final class UpstreamConnectionPool {
 
     private func open(host: String, port: Int, cluster: String, limits: ConnectionLimits, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
         openConnections[cluster, default: 0] += 1
-        let future = bootstrap(to: host, connectTimeout: connectTimeout)
+        let future = bootstrap(to: host, connectTimeout: connectTimeout, keepalive: limits.keepalive)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
@@ -104,15 +130,24 @@ public final class UpstreamConnectionPool {
         return bootstrap(to: host, connectTimeout: connectTimeout).connect(host: host, port: port)
     }
 
-    private func bootstrap(to host: String, connectTimeout: TimeAmount) -> ClientBootstrap {
+    private func bootstrap(to host: String, connectTimeout: TimeAmount, keepalive: TCPKeepalive? = nil) -> ClientBootstrap {
         var bootstrap = ClientBootstrap(group: eventLoop)
         if let sourceAddress, let local = try? SocketAddress(ipAddress: sourceAddress, port: 0), !(host.hasPrefix("127.") == false && sourceAddress.hasPrefix("127.")) {
             bootstrap = bootstrap.bind(to: local)
         }
-        return bootstrap
+        bootstrap = bootstrap
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+        if let keepalive {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_keepalive), value: 1)
+            #if os(Linux)
+            if let time = keepalive.timeSeconds { bootstrap = bootstrap.channelOption(.socket(.init(IPPROTO_TCP), .init(TCP_KEEPIDLE)), value: time) }
+            if let interval = keepalive.intervalSeconds { bootstrap = bootstrap.channelOption(.socket(.init(IPPROTO_TCP), .init(TCP_KEEPINTVL)), value: interval) }
+            if let probes = keepalive.probes { bootstrap = bootstrap.channelOption(.socket(.init(IPPROTO_TCP), .init(TCP_KEEPCNT)), value: probes) }
+            #endif
+        }
+        return bootstrap
     }
 
     /// Returns a connection after a complete keep-alive exchange.
@@ -143,12 +178,24 @@ public final class UpstreamConnectionPool {
             return
         }
         idle[key, default: []].append(channel)
+        if let timeout = connections[ObjectIdentifier(channel)]?.limits.idleTimeoutMs, timeout > 0 {
+            let cluster = connections[ObjectIdentifier(channel)]?.cluster ?? ""
+            idleTimers[ObjectIdentifier(channel)] = eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeout))) { [weak self] in
+                guard let self else { return }
+                self.idleTimers.removeValue(forKey: ObjectIdentifier(channel))
+                self.idle[key]?.removeAll { $0 === channel }
+                self.stats?.increment(cluster: cluster, "upstream_cx_idle_timeout")
+                channel.close(promise: nil)
+            }
+        }
     }
 
     /// Closes every idle connection (drain).
     func closeAll() {
         for channels in idle.values { for channel in channels { channel.close(promise: nil) } }
         idle = [:]
+        for timer in idleTimers.values { timer.cancel() }
+        idleTimers = [:]
     }
 }
 
@@ -207,15 +254,41 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var maxConnections: Int?
     public var maxPendingRequests: Int?
     public var maxRequestsPerConnection: Int?
+    public var maxRequests: Int?
+    public var maxRetries: Int?
+    public var idleTimeoutMs: Int?
+    public var keepalive: TCPKeepalive?
     public static let none = ConnectionLimits()
     /// The limits a cluster's DestinationRule connectionPool sets (none for an unknown cluster).
     public init(_ cluster: ClusterConfig?) {
         self.init(maxConnections: cluster?.maxConnections, maxPendingRequests: cluster?.maxPendingRequests,
                   maxRequestsPerConnection: cluster?.maxRequestsPerConnection)
+        maxRequests = cluster?.maxRequests
+        maxRetries = cluster?.maxRetries
+        idleTimeoutMs = cluster?.idleTimeoutMs
+        keepalive = cluster?.tcpKeepalive
     }
     public init(maxConnections: Int? = nil, maxPendingRequests: Int? = nil, maxRequestsPerConnection: Int? = nil) {
         self.maxConnections = maxConnections
         self.maxPendingRequests = maxPendingRequests
         self.maxRequestsPerConnection = maxRequestsPerConnection
     }
+}
+
+/// One request or retry counted against its cluster's circuit breaker; the count drops when the
+/// last holder lets go, whichever way the exchange ended. Lives on the pool's event loop.
+final class InFlightSlot {
+    /// What the slot counts.
+    enum Kind { case request, retry }
+    let kind: Kind
+    let cluster: String
+    private let pool: UpstreamConnectionPool
+
+    fileprivate init(kind: Kind, cluster: String, pool: UpstreamConnectionPool) {
+        self.kind = kind
+        self.cluster = cluster
+        self.pool = pool
+    }
+
+    deinit { pool.adjust(kind, cluster: cluster, by: -1) }
 }
