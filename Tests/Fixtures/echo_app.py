@@ -2,6 +2,7 @@
 """A tiny HTTP app for mesh tests: answers every request with JSON naming itself and echoing
 the request (path, headers), so a test can see which workload served it and what arrived.
 /status/N answers N; a path with /delay/S waits S seconds first; /flaky fails every other request with 503.
+/grpc-status/N answers 200 with a grpc-status: N header (a trailers-only gRPC error).
 FAIL_IF_EXISTS=PATH: every request answers 503 while that file exists (an outlier on demand).
 Binds WEFT_APP_ADDRESS (or 127.0.0.1) on PORT (or the first argument)."""
 import json
@@ -40,6 +41,9 @@ class Handler(BaseHTTPRequestHandler):
             "body_length": len(body),
         }).encode()
         self.send_response(status)
+        if self.path.startswith("/grpc-status/"):
+            self.send_header("grpc-status", self.path.split("/")[2])
+        self.send_header("x-upstream-secret", "1")
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(payload)))
         self.end_headers()

@@ -288,10 +288,10 @@ struct TrafficPolicyTests {
     }
 
     /// curl through the client sidecar, keeping the response headers.
-    static func curlWithHeaders(_ podIP: String, _ url: String, headers: [String] = []) throws -> (headers: [String], body: String) {
+    static func curlWithHeaders(_ podIP: String, _ url: String, headers: [String] = [], method: String = "GET") throws -> (headers: [String], body: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-s", "-m", "10", "-i", "-x", "http://\(podIP):15001"] + headers.flatMap { ["-H", $0] } + [url]
+        process.arguments = ["curl", "-s", "-m", "10", "-i", "-X", method, "-x", "http://\(podIP):15001"] + headers.flatMap { ["-H", $0] } + [url]
         let output = Pipe()
         process.standardOutput = output
         try process.run()

@@ -129,6 +129,12 @@ struct HTTPRouteTranslator {
                                                  regexReplacement: rewrite.uriRegexRewrite?.rewrite, authority: rewrite.authority)
         }
         policy.headers = edits(route.headers)
+        if let cors = route.corsPolicy {
+            let origins = (cors.allowOrigins ?? []).map { Self.matcher($0) } + (cors.allowOrigin ?? []).map { StringMatcher(.exact, $0) }
+            policy.cors = RoutePolicy.CORS(allowOrigins: origins, allowMethods: cors.allowMethods ?? [], allowHeaders: cors.allowHeaders ?? [],
+                                           exposeHeaders: cors.exposeHeaders ?? [], maxAgeSeconds: cors.maxAge.map { Int($0.nanoseconds / 1_000_000_000) },
+                                           allowCredentials: cors.allowCredentials ?? false, forwardUnmatchedPreflights: cors.unmatchedPreflights != .IGNORE)
+        }
         return policy
     }
 

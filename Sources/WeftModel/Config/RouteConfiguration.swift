@@ -95,11 +95,18 @@ public struct RoutePolicy: Sendable, Hashable, Codable {
         public var attempts: Int
         public var perTryTimeoutMs: Int?
         public var retryOn: [String]
+        /// Whether a condition looks at `grpc-status` (then a 200's headers are read for it); kept
+        /// so the data path does not work it out per response.
+        public var retriesGRPC: Bool
         public init(attempts: Int, perTryTimeoutMs: Int?, retryOn: [String]) {
             self.attempts = attempts
             self.perTryTimeoutMs = perTryTimeoutMs
             self.retryOn = retryOn
+            self.retriesGRPC = retryOn.contains { Self.grpcConditions.values.contains($0) }
         }
+
+        /// Envoy's gRPC retry conditions by the status code they name.
+        public static let grpcConditions = [1: "cancelled", 4: "deadline-exceeded", 8: "resource-exhausted", 13: "internal", 14: "unavailable"]
 
         /// Istio's policy for routes that give none (meshConfig.defaultHttpRetryPolicy): 2 retries on
         /// connect-failure, refused-stream, unavailable, cancelled and the retriable status 503.
@@ -144,12 +151,35 @@ public struct RoutePolicy: Sendable, Hashable, Codable {
         }
     }
 
+    /// Cross-origin resource sharing (Envoy's CORS filter): preflights answered by the proxy.
+    public struct CORS: Sendable, Hashable, Codable {
+        public var allowOrigins: [StringMatcher]
+        public var allowMethods: [String]
+        public var allowHeaders: [String]
+        public var exposeHeaders: [String]
+        public var maxAgeSeconds: Int?
+        public var allowCredentials: Bool
+        /// A preflight from an origin not allowed goes on to the upstream (Istio's FORWARD, the default).
+        public var forwardUnmatchedPreflights: Bool
+        public init(allowOrigins: [StringMatcher], allowMethods: [String] = [], allowHeaders: [String] = [], exposeHeaders: [String] = [],
+                    maxAgeSeconds: Int? = nil, allowCredentials: Bool = false, forwardUnmatchedPreflights: Bool = true) {
+            self.allowOrigins = allowOrigins
+            self.allowMethods = allowMethods
+            self.allowHeaders = allowHeaders
+            self.exposeHeaders = exposeHeaders
+            self.maxAgeSeconds = maxAgeSeconds
+            self.allowCredentials = allowCredentials
+            self.forwardUnmatchedPreflights = forwardUnmatchedPreflights
+        }
+    }
+
     public var timeoutMs: Int?
     public var retry: Retry?
     public var fault: Fault?
     public var mirrors: [Mirror] = []
     public var rewrite: Rewrite?
     public var headers: HeaderEdits?
+    public var cors: CORS?
     public init() {}
 }
 

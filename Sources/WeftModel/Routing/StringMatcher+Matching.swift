@@ -19,6 +19,17 @@ final class RegexCache: Sendable {
     static let shared = RegexCache()
     private let compiled = Mutex<[String: NSRegularExpression]>([:])
 
+    /// A pattern compiled once, unanchored (for rewrites).
+    func unanchored(_ pattern: String) -> NSRegularExpression? {
+        compiled.withLock { cache in
+            let key = "r:" + pattern
+            if let existing = cache[key] { return existing }
+            let made = try? NSRegularExpression(pattern: pattern)
+            if let made, cache.count < 10_000 { cache[key] = made }
+            return made
+        }
+    }
+
     /// Envoy's safe_regex matches the whole string.
     func fullMatch(_ pattern: String, _ text: String, ignoreCase: Bool) -> Bool {
         let key = (ignoreCase ? "i:" : "s:") + pattern

@@ -65,13 +65,21 @@ extension ProxyServerHandler {
     }
 
     /// A response with a retriable status: dropped (its connection with it) and the request sent again.
-    func retryAfterStatus(_ exchange: Exchange, upstream: any Channel, status: Int) -> Bool {
-        guard let ticket = retryTicket(exchange, parts: exchange.replay, after: .status(status)), let parts = exchange.replay else { return false }
+    func retryAfterStatus(_ exchange: Exchange, upstream: any Channel, failure: UpstreamFailure) -> Bool {
+        guard let ticket = retryTicket(exchange, parts: exchange.replay, after: failure), let parts = exchange.replay else { return false }
         listener.balancer.finished(exchange.upstream.host, exchange.upstream.port)
         if let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.owner = nil }
         upstream.close(promise: nil)
         startRetry(exchange, parts: parts, ticket: ticket)
         return true
+    }
+
+    /// The failure a response head is, when the policy retries it: its status, or (for a 200) its `grpc-status`.
+    static func retriable(_ head: HTTPResponseHead, _ policy: RoutePolicy.Retry) -> UpstreamFailure? {
+        let status = Int(head.status.code)
+        if status != 200 { return policy.allows(.status(status)) ? .status(status) : nil }
+        guard policy.retriesGRPC, let code = head.headers.first(name: "grpc-status").flatMap(Int.init), policy.allows(.grpcStatus(code)) else { return nil }
+        return .grpcStatus(code)
     }
 
     func startPerTryTimeout(_ exchange: Exchange, context: ChannelHandlerContext) {

@@ -140,6 +140,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             if case .delayed(_, let done) = state { requestDone = done }
             respondLocally(response, keepAlive: forwardedHead.isKeepAlive, requestDone: requestDone, version: forwardedHead.version, context: context)
         case .forward(let upstream):
+            var forwardedHead = forwardedHead
+            if let path = upstream.path { forwardedHead.uri = path }
+            if let authority = upstream.authority { forwardedHead.headers.replaceOrAdd(name: "host", value: authority) }
             var exchange = Exchange(requestHead: forwardedHead, upstream: upstream, keepAlive: forwardedHead.isKeepAlive)
             if let limit = upstream.limits.maxRequests {
                 guard let slot = listener.pool.value.admit(.request, cluster: upstream.cluster, limit: limit) else {
@@ -275,7 +278,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         switch part {
         case .head(let head):
             recordOutcome(.status(Int(head.status.code)), of: exchange)
-            if exchange.retry?.allows(.status(Int(head.status.code))) == true, retryAfterStatus(exchange, upstream: upstream, status: Int(head.status.code)) { return }
+            if let policy = exchange.retry, let failure = Self.retriable(head, policy), retryAfterStatus(exchange, upstream: upstream, failure: failure) { return }
             cancelPerTryTimeout()
             exchange.responseStarted = true
             exchange.upstreamKeepAlive = head.isKeepAlive
@@ -283,7 +286,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             let response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
             var finalHead = response
             finalHead.headers.replaceOrAdd(name: "connection", value: exchange.keepAlive ? "keep-alive" : "close")
-            if let cookie = exchange.upstream.setCookie { finalHead.headers.add(name: "set-cookie", value: cookie) }
+            for header in exchange.upstream.responseHeaders { finalHead.headers.add(name: header.name, value: header.value) }
             context.write(wrapOutboundOut(.head(finalHead)), promise: nil)
             state = .proxying(exchange, upstream: upstream)
         case .body(let buffer):

@@ -25,7 +25,7 @@ struct ListenerContext: Sendable {
 enum ListenerPipelines {
     /// Outbound (the app's HTTP proxy) and gateways: route, then pick an endpoint.
     static func routed(balancer: LoadBalancerState) -> RequestPipeline {
-        RequestPipeline(steps: [SelectRoute(), InjectFault(), PickEndpoint(balancer: balancer)]) { _ in
+        RequestPipeline(steps: [SelectRoute(), AnswerCORS(), InjectFault(), PickEndpoint(balancer: balancer)]) { _ in
             .respond(LocalResponse(status: 503, flag: "NC", body: "no healthy upstream"))
         }
     }

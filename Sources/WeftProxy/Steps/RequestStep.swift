@@ -16,6 +16,10 @@ public struct RequestContext: Sendable {
     public var faultDelayMs: Int?
     /// The downstream peer (for consistent hashing on the source IP).
     public var sourceAddress: SocketAddress?
+    /// Set by SelectRoute: the chosen destination's own header edits.
+    public var destinationHeaders: HeaderEdits?
+    /// Set by AnswerCORS: headers for the upstream's response.
+    public var responseHeaders: [HeaderField] = []
 
     public init(attributes: RequestAttributes, configuration: ActiveConfiguration, routeTable: String?) {
         self.attributes = attributes
@@ -46,8 +50,11 @@ public enum RequestDecision: Sendable, Equatable {
         /// outcome is then counted against the endpoint.
         public var outlierDetection: OutlierPolicy?
         public var endpointCount = 1
-        /// A `set-cookie` for the response: the hash cookie the proxy made for this client.
-        public var setCookie: String?
+        /// Headers the proxy adds to the upstream's response (CORS, a consistent-hash cookie it made).
+        public var responseHeaders: [HeaderField] = []
+        /// The rewritten path (with query) and Host, when the route rewrites them.
+        public var path: String?
+        public var authority: String?
     }
 }
 

@@ -10,6 +10,8 @@ public enum UpstreamFailure: Sendable, Equatable {
     case status(Int)
     /// The attempt's per-try timeout passed before a response began.
     case perTryTimeout
+    /// A gRPC answer (HTTP 200) whose headers carry this `grpc-status`.
+    case grpcStatus(Int)
 }
 
 extension RoutePolicy.Retry {
@@ -23,6 +25,8 @@ extension RoutePolicy.Retry {
             return !conditions.isDisjoint(with: ["connect-failure", "reset", "5xx", "gateway-error"])
         case .reset, .perTryTimeout:
             return !conditions.isDisjoint(with: ["reset", "5xx", "gateway-error"])
+        case .grpcStatus(let code):
+            return RoutePolicy.Retry.grpcConditions[code].map(conditions.contains) ?? false
         case .status(let status):
             if conditions.contains("5xx") && (500...599).contains(status) { return true }
             if conditions.contains("gateway-error") && [502, 503, 504].contains(status) { return true }

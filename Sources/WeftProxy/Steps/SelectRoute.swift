@@ -26,6 +26,7 @@ public struct SelectRoute: RequestStep {
             case .forward(let clusters):
                 guard let chosen = WeightedPick.random(clusters) else { return .respond(LocalResponse(status: 503, flag: "NC")) }
                 context.cluster = chosen.cluster
+                context.destinationHeaders = chosen.headers
                 return next(&context)
             }
         }
@@ -36,7 +37,9 @@ public struct SelectRoute: RequestStep {
         let host = redirect.authority ?? request.host
         let port = redirect.port ?? (redirect.derivePortFromRequest ? request.port : nil)
         let authority = port.map { (scheme == "http" && $0 == 80) || (scheme == "https" && $0 == 443) ? host : "\(host):\($0)" } ?? host
-        let path = redirect.uri ?? request.path + (request.query.isEmpty ? "" : "?" + request.query)
+        // Envoy's path_redirect swaps the path and keeps the query, unless the new uri brings its own.
+        let query = request.query.isEmpty ? "" : "?" + request.query
+        let path = redirect.uri.map { $0.contains("?") ? $0 : $0 + query } ?? request.path + query
         return LocalResponse(status: redirect.code, flag: "", headers: [("location", "\(scheme)://\(authority)\(path)")])
     }
 }
@@ -57,7 +60,7 @@ public struct PickEndpoint: RequestStep {
             return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
         }
         var hashKey: String?
-        var setCookie: String?
+        var responseHeaders = context.responseHeaders
         if let hash = cluster?.hashPolicy {
             hashKey = hash.key.value(in: context.attributes, sourceAddress: context.sourceAddress?.ipAddress)
             if hashKey == nil, case .cookie(let name, let path, let ttlMs?) = hash.key {
@@ -65,20 +68,38 @@ public struct PickEndpoint: RequestStep {
                 let (high, low) = FastRandom.pair()
                 let value = String(high ^ low, radix: 16)
                 hashKey = value
-                setCookie = "\(name)=\"\(value)\"; Max-Age=\(ttlMs / 1000); Path=\(path ?? "/"); HttpOnly"
+                responseHeaders.append(HeaderField(name: "set-cookie", value: "\(name)=\"\(value)\"; Max-Age=\(ttlMs / 1000); Path=\(path ?? "/"); HttpOnly"))
             }
         }
         guard let endpoint = balancer.pick(.init(cluster: cluster, clusterName: clusterName, hashKey: hashKey), endpoints: endpoints) else {
             return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
         }
         var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000,
-                                                headers: context.route?.policy.headers, timeoutMs: Self.timeout(context), limits: ConnectionLimits(cluster))
+                                                headers: Self.headerEdits(context), timeoutMs: Self.timeout(context), limits: ConnectionLimits(cluster))
         if let policy = cluster?.outlierDetection {
             upstream.outlierDetection = policy
             upstream.endpointCount = endpoints.count
         }
-        upstream.setCookie = setCookie
+        upstream.responseHeaders = responseHeaders
+        if let route = context.route, let rewrite = route.policy.rewrite {
+            let matched = route.matches.first { RouteSelector.matches($0, context.attributes) }?.uri
+            upstream.path = rewrite.path(context.attributes, matchedURI: matched)
+            upstream.authority = rewrite.authority
+        }
         return .forward(upstream)
+    }
+
+    /// The route's header edits, then the chosen destination's (Istio applies both).
+    static func headerEdits(_ context: RequestContext) -> HeaderEdits? {
+        guard let own = context.destinationHeaders else { return context.route?.policy.headers }
+        guard var merged = context.route?.policy.headers else { return own }
+        merged.requestSet.merge(own.requestSet) { _, new in new }
+        merged.requestAdd.merge(own.requestAdd) { _, new in new }
+        merged.requestRemove += own.requestRemove
+        merged.responseSet.merge(own.responseSet) { _, new in new }
+        merged.responseAdd.merge(own.responseAdd) { _, new in new }
+        merged.responseRemove += own.responseRemove
+        return merged
     }
 
     /// The route's timeout, or the caller's `x-envoy-upstream-rq-timeout-ms` in its place, as Envoy honours it.

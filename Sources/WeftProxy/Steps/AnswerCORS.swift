@@ -1,0 +1,22 @@
+import WeftModel
+
+/// Envoy's CORS filter for a route with a `corsPolicy`: a preflight from an allowed origin is
+/// answered here; a cross-origin request goes on with the headers its response will carry.
+public struct AnswerCORS: RequestStep {
+    public init() {}
+
+    public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
+        guard let policy = context.route?.policy.cors else { return next(&context) }
+        switch CORSDecision.decide(policy, context.attributes) {
+        case .none:
+            return next(&context)
+        case .preflight(let headers):
+            return .respond(LocalResponse(status: 200, flag: "", headers: headers.map { ($0.name, $0.value) }))
+        case .ignoredPreflight:
+            return .respond(LocalResponse(status: 200, flag: ""))
+        case .response(let headers):
+            context.responseHeaders += headers
+            return next(&context)
+        }
+    }
+}
