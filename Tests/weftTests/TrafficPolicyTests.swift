@@ -287,6 +287,19 @@ struct TrafficPolicyTests {
         #expect(stat("upstream_rq_retry_overflow") > 0 && stat("upstream_rq_retry") > 0, "some retries ran and some found the budget spent: \(retries)")
     }
 
+    @Test("warmup: a replica that joins a running cluster starts with a small share; one there from the start is not warming")
+    func warmup() throws {
+        let (mesh, client) = try Self.mesh(replicas: [("reviews-old", "version=v1", [:])], rule: Self.destinationRule("loadBalancer: {simple: ROUND_ROBIN, warmup: {duration: 60s}}"))
+        defer { mesh.stopWorkloads() }
+        #expect(try mesh.curl(through: client, "http://reviews:9080/").0 == 200)
+        try mesh.startEcho(name: "reviews-new", labels: "app=reviews,version=v2")
+        try mesh.waitForEndpoints(proxy: "client", count: 2)
+        var served: [String: Int] = [:]
+        for _ in 0..<100 { served[Self.servedBy(try mesh.curl(through: client, "http://reviews:9080/").1) ?? "?", default: 0] += 1 }
+        // At under a few seconds of a 60 s window the new replica weighs the minimum 10 %: about 9 in 100, not round robin's 50.
+        #expect((1...30).contains(served["reviews-new", default: 0]) && served["reviews-old", default: 0] + served["reviews-new", default: 0] == 100, "\(served)")
+    }
+
     /// curl through the client sidecar, keeping the response headers.
     static func curlWithHeaders(_ podIP: String, _ url: String, headers: [String] = [], method: String = "GET") throws -> (headers: [String], body: String) {
         let process = Process()
