@@ -37,17 +37,11 @@ extension ProxyServerHandler {
         guard let context, var request = exchange.request else { return }
         cancelPerTryTimeout()
         listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry")
-        var next = exchange
-        next.retrySlot = ticket.slot
-        next.attempt += 1
-        next.replay = []
-        next.replayBytes = 0
-        next.responseStarted = false
-        next.upstreamKeepAlive = true
+        let next = exchange.nextAttempt(retrySlot: ticket.slot)
         state = .connecting(next, buffered: parts)
         let backoff = RoutePolicy.Retry.backoffMs(retry: exchange.attempt, roll: FastRandom.unit())
         context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(backoff))) { [weak self] in
-            guard let self, let context = self.context, case .connecting(var pending, let buffered) = self.state, pending.attempt == next.attempt else { return }
+            guard let self, let context = self.context, case .connecting(let pending, let buffered) = self.state, pending === next else { return }
             switch PickEndpoint(balancer: self.listener.balancer).decide(&request, next: { _ in .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream")) }) {
             case .forward(let upstream):
                 pending.upstream.host = upstream.host
@@ -108,18 +102,5 @@ extension ProxyServerHandler {
         if retry(exchange, parts: exchange.replay, after: .perTryTimeout) { return }
         respondLocally(LocalResponse(status: 504, flag: "UT", body: "upstream request timeout"),
                        keepAlive: exchange.keepAlive, requestDone: exchange.requestDone, version: exchange.requestHead.version, context: context)
-    }
-}
-
-extension ProxyServerHandler.Exchange {
-    /// Keeps a request part for replay, until the request outgrows the replay limit.
-    mutating func remember(_ part: HTTPServerRequestPart) {
-        guard replay != nil else { return }
-        if case .body(let buffer) = part { replayBytes += buffer.readableBytes }
-        if replayBytes > ProxyServerHandler.replayLimit {
-            replay = nil
-        } else {
-            replay?.append(part)
-        }
     }
 }

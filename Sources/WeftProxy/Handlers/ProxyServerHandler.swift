@@ -24,29 +24,6 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         case closed
     }
 
-    /// One request/response exchange through an upstream.
-    struct Exchange {
-        var requestHead: HTTPRequestHead
-        var upstream: RequestDecision.Upstream
-        var keepAlive: Bool
-        var requestDone = false
-        var responseStarted = false
-        var upstreamKeepAlive = true
-        /// Retries (see ProxyServerHandler+Retry): the route's policy, the decided request (to pick
-        /// another endpoint), the attempt number, and the request parts kept for replay (nil once
-        /// past the replay limit).
-        var retry: RoutePolicy.Retry?
-        var request: RequestContext?
-        var attempt = 1
-        var replay: [HTTPServerRequestPart]? = []
-        var replayBytes = 0
-        /// The copy for the route's mirrors has gone (see RequestMirror).
-        var mirrored = false
-        /// Held while the request (and a retry) counts against the cluster's maxRequests (maxRetries).
-        var requestSlot: InFlightSlot?
-        var retrySlot: InFlightSlot?
-    }
-
     let listener: ListenerContext
     var state = State.idle
     var context: ChannelHandlerContext?
@@ -69,10 +46,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             start(head, context: context)
         case (.connecting(let exchange, var buffered), _):
             buffered.append(part)
-            var exchange = exchange
             if case .end = part { exchange.requestDone = true }
             state = .connecting(exchange, buffered: buffered)
-        case (.proxying(var exchange, let upstream), .body(let buffer)):
+        case (.proxying(let exchange, let upstream), .body(let buffer)):
             // Written now, flushed once per read (channelReadComplete): one syscall for many parts.
             exchange.remember(part)
             state = .proxying(exchange, upstream: upstream)
@@ -81,11 +57,11 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
                 upstream.flush()
                 context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
             }
-        case (.proxying(var exchange, let upstream), .end(let trailers)):
+        case (.proxying(let exchange, let upstream), .end(let trailers)):
             upstream.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
             exchange.remember(part)
             exchange.requestDone = true
-            mirror(&exchange)
+            mirror(exchange)
             state = .proxying(exchange, upstream: upstream)
         case (.discarding(let keepAlive), .end):
             state = .idle
@@ -143,7 +119,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             var forwardedHead = forwardedHead
             if let path = upstream.path { forwardedHead.uri = path }
             if let authority = upstream.authority { forwardedHead.headers.replaceOrAdd(name: "host", value: authority) }
-            var exchange = Exchange(requestHead: forwardedHead, upstream: upstream, keepAlive: forwardedHead.isKeepAlive)
+            let exchange = Exchange(requestHead: forwardedHead, upstream: upstream, keepAlive: forwardedHead.isKeepAlive)
             if let limit = upstream.limits.maxRequests {
                 guard let slot = listener.pool.value.admit(.request, cluster: upstream.cluster, limit: limit) else {
                     // http2MaxRequests: Envoy's max_requests breaker answers like a full pending queue.
@@ -190,7 +166,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     }
 
     private func attach(_ upstream: any Channel, readsPaused: Bool = true, insideRead: Bool = false) {
-        guard let context, case .connecting(var exchange, let buffered) = state else {
+        guard let context, case .connecting(let exchange, let buffered) = state else {
             upstream.close(promise: nil)
             return
         }
@@ -220,7 +196,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
         if !insideRead { upstream.flush() }
         exchange.requestDone = buffered.contains { if case .end = $0 { return true } else { return false } }
-        mirror(&exchange)
+        mirror(exchange)
         state = .proxying(exchange, upstream: upstream)
         if readsPaused {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
@@ -274,7 +250,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     // MARK: upstream events (same event loop)
 
     func upstreamReceived(_ part: HTTPClientResponsePart) {
-        guard let context, case .proxying(var exchange, let upstream) = state else { return }
+        guard let context, case .proxying(let exchange, let upstream) = state else { return }
         switch part {
         case .head(let head):
             recordOutcome(.status(Int(head.status.code)), of: exchange)

@@ -6,7 +6,7 @@ import WeftModel
 /// mirror cluster (its share of requests, `mirrorPercentage`), with `-shadow` appended to the host as
 /// Envoy does; fire and forget: the copy's answer is read and dropped, the caller never waits on it.
 extension ProxyServerHandler {
-    func mirror(_ exchange: inout Exchange) {
+    func mirror(_ exchange: Exchange) {
         guard !exchange.mirrored, exchange.requestDone, let route = exchange.request?.route, !route.policy.mirrors.isEmpty,
               let configuration = exchange.request?.configuration, let context else { return }
         exchange.mirrored = true
