@@ -17,6 +17,19 @@ struct TrafficPolicyTests {
         """
     }
 
+    /// A VirtualService for reviews whose `http:` list is `routes`.
+    static func virtualService(_ routes: String) -> String {
+        """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews}
+        spec:
+          hosts: [reviews]
+          http:
+
+        """ + routes.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+    }
+
     /// The reviews Service with `replicas` (name → extra labels and environment), a DestinationRule and
     /// an optional VirtualService; a client sidecar with `clientLabels` once it sees every replica.
     static func mesh(replicas: [(String, String, [String: String])], rule: String, virtualService: String? = nil, clientLabels: String = "") throws -> (MeshHarness, String) {
@@ -79,16 +92,10 @@ struct TrafficPolicyTests {
             loadBalancer: {simple: ROUND_ROBIN}
             outlierDetection: {consecutive5xxErrors: 2, interval: 1s, baseEjectionTime: 1s, maxEjectionPercent: 100}
             """),
-            virtualService: """
-            apiVersion: networking.istio.io/v1
-            kind: VirtualService
-            metadata: {name: reviews}
-            spec:
-              hosts: [reviews]
-              http:
-              - retries: {attempts: 0}
-                route: [{destination: {host: reviews}}]
-            """)
+            virtualService: Self.virtualService("""
+            - retries: {attempts: 0}
+              route: [{destination: {host: reviews}}]
+            """))
         defer { mesh.stopWorkloads() }
         let proxy = try Self.proxyID(mesh, podIP: client)
 
@@ -142,17 +149,11 @@ struct TrafficPolicyTests {
                 trafficPolicy:
                   loadBalancer: {consistentHash: {httpCookie: {name: weft-affinity, ttl: 60s}, maglev: {tableSize: 1021}}}
             """,
-            virtualService: """
-            apiVersion: networking.istio.io/v1
-            kind: VirtualService
-            metadata: {name: reviews}
-            spec:
-              hosts: [reviews]
-              http:
-              - match: [{uri: {prefix: /cookie}}]
-                route: [{destination: {host: reviews, subset: sticky-cookie}}]
-              - route: [{destination: {host: reviews}}]
-            """)
+            virtualService: Self.virtualService("""
+            - match: [{uri: {prefix: /cookie}}]
+              route: [{destination: {host: reviews, subset: sticky-cookie}}]
+            - route: [{destination: {host: reviews}}]
+            """))
         defer { mesh.stopWorkloads() }
 
         var replicaOf: [String: String] = [:]
@@ -236,20 +237,14 @@ struct TrafficPolicyTests {
                 labels: {app: reviews}
                 trafficPolicy: {connectionPool: {http: {maxRetries: 1}}}
             """,
-            virtualService: """
-            apiVersion: networking.istio.io/v1
-            kind: VirtualService
-            metadata: {name: reviews}
-            spec:
-              hosts: [reviews]
-              http:
-              - match: [{uri: {prefix: /requests}}]
-                route: [{destination: {host: reviews, subset: one-request}}]
-              - match: [{uri: {prefix: /status}}]
-                retries: {attempts: 3, retryOn: 5xx}
-                route: [{destination: {host: reviews, subset: one-retry}}]
-              - route: [{destination: {host: reviews}}]
-            """)
+            virtualService: Self.virtualService("""
+            - match: [{uri: {prefix: /requests}}]
+              route: [{destination: {host: reviews, subset: one-request}}]
+            - match: [{uri: {prefix: /status}}]
+              retries: {attempts: 3, retryOn: 5xx}
+              route: [{destination: {host: reviews, subset: one-retry}}]
+            - route: [{destination: {host: reviews}}]
+            """))
         defer { mesh.stopWorkloads() }
 
         // An upstream connection right after a request: pooled, with the keepalive timer of 45 s.
