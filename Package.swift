@@ -123,6 +123,10 @@ let package = Package(
             dependencies: ["WeftControlPlane", "WeftAPI", "WeftModel", "WeftTesting"]
         ),
         .testTarget(
+            name: "WeftProxyTests",
+            dependencies: ["WeftProxy", "WeftModel"]
+        ),
+        .testTarget(
             name: "weftTests",
             dependencies: ["weft"]
         ),
