@@ -17,6 +17,11 @@ public final class ProxyStats: Sendable {
         clusterCounters.withLockedValue { $0[cluster, default: [:]][name, default: 0] += amount }
     }
 
+    private static let statusClasses = (0...9).map { "downstream_rq_\($0)xx" }
+
+    /// `downstream_rq_2xx` for 200…299, without building the name per response.
+    public static func statusClass(_ status: Int) -> String { statusClasses[min(max(status / 100, 0), 9)] }
+
     public func value(_ name: String) -> Int { counters.withLockedValue { $0[name] ?? 0 } }
 
     public func value(cluster: String, _ name: String) -> Int { clusterCounters.withLockedValue { $0[cluster]?[name] ?? 0 } }

@@ -9,8 +9,8 @@ enum ForwardedHeaders {
 
     static func request(_ head: HTTPRequestHead, originForm: String, clientAddress: String?, scheme: String, edits: HeaderEdits?) -> HTTPRequestHead {
         var headers = HTTPHeaders()
-        let listed = Set(head.headers["connection"].flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } })
-        for (name, value) in head.headers where !hopByHop.contains(name.lowercased()) && !listed.contains(name.lowercased()) {
+        let listed = connectionListed(head.headers)
+        for (name, value) in head.headers where !isHopByHop(name) && (listed.isEmpty || !listed.contains(name.lowercased())) {
             headers.add(name: name, value: value)
         }
         if !headers.contains(name: "x-request-id") { headers.add(name: "x-request-id", value: RequestID.next()) }
@@ -34,13 +34,29 @@ enum ForwardedHeaders {
 
     static func response(_ head: HTTPResponseHead, version: HTTPVersion, edits: HeaderEdits?) -> HTTPResponseHead {
         var headers = HTTPHeaders()
-        for (name, value) in head.headers where !hopByHop.contains(name.lowercased()) { headers.add(name: name, value: value) }
+        for (name, value) in head.headers where !isHopByHop(name) { headers.add(name: name, value: value) }
         if let edits {
             for (name, value) in edits.responseSet { headers.replaceOrAdd(name: name, value: value) }
             for (name, value) in edits.responseAdd { headers.add(name: name, value: value) }
             for name in edits.responseRemove { headers.remove(name: name) }
         }
         return HTTPResponseHead(version: version, status: head.status, headers: headers)
+    }
+
+    /// Only names of a hop-by-hop header's length are lower-cased and looked up: most headers are not.
+    static func isHopByHop(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2, 7, 10, 16, 18, 19: return hopByHop.contains(name.lowercased())
+        default: return false
+        }
+    }
+
+    /// Header names the `Connection` header lists to be dropped (`keep-alive` and `close` list none).
+    static func connectionListed(_ headers: HTTPHeaders) -> Set<String> {
+        guard let value = headers.first(name: "connection") else { return [] }
+        let lowered = value.lowercased()
+        if lowered == "keep-alive" || lowered == "close" { return [] }
+        return Set(lowered.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
     }
 
     /// `http://host:port/path?q` (proxy form) → ("host:port", "/path?q"); origin form keeps the Host header.

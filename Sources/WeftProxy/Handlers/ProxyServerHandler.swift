@@ -229,7 +229,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
 
     func respondLocally(_ response: LocalResponse, keepAlive: Bool, requestDone: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
         cancelTimeout()
-        listener.stats.increment("downstream_rq_\(response.status / 100)xx")
+        listener.stats.increment(ProxyStats.statusClass(response.status))
         if !response.flag.isEmpty { listener.stats.increment("local_reply_\(response.flag)") }
         var headers = HTTPHeaders()
         headers.add(name: "content-length", value: String(response.body.utf8.count))
@@ -258,7 +258,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             cancelPerTryTimeout()
             exchange.responseStarted = true
             exchange.upstreamKeepAlive = head.isKeepAlive
-            listener.stats.increment("downstream_rq_\(head.status.code / 100)xx")
+            listener.stats.increment(ProxyStats.statusClass(Int(head.status.code)))
             let response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
             var finalHead = response
             finalHead.headers.replaceOrAdd(name: "connection", value: exchange.keepAlive ? "keep-alive" : "close")
