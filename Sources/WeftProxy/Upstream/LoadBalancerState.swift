@@ -10,7 +10,9 @@ public final class LoadBalancerState: Sendable {
     private struct State {
         var positions: [String: Int] = [:]
         var inFlight: [String: Int] = [:]
-        var hashTables: [String: ConsistentHashTable] = [:]
+        /// A few tables per cluster: with locality levels or ejections the endpoint set a request
+        /// hashes over varies, and each set keeps its own table rather than rebuilding one.
+        var hashTables: [String: [ConsistentHashTable]] = [:]
         /// cluster → endpoint → first seen (ms); endpoints there when the cluster appeared count as old.
         var firstSeen: [String: [String: Int64]] = [:]
         var outliers: [String: OutlierTracker] = [:]
@@ -62,12 +64,16 @@ public final class LoadBalancerState: Sendable {
             if let hash = cluster?.hashPolicy {
                 guard let key = request.hashKey else { return candidates.randomElement() }
                 let keys = candidates.map(\.key)
-                var table = state.hashTables[request.clusterName]
-                if table?.endpointKeys != keys {
+                var tables = state.hashTables[request.clusterName] ?? []
+                let table: ConsistentHashTable
+                if let cached = tables.first(where: { $0.endpointKeys == keys }) {
+                    table = cached
+                } else {
                     table = ConsistentHashTable(endpoints: candidates, table: hash.table)
-                    state.hashTables[request.clusterName] = table
+                    tables.insert(table, at: 0)
+                    state.hashTables[request.clusterName] = Array(tables.prefix(4))
                 }
-                return table?.lookup(StableHash.hash(key)).map { candidates[$0] } ?? candidates[0]
+                return table.lookup(StableHash.hash(key)).map { candidates[$0] } ?? candidates[0]
             }
             if let warmup = cluster?.warmup, let chosen = Self.warm(candidates, warmup, cluster: request.clusterName, now: now, state: &state) {
                 return chosen
