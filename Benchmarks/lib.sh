@@ -1,8 +1,16 @@
 # Shared by the benchmark scripts (sourced, not run).
 
-# The weft under test: $WEFT, or the release build (built first).
+# The weft under test: $WEFT, or the release build (built first); WEFT_STATIC=1 builds it with the
+# Swift runtime and Foundation linked in (a self-contained binary for hosts without Swift).
 weft_release() {
-  if [ -z "${WEFT:-}" ]; then swift build -c release --product weft >/dev/null; WEFT=.build/release/weft; fi
+  if [ -n "${WEFT:-}" ]; then return; fi
+  if [ -n "${WEFT_STATIC:-}" ]; then
+    swift build -c release --product weft --static-swift-stdlib --scratch-path .build-static >/dev/null
+    WEFT=.build-static/release/weft
+  else
+    swift build -c release --product weft >/dev/null
+    WEFT=.build/release/weft
+  fi
 }
 
 # A control plane with an in-memory store on free ports, logging to $1/cp.log; exports
