@@ -25,6 +25,9 @@ struct GetCommand: AsyncParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: "yaml, json or wide.")
     var format: Format = .table
 
+    @Flag(name: [.customShort("w"), .customLong("watch")], help: "After listing, print each change as it is stored (until interrupted).")
+    var watch = false
+
     @OptionGroup var controlPlane: ControlPlaneOptions
 
     mutating func validate() throws {
@@ -63,9 +66,29 @@ struct GetCommand: AsyncParsableCommand {
         case .table, .wide:
             if items.isEmpty {
                 FileHandle.standardError.write(Data("No resources found\(info.namespaced && !allNamespaces ? " in \(namespace) namespace" : "").\n".utf8))
-                return
+            } else {
+                print(GetTable.render(items, showNamespace: allNamespaces && info.namespaced, wide: format == .wide))
             }
-            print(GetTable.render(items, showNamespace: allNamespaces && info.namespaced, wide: format == .wide))
+        }
+        if watch { try await watchChanges(since: reply.object["revision"] as? Int ?? 0, query: query, client: client) }
+    }
+
+    /// Long-polls the config API's watch and prints one line per change: event, resource, revision.
+    private func watchChanges(since start: Int, query: [String: String], client: ControlPlaneClient) async throws {
+        var since = start
+        var watchQuery = query.filter { $0.key != "waitForAnalysis" && $0.key != "name" }
+        watchQuery["timeout"] = "20"
+        while true {
+            watchQuery["since"] = String(since)
+            let reply = try await ClientInputs.call { try await client.send("GET", "/api/v1/watch", query: watchQuery) }
+            // 410: the control plane restarted or the history moved on; carry on from its revision.
+            since = reply.object["revision"] as? Int ?? since
+            for event in reply.object["events"] as? [[String: Any]] ?? [] where name == nil || event["name"] as? String == name {
+                let namespace = event["namespace"] as? String ?? ""
+                let resource = (namespace.isEmpty ? "" : namespace + "/") + (event["name"] as? String ?? "")
+                let line = "\((event["type"] as? String ?? "").padding(toLength: 10, withPad: " ", startingAt: 0))\(resource)   \(event["resourceVersion"] ?? "")\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+            }
         }
     }
 }

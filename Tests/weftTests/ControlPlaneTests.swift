@@ -99,6 +99,76 @@ struct ControlPlaneTests {
         controlPlane.stop()
     }
 
+    @Test("watch: a long poll returns as soon as a change is stored, filtered by kind and namespace; a revision older than the history gets 410")
+    func watch() throws {
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("weft-watch-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dataDirectory) }
+        var controlPlane = try ControlPlaneProcess(dataDirectory: dataDirectory)
+        #expect(try controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService).status == 0)
+        func get(_ query: String) throws -> (Int, [String: Any]) {
+            let output = try WeftProcess.runTool("curl", ["-s", "-m", "30", "-w", "\n%{http_code}", controlPlane.url + "/api/v1/watch?" + query])
+            let lines = output.split(separator: "\n")
+            let object = (try? JSONSerialization.jsonObject(with: Data((lines.dropLast().joined(separator: "\n")).utf8))) as? [String: Any] ?? [:]
+            return (Int(lines.last ?? "") ?? 0, object)
+        }
+        let (_, first) = try get("since=0&timeout=0")
+        let revision = try #require(first["revision"] as? Int)
+        #expect((first["events"] as? [[String: Any]])?.map { "\($0["type"] ?? "") \($0["kind"] ?? "") \($0["name"] ?? "")" } == ["ADDED Service reviews"])
+
+        // A watcher waits; an apply a moment later ends its wait with just that change.
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        watcher.arguments = ["curl", "-s", "-m", "30", controlPlane.url + "/api/v1/watch?since=\(revision)&kind=VirtualService&timeout=25"]
+        let output = Pipe()
+        watcher.standardOutput = output
+        let started = Date()
+        try watcher.run()
+        #expect(try controlPlane.weft(["apply", "-f", "-"], stdin: Self.bogusSubset + "\n---\n" + """
+        apiVersion: v1
+        kind: ServiceAccount
+        metadata: {name: bookinfo-reviews}
+        """).status == 0)
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        watcher.waitUntilExit()
+        #expect(Date().timeIntervalSince(started) < 20, "answered at the change, not at the timeout")
+        let events = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["events"] as? [[String: Any]] ?? []
+        #expect(events.count == 1 && events.first?["type"] as? String == "ADDED" && events.first?["name"] as? String == "reviews", "\(String(decoding: data, as: UTF8.self))")
+        #expect(((events.first?["object"] as? [String: Any])?["spec"] as? [String: Any])?["hosts"] as? [String] == ["reviews"])
+
+        #expect(try controlPlane.weft(["delete", "virtualservice", "reviews", "-n", "default"]).status == 0)
+        let (_, deleted) = try get("since=\(revision + 1)&timeout=0")
+        #expect((deleted["events"] as? [[String: Any]])?.map { $0["type"] as? String ?? "" } == ["DELETED"], "\(deleted)")
+
+        // After a restart the history starts afresh: a watch from before it must list again.
+        _ = controlPlane.stop()
+        controlPlane = try ControlPlaneProcess(dataDirectory: dataDirectory)
+        let (status, gone) = try get("since=\(revision)&timeout=0")
+        #expect(status == 410, "\(gone)")
+        let (_, idle) = try get("timeout=0.2")
+        #expect((idle["events"] as? [Any])?.isEmpty == true, "no change within the timeout: an empty answer")
+
+        // `weft get vs -w` lists, then prints each change as it is stored.
+        let cli = Process()
+        cli.executableURL = WeftProcess.executable
+        cli.arguments = ["get", "virtualservice", "-w", "--control-plane", controlPlane.url]
+        let cliOutput = Pipe()
+        cli.standardOutput = cliOutput
+        cli.standardError = cliOutput
+        try cli.run()
+        defer { if cli.isRunning { cli.terminate() } }
+        var printed = ""
+        let deadline = Date().addingTimeInterval(20)
+        // The list comes first (none yet); the apply after it is a change the watch prints.
+        while !printed.contains("No resources found") && Date() < deadline && cli.isRunning {
+            printed += String(decoding: cliOutput.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        #expect(try controlPlane.weft(["apply", "-f", "-"], stdin: Self.bogusSubset.replacingOccurrences(of: "name: reviews}", with: "name: cli-watch}")).status == 0)
+        while !printed.contains("cli-watch") && Date() < deadline && cli.isRunning {
+            printed += String(decoding: cliOutput.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        #expect(printed.contains("ADDED     default/cli-watch"), "\(printed)")
+    }
+
     @Test("a client with no control plane to talk to fails with a clear message")
     func unreachable() throws {
         let result = try WeftProcess.run(["get", "vs", "--control-plane", "http://127.0.0.1:9"])

@@ -26,6 +26,9 @@ public actor ConfigIngest {
     private let store: any ConfigStore
     public private(set) var snapshot: MeshSnapshot
     private var subscribers: [Int: AsyncStream<MeshSnapshot>.Continuation] = [:]
+    /// The changes of recent revisions, oldest first, for watches; a watch from before the oldest must list again.
+    private var history: [(revision: Int64, changes: [Change])] = []
+    static let historyLimit = 1000
     private var nextSubscriber = 0
 
     /// Opens the store and builds the first snapshot from what it holds.
@@ -94,8 +97,18 @@ public actor ConfigIngest {
             return .storeFailed("\(error)")
         }
         snapshot = next
+        history.append((revision, changes.filter { $0.action != .unchanged }))
+        if history.count > Self.historyLimit { history.removeFirst(history.count - Self.historyLimit) }
         for subscriber in subscribers.values { subscriber.yield(next) }
         return .applied(revision: revision, changes: changes)
+    }
+
+    /// What changed after revision `since`, oldest first; nil when that is older than the history
+    /// kept (or than this process's start), so the watcher must list again (Kubernetes' 410 Gone).
+    public func changes(after since: Int64) -> [Change]? {
+        if since >= snapshot.revision { return [] }
+        guard let oldest = history.first?.revision, oldest <= since + 1 else { return nil }
+        return history.filter { $0.revision > since }.flatMap(\.changes)
     }
 
     /// The current snapshot, then each new one. Slow readers see only the newest.

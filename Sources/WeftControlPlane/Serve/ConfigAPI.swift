@@ -8,6 +8,9 @@ import WeftAPI
 /// - `POST /api/v1/apply` — body `{"documents":[{"file","text"}]}` or raw YAML/JSON; all-or-nothing.
 /// - `GET /api/v1/resources?kind=&namespace=&name=` — stored resources with their analysis messages.
 /// - `DELETE /api/v1/resources?kind=&namespace=&name=` and `POST /api/v1/delete` (documents as in apply).
+/// - `GET /api/v1/watch?since=REV&kind=&namespace=&timeout=SECONDS` — the changes after revision REV
+///   (ADDED, MODIFIED, DELETED), waiting up to the timeout (default 30 s) for one; 410 when REV is
+///   older than the history kept (list again).
 /// - `GET /api/v1/analysis` — every analyzer message for the current revision.
 /// - `GET /healthz/ready`.
 public struct ConfigAPI: Sendable {
@@ -29,6 +32,7 @@ public struct ConfigAPI: Sendable {
         case (.DELETE, "/api/v1/resources"): return await deleteByName(request)
         case (.POST, "/api/v1/delete"): return await deleteDocuments(request)
         case (.GET, "/api/v1/analysis"): return await analysisReport()
+        case (.GET, "/api/v1/watch"): return await ConfigWatch(ingest: ingest).handle(request)
         case (.GET, "/api/v1/proxies"): return await proxies()
         case (.GET, "/api/v1/proxy-config"): return await proxyConfig(request.query["proxy"] ?? "")
         default: return Self.json(.notFound, ["error": "no such endpoint: \(request.method) \(request.path)"])
