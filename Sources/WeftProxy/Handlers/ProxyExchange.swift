@@ -25,6 +25,8 @@ extension ProxyServerHandler {
         /// Held while the request (and a retry) counts against the cluster's maxRequests (maxRetries).
         var requestSlot: InFlightSlot?
         var retrySlot: InFlightSlot?
+        /// `host:port` of the endpoints earlier attempts went to (Istio's previous_hosts predicate).
+        var triedEndpoints: [String] = []
 
         init(requestHead: HTTPRequestHead, upstream: RequestDecision.Upstream, keepAlive: Bool) {
             self.requestHead = requestHead
@@ -42,6 +44,7 @@ extension ProxyServerHandler {
             next.mirrored = mirrored
             next.requestSlot = requestSlot
             next.retrySlot = retrySlot
+            next.triedEndpoints = triedEndpoints + ["\(upstream.host):\(upstream.port)"]
             return next
         }
 

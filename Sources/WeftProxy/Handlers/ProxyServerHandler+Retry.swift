@@ -3,7 +3,8 @@ import NIOHTTP1
 import WeftModel
 
 /// Retries, as Envoy does them for Istio's `retries` (or Istio's default policy): a failed attempt
-/// whose failure is one of `retryOn` is sent again, to an endpoint picked anew, after a jittered
+/// whose failure is one of `retryOn` is sent again, to an endpoint picked anew (one not tried yet
+/// when the pick allows: Istio's previous_hosts predicate, up to 5 picks), after a jittered
 /// backoff, while attempts remain and the whole request is kept for replay.
 extension ProxyServerHandler {
     /// Request bytes kept per exchange for replay; a larger request is not retried (Envoy's buffer limit).
@@ -42,7 +43,7 @@ extension ProxyServerHandler {
         let backoff = RoutePolicy.Retry.backoffMs(retry: exchange.attempt, roll: FastRandom.unit())
         context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(backoff))) { [weak self] in
             guard let self, let context = self.context, case .connecting(let pending, let buffered) = self.state, pending === next else { return }
-            switch PickEndpoint(balancer: self.listener.balancer).decide(&request, next: { _ in .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream")) }) {
+            switch Self.pickUntried(PickEndpoint(balancer: self.listener.balancer), &request, tried: pending.triedEndpoints) {
             case .forward(let upstream):
                 pending.upstream.host = upstream.host
                 pending.upstream.port = upstream.port
@@ -56,6 +57,19 @@ extension ProxyServerHandler {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
             self.connect(pending.upstream, context: context, insideRead: false)
         }
+    }
+
+    /// Istio's `hostSelectionRetryMaxAttempts`.
+    static let hostSelectionAttempts = 5
+
+    /// A fresh pick, again while it lands on an endpoint an earlier attempt used (at most 5 picks).
+    static func pickUntried(_ step: PickEndpoint, _ request: inout RequestContext, tried: [String]) -> RequestDecision {
+        var decision = RequestDecision.respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
+        for _ in 0..<hostSelectionAttempts {
+            decision = step.decide(&request, next: { _ in .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream")) })
+            guard case .forward(let upstream) = decision, tried.contains("\(upstream.host):\(upstream.port)") else { return decision }
+        }
+        return decision
     }
 
     /// A response with a retriable status: dropped (its connection with it) and the request sent again.
