@@ -83,11 +83,11 @@ struct TrafficPolicyTests {
 
     @Test("outlier detection: a replica answering 503 is ejected (UNHEALTHY / FAILED in proxy-config endpoints), gets no traffic, and returns after baseEjectionTime")
     func outlierEjectionAndReturn() throws {
-        let failing = FileManager.default.temporaryDirectory.appendingPathComponent("weft-outlier-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: failing.path, contents: Data())
-        defer { try? FileManager.default.removeItem(at: failing) }
+        let failing = FailSwitch()
+        failing.on()
+        defer { failing.off() }
         let (mesh, client) = try Self.mesh(
-            replicas: [("reviews-good", "version=v1", [:]), ("reviews-bad", "version=v2", ["FAIL_IF_EXISTS": failing.path])],
+            replicas: [("reviews-good", "version=v1", [:]), ("reviews-bad", "version=v2", failing.environment)],
             rule: Self.destinationRule("""
             loadBalancer: {simple: ROUND_ROBIN}
             outlierDetection: {consecutive5xxErrors: 2, interval: 1s, baseEjectionTime: 3s, maxEjectionPercent: 100}
@@ -118,7 +118,7 @@ struct TrafficPolicyTests {
         #expect(stats.contains("cluster.outbound|9080||reviews.default.svc.cluster.local.outlier_detection.ejections_enforced_total: 1"), "\(stats)")
 
         // The replica recovers; after the ejection time it is HEALTHY again and serves its share.
-        try FileManager.default.removeItem(at: failing)
+        failing.off()
         try Self.wait("the ejected replica's return") { try Self.endpointHealth(mesh, proxy: proxy)["reviews-bad"]?.0 == "HEALTHY" }
         var names: Set<String> = []
         for _ in 0..<6 {
@@ -183,11 +183,11 @@ struct TrafficPolicyTests {
 
     @Test("locality failover: traffic stays in the caller's zone; when that replica is ejected it fails over to the next locality")
     func localityFailover() throws {
-        let failing = FileManager.default.temporaryDirectory.appendingPathComponent("weft-locality-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: failing) }
+        let failing = FailSwitch()
+        defer { failing.off() }
         let (mesh, client) = try Self.mesh(
             replicas: [
-                ("reviews-near", "topology.kubernetes.io/region=us-east,topology.kubernetes.io/zone=us-east-1", ["FAIL_IF_EXISTS": failing.path]),
+                ("reviews-near", "topology.kubernetes.io/region=us-east,topology.kubernetes.io/zone=us-east-1", failing.environment),
                 ("reviews-region", "topology.kubernetes.io/region=us-east,topology.kubernetes.io/zone=us-east-2", [:]),
                 ("reviews-far", "topology.kubernetes.io/region=eu-west,topology.kubernetes.io/zone=eu-west-1", [:]),
             ],
@@ -203,7 +203,7 @@ struct TrafficPolicyTests {
 
         // The near replica fails: Istio's default retry takes the request elsewhere, the replica is ejected,
         // and traffic moves to the same region's other zone, not across regions.
-        FileManager.default.createFile(atPath: failing.path, contents: Data())
+        failing.on()
         served = [:]
         for _ in 0..<15 {
             let (status, body) = try mesh.curl(through: client, "http://reviews:9080/")
@@ -295,11 +295,11 @@ struct TrafficPolicyTests {
 
     @Test("a retry goes to an endpoint not tried yet (Istio's previous_hosts): with one of two replicas failing and RANDOM balancing, one retry nearly always succeeds")
     func retryAvoidsPreviousHost() throws {
-        let failing = FileManager.default.temporaryDirectory.appendingPathComponent("weft-retry-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: failing.path, contents: Data())
-        defer { try? FileManager.default.removeItem(at: failing) }
+        let failing = FailSwitch()
+        failing.on()
+        defer { failing.off() }
         let (mesh, client) = try Self.mesh(
-            replicas: [("reviews-good", "version=v1", [:]), ("reviews-bad", "version=v2", ["FAIL_IF_EXISTS": failing.path])],
+            replicas: [("reviews-good", "version=v1", [:]), ("reviews-bad", "version=v2", failing.environment)],
             rule: Self.destinationRule("loadBalancer: {simple: RANDOM}"),
             virtualService: Self.virtualService("""
             - retries: {attempts: 1, retryOn: 5xx}
@@ -327,4 +327,12 @@ struct TrafficPolicyTests {
         let parts = text.components(separatedBy: "\r\n\r\n")
         return (parts[0].components(separatedBy: "\r\n"), parts.dropFirst().joined(separator: "\r\n\r\n"))
     }
+}
+
+/// A file whose presence makes the echo app answer every request with 503 (its FAIL_IF_EXISTS).
+struct FailSwitch {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("weft-fail-\(UUID().uuidString)")
+    var environment: [String: String] { ["FAIL_IF_EXISTS": url.path] }
+    func on() { FileManager.default.createFile(atPath: url.path, contents: Data()) }
+    func off() { try? FileManager.default.removeItem(at: url) }
 }
