@@ -88,4 +88,15 @@ struct RouteRewriteTests {
         let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
         #expect(stats.contains("cluster.outbound|9080||reviews.default.svc.cluster.local.upstream_rq_retry: 2\n"), "grpc-status 14 retried twice, 5 (not found) not at all: \(stats)")
     }
+
+    @Test("HTTP/1.1 pipelining: requests sent in one write are each answered, in order, however fast each upstream answer comes")
+    func pipelining() throws {
+        let (mesh, client) = try RoutePolicyTests.reviewsBehind("""
+          - route: [{destination: {host: reviews}}]
+        """)
+        defer { mesh.stopWorkloads() }
+        let output = try WeftProcess.runTool("python3", [MeshHarness.fixtures.appendingPathComponent("pipelined_client.py").path, "\(client):15001", "http://reviews:9080", "3"])
+        #expect(output.split(separator: "\n") == ["200 /delay/0.3/n0", "200 /delay/0.2/n1", "200 /delay/0.1/n2"], "\(output)")
+        #expect(try mesh.curl(through: client, "http://reviews:9080/after").0 == 200, "the connection pool and the proxy are fine afterwards")
+    }
 }

@@ -20,7 +20,6 @@ enum ConnectTunnel {
         remove(ByteToMessageHandler<HTTPRequestDecoder>.self)
         remove(HTTPResponseEncoder.self)
         remove(NIOHTTPResponseHeadersValidator.self)
-        remove(HTTPServerPipelineHandler.self)
         remove(RequestBoundaryObserver.self)
         remove(ProtocolErrorHandler.self)
         remove(ProxyServerHandler.self)

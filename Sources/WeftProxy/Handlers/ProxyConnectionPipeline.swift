@@ -8,7 +8,10 @@ enum ProxyConnectionPipeline {
         let timeout = RequestHeadersTimeout(timeout: listener.requestHeadersTimeout, stats: listener.stats)
         let operations = channel.pipeline.syncOperations
         try operations.addHandler(timeout)
-        try operations.configureHTTPServerPipeline(withErrorHandling: false)
+        // No HTTPServerPipelineHandler: ProxyServerHandler holds pipelined requests itself (PipelinedRequests).
+        try operations.addHandler(HTTPResponseEncoder())
+        try operations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try operations.addHandler(NIOHTTPResponseHeadersValidator())
         try operations.addHandler(RequestBoundaryObserver(timeout))
         try operations.addHandler(ProtocolErrorHandler(stats: listener.stats))
         try operations.addHandler(ProxyServerHandler(listener: listener))

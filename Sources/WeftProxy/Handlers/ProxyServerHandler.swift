@@ -25,7 +25,13 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     }
 
     let listener: ListenerContext
-    var state = State.idle
+    var state = State.idle {
+        didSet { if case .idle = state, !pipelined.isEmpty { resumePipelined() } }
+    }
+    /// The downstream request's `.end` has not arrived yet (its parts belong to the exchange).
+    var requestOpen = false
+    /// Parts of later requests a client pipelined while this one was answered (see PipelinedRequests).
+    var pipelined: [HTTPServerRequestPart] = []
     var context: ChannelHandlerContext?
     /// The route timeout of the exchange in flight (see ProxyServerHandler+Policies).
     var timeoutTask: Scheduled<Void>?
@@ -40,7 +46,12 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        handle(unwrapInboundIn(data), context: context)
+    }
+
+    func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        if holdIfPipelined(part, context: context) { return }
+        if case .head = part { requestOpen = true } else if case .end = part { requestOpen = false }
         switch (state, part) {
         case (.idle, .head(let head)):
             start(head, context: context)
