@@ -20,8 +20,6 @@ enum ConnectTunnel {
         remove(ByteToMessageHandler<HTTPRequestDecoder>.self)
         remove(HTTPResponseEncoder.self)
         remove(NIOHTTPResponseHeadersValidator.self)
-        remove(RequestBoundaryObserver.self)
-        remove(ProtocolErrorHandler.self)
         remove(ProxyServerHandler.self)
         return EventLoopFuture.andAllSucceed(removals, on: loop).assumeIsolated().flatMapThrowing {
             let (downstreamGlue, upstreamGlue) = SpliceHandler.pair()

@@ -12,9 +12,7 @@ enum ProxyConnectionPipeline {
         try operations.addHandler(HTTPResponseEncoder())
         try operations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
         try operations.addHandler(NIOHTTPResponseHeadersValidator())
-        try operations.addHandler(RequestBoundaryObserver(timeout))
-        try operations.addHandler(ProtocolErrorHandler(stats: listener.stats))
-        try operations.addHandler(ProxyServerHandler(listener: listener))
+        try operations.addHandler(ProxyServerHandler(listener: listener, headersTimeout: timeout))
     }
 
     /// A bound proxy listener (outbound, inbound or gateway port) whose connections get these handlers.

@@ -22,6 +22,14 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         /// A fault delay holds a local answer: request parts are dropped until it is written.
         case delayed(keepAlive: Bool, requestDone: Bool)
         case closed
+
+        /// No upstream exchange is attached, so the proxy may answer a malformed request itself.
+        var acceptsLocalAnswer: Bool {
+            switch self {
+            case .idle, .discarding, .delayed: return true
+            case .connecting, .proxying, .tunnelling, .closed: return false
+            }
+        }
     }
 
     let listener: ListenerContext
@@ -38,15 +46,26 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     /// The per-try timeout of the attempt in flight (see ProxyServerHandler+Retry).
     var perTryTask: Scheduled<Void>?
 
-    init(listener: ListenerContext) {
+    /// Told where request heads arrive and responses run (its 408 must not cut into a response).
+    let headersTimeout: RequestHeadersTimeout?
+
+    init(listener: ListenerContext, headersTimeout: RequestHeadersTimeout? = nil) {
         self.listener = listener
+        self.headersTimeout = headersTimeout
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        handle(unwrapInboundIn(data), context: context)
+        let part = unwrapInboundIn(data)
+        // Where requests begin and end on the wire, before any pipelined request is held.
+        switch part {
+        case .head: headersTimeout?.headReceived()
+        case .end: headersTimeout?.awaitingHead = true
+        case .body: break
+        }
+        handle(part, context: context)
     }
 
     func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
@@ -238,26 +257,6 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         context.read()
     }
 
-    func respondLocally(_ response: LocalResponse, keepAlive: Bool, requestDone: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
-        cancelTimeout()
-        listener.stats.increment(ProxyStats.statusClass(response.status))
-        if !response.flag.isEmpty { listener.stats.increment("local_reply_\(response.flag)") }
-        var headers = HTTPHeaders()
-        headers.add(name: "content-length", value: String(response.body.utf8.count))
-        if !response.body.isEmpty { headers.add(name: "content-type", value: "text/plain") }
-        for (name, value) in response.headers { headers.add(name: name, value: value) }
-        headers.add(name: "connection", value: keepAlive ? "keep-alive" : "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers))), promise: nil)
-        if !response.body.isEmpty { context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil) }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        if requestDone {
-            state = .idle
-            if !keepAlive { context.close(promise: nil) }
-        } else {
-            state = .discarding(keepAlive: keepAlive)
-        }
-    }
-
     // MARK: upstream events (same event loop)
 
     func upstreamReceived(_ part: HTTPClientResponsePart) {
@@ -274,18 +273,18 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             var finalHead = response
             finalHead.headers.replaceOrAdd(name: "connection", value: exchange.keepAlive ? "keep-alive" : "close")
             for header in exchange.upstream.responseHeaders { finalHead.headers.add(name: header.name, value: header.value) }
-            context.write(wrapOutboundOut(.head(finalHead)), promise: nil)
+            send(.head(finalHead), context: context)
             state = .proxying(exchange, upstream: upstream)
         case .body(let buffer):
             // Flushed at the end of the upstream read (upstreamReadComplete) or with the response's end.
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            send(.body(.byteBuffer(buffer)), context: context)
             if !context.channel.isWritable {
                 context.flush()
                 upstream.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
             }
         case .end(let trailers):
             cancelTimeout()
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            send(.end(trailers), flush: true, context: context)
             finishUpstream(exchange, upstream: upstream, reusable: exchange.upstreamKeepAlive && exchange.requestDone)
             if exchange.requestDone {
                 state = .idle
@@ -386,10 +385,5 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         }
         state = .closed
         context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        listener.stats.increment("downstream_cx_protocol_error")
-        context.close(promise: nil)
     }
 }

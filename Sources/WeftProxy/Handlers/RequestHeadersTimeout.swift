@@ -3,8 +3,8 @@ import NIOHTTP1
 
 /// Envoy's `request_headers_timeout`: a client that starts a request and stalls before its headers
 /// end gets 408 and the connection closes (counted as `downstream_rq_header_timeout`). Sits below
-/// the HTTP decoder, where the first byte of a request shows; `RequestBoundaryObserver` above the
-/// codec tells it where heads arrive and responses run.
+/// the HTTP decoder, where the first byte of a request shows; the proxy handler above the codec
+/// tells it where heads arrive and responses run.
 final class RequestHeadersTimeout: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -14,9 +14,9 @@ final class RequestHeadersTimeout: ChannelInboundHandler, RemovableChannelHandle
     private var context: ChannelHandlerContext?
     private var timer: Scheduled<Void>?
     /// Between requests (or before the first): the next bytes start a request's headers.
-    fileprivate var awaitingHead = true
+    var awaitingHead = true
     /// A response is being written: a late 408 would corrupt it.
-    fileprivate var responding = false
+    var responding = false
 
     init(timeout: TimeAmount, stats: ProxyStats) {
         self.timeout = timeout
@@ -42,7 +42,7 @@ final class RequestHeadersTimeout: ChannelInboundHandler, RemovableChannelHandle
         context.fireChannelInactive()
     }
 
-    fileprivate func headReceived() {
+    func headReceived() {
         awaitingHead = false
         cancel()
     }
@@ -60,35 +60,5 @@ final class RequestHeadersTimeout: ChannelInboundHandler, RemovableChannelHandle
         let body = "request timeout"
         let response = "HTTP/1.1 408 Request Timeout\r\ncontent-length: \(body.utf8.count)\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n\(body)"
         context.writeAndFlush(NIOAny(ByteBuffer(string: response))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-    }
-}
-
-/// Above the HTTP codec: marks request heads, request ends and responses for `RequestHeadersTimeout`.
-final class RequestBoundaryObserver: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    private let timeout: RequestHeadersTimeout
-
-    init(_ timeout: RequestHeadersTimeout) { self.timeout = timeout }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head: timeout.headReceived()
-        case .end: timeout.awaitingHead = true
-        case .body: break
-        }
-        context.fireChannelRead(data)
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
-        case .head: timeout.responding = true
-        case .end: timeout.responding = false
-        case .body: break
-        }
-        context.write(data, promise: promise)
     }
 }

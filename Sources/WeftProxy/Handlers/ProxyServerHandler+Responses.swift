@@ -1,0 +1,59 @@
+import NIOCore
+import NIOHTTP1
+
+/// What the proxy writes downstream itself: every response part (through `send`, which keeps the
+/// headers timeout informed), local answers, and Envoy's 400/431 for requests the codec rejects.
+extension ProxyServerHandler {
+    /// Every response part goes out here, so the headers timeout knows a response is under way.
+    func send(_ part: HTTPServerResponsePart, flush: Bool = false, context: ChannelHandlerContext) {
+        switch part {
+        case .head: headersTimeout?.responding = true
+        case .end: headersTimeout?.responding = false
+        case .body: break
+        }
+        if flush { context.writeAndFlush(wrapOutboundOut(part), promise: nil) } else { context.write(wrapOutboundOut(part), promise: nil) }
+    }
+
+    func respondLocally(_ response: LocalResponse, keepAlive: Bool, requestDone: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
+        cancelTimeout()
+        listener.stats.increment(ProxyStats.statusClass(response.status))
+        if !response.flag.isEmpty { listener.stats.increment("local_reply_\(response.flag)") }
+        var headers = HTTPHeaders()
+        headers.add(name: "content-length", value: String(response.body.utf8.count))
+        if !response.body.isEmpty { headers.add(name: "content-type", value: "text/plain") }
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        headers.add(name: "connection", value: keepAlive ? "keep-alive" : "close")
+        send(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)), context: context)
+        if !response.body.isEmpty { send(.body(.byteBuffer(ByteBuffer(string: response.body))), context: context) }
+        send(.end(nil), flush: true, context: context)
+        if requestDone {
+            state = .idle
+            if !keepAlive { context.close(promise: nil) }
+        } else {
+            state = .discarding(keepAlive: keepAlive)
+        }
+    }
+
+    /// A request the codec cannot parse gets Envoy's answer instead of a dropped connection: 431 when
+    /// the headers are too large, 400 for anything else malformed; counted, then the connection closes.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        listener.stats.increment("downstream_cx_protocol_error")
+        guard let parserError = error as? HTTPParserError, headersTimeout?.responding != true, state.acceptsLocalAnswer else {
+            context.close(promise: nil)
+            return
+        }
+        let tooLarge = parserError == .headerOverflow
+        listener.stats.increment(tooLarge ? "downstream_rq_header_overflow" : "downstream_rq_malformed")
+        listener.stats.increment("downstream_rq_4xx")
+        let body = tooLarge ? "Request Header Fields Too Large" : "Bad Request"
+        var headers = HTTPHeaders()
+        headers.add(name: "content-length", value: String(body.utf8.count))
+        headers.add(name: "content-type", value: "text/plain")
+        headers.add(name: "connection", value: "close")
+        send(.head(HTTPResponseHead(version: .http1_1, status: tooLarge ? .requestHeaderFieldsTooLarge : .badRequest, headers: headers)), context: context)
+        send(.body(.byteBuffer(ByteBuffer(string: body))), context: context)
+        state = .closed
+        headersTimeout?.responding = false
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+}
