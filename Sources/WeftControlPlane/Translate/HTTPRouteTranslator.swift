@@ -82,7 +82,7 @@ struct HTTPRouteTranslator {
         let destinations = route.route ?? []
         guard !destinations.isEmpty else { return nil }
         let clusters = destinations.map { destination -> WeightedCluster in
-            WeightedCluster(cluster: cluster(for: destination.destination, vs: vs), weight: destinations.count == 1 ? 100 : (destination.weight ?? 0), headers: edits(destination.headers))
+            WeightedCluster(cluster: cluster(for: destination.destination, vs: vs), weight: destinations.count == 1 ? 100 : (destination.weight ?? 0), headers: edits(destination.headers).map { own in edits(route.headers)?.then(own) ?? own })
         }
         return .forward(clusters)
     }

@@ -60,6 +60,18 @@ public struct HeaderEdits: Sendable, Hashable, Codable {
     public var responseAdd: [String: String] = [:]
     public var responseRemove: [String] = []
     public init() {}
+
+    /// These edits, then `later`'s (a set or add of the same name takes `later`'s value).
+    public func then(_ later: HeaderEdits) -> HeaderEdits {
+        var merged = self
+        merged.requestSet.merge(later.requestSet) { _, new in new }
+        merged.requestAdd.merge(later.requestAdd) { _, new in new }
+        merged.requestRemove += later.requestRemove
+        merged.responseSet.merge(later.responseSet) { _, new in new }
+        merged.responseAdd.merge(later.responseAdd) { _, new in new }
+        merged.responseRemove += later.responseRemove
+        return merged
+    }
 }
 
 /// What a matched route does.

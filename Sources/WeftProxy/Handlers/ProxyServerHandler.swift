@@ -125,7 +125,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         let attributes = RequestAttributes(authority: authority, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
                                            headers: head.headers.map { ($0.name, $0.value) }, defaultPort: listener.defaultPort)
         var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
-        request.sourceAddress = context.channel.remoteAddress
+        request.downstream = context.channel
         var forwardedHead = head
         forwardedHead.uri = originForm
         let decision = listener.pipeline.decide(&request)

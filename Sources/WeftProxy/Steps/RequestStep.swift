@@ -14,9 +14,10 @@ public struct RequestContext: Sendable {
     public var cluster: String?
     /// Set by InjectFault: hold the decision this long first (flag DI).
     public var faultDelayMs: Int?
-    /// The downstream peer (for consistent hashing on the source IP).
-    public var sourceAddress: SocketAddress?
-    /// Set by SelectRoute: the chosen destination's own header edits.
+    /// The downstream connection; its peer address is read only when a cluster hashes on the source IP.
+    public var downstream: (any Channel)?
+    public var sourceAddress: SocketAddress? { downstream?.remoteAddress }
+    /// Set by SelectRoute: the chosen destination's header edits, the route's already merged in (at translation).
     public var destinationHeaders: HeaderEdits?
     /// Set by AnswerCORS: headers for the upstream's response.
     public var responseHeaders: [HeaderField] = []

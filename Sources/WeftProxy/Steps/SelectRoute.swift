@@ -75,7 +75,7 @@ public struct PickEndpoint: RequestStep {
             return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
         }
         var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000,
-                                                headers: Self.headerEdits(context), timeoutMs: Self.timeout(context), limits: ConnectionLimits(cluster))
+                                                headers: context.destinationHeaders ?? context.route?.policy.headers, timeoutMs: Self.timeout(context), limits: ConnectionLimits(cluster))
         if let policy = cluster?.outlierDetection {
             upstream.outlierDetection = policy
             upstream.endpointCount = endpoints.count
@@ -87,19 +87,6 @@ public struct PickEndpoint: RequestStep {
             upstream.authority = rewrite.authority
         }
         return .forward(upstream)
-    }
-
-    /// The route's header edits, then the chosen destination's (Istio applies both).
-    static func headerEdits(_ context: RequestContext) -> HeaderEdits? {
-        guard let own = context.destinationHeaders else { return context.route?.policy.headers }
-        guard var merged = context.route?.policy.headers else { return own }
-        merged.requestSet.merge(own.requestSet) { _, new in new }
-        merged.requestAdd.merge(own.requestAdd) { _, new in new }
-        merged.requestRemove += own.requestRemove
-        merged.responseSet.merge(own.responseSet) { _, new in new }
-        merged.responseAdd.merge(own.responseAdd) { _, new in new }
-        merged.responseRemove += own.responseRemove
-        return merged
     }
 
     /// The route's timeout, or the caller's `x-envoy-upstream-rq-timeout-ms` in its place, as Envoy honours it.
