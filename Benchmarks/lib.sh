@@ -1,16 +1,13 @@
 # Shared by the benchmark scripts (sourced, not run).
 
-# The weft under test: $WEFT, or the release build (built first); WEFT_STATIC=1 builds it with the
-# Swift runtime and Foundation linked in (a self-contained binary for hosts without Swift).
+# The weft under test: $WEFT, or the release build laid out by scripts/build-release.sh (built first);
+# WEFT_STATIC=1 builds it with the Swift runtime and Foundation linked in (a self-contained binary for
+# hosts without Swift).
 weft_release() {
   if [ -n "${WEFT:-}" ]; then return; fi
-  if [ -n "${WEFT_STATIC:-}" ]; then
-    swift build -c release --product weft --static-swift-stdlib --scratch-path .build-static >/dev/null
-    WEFT=.build-static/release/weft
-  else
-    swift build -c release --product weft >/dev/null
-    WEFT=.build/release/weft
-  fi
+  local log; log=$(mktemp)
+  WEFT=$(scripts/build-release.sh ${WEFT_STATIC:+--static} 2>"$log") || { cat "$log" >&2; rm -f "$log"; return 1; }
+  rm -f "$log"
 }
 
 # A control plane with an in-memory store on free ports, logging to $1/cp.log; exports
