@@ -104,6 +104,7 @@ struct SidecarHost {
 
     /// Runs until SIGTERM/SIGINT, `POST /quitquitquit`, or `stop` finishing.
     func run(onReady: @escaping @Sendable () -> Void, until stop: (@Sendable () async -> Void)? = nil, onStop: @Sendable () -> Void = {}) async throws {
+        MallocArenas.limit(to: 2)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let quit = QuitSignal()
         var settings = Sidecar.Configuration(podIP: podIP, appAddress: appAddress, ports: ports,
@@ -163,6 +164,7 @@ struct RouterCommand: AsyncParsableCommand {
         // A gateway on a shared address (127.0.0.1) must not take that address's 15000 from another one.
         let adminLease = try adminAddress.map { PodAddress.Lease(fixed: $0) } ?? (address == nil ? lease : PodAddress.allocate())
         let proxyID = id ?? "\(name)-\(lease.podIP).\(identity.namespace)"
+        MallocArenas.limit(to: 2)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let quit = QuitSignal()
         let router = Router(address: lease.podIP, adminAddress: adminLease.podIP, identity: ["id": proxyID, "namespace": identity.namespace], eventLoop: group.next(), logger: logger,
