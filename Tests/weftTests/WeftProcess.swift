@@ -15,6 +15,10 @@ enum WeftProcess {
     }
 
     static var executable: URL {
+        // WEFT_EXECUTABLE runs the suite against another build (the laid-out release binary).
+        if let chosen = ProcessInfo.processInfo.environment["WEFT_EXECUTABLE"], !chosen.isEmpty {
+            return URL(fileURLWithPath: chosen, relativeTo: packageRoot)
+        }
         // The test runner lives in the build products directory, beside the `weft` executable.
         let runner = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath()
         let candidates = [
