@@ -6,9 +6,10 @@
 #
 # It runs a release build's sidecar under valgrind's callgrind beside a control plane that serves the
 # Bookinfo example: first start-up and idle (dumped), then requests through the sidecar's outbound
-# and inbound listeners (dumped again). The idle set comes first, the data path's new functions after.
-# Then, five times, it relinks and adds what page faults of real idle sidecars show was missed.
-#   scripts/generate-link-order.sh [--shared]   (profiles the static release build unless --shared)
+# and inbound listeners (dumped again). The idle set comes first.
+# Then, ROUNDS times (default 5), it relinks and adds what page faults of real idle sidecars (alone and under
+# `weft run`) show was missed.
+#   [ROUNDS=N] scripts/generate-link-order.sh [--shared]   (profiles the static release build unless --shared)
 # Needs valgrind, perf and python3. Rerun after a change that moves much code; a stale list costs only
 # memory (functions missing from it are laid out after it as before), never correctness.
 set -euo pipefail
@@ -57,16 +58,23 @@ done
 dump 3
 kill "$vg"; wait "$vg" 2>/dev/null || true
 
+# `weft run` (the sidecar sharing its process with the app's supervisor) cannot run under valgrind,
+# whose own descriptors make Foundation's Process fail to spawn the app (EBADF): the page-fault
+# rounds below cover what it adds.
+run_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
 python3 scripts/callgrind-functions.py /weft "$work"/cg.out.{1,2,3} > "$work/hot.txt"
 python3 scripts/link-order-from-map.py "$work/hot.txt" "$map" scripts/weft-link-order.ld > scripts/weft-link-order.txt
 
 # Callgrind misses some functions (it folds some jumps into their caller), so then, a few times:
 # relink, run the real sidecar under `perf record -e page-faults`, and add the functions whose
 # first instruction fetch faulted: each such fault is a 64 KiB window of code still outside the order.
-sidecar_faults() { # NAME DISCOVERY ARGS...: an idle sidecar's first 5 s of page faults
+sidecar_faults() { # NAME DISCOVERY ARGS...: an idle sidecar's first 5 s of page faults (no DISCOVERY: `weft run ARGS`)
   local name=$1 discovery=$2; shift 2
+  local command=(run)
+  [ -n "$discovery" ] && command=(proxy sidecar --discovery-address "$discovery")
   timeout -s INT 6 perf record -q -e page-faults -c 1 -d -o "$work/$name.data" \
-    "$binary" proxy sidecar --discovery-address "$discovery" "$@" > "$work/$name.log" 2>&1 || true
+    "$binary" "${command[@]}" "$@" > "$work/$name.log" 2>&1 || true
   perf script -i "$work/$name.data" --show-mmap-events -F time,ip,addr 2>/dev/null > "$work/$name.txt"
   python3 scripts/link-order-faults.py "$work/$name.txt" "$map" "$binary" 5 >> "$work/hot.txt"
 }
@@ -74,12 +82,15 @@ sidecar_faults() { # NAME DISCOVERY ARGS...: an idle sidecar's first 5 s of page
 "$work/weft" control-plane --in-memory --http-address 127.0.0.1:0 --discovery-address 127.0.0.1:0 --log-level error > "$work/cp-empty.log" 2>&1 &
 for _ in $(seq 200); do grep -q 'discovery on' "$work/cp-empty.log" && break; sleep 0.05; done
 empty=$(grep -o 'discovery on [0-9.:]*' "$work/cp-empty.log" | awk '{print $3}')
-for round in 1 2 3 4 5; do
+for round in $(seq "${ROUNDS:-5}"); do
   weft=$(scripts/build-release.sh ${static:+--static})
   binary=$(readlink -f "$weft")
   sidecar_faults empty "$empty" --pod-ip "$pod" --port 9080
   sidecar_faults idle "$disc" --pod-ip "$pod" --port "$app_port" --app-address 127.0.0.2
   sidecar_faults with-app "$disc" --pod-ip "$pod" --port "$app_port" --app-address 127.0.0.1 --labels app=productpage
+  WEFT_DISCOVERY_ADDRESS=$disc sidecar_faults run "" --labels app=reviews,version=v1 --port "$run_port" -- \
+    sh -c 'exec python3 -m http.server "$PORT" --bind "$WEFT_APP_ADDRESS"'
+  pkill -f -- "--port $run_port --" || true
   python3 scripts/link-order-from-map.py "$work/hot.txt" "$map" scripts/weft-link-order.ld > scripts/weft-link-order.txt
 done
 echo "scripts/weft-link-order.txt: $(wc -l < scripts/weft-link-order.txt) functions"
