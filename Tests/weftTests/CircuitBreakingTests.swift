@@ -15,7 +15,8 @@ struct CircuitBreakingTests {
         #expect(try mesh.controlPlane.weft(["apply", "-f", corpus.appendingPathComponent("docs-tasks/circuit-breaking/destination-rule-httpbin.yaml").path]).status == 0)
         let server = Process()
         server.executableURL = WeftProcess.executable
-        server.arguments = ["run", "--deployment", "httpbin", "--", "sh", "-c", #"exec gunicorn -w 2 -b "$WEFT_APP_ADDRESS:8080" httpbin:app"#]
+        // gunicorn 27 opens a control socket under $HOME: a home of its own keeps concurrent tests' instances apart.
+        server.arguments = ["run", "--deployment", "httpbin", "--", "sh", "-c", #"HOME=$(mktemp -d) exec gunicorn -w 2 -b "$WEFT_APP_ADDRESS:8080" httpbin:app"#]
         server.environment = ProcessInfo.processInfo.environment.merging(mesh.environment) { _, new in new }
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice

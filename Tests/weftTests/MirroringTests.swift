@@ -22,8 +22,9 @@ struct MirroringTests {
             logs[version] = log
             let process = Process()
             process.executableURL = WeftProcess.executable
+            // gunicorn 27 opens a control socket under $HOME: a home of its own keeps the instances apart.
             process.arguments = ["run", "--deployment", "httpbin-\(version)", "--", "sh", "-c",
-                                 #"exec gunicorn --access-logfile - --access-logformat '%(r)s host=%({host}i)s' -b "$WEFT_APP_ADDRESS:80" httpbin:app"#]
+                                 #"HOME=$(mktemp -d) exec gunicorn --access-logfile - --access-logformat '%(r)s host=%({host}i)s' -b "$WEFT_APP_ADDRESS:80" httpbin:app"#]
             process.environment = ProcessInfo.processInfo.environment.merging(mesh.environment) { _, new in new }
             let handle = try FileHandle(forWritingTo: log)
             process.standardOutput = handle
