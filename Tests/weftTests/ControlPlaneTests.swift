@@ -80,7 +80,7 @@ struct ControlPlaneTests {
 
         #expect(try controlPlane.weft(["apply", "-f", "-"], stdin: Self.bogusSubset).status == 0)
         let flagged = try controlPlane.weft(["get", "vs", "reviews", "-o", "wide"])
-        #expect(flagged.stdout.contains("Error:IST0101"), "\(flagged.stdout)")
+        #expect(flagged.stdout.contains("Error:IST0101"), "status \(flagged.status), stdout \(flagged.stdout), stderr \(flagged.stderr)")
         #expect(flagged.stdout.contains("Referenced host+subset in destinationrule not found: \"reviews+v9\""))
 
         let analysis = try Data(contentsOf: URL(string: controlPlane.url + "/api/v1/analysis")!)

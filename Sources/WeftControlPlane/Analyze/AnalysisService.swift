@@ -16,7 +16,8 @@ public actor AnalysisResults {
     }
 
     /// Waits until results cover `revision` (bounded by `timeout` seconds); false when they do not yet.
-    public func waitFor(revision: Int64, timeout: Double = 2) async -> Bool {
+    /// The bound is generous because a loaded host (CI's two shared cores) can take seconds to analyze.
+    public func waitFor(revision: Int64, timeout: Double = 10) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
         while self.revision < revision {
             if ContinuousClock.now >= deadline { return false }
