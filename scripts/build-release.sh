@@ -7,7 +7,8 @@
 # (scripts/weft-link-order.txt and .ld, from scripts/generate-link-order.sh), so their pages are few
 # and contiguous. Relative relocations are packed (DT_RELR, glibc ≥ 2.36) and the executable exports no
 # symbols, so start-up no longer reads 3 MB of relocation entries and 1.7 MB of symbol tables.
-# The linker map (weft.map beside the binary) is what scripts/generate-link-order.sh reads.
+# The linker map (SCRATCH/weft.map; release/ may not exist yet when a first build links) is what
+# scripts/generate-link-order.sh reads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch=.build-lean-shared
@@ -37,5 +38,5 @@ swift build -c release --product weft "${static[@]}" --scratch-path "$scratch" \
   -Xlinker --no-export-dynamic \
   -Xlinker --symbol-ordering-file="$order" -Xlinker --no-warn-symbol-ordering \
   -Xlinker -T -Xlinker "$script" \
-  -Xlinker -Map="$PWD/$scratch/release/weft.map" -Xlinker --no-demangle >&2
+  -Xlinker -Map="$PWD/$scratch/weft.map" -Xlinker --no-demangle >&2
 echo "$binary"

@@ -18,8 +18,8 @@ static=1
 [ "${1:-}" = "--shared" ] && static=
 weft=$(scripts/build-release.sh ${static:+--static})
 # The build's linker map says which input section defines each function.
-map="$(dirname "$weft")/weft.map"
-[ -f "$map" ] || { echo "no linker map beside $weft (scripts/build-release.sh writes one)" >&2; exit 1; }
+map="$(dirname "$(dirname "$weft")")/weft.map"
+[ -f "$map" ] || { echo "no linker map at $map (scripts/build-release.sh writes one)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 # valgrind 3.19 cannot read the DWARF 5 that swiftc writes; the symbol table is enough.
