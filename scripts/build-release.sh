@@ -27,10 +27,12 @@ if [ "${1:-}" = "--static" ]; then
   fi
 fi
 order="$PWD/scripts/weft-link-order.txt"
-# SwiftPM does not see the order file and script as inputs: relink when they changed.
+# SwiftPM does not see the order file and script as inputs: relink when they changed (or no map).
 binary="$scratch/release/weft"
 script="$PWD/scripts/weft-link-order.ld"
-if [ -e "$binary" ] && { [ "$order" -nt "$binary" ] || [ "$script" -nt "$binary" ]; }; then rm -f "$binary"; fi
+if [ -e "$binary" ] && { [ "$order" -nt "$binary" ] || [ "$script" -nt "$binary" ] || [ ! -f "$scratch/weft.map" ]; }; then
+  rm -f "$binary"
+fi
 swift build -c release --product weft "${static[@]}" --scratch-path "$scratch" \
   -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
   -Xswiftc -use-ld=lld \
