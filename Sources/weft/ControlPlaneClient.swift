@@ -37,14 +37,21 @@ struct ControlPlaneClient {
             throw Unreachable(description: "invalid control plane URL \"\(base)\" (give http://HOST:PORT)")
         }
         let target = components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
-        let response: HTTPClient.Response
-        do {
-            response = try await HTTPClient().send(HTTPMethod(rawValue: method), host: host, port: components.port ?? 80, path: target.isEmpty ? "/" : target,
-                                                   headers: body == nil ? [] : [("content-type", "application/json")], body: body.map(Array.init) ?? [],
-                                                   timeout: .seconds(30))
-        } catch {
-            throw Unreachable(description: "cannot reach the control plane at \(base): \(error)")
+        var response: HTTPClient.Response?
+        // A GET is safe to repeat: a connection that fails before any answer (seen once on a loaded CI
+        // host: "I/O on closed channel") is tried again, twice, after 100 and 300 ms.
+        let attempts = method == "GET" ? 3 : 1
+        for attempt in 1...attempts where response == nil {
+            do {
+                response = try await HTTPClient().send(HTTPMethod(rawValue: method), host: host, port: components.port ?? 80, path: target.isEmpty ? "/" : target,
+                                                       headers: body == nil ? [] : [("content-type", "application/json")], body: body.map(Array.init) ?? [],
+                                                       timeout: .seconds(30))
+            } catch {
+                if attempt == attempts { throw Unreachable(description: "cannot reach the control plane at \(base): \(error)") }
+                try? await Task.sleep(for: .milliseconds(attempt == 1 ? 100 : 300))
+            }
         }
+        guard let response else { throw Unreachable(description: "cannot reach the control plane at \(base)") }
         guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
             throw Unreachable(description: "the control plane at \(base) answered \(response.status) without JSON")
         }
