@@ -14,25 +14,22 @@ import collections
 import re
 import sys
 
+import lld_map
+
 perf_path, map_path, binary = sys.argv[1], sys.argv[2], sys.argv[3]
 window = float(sys.argv[4]) if len(sys.argv) > 4 else 3.0
 
 # Input sections of the code and data output sections, with the symbols lld lists under each.
 ORDERED = (".text", ".rodata", ".data")
 starts, sections = [], []
-in_ordered = False
-for line in open(map_path, errors="replace"):
-    m = re.match(r"^\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+ (\s*)(\S.*)$", line)
-    if not m:
+for entry in lld_map.entries(map_path):
+    if not entry.output.startswith(ORDERED) or entry.output.startswith(".data.rel.ro"):
         continue
-    address, size, indent, what = int(m.group(1), 16), int(m.group(2), 16), len(m.group(3)), m.group(4)
-    if indent == 0:
-        in_ordered = what.startswith(ORDERED) and not what.startswith(".data.rel.ro")
-    elif in_ordered and indent == 8:
-        starts.append(address)
-        sections.append([address + size, []])
-    elif in_ordered and indent == 16 and sections:
-        sections[-1][1].append(what)
+    if entry.kind == "input":
+        starts.append(entry.address)
+        sections.append([entry.address + entry.size, []])
+    elif entry.kind == "symbol" and sections:
+        sections[-1][1].append(entry.name)
 
 defined = collections.Counter(name for _, symbols in sections for name in symbols)
 base, first, names = None, None, []

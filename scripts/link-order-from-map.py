@@ -16,33 +16,27 @@ in all, every one of them) and the per-function sections of hot names that many 
 Matching section names, the script never drags an archive's monolithic .text along.
 """
 import collections
-import re
 import sys
+
+import lld_map
 
 SMALL = 16 * 1024
 hot_path, map_path, script_path = sys.argv[1], sys.argv[2], sys.argv[3]
 
-# lld's map: "VMA LMA Size Align Out" with input sections indented 8 more and symbols 16 more.
 sections_defining = collections.defaultdict(list)
 data_sections_defining = collections.defaultdict(list)
 section_size = {}
-current, output = None, None
-for line in open(map_path, errors="replace"):
-    m = re.match(r"^\s+[0-9a-f]+\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+ (\s*)(\S.*)$", line)
-    if not m:
-        continue
-    size, indent, what = int(m.group(1), 16), len(m.group(2)), m.group(3)
-    if indent == 0:
+current = None
+for entry in lld_map.entries(map_path):
+    defining = (sections_defining if entry.output.startswith(".text")
+                else data_sections_defining if entry.output in (".rodata", ".data") else None)
+    if defining is None or entry.kind == "output":
         current = None
-        output = (sections_defining if what.startswith(".text")
-                  else data_sections_defining if what in (".rodata", ".data") else None)
-    elif output is None:
-        continue
-    elif indent == 8:
-        current = what
-        section_size[current] = size
-    elif indent == 16 and current is not None:
-        output[what].append(current)
+    elif entry.kind == "input":
+        current = entry.name
+        section_size[current] = entry.size
+    elif current is not None:
+        defining[entry.name].append(current)
 
 small, big, shared, data = [], collections.defaultdict(list), [], []
 for name in dict.fromkeys(line.strip() for line in open(hot_path)):
