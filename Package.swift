@@ -119,6 +119,10 @@ let package = Package(
             dependencies: ["WeftAPI", .product(name: "Yams", package: "Yams")]
         ),
         .testTarget(
+            name: "WeftModelTests",
+            dependencies: ["WeftModel"]
+        ),
+        .testTarget(
             name: "WeftControlPlaneTests",
             dependencies: ["WeftControlPlane", "WeftAPI", "WeftModel", "WeftTesting"]
         ),

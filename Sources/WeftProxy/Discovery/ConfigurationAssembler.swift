@@ -48,7 +48,8 @@ struct ConfigurationAssembler {
         }
         versions[response.typeURL] = response.versionInfo
         guard let clusters, let endpoints, let routes else { return nil }
-        let version = DiscoveryTypes.all.compactMap { versions[$0] }.max() ?? response.versionInfo
+        // The newest of the types' versions, numerically ("10.1" after "9.3").
+        let version = DiscoveryTypes.all.compactMap { versions[$0].map(ConfigVersion.init) }.max()?.text ?? response.versionInfo
         return ProxyConfiguration(version: version, routeTables: routes, clusters: clusters, endpoints: endpoints)
     }
 }
