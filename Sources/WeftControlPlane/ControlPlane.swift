@@ -33,7 +33,7 @@ public struct ControlPlane: Sendable {
     public init(configuration: Configuration, logger: Logger, onAPIBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
                 onDiscoveryBound: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let store: any ConfigStore = configuration.dataDirectory.map { FileConfigStore(directory: $0) } ?? MemoryConfigStore()
-        let ingest = try await ConfigIngest(store: store)
+        let ingest = try await ConfigIngest(store: store, logger: logger)
         let analysis = AnalysisResults()
         let hub = ProxyHub(configuration: configuration.push, logger: logger)
         let api = ConfigAPI(ingest: ingest, analysis: analysis, hub: hub)

@@ -7,8 +7,10 @@ import WeftModel
 /// route selection the data path runs. Test support only; production targets never import it.
 public struct Simulation {
     public let resources: [any APIResource]
-    public let registry: ServiceRegistry
-    public let meshConfig: MeshConfig
+    /// The mesh as the control plane's Snapshot stage builds it from these resources.
+    public let state: MeshState
+    public var registry: ServiceRegistry { state.registry }
+    public var meshConfig: MeshConfig { state.meshConfig }
 
     /// Thrown when the YAML does not load cleanly.
     public struct LoadError: Error, CustomStringConvertible { public var description: String }
@@ -24,8 +26,17 @@ public struct Simulation {
             resources[index].metadata.namespace = resources[index].namespace
         }
         self.resources = resources
-        self.registry = RegistryBuilder.build(resources, registered: workloads)
-        self.meshConfig = meshConfig
+        var stored: [ResourceKey: StoredResource] = [:]
+        for resource in resources {
+            let entry = try StoredResource(resource: resource, resourceVersion: 1)
+            stored[entry.key] = entry
+        }
+        self.state = MeshState(snapshot: MeshSnapshot(revision: 1, resources: stored), registered: workloads, meshConfig: meshConfig)
+    }
+
+    /// One proxy's view, as the control plane computes it.
+    public func view(of proxy: ProxyIdentity) -> ProxyView {
+        ProxyViewBuilder.build(proxy: proxy, state: state)
     }
 
     /// What the proxy decided for one request.
@@ -47,26 +58,26 @@ public struct Simulation {
 
     /// The clusters a proxy is sent, with the traffic policy in force for each.
     public func clusters(for proxy: ProxyIdentity) -> [ClusterConfig] {
-        ClusterTranslator.translate(ProxyViewBuilder.build(proxy: proxy, resources: resources, registry: registry, meshConfig: meshConfig))
+        ClusterTranslator.translate(view(of: proxy))
     }
 
     /// The endpoints of one cluster as a proxy is sent them (locality priorities and weights included), by address.
     public func endpoints(for proxy: ProxyIdentity, cluster: String) -> [EndpointGroup.Endpoint] {
-        let view = ProxyViewBuilder.build(proxy: proxy, resources: resources, registry: registry, meshConfig: meshConfig)
+        let view = view(of: proxy)
         let groups = EndpointTranslator.translate(view, clusters: ClusterTranslator.translate(view))
         return (groups.first { $0.cluster == cluster }?.endpoints ?? []).sorted { $0.address < $1.address }
     }
 
     /// A call from a sidecar. `url` is what the app asks its HTTP proxy for (`http://reviews:9080/x`).
     public func call(from proxy: ProxyIdentity, _ url: String, method: String = "GET", headers: [(String, String)] = [], roll: Int = 0) -> Result {
-        let view = ProxyViewBuilder.build(proxy: proxy, resources: resources, registry: registry, meshConfig: meshConfig)
+        let view = view(of: proxy)
         let (authority, path) = Self.split(url)
         return decide(RouteTranslator.outbound(view), view: view, request: RequestAttributes(authority: authority, path: path, method: method, headers: headers), roll: roll)
     }
 
     /// A call arriving at a router (ingress gateway) on `port`.
     public func callGateway(_ router: ProxyIdentity, port: Int, _ url: String, method: String = "GET", headers: [(String, String)] = [], roll: Int = 0) -> Result {
-        let view = ProxyViewBuilder.build(proxy: router, resources: resources, registry: registry, meshConfig: meshConfig)
+        let view = view(of: router)
         guard let table = RouteTranslator.gateway(view).first(where: { $0.name == "http.\(port)" }) else {
             return Result(status: nil, flag: "no listener on \(port)")
         }

@@ -49,6 +49,11 @@ struct GetCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let items = reply.object["items"] as? [[String: Any]] ?? []
+        for item in items {
+            if let error = item["error"] as? String {
+                FileHandle.standardError.write(Data("Error: \(item["key"] as? String ?? ""): \(error)\n".utf8))
+            }
+        }
         if let name, items.isEmpty {
             FileHandle.standardError.write(Data("Error from server (NotFound): \(info.group.isEmpty ? info.plural : "\(info.plural).\(info.group)") \"\(name)\" not found\n".utf8))
             throw ExitCode(1)
@@ -103,8 +108,10 @@ enum GetTable {
             let analysis = item["analysis"] as? [[String: Any]] ?? []
             let codes = analysis.map { "\($0["level"] as? String ?? ""):\($0["code"] as? String ?? "")" }
             var row: [String] = showNamespace ? [metadata["namespace"] as? String ?? ""] : []
-            row += [metadata["name"] as? String ?? "", "\(item["resourceVersion"] ?? "")", codes.isEmpty ? "OK" : codes.joined(separator: ",")]
-            if wide { row.append(analysis.map { $0["message"] as? String ?? "" }.joined(separator: " | ")) }
+            let error = item["error"] as? String
+            let state = error != nil ? "Error:Unreadable" : codes.isEmpty ? "OK" : codes.joined(separator: ",")
+            row += [metadata["name"] as? String ?? "", "\(item["resourceVersion"] ?? "")", state]
+            if wide { row.append(error ?? analysis.map { $0["message"] as? String ?? "" }.joined(separator: " | ")) }
             rows.append(row)
         }
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }

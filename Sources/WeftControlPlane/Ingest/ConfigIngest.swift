@@ -1,3 +1,4 @@
+import Logging
 import WeftAPI
 
 /// The Ingest stage: validates every change before it is stored, stores it atomically, and
@@ -31,17 +32,27 @@ public actor ConfigIngest {
     static let historyLimit = 1000
     private var nextSubscriber = 0
 
-    /// Opens the store and builds the first snapshot from what it holds.
-    public init(store: any ConfigStore) async throws {
+    /// Opens the store and builds the first snapshot from what it holds. An entry this build
+    /// cannot decode is logged (key and reason), listed as unreadable, and written back on every
+    /// save: a restart never drops stored data.
+    public init(store: any ConfigStore, logger: Logger = Logger(label: "weft.ingest")) async throws {
         self.store = store
         let contents = try await store.load()
         var resources: [ResourceKey: StoredResource] = [:]
-        for entry in contents.entries {
-            guard let resource = CanonicalJSON.decode(entry.json, source: "store") else { continue }
-            let stored = try StoredResource(resource: resource, resourceVersion: entry.resourceVersion)
-            resources[stored.key] = stored
+        var unreadable: [ResourceKey: UnreadableResource] = [:]
+        for (index, entry) in contents.entries.enumerated() {
+            switch CanonicalJSON.decode(entry.json, source: "store") {
+            case .success(let resource):
+                let stored = try StoredResource(resource: resource, resourceVersion: entry.resourceVersion)
+                resources[stored.key] = stored
+            case .failure(let failure):
+                let entry = UnreadableResource(entry: entry, index: index, reason: failure.reason)
+                logger.error("stored resource cannot be read by this build; kept on disk, not served",
+                             metadata: ["resource": "\(entry.key)", "reason": "\(entry.reason)"])
+                unreadable[entry.key] = entry
+            }
         }
-        self.snapshot = MeshSnapshot(revision: contents.revision, resources: resources)
+        self.snapshot = MeshSnapshot(revision: contents.revision, resources: resources, unreadable: unreadable)
     }
 
     /// Validates every document; stores all of them in one revision, or none when any is invalid.
@@ -51,6 +62,7 @@ public actor ConfigIngest {
         guard invalid.isEmpty else { return .rejected(invalid) }
         let revision = snapshot.revision + 1
         var resources = snapshot.resources
+        var unreadable = snapshot.unreadable
         var changes: [Change] = []
         do {
             for report in reports {
@@ -65,6 +77,7 @@ public actor ConfigIngest {
                     continue
                 }
                 resources[candidate.key] = candidate
+                unreadable[candidate.key] = nil
                 changes.removeAll { $0.key == candidate.key }
                 changes.append(Change(key: candidate.key, action: previous == nil ? .created : .configured, resourceVersion: revision, warnings: report.warnings))
             }
@@ -74,25 +87,28 @@ public actor ConfigIngest {
         guard changes.contains(where: { $0.action != .unchanged }) else {
             return .applied(revision: snapshot.revision, changes: changes)
         }
-        return await commit(revision: revision, resources: resources, changes: changes)
+        return await commit(revision: revision, resources: resources, unreadable: unreadable, changes: changes)
     }
 
     /// Deletes the named resources in one revision; when any is missing, nothing is deleted.
     public func delete(_ keys: [ResourceKey]) async -> Outcome {
-        let missing = keys.filter { snapshot.resources[$0] == nil }
+        let missing = keys.filter { snapshot.resources[$0] == nil && snapshot.unreadable[$0] == nil }
         guard missing.isEmpty else { return .notFound(missing) }
         var resources = snapshot.resources
-        for key in keys { resources[key] = nil }
+        var unreadable = snapshot.unreadable
+        for key in keys {
+            resources[key] = nil
+            unreadable[key] = nil
+        }
         let revision = snapshot.revision + 1
         let changes = keys.map { Change(key: $0, action: .deleted, resourceVersion: revision, warnings: []) }
-        return await commit(revision: revision, resources: resources, changes: changes)
+        return await commit(revision: revision, resources: resources, unreadable: unreadable, changes: changes)
     }
 
-    private func commit(revision: Int64, resources: [ResourceKey: StoredResource], changes: [Change]) async -> Outcome {
-        let next = MeshSnapshot(revision: revision, resources: resources)
-        let contents = StoreContents(revision: revision, entries: next.all.map { .init(resourceVersion: $0.resourceVersion, json: $0.json) })
+    private func commit(revision: Int64, resources: [ResourceKey: StoredResource], unreadable: [ResourceKey: UnreadableResource], changes: [Change]) async -> Outcome {
+        let next = MeshSnapshot(revision: revision, resources: resources, unreadable: unreadable)
         do {
-            try await store.save(contents)
+            try await store.save(next.storeContents)
         } catch {
             return .storeFailed("\(error)")
         }

@@ -22,6 +22,11 @@ public struct ResourceKey: Hashable, Sendable, Codable, Comparable, CustomString
     /// `Kind namespace/name`, as messages and the CLI print a resource.
     public var description: String { namespace.isEmpty ? "\(kind) \(name)" : "\(kind) \(namespace)/\(name)" }
 
+    /// Whether the key has this kind, namespace and name (nil matches any).
+    public func matches(kind: String?, namespace: String?, name: String?) -> Bool {
+        (kind == nil || self.kind == kind) && (namespace == nil || self.namespace == namespace) && (name == nil || self.name == name)
+    }
+
     public static func < (lhs: ResourceKey, rhs: ResourceKey) -> Bool {
         (lhs.kind, lhs.namespace, lhs.name, lhs.group) < (rhs.kind, rhs.namespace, rhs.name, rhs.group)
     }

@@ -6,7 +6,8 @@ import WeftAPI
 /// The control plane's config API (on 15014): apply, get, delete and analysis results, in JSON.
 ///
 /// - `POST /api/v1/apply` — body `{"documents":[{"file","text"}]}` or raw YAML/JSON; all-or-nothing.
-/// - `GET /api/v1/resources?kind=&namespace=&name=` — stored resources with their analysis messages.
+/// - `GET /api/v1/resources?kind=&namespace=&name=` — stored resources with their analysis messages
+///   (an entry this build cannot decode comes with `error`).
 /// - `DELETE /api/v1/resources?kind=&namespace=&name=` and `POST /api/v1/delete` (documents as in apply).
 /// - `GET /api/v1/watch?since=REV&kind=&namespace=&timeout=SECONDS` — the changes after revision REV
 ///   (ADDED, MODIFIED, DELETED), waiting up to the timeout (default 30 s) for one; 410 when REV is
@@ -83,6 +84,13 @@ public struct ConfigAPI: Sendable {
                 item["object"] = object
             }
             item["analysis"] = await analysis.messages(for: stored.key).map(Self.object)
+            objects.append(item)
+        }
+        // Stored but unreadable by this build: listed with the reason, never silently absent.
+        for entry in snapshot.listUnreadable(kind: kind, namespace: namespace, name: request.query["name"]) {
+            var item: [String: Any] = ["resourceVersion": entry.resourceVersion, "key": entry.key.description,
+                                       "error": "stored, but this build cannot read it: \(entry.reason)"]
+            item["object"] = (try? JSONSerialization.jsonObject(with: Data(entry.json.utf8))) ?? [:]
             objects.append(item)
         }
         return Self.json(.ok, ["revision": snapshot.revision, "analysisRevision": await analysis.revision, "items": objects])

@@ -4,9 +4,10 @@ import WeftAPI
 import WeftDiscovery
 import WeftModel
 
-/// The Serve stage's bookkeeping: connected proxies, what each was sent and what it answered
-/// (ACK/NACK), the workloads their sidecars registered, and debounced pushes of new configuration
-/// only to proxies whose view changed.
+/// The Serve stage: connected proxies and their streams. It composes the parts that each do one
+/// thing (the debouncer decides when, the registrations say which workloads sidecars brought, the
+/// Snapshot stage's `MeshState` holds the mesh, the translators make each proxy's configuration, the
+/// ledger remembers what was sent and answered) and pushes only to proxies whose view changed.
 public actor ProxyHub {
     /// What the control plane sends on a proxy's stream: one resource type at one version.
     public struct Push: Sendable {
@@ -60,11 +61,6 @@ public actor ProxyHub {
         var node: Node
         var continuation: AsyncStream<Push>.Continuation
         var lastView: ProxyView?
-        /// What was last sent per type, compared whole: `Data`'s hash reads only a prefix of the
-        /// bytes, so two payloads of one length that differ late (a subset name) would hash alike.
-        var sentPayloads: [String: [SentResource]] = [:]
-        var types: [String: TypeStatus] = [:]
-        var nonces: [String: String] = [:]
         var configuration: ProxyConfiguration?
     }
 
@@ -79,27 +75,30 @@ public actor ProxyHub {
         public init() {}
     }
 
-    private let configuration: Configuration
     private let logger: Logger
+    private let clock = ContinuousClock()
     private var snapshot: MeshSnapshot = .empty
+    /// Built from `snapshot` and the registrations when either changed, then shared by every view.
+    private var state: MeshState?
     private var connections: [Int: Connection] = [:]
-    private var nextID = 0
-    private var nextNonce = 0
-    private var pushGeneration = 0
-    private var firstDirty: ContinuousClock.Instant?
-    private var lastDirty: ContinuousClock.Instant?
+    private var registrations: WorkloadRegistrations<ContinuousClock.Instant>
+    private var ledger = PushLedger()
+    private var debouncer: PushDebouncer<ContinuousClock.Instant>
     private var debounceTask: Task<Void, Never>?
-    private var departed: [String: (WorkloadInstance, ContinuousClock.Instant)] = [:]
+    private var nextID = 0
+    private var pushGeneration = 0
 
     public init(configuration: Configuration = Configuration(), logger: Logger) {
-        self.configuration = configuration
         self.logger = logger
+        registrations = WorkloadRegistrations(grace: configuration.workloadGrace)
+        debouncer = PushDebouncer(quiet: configuration.debounceQuiet, maximum: configuration.debounceMax)
     }
 
     // MARK: inputs
 
     public func update(_ snapshot: MeshSnapshot) {
         self.snapshot = snapshot
+        state = nil
         markDirty()
     }
 
@@ -108,8 +107,9 @@ public actor ProxyHub {
         let (stream, continuation) = AsyncStream.makeStream(of: Push.self, bufferingPolicy: .bufferingNewest(16))
         let id = nextID
         nextID += 1
-        departed[node.identity.id] = nil
         connections[id] = Connection(node: node, continuation: continuation)
+        registrations.connect(id, node)
+        state = nil
         logger.info("proxy connected", metadata: ["proxy": "\(node.identity.id)", "podIP": "\(node.podIP)"])
         // A new workload changes other proxies' endpoints: push to everyone (debounced), and to
         // this proxy at once so it becomes ready without waiting out the debounce.
@@ -121,10 +121,11 @@ public actor ProxyHub {
     public func disconnect(_ id: Int) {
         guard let connection = connections.removeValue(forKey: id) else { return }
         connection.continuation.finish()
-        if let workload = workload(for: connection.node) {
-            departed[connection.node.identity.id] = (workload, .now + configuration.workloadGrace)
-            Task { [grace = configuration.workloadGrace] in
-                try? await Task.sleep(for: grace)
+        ledger.forget(proxy: id)
+        if let until = registrations.disconnect(id, at: clock.now) {
+            state = nil
+            Task { [clock] in
+                try? await clock.sleep(until: until)
                 self.expireDeparted()
             }
         }
@@ -133,38 +134,29 @@ public actor ProxyHub {
 
     /// The workload behind a proxy became ready (its app answers) or stopped being ready.
     public func readinessChanged(_ id: Int, ready: Bool) {
-        guard var connection = connections[id], connection.node.ready != ready else { return }
-        connection.node.ready = ready
-        connections[id] = connection
-        markDirty()
+        guard connections[id] != nil else { return }
+        connections[id]?.node.ready = ready
+        if registrations.setReady(id, ready) {
+            state = nil
+            markDirty()
+        }
     }
 
     /// Records an ACK (no error) or a NACK (error detail) for a type.
     public func received(_ id: Int, typeURL: String, version: String, nonce: String, error: String?) {
-        guard var connection = connections[id], !nonce.isEmpty, connection.nonces[typeURL] == nonce else { return }
-        var status = connection.types[typeURL] ?? TypeStatus(sent: "", acked: "", nack: nil)
+        guard let connection = connections[id], ledger.answer(proxy: id, typeURL: typeURL, version: version, nonce: nonce, error: error) else { return }
         if let error {
-            status.nack = error
             logger.warning("proxy rejected configuration", metadata: ["proxy": "\(connection.node.identity.id)", "type": "\(typeURL)", "error": "\(error)"])
-        } else {
-            status.acked = version
-            status.nack = nil
         }
-        connection.types[typeURL] = status
-        connections[id] = connection
     }
 
     // MARK: queries
 
     public func statuses() -> [Status] {
-        connections.values.sorted { $0.node.identity.id < $1.node.identity.id }.map { connection in
-            let types = connection.types
-            let state: String
-            if types.values.contains(where: { $0.nack != nil }) { state = "NACKED" }
-            else if types.values.allSatisfy({ $0.sent == $0.acked }) && !types.isEmpty { state = "SYNCED" }
-            else { state = "STALE" }
-            return Status(id: connection.node.identity.id, namespace: connection.node.identity.namespace, labels: connection.node.identity.labels,
-                          mode: connection.node.identity.mode.rawValue, podIP: connection.node.podIP, adminAddress: connection.node.adminAddress, types: types, state: state)
+        connections.sorted { $0.value.node.identity.id < $1.value.node.identity.id }.map { id, connection in
+            let node = connection.node
+            return Status(id: node.identity.id, namespace: node.identity.namespace, labels: node.identity.labels, mode: node.identity.mode.rawValue,
+                          podIP: node.podIP, adminAddress: node.adminAddress, types: ledger.types(of: id), state: ledger.state(of: id))
         }
     }
 
@@ -172,107 +164,71 @@ public actor ProxyHub {
         connections.values.first { $0.node.identity.id == proxyID }?.configuration
     }
 
-    public func registeredWorkloads() -> [WorkloadInstance] {
-        connections.values.compactMap { workload(for: $0.node) } + departed.values.map(\.0)
-    }
+    public func registeredWorkloads() -> [WorkloadInstance] { registrations.workloads }
 
     // MARK: pushing
 
     private func markDirty() {
-        let now = ContinuousClock.now
-        if firstDirty == nil { firstDirty = now }
-        lastDirty = now
+        debouncer.changed(at: clock.now)
         guard debounceTask == nil else { return }
         debounceTask = Task { await self.debounceLoop() }
     }
 
     private func debounceLoop() async {
-        while let first = firstDirty, let last = lastDirty {
-            let now = ContinuousClock.now
-            if now - last >= configuration.debounceQuiet || now - first >= configuration.debounceMax {
-                firstDirty = nil
-                lastDirty = nil
+        while let deadline = debouncer.deadline {
+            if debouncer.fire(at: clock.now) {
                 recompute(only: nil)
             } else {
-                let wait = min(configuration.debounceQuiet - (now - last), configuration.debounceMax - (now - first))
-                try? await Task.sleep(for: wait)
+                try? await clock.sleep(until: deadline)
             }
         }
         debounceTask = nil
     }
 
     private func expireDeparted() {
-        let now = ContinuousClock.now
-        let before = departed.count
-        departed = departed.filter { $0.value.1 > now }
-        if departed.count != before { markDirty() }
+        if registrations.expire(at: clock.now) {
+            state = nil
+            markDirty()
+        }
     }
 
-    private func workload(for node: Node) -> WorkloadInstance? {
-        guard node.identity.mode == .sidecar, !node.podIP.isEmpty else { return nil }
-        var workload = WorkloadInstance(name: node.workloadName, namespace: node.identity.namespace, labels: node.identity.labels,
-                                        serviceAccount: node.identity.serviceAccount, address: node.podIP, namedPorts: node.ports,
-                                        locality: Locality.from(labels: node.identity.labels).description, origin: .sidecar, proxyID: node.identity.id)
-        workload.ready = node.ready
-        return workload
+    private func currentState() -> MeshState {
+        if let state { return state }
+        let next = MeshState(snapshot: snapshot, registered: registrations.workloads)
+        state = next
+        return next
     }
 
     /// Builds every (or one) proxy's view; pushes the types whose content changed.
     private func recompute(only: Int?) {
         pushGeneration += 1
-        let resources = snapshot.all.map(\.resource)
-        let registry = RegistryBuilder.build(resources, registered: registeredWorkloads())
-        let meshConfig = MeshConfigSource.meshConfig(in: resources)
-        let version = "\(snapshot.revision).\(pushGeneration)"
+        let state = currentState()
+        let version = ConfigVersion(revision: state.revision, push: pushGeneration).text
         for id in only.map({ [$0] }) ?? Array(connections.keys) {
             guard var connection = connections[id] else { continue }
-            let view = ProxyViewBuilder.build(proxy: connection.node.identity, resources: resources, registry: registry, meshConfig: meshConfig)
+            let view = ProxyViewBuilder.build(proxy: connection.node.identity, state: state)
             if connection.lastView == view { continue }
             connection.lastView = view
             let config = ProxyConfigBuilder.build(view, version: version)
             connection.configuration = config
-            let byType: [(String, [(String, Data)])] = [
-                (DiscoveryTypes.clusters, config.clusters.map { ($0.name, Self.encode($0)) }),
-                (DiscoveryTypes.endpoints, config.endpoints.map { ($0.cluster, Self.encode($0)) }),
-                (DiscoveryTypes.routes, config.routeTables.map { ($0.name, Self.encode($0)) }),
-            ]
-            for (typeURL, items) in byType {
-                let sent = items.map { SentResource(name: $0.0, payload: $0.1) }
-                if connection.sentPayloads[typeURL] == sent { continue }
-                connection.sentPayloads[typeURL] = sent
-                nextNonce += 1
-                let nonce = String(nextNonce)
-                connection.nonces[typeURL] = nonce
-                var status = connection.types[typeURL] ?? TypeStatus(sent: "", acked: "", nack: nil)
-                status.sent = version
-                connection.types[typeURL] = status
-                connection.continuation.yield(Push(typeURL: typeURL, version: version, nonce: nonce, resources: items.map { (name: $0.0, payload: $0.1) }))
+            for (typeURL, items) in Self.resources(of: config) {
+                guard let nonce = ledger.push(proxy: id, typeURL: typeURL, version: version, resources: items) else { continue }
+                connection.continuation.yield(Push(typeURL: typeURL, version: version, nonce: nonce, resources: items.map { (name: $0.name, payload: $0.payload) }))
             }
             connections[id] = connection
         }
     }
 
-    /// One resource as pushed, kept to tell whether the next push would change anything.
-    struct SentResource: Equatable {
-        var name: String
-        var payload: Data
+    /// A configuration as the wire carries it: per type, each resource's name and payload.
+    static func resources(of config: ProxyConfiguration) -> [(String, [PushLedger.SentResource])] {
+        [
+            (DiscoveryTypes.clusters, config.clusters.map { .init(name: $0.name, payload: encode($0)) }),
+            (DiscoveryTypes.endpoints, config.endpoints.map { .init(name: $0.cluster, payload: encode($0)) }),
+            (DiscoveryTypes.routes, config.routeTables.map { .init(name: $0.name, payload: encode($0)) }),
+        ]
     }
 
     private static func encode<T: Encodable>(_ value: T) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(value)) ?? Data()
-    }
-}
-
-/// Where the mesh-wide MeshConfig comes from: the `istio` ConfigMap's `mesh` document, when applied.
-public enum MeshConfigSource {
-    public static func meshConfig(in resources: [any APIResource]) -> MeshConfig {
-        for resource in resources {
-            if let map = resource as? ConfigMap, map.name == "istio", let mesh = map.data?["mesh"], let config = try? MeshConfigDocument.decode(mesh) {
-                return config
-            }
-        }
-        return MeshConfig()
+        (try? DiscoveryTypes.encode(value)) ?? Data()
     }
 }

@@ -5,14 +5,26 @@ import WeftModel
 /// the workloads whose sidecars registered themselves.
 public enum RegistryBuilder {
     public static func build(_ resources: [any APIResource], registered: [WorkloadInstance] = []) -> ServiceRegistry {
-        var services: [MeshService] = []
-        var workloads: [WorkloadInstance] = registered
+        ServiceRegistry(services: services(resources), workloads: workloads(resources) + registered)
+    }
+
+    /// The services config declares: Kubernetes Services and each host of a ServiceEntry.
+    static func services(_ resources: [any APIResource]) -> [MeshService] {
+        resources.flatMap { resource -> [MeshService] in
+            switch resource {
+            case let service as Service: return [meshService(service)]
+            case let entry as ServiceEntry: return meshServices(entry)
+            default: return []
+            }
+        }
+    }
+
+    /// The workloads config declares: ServiceEntry endpoints and WorkloadEntries.
+    static func workloads(_ resources: [any APIResource]) -> [WorkloadInstance] {
+        var workloads: [WorkloadInstance] = []
         for resource in resources {
             switch resource {
-            case let service as Service:
-                services.append(meshService(service))
             case let entry as ServiceEntry:
-                services.append(contentsOf: meshServices(entry))
                 for (index, endpoint) in (entry.spec.endpoints ?? []).enumerated() {
                     var labels = endpoint.labels ?? [:]
                     labels["weft.io/service-entry"] = entry.name
@@ -28,7 +40,7 @@ public enum RegistryBuilder {
                 break
             }
         }
-        return ServiceRegistry(services: services, workloads: workloads)
+        return workloads
     }
 
     static func meshService(_ service: Service) -> MeshService {

@@ -47,37 +47,37 @@ public struct ProxyView: Sendable, Hashable {
     public func service(_ hostname: String) -> MeshService? { services.first { $0.hostname == hostname } }
 }
 
-/// Slices a snapshot to what one proxy may see.
+/// Slices the mesh to what one proxy may see: exportTo, then the Sidecar resource's egress hosts.
+/// Reads the state's indexes; it never rescans resources or rebuilds the registry.
 public enum ProxyViewBuilder {
-    public static func build(proxy: ProxyIdentity, resources: [any APIResource], registry: ServiceRegistry, meshConfig: MeshConfig = MeshConfig()) -> ProxyView {
-        let services = registry.services.filter { $0.isVisible(from: proxy.namespace) }
-        var endpoints: [String: [ServiceEndpoint]] = [:]
-        for service in services {
-            for port in service.ports { endpoints["\(service.hostname)|\(port.number)"] = registry.endpoints(of: service, port: port.number) }
-        }
+    public static func build(proxy: ProxyIdentity, state: MeshState) -> ProxyView {
+        let index = state.index
+        let meshConfig = state.meshConfig
+        let rootNamespace = meshConfig.rootNamespace ?? "istio-system"
         func visible(_ exportTo: [String]?, namespace: String) -> Bool {
             let list = exportTo ?? []
             return list.isEmpty || list.contains("*") || list.contains(proxy.namespace) || (list.contains(".") && namespace == proxy.namespace)
         }
-        let virtualServices = resources.compactMap { $0 as? VirtualService }
-            .filter { visible($0.spec.exportTo, namespace: $0.namespace) }
-            .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
-        let destinationRules = resources.compactMap { $0 as? DestinationRule }
+        let scope = SidecarScope(proxy: proxy, index: index, rootNamespace: rootNamespace)
+        let virtualServices = scope.virtualServices(index.virtualServices.filter { visible($0.spec.exportTo, namespace: $0.namespace) })
+        let services = scope.services(state.registry.services.filter { $0.isVisible(from: proxy.namespace) }, routedBy: virtualServices)
+        var endpoints: [String: [ServiceEndpoint]] = [:]
+        for service in services {
+            for port in service.ports {
+                let key = "\(service.hostname)|\(port.number)"
+                endpoints[key] = state.endpoints[key] ?? []
+            }
+        }
+        let destinationRules = index.destinationRules
             .filter { visible($0.spec.exportTo, namespace: $0.namespace) }
             .filter { rule in rule.spec.workloadSelector.map { selector in (selector.matchLabels ?? [:]).allSatisfy { proxy.labels[$0.key] == $0.value } && rule.namespace == proxy.namespace } ?? true }
-            .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
-        let gateways = proxy.mode == .router ? resources.compactMap { $0 as? Gateway }
-            .filter { gateway in (gateway.spec.selector ?? [:]).allSatisfy { proxy.labels[$0.key] == $0.value } }
-            .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) } : []
+        let gateways = proxy.mode == .router ? index.gateways.filter { gateway in (gateway.spec.selector ?? [:]).allSatisfy { proxy.labels[$0.key] == $0.value } } : []
         var allowAny = meshConfig.outboundTrafficPolicy?.mode != .REGISTRY_ONLY
-        let sidecars = resources.compactMap { $0 as? Sidecar }.filter { $0.namespace == proxy.namespace }
-        let sidecar = sidecars.first { ($0.spec.workloadSelector?.labels).map { selector in !selector.isEmpty && selector.allSatisfy { proxy.labels[$0.key] == $0.value } } ?? false }
-            ?? sidecars.first { $0.spec.workloadSelector == nil }
-        if let mode = sidecar?.spec.outboundTrafficPolicy?.mode { allowAny = mode == .ALLOW_ANY }
+        if let mode = scope.sidecar?.spec.outboundTrafficPolicy?.mode { allowAny = mode == .ALLOW_ANY }
         var view = ProxyView(proxy: proxy, services: services, endpoints: endpoints, virtualServices: virtualServices, destinationRules: destinationRules,
-                             gateways: gateways, allowAny: allowAny, rootNamespace: meshConfig.rootNamespace ?? "istio-system")
+                             gateways: gateways, allowAny: allowAny, rootNamespace: rootNamespace)
         if let locality = meshConfig.localityLbSetting { view.localityLbSetting = locality }
-        if proxy.mode == .router { view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: registry) }
+        if proxy.mode == .router { view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: state.registry) }
         return view
     }
 

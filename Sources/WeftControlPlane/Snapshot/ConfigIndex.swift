@@ -1,0 +1,50 @@
+import WeftAPI
+import WeftModel
+
+/// What one revision's configuration says, sorted by kind and namespace once, when the snapshot is
+/// made: the routing and scoping resources, the effective MeshConfig, and the part of the registry
+/// that config alone gives (Services, ServiceEntries, WorkloadEntries). Views read these lists;
+/// nothing rescans every resource by type per proxy.
+public struct ConfigIndex: Sendable {
+    /// VirtualServices, oldest rule first (namespace, then name).
+    public let virtualServices: [VirtualService]
+    /// DestinationRules, by namespace, then name.
+    public let destinationRules: [DestinationRule]
+    /// Gateways, by namespace, then name.
+    public let gateways: [Gateway]
+    /// Sidecar resources of each namespace, by name.
+    public let sidecarsByNamespace: [String: [Sidecar]]
+    /// The `istio` ConfigMap's `mesh` document, or the defaults.
+    public let meshConfig: MeshConfig
+    /// Services from Kubernetes Services and ServiceEntries.
+    public let services: [MeshService]
+    /// Workloads from ServiceEntry endpoints and WorkloadEntries.
+    public let workloads: [WorkloadInstance]
+
+    public init(_ resources: [any APIResource]) {
+        func sorted<T: APIResource>(_ type: T.Type) -> [T] {
+            resources.compactMap { $0 as? T }.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+        }
+        virtualServices = sorted(VirtualService.self)
+        destinationRules = sorted(DestinationRule.self)
+        gateways = sorted(Gateway.self)
+        sidecarsByNamespace = Dictionary(grouping: sorted(Sidecar.self), by: \.namespace)
+        meshConfig = MeshConfigSource.meshConfig(in: resources)
+        services = RegistryBuilder.services(resources)
+        workloads = RegistryBuilder.workloads(resources)
+    }
+
+    public static let empty = ConfigIndex([])
+}
+
+/// Where the mesh-wide MeshConfig comes from: the `istio` ConfigMap's `mesh` document, when applied.
+public enum MeshConfigSource {
+    public static func meshConfig(in resources: [any APIResource]) -> MeshConfig {
+        for resource in resources {
+            if let map = resource as? ConfigMap, map.name == "istio", let mesh = map.data?["mesh"], let config = try? MeshConfigDocument.decode(mesh) {
+                return config
+            }
+        }
+        return MeshConfig()
+    }
+}

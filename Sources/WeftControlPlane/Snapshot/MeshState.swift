@@ -1,0 +1,33 @@
+import WeftAPI
+import WeftModel
+
+/// The mesh at one configuration revision with the workloads registered at that moment: the whole
+/// registry and its endpoint index (service port → endpoints), built once and shared by every
+/// proxy's view. A new revision or a registration change builds the next one.
+public struct MeshState: Sendable {
+    public let snapshot: MeshSnapshot
+    public let registry: ServiceRegistry
+    /// Endpoints of every service port, keyed `host|port`.
+    public let endpoints: [String: [ServiceEndpoint]]
+
+    /// The effective MeshConfig: the snapshot's, unless given (simulations).
+    public let meshConfig: MeshConfig
+
+    public init(snapshot: MeshSnapshot, registered: [WorkloadInstance] = [], meshConfig: MeshConfig? = nil) {
+        self.snapshot = snapshot
+        self.meshConfig = meshConfig ?? snapshot.index.meshConfig
+        let index = snapshot.index
+        let registry = ServiceRegistry(services: index.services, workloads: index.workloads + registered)
+        var endpoints: [String: [ServiceEndpoint]] = [:]
+        for service in registry.services {
+            for port in service.ports { endpoints["\(service.hostname)|\(port.number)"] = registry.endpoints(of: service, port: port.number) }
+        }
+        self.registry = registry
+        self.endpoints = endpoints
+    }
+
+    public var index: ConfigIndex { snapshot.index }
+    public var revision: Int64 { snapshot.revision }
+
+    public static let empty = MeshState(snapshot: .empty)
+}
