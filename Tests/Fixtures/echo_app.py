@@ -3,6 +3,7 @@
 the request (path, headers), so a test can see which workload served it and what arrived.
 /status/N answers N; a path with /delay/S waits S seconds first; /flaky fails every other request with 503.
 /grpc-status/N answers 200 with a grpc-status: N header (a trailers-only gRPC error).
+/__count/PATH answers {"count": N}: how many requests for /PATH reached this app (attempts, not answers).
 FAIL_IF_EXISTS=PATH: every request answers 503 while that file exists (an outlier on demand).
 Binds WEFT_APP_ADDRESS (or 127.0.0.1) on PORT (or the first argument)."""
 import json
@@ -17,10 +18,23 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     lock = threading.Lock()
     flaky_count = 0
+    seen = {}
 
     def _answer(self):
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.path.startswith("/__count/"):
+            with Handler.lock:
+                count = Handler.seen.get(self.path[len("/__count"):], 0)
+            payload = json.dumps({"count": count}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
+        with Handler.lock:
+            Handler.seen[self.path] = Handler.seen.get(self.path, 0) + 1
         status = 200
         if "/delay/" in self.path:
             time.sleep(float(self.path.split("/delay/")[1].split("/")[0]))

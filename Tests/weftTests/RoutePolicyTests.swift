@@ -87,9 +87,17 @@ struct RoutePolicyTests {
         #expect(retried.0 == 200 && second.0 == 200, "\(retried) \(second)")
         #expect((retried.1 + second.1).contains("\"x-envoy-attempt-count\": \"2\""), "\(retried.1) \(second.1)")
 
+        let retryStat = "cluster.outbound|9080||reviews.default.svc.cluster.local.upstream_rq_retry"
+        func retriesCounted() throws -> Int {
+            let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
+            return stats.split(separator: "\n").first { $0.hasPrefix(retryStat + ": ") }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        let retriesBefore = try retriesCounted()
         let exhausted = try mesh.curl(through: client, "http://reviews:9080/status/500")
         #expect(exhausted.0 == 500, "after 3 retries the last answer goes back: \(exhausted)")
-        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
-        #expect(stats.contains("cluster.outbound|9080||reviews.default.svc.cluster.local.upstream_rq_retry: "), "\(stats)")
+        // The upstream itself counts what reached it: the first attempt and exactly 3 retries.
+        let reached = try mesh.curl(through: client, "http://reviews:9080/__count/status/500")
+        #expect(reached.0 == 200 && reached.1.contains("\"count\": 4"), "attempts that reached the upstream: \(reached)")
+        #expect(try retriesCounted() - retriesBefore == 3, "the proxy counted the 3 retries")
     }
 }
