@@ -87,6 +87,7 @@ let package = Package(
                 "WeftControlPlane",
                 "WeftHTTPServer",
                 "WeftProxy",
+                "WeftDiscovery",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -123,6 +124,10 @@ let package = Package(
             dependencies: ["WeftModel"]
         ),
         .testTarget(
+            name: "WeftDiscoveryTests",
+            dependencies: ["WeftDiscovery", "WeftModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .testTarget(
             name: "WeftControlPlaneTests",
             dependencies: ["WeftControlPlane", "WeftAPI", "WeftModel", "WeftTesting"]
         ),
@@ -132,7 +137,11 @@ let package = Package(
         ),
         .testTarget(
             name: "weftTests",
-            dependencies: ["weft"]
+            dependencies: [
+                "weft", "WeftModel", "WeftDiscovery",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ]
         ),
     ]
 )

@@ -26,10 +26,13 @@ SWIFT
 fi
 out="$root/Sources/WeftDiscovery/Generated"
 mkdir -p "$out"
+# Messages of every file; gRPC stubs for the one that defines a service.
 protoc --proto_path="$root/Protos" \
   --plugin=protoc-gen-swift="$gen/plugins/protoc-gen-swift" \
-  --plugin=protoc-gen-grpc-swift="$gen/plugins/protoc-gen-grpc-swift-2" \
   --swift_out="$out" --swift_opt=Visibility=Public \
+  weft/discovery/v1/discovery.proto weft/discovery/v1/resources.proto
+protoc --proto_path="$root/Protos" \
+  --plugin=protoc-gen-grpc-swift="$gen/plugins/protoc-gen-grpc-swift-2" \
   --grpc-swift_out="$out" --grpc-swift_opt=Visibility=Public,Client=true,Server=true \
   weft/discovery/v1/discovery.proto
 echo "generated into $out"

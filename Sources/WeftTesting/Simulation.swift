@@ -56,6 +56,11 @@ public struct Simulation {
         }
     }
 
+    /// The listeners a proxy is sent.
+    public func listeners(for proxy: ProxyIdentity) -> [ListenerConfig] {
+        ListenerTranslator.translate(view(of: proxy))
+    }
+
     /// The clusters a proxy is sent, with the traffic policy in force for each.
     public func clusters(for proxy: ProxyIdentity) -> [ClusterConfig] {
         ClusterTranslator.translate(view(of: proxy))

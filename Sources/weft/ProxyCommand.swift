@@ -175,7 +175,7 @@ struct RouterCommand: AsyncParsableCommand {
         node.adminAddress = "\(adminLease.podIP):15000"
         let discoveryClient = DiscoveryClientService(host: discoveryHost, port: discoveryPort, node: node, stats: router.stats, logger: logger,
                                                      readiness: WorkloadReadiness(ready: true)) { configuration in
-            Task { await router.install(configuration) }
+            router.install(configuration)
         }
         print("weft router: address \(lease.podIP), admin http://\(adminLease.podIP):15000")
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = router.services.map { .init(service: $0) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WeftDiscovery
 
 /// `weft proxy-status`: every connected proxy and whether it has the latest configuration.
 struct ProxyStatusCommand: AsyncParsableCommand {
@@ -11,7 +12,7 @@ struct ProxyStatusCommand: AsyncParsableCommand {
         let client = controlPlane.client
         let reply = try await ClientInputs.call { try await client.send("GET", "/api/v1/proxies") }
         let proxies = reply.object["proxies"] as? [[String: Any]] ?? []
-        var rows = [["NAME", "NAMESPACE", "LABELS", "CLUSTERS", "ENDPOINTS", "ROUTES", "STATUS"]]
+        var rows = [["NAME", "NAMESPACE", "LABELS", "CLUSTERS", "ENDPOINTS", "LISTENERS", "ROUTES", "STATUS"]]
         for proxy in proxies {
             let types = proxy["types"] as? [String: [String: Any]] ?? [:]
             func cell(_ type: String) -> String {
@@ -21,7 +22,7 @@ struct ProxyStatusCommand: AsyncParsableCommand {
             }
             let labels = (proxy["labels"] as? [String: String] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             rows.append([proxy["id"] as? String ?? "", proxy["namespace"] as? String ?? "", labels,
-                         cell("type.weft.io/ClusterConfig"), cell("type.weft.io/EndpointGroup"), cell("type.weft.io/RouteTable"), proxy["state"] as? String ?? ""])
+                         cell(DiscoveryTypes.clusters), cell(DiscoveryTypes.endpoints), cell(DiscoveryTypes.listeners), cell(DiscoveryTypes.routes), proxy["state"] as? String ?? ""])
         }
         print(Table.render(rows))
     }
@@ -55,6 +56,7 @@ struct ProxyConfigCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(reply.object["error"] as? String ?? "no such proxy")\n".utf8))
             throw ExitCode(1)
         }
+        let listeners = configuration["listeners"] as? [[String: Any]] ?? []
         let routeTables = configuration["routeTables"] as? [[String: Any]] ?? []
         let clusters = configuration["clusters"] as? [[String: Any]] ?? []
         var endpoints = configuration["endpoints"] as? [[String: Any]] ?? []
@@ -65,7 +67,7 @@ struct ProxyConfigCommand: AsyncParsableCommand {
             case .routes: value = routeTables
             case .clusters: value = clusters
             case .endpoints: value = endpoints
-            case .listeners: value = routeTables.map { ["name": $0["name"] ?? "", "routeTable": $0["name"] ?? ""] }
+            case .listeners: value = listeners
             case .all: value = configuration
             }
             let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -103,10 +105,10 @@ struct ProxyConfigCommand: AsyncParsableCommand {
             }
             print(Table.render(rows))
         case .listeners:
-            var rows = [["LISTENER", "ROUTE TABLE"]]
-            for table in routeTables {
-                let name = table["name"] as? String ?? ""
-                rows.append([name == "outbound" ? "0.0.0.0:15001 (outbound HTTP proxy)" : name.replacingOccurrences(of: "http.", with: "0.0.0.0:"), name])
+            var rows = [["NAME", "PORT", "DIRECTION", "PROTOCOL", "ROUTE TABLE", "HOSTS"]]
+            for listener in listeners {
+                rows.append([listener["name"] as? String ?? "", "\(listener["port"] ?? "")", listener["direction"] as? String ?? "", listener["protocolName"] as? String ?? "",
+                             listener["routeTable"] as? String ?? (listener["appPort"].map { "app port \($0)" } ?? ""), (listener["hosts"] as? [String] ?? []).joined(separator: ",")])
             }
             print(Table.render(rows))
         }

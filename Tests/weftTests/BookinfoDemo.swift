@@ -109,7 +109,7 @@ final class BookinfoDemo {
         let proxies = (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["proxies"] as? [[String: Any]] ?? []
         var versions: [String: (sent: String, acked: String)] = [:]
         for proxy in proxies {
-            guard let id = proxy["id"] as? String, let routes = (proxy["types"] as? [String: [String: Any]])?["type.weft.io/RouteTable"] else { continue }
+            guard let id = proxy["id"] as? String, let routes = (proxy["types"] as? [String: [String: Any]])?["type.googleapis.com/weft.discovery.v1.RouteTable"] else { continue }
             versions[id] = (routes["sent"] as? String ?? "", routes["acked"] as? String ?? "")
         }
         return versions

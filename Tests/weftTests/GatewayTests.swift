@@ -60,6 +60,32 @@ struct GatewayTests {
         #expect(status == 200 && body.contains("productpage-v1"), "\(status) \(body)")
         #expect(try Curl.get("http://\(address):\(port)/static/app.css").0 == 200)
         #expect(try Curl.get("http://\(address):\(port)/").0 == 404, "paths outside the VirtualService get 404 from the gateway")
+
+        // The router's listeners are the translated ones: shown by proxy-config, and a Gateway moved
+        // to another port closes the old listener and opens the new one.
+        let proxyID = "istio-ingressgateway-\(address).istio-system"
+        let listeners = try mesh.controlPlane.weft(["proxy-config", "listeners", proxyID])
+        #expect(listeners.stdout.contains("0.0.0.0_\(port)") && listeners.stdout.contains("http.\(port)"), "\(listeners.stdout)\(listeners.stderr)")
+        let moved = port + 1
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: """
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: bookinfo-gateway}
+        spec:
+          selector: {istio: ingressgateway}
+          servers:
+          - port: {number: \(moved), name: http, protocol: HTTP}
+            hosts: ["*"]
+        """).status == 0)
+        var movedStatus = 0
+        let moveDeadline = Date().addingTimeInterval(15)
+        while Date() < moveDeadline {
+            movedStatus = try Curl.get("http://\(address):\(moved)/productpage").0
+            if movedStatus == 200 { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(movedStatus == 200, "the new port routes")
+        #expect(try Curl.get("http://\(address):\(port)/productpage").0 == 0, "the old port is closed")
         mesh.stopWorkloads()
     }
 }

@@ -5,9 +5,40 @@ final class MeshHarness {
     let controlPlane: ControlPlaneProcess
     private(set) var workloads: [Process] = []
     static let fixtures = WeftProcess.packageRoot.appendingPathComponent("Tests/Fixtures")
+    /// Each workload's output (its sidecar's and its app's), one file per workload.
+    let logDirectory: URL
+    private var logs: [(name: String, file: URL)] = []
 
     init(dataDirectory: URL? = nil, discoveryPort: Int = 0) throws {
         controlPlane = try ControlPlaneProcess(dataDirectory: dataDirectory, discoveryPort: discoveryPort)
+        logDirectory = controlPlane.logFile.deletingLastPathComponent().appendingPathComponent("workloads")
+        try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
+    }
+
+    /// Sends a workload's output to a log file of its own, kept for `workloadOutput()`.
+    func captureOutput(of process: Process, name: String) throws {
+        let file = logDirectory.appendingPathComponent("\(name)-\(logs.count).log")
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: file)
+        process.standardOutput = handle
+        process.standardError = handle
+        logs.append((name, file))
+    }
+
+    /// The last lines of every workload's output and of the control plane's log: what a failed
+    /// wait prints, and what the harness prints when a workload died on its own.
+    func workloadOutput(lines: Int = 15) -> String {
+        let files = logs + [("control plane", controlPlane.logFile)]
+        return files.map { name, file in
+            let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+            let tail = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+            return "--- \(name) (\(file.path)):\n\(tail)"
+        }.joined(separator: "\n")
+    }
+
+    /// A harness failure, with what the workloads printed.
+    func failure(_ description: String) -> ControlPlaneProcess.StartFailure {
+        ControlPlaneProcess.StartFailure(description: description + "\n" + workloadOutput())
     }
 
     var environment: [String: String] {
@@ -23,8 +54,7 @@ final class MeshHarness {
         environment["APP_NAME"] = name
         environment.merge(extra) { _, new in new }
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        try captureOutput(of: process, name: name)
         try process.run()
         workloads.append(process)
     }
@@ -36,21 +66,15 @@ final class MeshHarness {
         process.executableURL = WeftProcess.executable
         process.arguments = ["run", "--labels", "app=\(name)" + (labels.isEmpty ? "" : "," + labels), "--name", name, "--", "sleep", "600"]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        try captureOutput(of: process, name: name)
         try process.run()
         workloads.append(process)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            if let data = try? Data(contentsOf: URL(string: controlPlane.url + "/api/v1/proxies")!),
-               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-               let proxy = (object["proxies"] as? [[String: Any]])?.first(where: { ($0["id"] as? String ?? "").hasPrefix(name + "-") && $0["state"] as? String == "SYNCED" }),
-               let podIP = proxy["podIP"] as? String {
-                return podIP
-            }
+            if let proxy = try? controlPlane.proxies().first(where: { $0.id.hasPrefix(name + "-") && $0.state == "SYNCED" }) { return proxy.podIP }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        throw ControlPlaneProcess.StartFailure(description: "client \(name) did not become ready")
+        throw failure("client \(name) did not become ready")
     }
 
     /// One request through a sidecar's outbound proxy with curl; returns (status, body).
@@ -75,7 +99,7 @@ final class MeshHarness {
                                          environment: environment)
         guard result.status == 0, let line = result.stdout.split(separator: "\n").last,
               let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            throw ControlPlaneProcess.StartFailure(description: "client failed (\(result.status)): \(result.stdout) \(result.stderr)")
+            throw failure("client failed (\(result.status)): \(result.stdout) \(result.stderr)")
         }
         return (object["names"] as? [String: Int] ?? [:], object["failures"] as? [String: Int] ?? [:])
     }
@@ -89,32 +113,30 @@ final class MeshHarness {
             if synced >= count { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        throw ControlPlaneProcess.StartFailure(description: "proxies not synced within \(timeout) s: \(try controlPlane.weft(["proxy-status"]).stdout)")
+        throw failure("proxies not synced within \(timeout) s: \(try controlPlane.weft(["proxy-status"]).stdout)")
     }
 
     /// Waits (bounded) until `proxy` (an id prefix) has `count` ready endpoints for `cluster`.
     func waitForEndpoints(proxy: String, cluster: String = "outbound|9080||reviews.default.svc.cluster.local", count: Int, timeout: TimeInterval = 20) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let data = try? Data(contentsOf: URL(string: controlPlane.url + "/api/v1/proxies")!),
-               let proxies = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["proxies"] as? [[String: Any]],
-               let id = proxies.compactMap({ $0["id"] as? String }).first(where: { $0.hasPrefix(proxy) }),
-               let configData = try? Data(contentsOf: URL(string: controlPlane.url + "/api/v1/proxy-config?proxy=" + (id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id))!),
-               let configuration = (try? JSONSerialization.jsonObject(with: configData) as? [String: Any])?["configuration"] as? [String: Any],
-               let groups = configuration["endpoints"] as? [[String: Any]],
-               let group = groups.first(where: { $0["cluster"] as? String == cluster }),
-               (group["endpoints"] as? [Any])?.count ?? 0 >= count {
+            if let id = try? controlPlane.proxies().map(\.id).first(where: { $0.hasPrefix(proxy) }),
+               let group = try? controlPlane.configuration(of: id).endpoints.first(where: { $0.cluster == cluster }), group.endpoints.count >= count {
                 return
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        throw ControlPlaneProcess.StartFailure(description: "\(proxy) did not see \(count) endpoints of \(cluster) within \(timeout) s")
+        throw failure("\(proxy) did not see \(count) endpoints of \(cluster) within \(timeout) s")
     }
 
     /// Stops `process` with the other workloads.
     func adopt(_ process: Process) { workloads.append(process) }
 
     func stopWorkloads() {
+        // A workload that ended on its own with an error is a failure the test may not see: say what it printed.
+        if workloads.contains(where: { !$0.isRunning && $0.terminationStatus != 0 }) {
+            print("mesh harness: a workload exited on its own with an error\n" + workloadOutput(lines: 40))
+        }
         for process in workloads where process.isRunning { process.terminate() }
         let deadline = Date().addingTimeInterval(10)
         while workloads.contains(where: \.isRunning) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }

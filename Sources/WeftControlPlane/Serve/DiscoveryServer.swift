@@ -20,7 +20,7 @@ struct AggregatedDiscovery: Weft_Discovery_V1_AggregatedDiscoveryService.SimpleS
             try await withThrowingDiscardingTaskGroup { group in
                 for try await message in request {
                     if connection == nil {
-                        let (id, pushes) = await hub.connect(Self.node(message.node))
+                        let (id, pushes) = await hub.connect(Self.node(message.node), subscribing: message.typeURL)
                         connection = id
                         group.addTask {
                             for await push in pushes { try await response.write(Self.response(push)) }
@@ -28,6 +28,7 @@ struct AggregatedDiscovery: Weft_Discovery_V1_AggregatedDiscoveryService.SimpleS
                     }
                     guard let id = connection else { continue }
                     if message.hasNode { await hub.readinessChanged(id, ready: message.node.ready) }
+                    await hub.subscribe(id, typeURL: message.typeURL)
                     await hub.received(id, typeURL: message.typeURL, version: message.versionInfo, nonce: message.responseNonce,
                                        error: message.hasErrorDetail ? message.errorDetail.message : nil)
                 }
@@ -44,7 +45,7 @@ struct AggregatedDiscovery: Weft_Discovery_V1_AggregatedDiscoveryService.SimpleS
     static func node(_ node: Weft_Discovery_V1_Node) -> ProxyHub.Node {
         let identity = ProxyIdentity(id: node.id, namespace: node.namespace.isEmpty ? "default" : node.namespace, labels: node.labels,
                                      serviceAccount: node.serviceAccount.isEmpty ? "default" : node.serviceAccount,
-                                     mode: ProxyIdentity.Mode(rawValue: node.mode) ?? .sidecar)
+                                     mode: ProxyIdentity.Mode(rawValue: node.mode) ?? .sidecar, ports: node.ports.mapValues { Int($0) })
         var result = ProxyHub.Node(identity: identity, podIP: node.podIp, ports: node.ports.mapValues { Int($0) },
                                    workloadName: node.workloadName.isEmpty ? node.id : node.workloadName, ready: node.ready)
         result.adminAddress = node.adminAddress

@@ -62,6 +62,8 @@ public actor ProxyHub {
         var continuation: AsyncStream<Push>.Continuation
         var lastView: ProxyView?
         var configuration: ProxyConfiguration?
+        /// The resource types the proxy asked for; only these are pushed (an older proxy asks for fewer).
+        var subscribed: Set<String> = []
     }
 
     /// Settings of pushes.
@@ -102,12 +104,12 @@ public actor ProxyHub {
         markDirty()
     }
 
-    /// Registers a proxy; its stream of pushes starts with its full configuration.
-    public func connect(_ node: Node) -> (id: Int, pushes: AsyncStream<Push>) {
+    /// Registers a proxy; its stream of pushes starts with its full configuration, of the types it subscribes to.
+    public func connect(_ node: Node, subscribing typeURL: String) -> (id: Int, pushes: AsyncStream<Push>) {
         let (stream, continuation) = AsyncStream.makeStream(of: Push.self, bufferingPolicy: .bufferingNewest(16))
         let id = nextID
         nextID += 1
-        connections[id] = Connection(node: node, continuation: continuation)
+        connections[id] = Connection(node: node, continuation: continuation, subscribed: typeURL.isEmpty ? [] : [typeURL])
         registrations.connect(id, node)
         state = nil
         logger.info("proxy connected", metadata: ["proxy": "\(node.identity.id)", "podIP": "\(node.podIP)"])
@@ -130,6 +132,14 @@ public actor ProxyHub {
             }
         }
         logger.info("proxy disconnected", metadata: ["proxy": "\(connection.node.identity.id)"])
+    }
+
+    /// The proxy asks for a resource type: pushed at once when its configuration is already made.
+    public func subscribe(_ id: Int, typeURL: String) {
+        guard !typeURL.isEmpty, var connection = connections[id], !connection.subscribed.contains(typeURL) else { return }
+        connection.subscribed.insert(typeURL)
+        connections[id] = connection
+        if let config = connection.configuration { push(config, to: id, types: [typeURL]) }
     }
 
     /// The workload behind a proxy became ready (its app answers) or stopped being ready.
@@ -211,24 +221,17 @@ public actor ProxyHub {
             connection.lastView = view
             let config = ProxyConfigBuilder.build(view, version: version)
             connection.configuration = config
-            for (typeURL, items) in Self.resources(of: config) {
-                guard let nonce = ledger.push(proxy: id, typeURL: typeURL, version: version, resources: items) else { continue }
-                connection.continuation.yield(Push(typeURL: typeURL, version: version, nonce: nonce, resources: items.map { (name: $0.name, payload: $0.payload) }))
-            }
             connections[id] = connection
+            push(config, to: id, types: connection.subscribed)
         }
     }
 
-    /// A configuration as the wire carries it: per type, each resource's name and payload.
-    static func resources(of config: ProxyConfiguration) -> [(String, [PushLedger.SentResource])] {
-        [
-            (DiscoveryTypes.clusters, config.clusters.map { .init(name: $0.name, payload: encode($0)) }),
-            (DiscoveryTypes.endpoints, config.endpoints.map { .init(name: $0.cluster, payload: encode($0)) }),
-            (DiscoveryTypes.routes, config.routeTables.map { .init(name: $0.name, payload: encode($0)) }),
-        ]
-    }
-
-    private static func encode<T: Encodable>(_ value: T) -> Data {
-        (try? DiscoveryTypes.encode(value)) ?? Data()
+    /// Sends the types of `config` the ledger says changed for this proxy.
+    private func push(_ config: ProxyConfiguration, to id: Int, types: Set<String>) {
+        guard let connection = connections[id] else { return }
+        for (typeURL, items) in DiscoveryTypes.resources(of: config) where types.contains(typeURL) {
+            guard let nonce = ledger.push(proxy: id, typeURL: typeURL, version: config.version, resources: items) else { continue }
+            connection.continuation.yield(Push(typeURL: typeURL, version: config.version, nonce: nonce, resources: items.map { (name: $0.name, payload: $0.payload) }))
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WeftDiscovery
 
 /// What each connected proxy was sent, per resource type, and what it answered: the last payloads
 /// (to skip a push that would change nothing), the nonce an answer must carry, the version sent,
@@ -6,10 +7,7 @@ import Foundation
 struct PushLedger: Sendable {
     /// One resource as pushed, compared whole: `Data`'s hash reads only a prefix of the bytes, so two
     /// payloads of one length that differ late (a subset name) would hash alike.
-    struct SentResource: Sendable, Equatable {
-        var name: String
-        var payload: Data
-    }
+    typealias SentResource = DiscoveryTypes.WireResource
 
     private struct Entry: Sendable {
         var sent: [SentResource] = []

@@ -7,6 +7,6 @@ public enum ProxyConfigBuilder {
         let routes: [RouteTable] = view.proxy.mode == .router ? RouteTranslator.gateway(view) : [RouteTranslator.outbound(view)]
         let clusters = ClusterTranslator.translate(view)
         let endpoints = EndpointTranslator.translate(view, clusters: clusters)
-        return ProxyConfiguration(version: version, routeTables: routes, clusters: clusters, endpoints: endpoints)
+        return ProxyConfiguration(version: version, listeners: ListenerTranslator.translate(view), routeTables: routes, clusters: clusters, endpoints: endpoints)
     }
 }

@@ -10,13 +10,16 @@ public struct ProxyIdentity: Sendable, Hashable, Codable {
     public var labels: [String: String]
     public var serviceAccount: String
     public var mode: Mode
+    /// A sidecar's container ports (its inbound listeners), by name.
+    public var ports: [String: Int]
 
-    public init(id: String, namespace: String, labels: [String: String], serviceAccount: String = "default", mode: Mode = .sidecar) {
+    public init(id: String, namespace: String, labels: [String: String], serviceAccount: String = "default", mode: Mode = .sidecar, ports: [String: Int] = [:]) {
         self.id = id
         self.namespace = namespace
         self.labels = labels
         self.serviceAccount = serviceAccount
         self.mode = mode
+        self.ports = ports
     }
 }
 

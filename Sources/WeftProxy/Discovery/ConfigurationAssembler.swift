@@ -7,6 +7,7 @@ import WeftModel
 struct ConfigurationAssembler {
     private var clusters: [ClusterConfig]?
     private var endpoints: [EndpointGroup]?
+    private var listeners: [ListenerConfig]?
     private var routes: [RouteTable]?
     private var versions: [String: String] = [:]
 
@@ -23,7 +24,7 @@ struct ConfigurationAssembler {
         do {
             switch response.typeURL {
             case DiscoveryTypes.clusters:
-                let decoded = try response.resources.map { try DiscoveryTypes.decode(ClusterConfig.self, from: $0.payload) }
+                let decoded = try response.resources.map { try ClusterConfig(wire: DiscoveryTypes.decode(Weft_Discovery_V1_Cluster.self, from: $0.payload)) }
                 for cluster in decoded {
                     switch cluster.hashPolicy?.table {
                     case .ring(let size)? where size > Self.maximumRingSize:
@@ -35,21 +36,25 @@ struct ConfigurationAssembler {
                 }
                 clusters = decoded
             case DiscoveryTypes.endpoints:
-                endpoints = try response.resources.map { try DiscoveryTypes.decode(EndpointGroup.self, from: $0.payload) }
+                endpoints = try response.resources.map { try EndpointGroup(wire: DiscoveryTypes.decode(Weft_Discovery_V1_EndpointGroup.self, from: $0.payload)) }
+            case DiscoveryTypes.listeners:
+                listeners = try response.resources.map { try ListenerConfig(wire: DiscoveryTypes.decode(Weft_Discovery_V1_Listener.self, from: $0.payload)) }
             case DiscoveryTypes.routes:
-                routes = try response.resources.map { try DiscoveryTypes.decode(RouteTable.self, from: $0.payload) }
+                routes = try response.resources.map { try RouteTable(wire: DiscoveryTypes.decode(Weft_Discovery_V1_RouteTable.self, from: $0.payload)) }
             default:
                 throw Rejection(description: "unknown resource type \(response.typeURL)")
             }
         } catch let rejection as Rejection {
             throw rejection
+        } catch let error as WireError {
+            throw Rejection(description: error.description)
         } catch {
             throw Rejection(description: "cannot decode \(response.typeURL): \(error)")
         }
         versions[response.typeURL] = response.versionInfo
-        guard let clusters, let endpoints, let routes else { return nil }
+        guard let clusters, let endpoints, let listeners, let routes else { return nil }
         // The newest of the types' versions, numerically ("10.1" after "9.3").
         let version = DiscoveryTypes.all.compactMap { versions[$0].map(ConfigVersion.init) }.max()?.text ?? response.versionInfo
-        return ProxyConfiguration(version: version, routeTables: routes, clusters: clusters, endpoints: endpoints)
+        return ProxyConfiguration(version: version, listeners: listeners, routeTables: routes, clusters: clusters, endpoints: endpoints)
     }
 }

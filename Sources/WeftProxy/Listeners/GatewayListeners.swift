@@ -6,44 +6,62 @@ import ServiceLifecycle
 import WeftHTTPServer
 import WeftModel
 
-/// A router's listeners follow its configuration: one HTTP listener per Gateway port (route
-/// table `http.PORT`), opened when a Gateway selecting the router appears and closed when it goes.
+/// A router's listeners are the ones its configuration names: each gateway listener is opened
+/// when it appears, closed when it goes, and reopened when it changes. Configurations are applied
+/// one at a time, in the order they arrived (a later one never races an earlier one's binds).
 public final class GatewayListeners: Service, Sendable {
     private let host: String
     private let eventLoop: any EventLoop
-    private let makeContext: @Sendable (Int) -> ListenerContext
+    private let makeContext: @Sendable (ListenerConfig) -> ListenerContext
     private let logger: Logger
-    private let open = NIOLockedValueBox<[Int: any Channel]>([:])
+    private let open = NIOLockedValueBox<[ListenerConfig: any Channel]>([:])
+    private let queue: AsyncStream<(ProxyConfiguration, @Sendable () -> Void)>
+    private let enqueue: AsyncStream<(ProxyConfiguration, @Sendable () -> Void)>.Continuation
 
-    init(host: String, eventLoop: any EventLoop, logger: Logger, makeContext: @escaping @Sendable (Int) -> ListenerContext) {
+    init(host: String, eventLoop: any EventLoop, logger: Logger, makeContext: @escaping @Sendable (ListenerConfig) -> ListenerContext) {
         self.host = host
         self.eventLoop = eventLoop
         self.logger = logger
         self.makeContext = makeContext
+        (queue, enqueue) = AsyncStream.makeStream(of: (ProxyConfiguration, @Sendable () -> Void).self)
     }
 
-    /// Opens listeners for new Gateway ports and closes those no longer configured.
-    public func reconcile(_ configuration: ProxyConfiguration) async {
-        let wanted = Set(configuration.routeTables.compactMap { $0.name.hasPrefix("http.") ? Int($0.name.dropFirst(5)) : nil })
+    /// Queues a configuration; `applied` runs once its listeners are open.
+    func submit(_ configuration: ProxyConfiguration, applied: @escaping @Sendable () -> Void) {
+        enqueue.yield((configuration, applied))
+    }
+
+    /// The gateway listeners currently open.
+    public var openListeners: [ListenerConfig] { open.withLockedValue { Array($0.keys) }.sorted { $0.port < $1.port } }
+
+    /// Closes listeners the configuration no longer names (or names differently), then opens the new ones.
+    func reconcile(_ configuration: ProxyConfiguration) async {
+        let wanted = Set(configuration.listeners.filter { $0.direction == .gateway })
         let current = Set(open.withLockedValue { Array($0.keys) })
-        for port in current.subtracting(wanted) {
-            if let channel = open.withLockedValue({ $0.removeValue(forKey: port) }) { try? await channel.close() }
+        for listener in current.subtracting(wanted) {
+            if let channel = open.withLockedValue({ $0.removeValue(forKey: listener) }) { try? await channel.close() }
         }
-        for port in wanted.subtracting(current).sorted() {
-            let listener = makeContext(port)
+        for listener in wanted.subtracting(current).sorted(by: { $0.port < $1.port }) {
+            let context = makeContext(listener)
             do {
-                let channel = try await ProxyConnectionPipeline.bind(host: host, port: port, eventLoop: eventLoop, listener: listener)
-                open.withLockedValue { $0[port] = channel }
-                logger.info("gateway listener open", metadata: ["address": "\(host):\(port)"])
+                let channel = try await ProxyConnectionPipeline.bind(host: host, port: listener.port, eventLoop: eventLoop, listener: context)
+                open.withLockedValue { $0[listener] = channel }
+                logger.info("gateway listener open", metadata: ["listener": "\(listener.name)", "address": "\(host):\(listener.port)"])
             } catch {
-                listener.stats.increment("listener_manager.listener_create_failure")
-                logger.error("cannot open gateway listener", metadata: ["address": "\(host):\(port)", "error": "\(error)"])
+                context.stats.increment("listener_manager.listener_create_failure")
+                logger.error("cannot open gateway listener", metadata: ["listener": "\(listener.name)", "address": "\(host):\(listener.port)", "error": "\(error)"])
             }
         }
     }
 
     public func run() async throws {
-        try? await gracefulShutdown()
+        await cancelWhenGracefulShutdown {
+            for await (configuration, applied) in self.queue {
+                await self.reconcile(configuration)
+                applied()
+            }
+        }
+        enqueue.finish()
         for channel in open.withLockedValue({ Array($0.values) }) { try? await channel.close() }
     }
 }
@@ -64,9 +82,9 @@ public struct Router: Sendable {
         let balancer = LoadBalancerState()
         let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, stats: stats), as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         let readiness = Readiness(listeners: 0, onReady: onReady)
-        let listeners = GatewayListeners(host: address, eventLoop: eventLoop, logger: logger) { port in
-            ListenerContext(name: "gateway|\(port)", pipeline: ListenerPipelines.routed(balancer: balancer), configuration: store, routeTable: "http.\(port)",
-                            pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
+        let listeners = GatewayListeners(host: address, eventLoop: eventLoop, logger: logger) { listener in
+            ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer), configuration: store, routeTable: listener.routeTable,
+                            pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
                             requestHeadersTimeout: requestHeadersTimeout)
         }
         let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: identity, quit: quit)
@@ -77,10 +95,10 @@ public struct Router: Sendable {
         self.services = [listeners, APIServerService(configuration: .init(host: adminAddress ?? address, port: 15000), logger: logger) { await admin.handle($0) }]
     }
 
-    /// Installs a configuration and opens or closes listeners to match it.
-    public func install(_ configuration: ProxyConfiguration) async {
+    /// Installs a configuration for requests at once, and queues its listeners to be opened or
+    /// closed in order; the router is ready once the first configuration's listeners are open.
+    public func install(_ configuration: ProxyConfiguration) {
         self.configuration.install(configuration)
-        await listeners.reconcile(configuration)
-        readiness.configurationInstalled()
+        listeners.submit(configuration) { [readiness] in readiness.configurationInstalled() }
     }
 }

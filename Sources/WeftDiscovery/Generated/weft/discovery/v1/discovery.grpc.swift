@@ -1,7 +1,8 @@
 /// Weft's discovery protocol: Envoy's xDS state-of-the-world semantics (type, version, nonce,
-/// ACK/NACK with error detail) on one bidirectional gRPC stream per proxy. Resources travel as
-/// JSON of WeftModel's Codable values inside `Resource.payload`, so the proxy and control plane
-/// share one Swift definition of each resource.
+/// ACK/NACK with error detail) on one bidirectional gRPC stream per proxy. Each resource travels
+/// as its typed message (resources.proto) serialized into `Resource.payload`; the response's
+/// type_url names the message. A proxy ignores fields it does not know, so an older proxy keeps
+/// working with a newer control plane.
 
 // DO NOT EDIT.
 // swift-format-ignore-file

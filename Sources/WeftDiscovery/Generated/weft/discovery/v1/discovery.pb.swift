@@ -9,9 +9,10 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// Weft's discovery protocol: Envoy's xDS state-of-the-world semantics (type, version, nonce,
-/// ACK/NACK with error detail) on one bidirectional gRPC stream per proxy. Resources travel as
-/// JSON of WeftModel's Codable values inside `Resource.payload`, so the proxy and control plane
-/// share one Swift definition of each resource.
+/// ACK/NACK with error detail) on one bidirectional gRPC stream per proxy. Each resource travels
+/// as its typed message (resources.proto) serialized into `Resource.payload`; the response's
+/// type_url names the message. A proxy ignores fields it does not know, so an older proxy keeps
+/// working with a newer control plane.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -133,7 +134,7 @@ public nonisolated struct Weft_Discovery_V1_Resource: Sendable {
 
   public var version: String = String()
 
-  /// JSON of the WeftModel value for this type.
+  /// The serialized message named by the response's type_url (resources.proto).
   public var payload: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

@@ -1,0 +1,43 @@
+import WeftAPI
+import WeftModel
+
+/// Listeners translator: a sidecar's outbound proxy port and one inbound listener per container
+/// port; a router's one listener per Gateway server port (after the Service port → targetPort
+/// mapping of the router's own Service), named as Istio names gateway listeners.
+public enum ListenerTranslator {
+    /// Where a sidecar's app finds its outbound HTTP proxy (Istio's virtualOutbound port).
+    public static let outboundPort = 15001
+
+    public static func translate(_ view: ProxyView) -> [ListenerConfig] {
+        switch view.proxy.mode {
+        case .sidecar: return sidecar(view)
+        case .router: return gateway(view)
+        }
+    }
+
+    static func sidecar(_ view: ProxyView) -> [ListenerConfig] {
+        let outbound = ListenerConfig(name: "outbound", port: outboundPort, direction: .outbound, routeTable: "outbound")
+        let inbound = Set(view.proxy.ports.values).sorted().map { port in
+            ListenerConfig(name: "inbound|\(port)", port: port, direction: .inbound, appPort: port)
+        }
+        return [outbound] + inbound
+    }
+
+    static func gateway(_ view: ProxyView) -> [ListenerConfig] {
+        var hostsByPort: [Int: [String]] = [:]
+        var protocolByPort: [Int: String] = [:]
+        for gateway in view.gateways {
+            for server in gateway.spec.servers ?? [] {
+                guard let number = server.port?.number else { continue }
+                let port = view.gatewayServicePorts[number] ?? number
+                hostsByPort[port, default: []] += server.hosts ?? []
+                // The first server on a port names its protocol (Istio refuses conflicting ones: IST0145).
+                if protocolByPort[port] == nil { protocolByPort[port] = server.port?.protocol?.uppercased() ?? "HTTP" }
+            }
+        }
+        return hostsByPort.sorted { $0.key < $1.key }.map { port, hosts in
+            ListenerConfig(name: "0.0.0.0_\(port)", port: port, direction: .gateway, protocolName: protocolByPort[port] ?? "HTTP",
+                           routeTable: "http.\(port)", hosts: Array(Set(hosts)).sorted())
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import WeftModel
+
+extension Weft_Discovery_V1_Listener {
+    public init(_ model: ListenerConfig) {
+        self.init()
+        name = model.name
+        port = Int32(model: model.port)
+        switch model.direction {
+        case .outbound: direction = .outbound
+        case .inbound: direction = .inbound
+        case .gateway: direction = .gateway
+        }
+        self.protocol = model.protocolName
+        routeTable = model.routeTable ?? ""
+        hosts = model.hosts
+        appPort = Int32(model: model.appPort ?? 0)
+    }
+}
+
+extension ListenerConfig {
+    public init(wire: Weft_Discovery_V1_Listener) throws(WireError) {
+        let direction: Direction
+        switch wire.direction {
+        case .outbound: direction = .outbound
+        case .inbound: direction = .inbound
+        case .gateway: direction = .gateway
+        case .UNRECOGNIZED(let value): throw WireError("listener \(wire.name): unknown direction \(value)")
+        }
+        guard (1...65535).contains(wire.port) else { throw WireError("listener \(wire.name): port \(wire.port) out of range") }
+        self.init(name: wire.name, port: Int(wire: wire.port), direction: direction, protocolName: wire.protocol.isEmpty ? "HTTP" : wire.protocol,
+                  routeTable: wire.routeTable.isEmpty ? nil : wire.routeTable, hosts: wire.hosts, appPort: wire.appPort == 0 ? nil : Int(wire: wire.appPort))
+    }
+}

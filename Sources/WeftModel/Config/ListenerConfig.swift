@@ -1,0 +1,37 @@
+/// A port a proxy listens on and what it does with what arrives there. The control plane
+/// translates them (a sidecar's outbound and inbound ports, a gateway's servers); routers open
+/// exactly these.
+public struct ListenerConfig: Sendable, Hashable, Codable {
+    /// What a listener is for.
+    public enum Direction: String, Sendable, Hashable, Codable {
+        /// The app's outbound HTTP proxy (a sidecar's 15001).
+        case outbound
+        /// A sidecar's inbound port, forwarded to the app.
+        case inbound
+        /// A gateway server's port.
+        case gateway
+    }
+
+    /// `outbound`, `inbound|9080`, `0.0.0.0_8080` (Istio's gateway listener name).
+    public var name: String
+    public var port: Int
+    public var direction: Direction
+    /// HTTP for now.
+    public var protocolName: String
+    /// The route table requests are routed with (outbound and gateway).
+    public var routeTable: String?
+    /// Gateway server hosts on this port.
+    public var hosts: [String]
+    /// Inbound: the app port requests go to.
+    public var appPort: Int?
+
+    public init(name: String, port: Int, direction: Direction, protocolName: String = "HTTP", routeTable: String? = nil, hosts: [String] = [], appPort: Int? = nil) {
+        self.name = name
+        self.port = port
+        self.direction = direction
+        self.protocolName = protocolName
+        self.routeTable = routeTable
+        self.hosts = hosts
+        self.appPort = appPort
+    }
+}
