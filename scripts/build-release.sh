@@ -8,13 +8,18 @@
 # and contiguous. Relative relocations are packed (DT_RELR, glibc ≥ 2.36) and the executable exports no
 # symbols, so start-up no longer reads 3 MB of relocation entries and 1.7 MB of symbol tables.
 # The linker map (SCRATCH/weft.map; release/ may not exist yet when a first build links) is what
-# scripts/generate-link-order.sh reads.
+# scripts/generate-link-order.sh reads, and what the coverage check after the build reads: it says
+# how many ordered names still resolve, and STALE when too few do.
+# WEFT_LINK_ORDER=off builds the same layout without the order (scratch directory *-unordered), to
+# measure what the order buys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scratch=.build-lean-shared
+suffix=""
+[ "${WEFT_LINK_ORDER:-on}" = "off" ] && suffix=-unordered
+scratch=.build-lean-shared$suffix
 static=()
 if [ "${1:-}" = "--static" ]; then
-  scratch=.build-lean
+  scratch=.build-lean$suffix
   static=(--static-swift-stdlib)
   # The C++ runtime the Swift runtime needs is linked in too: a directory searched before the
   # compiler's that has only the archive turns the runtime's -lstdc++ static. Its used parts then
@@ -26,6 +31,9 @@ if [ "${1:-}" = "--static" ]; then
     static+=(-Xswiftc -Xclang-linker -Xswiftc -L"$PWD/$scratch/static-c++")
   fi
 fi
+ordering=(-Xlinker --symbol-ordering-file="$PWD/scripts/weft-link-order.txt" -Xlinker --no-warn-symbol-ordering
+          -Xlinker -T -Xlinker "$PWD/scripts/weft-link-order.ld")
+[ -n "$suffix" ] && ordering=()
 order="$PWD/scripts/weft-link-order.txt"
 # SwiftPM does not see the order file and script as inputs: relink when they changed (or no map).
 binary="$scratch/release/weft"
@@ -38,7 +46,9 @@ swift build -c release --product weft "${static[@]}" --scratch-path "$scratch" \
   -Xswiftc -use-ld=lld \
   -Xlinker -z -Xlinker pack-relative-relocs \
   -Xlinker --no-export-dynamic \
-  -Xlinker --symbol-ordering-file="$order" -Xlinker --no-warn-symbol-ordering \
-  -Xlinker -T -Xlinker "$script" \
+  "${ordering[@]}" \
   -Xlinker -Map="$PWD/$scratch/weft.map" -Xlinker --no-demangle >&2
+if [ ${#ordering[@]} -gt 0 ]; then
+  python3 scripts/link-order-coverage.py "$scratch/weft.map" "$order" "$script" || true
+fi
 echo "$binary"

@@ -40,13 +40,13 @@ struct WireRoundTripTests {
 
     static var fullCluster: ClusterConfig {
         var cluster = ClusterConfig(serviceHost: "reviews.default.svc.cluster.local", port: 9080, subset: "v1", subsetLabels: ["version": "v1"], loadBalancer: .leastRequest, connectTimeoutMs: 250)
-        cluster.maxConnections = 1
-        cluster.maxPendingRequests = 2
-        cluster.maxRequestsPerConnection = 3
-        cluster.maxRequests = 4
-        cluster.maxRetries = 5
-        cluster.idleTimeoutMs = 3_600_000
-        cluster.tcpKeepalive = TCPKeepalive(probes: 3, timeSeconds: 7200, intervalSeconds: nil)
+        cluster.connectionPool.maxConnections = 1
+        cluster.connectionPool.maxPendingRequests = 2
+        cluster.connectionPool.maxRequestsPerConnection = 3
+        cluster.connectionPool.maxRequests = 4
+        cluster.connectionPool.maxRetries = 5
+        cluster.connectionPool.idleTimeoutMs = 3_600_000
+        cluster.connectionPool.tcpKeepalive = TCPKeepalive(probes: 3, timeSeconds: 7200, intervalSeconds: nil)
         cluster.hashPolicy = HashPolicy(key: .cookie(name: "user", path: "/", ttlMs: 10_000), table: .maglev(size: 65537))
         cluster.warmup = WarmupPolicy(durationMs: 30_000, minimumPercent: 20, aggression: 1.5)
         cluster.outlierDetection = OutlierPolicy(consecutive5xxErrors: 0, consecutiveGatewayErrors: 3, consecutiveLocalOriginFailures: 4, splitLocalOrigin: true,

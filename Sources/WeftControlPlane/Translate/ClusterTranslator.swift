@@ -27,19 +27,19 @@ public enum ClusterTranslator {
         apply(loadBalancer: policy.loadBalancer, to: &cluster)
         if let tcp = policy.connectionPool?.tcp {
             if let timeout = tcp.connectTimeout { cluster.connectTimeoutMs = milliseconds(timeout) }
-            if let max = tcp.maxConnections { cluster.maxConnections = max }
+            if let max = tcp.maxConnections { cluster.connectionPool.maxConnections = max }
             if let keepalive = tcp.tcpKeepalive {
-                cluster.tcpKeepalive = TCPKeepalive(probes: keepalive.probes, timeSeconds: keepalive.time.map { milliseconds($0) / 1000 },
+                cluster.connectionPool.tcpKeepalive = TCPKeepalive(probes: keepalive.probes, timeSeconds: keepalive.time.map { milliseconds($0) / 1000 },
                                                     intervalSeconds: keepalive.interval.map { milliseconds($0) / 1000 })
             }
-            if let idle = tcp.idleTimeout { cluster.idleTimeoutMs = milliseconds(idle) }
+            if let idle = tcp.idleTimeout { cluster.connectionPool.idleTimeoutMs = milliseconds(idle) }
         }
         if let http = policy.connectionPool?.http {
-            if let pending = http.http1MaxPendingRequests { cluster.maxPendingRequests = pending }
-            if let perConnection = http.maxRequestsPerConnection { cluster.maxRequestsPerConnection = perConnection }
-            if let requests = http.http2MaxRequests { cluster.maxRequests = requests }
-            if let retries = http.maxRetries { cluster.maxRetries = retries }
-            if let idle = http.idleTimeout { cluster.idleTimeoutMs = milliseconds(idle) }
+            if let pending = http.http1MaxPendingRequests { cluster.connectionPool.maxPendingRequests = pending }
+            if let perConnection = http.maxRequestsPerConnection { cluster.connectionPool.maxRequestsPerConnection = perConnection }
+            if let requests = http.http2MaxRequests { cluster.connectionPool.maxRequests = requests }
+            if let retries = http.maxRetries { cluster.connectionPool.maxRetries = retries }
+            if let idle = http.idleTimeout { cluster.connectionPool.idleTimeoutMs = milliseconds(idle) }
         }
         if let outlier = policy.outlierDetection { cluster.outlierDetection = outlierPolicy(outlier) }
     }

@@ -15,13 +15,13 @@ extension Weft_Discovery_V1_Cluster {
         case .passthrough: loadBalancer = .passthrough
         }
         connectTimeoutMs = Int64(model: model.connectTimeoutMs)
-        if let value = model.maxConnections { maxConnections = Int32(model: value) }
-        if let value = model.maxPendingRequests { maxPendingRequests = Int32(model: value) }
-        if let value = model.maxRequestsPerConnection { maxRequestsPerConnection = Int32(model: value) }
-        if let value = model.maxRequests { maxRequests = Int32(model: value) }
-        if let value = model.maxRetries { maxRetries = Int32(model: value) }
-        if let value = model.idleTimeoutMs { idleTimeoutMs = Int64(model: value) }
-        if let keepalive = model.tcpKeepalive {
+        if let value = model.connectionPool.maxConnections { maxConnections = Int32(model: value) }
+        if let value = model.connectionPool.maxPendingRequests { maxPendingRequests = Int32(model: value) }
+        if let value = model.connectionPool.maxRequestsPerConnection { maxRequestsPerConnection = Int32(model: value) }
+        if let value = model.connectionPool.maxRequests { maxRequests = Int32(model: value) }
+        if let value = model.connectionPool.maxRetries { maxRetries = Int32(model: value) }
+        if let value = model.connectionPool.idleTimeoutMs { idleTimeoutMs = Int64(model: value) }
+        if let keepalive = model.connectionPool.tcpKeepalive {
             var wire = Weft_Discovery_V1_TCPKeepalive()
             if let value = keepalive.probes { wire.probes = Int32(model: value) }
             if let value = keepalive.timeSeconds { wire.timeSeconds = Int32(model: value) }
@@ -85,15 +85,15 @@ extension ClusterConfig {
         self.init(serviceHost: wire.serviceHost, port: Int(wire: wire.port), subset: wire.hasSubset ? wire.subset : nil, subsetLabels: wire.subsetLabels,
                   loadBalancer: balancer, connectTimeoutMs: Int(wire: wire.connectTimeoutMs))
         name = wire.name
-        maxConnections = wire.hasMaxConnections ? Int(wire: wire.maxConnections) : nil
-        maxPendingRequests = wire.hasMaxPendingRequests ? Int(wire: wire.maxPendingRequests) : nil
-        maxRequestsPerConnection = wire.hasMaxRequestsPerConnection ? Int(wire: wire.maxRequestsPerConnection) : nil
-        maxRequests = wire.hasMaxRequests ? Int(wire: wire.maxRequests) : nil
-        maxRetries = wire.hasMaxRetries ? Int(wire: wire.maxRetries) : nil
-        idleTimeoutMs = wire.hasIdleTimeoutMs ? Int(wire: wire.idleTimeoutMs) : nil
+        connectionPool.maxConnections = wire.hasMaxConnections ? Int(wire: wire.maxConnections) : nil
+        connectionPool.maxPendingRequests = wire.hasMaxPendingRequests ? Int(wire: wire.maxPendingRequests) : nil
+        connectionPool.maxRequestsPerConnection = wire.hasMaxRequestsPerConnection ? Int(wire: wire.maxRequestsPerConnection) : nil
+        connectionPool.maxRequests = wire.hasMaxRequests ? Int(wire: wire.maxRequests) : nil
+        connectionPool.maxRetries = wire.hasMaxRetries ? Int(wire: wire.maxRetries) : nil
+        connectionPool.idleTimeoutMs = wire.hasIdleTimeoutMs ? Int(wire: wire.idleTimeoutMs) : nil
         if wire.hasTcpKeepalive {
             let keepalive = wire.tcpKeepalive
-            tcpKeepalive = TCPKeepalive(probes: keepalive.hasProbes ? Int(wire: keepalive.probes) : nil,
+            connectionPool.tcpKeepalive = TCPKeepalive(probes: keepalive.hasProbes ? Int(wire: keepalive.probes) : nil,
                                         timeSeconds: keepalive.hasTimeSeconds ? Int(wire: keepalive.timeSeconds) : nil,
                                         intervalSeconds: keepalive.hasIntervalSeconds ? Int(wire: keepalive.intervalSeconds) : nil)
         }

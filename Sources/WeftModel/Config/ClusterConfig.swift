@@ -12,17 +12,8 @@ public struct ClusterConfig: Sendable, Hashable, Codable {
     public var subsetLabels: [String: String]
     public var loadBalancer: LoadBalancer
     public var connectTimeoutMs: Int
-    /// Envoy's circuit breaker limits; nil is unlimited (Envoy's high defaults).
-    public var maxConnections: Int?
-    public var maxPendingRequests: Int?
-    public var maxRequestsPerConnection: Int?
-    /// Requests in flight to the cluster at once (`http2MaxRequests`, Envoy's max_requests).
-    public var maxRequests: Int?
-    /// Retries in flight to the cluster at once (`maxRetries`).
-    public var maxRetries: Int?
-    /// Pooled upstream connections idle this long are closed (Envoy's default: one hour).
-    public var idleTimeoutMs: Int?
-    public var tcpKeepalive: TCPKeepalive?
+    /// Circuit breaking and connection handling (DestinationRule connectionPool).
+    public var connectionPool = ConnectionPoolPolicy()
     /// Consistent hashing in place of `loadBalancer`, when set.
     public var hashPolicy: HashPolicy?
     public var warmup: WarmupPolicy?

@@ -73,6 +73,38 @@ public struct WarmupPolicy: Sendable, Hashable, Codable {
     }
 }
 
+/// A cluster's connection pool (DestinationRule connectionPool): Envoy's circuit-breaker limits,
+/// nil meaning unlimited (Envoy's high defaults), and how upstream connections are kept.
+public struct ConnectionPoolPolicy: Sendable, Hashable, Codable {
+    /// Connections open to the cluster at once (`tcp.maxConnections`).
+    public var maxConnections: Int?
+    /// Requests waiting for a connection (`http1MaxPendingRequests`); past it, 503 UO.
+    public var maxPendingRequests: Int?
+    /// Requests a connection serves before it closes (`maxRequestsPerConnection`).
+    public var maxRequestsPerConnection: Int?
+    /// Requests in flight to the cluster at once (`http2MaxRequests`, Envoy's max_requests).
+    public var maxRequests: Int?
+    /// Retries in flight to the cluster at once (`maxRetries`).
+    public var maxRetries: Int?
+    /// Pooled upstream connections idle this long are closed, milliseconds (Envoy's default: one hour).
+    public var idleTimeoutMs: Int?
+    public var tcpKeepalive: TCPKeepalive?
+
+    public init(maxConnections: Int? = nil, maxPendingRequests: Int? = nil, maxRequestsPerConnection: Int? = nil, maxRequests: Int? = nil,
+                maxRetries: Int? = nil, idleTimeoutMs: Int? = nil, tcpKeepalive: TCPKeepalive? = nil) {
+        self.maxConnections = maxConnections
+        self.maxPendingRequests = maxPendingRequests
+        self.maxRequestsPerConnection = maxRequestsPerConnection
+        self.maxRequests = maxRequests
+        self.maxRetries = maxRetries
+        self.idleTimeoutMs = idleTimeoutMs
+        self.tcpKeepalive = tcpKeepalive
+    }
+
+    /// No limits: a cluster without a connectionPool, or a destination outside the registry.
+    public static let unlimited = ConnectionPoolPolicy()
+}
+
 /// TCP keepalive on upstream connections; nil fields keep the kernel's settings.
 public struct TCPKeepalive: Sendable, Hashable, Codable {
     public var probes: Int?

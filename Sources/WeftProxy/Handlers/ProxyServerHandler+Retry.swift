@@ -26,8 +26,8 @@ extension ProxyServerHandler {
     func retryTicket(_ exchange: Exchange, parts: [HTTPServerRequestPart]?, after failure: UpstreamFailure) -> RetryTicket? {
         guard context != nil, let policy = exchange.retry, exchange.attempt <= policy.attempts, policy.allows(failure),
               exchange.requestDone, parts != nil, exchange.request != nil else { return nil }
-        guard let limit = exchange.upstream.limits.maxRetries else { return RetryTicket() }
-        guard let slot = listener.pool.value.admit(.retry, cluster: exchange.upstream.cluster, limit: limit) else {
+        guard exchange.upstream.connectionPool.maxRetries != nil else { return RetryTicket() }
+        guard let slot = listener.pool.value.admit(.retry, cluster: exchange.upstream.cluster, policy: exchange.upstream.connectionPool) else {
             listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_overflow")
             return nil
         }

@@ -150,8 +150,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             if let path = upstream.path { forwardedHead.uri = path }
             if let authority = upstream.authority { forwardedHead.headers.replaceOrAdd(name: "host", value: authority) }
             let exchange = Exchange(requestHead: forwardedHead, upstream: upstream, keepAlive: forwardedHead.isKeepAlive)
-            if let limit = upstream.limits.maxRequests {
-                guard let slot = listener.pool.value.admit(.request, cluster: upstream.cluster, limit: limit) else {
+            if upstream.connectionPool.maxRequests != nil {
+                guard let slot = listener.pool.value.admit(.request, cluster: upstream.cluster, policy: upstream.connectionPool) else {
                     // http2MaxRequests: Envoy's max_requests breaker answers like a full pending queue.
                     listener.stats.increment(cluster: upstream.cluster, "upstream_rq_pending_overflow")
                     var requestDone = false
@@ -182,7 +182,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             return
         }
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        listener.pool.value.acquire(host: upstream.host, port: upstream.port, cluster: upstream.cluster, limits: upstream.limits,
+        listener.pool.value.acquire(host: upstream.host, port: upstream.port, cluster: upstream.cluster, policy: upstream.connectionPool,
                                     connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)))
             .hop(to: context.eventLoop)
             .assumeIsolated()

@@ -31,7 +31,7 @@ extension ProxyServerHandler {
             listener.stats.increment(cluster: target.cluster, "upstream_rq_mirrored")
             let pool = listener.pool
             let cluster = configuration.clusters[target.cluster]
-            pool.value.acquire(host: endpoint.address, port: endpoint.port, cluster: target.cluster, limits: ConnectionLimits(cluster),
+            pool.value.acquire(host: endpoint.address, port: endpoint.port, cluster: target.cluster, policy: cluster?.connectionPool ?? .unlimited,
                                connectTimeout: .milliseconds(Int64(cluster?.connectTimeoutMs ?? 10_000)))
                 .hop(to: context.eventLoop)
                 .assumeIsolated()

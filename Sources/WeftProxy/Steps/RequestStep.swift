@@ -45,8 +45,8 @@ public enum RequestDecision: Sendable, Equatable {
         public var headers: HeaderEdits?
         /// The route timeout (504 UT when no response has started by then); nil or 0 for none.
         public var timeoutMs: Int?
-        /// The cluster's circuit-breaker limits.
-        public var limits: ConnectionLimits = .none
+        /// The cluster's connection pool: circuit-breaker limits and connection settings.
+        public var connectionPool: ConnectionPoolPolicy = .unlimited
         /// The cluster's outlier detection, and its endpoint count, when it has it: each attempt's
         /// outcome is then counted against the endpoint.
         public var outlierDetection: OutlierPolicy?

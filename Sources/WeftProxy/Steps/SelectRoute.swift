@@ -75,7 +75,7 @@ public struct PickEndpoint: RequestStep {
             return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
         }
         var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000,
-                                                headers: context.destinationHeaders ?? context.route?.policy.headers, timeoutMs: Self.timeout(context), limits: ConnectionLimits(cluster))
+                                                headers: context.destinationHeaders ?? context.route?.policy.headers, timeoutMs: Self.timeout(context), connectionPool: cluster?.connectionPool ?? .unlimited)
         if let policy = cluster?.outlierDetection {
             upstream.outlierDetection = policy
             upstream.endpointCount = endpoints.count

@@ -3,31 +3,31 @@ import NIOHTTP1
 import NIOPosix
 import WeftModel
 
-/// Idle keep-alive connections to upstream endpoints, reused by later requests. Confined to the
-/// proxy's event loop: every call happens on `eventLoop`.
+/// Idle keep-alive connections to upstream endpoints, reused by later requests, and the requests
+/// waiting for a connection of a cluster at its limit. Limits are the circuit breaker's; sockets
+/// are made in `+Bootstrap`. Confined to the proxy's event loop: every call happens on `eventLoop`.
 public final class UpstreamConnectionPool {
     let eventLoop: any EventLoop
     /// The pod IP: upstream connections leave from it, so peers see which workload calls.
     let sourceAddress: String?
-    private var idle: [String: [any Channel]] = [:]
     /// Idle connections kept per endpoint.
     let maximumIdlePerEndpoint = 32
-    /// Circuit breaking per cluster: open connections, requests waiting for one, and each connection's cluster and use.
-    private var openConnections: [String: Int] = [:]
-    private var waiters: [String: [Waiter]] = [:]
-    private var connections: [ObjectIdentifier: (cluster: String, limits: ConnectionLimits, served: Int)] = [:]
-    /// Requests and retries in flight per cluster, for `http2MaxRequests` and `maxRetries`.
-    private var activeRequests: [String: Int] = [:]
-    private var activeRetries: [String: Int] = [:]
-    /// Idle connections' close timers (`idleTimeout`).
-    private var idleTimers: [ObjectIdentifier: Scheduled<Void>] = [:]
     /// Counts idle timeouts (`upstream_cx_idle_timeout`).
     let stats: ProxyStats?
+    /// Connections, pending requests, requests and retries per cluster, against their limits.
+    var breaker = CircuitBreaker()
+    private var idle: [String: [any Channel]] = [:]
+    private var waiters: [String: [Waiter]] = [:]
+    /// Each open connection's cluster, its pool policy and the requests it served.
+    private var connections: [ObjectIdentifier: (cluster: String, policy: ConnectionPoolPolicy, served: Int)] = [:]
+    /// Idle connections' close timers (`idleTimeout`).
+    private var idleTimers: [ObjectIdentifier: Scheduled<Void>] = [:]
 
     /// A request waiting for a connection of its cluster (Envoy's pending request).
     private struct Waiter {
         var host: String
         var port: Int
+        var policy: ConnectionPoolPolicy
         var connectTimeout: TimeAmount
         var promise: EventLoopPromise<any Channel>
     }
@@ -43,19 +43,10 @@ public final class UpstreamConnectionPool {
 
     /// A request (or retry) counted against its cluster's limit while any holder keeps it; nil
     /// when the limit is reached (Envoy's max_requests and max_retries circuit breakers).
-    func admit(_ kind: InFlightSlot.Kind, cluster: String, limit: Int) -> InFlightSlot? {
+    func admit(_ kind: InFlightSlot.Kind, cluster: String, policy: ConnectionPoolPolicy) -> InFlightSlot? {
         eventLoop.preconditionInEventLoop()
-        let active = kind == .request ? activeRequests[cluster, default: 0] : activeRetries[cluster, default: 0]
-        guard active < limit else { return nil }
-        adjust(kind, cluster: cluster, by: 1)
+        guard breaker.take(kind.resource, cluster: cluster, policy: policy) else { return nil }
         return InFlightSlot(kind: kind, cluster: cluster, pool: self)
-    }
-
-    fileprivate func adjust(_ kind: InFlightSlot.Kind, cluster: String, by delta: Int) {
-        switch kind {
-        case .request: activeRequests[cluster, default: 0] += delta
-        case .retry: activeRetries[cluster, default: 0] += delta
-        }
     }
 
     /// An idle keep-alive connection to `host:port`, if one is open.
@@ -73,22 +64,22 @@ public final class UpstreamConnectionPool {
     /// An idle connection to `host:port`, or a new one (HTTP/1.1 client pipeline plus `UpstreamHandler`)
     /// while the cluster has fewer than `maxConnections` open; else the request waits in the cluster's
     /// pending queue, and past `maxPendingRequests` it fails with `PendingOverflow`, as Envoy's circuit breakers do.
-    func acquire(host: String, port: Int, cluster: String, limits: ConnectionLimits = .none, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
+    func acquire(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy = .unlimited, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
         if let channel = takeIdle(host: host, port: port) { return eventLoop.makeSucceededFuture(channel) }
-        if openConnections[cluster, default: 0] < limits.maxConnections ?? .max {
-            return open(host: host, port: port, cluster: cluster, limits: limits, connectTimeout: connectTimeout)
+        if breaker.take(.connections, cluster: cluster, policy: policy) {
+            return open(host: host, port: port, cluster: cluster, policy: policy, connectTimeout: connectTimeout)
         }
-        guard waiters[cluster, default: []].count < limits.maxPendingRequests ?? .max else {
+        guard breaker.take(.pending, cluster: cluster, policy: policy) else {
             return eventLoop.makeFailedFuture(PendingOverflow())
         }
         let promise = eventLoop.makePromise(of: (any Channel).self)
-        waiters[cluster, default: []].append(Waiter(host: host, port: port, connectTimeout: connectTimeout, promise: promise))
+        waiters[cluster, default: []].append(Waiter(host: host, port: port, policy: policy, connectTimeout: connectTimeout, promise: promise))
         return promise.futureResult
     }
 
-    private func open(host: String, port: Int, cluster: String, limits: ConnectionLimits, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
-        openConnections[cluster, default: 0] += 1
-        let future = bootstrap(to: host, connectTimeout: connectTimeout, keepalive: limits.keepalive)
+    /// Opens a connection whose slot (`.connections`) the caller took.
+    private func open(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
+        let future = bootstrap(to: host, connectTimeout: connectTimeout, keepalive: policy.tcpKeepalive)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
@@ -99,10 +90,10 @@ public final class UpstreamConnectionPool {
         future.hop(to: eventLoop).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let channel):
-                self.connections[ObjectIdentifier(channel)] = (cluster, limits, 0)
+                self.connections[ObjectIdentifier(channel)] = (cluster, policy, 0)
                 channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in self.closed(channel) }
             case .failure:
-                self.openConnections[cluster, default: 1] -= 1
+                self.breaker.release(.connections, cluster: cluster)
                 self.serveWaiter(cluster)
             }
         }
@@ -111,43 +102,28 @@ public final class UpstreamConnectionPool {
 
     private func closed(_ channel: any Channel) {
         guard let entry = connections.removeValue(forKey: ObjectIdentifier(channel)) else { return }
-        openConnections[entry.cluster, default: 1] -= 1
+        breaker.release(.connections, cluster: entry.cluster)
         serveWaiter(entry.cluster)
+    }
+
+    private func dequeueWaiter(_ cluster: String, where matches: (Waiter) -> Bool = { _ in true }) -> Waiter? {
+        guard var list = waiters[cluster], let index = list.firstIndex(where: matches) else { return nil }
+        let waiter = list.remove(at: index)
+        waiters[cluster] = list
+        breaker.release(.pending, cluster: cluster)
+        return waiter
     }
 
     /// A connection slot came free: the first waiting request gets a new connection.
     private func serveWaiter(_ cluster: String) {
-        guard var list = waiters[cluster], !list.isEmpty else { return }
-        let waiter = list.removeFirst()
-        waiters[cluster] = list
-        let limits = connections.values.first { $0.cluster == cluster }?.limits ?? .none
-        open(host: waiter.host, port: waiter.port, cluster: cluster, limits: limits, connectTimeout: waiter.connectTimeout).cascade(to: waiter.promise)
-    }
-
-    /// A plain TCP connection for a `CONNECT` tunnel (never pooled).
-    func connectTunnel(host: String, port: Int, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
-        eventLoop.preconditionInEventLoop()
-        return bootstrap(to: host, connectTimeout: connectTimeout).connect(host: host, port: port)
-    }
-
-    private func bootstrap(to host: String, connectTimeout: TimeAmount, keepalive: TCPKeepalive? = nil) -> ClientBootstrap {
-        var bootstrap = ClientBootstrap(group: eventLoop)
-        if let sourceAddress, let local = try? SocketAddress(ipAddress: sourceAddress, port: 0), !(host.hasPrefix("127.") == false && sourceAddress.hasPrefix("127.")) {
-            bootstrap = bootstrap.bind(to: local)
+        guard let waiter = dequeueWaiter(cluster) else { return }
+        guard breaker.take(.connections, cluster: cluster, policy: waiter.policy) else {
+            // Another request took the slot first: wait again, at the head of the queue.
+            waiters[cluster, default: []].insert(waiter, at: 0)
+            _ = breaker.take(.pending, cluster: cluster, policy: .unlimited)
+            return
         }
-        bootstrap = bootstrap
-            .connectTimeout(connectTimeout)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-        if let keepalive {
-            bootstrap = bootstrap.channelOption(.socketOption(.so_keepalive), value: 1)
-            #if os(Linux)
-            if let time = keepalive.timeSeconds { bootstrap = bootstrap.channelOption(.socket(.init(IPPROTO_TCP), .init(TCP_KEEPIDLE)), value: time) }
-            if let interval = keepalive.intervalSeconds { bootstrap = bootstrap.channelOption(.socket(.init(IPPROTO_TCP), .init(TCP_KEEPINTVL)), value: interval) }
-            if let probes = keepalive.probes { bootstrap = bootstrap.channelOption(.socket(.init(IPPROTO_TCP), .init(TCP_KEEPCNT)), value: probes) }
-            #endif
-        }
-        return bootstrap
+        open(host: waiter.host, port: waiter.port, cluster: cluster, policy: waiter.policy, connectTimeout: waiter.connectTimeout).cascade(to: waiter.promise)
     }
 
     /// Returns a connection after a complete keep-alive exchange.
@@ -158,17 +134,16 @@ public final class UpstreamConnectionPool {
             entry.served += 1
             connections[ObjectIdentifier(channel)] = entry
             // maxRequestsPerConnection: a used-up connection closes, and its slot serves the next waiter.
-            if let limit = entry.limits.maxRequestsPerConnection, limit > 0, entry.served >= limit {
+            if let limit = entry.policy.maxRequestsPerConnection, limit > 0, entry.served >= limit {
                 channel.close(promise: nil)
                 return
             }
-            if var list = waiters[entry.cluster], let index = list.firstIndex(where: { $0.host == host && $0.port == port }), channel.isActive {
-                let waiter = list.remove(at: index)
-                waiters[entry.cluster] = list
+            if channel.isActive, let waiter = dequeueWaiter(entry.cluster, where: { $0.host == host && $0.port == port }) {
                 waiter.promise.succeed(channel)
                 return
             }
-            if let list = waiters[entry.cluster], !list.isEmpty {
+            if breaker.count(.pending, cluster: entry.cluster) > 0 {
+                // Requests wait for other endpoints of the cluster: free the slot for them.
                 channel.close(promise: nil)
                 return
             }
@@ -178,13 +153,12 @@ public final class UpstreamConnectionPool {
             return
         }
         idle[key, default: []].append(channel)
-        if let timeout = connections[ObjectIdentifier(channel)]?.limits.idleTimeoutMs, timeout > 0 {
-            let cluster = connections[ObjectIdentifier(channel)]?.cluster ?? ""
+        if let entry = connections[ObjectIdentifier(channel)], let timeout = entry.policy.idleTimeoutMs, timeout > 0 {
             idleTimers[ObjectIdentifier(channel)] = eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeout))) { [weak self] in
                 guard let self else { return }
                 self.idleTimers.removeValue(forKey: ObjectIdentifier(channel))
                 self.idle[key]?.removeAll { $0 === channel }
-                self.stats?.increment(cluster: cluster, "upstream_cx_idle_timeout")
+                self.stats?.increment(cluster: entry.cluster, "upstream_cx_idle_timeout")
                 channel.close(promise: nil)
             }
         }
@@ -197,98 +171,4 @@ public final class UpstreamConnectionPool {
         for timer in idleTimers.values { timer.cancel() }
         idleTimers = [:]
     }
-}
-
-/// Sits on an upstream connection and hands response parts to the downstream request that owns
-/// the connection at the moment; an idle connection has no owner.
-final class UpstreamHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    static let name = "weft.upstream"
-
-    /// Receives what happens on the upstream connection.
-    protocol Owner: AnyObject {
-        func upstreamReceived(_ part: HTTPClientResponsePart)
-        /// The end of one read from the upstream: time to flush what was written downstream.
-        func upstreamReadComplete()
-        func upstreamClosed()
-        /// The upstream sent something that is not HTTP/1.1; the connection closes next.
-        func upstreamProtocolError()
-        func upstreamWritabilityChanged(_ writable: Bool)
-    }
-
-    weak var owner: (any Owner)?
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        owner?.upstreamReceived(unwrapInboundIn(data))
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        owner?.upstreamReadComplete()
-        context.fireChannelReadComplete()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        let owner = self.owner
-        self.owner = nil
-        owner?.upstreamClosed()
-        context.fireChannelInactive()
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        owner?.upstreamWritabilityChanged(context.channel.isWritable)
-        context.fireChannelWritabilityChanged()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is HTTPParserError {
-            let owner = self.owner
-            self.owner = nil
-            owner?.upstreamProtocolError()
-        }
-        context.close(promise: nil)
-    }
-}
-
-/// A cluster's circuit-breaker limits (DestinationRule connectionPool); nil is unlimited.
-public struct ConnectionLimits: Sendable, Equatable {
-    public var maxConnections: Int?
-    public var maxPendingRequests: Int?
-    public var maxRequestsPerConnection: Int?
-    public var maxRequests: Int?
-    public var maxRetries: Int?
-    public var idleTimeoutMs: Int?
-    public var keepalive: TCPKeepalive?
-    public static let none = ConnectionLimits()
-    /// The limits a cluster's DestinationRule connectionPool sets (none for an unknown cluster).
-    public init(_ cluster: ClusterConfig?) {
-        self.init(maxConnections: cluster?.maxConnections, maxPendingRequests: cluster?.maxPendingRequests,
-                  maxRequestsPerConnection: cluster?.maxRequestsPerConnection)
-        maxRequests = cluster?.maxRequests
-        maxRetries = cluster?.maxRetries
-        idleTimeoutMs = cluster?.idleTimeoutMs
-        keepalive = cluster?.tcpKeepalive
-    }
-    public init(maxConnections: Int? = nil, maxPendingRequests: Int? = nil, maxRequestsPerConnection: Int? = nil) {
-        self.maxConnections = maxConnections
-        self.maxPendingRequests = maxPendingRequests
-        self.maxRequestsPerConnection = maxRequestsPerConnection
-    }
-}
-
-/// One request or retry counted against its cluster's circuit breaker; the count drops when the
-/// last holder lets go, whichever way the exchange ended. Lives on the pool's event loop.
-final class InFlightSlot {
-    /// What the slot counts.
-    enum Kind { case request, retry }
-    let kind: Kind
-    let cluster: String
-    private let pool: UpstreamConnectionPool
-
-    fileprivate init(kind: Kind, cluster: String, pool: UpstreamConnectionPool) {
-        self.kind = kind
-        self.cluster = cluster
-        self.pool = pool
-    }
-
-    deinit { pool.adjust(kind, cluster: cluster, by: -1) }
 }

@@ -61,11 +61,11 @@ struct TrafficPolicySimulationTests {
         let clusters = Dictionary(uniqueKeysWithValues: sim.clusters(for: caller).map { ($0.name, $0) })
         let service = try #require(clusters[base])
         #expect(service.loadBalancer == .random)
-        #expect(service.maxConnections == nil && service.outlierDetection == nil, "port level does not inherit the top level's pool or outlier detection")
+        #expect(service.connectionPool.maxConnections == nil && service.outlierDetection == nil, "port level does not inherit the top level's pool or outlier detection")
         let subsetV1 = try #require(clusters[v1])
-        #expect(subsetV1.loadBalancer == .random && subsetV1.maxPendingRequests == 3 && subsetV1.maxConnections == nil)
+        #expect(subsetV1.loadBalancer == .random && subsetV1.connectionPool.maxPendingRequests == 3 && subsetV1.connectionPool.maxConnections == nil)
         let subsetV2 = try #require(clusters["outbound|9080|v2|reviews.default.svc.cluster.local"])
-        #expect(subsetV2.loadBalancer == .roundRobin && subsetV2.maxConnections == 2)
+        #expect(subsetV2.loadBalancer == .roundRobin && subsetV2.connectionPool.maxConnections == 2)
     }
 
     @Test("connection pool and outlier detection fields reach the cluster; 0 turns a detector off; Envoy's defaults fill the rest")
@@ -78,9 +78,9 @@ struct TrafficPolicySimulationTests {
           outlierDetection: {consecutive5xxErrors: 0, consecutiveGatewayErrors: 2, interval: 1s, baseEjectionTime: 3s, maxEjectionPercent: 50}
         """))
         let cluster = try #require(sim.clusters(for: caller).first { $0.name == base })
-        #expect(cluster.maxConnections == 5 && cluster.connectTimeoutMs == 250 && cluster.maxRequests == 40 && cluster.maxRetries == 4)
-        #expect(cluster.idleTimeoutMs == 2000 && cluster.maxRequestsPerConnection == 9)
-        #expect(cluster.tcpKeepalive == TCPKeepalive(probes: 3, timeSeconds: 30, intervalSeconds: 5))
+        #expect(cluster.connectionPool.maxConnections == 5 && cluster.connectTimeoutMs == 250 && cluster.connectionPool.maxRequests == 40 && cluster.connectionPool.maxRetries == 4)
+        #expect(cluster.connectionPool.idleTimeoutMs == 2000 && cluster.connectionPool.maxRequestsPerConnection == 9)
+        #expect(cluster.connectionPool.tcpKeepalive == TCPKeepalive(probes: 3, timeSeconds: 30, intervalSeconds: 5))
         #expect(cluster.outlierDetection == OutlierPolicy(consecutive5xxErrors: 0, consecutiveGatewayErrors: 2, intervalMs: 1000, baseEjectionMs: 3000, maxEjectionPercent: 50))
         let defaults = try simulation(rule("trafficPolicy: {outlierDetection: {}}")).clusters(for: caller).first { $0.name == base }?.outlierDetection
         #expect(defaults == OutlierPolicy(), "5 consecutive 5xx, 10 s interval, 30 s ejection, 10 %")
