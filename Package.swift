@@ -78,7 +78,7 @@ let package = Package(
         ),
         .target(
             name: "WeftTesting",
-            dependencies: ["WeftAPI", "WeftModel", "WeftControlPlane"]
+            dependencies: ["WeftAPI", "WeftModel", "WeftControlPlane", "WeftProxy"]
         ),
         .executableTarget(
             name: "weft",

@@ -1,10 +1,11 @@
 import WeftAPI
 import WeftControlPlane
 import WeftModel
+import WeftProxy
 
 /// Istio-style simulation: YAML in, "a call from workload W to host H with headers X" out as the
-/// route, cluster and endpoint the proxy would choose, using the real translators and the same
-/// route selection the data path runs. Test support only; production targets never import it.
+/// route, cluster and endpoint the proxy would choose, using the real translators and the data
+/// path's own outbound pipeline (`ListenerPipelines.routed`) over the configuration they make. Test support only; production targets never import it.
 public struct Simulation {
     public let resources: [any APIResource]
     /// The mesh as the control plane's Snapshot stage builds it from these resources.
@@ -74,57 +75,42 @@ public struct Simulation {
     }
 
     /// A call from a sidecar. `url` is what the app asks its HTTP proxy for (`http://reviews:9080/x`).
+    /// `roll` picks among weighted destinations (0 ..< the weights' sum).
     public func call(from proxy: ProxyIdentity, _ url: String, method: String = "GET", headers: [(String, String)] = [], roll: Int = 0) -> Result {
-        let view = view(of: proxy)
         let (authority, path) = Self.split(url)
-        return decide(RouteTranslator.outbound(view), view: view, request: RequestAttributes(authority: authority, path: path, method: method, headers: headers), roll: roll)
+        return decide(view(of: proxy), table: "outbound", request: RequestAttributes(authority: authority, path: path, method: method, headers: headers), roll: roll)
     }
 
     /// A call arriving at a router (ingress gateway) on `port`.
     public func callGateway(_ router: ProxyIdentity, port: Int, _ url: String, method: String = "GET", headers: [(String, String)] = [], roll: Int = 0) -> Result {
         let view = view(of: router)
-        guard let table = RouteTranslator.gateway(view).first(where: { $0.name == "http.\(port)" }) else {
+        guard let listener = ListenerTranslator.translate(view).first(where: { $0.port == port }), let table = listener.routeTable else {
             return Result(status: nil, flag: "no listener on \(port)")
         }
         let (authority, path) = Self.split(url)
-        var request = RequestAttributes(authority: authority, path: path, method: method, headers: headers)
+        var request = RequestAttributes(authority: authority, path: path, method: method, headers: headers, defaultPort: port)
         request.port = port
-        return decide(table, view: view, request: request, roll: roll)
+        return decide(view, table: table, request: request, roll: roll)
     }
 
-    private func decide(_ table: RouteTable, view: ProxyView, request: RequestAttributes, roll: Int) -> Result {
-        switch RouteSelector.select(table, request) {
-        case .noVirtualHost(.passthrough):
-            return Result(cluster: "PassthroughCluster", endpoints: ["\(request.host):\(request.port)"])
-        case .noVirtualHost(.blackhole):
-            return Result(cluster: "BlackHoleCluster", status: 502, flag: "NR")
-        case .noVirtualHost(.notFound):
-            return Result(status: 404, flag: "NR")
-        case .noRoute(let host):
-            return Result(virtualHost: host, status: 404, flag: "NR")
-        case .route(let host, let route):
-            var result = Result(virtualHost: host, route: route.name)
-            switch route.action {
-            case .redirect(let redirect):
-                result.status = redirect.code
-            case .directResponse(let status, _):
-                result.status = status
-            case .forward(let clusters):
-                guard let chosen = WeightedPick.pick(clusters, roll: roll) else { return result }
-                result.cluster = chosen.cluster
-                let clusterConfigs = ClusterTranslator.translate(view)
-                let groups = EndpointTranslator.translate(view, clusters: clusterConfigs)
-                if let group = groups.first(where: { $0.cluster == chosen.cluster }) {
-                    result.endpoints = group.endpoints.map { "\($0.address):\($0.port)" }.sorted()
-                    if result.endpoints.isEmpty { result.status = 503; result.flag = "UH" }
-                } else {
-                    // A destination outside the registry: Envoy has no such cluster.
-                    result.status = 503
-                    result.flag = "NC"
-                }
-            }
-            return result
+    /// Runs the proxy's outbound decision steps over the configuration the control plane would send.
+    private func decide(_ view: ProxyView, table: String, request: RequestAttributes, roll: Int) -> Result {
+        let configuration = ActiveConfiguration(ProxyConfigBuilder.build(view, version: "simulation"))
+        var context = RequestContext(attributes: request, configuration: configuration, routeTable: table)
+        context.weightRoll = roll
+        let decision = ListenerPipelines.routed(balancer: LoadBalancerState()).decide(&context)
+        var result = Result(virtualHost: context.virtualHost, route: context.route?.name, cluster: context.cluster)
+        switch decision {
+        case .forward(let upstream):
+            result.cluster = upstream.cluster
+            result.endpoints = upstream.cluster == "PassthroughCluster"
+                ? ["\(upstream.host):\(upstream.port)"]
+                : (configuration.endpoints[upstream.cluster] ?? []).map { "\($0.address):\($0.port)" }.sorted()
+        case .respond(let response):
+            result.status = response.status
+            result.flag = response.flag.isEmpty || response.flag == "DR" ? nil : response.flag
         }
+        return result
     }
 
     private static func split(_ url: String) -> (String, String) {

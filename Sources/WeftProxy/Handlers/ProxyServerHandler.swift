@@ -54,6 +54,16 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         self.headersTimeout = headersTimeout
     }
 
+    /// The peer's IP address, read once per connection (each read of it takes a lock).
+    private var cachedPeerAddress: String??
+
+    private func peerAddress(_ context: ChannelHandlerContext) -> String? {
+        if let cached = cachedPeerAddress { return cached }
+        let address = context.channel.remoteAddress?.ipAddress
+        cachedPeerAddress = .some(address)
+        return address
+    }
+
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
@@ -125,7 +135,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         let attributes = RequestAttributes(authority: authority, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
                                            headers: head.headers.map { ($0.name, $0.value) }, defaultPort: listener.defaultPort)
         var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
-        request.downstream = context.channel
+        request.sourceAddress = peerAddress(context)
         var forwardedHead = head
         forwardedHead.uri = originForm
         let decision = listener.pipeline.decide(&request)

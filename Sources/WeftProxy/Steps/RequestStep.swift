@@ -9,14 +9,18 @@ public struct RequestContext: Sendable {
     public var configuration: ActiveConfiguration
     /// The route table this listener routes with (`outbound`, `http.8080`), or nil for inbound.
     public var routeTable: String?
-    /// Set by SelectRoute.
+    /// Set by SelectRoute: the virtual host and route that matched.
+    public var virtualHost: String?
     public var route: RouteEntry?
     public var cluster: String?
     /// Set by InjectFault: hold the decision this long first (flag DI).
     public var faultDelayMs: Int?
-    /// The downstream connection; its peer address is read only when a cluster hashes on the source IP.
-    public var downstream: (any Channel)?
-    public var sourceAddress: SocketAddress? { downstream?.remoteAddress }
+    /// The downstream peer's IP address (a value, read once per connection).
+    public var sourceAddress: String?
+    /// The downstream peer's identity (its SPIFFE id), once mutual TLS establishes one.
+    public var peerIdentity: String?
+    /// The roll for a weighted destination (simulations pass one); nil draws one at random.
+    public var weightRoll: Int?
     /// Set by SelectRoute: the chosen destination's header edits, the route's already merged in (at translation).
     public var destinationHeaders: HeaderEdits?
     /// Set by AnswerCORS: headers for the upstream's response.
@@ -81,6 +85,13 @@ public struct LocalResponse: Sendable, Equatable {
 /// One decision step; steps run in order, each able to answer or hand on to `next`.
 public protocol RequestStep: Sendable {
     func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision
+    /// A step that only hands on (a place a later feature fills): composed, but left out of the
+    /// array the requests run, so it costs them nothing.
+    var isPassThrough: Bool { get }
+}
+
+extension RequestStep {
+    public var isPassThrough: Bool { false }
 }
 
 /// The steps of a listener, built once per configuration and run for every request.
@@ -88,8 +99,12 @@ public struct RequestPipeline: Sendable {
     public let steps: [any RequestStep]
     public let terminal: @Sendable (inout RequestContext) -> RequestDecision
 
+    /// Every step as composed, pass-through places included (what the pipeline reads as).
+    public let composed: [String]
+
     public init(steps: [any RequestStep], terminal: @escaping @Sendable (inout RequestContext) -> RequestDecision) {
-        self.steps = steps
+        self.composed = steps.map { String(describing: type(of: $0)) }
+        self.steps = steps.filter { !$0.isPassThrough }
         self.terminal = terminal
     }
 

@@ -1,0 +1,55 @@
+import WeftModel
+
+/// Chooses the endpoint of the selected cluster (round robin, least request, random); 503 UH
+/// when the cluster has none.
+public struct PickEndpoint: RequestStep {
+    let balancer: LoadBalancerState
+
+    public init(balancer: LoadBalancerState) { self.balancer = balancer }
+
+    public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
+        guard let clusterName = context.cluster else { return next(&context) }
+        let cluster = context.configuration.clusters[clusterName]
+        let endpoints = context.configuration.endpoints[clusterName] ?? []
+        guard !endpoints.isEmpty else {
+            if cluster == nil { return .respond(LocalResponse(status: 503, flag: "NC", body: "no healthy upstream")) }
+            return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
+        }
+        var hashKey: String?
+        var responseHeaders = context.responseHeaders
+        if let hash = cluster?.hashPolicy {
+            hashKey = hash.key.value(in: context.attributes, sourceAddress: context.sourceAddress)
+            if hashKey == nil, case .cookie(let name, let path, let ttlMs?) = hash.key {
+                // Envoy makes the cookie when the client has none and a ttl is set, and hashes on it.
+                let (high, low) = FastRandom.pair()
+                let value = String(high ^ low, radix: 16)
+                hashKey = value
+                responseHeaders.append(HeaderField(name: "set-cookie", value: "\(name)=\"\(value)\"; Max-Age=\(ttlMs / 1000); Path=\(path ?? "/"); HttpOnly"))
+            }
+        }
+        guard let endpoint = balancer.pick(.init(cluster: cluster, clusterName: clusterName, hashKey: hashKey), endpoints: endpoints) else {
+            return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
+        }
+        var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000,
+                                                headers: context.destinationHeaders ?? context.route?.policy.headers, timeoutMs: Self.timeout(context), connectionPool: cluster?.connectionPool ?? .unlimited)
+        if let policy = cluster?.outlierDetection {
+            upstream.outlierDetection = policy
+            upstream.endpointCount = endpoints.count
+        }
+        upstream.responseHeaders = responseHeaders
+        if let route = context.route, let rewrite = route.policy.rewrite {
+            let matched = route.matches.first { RouteSelector.matches($0, context.attributes) }?.uri
+            upstream.path = rewrite.path(context.attributes, matchedURI: matched)
+            upstream.authority = rewrite.authority
+        }
+        return .forward(upstream)
+    }
+
+    /// The route's timeout, or the caller's `x-envoy-upstream-rq-timeout-ms` in its place, as Envoy honours it.
+    static func timeout(_ context: RequestContext) -> Int? {
+        if let header = context.attributes.headers.first(where: { $0.name == "x-envoy-upstream-rq-timeout-ms" }), let value = Int(header.value), value >= 0 {
+            return value
+        }
+        return context.route?.policy.timeoutMs
+    }
+}

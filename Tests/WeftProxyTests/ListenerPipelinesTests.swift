@@ -1,0 +1,26 @@
+import Testing
+import WeftModel
+import WeftProxy
+
+/// The two pipelines as ARCHITECTURE.md lists them; the places later issues fill cost requests nothing yet.
+@Suite("listener pipelines")
+struct ListenerPipelinesTests {
+    @Test("outbound: record telemetry, select route, CORS, fault, pick endpoint")
+    func outbound() {
+        let pipeline = ListenerPipelines.routed(balancer: LoadBalancerState())
+        #expect(pipeline.composed == ["RecordTelemetry", "SelectRoute", "AnswerCORS", "InjectFault", "PickEndpoint"])
+        #expect(pipeline.steps.count == 4, "the pass-through telemetry place is not run per request")
+    }
+
+    @Test("inbound: record telemetry, authenticate peer, authenticate request, authorize, then the app")
+    func inbound() {
+        let pipeline = ListenerPipelines.inbound(appHost: "127.0.0.2", appPort: 9080)
+        #expect(pipeline.composed == ["RecordTelemetry", "AuthenticatePeer", "AuthenticateRequest", "Authorize"])
+        var context = RequestContext(attributes: RequestAttributes(authority: "reviews", path: "/"), configuration: ActiveConfiguration(.empty), routeTable: nil)
+        guard case .forward(let upstream) = pipeline.decide(&context) else {
+            Issue.record("inbound requests go to the app")
+            return
+        }
+        #expect(upstream.host == "127.0.0.2" && upstream.port == 9080 && upstream.cluster == "inbound|9080||")
+    }
+}
