@@ -4,6 +4,20 @@ import Testing
 /// An ingress gateway router in front of a workload: Gateway + VirtualService from Bookinfo's shape.
 @Suite("gateway router", .serialized)
 struct GatewayTests {
+    /// Bookinfo's Gateway on one port.
+    static func gateway(port: Int) -> String {
+        """
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: bookinfo-gateway}
+        spec:
+          selector: {istio: ingressgateway}
+          servers:
+          - port: {number: \(port), name: http, protocol: HTTP}
+            hosts: ["*"]
+        """
+    }
+
     @Test("the router opens the Gateway's port and routes the VirtualService bound to it; other paths 404")
     func ingress() throws {
         let mesh = try MeshHarness()
@@ -16,14 +30,7 @@ struct GatewayTests {
           selector: {app: productpage}
           ports: [{name: http, port: 9080}]
         ---
-        apiVersion: networking.istio.io/v1
-        kind: Gateway
-        metadata: {name: bookinfo-gateway}
-        spec:
-          selector: {istio: ingressgateway}
-          servers:
-          - port: {number: \(port), name: http, protocol: HTTP}
-            hosts: ["*"]
+        \(Self.gateway(port: port))
         ---
         apiVersion: networking.istio.io/v1
         kind: VirtualService
@@ -67,16 +74,7 @@ struct GatewayTests {
         let listeners = try mesh.controlPlane.weft(["proxy-config", "listeners", proxyID])
         #expect(listeners.stdout.contains("0.0.0.0_\(port)") && listeners.stdout.contains("http.\(port)"), "\(listeners.stdout)\(listeners.stderr)")
         let moved = port + 1
-        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: """
-        apiVersion: networking.istio.io/v1
-        kind: Gateway
-        metadata: {name: bookinfo-gateway}
-        spec:
-          selector: {istio: ingressgateway}
-          servers:
-          - port: {number: \(moved), name: http, protocol: HTTP}
-            hosts: ["*"]
-        """).status == 0)
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: Self.gateway(port: moved)).status == 0)
         var movedStatus = 0
         let moveDeadline = Date().addingTimeInterval(15)
         while Date() < moveDeadline {

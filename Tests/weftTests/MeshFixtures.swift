@@ -9,4 +9,16 @@ enum MeshFixtures {
       selector: {app: reviews}
       ports: [{name: http, port: 9080}]
     """
+
+    /// The reviews Service with a DestinationRule naming subsets v1 and v2.
+    static let reviewsWithSubsets = reviewsService + "\n---\n" + """
+    apiVersion: networking.istio.io/v1
+    kind: DestinationRule
+    metadata: {name: reviews}
+    spec:
+      host: reviews
+      subsets:
+      - {name: v1, labels: {version: v1}}
+      - {name: v2, labels: {version: v2}}
+    """
 }

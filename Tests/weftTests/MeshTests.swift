@@ -1,16 +1,7 @@
 import Foundation
 import Testing
 
-private let reviewsService = MeshFixtures.reviewsService + "\n---\n" + """
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: reviews}
-spec:
-  host: reviews
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
-"""
+private let reviewsService = MeshFixtures.reviewsWithSubsets
 
 private func virtualService(_ http: String) -> String {
     """

@@ -64,16 +64,7 @@ struct WireCompatibilityTests {
     func newerControlPlane() async throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
-        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService + "\n---\n" + """
-        apiVersion: networking.istio.io/v1
-        kind: DestinationRule
-        metadata: {name: reviews}
-        spec:
-          host: reviews
-          subsets:
-          - {name: v1, labels: {version: v1}}
-          - {name: v2, labels: {version: v2}}
-        ---
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsWithSubsets + "\n---\n" + """
         apiVersion: networking.istio.io/v1
         kind: VirtualService
         metadata: {name: reviews}
