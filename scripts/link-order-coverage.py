@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """How much of the committed link order still names code in the binary: the share of the order
-file's symbols and of the linker script's sections that lld's map shows. A share that falls
+file's symbols (judged: STALE below the minimum) and of the linker script's sections (reported)
+that lld's map shows. A share that falls
 means the code moved on and the order is stale (rerun scripts/generate-link-order.sh): the
 binary stays correct, but the hot code spreads out again and an idle sidecar holds more memory.
 
@@ -35,7 +36,9 @@ def main() -> int:
     script_share = 100.0 * found / max(len(placed), 1)
     print(f"link order: {resolved} of {len(ordered)} ordered symbols resolved ({share:.1f} %), "
           f"{found} of {len(placed)} script sections ({script_share:.1f} %)", file=sys.stderr)
-    if share < minimum or script_share < minimum:
+    # The script's sections are reported, not judged: some it names (aliases many objects
+    # define) never appear under that name in the map, so even a fresh order shows below 100 %.
+    if share < minimum:
         print(f"link order: STALE (below {minimum:.0f} %): rerun scripts/generate-link-order.sh", file=sys.stderr)
         return 1
     return 0
