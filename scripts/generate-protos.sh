@@ -26,7 +26,9 @@ SWIFT
 fi
 out="$root/Sources/WeftDiscovery/Generated"
 mkdir -p "$out"
-# Messages of every file; gRPC stubs for the one that defines a service.
+# Messages of every file; gRPC stubs for the one that defines a service. protoc-gen-swift marks
+# message types `@unchecked Sendable` and default instances `nonisolated(unsafe)`: its copy-on-write
+# storage is immutable once shared, as the plugin's own comments say; the output is not edited.
 protoc --proto_path="$root/Protos" \
   --plugin=protoc-gen-swift="$gen/plugins/protoc-gen-swift" \
   --swift_out="$out" --swift_opt=Visibility=Public \

@@ -1,13 +1,10 @@
 import WeftAPI
 import WeftModel
 
-/// Builds the service registry from Kubernetes Services, ServiceEntries and WorkloadEntries, plus
-/// the workloads whose sidecars registered themselves.
+/// The part of the service registry config declares: services from Kubernetes Services and
+/// ServiceEntries, workloads from ServiceEntry endpoints and WorkloadEntries (`ConfigIndex` keeps
+/// them per revision; `MeshState` adds the workloads sidecars registered).
 public enum RegistryBuilder {
-    public static func build(_ resources: [any APIResource], registered: [WorkloadInstance] = []) -> ServiceRegistry {
-        ServiceRegistry(services: services(resources), workloads: workloads(resources) + registered)
-    }
-
     /// The services config declares: Kubernetes Services and each host of a ServiceEntry.
     static func services(_ resources: [any APIResource]) -> [MeshService] {
         resources.flatMap { resource -> [MeshService] in

@@ -31,9 +31,6 @@ public final class GatewayListeners: Service, Sendable {
         enqueue.yield((configuration, applied))
     }
 
-    /// The gateway listeners currently open.
-    public var openListeners: [ListenerConfig] { open.withLockedValue { Array($0.keys) }.sorted { $0.port < $1.port } }
-
     /// Closes listeners the configuration no longer names (or names differently), then opens the new ones.
     func reconcile(_ configuration: ProxyConfiguration) async {
         let wanted = Set(configuration.listeners.filter { $0.direction == .gateway })

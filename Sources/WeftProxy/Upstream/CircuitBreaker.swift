@@ -62,8 +62,7 @@ struct CircuitBreaker: Sendable {
 
     /// Gives one of `resource` back; a count never goes below zero.
     mutating func release(_ resource: Resource, cluster: String) {
-        guard var cluster = counts[cluster].map({ ($0, cluster) }), cluster.0[resource] > 0 else { return }
-        cluster.0[resource] -= 1
-        counts[cluster.1] = cluster.0
+        guard let held = counts[cluster]?[resource], held > 0 else { return }
+        counts[cluster]?[resource] = held - 1
     }
 }

@@ -116,13 +116,8 @@ public final class UpstreamConnectionPool {
 
     /// A connection slot came free: the first waiting request gets a new connection.
     private func serveWaiter(_ cluster: String) {
-        guard let waiter = dequeueWaiter(cluster) else { return }
-        guard breaker.take(.connections, cluster: cluster, policy: waiter.policy) else {
-            // Another request took the slot first: wait again, at the head of the queue.
-            waiters[cluster, default: []].insert(waiter, at: 0)
-            _ = breaker.take(.pending, cluster: cluster, policy: .unlimited)
-            return
-        }
+        guard let first = waiters[cluster]?.first, breaker.take(.connections, cluster: cluster, policy: first.policy),
+              let waiter = dequeueWaiter(cluster) else { return }
         open(host: waiter.host, port: waiter.port, cluster: cluster, policy: waiter.policy, connectTimeout: waiter.connectTimeout).cascade(to: waiter.promise)
     }
 
