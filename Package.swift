@@ -133,7 +133,12 @@ let package = Package(
         ),
         .testTarget(
             name: "WeftProxyTests",
-            dependencies: ["WeftProxy", "WeftModel"]
+            dependencies: [
+                "WeftProxy", "WeftModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "weftTests",

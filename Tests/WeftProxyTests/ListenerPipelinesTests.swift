@@ -5,11 +5,11 @@ import WeftProxy
 /// The two pipelines as ARCHITECTURE.md lists them; the places later issues fill cost requests nothing yet.
 @Suite("listener pipelines")
 struct ListenerPipelinesTests {
-    @Test("outbound: record telemetry, select route, CORS, fault, pick endpoint")
+    @Test("outbound: record telemetry, select route, CORS, fault, timeout, retry, mirror, pick endpoint, admit")
     func outbound() {
         let pipeline = ListenerPipelines.routed(balancer: LoadBalancerState())
-        #expect(pipeline.composed == ["RecordTelemetry", "SelectRoute", "AnswerCORS", "InjectFault", "PickEndpoint"])
-        #expect(pipeline.steps.count == 4, "the pass-through telemetry place is not run per request")
+        #expect(pipeline.composed == ["RecordTelemetry", "SelectRoute", "AnswerCORS", "InjectFault", "ApplyTimeout", "ApplyRetryPolicy", "MirrorRequest", "PickEndpoint", "AdmitRequest"])
+        #expect(pipeline.steps.count == 8, "the pass-through telemetry place is not run per request")
     }
 
     @Test("inbound: record telemetry, authenticate peer, authenticate request, authorize, then the app")

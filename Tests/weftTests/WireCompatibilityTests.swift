@@ -90,21 +90,26 @@ struct WireCompatibilityTests {
         client.arguments = ["run", "--labels", "app=compat-client", "--name", "compat-client", "--", "sleep", "600"]
         client.environment = ProcessInfo.processInfo.environment.merging(mesh.environment) { _, new in new }
             .merging(["WEFT_DISCOVERY_ADDRESS": "127.0.0.1:\(relayPort)"]) { _, new in new }
-        client.standardOutput = FileHandle.nullDevice
-        client.standardError = FileHandle.nullDevice
+        // Its output is kept for the failure message (a slow start under a loaded CI machine shows there).
+        let clientLog = FileManager.default.temporaryDirectory.appendingPathComponent("compat-client-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: clientLog.path, contents: nil)
+        let logHandle = try FileHandle(forWritingTo: clientLog)
+        client.standardOutput = logHandle
+        client.standardError = logHandle
         try client.run()
         mesh.adopt(client)
 
         // SYNCED on the real control plane: every type ACKed (through the relay), none NACKed.
         var podIP: String?
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)
         while podIP == nil && Date() < deadline {
             let proxies = try mesh.controlPlane.proxies()
             if let proxy = proxies.first(where: { $0.id.hasPrefix("compat-client-") }), proxy.state == "SYNCED" { podIP = proxy.podIP }
             try await Task.sleep(for: .milliseconds(50))
         }
         let status = try mesh.controlPlane.weft(["proxy-status"]).stdout
-        let address = try #require(podIP, "the proxy behind the relay never ACKed every type: \(status)")
+        let clientOutput = (try? String(contentsOf: clientLog, encoding: .utf8)) ?? ""
+        let address = try #require(podIP, "the proxy behind the relay never ACKed every type: \(status)\nits output:\n\(clientOutput)")
         try mesh.waitForEndpoints(proxy: "compat-client", cluster: "outbound|9080|v2|reviews.default.svc.cluster.local", count: 1)
         #expect(extended.value.load(ordering: .relaxed) > 0, "the relay added fields to the resources it passed on")
 

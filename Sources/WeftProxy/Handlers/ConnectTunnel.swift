@@ -34,43 +34,56 @@ enum ConnectTunnel {
 }
 
 extension ProxyServerHandler {
-    /// `CONNECT host:port`: routed by authority like a request, then spliced to the chosen endpoint.
+    /// `CONNECT host:port`: routed by authority like a request, then spliced to the chosen endpoint,
+    /// each step as the tunnel's state machine says.
     func startTunnel(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let attributes = RequestAttributes(authority: head.uri, path: "/", method: "CONNECT", scheme: listener.scheme,
                                            headers: head.headers.map { ($0.name, $0.value) }, defaultPort: 443)
         var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
-        switch listener.pipeline.decide(&request) {
-        case .respond(let response):
-            respondLocally(response, keepAlive: false, requestDone: false, version: head.version, context: context)
-        case .forward(let upstream):
-            state = .tunnelling
-            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        let decision = listener.pipeline.decide(&request)
+        let forward: RequestDecision.Upstream?
+        if case .forward(let upstream) = decision { forward = upstream } else { forward = nil }
+        switch tunnel.routed(forward: forward != nil) {
+        case .answer:
+            if case .respond(let response) = decision { answer(response, version: head.version, closing: true) }
+        case .connect:
+            guard let upstream = forward else { return }
+            machine.tunnel()
+            setReading(false)
             let downstream = context.channel
+            let stats = listener.stats
             listener.pool.value.connectTunnel(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)))
                 .hop(to: context.eventLoop)
                 .assumeIsolated()
-                .whenComplete { [weak self] result in
-                    guard let self else { return }
+                .whenComplete { result in
                     switch result {
                     case .success(let channel):
-                        let stats = self.listener.stats
-                        ConnectTunnel.splice(downstream: downstream, upstream: channel).whenComplete { result in
-                            switch result {
-                            case .success:
+                        guard case .splice = self.tunnel.connected() else {
+                            channel.close(promise: nil)
+                            return
+                        }
+                        ConnectTunnel.splice(downstream: downstream, upstream: channel).hop(to: downstream.eventLoop).assumeIsolated().whenComplete { result in
+                            switch self.tunnel.spliced((try? result.get()) != nil) {
+                            case .opened:
                                 stats.increment("downstream_cx_tunnel")
                                 stats.increment(cluster: upstream.cluster, "upstream_cx_tunnel")
-                            case .failure:
+                            case .closeBoth:
                                 channel.close(promise: nil)
                                 downstream.close(promise: nil)
+                            case .none, .connect, .answer, .splice:
+                                break
                             }
                         }
                     case .failure:
-                        guard let context = self.context else { return }
-                        self.listener.stats.increment(cluster: upstream.cluster, "upstream_cx_connect_fail")
+                        guard case .answer = self.tunnel.connectFailed(), let context = self.context else { return }
+                        stats.increment(cluster: upstream.cluster, "upstream_cx_connect_fail")
                         self.respondLocally(LocalResponse(status: 503, flag: "UF", body: "upstream connect error or disconnect/reset before headers. reset reason: connection failure"),
-                                            keepAlive: false, requestDone: true, version: head.version, context: context)
+                                            keepAlive: false, version: head.version, context: context)
+                        context.close(promise: nil)
                     }
                 }
+        case .none, .splice, .opened, .closeBoth:
+            break
         }
     }
 }

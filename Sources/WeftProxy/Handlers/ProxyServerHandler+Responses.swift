@@ -14,8 +14,9 @@ extension ProxyServerHandler {
         if flush { context.writeAndFlush(wrapOutboundOut(part), promise: nil) } else { context.write(wrapOutboundOut(part), promise: nil) }
     }
 
-    func respondLocally(_ response: LocalResponse, keepAlive: Bool, requestDone: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
-        cancelTimeout()
+    /// Writes `response`; the machine has already said what the exchange becomes after it.
+    func respondLocally(_ response: LocalResponse, keepAlive: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
+        cancelTimeouts()
         listener.stats.increment(ProxyStats.statusClass(response.status))
         if !response.flag.isEmpty { listener.stats.increment("local_reply_\(response.flag)") }
         var headers = HTTPHeaders()
@@ -26,19 +27,16 @@ extension ProxyServerHandler {
         send(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)), context: context)
         if !response.body.isEmpty { send(.body(.byteBuffer(ByteBuffer(string: response.body))), context: context) }
         send(.end(nil), flush: true, context: context)
-        if requestDone {
-            state = .idle
-            if !keepAlive { context.close(promise: nil) }
-        } else {
-            state = .discarding(keepAlive: keepAlive)
-        }
     }
 
     /// A request the codec cannot parse gets Envoy's answer instead of a dropped connection: 431 when
     /// the headers are too large, 400 for anything else malformed; counted, then the connection closes.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         listener.stats.increment("downstream_cx_protocol_error")
-        guard let parserError = error as? HTTPParserError, headersTimeout?.responding != true, state.acceptsLocalAnswer else {
+        if let upstream = machine.attachedUpstream, let exchange { endAttempt(exchange, on: upstream, finished: false) }
+        let mayAnswer = machine.malformedRequest()
+        cancelTimeouts()
+        guard let parserError = error as? HTTPParserError, headersTimeout?.responding != true, mayAnswer else {
             context.close(promise: nil)
             return
         }
@@ -52,7 +50,6 @@ extension ProxyServerHandler {
         headers.add(name: "connection", value: "close")
         send(.head(HTTPResponseHead(version: .http1_1, status: tooLarge ? .requestHeaderFieldsTooLarge : .badRequest, headers: headers)), context: context)
         send(.body(.byteBuffer(ByteBuffer(string: body))), context: context)
-        state = .closed
         headersTimeout?.responding = false
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }

@@ -80,7 +80,7 @@ public struct Router: Sendable {
         let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, stats: stats), as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         let readiness = Readiness(listeners: 0, onReady: onReady)
         let listeners = GatewayListeners(host: address, eventLoop: eventLoop, logger: logger) { listener in
-            ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer), configuration: store, routeTable: listener.routeTable,
+            ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store, routeTable: listener.routeTable,
                             pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
                             requestHeadersTimeout: requestHeadersTimeout)
         }

@@ -21,20 +21,25 @@ struct ListenerContext: Sendable {
     var requestHeadersTimeout: TimeAmount = .seconds(10)
 }
 
-/// The decision steps of each kind of listener, composed in one place and read top to bottom.
-/// What takes time after the decision (the route timeout, retries, mirrors, the breaker's
-/// admission and the upstream attempt) the exchange carries out from the decision's values.
+/// The steps of each kind of listener, composed in one place and read top to bottom. The steps
+/// decide; what takes time (a fault's delay, the route timeout, retries, mirrors, the breaker's
+/// slot) they put in the request's plan (`RequestContext`), which the exchange carries out, every
+/// attempt through the same upstream attempt (`UpstreamAttempt`).
 public enum ListenerPipelines {
     /// Outbound (the app's HTTP proxy) and gateways.
-    public static func routed(balancer: LoadBalancerState) -> RequestPipeline {
+    public static func routed(balancer: LoadBalancerState, pool: NIOLoopBoundBox<UpstreamConnectionPool>? = nil, stats: ProxyStats? = nil) -> RequestPipeline {
         RequestPipeline(steps: [
             RecordTelemetry(),
-            SelectRoute(),      // VirtualService: route, weighted cluster; 404 NR, redirects, direct responses
-            AnswerCORS(),       // corsPolicy: preflights answered here
-            InjectFault(),      // fault: abort (FI) or a delay the exchange waits out (DI)
-            PickEndpoint(balancer: balancer),  // subset, load balancer, outlier ejection, locality; 503 UH
-        ]) { _ in
-            .respond(LocalResponse(status: 503, flag: "NC", body: "no healthy upstream"))
+            SelectRoute(),       // VirtualService: route, weighted cluster; 404 NR, redirects, direct responses
+            AnswerCORS(),        // corsPolicy: preflights answered here
+            InjectFault(),       // fault: abort (FI), or a delay the exchange waits out (DI)
+            ApplyTimeout(),      // timeout: 504 UT when no response has started in time
+            ApplyRetryPolicy(),  // retries: which failures are sent again, how often
+            MirrorRequest(),     // mirrors: each mirror's share rolled; the copy goes once the request is whole
+            PickEndpoint(balancer: balancer),   // subset, load balancer, outlier ejection, locality; 503 UH
+            AdmitRequest(pool: pool, stats: stats),  // connectionPool: http2MaxRequests; 503 UO
+        ]) { context in
+            context.upstream.map(RequestDecision.forward) ?? .respond(LocalResponse(status: 503, flag: "NC", body: "no healthy upstream"))
         }
     }
 

@@ -46,7 +46,7 @@ public struct Sidecar: Sendable {
         let listenerCount = settings.ports.count + 1
         let readiness = Readiness(listeners: listenerCount, onReady: onReady)
         var services: [any Service] = []
-        let outbound = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer), configuration: store, routeTable: "outbound",
+        let outbound = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store, routeTable: "outbound",
                                        pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false,
                                        requestHeadersTimeout: settings.requestHeadersTimeout)
         services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, logger: logger, onBound: readiness.listenerBound))

@@ -1,7 +1,7 @@
 import WeftModel
 
-/// Chooses the endpoint of the selected cluster (round robin, least request, random); 503 UH
-/// when the cluster has none.
+/// Chooses the endpoint of the selected cluster (round robin, least request, random) and hands on
+/// with the request's upstream set; 503 UH when the cluster has none.
 public struct PickEndpoint: RequestStep {
     let balancer: LoadBalancerState
 
@@ -31,7 +31,7 @@ public struct PickEndpoint: RequestStep {
             return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
         }
         var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000,
-                                                headers: context.destinationHeaders ?? context.route?.policy.headers, timeoutMs: Self.timeout(context), connectionPool: cluster?.connectionPool ?? .unlimited)
+                                                headers: context.destinationHeaders ?? context.route?.policy.headers, connectionPool: cluster?.connectionPool ?? .unlimited)
         if let policy = cluster?.outlierDetection {
             upstream.outlierDetection = policy
             upstream.endpointCount = endpoints.count
@@ -42,14 +42,7 @@ public struct PickEndpoint: RequestStep {
             upstream.path = rewrite.path(context.attributes, matchedURI: matched)
             upstream.authority = rewrite.authority
         }
-        return .forward(upstream)
-    }
-
-    /// The route's timeout, or the caller's `x-envoy-upstream-rq-timeout-ms` in its place, as Envoy honours it.
-    static func timeout(_ context: RequestContext) -> Int? {
-        if let header = context.attributes.headers.first(where: { $0.name == "x-envoy-upstream-rq-timeout-ms" }), let value = Int(header.value), value >= 0 {
-            return value
-        }
-        return context.route?.policy.timeoutMs
+        context.upstream = upstream
+        return next(&context)
     }
 }

@@ -13,8 +13,19 @@ public struct RequestContext: Sendable {
     public var virtualHost: String?
     public var route: RouteEntry?
     public var cluster: String?
+    // The plan: what the exchange carries out over time, as the steps set it.
     /// Set by InjectFault: hold the decision this long first (flag DI).
     public var faultDelayMs: Int?
+    /// Set by ApplyTimeout: the route timeout (504 UT when no response has started by then); nil for none.
+    public var timeoutMs: Int?
+    /// Set by ApplyRetryPolicy: how failed attempts are retried; nil for none.
+    public var retry: RoutePolicy.Retry?
+    /// Set by MirrorRequest: the clusters this request's copy goes to (each mirror's share already rolled).
+    public var mirrors: [String] = []
+    /// Set by PickEndpoint: where the request goes.
+    public var upstream: RequestDecision.Upstream?
+    /// Set by AdmitRequest: the request counts against its cluster's maxRequests while in flight.
+    public var countsAgainstMaxRequests = false
     /// The downstream peer's IP address (a value, read once per connection).
     public var sourceAddress: String?
     /// The downstream peer's identity (its SPIFFE id), once mutual TLS establishes one.
@@ -47,8 +58,6 @@ public enum RequestDecision: Sendable, Equatable {
         public var cluster: String
         public var connectTimeoutMs: Int
         public var headers: HeaderEdits?
-        /// The route timeout (504 UT when no response has started by then); nil or 0 for none.
-        public var timeoutMs: Int?
         /// The cluster's connection pool: circuit-breaker limits and connection settings.
         public var connectionPool: ConnectionPoolPolicy = .unlimited
         /// The cluster's outlier detection, and its endpoint count, when it has it: each attempt's

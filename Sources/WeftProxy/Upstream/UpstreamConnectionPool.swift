@@ -16,7 +16,7 @@ public final class UpstreamConnectionPool {
     let stats: ProxyStats?
     /// Connections, pending requests, requests and retries per cluster, against their limits.
     var breaker = CircuitBreaker()
-    private var idle: [String: [any Channel]] = [:]
+    private var idle: [String: [UpstreamHandler]] = [:]
     private var waiters: [String: [Waiter]] = [:]
     /// Each open connection's cluster, its pool policy and the requests it served.
     private var connections: [ObjectIdentifier: (cluster: String, policy: ConnectionPoolPolicy, served: Int)] = [:]
@@ -29,7 +29,7 @@ public final class UpstreamConnectionPool {
         var port: Int
         var policy: ConnectionPoolPolicy
         var connectTimeout: TimeAmount
-        var promise: EventLoopPromise<any Channel>
+        var promise: EventLoopPromise<UpstreamHandler>
     }
 
     /// The cluster's pending queue is full: the request is refused (503 UO).
@@ -50,13 +50,13 @@ public final class UpstreamConnectionPool {
     }
 
     /// An idle keep-alive connection to `host:port`, if one is open.
-    func takeIdle(host: String, port: Int) -> (any Channel)? {
+    func takeIdle(host: String, port: Int) -> UpstreamHandler? {
         eventLoop.preconditionInEventLoop()
         let key = "\(host):\(port)"
-        while var list = idle[key], let channel = list.popLast() {
+        while var list = idle[key], let connection = list.popLast() {
             idle[key] = list
-            idleTimers.removeValue(forKey: ObjectIdentifier(channel))?.cancel()
-            if channel.isActive { return channel }
+            idleTimers.removeValue(forKey: ObjectIdentifier(connection))?.cancel()
+            if connection.channel?.isActive == true { return connection }
         }
         return nil
     }
@@ -64,21 +64,21 @@ public final class UpstreamConnectionPool {
     /// An idle connection to `host:port`, or a new one (HTTP/1.1 client pipeline plus `UpstreamHandler`)
     /// while the cluster has fewer than `maxConnections` open; else the request waits in the cluster's
     /// pending queue, and past `maxPendingRequests` it fails with `PendingOverflow`, as Envoy's circuit breakers do.
-    func acquire(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy = .unlimited, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
-        if let channel = takeIdle(host: host, port: port) { return eventLoop.makeSucceededFuture(channel) }
+    func acquire(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy = .unlimited, connectTimeout: TimeAmount) -> EventLoopFuture<UpstreamHandler> {
+        if let connection = takeIdle(host: host, port: port) { return eventLoop.makeSucceededFuture(connection) }
         if breaker.take(.connections, cluster: cluster, policy: policy) {
             return open(host: host, port: port, cluster: cluster, policy: policy, connectTimeout: connectTimeout)
         }
         guard breaker.take(.pending, cluster: cluster, policy: policy) else {
             return eventLoop.makeFailedFuture(PendingOverflow())
         }
-        let promise = eventLoop.makePromise(of: (any Channel).self)
+        let promise = eventLoop.makePromise(of: UpstreamHandler.self)
         waiters[cluster, default: []].append(Waiter(host: host, port: port, policy: policy, connectTimeout: connectTimeout, promise: promise))
         return promise.futureResult
     }
 
     /// Opens a connection whose slot (`.connections`) the caller took.
-    private func open(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
+    private func open(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy, connectTimeout: TimeAmount) -> EventLoopFuture<UpstreamHandler> {
         let future = bootstrap(to: host, connectTimeout: connectTimeout, keepalive: policy.tcpKeepalive)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -87,21 +87,27 @@ public final class UpstreamConnectionPool {
                 }
             }
             .connect(host: host, port: port)
-        future.hop(to: eventLoop).assumeIsolated().whenComplete { result in
-            switch result {
-            case .success(let channel):
-                self.connections[ObjectIdentifier(channel)] = (cluster, policy, 0)
-                channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in self.closed(channel) }
-            case .failure:
+        return future.hop(to: eventLoop).assumeIsolated().flatMapErrorThrowing { error in
+            self.breaker.release(.connections, cluster: cluster)
+            self.serveWaiter(cluster)
+            throw error
+        }.flatMapThrowing { channel in
+            guard let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
+                channel.close(promise: nil)
                 self.breaker.release(.connections, cluster: cluster)
-                self.serveWaiter(cluster)
+                throw ChannelError.inappropriateOperationForState
             }
-        }
-        return future
+            connection.pool = self
+            connection.host = host
+            connection.port = port
+            self.connections[ObjectIdentifier(connection)] = (cluster, policy, 0)
+            channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in self.closed(connection) }
+            return connection
+        }.nonisolated()
     }
 
-    private func closed(_ channel: any Channel) {
-        guard let entry = connections.removeValue(forKey: ObjectIdentifier(channel)) else { return }
+    private func closed(_ connection: UpstreamHandler) {
+        guard let entry = connections.removeValue(forKey: ObjectIdentifier(connection)) else { return }
         breaker.release(.connections, cluster: entry.cluster)
         serveWaiter(entry.cluster)
     }
@@ -122,19 +128,22 @@ public final class UpstreamConnectionPool {
     }
 
     /// Returns a connection after a complete keep-alive exchange.
-    func release(_ channel: any Channel, host: String, port: Int) {
+    func release(_ connection: UpstreamHandler) {
         eventLoop.preconditionInEventLoop()
+        guard let channel = connection.channel else { return }
+        let host = connection.host, port = connection.port
         let key = "\(host):\(port)"
-        if var entry = connections[ObjectIdentifier(channel)] {
+        let id = ObjectIdentifier(connection)
+        if var entry = connections[id] {
             entry.served += 1
-            connections[ObjectIdentifier(channel)] = entry
+            connections[id] = entry
             // maxRequestsPerConnection: a used-up connection closes, and its slot serves the next waiter.
             if let limit = entry.policy.maxRequestsPerConnection, limit > 0, entry.served >= limit {
                 channel.close(promise: nil)
                 return
             }
             if channel.isActive, let waiter = dequeueWaiter(entry.cluster, where: { $0.host == host && $0.port == port }) {
-                waiter.promise.succeed(channel)
+                waiter.promise.succeed(connection)
                 return
             }
             if breaker.count(.pending, cluster: entry.cluster) > 0 {
@@ -147,12 +156,12 @@ public final class UpstreamConnectionPool {
             channel.close(promise: nil)
             return
         }
-        idle[key, default: []].append(channel)
-        if let entry = connections[ObjectIdentifier(channel)], let timeout = entry.policy.idleTimeoutMs, timeout > 0 {
-            idleTimers[ObjectIdentifier(channel)] = eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeout))) { [weak self] in
+        idle[key, default: []].append(connection)
+        if let entry = connections[id], let timeout = entry.policy.idleTimeoutMs, timeout > 0 {
+            idleTimers[id] = eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeout))) { [weak self] in
                 guard let self else { return }
-                self.idleTimers.removeValue(forKey: ObjectIdentifier(channel))
-                self.idle[key]?.removeAll { $0 === channel }
+                self.idleTimers.removeValue(forKey: id)
+                self.idle[key]?.removeAll { $0 === connection }
                 self.stats?.increment(cluster: entry.cluster, "upstream_cx_idle_timeout")
                 channel.close(promise: nil)
             }
@@ -161,7 +170,7 @@ public final class UpstreamConnectionPool {
 
     /// Closes every idle connection (drain).
     func closeAll() {
-        for channels in idle.values { for channel in channels { channel.close(promise: nil) } }
+        for connections in idle.values { for connection in connections { connection.channel?.close(promise: nil) } }
         idle = [:]
         for timer in idleTimers.values { timer.cancel() }
         idleTimers = [:]

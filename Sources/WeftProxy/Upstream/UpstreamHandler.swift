@@ -1,10 +1,12 @@
 import NIOCore
 import NIOHTTP1
 
-/// Sits on an upstream connection and hands response parts to the downstream request that owns
-/// the connection at the moment; an idle connection has no owner.
+/// Sits on an upstream connection: the exchange that leases it writes through it and receives
+/// its response parts; when the exchange is over the connection's state machine says whether it
+/// goes back to the pool. An idle connection has no owner, and a response it sends is refused.
 final class UpstreamHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
     static let name = "weft.upstream"
 
     /// Receives what happens on the upstream connection.
@@ -18,10 +20,65 @@ final class UpstreamHandler: ChannelInboundHandler {
         func upstreamWritabilityChanged(_ writable: Bool)
     }
 
-    weak var owner: (any Owner)?
+    private weak var owner: (any Owner)?
+    private var machine = UpstreamConnectionStateMachine()
+    private var context: ChannelHandlerContext?
+    /// Reads are paused for backpressure (each change of autoRead is a syscall; only real changes are made).
+    private var readsPaused = false
+    /// Where a finished keep-alive connection goes back to (set by the pool that opened it).
+    weak var pool: UpstreamConnectionPool?
+    var host = ""
+    var port = 0
+
+    var channel: (any Channel)? { context?.channel }
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    /// An exchange takes the connection.
+    func lease(to owner: any Owner) {
+        self.owner = owner
+        machine.leased()
+    }
+
+    /// Writes a request part (flushed when asked or by `flush()`).
+    func write(_ part: HTTPClientRequestPart, flush: Bool = false) {
+        guard let context else { return }
+        if case .end = part { machine.requestEnded() }
+        if flush { context.writeAndFlush(wrapOutboundOut(part), promise: nil) } else { context.write(wrapOutboundOut(part), promise: nil) }
+    }
+
+    func flush() { context?.flush() }
+
+    /// Stops or resumes reading the response (the downstream side cannot take more, or can again).
+    func setReading(_ reading: Bool) {
+        guard readsPaused == reading, let context else { return }
+        readsPaused = !reading
+        context.channel.setOption(ChannelOptions.autoRead, value: reading).whenComplete { _ in }
+    }
+
+    /// The owner delivered the response's end: the connection is released or closed.
+    func finish() {
+        owner = nil
+        carryOut(machine.exchangeFinished())
+    }
+
+    /// The owner gives the exchange up before it ended (a timeout, a retry, a downstream close).
+    func abandon() {
+        owner = nil
+        carryOut(machine.abandon())
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        owner?.upstreamReceived(unwrapInboundIn(data))
+        let part = unwrapInboundIn(data)
+        let action: UpstreamConnectionStateMachine.Action
+        switch part {
+        case .head(let head): action = machine.responseHead(keepAlive: head.isKeepAlive)
+        case .body: action = machine.responseBody()
+        case .end: action = machine.responseEnded()
+        }
+        if case .deliver = action { owner?.upstreamReceived(part) } else { carryOut(action) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -32,7 +89,7 @@ final class UpstreamHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         let owner = self.owner
         self.owner = nil
-        owner?.upstreamClosed()
+        if case .notifyClosed = machine.closed() { owner?.upstreamClosed() }
         context.fireChannelInactive()
     }
 
@@ -45,8 +102,22 @@ final class UpstreamHandler: ChannelInboundHandler {
         if error is HTTPParserError {
             let owner = self.owner
             self.owner = nil
+            _ = machine.abandon()
             owner?.upstreamProtocolError()
         }
         context.close(promise: nil)
+    }
+
+    private func carryOut(_ action: UpstreamConnectionStateMachine.Action) {
+        guard let context else { return }
+        switch action {
+        case .release:
+            setReading(true)
+            if let pool { pool.release(self) } else { context.close(promise: nil) }
+        case .close:
+            context.close(promise: nil)
+        case .none, .deliver, .notifyClosed, .forget:
+            break
+        }
     }
 }

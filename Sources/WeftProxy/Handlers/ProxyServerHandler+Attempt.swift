@@ -1,0 +1,214 @@
+import NIOCore
+import NIOHTTP1
+import WeftModel
+
+/// The upstream side of the exchange: each attempt (the first, every retry) goes through
+/// `UpstreamAttempt`, and what the upstream does comes back as machine inputs.
+extension ProxyServerHandler {
+    /// Carries out an exchange action; `answer` is the local answer should the action be one,
+    /// and `clusterStat` what is counted against the cluster then.
+    func perform(_ action: Machine.ExchangeAction, answer response: LocalResponse, counting clusterStat: String? = nil, version: HTTPVersion? = nil) {
+        guard let context else { return }
+        switch action {
+        case .none:
+            break
+        case .writeRequest(let upstream, let parts, let attempt, let mirror):
+            guard let exchange else { return }
+            write(exchange, to: upstream, parts: parts, attempt: attempt, context: context)
+            if let mirror { sendMirrors(mirror) }
+        case .retry(let attempt, let teardown):
+            guard let exchange else { return }
+            if let teardown { endAttempt(exchange, on: teardown, finished: false) }
+            retry(exchange, attempt: attempt)
+        case .answer(let after, let keepAlive, let teardown, let retryOverflow):
+            if let exchange {
+                if let teardown { endAttempt(exchange, on: teardown, finished: false) }
+                if retryOverflow { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_overflow") }
+                if let clusterStat { listener.stats.increment(cluster: exchange.upstream.cluster, clusterStat) }
+            }
+            respondLocally(response, keepAlive: keepAlive, version: version ?? exchange?.requestHead.version ?? .http1_1, context: context)
+            carryOut(after, context: context)
+        case .forwardResponseHead, .forwardResponseBody, .finishResponse:
+            // Only a response's own parts lead here (see upstreamReceived).
+            break
+        case .closeConnection(let teardown):
+            cancelTimeouts()
+            if let teardown, let exchange { endAttempt(exchange, on: teardown, finished: false) }
+            exchange = nil
+            context.close(promise: nil)
+        case .discardConnection(let upstream):
+            upstream.abandon()
+        }
+    }
+
+    /// Takes a pooled connection to the exchange's upstream at once, or waits for one with reads paused.
+    func connect(_ exchange: Exchange) {
+        switch UpstreamAttempt.connect(exchange.upstream, pool: listener.pool.value) {
+        case .ready(let connection):
+            attach(connection, for: exchange)
+        case .opening(let future):
+            setReading(false)
+            future.hop(to: listener.pool.value.eventLoop).assumeIsolated().whenComplete { [weak self] result in
+                guard let self, self.exchange === exchange else {
+                    if case .success(let connection) = result { connection.abandon() }
+                    return
+                }
+                switch result {
+                case .success(let connection): self.attach(connection, for: exchange)
+                case .failure(let error) where error is UpstreamConnectionPool.PendingOverflow: self.pendingOverflow(exchange)
+                case .failure: self.connectFailed(exchange)
+                }
+            }
+        }
+    }
+
+    private func attach(_ connection: UpstreamHandler, for exchange: Exchange) {
+        perform(machine.attached(connection), answer: LocalResponse(status: 503, flag: "UF"))
+    }
+
+    private func write(_ exchange: Exchange, to connection: UpstreamHandler, parts: [HTTPServerRequestPart], attempt: Int, context: ChannelHandlerContext) {
+        connection.lease(to: self)
+        listener.balancer.started(exchange.upstream.host, exchange.upstream.port)
+        var head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
+                                            clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
+                                            scheme: listener.scheme, edits: exchange.upstream.headers)
+        // Every attempt carries the same request id; retries say which attempt they are.
+        if attempt == 1, let id = head.headers.first(name: "x-request-id") { exchange.requestHead.headers.replaceOrAdd(name: "x-request-id", value: id) }
+        if attempt > 1 { head.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(attempt)) }
+        // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
+        UpstreamAttempt.write(head, parts: parts, to: connection, flush: !insideRead)
+        startPerTryTimeout(exchange.request.retry, attempt: attempt)
+        setReading(true)
+    }
+
+    /// The attempt is over on `connection`: released to the pool (`finished`) or torn down.
+    func endAttempt(_ exchange: Exchange, on connection: UpstreamHandler, finished: Bool) {
+        listener.balancer.finished(exchange.upstream.host, exchange.upstream.port)
+        if finished { connection.finish() } else { connection.abandon() }
+    }
+
+    /// Whether the cluster's maxRetries budget has room for one more retry (taken when it happens).
+    func retryBudget(_ exchange: Exchange) -> Bool {
+        let upstream = exchange.upstream
+        guard upstream.connectionPool.maxRetries != nil else { return true }
+        return listener.pool.value.breaker.allows(.retries, cluster: upstream.cluster, policy: upstream.connectionPool)
+    }
+
+    /// Sends the request again after Envoy's jittered backoff, to an endpoint picked anew (one not
+    /// tried yet when the pick allows).
+    private func retry(_ exchange: Exchange, attempt: Int) {
+        guard let context else { return }
+        cancelPerTryTimeout()
+        if case .admitted(let slot) = UpstreamAttempt.admit(.retry, exchange.upstream, pool: listener.pool.value) { exchange.retrySlot = slot }
+        listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry")
+        exchange.triedEndpoints.append(exchange.endpoint)
+        let backoff = RoutePolicy.Retry.backoffMs(retry: attempt - 1, roll: FastRandom.unit())
+        context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(backoff))) { [weak self] in
+            guard let self, self.exchange === exchange, self.machine.awaitsConnection(attempt: attempt) else { return }
+            var request = exchange.request
+            switch UpstreamAttempt.pickEndpoint(PickEndpoint(balancer: self.listener.balancer), &request, tried: exchange.triedEndpoints) {
+            case .forward(let upstream):
+                exchange.upstream.host = upstream.host
+                exchange.upstream.port = upstream.port
+                exchange.upstream.endpointCount = upstream.endpointCount
+                self.connect(exchange)
+            case .respond(let response):
+                self.answer(response, version: exchange.requestHead.version)
+            }
+        }
+    }
+
+    /// The cluster's connections and pending queue are full: Envoy's 503 with flag UO, counted.
+    private func pendingOverflow(_ exchange: Exchange) {
+        answer(LocalResponse(status: 503, flag: "UO", body: "upstream connect error or disconnect/reset before headers. reset reason: overflow"),
+               version: exchange.requestHead.version, counting: "upstream_rq_pending_overflow")
+    }
+
+    private func connectFailed(_ exchange: Exchange) {
+        listener.stats.increment("upstream_cx_connect_fail")
+        listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_cx_connect_fail")
+        recordOutcome(.localFailure, of: exchange)
+        perform(machine.attemptFailed(.connectFailure, retryBudget: retryBudget(exchange)),
+                answer: LocalResponse(status: 503, flag: "UF", body: "upstream connect error or disconnect/reset before headers. reset reason: connection failure"),
+                counting: "upstream_rq_503")
+    }
+
+    // MARK: upstream events (same event loop)
+
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        guard let context, let exchange else { return }
+        switch part {
+        case .head(let head):
+            let status = Int(head.status.code)
+            recordOutcome(.status(status), of: exchange)
+            let grpcStatus = status == 200 && exchange.request.retry?.retriesGRPC == true ? head.headers.first(name: "grpc-status").flatMap(Int.init) : nil
+            let action = machine.responseHead(status: status, grpcStatus: grpcStatus, retryBudget: retryBudget(exchange))
+            guard case .forwardResponseHead(let keepAlive, let retryOverflow) = action else {
+                perform(action, answer: LocalResponse(status: 503, flag: "UC"))
+                return
+            }
+            if retryOverflow { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_overflow") }
+            cancelPerTryTimeout()
+            listener.stats.increment(ProxyStats.statusClass(status))
+            var response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
+            response.headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
+            for header in exchange.upstream.responseHeaders { response.headers.add(name: header.name, value: header.value) }
+            send(.head(response), context: context)
+        case .body(let buffer):
+            guard case .forwardResponseBody = machine.responseBody() else { return }
+            // Flushed at the end of the upstream read (upstreamReadComplete) or with the response's end.
+            send(.body(.byteBuffer(buffer)), context: context)
+            if !context.channel.isWritable {
+                context.flush()
+                machine.attachedUpstream?.setReading(false)
+            }
+        case .end(let trailers):
+            guard case .finishResponse(let upstream, let after) = machine.responseEnd() else { return }
+            cancelTimeouts()
+            send(.end(trailers), flush: true, context: context)
+            endAttempt(exchange, on: upstream, finished: true)
+            carryOut(after, context: context)
+        }
+    }
+
+    func upstreamReadComplete() {
+        context?.flush()
+    }
+
+    func upstreamClosed() {
+        guard let exchange else { return }
+        let action = machine.upstreamClosed(retryBudget: retryBudget(exchange))
+        switch action {
+        case .retry, .answer:
+            listener.stats.increment("upstream_cx_destroy_remote_with_active_rq")
+            listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_cx_destroy_remote_with_active_rq")
+            recordOutcome(.localFailure, of: exchange)
+        default:
+            break
+        }
+        perform(action, answer: LocalResponse(status: 503, flag: "UC", body: "upstream connect error or disconnect/reset before headers. reset reason: connection termination"),
+                counting: "upstream_rq_503")
+    }
+
+    /// Envoy answers an upstream that does not speak HTTP with 502 and flag UPE (before any header went out).
+    func upstreamProtocolError() {
+        guard let exchange, machine.attachedUpstream != nil else { return }
+        listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_cx_protocol_error")
+        recordOutcome(.status(502), of: exchange)
+        perform(machine.upstreamProtocolError(),
+                answer: LocalResponse(status: 502, flag: "UPE", body: "upstream connect error or disconnect/reset before headers. reset reason: protocol error"),
+                counting: "upstream_rq_502")
+    }
+
+    func upstreamWritabilityChanged(_ writable: Bool) {
+        setReading(writable)
+    }
+
+    /// Counts an attempt's outcome against its endpoint when the cluster has outlier detection.
+    func recordOutcome(_ outcome: EndpointOutcome, of exchange: Exchange) {
+        guard let policy = exchange.upstream.outlierDetection else { return }
+        if listener.balancer.record(outcome, cluster: exchange.upstream.cluster, endpoint: exchange.endpoint, policy: policy, endpointCount: exchange.upstream.endpointCount) {
+            listener.stats.increment(cluster: exchange.upstream.cluster, "outlier_detection.ejections_enforced_total")
+        }
+    }
+}

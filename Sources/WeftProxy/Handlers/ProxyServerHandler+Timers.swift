@@ -1,0 +1,69 @@
+import NIOCore
+import NIOHTTP1
+import WeftModel
+
+/// The plan's timed parts: a fault delay (the decision waits), the route timeout (504 UT when the
+/// upstream has not answered in time) and each attempt's per-try timeout. Each timer's firing is
+/// one machine input.
+extension ProxyServerHandler {
+    /// Holds `decision` for `milliseconds`. A forward keeps the request's parts (reads paused, so
+    /// nothing piles up); a local answer drops them.
+    func delay(_ decision: RequestDecision, by milliseconds: Int, head: HTTPRequestHead, request: RequestContext, context: ChannelHandlerContext) {
+        listener.stats.increment("fault.delays_injected")
+        let answering: Bool
+        if case .respond = decision { answering = true } else { answering = false }
+        machine.delayDecision(answering: answering)
+        if !answering { setReading(false) }
+        context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) { [weak self] in
+            guard let self, self.context != nil, self.machine.isDeciding else { return }
+            self.carryOut(decision, head: head, request: request)
+        }
+    }
+
+    func startTimeout(_ milliseconds: Int?) {
+        guard let context, let milliseconds, milliseconds > 0 else { return }
+        timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) { [weak self] in
+            self?.timedOut()
+        }
+    }
+
+    func cancelTimeouts() {
+        timeoutTask?.cancel()
+        timeoutTask = nil
+        cancelPerTryTimeout()
+    }
+
+    /// Envoy's route timeout: before the response starts, 504 "upstream request timeout" (flag UT) and the
+    /// upstream connection is dropped; after, the downstream connection is closed.
+    private func timedOut() {
+        timeoutTask = nil
+        guard let exchange else { return }
+        listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_timeout")
+        if machine.attachedUpstream != nil, !machine.responseStarted { recordOutcome(.localFailure, of: exchange) }
+        perform(machine.routeTimedOut(), answer: LocalResponse(status: 504, flag: "UT", body: "upstream request timeout"))
+    }
+
+    func startPerTryTimeout(_ policy: RoutePolicy.Retry?, attempt: Int) {
+        cancelPerTryTimeout()
+        guard let context, let milliseconds = policy?.perTryTimeoutMs, milliseconds > 0 else { return }
+        perTryTask = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) { [weak self] in
+            self?.perTryTimedOut(attempt: attempt)
+        }
+    }
+
+    func cancelPerTryTimeout() {
+        perTryTask?.cancel()
+        perTryTask = nil
+    }
+
+    /// No response within the per-try timeout: the attempt is abandoned; retried, or answered 504 UT.
+    private func perTryTimedOut(attempt: Int) {
+        perTryTask = nil
+        guard let exchange else { return }
+        let action = machine.perTryTimedOut(attempt: attempt, retryBudget: retryBudget(exchange))
+        if case .none = action { return }
+        listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_per_try_timeout")
+        recordOutcome(.localFailure, of: exchange)
+        perform(action, answer: LocalResponse(status: 504, flag: "UT", body: "upstream request timeout"))
+    }
+}

@@ -1,0 +1,435 @@
+import WeftModel
+
+/// The downstream side of a proxied connection, one request and its answer at a time: where the
+/// request is (deciding, waiting for an upstream, proxied, answered locally), which of its parts
+/// wait, which are kept for a retry, and what each event on either side means. Each input returns
+/// the action the handler carries out; nothing here touches a socket.
+///
+/// It works on parts, not on HTTP/1.1: `Part` is whatever the codec delivers (an HTTP/1.1 request
+/// part today, an HTTP/2 frame's payload later) and `Upstream` whatever names the attached
+/// connection. Heads are never looked into: the handler passes what the machine needs (keep-alive,
+/// a response's status) as values, so a head may stay bytes.
+struct ServerExchangeStateMachine<Part, Upstream> {
+    /// What a local answer leaves behind once written.
+    enum AfterAnswer: Equatable {
+        /// The request's body is still arriving: drop it, then the connection takes the next request.
+        case discardRequestBody
+        /// The exchange is over; the next request may be handled (held ones first, when `resumeHeld`).
+        case ready(resumeHeld: Bool)
+        /// The exchange is over and the connection closes (the client asked for it).
+        case closeConnection
+    }
+
+    /// What the handler does for a request part.
+    enum RequestPartAction {
+        case none
+        /// Run the request steps on the head that just arrived.
+        case decide
+        /// A part of a later (pipelined) request waits; pause reads when it is the first held.
+        case hold(pauseReads: Bool)
+        /// Write the part to the attached upstream; `mirror` when the request just became whole.
+        case writeUpstream(Part, Upstream, requestComplete: Mirror?)
+        /// The rest of a locally answered request arrived: the exchange is over.
+        case finished(AfterAnswer)
+        /// The codec's order was broken (a body without a head, a head mid-request): close.
+        case close
+    }
+
+    /// The request is whole and the route mirrors: its parts, or too large to have been kept.
+    enum Mirror {
+        case parts([Part])
+        case tooLarge
+    }
+
+    /// What the handler does after an upstream event or a timer.
+    enum ExchangeAction {
+        case none
+        /// Write the request to the newly attached upstream: its head (this attempt's), then `parts`.
+        case writeRequest(Upstream, parts: [Part], attempt: Int, requestComplete: Mirror?)
+        /// Try again: tear down `teardown` (if any), get admission for one more attempt, wait the
+        /// backoff of retry `attempt - 1`, then connect.
+        case retry(attempt: Int, teardown: Upstream?)
+        /// Answer locally (the handler knows which answer) and tear down `teardown` (if any);
+        /// `retryOverflow` when a retry was due but the cluster's retry budget was spent.
+        case answer(AfterAnswer, keepAlive: Bool, teardown: Upstream?, retryOverflow: Bool)
+        /// Send the upstream's response head downstream (`retryOverflow` as for `answer`).
+        case forwardResponseHead(keepAlive: Bool, retryOverflow: Bool)
+        case forwardResponseBody
+        /// The response ended: the upstream's exchange is over (its connection decides whether it
+        /// is reused), then `after`.
+        case finishResponse(Upstream, AfterAnswer)
+        /// The response had started when the exchange failed: closing is the only honest signal.
+        case closeConnection(teardown: Upstream?)
+        /// The connection came when nobody waits for it any more.
+        case discardConnection(Upstream)
+    }
+
+    /// The request of the exchange in flight.
+    private struct Request {
+        var keepAlive: Bool
+        var ended = false
+        /// Read and not yet written to the current attempt.
+        var pending: [Part] = []
+        /// Every part read so far, kept for a retry or a mirror; nil past `replayLimit` bytes.
+        var replay: [Part]? = []
+        var replayBytes = 0
+        var attempt = 1
+        var retry: RoutePolicy.Retry?
+        var mirrors = false
+        var mirrored = false
+        /// A delayed local answer: the body is dropped as it comes.
+        var dropsBody = false
+
+        mutating func remember(_ part: Part, bytes: Int, limit: Int) {
+            guard replay != nil else { return }
+            replayBytes += bytes
+            if replayBytes > limit { replay = nil } else { replay?.append(part) }
+        }
+
+        /// The mirror to send now that the request is whole (once per request).
+        mutating func mirrorOnce() -> Mirror? {
+            guard ended, mirrors, !mirrored else { return nil }
+            mirrored = true
+            return replay.map(Mirror.parts) ?? .tooLarge
+        }
+    }
+
+    private enum State {
+        case idle
+        /// The steps are deciding (a fault delay may hold the decision).
+        case deciding(Request)
+        /// Waiting for an upstream connection, or for a retry's backoff.
+        case connecting(Request)
+        case proxying(Request, upstream: Upstream, responseStarted: Bool)
+        /// Answered before the request ended: the rest of its body is dropped.
+        case discarding(keepAlive: Bool)
+        /// A `CONNECT` took the connection over; HTTP is done on it.
+        case tunnelling
+        case closed
+    }
+
+    private var state = State.idle
+    /// Parts of later requests a client pipelined while this one was in flight.
+    private var held: [Part] = []
+    /// Request bytes kept per exchange for a retry or mirror (Envoy's buffer limit).
+    let replayLimit: Int
+
+    init(replayLimit: Int = 1 << 20) {
+        self.replayLimit = replayLimit
+    }
+
+    // MARK: the downstream request
+
+    mutating func requestHead(_ part: Part, keepAlive: Bool) -> RequestPartAction {
+        if let hold = holdIfPipelined(part) { return hold }
+        switch state {
+        case .idle:
+            state = .deciding(Request(keepAlive: keepAlive))
+            return .decide
+        case .deciding, .connecting, .proxying, .discarding:
+            // A head while the current request is still open: the codec never delivers that.
+            state = .closed
+            return .close
+        case .tunnelling, .closed:
+            return .none
+        }
+    }
+
+    mutating func requestBody(_ part: Part, bytes: Int) -> RequestPartAction {
+        if let hold = holdIfPipelined(part) { return hold }
+        switch state {
+        case .idle:
+            state = .closed
+            return .close
+        case .deciding(var request):
+            if !request.dropsBody {
+                request.pending.append(part)
+                request.remember(part, bytes: bytes, limit: replayLimit)
+            }
+            state = .deciding(request)
+            return .none
+        case .connecting(var request):
+            request.pending.append(part)
+            request.remember(part, bytes: bytes, limit: replayLimit)
+            state = .connecting(request)
+            return .none
+        case .proxying(var request, let upstream, let started):
+            request.remember(part, bytes: bytes, limit: replayLimit)
+            state = .proxying(request, upstream: upstream, responseStarted: started)
+            return .writeUpstream(part, upstream, requestComplete: nil)
+        case .discarding, .tunnelling, .closed:
+            return .none
+        }
+    }
+
+    mutating func requestEnd(_ part: Part) -> RequestPartAction {
+        if let hold = holdIfPipelined(part) { return hold }
+        switch state {
+        case .idle:
+            state = .closed
+            return .close
+        case .deciding(var request):
+            request.ended = true
+            if !request.dropsBody {
+                request.pending.append(part)
+                request.remember(part, bytes: 0, limit: replayLimit)
+            }
+            state = .deciding(request)
+            return .none
+        case .connecting(var request):
+            request.ended = true
+            request.pending.append(part)
+            request.remember(part, bytes: 0, limit: replayLimit)
+            state = .connecting(request)
+            return .none
+        case .proxying(var request, let upstream, let started):
+            request.ended = true
+            request.remember(part, bytes: 0, limit: replayLimit)
+            let mirror = request.mirrorOnce()
+            state = .proxying(request, upstream: upstream, responseStarted: started)
+            return .writeUpstream(part, upstream, requestComplete: mirror)
+        case .discarding(let keepAlive):
+            return .finished(finish(keepAlive: keepAlive))
+        case .tunnelling, .closed:
+            return .none
+        }
+    }
+
+    /// Whether `part` belongs to a later request than the one in flight; then it waits, in order.
+    private mutating func holdIfPipelined(_ part: Part) -> RequestPartAction? {
+        let inFlightEnded: Bool
+        switch state {
+        case .tunnelling, .closed: return nil
+        case .idle: inFlightEnded = false
+        case .discarding: inFlightEnded = false
+        case .deciding(let request), .connecting(let request), .proxying(let request, _, _): inFlightEnded = request.ended
+        }
+        guard !held.isEmpty || inFlightEnded else { return nil }
+        held.append(part)
+        return .hold(pauseReads: held.count == 1)
+    }
+
+    /// The held parts, handed back once the connection is ready for them (they are fed in again).
+    mutating func takeHeld() -> [Part] {
+        guard case .idle = state else { return [] }
+        defer { held = [] }
+        return held
+    }
+
+    /// Whether later requests wait (reads stay paused until they are handled).
+    var holdsRequests: Bool { !held.isEmpty }
+
+    // MARK: the steps' decision
+
+    /// The decision waits out a fault delay; a local answer drops the body meanwhile.
+    mutating func delayDecision(answering: Bool) {
+        guard case .deciding(var request) = state else { return }
+        if answering {
+            request.dropsBody = true
+            request.pending = []
+            request.replay = nil
+        }
+        state = .deciding(request)
+    }
+
+    /// Whether a decision is still awaited (a delay's timer finds the connection as it was left).
+    var isDeciding: Bool {
+        if case .deciding = state { return true }
+        return false
+    }
+
+    /// The request goes upstream under this retry policy; the handler connects next.
+    mutating func forward(retry: RoutePolicy.Retry?, mirrors: Bool) {
+        guard case .deciding(var request) = state else { return }
+        request.retry = retry
+        request.mirrors = mirrors
+        state = .connecting(request)
+    }
+
+    /// A `CONNECT` takes the connection over.
+    mutating func tunnel() {
+        if case .deciding = state { state = .tunnelling }
+    }
+
+    /// Answer locally now: the steps' answer, an overflow, a timeout or an attempt's failure that
+    /// will not be retried. Tears down an attached upstream.
+    /// `closing`: the connection closes after the answer whatever the client asked.
+    mutating func answer(closing: Bool = false) -> ExchangeAction {
+        switch state {
+        case .deciding(var request), .connecting(var request):
+            if closing { request.keepAlive = false }
+            return .answer(finishAnswered(request), keepAlive: request.keepAlive, teardown: nil, retryOverflow: false)
+        case .proxying(var request, let upstream, let started):
+            if started {
+                state = .closed
+                return .closeConnection(teardown: upstream)
+            }
+            if closing { request.keepAlive = false }
+            return .answer(finishAnswered(request), keepAlive: request.keepAlive, teardown: upstream, retryOverflow: false)
+        case .idle, .discarding, .tunnelling, .closed:
+            return .none
+        }
+    }
+
+    // MARK: the upstream attempt
+
+    /// Waiting for a connection to this attempt (a retry's backoff timer checks it is still wanted).
+    func awaitsConnection(attempt: Int) -> Bool {
+        if case .connecting(let request) = state { return request.attempt == attempt }
+        return false
+    }
+
+    mutating func attached(_ upstream: Upstream) -> ExchangeAction {
+        switch state {
+        case .connecting(var request):
+            let parts = request.pending
+            request.pending = []
+            let mirror = request.mirrorOnce()
+            state = .proxying(request, upstream: upstream, responseStarted: false)
+            return .writeRequest(upstream, parts: parts, attempt: request.attempt, requestComplete: mirror)
+        case .idle, .deciding, .proxying, .discarding, .tunnelling, .closed:
+            return .discardConnection(upstream)
+        }
+    }
+
+    /// The attempt failed before its response began (connect failure, reset, per-try timeout):
+    /// retried when the policy allows and the whole request was kept, else answered. After the
+    /// response began, the connection closes.
+    /// `retryBudget`: the cluster's maxRetries has room for one more.
+    mutating func attemptFailed(_ failure: UpstreamFailure, retryBudget: Bool = true) -> ExchangeAction {
+        switch state {
+        case .connecting(let request):
+            return retryOrAnswer(request, failure: failure, teardown: nil, retryBudget: retryBudget)
+        case .proxying(let request, let upstream, let started):
+            if started {
+                state = .closed
+                return .closeConnection(teardown: upstream)
+            }
+            return retryOrAnswer(request, failure: failure, teardown: upstream, retryBudget: retryBudget)
+        case .idle, .deciding, .discarding, .tunnelling, .closed:
+            return .none
+        }
+    }
+
+    /// The per-try timeout of `attempt` passed.
+    mutating func perTryTimedOut(attempt: Int, retryBudget: Bool = true) -> ExchangeAction {
+        guard case .proxying(let request, _, let started) = state, request.attempt == attempt, !started else { return .none }
+        return attemptFailed(.perTryTimeout, retryBudget: retryBudget)
+    }
+
+    /// The upstream's response head: forwarded, or (a retriable status) dropped and the request retried.
+    mutating func responseHead(status: Int, grpcStatus: Int?, retryBudget: Bool = true) -> ExchangeAction {
+        guard case .proxying(let request, let upstream, false) = state else { return .none }
+        var overflow = false
+        if let policy = request.retry, let failure = Self.retriable(status: status, grpcStatus: grpcStatus, policy), canRetry(request, after: failure) {
+            if retryBudget { return retry(request, teardown: upstream) }
+            overflow = true
+        }
+        state = .proxying(request, upstream: upstream, responseStarted: true)
+        return .forwardResponseHead(keepAlive: request.keepAlive, retryOverflow: overflow)
+    }
+
+    func responseBody() -> ExchangeAction {
+        guard case .proxying(_, _, true) = state else { return .none }
+        return .forwardResponseBody
+    }
+
+    mutating func responseEnd() -> ExchangeAction {
+        guard case .proxying(let request, let upstream, true) = state else { return .none }
+        return .finishResponse(upstream, finishAnswered(request))
+    }
+
+    /// The upstream closed: before the response, a reset (retried or 503 UC); during it, the
+    /// downstream connection closes too.
+    mutating func upstreamClosed(retryBudget: Bool = true) -> ExchangeAction {
+        attemptFailed(.reset, retryBudget: retryBudget)
+    }
+
+    /// The upstream spoke something other than HTTP: 502 UPE, never retried.
+    mutating func upstreamProtocolError() -> ExchangeAction {
+        answer()
+    }
+
+    /// The route timeout passed: 504 UT before the response, a closed connection after.
+    mutating func routeTimedOut() -> ExchangeAction {
+        answer()
+    }
+
+    /// The downstream connection is gone: whatever upstream was attached is torn down.
+    mutating func downstreamClosed() -> Upstream? {
+        defer {
+            state = .closed
+            held = []
+        }
+        if case .proxying(_, let upstream, _) = state { return upstream }
+        return nil
+    }
+
+    /// The codec rejected the request: the proxy may answer (400/431) only when no response is under way.
+    mutating func malformedRequest() -> Bool {
+        let answers: Bool
+        switch state {
+        case .idle, .discarding: answers = true
+        case .deciding(let request): answers = request.dropsBody
+        case .connecting, .proxying, .tunnelling, .closed: answers = false
+        }
+        state = .closed
+        return answers
+    }
+
+    /// The upstream's response has begun going downstream.
+    var responseStarted: Bool {
+        if case .proxying(_, _, true) = state { return true }
+        return false
+    }
+
+    /// The upstream connection of the exchange in flight.
+    var attachedUpstream: Upstream? {
+        if case .proxying(_, let upstream, _) = state { return upstream }
+        return nil
+    }
+
+    // MARK: helpers
+
+    private func canRetry(_ request: Request, after failure: UpstreamFailure) -> Bool {
+        guard let policy = request.retry else { return false }
+        return request.attempt <= policy.attempts && policy.allows(failure) && request.ended && request.replay != nil
+    }
+
+    private mutating func retryOrAnswer(_ request: Request, failure: UpstreamFailure, teardown: Upstream?, retryBudget: Bool) -> ExchangeAction {
+        let retriable = canRetry(request, after: failure)
+        if retriable && retryBudget { return retry(request, teardown: teardown) }
+        return .answer(finishAnswered(request), keepAlive: request.keepAlive, teardown: teardown, retryOverflow: retriable)
+    }
+
+    private mutating func retry(_ request: Request, teardown: Upstream?) -> ExchangeAction {
+        var next = request
+        next.attempt += 1
+        next.pending = request.replay ?? []
+        state = .connecting(next)
+        return .retry(attempt: next.attempt, teardown: teardown)
+    }
+
+    /// The exchange has its answer: over if the request ended, else its body is dropped first.
+    private mutating func finishAnswered(_ request: Request) -> AfterAnswer {
+        if request.ended { return finish(keepAlive: request.keepAlive) }
+        state = .discarding(keepAlive: request.keepAlive)
+        return .discardRequestBody
+    }
+
+    private mutating func finish(keepAlive: Bool) -> AfterAnswer {
+        guard keepAlive else {
+            state = .closed
+            return .closeConnection
+        }
+        state = .idle
+        return .ready(resumeHeld: !held.isEmpty)
+    }
+
+    /// The failure a response is, when the policy retries it: its status, or (for a 200) its `grpc-status`.
+    static func retriable(status: Int, grpcStatus: Int?, _ policy: RoutePolicy.Retry) -> UpstreamFailure? {
+        if status != 200 { return policy.allows(.status(status)) ? .status(status) : nil }
+        guard policy.retriesGRPC, let code = grpcStatus, policy.allows(.grpcStatus(code)) else { return nil }
+        return .grpcStatus(code)
+    }
+}

@@ -1,0 +1,12 @@
+import WeftModel
+
+/// VirtualService `retries` (or Istio's default policy, merged in at translation): which failed
+/// attempts the exchange sends again, how often, with what per-try timeout.
+public struct ApplyRetryPolicy: RequestStep {
+    public init() {}
+
+    public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
+        context.retry = context.route?.policy.retry
+        return next(&context)
+    }
+}

@@ -1,0 +1,91 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+import WeftModel
+@testable import WeftProxy
+
+/// ProxyServerHandler and UpstreamHandler driven through `EmbeddedChannel`s: the stories the
+/// exchange's state machine is tested on, told in bytes through the real codecs.
+@Suite("proxy handlers on embedded channels")
+struct ProxyServerHandlerTests {
+    static let ok = "HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\n"
+
+    @Test("pipelined requests are answered in order, the second sent upstream only once the first is answered")
+    func pipelining() throws {
+        let proxy = try EmbeddedProxy()
+        let upstream = try proxy.idleUpstream()
+        try proxy.client("GET /a HTTP/1.1\r\nHost: svc\r\n\r\nGET /b HTTP/1.1\r\nHost: svc\r\n\r\n")
+        let first = try proxy.upstreamReceived(upstream)
+        #expect(first.hasPrefix("GET /a HTTP/1.1"), "the first request went upstream: \(first)")
+        #expect(!first.contains("GET /b"), "the second waits")
+        try proxy.upstream(upstream, sends: Self.ok + "a")
+        proxy.loop.run()
+        let second = try proxy.upstreamReceived(upstream)
+        #expect(second.hasPrefix("GET /b HTTP/1.1"), "the held request went on the released connection: \(second)")
+        try proxy.upstream(upstream, sends: Self.ok + "b")
+        let answered = try proxy.clientReceived()
+        let bodies = answered.components(separatedBy: "\r\n\r\n").dropFirst().map { $0.prefix(1) }
+        #expect(bodies == ["a", "b"], "both answers, in order: \(answered)")
+        #expect(proxy.downstream.isActive)
+    }
+
+    @Test("a client closing mid-body tears the upstream connection down")
+    func clientClosesMidBody() throws {
+        let proxy = try EmbeddedProxy()
+        let upstream = try proxy.idleUpstream()
+        try proxy.client("POST /p HTTP/1.1\r\nHost: svc\r\ncontent-length: 100\r\n\r\n0123456789")
+        let sent = try proxy.upstreamReceived(upstream)
+        #expect(sent.hasPrefix("POST /p") && sent.hasSuffix("0123456789"), "the body streams as it comes: \(sent)")
+        try proxy.downstream.close().wait()
+        #expect(!upstream.isActive, "a half-sent request cannot be finished: its connection closes")
+    }
+
+    @Test("an upstream closing mid-body of its response closes the client's connection")
+    func upstreamClosesMidBody() throws {
+        let proxy = try EmbeddedProxy()
+        let upstream = try proxy.idleUpstream()
+        try proxy.client("GET / HTTP/1.1\r\nHost: svc\r\n\r\n")
+        try proxy.upstream(upstream, sends: "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n0123456789")
+        try upstream.close().wait()
+        let received = try proxy.clientReceived()
+        #expect(received.hasPrefix("HTTP/1.1 200 OK") && received.hasSuffix("0123456789"), "head and body so far: \(received)")
+        #expect(!proxy.downstream.isActive, "the response cannot end honestly: the client's connection closes")
+    }
+
+    @Test("a route timeout firing during the request body answers 504 UT and drops the upstream")
+    func timeoutDuringBody() throws {
+        var policy = RoutePolicy()
+        policy.timeoutMs = 1000
+        let proxy = try EmbeddedProxy(policy: policy)
+        let upstream = try proxy.idleUpstream()
+        try proxy.client("POST /slow HTTP/1.1\r\nHost: svc\r\ncontent-length: 100\r\n\r\n0123456789")
+        proxy.loop.advanceTime(by: .milliseconds(999))
+        #expect(try proxy.clientReceived().isEmpty, "not yet")
+        proxy.loop.advanceTime(by: .milliseconds(1))
+        let answer = try proxy.clientReceived()
+        #expect(answer.hasPrefix("HTTP/1.1 504") && answer.hasSuffix("upstream request timeout"), "504: \(answer)")
+        #expect(!upstream.isActive, "the upstream attempt is torn down")
+        #expect(proxy.stats.value(cluster: EmbeddedProxy.cluster, "upstream_rq_timeout") == 1)
+        try proxy.client(String(repeating: "x", count: 90))
+        #expect(proxy.downstream.isActive, "the rest of the body is dropped and the connection kept")
+    }
+
+    @Test("a reset before the response is retried on another connection, with the attempt counted")
+    func retryAfterReset() throws {
+        var policy = RoutePolicy()
+        policy.retry = RoutePolicy.Retry(attempts: 2, perTryTimeoutMs: nil, retryOn: ["reset"])
+        let proxy = try EmbeddedProxy(policy: policy)
+        let spare = try proxy.idleUpstream()
+        let first = try proxy.idleUpstream()
+        try proxy.client("GET /r HTTP/1.1\r\nHost: svc\r\n\r\n")
+        #expect(try proxy.upstreamReceived(first).hasPrefix("GET /r"), "the most recently pooled connection is taken first")
+        try first.close().wait()
+        proxy.loop.advanceTime(by: .milliseconds(250))
+        let retried = try proxy.upstreamReceived(spare)
+        #expect(retried.hasPrefix("GET /r") && retried.lowercased().contains("x-envoy-attempt-count: 2"), "sent again, attempt 2: \(retried)")
+        try proxy.upstream(spare, sends: Self.ok + "r")
+        let answer = try proxy.clientReceived()
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK") && answer.hasSuffix("r"), "the retry's answer: \(answer)")
+        #expect(proxy.stats.value(cluster: EmbeddedProxy.cluster, "upstream_rq_retry") == 1)
+    }
+}
