@@ -64,13 +64,15 @@ struct ServerExchangeStateMachine<Part, Upstream> {
         case discardConnection(Upstream)
     }
 
-    /// The request of the exchange in flight.
+    /// The request of the exchange in flight. Kept beside the state, not in it, so that its
+    /// arrays grow in place (a payload taken out of an enum and put back is copied on write).
     private struct Request {
-        var keepAlive: Bool
+        var keepAlive = true
         var ended = false
         /// Read and not yet written to the current attempt.
         var pending: [Part] = []
-        /// Every part read so far, kept for a retry or a mirror; nil past `replayLimit` bytes.
+        /// Every part read so far, kept for a retry or a mirror; nil past `replayLimit` bytes, or
+        /// when the route neither retries nor mirrors.
         var replay: [Part]? = []
         var replayBytes = 0
         var attempt = 1
@@ -79,6 +81,14 @@ struct ServerExchangeStateMachine<Part, Upstream> {
         var mirrored = false
         /// A delayed local answer: the body is dropped as it comes.
         var dropsBody = false
+
+        /// A part read before any upstream is attached: it waits (unless a local answer drops it).
+        mutating func read(_ part: Part, bytes: Int, ends: Bool, limit: Int) {
+            if ends { ended = true }
+            guard !dropsBody else { return }
+            pending.append(part)
+            remember(part, bytes: bytes, limit: limit)
+        }
 
         mutating func remember(_ part: Part, bytes: Int, limit: Int) {
             guard replay != nil else { return }
@@ -97,18 +107,19 @@ struct ServerExchangeStateMachine<Part, Upstream> {
     private enum State {
         case idle
         /// The steps are deciding (a fault delay may hold the decision).
-        case deciding(Request)
+        case deciding
         /// Waiting for an upstream connection, or for a retry's backoff.
-        case connecting(Request)
-        case proxying(Request, upstream: Upstream, responseStarted: Bool)
+        case connecting
+        case proxying(upstream: Upstream, responseStarted: Bool)
         /// Answered before the request ended: the rest of its body is dropped.
-        case discarding(keepAlive: Bool)
+        case discarding
         /// A `CONNECT` took the connection over; HTTP is done on it.
         case tunnelling
         case closed
     }
 
     private var state = State.idle
+    private var request = Request()
     /// Parts of later requests a client pipelined while this one was in flight.
     private var held: [Part] = []
     /// Request bytes kept per exchange for a retry or mirror (Envoy's buffer limit).
@@ -124,7 +135,8 @@ struct ServerExchangeStateMachine<Part, Upstream> {
         if let hold = holdIfPipelined(part) { return hold }
         switch state {
         case .idle:
-            state = .deciding(Request(keepAlive: keepAlive))
+            state = .deciding
+            request = Request(keepAlive: keepAlive)
             return .decide
         case .deciding, .connecting, .proxying, .discarding:
             // A head while the current request is still open: the codec never delivers that.
@@ -136,60 +148,30 @@ struct ServerExchangeStateMachine<Part, Upstream> {
     }
 
     mutating func requestBody(_ part: Part, bytes: Int) -> RequestPartAction {
-        if let hold = holdIfPipelined(part) { return hold }
-        switch state {
-        case .idle:
-            state = .closed
-            return .close
-        case .deciding(var request):
-            if !request.dropsBody {
-                request.pending.append(part)
-                request.remember(part, bytes: bytes, limit: replayLimit)
-            }
-            state = .deciding(request)
-            return .none
-        case .connecting(var request):
-            request.pending.append(part)
-            request.remember(part, bytes: bytes, limit: replayLimit)
-            state = .connecting(request)
-            return .none
-        case .proxying(var request, let upstream, let started):
-            request.remember(part, bytes: bytes, limit: replayLimit)
-            state = .proxying(request, upstream: upstream, responseStarted: started)
-            return .writeUpstream(part, upstream, requestComplete: nil)
-        case .discarding, .tunnelling, .closed:
-            return .none
-        }
+        read(part, bytes: bytes, ends: false)
     }
 
     mutating func requestEnd(_ part: Part) -> RequestPartAction {
+        read(part, bytes: 0, ends: true)
+    }
+
+    /// A body part or the end of the request in flight: kept while no upstream is attached,
+    /// streamed when one is, dropped after a local answer.
+    private mutating func read(_ part: Part, bytes: Int, ends: Bool) -> RequestPartAction {
         if let hold = holdIfPipelined(part) { return hold }
         switch state {
         case .idle:
             state = .closed
             return .close
-        case .deciding(var request):
-            request.ended = true
-            if !request.dropsBody {
-                request.pending.append(part)
-                request.remember(part, bytes: 0, limit: replayLimit)
-            }
-            state = .deciding(request)
+        case .deciding, .connecting:
+            request.read(part, bytes: bytes, ends: ends, limit: replayLimit)
             return .none
-        case .connecting(var request):
-            request.ended = true
-            request.pending.append(part)
-            request.remember(part, bytes: 0, limit: replayLimit)
-            state = .connecting(request)
-            return .none
-        case .proxying(var request, let upstream, let started):
-            request.ended = true
-            request.remember(part, bytes: 0, limit: replayLimit)
-            let mirror = request.mirrorOnce()
-            state = .proxying(request, upstream: upstream, responseStarted: started)
-            return .writeUpstream(part, upstream, requestComplete: mirror)
-        case .discarding(let keepAlive):
-            return .finished(finish(keepAlive: keepAlive))
+        case .proxying(let upstream, _):
+            if ends { request.ended = true }
+            request.remember(part, bytes: bytes, limit: replayLimit)
+            return .writeUpstream(part, upstream, requestComplete: ends ? request.mirrorOnce() : nil)
+        case .discarding:
+            return ends ? .finished(finish()) : .none
         case .tunnelling, .closed:
             return .none
         }
@@ -197,14 +179,13 @@ struct ServerExchangeStateMachine<Part, Upstream> {
 
     /// Whether `part` belongs to a later request than the one in flight; then it waits, in order.
     private mutating func holdIfPipelined(_ part: Part) -> RequestPartAction? {
-        let inFlightEnded: Bool
+        let waits: Bool
         switch state {
-        case .tunnelling, .closed: return nil
-        case .idle: inFlightEnded = false
-        case .discarding: inFlightEnded = false
-        case .deciding(let request), .connecting(let request), .proxying(let request, _, _): inFlightEnded = request.ended
+        case .tunnelling, .closed: waits = false
+        case .idle, .discarding: waits = !held.isEmpty
+        case .deciding, .connecting, .proxying: waits = !held.isEmpty || request.ended
         }
-        guard !held.isEmpty || inFlightEnded else { return nil }
+        guard waits else { return nil }
         held.append(part)
         return .hold(pauseReads: held.count == 1)
     }
@@ -223,13 +204,10 @@ struct ServerExchangeStateMachine<Part, Upstream> {
 
     /// The decision waits out a fault delay; a local answer drops the body meanwhile.
     mutating func delayDecision(answering: Bool) {
-        guard case .deciding(var request) = state else { return }
-        if answering {
-            request.dropsBody = true
-            request.pending = []
-            request.replay = nil
-        }
-        state = .deciding(request)
+        guard case .deciding = state, answering else { return }
+        request.dropsBody = true
+        request.pending = []
+        request.replay = nil
     }
 
     /// Whether a decision is still awaited (a delay's timer finds the connection as it was left).
@@ -238,12 +216,14 @@ struct ServerExchangeStateMachine<Part, Upstream> {
         return false
     }
 
-    /// The request goes upstream under this retry policy; the handler connects next.
+    /// The request goes upstream under this retry policy; the handler connects next. Parts are
+    /// kept for replay only when a retry or a mirror may need them.
     mutating func forward(retry: RoutePolicy.Retry?, mirrors: Bool) {
-        guard case .deciding(var request) = state else { return }
+        guard case .deciding = state else { return }
         request.retry = retry
         request.mirrors = mirrors
-        state = .connecting(request)
+        if retry == nil && !mirrors { request.replay = nil }
+        state = .connecting
     }
 
     /// A `CONNECT` takes the connection over.
@@ -252,91 +232,94 @@ struct ServerExchangeStateMachine<Part, Upstream> {
     }
 
     /// Answer locally now: the steps' answer, an overflow, a timeout or an attempt's failure that
-    /// will not be retried. Tears down an attached upstream.
-    /// `closing`: the connection closes after the answer whatever the client asked.
+    /// will not be retried. Tears down an attached upstream. `closing`: the connection closes
+    /// after the answer whatever the client asked.
     mutating func answer(closing: Bool = false) -> ExchangeAction {
+        let teardown: Upstream?
         switch state {
-        case .deciding(var request), .connecting(var request):
-            if closing { request.keepAlive = false }
-            return .answer(finishAnswered(request), keepAlive: request.keepAlive, teardown: nil, retryOverflow: false)
-        case .proxying(var request, let upstream, let started):
+        case .deciding, .connecting:
+            teardown = nil
+        case .proxying(let upstream, let started):
             if started {
                 state = .closed
                 return .closeConnection(teardown: upstream)
             }
-            if closing { request.keepAlive = false }
-            return .answer(finishAnswered(request), keepAlive: request.keepAlive, teardown: upstream, retryOverflow: false)
+            teardown = upstream
         case .idle, .discarding, .tunnelling, .closed:
             return .none
         }
+        if closing { request.keepAlive = false }
+        return .answer(finishAnswered(), keepAlive: request.keepAlive, teardown: teardown, retryOverflow: false)
     }
 
     // MARK: the upstream attempt
 
     /// Waiting for a connection to this attempt (a retry's backoff timer checks it is still wanted).
     func awaitsConnection(attempt: Int) -> Bool {
-        if case .connecting(let request) = state { return request.attempt == attempt }
+        if case .connecting = state { return request.attempt == attempt }
         return false
     }
 
     mutating func attached(_ upstream: Upstream) -> ExchangeAction {
         switch state {
-        case .connecting(var request):
+        case .connecting:
             let parts = request.pending
             request.pending = []
-            let mirror = request.mirrorOnce()
-            state = .proxying(request, upstream: upstream, responseStarted: false)
-            return .writeRequest(upstream, parts: parts, attempt: request.attempt, requestComplete: mirror)
+            state = .proxying(upstream: upstream, responseStarted: false)
+            return .writeRequest(upstream, parts: parts, attempt: request.attempt, requestComplete: request.mirrorOnce())
         case .idle, .deciding, .proxying, .discarding, .tunnelling, .closed:
             return .discardConnection(upstream)
         }
     }
 
     /// The attempt failed before its response began (connect failure, reset, per-try timeout):
-    /// retried when the policy allows and the whole request was kept, else answered. After the
-    /// response began, the connection closes.
-    /// `retryBudget`: the cluster's maxRetries has room for one more.
+    /// retried when the policy allows, the whole request was kept and `retryBudget` (the cluster's
+    /// maxRetries) has room, else answered. After the response began, the connection closes.
     mutating func attemptFailed(_ failure: UpstreamFailure, retryBudget: Bool = true) -> ExchangeAction {
+        let teardown: Upstream?
         switch state {
-        case .connecting(let request):
-            return retryOrAnswer(request, failure: failure, teardown: nil, retryBudget: retryBudget)
-        case .proxying(let request, let upstream, let started):
+        case .connecting:
+            teardown = nil
+        case .proxying(let upstream, let started):
             if started {
                 state = .closed
                 return .closeConnection(teardown: upstream)
             }
-            return retryOrAnswer(request, failure: failure, teardown: upstream, retryBudget: retryBudget)
+            teardown = upstream
         case .idle, .deciding, .discarding, .tunnelling, .closed:
             return .none
         }
+        let retriable = canRetry(after: failure)
+        if retriable && retryBudget { return retry(teardown: teardown) }
+        return .answer(finishAnswered(), keepAlive: request.keepAlive, teardown: teardown, retryOverflow: retriable)
     }
 
     /// The per-try timeout of `attempt` passed.
     mutating func perTryTimedOut(attempt: Int, retryBudget: Bool = true) -> ExchangeAction {
-        guard case .proxying(let request, _, let started) = state, request.attempt == attempt, !started else { return .none }
+        guard case .proxying(_, false) = state, request.attempt == attempt else { return .none }
         return attemptFailed(.perTryTimeout, retryBudget: retryBudget)
     }
 
     /// The upstream's response head: forwarded, or (a retriable status) dropped and the request retried.
     mutating func responseHead(status: Int, grpcStatus: Int?, retryBudget: Bool = true) -> ExchangeAction {
-        guard case .proxying(let request, let upstream, false) = state else { return .none }
+        guard case .proxying(let upstream, false) = state else { return .none }
         var overflow = false
-        if let policy = request.retry, let failure = Self.retriable(status: status, grpcStatus: grpcStatus, policy), canRetry(request, after: failure) {
-            if retryBudget { return retry(request, teardown: upstream) }
+        if let policy = request.retry, let failure = Self.retriable(status: status, grpcStatus: grpcStatus, policy), canRetry(after: failure) {
+            if retryBudget { return retry(teardown: upstream) }
             overflow = true
         }
-        state = .proxying(request, upstream: upstream, responseStarted: true)
+        state = .proxying(upstream: upstream, responseStarted: true)
         return .forwardResponseHead(keepAlive: request.keepAlive, retryOverflow: overflow)
     }
 
     func responseBody() -> ExchangeAction {
-        guard case .proxying(_, _, true) = state else { return .none }
+        guard case .proxying(_, true) = state else { return .none }
         return .forwardResponseBody
     }
 
     mutating func responseEnd() -> ExchangeAction {
-        guard case .proxying(let request, let upstream, true) = state else { return .none }
-        return .finishResponse(upstream, finishAnswered(request))
+        guard case .proxying(let upstream, true) = state else { return .none }
+        return .finishResponse(upstream, finishAnswered())
     }
 
     /// The upstream closed: before the response, a reset (retried or 503 UC); during it, the
@@ -361,7 +344,7 @@ struct ServerExchangeStateMachine<Part, Upstream> {
             state = .closed
             held = []
         }
-        if case .proxying(_, let upstream, _) = state { return upstream }
+        if case .proxying(let upstream, _) = state { return upstream }
         return nil
     }
 
@@ -370,7 +353,7 @@ struct ServerExchangeStateMachine<Part, Upstream> {
         let answers: Bool
         switch state {
         case .idle, .discarding: answers = true
-        case .deciding(let request): answers = request.dropsBody
+        case .deciding: answers = request.dropsBody
         case .connecting, .proxying, .tunnelling, .closed: answers = false
         }
         state = .closed
@@ -379,46 +362,41 @@ struct ServerExchangeStateMachine<Part, Upstream> {
 
     /// The upstream's response has begun going downstream.
     var responseStarted: Bool {
-        if case .proxying(_, _, true) = state { return true }
+        if case .proxying(_, true) = state { return true }
         return false
     }
 
     /// The upstream connection of the exchange in flight.
     var attachedUpstream: Upstream? {
-        if case .proxying(_, let upstream, _) = state { return upstream }
+        if case .proxying(let upstream, _) = state { return upstream }
         return nil
     }
 
     // MARK: helpers
 
-    private func canRetry(_ request: Request, after failure: UpstreamFailure) -> Bool {
+    private func canRetry(after failure: UpstreamFailure) -> Bool {
         guard let policy = request.retry else { return false }
         return request.attempt <= policy.attempts && policy.allows(failure) && request.ended && request.replay != nil
     }
 
-    private mutating func retryOrAnswer(_ request: Request, failure: UpstreamFailure, teardown: Upstream?, retryBudget: Bool) -> ExchangeAction {
-        let retriable = canRetry(request, after: failure)
-        if retriable && retryBudget { return retry(request, teardown: teardown) }
-        return .answer(finishAnswered(request), keepAlive: request.keepAlive, teardown: teardown, retryOverflow: retriable)
-    }
-
-    private mutating func retry(_ request: Request, teardown: Upstream?) -> ExchangeAction {
-        var next = request
-        next.attempt += 1
-        next.pending = request.replay ?? []
-        state = .connecting(next)
-        return .retry(attempt: next.attempt, teardown: teardown)
+    private mutating func retry(teardown: Upstream?) -> ExchangeAction {
+        request.attempt += 1
+        request.pending = request.replay ?? []
+        state = .connecting
+        return .retry(attempt: request.attempt, teardown: teardown)
     }
 
     /// The exchange has its answer: over if the request ended, else its body is dropped first.
-    private mutating func finishAnswered(_ request: Request) -> AfterAnswer {
-        if request.ended { return finish(keepAlive: request.keepAlive) }
-        state = .discarding(keepAlive: request.keepAlive)
+    private mutating func finishAnswered() -> AfterAnswer {
+        if request.ended { return finish() }
+        state = .discarding
         return .discardRequestBody
     }
 
-    private mutating func finish(keepAlive: Bool) -> AfterAnswer {
-        guard keepAlive else {
+    private mutating func finish() -> AfterAnswer {
+        request.pending = []
+        request.replay = nil
+        guard request.keepAlive else {
             state = .closed
             return .closeConnection
         }

@@ -18,9 +18,16 @@ struct UpstreamConnectionStateMachine {
         case forget
     }
 
+    /// The exchange using the connection.
+    private struct Exchange {
+        var requestEnded = false
+        var responseEnded = false
+        var keepAlive = true
+    }
+
     private enum State {
         case idle
-        case serving(requestEnded: Bool, responseEnded: Bool, keepAlive: Bool)
+        case serving(Exchange)
         /// The owner gave the exchange up (a timeout, a retry): the connection is closing.
         case abandoned
         case closed
@@ -30,46 +37,37 @@ struct UpstreamConnectionStateMachine {
 
     /// An exchange takes the connection.
     mutating func leased() {
-        state = .serving(requestEnded: false, responseEnded: false, keepAlive: true)
+        state = .serving(Exchange())
     }
 
     /// The request's end was written.
     mutating func requestEnded() {
-        guard case .serving(_, let responseEnded, let keepAlive) = state else { return }
-        state = .serving(requestEnded: true, responseEnded: responseEnded, keepAlive: keepAlive)
+        guard case .serving(var exchange) = state else { return }
+        exchange.requestEnded = true
+        state = .serving(exchange)
     }
 
     /// A response head arrived; `keepAlive` is what the upstream said about the connection.
     mutating func responseHead(keepAlive: Bool) -> Action {
-        switch state {
-        case .serving(let requestEnded, let responseEnded, _):
-            state = .serving(requestEnded: requestEnded, responseEnded: responseEnded, keepAlive: keepAlive)
-            return .deliver
-        case .idle:
-            // A response nobody asked for: the connection cannot be trusted with the next request.
-            state = .closed
-            return .close
-        case .abandoned, .closed:
-            return .none
-        }
+        received { $0.keepAlive = keepAlive }
     }
 
     mutating func responseBody() -> Action {
-        switch state {
-        case .serving: return .deliver
-        case .idle:
-            state = .closed
-            return .close
-        case .abandoned, .closed: return .none
-        }
+        received { _ in }
     }
 
-    /// The response ended: delivered, and then the connection is released only if the request
-    /// ended too (a response that ends first leaves the request's rest with nowhere to go).
+    /// The response ended (the owner then finishes the exchange).
     mutating func responseEnded() -> Action {
+        received { $0.responseEnded = true }
+    }
+
+    /// A response part: delivered to the exchange; on an idle connection it is a response nobody
+    /// asked for, and the connection cannot be trusted with the next request.
+    private mutating func received(_ update: (inout Exchange) -> Void) -> Action {
         switch state {
-        case .serving(let requestEnded, _, let keepAlive):
-            state = .serving(requestEnded: requestEnded, responseEnded: true, keepAlive: keepAlive)
+        case .serving(var exchange):
+            update(&exchange)
+            state = .serving(exchange)
             return .deliver
         case .idle:
             state = .closed
@@ -79,14 +77,12 @@ struct UpstreamConnectionStateMachine {
         }
     }
 
-    /// The owner is done with the exchange (the response's end was delivered): what now.
+    /// The owner is done with the exchange (the response's end was delivered): released only if
+    /// both sides ended and both kept the connection alive (a response that ends before its
+    /// request leaves the request's rest with nowhere to go).
     mutating func exchangeFinished() -> Action {
-        guard case .serving(let requestEnded, let responseEnded, _) = state else { return .none }
-        guard responseEnded else {
-            state = .abandoned
-            return .close
-        }
-        guard requestEnded, case .serving(_, _, let keepAlive) = state, keepAlive else { return abandon() }
+        guard case .serving(let exchange) = state else { return .none }
+        guard exchange.requestEnded, exchange.responseEnded, exchange.keepAlive else { return abandon() }
         state = .idle
         return .release
     }
@@ -106,7 +102,7 @@ struct UpstreamConnectionStateMachine {
     mutating func closed() -> Action {
         defer { state = .closed }
         switch state {
-        case .serving(_, let responseEnded, _): return responseEnded ? .forget : .notifyClosed
+        case .serving(let exchange): return exchange.responseEnded ? .forget : .notifyClosed
         case .idle, .abandoned, .closed: return .forget
         }
     }
