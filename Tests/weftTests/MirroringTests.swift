@@ -9,7 +9,7 @@ struct MirroringTests {
     static let tasks = "docs-tasks/mirroring/"
 
     @Test("6 mirroring: all to v1, then a mirror to v2: the client still gets v1's answer and v2 logs the copy for httpbin-shadow:8000")
-    func mirroring() throws {
+    func mirroring() async throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
         let corpus = BookinfoDemo.corpus.appendingPathComponent(Self.tasks)
@@ -37,10 +37,20 @@ struct MirroringTests {
             try mesh.waitForEndpoints(proxy: "client", cluster: "outbound|8000|\(version)|httpbin.default.svc.cluster.local", count: 1, timeout: 30)
         }
         func log(_ version: String) -> String { (try? String(contentsOf: logs[version]!, encoding: .utf8)) ?? "" }
+        /// gunicorn writes its access line after the response: wait for it, with a bound.
+        func logged(_ version: String, _ line: String) async throws -> Bool {
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                if log(version).contains(line) { return true }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return false
+        }
 
         let before = try mesh.curl(through: client, "http://httpbin:8000/headers")
         #expect(before.0 == 200 && before.1.contains("httpbin:8000"), "\(before)")
-        #expect(log("v1").contains("GET /headers"), "\(log("v1"))")
+        let primaryLogged = try await logged("v1", "GET /headers")
+        #expect(primaryLogged, "\(log("v1"))")
         #expect(!log("v2").contains("GET /headers"), "v2 gets nothing before the mirror: \(log("v2"))")
 
         #expect(try mesh.controlPlane.weft(["apply", "-f", corpus.appendingPathComponent("02-mirror-to-v2.yaml").path]).status == 0)

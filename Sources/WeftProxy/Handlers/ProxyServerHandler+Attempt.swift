@@ -183,7 +183,7 @@ extension ProxyServerHandler {
             listener.stats.increment("upstream_cx_destroy_remote_with_active_rq")
             listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_cx_destroy_remote_with_active_rq")
             recordOutcome(.localFailure, of: exchange)
-        default:
+        case .none, .writeRequest, .forwardResponseHead, .forwardResponseBody, .finishResponse, .closeConnection, .discardConnection:
             break
         }
         perform(action, answer: LocalResponse(status: 503, flag: "UC", body: "upstream connect error or disconnect/reset before headers. reset reason: connection termination"),

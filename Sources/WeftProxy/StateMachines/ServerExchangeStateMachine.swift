@@ -10,60 +10,6 @@ import WeftModel
 /// connection. Heads are never looked into: the handler passes what the machine needs (keep-alive,
 /// a response's status) as values, so a head may stay bytes.
 struct ServerExchangeStateMachine<Part, Upstream> {
-    /// What a local answer leaves behind once written.
-    enum AfterAnswer: Equatable {
-        /// The request's body is still arriving: drop it, then the connection takes the next request.
-        case discardRequestBody
-        /// The exchange is over; the next request may be handled (held ones first, when `resumeHeld`).
-        case ready(resumeHeld: Bool)
-        /// The exchange is over and the connection closes (the client asked for it).
-        case closeConnection
-    }
-
-    /// What the handler does for a request part.
-    enum RequestPartAction {
-        case none
-        /// Run the request steps on the head that just arrived.
-        case decide
-        /// A part of a later (pipelined) request waits; pause reads when it is the first held.
-        case hold(pauseReads: Bool)
-        /// Write the part to the attached upstream; `mirror` when the request just became whole.
-        case writeUpstream(Part, Upstream, requestComplete: Mirror?)
-        /// The rest of a locally answered request arrived: the exchange is over.
-        case finished(AfterAnswer)
-        /// The codec's order was broken (a body without a head, a head mid-request): close.
-        case close
-    }
-
-    /// The request is whole and the route mirrors: its parts, or too large to have been kept.
-    enum Mirror {
-        case parts([Part])
-        case tooLarge
-    }
-
-    /// What the handler does after an upstream event or a timer.
-    enum ExchangeAction {
-        case none
-        /// Write the request to the newly attached upstream: its head (this attempt's), then `parts`.
-        case writeRequest(Upstream, parts: [Part], attempt: Int, requestComplete: Mirror?)
-        /// Try again: tear down `teardown` (if any), get admission for one more attempt, wait the
-        /// backoff of retry `attempt - 1`, then connect.
-        case retry(attempt: Int, teardown: Upstream?)
-        /// Answer locally (the handler knows which answer) and tear down `teardown` (if any);
-        /// `retryOverflow` when a retry was due but the cluster's retry budget was spent.
-        case answer(AfterAnswer, keepAlive: Bool, teardown: Upstream?, retryOverflow: Bool)
-        /// Send the upstream's response head downstream (`retryOverflow` as for `answer`).
-        case forwardResponseHead(keepAlive: Bool, retryOverflow: Bool)
-        case forwardResponseBody
-        /// The response ended: the upstream's exchange is over (its connection decides whether it
-        /// is reused), then `after`.
-        case finishResponse(Upstream, AfterAnswer)
-        /// The response had started when the exchange failed: closing is the only honest signal.
-        case closeConnection(teardown: Upstream?)
-        /// The connection came when nobody waits for it any more.
-        case discardConnection(Upstream)
-    }
-
     /// The request of the exchange in flight. Kept beside the state, not in it, so that its
     /// arrays grow in place (a payload taken out of an enum and put back is copied on write).
     private struct Request {
