@@ -92,7 +92,7 @@ struct WireCompatibilityTests {
             .merging(["WEFT_DISCOVERY_ADDRESS": "127.0.0.1:\(relayPort)"]) { _, new in new }
         // Its output is kept for the failure message (a slow start under a loaded CI machine shows there).
         let clientLog = FileManager.default.temporaryDirectory.appendingPathComponent("compat-client-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: clientLog.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: clientLog.path, contents: nil)
         let logHandle = try FileHandle(forWritingTo: clientLog)
         client.standardOutput = logHandle
         client.standardError = logHandle

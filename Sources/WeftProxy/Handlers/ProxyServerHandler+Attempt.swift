@@ -50,11 +50,11 @@ extension ProxyServerHandler {
             setReading(false)
             future.hop(to: listener.pool.value.eventLoop).assumeIsolated().whenComplete { [weak self] result in
                 guard let self, self.exchange === exchange else {
-                    if case .success(let connection) = result { connection.abandon() }
+                    if case .success(let connection) = result { connection.value.abandon() }
                     return
                 }
                 switch result {
-                case .success(let connection): self.attach(connection, for: exchange)
+                case .success(let connection): self.attach(connection.value, for: exchange)
                 case .failure(let error) where error is UpstreamConnectionPool.PendingOverflow: self.pendingOverflow(exchange)
                 case .failure: self.connectFailed(exchange)
                 }

@@ -36,7 +36,7 @@ extension ProxyServerHandler {
                 MirrorSink.start(on: connection, head: head, parts: parts, admission: admission)
             case .opening(let future):
                 future.hop(to: context.eventLoop).assumeIsolated().whenSuccess { connection in
-                    MirrorSink.start(on: connection, head: head, parts: parts, admission: admission)
+                    MirrorSink.start(on: connection.value, head: head, parts: parts, admission: admission)
                 }
             }
         }

@@ -41,7 +41,7 @@ enum UpstreamAttempt {
     /// a place in the cluster's pending queue; `PendingOverflow` when that is full).
     enum Connection {
         case ready(UpstreamHandler)
-        case opening(EventLoopFuture<UpstreamHandler>)
+        case opening(EventLoopFuture<NIOLoopBound<UpstreamHandler>>)
     }
 
     static func connect(_ upstream: RequestDecision.Upstream, pool: UpstreamConnectionPool) -> Connection {

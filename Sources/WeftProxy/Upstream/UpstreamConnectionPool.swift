@@ -29,7 +29,7 @@ public final class UpstreamConnectionPool {
         var port: Int
         var policy: ConnectionPoolPolicy
         var connectTimeout: TimeAmount
-        var promise: EventLoopPromise<UpstreamHandler>
+        var promise: EventLoopPromise<NIOLoopBound<UpstreamHandler>>
     }
 
     /// The cluster's pending queue is full: the request is refused (503 UO).
@@ -64,21 +64,21 @@ public final class UpstreamConnectionPool {
     /// An idle connection to `host:port`, or a new one (HTTP/1.1 client pipeline plus `UpstreamHandler`)
     /// while the cluster has fewer than `maxConnections` open; else the request waits in the cluster's
     /// pending queue, and past `maxPendingRequests` it fails with `PendingOverflow`, as Envoy's circuit breakers do.
-    func acquire(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy = .unlimited, connectTimeout: TimeAmount) -> EventLoopFuture<UpstreamHandler> {
-        if let connection = takeIdle(host: host, port: port) { return eventLoop.makeSucceededFuture(connection) }
+    func acquire(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy = .unlimited, connectTimeout: TimeAmount) -> EventLoopFuture<NIOLoopBound<UpstreamHandler>> {
+        if let connection = takeIdle(host: host, port: port) { return eventLoop.makeSucceededFuture(NIOLoopBound(connection, eventLoop: eventLoop)) }
         if breaker.take(.connections, cluster: cluster, policy: policy) {
             return open(host: host, port: port, cluster: cluster, policy: policy, connectTimeout: connectTimeout)
         }
         guard breaker.take(.pending, cluster: cluster, policy: policy) else {
             return eventLoop.makeFailedFuture(PendingOverflow())
         }
-        let promise = eventLoop.makePromise(of: UpstreamHandler.self)
+        let promise = eventLoop.makePromise(of: NIOLoopBound<UpstreamHandler>.self)
         waiters[cluster, default: []].append(Waiter(host: host, port: port, policy: policy, connectTimeout: connectTimeout, promise: promise))
         return promise.futureResult
     }
 
     /// Opens a connection whose slot (`.connections`) the caller took.
-    private func open(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy, connectTimeout: TimeAmount) -> EventLoopFuture<UpstreamHandler> {
+    private func open(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy, connectTimeout: TimeAmount) -> EventLoopFuture<NIOLoopBound<UpstreamHandler>> {
         let future = bootstrap(to: host, connectTimeout: connectTimeout, keepalive: policy.tcpKeepalive)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -102,7 +102,7 @@ public final class UpstreamConnectionPool {
             connection.port = port
             self.connections[ObjectIdentifier(connection)] = (cluster, policy, 0)
             channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in self.closed(connection) }
-            return connection
+            return NIOLoopBound(connection, eventLoop: self.eventLoop)
         }.nonisolated()
     }
 
@@ -143,7 +143,7 @@ public final class UpstreamConnectionPool {
                 return
             }
             if channel.isActive, let waiter = dequeueWaiter(entry.cluster, where: { $0.host == host && $0.port == port }) {
-                waiter.promise.succeed(connection)
+                waiter.promise.succeed(NIOLoopBound(connection, eventLoop: eventLoop))
                 return
             }
             if breaker.count(.pending, cluster: entry.cluster) > 0 {
