@@ -17,8 +17,13 @@ public struct ControlPlane: Sendable {
         public var discoveryHost = "127.0.0.1"
         public var discoveryPort = 15010
         public var push = ProxyHub.Configuration()
-        public init(dataDirectory: URL?, api: APIServerService.Configuration = .init(), discoveryHost: String = "127.0.0.1", discoveryPort: Int = 15010) {
+        /// Istio's plugged-in CA (`cacerts`: ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem);
+        /// nil makes (or reuses) a self-signed root.
+        public var caDirectory: URL?
+        public init(dataDirectory: URL?, api: APIServerService.Configuration = .init(), discoveryHost: String = "127.0.0.1", discoveryPort: Int = 15010,
+                    caDirectory: URL? = nil) {
             self.dataDirectory = dataDirectory
+            self.caDirectory = caDirectory
             self.api = api
             self.discoveryHost = discoveryHost
             self.discoveryPort = discoveryPort
@@ -28,15 +33,21 @@ public struct ControlPlane: Sendable {
     public let ingest: ConfigIngest
     public let analysis: AnalysisResults
     public let hub: ProxyHub
+    /// The mesh CA (Istio's Citadel), ready before anything is served.
+    public let ca: MeshCA
     public let services: [any ServiceLifecycle.Service]
 
     public init(configuration: Configuration, logger: Logger, onAPIBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
                 onDiscoveryBound: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let store: any ConfigStore = configuration.dataDirectory.map { FileConfigStore(directory: $0) } ?? MemoryConfigStore()
         let ingest = try await ConfigIngest(store: store, logger: logger)
+        let trustDomain = await ingest.snapshot.index.meshConfig.trustDomain ?? "cluster.local"
+        let ca = try CertificateAuthoritySetup.load(caDirectory: configuration.caDirectory, dataDirectory: configuration.dataDirectory,
+                                                    trustDomain: trustDomain, logger: logger)
         let analysis = AnalysisResults()
         let hub = ProxyHub(configuration: configuration.push, logger: logger)
-        let api = ConfigAPI(ingest: ingest, analysis: analysis, hub: hub)
+        let api = ConfigAPI(ingest: ingest, analysis: analysis, hub: hub, rootBundlePEM: try ca.rootBundlePEM)
+        self.ca = ca
         self.ingest = ingest
         self.analysis = analysis
         self.hub = hub

@@ -24,6 +24,9 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     @Option(name: .customLong("discovery-address"), help: "Discovery (gRPC) address for proxies, HOST:PORT (port 0 picks a free one).")
     var discoveryAddress: String = "127.0.0.1:15010"
 
+    @Option(name: .customLong("ca-dir"), help: "Plug in a CA: a directory with Istio's cacerts files (ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem). Default: a self-signed root kept in the data directory.")
+    var caDirectory: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -37,8 +40,11 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         var logger = Logger(label: "weft.control-plane")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let directory: URL? = inMemory ? nil : URL(fileURLWithPath: dataDirectory ?? ProcessInfo.processInfo.environment["WEFT_DATA_DIR"] ?? (NSHomeDirectory() + "/.weft/control-plane"))
-        let controlPlane = try await ControlPlane(
-            configuration: .init(dataDirectory: directory, api: .init(host: host, port: port), discoveryHost: discoveryHost, discoveryPort: discoveryPort),
+        let controlPlane: ControlPlane
+        do {
+            controlPlane = try await ControlPlane(
+            configuration: .init(dataDirectory: directory, api: .init(host: host, port: port), discoveryHost: discoveryHost, discoveryPort: discoveryPort,
+                                 caDirectory: caDirectory.map { URL(fileURLWithPath: $0) }),
             logger: logger,
             onAPIBound: { address in
                 let shown = "http://\(address.ipAddress ?? host):\(address.port ?? port)"
@@ -48,7 +54,12 @@ struct ControlPlaneCommand: AsyncParsableCommand {
             onDiscoveryBound: { boundPort in
                 FileHandle.standardOutput.write(Data("weft control-plane: discovery on \(discoveryHost):\(boundPort)\n".utf8))
             }
-        )
+            )
+        } catch let failure as MeshCA.Failure {
+            // Nothing is served with a CA that cannot sign: say why and stop.
+            FileHandle.standardError.write(Data("weft control-plane: \(failure)\n".utf8))
+            throw ExitCode(1)
+        }
         let revision = await controlPlane.ingest.snapshot.revision
         if let directory { logger.info("store", metadata: ["dir": "\(directory.path)", "revision": "\(revision)"]) }
         let group = ServiceGroup(configuration: .init(

@@ -18,11 +18,14 @@ public struct ConfigAPI: Sendable {
     let ingest: ConfigIngest
     let analysis: AnalysisResults
     let hub: ProxyHub
+    let publishedRoot: PublishedRootCertificate?
 
-    public init(ingest: ConfigIngest, analysis: AnalysisResults, hub: ProxyHub) {
+    /// `rootBundlePEM`: the mesh CA's roots, published as `istio-ca-root-cert` in every namespace.
+    public init(ingest: ConfigIngest, analysis: AnalysisResults, hub: ProxyHub, rootBundlePEM: String? = nil) {
         self.ingest = ingest
         self.analysis = analysis
         self.hub = hub
+        self.publishedRoot = rootBundlePEM.map(PublishedRootCertificate.init(bundlePEM:))
     }
 
     public func handle(_ request: APIRequest) async -> APIResponse {
@@ -86,6 +89,7 @@ public struct ConfigAPI: Sendable {
             item["analysis"] = await analysis.messages(for: stored.key).map(Self.object)
             objects.append(item)
         }
+        objects += publishedRoot?.items(in: snapshot, kind: kind, namespace: namespace, name: request.query["name"]) ?? []
         // Stored but unreadable by this build: listed with the reason, never silently absent.
         for entry in snapshot.listUnreadable(kind: kind, namespace: namespace, name: request.query["name"]) {
             var item: [String: Any] = ["resourceVersion": entry.resourceVersion, "key": entry.key.description,
