@@ -81,6 +81,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
         .target(
@@ -91,6 +94,7 @@ let package = Package(
             name: "weft",
             dependencies: [
                 "WeftAPI",
+                "WeftModel",
                 "WeftControlPlane",
                 "WeftHTTPServer",
                 "WeftProxy",

@@ -26,15 +26,15 @@ SWIFT
 fi
 out="$root/Sources/WeftDiscovery/Generated"
 mkdir -p "$out"
-# Messages of every file; gRPC stubs for the one that defines a service. protoc-gen-swift marks
+# Messages of every file; gRPC stubs for the ones that define a service. protoc-gen-swift marks
 # message types `@unchecked Sendable` and default instances `nonisolated(unsafe)`: its copy-on-write
 # storage is immutable once shared, as the plugin's own comments say; the output is not edited.
 protoc --proto_path="$root/Protos" \
   --plugin=protoc-gen-swift="$gen/plugins/protoc-gen-swift" \
   --swift_out="$out" --swift_opt=Visibility=Public \
-  weft/discovery/v1/discovery.proto weft/discovery/v1/resources.proto
+  weft/discovery/v1/discovery.proto weft/discovery/v1/resources.proto weft/discovery/v1/certificates.proto
 protoc --proto_path="$root/Protos" \
   --plugin=protoc-gen-grpc-swift="$gen/plugins/protoc-gen-grpc-swift-2" \
   --grpc-swift_out="$out" --grpc-swift_opt=Visibility=Public,Client=true,Server=true \
-  weft/discovery/v1/discovery.proto
+  weft/discovery/v1/discovery.proto weft/discovery/v1/certificates.proto
 echo "generated into $out"

@@ -35,6 +35,8 @@ public struct ControlPlane: Sendable {
     public let hub: ProxyHub
     /// The mesh CA (Istio's Citadel), ready before anything is served.
     public let ca: MeshCA
+    /// Certificate requests signed and refused, by reason.
+    public let certificateCounters: CertificateCounters
     public let services: [any ServiceLifecycle.Service]
 
     public init(configuration: Configuration, logger: Logger, onAPIBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
@@ -48,12 +50,15 @@ public struct ControlPlane: Sendable {
         let hub = ProxyHub(configuration: configuration.push, logger: logger)
         let api = ConfigAPI(ingest: ingest, analysis: analysis, hub: hub, rootBundlePEM: try ca.rootBundlePEM)
         self.ca = ca
+        let certificateCounters = CertificateCounters()
+        self.certificateCounters = certificateCounters
         self.ingest = ingest
         self.analysis = analysis
         self.hub = hub
         self.services = [
             AnalysisService(ingest: ingest, results: analysis, logger: logger),
-            DiscoveryService(host: configuration.discoveryHost, port: configuration.discoveryPort, ingest: ingest, hub: hub, logger: logger, onBound: onDiscoveryBound),
+            DiscoveryService(host: configuration.discoveryHost, port: configuration.discoveryPort, ingest: ingest, hub: hub, ca: ca,
+                             certificateCounters: certificateCounters, logger: logger, onBound: onDiscoveryBound),
             APIServerService(configuration: configuration.api, logger: logger, onBound: onAPIBound) { await api.handle($0) },
         ]
     }

@@ -4,6 +4,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import WeftAPI
+import WeftModel
 import WeftProxy
 
 /// `weft proxy sidecar|router`: the data plane processes.
@@ -120,6 +122,9 @@ struct SidecarHost {
         let discoveryClient = DiscoveryClientService(host: discovery.0, port: discovery.1, node: node, stats: sidecar.stats, logger: logger, readiness: readiness) { sidecar.install($0) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = sidecar.services.map { .init(service: $0) }
         services.append(.init(service: discoveryClient))
+        let workloadIdentity = SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: namespace, serviceAccount: serviceAccount)
+        services.append(.init(service: CertificateRotationService(host: discovery.0, port: discovery.1, identity: workloadIdentity, ttl: ProxyEnvironment.secretTTL,
+                                                                  certificates: sidecar.certificates, stats: sidecar.stats, logger: logger)))
         services.append(.init(service: AppReadinessProbe(host: appAddress, ports: ports, readiness: readiness, eventLoop: group.next()), successTerminationBehavior: .ignore))
         services.append(.init(service: QuitWatcher(signal: quit, extra: stop), successTerminationBehavior: .gracefullyShutdownGroup))
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -131,6 +136,16 @@ struct SidecarHost {
 
 /// Proxy settings taken from the environment (both `weft proxy` and `weft run`).
 enum ProxyEnvironment {
+    /// Istio's `SECRET_TTL` (a duration: `24h`, `90s`, `5s`): the lifetime asked for the workload
+    /// certificate; unset takes the CA's default (24 h).
+    static var secretTTL: Duration? {
+        guard let text = ProcessInfo.processInfo.environment["SECRET_TTL"], let seconds = (try? IstioDuration(parsing: text))?.seconds, seconds >= 1 else { return nil }
+        return .milliseconds(Int64(seconds * 1000))
+    }
+
+    /// The mesh's trust domain as the proxy names its identity (`TRUST_DOMAIN`, default cluster.local).
+    static var trustDomain: String { ProcessInfo.processInfo.environment["TRUST_DOMAIN"] ?? "cluster.local" }
+
     /// `WEFT_REQUEST_HEADERS_TIMEOUT` (seconds, default 10): how long a started request may take to finish its headers.
     static var requestHeadersTimeout: TimeAmount {
         let seconds = ProcessInfo.processInfo.environment["WEFT_REQUEST_HEADERS_TIMEOUT"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 10

@@ -74,21 +74,27 @@ public struct DiscoveryService: ServiceLifecycle.Service {
     let port: Int
     let ingest: ConfigIngest
     let hub: ProxyHub
+    /// Signs workload certificates (IstioCertificateService on the same listener).
+    let certificates: CertificateService?
     let logger: Logger
     let onBound: @Sendable (Int) -> Void
 
-    public init(host: String, port: Int, ingest: ConfigIngest, hub: ProxyHub, logger: Logger, onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(host: String, port: Int, ingest: ConfigIngest, hub: ProxyHub, ca: MeshCA? = nil, certificateCounters: CertificateCounters = CertificateCounters(),
+                logger: Logger, onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.host = host
         self.port = port
         self.ingest = ingest
         self.hub = hub
+        self.certificates = ca.map { CertificateService(ca: $0, counters: certificateCounters, logger: logger) }
         self.logger = logger
         self.onBound = onBound
     }
 
     public func run() async throws {
         let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext)
-        let server = GRPCServer(transport: transport, services: [AggregatedDiscovery(hub: hub)])
+        var services: [any RegistrableRPCService] = [AggregatedDiscovery(hub: hub)]
+        if let certificates { services.append(certificates) }
+        let server = GRPCServer(transport: transport, services: services)
         // Proxy streams never end on their own, so a graceful stop would wait forever: shutting
         // down cancels them; proxies keep serving their last configuration and reconnect later.
         do {

@@ -10,6 +10,8 @@ struct AdminEndpoint: Sendable {
     let balancer: LoadBalancerState
     let ready: NIOLockedValueBox<Bool>
     let identity: [String: String]
+    /// The workload certificate in use (sidecars), shown on `/certs`.
+    var certificates: WorkloadCertificates? = nil
     let quit: @Sendable () -> Void
 
     func handle(_ request: APIRequest) async -> APIResponse {
@@ -33,6 +35,12 @@ struct AdminEndpoint: Sendable {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let dump = ConfigDump(node: identity, configuration: configuration.active.configuration)
             return APIResponse(status: .ok, body: Array((try? encoder.encode(dump)) ?? Data("{}".utf8)))
+        case (.GET, "/certs"):
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            let shown = certificates?.certificate.map { [CertificateView($0)] } ?? []
+            return APIResponse(status: .ok, body: Array((try? encoder.encode(["certificates": shown])) ?? Data("{}".utf8)))
         case (.POST, "/quitquitquit"):
             quit()
             return .text(.ok, "OK\n")
@@ -40,6 +48,23 @@ struct AdminEndpoint: Sendable {
             return .text(.ok, "active loggers:\n  weft: info\n")
         default:
             return .text(.notFound, "unknown admin path \(request.path)\n")
+        }
+    }
+
+    /// One certificate as `/certs` (and `weft proxy-config secret`) shows it.
+    struct CertificateView: Encodable {
+        var identity: String
+        var serialNumber: String
+        var validFrom: Date
+        var validTo: Date
+        var certificateChain: String
+
+        init(_ certificate: WorkloadCertificate) {
+            identity = certificate.identity.uri
+            serialNumber = certificate.serialNumber
+            validFrom = certificate.notBefore
+            validTo = certificate.notAfter
+            certificateChain = certificate.chainPEM
         }
     }
 

@@ -34,6 +34,8 @@ public struct Sidecar: Sendable {
 
     public let configuration: ConfigurationStore
     public let stats: ProxyStats
+    /// The workload certificate, kept by a CertificateRotationService the host runs beside.
+    public let certificates: WorkloadCertificates
     public let services: [any Service]
     private let readiness: Readiness
 
@@ -56,10 +58,13 @@ public struct Sidecar: Sendable {
                                           requestHeadersTimeout: settings.requestHeadersTimeout)
             services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inbound, logger: logger, onBound: readiness.listenerBound))
         }
-        let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: settings.identity, quit: quit)
+        let certificates = WorkloadCertificates()
+        let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: settings.identity,
+                                  certificates: certificates, quit: quit)
         services.append(APIServerService(configuration: .init(host: settings.podIP, port: settings.adminPort), logger: logger) { await admin.handle($0) })
         self.configuration = store
         self.stats = stats
+        self.certificates = certificates
         self.services = services
         self.readiness = readiness
     }

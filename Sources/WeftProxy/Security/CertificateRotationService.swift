@@ -1,0 +1,69 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import ServiceLifecycle
+import WeftDiscovery
+import WeftModel
+
+/// Istio's agent SDS loop: makes a key and a CSR for the workload's identity, has the control
+/// plane sign it, installs the chain, and does it again at half-life, so the certificate never
+/// expires under a running proxy. A failed request is retried with backoff; the certificate in use
+/// keeps serving meanwhile.
+public struct CertificateRotationService: Service {
+    let host: String
+    let port: Int
+    let identity: SPIFFEIdentity
+    /// Istio's `SECRET_TTL`; nil takes the CA's default.
+    let ttl: Duration?
+    let certificates: WorkloadCertificates
+    let stats: ProxyStats
+    let logger: Logger
+
+    public init(host: String, port: Int, identity: SPIFFEIdentity, ttl: Duration?, certificates: WorkloadCertificates, stats: ProxyStats, logger: Logger) {
+        self.host = host
+        self.port = port
+        self.identity = identity
+        self.ttl = ttl
+        self.certificates = certificates
+        self.stats = stats
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var backoff = Duration.milliseconds(100)
+            while !Task.isCancelled {
+                do {
+                    let certificate = try await requestCertificate()
+                    certificates.install(certificate)
+                    stats.increment("certificate.issued")
+                    logger.debug("workload certificate", metadata: ["identity": "\(identity)", "serial": "\(certificate.serialNumber)", "notAfter": "\(certificate.notAfter)"])
+                    backoff = .milliseconds(100)
+                    let wait = max(certificate.renewalTime.timeIntervalSinceNow, 0.05)
+                    try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+                } catch {
+                    if Task.isCancelled { break }
+                    stats.increment("certificate.request_failure")
+                    logger.warning("certificate request failed", metadata: ["identity": "\(identity)", "error": "\(error)"])
+                    try? await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, .seconds(5))
+                }
+            }
+        }
+    }
+
+    private func requestCertificate() async throws -> WorkloadCertificate {
+        let (key, csr) = try WorkloadCertificate.request(for: identity)
+        var request = Weft_Discovery_V1_IstioCertificateRequest()
+        request.csr = csr
+        request.namespace = identity.namespace
+        request.serviceAccount = identity.serviceAccount
+        if let ttl { request.validityDuration = ttl.components.seconds }
+        let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
+        let chain = try await withGRPCClient(transport: transport) { client in
+            try await Weft_Discovery_V1_IstioCertificateService.Client(wrapping: client).createCertificate(request).certChain
+        }
+        return try WorkloadCertificate(identity: identity, key: key, chainPEM: chain)
+    }
+}
