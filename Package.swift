@@ -141,7 +141,10 @@ let package = Package(
         .testTarget(
             name: "WeftControlPlaneTests",
             dependencies: [
-                "WeftControlPlane", "WeftAPI", "WeftModel", "WeftTesting",
+                "WeftControlPlane", "WeftAPI", "WeftModel", "WeftTesting", "WeftDiscovery",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

@@ -28,16 +28,16 @@ struct ProxyStatusCommand: AsyncParsableCommand {
     }
 }
 
-/// `weft proxy-config routes|clusters|endpoints|listeners PROXY [-o json]`.
+/// `weft proxy-config routes|clusters|endpoints|listeners|secret PROXY [-o json]`.
 struct ProxyConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "proxy-config", abstract: "Show the configuration a proxy was sent.")
 
     /// What to show.
-    enum Section: String, ExpressibleByArgument, CaseIterable { case listeners, routes, clusters, endpoints, all }
+    enum Section: String, ExpressibleByArgument, CaseIterable { case listeners, routes, clusters, endpoints, secret, all }
     /// Output formats.
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
 
-    @Argument(help: "listeners, routes, clusters, endpoints or all.")
+    @Argument(help: "listeners, routes, clusters, endpoints, secret or all.")
     var section: Section
 
     @Argument(help: "The proxy id (see weft proxy-status).")
@@ -51,6 +51,10 @@ struct ProxyConfigCommand: AsyncParsableCommand {
     mutating func run() async throws {
         let client = controlPlane.client
         let proxy = self.proxy
+        if section == .secret {
+            try await Self.showSecrets(proxy: proxy, client: client, json: format == .json)
+            return
+        }
         let reply = try await ClientInputs.call { try await client.send("GET", "/api/v1/proxy-config", query: ["proxy": proxy]) }
         guard reply.status == 200, let configuration = reply.object["configuration"] as? [String: Any] else {
             FileHandle.standardError.write(Data("error: \(reply.object["error"] as? String ?? "no such proxy")\n".utf8))
@@ -68,7 +72,7 @@ struct ProxyConfigCommand: AsyncParsableCommand {
             case .clusters: value = clusters
             case .endpoints: value = endpoints
             case .listeners: value = listeners
-            case .all: value = configuration
+            case .all, .secret: value = configuration
             }
             let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
@@ -104,6 +108,8 @@ struct ProxyConfigCommand: AsyncParsableCommand {
                 }
             }
             print(Table.render(rows))
+        case .secret:
+            break
         case .listeners:
             var rows = [["NAME", "PORT", "DIRECTION", "PROTOCOL", "ROUTE TABLE", "HOSTS"]]
             for listener in listeners {
@@ -116,6 +122,35 @@ struct ProxyConfigCommand: AsyncParsableCommand {
 }
 
 extension ProxyConfigCommand {
+    /// The proxy's certificates (its admin `/certs`), as `istioctl proxy-config secret` shows them.
+    static func showSecrets(proxy: String, client: ControlPlaneClient, json: Bool) async throws {
+        guard let list = try? await client.send("GET", "/api/v1/proxies").object["proxies"] as? [[String: Any]],
+              let admin = list.first(where: { $0["id"] as? String == proxy })?["adminAddress"] as? String, !admin.isEmpty,
+              let reply = try? await ControlPlaneClient(base: "http://" + admin).send("GET", "/certs") else {
+            FileHandle.standardError.write(Data("error: no such proxy, or its admin endpoint does not answer: \(proxy)\n".utf8))
+            throw ExitCode(1)
+        }
+        let certificates = reply.object["certificates"] as? [[String: Any]] ?? []
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: ["certificates": certificates], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        var rows = [["RESOURCE NAME", "TYPE", "STATUS", "VALID CERT", "SERIAL NUMBER", "NOT AFTER", "NOT BEFORE", "IDENTITY"]]
+        let dates = ISO8601DateFormatter()
+        for certificate in certificates {
+            let notBefore = certificate["validFrom"] as? String ?? "", notAfter = certificate["validTo"] as? String ?? ""
+            let now = Date()
+            let valid = (dates.date(from: notBefore).map { $0 <= now } ?? false) && (dates.date(from: notAfter).map { now < $0 } ?? false)
+            rows.append(["default", "Cert Chain", "ACTIVE", valid ? "true" : "false", certificate["serialNumber"] as? String ?? "", notAfter, notBefore,
+                         certificate["identity"] as? String ?? ""])
+            if let root = certificate["rootCertificate"] as? String, !root.isEmpty {
+                rows.append(["ROOTCA", "CA", "ACTIVE", "true", "", "", "", ""])
+            }
+        }
+        print(Table.render(rows))
+    }
+
     /// Adds each endpoint's health as the proxy sees it (its admin `/clusters`): an endpoint ejected
     /// by outlier detection is UNHEALTHY with its outlier check FAILED, as istioctl shows Envoy's.
     static func withHealth(_ groups: [[String: Any]], proxy: String, client: ControlPlaneClient) async -> [[String: Any]] {

@@ -10,6 +10,7 @@ struct WorkloadCertificateTests {
             var identity: String
             var serialNumber: String
             var certificateChain: String
+            var rootCertificate: String?
         }
         var certificates: [Entry]
     }
@@ -48,6 +49,17 @@ struct WorkloadCertificateTests {
         #expect(san.contains("URI:spiffe://cluster.local/ns/default/sa/default"), "\(san)")
         let verified = try WeftProcess.runTool("openssl", ["verify", "-CAfile", directory.appendingPathComponent("root.pem").path, directory.appendingPathComponent("leaf.pem").path])
         #expect(verified.contains(": OK"), "\(verified)")
+
+        // weft proxy-config secret: the table istioctl prints, and the chain and root as PEM in JSON.
+        let proxyID = try #require(try mesh.controlPlane.proxies().first { $0.id.hasPrefix("certs-") }?.id)
+        let table = try mesh.controlPlane.weft(["proxy-config", "secret", proxyID])
+        #expect(table.status == 0 && table.stdout.contains("Cert Chain") && table.stdout.contains("ROOTCA"), "\(table.stdout)\(table.stderr)")
+        let json = try mesh.controlPlane.weft(["proxy-config", "secret", proxyID, "-o", "json"])
+        let shown = try JSONDecoder().decode(Shown.self, from: Data(json.stdout.utf8))
+        #expect(shown.certificates.first?.identity == first.identity)
+        let rootShown = try #require(shown.certificates.first?.rootCertificate)
+        #expect(try CertificateAuthorityTests.openssl(rootShown, ["-fingerprint", "-sha256"]) == CertificateAuthorityTests.openssl(root, ["-fingerprint", "-sha256"]),
+                "the proxy holds the root the control plane publishes")
 
         // A 4 s certificate is replaced after about 2 s: a new serial, the same identity.
         let second = try #require(Self.certificate(podIP, otherThan: first.serialNumber, timeout: 15), "not renewed:\n\(mesh.workloadOutput())")

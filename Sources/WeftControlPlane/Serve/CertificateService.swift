@@ -24,7 +24,9 @@ struct CertificateService: Weft_Discovery_V1_IstioCertificateService.SimpleServi
             let issued = try ca.sign(csrPEM: request.csr, for: identity, ttl: ttl)
             counters.increment("csr_signed")
             var response = Weft_Discovery_V1_IstioCertificateResponse()
-            response.certChain = try ([issued.certificate] + issued.chain).map { try $0.serializeAsPEM().pemString }
+            // Istio's order: the leaf, the CA's chain, then the root the workload trusts.
+            let roots = ca.roots.filter { !issued.chain.contains($0) }
+            response.certChain = try ([issued.certificate] + issued.chain + roots).map { try $0.serializeAsPEM().pemString }
             return response
         } catch let failure as MeshCA.Failure {
             let (reason, code): (String, RPCError.Code)

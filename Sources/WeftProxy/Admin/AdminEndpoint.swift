@@ -58,6 +58,7 @@ struct AdminEndpoint: Sendable {
         var validFrom: Date
         var validTo: Date
         var certificateChain: String
+        var rootCertificate: String
 
         init(_ certificate: WorkloadCertificate) {
             identity = certificate.identity.uri
@@ -65,6 +66,7 @@ struct AdminEndpoint: Sendable {
             validFrom = certificate.notBefore
             validTo = certificate.notAfter
             certificateChain = certificate.chainPEM
+            rootCertificate = certificate.rootPEM
         }
     }
 

@@ -10,8 +10,10 @@ public struct WorkloadCertificate: Sendable {
     public let identity: SPIFFEIdentity
     let privateKey: P256.Signing.PrivateKey
     public let leaf: Certificate
-    /// The CA's certificates after the leaf (up to the root).
+    /// The CA's certificates between the leaf and the root.
     public let intermediates: [Certificate]
+    /// The self-signed root the chain ends with, as the CA sent it.
+    public let root: Certificate?
     /// When the proxy got it (the CA backdates `notBefore` for clock skew).
     public let receivedAt: Date
 
@@ -49,7 +51,14 @@ public struct WorkloadCertificate: Sendable {
         self.identity = identity
         self.privateKey = key
         self.leaf = leaf
-        self.intermediates = Array(chain.dropFirst())
+        var rest = Array(chain.dropFirst())
+        if let last = rest.last, last.subject == last.issuer {
+            root = last
+            rest.removeLast()
+        } else {
+            root = nil
+        }
+        self.intermediates = rest
         self.receivedAt = Date()
     }
 
@@ -60,7 +69,12 @@ public struct WorkloadCertificate: Sendable {
     /// Istio's agent renews at half of the certificate's life (counted from when it arrived).
     public var renewalTime: Date { receivedAt.addingTimeInterval(notAfter.timeIntervalSince(receivedAt) / 2) }
 
-    public var chainPEM: String {
-        (try? ([leaf] + intermediates).map { try $0.serializeAsPEM().pemString }.joined(separator: "\n")).map { $0 + "\n" } ?? ""
+    /// The leaf and the intermediates, PEM (what the proxy presents).
+    public var chainPEM: String { Self.pem([leaf] + intermediates) }
+    public var rootPEM: String { Self.pem(root.map { [$0] } ?? []) }
+
+    private static func pem(_ certificates: [Certificate]) -> String {
+        guard !certificates.isEmpty, let text = try? certificates.map({ try $0.serializeAsPEM().pemString }).joined(separator: "\n") else { return "" }
+        return text + "\n"
     }
 }
