@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "weftTests",
             dependencies: [
-                "weft", "WeftModel", "WeftDiscovery",
+                "weft", "WeftModel", "WeftDiscovery", "WeftTesting",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]

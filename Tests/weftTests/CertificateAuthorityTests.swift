@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeftTesting
 
 /// The control plane's CA as a user meets it: the root published in every namespace, kept across
 /// restarts, Istio's plug-in cacerts used as given, and a broken plug-in CA refused at start-up.
@@ -61,12 +62,8 @@ struct CertificateAuthorityTests {
             print("skipped: ../shared/istio-corpus is absent")
             return
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("weft-cacerts-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try SampleCA.mismatchedPlugInDirectory(from: Self.certs)
         defer { try? FileManager.default.removeItem(at: directory) }
-        for (source, target) in [("ca-cert-alt-2.pem", "ca-cert.pem"), ("ca-key-alt-2.pem", "ca-key.pem"), ("cert-chain-alt-2.pem", "cert-chain.pem"), ("root-cert-alt.pem", "root-cert.pem")] {
-            try FileManager.default.copyItem(at: Self.certs.appendingPathComponent(source), to: directory.appendingPathComponent(target))
-        }
         let result = try WeftProcess.run(["control-plane", "--in-memory", "--ca-dir", directory.path, "--http-address", "127.0.0.1:0", "--discovery-address", "127.0.0.1:0"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("does not match") && result.stderr.contains("ca-key.pem") && result.stderr.contains("ca-cert.pem"), "\(result.stderr)")

@@ -5,6 +5,7 @@ import Testing
 import WeftModel
 import X509
 @testable import WeftControlPlane
+import WeftTesting
 
 /// The mesh CA alone: what it signs, for whom, and which CAs it refuses to be. Certificates are
 /// checked with swift-certificates' RFC 5280 verifier against the published roots.
@@ -110,12 +111,8 @@ struct MeshCATests {
             print("skipped: ../shared/istio-corpus is absent")
             return
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("weft-cacerts-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try SampleCA.mismatchedPlugInDirectory(from: Self.certs)
         defer { try? FileManager.default.removeItem(at: directory) }
-        for (source, target) in [("ca-cert-alt-2.pem", "ca-cert.pem"), ("ca-key-alt-2.pem", "ca-key.pem"), ("cert-chain-alt-2.pem", "cert-chain.pem"), ("root-cert-alt.pem", "root-cert.pem")] {
-            try FileManager.default.copyItem(at: Self.certs.appendingPathComponent(source), to: directory.appendingPathComponent(target))
-        }
         #expect(throws: MeshCA.Failure.keyDoesNotMatchCertificate(certificate: directory.appendingPathComponent("ca-cert.pem").path,
                                                                   key: directory.appendingPathComponent("ca-key.pem").path)) {
             try MeshCA.pluggedIn(directory: directory, trustDomain: "cluster.local")
