@@ -48,9 +48,9 @@ public struct ControlPlane: Sendable {
                                                     trustDomain: trustDomain, logger: logger)
         let analysis = AnalysisResults()
         let hub = ProxyHub(configuration: configuration.push, logger: logger)
-        let api = ConfigAPI(ingest: ingest, analysis: analysis, hub: hub, rootBundlePEM: try ca.rootBundlePEM)
-        self.ca = ca
         let certificateCounters = CertificateCounters()
+        let api = ConfigAPI(ingest: ingest, analysis: analysis, hub: hub, rootBundlePEM: try ca.rootBundlePEM, certificateCounters: certificateCounters)
+        self.ca = ca
         self.certificateCounters = certificateCounters
         self.ingest = ingest
         self.analysis = analysis

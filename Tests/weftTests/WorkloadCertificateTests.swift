@@ -64,5 +64,8 @@ struct WorkloadCertificateTests {
         // A 4 s certificate is replaced after about 2 s: a new serial, the same identity.
         let second = try #require(Self.certificate(podIP, otherThan: first.serialNumber, timeout: 15), "not renewed:\n\(mesh.workloadOutput())")
         #expect(second.identity == first.identity)
+        let counted = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(string: mesh.controlPlane.url + "/api/v1/certificates")!)) as? [String: Any]
+        let signed = (counted?["requests"] as? [String: Int])?["csr_signed"] ?? 0
+        #expect(signed >= 2, "the control plane counts what it signed: \(String(describing: counted))")
     }
 }

@@ -13,18 +13,21 @@ import WeftAPI
 ///   (ADDED, MODIFIED, DELETED), waiting up to the timeout (default 30 s) for one; 410 when REV is
 ///   older than the history kept (list again).
 /// - `GET /api/v1/analysis` — every analyzer message for the current revision.
+/// - `GET /api/v1/certificates` — the CA's certificate requests by outcome (`csr_signed`, `csr_refused.identity`, ...).
 /// - `GET /healthz/ready`.
 public struct ConfigAPI: Sendable {
     let ingest: ConfigIngest
     let analysis: AnalysisResults
     let hub: ProxyHub
     let publishedRoot: PublishedRootCertificate?
+    let certificateCounters: CertificateCounters?
 
     /// `rootBundlePEM`: the mesh CA's roots, published as `istio-ca-root-cert` in every namespace.
-    public init(ingest: ConfigIngest, analysis: AnalysisResults, hub: ProxyHub, rootBundlePEM: String? = nil) {
+    public init(ingest: ConfigIngest, analysis: AnalysisResults, hub: ProxyHub, rootBundlePEM: String? = nil, certificateCounters: CertificateCounters? = nil) {
         self.ingest = ingest
         self.analysis = analysis
         self.hub = hub
+        self.certificateCounters = certificateCounters
         self.publishedRoot = rootBundlePEM.map(PublishedRootCertificate.init(bundlePEM:))
     }
 
@@ -39,6 +42,7 @@ public struct ConfigAPI: Sendable {
         case (.GET, "/api/v1/watch"): return await ConfigWatch(ingest: ingest).handle(request)
         case (.GET, "/api/v1/proxies"): return await proxies()
         case (.GET, "/api/v1/proxy-config"): return await proxyConfig(request.query["proxy"] ?? "")
+        case (.GET, "/api/v1/certificates"): return Self.json(.ok, ["requests": certificateCounters?.all ?? [:]])
         default: return Self.json(.notFound, ["error": "no such endpoint: \(request.method) \(request.path)"])
         }
     }
