@@ -20,6 +20,9 @@ public struct ControlPlane: Sendable {
         /// Istio's plugged-in CA (`cacerts`: ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem);
         /// nil makes (or reuses) a self-signed root.
         public var caDirectory: URL?
+        /// Istio's `DEFAULT_WORKLOAD_CERT_TTL` (24 h) and `MAX_WORKLOAD_CERT_TTL` (90 days); nil keeps those.
+        public var defaultCertificateTTL: Duration?
+        public var maximumCertificateTTL: Duration?
         public init(dataDirectory: URL?, api: APIServerService.Configuration = .init(), discoveryHost: String = "127.0.0.1", discoveryPort: Int = 15010,
                     caDirectory: URL? = nil) {
             self.dataDirectory = dataDirectory
@@ -44,8 +47,10 @@ public struct ControlPlane: Sendable {
         let store: any ConfigStore = configuration.dataDirectory.map { FileConfigStore(directory: $0) } ?? MemoryConfigStore()
         let ingest = try await ConfigIngest(store: store, logger: logger)
         let trustDomain = await ingest.snapshot.index.meshConfig.trustDomain ?? "cluster.local"
-        let ca = try CertificateAuthoritySetup.load(caDirectory: configuration.caDirectory, dataDirectory: configuration.dataDirectory,
+        var ca = try CertificateAuthoritySetup.load(caDirectory: configuration.caDirectory, dataDirectory: configuration.dataDirectory,
                                                     trustDomain: trustDomain, logger: logger)
+        if let ttl = configuration.defaultCertificateTTL { ca.defaultTTL = ttl }
+        if let ttl = configuration.maximumCertificateTTL { ca.maximumTTL = ttl }
         let analysis = AnalysisResults()
         let hub = ProxyHub(configuration: configuration.push, logger: logger)
         let certificateCounters = CertificateCounters()

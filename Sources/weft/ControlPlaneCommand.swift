@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import WeftAPI
 import WeftControlPlane
 import WeftHTTPServer
 
@@ -40,11 +41,14 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         var logger = Logger(label: "weft.control-plane")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let directory: URL? = inMemory ? nil : URL(fileURLWithPath: dataDirectory ?? ProcessInfo.processInfo.environment["WEFT_DATA_DIR"] ?? (NSHomeDirectory() + "/.weft/control-plane"))
+        var settings = ControlPlane.Configuration(dataDirectory: directory, api: .init(host: host, port: port), discoveryHost: discoveryHost, discoveryPort: discoveryPort,
+                                                  caDirectory: caDirectory.map { URL(fileURLWithPath: $0) })
+        settings.defaultCertificateTTL = try Self.duration("DEFAULT_WORKLOAD_CERT_TTL")
+        settings.maximumCertificateTTL = try Self.duration("MAX_WORKLOAD_CERT_TTL")
         let controlPlane: ControlPlane
         do {
             controlPlane = try await ControlPlane(
-            configuration: .init(dataDirectory: directory, api: .init(host: host, port: port), discoveryHost: discoveryHost, discoveryPort: discoveryPort,
-                                 caDirectory: caDirectory.map { URL(fileURLWithPath: $0) }),
+            configuration: settings,
             logger: logger,
             onAPIBound: { address in
                 let shown = "http://\(address.ipAddress ?? host):\(address.port ?? port)"
@@ -68,6 +72,17 @@ struct ControlPlaneCommand: AsyncParsableCommand {
             logger: logger
         ))
         try await group.run()
+    }
+}
+
+extension ControlPlaneCommand {
+    /// An Istio duration from the environment (`24h`, `90s`); unset is nil, a bad value an error naming it.
+    static func duration(_ name: String) throws -> Duration? {
+        guard let text = ProcessInfo.processInfo.environment[name] else { return nil }
+        guard let parsed = try? IstioDuration(parsing: text), parsed.nanoseconds > 0 else {
+            throw ValidationError("\(name) must be a duration such as 24h or 90s, got \"\(text)\"")
+        }
+        return .nanoseconds(parsed.nanoseconds)
     }
 }
 

@@ -11,7 +11,7 @@ final class ControlPlaneProcess {
     /// Thrown when the control plane does not come up in time.
     struct StartFailure: Error, CustomStringConvertible { var description: String }
 
-    init(dataDirectory: URL? = nil, discoveryPort: Int = 0, arguments extra: [String] = []) throws {
+    init(dataDirectory: URL? = nil, discoveryPort: Int = 0, arguments extra: [String] = [], environment: [String: String] = [:]) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("weft-cp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         self.dataDirectory = dataDirectory ?? base.appendingPathComponent("data")
@@ -19,6 +19,7 @@ final class ControlPlaneProcess {
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = WeftProcess.executable
         process.arguments = ["control-plane", "--data-dir", self.dataDirectory.path, "--http-address", "127.0.0.1:0", "--discovery-address", "127.0.0.1:\(discoveryPort)", "--log-level", "warning"] + extra
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
         process.standardError = log

@@ -68,4 +68,23 @@ struct WorkloadCertificateTests {
         let signed = (counted?["requests"] as? [String: Int])?["csr_signed"] ?? 0
         #expect(signed >= 2, "the control plane counts what it signed: \(String(describing: counted))")
     }
+
+    @Test("the control plane's MAX_WORKLOAD_CERT_TTL caps what a proxy's SECRET_TTL asks for")
+    func maximumTTL() throws {
+        let mesh = try MeshHarness(controlPlaneEnvironment: ["MAX_WORKLOAD_CERT_TTL": "30s"])
+        defer { mesh.stopWorkloads() }
+        let podIP = try mesh.startClient(name: "capped", environment: ["SECRET_TTL": "1h"])
+        let shown = try #require(Self.certificate(podIP), "no certificate:\n\(mesh.workloadOutput())")
+        let leaf = shown.certificateChain.components(separatedBy: "-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
+        let dates = try CertificateAuthorityTests.openssl(leaf, ["-startdate", "-enddate"])
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "MMM d HH:mm:ss yyyy 'GMT'"
+        func date(_ key: String) -> Date? {
+            dates.split(separator: "\n").first { $0.hasPrefix(key) }.map { String($0.dropFirst(key.count)).replacingOccurrences(of: "  ", with: " ") }.flatMap(formatter.date)
+        }
+        let start = try #require(date("notBefore="), "\(dates)"), end = try #require(date("notAfter="), "\(dates)")
+        #expect(abs(end.timeIntervalSince(start) - 90) < 3, "30 s and the minute of clock skew, not an hour: \(dates)")
+    }
 }
