@@ -122,11 +122,16 @@ struct ProxyConfigCommand: AsyncParsableCommand {
 }
 
 extension ProxyConfigCommand {
+    /// The admin API of `proxy`, at the address it registered with the control plane.
+    static func adminEndpoint(of proxy: String, client: ControlPlaneClient) async -> ControlPlaneClient? {
+        guard let list = try? await client.send("GET", "/api/v1/proxies").object["proxies"] as? [[String: Any]],
+              let admin = list.first(where: { $0["id"] as? String == proxy })?["adminAddress"] as? String, !admin.isEmpty else { return nil }
+        return ControlPlaneClient(base: "http://" + admin)
+    }
+
     /// The proxy's certificates (its admin `/certs`), as `istioctl proxy-config secret` shows them.
     static func showSecrets(proxy: String, client: ControlPlaneClient, json: Bool) async throws {
-        guard let list = try? await client.send("GET", "/api/v1/proxies").object["proxies"] as? [[String: Any]],
-              let admin = list.first(where: { $0["id"] as? String == proxy })?["adminAddress"] as? String, !admin.isEmpty,
-              let reply = try? await ControlPlaneClient(base: "http://" + admin).send("GET", "/certs") else {
+        guard let admin = await adminEndpoint(of: proxy, client: client), let reply = try? await admin.send("GET", "/certs") else {
             FileHandle.standardError.write(Data("error: no such proxy, or its admin endpoint does not answer: \(proxy)\n".utf8))
             throw ExitCode(1)
         }
@@ -154,9 +159,8 @@ extension ProxyConfigCommand {
     /// Adds each endpoint's health as the proxy sees it (its admin `/clusters`): an endpoint ejected
     /// by outlier detection is UNHEALTHY with its outlier check FAILED, as istioctl shows Envoy's.
     static func withHealth(_ groups: [[String: Any]], proxy: String, client: ControlPlaneClient) async -> [[String: Any]] {
-        guard let list = try? await client.send("GET", "/api/v1/proxies").object["proxies"] as? [[String: Any]],
-              let admin = list.first(where: { $0["id"] as? String == proxy })?["adminAddress"] as? String, !admin.isEmpty,
-              let hosts = try? await ControlPlaneClient(base: "http://" + admin).send("GET", "/clusters", query: ["format": "json"]).object["hosts"] as? [[String: Any]] else {
+        guard let admin = await adminEndpoint(of: proxy, client: client),
+              let hosts = try? await admin.send("GET", "/clusters", query: ["format": "json"]).object["hosts"] as? [[String: Any]] else {
             return groups
         }
         var healthy: [String: Bool] = [:]

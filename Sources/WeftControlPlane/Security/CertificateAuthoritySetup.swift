@@ -38,16 +38,8 @@ public enum CertificateAuthoritySetup {
 extension MeshCA {
     /// The self-signed root kept from an earlier start.
     static func kept(certificateFile: URL, keyFile: URL, trustDomain: String) throws -> MeshCA {
-        func text(_ url: URL) throws -> String {
-            guard FileManager.default.fileExists(atPath: url.path) else { throw Failure.missingFile(url.path) }
-            do {
-                return try String(contentsOf: url, encoding: .utf8)
-            } catch {
-                throw Failure.unreadable(file: url.path, reason: "\(error)")
-            }
-        }
         do {
-            return try stored(certificatePEM: try text(certificateFile), keyPEM: try text(keyFile), trustDomain: trustDomain)
+            return try stored(certificatePEM: try pemFile(certificateFile), keyPEM: try pemFile(keyFile), trustDomain: trustDomain)
         } catch Failure.keyDoesNotMatchCertificate {
             throw Failure.keyDoesNotMatchCertificate(certificate: certificateFile.path, key: keyFile.path)
         }

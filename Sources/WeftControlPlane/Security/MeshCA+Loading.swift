@@ -35,11 +35,7 @@ extension MeshCA {
     /// workload certificate, `root-cert.pem` is what workloads trust. A key that does not match its
     /// certificate, or a certificate that is not a CA, is refused with the file named.
     public static func pluggedIn(directory: URL, trustDomain: String) throws -> MeshCA {
-        func text(_ name: String) throws -> String {
-            let url = directory.appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: url.path) else { throw Failure.missingFile(url.path) }
-            return try read(url.path) { try String(contentsOf: url, encoding: .utf8) }
-        }
+        func text(_ name: String) throws -> String { try pemFile(directory.appendingPathComponent(name)) }
         let certificatePath = directory.appendingPathComponent("ca-cert.pem").path
         let keyPath = directory.appendingPathComponent("ca-key.pem").path
         let certificate = try read(certificatePath) { try Certificate(pemEncoded: try text("ca-cert.pem")) }
@@ -55,6 +51,12 @@ extension MeshCA {
         // Istio's cert-chain.pem starts with the signing certificate itself; the chain sent after a leaf does too.
         let intermediates = chain.first == certificate ? chain : [certificate] + chain
         return MeshCA(signingCertificate: certificate, signingKey: key, chain: intermediates, roots: roots, trustDomain: trustDomain)
+    }
+
+    /// A CA file's text; missing or unreadable, the failure names it.
+    static func pemFile(_ url: URL) throws -> String {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw Failure.missingFile(url.path) }
+        return try read(url.path) { try String(contentsOf: url, encoding: .utf8) }
     }
 
     private static func read<T>(_ file: String, _ body: () throws -> T) throws -> T {
