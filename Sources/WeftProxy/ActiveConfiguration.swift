@@ -8,13 +8,20 @@ public struct ActiveConfiguration: Sendable {
     public let routeTables: [String: RouteTable]
     public let clusters: [String: ClusterConfig]
     public let endpoints: [String: [EndpointGroup.Endpoint]]
+    /// Inbound listeners' PeerAuthentication, by port.
+    private let peerAuthentications: [Int: PeerAuthenticationMode]
 
     public init(_ configuration: ProxyConfiguration) {
         self.configuration = configuration
         routeTables = Dictionary(configuration.routeTables.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         clusters = Dictionary(configuration.clusters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         endpoints = Dictionary(configuration.endpoints.map { ($0.cluster, $0.endpoints) }, uniquingKeysWith: { first, _ in first })
+        peerAuthentications = Dictionary(configuration.listeners.filter { $0.direction == .inbound }.map { ($0.port, $0.peerAuthentication) },
+                                         uniquingKeysWith: { first, _ in first })
     }
+
+    /// What an inbound port lets in (PERMISSIVE when the configuration does not name the port).
+    public func peerAuthentication(port: Int) -> PeerAuthenticationMode { peerAuthentications[port] ?? .permissive }
 
     public var version: String { configuration.version }
 }

@@ -9,6 +9,9 @@ struct ApplyCommand: AsyncParsableCommand {
     @Option(name: [.customShort("f"), .customLong("filename")], help: "A file, a directory, or - for standard input. Repeatable.")
     var files: [String] = []
 
+    @Option(name: [.customShort("n"), .customLong("namespace")], help: "Namespace for resources that name none (as kubectl apply -n).")
+    var namespace: String?
+
     @OptionGroup var controlPlane: ControlPlaneOptions
 
     mutating func validate() throws {
@@ -17,7 +20,8 @@ struct ApplyCommand: AsyncParsableCommand {
 
     mutating func run() async throws {
         let inputs = try ClientInputs.read(files)
-        let reply = try await ClientInputs.call { try await controlPlane.client.sendDocuments("/api/v1/apply", inputs) }
+        let query = namespace.map { ["namespace": $0] } ?? [:]
+        let reply = try await ClientInputs.call { [controlPlane] in try await controlPlane.client.sendDocuments("/api/v1/apply", inputs, query: query) }
         guard reply.status == 200 else {
             RejectionOutput.print(reply)
             throw ExitCode(1)

@@ -59,9 +59,9 @@ struct ControlPlaneClient {
     }
 
     /// Sends documents in the envelope the apply and delete endpoints take, so errors name the files.
-    func sendDocuments(_ path: String, _ inputs: [InputFiles.Input]) async throws -> Reply {
+    func sendDocuments(_ path: String, _ inputs: [InputFiles.Input], query: [String: String] = [:]) async throws -> Reply {
         let envelope: [String: Any] = ["documents": inputs.map { ["file": $0.name, "text": $0.text] }]
-        return try await send("POST", path, body: try JSONSerialization.data(withJSONObject: envelope))
+        return try await send("POST", path, query: query, body: try JSONSerialization.data(withJSONObject: envelope))
     }
 }
 

@@ -112,6 +112,7 @@ struct SidecarHost {
         var settings = Sidecar.Configuration(podIP: podIP, appAddress: appAddress, ports: ports,
                                              identity: ["id": proxyID, "namespace": namespace, "podIP": podIP, "labels": labels.map { "\($0)=\($1)" }.sorted().joined(separator: ",")])
         settings.requestHeadersTimeout = ProxyEnvironment.requestHeadersTimeout
+        settings.waitsForCertificate = true
         let sidecar = Sidecar(
             settings,
             eventLoop: group.next(), logger: logger, quit: { quit.fire() }, onReady: onReady)
@@ -123,7 +124,8 @@ struct SidecarHost {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = sidecar.services.map { .init(service: $0) }
         services.append(.init(service: discoveryClient))
         let workloadIdentity = SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: namespace, serviceAccount: serviceAccount)
-        services.append(.init(service: CertificateRotationService(host: discovery.0, port: discovery.1, identity: workloadIdentity, ttl: ProxyEnvironment.secretTTL,
+        let ca = ProxyEnvironment.caAddress ?? discovery
+        services.append(.init(service: CertificateRotationService(host: ca.0, port: ca.1, identity: workloadIdentity, ttl: ProxyEnvironment.secretTTL,
                                                                   certificates: sidecar.certificates, stats: sidecar.stats, logger: logger)))
         services.append(.init(service: AppReadinessProbe(host: appAddress, ports: ports, readiness: readiness, eventLoop: group.next()), successTerminationBehavior: .ignore))
         services.append(.init(service: QuitWatcher(signal: quit, extra: stop), successTerminationBehavior: .gracefullyShutdownGroup))
@@ -141,6 +143,11 @@ enum ProxyEnvironment {
     static var secretTTL: Duration? {
         guard let text = ProcessInfo.processInfo.environment["SECRET_TTL"], let seconds = (try? IstioDuration(parsing: text))?.seconds, seconds >= 1 else { return nil }
         return .milliseconds(Int64(seconds * 1000))
+    }
+
+    /// Istio's `CA_ADDR` (HOST:PORT): where certificates are asked for, when not the discovery address.
+    static var caAddress: (String, Int)? {
+        ProcessInfo.processInfo.environment["CA_ADDR"].flatMap(HostPort.parse)
     }
 
     /// The mesh's trust domain as the proxy names its identity (`TRUST_DOMAIN`, default cluster.local).
@@ -184,7 +191,7 @@ struct RouterCommand: AsyncParsableCommand {
         let quit = QuitSignal()
         let router = Router(address: lease.podIP, adminAddress: adminLease.podIP, identity: ["id": proxyID, "namespace": identity.namespace], eventLoop: group.next(), logger: logger,
                             quit: { quit.fire() }, onReady: { FileHandle.standardOutput.write(Data("weft router: ready\n".utf8)) },
-                            requestHeadersTimeout: ProxyEnvironment.requestHeadersTimeout)
+                            requestHeadersTimeout: ProxyEnvironment.requestHeadersTimeout, waitsForCertificate: true)
         var node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
                                                    mode: "router", podIP: lease.podIP, ports: [:], workloadName: name)
         node.adminAddress = "\(adminLease.podIP):15000"
@@ -195,6 +202,10 @@ struct RouterCommand: AsyncParsableCommand {
         print("weft router: address \(lease.podIP), admin http://\(adminLease.podIP):15000")
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = router.services.map { .init(service: $0) }
         services.append(.init(service: discoveryClient))
+        let gatewayIdentity = SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: identity.namespace, serviceAccount: identity.serviceAccount)
+        let ca = ProxyEnvironment.caAddress ?? (discoveryHost, discoveryPort)
+        services.append(.init(service: CertificateRotationService(host: ca.0, port: ca.1, identity: gatewayIdentity, ttl: ProxyEnvironment.secretTTL,
+                                                                  certificates: router.certificates, stats: router.stats, logger: logger)))
         services.append(.init(service: QuitWatcher(signal: quit, extra: nil), successTerminationBehavior: .gracefullyShutdownGroup))
         try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
         try await group.shutdownGracefully()

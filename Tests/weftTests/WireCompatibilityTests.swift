@@ -89,7 +89,7 @@ struct WireCompatibilityTests {
         client.executableURL = WeftProcess.executable
         client.arguments = ["run", "--labels", "app=compat-client", "--name", "compat-client", "--", "sleep", "600"]
         client.environment = ProcessInfo.processInfo.environment.merging(mesh.environment) { _, new in new }
-            .merging(["WEFT_DISCOVERY_ADDRESS": "127.0.0.1:\(relayPort)"]) { _, new in new }
+            .merging(["WEFT_DISCOVERY_ADDRESS": "127.0.0.1:\(relayPort)", "CA_ADDR": mesh.controlPlane.discoveryAddress]) { _, new in new }
         // Its output is kept for the failure message (a slow start under a loaded CI machine shows there).
         let clientLog = FileManager.default.temporaryDirectory.appendingPathComponent("compat-client-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: clientLog.path, contents: nil)

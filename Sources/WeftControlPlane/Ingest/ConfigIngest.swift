@@ -56,7 +56,8 @@ public actor ConfigIngest {
     }
 
     /// Validates every document; stores all of them in one revision, or none when any is invalid.
-    public func apply(_ documents: [(file: String, text: String)]) async -> Outcome {
+    /// `namespace` (kubectl's `apply -n`) is given to namespaced resources that name none.
+    public func apply(_ documents: [(file: String, text: String)], namespace: String? = nil) async -> Outcome {
         let reports = documents.flatMap { ConfigLoader.load(text: $0.text, file: $0.file) }
         let invalid = reports.filter { !$0.isValid }
         guard invalid.isEmpty else { return .rejected(invalid) }
@@ -67,7 +68,10 @@ public actor ConfigIngest {
         do {
             for report in reports {
                 guard var resource = report.resource else { continue }
-                if resource.resourceType.namespaced { resource.metadata.namespace = resource.namespace }
+                if resource.resourceType.namespaced {
+                    if resource.metadata.namespace == nil, let namespace { resource.metadata.namespace = namespace }
+                    resource.metadata.namespace = resource.namespace
+                }
                 resource.metadata.resourceVersion = nil
                 let candidate = try StoredResource(resource: resource, resourceVersion: revision)
                 let previous = resources[candidate.key]

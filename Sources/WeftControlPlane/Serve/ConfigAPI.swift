@@ -5,7 +5,8 @@ import WeftAPI
 
 /// The control plane's config API (on 15014): apply, get, delete and analysis results, in JSON.
 ///
-/// - `POST /api/v1/apply` — body `{"documents":[{"file","text"}]}` or raw YAML/JSON; all-or-nothing.
+/// - `POST /api/v1/apply[?namespace=NS]` — body `{"documents":[{"file","text"}]}` or raw YAML/JSON;
+///   all-or-nothing; NS is given to namespaced resources that name none (`kubectl apply -n`).
 /// - `GET /api/v1/resources?kind=&namespace=&name=` — stored resources with their analysis messages
 ///   (an entry this build cannot decode comes with `error`).
 /// - `DELETE /api/v1/resources?kind=&namespace=&name=` and `POST /api/v1/delete` (documents as in apply).
@@ -62,7 +63,8 @@ public struct ConfigAPI: Sendable {
     }
 
     private func apply(_ request: APIRequest) async -> APIResponse {
-        switch await ingest.apply(Self.documents(request)) {
+        let namespace = request.query["namespace"].flatMap { $0.isEmpty ? nil : $0 }
+        switch await ingest.apply(Self.documents(request), namespace: namespace) {
         case .applied(let revision, let changes):
             return Self.json(.ok, ["revision": revision, "results": changes.map(Self.object)])
         case .rejected(let reports):

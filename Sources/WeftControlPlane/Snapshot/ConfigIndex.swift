@@ -20,6 +20,8 @@ public struct ConfigIndex: Sendable {
     public let services: [MeshService]
     /// Workloads from ServiceEntry endpoints and WorkloadEntries.
     public let workloads: [WorkloadInstance]
+    /// PeerAuthentications, resolved per workload and port with Istio's precedence.
+    public let peerAuthentication: PeerAuthenticationPolicies
 
     public init(_ resources: [any APIResource]) {
         func sorted<T: APIResource>(_ type: T.Type) -> [T] {
@@ -32,6 +34,7 @@ public struct ConfigIndex: Sendable {
         meshConfig = MeshConfigSource.meshConfig(in: resources)
         services = RegistryBuilder.services(resources)
         workloads = RegistryBuilder.workloads(resources)
+        peerAuthentication = PeerAuthenticationPolicies(resources.compactMap { $0 as? PeerAuthentication }, rootNamespace: meshConfig.rootNamespace ?? "istio-system")
     }
 
     public static let empty = ConfigIndex([])

@@ -8,14 +8,17 @@ public enum ClusterTranslator {
         var clusters: [ClusterConfig] = []
         for service in view.services {
             let rule = DestinationRuleLookup.rule(for: service, in: view)
+            let identities = serviceIdentities(service, in: view)
             for port in service.ports {
                 var base = ClusterConfig(serviceHost: service.hostname, port: port.number, subset: nil)
                 apply(.resolve(rule: rule?.spec.trafficPolicy, subset: nil, port: port.number), to: &base)
+                base.serviceIdentities = identities
                 clusters.append(base)
                 for subset in rule?.spec.subsets ?? [] {
                     guard let name = subset.name else { continue }
                     var cluster = ClusterConfig(serviceHost: service.hostname, port: port.number, subset: name, subsetLabels: subset.labels ?? [:])
                     apply(.resolve(rule: rule?.spec.trafficPolicy, subset: subset.trafficPolicy, port: port.number), to: &cluster)
+                    cluster.serviceIdentities = identities
                     clusters.append(cluster)
                 }
             }
@@ -42,6 +45,31 @@ public enum ClusterTranslator {
             if let idle = http.idleTimeout { cluster.connectionPool.idleTimeoutMs = milliseconds(idle) }
         }
         if let outlier = policy.outlierDetection { cluster.outlierDetection = outlierPolicy(outlier) }
+        if let tls = policy.tls { cluster.tls = upstreamTLS(tls) }
+    }
+
+    /// The SPIFFE identities of the service's workloads that have sidecars (Istio's service accounts of a service).
+    static func serviceIdentities(_ service: MeshService, in view: ProxyView) -> [String] {
+        var identities = Set<String>()
+        for port in service.ports {
+            for endpoint in view.endpoints["\(service.hostname)|\(port.number)"] ?? [] where endpoint.hasSidecar {
+                identities.insert(SPIFFEIdentity(trustDomain: view.trustDomain, namespace: endpoint.namespace, serviceAccount: endpoint.serviceAccount).uri)
+            }
+        }
+        return identities.sorted()
+    }
+
+    /// DestinationRule `tls` (a missing mode is DISABLE, the field's zero value in Istio's API).
+    static func upstreamTLS(_ tls: ClientTLSSettings) -> UpstreamTLS {
+        let mode: UpstreamTLS.Mode
+        switch tls.mode {
+        case .DISABLE?, nil: mode = .disable
+        case .SIMPLE?: mode = .simple
+        case .MUTUAL?: mode = .mutual
+        case .ISTIO_MUTUAL?: mode = .istioMutual
+        }
+        return UpstreamTLS(mode: mode, sni: tls.sni, subjectAltNames: tls.subjectAltNames ?? [], clientCertificate: tls.clientCertificate,
+                           privateKey: tls.privateKey, caCertificates: tls.caCertificates, insecureSkipVerify: tls.insecureSkipVerify ?? false)
     }
 
     private static func apply(loadBalancer: LoadBalancerSettings?, to cluster: inout ClusterConfig) {
@@ -98,10 +126,21 @@ public enum EndpointTranslator {
         clusters.map { cluster in
             let endpoints = (view.endpoints["\(cluster.serviceHost)|\(cluster.port)"] ?? [])
                 .filter { endpoint in cluster.subsetLabels.allSatisfy { endpoint.labels[$0.key] == $0.value } }
-                .map { EndpointGroup.Endpoint(address: $0.address, port: $0.port, labels: $0.labels, locality: $0.locality, weight: $0.weight, workload: $0.workloadName) }
+                .map { endpoint in
+                    EndpointGroup.Endpoint(address: endpoint.address, port: endpoint.port, labels: endpoint.labels, locality: endpoint.locality, weight: endpoint.weight,
+                                           workload: endpoint.workloadName, identity: meshIdentity(of: endpoint, in: view))
+                }
             return EndpointGroup(cluster: cluster.name, endpoints: LocalityBalancing.apply(localitySetting(for: cluster, in: view), to: endpoints, caller: view.proxy,
                                                                                        failover: cluster.outlierDetection != nil))
         }
+    }
+
+    /// Istio's auto mutual TLS per endpoint: the workload's identity when it has a sidecar and its
+    /// PeerAuthentication (workload and port level included) does not disable mutual TLS there.
+    static func meshIdentity(of endpoint: ServiceEndpoint, in view: ProxyView) -> String? {
+        guard endpoint.hasSidecar,
+              view.peerAuthentication.mode(namespace: endpoint.namespace, labels: endpoint.labels, port: endpoint.port) != .disable else { return nil }
+        return SPIFFEIdentity(trustDomain: view.trustDomain, namespace: endpoint.namespace, serviceAccount: endpoint.serviceAccount).uri
     }
 
     private static func localitySetting(for cluster: ClusterConfig, in view: ProxyView) -> LocalityLoadBalancerSetting? {

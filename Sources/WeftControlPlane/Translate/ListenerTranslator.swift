@@ -18,7 +18,8 @@ public enum ListenerTranslator {
     static func sidecar(_ view: ProxyView) -> [ListenerConfig] {
         let outbound = ListenerConfig(name: "outbound", port: outboundPort, direction: .outbound, routeTable: "outbound")
         let inbound = Set(view.proxy.ports.values).sorted().map { port in
-            ListenerConfig(name: "inbound|\(port)", port: port, direction: .inbound, appPort: port)
+            ListenerConfig(name: "inbound|\(port)", port: port, direction: .inbound, appPort: port,
+                           peerAuthentication: view.peerAuthentication.mode(namespace: view.proxy.namespace, labels: view.proxy.labels, port: port))
         }
         return [outbound] + inbound
     }

@@ -44,6 +44,10 @@ public struct ProxyView: Sendable, Hashable {
     /// ALLOW_ANY (passthrough) or REGISTRY_ONLY for hosts outside the registry.
     public var allowAny: Bool
     public var rootNamespace: String
+    /// Every PeerAuthentication: the proxy's own inbound ports, and which endpoints take mutual TLS.
+    public var peerAuthentication: PeerAuthenticationPolicies = .none
+    /// MeshConfig `trustDomain` (default cluster.local): the domain of the SPIFFE identities.
+    public var trustDomain = "cluster.local"
     /// The mesh-wide locality load balancing setting (Istio's default: enabled).
     public var localityLbSetting: LocalityLoadBalancerSetting? = LocalityLoadBalancerSetting(enabled: true)
 
@@ -80,6 +84,8 @@ public enum ProxyViewBuilder {
         var view = ProxyView(proxy: proxy, services: services, endpoints: endpoints, virtualServices: virtualServices, destinationRules: destinationRules,
                              gateways: gateways, allowAny: allowAny, rootNamespace: rootNamespace)
         if let locality = meshConfig.localityLbSetting { view.localityLbSetting = locality }
+        view.peerAuthentication = index.peerAuthentication
+        view.trustDomain = meshConfig.trustDomain ?? "cluster.local"
         if proxy.mode == .router { view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: state.registry) }
         return view
     }

@@ -7,6 +7,7 @@ struct EffectiveTrafficPolicy: Equatable {
     var loadBalancer: LoadBalancerSettings?
     var connectionPool: ConnectionPoolSettings?
     var outlierDetection: OutlierDetection?
+    var tls: ClientTLSSettings?
 
     static func resolve(rule: TrafficPolicy?, subset: TrafficPolicy?, port: Int) -> EffectiveTrafficPolicy {
         var policy = EffectiveTrafficPolicy()
@@ -19,10 +20,12 @@ struct EffectiveTrafficPolicy: Equatable {
         if let loadBalancer = policy.loadBalancer { self.loadBalancer = loadBalancer }
         if let connectionPool = policy.connectionPool { self.connectionPool = connectionPool }
         if let outlierDetection = policy.outlierDetection { self.outlierDetection = outlierDetection }
+        if let tls = policy.tls { self.tls = tls }
         if let level = policy.portLevelSettings?.first(where: { $0.port?.number == port }) {
             loadBalancer = level.loadBalancer
             connectionPool = level.connectionPool
             outlierDetection = level.outlierDetection
+            tls = level.tls
         }
     }
 }

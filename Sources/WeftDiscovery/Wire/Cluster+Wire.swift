@@ -48,6 +48,8 @@ extension Weft_Discovery_V1_Cluster {
             wire.minHealthPercent = Int32(model: outlier.minHealthPercent)
             outlierDetection = wire
         }
+        if model.tls != .auto { tls = Weft_Discovery_V1_UpstreamTLS(model.tls) }
+        serviceIdentities = model.serviceIdentities
     }
 }
 
@@ -108,6 +110,8 @@ extension ClusterConfig {
                                              intervalMs: Int(wire: outlier.intervalMs), baseEjectionMs: Int(wire: outlier.baseEjectionMs),
                                              maxEjectionPercent: Int(wire: outlier.maxEjectionPercent), minHealthPercent: Int(wire: outlier.minHealthPercent))
         }
+        if wire.hasTls { tls = try UpstreamTLS(wire: wire.tls, cluster: wire.name) }
+        serviceIdentities = wire.serviceIdentities
     }
 }
 

@@ -14,6 +14,7 @@ extension Weft_Discovery_V1_EndpointGroup {
             wire.workload = endpoint.workload
             wire.priority = Int32(model: endpoint.priority)
             if let weight = endpoint.localityWeight { wire.localityWeight = Int32(model: weight) }
+            wire.identity = endpoint.identity ?? ""
             return wire
         }
     }
@@ -24,7 +25,8 @@ extension EndpointGroup {
         self.init(cluster: wire.cluster, endpoints: wire.endpoints.map { endpoint in
             EndpointGroup.Endpoint(address: endpoint.address, port: Int(wire: endpoint.port), labels: endpoint.labels, locality: endpoint.locality,
                                    weight: Int(wire: endpoint.weight), workload: endpoint.workload, priority: Int(wire: endpoint.priority),
-                                   localityWeight: endpoint.hasLocalityWeight ? Int(wire: endpoint.localityWeight) : nil)
+                                   localityWeight: endpoint.hasLocalityWeight ? Int(wire: endpoint.localityWeight) : nil,
+                                   identity: endpoint.identity.isEmpty ? nil : endpoint.identity)
         })
     }
 }

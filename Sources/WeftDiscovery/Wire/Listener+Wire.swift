@@ -14,6 +14,11 @@ extension Weft_Discovery_V1_Listener {
         routeTable = model.routeTable ?? ""
         hosts = model.hosts
         appPort = Int32(model: model.appPort ?? 0)
+        switch model.peerAuthentication {
+        case .permissive: peerAuthentication = .permissive
+        case .strict: peerAuthentication = .strict
+        case .disable: peerAuthentication = .disable
+        }
     }
 }
 
@@ -26,8 +31,16 @@ extension ListenerConfig {
         case .gateway: direction = .gateway
         case .UNRECOGNIZED(let value): throw WireError("listener \(wire.name): unknown direction \(value)")
         }
+        let peerAuthentication: PeerAuthenticationMode
+        switch wire.peerAuthentication {
+        case .permissive: peerAuthentication = .permissive
+        case .strict: peerAuthentication = .strict
+        case .disable: peerAuthentication = .disable
+        case .UNRECOGNIZED(let value): throw WireError("listener \(wire.name): unknown peer authentication mode \(value)")
+        }
         guard (1...65535).contains(wire.port) else { throw WireError("listener \(wire.name): port \(wire.port) out of range") }
         self.init(name: wire.name, port: Int(wire: wire.port), direction: direction, protocolName: wire.protocol.isEmpty ? "HTTP" : wire.protocol,
-                  routeTable: wire.routeTable.isEmpty ? nil : wire.routeTable, hosts: wire.hosts, appPort: wire.appPort == 0 ? nil : Int(wire: wire.appPort))
+                  routeTable: wire.routeTable.isEmpty ? nil : wire.routeTable, hosts: wire.hosts, appPort: wire.appPort == 0 ? nil : Int(wire: wire.appPort),
+                  peerAuthentication: peerAuthentication)
     }
 }

@@ -19,6 +19,10 @@ public struct ClusterConfig: Sendable, Hashable, Codable {
     public var warmup: WarmupPolicy?
     /// Passive health checking; also what lets locality failover move traffic.
     public var outlierDetection: OutlierPolicy?
+    /// How connections to its endpoints are secured (DestinationRule `tls`, else auto mutual TLS).
+    public var tls: UpstreamTLS = .auto
+    /// The SPIFFE identities (URIs) of the service's workloads: a mutual TLS server must show one.
+    public var serviceIdentities: [String] = []
 
     public init(serviceHost: String, port: Int, subset: String?, subsetLabels: [String: String] = [:], loadBalancer: LoadBalancer = .roundRobin, connectTimeoutMs: Int = 10_000) {
         self.name = ClusterConfig.name(host: serviceHost, port: port, subset: subset)
@@ -49,7 +53,12 @@ public struct EndpointGroup: Sendable, Hashable, Codable {
         public var priority: Int
         /// Locality distribute: the weight of this endpoint's share of its locality, when set.
         public var localityWeight: Int?
-        public init(address: String, port: Int, labels: [String: String], locality: String, weight: Int, workload: String, priority: Int = 0, localityWeight: Int? = nil) {
+        /// The workload's SPIFFE identity (URI) when it takes Istio mutual TLS on this port: it has a
+        /// sidecar and PeerAuthentication does not disable it. Nil for a plaintext endpoint.
+        public var identity: String?
+        public init(address: String, port: Int, labels: [String: String], locality: String, weight: Int, workload: String, priority: Int = 0, localityWeight: Int? = nil,
+                    identity: String? = nil) {
+            self.identity = identity
             self.address = address
             self.port = port
             self.labels = labels

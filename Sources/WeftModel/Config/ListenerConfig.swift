@@ -24,8 +24,12 @@ public struct ListenerConfig: Sendable, Hashable, Codable {
     public var hosts: [String]
     /// Inbound: the app port requests go to.
     public var appPort: Int?
+    /// Inbound: what PeerAuthentication lets in on this port.
+    public var peerAuthentication: PeerAuthenticationMode = .permissive
 
-    public init(name: String, port: Int, direction: Direction, protocolName: String = "HTTP", routeTable: String? = nil, hosts: [String] = [], appPort: Int? = nil) {
+    public init(name: String, port: Int, direction: Direction, protocolName: String = "HTTP", routeTable: String? = nil, hosts: [String] = [], appPort: Int? = nil,
+                peerAuthentication: PeerAuthenticationMode = .permissive) {
+        self.peerAuthentication = peerAuthentication
         self.name = name
         self.port = port
         self.direction = direction

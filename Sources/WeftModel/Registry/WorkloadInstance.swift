@@ -55,8 +55,13 @@ public struct ServiceEndpoint: Sendable, Hashable {
     public var weight: Int
     public var workloadName: String
     public var namespace: String
+    /// The workload runs a sidecar (it registered by its proxy, or carries Istio's
+    /// `security.istio.io/tlsMode: istio` label): it can take Istio mutual TLS.
+    public var hasSidecar = false
 
-    public init(address: String, port: Int, labels: [String: String], serviceAccount: String, locality: String = "", weight: Int = 1, workloadName: String, namespace: String) {
+    public init(address: String, port: Int, labels: [String: String], serviceAccount: String, locality: String = "", weight: Int = 1, workloadName: String, namespace: String,
+                hasSidecar: Bool = false) {
+        self.hasSidecar = hasSidecar
         self.address = address
         self.port = port
         self.labels = labels

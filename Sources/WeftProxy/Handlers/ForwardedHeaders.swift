@@ -7,7 +7,8 @@ import WeftModel
 enum ForwardedHeaders {
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]
 
-    static func request(_ head: HTTPRequestHead, originForm: String, clientAddress: String?, scheme: String, edits: HeaderEdits?) -> HTTPRequestHead {
+    static func request(_ head: HTTPRequestHead, originForm: String, clientAddress: String?, scheme: String, edits: HeaderEdits?,
+                        clientCertificate: ForwardedClientCert = .keep) -> HTTPRequestHead {
         var headers = HTTPHeaders()
         let listed = connectionListed(head.headers)
         for (name, value) in head.headers where !isHopByHop(name) && (listed.isEmpty || !listed.contains(name.lowercased())) {
@@ -21,6 +22,11 @@ enum ForwardedHeaders {
             } else {
                 headers.add(name: "x-forwarded-for", value: clientAddress)
             }
+        }
+        switch clientCertificate {
+        case .keep: break
+        case .sanitize: headers.remove(name: "x-forwarded-client-cert")
+        case .set(let value): headers.replaceOrAdd(name: "x-forwarded-client-cert", value: value)
         }
         if let edits {
             for (name, value) in edits.requestSet { headers.replaceOrAdd(name: name, value: value) }
@@ -72,4 +78,14 @@ enum ForwardedHeaders {
         }
         return (head.headers.first(name: "host") ?? "", uri)
     }
+}
+
+/// What the proxy does with `X-Forwarded-Client-Cert` (Istio's inbound sidecars: SANITIZE_SET).
+enum ForwardedClientCert: Equatable {
+    /// Outbound and gateways: left as the client sent it.
+    case keep
+    /// Inbound plaintext: removed, so no one can claim an identity without proving it.
+    case sanitize
+    /// Inbound mutual TLS: replaced with the proved peer's.
+    case set(String)
 }

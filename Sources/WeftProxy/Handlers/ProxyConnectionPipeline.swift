@@ -2,17 +2,21 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The handlers of every proxy HTTP/1.1 connection, in order, for each kind of listener.
+/// The handlers of every proxy HTTP/1.1 connection, in order, for each kind of listener. An
+/// inbound port starts with `InboundTransportHandler`, which puts TLS (or nothing) in front of
+/// these once the first bytes and PeerAuthentication have decided.
 enum ProxyConnectionPipeline {
-    static func configure(_ channel: any Channel, listener: ListenerContext) throws {
+    static func configure(_ channel: any Channel, listener: ListenerContext, peer: ConnectionPeer? = nil,
+                          position: ChannelPipeline.SynchronousOperations.Position = .last) throws {
         let timeout = RequestHeadersTimeout(timeout: listener.requestHeadersTimeout, stats: listener.stats)
-        let operations = channel.pipeline.syncOperations
-        try operations.addHandler(timeout)
-        // No HTTPServerPipelineHandler: ProxyServerHandler holds pipelined requests itself (PipelinedRequests).
-        try operations.addHandler(HTTPResponseEncoder())
-        try operations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-        try operations.addHandler(NIOHTTPResponseHeadersValidator())
-        try operations.addHandler(ProxyServerHandler(listener: listener, headersTimeout: timeout))
+        // No HTTPServerPipelineHandler: ProxyServerHandler holds pipelined requests itself.
+        try channel.pipeline.syncOperations.addHandlers([
+            timeout,
+            HTTPResponseEncoder(),
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+            NIOHTTPResponseHeadersValidator(),
+            ProxyServerHandler(listener: listener, headersTimeout: timeout, peer: peer),
+        ], position: position)
     }
 
     /// A bound proxy listener (outbound, inbound or gateway port) whose connections get these handlers.
@@ -23,7 +27,11 @@ enum ProxyConnectionPipeline {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try ProxyConnectionPipeline.configure(channel, listener: listener)
+                    if let inbound = listener.inboundPort {
+                        try channel.pipeline.syncOperations.addHandler(InboundTransportHandler(listener: listener, port: inbound, timeout: listener.tlsHandshakeTimeout))
+                    } else {
+                        try ProxyConnectionPipeline.configure(channel, listener: listener)
+                    }
                 }
             }
             .bind(host: host, port: port)

@@ -71,7 +71,7 @@ extension ProxyServerHandler {
         listener.balancer.started(exchange.upstream.host, exchange.upstream.port)
         var head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
                                             clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
-                                            scheme: listener.scheme, edits: exchange.upstream.headers)
+                                            scheme: listener.scheme, edits: exchange.upstream.headers, clientCertificate: clientCertificate)
         // Every attempt carries the same request id; retries say which attempt they are.
         if attempt == 1, let id = head.headers.first(name: "x-request-id") { exchange.requestHead.headers.replaceOrAdd(name: "x-request-id", value: id) }
         if attempt > 1 { head.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(attempt)) }
@@ -111,6 +111,7 @@ extension ProxyServerHandler {
                 exchange.upstream.host = upstream.host
                 exchange.upstream.port = upstream.port
                 exchange.upstream.endpointCount = upstream.endpointCount
+                exchange.upstream.transport = upstream.transport
                 self.connect(exchange)
             case .respond(let response):
                 self.answer(response, version: exchange.requestHead.version)

@@ -34,9 +34,19 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     /// The `CONNECT` in progress, if this connection is becoming a tunnel.
     var tunnel = ConnectTunnelStateMachine()
 
-    init(listener: ListenerContext, headersTimeout: RequestHeadersTimeout? = nil) {
+    /// The mutual TLS peer of this connection (inbound), nil for plaintext.
+    let peer: ConnectionPeer?
+    /// What inbound requests of this connection carry as `X-Forwarded-Client-Cert` (made once).
+    lazy var clientCertificate: ForwardedClientCert = {
+        guard listener.inboundPort != nil else { return .keep }
+        guard let peer else { return .sanitize }
+        return .set(peer.certificate.forwardedClientCert(by: peer.localIdentity))
+    }()
+
+    init(listener: ListenerContext, headersTimeout: RequestHeadersTimeout? = nil, peer: ConnectionPeer? = nil) {
         self.listener = listener
         self.headersTimeout = headersTimeout
+        self.peer = peer
     }
 
     /// The peer's IP address, read once per connection (each read of it takes a lock).
@@ -149,6 +159,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
                                            headers: head.headers.map { ($0.name, $0.value) }, defaultPort: listener.defaultPort)
         var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
         request.sourceAddress = peerAddress(context)
+        request.peerIdentity = peer?.certificate.identity
         var forwardedHead = head
         forwardedHead.uri = originForm
         let decision = listener.pipeline.decide(&request)

@@ -69,23 +69,28 @@ public struct Router: Sendable {
     public let configuration: ConfigurationStore
     public let stats: ProxyStats
     public let listeners: GatewayListeners
+    /// The gateway's workload certificate (mutual TLS to sidecars), kept by a CertificateRotationService.
+    public let certificates: WorkloadCertificates
     public let services: [any Service]
     private let readiness: Readiness
 
     public init(address: String, adminAddress: String? = nil, identity: [String: String], eventLoop: any EventLoop, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {},
-                requestHeadersTimeout: TimeAmount = .seconds(10)) {
+                requestHeadersTimeout: TimeAmount = .seconds(10), waitsForCertificate: Bool = false) {
         let store = ConfigurationStore()
         let stats = ProxyStats()
         let balancer = LoadBalancerState()
-        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, stats: stats), as: UpstreamConnectionPool.self, eventLoop: eventLoop)
-        let readiness = Readiness(listeners: 0, onReady: onReady)
+        let readiness = Readiness(listeners: 0, certificate: waitsForCertificate, onReady: onReady)
+        let certificates = WorkloadCertificates(onInstall: readiness.certificateInstalled)
+        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, stats: stats, certificates: certificates),
+                                                       as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         let listeners = GatewayListeners(host: address, eventLoop: eventLoop, logger: logger) { listener in
             ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store, routeTable: listener.routeTable,
                             pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
                             requestHeadersTimeout: requestHeadersTimeout)
         }
-        let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: identity, quit: quit)
+        let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: identity, certificates: certificates, quit: quit)
         self.configuration = store
+        self.certificates = certificates
         self.stats = stats
         self.listeners = listeners
         self.readiness = readiness

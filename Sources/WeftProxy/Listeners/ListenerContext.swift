@@ -19,6 +19,13 @@ struct ListenerContext: Sendable {
     var appendForwardedFor: Bool
     /// How long a client may take to send a request's headers once it has started (408 after).
     var requestHeadersTimeout: TimeAmount = .seconds(10)
+    /// Inbound: the container port, whose PeerAuthentication decides TLS or plaintext per connection.
+    var inboundPort: Int?
+    /// The workload certificate (inbound TLS termination; `X-Forwarded-Client-Cert`'s `By=`).
+    var certificates: WorkloadCertificates?
+    /// How long a new inbound connection may take to send its first bytes, and then to finish
+    /// its TLS handshake (Envoy's listener filter timeout is 15 s).
+    var tlsHandshakeTimeout: TimeAmount = .seconds(10)
 }
 
 /// The steps of each kind of listener, composed in one place and read top to bottom. The steps

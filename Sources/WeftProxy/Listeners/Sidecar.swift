@@ -23,6 +23,11 @@ public struct Sidecar: Sendable {
         public var requestHeadersTimeout: TimeAmount = .seconds(10)
         /// Proxy metadata shown on the admin page (id, namespace, labels...).
         public var identity: [String: String]
+        /// Ready only once a workload certificate is installed (a sidecar whose host runs a
+        /// CertificateRotationService; Istio's proxy waits for its SDS secret the same way).
+        public var waitsForCertificate = false
+        /// How long a new inbound connection may take to send its first bytes, then its TLS handshake.
+        public var tlsHandshakeTimeout: TimeAmount = .seconds(10)
 
         public init(podIP: String, appAddress: String, ports: [Int], identity: [String: String]) {
             self.podIP = podIP
@@ -44,9 +49,11 @@ public struct Sidecar: Sendable {
         let store = ConfigurationStore()
         let stats = ProxyStats()
         let balancer = LoadBalancerState()
-        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, sourceAddress: settings.podIP, stats: stats), as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         let listenerCount = settings.ports.count + 1
-        let readiness = Readiness(listeners: listenerCount, onReady: onReady)
+        let readiness = Readiness(listeners: listenerCount, certificate: settings.waitsForCertificate, onReady: onReady)
+        let certificates = WorkloadCertificates(onInstall: readiness.certificateInstalled)
+        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, sourceAddress: settings.podIP, stats: stats, certificates: certificates),
+                                                       as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         var services: [any Service] = []
         let outbound = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store, routeTable: "outbound",
                                        pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false,
@@ -55,10 +62,10 @@ public struct Sidecar: Sendable {
         for port in settings.ports {
             let inbound = ListenerContext(name: "inbound|\(port)", pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port), configuration: store,
                                           routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
-                                          requestHeadersTimeout: settings.requestHeadersTimeout)
+                                          requestHeadersTimeout: settings.requestHeadersTimeout, inboundPort: port, certificates: certificates,
+                                          tlsHandshakeTimeout: settings.tlsHandshakeTimeout)
             services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inbound, logger: logger, onBound: readiness.listenerBound))
         }
-        let certificates = WorkloadCertificates()
         let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: settings.identity,
                                   certificates: certificates, quit: quit)
         services.append(APIServerService(configuration: .init(host: settings.podIP, port: settings.adminPort), logger: logger) { await admin.handle($0) })
@@ -79,21 +86,23 @@ public struct Sidecar: Sendable {
 /// Ready when every listener is bound and a first configuration is installed.
 final class Readiness: Sendable {
     let ready = NIOLockedValueBox(false)
-    private let state: NIOLockedValueBox<(listeners: Int, configured: Bool)>
+    private let state: NIOLockedValueBox<(listeners: Int, configured: Bool, certified: Bool)>
     private let onReady: @Sendable () -> Void
 
-    init(listeners: Int, onReady: @escaping @Sendable () -> Void) {
-        state = NIOLockedValueBox((listeners, false))
+    /// `certificate`: also wait for the first workload certificate.
+    init(listeners: Int, certificate: Bool = false, onReady: @escaping @Sendable () -> Void) {
+        state = NIOLockedValueBox((listeners, false, !certificate))
         self.onReady = onReady
     }
 
     @Sendable func listenerBound() { update { $0.listeners -= 1 } }
     func configurationInstalled() { update { $0.configured = true } }
+    @Sendable func certificateInstalled() { update { $0.certified = true } }
 
-    private func update(_ change: (inout (listeners: Int, configured: Bool)) -> Void) {
+    private func update(_ change: (inout (listeners: Int, configured: Bool, certified: Bool)) -> Void) {
         let becameReady = state.withLockedValue { value -> Bool in
             change(&value)
-            return value.listeners == 0 && value.configured
+            return value.listeners == 0 && value.configured && value.certified
         }
         guard becameReady else { return }
         let first = ready.withLockedValue { ready -> Bool in

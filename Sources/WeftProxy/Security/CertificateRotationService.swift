@@ -36,7 +36,7 @@ public struct CertificateRotationService: Service {
             while !Task.isCancelled {
                 do {
                     let certificate = try await requestCertificate()
-                    certificates.install(certificate)
+                    try certificates.install(certificate)
                     stats.increment("certificate.issued")
                     logger.debug("workload certificate", metadata: ["identity": "\(identity)", "serial": "\(certificate.serialNumber)", "notAfter": "\(certificate.notAfter)"])
                     backoff = .milliseconds(100)

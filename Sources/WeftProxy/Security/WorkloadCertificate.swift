@@ -12,8 +12,9 @@ public struct WorkloadCertificate: Sendable {
     public let leaf: Certificate
     /// The CA's certificates between the leaf and the root.
     public let intermediates: [Certificate]
-    /// The self-signed root the chain ends with, as the CA sent it.
-    public let root: Certificate?
+    /// The self-signed roots the chain ends with, as the CA sent them: the bundle the proxy
+    /// trusts (two during a root change, as Istio's `root-cert-combined.pem`).
+    public let roots: [Certificate]
     /// When the proxy got it (the CA backdates `notBefore` for clock skew).
     public let receivedAt: Date
 
@@ -52,12 +53,12 @@ public struct WorkloadCertificate: Sendable {
         self.privateKey = key
         self.leaf = leaf
         var rest = Array(chain.dropFirst())
-        if let last = rest.last, last.subject == last.issuer {
-            root = last
+        var roots: [Certificate] = []
+        while let last = rest.last, last.subject == last.issuer {
+            roots.insert(last, at: 0)
             rest.removeLast()
-        } else {
-            root = nil
         }
+        self.roots = roots
         self.intermediates = rest
         self.receivedAt = Date()
     }
@@ -71,7 +72,7 @@ public struct WorkloadCertificate: Sendable {
 
     /// The leaf and the intermediates, PEM (what the proxy presents).
     public var chainPEM: String { Self.pem([leaf] + intermediates) }
-    public var rootPEM: String { Self.pem(root.map { [$0] } ?? []) }
+    public var rootPEM: String { Self.pem(roots) }
 
     private static func pem(_ certificates: [Certificate]) -> String {
         guard !certificates.isEmpty, let text = try? certificates.map({ try $0.serializeAsPEM().pemString }).joined(separator: "\n") else { return "" }

@@ -69,6 +69,8 @@ public enum RequestDecision: Sendable, Equatable {
         /// The rewritten path (with query) and Host, when the route rewrites them.
         public var path: String?
         public var authority: String?
+        /// Plaintext, Istio mutual TLS or DestinationRule TLS, for the picked endpoint.
+        public var transport: UpstreamTransport = .plaintext
     }
 }
 

@@ -45,9 +45,9 @@ enum UpstreamAttempt {
     }
 
     static func connect(_ upstream: RequestDecision.Upstream, pool: UpstreamConnectionPool) -> Connection {
-        if let idle = pool.takeIdle(host: upstream.host, port: upstream.port) { return .ready(idle) }
+        if let idle = pool.takeIdle(host: upstream.host, port: upstream.port, transport: upstream.transport) { return .ready(idle) }
         return .opening(pool.acquire(host: upstream.host, port: upstream.port, cluster: upstream.cluster, policy: upstream.connectionPool,
-                                     connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs))))
+                                     connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)), transport: upstream.transport))
     }
 
     /// Writes the request on a leased connection: its head, then the parts read so far.

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import WeftModel
 
 /// How upstream sockets are made: from the pod IP, no Nagle, and the cluster's TCP keepalive.
@@ -29,5 +30,50 @@ extension UpstreamConnectionPool {
             #endif
         }
         return bootstrap
+    }
+}
+
+/// The TLS a new upstream connection is opened with: the context, the SNI, and the names the
+/// server's certificate may carry (empty: any the context verifies).
+struct UpstreamSecurity {
+    var context: NIOSSLContext
+    var serverName: String?
+    var allowedNames: [String]
+}
+
+extension UpstreamConnectionPool {
+    /// Thrown for mutual TLS before the proxy holds a workload certificate.
+    struct NoWorkloadCertificate: Error {}
+
+    /// The TLS of `transport`, nil for plaintext.
+    func upstreamSecurity(_ transport: UpstreamTransport) throws -> UpstreamSecurity? {
+        switch transport {
+        case .plaintext:
+            return nil
+        case .istioMutual(let sni, let identities):
+            guard let contexts = certificates?.contexts else { throw NoWorkloadCertificate() }
+            return UpstreamSecurity(context: contexts.client, serverName: sni, allowedNames: identities)
+        case .originate(let tls, let sni):
+            let context = try originationContexts[tls] ?? {
+                let made = try NIOSSLContext(configuration: Self.originationConfiguration(tls))
+                originationContexts[tls] = made
+                return made
+            }()
+            return UpstreamSecurity(context: context, serverName: sni.isEmpty || sni.first?.isNumber == true ? nil : sni, allowedNames: tls.subjectAltNames)
+        }
+    }
+
+    /// A DestinationRule's SIMPLE or MUTUAL settings as a TLS client configuration.
+    static func originationConfiguration(_ tls: UpstreamTLS) throws -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        if let file = tls.caCertificates { configuration.trustRoots = .file(file) }
+        // The names are checked after the handshake, against `subjectAltNames` (UpstreamTLSHandshake).
+        configuration.certificateVerification = tls.insecureSkipVerify ? .none : .noHostnameVerification
+        if tls.mode == .mutual, let certificate = tls.clientCertificate, let key = tls.privateKey {
+            configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
+            configuration.privateKey = .file(key)
+        }
+        return configuration
     }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import WeftModel
 
 /// Idle keep-alive connections to upstream endpoints, reused by later requests, and the requests
@@ -12,8 +13,12 @@ public final class UpstreamConnectionPool {
     let sourceAddress: String?
     /// Idle connections kept per endpoint.
     let maximumIdlePerEndpoint = 32
-    /// Counts idle timeouts (`upstream_cx_idle_timeout`).
+    /// Counts idle timeouts (`upstream_cx_idle_timeout`) and TLS outcomes (`ssl.*`).
     let stats: ProxyStats?
+    /// The workload certificate mutual TLS connections are made with.
+    let certificates: WorkloadCertificates?
+    /// TLS contexts of DestinationRule origination (SIMPLE, MUTUAL), made once per setting.
+    var originationContexts: [UpstreamTLS: NIOSSLContext] = [:]
     /// Connections, pending requests, requests and retries per cluster, against their limits.
     var breaker = CircuitBreaker()
     private var idle: [String: [UpstreamHandler]] = [:]
@@ -29,16 +34,18 @@ public final class UpstreamConnectionPool {
         var port: Int
         var policy: ConnectionPoolPolicy
         var connectTimeout: TimeAmount
+        var transport: UpstreamTransport
         var promise: EventLoopPromise<NIOLoopBound<UpstreamHandler>>
     }
 
     /// The cluster's pending queue is full: the request is refused (503 UO).
     struct PendingOverflow: Error {}
 
-    public init(eventLoop: any EventLoop, sourceAddress: String? = nil, stats: ProxyStats? = nil) {
+    public init(eventLoop: any EventLoop, sourceAddress: String? = nil, stats: ProxyStats? = nil, certificates: WorkloadCertificates? = nil) {
         self.eventLoop = eventLoop
         self.sourceAddress = sourceAddress
         self.stats = stats
+        self.certificates = certificates
     }
 
     /// A request (or retry) counted against its cluster's limit while any holder keeps it; nil
@@ -49,10 +56,10 @@ public final class UpstreamConnectionPool {
         return InFlightSlot(kind: kind, cluster: cluster, pool: self)
     }
 
-    /// An idle keep-alive connection to `host:port`, if one is open.
-    func takeIdle(host: String, port: Int) -> UpstreamHandler? {
+    /// An idle keep-alive connection to `host:port` over `transport`, if one is open.
+    func takeIdle(host: String, port: Int, transport: UpstreamTransport = .plaintext) -> UpstreamHandler? {
         eventLoop.preconditionInEventLoop()
-        let key = "\(host):\(port)"
+        let key = transport.poolKey(host: host, port: port)
         while var list = idle[key], let connection = list.popLast() {
             idle[key] = list
             idleTimers.removeValue(forKey: ObjectIdentifier(connection))?.cancel()
@@ -64,30 +71,54 @@ public final class UpstreamConnectionPool {
     /// An idle connection to `host:port`, or a new one (HTTP/1.1 client pipeline plus `UpstreamHandler`)
     /// while the cluster has fewer than `maxConnections` open; else the request waits in the cluster's
     /// pending queue, and past `maxPendingRequests` it fails with `PendingOverflow`, as Envoy's circuit breakers do.
-    func acquire(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy = .unlimited, connectTimeout: TimeAmount) -> EventLoopFuture<NIOLoopBound<UpstreamHandler>> {
-        if let connection = takeIdle(host: host, port: port) { return eventLoop.makeSucceededFuture(NIOLoopBound(connection, eventLoop: eventLoop)) }
+    func acquire(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy = .unlimited, connectTimeout: TimeAmount,
+                 transport: UpstreamTransport = .plaintext) -> EventLoopFuture<NIOLoopBound<UpstreamHandler>> {
+        if let connection = takeIdle(host: host, port: port, transport: transport) { return eventLoop.makeSucceededFuture(NIOLoopBound(connection, eventLoop: eventLoop)) }
         if breaker.take(.connections, cluster: cluster, policy: policy) {
-            return open(host: host, port: port, cluster: cluster, policy: policy, connectTimeout: connectTimeout)
+            return open(host: host, port: port, cluster: cluster, policy: policy, connectTimeout: connectTimeout, transport: transport)
         }
         guard breaker.take(.pending, cluster: cluster, policy: policy) else {
             return eventLoop.makeFailedFuture(PendingOverflow())
         }
         let promise = eventLoop.makePromise(of: NIOLoopBound<UpstreamHandler>.self)
-        waiters[cluster, default: []].append(Waiter(host: host, port: port, policy: policy, connectTimeout: connectTimeout, promise: promise))
+        waiters[cluster, default: []].append(Waiter(host: host, port: port, policy: policy, connectTimeout: connectTimeout, transport: transport, promise: promise))
         return promise.futureResult
     }
 
-    /// Opens a connection whose slot (`.connections`) the caller took.
-    private func open(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy, connectTimeout: TimeAmount) -> EventLoopFuture<NIOLoopBound<UpstreamHandler>> {
+    /// Opens a connection whose slot (`.connections`) the caller took; a TLS one is handed over
+    /// once its handshake is done and the server's identity checked (`UpstreamTLSHandshake`).
+    private func open(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy, connectTimeout: TimeAmount,
+                      transport: UpstreamTransport) -> EventLoopFuture<NIOLoopBound<UpstreamHandler>> {
+        let security: UpstreamSecurity?
+        do {
+            security = try upstreamSecurity(transport)
+        } catch {
+            stats?.increment(cluster: cluster, "ssl.no_certificate")
+            breaker.release(.connections, cluster: cluster)
+            serveWaiter(cluster)
+            return eventLoop.makeFailedFuture(error)
+        }
+        let handshake = security.map { UpstreamTLSHandshake(allowedNames: $0.allowedNames, timeout: connectTimeout, promise: eventLoop.makePromise()) }
         let future = bootstrap(to: host, connectTimeout: connectTimeout, keepalive: policy.tcpKeepalive)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let security, let handshake {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: security.context, serverHostname: security.serverName))
+                        try channel.pipeline.syncOperations.addHandler(handshake)
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler(), name: UpstreamHandler.name)
                 }
             }
             .connect(host: host, port: port)
-        return future.hop(to: eventLoop).assumeIsolated().flatMapErrorThrowing { error in
+        let established: EventLoopFuture<any Channel>
+        if let handshake {
+            established = future.flatMap { channel in handshake.handshakeDone.map { channel } }
+        } else {
+            established = future
+        }
+        return established.hop(to: eventLoop).assumeIsolated().flatMapErrorThrowing { error in
+            if let failure = error as? UpstreamTLSHandshake.Failure { self.stats?.increment(cluster: cluster, failure.stat) }
             self.breaker.release(.connections, cluster: cluster)
             self.serveWaiter(cluster)
             throw error
@@ -100,6 +131,8 @@ public final class UpstreamConnectionPool {
             connection.pool = self
             connection.host = host
             connection.port = port
+            connection.poolKey = transport.poolKey(host: host, port: port)
+            if handshake != nil { self.stats?.increment(cluster: cluster, "ssl.handshake") }
             self.connections[ObjectIdentifier(connection)] = (cluster, policy, 0)
             channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in self.closed(connection) }
             return NIOLoopBound(connection, eventLoop: self.eventLoop)
@@ -124,15 +157,15 @@ public final class UpstreamConnectionPool {
     private func serveWaiter(_ cluster: String) {
         guard let first = waiters[cluster]?.first, breaker.take(.connections, cluster: cluster, policy: first.policy),
               let waiter = dequeueWaiter(cluster) else { return }
-        open(host: waiter.host, port: waiter.port, cluster: cluster, policy: waiter.policy, connectTimeout: waiter.connectTimeout).cascade(to: waiter.promise)
+        open(host: waiter.host, port: waiter.port, cluster: cluster, policy: waiter.policy, connectTimeout: waiter.connectTimeout, transport: waiter.transport)
+            .cascade(to: waiter.promise)
     }
 
     /// Returns a connection after a complete keep-alive exchange.
     func release(_ connection: UpstreamHandler) {
         eventLoop.preconditionInEventLoop()
         guard let channel = connection.channel else { return }
-        let host = connection.host, port = connection.port
-        let key = "\(host):\(port)"
+        let key = connection.poolKey
         let id = ObjectIdentifier(connection)
         if var entry = connections[id] {
             entry.served += 1
@@ -142,7 +175,7 @@ public final class UpstreamConnectionPool {
                 channel.close(promise: nil)
                 return
             }
-            if channel.isActive, let waiter = dequeueWaiter(entry.cluster, where: { $0.host == host && $0.port == port }) {
+            if channel.isActive, let waiter = dequeueWaiter(entry.cluster, where: { $0.transport.poolKey(host: $0.host, port: $0.port) == key }) {
                 waiter.promise.succeed(NIOLoopBound(connection, eventLoop: eventLoop))
                 return
             }

@@ -29,6 +29,8 @@ final class UpstreamHandler: ChannelInboundHandler {
     weak var pool: UpstreamConnectionPool?
     var host = ""
     var port = 0
+    /// The pool's key for it: the endpoint and, for TLS, the server name (`UpstreamTransport.poolKey`).
+    var poolKey = ""
 
     var channel: (any Channel)? { context?.channel }
     var isWritable: Bool { context?.channel.isWritable ?? false }

@@ -41,6 +41,7 @@ final class EmbeddedProxy {
         handler.pool = pool.value
         handler.host = "10.0.0.1"
         handler.port = 80
+        handler.poolKey = UpstreamTransport.plaintext.poolKey(host: "10.0.0.1", port: 80)
         pool.value.release(handler)
         return channel
     }

@@ -51,6 +51,8 @@ public nonisolated struct Weft_Discovery_V1_Listener: Sendable {
   /// Inbound: the app's port requests are forwarded to.
   public var appPort: Int32 = 0
 
+  public var peerAuthentication: Weft_Discovery_V1_Listener.PeerAuthentication = .permissive
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Direction: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -93,6 +95,46 @@ public nonisolated struct Weft_Discovery_V1_Listener: Sendable {
       .outbound,
       .inbound,
       .gateway,
+    ]
+
+  }
+
+  /// Inbound: what PeerAuthentication allows on this port. PERMISSIVE (the zero value, so an older
+  /// control plane means Istio's default) takes mutual TLS and plaintext, told apart on the first bytes.
+  public nonisolated enum PeerAuthentication: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case permissive // = 0
+    case strict // = 1
+    case disable // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .permissive
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .permissive
+      case 1: self = .strict
+      case 2: self = .disable
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .permissive: return 0
+      case .strict: return 1
+      case .disable: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Weft_Discovery_V1_Listener.PeerAuthentication] = [
+      .permissive,
+      .strict,
+      .disable,
     ]
 
   }
@@ -1099,6 +1141,21 @@ public nonisolated struct Weft_Discovery_V1_Cluster: @unchecked Sendable {
   /// Clears the value of `outlierDetection`. Subsequent reads from it will return its default value.
   public mutating func clearOutlierDetection() {_uniqueStorage()._outlierDetection = nil}
 
+  public var tls: Weft_Discovery_V1_UpstreamTLS {
+    get {_storage._tls ?? Weft_Discovery_V1_UpstreamTLS()}
+    set {_uniqueStorage()._tls = newValue}
+  }
+  /// Returns true if `tls` has been explicitly set.
+  public var hasTls: Bool {_storage._tls != nil}
+  /// Clears the value of `tls`. Subsequent reads from it will return its default value.
+  public mutating func clearTls() {_uniqueStorage()._tls = nil}
+
+  /// The SPIFFE identities of the service's workloads: an Istio mutual TLS server must be one.
+  public var serviceIdentities: [String] {
+    get {_storage._serviceIdentities}
+    set {_uniqueStorage()._serviceIdentities = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum LoadBalancer: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -1148,6 +1205,112 @@ public nonisolated struct Weft_Discovery_V1_Cluster: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
+/// How a cluster's upstream connections are secured: DestinationRule `tls`, else Istio's auto
+/// mutual TLS (the zero value) to endpoints that have a sidecar.
+public nonisolated struct Weft_Discovery_V1_UpstreamTLS: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var mode: Weft_Discovery_V1_UpstreamTLS.Mode = .auto
+
+  public var sni: String {
+    get {_sni ?? String()}
+    set {_sni = newValue}
+  }
+  /// Returns true if `sni` has been explicitly set.
+  public var hasSni: Bool {self._sni != nil}
+  /// Clears the value of `sni`. Subsequent reads from it will return its default value.
+  public mutating func clearSni() {self._sni = nil}
+
+  public var subjectAltNames: [String] = []
+
+  /// MUTUAL and SIMPLE: files on the proxy's host.
+  public var clientCertificate: String {
+    get {_clientCertificate ?? String()}
+    set {_clientCertificate = newValue}
+  }
+  /// Returns true if `clientCertificate` has been explicitly set.
+  public var hasClientCertificate: Bool {self._clientCertificate != nil}
+  /// Clears the value of `clientCertificate`. Subsequent reads from it will return its default value.
+  public mutating func clearClientCertificate() {self._clientCertificate = nil}
+
+  public var privateKey: String {
+    get {_privateKey ?? String()}
+    set {_privateKey = newValue}
+  }
+  /// Returns true if `privateKey` has been explicitly set.
+  public var hasPrivateKey: Bool {self._privateKey != nil}
+  /// Clears the value of `privateKey`. Subsequent reads from it will return its default value.
+  public mutating func clearPrivateKey() {self._privateKey = nil}
+
+  public var caCertificates: String {
+    get {_caCertificates ?? String()}
+    set {_caCertificates = newValue}
+  }
+  /// Returns true if `caCertificates` has been explicitly set.
+  public var hasCaCertificates: Bool {self._caCertificates != nil}
+  /// Clears the value of `caCertificates`. Subsequent reads from it will return its default value.
+  public mutating func clearCaCertificates() {self._caCertificates = nil}
+
+  public var insecureSkipVerify: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Mode: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case auto // = 0
+    case disable // = 1
+    case simple // = 2
+    case mutual // = 3
+    case istioMutual // = 4
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .auto
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .auto
+      case 1: self = .disable
+      case 2: self = .simple
+      case 3: self = .mutual
+      case 4: self = .istioMutual
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .auto: return 0
+      case .disable: return 1
+      case .simple: return 2
+      case .mutual: return 3
+      case .istioMutual: return 4
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Weft_Discovery_V1_UpstreamTLS.Mode] = [
+      .auto,
+      .disable,
+      .simple,
+      .mutual,
+      .istioMutual,
+    ]
+
+  }
+
+  public init() {}
+
+  fileprivate var _sni: String? = nil
+  fileprivate var _clientCertificate: String? = nil
+  fileprivate var _privateKey: String? = nil
+  fileprivate var _caCertificates: String? = nil
+}
+
 public nonisolated struct Weft_Discovery_V1_Endpoint: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1176,6 +1339,10 @@ public nonisolated struct Weft_Discovery_V1_Endpoint: Sendable {
   /// Clears the value of `localityWeight`. Subsequent reads from it will return its default value.
   public mutating func clearLocalityWeight() {self._localityWeight = nil}
 
+  /// The workload's SPIFFE identity when it takes Istio mutual TLS on this port (it has a sidecar
+  /// and PeerAuthentication does not disable it); empty for plaintext endpoints.
+  public var identity: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1203,7 +1370,7 @@ fileprivate nonisolated let _protobuf_package = "weft.discovery.v1"
 
 nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Listener"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1218,6 +1385,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       case 5: try { try decoder.decodeSingularStringField(value: &self.routeTable) }()
       case 6: try { try decoder.decodeRepeatedStringField(value: &self.hosts) }()
       case 7: try { try decoder.decodeSingularInt32Field(value: &self.appPort) }()
+      case 8: try { try decoder.decodeSingularEnumField(value: &self.peerAuthentication) }()
       default: break
       }
     }
@@ -1245,6 +1413,9 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
     if self.appPort != 0 {
       try visitor.visitSingularInt32Field(value: self.appPort, fieldNumber: 7)
     }
+    if self.peerAuthentication != .permissive {
+      try visitor.visitSingularEnumField(value: self.peerAuthentication, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1256,6 +1427,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
     if lhs.routeTable != rhs.routeTable {return false}
     if lhs.hosts != rhs.hosts {return false}
     if lhs.appPort != rhs.appPort {return false}
+    if lhs.peerAuthentication != rhs.peerAuthentication {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1263,6 +1435,10 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Weft_Discovery_V1_Listener.Direction: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0OUTBOUND\0\u{1}INBOUND\0\u{1}GATEWAY\0")
+}
+
+nonisolated extension Weft_Discovery_V1_Listener.PeerAuthentication: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PERMISSIVE\0\u{1}STRICT\0\u{1}DISABLE\0")
 }
 
 nonisolated extension Weft_Discovery_V1_StringMatcher: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -2508,7 +2684,7 @@ nonisolated extension Weft_Discovery_V1_TCPKeepalive: SwiftProtobuf.Message, Swi
 
 nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Cluster"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -2528,6 +2704,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
     var _hashPolicy: Weft_Discovery_V1_HashPolicy? = nil
     var _warmup: Weft_Discovery_V1_WarmupPolicy? = nil
     var _outlierDetection: Weft_Discovery_V1_OutlierPolicy? = nil
+    var _tls: Weft_Discovery_V1_UpstreamTLS? = nil
+    var _serviceIdentities: [String] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2555,6 +2733,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       _hashPolicy = source._hashPolicy
       _warmup = source._warmup
       _outlierDetection = source._outlierDetection
+      _tls = source._tls
+      _serviceIdentities = source._serviceIdentities
     }
   }
 
@@ -2590,6 +2770,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._hashPolicy) }()
         case 16: try { try decoder.decodeSingularMessageField(value: &_storage._warmup) }()
         case 17: try { try decoder.decodeSingularMessageField(value: &_storage._outlierDetection) }()
+        case 18: try { try decoder.decodeSingularMessageField(value: &_storage._tls) }()
+        case 19: try { try decoder.decodeRepeatedStringField(value: &_storage._serviceIdentities) }()
         default: break
         }
       }
@@ -2653,6 +2835,12 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       try { if let v = _storage._outlierDetection {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
       } }()
+      try { if let v = _storage._tls {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+      } }()
+      if !_storage._serviceIdentities.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._serviceIdentities, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2679,6 +2867,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         if _storage._hashPolicy != rhs_storage._hashPolicy {return false}
         if _storage._warmup != rhs_storage._warmup {return false}
         if _storage._outlierDetection != rhs_storage._outlierDetection {return false}
+        if _storage._tls != rhs_storage._tls {return false}
+        if _storage._serviceIdentities != rhs_storage._serviceIdentities {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2692,9 +2882,77 @@ nonisolated extension Weft_Discovery_V1_Cluster.LoadBalancer: SwiftProtobuf._Pro
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ROUND_ROBIN\0\u{1}LEAST_REQUEST\0\u{1}RANDOM\0\u{1}PASSTHROUGH\0")
 }
 
+nonisolated extension Weft_Discovery_V1_UpstreamTLS: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpstreamTLS"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}mode\0\u{1}sni\0\u{3}subject_alt_names\0\u{3}client_certificate\0\u{3}private_key\0\u{3}ca_certificates\0\u{3}insecure_skip_verify\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.mode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._sni) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.subjectAltNames) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._clientCertificate) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._privateKey) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self._caCertificates) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.insecureSkipVerify) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.mode != .auto {
+      try visitor.visitSingularEnumField(value: self.mode, fieldNumber: 1)
+    }
+    try { if let v = self._sni {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    if !self.subjectAltNames.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.subjectAltNames, fieldNumber: 3)
+    }
+    try { if let v = self._clientCertificate {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._privateKey {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._caCertificates {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+    } }()
+    if self.insecureSkipVerify != false {
+      try visitor.visitSingularBoolField(value: self.insecureSkipVerify, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_UpstreamTLS, rhs: Weft_Discovery_V1_UpstreamTLS) -> Bool {
+    if lhs.mode != rhs.mode {return false}
+    if lhs._sni != rhs._sni {return false}
+    if lhs.subjectAltNames != rhs.subjectAltNames {return false}
+    if lhs._clientCertificate != rhs._clientCertificate {return false}
+    if lhs._privateKey != rhs._privateKey {return false}
+    if lhs._caCertificates != rhs._caCertificates {return false}
+    if lhs.insecureSkipVerify != rhs.insecureSkipVerify {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_UpstreamTLS.Mode: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0AUTO\0\u{1}DISABLE\0\u{1}SIMPLE\0\u{1}MUTUAL\0\u{1}ISTIO_MUTUAL\0")
+}
+
 nonisolated extension Weft_Discovery_V1_Endpoint: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Endpoint"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}address\0\u{1}port\0\u{1}labels\0\u{1}locality\0\u{1}weight\0\u{1}workload\0\u{1}priority\0\u{3}locality_weight\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}address\0\u{1}port\0\u{1}labels\0\u{1}locality\0\u{1}weight\0\u{1}workload\0\u{1}priority\0\u{3}locality_weight\0\u{1}identity\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2710,6 +2968,7 @@ nonisolated extension Weft_Discovery_V1_Endpoint: SwiftProtobuf.Message, SwiftPr
       case 6: try { try decoder.decodeSingularStringField(value: &self.workload) }()
       case 7: try { try decoder.decodeSingularInt32Field(value: &self.priority) }()
       case 8: try { try decoder.decodeSingularInt32Field(value: &self._localityWeight) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.identity) }()
       default: break
       }
     }
@@ -2744,6 +3003,9 @@ nonisolated extension Weft_Discovery_V1_Endpoint: SwiftProtobuf.Message, SwiftPr
     try { if let v = self._localityWeight {
       try visitor.visitSingularInt32Field(value: v, fieldNumber: 8)
     } }()
+    if !self.identity.isEmpty {
+      try visitor.visitSingularStringField(value: self.identity, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2756,6 +3018,7 @@ nonisolated extension Weft_Discovery_V1_Endpoint: SwiftProtobuf.Message, SwiftPr
     if lhs.workload != rhs.workload {return false}
     if lhs.priority != rhs.priority {return false}
     if lhs._localityWeight != rhs._localityWeight {return false}
+    if lhs.identity != rhs.identity {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
