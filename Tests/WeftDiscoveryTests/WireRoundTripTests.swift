@@ -51,6 +51,9 @@ struct WireRoundTripTests {
         cluster.warmup = WarmupPolicy(durationMs: 30_000, minimumPercent: 20, aggression: 1.5)
         cluster.outlierDetection = OutlierPolicy(consecutive5xxErrors: 0, consecutiveGatewayErrors: 3, consecutiveLocalOriginFailures: 4, splitLocalOrigin: true,
                                                  intervalMs: 1000, baseEjectionMs: 3000, maxEjectionPercent: 100, minHealthPercent: 50)
+        cluster.tls = UpstreamTLS(mode: .mutual, sni: "reviews.example", subjectAltNames: ["spiffe://cluster.local/ns/default/sa/reviews", "reviews.example"],
+                                  clientCertificate: "/etc/certs/cert.pem", privateKey: "/etc/certs/key.pem", caCertificates: "/etc/certs/ca.pem", insecureSkipVerify: true)
+        cluster.serviceIdentities = ["spiffe://cluster.local/ns/default/sa/bookinfo-reviews"]
         return cluster
     }
 
@@ -72,12 +75,15 @@ struct WireRoundTripTests {
         queryHash.name = "query-hash"
         queryHash.hashPolicy = HashPolicy(key: .queryParameter("u"), table: .maglev(size: 251))
         let endpoints = EndpointGroup(cluster: fullCluster.name, endpoints: [
-            EndpointGroup.Endpoint(address: "127.0.10.1", port: 9080, labels: ["version": "v1"], locality: "us-east/a", weight: 2, workload: "reviews-v1", priority: 1, localityWeight: 80),
+            EndpointGroup.Endpoint(address: "127.0.10.1", port: 9080, labels: ["version": "v1"], locality: "us-east/a", weight: 2, workload: "reviews-v1", priority: 1, localityWeight: 80,
+                                   identity: "spiffe://cluster.local/ns/default/sa/bookinfo-reviews"),
             EndpointGroup.Endpoint(address: "127.0.10.2", port: 9080, labels: [:], locality: "", weight: 1, workload: "reviews-v1b"),
         ])
         return ProxyConfiguration(version: "12.3", listeners: [
             ListenerConfig(name: "outbound", port: 15001, direction: .outbound, routeTable: "outbound"),
             ListenerConfig(name: "inbound|9080", port: 9080, direction: .inbound, appPort: 9080),
+            ListenerConfig(name: "inbound|9443", port: 9443, direction: .inbound, appPort: 9443, peerAuthentication: .strict),
+            ListenerConfig(name: "inbound|9090", port: 9090, direction: .inbound, appPort: 9090, peerAuthentication: .disable),
             ListenerConfig(name: "0.0.0.0_8080", port: 8080, direction: .gateway, routeTable: "http.8080", hosts: ["*", "bookinfo.example"]),
         ], routeTables: [table, RouteTable(name: "http.8080", virtualHosts: [], fallback: .notFound)],
            clusters: [fullCluster, plain, headerHash, queryHash], endpoints: [endpoints, EndpointGroup(cluster: plain.name, endpoints: [])])
