@@ -166,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "weftTests",
             dependencies: [
-                "weft", "WeftModel", "WeftDiscovery", "WeftTesting",
+                "weft", "WeftModel", "WeftDiscovery", "WeftTesting", "WeftControlPlane", "WeftProxy",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]

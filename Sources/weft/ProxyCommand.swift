@@ -113,6 +113,7 @@ struct SidecarHost {
                                              identity: ["id": proxyID, "namespace": namespace, "podIP": podIP, "labels": labels.map { "\($0)=\($1)" }.sorted().joined(separator: ",")])
         settings.requestHeadersTimeout = ProxyEnvironment.requestHeadersTimeout
         settings.waitsForCertificate = true
+        settings.tlsHandshakeTimeout = ProxyEnvironment.tlsHandshakeTimeout
         let sidecar = Sidecar(
             settings,
             eventLoop: group.next(), logger: logger, quit: { quit.fire() }, onReady: onReady)
@@ -152,6 +153,13 @@ enum ProxyEnvironment {
 
     /// The mesh's trust domain as the proxy names its identity (`TRUST_DOMAIN`, default cluster.local).
     static var trustDomain: String { ProcessInfo.processInfo.environment["TRUST_DOMAIN"] ?? "cluster.local" }
+
+    /// `WEFT_TLS_HANDSHAKE_TIMEOUT` (seconds, default 10): how long a new inbound connection may take
+    /// to send its first bytes, and then to finish its TLS handshake.
+    static var tlsHandshakeTimeout: TimeAmount {
+        let seconds = ProcessInfo.processInfo.environment["WEFT_TLS_HANDSHAKE_TIMEOUT"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 10
+        return .milliseconds(Int64(seconds * 1000))
+    }
 
     /// `WEFT_REQUEST_HEADERS_TIMEOUT` (seconds, default 10): how long a started request may take to finish its headers.
     static var requestHeadersTimeout: TimeAmount {
