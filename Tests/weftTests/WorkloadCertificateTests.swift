@@ -87,4 +87,30 @@ struct WorkloadCertificateTests {
         let start = try #require(date("notBefore="), "\(dates)"), end = try #require(date("notAfter="), "\(dates)")
         #expect(abs(end.timeIntervalSince(start) - 90) < 3, "30 s and the minute of clock skew, not an hour: \(dates)")
     }
+
+    @Test("rotation under load: a client polling through two sidecars for three certificate lifetimes sees no failed request while the certificates (4 s lifetime on both sidecars) rotate under it")
+    func rotationUnderLoad() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService).status == 0)
+        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1", environment: ["SECRET_TTL": "4s"])
+        let idle = try mesh.startClient(name: "idle")
+        try mesh.waitForEndpoints(proxy: "idle", count: 1)
+        let server = try #require(try mesh.controlPlane.proxies().first { $0.id.hasPrefix("reviews-v1-") }?.podIP)
+        let serverSerial = try #require(Self.certificate(server)).serialNumber
+        let result = try WeftProcess.run(["run", "--labels", "app=poller", "--name", "poller", "--", "python3",
+                                          MeshHarness.fixtures.appendingPathComponent("polling_client.py").path, "http://reviews:9080/", "12"],
+                                         environment: mesh.environment.merging(["SECRET_TTL": "4s"]) { _, new in new })
+        let line = try #require(result.stdout.split(separator: "\n").last, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let requests = object["requests"] as? Int ?? 0
+        #expect(requests > 100, "the client kept polling: \(object)")
+        #expect((object["failures"] as? [String: Int] ?? [:]).isEmpty, "no request failed across the rotations: \(object)")
+        let rotated = try #require(Self.certificate(server))
+        #expect(rotated.serialNumber != serverSerial, "the server's certificate changed meanwhile")
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(server):15000/stats")!), as: UTF8.self)
+        let issued = stats.split(separator: "\n").first { $0.hasPrefix("certificate.issued: ") }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        #expect(issued >= 4, "the server renewed at half-life several times: \(issued)")
+        withExtendedLifetime(idle) {}
+    }
 }
