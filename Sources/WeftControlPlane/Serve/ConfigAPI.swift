@@ -14,6 +14,7 @@ import WeftAPI
 ///   (ADDED, MODIFIED, DELETED), waiting up to the timeout (default 30 s) for one; 410 when REV is
 ///   older than the history kept (list again).
 /// - `GET /api/v1/analysis` — every analyzer message for the current revision.
+/// - `GET /api/v1/tls-check?proxy=ID[&service=HOST]` — `weft authn tls-check`'s rows.
 /// - `GET /api/v1/certificates` — the CA's certificate requests by outcome (`csr_signed`, `csr_refused.identity`, ...).
 /// - `GET /healthz/ready`.
 public struct ConfigAPI: Sendable {
@@ -43,6 +44,7 @@ public struct ConfigAPI: Sendable {
         case (.GET, "/api/v1/watch"): return await ConfigWatch(ingest: ingest).handle(request)
         case (.GET, "/api/v1/proxies"): return await proxies()
         case (.GET, "/api/v1/proxy-config"): return await proxyConfig(request.query["proxy"] ?? "")
+        case (.GET, "/api/v1/tls-check"): return await tlsCheck(request.query["proxy"] ?? "", service: request.query["service"])
         case (.GET, "/api/v1/certificates"): return Self.json(.ok, ["requests": certificateCounters?.all ?? [:]])
         default: return Self.json(.notFound, ["error": "no such endpoint: \(request.method) \(request.path)"])
         }
@@ -152,6 +154,12 @@ public struct ConfigAPI: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(configuration)) ?? Data("{}".utf8)
         return Self.json(.ok, ["proxy": proxy, "configuration": (try? JSONSerialization.jsonObject(with: data)) ?? [:]])
+    }
+
+    private func tlsCheck(_ proxy: String, service: String?) async -> APIResponse {
+        guard let view = await hub.view(of: proxy) else { return Self.json(.notFound, ["error": "no connected proxy \"\(proxy)\""]) }
+        let rows = TLSCheck.rows(view, service: service?.isEmpty == false ? service : nil)
+        return Self.json(.ok, ["proxy": proxy, "rows": rows.map { ["host": $0.host, "port": $0.port, "status": $0.status, "server": $0.server, "client": $0.client, "policy": $0.policy] }])
     }
 
     private func analysisReport() async -> APIResponse {

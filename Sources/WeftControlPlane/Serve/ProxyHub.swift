@@ -176,6 +176,12 @@ public actor ProxyHub {
 
     public func registeredWorkloads() -> [WorkloadInstance] { registrations.workloads }
 
+    /// What a connected proxy's configuration is made from (for `weft authn tls-check`).
+    public func view(of proxyID: String) -> ProxyView? {
+        guard let node = connections.values.first(where: { $0.node.identity.id == proxyID })?.node else { return nil }
+        return ProxyViewBuilder.build(proxy: node.identity, state: currentState())
+    }
+
     // MARK: pushing
 
     private func markDirty() {

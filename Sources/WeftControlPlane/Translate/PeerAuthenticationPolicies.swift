@@ -22,13 +22,22 @@ public struct PeerAuthenticationPolicies: Sendable, Hashable {
 
     /// What the workload (namespace, labels) accepts on container port `port`.
     public func mode(namespace: String, labels: [String: String], port: Int?) -> PeerAuthenticationMode {
-        var mode = Self.mode(of: wide(rootNamespace)?.spec.mtls)
-        if namespace != rootNamespace, let own = Self.mode(of: wide(namespace)?.spec.mtls) { mode = own }
-        if let workload = workloadPolicy(namespace: namespace, labels: labels) {
-            if let own = Self.mode(of: workload.spec.mtls) { mode = own }
-            if let port, let level = workload.spec.portLevelMtls?[String(port)], let own = Self.mode(of: level) { mode = own }
+        decision(namespace: namespace, labels: labels, port: port).mode
+    }
+
+    /// The mode and the policy (`namespace/name`) that decided it; nil when none did (the default).
+    public func decision(namespace: String, labels: [String: String], port: Int?) -> (mode: PeerAuthenticationMode, policy: String?) {
+        var decided: (mode: PeerAuthenticationMode, policy: String)?
+        func consider(_ mode: PeerAuthenticationMode?, _ policy: PeerAuthentication) {
+            if let mode { decided = (mode, "\(policy.namespace)/\(policy.name)") }
         }
-        return mode ?? .permissive
+        if let mesh = wide(rootNamespace) { consider(Self.mode(of: mesh.spec.mtls), mesh) }
+        if namespace != rootNamespace, let own = wide(namespace) { consider(Self.mode(of: own.spec.mtls), own) }
+        if let workload = workloadPolicy(namespace: namespace, labels: labels) {
+            consider(Self.mode(of: workload.spec.mtls), workload)
+            if let port, let level = workload.spec.portLevelMtls?[String(port)] { consider(Self.mode(of: level), workload) }
+        }
+        return decided.map { ($0.mode, $0.policy) } ?? (.permissive, nil)
     }
 
     /// The namespace-wide policy (no selector) of `namespace`, oldest first.
