@@ -67,4 +67,31 @@ struct BookinfoTaskTests {
         try demo.apply(corpus: Self.networking + "virtual-service-reviews-v3.yaml")
         #expect(try demo.visit(20).stars == ["red": 20])
     }
+
+    @Test("mTLS on by default: under mesh-wide STRICT every hop (gateway → productpage → details, reviews → ratings) is mutual TLS and the page works; destination-rule-all-mtls.yaml works unchanged")
+    func mutualTLSEverywhere() throws {
+        let demo = try BookinfoDemo()
+        defer { _ = demo.interrupt() }
+        try demo.apply(corpus: "docs-tasks/mtls-migration/02-peerauthentication-mesh-strict.yaml", changesRoutes: false)
+        let proxies = try BookinfoDemo.run("/usr/bin/env", ["curl", "-s", "-m", "5", "--noproxy", "*", "\(demo.api)/api/v1/proxies"])
+        let list = (try JSONSerialization.jsonObject(with: Data(proxies.utf8)) as? [String: Any])?["proxies"] as? [[String: Any]] ?? []
+        let productpage = try #require(list.first { ($0["id"] as? String)?.hasPrefix("productpage-v1") == true }?["podIP"] as? String)
+        // STRICT is in force once a plaintext client is reset (curl exit 56 prints 000).
+        let deadline = Date().addingTimeInterval(20)
+        var plaintext = ""
+        while Date() < deadline {
+            plaintext = try BookinfoDemo.run("/usr/bin/env", ["sh", "-c", "curl -s -m 5 --noproxy '*' -o /dev/null -w '%{http_code}' http://\(productpage):9080/productpage; echo \" $?\""]).trimmingCharacters(in: .whitespacesAndNewlines)
+            if plaintext == "000 56" { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(plaintext == "000 56", "a plaintext client is refused by productpage's sidecar: \(plaintext)")
+        let strict = try demo.visit(20)
+        #expect(strict.failures.isEmpty && strict.reviewsErrors == 0 && strict.ratingsErrors == 0, "\(strict)")
+        #expect(Set(strict.stars.keys) == ["none", "black", "red"], "every reviews version answers over mutual TLS: \(strict.stars)")
+
+        try demo.apply(corpus: Self.networking + "destination-rule-all-mtls.yaml", changesRoutes: false)
+        try demo.apply(corpus: Self.networking + "virtual-service-reviews-v3.yaml")
+        let subsets = try demo.visit(10)
+        #expect(subsets.stars == ["red": 10] && subsets.failures.isEmpty, "ISTIO_MUTUAL subsets route and answer: \(subsets)")
+    }
 }
