@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # The data path beside a direct connection and beside HAProxy, in one run. The same 1 KB HTTP/1.1
-# POST (1 KB answer from nginx) over three paths:
-#   (a) direct:  load → nginx
-#   (b) weft:    load → client's Weft sidecar (outbound 15001) → server's Weft sidecar (inbound) → nginx
-#   (c) haproxy: load → HAProxy → HAProxy → nginx
-# at a fixed 1000 req/s (hey, as Istio's own harness) and at saturation (wrk), printing p50/p90/p99,
-# throughput, the ratios b/a and b/c, and each proxy's peak RSS and CPU seconds.
+# POST (1 KB answer from nginx) over five paths:
+#   (a) direct:      load → nginx
+#   (b) weft:        load → client's Weft sidecar (outbound 15001) → server's Weft sidecar (inbound) → nginx,
+#                    plaintext between the sidecars (a DestinationRule with tls DISABLE)
+#   (c) haproxy:     load → HAProxy → HAProxy → nginx
+#   (d) weft-mtls:   as (b), with Istio mutual TLS between the sidecars (auto mTLS, the default)
+#   (e) haproxy-tls: as (c), with mutual TLS between the two HAProxy instances
+# (d) and (e) use the same key type (ECDSA P-256) and protocol (TLS 1.3, AES-128-GCM, the first
+# suite of both BoringSSL and OpenSSL on AES hardware).
+# At a fixed 1000 req/s (hey, as Istio's own harness) and at saturation (wrk), printing p50/p90/p99,
+# throughput, the ratios, and each proxy's peak RSS and CPU seconds per request. Then handshakes:
+# a new TLS connection between the proxies for every request (Weft: maxRequestsPerConnection 1;
+# HAProxy: http-reuse never), the time to the first byte at 10 req/s and connections per second.
 # Each proxy gets one thread (Weft's sidecar runs one event loop; HAProxy `nbthread 1`).
 #   Benchmarks/data-path.sh [SECONDS per measurement, default 10]
 # Needs: nginx, haproxy, wrk, hey (Debian packages). Uses the release build unless WEFT=path is given.
@@ -37,6 +44,34 @@ metadata: {name: bench-server}
 spec:
   selector: {app: bench-server}
   ports: [{name: http, port: 8080}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: bench-server}
+spec:
+  host: bench-server
+  trafficPolicy: {tls: {mode: DISABLE}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: bench-mtls}
+spec:
+  selector: {app: bench-server}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: bench-handshake}
+spec:
+  selector: {app: bench-server}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: bench-handshake}
+spec:
+  host: bench-handshake
+  trafficPolicy: {connectionPool: {http: {maxRequestsPerConnection: 1}}}
 YAML
 
 body=$(head -c 1024 /dev/zero | tr '\0' 'x')
@@ -66,13 +101,22 @@ server_pid=$!; pids+=($server_pid)
 client_pid=$!; pids+=($client_pid)
 for _ in $(seq 400); do [ -s "$work/client-pod" ] && [ -s "$work/server-app" ] && break; sleep 0.05; done
 client_pod=$(cat "$work/client-pod"); server_app=$(cat "$work/server-app")
-for _ in $(seq 400); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' -x "http://$client_pod:15001" http://bench-server:8080/ 2>/dev/null)" = 200 ] && break; sleep 0.05
+for host in bench-server bench-mtls bench-handshake; do
+  for _ in $(seq 400); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -x "http://$client_pod:15001" "http://$host:8080/" 2>/dev/null)" = 200 ] && break; sleep 0.05
+  done
 done
 
 # --- two HAProxy instances in front of the same nginx ---------------------------------------------
-hp1=$((20000 + RANDOM % 10000)); hp2=$((hp1 + 1))
-haproxy_conf() { # name listen-port upstream
+hp1=$((20000 + RANDOM % 10000)); hp2=$((hp1 + 1)); hp3=$((hp1 + 2)); hp4=$((hp1 + 3)); hp5=$((hp1 + 4)); hp6=$((hp1 + 5))
+# Mutual TLS between HAProxy instances: a CA and two ECDSA P-256 leaves, as the mesh CA issues.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench-ca -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+for leaf in server client; do
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$leaf" -keyout "$work/$leaf.key" -out "$work/$leaf.csr" 2>/dev/null
+  openssl x509 -req -in "$work/$leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 -out "$work/$leaf.crt" 2>/dev/null
+  cat "$work/$leaf.crt" "$work/$leaf.key" > "$work/$leaf.pem"
+done
+haproxy_conf() { # name listen-port upstream [bind-options] [server-options] [reuse]
   cat > "$work/$1.cfg" <<HAPROXY
 global
   nbthread 1
@@ -83,19 +127,29 @@ defaults
   timeout client 30s
   timeout server 30s
   option http-keep-alive
-  http-reuse always
+  http-reuse ${6:-always}
 frontend in
-  bind 127.0.0.1:$2
+  bind 127.0.0.1:$2 ${4:-}
   default_backend out
 backend out
-  server s1 $3
+  server s1 $3 ${5:-}
 HAPROXY
 }
+tls_in="ssl crt $work/server.pem ca-file $work/ca.pem verify required"
+tls_out="ssl crt $work/client.pem ca-file $work/ca.pem verify required verifyhost server sni str(server)"
 haproxy_conf haproxy-2 "$hp2" "$server_app:8080"
 haproxy_conf haproxy-1 "$hp1" "127.0.0.1:$hp2"
-haproxy -db -f "$work/haproxy-2.cfg" > "$work/haproxy-2.log" 2>&1 & hp2_pid=$!; pids+=($hp2_pid)
-haproxy -db -f "$work/haproxy-1.cfg" > "$work/haproxy-1.log" 2>&1 & hp1_pid=$!; pids+=($hp1_pid)
-for _ in $(seq 200); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$hp1/" 2>/dev/null)" = 200 ] && break; sleep 0.05; done
+haproxy_conf haproxy-tls-2 "$hp4" "$server_app:8080" "$tls_in"
+haproxy_conf haproxy-tls-1 "$hp3" "127.0.0.1:$hp4" "" "$tls_out"
+haproxy_conf haproxy-hs-2 "$hp6" "$server_app:8080" "$tls_in"
+haproxy_conf haproxy-hs-1 "$hp5" "127.0.0.1:$hp6" "" "$tls_out no-ssl-reuse" never
+start_haproxy() { haproxy -db -f "$work/$1.cfg" > "$work/$1.log" 2>&1 & pids+=($!); eval "$2=$!"; }
+start_haproxy haproxy-2 hp2_pid; start_haproxy haproxy-1 hp1_pid
+start_haproxy haproxy-tls-2 hp4_pid; start_haproxy haproxy-tls-1 hp3_pid
+start_haproxy haproxy-hs-2 hp6_pid; start_haproxy haproxy-hs-1 hp5_pid
+for port in $hp1 $hp3 $hp5; do
+  for _ in $(seq 200); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" 2>/dev/null)" = 200 ] && break; sleep 0.05; done
+done
 
 cat > "$work/post.lua" <<LUA
 wrk.method = "POST"
@@ -106,29 +160,40 @@ if host and host ~= "" then wrk.headers["Host"] = host end
 LUA
 
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# The proxies whose CPU each run reads, in this order (see the report below).
+proxy_pids() { echo "$client_pid $server_pid $hp1_pid $hp2_pid $hp3_pid $hp4_pid $hp5_pid $hp6_pid"; }
+cpu_all() { for pid in $(proxy_pids); do printf '%s ' "$(cpu "$pid")"; done; }
 measure() { # label url [proxy-for-hey host-for-wrk]
   local label=$1 url=$2 proxy=${3:-} host=${4:-}
-  local before_s before_c before_1 before_2
-  before_s=$(cpu "$server_pid"); before_c=$(cpu "$client_pid"); before_1=$(cpu "$hp1_pid"); before_2=$(cpu "$hp2_pid")
+  local before; before=$(cpu_all)
   # Fixed rate: 10 workers × 100 req/s = 1000 req/s.
   hey -z "${seconds}s" -c 10 -q 100 -m POST -D "$work/body.bin" -T application/octet-stream ${proxy:+-x "$proxy"} "$url" > "$work/$label.hey"
-  BENCH_HOST="$host" wrk -t 1 -c 16 -d "${seconds}s" --latency -s "$work/post.lua" "${url/bench-server:8080/$client_pod:15001}" > "$work/$label.wrk"
-  echo "$label $(( $(cpu "$client_pid") - before_c )) $(( $(cpu "$server_pid") - before_s )) $(( $(cpu "$hp1_pid") - before_1 )) $(( $(cpu "$hp2_pid") - before_2 ))" >> "$work/cpu"
+  BENCH_HOST="$host" wrk -t 1 -c 16 -d "${seconds}s" --latency -s "$work/post.lua" "${url/${host:-none}/$client_pod:15001}" > "$work/$label.wrk"
+  echo "$label $before/ $(cpu_all)" >> "$work/cpu"
 }
-echo "measuring ${seconds} s per run: direct, weft pair, haproxy pair (fixed 1000 req/s with hey, then saturation with wrk -c16)"
+handshakes() { # label url [proxy]: a new connection per request, at 10 req/s, then as fast as 16 clients go
+  local label=$1 url=$2 proxy=${3:-}
+  hey -z "${seconds}s" -c 1 -q 10 -disable-keepalive ${proxy:+-x "$proxy"} "$url" > "$work/$label.ttfb"
+  hey -z "${seconds}s" -c 16 -disable-keepalive ${proxy:+-x "$proxy"} "$url" > "$work/$label.cps"
+}
+echo "measuring ${seconds} s per run: direct, weft pair, haproxy pair, weft pair mTLS, haproxy pair TLS (hey at 1000 req/s, then wrk -c16), then handshakes"
 measure direct "http://$server_app:8080/"
 measure weft "http://bench-server:8080/" "http://$client_pod:15001" "bench-server:8080"
 measure haproxy "http://127.0.0.1:$hp1/"
+measure weft-mtls "http://bench-mtls:8080/" "http://$client_pod:15001" "bench-mtls:8080"
+measure haproxy-tls "http://127.0.0.1:$hp3/"
+handshakes weft-hs "http://bench-handshake:8080/" "http://$client_pod:15001"
+handshakes haproxy-hs "http://127.0.0.1:$hp5/"
 rss() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
-echo "rss $(rss "$client_pid") $(rss "$server_pid") $(rss "$hp1_pid") $(rss "$hp2_pid")" >> "$work/cpu"
+echo "rss $(for pid in $(proxy_pids); do printf '%s ' "$(rss "$pid")"; done)" >> "$work/cpu"
 
 python3 - "$work" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
 work, ticks = sys.argv[1], int(sys.argv[2])
 def ms(value, unit):
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-def hey(label):
-    text = open(f"{work}/{label}.hey").read()
+def hey(name):
+    text = open(f"{work}/{name}").read()
     pct = {int(p): float(s) * 1000 for p, s in re.findall(r"(\d+)% in ([\d.]+) secs", text)}
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     codes = dict(re.findall(r"\[(\d+)\]\s+(\d+) responses", text))
@@ -137,35 +202,49 @@ def wrk(label):
     text = open(f"{work}/{label}.wrk").read()
     pct = {int(p): ms(v, u) for p, v, u in re.findall(r"(\d+)%\s+([\d.]+)(us|ms|s)\b", text)}
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    total = int(re.search(r"(\d+) requests in", text).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    return pct, rps, int(errors.group(1)) if errors else 0
-labels = ["direct", "weft", "haproxy"]
-fixed = {l: hey(l) for l in labels}
+    return pct, rps, int(errors.group(1)) if errors else 0, total
+labels = ["direct", "weft", "haproxy", "weft-mtls", "haproxy-tls"]
+fixed = {l: hey(f"{l}.hey") for l in labels}
 sat = {l: wrk(l) for l in labels}
-cpu = {}
+cpu, rss = {}, []
+names = ["weft client sidecar", "weft server sidecar", "haproxy 1", "haproxy 2", "haproxy-tls 1", "haproxy-tls 2", "haproxy-hs 1", "haproxy-hs 2"]
 for line in open(f"{work}/cpu"):
-    parts = line.split()
-    cpu[parts[0]] = parts[1:]
+    label, rest = line.split(" ", 1)
+    if label == "rss":
+        rss = [float(v) for v in rest.split()]
+        continue
+    before, after = rest.split("/")
+    cpu[label] = [(int(b2) - int(b1)) / ticks for b1, b2 in zip(before.split(), after.split())]
 print("\nfixed rate, 1000 req/s (hey, 10 connections)          p50 ms   p90 ms   p99 ms   req/s   status codes")
 for l in labels:
     pct, rps, codes = fixed[l]
     print(f"  {l:<52}{pct[50]:8.3f} {pct[90]:8.3f} {pct[99]:8.3f} {rps:7.0f}   {codes}")
 print("\nsaturation (wrk, 1 thread, 16 connections)           p50 ms   p90 ms   p99 ms   req/s   non-2xx")
 for l in labels:
-    pct, rps, errors = sat[l]
+    pct, rps, errors, _ = sat[l]
     print(f"  {l:<52}{pct[50]:8.3f} {pct[90]:8.3f} {pct[99]:8.3f} {rps:7.0f}   {errors}")
-d, w, h = fixed["direct"][0], fixed["weft"][0], fixed["haproxy"][0]
+d = fixed["direct"][0]
 print("\nratios")
-print(f"  added p50 at 1000 req/s:   weft {w[50]-d[50]:+.3f} ms   haproxy {h[50]-d[50]:+.3f} ms   (target: weft under 0.3 ms)")
-print(f"  added p90 at 1000 req/s:   weft {w[90]-d[90]:+.3f} ms   haproxy {h[90]-d[90]:+.3f} ms")
-print(f"  added p99 at 1000 req/s:   weft {w[99]-d[99]:+.3f} ms   haproxy {h[99]-d[99]:+.3f} ms")
-print(f"  throughput b/a (weft/direct):  {sat['weft'][1]/sat['direct'][1]:.2f}")
-print(f"  throughput b/c (weft/haproxy): {sat['weft'][1]/sat['haproxy'][1]:.2f}   (target: at least 1.00)")
-print(f"  p99 at saturation b/c:         {sat['weft'][0][99]/sat['haproxy'][0][99]:.2f}")
-rss = cpu["rss"]
-print("\nproxies                     peak RSS MiB   CPU s (weft run)   CPU s (haproxy run)")
-print(f"  weft client sidecar       {float(rss[0]):10.1f}   {int(cpu['weft'][0])/ticks:14.2f}")
-print(f"  weft server sidecar       {float(rss[1]):10.1f}   {int(cpu['weft'][1])/ticks:14.2f}")
-print(f"  haproxy 1                 {float(rss[2]):10.1f}   {'':14}   {int(cpu['haproxy'][2])/ticks:14.2f}")
-print(f"  haproxy 2                 {float(rss[3]):10.1f}   {'':14}   {int(cpu['haproxy'][3])/ticks:14.2f}")
+for weft, haproxy in [("weft", "haproxy"), ("weft-mtls", "haproxy-tls")]:
+    w, h = fixed[weft][0], fixed[haproxy][0]
+    print(f"  {weft} vs {haproxy}:")
+    print(f"    added p50 / p99 at 1000 req/s:  {weft} {w[50]-d[50]:+.3f} / {w[99]-d[99]:+.3f} ms   {haproxy} {h[50]-d[50]:+.3f} / {h[99]-d[99]:+.3f} ms")
+    print(f"    throughput {weft}/direct: {sat[weft][1]/sat['direct'][1]:.2f}   {weft}/{haproxy}: {sat[weft][1]/sat[haproxy][1]:.2f}")
+# CPU per request per proxy, over both parts of its run (hey's requests plus wrk's).
+def per_request(label, index):
+    requests = sum(int(v) for v in fixed[label][2].values()) + sat[label][3]
+    return cpu[label][index] / requests * 1000
+print("\nCPU ms per request (hey + wrk requests of that run)   client/first proxy   server/second proxy")
+for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0, 1), ("haproxy-tls", 4, 5)]:
+    print(f"  {label:<52}{per_request(label, first):10.4f} {per_request(label, second):18.4f}")
+print("\nhandshakes: a new TLS connection between the proxies per request   first byte p50 / p99 ms at 10 req/s   connections/s (16 clients)")
+for label in ["weft-hs", "haproxy-hs"]:
+    pct, _, codes = hey(f"{label}.ttfb")
+    _, cps, cps_codes = hey(f"{label}.cps")
+    print(f"  {label:<52}{pct[50]:8.3f} / {pct[99]:8.3f}   {cps:10.0f}   {codes} {cps_codes}")
+print("\nproxies                     peak RSS MiB")
+for name, value in zip(names, rss):
+    print(f"  {name:<26}{value:10.1f}")
 PY
