@@ -40,6 +40,10 @@ public struct ControlPlane: Sendable {
     public let ca: MeshCA
     /// Certificate requests signed and refused, by reason.
     public let certificateCounters: CertificateCounters
+    /// Who may write config and take which certificate.
+    public let credentials: MeshCredentials
+    /// The administrator's token: the executable leaves it where this host's user finds it.
+    public let administratorToken: String
     public let services: [any ServiceLifecycle.Service]
 
     public init(configuration: Configuration, logger: Logger, onAPIBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
@@ -54,7 +58,11 @@ public struct ControlPlane: Sendable {
         let analysis = AnalysisResults()
         let hub = ProxyHub(configuration: configuration.push, logger: logger)
         let certificateCounters = CertificateCounters()
-        let api = ConfigAPI(ingest: ingest, analysis: analysis, hub: hub, rootBundlePEM: try ca.rootBundlePEM, certificateCounters: certificateCounters)
+        let credentials = try MeshCredentials.load(dataDirectory: configuration.dataDirectory, logger: logger)
+        let api = ConfigAPI(ingest: ingest, analysis: analysis, hub: hub, rootBundlePEM: try ca.rootBundlePEM, certificateCounters: certificateCounters,
+                            credentials: credentials)
+        self.credentials = credentials
+        self.administratorToken = credentials.issue(.administrator)
         self.ca = ca
         self.certificateCounters = certificateCounters
         self.ingest = ingest
@@ -62,7 +70,7 @@ public struct ControlPlane: Sendable {
         self.hub = hub
         self.services = [
             AnalysisService(ingest: ingest, results: analysis, logger: logger),
-            DiscoveryService(host: configuration.discoveryHost, port: configuration.discoveryPort, ingest: ingest, hub: hub, ca: ca,
+            DiscoveryService(host: configuration.discoveryHost, port: configuration.discoveryPort, ingest: ingest, hub: hub, ca: ca, credentials: credentials,
                              certificateCounters: certificateCounters, logger: logger, onBound: onDiscoveryBound),
             APIServerService(configuration: configuration.api, logger: logger, onBound: onAPIBound) { await api.handle($0) },
         ]

@@ -37,6 +37,8 @@ struct ControlPlaneClient {
             throw Unreachable(description: "invalid control plane URL \"\(base)\" (give http://HOST:PORT)")
         }
         let target = components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+        var headers: [(String, String)] = body == nil ? [] : [("content-type", "application/json")]
+        if let token = LocalCredential.token(host: host, port: components.port ?? 80) { headers.append(("authorization", "Bearer \(token)")) }
         var response: HTTPClient.Response?
         // A GET is safe to repeat: a connection that fails before any answer (seen once on a loaded CI
         // host: "I/O on closed channel") is tried again, twice, after 100 and 300 ms.
@@ -44,7 +46,7 @@ struct ControlPlaneClient {
         for attempt in 1...attempts where response == nil {
             do {
                 response = try await HTTPClient().send(HTTPMethod(rawValue: method), host: host, port: components.port ?? 80, path: target.isEmpty ? "/" : target,
-                                                       headers: body == nil ? [] : [("content-type", "application/json")], body: body.map(Array.init) ?? [],
+                                                       headers: headers, body: body.map(Array.init) ?? [],
                                                        timeout: .seconds(30))
             } catch {
                 if attempt == attempts { throw Unreachable(description: "cannot reach the control plane at \(base): \(error)") }

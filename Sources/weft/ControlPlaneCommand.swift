@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 import WeftAPI
 import WeftControlPlane
@@ -46,16 +47,20 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         settings.defaultCertificateTTL = try Self.duration("DEFAULT_WORKLOAD_CERT_TTL")
         settings.maximumCertificateTTL = try Self.duration("MAX_WORKLOAD_CERT_TTL")
         let controlPlane: ControlPlane
+        // Known once the control plane is made; left for this host's user when each address binds.
+        let administratorToken = NIOLockedValueBox<String?>(nil)
         do {
             controlPlane = try await ControlPlane(
             configuration: settings,
             logger: logger,
             onAPIBound: { address in
                 let shown = "http://\(address.ipAddress ?? host):\(address.port ?? port)"
+                if let token = administratorToken.withLockedValue({ $0 }) { LocalCredential.write(token, host: address.ipAddress ?? host, port: address.port ?? port) }
                 // Written straight to fd 1 so a parent reading our output sees it at once (no buffering).
                 FileHandle.standardOutput.write(Data("weft control-plane: config API on \(shown)\n".utf8))
             },
             onDiscoveryBound: { boundPort in
+                if let token = administratorToken.withLockedValue({ $0 }) { LocalCredential.write(token, host: discoveryHost, port: boundPort) }
                 FileHandle.standardOutput.write(Data("weft control-plane: discovery on \(discoveryHost):\(boundPort)\n".utf8))
             }
             )
@@ -64,6 +69,7 @@ struct ControlPlaneCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("weft control-plane: \(failure)\n".utf8))
             throw ExitCode(1)
         }
+        administratorToken.withLockedValue { $0 = controlPlane.administratorToken }
         let revision = await controlPlane.ingest.snapshot.revision
         if let directory { logger.info("store", metadata: ["dir": "\(directory.path)", "revision": "\(revision)"]) }
         let group = ServiceGroup(configuration: .init(

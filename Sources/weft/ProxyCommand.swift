@@ -34,6 +34,9 @@ struct ProxyIdentityOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "warning"
 
+    @Option(name: .customLong("token-file"), help: "The credential to ask for certificates with (weft token create); default: this host's administrator token.")
+    var tokenFile: String?
+
     var labelMap: [String: String] { LabelList.parse(labels) }
 
     var discovery: (String, Int)? {
@@ -84,7 +87,7 @@ struct SidecarCommand: AsyncParsableCommand {
         let host = SidecarHost(
             podIP: lease.podIP, appAddress: appAddress, ports: ports, proxyID: proxyID, workloadName: name,
             namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
-            discovery: (discoveryHost, discoveryPort), logger: logger)
+            discovery: (discoveryHost, discoveryPort), tokenFile: identity.tokenFile, logger: logger)
         print("weft sidecar: pod IP \(lease.podIP), app address \(appAddress), outbound http://\(lease.podIP):15001, admin http://\(lease.podIP):15000")
         try await host.run(onReady: { FileHandle.standardOutput.write(Data("weft sidecar: ready\n".utf8)) })
         withExtendedLifetime(lease) {}
@@ -102,6 +105,8 @@ struct SidecarHost {
     let labels: [String: String]
     let serviceAccount: String
     let discovery: (String, Int)
+    /// `--token-file`: the only credential used when given.
+    var tokenFile: String? = nil
     let logger: Logger
 
     /// Runs until SIGTERM/SIGINT, `POST /quitquitquit`, or `stop` finishing.
@@ -126,7 +131,8 @@ struct SidecarHost {
         services.append(.init(service: discoveryClient))
         let workloadIdentity = SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: namespace, serviceAccount: serviceAccount)
         let ca = ProxyEnvironment.caAddress ?? discovery
-        services.append(.init(service: CertificateRotationService(host: ca.0, port: ca.1, identity: workloadIdentity, ttl: ProxyEnvironment.secretTTL,
+        let token = try tokenFile.map(LocalCredential.read(file:)) ?? LocalCredential.token(host: ca.0, port: ca.1)
+        services.append(.init(service: CertificateRotationService(host: ca.0, port: ca.1, identity: workloadIdentity, ttl: ProxyEnvironment.secretTTL, token: token,
                                                                   certificates: sidecar.certificates, stats: sidecar.stats, logger: logger)))
         services.append(.init(service: AppReadinessProbe(host: appAddress, ports: ports, readiness: readiness, eventLoop: group.next()), successTerminationBehavior: .ignore))
         services.append(.init(service: QuitWatcher(signal: quit, extra: stop), successTerminationBehavior: .gracefullyShutdownGroup))
@@ -212,7 +218,8 @@ struct RouterCommand: AsyncParsableCommand {
         services.append(.init(service: discoveryClient))
         let gatewayIdentity = SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: identity.namespace, serviceAccount: identity.serviceAccount)
         let ca = ProxyEnvironment.caAddress ?? (discoveryHost, discoveryPort)
-        services.append(.init(service: CertificateRotationService(host: ca.0, port: ca.1, identity: gatewayIdentity, ttl: ProxyEnvironment.secretTTL,
+        let token = try identity.tokenFile.map(LocalCredential.read(file:)) ?? LocalCredential.token(host: ca.0, port: ca.1)
+        services.append(.init(service: CertificateRotationService(host: ca.0, port: ca.1, identity: gatewayIdentity, ttl: ProxyEnvironment.secretTTL, token: token,
                                                                   certificates: router.certificates, stats: router.stats, logger: logger)))
         services.append(.init(service: QuitWatcher(signal: quit, extra: nil), successTerminationBehavior: .gracefullyShutdownGroup))
         try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()

@@ -35,6 +35,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("discovery-address"), help: "Discovery address, HOST:PORT (default $WEFT_DISCOVERY_ADDRESS or 127.0.0.1:15010).")
     var discoveryAddress: String?
 
+    @Option(name: .customLong("token-file"), help: "The credential the sidecar asks for its certificate with (weft token create); given, it is the only one used.")
+    var tokenFile: String?
+
     @Option(name: .customLong("log-level"), help: "Sidecar log level.")
     var logLevel: String = "warning"
 
@@ -95,7 +98,8 @@ struct RunCommand: AsyncParsableCommand {
         var logger = Logger(label: "weft.run")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         let host = SidecarHost(podIP: lease.podIP, appAddress: appAddress, ports: containerPorts, proxyID: "\(workload)-\(lease.podIP).\(namespace)",
-                               workloadName: workload, namespace: namespace, labels: labelMap, serviceAccount: account, discovery: discovery, logger: logger)
+                               workloadName: workload, namespace: namespace, labels: labelMap, serviceAccount: account, discovery: discovery,
+                               tokenFile: tokenFile, logger: logger)
         // The app starts only once the sidecar is ready; the sidecar stops once the app has exited.
         // When the sidecar stops first (SIGTERM/SIGINT drained it) the app goes too, never left orphaned.
         try await host.run(onReady: { app.start() }, until: { _ = await app.waitForExit() }, onStop: { app.terminate() })

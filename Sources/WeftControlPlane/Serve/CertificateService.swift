@@ -6,17 +6,39 @@ import WeftDiscovery
 import WeftModel
 
 /// Istio's `IstioCertificateService.CreateCertificate` beside discovery: a proxy sends a CSR for
-/// its workload's identity and gets the chain back. A malformed request or one for another
-/// identity is refused (INVALID_ARGUMENT, PERMISSION_DENIED) and counted by reason.
-struct CertificateService: Weft_Discovery_V1_IstioCertificateService.SimpleServiceProtocol {
+/// its workload's identity, with its credential as `authorization: Bearer TOKEN` metadata (Istio
+/// sends the pod's service account token there), and gets the chain back. No credential
+/// (UNAUTHENTICATED), a credential for another identity (PERMISSION_DENIED), a malformed request
+/// or one asking for another identity (INVALID_ARGUMENT, PERMISSION_DENIED): refused and counted.
+struct CertificateService: Weft_Discovery_V1_IstioCertificateService.ServiceProtocol {
     let ca: MeshCA
+    let credentials: MeshCredentials
     let counters: CertificateCounters
     let logger: Logger
 
-    func createCertificate(request: Weft_Discovery_V1_IstioCertificateRequest, context: ServerContext) async throws -> Weft_Discovery_V1_IstioCertificateResponse {
+    func createCertificate(request: ServerRequest<Weft_Discovery_V1_IstioCertificateRequest>,
+                           context: ServerContext) async throws -> ServerResponse<Weft_Discovery_V1_IstioCertificateResponse> {
+        let token = request.metadata[stringValues: "authorization"].first(where: { _ in true }).flatMap(MeshCredentials.bearer)
+        return ServerResponse(message: try createCertificate(request.message, token: token))
+    }
+
+    func createCertificate(_ request: Weft_Discovery_V1_IstioCertificateRequest, token: String?) throws -> Weft_Discovery_V1_IstioCertificateResponse {
         guard !request.namespace.isEmpty, !request.serviceAccount.isEmpty else {
             counters.increment("csr_refused.no_identity")
             throw RPCError(code: .invalidArgument, message: "a certificate request names the workload's namespace and service account")
+        }
+        switch credentials.verify(token) {
+        case .failure(let refusal):
+            counters.increment(refusal == .missing ? "csr_refused.no_credential" : "csr_refused.bad_credential")
+            logger.warning("certificate request refused", metadata: ["namespace": "\(request.namespace)", "serviceAccount": "\(request.serviceAccount)", "reason": "\(refusal)"])
+            throw RPCError(code: .unauthenticated, message: "\(refusal)")
+        case .success(let holder) where !MeshCredentials.allows(holder, namespace: request.namespace, serviceAccount: request.serviceAccount):
+            counters.increment("csr_refused.credential")
+            let message = "the credential is for \(holder), not for service account \(request.serviceAccount) in namespace \(request.namespace)"
+            logger.warning("certificate request refused", metadata: ["reason": "\(message)"])
+            throw RPCError(code: .permissionDenied, message: message)
+        case .success:
+            break
         }
         let identity = SPIFFEIdentity(trustDomain: ca.trustDomain, namespace: request.namespace, serviceAccount: request.serviceAccount)
         let ttl: Duration? = request.validityDuration > 0 ? .seconds(request.validityDuration) : nil

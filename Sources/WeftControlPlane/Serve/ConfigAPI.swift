@@ -15,6 +15,8 @@ import WeftAPI
 ///   older than the history kept (list again).
 /// - `GET /api/v1/analysis` — every analyzer message for the current revision.
 /// - `GET /api/v1/tls-check?proxy=ID[&service=HOST]` — `weft authn tls-check`'s rows.
+/// - `POST /api/v1/tokens` — `{"namespace","serviceAccount","ttl"}` → a workload credential.
+/// Writes, tokens and Secrets need the administrator's credential (see +Authorization).
 /// - `GET /api/v1/certificates` — the CA's certificate requests by outcome (`csr_signed`, `csr_refused.identity`, ...).
 /// - `GET /healthz/ready`.
 public struct ConfigAPI: Sendable {
@@ -23,9 +25,13 @@ public struct ConfigAPI: Sendable {
     let hub: ProxyHub
     let publishedRoot: PublishedRootCertificate?
     let certificateCounters: CertificateCounters?
+    /// Checks credentials (see +Authorization); nil serves everyone (tests of one endpoint).
+    let credentials: MeshCredentials?
 
     /// `rootBundlePEM`: the mesh CA's roots, published as `istio-ca-root-cert` in every namespace.
-    public init(ingest: ConfigIngest, analysis: AnalysisResults, hub: ProxyHub, rootBundlePEM: String? = nil, certificateCounters: CertificateCounters? = nil) {
+    public init(ingest: ConfigIngest, analysis: AnalysisResults, hub: ProxyHub, rootBundlePEM: String? = nil, certificateCounters: CertificateCounters? = nil,
+                credentials: MeshCredentials? = nil) {
+        self.credentials = credentials
         self.ingest = ingest
         self.analysis = analysis
         self.hub = hub
@@ -34,14 +40,16 @@ public struct ConfigAPI: Sendable {
     }
 
     public func handle(_ request: APIRequest) async -> APIResponse {
+        if let refusal = authorize(request) { return refusal }
         switch (request.method, request.path) {
+        case (.POST, "/api/v1/tokens"): return issueToken(request)
         case (.GET, "/healthz/ready"): return .text(.ok, "ok\n")
         case (.POST, "/api/v1/apply"): return await apply(request)
         case (.GET, "/api/v1/resources"): return await list(request)
         case (.DELETE, "/api/v1/resources"): return await deleteByName(request)
         case (.POST, "/api/v1/delete"): return await deleteDocuments(request)
         case (.GET, "/api/v1/analysis"): return await analysisReport()
-        case (.GET, "/api/v1/watch"): return await ConfigWatch(ingest: ingest).handle(request)
+        case (.GET, "/api/v1/watch"): return await ConfigWatch(ingest: ingest, showsSecrets: isAdministrator(request)).handle(request)
         case (.GET, "/api/v1/proxies"): return await proxies()
         case (.GET, "/api/v1/proxy-config"): return await proxyConfig(request.query["proxy"] ?? "")
         case (.GET, "/api/v1/tls-check"): return await tlsCheck(request.query["proxy"] ?? "", service: request.query["service"])
@@ -84,7 +92,8 @@ public struct ConfigAPI: Sendable {
         var kind = request.query["kind"]
         if let name = kind, let type = ResourceRegistry.type(named: name) { kind = type.resourceType.kind }
         let namespace = request.query["namespace"].flatMap { $0.isEmpty ? nil : $0 }
-        let items = snapshot.list(kind: kind, namespace: namespace, name: request.query["name"])
+        var items = snapshot.list(kind: kind, namespace: namespace, name: request.query["name"])
+        if !isAdministrator(request) { items.removeAll { $0.key.kind == "Secret" } }
         var objects: [[String: Any]] = []
         for stored in items {
             var item: [String: Any] = ["resourceVersion": stored.resourceVersion, "key": stored.key.description]

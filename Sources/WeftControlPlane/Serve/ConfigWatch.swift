@@ -7,6 +7,8 @@ import WeftHTTPServer
 /// are any (or empty at the timeout), each as Kubernetes names a watch event.
 struct ConfigWatch {
     let ingest: ConfigIngest
+    /// Secrets are shown only to the administrator.
+    var showsSecrets = true
 
     func handle(_ request: APIRequest) async -> APIResponse {
         let current = await ingest.snapshot.revision
@@ -24,6 +26,7 @@ struct ConfigWatch {
         let snapshot = await ingest.snapshot
         let events: [[String: Any]] = changes
             .filter { change in (kind == nil || change.key.kind == kind) && (namespace == nil || change.key.namespace == namespace) }
+            .filter { change in showsSecrets || change.key.kind != "Secret" }
             .map { change in
                 var event: [String: Any] = ["type": Self.eventType(change.action), "kind": change.key.kind, "namespace": change.key.namespace,
                                             "name": change.key.name, "resourceVersion": change.resourceVersion]

@@ -16,11 +16,14 @@ public struct CertificateRotationService: Service {
     let identity: SPIFFEIdentity
     /// Istio's `SECRET_TTL`; nil takes the CA's default.
     let ttl: Duration?
+    /// The credential sent as `authorization: Bearer` (Istio sends the service account token).
+    let token: String?
     let certificates: WorkloadCertificates
     let stats: ProxyStats
     let logger: Logger
 
-    public init(host: String, port: Int, identity: SPIFFEIdentity, ttl: Duration?, certificates: WorkloadCertificates, stats: ProxyStats, logger: Logger) {
+    public init(host: String, port: Int, identity: SPIFFEIdentity, ttl: Duration?, token: String? = nil, certificates: WorkloadCertificates, stats: ProxyStats, logger: Logger) {
+        self.token = token
         self.host = host
         self.port = port
         self.identity = identity
@@ -62,7 +65,8 @@ public struct CertificateRotationService: Service {
         if let ttl { request.validityDuration = ttl.components.seconds }
         let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
         let chain = try await withGRPCClient(transport: transport) { client in
-            try await Weft_Discovery_V1_IstioCertificateService.Client(wrapping: client).createCertificate(request).certChain
+            try await Weft_Discovery_V1_IstioCertificateService.Client(wrapping: client)
+                .createCertificate(request, metadata: token.map { ["authorization": "Bearer \($0)"] } ?? [:]).certChain
         }
         return try WorkloadCertificate(identity: identity, key: key, chainPEM: chain)
     }
