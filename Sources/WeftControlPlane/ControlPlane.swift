@@ -23,6 +23,8 @@ public struct ControlPlane: Sendable {
         /// Istio's `DEFAULT_WORKLOAD_CERT_TTL` (24 h) and `MAX_WORKLOAD_CERT_TTL` (90 days); nil keeps those.
         public var defaultCertificateTTL: Duration?
         public var maximumCertificateTTL: Duration?
+        /// How often a plugged-in CA's files are looked at for a change (2 s).
+        public var caReloadInterval: Duration = .seconds(2)
         public init(dataDirectory: URL?, api: APIServerService.Configuration = .init(), discoveryHost: String = "127.0.0.1", discoveryPort: Int = 15010,
                     caDirectory: URL? = nil) {
             self.dataDirectory = dataDirectory
@@ -36,8 +38,9 @@ public struct ControlPlane: Sendable {
     public let ingest: ConfigIngest
     public let analysis: AnalysisResults
     public let hub: ProxyHub
-    /// The mesh CA (Istio's Citadel), ready before anything is served.
-    public let ca: MeshCA
+    /// The mesh CA (Istio's Citadel), ready before anything is served; a plugged-in one is
+    /// reloaded when its files change.
+    public let ca: CurrentCertificateAuthority
     /// Certificate requests signed and refused, by reason.
     public let certificateCounters: CertificateCounters
     /// Who may write config and take which certificate.
@@ -59,20 +62,26 @@ public struct ControlPlane: Sendable {
         let hub = ProxyHub(configuration: configuration.push, logger: logger)
         let certificateCounters = CertificateCounters()
         let credentials = try MeshCredentials.load(dataDirectory: configuration.dataDirectory, logger: logger)
-        let api = ConfigAPI(ingest: ingest, analysis: analysis, hub: hub, rootBundlePEM: try ca.rootBundlePEM, certificateCounters: certificateCounters,
+        let current = CurrentCertificateAuthority(ca)
+        let api = ConfigAPI(ingest: ingest, analysis: analysis, hub: hub, certificateAuthority: current, certificateCounters: certificateCounters,
                             credentials: credentials)
         self.credentials = credentials
         self.administratorToken = credentials.issue(.administrator)
-        self.ca = ca
+        self.ca = current
         self.certificateCounters = certificateCounters
         self.ingest = ingest
         self.analysis = analysis
         self.hub = hub
-        self.services = [
+        var services: [any ServiceLifecycle.Service] = [
             AnalysisService(ingest: ingest, results: analysis, logger: logger),
-            DiscoveryService(host: configuration.discoveryHost, port: configuration.discoveryPort, ingest: ingest, hub: hub, ca: ca, credentials: credentials,
+            DiscoveryService(host: configuration.discoveryHost, port: configuration.discoveryPort, ingest: ingest, hub: hub, ca: current, credentials: credentials,
                              certificateCounters: certificateCounters, logger: logger, onBound: onDiscoveryBound),
             APIServerService(configuration: configuration.api, logger: logger, onBound: onAPIBound) { await api.handle($0) },
         ]
+        if let directory = configuration.caDirectory {
+            services.append(CertificateAuthorityReloadService(directory: directory, trustDomain: trustDomain, current: current, counters: certificateCounters,
+                                                              interval: configuration.caReloadInterval, logger: logger))
+        }
+        self.services = services
     }
 }

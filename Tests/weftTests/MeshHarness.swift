@@ -9,8 +9,8 @@ final class MeshHarness {
     let logDirectory: URL
     private var logs: [(name: String, file: URL)] = []
 
-    init(dataDirectory: URL? = nil, discoveryPort: Int = 0, controlPlaneEnvironment: [String: String] = [:]) throws {
-        controlPlane = try ControlPlaneProcess(dataDirectory: dataDirectory, discoveryPort: discoveryPort, environment: controlPlaneEnvironment)
+    init(dataDirectory: URL? = nil, discoveryPort: Int = 0, controlPlaneArguments: [String] = [], controlPlaneEnvironment: [String: String] = [:]) throws {
+        controlPlane = try ControlPlaneProcess(dataDirectory: dataDirectory, discoveryPort: discoveryPort, arguments: controlPlaneArguments, environment: controlPlaneEnvironment)
         logDirectory = controlPlane.logFile.deletingLastPathComponent().appendingPathComponent("workloads")
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
     }

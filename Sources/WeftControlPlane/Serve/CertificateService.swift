@@ -11,7 +11,7 @@ import WeftModel
 /// (UNAUTHENTICATED), a credential for another identity (PERMISSION_DENIED), a malformed request
 /// or one asking for another identity (INVALID_ARGUMENT, PERMISSION_DENIED): refused and counted.
 struct CertificateService: Weft_Discovery_V1_IstioCertificateService.ServiceProtocol {
-    let ca: MeshCA
+    let current: CurrentCertificateAuthority
     let credentials: MeshCredentials
     let counters: CertificateCounters
     let logger: Logger
@@ -40,6 +40,7 @@ struct CertificateService: Weft_Discovery_V1_IstioCertificateService.ServiceProt
         case .success:
             break
         }
+        let ca = current.ca
         let identity = SPIFFEIdentity(trustDomain: ca.trustDomain, namespace: request.namespace, serviceAccount: request.serviceAccount)
         let ttl: Duration? = request.validityDuration > 0 ? .seconds(request.validityDuration) : nil
         do {

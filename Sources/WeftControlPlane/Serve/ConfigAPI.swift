@@ -23,20 +23,20 @@ public struct ConfigAPI: Sendable {
     let ingest: ConfigIngest
     let analysis: AnalysisResults
     let hub: ProxyHub
-    let publishedRoot: PublishedRootCertificate?
+    /// The CA whose roots are published as `istio-ca-root-cert` in every namespace.
+    let certificateAuthority: CurrentCertificateAuthority?
     let certificateCounters: CertificateCounters?
     /// Checks credentials (see +Authorization); nil serves everyone (tests of one endpoint).
     let credentials: MeshCredentials?
 
-    /// `rootBundlePEM`: the mesh CA's roots, published as `istio-ca-root-cert` in every namespace.
-    public init(ingest: ConfigIngest, analysis: AnalysisResults, hub: ProxyHub, rootBundlePEM: String? = nil, certificateCounters: CertificateCounters? = nil,
+    public init(ingest: ConfigIngest, analysis: AnalysisResults, hub: ProxyHub, certificateAuthority: CurrentCertificateAuthority? = nil, certificateCounters: CertificateCounters? = nil,
                 credentials: MeshCredentials? = nil) {
         self.credentials = credentials
         self.ingest = ingest
         self.analysis = analysis
         self.hub = hub
         self.certificateCounters = certificateCounters
-        self.publishedRoot = rootBundlePEM.map(PublishedRootCertificate.init(bundlePEM:))
+        self.certificateAuthority = certificateAuthority
     }
 
     public func handle(_ request: APIRequest) async -> APIResponse {
@@ -106,6 +106,7 @@ public struct ConfigAPI: Sendable {
             item["analysis"] = await analysis.messages(for: stored.key).map(Self.object)
             objects.append(item)
         }
+        let publishedRoot = (try? certificateAuthority?.ca.rootBundlePEM).map(PublishedRootCertificate.init(bundlePEM:))
         objects += publishedRoot?.items(in: snapshot, kind: kind, namespace: namespace, name: request.query["name"]) ?? []
         // Stored but unreadable by this build: listed with the reason, never silently absent.
         for entry in snapshot.listUnreadable(kind: kind, namespace: namespace, name: request.query["name"]) {

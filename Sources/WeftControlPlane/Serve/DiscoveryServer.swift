@@ -80,14 +80,14 @@ public struct DiscoveryService: ServiceLifecycle.Service {
     let onBound: @Sendable (Int) -> Void
 
     /// `credentials`: what a certificate request must present (a fresh key, so none passes, when nil).
-    public init(host: String, port: Int, ingest: ConfigIngest, hub: ProxyHub, ca: MeshCA? = nil, credentials: MeshCredentials? = nil,
+    public init(host: String, port: Int, ingest: ConfigIngest, hub: ProxyHub, ca: CurrentCertificateAuthority? = nil, credentials: MeshCredentials? = nil,
                 certificateCounters: CertificateCounters = CertificateCounters(), logger: Logger, onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.host = host
         self.port = port
         self.ingest = ingest
         self.hub = hub
         let credentials = credentials ?? MeshCredentials(key: .init(size: .bits256))
-        self.certificates = ca.map { CertificateService(ca: $0, credentials: credentials, counters: certificateCounters, logger: logger) }
+        self.certificates = ca.map { CertificateService(current: $0, credentials: credentials, counters: certificateCounters, logger: logger) }
         self.logger = logger
         self.onBound = onBound
     }
