@@ -49,6 +49,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -97,6 +98,7 @@ let package = Package(
         .executableTarget(
             name: "weft",
             dependencies: [
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "WeftAPI",
                 "WeftModel",
                 "WeftControlPlane",

@@ -47,6 +47,8 @@ public struct ControlPlane: Sendable {
     public let credentials: MeshCredentials
     /// The administrator's token: the executable leaves it where this host's user finds it.
     public let administratorToken: String
+    /// Whether the API and discovery listen beyond loopback, and so serve TLS.
+    public let servesTLS: (api: Bool, discovery: Bool)
     public let services: [any ServiceLifecycle.Service]
 
     public init(configuration: Configuration, logger: Logger, onAPIBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
@@ -72,11 +74,19 @@ public struct ControlPlane: Sendable {
         self.ingest = ingest
         self.analysis = analysis
         self.hub = hub
+        // Beyond loopback, both listeners serve TLS with a certificate from the mesh CA.
+        let beyondLoopback = [configuration.api.host, configuration.discoveryHost].filter { !ListenAddress.isLoopback($0) }
+        let serving = beyondLoopback.isEmpty ? nil : try ControlPlaneServingTLS(ca: ca, hosts: beyondLoopback)
+        var apiSettings = configuration.api
+        if let serving, !ListenAddress.isLoopback(apiSettings.host) { apiSettings.tls = try serving.serverContext() }
+        var discovery = DiscoveryService(host: configuration.discoveryHost, port: configuration.discoveryPort, ingest: ingest, hub: hub, ca: current, credentials: credentials,
+                                         certificateCounters: certificateCounters, logger: logger, onBound: onDiscoveryBound)
+        if let serving, !ListenAddress.isLoopback(configuration.discoveryHost) { discovery.tls = (serving.chainPEM, serving.keyPEM) }
+        self.servesTLS = (api: apiSettings.tls != nil, discovery: discovery.tls != nil)
         var services: [any ServiceLifecycle.Service] = [
             AnalysisService(ingest: ingest, results: analysis, logger: logger),
-            DiscoveryService(host: configuration.discoveryHost, port: configuration.discoveryPort, ingest: ingest, hub: hub, ca: current, credentials: credentials,
-                             certificateCounters: certificateCounters, logger: logger, onBound: onDiscoveryBound),
-            APIServerService(configuration: configuration.api, logger: logger, onBound: onAPIBound) { await api.handle($0) },
+            discovery,
+            APIServerService(configuration: apiSettings, logger: logger, onBound: onAPIBound) { await api.handle($0) },
         ]
         if let directory = configuration.caDirectory {
             services.append(CertificateAuthorityReloadService(directory: directory, trustDomain: trustDomain, current: current, counters: certificateCounters,

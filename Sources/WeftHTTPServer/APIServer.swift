@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// An HTTP/1.1 server that hands each whole request to an async handler. Used for the config
@@ -15,6 +16,8 @@ public struct APIServerService: Service {
         public var port: Int = 15014
         /// Largest request body accepted, in bytes; larger ones get 413. Default 8 MiB.
         public var maximumBodySize: Int = 8 << 20
+        /// Serve HTTPS with this context (listeners beyond loopback); nil is plaintext.
+        public var tls: NIOSSLContext?
         public init(host: String = "127.0.0.1", port: Int = 15014) {
             self.host = host
             self.port = port
@@ -38,7 +41,8 @@ public struct APIServerService: Service {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
+                channel.eventLoop.makeCompletedFuture { [tls = configuration.tls] in
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
                 }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A small HTTP/1.1 client: one request per connection, a whole answer back, a deadline, and an
 /// optional HTTP proxy (Bookinfo's calls go through `HTTP_PROXY`, the sidecar). The CLI and Bookinfo
@@ -19,9 +20,12 @@ public struct HTTPClient: Sendable {
     }
 
     public let proxy: (host: String, port: Int)?
+    /// HTTPS with this context (the control plane beyond loopback); nil is plaintext.
+    public let tls: NIOSSLContext?
 
-    public init(proxy: (host: String, port: Int)? = nil) {
+    public init(proxy: (host: String, port: Int)? = nil, tls: NIOSSLContext? = nil) {
         self.proxy = proxy
+        self.tls = tls
     }
 
     /// The proxy named by `HTTP_PROXY` / `http_proxy` in `environment`.
@@ -58,8 +62,13 @@ public struct HTTPClient: Sendable {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(3))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .connect(host: target.host, port: target.port) { channel in
+            .connect(host: target.host, port: target.port) { [tls] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // The certificate names the address (IP SAN) or the host name; SNI only for a name.
+                        let name = host.first?.isNumber == true || host.contains(":") ? nil : host
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NIOHTTP1
+import NIOSSL
 import WeftHTTPServer
 
 /// `--control-plane URL`, else `WEFT_CONTROL_PLANE`, else Istio's 15014 on loopback.
@@ -33,19 +34,21 @@ struct ControlPlaneClient {
     func send(_ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil) async throws -> Reply {
         var components = URLComponents(string: base + path)
         if !query.isEmpty { components?.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
-        guard let components, components.scheme == "http", let host = components.host else {
-            throw Unreachable(description: "invalid control plane URL \"\(base)\" (give http://HOST:PORT)")
+        guard let components, components.scheme == "http" || components.scheme == "https", let host = components.host else {
+            throw Unreachable(description: "invalid control plane URL \"\(base)\" (give http://HOST:PORT, or https:// beyond loopback)")
         }
+        let port = components.port ?? (components.scheme == "https" ? 443 : 80)
+        let tls = components.scheme == "https" ? try Self.tlsContext(root: LocalCredential.root(host: host, port: port)) : nil
         let target = components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
         var headers: [(String, String)] = body == nil ? [] : [("content-type", "application/json")]
-        if let token = LocalCredential.token(host: host, port: components.port ?? 80) { headers.append(("authorization", "Bearer \(token)")) }
+        if let token = LocalCredential.token(host: host, port: port) { headers.append(("authorization", "Bearer \(token)")) }
         var response: HTTPClient.Response?
         // A GET is safe to repeat: a connection that fails before any answer (seen once on a loaded CI
         // host: "I/O on closed channel") is tried again, twice, after 100 and 300 ms.
         let attempts = method == "GET" ? 3 : 1
         for attempt in 1...attempts where response == nil {
             do {
-                response = try await HTTPClient().send(HTTPMethod(rawValue: method), host: host, port: components.port ?? 80, path: target.isEmpty ? "/" : target,
+                response = try await HTTPClient(tls: tls).send(HTTPMethod(rawValue: method), host: host, port: port, path: target.isEmpty ? "/" : target,
                                                        headers: headers, body: body.map(Array.init) ?? [],
                                                        timeout: .seconds(30))
             } catch {
@@ -58,6 +61,14 @@ struct ControlPlaneClient {
             throw Unreachable(description: "the control plane at \(base) answered \(response.status) without JSON")
         }
         return Reply(status: response.status, object: object)
+    }
+
+    /// HTTPS to the control plane: checked against the mesh root when this host knows it, else the system's roots.
+    static func tlsContext(root: String?) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        if let root { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(root.utf8))) }
+        return try NIOSSLContext(configuration: configuration)
     }
 
     /// Sends documents in the envelope the apply and delete endpoints take, so errors name the files.

@@ -49,18 +49,22 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         let controlPlane: ControlPlane
         // Known once the control plane is made; left for this host's user when each address binds.
         let administratorToken = NIOLockedValueBox<String?>(nil)
+        let rootBundle = NIOLockedValueBox<String?>(nil)
+        let apiTLS = !ListenAddress.isLoopback(host), discoveryTLS = !ListenAddress.isLoopback(discoveryHost)
         do {
             controlPlane = try await ControlPlane(
             configuration: settings,
             logger: logger,
             onAPIBound: { address in
-                let shown = "http://\(address.ipAddress ?? host):\(address.port ?? port)"
+                let shown = "\(apiTLS ? "https" : "http")://\(address.ipAddress ?? host):\(address.port ?? port)"
                 if let token = administratorToken.withLockedValue({ $0 }) { LocalCredential.write(token, host: address.ipAddress ?? host, port: address.port ?? port) }
+                LocalCredential.writeRoot(apiTLS ? rootBundle.withLockedValue { $0 } : nil, host: address.ipAddress ?? host, port: address.port ?? port)
                 // Written straight to fd 1 so a parent reading our output sees it at once (no buffering).
                 FileHandle.standardOutput.write(Data("weft control-plane: config API on \(shown)\n".utf8))
             },
             onDiscoveryBound: { boundPort in
                 if let token = administratorToken.withLockedValue({ $0 }) { LocalCredential.write(token, host: discoveryHost, port: boundPort) }
+                LocalCredential.writeRoot(discoveryTLS ? rootBundle.withLockedValue { $0 } : nil, host: discoveryHost, port: boundPort)
                 FileHandle.standardOutput.write(Data("weft control-plane: discovery on \(discoveryHost):\(boundPort)\n".utf8))
             }
             )
@@ -70,6 +74,7 @@ struct ControlPlaneCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         administratorToken.withLockedValue { $0 = controlPlane.administratorToken }
+        rootBundle.withLockedValue { $0 = try? controlPlane.ca.ca.rootBundlePEM }
         let revision = await controlPlane.ingest.snapshot.revision
         if let directory { logger.info("store", metadata: ["dir": "\(directory.path)", "revision": "\(revision)"]) }
         let group = ServiceGroup(configuration: .init(

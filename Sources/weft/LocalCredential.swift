@@ -34,6 +34,26 @@ enum LocalCredential {
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Leaves the mesh root beside the token (`HOST_PORT.ca.pem`) for a listener that serves TLS,
+    /// and removes a stale one for a listener that does not: clients use TLS exactly when it is there.
+    static func writeRoot(_ pem: String?, host: String, port: Int) {
+        let directory = Self.directory
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for name in names(host: host, port: port) {
+            let file = directory.appendingPathComponent(name + ".ca.pem")
+            try? FileManager.default.removeItem(at: file)
+            if let pem { _ = FileManager.default.createFile(atPath: file.path, contents: Data(pem.utf8), attributes: [.posixPermissions: 0o644]) }
+        }
+    }
+
+    /// The root to check the control plane at `host:port` with: the file `WEFT_CA_ROOT` names, else
+    /// the one its control plane left on this host; nil when it serves plaintext.
+    static func root(host: String, port: Int) -> String? {
+        let path = ProcessInfo.processInfo.environment["WEFT_CA_ROOT"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? directory.appendingPathComponent("\(host)_\(port).ca.pem").path
+        return FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// A token file given with `--token-file`: its contents, or an error naming it.
     static func read(file path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else { throw CredentialFileUnreadable(path: path) }

@@ -126,13 +126,15 @@ struct SidecarHost {
                                                    podIP: podIP, ports: Dictionary(ports.map { ("\($0)", $0) }, uniquingKeysWith: { a, _ in a }), workloadName: workloadName)
         node.adminAddress = "\(podIP):\(settings.adminPort)"
         let readiness = WorkloadReadiness(ready: ports.isEmpty)
-        let discoveryClient = DiscoveryClientService(host: discovery.0, port: discovery.1, node: node, stats: sidecar.stats, logger: logger, readiness: readiness) { sidecar.install($0) }
+        let discoveryClient = DiscoveryClientService(host: discovery.0, port: discovery.1, node: node, stats: sidecar.stats, logger: logger, readiness: readiness,
+                                                     rootPEM: LocalCredential.root(host: discovery.0, port: discovery.1)) { sidecar.install($0) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = sidecar.services.map { .init(service: $0) }
         services.append(.init(service: discoveryClient))
         let workloadIdentity = SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: namespace, serviceAccount: serviceAccount)
         let ca = ProxyEnvironment.caAddress ?? discovery
         let token = try tokenFile.map(LocalCredential.read(file:)) ?? LocalCredential.token(host: ca.0, port: ca.1)
         services.append(.init(service: CertificateRotationService(host: ca.0, port: ca.1, identity: workloadIdentity, ttl: ProxyEnvironment.secretTTL, token: token,
+                                                                  rootPEM: LocalCredential.root(host: ca.0, port: ca.1),
                                                                   certificates: sidecar.certificates, stats: sidecar.stats, logger: logger)))
         services.append(.init(service: AppReadinessProbe(host: appAddress, ports: ports, readiness: readiness, eventLoop: group.next()), successTerminationBehavior: .ignore))
         services.append(.init(service: QuitWatcher(signal: quit, extra: stop), successTerminationBehavior: .gracefullyShutdownGroup))
@@ -210,7 +212,8 @@ struct RouterCommand: AsyncParsableCommand {
                                                    mode: "router", podIP: lease.podIP, ports: [:], workloadName: name)
         node.adminAddress = "\(adminLease.podIP):15000"
         let discoveryClient = DiscoveryClientService(host: discoveryHost, port: discoveryPort, node: node, stats: router.stats, logger: logger,
-                                                     readiness: WorkloadReadiness(ready: true)) { configuration in
+                                                     readiness: WorkloadReadiness(ready: true),
+                                                     rootPEM: LocalCredential.root(host: discoveryHost, port: discoveryPort)) { configuration in
             router.install(configuration)
         }
         print("weft router: address \(lease.podIP), admin http://\(adminLease.podIP):15000")
@@ -220,6 +223,7 @@ struct RouterCommand: AsyncParsableCommand {
         let ca = ProxyEnvironment.caAddress ?? (discoveryHost, discoveryPort)
         let token = try identity.tokenFile.map(LocalCredential.read(file:)) ?? LocalCredential.token(host: ca.0, port: ca.1)
         services.append(.init(service: CertificateRotationService(host: ca.0, port: ca.1, identity: gatewayIdentity, ttl: ProxyEnvironment.secretTTL, token: token,
+                                                                  rootPEM: LocalCredential.root(host: ca.0, port: ca.1),
                                                                   certificates: router.certificates, stats: router.stats, logger: logger)))
         services.append(.init(service: QuitWatcher(signal: quit, extra: nil), successTerminationBehavior: .gracefullyShutdownGroup))
         try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()

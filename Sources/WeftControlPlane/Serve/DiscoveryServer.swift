@@ -78,6 +78,8 @@ public struct DiscoveryService: ServiceLifecycle.Service {
     let certificates: CertificateService?
     let logger: Logger
     let onBound: @Sendable (Int) -> Void
+    /// TLS when listening beyond loopback (the certificate chain and key, PEM).
+    var tls: (chainPEM: String, keyPEM: String)?
 
     /// `credentials`: what a certificate request must present (a fresh key, so none passes, when nil).
     public init(host: String, port: Int, ingest: ConfigIngest, hub: ProxyHub, ca: CurrentCertificateAuthority? = nil, credentials: MeshCredentials? = nil,
@@ -93,7 +95,10 @@ public struct DiscoveryService: ServiceLifecycle.Service {
     }
 
     public func run() async throws {
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext)
+        let security: HTTP2ServerTransport.Posix.TransportSecurity = tls.map { tls in
+            .tls(certificateChain: [.bytes(Array(tls.chainPEM.utf8), format: .pem)], privateKey: .bytes(Array(tls.keyPEM.utf8), format: .pem))
+        } ?? .plaintext
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: security)
         var services: [any RegistrableRPCService] = [AggregatedDiscovery(hub: hub)]
         if let certificates { services.append(certificates) }
         let server = GRPCServer(transport: transport, services: services)

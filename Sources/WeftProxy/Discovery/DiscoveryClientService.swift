@@ -41,9 +41,12 @@ public struct DiscoveryClientService: Service {
     let stats: ProxyStats
     let logger: Logger
     let readiness: WorkloadReadiness
+    /// The mesh root the control plane's TLS is checked with; nil for plaintext (loopback).
+    let rootPEM: String?
 
-    public init(host: String, port: Int, node: NodeInfo, stats: ProxyStats, logger: Logger, readiness: WorkloadReadiness,
+    public init(host: String, port: Int, node: NodeInfo, stats: ProxyStats, logger: Logger, readiness: WorkloadReadiness, rootPEM: String? = nil,
                 install: @escaping @Sendable (ProxyConfiguration) -> Void) {
+        self.rootPEM = rootPEM
         self.readiness = readiness
         self.host = host
         self.port = port
@@ -73,7 +76,7 @@ public struct DiscoveryClientService: Service {
     }
 
     private func stream() async throws {
-        let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
+        let transport = try ControlPlaneTransport.make(host: host, port: port, rootPEM: rootPEM)
         try await withGRPCClient(transport: transport) { client in
             let discovery = Weft_Discovery_V1_AggregatedDiscoveryService.Client(wrapping: client)
             let (requests, outbox) = AsyncStream.makeStream(of: Weft_Discovery_V1_DiscoveryRequest.self)

@@ -18,12 +18,16 @@ public struct CertificateRotationService: Service {
     let ttl: Duration?
     /// The credential sent as `authorization: Bearer` (Istio sends the service account token).
     let token: String?
+    /// The mesh root the control plane's TLS is checked with; nil for plaintext (loopback).
+    let rootPEM: String?
     let certificates: WorkloadCertificates
     let stats: ProxyStats
     let logger: Logger
 
-    public init(host: String, port: Int, identity: SPIFFEIdentity, ttl: Duration?, token: String? = nil, certificates: WorkloadCertificates, stats: ProxyStats, logger: Logger) {
+    public init(host: String, port: Int, identity: SPIFFEIdentity, ttl: Duration?, token: String? = nil, rootPEM: String? = nil,
+                certificates: WorkloadCertificates, stats: ProxyStats, logger: Logger) {
         self.token = token
+        self.rootPEM = rootPEM
         self.host = host
         self.port = port
         self.identity = identity
@@ -63,7 +67,7 @@ public struct CertificateRotationService: Service {
         request.namespace = identity.namespace
         request.serviceAccount = identity.serviceAccount
         if let ttl { request.validityDuration = ttl.components.seconds }
-        let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
+        let transport = try ControlPlaneTransport.make(host: host, port: port, rootPEM: rootPEM)
         let chain = try await withGRPCClient(transport: transport) { client in
             try await Weft_Discovery_V1_IstioCertificateService.Client(wrapping: client)
                 .createCertificate(request, metadata: token.map { ["authorization": "Bearer \($0)"] } ?? [:]).certChain

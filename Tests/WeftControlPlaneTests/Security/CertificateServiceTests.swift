@@ -20,7 +20,7 @@ struct CertificateServiceTests {
         let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
         let server = GRPCServer(transport: transport, services: [CertificateService(current: CurrentCertificateAuthority(ca), credentials: credentials, counters: counters, logger: Logger(label: "test"))])
         let administrator: Metadata = ["authorization": "Bearer \(credentials.issue(.administrator))"]
-        let fooToken: Metadata = ["authorization": "Bearer \(credentials.issue(.workload(namespace: "foo", serviceAccount: "httpbin"), ttl: .seconds(60)))"]
+        let fooToken: Metadata = ["authorization": "Bearer \(credentials.issue(.workload(namespace: "foo", serviceAccount: "httpbin"), ttl: .seconds(3600)))"]
         let forged: Metadata = ["authorization": "Bearer \(MeshCredentials(key: SymmetricKey(size: .bits256)).issue(.administrator))"]
         let foo = SPIFFEIdentity(trustDomain: "cluster.local", namespace: "foo", serviceAccount: "httpbin")
         let bar = SPIFFEIdentity(trustDomain: "cluster.local", namespace: "bar", serviceAccount: "sleep")
