@@ -72,7 +72,8 @@ extension UpstreamConnectionPool {
         configuration.certificateVerification = tls.insecureSkipVerify ? .none : .noHostnameVerification
         if tls.mode == .mutual, let certificate = tls.clientCertificate, let key = tls.privateKey {
             configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
-            configuration.privateKey = .file(key)
+            // PEM whatever the file's extension (NIOSSL's `.file` guesses the format from it).
+            configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
         }
         return configuration
     }

@@ -93,7 +93,8 @@ public final class UpstreamConnectionPool {
         do {
             security = try upstreamSecurity(transport)
         } catch {
-            stats?.increment(cluster: cluster, "ssl.no_certificate")
+            // No workload certificate yet, or DestinationRule files that cannot be used.
+            stats?.increment(cluster: cluster, error is NoWorkloadCertificate ? "ssl.no_certificate" : "ssl.context_error")
             breaker.release(.connections, cluster: cluster)
             serveWaiter(cluster)
             return eventLoop.makeFailedFuture(error)
