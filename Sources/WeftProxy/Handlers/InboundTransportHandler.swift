@@ -80,13 +80,7 @@ final class InboundTransportHandler: ChannelInboundHandler, RemovableChannelHand
         case .serve:
             timer?.cancel()
             timer = nil
-            do {
-                try ProxyConnectionPipeline.configure(context.channel, listener: listener, peer: peer, position: .after(self))
-                if let data { context.fireChannelRead(data) }
-                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-            } catch {
-                context.close(promise: nil)
-            }
+            ProxyConnectionPipeline.serveHTTP(after: self, context: context, listener: listener, peer: peer, passing: data)
         case .close(let stat):
             refuse(stat: stat, context: context)
         }
@@ -159,12 +153,7 @@ final class InboundHandshakeHandler: ChannelInboundHandler, RemovableChannelHand
             timer?.cancel()
             timer = nil
             listener.stats.increment("ssl.handshake")
-            do {
-                try ProxyConnectionPipeline.configure(context.channel, listener: listener, peer: peer, position: .after(self))
-                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-            } catch {
-                context.close(promise: nil)
-            }
+            ProxyConnectionPipeline.serveHTTP(after: self, context: context, listener: listener, peer: peer)
         case .close(let stat):
             timer?.cancel()
             timer = nil

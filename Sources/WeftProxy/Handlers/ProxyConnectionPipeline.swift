@@ -19,6 +19,19 @@ enum ProxyConnectionPipeline {
         ], position: position)
     }
 
+    /// Puts the HTTP handlers behind `handler` (a transport step that has decided) and takes it
+    /// out of the pipeline; `data`, the bytes it read, goes on to them first.
+    static func serveHTTP(after handler: any ChannelHandler & RemovableChannelHandler, context: ChannelHandlerContext, listener: ListenerContext,
+                          peer: ConnectionPeer?, passing data: NIOAny? = nil) {
+        do {
+            try configure(context.channel, listener: listener, peer: peer, position: .after(handler))
+            if let data { context.fireChannelRead(data) }
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        } catch {
+            context.close(promise: nil)
+        }
+    }
+
     /// A bound proxy listener (outbound, inbound or gateway port) whose connections get these handlers.
     static func bind(host: String, port: Int, eventLoop: any EventLoop, listener: ListenerContext) async throws -> any Channel {
         try await ServerBootstrap(group: eventLoop)
