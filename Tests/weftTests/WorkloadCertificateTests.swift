@@ -113,4 +113,32 @@ struct WorkloadCertificateTests {
         #expect(issued >= 4, "the server renewed at half-life several times: \(issued)")
         withExtendedLifetime(idle) {}
     }
+
+    @Test("MeshConfig trustDomain: sidecars that do not know it get certificates in it, endpoints carry it, and mutual TLS between them works")
+    func meshTrustDomain() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("weft-td-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data) }
+        // The CA reads the trust domain when it starts: apply MeshConfig, then start again on that store.
+        let first = try ControlPlaneProcess(dataDirectory: data)
+        #expect(try first.weft(["apply", "-f", "-"], stdin: """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: istio, namespace: istio-system}
+        data:
+          mesh: |
+            trustDomain: example.org
+        """ + "\n---\n" + MeshFixtures.reviewsService).status == 0)
+        #expect(first.stop() == 0)
+        let mesh = try MeshHarness(dataDirectory: data)
+        defer { mesh.stopWorkloads() }
+        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client", count: 1)
+        #expect(Self.certificate(client)?.identity == "spiffe://example.org/ns/default/sa/default")
+        let endpoint = try mesh.controlPlane.configuration(of: try #require(try mesh.controlPlane.proxies().first { $0.id.hasPrefix("client-") }?.id))
+            .endpoints.first { $0.cluster == "outbound|9080||reviews.default.svc.cluster.local" }?.endpoints.first
+        #expect(endpoint?.identity == "spiffe://example.org/ns/default/sa/default")
+        let (status, body) = try mesh.curl(through: client, "http://reviews:9080/")
+        #expect(status == 200 && body.contains("reviews-v1"), "\(status) \(body)")
+    }
 }

@@ -80,6 +80,10 @@ public struct MeshCA: Sendable {
         for name in requested {
             switch name {
             case .uniformResourceIdentifier(identity.uri): continue
+            // The trust domain is the CA's (MeshConfig `trustDomain`): a proxy that does not know it
+            // asks with its own default, and gets the same namespace and service account in the CA's.
+            case .uniformResourceIdentifier(let uri) where SPIFFEIdentity(uri: uri).map({ $0.namespace == identity.namespace && $0.serviceAccount == identity.serviceAccount }) == true:
+                continue
             case .uniformResourceIdentifier(let uri): throw Failure.identityNotAllowed(requested: uri, allowed: identity.uri)
             case .dnsName(let dns): throw Failure.identityNotAllowed(requested: "DNS:\(dns)", allowed: identity.uri)
             default: throw Failure.identityNotAllowed(requested: "\(name)", allowed: identity.uri)

@@ -48,8 +48,11 @@ public struct WorkloadCertificate: Sendable {
         guard let leaf = chain.first else { throw Failure.emptyChain }
         guard leaf.publicKey == Certificate.PublicKey(key.publicKey) else { throw Failure.notOurKey }
         let names = (try? leaf.extensions.subjectAlternativeNames).flatMap { $0 }.map(Array.init) ?? []
-        guard names == [.uniformResourceIdentifier(identity.uri)] else { throw Failure.wrongIdentity("\(names)") }
-        self.identity = identity
+        // The namespace and service account asked for, in the CA's trust domain (MeshConfig's, which
+        // the proxy need not know beforehand).
+        guard names.count == 1, case .uniformResourceIdentifier(let uri) = names[0], let granted = SPIFFEIdentity(uri: uri),
+              granted.namespace == identity.namespace, granted.serviceAccount == identity.serviceAccount else { throw Failure.wrongIdentity("\(names)") }
+        self.identity = granted
         self.privateKey = key
         self.leaf = leaf
         var rest = Array(chain.dropFirst())
