@@ -12,7 +12,7 @@ enum LocalCredential {
 
     /// The names a client may use for `host:port` (a wildcard listen address is reached on loopback).
     static func names(host: String, port: Int) -> [String] {
-        let hosts = host == "0.0.0.0" || host == "::" ? ["127.0.0.1", "localhost"] : [host]
+        let hosts = host == "0.0.0.0" || host == "::" || host == "127.0.0.1" ? ["127.0.0.1", "localhost"] : [host]
         return hosts.map { "\($0)_\(port)" }
     }
 
