@@ -10,6 +10,8 @@ public struct ActiveConfiguration: Sendable {
     public let endpoints: [String: [EndpointGroup.Endpoint]]
     /// Inbound listeners' PeerAuthentication, by port.
     private let peerAuthentications: [Int: PeerAuthenticationMode]
+    /// Inbound listeners' AuthorizationPolicies, by port (only ports that have any).
+    private let authorizations: [Int: [AuthorizationPolicyConfig]]
 
     public init(_ configuration: ProxyConfiguration) {
         self.configuration = configuration
@@ -18,10 +20,15 @@ public struct ActiveConfiguration: Sendable {
         endpoints = Dictionary(configuration.endpoints.map { ($0.cluster, $0.endpoints) }, uniquingKeysWith: { first, _ in first })
         peerAuthentications = Dictionary(configuration.listeners.filter { $0.direction == .inbound }.map { ($0.port, $0.peerAuthentication) },
                                          uniquingKeysWith: { first, _ in first })
+        authorizations = Dictionary(configuration.listeners.filter { $0.direction == .inbound && !$0.authorization.isEmpty }.map { ($0.port, $0.authorization) },
+                                    uniquingKeysWith: { first, _ in first })
     }
 
     /// What an inbound port lets in (PERMISSIVE when the configuration does not name the port).
     public func peerAuthentication(port: Int) -> PeerAuthenticationMode { peerAuthentications[port] ?? .permissive }
+
+    /// The AuthorizationPolicies enforced on an inbound port (none: everything is allowed).
+    public func authorization(port: Int) -> [AuthorizationPolicyConfig] { authorizations[port] ?? [] }
 
     public var version: String { configuration.version }
 }

@@ -94,4 +94,48 @@ struct BookinfoTaskTests {
         let subsets = try demo.visit(10)
         #expect(subsets.stars == ["red": 10] && subsets.failures.isEmpty, "ISTIO_MUTUAL subsets route and answer: \(subsets)")
     }
+
+    @Test("8 authz-http: deny-all gives RBAC: access denied; productpage-viewer renders with details and reviews errors; details and reviews viewers leave ratings unavailable; ratings-viewer gives stars")
+    func authorizationHTTP() throws {
+        let demo = try BookinfoDemo()
+        defer { _ = demo.interrupt() }
+        let tasks = "docs-tasks/authz-http/"
+        /// Waits (bounded) until a page visit shows what the step documents (policies reach sidecars by push).
+        func waitFor(_ what: String, _ condition: (BookinfoDemo.Visits) -> Bool) throws -> BookinfoDemo.Visits {
+            let deadline = Date().addingTimeInterval(20)
+            var last = try demo.visit(1)
+            while !condition(last) && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.1)
+                last = try demo.visit(1)
+            }
+            #expect(condition(last), "\(what): \(last)")
+            return last
+        }
+        try demo.apply(corpus: tasks + "01-deny-all.yaml", changesRoutes: false)
+        _ = try waitFor("deny-all answers 403") { $0.failures["403"] == 1 }
+        let denied = try BookinfoDemo.run("/usr/bin/env", ["curl", "-s", "--noproxy", "*", "-w", " %{http_code}", demo.gateway + "/productpage"])
+        #expect(denied == "RBAC: access denied 403", "\(denied)")
+
+        try demo.apply(corpus: tasks + "02-productpage-viewer.yaml", changesRoutes: false)
+        _ = try waitFor("productpage-viewer renders the page") { $0.failures.isEmpty && $0.titles == ["Simple Bookstore App"] }
+        let errors = try demo.visit(5)
+        #expect(errors.failures.isEmpty && errors.reviewsErrors == 5, "Error fetching product reviews: \(errors)")
+        let page = try BookinfoDemo.run("/usr/bin/env", ["curl", "-s", "--noproxy", "*", demo.gateway + "/productpage"])
+        #expect(page.contains("Error fetching product details") && page.contains("Error fetching product reviews"), "details and reviews still deny productpage")
+
+        try demo.apply(corpus: tasks + "03-details-viewer.yaml", changesRoutes: false)
+        try demo.apply(corpus: tasks + "04-reviews-viewer.yaml", changesRoutes: false)
+        _ = try waitFor("details and reviews render") { $0.failures.isEmpty && $0.reviewsErrors == 0 && !$0.servedBy.isEmpty }
+        let reviews = try demo.visit(15)
+        #expect(reviews.reviewsErrors == 0 && reviews.failures.isEmpty, "\(reviews)")
+        #expect(reviews.ratingsErrors == (reviews.servedBy["reviews-v2", default: 0] + reviews.servedBy["reviews-v3", default: 0]),
+                "v2 and v3 say Ratings service is currently unavailable, v1 shows no stars: \(reviews)")
+        #expect(Set(reviews.stars.keys).isSubset(of: ["none"]), "no stars yet: \(reviews.stars)")
+
+        try demo.apply(corpus: tasks + "05-ratings-viewer.yaml", changesRoutes: false)
+        _ = try waitFor("ratings-viewer: stars") { $0.ratingsErrors == 0 && $0.failures.isEmpty && $0.reviewsErrors == 0 && ($0.stars["black", default: 0] + $0.stars["red", default: 0]) > 0 }
+        let everything = try demo.visit(20)
+        #expect(everything.ratingsErrors == 0 && everything.failures.isEmpty && everything.reviewsErrors == 0, "\(everything)")
+        #expect(everything.stars["black", default: 0] > 0 && everything.stars["red", default: 0] > 0, "black and red stars appear: \(everything.stars)")
+    }
 }

@@ -20,6 +20,8 @@ public struct ConfigIndex: Sendable {
     public let services: [MeshService]
     /// Workloads from ServiceEntry endpoints and WorkloadEntries.
     public let workloads: [WorkloadInstance]
+    /// AuthorizationPolicies, by namespace, then name.
+    public let authorizationPolicies: [AuthorizationPolicy]
     /// PeerAuthentications, resolved per workload and port with Istio's precedence.
     public let peerAuthentication: PeerAuthenticationPolicies
 
@@ -34,6 +36,7 @@ public struct ConfigIndex: Sendable {
         meshConfig = MeshConfigSource.meshConfig(in: resources)
         services = RegistryBuilder.services(resources)
         workloads = RegistryBuilder.workloads(resources)
+        authorizationPolicies = sorted(AuthorizationPolicy.self)
         peerAuthentication = PeerAuthenticationPolicies(resources.compactMap { $0 as? PeerAuthentication }, rootNamespace: meshConfig.rootNamespace ?? "istio-system")
     }
 

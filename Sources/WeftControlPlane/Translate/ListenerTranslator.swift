@@ -17,9 +17,12 @@ public enum ListenerTranslator {
 
     static func sidecar(_ view: ProxyView) -> [ListenerConfig] {
         let outbound = ListenerConfig(name: "outbound", port: outboundPort, direction: .outbound, routeTable: "outbound")
+        let authorization = AuthorizationTranslator.translate(view)
         let inbound = Set(view.proxy.ports.values).sorted().map { port in
-            ListenerConfig(name: "inbound|\(port)", port: port, direction: .inbound, appPort: port,
-                           peerAuthentication: view.peerAuthentication.mode(namespace: view.proxy.namespace, labels: view.proxy.labels, port: port))
+            var listener = ListenerConfig(name: "inbound|\(port)", port: port, direction: .inbound, appPort: port,
+                                          peerAuthentication: view.peerAuthentication.mode(namespace: view.proxy.namespace, labels: view.proxy.labels, port: port))
+            listener.authorization = authorization
+            return listener
         }
         return [outbound] + inbound
     }

@@ -46,6 +46,8 @@ public struct ProxyView: Sendable, Hashable {
     public var rootNamespace: String
     /// Every PeerAuthentication: the proxy's own inbound ports, and which endpoints take mutual TLS.
     public var peerAuthentication: PeerAuthenticationPolicies = .none
+    /// The AuthorizationPolicies that apply to this proxy's workload.
+    public var authorizationPolicies: [AuthorizationPolicy] = []
     /// MeshConfig `trustDomain` (default cluster.local): the domain of the SPIFFE identities.
     public var trustDomain = "cluster.local"
     /// The mesh-wide locality load balancing setting (Istio's default: enabled).
@@ -85,6 +87,9 @@ public enum ProxyViewBuilder {
                              gateways: gateways, allowAny: allowAny, rootNamespace: rootNamespace)
         if let locality = meshConfig.localityLbSetting { view.localityLbSetting = locality }
         view.peerAuthentication = index.peerAuthentication
+        view.authorizationPolicies = index.authorizationPolicies.filter {
+            AuthorizationTranslator.applies($0, to: proxy, rootNamespace: rootNamespace, services: state.registry.services)
+        }
         view.trustDomain = meshConfig.trustDomain ?? "cluster.local"
         if proxy.mode == .router { view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: state.registry) }
         return view

@@ -19,6 +19,7 @@ extension Weft_Discovery_V1_Listener {
         case .strict: peerAuthentication = .strict
         case .disable: peerAuthentication = .disable
         }
+        authorization = model.authorization.map(Weft_Discovery_V1_AuthorizationPolicy.init)
     }
 }
 
@@ -42,5 +43,8 @@ extension ListenerConfig {
         self.init(name: wire.name, port: Int(wire: wire.port), direction: direction, protocolName: wire.protocol.isEmpty ? "HTTP" : wire.protocol,
                   routeTable: wire.routeTable.isEmpty ? nil : wire.routeTable, hosts: wire.hosts, appPort: wire.appPort == 0 ? nil : Int(wire: wire.appPort),
                   peerAuthentication: peerAuthentication)
+        var policies: [AuthorizationPolicyConfig] = []
+        for policy in wire.authorization { policies.append(try AuthorizationPolicyConfig(wire: policy)) }
+        authorization = policies
     }
 }

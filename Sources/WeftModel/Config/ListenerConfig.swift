@@ -26,6 +26,8 @@ public struct ListenerConfig: Sendable, Hashable, Codable {
     public var appPort: Int?
     /// Inbound: what PeerAuthentication lets in on this port.
     public var peerAuthentication: PeerAuthenticationMode = .permissive
+    /// Inbound and gateway: the AuthorizationPolicies that apply to the workload.
+    public var authorization: [AuthorizationPolicyConfig] = []
 
     public init(name: String, port: Int, direction: Direction, protocolName: String = "HTTP", routeTable: String? = nil, hosts: [String] = [], appPort: Int? = nil,
                 peerAuthentication: PeerAuthenticationMode = .permissive) {

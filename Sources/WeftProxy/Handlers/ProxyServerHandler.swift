@@ -51,6 +51,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
 
     /// The peer's IP address, read once per connection (each read of it takes a lock).
     private var cachedPeerAddress: String??
+    /// The address the connection arrived on (inbound), read once.
+    private var cachedLocalAddress: String??
 
     func peerAddress(_ context: ChannelHandlerContext) -> String? {
         if let cached = cachedPeerAddress { return cached }
@@ -160,6 +162,11 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
         request.sourceAddress = peerAddress(context)
         request.peerIdentity = peer?.certificate.identity
+        if let port = listener.inboundPort {
+            request.localPort = port
+            if cachedLocalAddress == nil { cachedLocalAddress = .some(context.channel.localAddress?.ipAddress) }
+            request.localAddress = cachedLocalAddress ?? nil
+        }
         var forwardedHead = head
         forwardedHead.uri = originForm
         let decision = listener.pipeline.decide(&request)

@@ -51,12 +51,12 @@ public enum ListenerPipelines {
     }
 
     /// Inbound: every request goes to the application's private address once the security steps let it.
-    public static func inbound(appHost: String, appPort: Int) -> RequestPipeline {
+    public static func inbound(appHost: String, appPort: Int, stats: ProxyStats? = nil) -> RequestPipeline {
         RequestPipeline(steps: [
             RecordTelemetry(),
             AuthenticatePeer(),     // PeerAuthentication, mutual TLS
             AuthenticateRequest(),  // RequestAuthentication, JWT
-            Authorize(),            // AuthorizationPolicy
+            Authorize(stats: stats),  // AuthorizationPolicy: DENY, then ALLOW; 403 "RBAC: access denied"
         ]) { _ in
             .forward(.init(host: appHost, port: appPort, cluster: "inbound|\(appPort)||", connectTimeoutMs: 10_000, headers: nil))
         }

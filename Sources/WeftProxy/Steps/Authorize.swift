@@ -1,12 +1,35 @@
 import WeftModel
 
-/// Inbound: AuthorizationPolicy (CUSTOM, DENY, then ALLOW; 403 "RBAC: access denied"). A
-/// pass-through place until the authorization issue fills it.
+/// Inbound: the AuthorizationPolicies of the workload, with Istio's evaluation (DENY, then ALLOW;
+/// `AuthorizationEngine`). A denial answers 403 `RBAC: access denied`, counted as `rbac.denied`
+/// and per deciding policy; dry-run policies count their shadow decision (`rbac.shadow_denied`).
 public struct Authorize: RequestStep {
-    public init() {}
-    public var isPassThrough: Bool { true }
+    let stats: ProxyStats?
+
+    public init(stats: ProxyStats? = nil) { self.stats = stats }
 
     public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
-        next(&context)
+        guard let port = context.localPort else { return next(&context) }
+        let policies = context.configuration.authorization(port: port)
+        guard !policies.isEmpty else { return next(&context) }
+        let (decision, shadow) = AuthorizationEngine.evaluate(policies, Self.request(context, port: port))
+        if let shadow { stats?.increment(shadow.allowed ? "rbac.shadow_allowed" : "rbac.shadow_denied") }
+        for policy in decision.audited { stats?.increment("rbac.audited.\(policy)") }
+        guard decision.allowed else {
+            stats?.increment("rbac.denied")
+            stats?.increment("rbac.denied.\(decision.policy ?? "no_allow_policy_matched")")
+            return .respond(LocalResponse(status: 403, flag: "", body: "RBAC: access denied"))
+        }
+        stats?.increment("rbac.allowed")
+        return next(&context)
+    }
+
+    /// What the policies see of the request (the peer's identity without `spiffe://`).
+    static func request(_ context: RequestContext, port: Int) -> AuthorizationEngine.Request {
+        let attributes = context.attributes
+        let principal = context.peerIdentity.map { $0.hasPrefix("spiffe://") ? String($0.dropFirst("spiffe://".count)) : $0 }
+        return AuthorizationEngine.Request(principal: principal, requestPrincipal: nil, sourceIP: context.sourceAddress, remoteIP: context.sourceAddress,
+                                           destinationIP: context.localAddress, destinationPort: port, host: attributes.host, method: attributes.method,
+                                           path: attributes.path, headers: attributes.headers)
     }
 }

@@ -30,6 +30,9 @@ public struct RequestContext: Sendable {
     public var sourceAddress: String?
     /// The downstream peer's identity (its SPIFFE id), once mutual TLS establishes one.
     public var peerIdentity: String?
+    /// Inbound: the port and address the request arrived on (the workload's container port).
+    public var localPort: Int?
+    public var localAddress: String?
     /// The roll for a weighted destination (simulations pass one); nil draws one at random.
     public var weightRoll: Int?
     /// Set by SelectRoute: the chosen destination's header edits, the route's already merged in (at translation).

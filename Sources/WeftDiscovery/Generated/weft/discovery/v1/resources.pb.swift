@@ -53,6 +53,9 @@ public nonisolated struct Weft_Discovery_V1_Listener: Sendable {
 
   public var peerAuthentication: Weft_Discovery_V1_Listener.PeerAuthentication = .permissive
 
+  /// Inbound and gateway: the AuthorizationPolicies that apply to this workload, in order.
+  public var authorization: [Weft_Discovery_V1_AuthorizationPolicy] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Direction: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -137,6 +140,152 @@ public nonisolated struct Weft_Discovery_V1_Listener: Sendable {
       .disable,
     ]
 
+  }
+
+  public init() {}
+}
+
+/// One AuthorizationPolicy, scoped to the proxy; an empty list means "not set".
+public nonisolated struct Weft_Discovery_V1_AuthorizationPolicy: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// namespace/name
+  public var name: String = String()
+
+  public var action: Weft_Discovery_V1_AuthorizationPolicy.Action = .allow
+
+  public var dryRun: Bool = false
+
+  public var rules: [Weft_Discovery_V1_AuthorizationPolicy.Rule] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Action: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case allow // = 0
+    case deny // = 1
+    case audit // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .allow
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .allow
+      case 1: self = .deny
+      case 2: self = .audit
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .allow: return 0
+      case .deny: return 1
+      case .audit: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Weft_Discovery_V1_AuthorizationPolicy.Action] = [
+      .allow,
+      .deny,
+      .audit,
+    ]
+
+  }
+
+  public nonisolated struct Source: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var principals: [String] = []
+
+    public var notPrincipals: [String] = []
+
+    public var requestPrincipals: [String] = []
+
+    public var notRequestPrincipals: [String] = []
+
+    public var namespaces: [String] = []
+
+    public var notNamespaces: [String] = []
+
+    public var ipBlocks: [String] = []
+
+    public var notIpBlocks: [String] = []
+
+    public var remoteIpBlocks: [String] = []
+
+    public var notRemoteIpBlocks: [String] = []
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+  }
+
+  public nonisolated struct Operation: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var hosts: [String] = []
+
+    public var notHosts: [String] = []
+
+    public var ports: [String] = []
+
+    public var notPorts: [String] = []
+
+    public var methods: [String] = []
+
+    public var notMethods: [String] = []
+
+    public var paths: [String] = []
+
+    public var notPaths: [String] = []
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+  }
+
+  public nonisolated struct Condition: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var key: String = String()
+
+    public var values: [String] = []
+
+    public var notValues: [String] = []
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+  }
+
+  public nonisolated struct Rule: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var sources: [Weft_Discovery_V1_AuthorizationPolicy.Source] = []
+
+    public var operations: [Weft_Discovery_V1_AuthorizationPolicy.Operation] = []
+
+    public var conditions: [Weft_Discovery_V1_AuthorizationPolicy.Condition] = []
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
   }
 
   public init() {}
@@ -1370,7 +1519,7 @@ fileprivate nonisolated let _protobuf_package = "weft.discovery.v1"
 
 nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Listener"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1386,6 +1535,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       case 6: try { try decoder.decodeRepeatedStringField(value: &self.hosts) }()
       case 7: try { try decoder.decodeSingularInt32Field(value: &self.appPort) }()
       case 8: try { try decoder.decodeSingularEnumField(value: &self.peerAuthentication) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.authorization) }()
       default: break
       }
     }
@@ -1416,6 +1566,9 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
     if self.peerAuthentication != .permissive {
       try visitor.visitSingularEnumField(value: self.peerAuthentication, fieldNumber: 8)
     }
+    if !self.authorization.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.authorization, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1428,6 +1581,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
     if lhs.hosts != rhs.hosts {return false}
     if lhs.appPort != rhs.appPort {return false}
     if lhs.peerAuthentication != rhs.peerAuthentication {return false}
+    if lhs.authorization != rhs.authorization {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1439,6 +1593,275 @@ nonisolated extension Weft_Discovery_V1_Listener.Direction: SwiftProtobuf._Proto
 
 nonisolated extension Weft_Discovery_V1_Listener.PeerAuthentication: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PERMISSIVE\0\u{1}STRICT\0\u{1}DISABLE\0")
+}
+
+nonisolated extension Weft_Discovery_V1_AuthorizationPolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AuthorizationPolicy"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}action\0\u{3}dry_run\0\u{1}rules\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.action) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.dryRun) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.rules) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if self.action != .allow {
+      try visitor.visitSingularEnumField(value: self.action, fieldNumber: 2)
+    }
+    if self.dryRun != false {
+      try visitor.visitSingularBoolField(value: self.dryRun, fieldNumber: 3)
+    }
+    if !self.rules.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rules, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_AuthorizationPolicy, rhs: Weft_Discovery_V1_AuthorizationPolicy) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.action != rhs.action {return false}
+    if lhs.dryRun != rhs.dryRun {return false}
+    if lhs.rules != rhs.rules {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Action: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ALLOW\0\u{1}DENY\0\u{1}AUDIT\0")
+}
+
+nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Source: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Weft_Discovery_V1_AuthorizationPolicy.protoMessageName + ".Source"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}principals\0\u{3}not_principals\0\u{3}request_principals\0\u{3}not_request_principals\0\u{1}namespaces\0\u{3}not_namespaces\0\u{3}ip_blocks\0\u{3}not_ip_blocks\0\u{3}remote_ip_blocks\0\u{3}not_remote_ip_blocks\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.principals) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.notPrincipals) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.requestPrincipals) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.notRequestPrincipals) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.namespaces) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.notNamespaces) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.ipBlocks) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.notIpBlocks) }()
+      case 9: try { try decoder.decodeRepeatedStringField(value: &self.remoteIpBlocks) }()
+      case 10: try { try decoder.decodeRepeatedStringField(value: &self.notRemoteIpBlocks) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.principals.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.principals, fieldNumber: 1)
+    }
+    if !self.notPrincipals.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.notPrincipals, fieldNumber: 2)
+    }
+    if !self.requestPrincipals.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.requestPrincipals, fieldNumber: 3)
+    }
+    if !self.notRequestPrincipals.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.notRequestPrincipals, fieldNumber: 4)
+    }
+    if !self.namespaces.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.namespaces, fieldNumber: 5)
+    }
+    if !self.notNamespaces.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.notNamespaces, fieldNumber: 6)
+    }
+    if !self.ipBlocks.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.ipBlocks, fieldNumber: 7)
+    }
+    if !self.notIpBlocks.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.notIpBlocks, fieldNumber: 8)
+    }
+    if !self.remoteIpBlocks.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.remoteIpBlocks, fieldNumber: 9)
+    }
+    if !self.notRemoteIpBlocks.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.notRemoteIpBlocks, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_AuthorizationPolicy.Source, rhs: Weft_Discovery_V1_AuthorizationPolicy.Source) -> Bool {
+    if lhs.principals != rhs.principals {return false}
+    if lhs.notPrincipals != rhs.notPrincipals {return false}
+    if lhs.requestPrincipals != rhs.requestPrincipals {return false}
+    if lhs.notRequestPrincipals != rhs.notRequestPrincipals {return false}
+    if lhs.namespaces != rhs.namespaces {return false}
+    if lhs.notNamespaces != rhs.notNamespaces {return false}
+    if lhs.ipBlocks != rhs.ipBlocks {return false}
+    if lhs.notIpBlocks != rhs.notIpBlocks {return false}
+    if lhs.remoteIpBlocks != rhs.remoteIpBlocks {return false}
+    if lhs.notRemoteIpBlocks != rhs.notRemoteIpBlocks {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Operation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Weft_Discovery_V1_AuthorizationPolicy.protoMessageName + ".Operation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hosts\0\u{3}not_hosts\0\u{1}ports\0\u{3}not_ports\0\u{1}methods\0\u{3}not_methods\0\u{1}paths\0\u{3}not_paths\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.hosts) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.notHosts) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.ports) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.notPorts) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.methods) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.notMethods) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.paths) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.notPaths) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.hosts.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.hosts, fieldNumber: 1)
+    }
+    if !self.notHosts.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.notHosts, fieldNumber: 2)
+    }
+    if !self.ports.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.ports, fieldNumber: 3)
+    }
+    if !self.notPorts.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.notPorts, fieldNumber: 4)
+    }
+    if !self.methods.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.methods, fieldNumber: 5)
+    }
+    if !self.notMethods.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.notMethods, fieldNumber: 6)
+    }
+    if !self.paths.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.paths, fieldNumber: 7)
+    }
+    if !self.notPaths.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.notPaths, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_AuthorizationPolicy.Operation, rhs: Weft_Discovery_V1_AuthorizationPolicy.Operation) -> Bool {
+    if lhs.hosts != rhs.hosts {return false}
+    if lhs.notHosts != rhs.notHosts {return false}
+    if lhs.ports != rhs.ports {return false}
+    if lhs.notPorts != rhs.notPorts {return false}
+    if lhs.methods != rhs.methods {return false}
+    if lhs.notMethods != rhs.notMethods {return false}
+    if lhs.paths != rhs.paths {return false}
+    if lhs.notPaths != rhs.notPaths {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Condition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Weft_Discovery_V1_AuthorizationPolicy.protoMessageName + ".Condition"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}values\0\u{3}not_values\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.values) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.notValues) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
+    }
+    if !self.values.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.values, fieldNumber: 2)
+    }
+    if !self.notValues.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.notValues, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_AuthorizationPolicy.Condition, rhs: Weft_Discovery_V1_AuthorizationPolicy.Condition) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.values != rhs.values {return false}
+    if lhs.notValues != rhs.notValues {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Rule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Weft_Discovery_V1_AuthorizationPolicy.protoMessageName + ".Rule"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sources\0\u{1}operations\0\u{1}conditions\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.sources) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.operations) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.conditions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.sources.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.sources, fieldNumber: 1)
+    }
+    if !self.operations.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.operations, fieldNumber: 2)
+    }
+    if !self.conditions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.conditions, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_AuthorizationPolicy.Rule, rhs: Weft_Discovery_V1_AuthorizationPolicy.Rule) -> Bool {
+    if lhs.sources != rhs.sources {return false}
+    if lhs.operations != rhs.operations {return false}
+    if lhs.conditions != rhs.conditions {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Weft_Discovery_V1_StringMatcher: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

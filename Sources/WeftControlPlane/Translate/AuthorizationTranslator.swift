@@ -1,0 +1,86 @@
+import WeftAPI
+import WeftModel
+
+/// Authorization translator: the AuthorizationPolicies that apply to a proxy's workload (Istio's
+/// scoping: the root namespace's mesh-wide ones, the workload namespace's, and those whose
+/// `selector` matches its labels or whose `targetRef` names a Service that selects it), as the
+/// proxy enforces them. Order: namespace, then name (the engine's decision does not depend on it).
+public enum AuthorizationTranslator {
+    public static func translate(_ view: ProxyView) -> [AuthorizationPolicyConfig] {
+        view.authorizationPolicies.compactMap(config)
+    }
+
+    /// Whether `policy` applies to `proxy` (`services`: to resolve a targetRef).
+    static func applies(_ policy: AuthorizationPolicy, to proxy: ProxyIdentity, rootNamespace: String, services: [MeshService]) -> Bool {
+        let spec = policy.spec
+        let targets = (spec.targetRefs ?? []) + (spec.targetRef.map { [$0] } ?? [])
+        if !targets.isEmpty {
+            guard policy.namespace == proxy.namespace else { return false }
+            return targets.contains { target in
+                guard target.kind == "Service", let name = target.name else { return false }
+                return services.contains { service in
+                    service.origin == .kubernetes && service.namespace == policy.namespace && service.name == name
+                        && (service.selector.map { !$0.isEmpty && $0.allSatisfy { proxy.labels[$0.key] == $0.value } } ?? false)
+                }
+            }
+        }
+        if let selector = spec.selector?.matchLabels, !selector.isEmpty {
+            guard policy.namespace == proxy.namespace || policy.namespace == rootNamespace else { return false }
+            return selector.allSatisfy { proxy.labels[$0.key] == $0.value }
+        }
+        return policy.namespace == proxy.namespace || policy.namespace == rootNamespace
+    }
+
+    /// The proxy's form of a policy; nil for CUSTOM (refused at validation; never enforced here).
+    static func config(_ policy: AuthorizationPolicy) -> AuthorizationPolicyConfig? {
+        let action: AuthorizationPolicyConfig.Action
+        switch policy.spec.action {
+        case .ALLOW?, nil: action = .allow
+        case .DENY?: action = .deny
+        case .AUDIT?: action = .audit
+        case .CUSTOM?: return nil
+        }
+        let rules = (policy.spec.rules ?? []).map { rule in
+            AuthorizationRule(sources: (rule.from ?? []).map { source($0.source) }, operations: (rule.to ?? []).map { operation($0.operation) },
+                              conditions: (rule.when ?? []).map { AuthorizationRule.Condition(key: $0.key ?? "", values: $0.values ?? [], notValues: $0.notValues ?? []) })
+        }
+        return AuthorizationPolicyConfig(name: "\(policy.namespace)/\(policy.name)", action: action,
+                                         dryRun: policy.metadata.annotations?["istio.io/dry-run"] == "true", rules: rules)
+    }
+
+    private static func source(_ source: AuthorizationPolicySpec.Source?) -> AuthorizationRule.Source {
+        var out = AuthorizationRule.Source()
+        guard let source else { return out }
+        // serviceAccounts (`ns/sa`) are principals in any trust domain.
+        out.principals = (source.principals ?? []) + (source.serviceAccounts ?? []).map(principal)
+        out.notPrincipals = (source.notPrincipals ?? []) + (source.notServiceAccounts ?? []).map(principal)
+        out.requestPrincipals = source.requestPrincipals ?? []
+        out.notRequestPrincipals = source.notRequestPrincipals ?? []
+        out.namespaces = source.namespaces ?? []
+        out.notNamespaces = source.notNamespaces ?? []
+        out.ipBlocks = source.ipBlocks ?? []
+        out.notIpBlocks = source.notIpBlocks ?? []
+        out.remoteIpBlocks = source.remoteIpBlocks ?? []
+        out.notRemoteIpBlocks = source.notRemoteIpBlocks ?? []
+        return out
+    }
+
+    private static func principal(_ serviceAccount: String) -> String {
+        let parts = serviceAccount.split(separator: "/", maxSplits: 1)
+        return parts.count == 2 ? "*/ns/\(parts[0])/sa/\(parts[1])" : "*/sa/\(serviceAccount)"
+    }
+
+    private static func operation(_ operation: AuthorizationPolicySpec.Operation?) -> AuthorizationRule.Operation {
+        var out = AuthorizationRule.Operation()
+        guard let operation else { return out }
+        out.hosts = operation.hosts ?? []
+        out.notHosts = operation.notHosts ?? []
+        out.ports = operation.ports ?? []
+        out.notPorts = operation.notPorts ?? []
+        out.methods = operation.methods ?? []
+        out.notMethods = operation.notMethods ?? []
+        out.paths = operation.paths ?? []
+        out.notPaths = operation.notPaths ?? []
+        return out
+    }
+}

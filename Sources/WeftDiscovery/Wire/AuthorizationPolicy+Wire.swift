@@ -1,0 +1,95 @@
+import WeftModel
+
+extension Weft_Discovery_V1_AuthorizationPolicy {
+    public init(_ model: AuthorizationPolicyConfig) {
+        self.init()
+        name = model.name
+        switch model.action {
+        case .allow: action = .allow
+        case .deny: action = .deny
+        case .audit: action = .audit
+        }
+        dryRun = model.dryRun
+        rules = model.rules.map { rule in
+            var wire = Rule()
+            wire.sources = rule.sources.map { source in
+                var out = Source()
+                out.principals = source.principals
+                out.notPrincipals = source.notPrincipals
+                out.requestPrincipals = source.requestPrincipals
+                out.notRequestPrincipals = source.notRequestPrincipals
+                out.namespaces = source.namespaces
+                out.notNamespaces = source.notNamespaces
+                out.ipBlocks = source.ipBlocks
+                out.notIpBlocks = source.notIpBlocks
+                out.remoteIpBlocks = source.remoteIpBlocks
+                out.notRemoteIpBlocks = source.notRemoteIpBlocks
+                return out
+            }
+            wire.operations = rule.operations.map { operation in
+                var out = Operation()
+                out.hosts = operation.hosts
+                out.notHosts = operation.notHosts
+                out.ports = operation.ports
+                out.notPorts = operation.notPorts
+                out.methods = operation.methods
+                out.notMethods = operation.notMethods
+                out.paths = operation.paths
+                out.notPaths = operation.notPaths
+                return out
+            }
+            wire.conditions = rule.conditions.map { condition in
+                var out = Condition()
+                out.key = condition.key
+                out.values = condition.values
+                out.notValues = condition.notValues
+                return out
+            }
+            return wire
+        }
+    }
+}
+
+extension AuthorizationPolicyConfig {
+    public init(wire: Weft_Discovery_V1_AuthorizationPolicy) throws(WireError) {
+        let action: Action
+        switch wire.action {
+        case .allow: action = .allow
+        case .deny: action = .deny
+        case .audit: action = .audit
+        case .UNRECOGNIZED(let value): throw WireError("authorization policy \(wire.name): unknown action \(value)")
+        }
+        self.init(name: wire.name, action: action, dryRun: wire.dryRun, rules: wire.rules.map { rule in
+            var sources: [AuthorizationRule.Source] = []
+            for source in rule.sources {
+                var out = AuthorizationRule.Source()
+                out.principals = source.principals
+                out.notPrincipals = source.notPrincipals
+                out.requestPrincipals = source.requestPrincipals
+                out.notRequestPrincipals = source.notRequestPrincipals
+                out.namespaces = source.namespaces
+                out.notNamespaces = source.notNamespaces
+                out.ipBlocks = source.ipBlocks
+                out.notIpBlocks = source.notIpBlocks
+                out.remoteIpBlocks = source.remoteIpBlocks
+                out.notRemoteIpBlocks = source.notRemoteIpBlocks
+                sources.append(out)
+            }
+            var operations: [AuthorizationRule.Operation] = []
+            for operation in rule.operations {
+                var out = AuthorizationRule.Operation()
+                out.hosts = operation.hosts
+                out.notHosts = operation.notHosts
+                out.ports = operation.ports
+                out.notPorts = operation.notPorts
+                out.methods = operation.methods
+                out.notMethods = operation.notMethods
+                out.paths = operation.paths
+                out.notPaths = operation.notPaths
+                operations.append(out)
+            }
+            return AuthorizationRule(sources: sources, operations: operations,
+                                     conditions: rule.conditions.map { AuthorizationRule.Condition(key: $0.key, values: $0.values, notValues: $0.notValues) })
+        })
+    }
+}
