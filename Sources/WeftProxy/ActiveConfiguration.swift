@@ -20,14 +20,14 @@ public struct ActiveConfiguration: Sendable {
         endpoints = Dictionary(configuration.endpoints.map { ($0.cluster, $0.endpoints) }, uniquingKeysWith: { first, _ in first })
         peerAuthentications = Dictionary(configuration.listeners.filter { $0.direction == .inbound }.map { ($0.port, $0.peerAuthentication) },
                                          uniquingKeysWith: { first, _ in first })
-        authorizations = Dictionary(configuration.listeners.filter { $0.direction == .inbound && !$0.authorization.isEmpty }.map { ($0.port, $0.authorization) },
+        authorizations = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.authorization.isEmpty }.map { ($0.port, $0.authorization) },
                                     uniquingKeysWith: { first, _ in first })
     }
 
     /// What an inbound port lets in (PERMISSIVE when the configuration does not name the port).
     public func peerAuthentication(port: Int) -> PeerAuthenticationMode { peerAuthentications[port] ?? .permissive }
 
-    /// The AuthorizationPolicies enforced on an inbound port (none: everything is allowed).
+    /// The AuthorizationPolicies enforced on an inbound or gateway port (none: everything is allowed).
     public func authorization(port: Int) -> [AuthorizationPolicyConfig] { authorizations[port] ?? [] }
 
     public var version: String { configuration.version }

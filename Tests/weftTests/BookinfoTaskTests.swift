@@ -138,4 +138,45 @@ struct BookinfoTaskTests {
         #expect(everything.ratingsErrors == 0 && everything.failures.isEmpty && everything.reviewsErrors == 0, "\(everything)")
         #expect(everything.stars["black", default: 0] > 0 && everything.stars["red", default: 0] > 0, "black and red stars appear: \(everything.stars)")
     }
+
+    @Test("a policy that selects the ingress gateway is enforced there: DENY by path gives 403 at the edge, other paths pass; an ALLOW by ipBlocks that excludes the client denies all")
+    func gatewayAuthorization() throws {
+        let demo = try BookinfoDemo()
+        defer { _ = demo.interrupt() }
+        func status(_ path: String) throws -> String {
+            try BookinfoDemo.run("/usr/bin/env", ["curl", "-s", "--noproxy", "*", "-o", "/dev/null", "-w", "%{http_code}", demo.gateway + path])
+        }
+        func apply(_ yaml: String) throws {
+            #expect(try WeftProcess.run(["apply", "-f", "-", "--control-plane", demo.api], stdin: yaml).status == 0)
+        }
+        func waitFor(_ path: String, _ expected: String) throws {
+            let deadline = Date().addingTimeInterval(20)
+            var last = try status(path)
+            while last != expected && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.1)
+                last = try status(path)
+            }
+            #expect(last == expected, "\(path): \(last)")
+        }
+        try apply("""
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: no-products-api, namespace: istio-system}
+        spec:
+          selector: {matchLabels: {istio: ingressgateway}}
+          action: DENY
+          rules: [{to: [{operation: {paths: ["/api/v1/products*"]}}]}]
+        """)
+        try waitFor("/api/v1/products", "403")
+        #expect(try status("/productpage") == "200")
+        try apply("""
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: only-far-away, namespace: istio-system}
+        spec:
+          selector: {matchLabels: {istio: ingressgateway}}
+          rules: [{from: [{source: {ipBlocks: ["10.0.0.0/8"]}}]}]
+        """)
+        try waitFor("/productpage", "403")
+    }
 }

@@ -39,9 +39,12 @@ public enum ListenerTranslator {
                 if protocolByPort[port] == nil { protocolByPort[port] = server.port?.protocol?.uppercased() ?? "HTTP" }
             }
         }
+        let authorization = AuthorizationTranslator.translate(view)
         return hostsByPort.sorted { $0.key < $1.key }.map { port, hosts in
-            ListenerConfig(name: "0.0.0.0_\(port)", port: port, direction: .gateway, protocolName: protocolByPort[port] ?? "HTTP",
-                           routeTable: "http.\(port)", hosts: Array(Set(hosts)).sorted())
+            var listener = ListenerConfig(name: "0.0.0.0_\(port)", port: port, direction: .gateway, protocolName: protocolByPort[port] ?? "HTTP",
+                                          routeTable: "http.\(port)", hosts: Array(Set(hosts)).sorted())
+            listener.authorization = authorization
+            return listener
         }
     }
 }

@@ -162,7 +162,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
         request.sourceAddress = peerAddress(context)
         request.peerIdentity = peer?.certificate.identity
-        if let port = listener.inboundPort {
+        if listener.enforcesAuthorization {
+            let port = listener.inboundPort ?? listener.defaultPort
             request.localPort = port
             if cachedLocalAddress == nil { cachedLocalAddress = .some(context.channel.localAddress?.ipAddress) }
             request.localAddress = cachedLocalAddress ?? nil

@@ -84,9 +84,9 @@ public struct Router: Sendable {
         let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, stats: stats, certificates: certificates),
                                                        as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         let listeners = GatewayListeners(host: address, eventLoop: eventLoop, logger: logger) { listener in
-            ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store, routeTable: listener.routeTable,
-                            pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
-                            requestHeadersTimeout: requestHeadersTimeout)
+            ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats, authorizing: true), configuration: store,
+                            routeTable: listener.routeTable, pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
+                            requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true)
         }
         let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: identity, certificates: certificates, quit: quit)
         self.configuration = store

@@ -21,6 +21,8 @@ struct ListenerContext: Sendable {
     var requestHeadersTimeout: TimeAmount = .seconds(10)
     /// Inbound: the container port, whose PeerAuthentication decides TLS or plaintext per connection.
     var inboundPort: Int?
+    /// Inbound and gateway listeners enforce the AuthorizationPolicies of their port (`defaultPort`).
+    var enforcesAuthorization = false
     /// The workload certificate (inbound TLS termination; `X-Forwarded-Client-Cert`'s `By=`).
     var certificates: WorkloadCertificates?
     /// How long a new inbound connection may take to send its first bytes, and then to finish
@@ -34,9 +36,12 @@ struct ListenerContext: Sendable {
 /// attempt through the same upstream attempt (`UpstreamAttempt`).
 public enum ListenerPipelines {
     /// Outbound (the app's HTTP proxy) and gateways.
-    public static func routed(balancer: LoadBalancerState, pool: NIOLoopBoundBox<UpstreamConnectionPool>? = nil, stats: ProxyStats? = nil) -> RequestPipeline {
+    /// `authorizing`: gateways enforce the AuthorizationPolicies that select them first.
+    public static func routed(balancer: LoadBalancerState, pool: NIOLoopBoundBox<UpstreamConnectionPool>? = nil, stats: ProxyStats? = nil,
+                              authorizing: Bool = false) -> RequestPipeline {
         RequestPipeline(steps: [
             RecordTelemetry(),
+            Authorize(stats: stats, enabled: authorizing),  // gateways: AuthorizationPolicy (left out of outbound)
             SelectRoute(),       // VirtualService: route, weighted cluster; 404 NR, redirects, direct responses
             AnswerCORS(),        // corsPolicy: preflights answered here
             InjectFault(),       // fault: abort (FI), or a delay the exchange waits out (DI)

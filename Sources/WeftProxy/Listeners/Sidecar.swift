@@ -62,8 +62,8 @@ public struct Sidecar: Sendable {
         for port in settings.ports {
             let inbound = ListenerContext(name: "inbound|\(port)", pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port, stats: stats), configuration: store,
                                           routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
-                                          requestHeadersTimeout: settings.requestHeadersTimeout, inboundPort: port, certificates: certificates,
-                                          tlsHandshakeTimeout: settings.tlsHandshakeTimeout)
+                                          requestHeadersTimeout: settings.requestHeadersTimeout, inboundPort: port, enforcesAuthorization: true,
+                                          certificates: certificates, tlsHandshakeTimeout: settings.tlsHandshakeTimeout)
             services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inbound, logger: logger, onBound: readiness.listenerBound))
         }
         let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: settings.identity,

@@ -5,8 +5,15 @@ import WeftModel
 /// and per deciding policy; dry-run policies count their shadow decision (`rbac.shadow_denied`).
 public struct Authorize: RequestStep {
     let stats: ProxyStats?
+    let enabled: Bool
 
-    public init(stats: ProxyStats? = nil) { self.stats = stats }
+    /// `enabled: false` leaves the step out of the pipeline (a sidecar's outbound listener).
+    public init(stats: ProxyStats? = nil, enabled: Bool = true) {
+        self.stats = stats
+        self.enabled = enabled
+    }
+
+    public var isPassThrough: Bool { !enabled }
 
     public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
         guard let port = context.localPort else { return next(&context) }
