@@ -2,6 +2,7 @@ import WeftHTTPServer
 import Foundation
 import NIOHTTP1
 import WeftAPI
+import WeftModel
 
 /// The control plane's config API (on 15014): apply, get, delete and analysis results, in JSON.
 ///
@@ -15,6 +16,7 @@ import WeftAPI
 ///   older than the history kept (list again).
 /// - `GET /api/v1/analysis` — every analyzer message for the current revision.
 /// - `GET /api/v1/tls-check?proxy=ID[&service=HOST]` — `weft authn tls-check`'s rows.
+/// - `GET /api/v1/authz-check?proxy=ID[&method=&path=&from=&host=&port=&headers=]` — `weft x authz check`.
 /// - `POST /api/v1/tokens` — `{"namespace","serviceAccount","ttl"}` → a workload credential.
 /// Writes, tokens and Secrets need the administrator's credential (see +Authorization).
 /// - `GET /api/v1/certificates` — the CA's certificate requests by outcome (`csr_signed`, `csr_refused.identity`, ...).
@@ -52,6 +54,7 @@ public struct ConfigAPI: Sendable {
         case (.GET, "/api/v1/watch"): return await ConfigWatch(ingest: ingest, showsSecrets: isAdministrator(request)).handle(request)
         case (.GET, "/api/v1/proxies"): return await proxies()
         case (.GET, "/api/v1/proxy-config"): return await proxyConfig(request.query["proxy"] ?? "")
+        case (.GET, "/api/v1/authz-check"): return await authorizationCheck(request)
         case (.GET, "/api/v1/tls-check"): return await tlsCheck(request.query["proxy"] ?? "", service: request.query["service"])
         case (.GET, "/api/v1/certificates"): return Self.json(.ok, ["requests": certificateCounters?.all ?? [:]])
         default: return Self.json(.notFound, ["error": "no such endpoint: \(request.method) \(request.path)"])
@@ -164,6 +167,28 @@ public struct ConfigAPI: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(configuration)) ?? Data("{}".utf8)
         return Self.json(.ok, ["proxy": proxy, "configuration": (try? JSONSerialization.jsonObject(with: data)) ?? [:]])
+    }
+
+    /// `?proxy=ID[&method=&path=&from=ns/sa&host=&port=&headers=name:value\n…]`; the decision when `path` is given.
+    private func authorizationCheck(_ request: APIRequest) async -> APIResponse {
+        let proxy = request.query["proxy"] ?? ""
+        guard let view = await hub.view(of: proxy) else { return Self.json(.notFound, ["error": "no connected proxy \"\(proxy)\""]) }
+        let policies = AuthorizationTranslator.translate(view)
+        var object: [String: Any] = ["proxy": proxy, "policies": AuthorizationCheck.describe(policies)]
+        if request.query["path"] != nil {
+            let headers = (request.query["headers"] ?? "").split(separator: "\n").compactMap { line -> (name: String, value: String)? in
+                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                return parts.count == 2 ? (parts[0].lowercased(), parts[1]) : nil
+            }
+            let asked = AuthorizationCheck.request(query: request.query, headers: headers, trustDomain: view.trustDomain, defaultPort: view.proxy.ports.values.min())
+            let (decision, shadow) = AuthorizationEngine.evaluate(policies, asked)
+            var shown: [String: Any] = ["allowed": decision.allowed, "audited": decision.audited]
+            if let policy = decision.policy { shown["policy"] = policy }
+            if let rule = decision.rule { shown["rule"] = rule }
+            if let shadow { shown["dryRun"] = ["allowed": shadow.allowed, "policy": shadow.policy ?? ""] as [String: Any] }
+            object["decision"] = shown
+        }
+        return Self.json(.ok, object)
     }
 
     private func tlsCheck(_ proxy: String, service: String?) async -> APIResponse {

@@ -49,6 +49,8 @@ public enum AuthorizationEngine {
         public var policy: String?
         /// AUDIT policies that matched.
         public var audited: [String] = []
+        /// The index of the deciding policy's first matching rule.
+        public var rule: Int?
     }
 
     /// The enforced decision, and the decision with dry-run policies included (nil when there are none).
@@ -61,12 +63,18 @@ public enum AuthorizationEngine {
     static func decide(_ policies: [AuthorizationPolicyConfig], _ request: Request) -> Decision {
         let audited = policies.filter { $0.action == .audit && matches($0, request) }.map(\.name)
         if let deny = policies.first(where: { $0.action == .deny && matches($0, request) }) {
-            return Decision(allowed: false, policy: deny.name, audited: audited)
+            return Decision(allowed: false, policy: deny.name, audited: audited, rule: matchingRule(deny, request))
         }
         let allows = policies.filter { $0.action == .allow }
         guard !allows.isEmpty else { return Decision(allowed: true, policy: nil, audited: audited) }
-        if let allow = allows.first(where: { matches($0, request) }) { return Decision(allowed: true, policy: allow.name, audited: audited) }
+        if let allow = allows.first(where: { matches($0, request) }) {
+            return Decision(allowed: true, policy: allow.name, audited: audited, rule: matchingRule(allow, request))
+        }
         return Decision(allowed: false, policy: nil, audited: audited)
+    }
+
+    static func matchingRule(_ policy: AuthorizationPolicyConfig, _ request: Request) -> Int? {
+        policy.rules.firstIndex { matches($0, request) }
     }
 
     public static func matches(_ policy: AuthorizationPolicyConfig, _ request: Request) -> Bool {
