@@ -143,6 +143,10 @@ extension AuthorizationPolicySpec.Rule {
             }
             if let problem = AuthorizationCondition.problem(key: key, values: (condition.values ?? []) + (condition.notValues ?? [])) {
                 v.error(conditionPath / "key", problem)
+            } else if key.hasPrefix("experimental.") {
+                // Weft's own rule after Istio's: Envoy filter metadata does not exist here, and a
+                // condition that can never be read would silently change what the policy means.
+                v.error(conditionPath / "key", "\(key) reads Envoy filter metadata, which Weft does not have: not supported")
             }
         }
         if ((fromExists && !toExists && !tcpInFrom) || (toExists && !tcpInTo)) && action == .DENY {

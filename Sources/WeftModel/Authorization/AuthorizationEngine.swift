@@ -124,6 +124,9 @@ public enum AuthorizationEngine {
         case "remote.ip": return (request.remoteIP ?? request.sourceIP).map { [$0] } ?? []
         case "source.namespace": return request.sourceNamespace.map { [$0] } ?? []
         case "source.principal": return request.principal.map { [$0] } ?? []
+        case "source.serviceAccount":
+            guard let namespace = request.sourceNamespace, let principal = request.principal, let range = principal.range(of: "/sa/") else { return [] }
+            return ["\(namespace)/\(principal[range.upperBound...])"]
         case "request.auth.principal": return request.requestPrincipal.map { [$0] } ?? []
         case "destination.ip": return request.destinationIP.map { [$0] } ?? []
         case "destination.port": return request.destinationPort.map { [String($0)] } ?? []

@@ -67,6 +67,8 @@ struct AuthorizationGridTests {
              request: get(), allowed: false, policy: nil),
         Case(name: "when request.auth.claims without a token does not match", yaml: policy("claims", "  rules: [{when: [{key: \"request.auth.claims[groups]\", values: [group1]}]}]\n"),
              request: get(), allowed: false, policy: nil),
+        Case(name: "when source.serviceAccount", yaml: policy("sa-key", "  rules: [{when: [{key: source.serviceAccount, values: [\"default/bookinfo-productpage\"]}]}]\n"),
+             request: get(), allowed: true, policy: "default/sa-key"),
         Case(name: "AUDIT does not change the decision", yaml: policy("audit", "  action: AUDIT\n  rules: [{}]\n"), request: get(), allowed: true, policy: nil),
         Case(name: "a policy for other labels does not apply", yaml: policy("other", "  selector: {matchLabels: {app: reviews}}\n"), request: get(), allowed: true, policy: nil),
         Case(name: "root namespace applies mesh-wide", yaml: policy("mesh-deny", namespace: "istio-system", "  {}\n"), request: get(), allowed: false, policy: nil),
