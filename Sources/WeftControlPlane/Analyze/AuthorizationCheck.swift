@@ -41,7 +41,7 @@ public enum AuthorizationCheck {
         }
         let rawPath = query["path"] ?? "/"
         return AuthorizationEngine.Request(principal: principal, sourceIP: query["sourceIP"], remoteIP: query["sourceIP"], destinationPort: query["port"].flatMap(Int.init) ?? defaultPort,
-                                           host: (query["host"] ?? "").lowercased(), method: query["method"] ?? "GET",
+                                           host: (query["host"] ?? "").lowercased().split(separator: ":").first.map(String.init) ?? "", method: query["method"] ?? "GET",
                                            path: String(rawPath.prefix { $0 != "?" }), headers: headers)
     }
 }

@@ -73,8 +73,8 @@ public enum AuthorizationTranslator {
     private static func operation(_ operation: AuthorizationPolicySpec.Operation?) -> AuthorizationRule.Operation {
         var out = AuthorizationRule.Operation()
         guard let operation else { return out }
-        out.hosts = operation.hosts ?? []
-        out.notHosts = operation.notHosts ?? []
+        out.hosts = (operation.hosts ?? []).map { $0.lowercased() }
+        out.notHosts = (operation.notHosts ?? []).map { $0.lowercased() }
         out.ports = operation.ports ?? []
         out.notPorts = operation.notPorts ?? []
         out.methods = operation.methods ?? []

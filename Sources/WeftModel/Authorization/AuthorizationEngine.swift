@@ -55,22 +55,24 @@ public enum AuthorizationEngine {
 
     /// The enforced decision, and the decision with dry-run policies included (nil when there are none).
     public static func evaluate(_ policies: [AuthorizationPolicyConfig], _ request: Request) -> (decision: Decision, shadow: Decision?) {
-        let enforced = decide(policies.filter { !$0.dryRun }, request)
+        let enforced = decide(policies, request, dryRun: false)
         guard policies.contains(where: \.dryRun) else { return (enforced, nil) }
-        return (enforced, decide(policies, request))
+        return (enforced, decide(policies, request, dryRun: true))
     }
 
-    static func decide(_ policies: [AuthorizationPolicyConfig], _ request: Request) -> Decision {
-        let audited = policies.filter { $0.action == .audit && matches($0, request) }.map(\.name)
-        if let deny = policies.first(where: { $0.action == .deny && matches($0, request) }) {
-            return Decision(allowed: false, policy: deny.name, audited: audited, rule: matchingRule(deny, request))
+    /// One pass per action, allocating nothing on the way (this runs per request).
+    static func decide(_ policies: [AuthorizationPolicyConfig], _ request: Request, dryRun: Bool) -> Decision {
+        var audited: [String] = []
+        for policy in policies where policy.action == .audit && (dryRun || !policy.dryRun) && matches(policy, request) { audited.append(policy.name) }
+        for policy in policies where policy.action == .deny && (dryRun || !policy.dryRun) {
+            if let rule = matchingRule(policy, request) { return Decision(allowed: false, policy: policy.name, audited: audited, rule: rule) }
         }
-        let allows = policies.filter { $0.action == .allow }
-        guard !allows.isEmpty else { return Decision(allowed: true, policy: nil, audited: audited) }
-        if let allow = allows.first(where: { matches($0, request) }) {
-            return Decision(allowed: true, policy: allow.name, audited: audited, rule: matchingRule(allow, request))
+        var anyAllow = false
+        for policy in policies where policy.action == .allow && (dryRun || !policy.dryRun) {
+            anyAllow = true
+            if let rule = matchingRule(policy, request) { return Decision(allowed: true, policy: policy.name, audited: audited, rule: rule) }
         }
-        return Decision(allowed: false, policy: nil, audited: audited)
+        return Decision(allowed: !anyAllow, policy: nil, audited: audited)
     }
 
     static func matchingRule(_ policy: AuthorizationPolicyConfig, _ request: Request) -> Int? {
@@ -96,8 +98,9 @@ public enum AuthorizationEngine {
     }
 
     static func matches(_ operation: AuthorizationRule.Operation, _ request: Request) -> Bool {
-        let host = request.host.lowercased()
-        return list(operation.hosts.map { $0.lowercased() }, operation.notHosts.map { $0.lowercased() }, host, PolicyStringMatch.matches)
+        // Hosts are compared case-insensitively: the request's host is lower-cased when parsed, the
+        // policy's when translated.
+        return list(operation.hosts, operation.notHosts, request.host, PolicyStringMatch.matches)
             && list(operation.ports, operation.notPorts, request.destinationPort.map { String($0) }, exact)
             && list(operation.methods, operation.notMethods, request.method, exact)
             && list(operation.paths, operation.notPaths, request.path, PolicyStringMatch.matches)
