@@ -8,6 +8,8 @@ public struct ActiveConfiguration: Sendable {
     public let routeTables: [String: RouteTable]
     public let clusters: [String: ClusterConfig]
     public let endpoints: [String: [EndpointGroup.Endpoint]]
+    /// Each TLS-capable cluster's SNI (`UpstreamTransport.serverName(of:)`), made once here.
+    let serverNames: [String: String]
     /// Inbound listeners' PeerAuthentication, by port.
     private let peerAuthentications: [Int: PeerAuthenticationMode]
     /// Inbound listeners' AuthorizationPolicies, by port (only ports that have any).
@@ -18,6 +20,8 @@ public struct ActiveConfiguration: Sendable {
         routeTables = Dictionary(configuration.routeTables.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         clusters = Dictionary(configuration.clusters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         endpoints = Dictionary(configuration.endpoints.map { ($0.cluster, $0.endpoints) }, uniquingKeysWith: { first, _ in first })
+        serverNames = Dictionary(configuration.clusters.filter { $0.tls.mode != .disable }.map { ($0.name, UpstreamTransport.serverName(of: $0)) },
+                                 uniquingKeysWith: { first, _ in first })
         peerAuthentications = Dictionary(configuration.listeners.filter { $0.direction == .inbound }.map { ($0.port, $0.peerAuthentication) },
                                          uniquingKeysWith: { first, _ in first })
         authorizations = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.authorization.isEmpty }.map { ($0.port, $0.authorization) },

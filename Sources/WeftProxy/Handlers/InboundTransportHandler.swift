@@ -168,4 +168,13 @@ struct ConnectionPeer: Sendable {
     var certificate: PeerCertificate
     /// This workload's own SPIFFE identity (`By=` of `X-Forwarded-Client-Cert`).
     var localIdentity: String
+    /// The peer's identity without `spiffe://`, made once per connection for every request's policies.
+    let principal: String
+
+    init(certificate: PeerCertificate, localIdentity: String) {
+        self.certificate = certificate
+        self.localIdentity = localIdentity
+        let identity = certificate.identity
+        principal = identity.hasPrefix("spiffe://") ? String(identity.dropFirst("spiffe://".count)) : identity
+    }
 }

@@ -161,7 +161,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
                                            headers: head.headers.map { ($0.name, $0.value) }, defaultPort: listener.defaultPort)
         var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
         request.sourceAddress = peerAddress(context)
-        request.peerIdentity = peer?.certificate.identity
+        request.peerPrincipal = peer?.principal
         if listener.enforcesAuthorization {
             let port = listener.inboundPort ?? listener.defaultPort
             request.localPort = port

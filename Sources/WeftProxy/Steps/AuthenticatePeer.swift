@@ -1,8 +1,8 @@
 import WeftModel
 
-/// Inbound: the peer's identity from mutual TLS, checked against PeerAuthentication (STRICT
-/// refuses plaintext). A pass-through place until the mutual TLS issue fills it; `peerIdentity`
-/// is what it will set.
+/// Inbound: the place for request-level peer checks. PeerAuthentication itself is enforced per
+/// connection, before any HTTP (`InboundTransportHandler`: STRICT resets plaintext), and the proved
+/// peer arrives as `peerPrincipal`; nothing is left to do per request, so the step passes through.
 public struct AuthenticatePeer: RequestStep {
     public init() {}
     public var isPassThrough: Bool { true }

@@ -31,11 +31,10 @@ public struct Authorize: RequestStep {
         return next(&context)
     }
 
-    /// What the policies see of the request (the peer's identity without `spiffe://`).
+    /// What the policies see of the request.
     static func request(_ context: RequestContext, port: Int) -> AuthorizationEngine.Request {
         let attributes = context.attributes
-        let principal = context.peerIdentity.map { $0.hasPrefix("spiffe://") ? String($0.dropFirst("spiffe://".count)) : $0 }
-        return AuthorizationEngine.Request(principal: principal, requestPrincipal: nil, sourceIP: context.sourceAddress, remoteIP: context.sourceAddress,
+        return AuthorizationEngine.Request(principal: context.peerPrincipal, requestPrincipal: nil, sourceIP: context.sourceAddress, remoteIP: context.sourceAddress,
                                            destinationIP: context.localAddress, destinationPort: port, host: attributes.host, method: attributes.method,
                                            path: attributes.path, headers: attributes.headers)
     }

@@ -28,8 +28,9 @@ public struct RequestContext: Sendable {
     public var countsAgainstMaxRequests = false
     /// The downstream peer's IP address (a value, read once per connection).
     public var sourceAddress: String?
-    /// The downstream peer's identity (its SPIFFE id), once mutual TLS establishes one.
-    public var peerIdentity: String?
+    /// The downstream peer's principal once mutual TLS proved one: its SPIFFE id without
+    /// `spiffe://` (`cluster.local/ns/foo/sa/sleep`), as AuthorizationPolicy names principals.
+    public var peerPrincipal: String?
     /// Inbound: the port and address the request arrived on (the workload's container port).
     public var localPort: Int?
     public var localAddress: String?

@@ -10,22 +10,33 @@ public enum UpstreamTransport: Sendable, Hashable {
     /// DestinationRule `SIMPLE` or `MUTUAL` with the proxy's own files.
     case originate(UpstreamTLS, sni: String)
 
-    /// Istio's auto mutual TLS and DestinationRule `tls`, for one endpoint of `cluster`.
-    static func choose(cluster: ClusterConfig?, endpoint: EndpointGroup.Endpoint) -> UpstreamTransport {
+    /// Istio's auto mutual TLS and DestinationRule `tls`, for one endpoint of `cluster`;
+    /// `serverName` is the cluster's (`serverName(of:)`, made once per configuration, not per request).
+    static func choose(cluster: ClusterConfig?, endpoint: EndpointGroup.Endpoint, serverName: String? = nil) -> UpstreamTransport {
         guard let cluster else { return .plaintext }
         let tls = cluster.tls
+        let sni = serverName ?? Self.serverName(of: cluster)
         switch tls.mode {
         case .disable:
             return .plaintext
         case .auto:
             guard let identity = endpoint.identity else { return .plaintext }
-            return .istioMutual(sni: tls.sni ?? UpstreamTLS.istioSNI(host: cluster.serviceHost, port: cluster.port, subset: cluster.subset),
-                                identities: cluster.serviceIdentities.isEmpty ? [identity] : cluster.serviceIdentities)
+            return .istioMutual(sni: sni, identities: cluster.serviceIdentities.isEmpty ? [identity] : cluster.serviceIdentities)
         case .istioMutual:
             let identities = !tls.subjectAltNames.isEmpty ? tls.subjectAltNames : !cluster.serviceIdentities.isEmpty ? cluster.serviceIdentities : endpoint.identity.map { [$0] } ?? []
-            return .istioMutual(sni: tls.sni ?? UpstreamTLS.istioSNI(host: cluster.serviceHost, port: cluster.port, subset: cluster.subset), identities: identities)
+            return .istioMutual(sni: sni, identities: identities)
         case .simple, .mutual:
-            return .originate(tls, sni: tls.sni ?? cluster.serviceHost)
+            return .originate(tls, sni: sni)
+        }
+    }
+
+    /// The SNI a cluster's TLS sends: the DestinationRule's, else Istio's `outbound_.PORT_.SUBSET_.HOST`
+    /// for mutual TLS between sidecars, else the service host.
+    static func serverName(of cluster: ClusterConfig) -> String {
+        if let sni = cluster.tls.sni { return sni }
+        switch cluster.tls.mode {
+        case .simple, .mutual: return cluster.serviceHost
+        case .auto, .istioMutual, .disable: return UpstreamTLS.istioSNI(host: cluster.serviceHost, port: cluster.port, subset: cluster.subset)
         }
     }
 
