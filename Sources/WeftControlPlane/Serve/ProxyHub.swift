@@ -80,6 +80,8 @@ public actor ProxyHub {
     private let logger: Logger
     private let clock = ContinuousClock()
     private var snapshot: MeshSnapshot = .empty
+    /// Key sets fetched for RequestAuthentication `jwksUri`s (`JWKSFetchService`).
+    private var jwks: [String: String] = [:]
     /// Built from `snapshot` and the registrations when either changed, then shared by every view.
     private var state: MeshState?
     private var connections: [Int: Connection] = [:]
@@ -100,6 +102,14 @@ public actor ProxyHub {
 
     public func update(_ snapshot: MeshSnapshot) {
         self.snapshot = snapshot
+        state = nil
+        markDirty()
+    }
+
+    /// New fetched key sets: proxies whose rules name a changed URI get them on the next push.
+    public func updateJWKS(_ keySets: [String: String]) {
+        guard keySets != jwks else { return }
+        jwks = keySets
         state = nil
         markDirty()
     }
@@ -210,7 +220,7 @@ public actor ProxyHub {
 
     private func currentState() -> MeshState {
         if let state { return state }
-        let next = MeshState(snapshot: snapshot, registered: registrations.workloads)
+        let next = MeshState(snapshot: snapshot, registered: registrations.workloads, jwks: jwks)
         state = next
         return next
     }

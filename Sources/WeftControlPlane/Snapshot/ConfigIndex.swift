@@ -22,6 +22,8 @@ public struct ConfigIndex: Sendable {
     public let workloads: [WorkloadInstance]
     /// AuthorizationPolicies, by namespace, then name.
     public let authorizationPolicies: [AuthorizationPolicy]
+    /// RequestAuthentications, by namespace, then name.
+    public let requestAuthentications: [RequestAuthentication]
     /// PeerAuthentications, resolved per workload and port with Istio's precedence.
     public let peerAuthentication: PeerAuthenticationPolicies
 
@@ -37,6 +39,7 @@ public struct ConfigIndex: Sendable {
         services = RegistryBuilder.services(resources)
         workloads = RegistryBuilder.workloads(resources)
         authorizationPolicies = sorted(AuthorizationPolicy.self)
+        requestAuthentications = sorted(RequestAuthentication.self)
         peerAuthentication = PeerAuthenticationPolicies(resources.compactMap { $0 as? PeerAuthentication }, rootNamespace: meshConfig.rootNamespace ?? "istio-system")
     }
 

@@ -12,9 +12,12 @@ public struct MeshState: Sendable {
 
     /// The effective MeshConfig: the snapshot's, unless given (simulations).
     public let meshConfig: MeshConfig
+    /// The key sets fetched from RequestAuthentication `jwksUri`s, by URI (the last good of each).
+    public let jwks: [String: String]
 
-    public init(snapshot: MeshSnapshot, registered: [WorkloadInstance] = [], meshConfig: MeshConfig? = nil) {
+    public init(snapshot: MeshSnapshot, registered: [WorkloadInstance] = [], meshConfig: MeshConfig? = nil, jwks: [String: String] = [:]) {
         self.snapshot = snapshot
+        self.jwks = jwks
         self.meshConfig = meshConfig ?? snapshot.index.meshConfig
         let index = snapshot.index
         let registry = ServiceRegistry(services: index.services, workloads: index.workloads + registered)

@@ -12,23 +12,9 @@ public enum AuthorizationTranslator {
 
     /// Whether `policy` applies to `proxy` (`services`: to resolve a targetRef).
     static func applies(_ policy: AuthorizationPolicy, to proxy: ProxyIdentity, rootNamespace: String, services: [MeshService]) -> Bool {
-        let spec = policy.spec
-        let targets = (spec.targetRefs ?? []) + (spec.targetRef.map { [$0] } ?? [])
-        if !targets.isEmpty {
-            guard policy.namespace == proxy.namespace else { return false }
-            return targets.contains { target in
-                guard target.kind == "Service", let name = target.name else { return false }
-                return services.contains { service in
-                    service.origin == .kubernetes && service.namespace == policy.namespace && service.name == name
-                        && (service.selector.map { !$0.isEmpty && $0.allSatisfy { proxy.labels[$0.key] == $0.value } } ?? false)
-                }
-            }
-        }
-        if let selector = spec.selector?.matchLabels, !selector.isEmpty {
-            guard policy.namespace == proxy.namespace || policy.namespace == rootNamespace else { return false }
-            return selector.allSatisfy { proxy.labels[$0.key] == $0.value }
-        }
-        return policy.namespace == proxy.namespace || policy.namespace == rootNamespace
+        WorkloadPolicyScope.applies(namespace: policy.namespace, selector: policy.spec.selector,
+                                    targetRefs: (policy.spec.targetRefs ?? []) + (policy.spec.targetRef.map { [$0] } ?? []),
+                                    to: proxy, rootNamespace: rootNamespace, services: services)
     }
 
     /// The proxy's form of a policy; nil for CUSTOM (refused at validation; never enforced here).

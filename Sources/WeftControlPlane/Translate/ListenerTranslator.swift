@@ -18,10 +18,12 @@ public enum ListenerTranslator {
     static func sidecar(_ view: ProxyView) -> [ListenerConfig] {
         let outbound = ListenerConfig(name: "outbound", port: outboundPort, direction: .outbound, routeTable: "outbound")
         let authorization = AuthorizationTranslator.translate(view)
+        let authentication = RequestAuthenticationTranslator.translate(view)
         let inbound = Set(view.proxy.ports.values).sorted().map { port in
             var listener = ListenerConfig(name: "inbound|\(port)", port: port, direction: .inbound, appPort: port,
                                           peerAuthentication: view.peerAuthentication.mode(namespace: view.proxy.namespace, labels: view.proxy.labels, port: port))
             listener.authorization = authorization
+            listener.requestAuthentication = authentication
             return listener
         }
         return [outbound] + inbound
@@ -40,10 +42,12 @@ public enum ListenerTranslator {
             }
         }
         let authorization = AuthorizationTranslator.translate(view)
+        let authentication = RequestAuthenticationTranslator.translate(view)
         return hostsByPort.sorted { $0.key < $1.key }.map { port, hosts in
             var listener = ListenerConfig(name: "0.0.0.0_\(port)", port: port, direction: .gateway, protocolName: protocolByPort[port] ?? "HTTP",
                                           routeTable: "http.\(port)", hosts: Array(Set(hosts)).sorted())
             listener.authorization = authorization
+            listener.requestAuthentication = authentication
             return listener
         }
     }

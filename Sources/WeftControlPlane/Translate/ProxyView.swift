@@ -48,6 +48,10 @@ public struct ProxyView: Sendable, Hashable {
     public var peerAuthentication: PeerAuthenticationPolicies = .none
     /// The AuthorizationPolicies that apply to this proxy's workload.
     public var authorizationPolicies: [AuthorizationPolicy] = []
+    /// The RequestAuthentications that apply to this proxy's workload.
+    public var requestAuthentications: [RequestAuthentication] = []
+    /// The key sets those name by `jwksUri`, as last fetched (a URI not fetched yet is absent).
+    public var jwks: [String: String] = [:]
     /// MeshConfig `trustDomain` (default cluster.local): the domain of the SPIFFE identities.
     public var trustDomain = "cluster.local"
     /// The mesh-wide locality load balancing setting (Istio's default: enabled).
@@ -89,6 +93,13 @@ public enum ProxyViewBuilder {
         view.peerAuthentication = index.peerAuthentication
         view.authorizationPolicies = index.authorizationPolicies.filter {
             AuthorizationTranslator.applies($0, to: proxy, rootNamespace: rootNamespace, services: state.registry.services)
+        }
+        view.requestAuthentications = index.requestAuthentications.filter {
+            WorkloadPolicyScope.applies(namespace: $0.namespace, selector: $0.spec.selector, targetRefs: ($0.spec.targetRefs ?? []) + ($0.spec.targetRef.map { [$0] } ?? []),
+                                        to: proxy, rootNamespace: rootNamespace, services: state.registry.services)
+        }
+        for uri in view.requestAuthentications.flatMap({ $0.spec.jwtRules ?? [] }).compactMap(\.jwksUri) where view.jwks[uri] == nil {
+            if let keys = state.jwks[uri] { view.jwks[uri] = keys }
         }
         view.trustDomain = meshConfig.trustDomain ?? "cluster.local"
         if proxy.mode == .router { view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: state.registry) }

@@ -20,6 +20,7 @@ extension Weft_Discovery_V1_Listener {
         case .disable: peerAuthentication = .disable
         }
         authorization = model.authorization.map(Weft_Discovery_V1_AuthorizationPolicy.init)
+        requestAuthentication = model.requestAuthentication.map(Weft_Discovery_V1_JwtRule.init)
     }
 }
 
@@ -46,5 +47,8 @@ extension ListenerConfig {
         var policies: [AuthorizationPolicyConfig] = []
         for policy in wire.authorization { policies.append(try AuthorizationPolicyConfig(wire: policy)) }
         authorization = policies
+        var rules: [JWTRuleConfig] = []
+        for rule in wire.requestAuthentication { rules.append(try JWTRuleConfig(wire: rule)) }
+        requestAuthentication = rules
     }
 }

@@ -20,11 +20,14 @@ public enum AuthorizationEngine {
         /// Header names lower-cased.
         public var headers: [(name: String, value: String)]
         public var sni: String?
+        /// What the verified JWT says (`request.auth.*`); nil without one.
+        public var auth: RequestAuthAttributes?
 
-        public init(principal: String? = nil, requestPrincipal: String? = nil, sourceIP: String? = nil, remoteIP: String? = nil, destinationIP: String? = nil,
+        public init(principal: String? = nil, requestPrincipal: String? = nil, auth: RequestAuthAttributes? = nil, sourceIP: String? = nil, remoteIP: String? = nil, destinationIP: String? = nil,
                     destinationPort: Int? = nil, host: String = "", method: String = "GET", path: String = "/", headers: [(name: String, value: String)] = [], sni: String? = nil) {
             self.principal = principal
-            self.requestPrincipal = requestPrincipal
+            self.requestPrincipal = requestPrincipal ?? auth?.principal
+            self.auth = auth
             self.sourceIP = sourceIP
             self.remoteIP = remoteIP
             self.destinationIP = destinationIP
@@ -118,6 +121,9 @@ public enum AuthorizationEngine {
 
     /// The values of a `when` key (a header may repeat; absent is none).
     static func attribute(_ key: String, _ request: Request) -> [String] {
+        if key.hasPrefix("request.auth.claims[") {
+            return request.auth?.claimValues(RequestAuthAttributes.claimPath(key.dropFirst("request.auth.claims".count))) ?? []
+        }
         if key.hasPrefix("request.headers["), key.hasSuffix("]") {
             let name = key.dropFirst("request.headers[".count).dropLast().lowercased()
             return request.headers.filter { $0.name == name }.map(\.value)
@@ -131,10 +137,12 @@ public enum AuthorizationEngine {
             guard let namespace = request.sourceNamespace, let principal = request.principal, let range = principal.range(of: "/sa/") else { return [] }
             return ["\(namespace)/\(principal[range.upperBound...])"]
         case "request.auth.principal": return request.requestPrincipal.map { [$0] } ?? []
+        case "request.auth.audiences": return request.auth?.audiences ?? []
+        case "request.auth.presenter": return request.auth?.presenter.map { [$0] } ?? []
         case "destination.ip": return request.destinationIP.map { [$0] } ?? []
         case "destination.port": return request.destinationPort.map { [String($0)] } ?? []
         case "connection.sni": return request.sni.map { [$0] } ?? []
-        default: return []  // request.auth.claims, audiences, presenter: with RequestAuthentication
+        default: return []
         }
     }
 

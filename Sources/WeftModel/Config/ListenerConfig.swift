@@ -28,6 +28,9 @@ public struct ListenerConfig: Sendable, Hashable, Codable {
     public var peerAuthentication: PeerAuthenticationMode = .permissive
     /// Inbound and gateway: the AuthorizationPolicies that apply to the workload.
     public var authorization: [AuthorizationPolicyConfig] = []
+    /// Inbound and gateway: the RequestAuthentication jwtRules of the workload (a token of another
+    /// issuer, or one that fails, is refused with 401; no token is not an error).
+    public var requestAuthentication: [JWTRuleConfig] = []
 
     public init(name: String, port: Int, direction: Direction, protocolName: String = "HTTP", routeTable: String? = nil, hosts: [String] = [], appPort: Int? = nil,
                 peerAuthentication: PeerAuthenticationMode = .permissive) {

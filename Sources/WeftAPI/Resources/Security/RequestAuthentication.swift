@@ -34,4 +34,6 @@ public struct JWTRule: Codable, Sendable, Hashable {
     public var forwardOriginalToken: Bool?
     public var outputClaimToHeaders: [ClaimToHeader]?
     public var timeout: IstioDuration?
+    /// Claims besides `scope` and `permission` whose space-separated string is read as a list.
+    public var spaceDelimitedClaims: [String]?
 }

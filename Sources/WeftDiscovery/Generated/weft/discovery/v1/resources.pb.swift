@@ -56,6 +56,9 @@ public nonisolated struct Weft_Discovery_V1_Listener: Sendable {
   /// Inbound and gateway: the AuthorizationPolicies that apply to this workload, in order.
   public var authorization: [Weft_Discovery_V1_AuthorizationPolicy] = []
 
+  /// Inbound and gateway: the RequestAuthentication jwtRules that apply to this workload.
+  public var requestAuthentication: [Weft_Discovery_V1_JwtRule] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Direction: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -140,6 +143,68 @@ public nonisolated struct Weft_Discovery_V1_Listener: Sendable {
       .disable,
     ]
 
+  }
+
+  public init() {}
+}
+
+/// One RequestAuthentication jwtRule, its key set resolved by the control plane.
+public nonisolated struct Weft_Discovery_V1_JwtRule: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var issuer: String = String()
+
+  public var audiences: [String] = []
+
+  /// The JSON Web Key Set (inline, or fetched from jwks_uri); empty when none could be fetched.
+  public var jwks: String = String()
+
+  public var jwksUri: String = String()
+
+  public var fromHeaders: [Weft_Discovery_V1_JwtRule.HeaderLocation] = []
+
+  public var fromParams: [String] = []
+
+  public var fromCookies: [String] = []
+
+  public var forwardOriginalToken: Bool = false
+
+  public var outputPayloadToHeader: String = String()
+
+  public var outputClaimToHeaders: [Weft_Discovery_V1_JwtRule.ClaimToHeader] = []
+
+  public var spaceDelimitedClaims: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated struct HeaderLocation: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var name: String = String()
+
+    public var prefix: String = String()
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+  }
+
+  public nonisolated struct ClaimToHeader: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var header: String = String()
+
+    public var claim: String = String()
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
   }
 
   public init() {}
@@ -1519,7 +1584,7 @@ fileprivate nonisolated let _protobuf_package = "weft.discovery.v1"
 
 nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Listener"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1536,6 +1601,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       case 7: try { try decoder.decodeSingularInt32Field(value: &self.appPort) }()
       case 8: try { try decoder.decodeSingularEnumField(value: &self.peerAuthentication) }()
       case 9: try { try decoder.decodeRepeatedMessageField(value: &self.authorization) }()
+      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.requestAuthentication) }()
       default: break
       }
     }
@@ -1569,6 +1635,9 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
     if !self.authorization.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.authorization, fieldNumber: 9)
     }
+    if !self.requestAuthentication.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.requestAuthentication, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1582,6 +1651,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
     if lhs.appPort != rhs.appPort {return false}
     if lhs.peerAuthentication != rhs.peerAuthentication {return false}
     if lhs.authorization != rhs.authorization {return false}
+    if lhs.requestAuthentication != rhs.requestAuthentication {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1593,6 +1663,156 @@ nonisolated extension Weft_Discovery_V1_Listener.Direction: SwiftProtobuf._Proto
 
 nonisolated extension Weft_Discovery_V1_Listener.PeerAuthentication: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PERMISSIVE\0\u{1}STRICT\0\u{1}DISABLE\0")
+}
+
+nonisolated extension Weft_Discovery_V1_JwtRule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".JwtRule"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}issuer\0\u{1}audiences\0\u{1}jwks\0\u{3}jwks_uri\0\u{3}from_headers\0\u{3}from_params\0\u{3}from_cookies\0\u{3}forward_original_token\0\u{3}output_payload_to_header\0\u{3}output_claim_to_headers\0\u{3}space_delimited_claims\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.issuer) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.audiences) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.jwks) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.jwksUri) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.fromHeaders) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.fromParams) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.fromCookies) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.forwardOriginalToken) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.outputPayloadToHeader) }()
+      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.outputClaimToHeaders) }()
+      case 11: try { try decoder.decodeRepeatedStringField(value: &self.spaceDelimitedClaims) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.issuer.isEmpty {
+      try visitor.visitSingularStringField(value: self.issuer, fieldNumber: 1)
+    }
+    if !self.audiences.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.audiences, fieldNumber: 2)
+    }
+    if !self.jwks.isEmpty {
+      try visitor.visitSingularStringField(value: self.jwks, fieldNumber: 3)
+    }
+    if !self.jwksUri.isEmpty {
+      try visitor.visitSingularStringField(value: self.jwksUri, fieldNumber: 4)
+    }
+    if !self.fromHeaders.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.fromHeaders, fieldNumber: 5)
+    }
+    if !self.fromParams.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.fromParams, fieldNumber: 6)
+    }
+    if !self.fromCookies.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.fromCookies, fieldNumber: 7)
+    }
+    if self.forwardOriginalToken != false {
+      try visitor.visitSingularBoolField(value: self.forwardOriginalToken, fieldNumber: 8)
+    }
+    if !self.outputPayloadToHeader.isEmpty {
+      try visitor.visitSingularStringField(value: self.outputPayloadToHeader, fieldNumber: 9)
+    }
+    if !self.outputClaimToHeaders.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.outputClaimToHeaders, fieldNumber: 10)
+    }
+    if !self.spaceDelimitedClaims.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.spaceDelimitedClaims, fieldNumber: 11)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_JwtRule, rhs: Weft_Discovery_V1_JwtRule) -> Bool {
+    if lhs.issuer != rhs.issuer {return false}
+    if lhs.audiences != rhs.audiences {return false}
+    if lhs.jwks != rhs.jwks {return false}
+    if lhs.jwksUri != rhs.jwksUri {return false}
+    if lhs.fromHeaders != rhs.fromHeaders {return false}
+    if lhs.fromParams != rhs.fromParams {return false}
+    if lhs.fromCookies != rhs.fromCookies {return false}
+    if lhs.forwardOriginalToken != rhs.forwardOriginalToken {return false}
+    if lhs.outputPayloadToHeader != rhs.outputPayloadToHeader {return false}
+    if lhs.outputClaimToHeaders != rhs.outputClaimToHeaders {return false}
+    if lhs.spaceDelimitedClaims != rhs.spaceDelimitedClaims {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_JwtRule.HeaderLocation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Weft_Discovery_V1_JwtRule.protoMessageName + ".HeaderLocation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}prefix\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.prefix) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.prefix.isEmpty {
+      try visitor.visitSingularStringField(value: self.prefix, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_JwtRule.HeaderLocation, rhs: Weft_Discovery_V1_JwtRule.HeaderLocation) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.prefix != rhs.prefix {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_JwtRule.ClaimToHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Weft_Discovery_V1_JwtRule.protoMessageName + ".ClaimToHeader"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}claim\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.header) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.claim) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.header.isEmpty {
+      try visitor.visitSingularStringField(value: self.header, fieldNumber: 1)
+    }
+    if !self.claim.isEmpty {
+      try visitor.visitSingularStringField(value: self.claim, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_JwtRule.ClaimToHeader, rhs: Weft_Discovery_V1_JwtRule.ClaimToHeader) -> Bool {
+    if lhs.header != rhs.header {return false}
+    if lhs.claim != rhs.claim {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Weft_Discovery_V1_AuthorizationPolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

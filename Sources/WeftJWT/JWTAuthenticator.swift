@@ -1,0 +1,118 @@
+import Foundation
+import WeftModel
+
+/// RequestAuthentication for one workload port, with Envoy's jwt_authn semantics as Istio
+/// configures it: every token found in a rule's locations must verify against the rule of its
+/// issuer; a request without a token passes unauthenticated (a policy may still require one).
+/// Key sets are parsed once, when the configuration is installed; requests only verify.
+public struct JWTAuthenticator: Sendable {
+    /// Envoy's default clock skew for `exp` and `nbf`.
+    public static let clockSkewSeconds: Double = 60
+    /// Claims Istio always reads as space-delimited lists.
+    static let alwaysSpaceDelimited: Set<String> = ["scope", "permission"]
+
+    /// One rule and its parsed keys (nil: none usable, so every token of its issuer fails).
+    struct Provider: Sendable {
+        var rule: JWTRuleConfig
+        var keys: JSONWebKeySet?
+        var keyProblem: String?
+        var spaceDelimited: Set<String>
+    }
+
+    /// What authentication decided.
+    public enum Outcome: Sendable {
+        /// No location carried a token.
+        case noToken
+        /// Every token verified: what they say, and the upstream header edits (the token removed,
+        /// payload and claims copied to headers).
+        case verified(RequestAuthAttributes, HeaderEdits)
+        case refused(JWTFailure)
+    }
+
+    let providers: [Provider]
+
+    public init(rules: [JWTRuleConfig]) {
+        providers = rules.map { rule in
+            var keys: JSONWebKeySet?
+            var problem: String?
+            if rule.jwks.isEmpty { problem = "no JWKS fetched yet" } else {
+                do throws(JWKSError) { keys = try JSONWebKeySet(json: rule.jwks) } catch { problem = error.message }
+            }
+            return Provider(rule: rule, keys: keys, keyProblem: problem, spaceDelimited: Self.alwaysSpaceDelimited.union(rule.spaceDelimitedClaims))
+        }
+    }
+
+    public var isEmpty: Bool { providers.isEmpty }
+
+    /// Rules whose key set could not be used, and why (for the admin page and `weft analyze`).
+    public var keyProblems: [(issuer: String, problem: String)] { providers.compactMap { p in p.keyProblem.map { (p.rule.issuer, $0) } } }
+
+    /// Authenticates a request: finds the tokens in every rule's locations and verifies each.
+    public func authenticate(_ attributes: RequestAttributes, now: Double = Date().timeIntervalSince1970) -> Outcome {
+        var found: [(token: Substring, header: String?)] = []
+        for provider in providers {
+            for location in provider.rule.headerLocations {
+                for header in attributes.headers where header.name == location.name {
+                    guard header.value.hasPrefix(location.prefix) else { continue }
+                    let token = header.value.dropFirst(location.prefix.count).trimmingCharacters(in: .whitespaces)
+                    if !token.isEmpty, !found.contains(where: { $0.token == token }) { found.append((Substring(token), header.name)) }
+                }
+            }
+            for name in provider.rule.paramLocations {
+                if let token = attributes.queryParameter(name), !token.isEmpty, !found.contains(where: { $0.token == token }) { found.append((Substring(token), nil)) }
+            }
+            for name in provider.rule.fromCookies {
+                if let token = Self.cookie(name, attributes), !token.isEmpty, !found.contains(where: { $0.token == token }) { found.append((Substring(token), nil)) }
+            }
+        }
+        guard !found.isEmpty else { return .noToken }
+        var authenticated: RequestAuthAttributes?
+        var edits = HeaderEdits()
+        for (token, header) in found {
+            switch verify(token, now: now) {
+            case .failure(let failure): return .refused(failure)
+            case .success(let (attributes, jwt, rule)):
+                if authenticated == nil { authenticated = attributes }
+                if let header, !rule.forwardOriginalToken, !edits.requestRemove.contains(header) { edits.requestRemove.append(header) }
+                if !rule.outputPayloadToHeader.isEmpty { edits.requestSet[rule.outputPayloadToHeader] = String(jwt.payloadSegment) }
+                for output in rule.outputClaimToHeaders {
+                    let values = attributes.claimValues(RequestAuthAttributes.claimPath(Substring(output.claim)))
+                    if !values.isEmpty { edits.requestSet[output.header] = values.joined(separator: ",") }
+                }
+            }
+        }
+        guard let authenticated else { return .noToken }
+        return .verified(authenticated, edits)
+    }
+
+    /// Verifies one token against the rule of its issuer: format, issuer, audience, time, then signature.
+    public func verify(_ token: Substring, now: Double = Date().timeIntervalSince1970) -> Result<(RequestAuthAttributes, JSONWebToken, JWTRuleConfig), JWTFailure> {
+        let jwt: JSONWebToken
+        do { jwt = try JSONWebToken(compact: token) } catch { return .failure(error) }
+        guard let issuer = jwt.issuer, let provider = providers.first(where: { $0.rule.issuer == issuer }) else { return .failure(.unknownIssuer) }
+        if !provider.rule.audiences.isEmpty, !jwt.audiences.contains(where: provider.rule.audiences.contains) { return .failure(.audienceNotAllowed) }
+        if let expiry = jwt.time("exp"), now > expiry + Self.clockSkewSeconds { return .failure(.expired) }
+        if let notBefore = jwt.time("nbf"), now + Self.clockSkewSeconds < notBefore { return .failure(.notYetValid) }
+        guard let keys = provider.keys else { return .failure(.noMatchingKey) }
+        switch JWTSignature.check(jwt, against: keys) {
+        case .noMatchingKey: return .failure(.noMatchingKey)
+        case .invalid: return .failure(.verificationFailed)
+        case .valid: break
+        }
+        let principal = "\(issuer)/\(jwt.subject ?? "")"
+        let attributes = RequestAuthAttributes(principal: principal, audiences: jwt.audiences, presenter: jwt.presenter, claims: jwt.claims,
+                                               spaceDelimitedClaims: provider.spaceDelimited)
+        return .success((attributes, jwt, provider.rule))
+    }
+
+    /// A cookie's value from the request's `cookie` headers.
+    static func cookie(_ name: String, _ attributes: RequestAttributes) -> String? {
+        for header in attributes.headers where header.name == "cookie" {
+            for pair in header.value.split(separator: ";") {
+                let kv = pair.split(separator: "=", maxSplits: 1)
+                if kv.count == 2, kv[0].trimmingCharacters(in: .whitespaces) == name { return kv[1].trimmingCharacters(in: .whitespaces) }
+            }
+        }
+        return nil
+    }
+}
