@@ -8,6 +8,8 @@
 #   (d) weft-mtls:   as (b), with Istio mutual TLS between the sidecars (auto mTLS, the default)
 #   (e) haproxy-tls: as (c), with mutual TLS between the two HAProxy instances
 #   (f) weft-authz:  as (b), with one AuthorizationPolicy of ten ALLOW rules on the server (the last matches)
+#   (g) weft-jwt:    as (b), each request carrying an RS256 JWT (2048-bit key) that the server's
+#                    RequestAuthentication verifies (inline jwks); no AuthorizationPolicy
 # (d) and (e) use the same key type (ECDSA P-256) and protocol (TLS 1.3, AES-128-GCM, the first
 # suite of both BoringSSL and OpenSSL on AES hardware).
 # At a fixed 1000 req/s (hey, as Istio's own harness) and at saturation (wrk), printing p50/p90/p99,
@@ -158,6 +160,8 @@ wrk.body = string.rep("x", 1024)
 wrk.headers["Content-Type"] = "application/octet-stream"
 local host = os.getenv("BENCH_HOST")
 if host and host ~= "" then wrk.headers["Host"] = host end
+local token = os.getenv("BENCH_TOKEN")
+if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
 LUA
 
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -168,7 +172,8 @@ measure() { # label url [proxy-for-hey host-for-wrk]
   local label=$1 url=$2 proxy=${3:-} host=${4:-}
   local before; before=$(cpu_all)
   # Fixed rate: 10 workers × 100 req/s = 1000 req/s.
-  hey -z "${seconds}s" -c 10 -q 100 -m POST -D "$work/body.bin" -T application/octet-stream ${proxy:+-x "$proxy"} "$url" > "$work/$label.hey"
+  hey -z "${seconds}s" -c 10 -q 100 -m POST -D "$work/body.bin" -T application/octet-stream ${proxy:+-x "$proxy"} \
+    ${BENCH_TOKEN:+-H "Authorization: Bearer $BENCH_TOKEN"} "$url" > "$work/$label.hey"
   BENCH_HOST="$host" wrk -t 1 -c 16 -d "${seconds}s" --latency -s "$work/post.lua" "${url/${host:-none}/$client_pod:15001}" > "$work/$label.wrk"
   echo "$label $before/ $(cpu_all)" >> "$work/cpu"
 }
@@ -206,6 +211,39 @@ for _ in $(seq 400); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' -x "http://$client_pod:15001" -X DELETE http://bench-server:8080/ 2>/dev/null)" = 403 ] && break; sleep 0.05
 done
 measure weft-authz "http://bench-server:8080/" "http://$client_pod:15001" "bench-server:8080"
+"$WEFT" delete authorizationpolicy bench-ten-rules >/dev/null
+# A key made here, its JWKS inline in the RequestAuthentication, and a token signed with it by openssl.
+openssl genrsa -out "$work/jwt.key" 2048 2>/dev/null
+python3 - "$work" <<'PY'
+import base64, json, subprocess, sys, time
+work = sys.argv[1]
+b64 = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+modulus = subprocess.run(["openssl", "rsa", "-in", f"{work}/jwt.key", "-noout", "-modulus"], capture_output=True, text=True, check=True).stdout.strip().split("=")[1]
+jwks = {"keys": [{"kty": "RSA", "alg": "RS256", "use": "sig", "kid": "bench", "e": "AQAB", "n": b64(bytes.fromhex(modulus))}]}
+header = b64(json.dumps({"alg": "RS256", "kid": "bench", "typ": "JWT"}).encode())
+payload = b64(json.dumps({"iss": "bench@weft.local", "sub": "load", "aud": "bench-server", "exp": int(time.time()) + 86400, "groups": ["a", "b"]}).encode())
+signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", f"{work}/jwt.key"], input=f"{header}.{payload}".encode(), capture_output=True, check=True).stdout
+open(f"{work}/jwt.token", "w").write(f"{header}.{payload}.{b64(signature)}")
+open(f"{work}/jwt.yaml", "w").write(f"""apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {{name: bench-jwt}}
+spec:
+  selector: {{matchLabels: {{app: bench-server}}}}
+  jwtRules:
+  - issuer: bench@weft.local
+    audiences: [bench-server]
+    jwks: '{json.dumps(jwks)}'
+""")
+PY
+"$WEFT" apply -f "$work/jwt.yaml" >/dev/null
+for _ in $(seq 400); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -x "http://$client_pod:15001" -H 'Authorization: Bearer x.y.z' http://bench-server:8080/ 2>/dev/null)" = 401 ] && break; sleep 0.05
+done
+[ "$(curl -s -o /dev/null -w '%{http_code}' -x "http://$client_pod:15001" -H "Authorization: Bearer $(cat "$work/jwt.token")" http://bench-server:8080/)" = 200 ] \
+  || { echo "the benchmark token is not accepted" >&2; exit 1; }
+export BENCH_TOKEN; BENCH_TOKEN=$(cat "$work/jwt.token")
+measure weft-jwt "http://bench-server:8080/" "http://$client_pod:15001" "bench-server:8080"
+unset BENCH_TOKEN
 handshakes weft-hs "http://bench-handshake:8080/" "http://$client_pod:15001"
 handshakes haproxy-hs "http://127.0.0.1:$hp5/"
 rss() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
@@ -229,7 +267,7 @@ def wrk(label):
     total = int(re.search(r"(\d+) requests in", text).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     return pct, rps, int(errors.group(1)) if errors else 0, total
-labels = ["direct", "weft", "haproxy", "weft-mtls", "haproxy-tls", "weft-authz"]
+labels = ["direct", "weft", "haproxy", "weft-mtls", "haproxy-tls", "weft-authz", "weft-jwt"]
 fixed = {l: hey(f"{l}.hey") for l in labels}
 sat = {l: wrk(l) for l in labels}
 cpu, rss = {}, []
@@ -261,7 +299,7 @@ def per_request(label, index):
     requests = sum(int(v) for v in fixed[label][2].values()) + sat[label][3]
     return cpu[label][index] / requests * 1000
 print("\nCPU ms per request (hey + wrk requests of that run)   client/first proxy   server/second proxy")
-for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0, 1), ("haproxy-tls", 4, 5), ("weft-authz", 0, 1)]:
+for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0, 1), ("haproxy-tls", 4, 5), ("weft-authz", 0, 1), ("weft-jwt", 0, 1)]:
     print(f"  {label:<52}{per_request(label, first):10.4f} {per_request(label, second):18.4f}")
 print("\nhandshakes: a new TLS connection between the proxies per request   first byte p50 / p99 ms at 10 req/s   connections/s (16 clients)")
 for label in ["weft-hs", "haproxy-hs"]:

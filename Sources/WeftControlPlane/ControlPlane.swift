@@ -25,6 +25,8 @@ public struct ControlPlane: Sendable {
         public var maximumCertificateTTL: Duration?
         /// How often a plugged-in CA's files are looked at for a change (2 s).
         public var caReloadInterval: Duration = .seconds(2)
+        /// Fetching RequestAuthentication `jwksUri`s.
+        public var jwks = JWKSFetchService.Configuration()
         public init(dataDirectory: URL?, api: APIServerService.Configuration = .init(), discoveryHost: String = "127.0.0.1", discoveryPort: Int = 15010,
                     caDirectory: URL? = nil) {
             self.dataDirectory = dataDirectory
@@ -50,6 +52,8 @@ public struct ControlPlane: Sendable {
     /// Whether the API and discovery listen beyond loopback, and so serve TLS.
     public let servesTLS: (api: Bool, discovery: Bool)
     public let services: [any ServiceLifecycle.Service]
+    /// The remote key sets held and how fetching them goes.
+    public let jwksStatuses: JWKSStatuses
 
     public init(configuration: Configuration, logger: Logger, onAPIBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
                 onDiscoveryBound: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
@@ -65,8 +69,10 @@ public struct ControlPlane: Sendable {
         let certificateCounters = CertificateCounters()
         let credentials = try MeshCredentials.load(dataDirectory: configuration.dataDirectory, logger: logger)
         let current = CurrentCertificateAuthority(ca)
+        let jwksStatuses = JWKSStatuses()
         let api = ConfigAPI(ingest: ingest, analysis: analysis, hub: hub, certificateAuthority: current, certificateCounters: certificateCounters,
-                            credentials: credentials)
+                            credentials: credentials, jwks: jwksStatuses)
+        self.jwksStatuses = jwksStatuses
         self.credentials = credentials
         self.administratorToken = credentials.issue(.administrator)
         self.ca = current
@@ -87,6 +93,7 @@ public struct ControlPlane: Sendable {
             AnalysisService(ingest: ingest, results: analysis, logger: logger),
             discovery,
             APIServerService(configuration: apiSettings, logger: logger, onBound: onAPIBound) { await api.handle($0) },
+            JWKSFetchService(ingest: ingest, hub: hub, statuses: jwksStatuses, configuration: configuration.jwks, logger: logger),
         ]
         if let directory = configuration.caDirectory {
             services.append(CertificateAuthorityReloadService(directory: directory, trustDomain: trustDomain, current: current, counters: certificateCounters,

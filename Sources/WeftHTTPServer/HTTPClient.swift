@@ -22,10 +22,13 @@ public struct HTTPClient: Sendable {
     public let proxy: (host: String, port: Int)?
     /// HTTPS with this context (the control plane beyond loopback); nil is plaintext.
     public let tls: NIOSSLContext?
+    /// A longer body fails the request (a key set or document should not fill memory).
+    public let maxResponseBytes: Int
 
-    public init(proxy: (host: String, port: Int)? = nil, tls: NIOSSLContext? = nil) {
+    public init(proxy: (host: String, port: Int)? = nil, tls: NIOSSLContext? = nil, maxResponseBytes: Int = .max) {
         self.proxy = proxy
         self.tls = tls
+        self.maxResponseBytes = maxResponseBytes
     }
 
     /// The proxy named by `HTTP_PROXY` / `http_proxy` in `environment`.
@@ -75,7 +78,7 @@ public struct HTTPClient: Sendable {
             }
         // A timed-out request closes its connection, so the exchange ends at once.
         return try await withTaskCancellationHandler {
-            try await channel.executeThenClose { inbound, outbound in
+            try await channel.executeThenClose { [maxResponseBytes] inbound, outbound in
                 let authority = port == 80 ? host : "\(host):\(port)"
                 var head = HTTPRequestHead(version: .http1_1, method: method, uri: proxy == nil ? path : "http://\(authority)\(path)")
                 head.headers.add(name: "host", value: authority)
@@ -90,7 +93,11 @@ public struct HTTPClient: Sendable {
                 for try await part in inbound {
                     switch part {
                     case .head(let responseHead): status = Int(responseHead.status.code)
-                    case .body(let buffer): received += buffer.readableBytesView
+                    case .body(let buffer):
+                        guard received.count + buffer.readableBytes <= maxResponseBytes else {
+                            throw Failure(description: "response from \(host):\(port) is larger than \(maxResponseBytes) bytes")
+                        }
+                        received += buffer.readableBytesView
                     case .end: return Response(status: status, body: received)
                     }
                 }

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import WeftJWT
 import WeftModel
 
 /// The configuration a proxy is serving, indexed for the data path. Immutable: a new version
@@ -14,6 +15,8 @@ public struct ActiveConfiguration: Sendable {
     private let peerAuthentications: [Int: PeerAuthenticationMode]
     /// Inbound listeners' AuthorizationPolicies, by port (only ports that have any).
     private let authorizations: [Int: [AuthorizationPolicyConfig]]
+    /// Inbound and gateway listeners' RequestAuthentication, by port, key sets parsed once here.
+    private let authenticators: [Int: JWTAuthenticator]
 
     public init(_ configuration: ProxyConfiguration) {
         self.configuration = configuration
@@ -26,6 +29,8 @@ public struct ActiveConfiguration: Sendable {
                                          uniquingKeysWith: { first, _ in first })
         authorizations = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.authorization.isEmpty }.map { ($0.port, $0.authorization) },
                                     uniquingKeysWith: { first, _ in first })
+        authenticators = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.requestAuthentication.isEmpty }
+                                        .map { ($0.port, JWTAuthenticator(rules: $0.requestAuthentication)) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// What an inbound port lets in (PERMISSIVE when the configuration does not name the port).
@@ -33,6 +38,9 @@ public struct ActiveConfiguration: Sendable {
 
     /// The AuthorizationPolicies enforced on an inbound or gateway port (none: everything is allowed).
     public func authorization(port: Int) -> [AuthorizationPolicyConfig] { authorizations[port] ?? [] }
+
+    /// The RequestAuthentication of an inbound or gateway port (nil: no rules, every request passes unauthenticated).
+    public func authenticator(port: Int) -> JWTAuthenticator? { authenticators[port] }
 
     public var version: String { configuration.version }
 }

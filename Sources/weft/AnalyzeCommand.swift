@@ -127,6 +127,10 @@ enum ClusterLayering {
         }
         var input = loader.input(from: order.compactMap { byKey[$0] })
         input.loadReports += local.loadReports
+        let fetches = try await client.send("GET", "/api/v1/jwks")
+        if fetches.status == 200, let list = fetches.object["jwks"], let data = try? JSONSerialization.data(withJSONObject: list) {
+            input.keySetFetches = (try? JSONDecoder().decode([JWKSStatuses.Status].self, from: data)) ?? []
+        }
         return input
     }
 }
@@ -138,7 +142,7 @@ struct SuppressionRule {
 
     init?(_ text: String) {
         let parts = text.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.count == 2, parts[0].hasPrefix("IST"), !parts[1].isEmpty else { return nil }
+        guard parts.count == 2, parts[0].hasPrefix("IST") || parts[0].hasPrefix("WFT"), !parts[1].isEmpty else { return nil }
         code = parts[0]
         resource = parts[1]
     }
@@ -179,8 +183,8 @@ enum AnalyzeOutput {
             let origin = ref.namespace.isEmpty ? "\(ref.kind) \(ref.name)" : "\(ref.kind) \(ref.name).\(ref.namespace)"
             var object: [String: Any] = [
                 "code": message.type.code, "level": message.type.level.rawValue, "message": message.text, "origin": origin,
-                "documentationUrl": "https://istio.io/latest/docs/reference/config/analysis/\(message.type.code.lowercased())/",
             ]
+            if message.type.code.hasPrefix("IST") { object["documentationUrl"] = "https://istio.io/latest/docs/reference/config/analysis/\(message.type.code.lowercased())/" }
             if let file = ref.file { object["reference"] = "\(origin) \(file):\(message.line)" }
             return object
         }

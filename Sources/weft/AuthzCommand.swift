@@ -34,6 +34,9 @@ struct AuthzCheckCommand: AsyncParsableCommand {
     @Option(name: .customLong("header"), help: "A request header, name=value (repeatable).")
     var headers: [String] = []
 
+    @Option(help: "A file holding the end user's JWT, verified as the proxy verifies it before the policies are read.")
+    var jwt: String?
+
     @OptionGroup var controlPlane: ControlPlaneOptions
 
     mutating func run() async throws {
@@ -50,6 +53,15 @@ struct AuthzCheckCommand: AsyncParsableCommand {
         if !headers.isEmpty {
             query["headers"] = headers.map { $0.replacingOccurrences(of: "=", with: ":", options: [], range: $0.range(of: "=")) }.joined(separator: "\n")
         }
+        if let jwt {
+            guard request != nil else { throw ValidationError("--jwt needs --request") }
+            do {
+                query["jwt"] = try String(contentsOfFile: jwt, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                FileHandle.standardError.write(Data("error: cannot read --jwt \(jwt): \(error.localizedDescription)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         let client = controlPlane.client
         let asked = query
         let reply = try await ClientInputs.call { try await client.send("GET", "/api/v1/authz-check", query: asked) }
@@ -65,6 +77,14 @@ struct AuthzCheckCommand: AsyncParsableCommand {
             for (index, rule) in rules.enumerated() { rows.append(["", "  rule \(index)", rule]) }
         }
         print(Table.render(rows))
+        if let authentication = reply.object["authentication"] as? [String: Any] {
+            if (authentication["verified"] as? Bool) == true {
+                print("\nJWT: verified, request principal \(authentication["principal"] as? String ?? "")")
+            } else {
+                print("\nJWT: refused: \(authentication["reason"] as? String ?? "")")
+                print("\(request ?? ""): 401 (RequestAuthentication refuses the token before any policy is read)")
+            }
+        }
         if let decision = reply.object["decision"] as? [String: Any] {
             let allowed = decision["allowed"] as? Bool ?? false
             let policy = decision["policy"] as? String

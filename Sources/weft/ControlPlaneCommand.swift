@@ -46,6 +46,7 @@ struct ControlPlaneCommand: AsyncParsableCommand {
                                                   caDirectory: caDirectory.map { URL(fileURLWithPath: $0) })
         settings.defaultCertificateTTL = try Self.duration("DEFAULT_WORKLOAD_CERT_TTL")
         settings.maximumCertificateTTL = try Self.duration("MAX_WORKLOAD_CERT_TTL")
+        if let refresh = try Self.duration("PILOT_JWT_PUB_KEY_REFRESH_INTERVAL") { settings.jwks.refreshInterval = refresh }
         let controlPlane: ControlPlane
         // Known once the control plane is made; left for this host's user when each address binds.
         let administratorToken = NIOLockedValueBox<String?>(nil)

@@ -41,6 +41,8 @@ public struct AnalysisInput: Sendable {
     public var kubernetesGateways: [KubernetesGatewayRef] = []
     /// Problems found while reading the inputs (syntax, schema), reported as IST0106 by the schema analyzer.
     public var loadReports: [ResourceReport] = []
+    /// What the control plane last got from each `jwksUri` (empty when analyzing files alone).
+    public var keySetFetches: [JWKSStatuses.Status] = []
 
     public init() {}
 }

@@ -30,6 +30,7 @@ public enum Analyzers {
         PodNotSelectedAnalyzer(),
         SidecarSelectorAnalyzer(),
         AuthorizationPoliciesAnalyzer(),
+        JWKSFetchAnalyzer(),
         ServiceEntryProtocolAddressesAnalyzer(),
         ConflictingServiceEntryProtocolAnalyzer(),
         TelemetryProviderAnalyzer(),

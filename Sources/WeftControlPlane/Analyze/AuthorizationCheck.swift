@@ -1,4 +1,5 @@
 import Foundation
+import WeftJWT
 import WeftModel
 
 /// `weft x authz check POD [--request 'GET /path' ...]`: the AuthorizationPolicies that apply to a
@@ -43,5 +44,12 @@ public enum AuthorizationCheck {
         return AuthorizationEngine.Request(principal: principal, sourceIP: query["sourceIP"], remoteIP: query["sourceIP"], destinationPort: query["port"].flatMap(Int.init) ?? defaultPort,
                                            host: (query["host"] ?? "").lowercased().split(separator: ":").first.map(String.init) ?? "", method: query["method"] ?? "GET",
                                            path: String(rawPath.prefix { $0 != "?" }), headers: headers)
+    }
+
+    /// The token verified as the proxy verifies it, against the workload's RequestAuthentication rules.
+    public static func authenticate(token: String, rules: [JWTRuleConfig]) -> Result<RequestAuthAttributes, JWTFailure> {
+        let trimmed = token.trimmingCharacters(in: .whitespacesAndNewlines)
+        let bare = trimmed.hasPrefix("Bearer ") ? String(trimmed.dropFirst(7)) : trimmed
+        return JWTAuthenticator(rules: rules).verify(Substring(bare)).map(\.0)
     }
 }

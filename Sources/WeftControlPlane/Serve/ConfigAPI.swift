@@ -16,7 +16,7 @@ import WeftModel
 ///   older than the history kept (list again).
 /// - `GET /api/v1/analysis` — every analyzer message for the current revision.
 /// - `GET /api/v1/tls-check?proxy=ID[&service=HOST]` — `weft authn tls-check`'s rows.
-/// - `GET /api/v1/authz-check?proxy=ID[&method=&path=&from=&host=&port=&headers=]` — `weft x authz check`.
+/// - `GET /api/v1/authz-check?proxy=ID[&method=&path=&from=&host=&port=&headers=&jwt=]` — `weft x authz check`.
 /// - `POST /api/v1/tokens` — `{"namespace","serviceAccount","ttl"}` → a workload credential.
 /// Writes, tokens and Secrets need the administrator's credential (see +Authorization).
 /// - `GET /api/v1/certificates` — the CA's certificate requests by outcome (`csr_signed`, `csr_refused.identity`, ...).
@@ -25,6 +25,8 @@ public struct ConfigAPI: Sendable {
     let ingest: ConfigIngest
     let analysis: AnalysisResults
     let hub: ProxyHub
+    /// The remote key sets of RequestAuthentications, as fetched.
+    let jwks: JWKSStatuses?
     /// The CA whose roots are published as `istio-ca-root-cert` in every namespace.
     let certificateAuthority: CurrentCertificateAuthority?
     let certificateCounters: CertificateCounters?
@@ -32,7 +34,8 @@ public struct ConfigAPI: Sendable {
     let credentials: MeshCredentials?
 
     public init(ingest: ConfigIngest, analysis: AnalysisResults, hub: ProxyHub, certificateAuthority: CurrentCertificateAuthority? = nil, certificateCounters: CertificateCounters? = nil,
-                credentials: MeshCredentials? = nil) {
+                credentials: MeshCredentials? = nil, jwks: JWKSStatuses? = nil) {
+        self.jwks = jwks
         self.credentials = credentials
         self.ingest = ingest
         self.analysis = analysis
@@ -56,6 +59,7 @@ public struct ConfigAPI: Sendable {
         case (.GET, "/api/v1/proxy-config"): return await proxyConfig(request.query["proxy"] ?? "")
         case (.GET, "/api/v1/authz-check"): return await authorizationCheck(request)
         case (.GET, "/api/v1/tls-check"): return await tlsCheck(request.query["proxy"] ?? "", service: request.query["service"])
+        case (.GET, "/api/v1/jwks"): return await jwksReport()
         case (.GET, "/api/v1/certificates"): return Self.json(.ok, ["requests": certificateCounters?.all ?? [:]])
         default: return Self.json(.notFound, ["error": "no such endpoint: \(request.method) \(request.path)"])
         }
@@ -106,7 +110,16 @@ public struct ConfigAPI: Sendable {
                 object["metadata"] = metadata
                 item["object"] = object
             }
-            item["analysis"] = await analysis.messages(for: stored.key).map(Self.object)
+            var messages = await analysis.messages(for: stored.key)
+            if stored.key.kind == "RequestAuthentication", let jwks,
+               let authn = try? JSONDecoder().decode(RequestAuthentication.self, from: Data(stored.json.utf8)) {
+                let named = Set((authn.spec.jwtRules ?? []).compactMap(\.jwksUri))
+                let fetches = await jwks.statuses().filter { named.contains($0.uri) }
+                item["jwks"] = fetches.map(Self.object)
+                let ref = ResourceRef(kind: stored.key.kind, namespace: stored.key.namespace, name: stored.key.name, file: nil)
+                messages += JWKSFetchAnalyzer.messages(for: authn, ref, fetches)
+            }
+            item["analysis"] = messages.map(Self.object)
             objects.append(item)
         }
         let publishedRoot = (try? certificateAuthority?.ca.rootBundlePEM).map(PublishedRootCertificate.init(bundlePEM:))
@@ -180,7 +193,19 @@ public struct ConfigAPI: Sendable {
                 let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 return parts.count == 2 ? (parts[0].lowercased(), parts[1]) : nil
             }
-            let asked = AuthorizationCheck.request(query: request.query, headers: headers, trustDomain: view.trustDomain, defaultPort: view.proxy.ports.values.min())
+            var asked = AuthorizationCheck.request(query: request.query, headers: headers, trustDomain: view.trustDomain, defaultPort: view.proxy.ports.values.min())
+            if let token = request.query["jwt"] {
+                switch AuthorizationCheck.authenticate(token: token, rules: RequestAuthenticationTranslator.translate(view)) {
+                case .success(let auth):
+                    asked.auth = auth
+                    asked.requestPrincipal = auth.principal
+                    object["authentication"] = ["verified": true, "principal": auth.principal] as [String: Any]
+                case .failure(let failure):
+                    // The proxy answers 401 before any policy is read.
+                    object["authentication"] = ["verified": false, "status": 401, "reason": failure.message] as [String: Any]
+                    return Self.json(.ok, object)
+                }
+            }
             let (decision, shadow) = AuthorizationEngine.evaluate(policies, asked)
             var shown: [String: Any] = ["allowed": decision.allowed, "audited": decision.audited]
             if let policy = decision.policy { shown["policy"] = policy }
@@ -227,4 +252,18 @@ public struct ConfigAPI: Sendable {
             "kind": message.resource.kind, "namespace": message.resource.namespace, "name": message.resource.name,
         ]
     }
+
+    /// Every remote key set: URI, keys held, age, last failure.
+    private func jwksReport() async -> APIResponse {
+        guard let jwks else { return Self.json(.ok, ["jwks": []]) }
+        return Self.json(.ok, ["jwks": await jwks.statuses().map(Self.object)])
+    }
+
+    static func object(_ status: JWKSStatuses.Status) -> [String: Any] {
+        var object: [String: Any] = ["uri": status.uri, "keys": status.keys, "failures": status.failures]
+        if let age = status.fetchedSecondsAgo { object["fetchedSecondsAgo"] = (age * 10).rounded() / 10 }
+        if let error = status.lastError { object["lastError"] = error }
+        return object
+    }
+
 }

@@ -53,10 +53,10 @@ struct HTTPRouteTranslator {
         result.authority = match.authority.map { Self.matcher($0) }
         result.port = match.port
         for (name, value) in (match.headers ?? [:]).sorted(by: { $0.key < $1.key }) {
-            result.headers.append(NamedMatcher(name: name.lowercased(), matcher: Self.matcher(value)))
+            result.headers.append(NamedMatcher(name: Self.headerName(name), matcher: Self.matcher(value)))
         }
         for (name, value) in (match.withoutHeaders ?? [:]).sorted(by: { $0.key < $1.key }) {
-            result.headers.append(NamedMatcher(name: name.lowercased(), matcher: Self.matcher(value), invert: true))
+            result.headers.append(NamedMatcher(name: Self.headerName(name), matcher: Self.matcher(value), invert: true))
         }
         for (name, value) in (match.queryParams ?? [:]).sorted(by: { $0.key < $1.key }) {
             result.queryParams.append(NamedMatcher(name: name, matcher: Self.matcher(value)))
@@ -148,5 +148,10 @@ struct HTTPRouteTranslator {
         edits.responseAdd = headers.response?.add ?? [:]
         edits.responseRemove = headers.response?.remove ?? []
         return edits
+    }
+
+    /// Header names match case-insensitively; a claim's path (`@request.auth.claims.Name`) keeps its case.
+    static func headerName(_ name: String) -> String {
+        JWTClaimRoute.isClaimHeader(name) ? name : name.lowercased()
     }
 }

@@ -12,6 +12,8 @@ public struct RequestAttributes: Sendable, Hashable {
     public var scheme: String
     /// Header names lower-cased; repeated headers keep every value.
     public var headers: [(name: String, value: String)]
+    /// What a verified JWT says, once RequestAuthentication ran (`@request.auth.claims.*` matches read it).
+    public var auth: RequestAuthAttributes?
 
     public init(authority: String, path: String, method: String = "GET", scheme: String = "http", headers: [(String, String)] = [], defaultPort: Int = 80) {
         let (host, port) = RequestAttributes.split(authority: authority, defaultPort: defaultPort)

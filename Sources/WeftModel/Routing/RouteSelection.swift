@@ -40,6 +40,13 @@ public enum RouteSelector {
         if let authority = match.authority, !authority.matches(request.authority) { return false }
         if let port = match.port, port != request.port { return false }
         for header in match.headers {
+            if header.name.hasPrefix("@request.auth.claims") {
+                // Any element of a list claim may match; no verified token matches nothing.
+                let values = request.auth?.claimValues(RequestAuthAttributes.claimPath(header.name.dropFirst("@request.auth.claims".count).drop { $0 == "." })) ?? []
+                let matched = values.isEmpty ? header.matcher.matches(nil) : values.contains { header.matcher.matches($0) }
+                if matched == header.invert { return false }
+                continue
+            }
             let value = header.name == ":authority" || header.name == "host" ? request.authority : request.header(header.name)
             if header.matcher.matches(value) == header.invert { return false }
         }

@@ -41,6 +41,7 @@ public enum ListenerPipelines {
                               authorizing: Bool = false) -> RequestPipeline {
         RequestPipeline(steps: [
             RecordTelemetry(),
+            AuthenticateRequest(stats: stats, enabled: authorizing),  // gateways: RequestAuthentication, JWT (left out of outbound)
             Authorize(stats: stats, enabled: authorizing),  // gateways: AuthorizationPolicy (left out of outbound)
             SelectRoute(),       // VirtualService: route, weighted cluster; 404 NR, redirects, direct responses
             AnswerCORS(),        // corsPolicy: preflights answered here
@@ -60,10 +61,10 @@ public enum ListenerPipelines {
         RequestPipeline(steps: [
             RecordTelemetry(),
             AuthenticatePeer(),     // PeerAuthentication, mutual TLS
-            AuthenticateRequest(),  // RequestAuthentication, JWT
+            AuthenticateRequest(stats: stats),  // RequestAuthentication, JWT; 401 for a token that fails
             Authorize(stats: stats),  // AuthorizationPolicy: DENY, then ALLOW; 403 "RBAC: access denied"
-        ]) { _ in
-            .forward(.init(host: appHost, port: appPort, cluster: "inbound|\(appPort)||", connectTimeoutMs: 10_000, headers: nil))
+        ]) { context in
+            .forward(.init(host: appHost, port: appPort, cluster: "inbound|\(appPort)||", connectTimeoutMs: 10_000, headers: context.authenticationHeaders))
         }
     }
 }

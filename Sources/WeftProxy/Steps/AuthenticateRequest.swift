@@ -1,12 +1,38 @@
+import WeftJWT
 import WeftModel
 
-/// Inbound: the end user's JWT, checked against RequestAuthentication (401 for an invalid token).
-/// A pass-through place until the authorization issue fills it.
+/// Inbound and gateways: the end user's JWT, checked against the workload's RequestAuthentication
+/// (`JWTAuthenticator`). No token passes unauthenticated; a token that fails answers 401 with
+/// Envoy's reason as the body, counted `jwt_authn.denied` and per reason. A verified token's
+/// claims are what AuthorizationPolicy and `@request.auth.claims` routes read next.
 public struct AuthenticateRequest: RequestStep {
-    public init() {}
-    public var isPassThrough: Bool { true }
+    let stats: ProxyStats?
+    let enabled: Bool
+
+    /// `enabled: false` leaves the step out of the pipeline (a sidecar's outbound listener).
+    public init(stats: ProxyStats? = nil, enabled: Bool = true) {
+        self.stats = stats
+        self.enabled = enabled
+    }
+
+    public var isPassThrough: Bool { !enabled }
 
     public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
-        next(&context)
+        guard let port = context.localPort, let authenticator = context.configuration.authenticator(port: port) else { return next(&context) }
+        switch authenticator.authenticate(context.attributes) {
+        case .noToken:
+            return next(&context)
+        case .verified(let auth, let edits):
+            stats?.increment("jwt_authn.allowed")
+            context.attributes.auth = auth
+            context.authenticationHeaders = edits
+            return next(&context)
+        case .refused(let failure):
+            stats?.increment("jwt_authn.denied")
+            stats?.increment("jwt_authn.denied.\(failure.counter)")
+            let realm = "\(context.attributes.scheme)://\(context.attributes.authority)\(context.attributes.path)"
+            return .respond(LocalResponse(status: 401, flag: "", body: failure.message,
+                                          headers: [("www-authenticate", "Bearer realm=\"\(realm)\", error=\"invalid_token\"")]))
+        }
     }
 }

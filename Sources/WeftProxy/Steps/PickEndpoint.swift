@@ -31,7 +31,7 @@ public struct PickEndpoint: RequestStep {
             return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
         }
         var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000,
-                                                headers: context.destinationHeaders ?? context.route?.policy.headers, connectionPool: cluster?.connectionPool ?? .unlimited)
+                                                headers: Self.edits(authentication: context.authenticationHeaders, route: context.destinationHeaders ?? context.route?.policy.headers), connectionPool: cluster?.connectionPool ?? .unlimited)
         if let policy = cluster?.outlierDetection {
             upstream.outlierDetection = policy
             upstream.endpointCount = endpoints.count
@@ -45,5 +45,11 @@ public struct PickEndpoint: RequestStep {
         }
         context.upstream = upstream
         return next(&context)
+    }
+
+    /// RequestAuthentication's edits (the token removed, claims copied), then the route's.
+    static func edits(authentication: HeaderEdits?, route: HeaderEdits?) -> HeaderEdits? {
+        guard let authentication else { return route }
+        return route.map { authentication.then($0) } ?? authentication
     }
 }

@@ -38,6 +38,8 @@ public struct RequestContext: Sendable {
     public var weightRoll: Int?
     /// Set by SelectRoute: the chosen destination's header edits, the route's already merged in (at translation).
     public var destinationHeaders: HeaderEdits?
+    /// Set by AuthenticateRequest: the verified token removed, its payload and claims copied (RequestAuthentication).
+    public var authenticationHeaders: HeaderEdits?
     /// Set by AnswerCORS: headers for the upstream's response.
     public var responseHeaders: [HeaderField] = []
 
