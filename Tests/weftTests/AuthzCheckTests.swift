@@ -5,7 +5,7 @@ import Testing
 /// engine, agreeing with what the sidecar does with the same request for real.
 @Suite("weft x authz check")
 struct AuthzCheckTests {
-    @Test("lists the workload's policies and rules; --request gives the decision and the deciding policy and rule, as the sidecar decides for real")
+    @Test("lists the workload's policies and rules; --request gives the decision and the deciding policy and rule, as the sidecar decides for real; denials and dry-run shadow denials logged with their policy and counted")
     func authzCheck() throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
@@ -27,7 +27,7 @@ struct AuthzCheckTests {
           action: DENY
           rules: [{to: [{operation: {paths: ["/admin*"]}}]}]
         """).status == 0)
-        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
+        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1", runArguments: ["--log-level", "info"])
         let client = try mesh.startClient()
         try mesh.waitForEndpoints(proxy: "client", count: 1)
         let proxy = try #require(try mesh.controlPlane.proxies().first { $0.id.hasPrefix("reviews-v1-") }?.id)
@@ -50,5 +50,42 @@ struct AuthzCheckTests {
         #expect(try mesh.curl(through: client, "http://reviews:9080/reviews/0").0 == 200)
         let posted = try WeftProcess.runTool("curl", ["-s", "-m", "10", "-x", "http://\(client):15001", "-X", "POST", "-w", " %{http_code}", "http://reviews:9080/reviews/0"])
         #expect(posted == "RBAC: access denied 403", "\(posted)")
+        let adminPath = try WeftProcess.runTool("curl", ["-s", "-m", "10", "-x", "http://\(client):15001", "-w", " %{http_code}", "http://reviews:9080/admin"])
+        #expect(adminPath == "RBAC: access denied 403", "\(adminPath)")
+        // At info level (the default is warning, as Istio's proxies), each denial is logged with the policy and rule that decided, as Envoy's RBAC filter logs it at debug.
+        func logged() -> Bool {
+            let log = mesh.output(of: "reviews-v1")
+            return log.contains("rbac: enforced denied, no ALLOW policy matched") && log.contains("rbac: enforced denied, matched policy default/no-admin rule 0")
+                && log.contains("cluster.local/ns/default/sa/default")
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while !logged() && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(logged(), "the sidecar's log:\n\(mesh.output(of: "reviews-v1").suffix(3000))")
+
+        // istio.io/dry-run: the DENY is logged and counted as a shadow decision, never enforced.
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: """
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata:
+          name: deny-reviews-1
+          annotations: {"istio.io/dry-run": "true"}
+        spec:
+          selector: {matchLabels: {app: reviews}}
+          action: DENY
+          rules: [{to: [{operation: {paths: ["/reviews/1"]}}]}]
+        """).status == 0)
+        let simulated = try mesh.controlPlane.weft(["x", "authz", "check", proxy, "--request", "GET /reviews/1", "--from", "default/default"])
+        #expect(simulated.stdout.hasSuffix("GET /reviews/1: ALLOW by default/reviews-viewer, rule 1\nwith dry-run policies: DENY by default/deny-reviews-1\n"), "\(simulated.stdout)")
+        func shadowLogged() -> Bool { mesh.output(of: "reviews-v1").contains("rbac: shadow denied, matched policy default/deny-reviews-1 rule 0") }
+        let shadowDeadline = Date().addingTimeInterval(20)
+        while !shadowLogged() && Date() < shadowDeadline {
+            #expect(try mesh.curl(through: client, "http://reviews:9080/reviews/1").0 == 200, "a dry-run DENY is not enforced")
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(try mesh.curl(through: client, "http://reviews:9080/reviews/1").0 == 200, "a dry-run DENY is not enforced")
+        #expect(shadowLogged(), "the sidecar's log:\n\(mesh.output(of: "reviews-v1").suffix(3000))")
+        let admin = try #require(try mesh.controlPlane.proxies().first { $0.id == proxy }?.adminAddress)
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(admin)/stats")!), as: UTF8.self)
+        #expect(stats.contains("rbac.shadow_denied: ") && stats.contains("rbac.denied.default/no-admin: 1"), "\(stats)")
     }
 }

@@ -36,6 +36,11 @@ final class MeshHarness {
         }.joined(separator: "\n")
     }
 
+    /// Everything the workloads named `name` printed so far (sidecar and app).
+    func output(of name: String) -> String {
+        logs.filter { $0.name == name }.map { (try? String(contentsOf: $0.file, encoding: .utf8)) ?? "" }.joined(separator: "\n")
+    }
+
     /// A harness failure, with what the workloads printed.
     func failure(_ description: String) -> ControlPlaneProcess.StartFailure {
         ControlPlaneProcess.StartFailure(description: description + "\n" + workloadOutput())
@@ -46,10 +51,10 @@ final class MeshHarness {
     }
 
     /// Starts the echo app as a workload with a sidecar.
-    func startEcho(name: String, labels: String, port: Int = 9080, environment extra: [String: String] = [:]) throws {
+    func startEcho(name: String, labels: String, port: Int = 9080, environment extra: [String: String] = [:], runArguments: [String] = []) throws {
         let process = Process()
         process.executableURL = WeftProcess.executable
-        process.arguments = ["run", "--labels", labels, "--port", String(port), "--name", name, "--", "python3", Self.fixtures.appendingPathComponent("echo_app.py").path]
+        process.arguments = ["run", "--labels", labels, "--port", String(port), "--name", name] + runArguments + ["--", "python3", Self.fixtures.appendingPathComponent("echo_app.py").path]
         var environment = ProcessInfo.processInfo.environment.merging(self.environment) { _, new in new }
         environment["APP_NAME"] = name
         environment.merge(extra) { _, new in new }

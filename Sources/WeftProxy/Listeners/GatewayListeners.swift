@@ -84,7 +84,7 @@ public struct Router: Sendable {
         let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, stats: stats, certificates: certificates),
                                                        as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         let listeners = GatewayListeners(host: address, eventLoop: eventLoop, logger: logger) { listener in
-            ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats, authorizing: true), configuration: store,
+            ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats, logger: logger, authorizing: true), configuration: store,
                             routeTable: listener.routeTable, pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
                             requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true)
         }

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import WeftModel
 
@@ -38,11 +39,11 @@ public enum ListenerPipelines {
     /// Outbound (the app's HTTP proxy) and gateways.
     /// `authorizing`: gateways enforce the AuthorizationPolicies that select them first.
     public static func routed(balancer: LoadBalancerState, pool: NIOLoopBoundBox<UpstreamConnectionPool>? = nil, stats: ProxyStats? = nil,
-                              authorizing: Bool = false) -> RequestPipeline {
+                              logger: Logger? = nil, authorizing: Bool = false) -> RequestPipeline {
         RequestPipeline(steps: [
             RecordTelemetry(),
-            AuthenticateRequest(stats: stats, enabled: authorizing),  // gateways: RequestAuthentication, JWT (left out of outbound)
-            Authorize(stats: stats, enabled: authorizing),  // gateways: AuthorizationPolicy (left out of outbound)
+            AuthenticateRequest(stats: stats, logger: logger, enabled: authorizing),  // gateways: RequestAuthentication, JWT (left out of outbound)
+            Authorize(stats: stats, logger: logger, enabled: authorizing),  // gateways: AuthorizationPolicy (left out of outbound)
             SelectRoute(),       // VirtualService: route, weighted cluster; 404 NR, redirects, direct responses
             AnswerCORS(),        // corsPolicy: preflights answered here
             InjectFault(),       // fault: abort (FI), or a delay the exchange waits out (DI)
@@ -57,12 +58,12 @@ public enum ListenerPipelines {
     }
 
     /// Inbound: every request goes to the application's private address once the security steps let it.
-    public static func inbound(appHost: String, appPort: Int, stats: ProxyStats? = nil) -> RequestPipeline {
+    public static func inbound(appHost: String, appPort: Int, stats: ProxyStats? = nil, logger: Logger? = nil) -> RequestPipeline {
         RequestPipeline(steps: [
             RecordTelemetry(),
             AuthenticatePeer(),     // PeerAuthentication, mutual TLS
-            AuthenticateRequest(stats: stats),  // RequestAuthentication, JWT; 401 for a token that fails
-            Authorize(stats: stats),  // AuthorizationPolicy: DENY, then ALLOW; 403 "RBAC: access denied"
+            AuthenticateRequest(stats: stats, logger: logger),  // RequestAuthentication, JWT; 401 for a token that fails
+            Authorize(stats: stats, logger: logger),  // AuthorizationPolicy: DENY, then ALLOW; 403 "RBAC: access denied"
         ]) { context in
             .forward(.init(host: appHost, port: appPort, cluster: "inbound|\(appPort)||", connectTimeoutMs: 10_000, headers: context.authenticationHeaders))
         }

@@ -60,7 +60,7 @@ public struct Sidecar: Sendable {
                                        requestHeadersTimeout: settings.requestHeadersTimeout)
         services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, logger: logger, onBound: readiness.listenerBound))
         for port in settings.ports {
-            let inbound = ListenerContext(name: "inbound|\(port)", pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port, stats: stats), configuration: store,
+            let inbound = ListenerContext(name: "inbound|\(port)", pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port, stats: stats, logger: logger), configuration: store,
                                           routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
                                           requestHeadersTimeout: settings.requestHeadersTimeout, inboundPort: port, enforcesAuthorization: true,
                                           certificates: certificates, tlsHandshakeTimeout: settings.tlsHandshakeTimeout)

@@ -1,3 +1,4 @@
+import Logging
 import WeftJWT
 import WeftModel
 
@@ -7,11 +8,13 @@ import WeftModel
 /// claims are what AuthorizationPolicy and `@request.auth.claims` routes read next.
 public struct AuthenticateRequest: RequestStep {
     let stats: ProxyStats?
+    let logger: Logger?
     let enabled: Bool
 
     /// `enabled: false` leaves the step out of the pipeline (a sidecar's outbound listener).
-    public init(stats: ProxyStats? = nil, enabled: Bool = true) {
+    public init(stats: ProxyStats? = nil, logger: Logger? = nil, enabled: Bool = true) {
         self.stats = stats
+        self.logger = logger
         self.enabled = enabled
     }
 
@@ -30,6 +33,7 @@ public struct AuthenticateRequest: RequestStep {
         case .refused(let failure):
             stats?.increment("jwt_authn.denied")
             stats?.increment("jwt_authn.denied.\(failure.counter)")
+            logger?.debug("jwt_authn: refused", metadata: ["reason": "\(failure.message)", "path": "\(context.attributes.path)"])
             let realm = "\(context.attributes.scheme)://\(context.attributes.authority)\(context.attributes.path)"
             return .respond(LocalResponse(status: 401, flag: "", body: failure.message,
                                           headers: [("www-authenticate", "Bearer realm=\"\(realm)\", error=\"invalid_token\"")]))
