@@ -46,10 +46,11 @@ public struct HTTPClient: Sendable {
     }
 
     /// Sends one request to `http://host:port/path` and waits for the whole answer, at most `timeout`.
+    /// `address`: dial this address (already resolved and checked) while Host and SNI name `host`.
     public func send(_ method: HTTPMethod = .GET, host: String, port: Int, path: String, headers: [(String, String)] = [],
-                     body: [UInt8] = [], timeout: Duration) async throws -> Response {
+                     body: [UInt8] = [], timeout: Duration, address: String? = nil) async throws -> Response {
         try await withThrowingTaskGroup(of: Response.self) { group in
-            group.addTask { try await exchange(method, host: host, port: port, path: path, headers: headers, body: body) }
+            group.addTask { try await exchange(method, host: host, port: port, path: path, headers: headers, body: body, address: address) }
             group.addTask {
                 try await Task.sleep(for: timeout)
                 throw Failure(description: "no answer from \(host):\(port) within \(timeout)")
@@ -60,8 +61,9 @@ public struct HTTPClient: Sendable {
         }
     }
 
-    private func exchange(_ method: HTTPMethod, host: String, port: Int, path: String, headers: [(String, String)], body: [UInt8]) async throws -> Response {
-        let target = proxy ?? (host, port)
+    private func exchange(_ method: HTTPMethod, host: String, port: Int, path: String, headers: [(String, String)], body: [UInt8],
+                          address: String?) async throws -> Response {
+        let target = proxy ?? (address ?? host, port)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(3))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)

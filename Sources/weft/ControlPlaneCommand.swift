@@ -47,6 +47,13 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         settings.defaultCertificateTTL = try Self.duration("DEFAULT_WORKLOAD_CERT_TTL")
         settings.maximumCertificateTTL = try Self.duration("MAX_WORKLOAD_CERT_TTL")
         if let refresh = try Self.duration("PILOT_JWT_PUB_KEY_REFRESH_INTERVAL") { settings.jwks.refreshInterval = refresh }
+        if let blocked = ProcessInfo.processInfo.environment["BLOCKED_CIDRS_IN_JWKS_URIS"], !blocked.isEmpty {
+            do {
+                settings.jwks.addresses = try JWKSAddressPolicy(blocked: blocked.split(separator: ",").map(String.init))
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
         let controlPlane: ControlPlane
         // Known once the control plane is made; left for this host's user when each address binds.
         let administratorToken = NIOLockedValueBox<String?>(nil)

@@ -31,6 +31,7 @@ public enum Analyzers {
         SidecarSelectorAnalyzer(),
         AuthorizationPoliciesAnalyzer(),
         JWKSFetchAnalyzer(),
+        BlockedCIDRsAnalyzer(),
         ServiceEntryProtocolAddressesAnalyzer(),
         ConflictingServiceEntryProtocolAnalyzer(),
         TelemetryProviderAnalyzer(),
@@ -54,7 +55,6 @@ public enum Analyzers {
         SkippedAnalyzer(name: "multicluster.MeshNetworksAnalyzer", reason: "multi-cluster service registries are not supported yet"),
         SkippedAnalyzer(name: "maturity.AlphaAnalyzer", reason: "annotations are not used to configure Weft's proxy"),
         SkippedAnalyzer(name: "conditions.ConditionAnalyzer", reason: "resource status conditions are written by Kubernetes controllers"),
-        SkippedAnalyzer(name: "authn.BlockedCIDRsAnalyzer", reason: "not implemented yet: Weft has no BLOCKED_CIDRS_IN_JWKS_URIS setting for JWKS fetches"),
         SkippedAnalyzer(name: "deployment.ApplicationUIDAnalyzer", reason: "UID 1337 is reserved for Envoy's iptables capture, which Weft does not use"),
     ]
 

@@ -74,6 +74,7 @@ public enum Messages {
     public static let conflictingTelemetryWorkloadSelectors = MessageType("IST0159", "ConflictingTelemetryWorkloadSelectors", .Error)
     public static let multipleTelemetriesWithoutWorkloadSelectors = MessageType("IST0160", "MultipleTelemetriesWithoutWorkloadSelectors", .Error)
     public static let conflictingServiceEntryProtocol = MessageType("IST0177", "ConflictingServiceEntryProtocol", .Warning)
+    public static let jwksUriFetchUnrestricted = MessageType("IST0175", "JwksUriFetchUnrestricted", .Warning)
     /// Weft's own code (Istio has none): a jwksUri the control plane could not fetch.
     public static let jwksFetchFailed = MessageType("WFT0001", "JwksFetchFailed", .Warning)
 }

@@ -21,6 +21,8 @@ public struct JWKSFetchService: ServiceLifecycle.Service {
         public var timeout: Duration = .seconds(5)
         /// A larger answer fails.
         public var maxBytes = 512 * 1024
+        /// Addresses never fetched from (`BLOCKED_CIDRS_IN_JWKS_URIS`, beside link-local and metadata).
+        public var addresses: JWKSAddressPolicy = .linkLocalOnly
         public init() {}
     }
 
@@ -86,9 +88,17 @@ public struct JWKSFetchService: ServiceLifecycle.Service {
         } else {
             client = HTTPClient(maxResponseBytes: configuration.maxBytes)
         }
+        let addresses: [String]
+        do { addresses = try await JWKSAddressPolicy.resolve(target.host) } catch { return .failure(JWKSError("\(error)")) }
+        // Every address the name has is checked, not only the one dialled: a name that can point inside is refused.
+        if let refusal = addresses.lazy.compactMap(configuration.addresses.refusal).first {
+            return .failure(JWKSError("jwksUri \(uri) not fetched: \(target.host) resolves to \(refusal)"))
+        }
+        guard let address = addresses.first else { return .failure(JWKSError("\(target.host) resolves to no address")) }
         let response: HTTPClient.Response
         do {
-            response = try await client.send(host: target.host, port: target.port, path: target.path, headers: [("accept", "application/json")], timeout: timeout)
+            response = try await client.send(host: target.host, port: target.port, path: target.path, headers: [("accept", "application/json")],
+                                             timeout: timeout, address: address)
         } catch { return .failure(JWKSError("\(error)")) }
         guard response.status == 200 else { return .failure(JWKSError("\(uri) answered \(response.status)")) }
         let json = String(decoding: response.body, as: UTF8.self)
