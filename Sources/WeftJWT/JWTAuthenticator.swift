@@ -30,6 +30,8 @@ public struct JWTAuthenticator: Sendable {
     }
 
     let providers: [Provider]
+    /// Tokens already verified against these providers.
+    let cache = VerifiedTokenCache()
 
     public init(rules: [JWTRuleConfig]) {
         providers = rules.map { rule in
@@ -43,6 +45,9 @@ public struct JWTAuthenticator: Sendable {
     }
 
     public var isEmpty: Bool { providers.isEmpty }
+
+    /// How many verified tokens are remembered (tests and the admin page).
+    public var cachedTokens: Int { cache.count }
 
     /// Rules whose key set could not be used, and why (for the admin page and `weft analyze`).
     public var keyProblems: [(issuer: String, problem: String)] { providers.compactMap { p in p.keyProblem.map { (p.rule.issuer, $0) } } }
@@ -69,12 +74,13 @@ public struct JWTAuthenticator: Sendable {
         var authenticated: RequestAuthAttributes?
         var edits = HeaderEdits()
         for (token, header) in found {
-            switch verify(token, now: now) {
+            switch verifyCached(token, now: now) {
             case .failure(let failure): return .refused(failure)
-            case .success(let (attributes, jwt, rule)):
+            case .success(let entry):
+                let (attributes, rule) = (entry.attributes, entry.rule)
                 if authenticated == nil { authenticated = attributes }
                 if let header, !rule.forwardOriginalToken, !edits.requestRemove.contains(header) { edits.requestRemove.append(header) }
-                if !rule.outputPayloadToHeader.isEmpty { edits.requestSet[rule.outputPayloadToHeader] = String(jwt.payloadSegment) }
+                if !rule.outputPayloadToHeader.isEmpty { edits.requestSet[rule.outputPayloadToHeader] = String(entry.payloadSegment) }
                 for output in rule.outputClaimToHeaders {
                     let values = attributes.claimValues(RequestAuthAttributes.claimPath(Substring(output.claim)))
                     if !values.isEmpty { edits.requestSet[output.header] = values.joined(separator: ",") }
@@ -83,6 +89,26 @@ public struct JWTAuthenticator: Sendable {
         }
         guard let authenticated else { return .noToken }
         return .verified(authenticated, edits)
+    }
+
+    /// `verify`, remembered: a token seen before is only checked against the clock again.
+    func verifyCached(_ token: Substring, now: Double) -> Result<VerifiedTokenCache.Entry, JWTFailure> {
+        if let entry = cache.lookup(token) {
+            if let expiry = entry.expiry, now > expiry + Self.clockSkewSeconds {
+                cache.remove(token)
+                return .failure(.expired)
+            }
+            if let notBefore = entry.notBefore, now + Self.clockSkewSeconds < notBefore { return .failure(.notYetValid) }
+            return .success(entry)
+        }
+        switch verify(token, now: now) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let (attributes, jwt, rule)):
+            let entry = VerifiedTokenCache.Entry(attributes: attributes, payloadSegment: Substring(String(jwt.payloadSegment)), rule: rule,
+                                                 expiry: jwt.time("exp"), notBefore: jwt.time("nbf"))
+            cache.store(token, entry)
+            return .success(entry)
+        }
     }
 
     /// Verifies one token against the rule of its issuer: format, issuer, audience, time, then signature.

@@ -145,6 +145,29 @@ struct JWTAuthenticatorTests {
         #expect(failure(authenticator.authenticate(request(bearer: other))) == .verificationFailed)
     }
 
+    @Test("a verified token is remembered: the same token again is only checked against the clock (expired later: 401), at most 100 kept, a new configuration starts empty")
+    func verifiedTokenCache() throws {
+        let key = P256.Signing.PrivateKey()
+        let jwks = TestTokens.jwks([TestTokens.jwk(key.publicKey, kid: "k")])
+        let authenticator = JWTAuthenticator(rules: [JWTRuleConfig(issuer: "i", jwks: jwks)])
+        let now = Date().timeIntervalSince1970
+        let token = try TestTokens.es256(key, kid: "k", payload: ["iss": "i", "sub": "s", "exp": now + 30, "nbf": now - 5])
+        #expect(isVerified(authenticator.authenticate(request(bearer: token), now: now)))
+        #expect(authenticator.cachedTokens == 1)
+        #expect(isVerified(authenticator.authenticate(request(bearer: token), now: now + 1)), "a hit")
+        #expect(failure(authenticator.authenticate(request(bearer: token), now: now + 30 + 61)) == .expired, "a hit past exp + 60 s skew is expired")
+        #expect(authenticator.cachedTokens == 0, "and forgotten")
+        #expect(failure(authenticator.authenticate(request(bearer: token), now: now - 5 - 61)) == .notYetValid, "verified again: not yet valid before nbf - 60 s")
+        for index in 0..<150 {
+            let other = try TestTokens.es256(key, kid: "k", payload: ["iss": "i", "sub": "s\(index)"])
+            #expect(isVerified(authenticator.authenticate(request(bearer: other))))
+        }
+        #expect(authenticator.cachedTokens == 100, "bounded")
+        let tampered = token.dropLast(4) + "AAAA"
+        #expect(failure(authenticator.authenticate(request(bearer: String(tampered)))) == .verificationFailed, "a different token is verified, not matched by prefix")
+        #expect(JWTAuthenticator(rules: [JWTRuleConfig(issuer: "i", jwks: jwks)]).cachedTokens == 0)
+    }
+
     @Test("malformed tokens never crash: each gets its Envoy reason")
     func malformed() throws {
         let authenticator = try e2eAuthenticator()
