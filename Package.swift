@@ -67,6 +67,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "WeftTelemetry",
+            dependencies: []
+        ),
+        .target(
             name: "WeftControlPlane",
             dependencies: [
                 "WeftAPI",
@@ -87,6 +91,7 @@ let package = Package(
             dependencies: [
                 "WeftModel",
                 "WeftJWT",
+                "WeftTelemetry",
                 "WeftHTTPServer",
                 "WeftDiscovery",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -116,6 +121,7 @@ let package = Package(
                 "WeftControlPlane",
                 "WeftHTTPServer",
                 "WeftProxy",
+                "WeftTelemetry",
                 "WeftDiscovery",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -155,6 +161,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
+        ),
+        .testTarget(
+            name: "WeftTelemetryTests",
+            dependencies: ["WeftTelemetry"]
         ),
         .testTarget(
             name: "WeftModelTests",

@@ -7,6 +7,7 @@ import ServiceLifecycle
 import WeftAPI
 import WeftModel
 import WeftProxy
+import WeftTelemetry
 
 /// `weft proxy sidecar|router`: the data plane processes.
 struct ProxyCommand: AsyncParsableCommand {
@@ -119,6 +120,8 @@ struct SidecarHost {
         settings.requestHeadersTimeout = ProxyEnvironment.requestHeadersTimeout
         settings.waitsForCertificate = true
         settings.tlsHandshakeTimeout = ProxyEnvironment.tlsHandshakeTimeout
+        settings.workload = WorkloadMetadata(workload: workloadName, namespace: namespace, labels: labels)
+        settings.principal = SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: namespace, serviceAccount: serviceAccount).uri
         let sidecar = Sidecar(
             settings,
             eventLoop: group.next(), logger: logger, quit: { quit.fire() }, onReady: onReady)
@@ -207,7 +210,9 @@ struct RouterCommand: AsyncParsableCommand {
         let quit = QuitSignal()
         let router = Router(address: lease.podIP, adminAddress: adminLease.podIP, identity: ["id": proxyID, "namespace": identity.namespace], eventLoop: group.next(), logger: logger,
                             quit: { quit.fire() }, onReady: { FileHandle.standardOutput.write(Data("weft router: ready\n".utf8)) },
-                            requestHeadersTimeout: ProxyEnvironment.requestHeadersTimeout, waitsForCertificate: true)
+                            requestHeadersTimeout: ProxyEnvironment.requestHeadersTimeout, waitsForCertificate: true,
+                            workload: WorkloadMetadata(workload: name, namespace: identity.namespace, labels: identity.labelMap),
+                            principal: SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: identity.namespace, serviceAccount: identity.serviceAccount).uri)
         var node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
                                                    mode: "router", podIP: lease.podIP, ports: [:], workloadName: name)
         node.adminAddress = "\(adminLease.podIP):15000"

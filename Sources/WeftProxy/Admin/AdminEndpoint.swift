@@ -12,14 +12,28 @@ struct AdminEndpoint: Sendable {
     let identity: [String: String]
     /// The workload certificate in use (sidecars), shown on `/certs`.
     var certificates: WorkloadCertificates? = nil
+    /// Istio's standard metrics, beside the Envoy-style counters on `/stats/prometheus`.
+    var telemetry: ProxyTelemetry? = nil
     let quit: @Sendable () -> Void
+
+    /// `:15020`: only the metrics.
+    func metrics(_ request: APIRequest) async -> APIResponse {
+        guard request.method == .GET, request.path == "/stats/prometheus" || request.path == "/metrics" else { return .text(.notFound, "not found\n") }
+        return await prometheus()
+    }
+
+    /// Envoy-style counters then Istio's metrics, as one exposition.
+    func prometheus() async -> APIResponse {
+        let istio = await telemetry?.prometheusText() ?? ""
+        return APIResponse(status: .ok, contentType: "text/plain; version=0.0.4", body: Array((stats.prometheusText() + istio).utf8))
+    }
 
     func handle(_ request: APIRequest) async -> APIResponse {
         switch (request.method, request.path) {
         case (.GET, "/healthz/ready"):
             return ready.withLockedValue { $0 } ? .text(.ok, "LIVE\n") : .text(.serviceUnavailable, "not ready\n")
         case (.GET, "/stats/prometheus"):
-            return APIResponse(status: .ok, contentType: "text/plain; version=0.0.4", body: Array(stats.prometheusText().utf8))
+            return await prometheus()
         case (.GET, "/stats"):
             return .text(.ok, stats.all.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n") + "\n")
         case (.GET, "/clusters"):

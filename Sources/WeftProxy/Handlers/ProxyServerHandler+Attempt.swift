@@ -75,6 +75,7 @@ extension ProxyServerHandler {
         // Every attempt carries the same request id; retries say which attempt they are.
         if attempt == 1, let id = head.headers.first(name: "x-request-id") { exchange.requestHead.headers.replaceOrAdd(name: "x-request-id", value: id) }
         if attempt > 1 { head.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(attempt)) }
+        telemetryHeaders(&head, upstream: exchange.upstream)
         // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
         UpstreamAttempt.write(head, parts: parts, to: connection, flush: !insideRead)
         startPerTryTimeout(exchange.request.retry, attempt: attempt)
@@ -154,9 +155,11 @@ extension ProxyServerHandler {
             var response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
             response.headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
             for header in exchange.upstream.responseHeaders { response.headers.add(name: header.name, value: header.value) }
+            telemetryResponseHead(&response)
             send(.head(response), context: context)
         case .body(let buffer):
             guard case .forwardResponseBody = machine.responseBody() else { return }
+            requestTelemetry?.responseBytes += buffer.readableBytes
             // Flushed at the end of the upstream read (upstreamReadComplete) or with the response's end.
             send(.body(.byteBuffer(buffer)), context: context)
             if !context.channel.isWritable {
@@ -168,6 +171,7 @@ extension ProxyServerHandler {
             cancelTimeouts()
             send(.end(trailers), flush: true, context: context)
             endAttempt(exchange, on: upstream, finished: true)
+            finishTelemetry()
             carryOut(after, context: context)
         }
     }

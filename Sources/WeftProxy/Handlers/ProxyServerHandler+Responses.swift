@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import WeftTelemetry
 
 /// What the proxy writes downstream itself: every response part (through `send`, which keeps the
 /// headers timeout informed), local answers, and Envoy's 400/431 for requests the codec rejects.
@@ -23,10 +24,15 @@ extension ProxyServerHandler {
         headers.add(name: "content-length", value: String(response.body.utf8.count))
         if !response.body.isEmpty { headers.add(name: "content-type", value: "text/plain") }
         for (name, value) in response.headers { headers.add(name: name, value: value) }
+        if reporter == .destination, requestTelemetry?.peerIsSidecar == true, let own = listener.telemetry {
+            headers.add(name: PeerMetadataHeader.name, value: own.encodedMetadata)
+        }
         headers.add(name: "connection", value: keepAlive ? "keep-alive" : "close")
         send(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)), context: context)
         if !response.body.isEmpty { send(.body(.byteBuffer(ByteBuffer(string: response.body))), context: context) }
         send(.end(nil), flush: true, context: context)
+        requestTelemetry?.responseBytes = response.body.utf8.count
+        finishTelemetry(status: response.status, flags: response.flag)
     }
 
     /// A request the codec cannot parse gets Envoy's answer instead of a dropped connection: 431 when

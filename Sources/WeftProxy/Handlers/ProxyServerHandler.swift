@@ -33,6 +33,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     let headersTimeout: RequestHeadersTimeout?
     /// The `CONNECT` in progress, if this connection is becoming a tunnel.
     var tunnel = ConnectTunnelStateMachine()
+    /// The metrics of the request in flight, from its head to its answer's end (see +Telemetry).
+    var requestTelemetry: RequestTelemetry?
 
     /// The mutual TLS peer of this connection (inbound), nil for plaintext.
     let peer: ConnectionPeer?
@@ -96,6 +98,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         case .writeUpstream(let part, let upstream, let mirror):
             switch part {
             case .body(let buffer):
+                requestTelemetry?.requestBytes += buffer.readableBytes
                 // Written now, flushed once per read (channelReadComplete): one syscall for many parts.
                 upstream.write(.body(.byteBuffer(buffer)))
                 if !upstream.isWritable {
@@ -128,6 +131,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimeouts()
         tunnel.downstreamClosed()
+        // The client left before its answer ended: Envoy's DC, with the status sent so far.
+        if requestTelemetry != nil { finishTelemetry(flags: "DC") }
         if let upstream = machine.downstreamClosed(), let exchange {
             endAttempt(exchange, on: upstream, finished: false)
         }
@@ -159,6 +164,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         let (authority, originForm) = ForwardedHeaders.target(of: head)
         let attributes = RequestAttributes(authority: authority, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
                                            headers: head.headers.map { ($0.name, $0.value) }, defaultPort: listener.defaultPort)
+        beginTelemetry(head, host: attributes.host)
         var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
         request.sourceAddress = peerAddress(context)
         request.peerPrincipal = peer?.principal
@@ -184,6 +190,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         case .respond(let response):
             answer(response, version: head.version)
         case .forward(let upstream):
+            telemetryForward(upstream)
             var forwardedHead = head
             if let path = upstream.path { forwardedHead.uri = path }
             if let authority = upstream.authority { forwardedHead.headers.replaceOrAdd(name: "host", value: authority) }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import WeftTelemetry
 import WeftModel
 
 /// VirtualService `mirror`/`mirrors`: once a request is whole, a copy goes to an endpoint of each
@@ -16,6 +17,7 @@ extension ProxyServerHandler {
         var head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
                                             clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
                                             scheme: listener.scheme, edits: exchange.upstream.headers)
+        head.headers.remove(name: PeerMetadataHeader.name)
         head.headers.replaceOrAdd(name: "host", value: Self.shadow(head.headers.first(name: "host") ?? exchange.request.attributes.host))
         let pool = listener.pool.value
         for cluster in exchange.request.mirrors {

@@ -5,6 +5,7 @@ import NIOPosix
 import ServiceLifecycle
 import WeftHTTPServer
 import WeftModel
+import WeftTelemetry
 
 /// A router's listeners are the ones its configuration names: each gateway listener is opened
 /// when it appears, closed when it goes, and reopened when it changes. Configurations are applied
@@ -75,8 +76,10 @@ public struct Router: Sendable {
     private let readiness: Readiness
 
     public init(address: String, adminAddress: String? = nil, identity: [String: String], eventLoop: any EventLoop, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {},
-                requestHeadersTimeout: TimeAmount = .seconds(10), waitsForCertificate: Bool = false) {
+                requestHeadersTimeout: TimeAmount = .seconds(10), waitsForCertificate: Bool = false, workload: WorkloadMetadata? = nil,
+                principal: String = WorkloadMetadata.unknownValue) {
         let store = ConfigurationStore()
+        let telemetry = workload.map { ProxyTelemetry(workload: $0, principal: principal, eventLoop: eventLoop) }
         let stats = ProxyStats()
         let balancer = LoadBalancerState()
         let readiness = Readiness(listeners: 0, certificate: waitsForCertificate, onReady: onReady)
@@ -86,15 +89,17 @@ public struct Router: Sendable {
         let listeners = GatewayListeners(host: address, eventLoop: eventLoop, logger: logger) { listener in
             ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats, logger: logger, authorizing: true), configuration: store,
                             routeTable: listener.routeTable, pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
-                            requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true)
+                            requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true, telemetry: telemetry)
         }
-        let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: identity, certificates: certificates, quit: quit)
+        let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: identity, certificates: certificates,
+                                  telemetry: telemetry, quit: quit)
         self.configuration = store
         self.certificates = certificates
         self.stats = stats
         self.listeners = listeners
         self.readiness = readiness
-        self.services = [listeners, APIServerService(configuration: .init(host: adminAddress ?? address, port: 15000), logger: logger) { await admin.handle($0) }]
+        self.services = [listeners, APIServerService(configuration: .init(host: adminAddress ?? address, port: 15000), logger: logger) { await admin.handle($0) },
+                         APIServerService(configuration: .init(host: adminAddress ?? address, port: 15020), logger: logger) { await admin.metrics($0) }]
     }
 
     /// Installs a configuration for requests at once, and queues its listeners to be opened or

@@ -29,6 +29,8 @@ struct ListenerContext: Sendable {
     /// How long a new inbound connection may take to send its first bytes, and then to finish
     /// its TLS handshake (Envoy's listener filter timeout is 15 s).
     var tlsHandshakeTimeout: TimeAmount = .seconds(10)
+    /// Istio's standard metrics of this proxy (nil: not recorded).
+    var telemetry: ProxyTelemetry?
 }
 
 /// The steps of each kind of listener, composed in one place and read top to bottom. The steps

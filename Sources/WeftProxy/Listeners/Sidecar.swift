@@ -5,6 +5,7 @@ import NIOPosix
 import ServiceLifecycle
 import WeftHTTPServer
 import WeftModel
+import WeftTelemetry
 
 /// A sidecar in host mode: it owns the pod IP (a loopback address), listens inbound on each
 /// container port and forwards to the app's private address, proxies the app's outbound HTTP on
@@ -28,6 +29,11 @@ public struct Sidecar: Sendable {
         public var waitsForCertificate = false
         /// How long a new inbound connection may take to send its first bytes, then its TLS handshake.
         public var tlsHandshakeTimeout: TimeAmount = .seconds(10)
+        /// Istio's metrics port: `podIP:15020/stats/prometheus`.
+        public var metricsPort: Int = 15020
+        /// The workload as Istio's metrics label it, and its SPIFFE principal; nil records no Istio metrics.
+        public var workload: WorkloadMetadata?
+        public var principal = WorkloadMetadata.unknownValue
 
         public init(podIP: String, appAddress: String, ports: [Int], identity: [String: String]) {
             self.podIP = podIP
@@ -55,20 +61,23 @@ public struct Sidecar: Sendable {
         let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, sourceAddress: settings.podIP, stats: stats, certificates: certificates),
                                                        as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         var services: [any Service] = []
+        let telemetry = settings.workload.map { ProxyTelemetry(workload: $0, principal: settings.principal, eventLoop: eventLoop) }
         let outbound = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store, routeTable: "outbound",
                                        pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false,
-                                       requestHeadersTimeout: settings.requestHeadersTimeout)
+                                       requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry)
         services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, logger: logger, onBound: readiness.listenerBound))
         for port in settings.ports {
             let inbound = ListenerContext(name: "inbound|\(port)", pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port, stats: stats, logger: logger), configuration: store,
                                           routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
                                           requestHeadersTimeout: settings.requestHeadersTimeout, inboundPort: port, enforcesAuthorization: true,
-                                          certificates: certificates, tlsHandshakeTimeout: settings.tlsHandshakeTimeout)
+                                          certificates: certificates, tlsHandshakeTimeout: settings.tlsHandshakeTimeout, telemetry: telemetry)
             services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inbound, logger: logger, onBound: readiness.listenerBound))
         }
         let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: settings.identity,
-                                  certificates: certificates, quit: quit)
+                                  certificates: certificates, telemetry: telemetry, quit: quit)
         services.append(APIServerService(configuration: .init(host: settings.podIP, port: settings.adminPort), logger: logger) { await admin.handle($0) })
+        // Istio's 15020 serves the proxy's metrics for Prometheus, apart from the admin API.
+        services.append(APIServerService(configuration: .init(host: settings.podIP, port: settings.metricsPort), logger: logger) { await admin.metrics($0) })
         self.configuration = store
         self.stats = stats
         self.certificates = certificates

@@ -1,0 +1,78 @@
+import NIOCore
+import NIOHTTP1
+import WeftTelemetry
+
+/// Istio's standard metrics for each request: measured from its head to its answer's end, with
+/// the peer's workload learnt from the metadata its sidecar sends (`PeerMetadataHeader`), and
+/// recorded into the loop-owned store of the proxy (`ProxyTelemetry`). Outbound and gateways
+/// report as `source`, inbound as `destination`, as Istio's proxies do.
+extension ProxyServerHandler {
+    var reporter: RequestSeries.Reporter { listener.inboundPort != nil ? .destination : .source }
+
+    /// A request head arrived: its measurement starts.
+    func beginTelemetry(_ head: HTTPRequestHead, host: String) {
+        guard let own = listener.telemetry else { return }
+        var telemetry = RequestTelemetry(started: .now())
+        if reporter == .destination {
+            telemetry.service = RequestTelemetry.inboundService(authority: host, namespace: own.workload.namespace)
+            telemetry.mutualTLS = peer != nil
+            telemetry.peerPrincipal = peer.map { "spiffe://\($0.principal)" } ?? WorkloadMetadata.unknownValue
+            if let sent = head.headers.first(name: PeerMetadataHeader.name), let metadata = PeerMetadataHeader.decode(Substring(sent)) {
+                telemetry.peer = metadata
+                telemetry.peerIsSidecar = true
+            }
+        }
+        requestTelemetry = telemetry
+    }
+
+    /// The route chose `upstream` (outbound): the service and, under Istio mutual TLS with one
+    /// identity, the principal the server proved.
+    func telemetryForward(_ upstream: RequestDecision.Upstream) {
+        guard reporter == .source, requestTelemetry != nil else { return }
+        requestTelemetry?.service = RequestTelemetry.service(ofCluster: upstream.cluster)
+        if case .istioMutual(_, let identities) = upstream.transport, identities.count == 1 {
+            requestTelemetry?.peerPrincipal = identities[0].hasPrefix("spiffe://") ? identities[0] : "spiffe://\(identities[0])"
+        }
+    }
+
+    /// The peer metadata header on a request going upstream: outbound to a mesh service it says who
+    /// this workload is; anything else, it is removed (the app's own, or an inbound peer's).
+    func telemetryHeaders(_ head: inout HTTPRequestHead, upstream: RequestDecision.Upstream) {
+        head.headers.remove(name: PeerMetadataHeader.name)
+        guard let own = listener.telemetry, reporter == .source else { return }
+        let inMesh: Bool
+        if case .istioMutual = upstream.transport { inMesh = true } else { inMesh = upstream.cluster.hasSuffix(".svc.cluster.local") }
+        if inMesh { head.headers.add(name: PeerMetadataHeader.name, value: own.encodedMetadata) }
+    }
+
+    /// The upstream's answer began: its status; outbound, what the server's sidecar said about
+    /// itself (then removed); inbound, this workload's metadata for a caller's sidecar.
+    func telemetryResponseHead(_ head: inout HTTPResponseHead) {
+        guard let own = listener.telemetry, requestTelemetry != nil else {
+            head.headers.remove(name: PeerMetadataHeader.name)
+            return
+        }
+        requestTelemetry?.status = Int(head.status.code)
+        switch reporter {
+        case .source:
+            if let sent = head.headers.first(name: PeerMetadataHeader.name), let metadata = PeerMetadataHeader.decode(Substring(sent)) {
+                requestTelemetry?.peer = metadata
+            }
+            head.headers.remove(name: PeerMetadataHeader.name)
+        case .destination:
+            head.headers.remove(name: PeerMetadataHeader.name)
+            if requestTelemetry?.peerIsSidecar == true { head.headers.add(name: PeerMetadataHeader.name, value: own.encodedMetadata) }
+        }
+    }
+
+    /// The request is over (answered, or the client left): counted, and the measurement cleared.
+    func finishTelemetry(status: Int? = nil, flags: String? = nil) {
+        guard let own = listener.telemetry, var telemetry = requestTelemetry else { return }
+        requestTelemetry = nil
+        if let status { telemetry.status = status }
+        if let flags, !flags.isEmpty { telemetry.flags = flags }
+        let elapsed = Double(NIODeadline.now().uptimeNanoseconds &- telemetry.started.uptimeNanoseconds) / 1_000_000
+        let series = telemetry.series(reporter, own: own)
+        own.metrics.value.record(series, durationMilliseconds: elapsed, requestBytes: telemetry.requestBytes, responseBytes: telemetry.responseBytes)
+    }
+}
