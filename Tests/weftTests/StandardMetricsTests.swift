@@ -62,6 +62,39 @@ struct StandardMetricsTests {
         }
     }
 
+    @Test("a real Prometheus finds the proxies through the control plane's HTTP service discovery, scrapes their :15020, and answers for the requests made")
+    func prometheusScrapes() throws {
+        guard PrometheusServer.binary != nil else {
+            Issue.record("prometheus is not installed (.ci/run installs Debian's package)")
+            return
+        }
+        let setup = try MutualTLSMesh(namespaces: ["foo"])
+        defer { setup.stop() }
+        let controlPlane = setup.mesh.controlPlane
+        let targets = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(string: controlPlane.url + "/api/v1/prometheus/targets")!)) as? [[String: Any]])
+        let httpbinPod = try #require(setup.httpbin["foo"])
+        let wanted = "\(httpbinPod):15020"
+        let httpbinTarget = targets.first { group in (group["targets"] as? [String] ?? []).contains(wanted) }
+        let labels: [String: String] = httpbinTarget?["labels"] as? [String: String] ?? [:]
+        #expect(labels["namespace"] == "foo" && labels["app"] == "httpbin" && labels["version"] == "v1" && labels["__metrics_path__"] == "/stats/prometheus"
+                && labels["pod"]?.hasPrefix("httpbin-") == true, "\(targets)")
+
+        let prometheus = try PrometheusServer(serviceDiscovery: controlPlane.url)
+        defer { prometheus.stop() }
+        for _ in 0..<4 { #expect(try setup.fromSidecar("foo", to: "foo", path: "status/200").status == 200) }
+        let query = #"sum(istio_requests_total{reporter="destination",destination_service="httpbin.foo.svc.cluster.local",response_code="200",source_workload="sleep"})"#
+        let scraped = String(decoding: try Data(contentsOf: URL(string: "http://\(httpbinPod):15020/stats/prometheus")!), as: UTF8.self)
+        let expected = scraped.split(separator: "\n").filter { $0.hasPrefix("istio_requests_total{reporter=\"destination\"") && $0.contains("response_code=\"200\"") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+        #expect(expected >= 4)
+        // Prometheus sees the counter once it has discovered the target and scraped it (about 5 s here).
+        try setup.waitUntil("Prometheus answers with the count the sidecar holds", timeout: 30) {
+            (try? prometheus.query(query).first?.value) == expected
+        }
+        let up = try prometheus.query(#"up{job="weft-proxies",namespace="foo",app="httpbin"}"#)
+        #expect(up.count == 1 && up.first?.value == 1 && up.first?.labels["pod"]?.hasPrefix("httpbin-") == true, "\(up)")
+    }
+
     static var promtool: String? {
         ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }

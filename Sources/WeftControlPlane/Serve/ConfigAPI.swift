@@ -19,6 +19,7 @@ import WeftModel
 /// - `GET /api/v1/authz-check?proxy=ID[&method=&path=&from=&host=&port=&headers=&jwt=]` — `weft x authz check`.
 /// - `POST /api/v1/tokens` — `{"namespace","serviceAccount","ttl"}` → a workload credential.
 /// Writes, tokens and Secrets need the administrator's credential (see +Authorization).
+/// - `GET /api/v1/prometheus/targets` — Prometheus HTTP service discovery: every proxy's `:15020/stats/prometheus`.
 /// - `GET /api/v1/certificates` — the CA's certificate requests by outcome (`csr_signed`, `csr_refused.identity`, ...).
 /// - `GET /healthz/ready`.
 public struct ConfigAPI: Sendable {
@@ -56,6 +57,7 @@ public struct ConfigAPI: Sendable {
         case (.GET, "/api/v1/analysis"): return await analysisReport()
         case (.GET, "/api/v1/watch"): return await ConfigWatch(ingest: ingest, showsSecrets: isAdministrator(request)).handle(request)
         case (.GET, "/api/v1/proxies"): return await proxies()
+        case (.GET, "/api/v1/prometheus/targets"): return Self.json(.ok, PrometheusTargets.groups(await hub.statuses()))
         case (.GET, "/api/v1/proxy-config"): return await proxyConfig(request.query["proxy"] ?? "")
         case (.GET, "/api/v1/authz-check"): return await authorizationCheck(request)
         case (.GET, "/api/v1/tls-check"): return await tlsCheck(request.query["proxy"] ?? "", service: request.query["service"])
