@@ -1,6 +1,8 @@
 /// The HTTP metrics one event loop recorded: per series, the request count and the duration,
 /// request-size and response-size histograms. A value type owned by its loop, so recording takes
-/// no lock; the exposition copies each loop's value and merges them.
+/// no lock; the exposition copies each loop's value and merges them. A series is interned once
+/// (`intern`): what varies per request (status, flags) is keyed beside its number, so a request
+/// hashes a few integers, not two dozen label strings.
 public struct RequestMetrics: Sendable {
     /// What one series holds.
     public struct Sample: Sendable, Equatable {
@@ -22,17 +24,67 @@ public struct RequestMetrics: Sendable {
         }
     }
 
-    public private(set) var series: [RequestSeries: Sample] = [:]
+    /// An interned series' number: its labels but the response's.
+    public typealias SeriesID = Int32
+
+    struct Key: Hashable, Sendable {
+        var series: SeriesID
+        var responseCode: Int32
+        var responseFlags: String
+        var grpcResponseStatus: String
+    }
+
+    private var bases: [RequestSeries] = []
+    private var baseIDs: [RequestSeries: SeriesID] = [:]
+    private var samples: [Key: Sample] = [:]
 
     public init() {}
 
+    /// The number of `series` without its response labels (status, flags, gRPC status).
+    public mutating func intern(_ series: RequestSeries) -> SeriesID {
+        var base = series
+        base.responseCode = 0
+        base.responseFlags = "-"
+        base.grpcResponseStatus = ""
+        if let id = baseIDs[base] { return id }
+        let id = SeriesID(bases.count)
+        bases.append(base)
+        baseIDs[base] = id
+        return id
+    }
+
+    /// One finished request of an interned series.
+    public mutating func record(_ series: SeriesID, responseCode: Int, responseFlags: String, grpcResponseStatus: String = "",
+                                durationMilliseconds: Double, requestBytes: Int, responseBytes: Int) {
+        let key = Key(series: series, responseCode: Int32(clamping: responseCode), responseFlags: responseFlags, grpcResponseStatus: grpcResponseStatus)
+        samples[key, default: Sample()].observe(durationMilliseconds: durationMilliseconds, requestBytes: requestBytes, responseBytes: responseBytes)
+    }
+
     /// One finished request: how long from its first byte to the response's last, and its body sizes.
-    public mutating func record(_ key: RequestSeries, durationMilliseconds: Double, requestBytes: Int, responseBytes: Int) {
-        series[key, default: Sample()].observe(durationMilliseconds: durationMilliseconds, requestBytes: requestBytes, responseBytes: responseBytes)
+    public mutating func record(_ series: RequestSeries, durationMilliseconds: Double, requestBytes: Int, responseBytes: Int) {
+        record(intern(series), responseCode: series.responseCode, responseFlags: series.responseFlags, grpcResponseStatus: series.grpcResponseStatus,
+               durationMilliseconds: durationMilliseconds, requestBytes: requestBytes, responseBytes: responseBytes)
+    }
+
+    /// Every series with its labels complete, for the exposition.
+    public var series: [RequestSeries: Sample] {
+        var all: [RequestSeries: Sample] = [:]
+        for (key, sample) in samples where Int(key.series) < bases.count {
+            var full = bases[Int(key.series)]
+            full.responseCode = Int(key.responseCode)
+            full.responseFlags = key.responseFlags
+            full.grpcResponseStatus = key.grpcResponseStatus
+            all[full, default: Sample()].merge(sample)
+        }
+        return all
     }
 
     /// Adds another loop's metrics.
     public mutating func merge(_ other: RequestMetrics) {
-        for (key, sample) in other.series { series[key, default: Sample()].merge(sample) }
+        for (series, sample) in other.series {
+            let key = Key(series: intern(series), responseCode: Int32(clamping: series.responseCode), responseFlags: series.responseFlags,
+                          grpcResponseStatus: series.grpcResponseStatus)
+            samples[key, default: Sample()].merge(sample)
+        }
     }
 }

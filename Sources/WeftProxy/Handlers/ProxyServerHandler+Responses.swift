@@ -24,7 +24,7 @@ extension ProxyServerHandler {
         headers.add(name: "content-length", value: String(response.body.utf8.count))
         if !response.body.isEmpty { headers.add(name: "content-type", value: "text/plain") }
         for (name, value) in response.headers { headers.add(name: name, value: value) }
-        if reporter == .destination, requestTelemetry?.peerIsSidecar == true, let own = listener.telemetry {
+        if reporter == .destination, requestTelemetry?.peerHeader != nil, let own = listener.telemetry {
             headers.add(name: PeerMetadataHeader.name, value: own.encodedMetadata)
         }
         headers.add(name: "connection", value: keepAlive ? "keep-alive" : "close")

@@ -11,16 +11,13 @@ extension ProxyServerHandler {
 
     /// A request head arrived: its measurement starts.
     func beginTelemetry(_ head: HTTPRequestHead, host: String) {
-        guard let own = listener.telemetry else { return }
+        guard listener.telemetry != nil else { return }
         var telemetry = RequestTelemetry(started: .now())
         if reporter == .destination {
-            telemetry.service = RequestTelemetry.inboundService(authority: host, namespace: own.workload.namespace)
+            telemetry.serviceSource = host
             telemetry.mutualTLS = peer != nil
-            telemetry.peerPrincipal = peer.map { "spiffe://\($0.principal)" } ?? WorkloadMetadata.unknownValue
-            if let sent = head.headers.first(name: PeerMetadataHeader.name), let metadata = PeerMetadataHeader.decode(Substring(sent)) {
-                telemetry.peer = metadata
-                telemetry.peerIsSidecar = true
-            }
+            telemetry.peerPrincipal = peerSPIFFE
+            telemetry.peerHeader = head.headers.first(name: PeerMetadataHeader.name)
         }
         requestTelemetry = telemetry
     }
@@ -29,9 +26,9 @@ extension ProxyServerHandler {
     /// identity, the principal the server proved.
     func telemetryForward(_ upstream: RequestDecision.Upstream) {
         guard reporter == .source, requestTelemetry != nil else { return }
-        requestTelemetry?.service = RequestTelemetry.service(ofCluster: upstream.cluster)
+        requestTelemetry?.serviceSource = upstream.cluster
         if case .istioMutual(_, let identities) = upstream.transport, identities.count == 1 {
-            requestTelemetry?.peerPrincipal = identities[0].hasPrefix("spiffe://") ? identities[0] : "spiffe://\(identities[0])"
+            requestTelemetry?.peerPrincipal = identities[0]  // `spiffe://` is added when the series is made
         }
     }
 
@@ -55,13 +52,11 @@ extension ProxyServerHandler {
         requestTelemetry?.status = Int(head.status.code)
         switch reporter {
         case .source:
-            if let sent = head.headers.first(name: PeerMetadataHeader.name), let metadata = PeerMetadataHeader.decode(Substring(sent)) {
-                requestTelemetry?.peer = metadata
-            }
+            requestTelemetry?.peerHeader = head.headers.first(name: PeerMetadataHeader.name)
             head.headers.remove(name: PeerMetadataHeader.name)
         case .destination:
             head.headers.remove(name: PeerMetadataHeader.name)
-            if requestTelemetry?.peerIsSidecar == true { head.headers.add(name: PeerMetadataHeader.name, value: own.encodedMetadata) }
+            if requestTelemetry?.peerHeader != nil { head.headers.add(name: PeerMetadataHeader.name, value: own.encodedMetadata) }
         }
     }
 
@@ -72,7 +67,16 @@ extension ProxyServerHandler {
         if let status { telemetry.status = status }
         if let flags, !flags.isEmpty { telemetry.flags = flags }
         let elapsed = Double(NIODeadline.now().uptimeNanoseconds &- telemetry.started.uptimeNanoseconds) / 1_000_000
-        let series = telemetry.series(reporter, own: own)
-        own.metrics.value.record(series, durationMilliseconds: elapsed, requestBytes: telemetry.requestBytes, responseBytes: telemetry.responseBytes)
+        // The labels are made (and the header decoded) only when this connection's facts change.
+        let facts = telemetry.facts
+        let series: RequestMetrics.SeriesID
+        if let cached = seriesCache, cached.facts == facts {
+            series = cached.id
+        } else {
+            series = own.metrics.value.intern(RequestTelemetry.series(facts, reporter, own: own))
+            seriesCache = (facts, series)
+        }
+        own.metrics.value.record(series, responseCode: telemetry.status, responseFlags: telemetry.flags,
+                                 durationMilliseconds: elapsed, requestBytes: telemetry.requestBytes, responseBytes: telemetry.responseBytes)
     }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import WeftModel
+import WeftTelemetry
 
 /// The downstream side of an HTTP/1.1 listener, as a thin adapter: request parts and upstream
 /// events go into the exchange's state machine (`ServerExchangeStateMachine`), and the handler
@@ -35,6 +36,10 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     var tunnel = ConnectTunnelStateMachine()
     /// The metrics of the request in flight, from its head to its answer's end (see +Telemetry).
     var requestTelemetry: RequestTelemetry?
+    /// The series this connection's last request counted in, and what it was made from.
+    var seriesCache: (facts: RequestTelemetry.SeriesFacts, id: RequestMetrics.SeriesID)?
+    /// `spiffe://` + the mutual TLS peer's principal, made once per connection.
+    lazy var peerSPIFFE: String = peer.map { "spiffe://\($0.principal)" } ?? "unknown"
 
     /// The mutual TLS peer of this connection (inbound), nil for plaintext.
     let peer: ConnectionPeer?

@@ -2,38 +2,51 @@ import NIOCore
 import WeftTelemetry
 
 /// What one request's metrics need, gathered while it runs: when it began, the bytes each way,
-/// the status and flags of its answer, and what the peer's sidecar said about its workload.
+/// the status and flags of its answer, and the raw facts its series is made of (the peer's
+/// metadata header as sent, the service's host), turned into labels only when they change.
 struct RequestTelemetry {
     var started: NIODeadline
     var requestBytes = 0
     var responseBytes = 0
     var status = 0
     var flags = "-"
-    /// The other side's workload (`x-weft-peer-metadata`), unknown until it says.
-    var peer = WorkloadMetadata.unknown
+    /// The peer sidecar's `x-weft-peer-metadata`, as sent; nil when none came.
+    var peerHeader: String?
     var peerPrincipal = WorkloadMetadata.unknownValue
-    /// The service's host, `unknown` when no route chose one.
-    var service = WorkloadMetadata.unknownValue
+    /// Inbound: the request's host; outbound: the chosen cluster. Turned into the service's host once per change.
+    var serviceSource = ""
     var mutualTLS = false
-    /// The caller sent its metadata (inbound): it is a sidecar, and gets this workload's back.
-    var peerIsSidecar = false
 
     init(started: NIODeadline) {
         self.started = started
     }
 
-    /// The series this request counts in, as `reporter` sees it.
-    func series(_ reporter: RequestSeries.Reporter, own: ProxyTelemetry) -> RequestSeries {
+    /// The facts a series is made from; equal facts make the same series.
+    struct SeriesFacts: Equatable {
+        var peerHeader: String?
+        var peerPrincipal: String
+        var serviceSource: String
+        var mutualTLS: Bool
+    }
+
+    var facts: SeriesFacts { SeriesFacts(peerHeader: peerHeader, peerPrincipal: peerPrincipal, serviceSource: serviceSource, mutualTLS: mutualTLS) }
+
+    /// The series (response labels left out) as `reporter` sees it.
+    static func series(_ facts: SeriesFacts, _ reporter: RequestSeries.Reporter, own: ProxyTelemetry) -> RequestSeries {
+        let peer = facts.peerHeader.flatMap { PeerMetadataHeader.decode(Substring($0)) } ?? .unknown
+        let service = reporter == .destination ? inboundService(authority: facts.serviceSource, namespace: own.workload.namespace) : service(ofCluster: facts.serviceSource)
         let (name, namespace) = RequestSeries.serviceNameAndNamespace(service)
+        var facts = facts
+        if facts.peerPrincipal != WorkloadMetadata.unknownValue, !facts.peerPrincipal.hasPrefix("spiffe://") { facts.peerPrincipal = "spiffe://" + facts.peerPrincipal }
         switch reporter {
         case .source:
-            return RequestSeries(reporter: .source, source: own.workload, sourcePrincipal: own.principal, destination: peer, destinationPrincipal: peerPrincipal,
+            return RequestSeries(reporter: .source, source: own.workload, sourcePrincipal: own.principal, destination: peer, destinationPrincipal: facts.peerPrincipal,
                                  destinationService: service, destinationServiceName: name, destinationServiceNamespace: namespace,
-                                 responseCode: status, responseFlags: flags, connectionSecurityPolicy: WorkloadMetadata.unknownValue)
+                                 responseCode: 0, connectionSecurityPolicy: WorkloadMetadata.unknownValue)
         case .destination:
-            return RequestSeries(reporter: .destination, source: peer, sourcePrincipal: peerPrincipal, destination: own.workload, destinationPrincipal: own.principal,
+            return RequestSeries(reporter: .destination, source: peer, sourcePrincipal: facts.peerPrincipal, destination: own.workload, destinationPrincipal: own.principal,
                                  destinationService: service, destinationServiceName: name, destinationServiceNamespace: namespace,
-                                 responseCode: status, responseFlags: flags, connectionSecurityPolicy: mutualTLS ? "mutual_tls" : "none")
+                                 responseCode: 0, connectionSecurityPolicy: facts.mutualTLS ? "mutual_tls" : "none")
         }
     }
 
