@@ -101,6 +101,11 @@ struct DemoCommand: AsyncParsableCommand {
           WEFT_CONTROL_PLANE=\(api) \(cli) apply -f VIRTUAL_SERVICE.yaml
           (istio's samples/bookinfo/networking/virtual-service-all-v1.yaml, virtual-service-reviews-test-v2.yaml, ...)
           WEFT_CONTROL_PLANE=\(api) \(cli) proxy-status
+        Metrics: every proxy serves Istio's standard metrics on POD_IP:15020/stats/prometheus; Prometheus
+        finds them all through the control plane. A prometheus.yml for them:
+          scrape_configs:
+          - job_name: weft-proxies
+            http_sd_configs: [{url: "\(api)/api/v1/prometheus/targets"}]
         Ctrl-C stops everything.
         """)
     }

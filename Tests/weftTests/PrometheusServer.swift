@@ -18,6 +18,8 @@ final class PrometheusServer {
         scrape_configs:
         - job_name: weft-proxies
           http_sd_configs: [{url: "\(url)/api/v1/prometheus/targets", refresh_interval: 1s}]
+        - job_name: weft-control-plane
+          static_configs: [{targets: ["\(url.replacingOccurrences(of: "http://", with: ""))"]}]
         """
         try Data(config.utf8).write(to: directory.appendingPathComponent("prometheus.yml"))
         port = try FreePort.find()

@@ -21,6 +21,8 @@ import WeftModel
 /// Writes, tokens and Secrets need the administrator's credential (see +Authorization).
 /// - `GET /api/v1/prometheus/targets` — Prometheus HTTP service discovery: every proxy's `:15020/stats/prometheus`.
 /// - `GET /api/v1/certificates` — the CA's certificate requests by outcome (`csr_signed`, `csr_refused.identity`, ...).
+/// - `GET /metrics` — istiod's metrics: `pilot_xds`, `pilot_xds_pushes`, `pilot_total_xds_rejects`,
+///   `pilot_proxy_convergence_time`, resources by kind, validation counts.
 /// - `GET /healthz/ready`.
 public struct ConfigAPI: Sendable {
     let ingest: ConfigIngest
@@ -50,6 +52,7 @@ public struct ConfigAPI: Sendable {
         switch (request.method, request.path) {
         case (.POST, "/api/v1/tokens"): return issueToken(request)
         case (.GET, "/healthz/ready"): return .text(.ok, "ok\n")
+        case (.GET, "/metrics"): return APIResponse(status: .ok, contentType: "text/plain; version=0.0.4", body: Array(await hub.prometheusText().utf8))
         case (.POST, "/api/v1/apply"): return await apply(request)
         case (.GET, "/api/v1/resources"): return await list(request)
         case (.DELETE, "/api/v1/resources"): return await deleteByName(request)
@@ -85,8 +88,10 @@ public struct ConfigAPI: Sendable {
         let namespace = request.query["namespace"].flatMap { $0.isEmpty ? nil : $0 }
         switch await ingest.apply(Self.documents(request), namespace: namespace) {
         case .applied(let revision, let changes):
+            await hub.validated(passed: changes.count, failed: 0)
             return Self.json(.ok, ["revision": revision, "results": changes.map(Self.object)])
         case .rejected(let reports):
+            await hub.validated(passed: 0, failed: reports.count)
             return Self.json(.unprocessableEntity, ["error": "nothing was applied: \(reports.count) invalid document(s)", "reports": reports.map(Self.object)])
         case .notFound(let keys):
             return Self.json(.notFound, ["error": "not found", "missing": keys.map(\.description)])

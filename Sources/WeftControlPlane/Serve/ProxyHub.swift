@@ -64,6 +64,7 @@ public actor ProxyHub {
         var configuration: ProxyConfiguration?
         /// The resource types the proxy asked for; only these are pushed (an older proxy asks for fewer).
         var subscribed: Set<String> = []
+        var connectedAt = ContinuousClock.now
     }
 
     /// Settings of pushes.
@@ -90,6 +91,12 @@ public actor ProxyHub {
     private var debouncer: PushDebouncer<ContinuousClock.Instant>
     private var debounceTask: Task<Void, Never>?
     private var nextID = 0
+    private var metrics = ControlPlaneMetrics()
+    /// When the mesh last changed (config, key sets, a proxy joining): convergence is measured from it.
+    private var lastChange = ContinuousClock.now
+    /// Pushes not yet answered, by nonce: the proxy and the change they carry.
+    private var unanswered: [String: (proxy: Int, changedAt: ContinuousClock.Instant)] = [:]
+    private var validation = (passed: 0, failed: 0)
     private var pushGeneration = 0
 
     public init(configuration: Configuration = Configuration(), logger: Logger) {
@@ -102,6 +109,7 @@ public actor ProxyHub {
 
     public func update(_ snapshot: MeshSnapshot) {
         self.snapshot = snapshot
+        lastChange = .now
         state = nil
         markDirty()
     }
@@ -110,6 +118,7 @@ public actor ProxyHub {
     public func updateJWKS(_ keySets: [String: String]) {
         guard keySets != jwks else { return }
         jwks = keySets
+        lastChange = .now
         state = nil
         markDirty()
     }
@@ -134,6 +143,7 @@ public actor ProxyHub {
         guard let connection = connections.removeValue(forKey: id) else { return }
         connection.continuation.finish()
         ledger.forget(proxy: id)
+        unanswered = unanswered.filter { $0.value.proxy != id }
         if let until = registrations.disconnect(id, at: clock.now) {
             state = nil
             Task { [clock] in
@@ -165,12 +175,32 @@ public actor ProxyHub {
     /// Records an ACK (no error) or a NACK (error detail) for a type.
     public func received(_ id: Int, typeURL: String, version: String, nonce: String, error: String?) {
         guard let connection = connections[id], ledger.answer(proxy: id, typeURL: typeURL, version: version, nonce: nonce, error: error) else { return }
+        let pushed = unanswered.removeValue(forKey: nonce)
+        if error == nil, let pushed { metrics.converged(after: Self.seconds(ContinuousClock.now - pushed.changedAt)) }
         if let error {
+            metrics.rejected(typeURL)
             logger.warning("proxy rejected configuration", metadata: ["proxy": "\(connection.node.identity.id)", "type": "\(typeURL)", "error": "\(error)"])
         }
     }
 
     // MARK: queries
+
+    /// The control plane's metrics in Prometheus's text format (`GET /metrics`).
+    public func prometheusText() -> String {
+        var kinds: [String: Int] = [:]
+        for stored in snapshot.list() { kinds[stored.key.kind, default: 0] += 1 }
+        return metrics.prometheusText(connected: connections.count, resources: kinds, validation: validation)
+    }
+
+    /// Counts an apply's outcome: documents accepted, or documents refused.
+    public func validated(passed: Int, failed: Int) {
+        validation.passed += passed
+        validation.failed += failed
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
 
     public func statuses() -> [Status] {
         connections.sorted { $0.value.node.identity.id < $1.value.node.identity.id }.map { id, connection in
@@ -247,6 +277,9 @@ public actor ProxyHub {
         guard let connection = connections[id] else { return }
         for (typeURL, items) in DiscoveryTypes.resources(of: config) where types.contains(typeURL) {
             guard let nonce = ledger.push(proxy: id, typeURL: typeURL, version: config.version, resources: items) else { continue }
+            metrics.pushed(typeURL)
+            // A first push to a new proxy counts from its connection, not from an older change.
+            unanswered[nonce] = (id, max(lastChange, connection.connectedAt))
             connection.continuation.yield(Push(typeURL: typeURL, version: config.version, nonce: nonce, resources: items.map { (name: $0.name, payload: $0.payload) }))
         }
     }
