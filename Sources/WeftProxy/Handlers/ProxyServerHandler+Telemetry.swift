@@ -22,6 +22,13 @@ extension ProxyServerHandler {
         requestTelemetry = telemetry
     }
 
+    /// The steps chose a route (outbound): its cluster names the service, also when a step
+    /// then answers itself (a fault's abort, a denial), as Envoy labels those.
+    func telemetryRouted(_ request: RequestContext) {
+        guard reporter == .source, requestTelemetry != nil, let cluster = request.cluster else { return }
+        requestTelemetry?.serviceSource = cluster
+    }
+
     /// The route chose `upstream` (outbound): the service and, under Istio mutual TLS with one
     /// identity, the principal the server proved.
     func telemetryForward(_ upstream: RequestDecision.Upstream) {

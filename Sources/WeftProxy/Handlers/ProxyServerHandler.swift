@@ -182,6 +182,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         var forwardedHead = head
         forwardedHead.uri = originForm
         let decision = listener.pipeline.decide(&request)
+        telemetryRouted(request)
         if let milliseconds = request.faultDelayMs {
             delay(decision, by: milliseconds, head: forwardedHead, request: request, context: context)
         } else {
