@@ -67,11 +67,15 @@ struct SeedQueriesTests {
         // Prometheus first saw the series (the 50), within its extrapolation to the window's edges.
         let increase = value(#"sum(increase(istio_requests_total{reporter="source",destination_service="\#(Self.service)"}[5m]))"#) ?? 0
         #expect(increase >= 48 && increase <= 60, "increase over 5m: \(increase)")
-        let rate = value(#"sum(rate(istio_requests_total{reporter="source",destination_service="\#(Self.service)"}[5m]))"#) ?? 0
-        #expect(abs(rate * 300 - increase) < 0.01 * max(1, increase), "rate × 300 s is the increase: \(rate)")
+        // Both sides evaluated at one instant (two queries could straddle a scrape).
+        let rateAgainstIncrease = value(#"sum(rate(istio_requests_total{reporter="source",destination_service="\#(Self.service)"}[5m])) * 300 - sum(increase(istio_requests_total{reporter="source",destination_service="\#(Self.service)"}[5m]))"#)
+        #expect(rateAgainstIncrease.map { abs($0) < 0.001 } == true, "rate × 300 s is the increase: \(String(describing: rateAgainstIncrease))")
         // 2. The 5xx share: the injected 10 of 50.
         let share = value(#"sum(increase(istio_requests_total{reporter="source",destination_service="\#(Self.service)",response_code=~"5.."}[5m])) / sum(increase(istio_requests_total{reporter="source",destination_service="\#(Self.service)"}[5m]))"#) ?? -1
         #expect(abs(share - 0.2) < 0.05, "5xx share \(share), expected 10 of 50")
+        let flagged = (try? prometheus.query(#"sum by (response_flags) (istio_requests_total{reporter="source",destination_service="\#(Self.service)"})"#)) ?? []
+        #expect(flagged.first { $0.labels["response_flags"] == "DI" }?.value == 10 && flagged.first { $0.labels["response_flags"] == "FI" }?.value ?? 0 >= 10,
+                "the delayed ones are flagged DI, the aborted FI: \(flagged)")
         // 3. p95: 10 of 50 took 300 ms or more, so the 95th percentile is in the (250, 500] ms bucket.
         let p95 = value(#"histogram_quantile(0.95, sum(rate(istio_request_duration_milliseconds_bucket{reporter="source",destination_service="\#(Self.service)"}[5m])) by (le))"#) ?? 0
         #expect(p95 > 250 && p95 <= 500, "p95 \(p95) ms")

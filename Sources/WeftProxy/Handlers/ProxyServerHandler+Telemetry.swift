@@ -25,8 +25,10 @@ extension ProxyServerHandler {
     /// The steps chose a route (outbound): its cluster names the service, also when a step
     /// then answers itself (a fault's abort, a denial), as Envoy labels those.
     func telemetryRouted(_ request: RequestContext) {
-        guard reporter == .source, requestTelemetry != nil, let cluster = request.cluster else { return }
-        requestTelemetry?.serviceSource = cluster
+        guard reporter == .source, requestTelemetry != nil else { return }
+        // A delayed request is flagged DI whatever answers it, as Envoy flags it.
+        if request.faultDelayMs != nil { requestTelemetry?.flags = "DI" }
+        if let cluster = request.cluster { requestTelemetry?.serviceSource = cluster }
     }
 
     /// The route chose `upstream` (outbound): the service and, under Istio mutual TLS with one
@@ -72,7 +74,7 @@ extension ProxyServerHandler {
         guard let own = listener.telemetry, var telemetry = requestTelemetry else { return }
         requestTelemetry = nil
         if let status { telemetry.status = status }
-        if let flags, !flags.isEmpty { telemetry.flags = flags }
+        if let flags, !flags.isEmpty { telemetry.flags = telemetry.flags == "-" || telemetry.flags == flags ? flags : "\(telemetry.flags),\(flags)" }
         let elapsed = Double(NIODeadline.now().uptimeNanoseconds &- telemetry.started.uptimeNanoseconds) / 1_000_000
         // The labels are made (and the header decoded) only when this connection's facts change.
         let facts = telemetry.facts
