@@ -31,14 +31,10 @@ extension ProxyServerHandler {
         if let cluster = request.cluster { requestTelemetry?.serviceSource = cluster }
     }
 
-    /// The route chose `upstream` (outbound): the service and, under Istio mutual TLS with one
-    /// identity, the principal the server proved.
+    /// The route chose `upstream` (outbound): its cluster names the service.
     func telemetryForward(_ upstream: RequestDecision.Upstream) {
         guard reporter == .source, requestTelemetry != nil else { return }
         requestTelemetry?.serviceSource = upstream.cluster
-        if case .istioMutual(_, let identities) = upstream.transport, identities.count == 1 {
-            requestTelemetry?.peerPrincipal = identities[0]  // `spiffe://` is added when the series is made
-        }
     }
 
     /// The peer metadata header on a request going upstream: outbound to a mesh service it says who
@@ -61,6 +57,7 @@ extension ProxyServerHandler {
         requestTelemetry?.status = Int(head.status.code)
         switch reporter {
         case .source:
+            if let proven = machine.attachedUpstream?.peerIdentity { requestTelemetry?.peerPrincipal = proven }
             requestTelemetry?.peerHeader = head.headers.first(name: PeerMetadataHeader.name)
             head.headers.remove(name: PeerMetadataHeader.name)
         case .destination:

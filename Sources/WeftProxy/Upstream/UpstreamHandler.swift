@@ -27,6 +27,8 @@ final class UpstreamHandler: ChannelInboundHandler {
     private var readsPaused = false
     /// Where a finished keep-alive connection goes back to (set by the pool that opened it).
     weak var pool: UpstreamConnectionPool?
+    /// The SAN the server's certificate proved (mutual TLS), nil over plaintext.
+    var peerIdentity: String?
     var host = ""
     var port = 0
     /// The pool's key for it: the endpoint and, for TLS, the server name (`UpstreamTransport.poolKey`).
