@@ -187,15 +187,23 @@ struct MeshTests {
 /// A free loopback TCP port (bound and released), for a listener that must keep its port across restarts.
 enum FreePort {
     static func find() throws -> Int {
+        let (socket, port) = LoopbackSocket.bind()
+        close(socket)
+        return port
+    }
+}
+
+/// A TCP socket bound to 127.0.0.1 on a port the kernel picks: the socket and that port (0 when binding failed).
+enum LoopbackSocket {
+    static func bind() -> (socket: Int32, port: Int) {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.bind(socket, $0, length) } }
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return (socket, bound == 0 ? Int(UInt16(bigEndian: address.sin_port)) : 0)
     }
 }

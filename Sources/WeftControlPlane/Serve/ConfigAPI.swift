@@ -109,6 +109,8 @@ public struct ConfigAPI: Sendable {
         var items = snapshot.list(kind: kind, namespace: namespace, name: request.query["name"])
         if !isAdministrator(request) { items.removeAll { $0.key.kind == "Secret" } }
         var objects: [[String: Any]] = []
+        // Read once for the listing, not once per RequestAuthentication in it.
+        let keySetFetches = items.contains { $0.key.kind == "RequestAuthentication" } ? await jwks?.statuses() ?? [] : []
         for stored in items {
             var item: [String: Any] = ["resourceVersion": stored.resourceVersion, "key": stored.key.description]
             if var object = (try? JSONSerialization.jsonObject(with: Data(stored.json.utf8))) as? [String: Any] {
@@ -118,10 +120,10 @@ public struct ConfigAPI: Sendable {
                 item["object"] = object
             }
             var messages = await analysis.messages(for: stored.key)
-            if stored.key.kind == "RequestAuthentication", let jwks,
+            if stored.key.kind == "RequestAuthentication", jwks != nil,
                let authn = try? JSONDecoder().decode(RequestAuthentication.self, from: Data(stored.json.utf8)) {
                 let named = Set((authn.spec.jwtRules ?? []).compactMap(\.jwksUri))
-                let fetches = await jwks.statuses().filter { named.contains($0.uri) }
+                let fetches = keySetFetches.filter { named.contains($0.uri) }
                 item["jwks"] = fetches.map(Self.object)
                 let ref = ResourceRef(kind: stored.key.kind, namespace: stored.key.namespace, name: stored.key.name, file: nil)
                 messages += JWKSFetchAnalyzer.messages(for: authn, ref, fetches)
