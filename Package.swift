@@ -29,7 +29,7 @@ let package = Package(
     targets: [
         .target(
             name: "WeftAPI",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["WeftTelemetry", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "WeftModel"),
         // RequestAuthentication: JWT parsing and verification (swift-crypto does the cryptography).
@@ -74,6 +74,7 @@ let package = Package(
             name: "WeftControlPlane",
             dependencies: [
                 "WeftAPI",
+                "WeftTelemetry",
                 "WeftJWT",
                 "WeftModel",
                 "WeftHTTPServer",

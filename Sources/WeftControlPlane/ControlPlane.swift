@@ -92,7 +92,14 @@ public struct ControlPlane: Sendable {
         var services: [any ServiceLifecycle.Service] = [
             AnalysisService(ingest: ingest, results: analysis, logger: logger),
             discovery,
-            APIServerService(configuration: apiSettings, logger: logger, onBound: onAPIBound) { await api.handle($0) },
+            APIServerService(configuration: apiSettings, logger: logger, onBound: { [plainAPI = apiSettings.tls == nil] address in
+                // Plain HTTP only: a proxy posts spans without the API's TLS root.
+                if plainAPI, let port = address.port {
+                    let host = address.ipAddress.map { $0 == "0.0.0.0" || $0 == "::" ? "127.0.0.1" : $0 } ?? "127.0.0.1"
+                    Task { await hub.setBuiltInCollector(host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") }
+                }
+                onAPIBound(address)
+            }) { await api.handle($0) },
             JWKSFetchService(ingest: ingest, hub: hub, statuses: jwksStatuses, configuration: configuration.jwks, logger: logger),
         ]
         if let directory = configuration.caDirectory {

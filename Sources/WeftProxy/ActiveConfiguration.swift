@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import WeftJWT
 import WeftModel
+import WeftTelemetry
 
 /// The configuration a proxy is serving, indexed for the data path. Immutable: a new version
 /// replaces it whole, and requests in flight keep the one they started with.
@@ -17,8 +18,12 @@ public struct ActiveConfiguration: Sendable {
     private let authorizations: [Int: [AuthorizationPolicyConfig]]
     /// Inbound and gateway listeners' RequestAuthentication, by port, key sets parsed once here.
     private let authenticators: [Int: JWTAuthenticator]
+    /// Each listener's access logs, formats parsed and files open (by listener name; only listeners that log).
+    private let accessLogs: [String: [PreparedAccessLog]]
+    /// Each tracing listener's settings, by listener name.
+    private let tracing: [String: TracingConfig]
 
-    public init(_ configuration: ProxyConfiguration) {
+    public init(_ configuration: ProxyConfiguration, accessLogFiles: AccessLogFiles? = nil) {
         self.configuration = configuration
         routeTables = Dictionary(configuration.routeTables.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         clusters = Dictionary(configuration.clusters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -31,7 +36,23 @@ public struct ActiveConfiguration: Sendable {
                                     uniquingKeysWith: { first, _ in first })
         authenticators = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.requestAuthentication.isEmpty }
                                         .map { ($0.port, JWTAuthenticator(rules: $0.requestAuthentication)) }, uniquingKeysWith: { first, _ in first })
+        var logs: [String: [PreparedAccessLog]] = [:]
+        if let accessLogFiles {
+            for listener in configuration.listeners where !listener.accessLogs.isEmpty {
+                // Checked when the listeners were accepted (a NACK otherwise); what fails now is left out.
+                let prepared = listener.accessLogs.compactMap { try? PreparedAccessLog($0, files: accessLogFiles) }
+                if !prepared.isEmpty { logs[listener.name] = prepared }
+            }
+        }
+        accessLogs = logs
+        tracing = Dictionary(configuration.listeners.compactMap { listener in listener.tracing.map { (listener.name, $0) } }, uniquingKeysWith: { first, _ in first })
     }
+
+    /// How a listener traces its requests (nil: not at all).
+    func tracing(listener: String) -> TracingConfig? { tracing.isEmpty ? nil : tracing[listener] }
+
+    /// The access logs of a listener (none: requests are not logged).
+    func accessLogs(listener: String) -> [PreparedAccessLog]? { accessLogs.isEmpty ? nil : accessLogs[listener] }
 
     /// What an inbound port lets in (PERMISSIVE when the configuration does not name the port).
     public func peerAuthentication(port: Int) -> PeerAuthenticationMode { peerAuthentications[port] ?? .permissive }
@@ -50,15 +71,18 @@ public final class ConfigurationStore: Sendable {
     private let current: NIOLockedValueBox<ActiveConfiguration>
     /// Versions seen, for the admin page and tests.
     private let history = NIOLockedValueBox<[String]>([])
+    /// The files every version's access logs write to.
+    public let accessLogFiles: AccessLogFiles
 
-    public init(_ initial: ProxyConfiguration = .empty) {
-        current = NIOLockedValueBox(ActiveConfiguration(initial))
+    public init(_ initial: ProxyConfiguration = .empty, accessLogFiles: AccessLogFiles = AccessLogFiles()) {
+        self.accessLogFiles = accessLogFiles
+        current = NIOLockedValueBox(ActiveConfiguration(initial, accessLogFiles: accessLogFiles))
     }
 
     public var active: ActiveConfiguration { current.withLockedValue { $0 } }
 
     public func install(_ configuration: ProxyConfiguration) {
-        let indexed = ActiveConfiguration(configuration)
+        let indexed = ActiveConfiguration(configuration, accessLogFiles: accessLogFiles)
         current.withLockedValue { $0 = indexed }
         history.withLockedValue { $0.append(configuration.version) }
     }

@@ -108,6 +108,8 @@ struct SidecarHost {
     let discovery: (String, Int)
     /// `--token-file`: the only credential used when given.
     var tokenFile: String? = nil
+    /// Where the sidecar's `/dev/stdout` access log goes (nil: this process's standard output).
+    var accessLogFile: String? = nil
     let logger: Logger
 
     /// Runs until SIGTERM/SIGINT, `POST /quitquitquit`, or `stop` finishing.
@@ -122,6 +124,9 @@ struct SidecarHost {
         settings.tlsHandshakeTimeout = ProxyEnvironment.tlsHandshakeTimeout
         settings.workload = WorkloadMetadata(workload: workloadName, namespace: namespace, labels: labels)
         settings.principal = SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: namespace, serviceAccount: serviceAccount).uri
+        settings.accessLogFiles = AccessLogFiles(standardOutput: accessLogFile) { path in
+            FileHandle.standardError.write(Data("weft: the sidecar's access log (/dev/stdout) is written to \(path)\n".utf8))
+        }
         let sidecar = Sidecar(
             settings,
             eventLoop: group.next(), logger: logger, quit: { quit.fire() }, onReady: onReady)
@@ -130,7 +135,8 @@ struct SidecarHost {
         node.adminAddress = "\(podIP):\(settings.adminPort)"
         let readiness = WorkloadReadiness(ready: ports.isEmpty)
         let discoveryClient = DiscoveryClientService(host: discovery.0, port: discovery.1, node: node, stats: sidecar.stats, logger: logger, readiness: readiness,
-                                                     rootPEM: LocalCredential.root(host: discovery.0, port: discovery.1)) { sidecar.install($0) }
+                                                     rootPEM: LocalCredential.root(host: discovery.0, port: discovery.1),
+                                                     accessLogFiles: settings.accessLogFiles) { sidecar.install($0) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = sidecar.services.map { .init(service: $0) }
         services.append(.init(service: discoveryClient))
         let workloadIdentity = SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: namespace, serviceAccount: serviceAccount)
@@ -143,6 +149,7 @@ struct SidecarHost {
         services.append(.init(service: QuitWatcher(signal: quit, extra: stop), successTerminationBehavior: .gracefullyShutdownGroup))
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
+        settings.accessLogFiles.flushAll()
         onStop()
         try await group.shutdownGracefully()
     }
@@ -208,17 +215,20 @@ struct RouterCommand: AsyncParsableCommand {
         MallocArenas.limit(to: 2)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let quit = QuitSignal()
+        let accessLogFiles = AccessLogFiles()
         let router = Router(address: lease.podIP, adminAddress: adminLease.podIP, identity: ["id": proxyID, "namespace": identity.namespace], eventLoop: group.next(), logger: logger,
                             quit: { quit.fire() }, onReady: { FileHandle.standardOutput.write(Data("weft router: ready\n".utf8)) },
                             requestHeadersTimeout: ProxyEnvironment.requestHeadersTimeout, waitsForCertificate: true,
                             workload: WorkloadMetadata(workload: name, namespace: identity.namespace, labels: identity.labelMap),
-                            principal: SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: identity.namespace, serviceAccount: identity.serviceAccount).uri)
+                            principal: SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: identity.namespace, serviceAccount: identity.serviceAccount).uri,
+                            accessLogFiles: accessLogFiles)
         var node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
                                                    mode: "router", podIP: lease.podIP, ports: [:], workloadName: name)
         node.adminAddress = "\(adminLease.podIP):15000"
         let discoveryClient = DiscoveryClientService(host: discoveryHost, port: discoveryPort, node: node, stats: router.stats, logger: logger,
                                                      readiness: WorkloadReadiness(ready: true),
-                                                     rootPEM: LocalCredential.root(host: discoveryHost, port: discoveryPort)) { configuration in
+                                                     rootPEM: LocalCredential.root(host: discoveryHost, port: discoveryPort),
+                                                     accessLogFiles: accessLogFiles) { configuration in
             router.install(configuration)
         }
         print("weft router: address \(lease.podIP), admin http://\(adminLease.podIP):15000")
@@ -232,6 +242,7 @@ struct RouterCommand: AsyncParsableCommand {
                                                                   certificates: router.certificates, stats: router.stats, logger: logger)))
         services.append(.init(service: QuitWatcher(signal: quit, extra: nil), successTerminationBehavior: .gracefullyShutdownGroup))
         try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+        accessLogFiles.flushAll()
         try await group.shutdownGracefully()
         withExtendedLifetime((lease, adminLease)) {}
     }

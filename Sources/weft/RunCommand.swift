@@ -38,6 +38,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("token-file"), help: "The credential the sidecar asks for its certificate with (weft token create); given, it is the only one used.")
     var tokenFile: String?
 
+    @Option(name: .customLong("proxy-log"), help: "Where the sidecar's /dev/stdout access log is written (Istio's istio-proxy container log); default: $TMPDIR/weft/NAMESPACE/POD/istio-proxy.log, '-' for this terminal.")
+    var proxyLog: String?
+
     @Option(name: .customLong("log-level"), help: "Sidecar log level.")
     var logLevel: String = "warning"
 
@@ -96,16 +99,30 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--discovery-address must be HOST:PORT")
         }
         var logger = Logger(label: "weft.run")
+        let accessLogFile = Self.accessLogFile(proxyLog, namespace: namespace, pod: podName)
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         let host = SidecarHost(podIP: lease.podIP, appAddress: appAddress, ports: containerPorts, proxyID: "\(workload)-\(lease.podIP).\(namespace)",
                                workloadName: workload, namespace: namespace, labels: labelMap, serviceAccount: account, discovery: discovery,
-                               tokenFile: tokenFile, logger: logger)
+                               tokenFile: tokenFile, accessLogFile: accessLogFile, logger: logger)
         // The app starts only once the sidecar is ready; the sidecar stops once the app has exited.
         // When the sidecar stops first (SIGTERM/SIGINT drained it) the app goes too, never left orphaned.
         try await host.run(onReady: { app.start() }, until: { _ = await app.waitForExit() }, onStop: { app.terminate() })
         let status = await app.waitForExit()
         withExtendedLifetime(lease) {}
         throw ExitCode(status)
+    }
+}
+
+extension RunCommand {
+    /// The file the sidecar's `/dev/stdout` goes to: kept apart from the app's own output, as
+    /// `kubectl logs POD -c istio-proxy` is apart from the app container's log.
+    /// (Its directory is made when the first line is logged.)
+    static func accessLogFile(_ option: String?, namespace: String, pod: String) -> String? {
+        if option == "-" { return nil }
+        if let option { return option }
+        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        return URL(fileURLWithPath: base).appendingPathComponent("weft").appendingPathComponent(namespace)
+            .appendingPathComponent(pod).appendingPathComponent("istio-proxy.log").path
     }
 }
 

@@ -1,3 +1,5 @@
+import WeftTelemetry
+
 extension Validator {
     /// IstioOperator: MeshConfig is checked in full; Kubernetes-only component settings are warnings,
     /// since Weft runs processes on hosts, not pods.
@@ -59,6 +61,14 @@ extension Validator {
             validateExportTo(list, path / field)
         }
         validateLocalityLbSetting(mesh.localityLbSetting, outlier: nil, path / "localityLbSetting")
+        // Envoy would refuse the listeners (a NACK on every proxy); refused here, before it is stored.
+        if let format = mesh.accessLogFormat, !format.isEmpty {
+            do {
+                _ = try AccessLogFormat.mesh(encoding: mesh.accessLogEncoding?.rawValue, format: format)
+            } catch {
+                self.error(path / "accessLogFormat", error.description)
+            }
+        }
         if let sampling = mesh.defaultConfig?.tracing?.sampling, sampling < 0 || sampling > 100 {
             error(path / "defaultConfig" / "tracing" / "sampling", "sampling must be in the range 0..100")
         }

@@ -3,6 +3,7 @@ import Foundation
 import NIOHTTP1
 import WeftAPI
 import WeftModel
+import WeftTelemetry
 
 /// The control plane's config API (on 15014): apply, get, delete and analysis results, in JSON.
 ///
@@ -23,6 +24,7 @@ import WeftModel
 /// - `GET /api/v1/certificates` — the CA's certificate requests by outcome (`csr_signed`, `csr_refused.identity`, ...).
 /// - `GET /metrics` — istiod's metrics: `pilot_xds`, `pilot_xds_pushes`, `pilot_total_xds_rejects`,
 ///   `pilot_proxy_convergence_time`, resources by kind, validation counts.
+/// - `/api/v2/...` — the built-in Zipkin collector and query API (see ZipkinCollectorAPI).
 /// - `GET /healthz/ready`.
 public struct ConfigAPI: Sendable {
     let ingest: ConfigIngest
@@ -35,10 +37,13 @@ public struct ConfigAPI: Sendable {
     let certificateCounters: CertificateCounters?
     /// Checks credentials (see +Authorization); nil serves everyone (tests of one endpoint).
     let credentials: MeshCredentials?
+    /// The built-in Zipkin collector under `/api/v2/`.
+    public let collector: ZipkinCollectorAPI
 
     public init(ingest: ConfigIngest, analysis: AnalysisResults, hub: ProxyHub, certificateAuthority: CurrentCertificateAuthority? = nil, certificateCounters: CertificateCounters? = nil,
-                credentials: MeshCredentials? = nil, jwks: JWKSStatuses? = nil) {
+                credentials: MeshCredentials? = nil, jwks: JWKSStatuses? = nil, collector: ZipkinCollectorAPI = ZipkinCollectorAPI(store: ZipkinSpanStore())) {
         self.jwks = jwks
+        self.collector = collector
         self.credentials = credentials
         self.ingest = ingest
         self.analysis = analysis
@@ -49,6 +54,7 @@ public struct ConfigAPI: Sendable {
 
     public func handle(_ request: APIRequest) async -> APIResponse {
         if let refusal = authorize(request) { return refusal }
+        if ZipkinCollectorAPI.serves(request.path) { return await collector.handle(request) }
         switch (request.method, request.path) {
         case (.POST, "/api/v1/tokens"): return issueToken(request)
         case (.GET, "/healthz/ready"): return .text(.ok, "ok\n")

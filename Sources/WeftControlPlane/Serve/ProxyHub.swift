@@ -83,6 +83,8 @@ public actor ProxyHub {
     private var snapshot: MeshSnapshot = .empty
     /// Key sets fetched for RequestAuthentication `jwksUri`s (`JWKSFetchService`).
     private var jwks: [String: String] = [:]
+    /// The API's address, where the built-in collector listens (set once the API is bound).
+    private var builtInCollector: String?
     /// Built from `snapshot` and the registrations when either changed, then shared by every view.
     private var state: MeshState?
     private var connections: [Int: Connection] = [:]
@@ -118,6 +120,15 @@ public actor ProxyHub {
     public func updateJWKS(_ keySets: [String: String]) {
         guard keySets != jwks else { return }
         jwks = keySets
+        lastChange = .now
+        state = nil
+        markDirty()
+    }
+
+    /// The API is bound at `address` (`host:port`): proxies without a tracer address send spans there.
+    public func setBuiltInCollector(_ address: String) {
+        guard address != builtInCollector else { return }
+        builtInCollector = address
         lastChange = .now
         state = nil
         markDirty()
@@ -250,7 +261,7 @@ public actor ProxyHub {
 
     private func currentState() -> MeshState {
         if let state { return state }
-        let next = MeshState(snapshot: snapshot, registered: registrations.workloads, jwks: jwks)
+        let next = MeshState(snapshot: snapshot, registered: registrations.workloads, jwks: jwks, builtInCollector: builtInCollector)
         state = next
         return next
     }

@@ -14,9 +14,14 @@ public struct MeshState: Sendable {
     public let meshConfig: MeshConfig
     /// The key sets fetched from RequestAuthentication `jwksUri`s, by URI (the last good of each).
     public let jwks: [String: String]
+    /// The control plane's own Zipkin collector (`host:port` of its API), where spans go when
+    /// MeshConfig names no tracer address; nil before the API is bound.
+    public let builtInCollector: String?
 
-    public init(snapshot: MeshSnapshot, registered: [WorkloadInstance] = [], meshConfig: MeshConfig? = nil, jwks: [String: String] = [:]) {
+    public init(snapshot: MeshSnapshot, registered: [WorkloadInstance] = [], meshConfig: MeshConfig? = nil, jwks: [String: String] = [:],
+                builtInCollector: String? = nil) {
         self.snapshot = snapshot
+        self.builtInCollector = builtInCollector
         self.jwks = jwks
         self.meshConfig = meshConfig ?? snapshot.index.meshConfig
         let index = snapshot.index

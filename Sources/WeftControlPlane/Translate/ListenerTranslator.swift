@@ -16,7 +16,9 @@ public enum ListenerTranslator {
     }
 
     static func sidecar(_ view: ProxyView) -> [ListenerConfig] {
-        let outbound = ListenerConfig(name: "outbound", port: outboundPort, direction: .outbound, routeTable: "outbound")
+        var outbound = ListenerConfig(name: "outbound", port: outboundPort, direction: .outbound, routeTable: "outbound")
+        outbound.accessLogs = view.accessLogs
+        outbound.tracing = view.tracing
         let authorization = AuthorizationTranslator.translate(view)
         let authentication = RequestAuthenticationTranslator.translate(view)
         let inbound = Set(view.proxy.ports.values).sorted().map { port in
@@ -24,6 +26,8 @@ public enum ListenerTranslator {
                                           peerAuthentication: view.peerAuthentication.mode(namespace: view.proxy.namespace, labels: view.proxy.labels, port: port))
             listener.authorization = authorization
             listener.requestAuthentication = authentication
+            listener.accessLogs = view.accessLogs
+            listener.tracing = view.tracing
             return listener
         }
         return [outbound] + inbound
@@ -48,6 +52,8 @@ public enum ListenerTranslator {
                                           routeTable: "http.\(port)", hosts: Array(Set(hosts)).sorted())
             listener.authorization = authorization
             listener.requestAuthentication = authentication
+            listener.accessLogs = view.accessLogs
+            listener.tracing = view.tracing
             return listener
         }
     }

@@ -54,6 +54,10 @@ public struct ProxyView: Sendable, Hashable {
     public var jwks: [String: String] = [:]
     /// MeshConfig `trustDomain` (default cluster.local): the domain of the SPIFFE identities.
     public var trustDomain = "cluster.local"
+    /// The access logs every listener writes (MeshConfig's `accessLogFile`, empty: none).
+    public var accessLogs: [AccessLogConfig] = []
+    /// How every listener traces requests (nil: not traced).
+    public var tracing: TracingConfig?
     /// The mesh-wide locality load balancing setting (Istio's default: enabled).
     public var localityLbSetting: LocalityLoadBalancerSetting? = LocalityLoadBalancerSetting(enabled: true)
 
@@ -102,8 +106,16 @@ public enum ProxyViewBuilder {
             if let keys = state.jwks[uri] { view.jwks[uri] = keys }
         }
         view.trustDomain = meshConfig.trustDomain ?? "cluster.local"
+        view.accessLogs = meshAccessLogs(meshConfig)
+        view.tracing = TracingTranslator.tracing(meshConfig: meshConfig, builtInCollector: state.builtInCollector)
         if proxy.mode == .router { view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: state.registry) }
         return view
+    }
+
+    /// MeshConfig's access log: on for every proxy once `accessLogFile` names a file.
+    static func meshAccessLogs(_ meshConfig: MeshConfig) -> [AccessLogConfig] {
+        guard let file = meshConfig.accessLogFile, !file.isEmpty else { return [] }
+        return [AccessLogConfig(path: file, encoding: meshConfig.accessLogEncoding == .JSON ? .json : .text, format: meshConfig.accessLogFormat ?? "")]
     }
 
     private static func gatewayServicePorts(of proxy: ProxyIdentity, registry: ServiceRegistry) -> [Int: Int] {

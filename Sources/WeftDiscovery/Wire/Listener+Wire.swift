@@ -21,6 +21,9 @@ extension Weft_Discovery_V1_Listener {
         }
         authorization = model.authorization.map(Weft_Discovery_V1_AuthorizationPolicy.init)
         requestAuthentication = model.requestAuthentication.map(Weft_Discovery_V1_JwtRule.init)
+        accessLogs = model.accessLogs.map(Weft_Discovery_V1_AccessLog.init)
+        if let tracing = model.tracing { self.tracing = Weft_Discovery_V1_Tracing(tracing) }
+        if let metrics = model.metrics { self.metrics = Weft_Discovery_V1_MetricsOverrides(metrics) }
     }
 }
 
@@ -50,5 +53,10 @@ extension ListenerConfig {
         var rules: [JWTRuleConfig] = []
         for rule in wire.requestAuthentication { rules.append(try JWTRuleConfig(wire: rule)) }
         requestAuthentication = rules
+        var logs: [AccessLogConfig] = []
+        for log in wire.accessLogs { logs.append(try AccessLogConfig(wire: log)) }
+        accessLogs = logs
+        tracing = wire.hasTracing ? try TracingConfig(wire: wire.tracing) : nil
+        metrics = wire.hasMetrics ? MetricsOverridesConfig(wire: wire.metrics) : nil
     }
 }

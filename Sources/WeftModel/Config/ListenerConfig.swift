@@ -31,6 +31,12 @@ public struct ListenerConfig: Sendable, Hashable, Codable {
     /// Inbound and gateway: the RequestAuthentication jwtRules of the workload (a token of another
     /// issuer, or one that fails, is refused with 401; no token is not an error).
     public var requestAuthentication: [JWTRuleConfig] = []
+    /// Where and how each request is logged.
+    public var accessLogs: [AccessLogConfig] = []
+    /// How requests are traced (nil: not traced).
+    public var tracing: TracingConfig?
+    /// Changes to Istio's standard metrics (nil: all of them, with Istio's labels).
+    public var metrics: MetricsOverridesConfig?
 
     public init(name: String, port: Int, direction: Direction, protocolName: String = "HTTP", routeTable: String? = nil, hosts: [String] = [], appPort: Int? = nil,
                 peerAuthentication: PeerAuthenticationMode = .permissive) {

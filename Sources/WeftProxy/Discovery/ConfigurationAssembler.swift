@@ -10,6 +10,12 @@ struct ConfigurationAssembler {
     private var listeners: [ListenerConfig]?
     private var routes: [RouteTable]?
     private var versions: [String: String] = [:]
+    /// Where access logs go; a listener whose log cannot be opened or parsed is refused.
+    private let accessLogFiles: AccessLogFiles?
+
+    init(accessLogFiles: AccessLogFiles? = nil) {
+        self.accessLogFiles = accessLogFiles
+    }
 
     /// Why a response was refused.
     struct Rejection: Error, CustomStringConvertible { var description: String }
@@ -38,7 +44,19 @@ struct ConfigurationAssembler {
             case DiscoveryTypes.endpoints:
                 endpoints = try response.resources.map { try EndpointGroup(wire: DiscoveryTypes.decode(Weft_Discovery_V1_EndpointGroup.self, from: $0.payload)) }
             case DiscoveryTypes.listeners:
-                listeners = try response.resources.map { try ListenerConfig(wire: DiscoveryTypes.decode(Weft_Discovery_V1_Listener.self, from: $0.payload)) }
+                let decoded = try response.resources.map { try ListenerConfig(wire: DiscoveryTypes.decode(Weft_Discovery_V1_Listener.self, from: $0.payload)) }
+                if let accessLogFiles {
+                    for listener in decoded {
+                        for log in listener.accessLogs {
+                            do {
+                                _ = try PreparedAccessLog(log, files: accessLogFiles)
+                            } catch {
+                                throw Rejection(description: "listener \(listener.name): \(error.description)")
+                            }
+                        }
+                    }
+                }
+                listeners = decoded
             case DiscoveryTypes.routes:
                 routes = try response.resources.map { try RouteTable(wire: DiscoveryTypes.decode(Weft_Discovery_V1_RouteTable.self, from: $0.payload)) }
             default:

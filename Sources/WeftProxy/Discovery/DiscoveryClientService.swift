@@ -43,9 +43,12 @@ public struct DiscoveryClientService: Service {
     let readiness: WorkloadReadiness
     /// The mesh root the control plane's TLS is checked with; nil for plaintext (loopback).
     let rootPEM: String?
+    /// The proxy's access log files: a listener whose log cannot be used is refused (NACK).
+    let accessLogFiles: AccessLogFiles?
 
     public init(host: String, port: Int, node: NodeInfo, stats: ProxyStats, logger: Logger, readiness: WorkloadReadiness, rootPEM: String? = nil,
-                install: @escaping @Sendable (ProxyConfiguration) -> Void) {
+                accessLogFiles: AccessLogFiles? = nil, install: @escaping @Sendable (ProxyConfiguration) -> Void) {
+        self.accessLogFiles = accessLogFiles
         self.rootPEM = rootPEM
         self.readiness = readiness
         self.host = host
@@ -87,8 +90,8 @@ public struct DiscoveryClientService: Service {
             readiness.onChange { _ in outbox.yield(Self.request(node: node, typeURL: "", version: "", nonce: "", error: nil, ready: readiness.isReady)) }
             try await discovery.streamAggregatedResources { writer in
                 for await request in requests { try await writer.write(request) }
-            } onResponse: { [install, stats, logger] response in
-                var assembler = ConfigurationAssembler()
+            } onResponse: { [install, stats, logger, accessLogFiles] response in
+                var assembler = ConfigurationAssembler(accessLogFiles: accessLogFiles)
                 var accepted: [String: String] = [:]
                 for try await message in response.messages {
                     logger.debug("discovery response", metadata: ["type": "\(message.typeURL)", "version": "\(message.versionInfo)", "resources": "\(message.resources.count)"])

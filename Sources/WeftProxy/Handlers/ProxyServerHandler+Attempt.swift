@@ -76,6 +76,7 @@ extension ProxyServerHandler {
         if attempt == 1, let id = head.headers.first(name: "x-request-id") { exchange.requestHead.headers.replaceOrAdd(name: "x-request-id", value: id) }
         if attempt > 1 { head.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(attempt)) }
         telemetryHeaders(&head, upstream: exchange.upstream)
+        accessLogForwarded(head, upstream: exchange.upstream, attempt: attempt)
         // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
         UpstreamAttempt.write(head, parts: parts, to: connection, flush: !insideRead)
         startPerTryTimeout(exchange.request.retry, attempt: attempt)

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import WeftModel
 import WeftTelemetry
 
 /// Istio's standard metrics for each request: measured from its head to its answer's end, with
@@ -9,23 +10,29 @@ import WeftTelemetry
 extension ProxyServerHandler {
     var reporter: RequestSeries.Reporter { listener.inboundPort != nil ? .destination : .source }
 
-    /// A request head arrived: its measurement starts.
-    func beginTelemetry(_ head: HTTPRequestHead, host: String) {
-        guard listener.telemetry != nil else { return }
+    /// A request head arrived: its measurement starts (for the metrics, the access logs, or both).
+    func beginTelemetry(_ head: HTTPRequestHead, attributes: RequestAttributes, originForm: String, configuration: ActiveConfiguration) {
+        let logs = accessLogs(configuration)
+        let tracing = listener.tracer == nil ? nil : configuration.tracing(listener: listener.name)
+        guard listener.telemetry != nil || logs != nil || tracing != nil else { return }
         var telemetry = RequestTelemetry(started: .now())
+        if let tracing { telemetry.span = beginSpan(head, attributes: attributes, originForm: originForm, config: tracing) }
         if reporter == .destination {
-            telemetry.serviceSource = host
+            telemetry.serviceSource = attributes.host
             telemetry.mutualTLS = peer != nil
             telemetry.peerPrincipal = peerSPIFFE
             telemetry.peerHeader = head.headers.first(name: PeerMetadataHeader.name)
         }
+        if let logs { telemetry.accessLog = RequestAccessLog(logs: logs, head: head, originalPath: originForm, authority: attributes.authority) }
         requestTelemetry = telemetry
     }
 
     /// The steps chose a route (outbound): its cluster names the service, also when a step
     /// then answers itself (a fault's abort, a denial), as Envoy labels those.
     func telemetryRouted(_ request: RequestContext) {
-        guard reporter == .source, requestTelemetry != nil else { return }
+        guard requestTelemetry != nil else { return }
+        if requestTelemetry?.accessLog != nil { requestTelemetry?.accessLog?.routeName = request.route?.name ?? (reporter == .destination ? "default" : nil) }
+        guard reporter == .source else { return }
         // A delayed request is flagged DI whatever answers it, as Envoy flags it.
         if request.faultDelayMs != nil { requestTelemetry?.flags = "DI" }
         if let cluster = request.cluster { requestTelemetry?.serviceSource = cluster }
@@ -41,6 +48,7 @@ extension ProxyServerHandler {
     /// this workload is; anything else, it is removed (the app's own, or an inbound peer's).
     func telemetryHeaders(_ head: inout HTTPRequestHead, upstream: RequestDecision.Upstream) {
         head.headers.remove(name: PeerMetadataHeader.name)
+        if requestTelemetry?.span != nil { traceHeaders(&head, upstream: upstream) }
         guard let own = listener.telemetry, reporter == .source else { return }
         let inMesh: Bool
         if case .istioMutual = upstream.transport { inMesh = true } else { inMesh = upstream.cluster.hasSuffix(".svc.cluster.local") }
@@ -50,8 +58,10 @@ extension ProxyServerHandler {
     /// The upstream's answer began: its status; outbound, what the server's sidecar said about
     /// itself (then removed); inbound, this workload's metadata for a caller's sidecar.
     func telemetryResponseHead(_ head: inout HTTPResponseHead) {
+        defer { accessLogResponseHead(head) }
         guard let own = listener.telemetry, requestTelemetry != nil else {
             head.headers.remove(name: PeerMetadataHeader.name)
+            requestTelemetry?.status = Int(head.status.code)
             return
         }
         requestTelemetry?.status = Int(head.status.code)
@@ -68,11 +78,15 @@ extension ProxyServerHandler {
 
     /// The request is over (answered, or the client left): counted, and the measurement cleared.
     func finishTelemetry(status: Int? = nil, flags: String? = nil) {
-        guard let own = listener.telemetry, var telemetry = requestTelemetry else { return }
+        guard var telemetry = requestTelemetry else { return }
         requestTelemetry = nil
         if let status { telemetry.status = status }
         if let flags, !flags.isEmpty { telemetry.flags = telemetry.flags == "-" || telemetry.flags == flags ? flags : "\(telemetry.flags),\(flags)" }
-        let elapsed = Double(NIODeadline.now().uptimeNanoseconds &- telemetry.started.uptimeNanoseconds) / 1_000_000
+        let nanoseconds = NIODeadline.now().uptimeNanoseconds &- telemetry.started.uptimeNanoseconds
+        if let log = telemetry.accessLog { writeAccessLog(log, telemetry, elapsedNanoseconds: nanoseconds) }
+        if let span = telemetry.span, span.sampled { finishSpan(span, telemetry, elapsedNanoseconds: nanoseconds) }
+        guard let own = listener.telemetry else { return }
+        let elapsed = Double(nanoseconds) / 1_000_000
         // The labels are made (and the header decoded) only when this connection's facts change.
         let facts = telemetry.facts
         let series: RequestMetrics.SeriesID

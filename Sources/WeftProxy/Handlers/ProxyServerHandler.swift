@@ -169,8 +169,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         let (authority, originForm) = ForwardedHeaders.target(of: head)
         let attributes = RequestAttributes(authority: authority, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
                                            headers: head.headers.map { ($0.name, $0.value) }, defaultPort: listener.defaultPort)
-        beginTelemetry(head, host: attributes.host)
-        var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
+        let configuration = listener.configuration.active
+        beginTelemetry(head, attributes: attributes, originForm: originForm, configuration: configuration)
+        var request = RequestContext(attributes: attributes, configuration: configuration, routeTable: listener.routeTable)
         request.sourceAddress = peerAddress(context)
         request.peerPrincipal = peer?.principal
         if listener.enforcesAuthorization {

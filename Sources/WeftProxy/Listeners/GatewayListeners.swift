@@ -77,8 +77,8 @@ public struct Router: Sendable {
 
     public init(address: String, adminAddress: String? = nil, identity: [String: String], eventLoop: any EventLoop, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {},
                 requestHeadersTimeout: TimeAmount = .seconds(10), waitsForCertificate: Bool = false, workload: WorkloadMetadata? = nil,
-                principal: String = WorkloadMetadata.unknownValue) {
-        let store = ConfigurationStore()
+                principal: String = WorkloadMetadata.unknownValue, accessLogFiles: AccessLogFiles = AccessLogFiles()) {
+        let store = ConfigurationStore(accessLogFiles: accessLogFiles)
         let telemetry = workload.map { ProxyTelemetry(workload: $0, principal: principal, eventLoop: eventLoop) }
         let stats = ProxyStats()
         let balancer = LoadBalancerState()
@@ -86,10 +86,11 @@ public struct Router: Sendable {
         let certificates = WorkloadCertificates(onInstall: readiness.certificateInstalled)
         let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, stats: stats, certificates: certificates),
                                                        as: UpstreamConnectionPool.self, eventLoop: eventLoop)
+        let tracer = workload.map { ProxyTracer(workload: $0, podIP: address, nodeID: "router~\(address)~\(identity["id"] ?? $0.workload)", queue: SpanQueue(stats: stats)) }
         let listeners = GatewayListeners(host: address, eventLoop: eventLoop, logger: logger) { listener in
             ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats, logger: logger, authorizing: true), configuration: store,
                             routeTable: listener.routeTable, pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
-                            requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true, telemetry: telemetry)
+                            requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true, telemetry: telemetry, tracer: tracer)
         }
         let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: identity, certificates: certificates,
                                   telemetry: telemetry, quit: quit)
@@ -98,8 +99,12 @@ public struct Router: Sendable {
         self.stats = stats
         self.listeners = listeners
         self.readiness = readiness
-        self.services = [listeners, APIServerService(configuration: .init(host: adminAddress ?? address, port: 15000), logger: logger) { await admin.handle($0) },
-                         APIServerService(configuration: .init(host: adminAddress ?? address, port: 15020), logger: logger) { await admin.metrics($0) }]
+        var services: [any Service] = []
+        // First in the list, so the last to stop: spans finished while the listeners drain still go out.
+        if let tracer { services.append(SpanExporterService(queue: tracer.queue, configuration: store, namespace: tracer.workload.namespace, logger: logger)) }
+        services += [listeners, APIServerService(configuration: .init(host: adminAddress ?? address, port: 15000), logger: logger) { await admin.handle($0) },
+                     APIServerService(configuration: .init(host: adminAddress ?? address, port: 15020), logger: logger) { await admin.metrics($0) }]
+        self.services = services
     }
 
     /// Installs a configuration for requests at once, and queues its listeners to be opened or

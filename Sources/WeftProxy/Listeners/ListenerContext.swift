@@ -31,6 +31,8 @@ struct ListenerContext: Sendable {
     var tlsHandshakeTimeout: TimeAmount = .seconds(10)
     /// Istio's standard metrics of this proxy (nil: not recorded).
     var telemetry: ProxyTelemetry?
+    /// This proxy's spans (nil: not traced, whatever the configuration says).
+    var tracer: ProxyTracer?
 }
 
 /// The steps of each kind of listener, composed in one place and read top to bottom. The steps

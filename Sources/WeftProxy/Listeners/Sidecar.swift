@@ -34,6 +34,8 @@ public struct Sidecar: Sendable {
         /// The workload as Istio's metrics label it, and its SPIFFE principal; nil records no Istio metrics.
         public var workload: WorkloadMetadata?
         public var principal = WorkloadMetadata.unknownValue
+        /// The files access logs go to (`/dev/stdout` may be sent elsewhere by the runner).
+        public var accessLogFiles = AccessLogFiles()
 
         public init(podIP: String, appAddress: String, ports: [Int], identity: [String: String]) {
             self.podIP = podIP
@@ -52,7 +54,7 @@ public struct Sidecar: Sendable {
 
     /// `quit` is called by `POST /quitquitquit` (the runner drains and stops everything).
     public init(_ settings: Configuration, eventLoop: any EventLoop, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {}) {
-        let store = ConfigurationStore()
+        let store = ConfigurationStore(accessLogFiles: settings.accessLogFiles)
         let stats = ProxyStats()
         let balancer = LoadBalancerState()
         let listenerCount = settings.ports.count + 1
@@ -62,15 +64,18 @@ public struct Sidecar: Sendable {
                                                        as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         var services: [any Service] = []
         let telemetry = settings.workload.map { ProxyTelemetry(workload: $0, principal: settings.principal, eventLoop: eventLoop) }
+        let tracer = settings.workload.map { ProxyTracer(workload: $0, podIP: settings.podIP, nodeID: "sidecar~\(settings.podIP)~\(settings.identity["id"] ?? $0.workload)", queue: SpanQueue(stats: stats)) }
+        // First in the list, so the last to stop: spans finished while the listeners drain still go out.
+        if let tracer { services.append(SpanExporterService(queue: tracer.queue, configuration: store, namespace: tracer.workload.namespace, logger: logger)) }
         let outbound = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store, routeTable: "outbound",
                                        pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false,
-                                       requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry)
+                                       requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer)
         services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, logger: logger, onBound: readiness.listenerBound))
         for port in settings.ports {
             let inbound = ListenerContext(name: "inbound|\(port)", pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port, stats: stats, logger: logger), configuration: store,
                                           routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
                                           requestHeadersTimeout: settings.requestHeadersTimeout, inboundPort: port, enforcesAuthorization: true,
-                                          certificates: certificates, tlsHandshakeTimeout: settings.tlsHandshakeTimeout, telemetry: telemetry)
+                                          certificates: certificates, tlsHandshakeTimeout: settings.tlsHandshakeTimeout, telemetry: telemetry, tracer: tracer)
             services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inbound, logger: logger, onBound: readiness.listenerBound))
         }
         let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: settings.identity,

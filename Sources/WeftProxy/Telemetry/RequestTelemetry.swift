@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 import WeftTelemetry
 
 /// What one request's metrics need, gathered while it runs: when it began, the bytes each way,
@@ -16,6 +17,10 @@ struct RequestTelemetry {
     /// Inbound: the request's host; outbound: the chosen cluster. Turned into the service's host once per change.
     var serviceSource = ""
     var mutualTLS = false
+    /// What the access logs need beyond the metrics; nil when the listener does not log.
+    var accessLog: RequestAccessLog?
+    /// This proxy's span of the request; nil when the listener does not trace.
+    var span: RequestSpan?
 
     init(started: NIODeadline) {
         self.started = started

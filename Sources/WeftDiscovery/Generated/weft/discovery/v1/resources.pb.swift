@@ -28,36 +28,92 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
 }
 
 /// A port the proxy listens on and what it does with what arrives there.
-public nonisolated struct Weft_Discovery_V1_Listener: Sendable {
+public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var name: String = String()
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
 
-  public var port: Int32 = 0
+  public var port: Int32 {
+    get {_storage._port}
+    set {_uniqueStorage()._port = newValue}
+  }
 
-  public var direction: Weft_Discovery_V1_Listener.Direction = .outbound
+  public var direction: Weft_Discovery_V1_Listener.Direction {
+    get {_storage._direction}
+    set {_uniqueStorage()._direction = newValue}
+  }
 
   /// HTTP for now (TLS, TCP and HTTP/2 listeners come with their issues).
-  public var `protocol`: String = String()
+  public var `protocol`: String {
+    get {_storage._protocol}
+    set {_uniqueStorage()._protocol = newValue}
+  }
 
   /// The route table requests are routed with (outbound and gateway listeners).
-  public var routeTable: String = String()
+  public var routeTable: String {
+    get {_storage._routeTable}
+    set {_uniqueStorage()._routeTable = newValue}
+  }
 
   /// Gateway server hosts on this port.
-  public var hosts: [String] = []
+  public var hosts: [String] {
+    get {_storage._hosts}
+    set {_uniqueStorage()._hosts = newValue}
+  }
 
   /// Inbound: the app's port requests are forwarded to.
-  public var appPort: Int32 = 0
+  public var appPort: Int32 {
+    get {_storage._appPort}
+    set {_uniqueStorage()._appPort = newValue}
+  }
 
-  public var peerAuthentication: Weft_Discovery_V1_Listener.PeerAuthentication = .permissive
+  public var peerAuthentication: Weft_Discovery_V1_Listener.PeerAuthentication {
+    get {_storage._peerAuthentication}
+    set {_uniqueStorage()._peerAuthentication = newValue}
+  }
 
   /// Inbound and gateway: the AuthorizationPolicies that apply to this workload, in order.
-  public var authorization: [Weft_Discovery_V1_AuthorizationPolicy] = []
+  public var authorization: [Weft_Discovery_V1_AuthorizationPolicy] {
+    get {_storage._authorization}
+    set {_uniqueStorage()._authorization = newValue}
+  }
 
   /// Inbound and gateway: the RequestAuthentication jwtRules that apply to this workload.
-  public var requestAuthentication: [Weft_Discovery_V1_JwtRule] = []
+  public var requestAuthentication: [Weft_Discovery_V1_JwtRule] {
+    get {_storage._requestAuthentication}
+    set {_uniqueStorage()._requestAuthentication = newValue}
+  }
+
+  /// Where and how each request is logged (MeshConfig accessLogFile, Telemetry API accessLogging).
+  public var accessLogs: [Weft_Discovery_V1_AccessLog] {
+    get {_storage._accessLogs}
+    set {_uniqueStorage()._accessLogs = newValue}
+  }
+
+  /// How requests are traced; absent: not traced.
+  public var tracing: Weft_Discovery_V1_Tracing {
+    get {_storage._tracing ?? Weft_Discovery_V1_Tracing()}
+    set {_uniqueStorage()._tracing = newValue}
+  }
+  /// Returns true if `tracing` has been explicitly set.
+  public var hasTracing: Bool {_storage._tracing != nil}
+  /// Clears the value of `tracing`. Subsequent reads from it will return its default value.
+  public mutating func clearTracing() {_uniqueStorage()._tracing = nil}
+
+  /// Changes to Istio's standard metrics (Telemetry API metrics overrides).
+  public var metrics: Weft_Discovery_V1_MetricsOverrides {
+    get {_storage._metrics ?? Weft_Discovery_V1_MetricsOverrides()}
+    set {_uniqueStorage()._metrics = newValue}
+  }
+  /// Returns true if `metrics` has been explicitly set.
+  public var hasMetrics: Bool {_storage._metrics != nil}
+  /// Clears the value of `metrics`. Subsequent reads from it will return its default value.
+  public mutating func clearMetrics() {_uniqueStorage()._metrics = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -143,6 +199,145 @@ public nonisolated struct Weft_Discovery_V1_Listener: Sendable {
       .disable,
     ]
 
+  }
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One access log of a listener.
+public nonisolated struct Weft_Discovery_V1_AccessLog: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// A file path; /dev/stdout and /dev/stderr are the proxy's own streams.
+  public var path: String = String()
+
+  /// A format dictionary (JSON encoding) rather than a format string (TEXT).
+  public var json: Bool = false
+
+  /// The format as given (JSON: the object's text); empty for Istio's default of the encoding.
+  public var format: String = String()
+
+  /// A CEL expression (Telemetry API filter.expression); empty logs every request.
+  public var filter: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Tracing of a listener's requests, Zipkin v2 spans.
+public nonisolated struct Weft_Discovery_V1_Tracing: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The Zipkin collector, host:port.
+  public var zipkinAddress: String = String()
+
+  /// Share of requests sampled when the caller decided nothing, in percent (0..100).
+  public var sampling: Double = 0
+
+  public var customTags: [Weft_Discovery_V1_Tracing.CustomTag] = []
+
+  /// Longest http.url tag (Istio's maxPathTagLength, default 256).
+  public var maxPathTagLength: Int32 = 0
+
+  /// The istio.mesh_id tag.
+  public var meshID: String = String()
+
+  /// Spans made and propagated but not sent (Telemetry API disableSpanReporting).
+  public var disableSpanReporting: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated struct CustomTag: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var name: String = String()
+
+    public var value: Weft_Discovery_V1_Tracing.CustomTag.OneOf_Value? = nil
+
+    public var literal: String {
+      get {
+        if case .literal(let v)? = value {return v}
+        return String()
+      }
+      set {value = .literal(newValue)}
+    }
+
+    public var header: String {
+      get {
+        if case .header(let v)? = value {return v}
+        return String()
+      }
+      set {value = .header(newValue)}
+    }
+
+    public var environment: String {
+      get {
+        if case .environment(let v)? = value {return v}
+        return String()
+      }
+      set {value = .environment(newValue)}
+    }
+
+    public var defaultValue: String = String()
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public nonisolated enum OneOf_Value: Equatable, Sendable {
+      case literal(String)
+      case header(String)
+      case environment(String)
+
+    }
+
+    public init() {}
+  }
+
+  public init() {}
+}
+
+/// Telemetry API metrics overrides for one listener.
+public nonisolated struct Weft_Discovery_V1_MetricsOverrides: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Istio's standard metrics are not recorded at all.
+  public var disabled: Bool = false
+
+  /// Metric names (istio_requests_total, …) not recorded.
+  public var disabledMetrics: [String] = []
+
+  public var tagOverrides: [Weft_Discovery_V1_MetricsOverrides.TagOverride] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated struct TagOverride: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    /// The metric it applies to; empty: all.
+    public var metric: String = String()
+
+    public var tag: String = String()
+
+    /// Remove the label, else set it to `value` (a CEL expression).
+    public var remove: Bool = false
+
+    public var value: String = String()
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
   }
 
   public init() {}
@@ -1584,74 +1779,153 @@ fileprivate nonisolated let _protobuf_package = "weft.discovery.v1"
 
 nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Listener"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0\u{3}access_logs\0\u{1}tracing\0\u{1}metrics\0")
+
+  fileprivate class _StorageClass {
+    var _name: String = String()
+    var _port: Int32 = 0
+    var _direction: Weft_Discovery_V1_Listener.Direction = .outbound
+    var _protocol: String = String()
+    var _routeTable: String = String()
+    var _hosts: [String] = []
+    var _appPort: Int32 = 0
+    var _peerAuthentication: Weft_Discovery_V1_Listener.PeerAuthentication = .permissive
+    var _authorization: [Weft_Discovery_V1_AuthorizationPolicy] = []
+    var _requestAuthentication: [Weft_Discovery_V1_JwtRule] = []
+    var _accessLogs: [Weft_Discovery_V1_AccessLog] = []
+    var _tracing: Weft_Discovery_V1_Tracing? = nil
+    var _metrics: Weft_Discovery_V1_MetricsOverrides? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _name = source._name
+      _port = source._port
+      _direction = source._direction
+      _protocol = source._protocol
+      _routeTable = source._routeTable
+      _hosts = source._hosts
+      _appPort = source._appPort
+      _peerAuthentication = source._peerAuthentication
+      _authorization = source._authorization
+      _requestAuthentication = source._requestAuthentication
+      _accessLogs = source._accessLogs
+      _tracing = source._tracing
+      _metrics = source._metrics
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularInt32Field(value: &self.port) }()
-      case 3: try { try decoder.decodeSingularEnumField(value: &self.direction) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.`protocol`) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.routeTable) }()
-      case 6: try { try decoder.decodeRepeatedStringField(value: &self.hosts) }()
-      case 7: try { try decoder.decodeSingularInt32Field(value: &self.appPort) }()
-      case 8: try { try decoder.decodeSingularEnumField(value: &self.peerAuthentication) }()
-      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.authorization) }()
-      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.requestAuthentication) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 2: try { try decoder.decodeSingularInt32Field(value: &_storage._port) }()
+        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._direction) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._protocol) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._routeTable) }()
+        case 6: try { try decoder.decodeRepeatedStringField(value: &_storage._hosts) }()
+        case 7: try { try decoder.decodeSingularInt32Field(value: &_storage._appPort) }()
+        case 8: try { try decoder.decodeSingularEnumField(value: &_storage._peerAuthentication) }()
+        case 9: try { try decoder.decodeRepeatedMessageField(value: &_storage._authorization) }()
+        case 10: try { try decoder.decodeRepeatedMessageField(value: &_storage._requestAuthentication) }()
+        case 11: try { try decoder.decodeRepeatedMessageField(value: &_storage._accessLogs) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._tracing) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._metrics) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
-    }
-    if self.port != 0 {
-      try visitor.visitSingularInt32Field(value: self.port, fieldNumber: 2)
-    }
-    if self.direction != .outbound {
-      try visitor.visitSingularEnumField(value: self.direction, fieldNumber: 3)
-    }
-    if !self.`protocol`.isEmpty {
-      try visitor.visitSingularStringField(value: self.`protocol`, fieldNumber: 4)
-    }
-    if !self.routeTable.isEmpty {
-      try visitor.visitSingularStringField(value: self.routeTable, fieldNumber: 5)
-    }
-    if !self.hosts.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.hosts, fieldNumber: 6)
-    }
-    if self.appPort != 0 {
-      try visitor.visitSingularInt32Field(value: self.appPort, fieldNumber: 7)
-    }
-    if self.peerAuthentication != .permissive {
-      try visitor.visitSingularEnumField(value: self.peerAuthentication, fieldNumber: 8)
-    }
-    if !self.authorization.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.authorization, fieldNumber: 9)
-    }
-    if !self.requestAuthentication.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.requestAuthentication, fieldNumber: 10)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
+      }
+      if _storage._port != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._port, fieldNumber: 2)
+      }
+      if _storage._direction != .outbound {
+        try visitor.visitSingularEnumField(value: _storage._direction, fieldNumber: 3)
+      }
+      if !_storage._protocol.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._protocol, fieldNumber: 4)
+      }
+      if !_storage._routeTable.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._routeTable, fieldNumber: 5)
+      }
+      if !_storage._hosts.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._hosts, fieldNumber: 6)
+      }
+      if _storage._appPort != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._appPort, fieldNumber: 7)
+      }
+      if _storage._peerAuthentication != .permissive {
+        try visitor.visitSingularEnumField(value: _storage._peerAuthentication, fieldNumber: 8)
+      }
+      if !_storage._authorization.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._authorization, fieldNumber: 9)
+      }
+      if !_storage._requestAuthentication.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._requestAuthentication, fieldNumber: 10)
+      }
+      if !_storage._accessLogs.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._accessLogs, fieldNumber: 11)
+      }
+      try { if let v = _storage._tracing {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      try { if let v = _storage._metrics {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Weft_Discovery_V1_Listener, rhs: Weft_Discovery_V1_Listener) -> Bool {
-    if lhs.name != rhs.name {return false}
-    if lhs.port != rhs.port {return false}
-    if lhs.direction != rhs.direction {return false}
-    if lhs.`protocol` != rhs.`protocol` {return false}
-    if lhs.routeTable != rhs.routeTable {return false}
-    if lhs.hosts != rhs.hosts {return false}
-    if lhs.appPort != rhs.appPort {return false}
-    if lhs.peerAuthentication != rhs.peerAuthentication {return false}
-    if lhs.authorization != rhs.authorization {return false}
-    if lhs.requestAuthentication != rhs.requestAuthentication {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._port != rhs_storage._port {return false}
+        if _storage._direction != rhs_storage._direction {return false}
+        if _storage._protocol != rhs_storage._protocol {return false}
+        if _storage._routeTable != rhs_storage._routeTable {return false}
+        if _storage._hosts != rhs_storage._hosts {return false}
+        if _storage._appPort != rhs_storage._appPort {return false}
+        if _storage._peerAuthentication != rhs_storage._peerAuthentication {return false}
+        if _storage._authorization != rhs_storage._authorization {return false}
+        if _storage._requestAuthentication != rhs_storage._requestAuthentication {return false}
+        if _storage._accessLogs != rhs_storage._accessLogs {return false}
+        if _storage._tracing != rhs_storage._tracing {return false}
+        if _storage._metrics != rhs_storage._metrics {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1663,6 +1937,270 @@ nonisolated extension Weft_Discovery_V1_Listener.Direction: SwiftProtobuf._Proto
 
 nonisolated extension Weft_Discovery_V1_Listener.PeerAuthentication: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PERMISSIVE\0\u{1}STRICT\0\u{1}DISABLE\0")
+}
+
+nonisolated extension Weft_Discovery_V1_AccessLog: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AccessLog"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}path\0\u{1}json\0\u{1}format\0\u{1}filter\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.path) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.json) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.format) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.filter) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.path.isEmpty {
+      try visitor.visitSingularStringField(value: self.path, fieldNumber: 1)
+    }
+    if self.json != false {
+      try visitor.visitSingularBoolField(value: self.json, fieldNumber: 2)
+    }
+    if !self.format.isEmpty {
+      try visitor.visitSingularStringField(value: self.format, fieldNumber: 3)
+    }
+    if !self.filter.isEmpty {
+      try visitor.visitSingularStringField(value: self.filter, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_AccessLog, rhs: Weft_Discovery_V1_AccessLog) -> Bool {
+    if lhs.path != rhs.path {return false}
+    if lhs.json != rhs.json {return false}
+    if lhs.format != rhs.format {return false}
+    if lhs.filter != rhs.filter {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_Tracing: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Tracing"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}zipkin_address\0\u{1}sampling\0\u{3}custom_tags\0\u{3}max_path_tag_length\0\u{3}mesh_id\0\u{3}disable_span_reporting\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.zipkinAddress) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.sampling) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.customTags) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.maxPathTagLength) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.meshID) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.disableSpanReporting) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.zipkinAddress.isEmpty {
+      try visitor.visitSingularStringField(value: self.zipkinAddress, fieldNumber: 1)
+    }
+    if self.sampling.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.sampling, fieldNumber: 2)
+    }
+    if !self.customTags.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.customTags, fieldNumber: 3)
+    }
+    if self.maxPathTagLength != 0 {
+      try visitor.visitSingularInt32Field(value: self.maxPathTagLength, fieldNumber: 4)
+    }
+    if !self.meshID.isEmpty {
+      try visitor.visitSingularStringField(value: self.meshID, fieldNumber: 5)
+    }
+    if self.disableSpanReporting != false {
+      try visitor.visitSingularBoolField(value: self.disableSpanReporting, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_Tracing, rhs: Weft_Discovery_V1_Tracing) -> Bool {
+    if lhs.zipkinAddress != rhs.zipkinAddress {return false}
+    if lhs.sampling != rhs.sampling {return false}
+    if lhs.customTags != rhs.customTags {return false}
+    if lhs.maxPathTagLength != rhs.maxPathTagLength {return false}
+    if lhs.meshID != rhs.meshID {return false}
+    if lhs.disableSpanReporting != rhs.disableSpanReporting {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_Tracing.CustomTag: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Weft_Discovery_V1_Tracing.protoMessageName + ".CustomTag"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}literal\0\u{1}header\0\u{1}environment\0\u{3}default_value\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.value != nil {try decoder.handleConflictingOneOf()}
+          self.value = .literal(v)
+        }
+      }()
+      case 3: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.value != nil {try decoder.handleConflictingOneOf()}
+          self.value = .header(v)
+        }
+      }()
+      case 4: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.value != nil {try decoder.handleConflictingOneOf()}
+          self.value = .environment(v)
+        }
+      }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.defaultValue) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    switch self.value {
+    case .literal?: try {
+      guard case .literal(let v)? = self.value else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    }()
+    case .header?: try {
+      guard case .header(let v)? = self.value else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    }()
+    case .environment?: try {
+      guard case .environment(let v)? = self.value else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    }()
+    case nil: break
+    }
+    if !self.defaultValue.isEmpty {
+      try visitor.visitSingularStringField(value: self.defaultValue, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_Tracing.CustomTag, rhs: Weft_Discovery_V1_Tracing.CustomTag) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.value != rhs.value {return false}
+    if lhs.defaultValue != rhs.defaultValue {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_MetricsOverrides: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MetricsOverrides"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}disabled\0\u{3}disabled_metrics\0\u{3}tag_overrides\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.disabled) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.disabledMetrics) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.tagOverrides) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.disabled != false {
+      try visitor.visitSingularBoolField(value: self.disabled, fieldNumber: 1)
+    }
+    if !self.disabledMetrics.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.disabledMetrics, fieldNumber: 2)
+    }
+    if !self.tagOverrides.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.tagOverrides, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_MetricsOverrides, rhs: Weft_Discovery_V1_MetricsOverrides) -> Bool {
+    if lhs.disabled != rhs.disabled {return false}
+    if lhs.disabledMetrics != rhs.disabledMetrics {return false}
+    if lhs.tagOverrides != rhs.tagOverrides {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_MetricsOverrides.TagOverride: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Weft_Discovery_V1_MetricsOverrides.protoMessageName + ".TagOverride"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}metric\0\u{1}tag\0\u{1}remove\0\u{1}value\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.metric) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.tag) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.remove) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.value) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.metric.isEmpty {
+      try visitor.visitSingularStringField(value: self.metric, fieldNumber: 1)
+    }
+    if !self.tag.isEmpty {
+      try visitor.visitSingularStringField(value: self.tag, fieldNumber: 2)
+    }
+    if self.remove != false {
+      try visitor.visitSingularBoolField(value: self.remove, fieldNumber: 3)
+    }
+    if !self.value.isEmpty {
+      try visitor.visitSingularStringField(value: self.value, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_MetricsOverrides.TagOverride, rhs: Weft_Discovery_V1_MetricsOverrides.TagOverride) -> Bool {
+    if lhs.metric != rhs.metric {return false}
+    if lhs.tag != rhs.tag {return false}
+    if lhs.remove != rhs.remove {return false}
+    if lhs.value != rhs.value {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Weft_Discovery_V1_JwtRule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

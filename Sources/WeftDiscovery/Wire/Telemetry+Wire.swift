@@ -1,0 +1,87 @@
+import WeftModel
+
+extension Weft_Discovery_V1_AccessLog {
+    public init(_ model: AccessLogConfig) {
+        self.init()
+        path = model.path
+        json = model.encoding == .json
+        format = model.format
+        filter = model.filter ?? ""
+    }
+}
+
+extension AccessLogConfig {
+    public init(wire: Weft_Discovery_V1_AccessLog) throws(WireError) {
+        guard !wire.path.isEmpty else { throw WireError("access log without a path") }
+        self.init(path: wire.path, encoding: wire.json ? .json : .text, format: wire.format, filter: wire.filter.isEmpty ? nil : wire.filter)
+    }
+}
+
+extension Weft_Discovery_V1_Tracing {
+    public init(_ model: TracingConfig) {
+        self.init()
+        zipkinAddress = model.zipkinAddress
+        sampling = model.sampling
+        customTags = model.customTags.map { tag in
+            var wire = Weft_Discovery_V1_Tracing.CustomTag()
+            wire.name = tag.name
+            switch tag.source {
+            case .literal(let value): wire.literal = value
+            case .header(let name): wire.header = name
+            case .environment(let name): wire.environment = name
+            }
+            wire.defaultValue = tag.defaultValue ?? ""
+            return wire
+        }
+        maxPathTagLength = Int32(model: model.maxPathTagLength)
+        meshID = model.meshID
+        disableSpanReporting = model.disableSpanReporting
+    }
+}
+
+extension TracingConfig {
+    public init(wire: Weft_Discovery_V1_Tracing) throws(WireError) {
+        guard (0...100).contains(wire.sampling) else { throw WireError("tracing sampling \(wire.sampling) is outside 0..100") }
+        self.init(zipkinAddress: wire.zipkinAddress, sampling: wire.sampling)
+        var tags: [CustomTag] = []
+        for tag in wire.customTags {
+            let source: CustomTag.Source
+            switch tag.value {
+            case .literal(let value)?: source = .literal(value)
+            case .header(let name)?: source = .header(name)
+            case .environment(let name)?: source = .environment(name)
+            case nil: throw WireError("custom tag \(tag.name) has no value")
+            }
+            tags.append(CustomTag(name: tag.name, source: source, defaultValue: tag.defaultValue.isEmpty ? nil : tag.defaultValue))
+        }
+        customTags = tags
+        if wire.maxPathTagLength > 0 { maxPathTagLength = Int(wire: wire.maxPathTagLength) }
+        if !wire.meshID.isEmpty { meshID = wire.meshID }
+        disableSpanReporting = wire.disableSpanReporting
+    }
+}
+
+extension Weft_Discovery_V1_MetricsOverrides {
+    public init(_ model: MetricsOverridesConfig) {
+        self.init()
+        disabled = model.disabled
+        disabledMetrics = model.disabledMetrics
+        tagOverrides = model.tagOverrides.map { override in
+            var wire = Weft_Discovery_V1_MetricsOverrides.TagOverride()
+            wire.metric = override.metric ?? ""
+            wire.tag = override.tag
+            wire.remove = override.value == nil
+            wire.value = override.value ?? ""
+            return wire
+        }
+    }
+}
+
+extension MetricsOverridesConfig {
+    public init(wire: Weft_Discovery_V1_MetricsOverrides) {
+        self.init()
+        disabled = wire.disabled
+        disabledMetrics = wire.disabledMetrics
+        tagOverrides = wire.tagOverrides.map { TagOverride(metric: $0.metric.isEmpty ? nil : $0.metric, tag: $0.tag, value: $0.remove ? nil : $0.value) }
+    }
+}

@@ -1,0 +1,70 @@
+import NIOCore
+import NIOHTTP1
+import WeftTelemetry
+
+/// Access logs: each request that ends writes one line to each log of the configuration it
+/// started under, in the log's format, when the log's filter lets it. The line goes to a buffer
+/// the file's own queue writes out (`AccessLogSink`), so logging never waits on the disk.
+extension ProxyServerHandler {
+    /// The logs a request starting now goes to (nil: none).
+    func accessLogs(_ configuration: ActiveConfiguration) -> [PreparedAccessLog]? {
+        configuration.accessLogs(listener: listener.name)
+    }
+
+    /// The request went upstream with `head` (attempt 1 carries the request id all attempts share).
+    func accessLogForwarded(_ head: HTTPRequestHead, upstream: RequestDecision.Upstream, attempt: Int) {
+        guard requestTelemetry?.accessLog != nil else { return }
+        if attempt == 1 { requestTelemetry?.accessLog?.requestHead = head }
+        requestTelemetry?.accessLog?.forwardedPath = head.uri
+        requestTelemetry?.accessLog?.attempts = attempt
+        requestTelemetry?.accessLog?.upstreamCluster = upstream.cluster
+        requestTelemetry?.accessLog?.upstreamHost = "\(upstream.host):\(upstream.port)"
+    }
+
+    /// The upstream's answer began with `head` (as it goes downstream).
+    func accessLogResponseHead(_ head: HTTPResponseHead) {
+        guard requestTelemetry?.accessLog != nil else { return }
+        requestTelemetry?.accessLog?.responseHead = head
+        requestTelemetry?.accessLog?.firstResponseByte = .now()
+        requestTelemetry?.accessLog?.upstreamLocalAddress = machine.attachedUpstream?.channel?.localAddress?.accessLogText
+    }
+
+    /// Writes the finished request's line to each of its logs.
+    func writeAccessLog(_ log: RequestAccessLog, _ telemetry: RequestTelemetry, elapsedNanoseconds: UInt64) {
+        var entry = AccessLogEntry(startTime: log.startTime, method: log.requestHead.method.rawValue, path: log.forwardedPath ?? log.originalPath,
+                                   authority: log.authority, scheme: listener.scheme)
+        if let forwarded = log.forwardedPath, forwarded != log.originalPath { entry.originalPath = log.originalPath }
+        entry.protocolName = log.requestHead.version == .http1_0 ? "HTTP/1.0" : "HTTP/1.1"
+        entry.requestHeaders = LoggedHeaders(headers: log.requestHead.headers)
+        entry.responseHeaders = log.responseHead.map { LoggedHeaders(headers: $0.headers) }
+        entry.responseCode = telemetry.status
+        entry.responseFlags = telemetry.flags
+        if telemetry.status != 0 {
+            entry.responseCodeDetails = log.responseHead != nil ? "via_upstream" : ResponseFlag.details(flag: telemetry.flags.split(separator: ",").last.map(String.init))
+        }
+        entry.bytesReceived = telemetry.requestBytes
+        entry.bytesSent = telemetry.responseBytes
+        entry.durationMs = Int(elapsedNanoseconds / 1_000_000)
+        if let first = log.firstResponseByte { entry.responseDurationMs = Int((first.uptimeNanoseconds &- telemetry.started.uptimeNanoseconds) / 1_000_000) }
+        entry.upstreamCluster = log.upstreamCluster
+        entry.upstreamHost = log.upstreamHost
+        entry.upstreamLocalAddress = log.upstreamLocalAddress
+        entry.upstreamAttemptCount = log.attempts > 0 ? log.attempts : nil
+        entry.upstreamPeerURISAN = machine.attachedUpstream?.peerIdentity
+        entry.routeName = log.routeName
+        if let context {
+            entry.downstreamRemoteAddress = context.channel.remoteAddress?.accessLogText
+            entry.downstreamLocalAddress = context.channel.localAddress?.accessLogText
+        }
+        if let peer {
+            entry.downstreamPeerURISAN = "spiffe://" + peer.principal
+            entry.downstreamLocalURISAN = peer.localIdentity
+        }
+        for accessLog in log.logs {
+            if let filter = accessLog.filter, !filter.matches(entry) { continue }
+            if !accessLog.sink.append(AccessLogFormatter.line(entry, format: accessLog.format)) {
+                listener.stats.increment("access_log_dropped")
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import NIOCore
+import NIOHTTP1
+import WeftModel
+import WeftTelemetry
+
+/// Tracing: each request gets this proxy's span (CLIENT outbound and at gateways, SERVER inbound,
+/// as Istio's listeners make them), its context goes upstream as B3 headers (and `traceparent`
+/// when the request came with one), and a sampled span, once the answer ends, goes to the
+/// exporter's queue.
+extension ProxyServerHandler {
+    /// The span of a request whose head just arrived.
+    func beginSpan(_ head: HTTPRequestHead, attributes: RequestAttributes, originForm: String, config: TracingConfig) -> RequestSpan {
+        var span = RequestSpan(config: config, kind: listener.inboundPort != nil ? .SERVER : .CLIENT) { head.headers.first(name: $0) }
+        span.method = head.method.rawValue
+        span.url = "\(listener.scheme)://\(attributes.authority)\(originForm)"
+        span.userAgent = head.headers.first(name: "user-agent")
+        return span
+    }
+
+    /// The request goes upstream: the next hop's context is this span.
+    func traceHeaders(_ head: inout HTTPRequestHead, upstream: RequestDecision.Upstream) {
+        guard let span = requestTelemetry?.span else { return }
+        for name in TraceContext.headerNames { head.headers.remove(name: name) }
+        if span.w3c { head.headers.remove(name: "traceparent") }
+        for (name, value) in span.context.headers(w3c: span.w3c) { head.headers.add(name: name, value: value) }
+        requestTelemetry?.span?.requestID = head.headers.first(name: "x-request-id")
+        requestTelemetry?.span?.upstream = (upstream.host, upstream.port)
+        requestTelemetry?.span?.upstreamCluster = upstream.cluster
+    }
+
+    /// The request is over: its span, with Istio's tags, to the exporter.
+    func finishSpan(_ span: RequestSpan, _ telemetry: RequestTelemetry, elapsedNanoseconds: UInt64) {
+        guard let tracer = listener.tracer else { return }
+        let finished = span.finished(tracer: tracer, durationMicroseconds: Int64(elapsedNanoseconds / 1000), status: telemetry.status, flags: telemetry.flags,
+                                     requestBytes: telemetry.requestBytes, responseBytes: telemetry.responseBytes,
+                                     peerAddress: context?.channel.remoteAddress, operation: operationName(span, telemetry))
+        tracer.queue.submit(finished, to: span.config.zipkinAddress)
+    }
+
+    /// Istio's route decorator: `<service host>:<port>/*`.
+    func operationName(_ span: RequestSpan, _ telemetry: RequestTelemetry) -> String {
+        if let port = listener.inboundPort, let tracer = listener.tracer {
+            var service = RequestTelemetry.inboundService(authority: Self.hostPart(telemetry.serviceSource), namespace: tracer.workload.namespace)
+            // Called by address (a gateway keeps the client's authority): the workload's own service.
+            if service == WorkloadMetadata.unknownValue { service = "\(tracer.workload.canonicalService).\(tracer.workload.namespace).svc.cluster.local" }
+            return "\(service):\(port)/*"
+        }
+        guard let cluster = span.upstreamCluster ?? (telemetry.serviceSource.hasPrefix("outbound|") ? telemetry.serviceSource : nil) else { return "-" }
+        let parts = cluster.split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return "\(cluster)/*" }
+        return "\(parts[3]):\(parts[1])/*"
+    }
+
+    static func hostPart(_ authority: String) -> String {
+        if authority.hasPrefix("[") { return authority }
+        guard let colon = authority.lastIndex(of: ":") else { return authority }
+        return String(authority[..<colon])
+    }
+}

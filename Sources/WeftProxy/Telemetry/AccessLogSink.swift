@@ -1,0 +1,106 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// One access log file. A request appends its line to a buffer (a short lock, never I/O); a
+/// background queue writes the buffer out every `flushInterval` or once it holds
+/// `flushThreshold` bytes, as Envoy's file flush thread does, so a slow disk or a reader that
+/// does not keep up with a pipe never stalls an event loop. Past `maximumBuffered` bytes lines
+/// are dropped and counted rather than held.
+public final class AccessLogSink: Sendable {
+    public let path: String
+    private let descriptor: Int32
+    private let ownsDescriptor: Bool
+    private let queue: DispatchQueue
+    private let state = NIOLockedValueBox(State())
+
+    /// Envoy's default `file_flush_interval` (Istio's ProxyConfig `fileFlushInterval`).
+    static let flushInterval: DispatchTimeInterval = .seconds(1)
+    static let flushThreshold = 64 * 1024
+    static let maximumBuffered = 8 * 1024 * 1024
+
+    private struct State {
+        var buffer: [UInt8] = []
+        var flushScheduled = false
+        var written = 0
+        var dropped = 0
+        var failed = 0
+    }
+
+    init(path: String, descriptor: Int32, ownsDescriptor: Bool) {
+        self.path = path
+        self.descriptor = descriptor
+        self.ownsDescriptor = ownsDescriptor
+        queue = DispatchQueue(label: "weft.access-log")
+    }
+
+    deinit {
+        flushNow()
+        if ownsDescriptor { close(descriptor) }
+    }
+
+    /// Appends one line; false when it was dropped (the writer is too far behind).
+    @discardableResult
+    public func append(_ line: String) -> Bool {
+        enum Next { case none, schedule, flushSoon }
+        let next = state.withLockedValue { state -> Next? in
+            guard state.buffer.count + line.utf8.count <= Self.maximumBuffered else {
+                state.dropped += 1
+                return nil
+            }
+            state.buffer.append(contentsOf: line.utf8)
+            if state.buffer.count >= Self.flushThreshold { return .flushSoon }
+            guard !state.flushScheduled else { return Next.none }
+            state.flushScheduled = true
+            return .schedule
+        }
+        switch next {
+        case nil: return false
+        case .none?: break
+        case .schedule?: queue.asyncAfter(deadline: .now() + Self.flushInterval) { [weak self] in self?.writeBuffered() }
+        case .flushSoon?: queue.async { [weak self] in self?.writeBuffered() }
+        }
+        return true
+    }
+
+    /// Writes what is buffered now and waits for it (shutdown, tests).
+    public func flushNow() {
+        queue.sync { writeBuffered() }
+    }
+
+    /// Lines written, dropped, and writes that failed.
+    public var counts: (written: Int, dropped: Int, failed: Int) {
+        state.withLockedValue { ($0.written, $0.dropped, $0.failed) }
+    }
+
+    /// On the queue: takes the buffer and writes it whole.
+    private func writeBuffered() {
+        let bytes = state.withLockedValue { state -> [UInt8] in
+            state.flushScheduled = false
+            defer { state.buffer = [] }
+            return state.buffer
+        }
+        guard !bytes.isEmpty else { return }
+        var offset = 0
+        var failed = false
+        bytes.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let result = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if result > 0 {
+                    offset += result
+                } else if result < 0, errno == EINTR {
+                    continue
+                } else if result < 0, errno == EAGAIN {
+                    // A non-blocking stream that is full (a pipe nobody reads fast enough): wait a little, on this queue only.
+                    usleep(1000)
+                } else {
+                    failed = true
+                    break
+                }
+            }
+        }
+        let lines = bytes.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+        state.withLockedValue { state in
+            if failed { state.failed += 1 } else { state.written += lines }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import NIOCore
+import NIOHTTP1
+import WeftTelemetry
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What one request's access log line is made of beyond its metrics, gathered while it runs:
+/// the logs it goes to (those of the configuration it started under), the wall-clock start, the
+/// heads as they went out, and where it went. Kept only when the listener logs.
+struct RequestAccessLog {
+    let logs: [PreparedAccessLog]
+    let startTime: StartTimeFormat.Instant
+    /// The request as it arrived, then as it went upstream (x-request-id, x-forwarded-for, edits).
+    var requestHead: HTTPRequestHead
+    /// The path as the client sent it (origin form) and the authority it named.
+    let originalPath: String
+    let authority: String
+    var forwardedPath: String?
+    var responseHead: HTTPResponseHead?
+    var routeName: String?
+    var upstreamCluster: String?
+    var upstreamHost: String?
+    var upstreamLocalAddress: String?
+    var attempts = 0
+    var firstResponseByte: NIODeadline?
+
+    init(logs: [PreparedAccessLog], head: HTTPRequestHead, originalPath: String, authority: String) {
+        self.logs = logs
+        requestHead = head
+        self.originalPath = originalPath
+        self.authority = authority
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        startTime = StartTimeFormat.Instant(seconds: Int64(now.tv_sec), nanoseconds: Int32(now.tv_nsec))
+    }
+}
+
+/// NIO's headers as an access log reads them.
+struct LoggedHeaders: AccessLogHeaders {
+    let headers: HTTPHeaders
+    func accessLogValue(_ lowercasedName: String) -> String? { headers.first(name: lowercasedName) }
+}
+
+extension SocketAddress {
+    /// `ip:port` (`[ip]:port` for IPv6), as Envoy's access log writes addresses.
+    var accessLogText: String? {
+        guard let ip = ipAddress, let port else { return nil }
+        if case .v6 = self { return "[\(ip)]:\(port)" }
+        return "\(ip):\(port)"
+    }
+}

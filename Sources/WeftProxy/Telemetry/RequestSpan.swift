@@ -1,0 +1,119 @@
+import NIOCore
+import WeftModel
+import WeftTelemetry
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One request's span at this proxy, from its head to its answer's end: its context (this span's
+/// id, the caller's as parent, the trace's), whether it is sampled, and what its tags need that
+/// the metrics do not keep. Made as Envoy's Zipkin tracer makes it (`shared_span_context: false`,
+/// 128-bit trace ids, as Istio configures it): each proxy a span of its own, a child of the
+/// caller's span; the next hop gets this span's id as its parent.
+struct RequestSpan {
+    var context: TraceContext
+    let config: TracingConfig
+    let kind: ZipkinSpan.Kind
+    /// The request came with W3C `traceparent`: it is written back updated.
+    let w3c: Bool
+    /// Epoch microseconds.
+    let timestamp: Int64
+    var requestID: String?
+    var upstream: (host: String, port: Int)?
+    var upstreamCluster: String?
+    var method = ""
+    var url = ""
+    var userAgent: String?
+    /// Custom tags from request headers, read when the head arrived.
+    var headerTags: [(String, String)] = []
+
+    var sampled: Bool { context.sampled == true || context.debug }
+
+    /// The span a request starts here: a child of the caller's, or a new trace. The caller's
+    /// decision stands; without one, `x-envoy-force-trace` samples, else the configured percentage.
+    init(config: TracingConfig, kind: ZipkinSpan.Kind, header: (String) -> String?) {
+        self.config = config
+        self.kind = kind
+        let (ownSpan, newHigh) = FastRandom.pair()
+        let ownID = ownSpan == 0 ? 1 : ownSpan
+        if let (incoming, source) = TraceContext.extract(header) {
+            context = TraceContext(traceIDHigh: incoming.traceIDHigh, traceIDLow: incoming.traceIDLow, spanID: ownID, parentSpanID: incoming.spanID,
+                                   sampled: incoming.sampled, debug: incoming.debug, is128Bit: incoming.is128Bit)
+            w3c = source == .w3c || header("traceparent") != nil
+        } else {
+            let decision = TraceContext.decisionOnly(header)
+            let (low, _) = FastRandom.pair()
+            context = TraceContext(traceIDHigh: newHigh, traceIDLow: low == 0 ? 1 : low, spanID: ownID, sampled: decision.sampled, debug: decision.debug)
+            w3c = header("traceparent") != nil
+        }
+        if context.sampled == nil {
+            context.sampled = header("x-envoy-force-trace") != nil || FastRandom.chance(config.sampling)
+        }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        timestamp = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+        for tag in config.customTags {
+            if case .header(let name) = tag.source, let value = header(name) ?? tag.defaultValue { headerTags.append((tag.name, value)) }
+        }
+    }
+
+    /// The finished span, Zipkin v2, with Istio's tags.
+    func finished(tracer: ProxyTracer, durationMicroseconds: Int64, status: Int, flags: String, requestBytes: Int, responseBytes: Int,
+                  peerAddress: SocketAddress?, operation: String) -> ZipkinSpan {
+        var span = ZipkinSpan(traceID: context.traceIDHex, id: Hex.sixteen(context.spanID), parentID: context.parentSpanID.map(Hex.sixteen),
+                              name: operation, kind: kind, timestamp: timestamp, duration: durationMicroseconds)
+        span.debug = context.debug
+        span.localEndpoint = ZipkinSpan.Endpoint(serviceName: tracer.serviceName, ipv4: tracer.podIP.contains(":") ? nil : tracer.podIP,
+                                                 ipv6: tracer.podIP.contains(":") ? tracer.podIP : nil)
+        switch kind {
+        case .SERVER, .CONSUMER:
+            span.remoteEndpoint = peerAddress.flatMap { address in address.ipAddress.map { ZipkinSpan.Endpoint(ipv4: $0.contains(":") ? nil : $0, ipv6: $0.contains(":") ? $0 : nil, port: address.port) } }
+        case .CLIENT, .PRODUCER:
+            if let upstream { span.remoteEndpoint = ZipkinSpan.Endpoint(address: "\(upstream.host):\(upstream.port)") }
+        }
+        var tags: [(String, String)] = [
+            ("component", "proxy"),
+            ("node_id", tracer.nodeID),
+            ("http.url", String(url.prefix(config.maxPathTagLength))),
+            ("http.method", method),
+            ("http.protocol", "HTTP/1.1"),
+            ("downstream_cluster", "-"),
+            ("user_agent", userAgent ?? "-"),
+            ("http.status_code", String(status)),
+            ("request_size", String(requestBytes)),
+            ("response_size", String(responseBytes)),
+            ("response_flags", flags),
+            ("istio.canonical_service", tracer.workload.canonicalService),
+            ("istio.canonical_revision", tracer.workload.canonicalRevision),
+            ("istio.mesh_id", config.meshID),
+            ("istio.namespace", tracer.workload.namespace),
+        ]
+        if let requestID { tags.append(("guid:x-request-id", requestID)) }
+        if let upstreamCluster {
+            tags.append(("upstream_cluster", upstreamCluster))
+            tags.append(("upstream_cluster.name", upstreamCluster))
+        }
+        if let ip = peerAddress?.ipAddress { tags.append(("peer.address", ip)) }
+        // Envoy marks a 5xx, or no answer at all, as an error.
+        if status >= 500 || status == 0 { tags.append(("error", "true")) }
+        for tag in config.customTags {
+            switch tag.source {
+            case .literal(let value): tags.append((tag.name, value))
+            case .environment(let name):
+                if let value = ProxyEnvironmentValue.read(name) ?? tag.defaultValue { tags.append((tag.name, value)) }
+            case .header: break
+            }
+        }
+        tags.append(contentsOf: headerTags)
+        span.tags = tags
+        return span
+    }
+}
+
+/// A variable of the proxy's environment (custom tags from `environment`).
+enum ProxyEnvironmentValue {
+    static func read(_ name: String) -> String? {
+        guard let value = getenv(name) else { return nil }
+        return String(cString: value)
+    }
+}

@@ -1,0 +1,134 @@
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+import WeftHTTPServer
+import WeftModel
+import WeftTelemetry
+
+/// Where finished spans wait for the exporter: a bounded queue a request appends to under a short
+/// lock (never I/O, never waiting), so a collector that refuses, hangs or answers 500 costs the
+/// data path nothing; what does not fit is dropped and counted.
+public final class SpanQueue: Sendable {
+    /// Spans held at most (Envoy's Zipkin tracer keeps a similar bounded buffer).
+    static let maximumQueued = 4096
+    private let spans = NIOLockedValueBox<[(address: String, span: ZipkinSpan)]>([])
+    let stats: ProxyStats
+
+    public init(stats: ProxyStats) {
+        self.stats = stats
+    }
+
+    func submit(_ span: ZipkinSpan, to address: String) {
+        let kept = spans.withLockedValue { queued -> Bool in
+            guard queued.count < Self.maximumQueued else { return false }
+            queued.append((address, span))
+            return true
+        }
+        if !kept { stats.increment("tracing.zipkin.spans_dropped") }
+    }
+
+    func takeAll() -> [(address: String, span: ZipkinSpan)] {
+        spans.withLockedValue { queued in
+            defer { queued = [] }
+            return queued
+        }
+    }
+}
+
+/// Sends queued spans as Zipkin v2 JSON (`POST /api/v2/spans`) once a second, one batch per
+/// collector address, as Envoy's Zipkin tracer flushes on its timer. A collector named by a mesh
+/// service (`jaeger-collector.observability:9411`) is reached at one of the service's endpoints,
+/// as Envoy's cluster for it would; any other name is looked up in DNS. Counted as Envoy counts:
+/// `tracing.zipkin.reports_sent`, `reports_dropped` (the collector answered with an error),
+/// `reports_failed` (no answer), `spans_sent`, `spans_dropped`.
+public struct SpanExporterService: Service {
+    let queue: SpanQueue
+    let configuration: ConfigurationStore
+    let namespace: String
+    let logger: Logger
+    /// Envoy's `tracing.zipkin.flush_interval_ms` is 5 s; a second keeps traces close to live.
+    var flushInterval: Duration = .seconds(1)
+    var requestTimeout: Duration = .seconds(5)
+
+    public init(queue: SpanQueue, configuration: ConfigurationStore, namespace: String, logger: Logger) {
+        self.queue = queue
+        self.configuration = configuration
+        self.namespace = namespace
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { [flushInterval] in try await Task.sleep(for: flushInterval) }
+            await flush()
+        }
+        // Whatever finished before the drain still goes out.
+        await flush()
+    }
+
+    func flush() async {
+        let pending = queue.takeAll()
+        guard !pending.isEmpty else { return }
+        var batches: [String: [ZipkinSpan]] = [:]
+        for item in pending { batches[item.address, default: []].append(item.span) }
+        for (address, spans) in batches.sorted(by: { $0.key < $1.key }) { await send(spans, to: address) }
+    }
+
+    private func send(_ spans: [ZipkinSpan], to address: String) async {
+        let stats = queue.stats
+        guard let (host, port) = CollectorAddress.split(address) else {
+            stats.increment("tracing.zipkin.reports_skipped_no_cluster")
+            stats.increment("tracing.zipkin.spans_dropped", by: spans.count)
+            return
+        }
+        let dial = Self.resolve(host: host, port: port, in: configuration.active, namespace: namespace)
+        do {
+            let response = try await HTTPClient(maxResponseBytes: 64 * 1024).send(
+                .POST, host: host, port: dial?.port ?? port, path: "/api/v2/spans", headers: [("content-type", "application/json")],
+                body: Array(ZipkinSpan.listJSON(spans).utf8), timeout: requestTimeout, address: dial?.address)
+            if (200..<300).contains(response.status) {
+                stats.increment("tracing.zipkin.reports_sent")
+                stats.increment("tracing.zipkin.spans_sent", by: spans.count)
+            } else {
+                stats.increment("tracing.zipkin.reports_dropped")
+                stats.increment("tracing.zipkin.spans_dropped", by: spans.count)
+                logger.debug("zipkin collector refused spans", metadata: ["address": "\(address)", "status": "\(response.status)"])
+            }
+        } catch {
+            stats.increment("tracing.zipkin.reports_failed")
+            stats.increment("tracing.zipkin.spans_dropped", by: spans.count)
+            logger.debug("zipkin collector unreachable", metadata: ["address": "\(address)", "error": "\(error)"])
+        }
+    }
+
+    /// A mesh service's endpoint for `host` (short names completed from the proxy's namespace);
+    /// nil dials `host` itself.
+    static func resolve(host: String, port: Int, in configuration: ActiveConfiguration, namespace: String) -> (address: String, port: Int)? {
+        guard host.first?.isNumber != true, !host.contains(":"), host != "localhost" else { return nil }
+        let labels = host.split(separator: ".")
+        let fqdn: String
+        switch labels.count {
+        case 1: fqdn = "\(host).\(namespace).svc.cluster.local"
+        case 2: fqdn = "\(host).svc.cluster.local"
+        case 3 where labels[2] == "svc": fqdn = "\(host).cluster.local"
+        default: fqdn = host
+        }
+        guard let endpoints = configuration.endpoints["outbound|\(port)||\(fqdn)"], !endpoints.isEmpty else { return nil }
+        let endpoint = endpoints[Int(FastRandom.unit() * Double(endpoints.count)) % endpoints.count]
+        return (endpoint.address, endpoint.port)
+    }
+}
+
+/// `host:port` and `[v6]:port` split.
+enum CollectorAddress {
+    static func split(_ address: String) -> (String, Int)? {
+        if address.hasPrefix("["), let close = address.firstIndex(of: "]") {
+            let rest = address[address.index(after: close)...]
+            guard rest.hasPrefix(":"), let port = Int(rest.dropFirst()), (1...65535).contains(port) else { return nil }
+            return (String(address[address.index(after: address.startIndex)..<close]), port)
+        }
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+        let host = String(address[..<colon])
+        return host.isEmpty ? nil : (host, port)
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+
+/// Writes one access log line for an entry in a format: text as Envoy writes it (`-` for what is
+/// unavailable), JSON as one object per line with a lone operator's value typed (numbers as
+/// numbers, unavailable as null) and everything escaped so each line stays valid JSON.
+public enum AccessLogFormatter {
+    /// A command operator's value.
+    enum Value {
+        case text(String)
+        case number(Int)
+        case unavailable
+    }
+
+    public static func line(_ entry: AccessLogEntry, format: AccessLogFormat) -> String {
+        var out = ""
+        out.reserveCapacity(256)
+        switch format.shape {
+        case .text(let segments):
+            appendText(segments, entry, &out)
+        case .json(let fields):
+            appendObject(fields, entry, &out)
+            out += "\n"
+        }
+        return out
+    }
+
+    static func appendText(_ segments: [AccessLogFormat.Segment], _ entry: AccessLogEntry, _ out: inout String) {
+        for segment in segments {
+            switch segment {
+            case .literal(let text): out += text
+            case .command(let command, let maxLength):
+                switch value(command, entry) {
+                case .text(let text): out += truncated(text, maxLength)
+                case .number(let number): out += String(number)
+                case .unavailable: out += "-"
+                }
+            }
+        }
+    }
+
+    static func appendObject(_ fields: [(key: String, value: AccessLogFormat.JSONValue)], _ entry: AccessLogEntry, _ out: inout String) {
+        out += "{"
+        for (index, field) in fields.enumerated() {
+            if index > 0 { out += "," }
+            appendJSONString(field.key, &out)
+            out += ":"
+            switch field.value {
+            case .literal(let text): out += text
+            case .object(let nested): appendObject(nested, entry, &out)
+            case .template(let segments):
+                if segments.count == 1, case .command(let command, let maxLength) = segments[0] {
+                    switch value(command, entry) {
+                    case .text(let text): appendJSONString(truncated(text, maxLength), &out)
+                    case .number(let number): out += String(number)
+                    case .unavailable: out += "null"
+                    }
+                } else {
+                    var text = ""
+                    appendText(segments, entry, &text)
+                    appendJSONString(text, &out)
+                }
+            }
+        }
+        out += "}"
+    }
+
+    static func truncated(_ text: String, _ maxLength: Int?) -> String {
+        guard let maxLength, text.count > maxLength else { return text }
+        return String(text.prefix(maxLength))
+    }
+
+    static func appendJSONString(_ text: String, _ out: inout String) {
+        JSONText.appendString(text, to: &out)
+    }
+
+    static func optional(_ text: String?) -> Value { text.map(Value.text) ?? .unavailable }
+
+    static func value(_ command: AccessLogOperator, _ entry: AccessLogEntry) -> Value {
+        switch command {
+        case .startTime(let format): return .text(format.render(entry.startTime))
+        case .requestHeader(let choice, let withoutQuery):
+            guard var text = entry.requestHeader(choice.name) ?? choice.alternative.flatMap(entry.requestHeader) else { return .unavailable }
+            if withoutQuery, let query = text.firstIndex(of: "?") { text = String(text[..<query]) }
+            return .text(text)
+        case .responseHeader(let choice):
+            return optional(entry.responseHeaders?.accessLogValue(choice.name) ?? choice.alternative.flatMap { entry.responseHeaders?.accessLogValue($0) })
+        case .responseTrailer(let choice):
+            return optional(entry.responseTrailers?.accessLogValue(choice.name) ?? choice.alternative.flatMap { entry.responseTrailers?.accessLogValue($0) })
+        case .environment(let name): return optional(ProcessInfo.processInfo.environment[name])
+        case .unavailable: return .unavailable
+        case .field(let field): return value(field, entry)
+        }
+    }
+
+    static func value(_ field: AccessLogField, _ entry: AccessLogEntry) -> Value {
+        switch field {
+        case .protocolName: return .text(entry.protocolName)
+        case .responseCode: return .number(entry.responseCode)
+        case .responseCodeDetails: return optional(entry.responseCodeDetails)
+        case .responseFlags: return .text(entry.responseFlags)
+        case .responseFlagsLong: return .text(ResponseFlag.longNames(entry.responseFlags))
+        case .connectionTerminationDetails: return optional(entry.connectionTerminationDetails)
+        case .bytesReceived: return .number(entry.bytesReceived)
+        case .bytesSent: return .number(entry.bytesSent)
+        case .duration: return .number(entry.durationMs)
+        case .requestDuration: return entry.requestDurationMs.map(Value.number) ?? .unavailable
+        case .responseDuration: return entry.responseDurationMs.map(Value.number) ?? .unavailable
+        case .responseTxDuration:
+            guard let first = entry.responseDurationMs else { return .unavailable }
+            return .number(max(0, entry.durationMs - first))
+        case .upstreamHost, .upstreamRemoteAddress: return optional(entry.upstreamHost)
+        case .upstreamCluster, .upstreamClusterRaw: return optional(entry.upstreamCluster)
+        case .upstreamLocalAddress: return optional(entry.upstreamLocalAddress)
+        case .upstreamTransportFailureReason: return optional(entry.upstreamTransportFailureReason)
+        case .upstreamRequestAttemptCount: return entry.upstreamAttemptCount.map(Value.number) ?? .unavailable
+        case .upstreamPeerURISAN: return optional(entry.upstreamPeerURISAN)
+        case .downstreamRemoteAddress, .downstreamDirectRemoteAddress: return optional(entry.downstreamRemoteAddress)
+        case .downstreamRemoteAddressWithoutPort, .downstreamDirectRemoteAddressWithoutPort: return optional(entry.downstreamRemoteAddress.map(withoutPort))
+        case .downstreamRemotePort: return port(entry.downstreamRemoteAddress)
+        case .downstreamLocalAddress: return optional(entry.downstreamLocalAddress)
+        case .downstreamLocalAddressWithoutPort: return optional(entry.downstreamLocalAddress.map(withoutPort))
+        case .downstreamLocalPort: return port(entry.downstreamLocalAddress)
+        case .downstreamPeerURISAN: return optional(entry.downstreamPeerURISAN)
+        case .downstreamLocalURISAN: return optional(entry.downstreamLocalURISAN)
+        case .downstreamTLSVersion: return optional(entry.downstreamTLSVersion)
+        case .requestedServerName: return optional(entry.requestedServerName)
+        case .routeName: return optional(entry.routeName)
+        case .hostname: return optional(ProcessInfo.processInfo.hostName)
+        case .streamID: return optional(entry.streamID ?? entry.requestHeader("x-request-id"))
+        }
+    }
+
+    /// `10.0.0.1:80` → `10.0.0.1`; `[::1]:80` → `::1`.
+    static func withoutPort(_ address: String) -> String {
+        if address.hasPrefix("["), let close = address.firstIndex(of: "]") { return String(address[address.index(after: address.startIndex)..<close]) }
+        guard let colon = address.lastIndex(of: ":"), address.firstIndex(of: ":") == colon else { return address }
+        return String(address[..<colon])
+    }
+
+    static func port(_ address: String?) -> Value {
+        guard let address, let colon = address.lastIndex(of: ":"), let number = Int(address[address.index(after: colon)...]) else { return .unavailable }
+        return .number(number)
+    }
+}

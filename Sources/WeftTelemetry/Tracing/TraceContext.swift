@@ -1,0 +1,156 @@
+/// A trace's context as it crosses a hop: the trace, the span that made the call, and the caller's
+/// sampling decision. Read from B3 (multi-header `x-b3-*` or single `b3`) or W3C `traceparent`, in
+/// that order, as Envoy's Zipkin tracer reads them; written back as B3 headers (and `traceparent`
+/// when the request came with one, so a W3C-aware app sees the same trace).
+public struct TraceContext: Sendable, Hashable {
+    /// 128 bits; `high` is 0 for a 64-bit trace id, which is then written with 16 hex digits.
+    public var traceIDHigh: UInt64
+    public var traceIDLow: UInt64
+    public var spanID: UInt64
+    public var parentSpanID: UInt64?
+    /// The caller's decision: true, false, or nil (none made; this hop decides).
+    public var sampled: Bool?
+    /// `x-b3-flags: 1` (or `b3` `d`): recorded whatever the sampling says.
+    public var debug = false
+    /// The trace id had 32 hex digits.
+    public var is128Bit = true
+
+    public init(traceIDHigh: UInt64, traceIDLow: UInt64, spanID: UInt64, parentSpanID: UInt64? = nil, sampled: Bool? = nil, debug: Bool = false, is128Bit: Bool = true) {
+        self.traceIDHigh = traceIDHigh
+        self.traceIDLow = traceIDLow
+        self.spanID = spanID
+        self.parentSpanID = parentSpanID
+        self.sampled = sampled
+        self.debug = debug
+        self.is128Bit = is128Bit
+    }
+
+    public var traceIDHex: String {
+        is128Bit ? Hex.sixteen(traceIDHigh) + Hex.sixteen(traceIDLow) : Hex.sixteen(traceIDLow)
+    }
+
+    /// Where an incoming context came from.
+    public enum Source: Sendable, Hashable { case b3, b3Single, w3c }
+
+    /// The context a request carries, if any. A header that does not parse is ignored (the request
+    /// starts a new trace), as Envoy ignores a malformed one. Only a sampling decision (`x-b3-sampled`
+    /// alone, or `b3: 0`) comes back with ids of zero: the caller decided, the trace is new.
+    public static func extract(_ header: (String) -> String?) -> (context: TraceContext, source: Source)? {
+        if let trace = header("x-b3-traceid"), let span = header("x-b3-spanid"),
+           let (high, low, wide) = Hex.traceID(trace), let spanID = Hex.sixtyFour(span), spanID != 0, high | low != 0 {
+            var context = TraceContext(traceIDHigh: high, traceIDLow: low, spanID: spanID, is128Bit: wide)
+            context.parentSpanID = header("x-b3-parentspanid").flatMap(Hex.sixtyFour)
+            context.sampled = header("x-b3-sampled").flatMap(sampledValue)
+            context.debug = header("x-b3-flags") == "1"
+            return (context, .b3)
+        }
+        if let single = header("b3"), let context = parseSingle(single) { return (context, .b3Single) }
+        if let parent = header("traceparent"), let context = parseTraceparent(parent) { return (context, .w3c) }
+        return nil
+    }
+
+    /// A decision without ids (`x-b3-sampled: 0` on its own, `b3: 0`, `x-b3-flags: 1`).
+    public static func decisionOnly(_ header: (String) -> String?) -> (sampled: Bool?, debug: Bool) {
+        if header("x-b3-flags") == "1" { return (true, true) }
+        if let sampled = header("x-b3-sampled").flatMap(sampledValue) { return (sampled, false) }
+        if let single = header("b3") {
+            switch single {
+            case "0": return (false, false)
+            case "1": return (true, false)
+            case "d": return (true, true)
+            default: break
+            }
+        }
+        return (nil, false)
+    }
+
+    static func sampledValue(_ text: String) -> Bool? {
+        switch text {
+        case "1", "true", "d": return true
+        case "0", "false": return false
+        default: return nil
+        }
+    }
+
+    /// `b3: {traceid}-{spanid}[-{sampled}[-{parentspanid}]]`.
+    static func parseSingle(_ text: String) -> TraceContext? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 2, parts.count <= 4, let (high, low, wide) = Hex.traceID(String(parts[0])),
+              let span = Hex.sixtyFour(String(parts[1])), span != 0, high | low != 0 else { return nil }
+        var context = TraceContext(traceIDHigh: high, traceIDLow: low, spanID: span, is128Bit: wide)
+        if parts.count >= 3 {
+            if parts[2] == "d" { context.debug = true; context.sampled = true } else {
+                guard let sampled = sampledValue(String(parts[2])) else { return nil }
+                context.sampled = sampled
+            }
+        }
+        if parts.count == 4 {
+            guard let parent = Hex.sixtyFour(String(parts[3])) else { return nil }
+            context.parentSpanID = parent
+        }
+        return context
+    }
+
+    /// `traceparent: 00-{32 hex trace}-{16 hex parent}-{2 hex flags}` (W3C Trace Context, version 00;
+    /// a later version is read by its first four fields, as the specification says).
+    static func parseTraceparent(_ text: String) -> TraceContext? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[0].count == 2, parts[0] != "ff", parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
+              parts[0] != "00" || parts.count == 4,
+              let (high, low, _) = Hex.traceID(String(parts[1])), high | low != 0,
+              let span = Hex.sixtyFour(String(parts[2])), span != 0,
+              let flags = UInt8(parts[3], radix: 16) else { return nil }
+        return TraceContext(traceIDHigh: high, traceIDLow: low, spanID: span, sampled: flags & 1 == 1)
+    }
+
+    /// The headers that carry this context to the next hop, with `spanID` as the caller's span.
+    /// `traceparent` is written too when `w3c`.
+    public func headers(w3c: Bool) -> [(String, String)] {
+        var headers: [(String, String)] = [("x-b3-traceid", traceIDHex), ("x-b3-spanid", Hex.sixteen(spanID))]
+        if let parentSpanID { headers.append(("x-b3-parentspanid", Hex.sixteen(parentSpanID))) }
+        if debug { headers.append(("x-b3-flags", "1")) } else { headers.append(("x-b3-sampled", sampled == true ? "1" : "0")) }
+        if w3c {
+            headers.append(("traceparent", "00-\(Hex.sixteen(is128Bit ? traceIDHigh : 0))\(Hex.sixteen(traceIDLow))-\(Hex.sixteen(spanID))-\(sampled == true ? "01" : "00")"))
+        }
+        return headers
+    }
+
+    /// Names of every header a context is read from or written to (removed before writing anew).
+    public static let headerNames = ["x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "b3"]
+}
+
+/// Lower-case hexadecimal of ids, as Zipkin and B3 write them.
+public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    public static func sixteen(_ value: UInt64) -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for index in 0..<16 { bytes[index] = digits[Int((value >> UInt64(60 - index * 4)) & 0xF)] }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// 1–16 hex digits (B3 ids; a shorter one is left-padded).
+    public static func sixtyFour(_ text: String) -> UInt64? {
+        guard !text.isEmpty, text.utf8.count <= 16, isHex(text) else { return nil }
+        return UInt64(text, radix: 16)
+    }
+
+    /// Only 0-9, a-f, A-F (UInt64(radix:) would take a leading sign).
+    static func isHex(_ text: String) -> Bool {
+        text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
+    }
+
+    /// A 16- or 32-digit trace id (B3 also takes shorter ones, as Envoy does): (high, low, 128-bit?).
+    public static func traceID(_ text: String) -> (UInt64, UInt64, Bool)? {
+        let count = text.utf8.count
+        guard isHex(text) else { return nil }
+        if count > 16 {
+            guard count <= 32 else { return nil }
+            let split = text.index(text.startIndex, offsetBy: count - 16)
+            guard let high = UInt64(text[..<split], radix: 16), let low = UInt64(text[split...], radix: 16) else { return nil }
+            return (high, low, true)
+        }
+        guard let low = sixtyFour(text) else { return nil }
+        return (0, low, false)
+    }
+}
