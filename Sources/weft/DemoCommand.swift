@@ -106,6 +106,9 @@ struct DemoCommand: AsyncParsableCommand {
           scrape_configs:
           - job_name: weft-proxies
             http_sd_configs: [{url: "\(api)/api/v1/prometheus/targets"}]
+        Traces: the control plane is a Zipkin collector (1 % of requests by default; send
+        x-b3-sampled: 1 to trace one). Any Zipkin client reads them:
+          curl '\(api)/api/v2/traces?serviceName=productpage.default&limit=1'
         Ctrl-C stops everything.
         """)
     }

@@ -162,4 +162,124 @@ struct TracingTests {
         // Nothing schemathesis sent took the collector down.
         #expect(try WeftProcess.runTool("curl", ["-s", controlPlane.url + "/api/v2/services"]).contains("backend"))
     }
+
+    /// The istio ConfigMap with `mesh` set to this text.
+    static func meshConfigMap(_ mesh: String) -> String { AccessLogTests.configMap(mesh) }
+
+    /// Sends requests through `client` until `until` holds for what the echo app saw (bounded): a
+    /// changed MeshConfig reaches the sidecars asynchronously.
+    /// `consecutive`: how many answers in a row must hold (a 1 % default sampling says yes by chance).
+    static func waitForConfig(_ mesh: MeshHarness, client: String, timeout: TimeInterval = 10, consecutive: Int = 1, until: (String) -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        var held = 0
+        while Date() < deadline {
+            let (_, body) = try mesh.curl(through: client, "http://reviews:9080/probe")
+            held = until(body) ? held + 1 : 0
+            if held >= consecutive { return }
+            if held == 0 { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        throw mesh.failure("the mesh config did not reach the sidecars within \(Int(timeout)) s")
+    }
+
+    /// The admin counters of the proxy at `podIP`.
+    static func stats(_ podIP: String) throws -> [String: Int] {
+        let text = try WeftProcess.runTool("curl", ["-s", "--noproxy", "*", "http://\(podIP):15000/stats"])
+        var values: [String: Int] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, let value = Int(parts[1].trimmingCharacters(in: .whitespaces)) { values[String(parts[0])] = value }
+        }
+        return values
+    }
+
+    @Test("sampling and the collector from MeshConfig: 100 % to the user's own collector (weft tracing), none to the built-in one; x-b3-sampled: 0 honoured; 0 % still propagates context; a collector that refuses or hangs costs requests nothing, spans dropped and counted")
+    func samplingAndCollectors() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let collectorPort = try FreePort.find()
+        let collector = Process()
+        collector.executableURL = WeftProcess.executable
+        collector.arguments = ["tracing", "--address", "127.0.0.1:\(collectorPort)"]
+        try mesh.captureOutput(of: collector, name: "collector")
+        try collector.run()
+        mesh.adopt(collector)
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService).status == 0)
+        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client-", count: 1)
+        let userCollector = "http://127.0.0.1:\(collectorPort)"
+        func spans(_ api: String, _ id: String) throws -> [Span] { try Self.spans(api: api, requestID: id) }
+
+        // Every request sampled, sent to the user's collector.
+        let applied = try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: Self.meshConfigMap("""
+        defaultConfig:
+          tracing:
+            sampling: 100.0
+            zipkin: {address: "127.0.0.1:\(collectorPort)"}
+        """))
+        #expect(applied.status == 0, "\(applied.stderr)")
+        try Self.waitForConfig(mesh, client: client, consecutive: 4) { $0.lowercased().contains("\"x-b3-sampled\": \"1\"") }
+        let ids = (0..<3).map { _ in UUID().uuidString.lowercased() }
+        for id in ids {
+            let (status, body) = try mesh.curl(through: client, "http://reviews:9080/sampled", headers: ["x-request-id: \(id)"])
+            #expect(status == 200 && body.lowercased().contains("x-b3-traceid"), "the app sees the context: \(body)")
+        }
+        for id in ids {
+            let deadline = Date().addingTimeInterval(10)
+            var found: [Span] = []
+            while Date() < deadline {
+                found = try spans(userCollector, id)
+                if found.count == 2 { break }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            #expect(Set(found.compactMap { $0["kind"] as? String }) == ["CLIENT", "SERVER"] && Set(found.map(Self.service)) == ["client.default", "reviews.default"], "\(found)")
+            #expect(try spans(mesh.controlPlane.url, id).isEmpty, "nothing at the built-in collector")
+            if Self.zipkinAPIPresent { try Self.expectValid(found) }
+        }
+        // The caller said no: no span anywhere, and the decision travels on.
+        let refused = UUID().uuidString.lowercased()
+        let (_, refusedBody) = try mesh.curl(through: client, "http://reviews:9080/unsampled", headers: ["x-request-id: \(refused)", "x-b3-sampled: 0"])
+        #expect(refusedBody.lowercased().contains("\"x-b3-sampled\": \"0\""), "\(refusedBody)")
+
+        // 0 %: nothing recorded, yet the context still goes to the next hop.
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: Self.meshConfigMap("""
+        defaultConfig:
+          tracing:
+            sampling: 0
+            zipkin: {address: "127.0.0.1:\(collectorPort)"}
+        """)).status == 0)
+        try Self.waitForConfig(mesh, client: client) { $0.lowercased().contains("\"x-b3-sampled\": \"0\"") }
+        let quiet = UUID().uuidString.lowercased()
+        let (_, quietBody) = try mesh.curl(through: client, "http://reviews:9080/quiet", headers: ["x-request-id: \(quiet)"])
+        #expect(quietBody.lowercased().contains("x-b3-traceid") && quietBody.lowercased().contains("x-b3-spanid"), "\(quietBody)")
+
+        // Collectors that refuse, or accept and never answer: every request still answers, spans are dropped and counted.
+        let silent = try SilentListener()
+        defer { silent.close() }
+        let closedPort = try FreePort.find()
+        for (address, counter) in [("127.0.0.1:\(closedPort)", "tracing.zipkin.reports_failed"), ("127.0.0.1:\(silent.port)", "tracing.zipkin.reports_failed")] {
+            #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: Self.meshConfigMap("""
+            defaultConfig:
+              tracing:
+                sampling: 100.0
+                zipkin: {address: "\(address)"}
+            """)).status == 0)
+            try Self.waitForConfig(mesh, client: client) { $0.lowercased().contains("\"x-b3-sampled\": \"1\"") }
+            let before = try Self.stats(client)[counter] ?? 0
+            for _ in 0..<5 {
+                let (status, _) = try mesh.curl(through: client, "http://reviews:9080/despite-collector")
+                #expect(status == 200)
+            }
+            // The exporter gives up on a silent collector after its 5 s timeout.
+            let deadline = Date().addingTimeInterval(15)
+            var after = before
+            while Date() < deadline {
+                after = try Self.stats(client)[counter] ?? 0
+                if after > before { break }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            let stats = try Self.stats(client)
+            #expect(after > before && (stats["tracing.zipkin.spans_dropped"] ?? 0) > 0, "\(address): \(stats)")
+        }
+    }
 }

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import WeftTelemetry
+
+/// Trace context in and out, Zipkin spans as JSON, and the collector's store, one step at a time.
+@Suite("Trace context and spans")
+struct TraceContextTests {
+    static func headers(_ values: [String: String]) -> (String) -> String? { { values[$0] } }
+
+    @Test("B3 multi-header: 128- and 64-bit trace ids, parent, sampled and debug flags")
+    func b3Multi() throws {
+        let (context, source) = try #require(TraceContext.extract(Self.headers([
+            "x-b3-traceid": "80f198ee56343ba864fe8b2a57d3eff7", "x-b3-spanid": "e457b5a2e4d86bd1",
+            "x-b3-parentspanid": "05e3ac9a4f6e3b90", "x-b3-sampled": "1",
+        ])))
+        #expect(source == .b3 && context.traceIDHex == "80f198ee56343ba864fe8b2a57d3eff7" && context.spanID == 0xe457b5a2e4d86bd1)
+        #expect(context.parentSpanID == 0x05e3ac9a4f6e3b90 && context.sampled == true && !context.debug)
+        let (short, _) = try #require(TraceContext.extract(Self.headers(["x-b3-traceid": "a3ce929d0e0e4736", "x-b3-spanid": "00f067aa0ba902b7", "x-b3-flags": "1"])))
+        #expect(short.traceIDHex == "a3ce929d0e0e4736" && !short.is128Bit && short.debug && short.sampled == nil)
+    }
+
+    @Test("b3 single header and W3C traceparent, in that order after the multi-header form")
+    func singleAndW3C() throws {
+        let (single, source) = try #require(TraceContext.extract(Self.headers(["b3": "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90"])))
+        #expect(source == .b3Single && single.sampled == true && single.parentSpanID == 0x05e3ac9a4f6e3b90)
+        let (debug, _) = try #require(TraceContext.extract(Self.headers(["b3": "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-d"])))
+        #expect(debug.debug && debug.sampled == true)
+        let (w3c, w3cSource) = try #require(TraceContext.extract(Self.headers(["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"])))
+        #expect(w3cSource == .w3c && w3c.traceIDHex == "4bf92f3577b34da6a3ce929d0e0e4736" && w3c.spanID == 0x00f067aa0ba902b7 && w3c.sampled == true)
+        // Both present: B3 wins, as Envoy's Zipkin tracer reads B3 first.
+        let (both, bothSource) = try #require(TraceContext.extract(Self.headers([
+            "x-b3-traceid": "1111111111111111", "x-b3-spanid": "2222222222222222", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ])))
+        #expect(bothSource == .b3 && both.traceIDHex == "1111111111111111")
+    }
+
+    @Test("malformed context is ignored (a new trace starts), a lone decision is kept", arguments: [
+        ["x-b3-traceid": "not-hex", "x-b3-spanid": "e457b5a2e4d86bd1"],
+        ["x-b3-traceid": "+0f198ee56343ba8", "x-b3-spanid": "e457b5a2e4d86bd1"],
+        ["x-b3-traceid": "80f198ee56343ba864fe8b2a57d3eff7aa", "x-b3-spanid": "e457b5a2e4d86bd1"],
+        ["x-b3-traceid": "0000000000000000", "x-b3-spanid": "e457b5a2e4d86bd1"],
+        ["b3": "80f198ee56343ba864fe8b2a57d3eff7"],
+        ["b3": "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-x"],
+        ["traceparent": "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"],
+        ["traceparent": "00-00000000000000000000000000000000-00f067aa0ba902b7-01"],
+        ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra"],
+    ])
+    func malformed(_ values: [String: String]) {
+        #expect(TraceContext.extract(Self.headers(values)) == nil, "\(values)")
+    }
+
+    @Test("a decision without ids: x-b3-sampled 0 and b3: 0 say no, x-b3-flags 1 says debug")
+    func decisions() {
+        #expect(TraceContext.decisionOnly(Self.headers(["x-b3-sampled": "0"])) == (false, false))
+        #expect(TraceContext.decisionOnly(Self.headers(["b3": "0"])) == (false, false))
+        #expect(TraceContext.decisionOnly(Self.headers(["x-b3-flags": "1"])) == (true, true))
+        #expect(TraceContext.decisionOnly(Self.headers([:])) == (nil, false))
+    }
+
+    @Test("headers for the next hop: B3 with this span as the caller, traceparent only when asked")
+    func outgoing() {
+        let context = TraceContext(traceIDHigh: 0x80f1_98ee_5634_3ba8, traceIDLow: 0x64fe_8b2a_57d3_eff7, spanID: 0xe457_b5a2_e4d8_6bd1,
+                                   parentSpanID: 0x05e3_ac9a_4f6e_3b90, sampled: true)
+        let b3 = Dictionary(uniqueKeysWithValues: context.headers(w3c: false))
+        #expect(b3 == ["x-b3-traceid": "80f198ee56343ba864fe8b2a57d3eff7", "x-b3-spanid": "e457b5a2e4d86bd1",
+                       "x-b3-parentspanid": "05e3ac9a4f6e3b90", "x-b3-sampled": "1"])
+        let w3c = Dictionary(uniqueKeysWithValues: context.headers(w3c: true))
+        #expect(w3c["traceparent"] == "00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01")
+    }
+
+    @Test("a span's JSON: Zipkin's field names, hex ids, endpoints from addresses, duration at least 1, escaped tags")
+    func spanJSON() throws {
+        var span = ZipkinSpan(traceID: "80f198ee56343ba864fe8b2a57d3eff7", id: "e457b5a2e4d86bd1", parentID: "05e3ac9a4f6e3b90",
+                              name: "reviews.default.svc.cluster.local:9080/*", kind: .CLIENT, timestamp: 1_700_000_000_000_000, duration: 0)
+        span.localEndpoint = ZipkinSpan.Endpoint(serviceName: "productpage.default", ipv4: "127.0.0.5")
+        span.remoteEndpoint = ZipkinSpan.Endpoint(address: "[::1]:9080")
+        span.tags = [("http.url", "http://reviews:9080/\"quoted\"\n")]
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(span.json.utf8)) as? [String: Any])
+        #expect(object["traceId"] as? String == "80f198ee56343ba864fe8b2a57d3eff7" && object["parentId"] as? String == "05e3ac9a4f6e3b90")
+        #expect(object["kind"] as? String == "CLIENT" && object["duration"] as? Int == 1)
+        #expect((object["remoteEndpoint"] as? [String: Any])?["ipv6"] as? String == "::1" && (object["remoteEndpoint"] as? [String: Any])?["port"] as? Int == 9080)
+        #expect((object["tags"] as? [String: String])?["http.url"] == "http://reviews:9080/\"quoted\"\n")
+        #expect(ZipkinSpan.Endpoint(address: "reviews:9080") == nil)
+    }
+
+    static func storedSpan(trace: String, id: String, parent: String? = nil, service: String, kind: String, timestamp: Int64 = 1_700_000_000_000_000) -> String {
+        let parentField = parent.map { ",\"parentId\":\"\($0)\"" } ?? ""
+        return "{\"traceId\":\"\(trace)\",\"id\":\"\(id)\"\(parentField),\"kind\":\"\(kind)\",\"timestamp\":\(timestamp),\"duration\":10,\"localEndpoint\":{\"serviceName\":\"\(service)\"}}"
+    }
+
+    @Test("the collector's store: refuses what is not a span, keeps a bound (oldest traces go), answers services, traces and dependency links")
+    func store() async throws {
+        #expect(throws: ZipkinSpanStore.Refusal.self) { try ZipkinSpanStore.decode(Array("{}".utf8)) }
+        #expect(throws: ZipkinSpanStore.Refusal.self) { try ZipkinSpanStore.decode(Array("[{\"traceId\":\"XYZ\",\"id\":\"e457b5a2e4d86bd1\"}]".utf8)) }
+        #expect(throws: ZipkinSpanStore.Refusal.self) { try ZipkinSpanStore.decode(Array("[{\"traceId\":\"a3ce929d0e0e4736\",\"id\":\"e457b5a2e4d86bd1\",\"tags\":null}]".utf8)) }
+        let store = ZipkinSpanStore(maximumSpans: 4)
+        let first = "[" + [
+            Self.storedSpan(trace: "a3ce929d0e0e4736", id: "0000000000000001", service: "Gateway", kind: "CLIENT"),
+            Self.storedSpan(trace: "a3ce929d0e0e4736", id: "0000000000000002", parent: "0000000000000001", service: "productpage", kind: "SERVER"),
+            Self.storedSpan(trace: "a3ce929d0e0e4736", id: "0000000000000003", parent: "0000000000000002", service: "productpage", kind: "CLIENT"),
+        ].joined(separator: ",") + "]"
+        await store.add(try ZipkinSpanStore.decode(Array(first.utf8)))
+        #expect(await store.services() == ["gateway", "productpage"])
+        let links = await store.dependencies(endTs: 1_700_000_001_000, lookback: 10_000)
+        #expect(links.map { "\($0.parent)->\($0.child):\($0.callCount)" } == ["gateway->productpage:1"])
+        #expect(await store.traces(.init(endTs: 1_700_000_001_000, lookback: 10_000)).count == 1)
+        #expect(await store.traces(.init(endTs: 1_600_000_000_000, lookback: 10_000)).isEmpty)
+        // Two more spans of a new trace: past the bound of 4, the oldest trace goes whole.
+        let second = "[" + [
+            Self.storedSpan(trace: "b3ce929d0e0e4736", id: "0000000000000004", service: "reviews", kind: "SERVER"),
+            Self.storedSpan(trace: "b3ce929d0e0e4736", id: "0000000000000005", parent: "0000000000000004", service: "reviews", kind: "CLIENT"),
+        ].joined(separator: ",") + "]"
+        await store.add(try ZipkinSpanStore.decode(Array(second.utf8)))
+        let (kept, evicted) = (await store.count, await store.evicted)
+        let (oldest, newest) = (await store.trace("a3ce929d0e0e4736"), await store.trace("b3ce929d0e0e4736"))
+        #expect(kept == 2 && evicted == 3 && oldest == nil && newest?.count == 2)
+        // Query windows far past Int64 microseconds do not overflow.
+        #expect(await store.dependencies(endTs: .max, lookback: .max).isEmpty)
+    }
+}
