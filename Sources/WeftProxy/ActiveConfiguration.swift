@@ -22,6 +22,10 @@ public struct ActiveConfiguration: Sendable {
     private let accessLogs: [String: [PreparedAccessLog]]
     /// Each tracing listener's settings, by listener name.
     private let tracing: [String: TracingConfig]
+    /// Listeners whose Istio metrics the Telemetry API turned off.
+    private let metricsDisabled: Set<String>
+    /// `REPORTER:METRIC` pairs not shown (Telemetry API overrides of single metrics).
+    public let hiddenMetrics: Set<String>
 
     public init(_ configuration: ProxyConfiguration, accessLogFiles: AccessLogFiles? = nil) {
         self.configuration = configuration
@@ -46,7 +50,14 @@ public struct ActiveConfiguration: Sendable {
         }
         accessLogs = logs
         tracing = Dictionary(configuration.listeners.compactMap { listener in listener.tracing.map { (listener.name, $0) } }, uniquingKeysWith: { first, _ in first })
+        metricsDisabled = Set(configuration.listeners.filter { $0.metrics?.disabled == true }.map(\.name))
+        hiddenMetrics = Set(configuration.listeners.flatMap { listener in
+            (listener.metrics?.disabledMetrics ?? []).map { "\(listener.direction == .inbound ? "destination" : "source"):\($0)" }
+        })
     }
+
+    /// Whether a listener records Istio's standard metrics (the Telemetry API may turn them off).
+    func recordsMetrics(listener: String) -> Bool { metricsDisabled.isEmpty || !metricsDisabled.contains(listener) }
 
     /// How a listener traces its requests (nil: not at all).
     func tracing(listener: String) -> TracingConfig? { tracing.isEmpty ? nil : tracing[listener] }

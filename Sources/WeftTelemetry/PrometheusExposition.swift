@@ -2,20 +2,28 @@
 /// `# TYPE` once per family, label values escaped (backslash, quote, newline) so any value a peer
 /// sent keeps the exposition valid, histograms cumulative with `+Inf`, `_sum` and `_count`.
 public enum PrometheusExposition {
-    public static func render(_ metrics: RequestMetrics) -> String {
+    /// `hiding`: `REPORTER:METRIC` pairs the Telemetry API disabled (`destination:istio_request_bytes`).
+    public static func render(_ metrics: RequestMetrics, hiding: Set<String> = []) -> String {
         let series = metrics.series.sorted { labelText($0.key.labels) < labelText($1.key.labels) }
         guard !series.isEmpty else { return "" }
+        func shown(_ name: String) -> [(RequestSeries, RequestMetrics.Sample)] {
+            hiding.isEmpty ? series.map { ($0.key, $0.value) } : series.filter { !hiding.contains("\($0.key.reporter.rawValue):\(name)") }.map { ($0.key, $0.value) }
+        }
         var out = ""
-        out += "# HELP istio_requests_total Requests handled by this proxy.\n# TYPE istio_requests_total counter\n"
-        for (key, sample) in series { out += "istio_requests_total{\(labelText(key.labels))} \(sample.count)\n" }
+        let counted = shown("istio_requests_total")
+        if !counted.isEmpty {
+            out += "# HELP istio_requests_total Requests handled by this proxy.\n# TYPE istio_requests_total counter\n"
+            for (key, sample) in counted { out += "istio_requests_total{\(labelText(key.labels))} \(sample.count)\n" }
+        }
         histogram(&out, "istio_request_duration_milliseconds", "Request duration, from the request's first byte to the response's last.",
-                  series.map { ($0.key, $0.value.duration) }, bounds: Histogram.durationBounds)
-        histogram(&out, "istio_request_bytes", "HTTP request body sizes.", series.map { ($0.key, $0.value.requestBytes) }, bounds: Histogram.byteBounds)
-        histogram(&out, "istio_response_bytes", "HTTP response body sizes.", series.map { ($0.key, $0.value.responseBytes) }, bounds: Histogram.byteBounds)
+                  shown("istio_request_duration_milliseconds").map { ($0.0, $0.1.duration) }, bounds: Histogram.durationBounds)
+        histogram(&out, "istio_request_bytes", "HTTP request body sizes.", shown("istio_request_bytes").map { ($0.0, $0.1.requestBytes) }, bounds: Histogram.byteBounds)
+        histogram(&out, "istio_response_bytes", "HTTP response body sizes.", shown("istio_response_bytes").map { ($0.0, $0.1.responseBytes) }, bounds: Histogram.byteBounds)
         return out
     }
 
     static func histogram(_ out: inout String, _ name: String, _ help: String, _ series: [(RequestSeries, Histogram)], bounds: [Double]) {
+        guard !series.isEmpty else { return }
         out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
         for (key, histogram) in series {
             let labels = labelText(key.labels)

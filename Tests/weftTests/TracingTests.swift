@@ -175,7 +175,8 @@ struct TracingTests {
         while Date() < deadline {
             let (_, body) = try mesh.curl(through: client, "http://reviews:9080/probe")
             held = until(body) ? held + 1 : 0
-            if held >= consecutive { return }
+            // One sidecar has the change: the push went to all of them; wait until every one ACKed it.
+            if held >= consecutive, try mesh.controlPlane.proxies().allSatisfy({ $0.state == "SYNCED" }) { return }
             if held == 0 { Thread.sleep(forTimeInterval: 0.1) }
         }
         throw mesh.failure("the mesh config did not reach the sidecars within \(Int(timeout)) s")

@@ -1,3 +1,5 @@
+import WeftTelemetry
+
 extension TelemetrySpec {
     public func validate(into v: inout Validator, at path: FieldPath, meta: ObjectMeta) {
         v.validatePolicyTarget(selector: selector, targetRef: targetRef, targetRefs: targetRefs, path)
@@ -44,6 +46,11 @@ extension TelemetrySpec {
             v.validateProviderRefs(logging.providers, loggingPath / "providers")
             if let filter = logging.filter, (filter.expression ?? "").isEmpty {
                 v.error(loggingPath / "filter" / "expression", "filter expression may not be empty")
+            } else if let expression = logging.filter?.expression {
+                // The proxies evaluate the filter; one they cannot read would be refused by every proxy.
+                do throws(AccessLogFilter.Unsupported) { _ = try AccessLogFilter(expression) } catch {
+                    v.error(loggingPath / "filter" / "expression", "unsupported CEL expression: \(error.description)")
+                }
             }
         }
     }

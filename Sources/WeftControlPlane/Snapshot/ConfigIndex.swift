@@ -26,6 +26,8 @@ public struct ConfigIndex: Sendable {
     public let requestAuthentications: [RequestAuthentication]
     /// PeerAuthentications, resolved per workload and port with Istio's precedence.
     public let peerAuthentication: PeerAuthenticationPolicies
+    /// Telemetry resources, by namespace, then name.
+    public let telemetries: [Telemetry]
 
     public init(_ resources: [any APIResource]) {
         func sorted<T: APIResource>(_ type: T.Type) -> [T] {
@@ -40,6 +42,7 @@ public struct ConfigIndex: Sendable {
         workloads = RegistryBuilder.workloads(resources)
         authorizationPolicies = sorted(AuthorizationPolicy.self)
         requestAuthentications = sorted(RequestAuthentication.self)
+        telemetries = sorted(Telemetry.self)
         peerAuthentication = PeerAuthenticationPolicies(resources.compactMap { $0 as? PeerAuthentication }, rootNamespace: meshConfig.rootNamespace ?? "istio-system")
     }
 

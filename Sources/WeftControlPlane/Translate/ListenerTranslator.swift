@@ -17,8 +17,9 @@ public enum ListenerTranslator {
 
     static func sidecar(_ view: ProxyView) -> [ListenerConfig] {
         var outbound = ListenerConfig(name: "outbound", port: outboundPort, direction: .outbound, routeTable: "outbound")
-        outbound.accessLogs = view.accessLogs
-        outbound.tracing = view.tracing
+        outbound.accessLogs = view.clientTelemetry.accessLogs
+        outbound.tracing = view.clientTelemetry.tracing
+        outbound.metrics = view.clientTelemetry.metrics
         let authorization = AuthorizationTranslator.translate(view)
         let authentication = RequestAuthenticationTranslator.translate(view)
         let inbound = Set(view.proxy.ports.values).sorted().map { port in
@@ -26,8 +27,9 @@ public enum ListenerTranslator {
                                           peerAuthentication: view.peerAuthentication.mode(namespace: view.proxy.namespace, labels: view.proxy.labels, port: port))
             listener.authorization = authorization
             listener.requestAuthentication = authentication
-            listener.accessLogs = view.accessLogs
-            listener.tracing = view.tracing
+            listener.accessLogs = view.serverTelemetry.accessLogs
+            listener.tracing = view.serverTelemetry.tracing
+            listener.metrics = view.serverTelemetry.metrics
             return listener
         }
         return [outbound] + inbound
@@ -52,8 +54,10 @@ public enum ListenerTranslator {
                                           routeTable: "http.\(port)", hosts: Array(Set(hosts)).sorted())
             listener.authorization = authorization
             listener.requestAuthentication = authentication
-            listener.accessLogs = view.accessLogs
-            listener.tracing = view.tracing
+            // A gateway's listeners are outbound to Istio's Telemetry API (mode CLIENT).
+            listener.accessLogs = view.clientTelemetry.accessLogs
+            listener.tracing = view.clientTelemetry.tracing
+            listener.metrics = view.clientTelemetry.metrics
             return listener
         }
     }

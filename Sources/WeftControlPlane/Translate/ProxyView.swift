@@ -54,10 +54,10 @@ public struct ProxyView: Sendable, Hashable {
     public var jwks: [String: String] = [:]
     /// MeshConfig `trustDomain` (default cluster.local): the domain of the SPIFFE identities.
     public var trustDomain = "cluster.local"
-    /// The access logs every listener writes (MeshConfig's `accessLogFile`, empty: none).
-    public var accessLogs: [AccessLogConfig] = []
-    /// How every listener traces requests (nil: not traced).
-    public var tracing: TracingConfig?
+    /// Access logs, tracing and metric overrides of the proxy's outbound and gateway listeners
+    /// (Telemetry API mode CLIENT), and of its inbound ones (SERVER).
+    public var clientTelemetry = TelemetryTranslator.Settings(tracing: nil, accessLogs: [], metrics: nil)
+    public var serverTelemetry = TelemetryTranslator.Settings(tracing: nil, accessLogs: [], metrics: nil)
     /// The mesh-wide locality load balancing setting (Istio's default: enabled).
     public var localityLbSetting: LocalityLoadBalancerSetting? = LocalityLoadBalancerSetting(enabled: true)
 
@@ -106,8 +106,9 @@ public enum ProxyViewBuilder {
             if let keys = state.jwks[uri] { view.jwks[uri] = keys }
         }
         view.trustDomain = meshConfig.trustDomain ?? "cluster.local"
-        view.accessLogs = meshAccessLogs(meshConfig)
-        view.tracing = TracingTranslator.tracing(meshConfig: meshConfig, builtInCollector: state.builtInCollector)
+        let telemetries = TelemetryTranslator.applicable(index.telemetries, proxy: proxy, rootNamespace: rootNamespace, services: state.registry.services)
+        view.clientTelemetry = TelemetryTranslator.settings(telemetries, mode: .CLIENT, meshConfig: meshConfig, builtInCollector: state.builtInCollector)
+        view.serverTelemetry = TelemetryTranslator.settings(telemetries, mode: .SERVER, meshConfig: meshConfig, builtInCollector: state.builtInCollector)
         if proxy.mode == .router { view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: state.registry) }
         return view
     }

@@ -14,8 +14,10 @@ extension ProxyServerHandler {
     func beginTelemetry(_ head: HTTPRequestHead, attributes: RequestAttributes, originForm: String, configuration: ActiveConfiguration) {
         let logs = accessLogs(configuration)
         let tracing = listener.tracer == nil ? nil : configuration.tracing(listener: listener.name)
-        guard listener.telemetry != nil || logs != nil || tracing != nil else { return }
+        let metrics = listener.telemetry != nil && configuration.recordsMetrics(listener: listener.name)
+        guard metrics || logs != nil || tracing != nil else { return }
         var telemetry = RequestTelemetry(started: .now())
+        telemetry.recordsMetrics = metrics
         if let tracing { telemetry.span = beginSpan(head, attributes: attributes, originForm: originForm, config: tracing) }
         if reporter == .destination {
             telemetry.serviceSource = attributes.host
@@ -85,7 +87,7 @@ extension ProxyServerHandler {
         let nanoseconds = NIODeadline.now().uptimeNanoseconds &- telemetry.started.uptimeNanoseconds
         if let log = telemetry.accessLog { writeAccessLog(log, telemetry, elapsedNanoseconds: nanoseconds) }
         if let span = telemetry.span, span.sampled { finishSpan(span, telemetry, elapsedNanoseconds: nanoseconds) }
-        guard let own = listener.telemetry else { return }
+        guard let own = listener.telemetry, telemetry.recordsMetrics else { return }
         let elapsed = Double(nanoseconds) / 1_000_000
         // The labels are made (and the header decoded) only when this connection's facts change.
         let facts = telemetry.facts

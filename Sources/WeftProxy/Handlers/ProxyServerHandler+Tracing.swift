@@ -30,7 +30,7 @@ extension ProxyServerHandler {
 
     /// The request is over: its span, with Istio's tags, to the exporter.
     func finishSpan(_ span: RequestSpan, _ telemetry: RequestTelemetry, elapsedNanoseconds: UInt64) {
-        guard let tracer = listener.tracer else { return }
+        guard let tracer = listener.tracer, !span.config.disableSpanReporting else { return }
         let finished = span.finished(tracer: tracer, durationMicroseconds: Int64(elapsedNanoseconds / 1000), status: telemetry.status, flags: telemetry.flags,
                                      requestBytes: telemetry.requestBytes, responseBytes: telemetry.responseBytes,
                                      peerAddress: context?.channel.remoteAddress, operation: operationName(span, telemetry))

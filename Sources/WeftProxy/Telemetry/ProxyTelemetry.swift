@@ -26,7 +26,7 @@ public final class ProxyTelemetry: Sendable {
     }
 
     /// Istio's standard metrics in Prometheus's text format.
-    public func prometheusText() async -> String {
-        PrometheusExposition.render(await snapshot())
+    public func prometheusText(hiding: Set<String> = []) async -> String {
+        PrometheusExposition.render(await snapshot(), hiding: hiding)
     }
 }

@@ -21,6 +21,8 @@ struct RequestTelemetry {
     var accessLog: RequestAccessLog?
     /// This proxy's span of the request; nil when the listener does not trace.
     var span: RequestSpan?
+    /// Istio's standard metrics count this request (on unless the Telemetry API turned them off).
+    var recordsMetrics = true
 
     init(started: NIODeadline) {
         self.started = started

@@ -1,0 +1,196 @@
+import WeftAPI
+import WeftModel
+import WeftTelemetry
+
+/// Istio's Telemetry API for one proxy: the Telemetry resources that apply to it (mesh-wide in
+/// the root namespace, its namespace's, then those selecting it), each more specific one
+/// overriding what it sets, as Istio merges them; then the providers they name, from MeshConfig's
+/// `extensionProviders` (zipkin, envoyFileAccessLog, prometheus) or Istio's built-in `envoy`
+/// access log. Without a Telemetry resource, MeshConfig's own settings stand (TracingTranslator,
+/// `accessLogFile`).
+public enum TelemetryTranslator {
+    /// What a proxy's listeners carry.
+    public struct Settings: Sendable, Hashable {
+        public var tracing: TracingConfig?
+        public var accessLogs: [AccessLogConfig]
+        public var metrics: MetricsOverridesConfig?
+    }
+
+    /// The Telemetry resources of `proxy`, least specific first.
+    static func applicable(_ telemetries: [Telemetry], proxy: ProxyIdentity, rootNamespace: String, services: [MeshService]) -> [Telemetry] {
+        func targeted(_ telemetry: Telemetry) -> Bool {
+            !(telemetry.spec.targetRefs ?? []).isEmpty || telemetry.spec.targetRef != nil || !(telemetry.spec.selector?.matchLabels ?? [:]).isEmpty
+        }
+        let mesh = telemetries.filter { $0.namespace == rootNamespace && !targeted($0) }.prefix(1)
+        let namespace = proxy.namespace == rootNamespace ? [] : telemetries.filter { $0.namespace == proxy.namespace && !targeted($0) }.prefix(1)
+        let workload = telemetries.filter { telemetry in
+            targeted(telemetry) && telemetry.namespace == proxy.namespace
+                && WorkloadPolicyScope.applies(namespace: telemetry.namespace, selector: telemetry.spec.selector,
+                                               targetRefs: (telemetry.spec.targetRefs ?? []) + (telemetry.spec.targetRef.map { [$0] } ?? []),
+                                               to: proxy, rootNamespace: rootNamespace, services: services)
+        }.prefix(1)
+        return Array(mesh) + Array(namespace) + Array(workload)
+    }
+
+    /// The settings of one traffic direction: entries whose `match.mode` names the other are left out.
+    public static func settings(_ telemetries: [Telemetry], mode: TelemetrySpec.WorkloadMode, meshConfig: MeshConfig, builtInCollector: String?) -> Settings {
+        func applies(_ match: TelemetrySpec.ModeMatch?) -> Bool {
+            guard let wanted = match?.mode, wanted != .CLIENT_AND_SERVER else { return true }
+            return wanted == mode
+        }
+        let telemetries = telemetries.map { telemetry -> Telemetry in
+            var filtered = telemetry
+            filtered.spec.tracing = telemetry.spec.tracing?.filter { applies($0.match) }
+            filtered.spec.accessLogging = telemetry.spec.accessLogging?.filter { applies($0.match) }
+            filtered.spec.metrics = telemetry.spec.metrics?.map { metrics in
+                var kept = metrics
+                kept.overrides = metrics.overrides?.filter { override in
+                    guard let wanted = override.match?.mode, wanted != .CLIENT_AND_SERVER else { return true }
+                    return wanted == mode
+                }
+                return kept
+            }
+            return filtered
+        }
+        let legacyTracing = TracingTranslator.tracing(meshConfig: meshConfig, builtInCollector: builtInCollector)
+        let legacyLogs = ProxyViewBuilder.meshAccessLogs(meshConfig)
+        return Settings(tracing: tracing(telemetries, meshConfig: meshConfig, legacy: legacyTracing, builtInCollector: builtInCollector),
+                        accessLogs: accessLogs(telemetries, meshConfig: meshConfig, legacy: legacyLogs), metrics: metrics(telemetries))
+    }
+
+    /// Each level's first `tracing` entry overrides the providers, sampling percentage, span
+    /// reporting and custom tags it sets.
+    static func tracing(_ telemetries: [Telemetry], meshConfig: MeshConfig, legacy: TracingConfig?, builtInCollector: String?) -> TracingConfig? {
+        let entries = telemetries.compactMap { $0.spec.tracing?.first }
+        guard !entries.isEmpty else { return legacy }
+        var providers: [String]? = meshConfig.defaultProviders?.tracing
+        var sampling: Double?
+        var disableReporting: Bool?
+        var customTags: [String: TelemetrySpec.Tracing.CustomTag] = [:]
+        for entry in entries {
+            if let names = entry.providers?.compactMap(\.name), !names.isEmpty { providers = names }
+            if let percent = entry.randomSamplingPercentage { sampling = percent }
+            if let disabled = entry.disableSpanReporting { disableReporting = disabled }
+            for (name, tag) in entry.customTags ?? [:] { customTags[name] = tag }
+        }
+        var config: TracingConfig
+        if let name = providers?.first {
+            guard let address = zipkinAddress(provider: name, meshConfig: meshConfig) else { return nil }
+            config = legacy ?? TracingConfig(zipkinAddress: address, sampling: TracingTranslator.defaultSampling)
+            config.zipkinAddress = address
+            if let length = provider(name, meshConfig)?.zipkin?["maxTagLength"].flatMap(Self.int), length > 0 { config.maxPathTagLength = length }
+        } else {
+            // No provider named: the MeshConfig tracer (or the built-in collector).
+            guard let base = legacy ?? builtInCollector.map({ TracingConfig(zipkinAddress: $0, sampling: TracingTranslator.defaultSampling) }) else { return nil }
+            config = base
+        }
+        if let sampling { config.sampling = sampling }
+        if let disableReporting { config.disableSpanReporting = disableReporting }
+        for (name, tag) in customTags.sorted(by: { $0.key < $1.key }) {
+            config.customTags.removeAll { $0.name == name }
+            if let literal = tag.literal?.value { config.customTags.append(.init(name: name, source: .literal(literal))) }
+            else if let header = tag.header?.name { config.customTags.append(.init(name: name, source: .header(header.lowercased()), defaultValue: tag.header?.defaultValue)) }
+            else if let variable = tag.environment?.name { config.customTags.append(.init(name: name, source: .environment(variable), defaultValue: tag.environment?.defaultValue)) }
+        }
+        return config
+    }
+
+    /// Each level's first `accessLogging` entry overrides the providers, `disabled` and the filter.
+    static func accessLogs(_ telemetries: [Telemetry], meshConfig: MeshConfig, legacy: [AccessLogConfig]) -> [AccessLogConfig] {
+        let entries = telemetries.compactMap { $0.spec.accessLogging?.first }
+        guard !entries.isEmpty else { return legacy }
+        var providers: [String]? = meshConfig.defaultProviders?.accessLogging
+        var disabled = false
+        var filter: String?
+        for entry in entries {
+            if let names = entry.providers?.compactMap(\.name), !names.isEmpty { providers = names }
+            if let value = entry.disabled { disabled = value }
+            if let expression = entry.filter?.expression { filter = expression.isEmpty ? nil : expression }
+        }
+        guard !disabled else { return [] }
+        let encoding: AccessLogConfig.Encoding = meshConfig.accessLogEncoding == .JSON ? .json : .text
+        guard let names = providers, !names.isEmpty else {
+            // No provider: Istio's built-in `envoy` logger, as MeshConfig's file or the proxy's output.
+            let base = legacy.first ?? AccessLogConfig(path: "/dev/stdout", encoding: encoding, format: meshConfig.accessLogFormat ?? "")
+            return [AccessLogConfig(path: base.path, encoding: base.encoding, format: base.format, filter: filter)]
+        }
+        return names.compactMap { name -> AccessLogConfig? in
+            if name == "envoy" {
+                return AccessLogConfig(path: meshConfig.accessLogFile.flatMap { $0.isEmpty ? nil : $0 } ?? "/dev/stdout", encoding: encoding,
+                                       format: meshConfig.accessLogFormat ?? "", filter: filter)
+            }
+            guard let file = provider(name, meshConfig)?.envoyFileAccessLog else { return nil }
+            let path = file["path"]?.stringValue ?? "/dev/stdout"
+            if let labels = file["logFormat"]?["labels"], case .object(let fields) = labels {
+                let object = fields.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value.stringValue ?? ""))" }.joined(separator: ",")
+                return AccessLogConfig(path: path, encoding: .json, format: "{\(object)}", filter: filter)
+            }
+            return AccessLogConfig(path: path, encoding: .text, format: file["logFormat"]?["text"]?.stringValue ?? "", filter: filter)
+        }
+    }
+
+    /// Overrides accumulate from the mesh level to the workload's: `disabled` per metric (or all),
+    /// tag overrides per metric.
+    static func metrics(_ telemetries: [Telemetry]) -> MetricsOverridesConfig? {
+        let overrides = telemetries.flatMap { ($0.spec.metrics ?? []).flatMap { $0.overrides ?? [] } }
+        guard !overrides.isEmpty else { return nil }
+        var config = MetricsOverridesConfig()
+        var disabled: [String: Bool] = [:]
+        for override in overrides {
+            let metric = override.match?.metric ?? .ALL_METRICS
+            if let value = override.disabled {
+                if metric == .ALL_METRICS { disabled = [:]; config.disabled = value } else { disabled[metricName(metric)] = value }
+            }
+            for (tag, change) in (override.tagOverrides ?? [:]).sorted(by: { $0.key < $1.key }) {
+                let name = metric == .ALL_METRICS ? nil : metricName(metric)
+                config.tagOverrides.removeAll { $0.tag == tag && ($0.metric == name || name == nil) }
+                config.tagOverrides.append(.init(metric: name, tag: tag, value: change.operation == .REMOVE ? nil : (change.value ?? "")))
+            }
+        }
+        config.disabledMetrics = disabled.filter(\.value).keys.sorted()
+        return config
+    }
+
+    /// Istio's metric names for the Telemetry API's selectors.
+    static func metricName(_ metric: TelemetrySpec.Metrics.Override.IstioMetric) -> String {
+        switch metric {
+        case .ALL_METRICS: return "*"
+        case .REQUEST_COUNT: return "istio_requests_total"
+        case .REQUEST_DURATION: return "istio_request_duration_milliseconds"
+        case .REQUEST_SIZE: return "istio_request_bytes"
+        case .RESPONSE_SIZE: return "istio_response_bytes"
+        case .TCP_OPENED_CONNECTIONS: return "istio_tcp_connections_opened_total"
+        case .TCP_CLOSED_CONNECTIONS: return "istio_tcp_connections_closed_total"
+        case .TCP_SENT_BYTES: return "istio_tcp_sent_bytes_total"
+        case .TCP_RECEIVED_BYTES: return "istio_tcp_received_bytes_total"
+        case .GRPC_REQUEST_MESSAGES: return "istio_request_messages_total"
+        case .GRPC_RESPONSE_MESSAGES: return "istio_response_messages_total"
+        }
+    }
+
+    static func provider(_ name: String, _ meshConfig: MeshConfig) -> MeshConfig.ExtensionProvider? {
+        meshConfig.extensionProviders?.first { $0.name == name }
+    }
+
+    /// A zipkin provider's `service:port` (`jaeger-collector.observability.svc.cluster.local:9411`).
+    static func zipkinAddress(provider name: String, meshConfig: MeshConfig) -> String? {
+        guard let zipkin = provider(name, meshConfig)?.zipkin, let service = zipkin["service"]?.stringValue, !service.isEmpty else { return nil }
+        let port = zipkin["port"].flatMap(int) ?? 9411
+        return "\(service):\(port)"
+    }
+
+    static func int(_ value: AnyValue) -> Int? {
+        switch value {
+        case .int(let number): return number
+        case .double(let number): return Int(exactly: number)
+        case .string(let text): return Int(text)
+        default: return nil
+        }
+    }
+
+    static func jsonString(_ text: String) -> String {
+        var out = ""
+        JSONText.appendString(text, to: &out)
+        return out
+    }
+}
