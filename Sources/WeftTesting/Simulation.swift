@@ -108,7 +108,7 @@ public struct Simulation {
                 : (configuration.endpoints[upstream.cluster] ?? []).map { "\($0.address):\($0.port)" }.sorted()
         case .respond(let response):
             result.status = response.status
-            result.flag = response.flag.isEmpty || response.flag == "DR" ? nil : response.flag
+            result.flag = response.flag.isEmpty || response.flag == LocalResponse.directResponse ? nil : response.flag
         }
         return result
     }

@@ -283,4 +283,68 @@ struct TracingTests {
             #expect(after > before && (stats["tracing.zipkin.spans_dropped"] ?? 0) > 0, "\(address): \(stats)")
         }
     }
+
+    @Test("a pod's proxy.istio.io/config annotation (its Deployment's template) sets that proxy's sampling over MeshConfig's; a malformed one is refused at validation")
+    func proxyConfigAnnotation() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let port = try FreePort.find()
+        let collector = Process()
+        collector.executableURL = WeftProcess.executable
+        collector.arguments = ["tracing", "--address", "127.0.0.1:\(port)"]
+        try mesh.captureOutput(of: collector, name: "collector")
+        try collector.run()
+        mesh.adopt(collector)
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService + "\n---\n" + Self.meshConfigMap("""
+        defaultConfig:
+          tracing:
+            sampling: 0
+            zipkin: {address: "127.0.0.1:\(port)"}
+        """)).status == 0)
+        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
+        try mesh.waitForProxies(1)
+        let reviews = try #require(try mesh.controlPlane.proxies().first { $0.id.hasPrefix("reviews-v1-") }?.podIP)
+        // Called directly (no caller's decision): the server's sidecar decides.
+        func call() throws -> String {
+            let id = UUID().uuidString.lowercased()
+            _ = try WeftProcess.runTool("curl", ["-s", "-o", "/dev/null", "--noproxy", "*", "-H", "x-request-id: \(id)", "http://\(reviews):9080/direct"])
+            return id
+        }
+        let unsampled = try (0..<5).map { _ in try call() }
+        let deployment = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: reviews-v1}
+        spec:
+          selector: {matchLabels: {app: reviews, version: v1}}
+          template:
+            metadata:
+              labels: {app: reviews, version: v1}
+              annotations:
+                proxy.istio.io/config: |
+                  tracing:
+                    sampling: 100
+            spec:
+              containers: [{name: reviews, image: reviews, ports: [{containerPort: 9080}]}]
+        """
+        let applied = try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: deployment)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        var sampledID = ""
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, sampledID.isEmpty {
+            let id = try call()
+            let inner = Date().addingTimeInterval(2)
+            while Date() < inner {
+                if try Self.spans(api: "http://127.0.0.1:\(port)", requestID: id).contains(where: { $0["kind"] as? String == "SERVER" }) { sampledID = id; break }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        #expect(!sampledID.isEmpty, "the annotation's 100 % did not reach reviews' sidecar")
+        for id in unsampled { #expect(try Self.spans(api: "http://127.0.0.1:\(port)", requestID: id).isEmpty, "MeshConfig's 0 % held before") }
+
+        let refused = try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: deployment.replacingOccurrences(of: "sampling: 100", with: "sampling: 500\n            bogus: 1"))
+        let said = refused.stdout + refused.stderr
+        #expect(refused.status != 0 && said.contains("annotations[\"proxy.istio.io/config\"]") && said.contains("unknown field \"bogus\"")
+                && said.contains("sampling must be in the range 0..100"), "\(said)")
+    }
 }

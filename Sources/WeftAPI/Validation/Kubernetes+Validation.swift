@@ -48,6 +48,12 @@ extension Validator {
         }
         if let template = spec.template {
             validateLabels(template.metadata?.labels, path / "template" / "metadata" / "labels")
+            if let text = template.metadata?.annotations?[MeshConfigDocument.proxyConfigAnnotation] {
+                let annotationPath = path / "template" / "metadata" / "annotations" / MeshConfigDocument.proxyConfigAnnotation
+                for issue in MeshConfigDocument.proxyConfigIssues(in: text) {
+                    issues.append(Issue(severity: issue.severity, path: FieldPath(annotationPath.components + issue.path.components), message: issue.message))
+                }
+            }
             if let podSpec = template.spec { validatePodSpec(podSpec, path / "template" / "spec") }
             else { error(path / "template" / "spec", "template spec is required") }
         } else {
@@ -111,6 +117,38 @@ extension Validator {
 
 /// Decoding and checking a MeshConfig document held as text (the `istio` ConfigMap).
 public enum MeshConfigDocument {
+    /// The pod annotation that overrides MeshConfig's `defaultConfig` for one workload's proxy.
+    public static let proxyConfigAnnotation = "proxy.istio.io/config"
+
+    /// A `proxy.istio.io/config` annotation's ProxyConfig (YAML or JSON).
+    public static func decodeProxyConfig(_ text: String) throws -> MeshProxyConfig {
+        let documents = try ConfigNode.parseDocuments(text)
+        guard let node = documents.first?.node else { return MeshProxyConfig() }
+        return try StrictDecoder.decode(MeshProxyConfig.self, from: node).0
+    }
+
+    /// What is wrong with a `proxy.istio.io/config` annotation: not YAML, a field ProxyConfig does not have, a sampling out of range.
+    public static func proxyConfigIssues(in text: String) -> [Issue] {
+        let documents: [(index: Int, node: ConfigNode)]
+        do {
+            documents = try ConfigNode.parseDocuments(text)
+        } catch {
+            return [Issue(severity: .error, path: .root, message: "proxy config is not valid YAML: \(error)")]
+        }
+        guard let node = documents.first?.node else { return [] }
+        do {
+            let (config, unknown) = try StrictDecoder.decode(MeshProxyConfig.self, from: node)
+            var validator = Validator()
+            for field in unknown { validator.error(field, "unknown field \"\(field.components.last.map { if case .key(let k) = $0 { return k } else { return "" } } ?? "")\"") }
+            if let sampling = config.tracing?.sampling, sampling < 0 || sampling > 100 {
+                validator.error(FieldPath([.key("tracing"), .key("sampling")]), "sampling must be in the range 0..100")
+            }
+            return validator.issues
+        } catch {
+            return [DecodeFailure.issue(from: error)]
+        }
+    }
+
     public static func decode(_ text: String) throws -> MeshConfig {
         let documents = try ConfigNode.parseDocuments(text)
         guard let node = documents.first?.node else { return MeshConfig() }

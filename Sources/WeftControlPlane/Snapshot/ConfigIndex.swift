@@ -28,6 +28,8 @@ public struct ConfigIndex: Sendable {
     public let peerAuthentication: PeerAuthenticationPolicies
     /// Telemetry resources, by namespace, then name.
     public let telemetries: [Telemetry]
+    /// Deployments whose pods carry `proxy.istio.io/config`: namespace, pod labels, the ProxyConfig.
+    public let proxyConfigAnnotations: [(namespace: String, labels: [String: String], config: MeshProxyConfig)]
 
     public init(_ resources: [any APIResource]) {
         func sorted<T: APIResource>(_ type: T.Type) -> [T] {
@@ -43,6 +45,12 @@ public struct ConfigIndex: Sendable {
         authorizationPolicies = sorted(AuthorizationPolicy.self)
         requestAuthentications = sorted(RequestAuthentication.self)
         telemetries = sorted(Telemetry.self)
+        proxyConfigAnnotations = sorted(Deployment.self).compactMap { deployment in
+            guard let template = deployment.spec?.template?.metadata, let labels = template.labels, !labels.isEmpty,
+                  let text = template.annotations?[MeshConfigDocument.proxyConfigAnnotation],
+                  let config = try? MeshConfigDocument.decodeProxyConfig(text) else { return nil }
+            return (deployment.namespace, labels, config)
+        }
         peerAuthentication = PeerAuthenticationPolicies(resources.compactMap { $0 as? PeerAuthentication }, rootNamespace: meshConfig.rootNamespace ?? "istio-system")
     }
 

@@ -107,8 +107,9 @@ public enum ProxyViewBuilder {
         }
         view.trustDomain = meshConfig.trustDomain ?? "cluster.local"
         let telemetries = TelemetryTranslator.applicable(index.telemetries, proxy: proxy, rootNamespace: rootNamespace, services: state.registry.services)
-        view.clientTelemetry = TelemetryTranslator.settings(telemetries, mode: .CLIENT, meshConfig: meshConfig, builtInCollector: state.builtInCollector)
-        view.serverTelemetry = TelemetryTranslator.settings(telemetries, mode: .SERVER, meshConfig: meshConfig, builtInCollector: state.builtInCollector)
+        let proxyMesh = TelemetryTranslator.withProxyConfigAnnotation(meshConfig, index.proxyConfigAnnotations, proxy: proxy)
+        view.clientTelemetry = TelemetryTranslator.settings(telemetries, mode: .CLIENT, meshConfig: proxyMesh, builtInCollector: state.builtInCollector)
+        view.serverTelemetry = TelemetryTranslator.settings(telemetries, mode: .SERVER, meshConfig: proxyMesh, builtInCollector: state.builtInCollector)
         if proxy.mode == .router { view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: state.registry) }
         return view
     }

@@ -32,6 +32,25 @@ public enum TelemetryTranslator {
         return Array(mesh) + Array(namespace) + Array(workload)
     }
 
+    /// MeshConfig with the proxy's own `proxy.istio.io/config` annotation (its Deployment's pod
+    /// template) over `defaultConfig`'s tracing, as Istio merges a pod's ProxyConfig; the Telemetry
+    /// API still overrides both.
+    static func withProxyConfigAnnotation(_ meshConfig: MeshConfig, _ annotations: [(namespace: String, labels: [String: String], config: MeshProxyConfig)],
+                                          proxy: ProxyIdentity) -> MeshConfig {
+        guard let own = annotations.first(where: { $0.namespace == proxy.namespace && $0.labels.allSatisfy { proxy.labels[$0.key] == $0.value } })?.config,
+              let tracing = own.tracing else { return meshConfig }
+        var merged = meshConfig
+        var defaults = merged.defaultConfig ?? MeshProxyConfig()
+        var base = defaults.tracing ?? MeshProxyConfig.Tracing()
+        if let sampling = tracing.sampling { base.sampling = sampling }
+        if let zipkin = tracing.zipkin { base.zipkin = zipkin }
+        if let length = tracing.maxPathTagLength { base.maxPathTagLength = length }
+        if let tags = tracing.customTags { base.customTags = (base.customTags ?? [:]).merging(tags) { $1 } }
+        defaults.tracing = base
+        merged.defaultConfig = defaults
+        return merged
+    }
+
     /// The settings of one traffic direction: entries whose `match.mode` names the other are left out.
     public static func settings(_ telemetries: [Telemetry], mode: TelemetrySpec.WorkloadMode, meshConfig: MeshConfig, builtInCollector: String?) -> Settings {
         func applies(_ match: TelemetrySpec.ModeMatch?) -> Bool {

@@ -40,7 +40,8 @@ extension ProxyServerHandler {
         entry.responseCode = telemetry.status
         entry.responseFlags = telemetry.flags
         if telemetry.status != 0 {
-            entry.responseCodeDetails = log.responseHead != nil ? "via_upstream" : ResponseFlag.details(flag: telemetry.flags.split(separator: ",").last.map(String.init))
+            entry.responseCodeDetails = log.details ?? (log.responseHead != nil ? "via_upstream"
+                : ResponseFlag.details(flag: telemetry.flags.split(separator: ",").first { $0 != "URX" && $0 != "DI" }.map(String.init)))
         }
         entry.bytesReceived = telemetry.requestBytes
         entry.bytesSent = telemetry.responseBytes

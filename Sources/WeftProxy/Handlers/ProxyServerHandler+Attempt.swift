@@ -20,12 +20,16 @@ extension ProxyServerHandler {
             guard let exchange else { return }
             if let teardown { endAttempt(exchange, on: teardown, finished: false) }
             retry(exchange, attempt: attempt)
-        case .answer(let after, let keepAlive, let teardown, let retryOverflow):
+        case .answer(let after, let keepAlive, let teardown, let retryLimit):
+            var response = response
             if let exchange {
                 if let teardown { endAttempt(exchange, on: teardown, finished: false) }
-                if retryOverflow { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_overflow") }
+                if retryLimit == .overflow { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_overflow") }
+                if retryLimit == .exhausted { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_limit_exceeded") }
                 if let clusterStat { listener.stats.increment(cluster: exchange.upstream.cluster, clusterStat) }
             }
+            // Envoy logs the cause first, then why it was not retried: UF,URX.
+            if let flag = retryLimit.flag { response.flag = response.flag.isEmpty ? flag : "\(response.flag),\(flag)" }
             respondLocally(response, keepAlive: keepAlive, version: version ?? exchange?.requestHead.version ?? .http1_1, context: context)
             carryOut(after, context: context)
         case .forwardResponseHead, .forwardResponseBody, .finishResponse:
@@ -146,11 +150,13 @@ extension ProxyServerHandler {
             recordOutcome(.status(status), of: exchange)
             let grpcStatus = status == 200 && exchange.request.retry?.retriesGRPC == true ? head.headers.first(name: "grpc-status").flatMap(Int.init) : nil
             let action = machine.responseHead(status: status, grpcStatus: grpcStatus, retryBudget: retryBudget(exchange))
-            guard case .forwardResponseHead(let keepAlive, let retryOverflow) = action else {
+            guard case .forwardResponseHead(let keepAlive, let retryLimit) = action else {
                 perform(action, answer: LocalResponse(status: 503, flag: "UC"))
                 return
             }
-            if retryOverflow { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_overflow") }
+            if retryLimit == .overflow { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_overflow") }
+            if retryLimit == .exhausted { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_limit_exceeded") }
+            if let flag = retryLimit.flag { telemetryFlag(flag) }
             cancelPerTryTimeout()
             listener.stats.increment(ProxyStats.statusClass(status))
             var response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)

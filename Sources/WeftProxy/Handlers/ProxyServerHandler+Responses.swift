@@ -19,7 +19,12 @@ extension ProxyServerHandler {
     func respondLocally(_ response: LocalResponse, keepAlive: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
         cancelTimeouts()
         listener.stats.increment(ProxyStats.statusClass(response.status))
-        if !response.flag.isEmpty { listener.stats.increment("local_reply_\(response.flag)") }
+        var flag = response.flag
+        if flag == LocalResponse.directResponse {
+            flag = ""
+            requestTelemetry?.accessLog?.details = "direct_response"
+        }
+        if !flag.isEmpty { listener.stats.increment("local_reply_\(flag)") }
         var headers = HTTPHeaders()
         headers.add(name: "content-length", value: String(response.body.utf8.count))
         if !response.body.isEmpty { headers.add(name: "content-type", value: "text/plain") }
@@ -32,7 +37,7 @@ extension ProxyServerHandler {
         if !response.body.isEmpty { send(.body(.byteBuffer(ByteBuffer(string: response.body))), context: context) }
         send(.end(nil), flush: true, context: context)
         requestTelemetry?.responseBytes = response.body.utf8.count
-        finishTelemetry(status: response.status, flags: response.flag)
+        finishTelemetry(status: response.status, flags: flag)
     }
 
     /// A request the codec cannot parse gets Envoy's answer instead of a dropped connection: 431 when

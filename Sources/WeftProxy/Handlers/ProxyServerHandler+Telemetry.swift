@@ -33,7 +33,10 @@ extension ProxyServerHandler {
     /// then answers itself (a fault's abort, a denial), as Envoy labels those.
     func telemetryRouted(_ request: RequestContext) {
         guard requestTelemetry != nil else { return }
-        if requestTelemetry?.accessLog != nil { requestTelemetry?.accessLog?.routeName = request.route?.name ?? (reporter == .destination ? "default" : nil) }
+        if requestTelemetry?.accessLog != nil {
+            requestTelemetry?.accessLog?.routeName = request.route?.name ?? (reporter == .destination ? "default" : nil)
+            if let cluster = request.cluster { requestTelemetry?.accessLog?.upstreamCluster = cluster }
+        }
         guard reporter == .source else { return }
         // A delayed request is flagged DI whatever answers it, as Envoy flags it.
         if request.faultDelayMs != nil { requestTelemetry?.flags = "DI" }
@@ -76,6 +79,12 @@ extension ProxyServerHandler {
             head.headers.remove(name: PeerMetadataHeader.name)
             if requestTelemetry?.peerHeader != nil { head.headers.add(name: PeerMetadataHeader.name, value: own.encodedMetadata) }
         }
+    }
+
+    /// A response flag for the request in flight (kept with the ones it has: `DI,UT`).
+    func telemetryFlag(_ flag: String) {
+        guard let flags = requestTelemetry?.flags else { return }
+        requestTelemetry?.flags = flags == "-" ? flag : "\(flags),\(flag)"
     }
 
     /// The request is over (answered, or the client left): counted, and the measurement cleared.

@@ -1,5 +1,23 @@
 /// What the exchange's state machine asks of its handler.
 extension ServerExchangeStateMachine {
+    /// Why a failure the retry policy covers was not retried.
+    enum RetryLimit: Equatable {
+        case none
+        /// The cluster's retry budget (`maxRetries`) was spent: Envoy's UO.
+        case overflow
+        /// Every retry the policy allows was made: Envoy's URX.
+        case exhausted
+
+        /// The response flag Envoy adds.
+        var flag: String? {
+            switch self {
+            case .none: return nil
+            case .overflow: return "UO"
+            case .exhausted: return "URX"
+            }
+        }
+    }
+
     /// What a local answer leaves behind once written.
     enum AfterAnswer: Equatable {
         /// The request's body is still arriving: drop it, then the connection takes the next request.
@@ -40,10 +58,11 @@ extension ServerExchangeStateMachine {
         /// backoff of retry `attempt - 1`, then connect.
         case retry(attempt: Int, teardown: Upstream?)
         /// Answer locally (the handler knows which answer) and tear down `teardown` (if any);
-        /// `retryOverflow` when a retry was due but the cluster's retry budget was spent.
-        case answer(AfterAnswer, keepAlive: Bool, teardown: Upstream?, retryOverflow: Bool)
-        /// Send the upstream's response head downstream (`retryOverflow` as for `answer`).
-        case forwardResponseHead(keepAlive: Bool, retryOverflow: Bool)
+        /// `retryLimit`: the failure was one the retry policy retries, but no retry was left (Envoy's
+        /// URX) or the cluster's retry budget was spent (UO).
+        case answer(AfterAnswer, keepAlive: Bool, teardown: Upstream?, retryLimit: RetryLimit)
+        /// Send the upstream's response head downstream (`retryLimit` as for `answer`).
+        case forwardResponseHead(keepAlive: Bool, retryLimit: RetryLimit)
         case forwardResponseBody
         /// The response ended: the upstream's exchange is over (its connection decides whether it
         /// is reused), then `after`.

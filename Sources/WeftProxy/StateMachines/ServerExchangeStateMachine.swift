@@ -195,7 +195,7 @@ struct ServerExchangeStateMachine<Part, Upstream> {
             return .none
         }
         if closing { request.keepAlive = false }
-        return .answer(finishAnswered(), keepAlive: request.keepAlive, teardown: teardown, retryOverflow: false)
+        return .answer(finishAnswered(), keepAlive: request.keepAlive, teardown: teardown, retryLimit: .none)
     }
 
     // MARK: the upstream attempt
@@ -237,7 +237,8 @@ struct ServerExchangeStateMachine<Part, Upstream> {
         }
         let retriable = canRetry(after: failure)
         if retriable && retryBudget { return retry(teardown: teardown) }
-        return .answer(finishAnswered(), keepAlive: request.keepAlive, teardown: teardown, retryOverflow: retriable)
+        let limit: RetryLimit = retriable ? .overflow : (retriesExhausted(after: failure) ? .exhausted : .none)
+        return .answer(finishAnswered(), keepAlive: request.keepAlive, teardown: teardown, retryLimit: limit)
     }
 
     /// The per-try timeout of `attempt` passed.
@@ -249,13 +250,17 @@ struct ServerExchangeStateMachine<Part, Upstream> {
     /// The upstream's response head: forwarded, or (a retriable status) dropped and the request retried.
     mutating func responseHead(status: Int, grpcStatus: Int?, retryBudget: Bool = true) -> ExchangeAction {
         guard case .proxying(let upstream, false) = state else { return .none }
-        var overflow = false
-        if let policy = request.retry, let failure = Self.retriable(status: status, grpcStatus: grpcStatus, policy), canRetry(after: failure) {
-            if retryBudget { return retry(teardown: upstream) }
-            overflow = true
+        var limit = RetryLimit.none
+        if let policy = request.retry, let failure = Self.retriable(status: status, grpcStatus: grpcStatus, policy) {
+            if canRetry(after: failure) {
+                if retryBudget { return retry(teardown: upstream) }
+                limit = .overflow
+            } else if retriesExhausted(after: failure) {
+                limit = .exhausted
+            }
         }
         state = .proxying(upstream: upstream, responseStarted: true)
-        return .forwardResponseHead(keepAlive: request.keepAlive, retryOverflow: overflow)
+        return .forwardResponseHead(keepAlive: request.keepAlive, retryLimit: limit)
     }
 
     func responseBody() -> ExchangeAction {
@@ -323,6 +328,12 @@ struct ServerExchangeStateMachine<Part, Upstream> {
     private func canRetry(after failure: UpstreamFailure) -> Bool {
         guard let policy = request.retry else { return false }
         return request.attempt <= policy.attempts && policy.allows(failure) && request.ended && request.replay != nil
+    }
+
+    /// The policy retries `failure`, and would have, but every retry is spent.
+    private func retriesExhausted(after failure: UpstreamFailure) -> Bool {
+        guard let policy = request.retry, policy.attempts > 0 else { return false }
+        return request.attempt > policy.attempts && policy.allows(failure) && request.ended && request.replay != nil
     }
 
     private mutating func retry(teardown: Upstream?) -> ExchangeAction {

@@ -82,6 +82,10 @@ public enum RequestDecision: Sendable, Equatable {
 
 /// A response the proxy writes itself.
 public struct LocalResponse: Sendable, Equatable {
+    /// The `flag` of a route's `directResponse`: no response flag in Envoy's logs and metrics, code
+    /// details `direct_response`; the marker only tells it from the proxy's own failures.
+    public static let directResponse = "DR"
+
     public var status: Int
     public var flag: String
     public var body: String

@@ -22,7 +22,7 @@ public struct SelectRoute: RequestStep {
             context.route = route
             switch route.action {
             case .directResponse(let status, let body):
-                return .respond(LocalResponse(status: status, flag: "DR", body: body ?? ""))
+                return .respond(LocalResponse(status: status, flag: LocalResponse.directResponse, body: body ?? ""))
             case .redirect(let redirect):
                 return .respond(Self.redirect(redirect, context.attributes))
             case .forward(let clusters):

@@ -24,6 +24,8 @@ struct RequestAccessLog {
     var upstreamLocalAddress: String?
     var attempts = 0
     var firstResponseByte: NIODeadline?
+    /// Envoy's response code details when the proxy knows them better than the flags say (`direct_response`).
+    var details: String?
 
     init(logs: [PreparedAccessLog], head: HTTPRequestHead, originalPath: String, authority: String) {
         self.logs = logs

@@ -28,7 +28,7 @@ struct ServerExchangeStateMachineTests {
         guard case .hold(pauseReads: false) = machine.requestEnd("end2") else { Issue.record("held on, reads already paused"); return }
         guard case .writeRequest("u1", let parts, 1, nil) = machine.attached("u1") else { Issue.record("attached: the request is written"); return }
         #expect(parts == ["end1"], "what was read while connecting goes with the head")
-        guard case .forwardResponseHead(keepAlive: true, retryOverflow: false) = machine.responseHead(status: 200, grpcStatus: nil) else { Issue.record("head forwarded"); return }
+        guard case .forwardResponseHead(keepAlive: true, retryLimit: .none) = machine.responseHead(status: 200, grpcStatus: nil) else { Issue.record("head forwarded"); return }
         guard case .finishResponse("u1", .ready(resumeHeld: true)) = machine.responseEnd() else { Issue.record("over, with held requests to resume"); return }
         let result2 = machine.takeHeld()
         #expect(result2 == ["head2", "end2"])
@@ -70,7 +70,7 @@ struct ServerExchangeStateMachineTests {
         var machine = Machine()
         Self.proxying(&machine)
         _ = machine.requestBody("body", bytes: 4)
-        guard case .answer(.discardRequestBody, keepAlive: true, teardown: "u1", retryOverflow: false) = machine.routeTimedOut() else { Issue.record("504 with the upstream torn down"); return }
+        guard case .answer(.discardRequestBody, keepAlive: true, teardown: "u1", retryLimit: .none) = machine.routeTimedOut() else { Issue.record("504 with the upstream torn down"); return }
         let result6 = machine.requestBody("more", bytes: 4)
         #expect(result6.isNone, "dropped")
         guard case .finished(.ready(resumeHeld: false)) = machine.requestEnd("end") else { Issue.record("the request's end makes the connection ready"); return }
@@ -83,7 +83,7 @@ struct ServerExchangeStateMachineTests {
         Self.proxying(&machine, retry: Self.retryResets, endBeforeAttach: true)
         guard case .retry(attempt: 2, teardown: "u1") = machine.responseHead(status: 503, grpcStatus: nil) else { Issue.record("503 retried"); return }
         _ = machine.attached("u2")
-        guard case .forwardResponseHead(keepAlive: true, retryOverflow: true) = machine.responseHead(status: 503, grpcStatus: nil, retryBudget: false) else {
+        guard case .forwardResponseHead(keepAlive: true, retryLimit: .overflow) = machine.responseHead(status: 503, grpcStatus: nil, retryBudget: false) else {
             Issue.record("no budget: forwarded, counted")
             return
         }
@@ -92,20 +92,20 @@ struct ServerExchangeStateMachineTests {
         Self.proxying(&spent, retry: RoutePolicy.Retry(attempts: 1, perTryTimeoutMs: nil, retryOn: ["5xx"]), endBeforeAttach: true)
         _ = spent.responseHead(status: 503, grpcStatus: nil)
         _ = spent.attached("u2")
-        guard case .forwardResponseHead(_, retryOverflow: false) = spent.responseHead(status: 503, grpcStatus: nil) else { Issue.record("attempts spent: the answer goes through"); return }
+        guard case .forwardResponseHead(_, retryLimit: .exhausted) = spent.responseHead(status: 503, grpcStatus: nil) else { Issue.record("attempts spent: the answer goes through, flagged URX"); return }
     }
 
     @Test("a request not yet whole, or larger than the replay limit, is not retried")
     func noReplayNoRetry() {
         var open = Machine()
         Self.proxying(&open, retry: Self.retryResets)
-        guard case .answer(.discardRequestBody, _, "u1", false) = open.upstreamClosed() else { Issue.record("the body is still coming: answered"); return }
+        guard case .answer(.discardRequestBody, _, "u1", .none) = open.upstreamClosed() else { Issue.record("the body is still coming: answered"); return }
 
         var large = Machine(replayLimit: 8)
         Self.proxying(&large, retry: Self.retryResets)
         _ = large.requestBody("0123456789", bytes: 10)
         _ = large.requestEnd("end")
-        guard case .answer(.ready, _, "u1", false) = large.upstreamClosed() else { Issue.record("past the replay limit: answered"); return }
+        guard case .answer(.ready, _, "u1", .none) = large.upstreamClosed() else { Issue.record("past the replay limit: answered"); return }
     }
 
     @Test("per-try timeouts count only for their own attempt")

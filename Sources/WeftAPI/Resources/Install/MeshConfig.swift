@@ -137,6 +137,7 @@ public struct MeshProxyConfig: Codable, Sendable, Hashable {
         public var maxPathTagLength: Int?
         public var sampling: Double?
         public var tlsSettings: ClientTLSSettings?
+        public init() {}
     }
     public var configPath: String?
     public var binaryPath: String?

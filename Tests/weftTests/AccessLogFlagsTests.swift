@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+
+/// Envoy's response flags and code details in the access log, for the cases Envoy names them.
+@Suite("Access log response flags", .serialized)
+struct AccessLogFlagsTests {
+    static let mesh = """
+    accessLogFile: /dev/stdout
+    accessLogEncoding: JSON
+    accessLogFormat: '{"path": "%REQ(:PATH)%", "code": "%RESPONSE_CODE%", "flags": "%RESPONSE_FLAGS%", "details": "%RESPONSE_CODE_DETAILS%", "cluster": "%UPSTREAM_CLUSTER%"}'
+    """
+
+    static func routes(closedPort: Int) -> String {
+        MeshFixtures.reviewsWithSubsets + "\n---\n" + """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews}
+        spec:
+          hosts: [reviews]
+          http:
+          - match: [{uri: {prefix: /abort}}]
+            fault: {abort: {httpStatus: 503, percentage: {value: 100}}}
+            route: [{destination: {host: reviews, subset: v1}}]
+          - match: [{uri: {prefix: /delayed}}]
+            fault: {delay: {fixedDelay: 50ms, percentage: {value: 100}}}
+            route: [{destination: {host: reviews, subset: v1}}]
+          - match: [{uri: {prefix: /slow}}]
+            timeout: 0.3s
+            route: [{destination: {host: reviews, subset: v1}}]
+          - match: [{uri: {prefix: /empty}}]
+            route: [{destination: {host: reviews, subset: v2}}]
+          - match: [{uri: {prefix: /ok}}]
+            route: [{destination: {host: reviews, subset: v1}}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: down}
+        spec:
+          hosts: [down.example.com]
+          location: MESH_EXTERNAL
+          resolution: STATIC
+          ports: [{number: 80, name: http, protocol: HTTP}]
+          endpoints: [{address: 127.0.0.1, ports: {http: \(closedPort)}}]
+        """
+    }
+
+    @Test("FI, DI, UT, UH, NR, UF with URX after the default retries, and DC for a client that leaves: as Envoy logs them, with Envoy's code details")
+    func flags() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("weft-flags-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let closedPort = try FreePort.find()
+        let applied = try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: AccessLogTests.configMap(Self.mesh) + "---\n" + Self.routes(closedPort: closedPort))
+        #expect(applied.status == 0, "\(applied.stderr)")
+        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
+        let client = try mesh.startClient(environment: ["TMPDIR": directory.path])
+        try mesh.waitForEndpoints(proxy: "client-", cluster: "outbound|9080|v1|reviews.default.svc.cluster.local", count: 1)
+        let log = directory.appendingPathComponent("weft/default/client/istio-proxy.log")
+
+        let cases: [(path: String, url: String, status: Int)] = [
+            ("/abort", "http://reviews:9080/abort", 503),
+            ("/delayed", "http://reviews:9080/delayed", 200),
+            ("/slow/delay/1", "http://reviews:9080/slow/delay/1", 504),
+            ("/empty", "http://reviews:9080/empty", 503),
+            ("/nowhere", "http://reviews:9080/nowhere", 404),
+            ("/refused", "http://down.example.com/refused", 503),
+        ]
+        for item in cases {
+            let (status, body) = try mesh.curl(through: client, item.url)
+            #expect(status == item.status, "\(item.url): \(status) \(body)")
+        }
+        // A client that gives up before the answer: Envoy's DC, no response code.
+        _ = try WeftProcess.runTool("curl", ["-s", "-m", "0.3", "-x", "http://\(client):15001", "http://reviews:9080/ok/delay/1"])
+
+        var entries: [String: [String: Any]] = [:]
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            for line in AccessLogTests.lines(log) {
+                if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let path = object["path"] as? String { entries[path] = object }
+            }
+            if entries.count >= cases.count + 1 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        func expectEntry(_ path: String, code: Int, flags: String, details: String) {
+            let entry = entries[path]
+            #expect(entry?["code"] as? Int == code && entry?["flags"] as? String == flags && entry?["details"] as? String == details, "\(path): \(entry ?? [:])")
+        }
+        expectEntry("/abort", code: 503, flags: "FI", details: "fault_filter_abort")
+        expectEntry("/delayed", code: 200, flags: "DI", details: "via_upstream")
+        expectEntry("/slow/delay/1", code: 504, flags: "UT", details: "response_timeout")
+        expectEntry("/empty", code: 503, flags: "UH", details: "no_healthy_upstream")
+        expectEntry("/nowhere", code: 404, flags: "NR", details: "route_not_found")
+        expectEntry("/refused", code: 503, flags: "UF,URX", details: "upstream_reset_before_response_started{connection_failure}")
+        let left = entries["/ok/delay/1"]
+        #expect(left?["code"] as? Int == 0 && left?["flags"] as? String == "DC", "\(left ?? [:])")
+        #expect(entries["/abort"]?["cluster"] as? String == "outbound|9080|v1|reviews.default.svc.cluster.local", "a local answer after routing names the route's cluster")
+    }
+}
