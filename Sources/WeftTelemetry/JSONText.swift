@@ -3,6 +3,12 @@
 public enum JSONText {
     public static func appendString(_ text: String, to out: inout String) {
         out += "\""
+        // Most values need no escape: appended whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) {
+            out += text
+            out += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

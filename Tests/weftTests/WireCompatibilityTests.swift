@@ -58,6 +58,18 @@ struct NewerControlPlaneRelay: Weft_Discovery_V1_AggregatedDiscoveryService.Simp
     }
 }
 
+/// Runs the relay's tasks on a queue of their own: the cooperative pool is as wide as the machine
+/// has cores (two in CI), and the end-to-end tests beside this one block its threads while they
+/// wait on processes, which would starve the relay and with it the proxy behind it.
+final class DedicatedExecutor: TaskExecutor {
+    private let queue = DispatchQueue(label: "weft.tests.relay")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
 @Suite("wire compatibility", .serialized)
 struct WireCompatibilityTests {
     @Test("a proxy whose messages lack fields the control plane sends ignores them: it ACKs and routes by the configuration")
@@ -80,7 +92,7 @@ struct WireCompatibilityTests {
         let relay = NewerControlPlaneRelay(upstreamHost: String(parts[0]), upstreamPort: Int(parts[1]) ?? 0, extended: extended)
         let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
         let server = GRPCServer(transport: transport, services: [relay])
-        let serving = Task { try await server.serve() }
+        let serving = Task(executorPreference: DedicatedExecutor()) { try await server.serve() }
         defer { serving.cancel() }
         let relayPort = try #require(try await transport.listeningAddress.ipv4).port
 

@@ -26,7 +26,7 @@ extension ProxyServerHandler {
         guard requestTelemetry?.accessLog != nil else { return }
         requestTelemetry?.accessLog?.responseHead = head
         requestTelemetry?.accessLog?.firstResponseByte = .now()
-        requestTelemetry?.accessLog?.upstreamLocalAddress = machine.attachedUpstream?.channel?.localAddress?.accessLogText
+        requestTelemetry?.accessLog?.upstreamLocalAddress = machine.attachedUpstream?.localAddressText
     }
 
     /// Writes the finished request's line to each of its logs.
@@ -53,10 +53,8 @@ extension ProxyServerHandler {
         entry.upstreamAttemptCount = log.attempts > 0 ? log.attempts : nil
         entry.upstreamPeerURISAN = machine.attachedUpstream?.peerIdentity
         entry.routeName = log.routeName
-        if let context {
-            entry.downstreamRemoteAddress = context.channel.remoteAddress?.accessLogText
-            entry.downstreamLocalAddress = context.channel.localAddress?.accessLogText
-        }
+        entry.downstreamRemoteAddress = downstreamAddresses.remote
+        entry.downstreamLocalAddress = downstreamAddresses.local
         if let peer {
             entry.downstreamPeerURISAN = "spiffe://" + peer.principal
             entry.downstreamLocalURISAN = peer.localIdentity

@@ -24,7 +24,7 @@ extension ProxyServerHandler {
             flag = ""
             requestTelemetry?.accessLog?.details = "direct_response"
         }
-        if !flag.isEmpty { listener.stats.increment("local_reply_\(flag)") }
+        for single in flag.split(separator: ",") { listener.stats.increment("local_reply_\(single)") }
         var headers = HTTPHeaders()
         headers.add(name: "content-length", value: String(response.body.utf8.count))
         if !response.body.isEmpty { headers.add(name: "content-type", value: "text/plain") }

@@ -35,6 +35,8 @@ final class UpstreamHandler: ChannelInboundHandler {
     var poolKey = ""
 
     var channel: (any Channel)? { context?.channel }
+    /// `ip:port` of this end of the connection, for access logs: read once (each read takes the channel's lock).
+    lazy var localAddressText: String? = context?.channel.localAddress?.accessLogText
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
