@@ -24,4 +24,31 @@ public enum JSONText {
         }
         out += "\""
     }
+
+    /// The same, as UTF-8 bytes: valid UTF-8 passes through byte by byte (only ASCII needs an escape).
+    public static func appendString(_ text: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        var text = text
+        text.withUTF8 { utf8 in
+            guard utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) else {
+                out.append(contentsOf: utf8)
+                return
+            }
+            for byte in utf8 {
+                switch byte {
+                case 0x22: out.append(contentsOf: [0x5C, 0x22])
+                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                case _ where byte < 0x20 || byte == 0x7F:
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
+                default: out.append(byte)
+                }
+            }
+        }
+        out.append(0x22)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }

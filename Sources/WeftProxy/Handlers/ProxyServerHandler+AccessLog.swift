@@ -61,7 +61,7 @@ extension ProxyServerHandler {
         }
         for accessLog in log.logs {
             if let filter = accessLog.filter, !filter.matches(entry) { continue }
-            if !accessLog.sink.append(AccessLogFormatter.line(entry, format: accessLog.format)) {
+            if !accessLog.sink.append(AccessLogFormatter.bytes(entry, format: accessLog.format)) {
                 listener.stats.increment("access_log_dropped")
             }
         }

@@ -40,14 +40,18 @@ public final class AccessLogSink: Sendable {
 
     /// Appends one line; false when it was dropped (the writer is too far behind).
     @discardableResult
-    public func append(_ line: String) -> Bool {
+    public func append(_ line: String) -> Bool { append(Array(line.utf8)) }
+
+    /// Appends one line given as UTF-8 bytes.
+    @discardableResult
+    public func append(_ line: [UInt8]) -> Bool {
         enum Next { case none, schedule, flushSoon }
         let next = state.withLockedValue { state -> Next? in
-            guard state.buffer.count + line.utf8.count <= Self.maximumBuffered else {
+            guard state.buffer.count + line.count <= Self.maximumBuffered else {
                 state.dropped += 1
                 return nil
             }
-            state.buffer.append(contentsOf: line.utf8)
+            state.buffer.append(contentsOf: line)
             if state.buffer.count >= Self.flushThreshold { return .flushSoon }
             guard !state.flushScheduled else { return Next.none }
             state.flushScheduled = true

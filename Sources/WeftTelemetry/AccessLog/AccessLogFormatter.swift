@@ -12,65 +12,66 @@ public enum AccessLogFormatter {
     }
 
     public static func line(_ entry: AccessLogEntry, format: AccessLogFormat) -> String {
-        var out = ""
-        out.reserveCapacity(256)
+        String(decoding: bytes(entry, format: format), as: UTF8.self)
+    }
+
+    /// The line as UTF-8, built as bytes: what the proxy appends to its log's buffer.
+    public static func bytes(_ entry: AccessLogEntry, format: AccessLogFormat) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
         switch format.shape {
         case .text(let segments):
             appendText(segments, entry, &out)
         case .json(let fields):
             appendObject(fields, entry, &out)
-            out += "\n"
+            out.append(UInt8(ascii: "\n"))
         }
         return out
     }
 
-    static func appendText(_ segments: [AccessLogFormat.Segment], _ entry: AccessLogEntry, _ out: inout String) {
+    static func appendText(_ segments: [AccessLogFormat.Segment], _ entry: AccessLogEntry, _ out: inout [UInt8]) {
         for segment in segments {
             switch segment {
-            case .literal(let text): out += text
+            case .literal(let text): out.append(contentsOf: text.utf8)
             case .command(let command, let maxLength):
                 switch value(command, entry) {
-                case .text(let text): out += truncated(text, maxLength)
-                case .number(let number): out += String(number)
-                case .unavailable: out += "-"
+                case .text(let text): out.append(contentsOf: truncated(text, maxLength).utf8)
+                case .number(let number): out.append(contentsOf: String(number).utf8)
+                case .unavailable: out.append(UInt8(ascii: "-"))
                 }
             }
         }
     }
 
-    static func appendObject(_ fields: [(key: String, value: AccessLogFormat.JSONValue)], _ entry: AccessLogEntry, _ out: inout String) {
-        out += "{"
+    static func appendObject(_ fields: [(key: String, value: AccessLogFormat.JSONValue)], _ entry: AccessLogEntry, _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
         for (index, field) in fields.enumerated() {
-            if index > 0 { out += "," }
-            appendJSONString(field.key, &out)
-            out += ":"
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            JSONText.appendString(field.key, to: &out)
+            out.append(UInt8(ascii: ":"))
             switch field.value {
-            case .literal(let text): out += text
+            case .literal(let text): out.append(contentsOf: text.utf8)
             case .object(let nested): appendObject(nested, entry, &out)
             case .template(let segments):
                 if segments.count == 1, case .command(let command, let maxLength) = segments[0] {
                     switch value(command, entry) {
-                    case .text(let text): appendJSONString(truncated(text, maxLength), &out)
-                    case .number(let number): out += String(number)
-                    case .unavailable: out += "null"
+                    case .text(let text): JSONText.appendString(truncated(text, maxLength), to: &out)
+                    case .number(let number): out.append(contentsOf: String(number).utf8)
+                    case .unavailable: out.append(contentsOf: "null".utf8)
                     }
                 } else {
-                    var text = ""
+                    var text: [UInt8] = []
                     appendText(segments, entry, &text)
-                    appendJSONString(text, &out)
+                    JSONText.appendString(String(decoding: text, as: UTF8.self), to: &out)
                 }
             }
         }
-        out += "}"
+        out.append(UInt8(ascii: "}"))
     }
 
     static func truncated(_ text: String, _ maxLength: Int?) -> String {
         guard let maxLength, text.count > maxLength else { return text }
         return String(text.prefix(maxLength))
-    }
-
-    static func appendJSONString(_ text: String, _ out: inout String) {
-        JSONText.appendString(text, to: &out)
     }
 
     static func optional(_ text: String?) -> Value { text.map(Value.text) ?? .unavailable }
