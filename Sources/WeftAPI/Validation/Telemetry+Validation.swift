@@ -28,6 +28,9 @@ extension TelemetrySpec {
                     if match.metric != nil && match.customMetric != nil { v.error(overridePath / "match", "only one of metric or customMetric may be set") }
                     if let custom = match.customMetric, custom.isEmpty { v.error(overridePath / "match" / "customMetric", "customMetric may not be empty") }
                 }
+                if !(override.tagOverrides ?? [:]).isEmpty {
+                    v.warning(overridePath / "tagOverrides", "Weft's proxies do not apply tagOverrides yet: the metrics keep Istio's standard labels")
+                }
                 for (tag, edit) in (override.tagOverrides ?? [:]).sorted(by: { $0.key < $1.key }) {
                     let tagPath = overridePath / "tagOverrides" / tag
                     if tag.isEmpty { v.warning(tagPath, "tagOverrides.name may not be empty") }
