@@ -24,11 +24,15 @@ public struct HTTPClient: Sendable {
     public let tls: NIOSSLContext?
     /// A longer body fails the request (a key set or document should not fill memory).
     public let maxResponseBytes: Int
+    /// Where connections run; a proxy passes its own loop so no further threads start in it.
+    public let group: any EventLoopGroup
 
-    public init(proxy: (host: String, port: Int)? = nil, tls: NIOSSLContext? = nil, maxResponseBytes: Int = .max) {
+    public init(proxy: (host: String, port: Int)? = nil, tls: NIOSSLContext? = nil, maxResponseBytes: Int = .max,
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.proxy = proxy
         self.tls = tls
         self.maxResponseBytes = maxResponseBytes
+        self.group = group
     }
 
     /// The proxy named by `HTTP_PROXY` / `http_proxy` in `environment`.
@@ -64,7 +68,7 @@ public struct HTTPClient: Sendable {
     private func exchange(_ method: HTTPMethod, host: String, port: Int, path: String, headers: [(String, String)], body: [UInt8],
                           address: String?) async throws -> Response {
         let target = proxy ?? (address ?? host, port)
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(3))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: target.host, port: target.port) { [tls] channel in

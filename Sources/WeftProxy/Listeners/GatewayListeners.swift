@@ -101,7 +101,8 @@ public struct Router: Sendable {
         self.readiness = readiness
         var services: [any Service] = []
         // First in the list, so the last to stop: spans finished while the listeners drain still go out.
-        if let tracer { services.append(SpanExporterService(queue: tracer.queue, configuration: store, namespace: tracer.workload.namespace, logger: logger)) }
+        if let tracer { services.append(SpanExporterService(queue: tracer.queue, configuration: store, namespace: tracer.workload.namespace,
+                                                                eventLoop: eventLoop, logger: logger)) }
         services += [listeners, APIServerService(configuration: .init(host: adminAddress ?? address, port: 15000), logger: logger) { await admin.handle($0) },
                      APIServerService(configuration: .init(host: adminAddress ?? address, port: 15020), logger: logger) { await admin.metrics($0) }]
         self.services = services

@@ -66,7 +66,8 @@ public struct Sidecar: Sendable {
         let telemetry = settings.workload.map { ProxyTelemetry(workload: $0, principal: settings.principal, eventLoop: eventLoop) }
         let tracer = settings.workload.map { ProxyTracer(workload: $0, podIP: settings.podIP, nodeID: "sidecar~\(settings.podIP)~\(settings.identity["id"] ?? $0.workload)", queue: SpanQueue(stats: stats)) }
         // First in the list, so the last to stop: spans finished while the listeners drain still go out.
-        if let tracer { services.append(SpanExporterService(queue: tracer.queue, configuration: store, namespace: tracer.workload.namespace, logger: logger)) }
+        if let tracer { services.append(SpanExporterService(queue: tracer.queue, configuration: store, namespace: tracer.workload.namespace,
+                                                                eventLoop: eventLoop, logger: logger)) }
         let outbound = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store, routeTable: "outbound",
                                        pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false,
                                        requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer)

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 import WeftHTTPServer
@@ -46,11 +47,14 @@ public struct SpanExporterService: Service {
     let configuration: ConfigurationStore
     let namespace: String
     let logger: Logger
+    /// The proxy's own loop: exporting starts no thread of its own.
+    let eventLoop: any EventLoop
     /// Envoy's `tracing.zipkin.flush_interval_ms` is 5 s; a second keeps traces close to live.
     var flushInterval: Duration = .seconds(1)
     var requestTimeout: Duration = .seconds(5)
 
-    public init(queue: SpanQueue, configuration: ConfigurationStore, namespace: String, logger: Logger) {
+    public init(queue: SpanQueue, configuration: ConfigurationStore, namespace: String, eventLoop: any EventLoop, logger: Logger) {
+        self.eventLoop = eventLoop
         self.queue = queue
         self.configuration = configuration
         self.namespace = namespace
@@ -83,7 +87,7 @@ public struct SpanExporterService: Service {
         }
         let dial = Self.resolve(host: host, port: port, in: configuration.active, namespace: namespace)
         do {
-            let response = try await HTTPClient(maxResponseBytes: 64 * 1024).send(
+            let response = try await HTTPClient(maxResponseBytes: 64 * 1024, group: eventLoop).send(
                 .POST, host: host, port: dial?.port ?? port, path: "/api/v2/spans", headers: [("content-type", "application/json")],
                 body: Array(ZipkinSpan.listJSON(spans).utf8), timeout: requestTimeout, address: dial?.address)
             if (200..<300).contains(response.status) {
