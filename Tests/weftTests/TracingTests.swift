@@ -254,11 +254,26 @@ struct TracingTests {
         let (_, quietBody) = try mesh.curl(through: client, "http://reviews:9080/quiet", headers: ["x-request-id: \(quiet)"])
         #expect(quietBody.lowercased().contains("x-b3-traceid") && quietBody.lowercased().contains("x-b3-spanid"), "\(quietBody)")
 
-        // Collectors that refuse, or accept and never answer: every request still answers, spans are dropped and counted.
+        // Collectors that answer 500, refuse, or accept and never answer: every request still answers, spans are dropped and counted.
         let silent = try SilentListener()
         defer { silent.close() }
         let closedPort = try FreePort.find()
-        for (address, counter) in [("127.0.0.1:\(closedPort)", "tracing.zipkin.reports_failed"), ("127.0.0.1:\(silent.port)", "tracing.zipkin.reports_failed")] {
+        let failingPort = try FreePort.find()
+        let failing = Process()
+        failing.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        failing.arguments = ["python3", "-c", """
+        import http.server
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                self.send_response(500); self.send_header("content-length", "0"); self.end_headers()
+            def log_message(self, *args): pass
+        http.server.HTTPServer(("127.0.0.1", \(failingPort)), H).serve_forever()
+        """]
+        try failing.run()
+        mesh.adopt(failing)
+        for (address, counter) in [("127.0.0.1:\(failingPort)", "tracing.zipkin.reports_dropped"), ("127.0.0.1:\(closedPort)", "tracing.zipkin.reports_failed"),
+                                   ("127.0.0.1:\(silent.port)", "tracing.zipkin.reports_failed")] {
             #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: Self.meshConfigMap("""
             defaultConfig:
               tracing:
