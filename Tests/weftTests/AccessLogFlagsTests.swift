@@ -75,7 +75,7 @@ struct AccessLogFlagsTests {
         _ = try WeftProcess.runTool("curl", ["-s", "-m", "0.3", "-x", "http://\(client):15001", "http://reviews:9080/ok/delay/1"])
 
         var entries: [String: [String: Any]] = [:]
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             for line in AccessLogTests.lines(log) {
                 if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let path = object["path"] as? String { entries[path] = object }

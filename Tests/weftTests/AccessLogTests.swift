@@ -47,7 +47,7 @@ struct AccessLogTests {
     }
 
     /// Waits (bounded) until `file` holds `count` lines; the sidecar writes its buffer out within a second.
-    static func waitForLines(_ file: URL, count: Int, mesh: MeshHarness, timeout: TimeInterval = 10) throws -> [String] {
+    static func waitForLines(_ file: URL, count: Int, mesh: MeshHarness, timeout: TimeInterval = 20) throws -> [String] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let found = lines(file)
@@ -99,7 +99,7 @@ struct AccessLogTests {
 
         // Istio's default TEXT format once the format is removed: the change reaches the running sidecar.
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: Self.configMap("accessLogFile: /dev/stdout")).status == 0)
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(20)
         var text: String?
         repeat {
             _ = try mesh.curl(through: client, "http://reviews:9080/text")
@@ -124,7 +124,7 @@ struct AccessLogTests {
         let applied = try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: Self.configMap("accessLogFile: /nonexistent-weft-dir/access.log") + "---\n" + withHeader)
         #expect(applied.status == 0, "\(applied.stderr)")
         var status = ""
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             status = try mesh.controlPlane.weft(["proxy-status"]).stdout
             if status.contains("NACKED") { break }

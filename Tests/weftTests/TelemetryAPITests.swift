@@ -12,7 +12,7 @@ struct TelemetryAPITests {
     }
 
     /// Sends requests until `condition` holds (bounded): a change reaches the sidecars asynchronously.
-    static func eventually(_ mesh: MeshHarness, _ what: String, timeout: TimeInterval = 10, send: () throws -> Void, _ condition: () throws -> Bool) throws {
+    static func eventually(_ mesh: MeshHarness, _ what: String, timeout: TimeInterval = 20, send: () throws -> Void, _ condition: () throws -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             try send()

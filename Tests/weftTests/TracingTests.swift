@@ -58,7 +58,7 @@ struct TracingTests {
             let status = try WeftProcess.runTool("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "10", "-H", "x-b3-sampled: 1",
                                                           "-H", "x-request-id: \(requestID)", demo.gateway + "/productpage"])
             #expect(status == "200")
-            let deadline = Date().addingTimeInterval(15)
+            let deadline = Date().addingTimeInterval(25)
             while Date() < deadline {
                 let spans = try Self.spans(api: demo.api, requestID: requestID)
                 let byService = Dictionary(grouping: spans) { "\(Self.service($0)) \($0["kind"] as? String ?? "")" }
@@ -169,7 +169,7 @@ struct TracingTests {
     /// Sends requests through `client` until `until` holds for what the echo app saw (bounded): a
     /// changed MeshConfig reaches the sidecars asynchronously.
     /// `consecutive`: how many answers in a row must hold (a 1 % default sampling says yes by chance).
-    static func waitForConfig(_ mesh: MeshHarness, client: String, timeout: TimeInterval = 10, consecutive: Int = 1, until: (String) -> Bool) throws {
+    static func waitForConfig(_ mesh: MeshHarness, client: String, timeout: TimeInterval = 20, consecutive: Int = 1, until: (String) -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         var held = 0
         while Date() < deadline {
@@ -226,7 +226,7 @@ struct TracingTests {
             #expect(status == 200 && body.lowercased().contains("x-b3-traceid"), "the app sees the context: \(body)")
         }
         for id in ids {
-            let deadline = Date().addingTimeInterval(10)
+            let deadline = Date().addingTimeInterval(20)
             var found: [Span] = []
             while Date() < deadline {
                 found = try spans(userCollector, id)
@@ -287,7 +287,7 @@ struct TracingTests {
                 #expect(status == 200)
             }
             // The exporter gives up on a silent collector after its 5 s timeout.
-            let deadline = Date().addingTimeInterval(15)
+            let deadline = Date().addingTimeInterval(25)
             var after = before
             while Date() < deadline {
                 after = try Self.stats(client)[counter] ?? 0
@@ -345,7 +345,7 @@ struct TracingTests {
         let applied = try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: deployment)
         #expect(applied.status == 0, "\(applied.stderr)")
         var sampledID = ""
-        let deadline = Date().addingTimeInterval(15)
+        let deadline = Date().addingTimeInterval(25)
         while Date() < deadline, sampledID.isEmpty {
             let id = try call()
             let inner = Date().addingTimeInterval(2)
