@@ -137,6 +137,18 @@ final class MeshHarness {
     /// Stops `process` with the other workloads.
     func adopt(_ process: Process) { workloads.append(process) }
 
+    /// Starts `weft tracing` (a Zipkin collector of the user's own) on a free loopback port; returns the port.
+    func startZipkinCollector() throws -> Int {
+        let port = try FreePort.find()
+        let collector = Process()
+        collector.executableURL = WeftProcess.executable
+        collector.arguments = ["tracing", "--address", "127.0.0.1:\(port)"]
+        try captureOutput(of: collector, name: "collector")
+        try collector.run()
+        adopt(collector)
+        return port
+    }
+
     func stopWorkloads() {
         // A workload that ended on its own with an error is a failure the test may not see: say what it printed.
         if workloads.contains(where: { !$0.isRunning && $0.terminationStatus != 0 }) {

@@ -86,13 +86,7 @@ struct TelemetryAPITests {
     func tracingAndMetrics() throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
-        let port = try FreePort.find()
-        let collector = Process()
-        collector.executableURL = WeftProcess.executable
-        collector.arguments = ["tracing", "--address", "127.0.0.1:\(port)"]
-        try mesh.captureOutput(of: collector, name: "collector")
-        try collector.run()
-        mesh.adopt(collector)
+        let port = try mesh.startZipkinCollector()
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService + "\n---\n" + AccessLogTests.configMap("""
         extensionProviders:
         - name: local-zipkin

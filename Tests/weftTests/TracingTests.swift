@@ -197,13 +197,7 @@ struct TracingTests {
     func samplingAndCollectors() throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
-        let collectorPort = try FreePort.find()
-        let collector = Process()
-        collector.executableURL = WeftProcess.executable
-        collector.arguments = ["tracing", "--address", "127.0.0.1:\(collectorPort)"]
-        try mesh.captureOutput(of: collector, name: "collector")
-        try collector.run()
-        mesh.adopt(collector)
+        let collectorPort = try mesh.startZipkinCollector()
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService).status == 0)
         try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
         let client = try mesh.startClient()
@@ -303,13 +297,7 @@ struct TracingTests {
     func proxyConfigAnnotation() throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
-        let port = try FreePort.find()
-        let collector = Process()
-        collector.executableURL = WeftProcess.executable
-        collector.arguments = ["tracing", "--address", "127.0.0.1:\(port)"]
-        try mesh.captureOutput(of: collector, name: "collector")
-        try collector.run()
-        mesh.adopt(collector)
+        let port = try mesh.startZipkinCollector()
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService + "\n---\n" + Self.meshConfigMap("""
         defaultConfig:
           tracing:

@@ -111,9 +111,7 @@ public struct ZipkinCollectorAPI: Sendable {
         return Self.json(await store.traces(query))
     }
 
-    static func isTraceID(_ text: String) -> Bool {
-        (16...32).contains(text.utf8.count) && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
-    }
+    static func isTraceID(_ text: String) -> Bool { ZipkinSpanStore.isHex(text, lengths: 16...32) }
 
     static func json(_ value: some Encodable) -> APIResponse {
         let encoder = JSONEncoder()

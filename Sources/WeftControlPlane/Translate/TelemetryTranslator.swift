@@ -53,20 +53,17 @@ public enum TelemetryTranslator {
 
     /// The settings of one traffic direction: entries whose `match.mode` names the other are left out.
     public static func settings(_ telemetries: [Telemetry], mode: TelemetrySpec.WorkloadMode, meshConfig: MeshConfig, builtInCollector: String?) -> Settings {
-        func applies(_ match: TelemetrySpec.ModeMatch?) -> Bool {
-            guard let wanted = match?.mode, wanted != .CLIENT_AND_SERVER else { return true }
+        func applies(_ wanted: TelemetrySpec.WorkloadMode?) -> Bool {
+            guard let wanted, wanted != .CLIENT_AND_SERVER else { return true }
             return wanted == mode
         }
         let telemetries = telemetries.map { telemetry -> Telemetry in
             var filtered = telemetry
-            filtered.spec.tracing = telemetry.spec.tracing?.filter { applies($0.match) }
-            filtered.spec.accessLogging = telemetry.spec.accessLogging?.filter { applies($0.match) }
+            filtered.spec.tracing = telemetry.spec.tracing?.filter { applies($0.match?.mode) }
+            filtered.spec.accessLogging = telemetry.spec.accessLogging?.filter { applies($0.match?.mode) }
             filtered.spec.metrics = telemetry.spec.metrics?.map { metrics in
                 var kept = metrics
-                kept.overrides = metrics.overrides?.filter { override in
-                    guard let wanted = override.match?.mode, wanted != .CLIENT_AND_SERVER else { return true }
-                    return wanted == mode
-                }
+                kept.overrides = metrics.overrides?.filter { applies($0.match?.mode) }
                 return kept
             }
             return filtered

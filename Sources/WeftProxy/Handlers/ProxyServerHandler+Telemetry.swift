@@ -83,8 +83,7 @@ extension ProxyServerHandler {
 
     /// A response flag for the request in flight (kept with the ones it has: `DI,UT`).
     func telemetryFlag(_ flag: String) {
-        guard let flags = requestTelemetry?.flags else { return }
-        requestTelemetry?.flags = flags == "-" ? flag : "\(flags),\(flag)"
+        requestTelemetry?.add(flags: flag)
     }
 
     /// The request is over (answered, or the client left): counted, and the measurement cleared.
@@ -92,7 +91,7 @@ extension ProxyServerHandler {
         guard var telemetry = requestTelemetry else { return }
         requestTelemetry = nil
         if let status { telemetry.status = status }
-        if let flags, !flags.isEmpty { telemetry.flags = telemetry.flags == "-" || telemetry.flags == flags ? flags : "\(telemetry.flags),\(flags)" }
+        if let flags { telemetry.add(flags: flags) }
         let nanoseconds = NIODeadline.now().uptimeNanoseconds &- telemetry.started.uptimeNanoseconds
         if let log = telemetry.accessLog { writeAccessLog(log, telemetry, elapsedNanoseconds: nanoseconds) }
         if let span = telemetry.span, span.sampled { finishSpan(span, telemetry, elapsedNanoseconds: nanoseconds) }

@@ -28,6 +28,12 @@ struct RequestTelemetry {
         self.started = started
     }
 
+    /// Adds Envoy response flags, after those already set (`DI,UT`; `UF,URX`); the same again is not repeated.
+    mutating func add(flags added: String) {
+        guard !added.isEmpty else { return }
+        flags = flags == "-" || flags == added ? added : "\(flags),\(added)"
+    }
+
     /// The facts a series is made from; equal facts make the same series.
     struct SeriesFacts: Equatable {
         var peerHeader: String?

@@ -109,14 +109,8 @@ public struct SpanExporterService: Service {
     /// nil dials `host` itself.
     static func resolve(host: String, port: Int, in configuration: ActiveConfiguration, namespace: String) -> (address: String, port: Int)? {
         guard host.first?.isNumber != true, !host.contains(":"), host != "localhost" else { return nil }
-        let labels = host.split(separator: ".")
-        let fqdn: String
-        switch labels.count {
-        case 1: fqdn = "\(host).\(namespace).svc.cluster.local"
-        case 2: fqdn = "\(host).svc.cluster.local"
-        case 3 where labels[2] == "svc": fqdn = "\(host).cluster.local"
-        default: fqdn = host
-        }
+        // Completed as cluster DNS would, the same way an inbound request's authority names its service.
+        let fqdn = RequestTelemetry.inboundService(authority: host, namespace: namespace)
         guard let endpoints = configuration.endpoints["outbound|\(port)||\(fqdn)"], !endpoints.isEmpty else { return nil }
         let endpoint = endpoints[Int(FastRandom.unit() * Double(endpoints.count)) % endpoints.count]
         return (endpoint.address, endpoint.port)

@@ -91,11 +91,11 @@ public actor ZipkinSpanStore {
             throw Refusal(description: "a Zipkin span has no null values")
         }
         for (index, span) in spans.enumerated() {
-            guard isHex(span.traceId, lengths: [16, 32]) || (span.traceId.count > 16 && span.traceId.count < 32 && isHex(span.traceId, lengths: [span.traceId.count])) else {
+            guard isHex(span.traceId, lengths: 16...32) else {
                 throw Refusal(description: "span \(index): traceId \"\(span.traceId)\" is not 16 or 32 lower-case hex characters")
             }
-            guard isHex(span.id, lengths: [16]) else { throw Refusal(description: "span \(index): id \"\(span.id)\" is not 16 lower-case hex characters") }
-            if let parent = span.parentId, !isHex(parent, lengths: [16]) { throw Refusal(description: "span \(index): parentId \"\(parent)\" is not 16 lower-case hex characters") }
+            guard isHex(span.id, lengths: 16...16) else { throw Refusal(description: "span \(index): id \"\(span.id)\" is not 16 lower-case hex characters") }
+            if let parent = span.parentId, !isHex(parent, lengths: 16...16) { throw Refusal(description: "span \(index): parentId \"\(parent)\" is not 16 lower-case hex characters") }
             for endpoint in [span.localEndpoint, span.remoteEndpoint].compactMap({ $0 }) {
                 if let ip = endpoint.ipv4, !isAddress(ip, family: AF_INET) { throw Refusal(description: "span \(index): ipv4 \"\(ip)\" is not an IPv4 address") }
                 if let ip = endpoint.ipv6, !isAddress(ip, family: AF_INET6) { throw Refusal(description: "span \(index): ipv6 \"\(ip)\" is not an IPv6 address") }
@@ -121,7 +121,8 @@ public actor ZipkinSpanStore {
         return false
     }
 
-    static func isHex(_ text: String, lengths: [Int]) -> Bool {
+    /// Lower-case hex of one of `lengths` characters (Zipkin's ids).
+    public static func isHex(_ text: String, lengths: some RangeExpression<Int>) -> Bool {
         lengths.contains(text.utf8.count) && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
