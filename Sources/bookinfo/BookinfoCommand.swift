@@ -1,10 +1,19 @@
 import ArgumentParser
 import Foundation
+import WeftHTTPServer
 
 /// `bookinfo SERVICE`: one of Bookinfo's four services, written for Weft (same paths, bodies,
 /// call graph and client timeouts as Istio's sample). Run each with `weft run` so calls go through
 /// the mesh.
+/// Holds the stop signals for the signal queue (see `StopSignals`), then runs the command.
 @main
+enum BookinfoMain {
+    static func main() {
+        StopSignals.holdForSignalQueue()
+        StopSignals.runWhileMainThreadWaits { await BookinfoCommand.main() }
+    }
+}
+
 struct BookinfoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bookinfo",

@@ -8,7 +8,7 @@ import WeftControlPlane
 import WeftHTTPServer
 
 /// `weft control-plane`: Istio's istiod for Weft.
-struct ControlPlaneCommand: AsyncParsableCommand {
+struct ControlPlaneCommand: AsyncParsableCommand, RunsUntilStopped {
     static let configuration = CommandConfiguration(
         commandName: "control-plane",
         abstract: "Run the control plane: config store and API, validation and analysis (and, to come, discovery for proxies)."

@@ -6,7 +6,7 @@ import WeftHTTPServer
 
 /// `weft demo`: a control plane with a throwaway store, an ingress gateway and Bookinfo with
 /// sidecars, all on loopback; stopped, every process of it, on Ctrl-C.
-struct DemoCommand: AsyncParsableCommand {
+struct DemoCommand: AsyncParsableCommand, RunsUntilStopped {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run Bookinfo in the mesh behind an ingress gateway on 127.0.0.1:PORT, until Ctrl-C.")
@@ -54,7 +54,7 @@ struct DemoCommand: AsyncParsableCommand {
             try await serve(processes: processes, bookinfo: bookinfoExecutable, manifests: manifestDirectory, interrupted: interrupted, started: started)
             if !interrupted.withLockedValue({ $0 }) { await stop.value }
             say("\nstopping…")
-            processes.stopAll()
+            for name in processes.stopAll() { say("  ! \(name) did not stop within 10 s: killed") }
             try? FileManager.default.removeItem(at: directory)
         } catch {
             processes.stopAll()

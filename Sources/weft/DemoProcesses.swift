@@ -60,14 +60,35 @@ final class DemoProcesses {
         children.filter { !$0.process.isRunning }.map { ($0.name, $0.process.terminationStatus) }
     }
 
-    /// Stops every child, newest first (workloads before the gateway and the control plane).
-    func stopAll(timeout: TimeInterval = 10) {
+    /// Stops every child, newest first (workloads before the gateway and the control plane);
+    /// returns the names of those that had to be killed.
+    @discardableResult
+    func stopAll(timeout: TimeInterval = 10) -> [String] {
         for child in children.reversed() where child.process.isRunning { child.process.terminate() }
         let deadline = Date().addingTimeInterval(timeout)
+        var killed: [String] = []
         for child in children.reversed() {
             while child.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-            if child.process.isRunning { kill(child.process.processIdentifier, SIGKILL) }
+            guard child.process.isRunning else { continue }
+            // A killed `weft run` cannot stop its app: that goes too.
+            let started = Self.processes(startedBy: child.process.processIdentifier)
+            kill(child.process.processIdentifier, SIGKILL)
+            for pid in started { kill(pid, SIGKILL) }
+            killed.append(child.name)
         }
         for child in children { child.process.waitUntilExit() }
+        return killed
+    }
+
+    /// The processes whose parent is `pid`, from /proc.
+    static func processes(startedBy pid: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { candidate in
+            guard let stat = try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            // "pid (comm) state ppid …", where comm may hold spaces and parentheses.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == pid
+        }
     }
 }

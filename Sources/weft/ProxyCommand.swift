@@ -58,7 +58,7 @@ enum LabelList {
 }
 
 /// `weft proxy sidecar`: one workload's sidecar in host mode.
-struct SidecarCommand: AsyncParsableCommand {
+struct SidecarCommand: AsyncParsableCommand, RunsUntilStopped {
     static let configuration = CommandConfiguration(commandName: "sidecar", abstract: "Run a sidecar in host mode for one workload.")
 
     @Option(name: .customLong("pod-ip"), help: "The workload's pod IP (a loopback address the sidecar listens on). Default: allocate one.")
@@ -187,7 +187,7 @@ enum ProxyEnvironment {
 }
 
 /// `weft proxy router`: an ingress or egress gateway.
-struct RouterCommand: AsyncParsableCommand {
+struct RouterCommand: AsyncParsableCommand, RunsUntilStopped {
     static let configuration = CommandConfiguration(commandName: "router", abstract: "Run a gateway router: listeners for the Gateways that select its labels.")
 
     @Option(help: "The address the gateway listens on (default: allocate a loopback address).")

@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 import UnixSignals
 
 /// `weft run`: a workload (Istio's pod) on this host: its sidecar first, then the app.
-struct RunCommand: AsyncParsableCommand {
+struct RunCommand: AsyncParsableCommand, RunsUntilStopped {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a command as a mesh workload: sidecar first, the app once it is ready; exits with the app's status."
@@ -141,9 +141,11 @@ final class AppProcess: Sendable {
     func start() {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        // Weft ignores SIGTERM/SIGINT (its signal handling) and SIGPIPE (NIO); ignored dispositions survive exec,
-        // so without the reset the app could not be stopped by the signals `weft run` forwards.
-        process.arguments = ["--default-signal=TERM,INT,PIPE,QUIT", "--"] + command
+        // The app starts as from a shell: every signal default and none blocked. Weft blocks most
+        // signals on its threads (Dispatch's, NIO's, the stop signals) and ignores SIGPIPE (NIO);
+        // a blocked mask and ignored dispositions both survive exec, and `env --default-signal`
+        // resets both.
+        process.arguments = ["--default-signal", "--"] + command
         process.environment = environment
         // A shell reports an app killed by signal N as 128+N; Foundation gives N alone.
         process.terminationHandler = { [weak self] finished in

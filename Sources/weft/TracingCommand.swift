@@ -9,7 +9,7 @@ import WeftTelemetry
 
 /// `weft tracing`: the Zipkin collector and query API on its own, for a user who wants traces
 /// apart from the control plane (which serves the same API on its own port).
-struct TracingCommand: AsyncParsableCommand {
+struct TracingCommand: AsyncParsableCommand, RunsUntilStopped {
     static let configuration = CommandConfiguration(
         commandName: "tracing",
         abstract: "Run a Zipkin v2 collector and query API (POST /api/v2/spans, GET /api/v2/traces, ...) in memory.")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WeftHTTPServer
 
 /// The `weft` executable: one command per part of the mesh.
 struct Weft: AsyncParsableCommand {
@@ -10,10 +11,20 @@ struct Weft: AsyncParsableCommand {
     )
 }
 
+/// A command that runs until SIGINT or SIGTERM (which it traps) stops it.
+protocol RunsUntilStopped {}
+
 /// Runs the parsed command; usage errors exit 2 (the convention `weft validate` documents), not 64.
 @main
 enum WeftMain {
-    static func main() async {
+    static func main() {
+        // Decided on the main thread before any other thread starts (see StopSignals); the
+        // command is parsed again where it runs.
+        if (try? Weft.parseAsRoot()) is any RunsUntilStopped { StopSignals.holdForSignalQueue() }
+        StopSignals.runWhileMainThreadWaits { await run() }
+    }
+
+    static func run() async {
         do {
             var command = try Weft.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -96,14 +96,16 @@ struct DeploymentRunTests {
         #expect(!status.stdout.contains("plain-"), "no sidecar registered: \(status.stdout)")
     }
 
-    @Test("SIGTERM to weft run drains the sidecar and stops the app with it: no orphan left")
+    @Test("SIGTERM to weft run drains the sidecar and stops the app with it: no orphan left; the app starts as from a shell, no signal blocked or ignored")
     func terminationStopsTheApp() throws {
         let mesh = try MeshHarness()
         let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("weft-app-\(UUID().uuidString).pid")
-        defer { try? FileManager.default.removeItem(at: pidFile) }
+        let signalsFile = pidFile.appendingPathExtension("signals")
+        defer { try? FileManager.default.removeItem(at: pidFile); try? FileManager.default.removeItem(at: signalsFile) }
         let process = Process()
         process.executableURL = WeftProcess.executable
-        process.arguments = ["run", "--name", "sleeper", "--", "sh", "-c", "echo $$ > \(pidFile.path); exec sleep 600"]
+        process.arguments = ["run", "--name", "sleeper", "--", "sh", "-c",
+                             "grep -E '^Sig(Blk|Ign):' /proc/self/status > \(signalsFile.path); echo $$ > \(pidFile.path); exec sleep 600"]
         process.environment = ProcessInfo.processInfo.environment.merging(mesh.environment) { _, new in new }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -117,6 +119,12 @@ struct DeploymentRunTests {
             if appPID == nil { Thread.sleep(forTimeInterval: 0.02) }
         }
         let pid = try #require(appPID)
+        let signals = try String(contentsOf: signalsFile, encoding: .utf8)
+        // Signals 1–31 (glibc keeps 32 and 33 for itself, out of env's reach).
+        let standard = signals.split(separator: "\n").map { line in
+            UInt64(line.split(separator: "\t").last.map(String.init) ?? "", radix: 16).map { $0 & 0x7fff_ffff }
+        }
+        #expect(standard == [0, 0], "SigBlk and SigIgn of the app: \(signals)")
 
         process.terminate()
         let exitDeadline = Date().addingTimeInterval(10)

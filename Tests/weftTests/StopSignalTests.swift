@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+
+/// SIGINT and SIGTERM always reach a long-running weft. Dispatch reads them from a signalfd, which
+/// sees only a signal that every thread blocks; a thread that does not block one takes it instead,
+/// and the signal can be lost (CI once saw `weft demo` ignore its Ctrl-C).
+@Suite("stop signals")
+struct StopSignalTests {
+    @Test("every thread of a running control plane blocks SIGINT and SIGTERM, and each of 8 signals in a row stops the control plane it is sent to with status 0")
+    func everySignalStops() throws {
+        for round in 0..<8 {
+            let controlPlane = try ControlPlaneProcess()
+            let pid = controlPlane.process.processIdentifier
+            let unblocked = Self.threadsNotBlocking([SIGINT, SIGTERM], in: pid)
+            #expect(unblocked.isEmpty, "round \(round): threads that would take a stop signal from Dispatch: \(unblocked)")
+            let signal = round.isMultiple(of: 2) ? SIGINT : SIGTERM
+            kill(pid, signal)
+            let deadline = Date().addingTimeInterval(10)
+            while controlPlane.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            #expect(!controlPlane.process.isRunning, "round \(round): signal \(signal) was lost")
+            if controlPlane.process.isRunning {
+                kill(pid, SIGKILL)
+                controlPlane.process.waitUntilExit()
+            } else {
+                #expect(controlPlane.process.terminationStatus == 0, "round \(round)")
+            }
+        }
+    }
+
+    /// The threads of `pid` (their names) that leave one of `signals` unblocked, from /proc.
+    static func threadsNotBlocking(_ signals: [Int32], in pid: pid_t) -> [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { task -> String? in
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
+                  let mask = UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16) else { return nil }
+            let blocksAll = signals.allSatisfy { mask & (UInt64(1) << UInt64($0 - 1)) != 0 }
+            if blocksAll { return nil }
+            let name = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            return "\(task) \(name) SigBlk \(String(mask, radix: 16))"
+        }
+    }
+}
