@@ -14,6 +14,8 @@ public struct ActiveConfiguration: Sendable {
     let serverNames: [String: String]
     /// Inbound listeners' PeerAuthentication, by port.
     private let peerAuthentications: [Int: PeerAuthenticationMode]
+    /// Inbound ports whose bytes go to the app as they are (a `tcp`, `tls`, `redis`… Service port), with the service's host.
+    private let opaqueInbound: [Int: String]
     /// Inbound listeners' AuthorizationPolicies, by port (only ports that have any).
     private let authorizations: [Int: [AuthorizationPolicyConfig]]
     /// Inbound and gateway listeners' RequestAuthentication, by port, key sets parsed once here.
@@ -36,6 +38,8 @@ public struct ActiveConfiguration: Sendable {
                                  uniquingKeysWith: { first, _ in first })
         peerAuthentications = Dictionary(configuration.listeners.filter { $0.direction == .inbound }.map { ($0.port, $0.peerAuthentication) },
                                          uniquingKeysWith: { first, _ in first })
+        opaqueInbound = Dictionary(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "TCP" }.map { ($0.port, $0.hosts.first ?? "") },
+                                   uniquingKeysWith: { first, _ in first })
         authorizations = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.authorization.isEmpty }.map { ($0.port, $0.authorization) },
                                     uniquingKeysWith: { first, _ in first })
         authenticators = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.requestAuthentication.isEmpty }
@@ -67,6 +71,9 @@ public struct ActiveConfiguration: Sendable {
 
     /// What an inbound port lets in (PERMISSIVE when the configuration does not name the port).
     public func peerAuthentication(port: Int) -> PeerAuthenticationMode { peerAuthentications[port] ?? .permissive }
+
+    /// For an inbound port carried as TCP, the host of the service it serves (may be empty); nil for HTTP.
+    public func opaqueInboundService(port: Int) -> String? { opaqueInbound.isEmpty ? nil : opaqueInbound[port] }
 
     /// The AuthorizationPolicies enforced on an inbound or gateway port (none: everything is allowed).
     public func authorization(port: Int) -> [AuthorizationPolicyConfig] { authorizations[port] ?? [] }

@@ -4,6 +4,30 @@
 public enum PrometheusExposition {
     /// `hiding`: `REPORTER:METRIC` pairs the Telemetry API disabled (`destination:istio_request_bytes`).
     public static func render(_ metrics: RequestMetrics, hiding: Set<String> = []) -> String {
+        renderHTTP(metrics, hiding: hiding) + renderTCP(metrics, hiding: hiding)
+    }
+
+    /// `istio_tcp_*`: four counters per series.
+    static func renderTCP(_ metrics: RequestMetrics, hiding: Set<String>) -> String {
+        let series = metrics.tcpSeries.map { (labelText($0.key.tcpLabels), $0.key.reporter, $0.value) }.sorted { $0.0 < $1.0 }
+        guard !series.isEmpty else { return "" }
+        var out = ""
+        let families: [(String, String, KeyPath<RequestMetrics.TCPSample, UInt64>)] = [
+            ("istio_tcp_connections_opened_total", "TCP connections opened.", \.opened),
+            ("istio_tcp_connections_closed_total", "TCP connections closed.", \.closed),
+            ("istio_tcp_sent_bytes_total", "Bytes sent to the client on TCP connections.", \.sentBytes),
+            ("istio_tcp_received_bytes_total", "Bytes received from the client on TCP connections.", \.receivedBytes),
+        ]
+        for (name, help, value) in families {
+            let shown = series.filter { !hiding.contains("\($0.1.rawValue):\(name)") }
+            guard !shown.isEmpty else { continue }
+            out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
+            for (labels, _, sample) in shown { out += "\(name){\(labels)} \(sample[keyPath: value])\n" }
+        }
+        return out
+    }
+
+    static func renderHTTP(_ metrics: RequestMetrics, hiding: Set<String>) -> String {
         let series = metrics.series.sorted { labelText($0.key.labels) < labelText($1.key.labels) }
         guard !series.isEmpty else { return "" }
         func shown(_ name: String) -> [(RequestSeries, RequestMetrics.Sample)] {

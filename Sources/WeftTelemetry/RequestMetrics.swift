@@ -34,9 +34,32 @@ public struct RequestMetrics: Sendable {
         var grpcResponseStatus: String
     }
 
+    /// Istio's TCP metrics of one series: connections opened and closed, bytes each way.
+    public struct TCPSample: Sendable, Equatable {
+        public var opened: UInt64 = 0
+        public var closed: UInt64 = 0
+        /// From the server to the client.
+        public var sentBytes: UInt64 = 0
+        /// From the client to the server.
+        public var receivedBytes: UInt64 = 0
+
+        mutating func merge(_ other: TCPSample) {
+            opened += other.opened
+            closed += other.closed
+            sentBytes += other.sentBytes
+            receivedBytes += other.receivedBytes
+        }
+    }
+
+    struct TCPKey: Hashable, Sendable {
+        var series: SeriesID
+        var responseFlags: String
+    }
+
     private var bases: [RequestSeries] = []
     private var baseIDs: [RequestSeries: SeriesID] = [:]
     private var samples: [Key: Sample] = [:]
+    private var tcpSamples: [TCPKey: TCPSample] = [:]
 
     public init() {}
 
@@ -79,8 +102,28 @@ public struct RequestMetrics: Sendable {
         return all
     }
 
+    /// A TCP connection's change: opened, closed, bytes sent to the client or received from it.
+    public mutating func recordTCP(_ series: SeriesID, responseFlags: String = "-", opened: UInt64 = 0, closed: UInt64 = 0, sentBytes: Int = 0, receivedBytes: Int = 0) {
+        let key = TCPKey(series: series, responseFlags: responseFlags)
+        tcpSamples[key, default: TCPSample()].merge(TCPSample(opened: opened, closed: closed, sentBytes: UInt64(max(0, sentBytes)), receivedBytes: UInt64(max(0, receivedBytes))))
+    }
+
+    /// Every TCP series with its labels complete, for the exposition.
+    public var tcpSeries: [RequestSeries: TCPSample] {
+        var all: [RequestSeries: TCPSample] = [:]
+        for (key, sample) in tcpSamples where Int(key.series) < bases.count {
+            var full = bases[Int(key.series)]
+            full.responseFlags = key.responseFlags
+            all[full, default: TCPSample()].merge(sample)
+        }
+        return all
+    }
+
     /// Adds another loop's metrics.
     public mutating func merge(_ other: RequestMetrics) {
+        for (series, sample) in other.tcpSeries {
+            tcpSamples[TCPKey(series: intern(series), responseFlags: series.responseFlags), default: TCPSample()].merge(sample)
+        }
         for (series, sample) in other.series {
             let key = Key(series: intern(series), responseCode: Int32(clamping: series.responseCode), responseFlags: series.responseFlags,
                           grpcResponseStatus: series.grpcResponseStatus)

@@ -59,6 +59,11 @@ public struct RequestSeries: Sendable, Hashable {
         ]
     }
 
+    /// The labels of Istio's TCP metrics: those of a request but its response code and gRPC status.
+    public var tcpLabels: [(String, String)] {
+        labels.filter { $0.0 != "response_code" && $0.0 != "grpc_response_status" }
+    }
+
     /// `reviews.default.svc.cluster.local` → (`reviews`, `default`); a host of another form keeps its name and has namespace `unknown`.
     public static func serviceNameAndNamespace(_ host: String) -> (String, String) {
         let parts = host.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)

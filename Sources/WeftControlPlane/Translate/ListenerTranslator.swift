@@ -25,6 +25,10 @@ public enum ListenerTranslator {
         let inbound = Set(view.proxy.ports.values).sorted().map { port in
             var listener = ListenerConfig(name: "inbound|\(port)", port: port, direction: .inbound, appPort: port,
                                           peerAuthentication: view.peerAuthentication.mode(namespace: view.proxy.namespace, labels: view.proxy.labels, port: port))
+            if let served = view.inboundServicePorts[port] {
+                listener.hosts = [served.host]
+                listener.protocolName = inboundProtocol(served.protocolName)
+            }
             listener.authorization = authorization
             listener.requestAuthentication = authentication
             listener.accessLogs = view.serverTelemetry.accessLogs
@@ -33,6 +37,14 @@ public enum ListenerTranslator {
             return listener
         }
         return [outbound] + inbound
+    }
+
+    /// What an inbound port carries, as Istio's inbound listener chooses its filter chain: HTTP for
+    /// `http`, `http2`, `grpc`, `grpc-web` (and, until protocol detection comes, an undeclared
+    /// port); the app's own bytes (TCP) for `tcp`, `tls`, `https`, `mongo`, `mysql`, `redis` and others.
+    static func inboundProtocol(_ declared: String?) -> String {
+        guard let declared, !Protocols.isHTTP(declared) else { return "HTTP" }
+        return "TCP"
     }
 
     static func gateway(_ view: ProxyView) -> [ListenerConfig] {

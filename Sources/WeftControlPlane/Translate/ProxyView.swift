@@ -41,6 +41,15 @@ public struct ProxyView: Sendable, Hashable {
     /// select it. A Gateway server port equal to a Service port listens on its target port, as
     /// Istio's stock ingress turns 80 into 8080.
     public var gatewayServicePorts: [Int: Int] = [:]
+    /// A sidecar's container ports that a selecting Service declares, with that service's host and
+    /// the port's protocol (nil: not declared, so HTTP as before protocol detection).
+    public var inboundServicePorts: [Int: InboundServicePort] = [:]
+
+    /// The service a container port serves, and the protocol its Service port declares.
+    public struct InboundServicePort: Sendable, Hashable {
+        public var host: String
+        public var protocolName: String?
+    }
     /// ALLOW_ANY (passthrough) or REGISTRY_ONLY for hosts outside the registry.
     public var allowAny: Bool
     public var rootNamespace: String
@@ -111,7 +120,35 @@ public enum ProxyViewBuilder {
         view.clientTelemetry = TelemetryTranslator.settings(telemetries, mode: .CLIENT, meshConfig: proxyMesh, builtInCollector: state.builtInCollector)
         view.serverTelemetry = TelemetryTranslator.settings(telemetries, mode: .SERVER, meshConfig: proxyMesh, builtInCollector: state.builtInCollector)
         if proxy.mode == .router { view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: state.registry) }
+        if proxy.mode == .sidecar { view.inboundServicePorts = inboundServicePorts(of: proxy, registry: state.registry) }
         return view
+    }
+
+    /// The Kubernetes Services of the proxy's namespace whose selector picks it, by host.
+    private static func selectingServices(of proxy: ProxyIdentity, registry: ServiceRegistry) -> [MeshService] {
+        registry.services.filter { service in
+            guard service.origin == .kubernetes, service.namespace == proxy.namespace, let selector = service.selector, !selector.isEmpty else { return false }
+            return selector.allSatisfy { proxy.labels[$0.key] == $0.value }
+        }.sorted { $0.hostname < $1.hostname }
+    }
+
+    /// Container port → the first selecting service port that targets it (its number, or its name
+    /// among the container's named ports).
+    private static func inboundServicePorts(of proxy: ProxyIdentity, registry: ServiceRegistry) -> [Int: ProxyView.InboundServicePort] {
+        var ports: [Int: ProxyView.InboundServicePort] = [:]
+        for service in selectingServices(of: proxy, registry: registry) {
+            for port in service.ports {
+                let target: Int?
+                switch port.targetPort {
+                case .number(let number)?: target = number
+                case .name(let name)?: target = proxy.ports[name]
+                case nil: target = port.number
+                }
+                guard let target, ports[target] == nil else { continue }
+                ports[target] = ProxyView.InboundServicePort(host: service.hostname, protocolName: port.protocolName)
+            }
+        }
+        return ports
     }
 
     /// MeshConfig's access log: on for every proxy once `accessLogFile` names a file.
@@ -122,11 +159,7 @@ public enum ProxyViewBuilder {
 
     private static func gatewayServicePorts(of proxy: ProxyIdentity, registry: ServiceRegistry) -> [Int: Int] {
         var ports: [Int: Int] = [:]
-        let selecting = registry.services.filter { service in
-            guard service.origin == .kubernetes, service.namespace == proxy.namespace, let selector = service.selector, !selector.isEmpty else { return false }
-            return selector.allSatisfy { proxy.labels[$0.key] == $0.value }
-        }
-        for service in selecting.sorted(by: { $0.hostname < $1.hostname }) {
+        for service in selectingServices(of: proxy, registry: registry) {
             for port in service.ports where ports[port.number] == nil {
                 switch port.targetPort {
                 case .number(let target)?: ports[port.number] = target

@@ -9,7 +9,7 @@ enum ConnectTunnel {
     /// Replaces the HTTP handlers of `downstream` with a splice to `upstream`, then says 200.
     /// Handler removal finishes on a later tick (the decoder hands back its leftovers), so the
     /// splice is wired only once every HTTP handler has left.
-    static func splice(downstream: any Channel, upstream: any Channel) -> EventLoopFuture<Void> {
+    static func splice(downstream: any Channel, upstream: any Channel, counter: TCPConnectionTelemetry? = nil) -> EventLoopFuture<Void> {
         let loop = downstream.eventLoop
         let operations = downstream.pipeline.syncOperations
         var removals: [EventLoopFuture<Void>] = []
@@ -23,6 +23,7 @@ enum ConnectTunnel {
         remove(ProxyServerHandler.self)
         return EventLoopFuture.andAllSucceed(removals, on: loop).assumeIsolated().flatMapThrowing {
             let (downstreamGlue, upstreamGlue) = SpliceHandler.pair()
+            if let counter { try downstream.pipeline.syncOperations.addHandler(counter) }
             try downstream.pipeline.syncOperations.addHandler(downstreamGlue)
             try upstream.pipeline.syncOperations.addHandler(upstreamGlue)
             downstream.writeAndFlush(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"), promise: nil)
@@ -52,7 +53,8 @@ extension ProxyServerHandler {
             setReading(false)
             let downstream = context.channel
             let stats = listener.stats
-            listener.pool.value.connectTunnel(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)))
+            listener.pool.value.connectTunnel(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)),
+                                              transport: upstream.transport, cluster: upstream.cluster)
                 .hop(to: context.eventLoop)
                 .assumeIsolated()
                 .whenComplete { result in
@@ -62,7 +64,11 @@ extension ProxyServerHandler {
                             channel.close(promise: nil)
                             return
                         }
-                        ConnectTunnel.splice(downstream: downstream, upstream: channel).hop(to: downstream.eventLoop).assumeIsolated().whenComplete { result in
+                        let counter = self.listener.telemetry.map { telemetry in
+                            TCPConnectionTelemetry(telemetry: telemetry, series: TCPConnectionTelemetry.outboundSeries(
+                                own: telemetry, upstream: upstream, configuration: self.listener.configuration.active))
+                        }
+                        ConnectTunnel.splice(downstream: downstream, upstream: channel, counter: counter).hop(to: downstream.eventLoop).assumeIsolated().whenComplete { result in
                             switch self.tunnel.spliced((try? result.get()) != nil) {
                             case .opened:
                                 stats.increment("downstream_cx_tunnel")

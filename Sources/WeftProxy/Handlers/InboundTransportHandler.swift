@@ -80,7 +80,7 @@ final class InboundTransportHandler: ChannelInboundHandler, RemovableChannelHand
         case .serve:
             timer?.cancel()
             timer = nil
-            ProxyConnectionPipeline.serveHTTP(after: self, context: context, listener: listener, peer: peer, passing: data)
+            ProxyConnectionPipeline.serve(after: self, context: context, listener: listener, peer: peer, passing: data)
         case .close(let stat):
             refuse(stat: stat, context: context)
         }
@@ -153,7 +153,7 @@ final class InboundHandshakeHandler: ChannelInboundHandler, RemovableChannelHand
             timer?.cancel()
             timer = nil
             listener.stats.increment("ssl.handshake")
-            ProxyConnectionPipeline.serveHTTP(after: self, context: context, listener: listener, peer: peer)
+            ProxyConnectionPipeline.serve(after: self, context: context, listener: listener, peer: peer)
         case .close(let stat):
             timer?.cancel()
             timer = nil

@@ -2,6 +2,8 @@ import NIOCore
 
 /// One side of a byte splice between two channels on the same event loop: what one reads the other
 /// writes; a side that cannot write stops the other reading; a close or half-close crosses over.
+/// One side may join later (its connection still opening): until then the other reads no more,
+/// and what it had already read waits, bounded by that one read.
 final class SpliceHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -10,6 +12,8 @@ final class SpliceHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var partner: SpliceHandler?
     private var context: ChannelHandlerContext?
     private var pendingRead = false
+    /// Bytes the partner read before this side joined a channel.
+    private var waiting: [ByteBuffer] = []
 
     static func pair() -> (SpliceHandler, SpliceHandler) {
         let first = SpliceHandler(), second = SpliceHandler()
@@ -18,7 +22,15 @@ final class SpliceHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return (first, second)
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if !waiting.isEmpty {
+            for buffer in waiting { context.write(wrapOutboundOut(buffer), promise: nil) }
+            waiting = []
+            context.flush()
+        }
+        partner?.resumeReading()
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
@@ -55,8 +67,10 @@ final class SpliceHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        // Read only while the partner can take what we read.
-        if partner?.context?.channel.isWritable ?? true {
+        // Read only while the partner can take what we read (and once it has joined).
+        if let partner, partner.context == nil {
+            pendingRead = true
+        } else if partner?.context?.channel.isWritable ?? true {
             context.read()
         } else {
             pendingRead = true
@@ -64,7 +78,14 @@ final class SpliceHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func partnerWrite(_ buffer: ByteBuffer) {
-        context?.write(wrapOutboundOut(buffer), promise: nil)
+        guard let context else { return waiting.append(buffer) }
+        context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    /// The partner's channel will never come: what waited for it goes.
+    func abandon() {
+        waiting = []
+        partner = nil
     }
 
     private func resumeReading() {

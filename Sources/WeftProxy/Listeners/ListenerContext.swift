@@ -22,6 +22,8 @@ struct ListenerContext: Sendable {
     var requestHeadersTimeout: TimeAmount = .seconds(10)
     /// Inbound: the container port, whose PeerAuthentication decides TLS or plaintext per connection.
     var inboundPort: Int?
+    /// Inbound: the app's private address, where a TCP port's bytes go.
+    var appHost: String?
     /// Inbound and gateway listeners enforce the AuthorizationPolicies of their port (`defaultPort`).
     var enforcesAuthorization = false
     /// The workload certificate (inbound TLS termination; `X-Forwarded-Client-Cert`'s `By=`).

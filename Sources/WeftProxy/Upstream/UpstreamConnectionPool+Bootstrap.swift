@@ -6,9 +6,38 @@ import WeftModel
 /// How upstream sockets are made: from the pod IP, no Nagle, and the cluster's TCP keepalive.
 extension UpstreamConnectionPool {
     /// A plain TCP connection for a `CONNECT` tunnel (never pooled).
-    func connectTunnel(host: String, port: Int, connectTimeout: TimeAmount) -> EventLoopFuture<any Channel> {
+    /// A connection whose bytes are spliced (a CONNECT tunnel, a TCP listener's), secured as
+    /// `transport` says: handed over once a TLS handshake is done and the server's identity checked.
+    func connectTunnel(host: String, port: Int, connectTimeout: TimeAmount, transport: UpstreamTransport = .plaintext,
+                       cluster: String? = nil) -> EventLoopFuture<any Channel> {
         eventLoop.preconditionInEventLoop()
-        return bootstrap(to: host, connectTimeout: connectTimeout).connect(host: host, port: port)
+        let security: UpstreamSecurity?
+        do {
+            security = try upstreamSecurity(transport)
+        } catch {
+            if let cluster { stats?.increment(cluster: cluster, error is NoWorkloadCertificate ? "ssl.no_certificate" : "ssl.context_error") }
+            return eventLoop.makeFailedFuture(error)
+        }
+        guard let security else {
+            return bootstrap(to: host, connectTimeout: connectTimeout).channelOption(.allowRemoteHalfClosure, value: true).connect(host: host, port: port)
+        }
+        let tlsHandshake = UpstreamTLSHandshake(allowedNames: security.allowedNames, timeout: connectTimeout, promise: eventLoop.makePromise())
+        let done = tlsHandshake.handshakeDone
+        let handshake = NIOLoopBound(tlsHandshake, eventLoop: eventLoop)
+        let stats = self.stats
+        return bootstrap(to: host, connectTimeout: connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: security.context, serverHostname: security.serverName))
+                    try channel.pipeline.syncOperations.addHandler(handshake.value)
+                }
+            }
+            .connect(host: host, port: port)
+            .flatMap { channel in done.map { channel } }
+            .flatMapErrorThrowing { error in
+                if let cluster, let failure = error as? UpstreamTLSHandshake.Failure { stats?.increment(cluster: cluster, failure.stat) }
+                throw error
+            }
     }
 
     func bootstrap(to host: String, connectTimeout: TimeAmount, keepalive: TCPKeepalive? = nil) -> ClientBootstrap {
