@@ -79,8 +79,14 @@ struct WireRoundTripTests {
                                    identity: "spiffe://cluster.local/ns/default/sa/bookinfo-reviews"),
             EndpointGroup.Endpoint(address: "127.0.10.2", port: 9080, labels: [:], locality: "", weight: 1, workload: "reviews-v1b"),
         ])
+        var egress = ListenerConfig(name: "egress|6379", port: 6379, direction: .egress, protocolName: "TCP", hosts: ["./redis.default.svc.cluster.local"])
+        egress.tcpDestinations = [WeightedCluster(cluster: "outbound|6379|v1|redis.default.svc.cluster.local", weight: 80),
+                                  WeightedCluster(cluster: "outbound|6379|v2|redis.default.svc.cluster.local", weight: 20)]
+        var tcpInbound = ListenerConfig(name: "inbound|6379", port: 6379, direction: .inbound, protocolName: "TCP", hosts: ["redis.default.svc.cluster.local"], appPort: 6379)
+        tcpInbound.peerAuthentication = .strict
         return ProxyConfiguration(version: "12.3", listeners: [
             ListenerConfig(name: "outbound", port: 15001, direction: .outbound, routeTable: "outbound"),
+            egress, tcpInbound,
             ListenerConfig(name: "inbound|9080", port: 9080, direction: .inbound, appPort: 9080),
             ListenerConfig(name: "inbound|9443", port: 9443, direction: .inbound, appPort: 9443, peerAuthentication: .strict),
             ListenerConfig(name: "inbound|9090", port: 9090, direction: .inbound, appPort: 9090, peerAuthentication: .disable),

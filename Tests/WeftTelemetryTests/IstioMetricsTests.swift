@@ -52,6 +52,34 @@ struct IstioMetricsTests {
         #expect(text.contains("# TYPE istio_request_bytes histogram") && text.contains("# TYPE istio_response_bytes histogram"))
     }
 
+    @Test("TCP connections: four counters per series, labelled as a request's but without response code and gRPC status; a close keeps its flags; loops merge")
+    func tcpExposition() {
+        var metrics = RequestMetrics()
+        var series = RequestSeries(reporter: .source, source: WorkloadMetadata(workload: "client", namespace: "default", labels: ["app": "client"]), sourcePrincipal: "spiffe://cluster.local/ns/default/sa/default",
+                                   destination: WorkloadMetadata(workload: "redis", namespace: "default", labels: ["app": "redis"]), destinationPrincipal: "unknown",
+                                   destinationService: "redis.default.svc.cluster.local", destinationServiceName: "redis", destinationServiceNamespace: "default",
+                                   responseCode: 0, connectionSecurityPolicy: "unknown")
+        series.requestProtocol = "tcp"
+        let id = metrics.intern(series)
+        metrics.recordTCP(id, opened: 1)
+        metrics.recordTCP(id, receivedBytes: 10)
+        metrics.recordTCP(id, sentBytes: 25)
+        metrics.recordTCP(id, closed: 1)
+        metrics.recordTCP(id, opened: 1)
+        metrics.recordTCP(id, responseFlags: "UF", closed: 1)
+        var merged = RequestMetrics()
+        merged.merge(metrics)
+        let text = PrometheusExposition.render(merged)
+        #expect(!text.contains("response_code=") && !text.contains("grpc_response_status="), "\(text)")
+        #expect(text.contains("# TYPE istio_tcp_connections_opened_total counter\n"))
+        let lines = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(lines.contains { $0.hasPrefix("istio_tcp_connections_opened_total{") && $0.contains("response_flags=\"-\"") && $0.hasSuffix(" 2") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("istio_tcp_connections_closed_total{") && $0.contains("response_flags=\"UF\"") && $0.hasSuffix(" 1") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("istio_tcp_received_bytes_total{") && $0.contains("request_protocol=\"tcp\"") && $0.hasSuffix(" 10") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("istio_tcp_sent_bytes_total{") && $0.hasSuffix(" 25") }, "\(lines)")
+        #expect(!PrometheusExposition.render(merged, hiding: ["source:istio_tcp_sent_bytes_total"]).contains("istio_tcp_sent_bytes_total"))
+    }
+
     @Test("label values with quotes, backslashes and newlines are escaped; loops' metrics merge")
     func escapingAndMerge() {
         let hostile = WorkloadMetadata(workload: "a\"b\\c\nd", namespace: "n", labels: [:])

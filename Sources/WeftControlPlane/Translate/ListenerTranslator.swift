@@ -36,7 +36,7 @@ public enum ListenerTranslator {
             listener.metrics = view.serverTelemetry.metrics
             return listener
         }
-        return [outbound] + inbound
+        return [outbound] + inbound + EgressListenerTranslator.translate(view, outboundPort: outboundPort)
     }
 
     /// What an inbound port carries, as Istio's inbound listener chooses its filter chain: HTTP for

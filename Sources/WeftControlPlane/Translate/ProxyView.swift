@@ -44,6 +44,8 @@ public struct ProxyView: Sendable, Hashable {
     /// A sidecar's container ports that a selecting Service declares, with that service's host and
     /// the port's protocol (nil: not declared, so HTTP as before protocol detection).
     public var inboundServicePorts: [Int: InboundServicePort] = [:]
+    /// The egress listeners of the Sidecar resource that applies to a sidecar.
+    public var egressListeners: [SidecarSpec.EgressListener] = []
 
     /// The service a container port serves, and the protocol its Service port declares.
     public struct InboundServicePort: Sendable, Hashable {
@@ -120,7 +122,10 @@ public enum ProxyViewBuilder {
         view.clientTelemetry = TelemetryTranslator.settings(telemetries, mode: .CLIENT, meshConfig: proxyMesh, builtInCollector: state.builtInCollector)
         view.serverTelemetry = TelemetryTranslator.settings(telemetries, mode: .SERVER, meshConfig: proxyMesh, builtInCollector: state.builtInCollector)
         if proxy.mode == .router { view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: state.registry) }
-        if proxy.mode == .sidecar { view.inboundServicePorts = inboundServicePorts(of: proxy, registry: state.registry) }
+        if proxy.mode == .sidecar {
+            view.inboundServicePorts = inboundServicePorts(of: proxy, registry: state.registry)
+            view.egressListeners = scope.sidecar?.spec.egress ?? []
+        }
         return view
     }
 

@@ -9,6 +9,7 @@ extension Weft_Discovery_V1_Listener {
         case .outbound: direction = .outbound
         case .inbound: direction = .inbound
         case .gateway: direction = .gateway
+        case .egress: direction = .egress
         }
         self.protocol = model.protocolName
         routeTable = model.routeTable ?? ""
@@ -24,6 +25,12 @@ extension Weft_Discovery_V1_Listener {
         accessLogs = model.accessLogs.map(Weft_Discovery_V1_AccessLog.init)
         if let tracing = model.tracing { self.tracing = Weft_Discovery_V1_Tracing(tracing) }
         if let metrics = model.metrics { self.metrics = Weft_Discovery_V1_MetricsOverrides(metrics) }
+        tcpDestinations = model.tcpDestinations.map { destination in
+            var wire = Weft_Discovery_V1_WeightedCluster()
+            wire.cluster = destination.cluster
+            wire.weight = Int32(model: destination.weight)
+            return wire
+        }
     }
 }
 
@@ -34,6 +41,7 @@ extension ListenerConfig {
         case .outbound: direction = .outbound
         case .inbound: direction = .inbound
         case .gateway: direction = .gateway
+        case .egress: direction = .egress
         case .UNRECOGNIZED(let value): throw WireError("listener \(wire.name): unknown direction \(value)")
         }
         let peerAuthentication: PeerAuthenticationMode
@@ -58,5 +66,6 @@ extension ListenerConfig {
         accessLogs = logs
         tracing = wire.hasTracing ? try TracingConfig(wire: wire.tracing) : nil
         metrics = wire.hasMetrics ? MetricsOverridesConfig(wire: wire.metrics) : nil
+        tcpDestinations = wire.tcpDestinations.map { WeightedCluster(cluster: $0.cluster, weight: Int(wire: $0.weight)) }
     }
 }

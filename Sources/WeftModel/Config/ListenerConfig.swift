@@ -10,13 +10,16 @@ public struct ListenerConfig: Sendable, Hashable, Codable {
         case inbound
         /// A gateway server's port.
         case gateway
+        /// A Sidecar egress listener's port on the pod IP (captureMode NONE): TCP to
+        /// `tcpDestinations`, or HTTP as the outbound proxy.
+        case egress
     }
 
     /// `outbound`, `inbound|9080`, `0.0.0.0_8080` (Istio's gateway listener name).
     public var name: String
     public var port: Int
     public var direction: Direction
-    /// HTTP for now.
+    /// HTTP, or TCP for bytes passed unparsed.
     public var protocolName: String
     /// The route table requests are routed with (outbound and gateway).
     public var routeTable: String?
@@ -37,6 +40,8 @@ public struct ListenerConfig: Sendable, Hashable, Codable {
     public var tracing: TracingConfig?
     /// Changes to Istio's standard metrics (nil: all of them, with Istio's labels).
     public var metrics: MetricsOverridesConfig?
+    /// Egress TCP: the clusters a connection goes to, by weight (empty: closed, no route).
+    public var tcpDestinations: [WeightedCluster] = []
 
     public init(name: String, port: Int, direction: Direction, protocolName: String = "HTTP", routeTable: String? = nil, hosts: [String] = [], appPort: Int? = nil,
                 peerAuthentication: PeerAuthenticationMode = .permissive) {

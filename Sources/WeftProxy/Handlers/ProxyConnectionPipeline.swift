@@ -46,6 +46,8 @@ enum ProxyConnectionPipeline {
                 channel.eventLoop.makeCompletedFuture {
                     if let inbound = listener.inboundPort {
                         try channel.pipeline.syncOperations.addHandler(InboundTransportHandler(listener: listener, port: inbound, timeout: listener.tlsHandshakeTimeout))
+                    } else if listener.opaqueEgress {
+                        try OutboundTCPProxy.install(on: channel, listener: listener)
                     } else {
                         try ProxyConnectionPipeline.configure(channel, listener: listener)
                     }

@@ -24,6 +24,8 @@ struct ListenerContext: Sendable {
     var inboundPort: Int?
     /// Inbound: the app's private address, where a TCP port's bytes go.
     var appHost: String?
+    /// A Sidecar egress port carried as TCP: each connection is spliced to its upstream.
+    var opaqueEgress = false
     /// Inbound and gateway listeners enforce the AuthorizationPolicies of their port (`defaultPort`).
     var enforcesAuthorization = false
     /// The workload certificate (inbound TLS termination; `X-Forwarded-Client-Cert`'s `By=`).

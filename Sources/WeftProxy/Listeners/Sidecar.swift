@@ -49,6 +49,8 @@ public struct Sidecar: Sendable {
     public let stats: ProxyStats
     /// The workload certificate, kept by a CertificateRotationService the host runs beside.
     public let certificates: WorkloadCertificates
+    /// The Sidecar resource's egress ports.
+    let egressListeners: ConfiguredListeners
     public let services: [any Service]
     private let readiness: Readiness
 
@@ -79,6 +81,15 @@ public struct Sidecar: Sendable {
                                           certificates: certificates, tlsHandshakeTimeout: settings.tlsHandshakeTimeout, telemetry: telemetry, tracer: tracer)
             services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inbound, logger: logger, onBound: readiness.listenerBound))
         }
+        // The Sidecar resource's egress ports, opened and closed as the configuration names them.
+        let egress = ConfiguredListeners(direction: .egress, host: settings.podIP, eventLoop: eventLoop, logger: logger) { listener in
+            var context = ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store,
+                                          routeTable: listener.routeTable ?? "outbound", pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: false,
+                                          requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer)
+            context.opaqueEgress = listener.protocolName == "TCP"
+            return context
+        }
+        services.append(egress)
         let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: settings.identity,
                                   certificates: certificates, telemetry: telemetry, quit: quit)
         services.append(APIServerService(configuration: .init(host: settings.podIP, port: settings.adminPort), logger: logger) { await admin.handle($0) })
@@ -87,14 +98,17 @@ public struct Sidecar: Sendable {
         self.configuration = store
         self.stats = stats
         self.certificates = certificates
+        self.egressListeners = egress
         self.services = services
         self.readiness = readiness
     }
 
-    /// Installs a configuration (from discovery or a file) and counts it toward readiness.
+    /// Installs a configuration (from discovery or a file) for requests at once, and queues its
+    /// egress ports to be opened or closed; it counts toward readiness once they are open, so an
+    /// app never starts before the ports it connects to.
     public func install(_ configuration: ProxyConfiguration) {
         self.configuration.install(configuration)
-        readiness.configurationInstalled()
+        egressListeners.submit(configuration) { [readiness] in readiness.configurationInstalled() }
     }
 }
 

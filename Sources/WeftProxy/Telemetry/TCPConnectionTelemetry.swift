@@ -43,6 +43,12 @@ final class TCPConnectionTelemetry: ChannelDuplexHandler, RemovableChannelHandle
         return series
     }
 
+    /// The series of a connection that found no upstream (its cluster when it had one).
+    static func unroutedSeries(own: ProxyTelemetry, cluster: String?) -> RequestSeries {
+        let facts = RequestTelemetry.SeriesFacts(peerHeader: nil, peerPrincipal: WorkloadMetadata.unknownValue, serviceSource: cluster ?? "", mutualTLS: false)
+        return RequestTelemetry.series(facts, .source, own: own)
+    }
+
     /// The connection to the upstream failed: the close is counted with Envoy's flag.
     func upstreamFailed(flag: String) {
         flags = flag

@@ -68,4 +68,104 @@ struct ListenerTranslationTests {
             ListenerConfig(name: "inbound|9090", port: 9090, direction: .inbound, appPort: 9090),
         ])
     }
+
+    static let tcpServices = """
+    apiVersion: v1
+    kind: Service
+    metadata: {name: redis, namespace: default}
+    spec:
+      selector: {app: redis}
+      ports: [{name: tcp-redis, port: 6379}, {name: http-metrics, port: 9121, targetPort: metrics}, {name: db, port: 7000, appProtocol: mongo}]
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: cache, namespace: default}
+    spec:
+      selector: {app: cache}
+      ports: [{name: tcp, port: 6379}]
+    ---
+    apiVersion: networking.istio.io/v1
+    kind: DestinationRule
+    metadata: {name: redis, namespace: default}
+    spec:
+      host: redis
+      subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+    ---
+    apiVersion: networking.istio.io/v1
+    kind: Sidecar
+    metadata: {name: client, namespace: default}
+    spec:
+      workloadSelector: {labels: {app: client}}
+      egress:
+      - port: {number: 6379, protocol: TCP, name: tcp-redis}
+        captureMode: NONE
+        hosts: ["./redis.default.svc.cluster.local"]
+      - port: {number: 8080, protocol: HTTP, name: http}
+        hosts: ["./*"]
+      - port: {number: 15001, protocol: TCP}
+        hosts: ["./*"]
+      - hosts: ["istio-system/*"]
+    """
+
+    @Test("an inbound port is carried as TCP when the selecting Service's port says tcp, redis, mongo (name or appProtocol), named by number or targetPort name; HTTP otherwise")
+    func inboundProtocols() throws {
+        let simulation = try Simulation(yaml: Self.tcpServices)
+        let redis = ProxyIdentity(id: "redis-1", namespace: "default", labels: ["app": "redis"], ports: ["redis": 6379, "metrics": 9121, "mongo": 7000, "other": 8000])
+        let inbound = simulation.listeners(for: redis).filter { $0.direction == .inbound }
+        #expect(inbound.map { "\($0.port) \($0.protocolName) \($0.hosts)" } == [
+            "6379 TCP [\"redis.default.svc.cluster.local\"]", "7000 TCP [\"redis.default.svc.cluster.local\"]",
+            "8000 HTTP []", "9121 HTTP [\"redis.default.svc.cluster.local\"]",
+        ])
+    }
+
+    @Test("a Sidecar egress port becomes a listener on the pod IP: TCP to the one service of its hosts on that port, HTTP routed as the outbound proxy; ports the pod already uses and portless entries are left out")
+    func egressListeners() throws {
+        let simulation = try Simulation(yaml: Self.tcpServices)
+        let client = ProxyIdentity(id: "client-1", namespace: "default", labels: ["app": "client"], ports: ["http": 8080])
+        let egress = simulation.listeners(for: client).filter { $0.direction == .egress }
+        #expect(egress.map(\.name) == ["egress|6379"], "8080 is the pod's own container port, 15001 its outbound proxy")
+        #expect(egress.first?.protocolName == "TCP")
+        #expect(egress.first?.tcpDestinations == [WeightedCluster(cluster: "outbound|6379||redis.default.svc.cluster.local", weight: 100)])
+
+        let other = ProxyIdentity(id: "client-2", namespace: "default", labels: ["app": "client"], ports: [:])
+        let http = simulation.listeners(for: other).first { $0.name == "egress|8080" }
+        #expect(http?.protocolName == "HTTP" && http?.routeTable == "outbound" && http?.tcpDestinations == [])
+    }
+
+    @Test("a VirtualService tcp route decides an egress port's destinations: the first route whose match holds (port, sourceLabels, mesh gateway), its weights and subsets; none that holds falls back to the service")
+    func tcpRoutes() throws {
+        let routes = Self.tcpServices + """
+
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: redis, namespace: default}
+        spec:
+          hosts: [redis]
+          tcp:
+          - match: [{port: 6379, sourceLabels: {canary: "true"}}]
+            route: [{destination: {host: redis, subset: v2}}]
+          - match: [{port: 6380}]
+            route: [{destination: {host: redis, subset: v1}}]
+          - match: [{port: 6379, gateways: [mesh]}]
+            route:
+            - {destination: {host: redis, subset: v1}, weight: 80}
+            - {destination: {host: redis, subset: v2}, weight: 20}
+        """
+        let simulation = try Simulation(yaml: routes)
+        let plain = ProxyIdentity(id: "client-1", namespace: "default", labels: ["app": "client"], ports: [:])
+        #expect(simulation.listeners(for: plain).first { $0.name == "egress|6379" }?.tcpDestinations == [
+            WeightedCluster(cluster: "outbound|6379|v1|redis.default.svc.cluster.local", weight: 80),
+            WeightedCluster(cluster: "outbound|6379|v2|redis.default.svc.cluster.local", weight: 20),
+        ])
+        let canary = ProxyIdentity(id: "client-2", namespace: "default", labels: ["app": "client", "canary": "true"], ports: [:])
+        #expect(simulation.listeners(for: canary).first { $0.name == "egress|6379" }?.tcpDestinations == [
+            WeightedCluster(cluster: "outbound|6379|v2|redis.default.svc.cluster.local", weight: 100),
+        ])
+        let gatewaysOnly = try Simulation(yaml: routes.replacingOccurrences(of: "gateways: [mesh]", with: "gateways: [istio-system/ingress]")
+            .replacingOccurrences(of: "sourceLabels: {canary: \"true\"}", with: "sourceLabels: {canary: \"no\"}"))
+        #expect(gatewaysOnly.listeners(for: plain).first { $0.name == "egress|6379" }?.tcpDestinations == [
+            WeightedCluster(cluster: "outbound|6379||redis.default.svc.cluster.local", weight: 100),
+        ], "no route holds for the mesh: the service itself")
+    }
 }

@@ -48,7 +48,7 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
     set {_uniqueStorage()._direction = newValue}
   }
 
-  /// HTTP for now (TLS, TCP and HTTP/2 listeners come with their issues).
+  /// HTTP, or TCP for bytes passed unparsed (TLS and HTTP/2 listeners come with their issues).
   public var `protocol`: String {
     get {_storage._protocol}
     set {_uniqueStorage()._protocol = newValue}
@@ -115,6 +115,13 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
   /// Clears the value of `metrics`. Subsequent reads from it will return its default value.
   public mutating func clearMetrics() {_uniqueStorage()._metrics = nil}
 
+  /// Egress TCP: the clusters a connection goes to, by weight (a VirtualService tcp route, or the
+  /// one service of the listener's hosts on this port). Empty: connections are closed (no route).
+  public var tcpDestinations: [Weft_Discovery_V1_WeightedCluster] {
+    get {_storage._tcpDestinations}
+    set {_uniqueStorage()._tcpDestinations = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Direction: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -128,6 +135,10 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
 
     /// A gateway server's port.
     case gateway // = 2
+
+    /// A Sidecar egress listener's port on the pod IP (captureMode NONE): the app connects to it
+    /// for the services of its hosts (TCP: by tcp_destinations; HTTP: as the outbound proxy).
+    case egress // = 3
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -139,6 +150,7 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
       case 0: self = .outbound
       case 1: self = .inbound
       case 2: self = .gateway
+      case 3: self = .egress
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -148,6 +160,7 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
       case .outbound: return 0
       case .inbound: return 1
       case .gateway: return 2
+      case .egress: return 3
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -157,6 +170,7 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
       .outbound,
       .inbound,
       .gateway,
+      .egress,
     ]
 
   }
@@ -1779,7 +1793,7 @@ fileprivate nonisolated let _protobuf_package = "weft.discovery.v1"
 
 nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Listener"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0\u{3}access_logs\0\u{1}tracing\0\u{1}metrics\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0\u{3}access_logs\0\u{1}tracing\0\u{1}metrics\0\u{3}tcp_destinations\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -1795,6 +1809,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
     var _accessLogs: [Weft_Discovery_V1_AccessLog] = []
     var _tracing: Weft_Discovery_V1_Tracing? = nil
     var _metrics: Weft_Discovery_V1_MetricsOverrides? = nil
+    var _tcpDestinations: [Weft_Discovery_V1_WeightedCluster] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1818,6 +1833,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       _accessLogs = source._accessLogs
       _tracing = source._tracing
       _metrics = source._metrics
+      _tcpDestinations = source._tcpDestinations
     }
   }
 
@@ -1849,6 +1865,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
         case 11: try { try decoder.decodeRepeatedMessageField(value: &_storage._accessLogs) }()
         case 12: try { try decoder.decodeSingularMessageField(value: &_storage._tracing) }()
         case 13: try { try decoder.decodeSingularMessageField(value: &_storage._metrics) }()
+        case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._tcpDestinations) }()
         default: break
         }
       }
@@ -1900,6 +1917,9 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       try { if let v = _storage._metrics {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
       } }()
+      if !_storage._tcpDestinations.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._tcpDestinations, fieldNumber: 14)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1922,6 +1942,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
         if _storage._accessLogs != rhs_storage._accessLogs {return false}
         if _storage._tracing != rhs_storage._tracing {return false}
         if _storage._metrics != rhs_storage._metrics {return false}
+        if _storage._tcpDestinations != rhs_storage._tcpDestinations {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1932,7 +1953,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
 }
 
 nonisolated extension Weft_Discovery_V1_Listener.Direction: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0OUTBOUND\0\u{1}INBOUND\0\u{1}GATEWAY\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0OUTBOUND\0\u{1}INBOUND\0\u{1}GATEWAY\0\u{1}EGRESS\0")
 }
 
 nonisolated extension Weft_Discovery_V1_Listener.PeerAuthentication: SwiftProtobuf._ProtoNameProviding {

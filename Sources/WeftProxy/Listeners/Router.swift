@@ -7,69 +7,12 @@ import WeftHTTPServer
 import WeftModel
 import WeftTelemetry
 
-/// A router's listeners are the ones its configuration names: each gateway listener is opened
-/// when it appears, closed when it goes, and reopened when it changes. Configurations are applied
-/// one at a time, in the order they arrived (a later one never races an earlier one's binds).
-public final class GatewayListeners: Service, Sendable {
-    private let host: String
-    private let eventLoop: any EventLoop
-    private let makeContext: @Sendable (ListenerConfig) -> ListenerContext
-    private let logger: Logger
-    private let open = NIOLockedValueBox<[ListenerConfig: any Channel]>([:])
-    private let queue: AsyncStream<(ProxyConfiguration, @Sendable () -> Void)>
-    private let enqueue: AsyncStream<(ProxyConfiguration, @Sendable () -> Void)>.Continuation
-
-    init(host: String, eventLoop: any EventLoop, logger: Logger, makeContext: @escaping @Sendable (ListenerConfig) -> ListenerContext) {
-        self.host = host
-        self.eventLoop = eventLoop
-        self.logger = logger
-        self.makeContext = makeContext
-        (queue, enqueue) = AsyncStream.makeStream(of: (ProxyConfiguration, @Sendable () -> Void).self)
-    }
-
-    /// Queues a configuration; `applied` runs once its listeners are open.
-    func submit(_ configuration: ProxyConfiguration, applied: @escaping @Sendable () -> Void) {
-        enqueue.yield((configuration, applied))
-    }
-
-    /// Closes listeners the configuration no longer names (or names differently), then opens the new ones.
-    func reconcile(_ configuration: ProxyConfiguration) async {
-        let wanted = Set(configuration.listeners.filter { $0.direction == .gateway })
-        let current = Set(open.withLockedValue { Array($0.keys) })
-        for listener in current.subtracting(wanted) {
-            if let channel = open.withLockedValue({ $0.removeValue(forKey: listener) }) { try? await channel.close() }
-        }
-        for listener in wanted.subtracting(current).sorted(by: { $0.port < $1.port }) {
-            let context = makeContext(listener)
-            do {
-                let channel = try await ProxyConnectionPipeline.bind(host: host, port: listener.port, eventLoop: eventLoop, listener: context)
-                open.withLockedValue { $0[listener] = channel }
-                logger.info("gateway listener open", metadata: ["listener": "\(listener.name)", "address": "\(host):\(listener.port)"])
-            } catch {
-                context.stats.increment("listener_manager.listener_create_failure")
-                logger.error("cannot open gateway listener", metadata: ["listener": "\(listener.name)", "address": "\(host):\(listener.port)", "error": "\(error)"])
-            }
-        }
-    }
-
-    public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            for await (configuration, applied) in self.queue {
-                await self.reconcile(configuration)
-                applied()
-            }
-        }
-        enqueue.finish()
-        for channel in open.withLockedValue({ Array($0.values) }) { try? await channel.close() }
-    }
-}
-
 /// A gateway router: Gateway listeners, admin on 15000, routing by the VirtualServices bound to
 /// the Gateways that select it.
 public struct Router: Sendable {
     public let configuration: ConfigurationStore
     public let stats: ProxyStats
-    public let listeners: GatewayListeners
+    public let listeners: ConfiguredListeners
     /// The gateway's workload certificate (mutual TLS to sidecars), kept by a CertificateRotationService.
     public let certificates: WorkloadCertificates
     public let services: [any Service]
@@ -87,7 +30,7 @@ public struct Router: Sendable {
         let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, stats: stats, certificates: certificates),
                                                        as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         let tracer = workload.map { ProxyTracer(workload: $0, podIP: address, nodeID: "router~\(address)~\(identity["id"] ?? $0.workload)", queue: SpanQueue(stats: stats)) }
-        let listeners = GatewayListeners(host: address, eventLoop: eventLoop, logger: logger) { listener in
+        let listeners = ConfiguredListeners(direction: .gateway, host: address, eventLoop: eventLoop, logger: logger) { listener in
             ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats, logger: logger, authorizing: true), configuration: store,
                             routeTable: listener.routeTable, pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
                             requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true, telemetry: telemetry, tracer: tracer)

@@ -1,0 +1,98 @@
+import NIOCore
+import WeftModel
+
+/// Where one outbound TCP connection goes: a cluster of the listener's weighted destinations, then
+/// an endpoint as the cluster balances, secured as auto mutual TLS and the DestinationRule say.
+/// Plain values, decided when the connection arrives, from the configuration in force then.
+enum TCPUpstreamChoice {
+    /// The upstream, or Envoy's flag for why there is none (`NR` no route, `UH` no endpoint).
+    static func choose(listener name: String, configuration: ActiveConfiguration, balancer: LoadBalancerState) -> Result<RequestDecision.Upstream, TCPNoUpstream> {
+        let destinations = configuration.configuration.listeners.first { $0.name == name }?.tcpDestinations ?? []
+        guard let picked = WeightedPick.random(destinations) else { return .failure(TCPNoUpstream(flag: "NR", cluster: nil)) }
+        let clusterName = picked.cluster
+        let cluster = configuration.clusters[clusterName]
+        let endpoints = configuration.endpoints[clusterName] ?? []
+        guard let endpoint = balancer.pick(.init(cluster: cluster, clusterName: clusterName, hashKey: nil), endpoints: endpoints) else {
+            return .failure(TCPNoUpstream(flag: "UH", cluster: clusterName))
+        }
+        var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000)
+        upstream.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: configuration.serverNames[clusterName])
+        return .success(upstream)
+    }
+}
+
+/// Why an outbound TCP connection has no upstream.
+struct TCPNoUpstream: Error, Equatable {
+    var flag: String
+    var cluster: String?
+}
+
+/// The first handler of a connection to a Sidecar egress TCP port: picks the upstream when the
+/// connection arrives, opens it (mutual TLS to a sidecar), and splices the two, both ways, with
+/// backpressure; counted in Istio's TCP metrics (reporter source) and Envoy's cluster stats. No
+/// route, no endpoint or a refused connect closes the client's connection with `NR`, `UH`, `UF`.
+final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let listener: ListenerContext
+    private let downstreamSide: SpliceHandler
+    private let upstreamSide: SpliceHandler
+
+    init(listener: ListenerContext) {
+        self.listener = listener
+        (downstreamSide, upstreamSide) = SpliceHandler.pair()
+    }
+
+    /// Installs the proxy on a new connection: until the upstream joins, the splice reads nothing.
+    static func install(on channel: any Channel, listener: ListenerContext) throws {
+        let proxy = OutboundTCPProxy(listener: listener)
+        try channel.pipeline.syncOperations.addHandlers([proxy, proxy.downstreamSide])
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        let stats = listener.stats
+        stats.increment("downstream_cx_tcp")
+        let downstream = context.channel
+        switch TCPUpstreamChoice.choose(listener: listener.name, configuration: listener.configuration.active, balancer: listener.balancer) {
+        case .failure(let missing):
+            stats.increment(missing.cluster.map { "cluster.\($0).upstream_cx_none_healthy" } ?? "listener.\(listener.name).no_route")
+            if let telemetry = listener.telemetry {
+                let counter = TCPConnectionTelemetry(telemetry: telemetry, series: TCPConnectionTelemetry.unroutedSeries(own: telemetry, cluster: missing.cluster))
+                counter.upstreamFailed(flag: missing.flag)
+                try? context.pipeline.syncOperations.addHandler(counter, position: .after(self))
+            }
+            context.close(promise: nil)
+        case .success(let upstream):
+            let counter = listener.telemetry.map { telemetry in
+                TCPConnectionTelemetry(telemetry: telemetry, series: TCPConnectionTelemetry.outboundSeries(own: telemetry, upstream: upstream, configuration: listener.configuration.active))
+            }
+            if let counter { try? context.pipeline.syncOperations.addHandler(counter, position: .after(self)) }
+            _ = downstream.setOption(.allowRemoteHalfClosure, value: true)
+            let upstreamSide = self.upstreamSide
+            let downstreamSide = self.downstreamSide
+            listener.pool.value.connectTunnel(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)),
+                                              transport: upstream.transport, cluster: upstream.cluster)
+                .hop(to: downstream.eventLoop)
+                .assumeIsolated()
+                .whenComplete { result in
+                    switch result {
+                    case .success(let channel):
+                        stats.increment(cluster: upstream.cluster, "upstream_cx_total")
+                        guard downstream.isActive, (try? channel.pipeline.syncOperations.addHandler(upstreamSide)) != nil else {
+                            channel.close(promise: nil)
+                            return
+                        }
+                        _ = channel.setOption(.autoRead, value: true)
+                        channel.read()
+                    case .failure:
+                        stats.increment(cluster: upstream.cluster, "upstream_cx_connect_fail")
+                        counter?.upstreamFailed(flag: "UF")
+                        downstreamSide.abandon()
+                        downstream.close(promise: nil)
+                    }
+                }
+        }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+}
