@@ -55,6 +55,16 @@ spec:
   - port: {number: 6379, protocol: TCP, name: tcp-redis}
     captureMode: NONE
     hosts: ["./redis.default.svc.cluster.local"]
+  - port: {number: 6390, protocol: TCP, name: tcp-ghost}
+    captureMode: NONE
+    hosts: ["./ghost.default.svc.cluster.local"]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ghost}
+spec:
+  selector: {app: ghost}
+  ports: [{name: tcp, port: 6390}]
 """
 
 /// Plain TCP through the mesh: a Service port named `tcp-…` makes the server's sidecar pass the
@@ -151,7 +161,7 @@ struct TCPProxyTests {
         #expect(reply["ping"] as? String == "PONG" && reply["small"] as? Bool == true, "\(reply)")
     }
 
-    @Test("a Sidecar egress port (6379, captureMode NONE) on the client's pod IP: the real redis-cli reaches redis through both sidecars over mutual TLS; no route closes the connection, counted NR")
+    @Test("a Sidecar egress port (6379, captureMode NONE) on the client's pod IP: the real redis-cli reaches redis through both sidecars over mutual TLS; a service without endpoints (UH) and no route (NR) close the connection, and the sidecar goes on")
     func sidecarEgressPort() throws {
         let (mesh, client, redisPod) = try Self.redisMesh(extra: clientEgressSidecar)
         defer { mesh.stopWorkloads() }
@@ -162,6 +172,9 @@ struct TCPProxyTests {
             if pong != "PONG" { Thread.sleep(forTimeInterval: 0.1) }
         } while pong != "PONG" && Date() < deadline
         #expect(pong == "PONG", "redis-cli to the client's egress port: \(pong)\n\(mesh.workloadOutput())")
+        // A service with no endpoint: the connection is closed (UH), and the sidecar goes on serving.
+        let ghost = try WeftProcess.runTool("redis-cli", ["-h", client, "-p", "6390", "PING"])
+        #expect(!ghost.contains("PONG"), "\(ghost)")
         #expect(try Self.redisCLI(client, ["SET", "weft:egress", "through-the-mesh"]) == "OK")
         #expect(try Self.redisCLI(client, ["GET", "weft:egress"]) == "through-the-mesh")
 
@@ -184,7 +197,7 @@ struct TCPProxyTests {
         } while answer == "PONG" && Date() < closedDeadline
         #expect(answer != "PONG", "no route: \(answer)")
         let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15020/stats/prometheus")!), as: UTF8.self)
-        #expect(stats.contains("response_flags=\"NR\""), "\(stats.split(separator: "\n").filter { $0.contains("istio_tcp_connections_closed_total") })")
+        #expect(stats.contains("response_flags=\"NR\"") && stats.contains("response_flags=\"UH\""), "\(stats.split(separator: "\n").filter { $0.contains("istio_tcp_connections_closed_total") })")
     }
 
     @Test("a VirtualService tcp route with subsets and weights: 100 % to v2, then 50/50 reaching both, each connection to one redis")

@@ -40,6 +40,7 @@ public final class LoadBalancerState: Sendable {
 
     /// The endpoint for one request, or nil when none is healthy.
     public func pick(_ request: Request, endpoints: [EndpointGroup.Endpoint]) -> EndpointGroup.Endpoint? {
+        guard !endpoints.isEmpty else { return nil }
         let cluster = request.cluster
         // The common case, a plain cluster of one endpoint or round robin, takes no detour.
         if cluster?.outlierDetection == nil, cluster?.hashPolicy == nil, cluster?.warmup == nil, endpoints.first?.localityWeight == nil,
