@@ -52,10 +52,14 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         return .set(peer.certificate.forwardedClientCert(by: peer.localIdentity))
     }()
 
-    init(listener: ListenerContext, headersTimeout: RequestHeadersTimeout? = nil, peer: ConnectionPeer? = nil) {
+    /// One stream of an HTTP/2 connection (its bytes are frames: no CONNECT splice on it).
+    let http2: Bool
+
+    init(listener: ListenerContext, headersTimeout: RequestHeadersTimeout? = nil, peer: ConnectionPeer? = nil, http2: Bool = false) {
         self.listener = listener
         self.headersTimeout = headersTimeout
         self.peer = peer
+        self.http2 = http2
     }
 
     /// The peer's IP address, read once per connection (each read of it takes a lock).
@@ -165,6 +169,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             return
         }
         if head.method == .CONNECT {
+            // Extended CONNECT over HTTP/2 (RFC 8441) is not offered; a plain one cannot be spliced on a stream.
+            guard !http2 else { return answer(LocalResponse(status: 501, flag: "", body: "CONNECT over HTTP/2 is not supported"), version: head.version, closing: true) }
             startTunnel(head, context: context)
             return
         }
