@@ -156,6 +156,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         guard let context, readsPaused == reading, !(reading && machine.holdsRequests) else { return }
         readsPaused = !reading
         context.channel.setOption(ChannelOptions.autoRead, value: reading).whenComplete { _ in }
+        // An HTTP/2 stream asks for no read when autoRead comes back on: ask, or held frames stay held.
+        if reading && http2 { context.read() }
     }
 
     // MARK: the steps
