@@ -16,6 +16,8 @@ public struct ActiveConfiguration: Sendable {
     private let peerAuthentications: [Int: PeerAuthenticationMode]
     /// Inbound ports whose bytes go to the app as they are (a `tcp`, `tls`, `redis`… Service port), with the service's host.
     private let opaqueInbound: [Int: String]
+    /// Inbound ports whose app speaks HTTP/2 (an `http2` or `grpc` Service port).
+    private let http2Inbound: Set<Int>
     /// Inbound listeners' AuthorizationPolicies, by port (only ports that have any).
     private let authorizations: [Int: [AuthorizationPolicyConfig]]
     /// Inbound and gateway listeners' RequestAuthentication, by port, key sets parsed once here.
@@ -40,6 +42,7 @@ public struct ActiveConfiguration: Sendable {
                                          uniquingKeysWith: { first, _ in first })
         opaqueInbound = Dictionary(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "TCP" }.map { ($0.port, $0.hosts.first ?? "") },
                                    uniquingKeysWith: { first, _ in first })
+        http2Inbound = Set(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "HTTP2" }.map(\.port))
         authorizations = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.authorization.isEmpty }.map { ($0.port, $0.authorization) },
                                     uniquingKeysWith: { first, _ in first })
         authenticators = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.requestAuthentication.isEmpty }
@@ -71,6 +74,9 @@ public struct ActiveConfiguration: Sendable {
 
     /// What an inbound port lets in (PERMISSIVE when the configuration does not name the port).
     public func peerAuthentication(port: Int) -> PeerAuthenticationMode { peerAuthentications[port] ?? .permissive }
+
+    /// Whether requests to the app on an inbound port go as HTTP/2 (h2c).
+    public func inboundSpeaksHTTP2(port: Int) -> Bool { !http2Inbound.isEmpty && http2Inbound.contains(port) }
 
     /// For an inbound port carried as TCP, the host of the service it serves (may be empty); nil for HTTP.
     public func opaqueInboundService(port: Int) -> String? { opaqueInbound.isEmpty ? nil : opaqueInbound[port] }

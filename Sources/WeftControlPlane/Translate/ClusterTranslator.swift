@@ -10,13 +10,16 @@ public enum ClusterTranslator {
             let rule = DestinationRuleLookup.rule(for: service, in: view)
             let identities = serviceIdentities(service, in: view)
             for port in service.ports {
+                let http2Port = Self.speaksHTTP2(port.protocolName)
                 var base = ClusterConfig(serviceHost: service.hostname, port: port.number, subset: nil)
+                base.http2 = http2Port
                 apply(.resolve(rule: rule?.spec.trafficPolicy, subset: nil, port: port.number), to: &base)
                 base.serviceIdentities = identities
                 clusters.append(base)
                 for subset in rule?.spec.subsets ?? [] {
                     guard let name = subset.name else { continue }
                     var cluster = ClusterConfig(serviceHost: service.hostname, port: port.number, subset: name, subsetLabels: subset.labels ?? [:])
+                    cluster.http2 = http2Port
                     apply(.resolve(rule: rule?.spec.trafficPolicy, subset: subset.trafficPolicy, port: port.number), to: &cluster)
                     cluster.serviceIdentities = identities
                     clusters.append(cluster)
@@ -43,9 +46,19 @@ public enum ClusterTranslator {
             if let requests = http.http2MaxRequests { cluster.connectionPool.maxRequests = requests }
             if let retries = http.maxRetries { cluster.connectionPool.maxRetries = retries }
             if let idle = http.idleTimeout { cluster.connectionPool.idleTimeoutMs = milliseconds(idle) }
+            switch http.h2UpgradePolicy {
+            case .UPGRADE?: cluster.http2 = true
+            case .DO_NOT_UPGRADE?: cluster.http2 = false
+            case .DEFAULT?, nil: break
+            }
         }
         if let outlier = policy.outlierDetection { cluster.outlierDetection = outlierPolicy(outlier) }
         if let tls = policy.tls { cluster.tls = upstreamTLS(tls) }
+    }
+
+    /// Whether a service port's protocol is carried upstream as HTTP/2 (Istio: `http2`, `grpc`, `grpc-web`).
+    static func speaksHTTP2(_ protocolName: String?) -> Bool {
+        ["HTTP2", "GRPC", "GRPC-WEB"].contains((protocolName ?? "").uppercased())
     }
 
     /// The SPIFFE identities of the service's workloads that have sidecars (Istio's service accounts of a service).

@@ -40,11 +40,13 @@ public enum ListenerTranslator {
     }
 
     /// What an inbound port carries, as Istio's inbound listener chooses its filter chain: HTTP for
-    /// `http`, `http2`, `grpc`, `grpc-web` (and, until protocol detection comes, an undeclared
-    /// port); the app's own bytes (TCP) for `tcp`, `tls`, `https`, `mongo`, `mysql`, `redis` and others.
+    /// `http` (and, until protocol detection comes, an undeclared port), HTTP2 (HTTP to an app that
+    /// speaks HTTP/2) for `http2`, `grpc`, `grpc-web`; the app's own bytes (TCP) for `tcp`, `tls`,
+    /// `https`, `mongo`, `mysql`, `redis` and others.
     static func inboundProtocol(_ declared: String?) -> String {
-        guard let declared, !Protocols.isHTTP(declared) else { return "HTTP" }
-        return "TCP"
+        guard let declared else { return "HTTP" }
+        if ClusterTranslator.speaksHTTP2(declared) { return "HTTP2" }
+        return Protocols.isHTTP(declared) ? "HTTP" : "TCP"
     }
 
     static func gateway(_ view: ProxyView) -> [ListenerConfig] {

@@ -50,6 +50,7 @@ extension Weft_Discovery_V1_Cluster {
         }
         if model.tls != .auto { tls = Weft_Discovery_V1_UpstreamTLS(model.tls) }
         serviceIdentities = model.serviceIdentities
+        http2 = model.http2
     }
 }
 
@@ -112,6 +113,7 @@ extension ClusterConfig {
         }
         if wire.hasTls { tls = try UpstreamTLS(wire: wire.tls, cluster: wire.name) }
         serviceIdentities = wire.serviceIdentities
+        http2 = wire.http2
     }
 }
 

@@ -23,6 +23,8 @@ public struct ClusterConfig: Sendable, Hashable, Codable {
     public var tls: UpstreamTLS = .auto
     /// The SPIFFE identities (URIs) of the service's workloads: a mutual TLS server must show one.
     public var serviceIdentities: [String] = []
+    /// Requests go upstream as HTTP/2 streams (an `http2`/`grpc` port, or h2UpgradePolicy UPGRADE).
+    public var http2 = false
 
     public init(serviceHost: String, port: Int, subset: String?, subsetLabels: [String: String] = [:], loadBalancer: LoadBalancer = .roundRobin, connectTimeoutMs: Int = 10_000) {
         self.name = ClusterConfig.name(host: serviceHost, port: port, subset: subset)

@@ -11,8 +11,13 @@ enum ForwardedHeaders {
                         clientCertificate: ForwardedClientCert = .keep) -> HTTPRequestHead {
         var headers = HTTPHeaders()
         let listed = connectionListed(head.headers)
-        for (name, value) in head.headers where !isHopByHop(name) && (listed.isEmpty || !listed.contains(name.lowercased())) {
-            headers.add(name: name, value: value)
+        for (name, value) in head.headers where listed.isEmpty || !listed.contains(name.lowercased()) {
+            guard isHopByHop(name) else {
+                headers.add(name: name, value: value)
+                continue
+            }
+            // As Envoy does: `te: trailers` goes on (gRPC needs it end to end); other TE values stop here.
+            if name.utf8.count == 2, value.lowercased().contains("trailers") { headers.add(name: "te", value: "trailers") }
         }
         if !headers.contains(name: "x-request-id") { headers.add(name: "x-request-id", value: RequestID.next()) }
         if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "x-forwarded-proto", value: scheme) }

@@ -161,6 +161,7 @@ extension ProxyServerHandler {
             listener.stats.increment(ProxyStats.statusClass(status))
             var response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
             response.headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
+            if http2 { grpcStatusOfHead = GRPCTrailersOnly.take(from: &response.headers) }
             for header in exchange.upstream.responseHeaders { response.headers.add(name: header.name, value: header.value) }
             telemetryResponseHead(&response)
             send(.head(response), context: context)
@@ -176,7 +177,8 @@ extension ProxyServerHandler {
         case .end(let trailers):
             guard case .finishResponse(let upstream, let after) = machine.responseEnd() else { return }
             cancelTimeouts()
-            send(.end(trailers), flush: true, context: context)
+            send(.end(trailers ?? grpcStatusOfHead), flush: true, context: context)
+            grpcStatusOfHead = nil
             endAttempt(exchange, on: upstream, finished: true)
             finishTelemetry()
             carryOut(after, context: context)

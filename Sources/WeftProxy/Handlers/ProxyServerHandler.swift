@@ -38,6 +38,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     var requestTelemetry: RequestTelemetry?
     /// The series this connection's last request counted in, and what it was made from.
     var seriesCache: (facts: RequestTelemetry.SeriesFacts, id: RequestMetrics.SeriesID)?
+    /// A gRPC status that came in the response's head (a trailers-only answer): sent as trailers at its end.
+    var grpcStatusOfHead: HTTPHeaders?
     /// This connection's two ends as access logs write them (`ip:port`), read once.
     lazy var downstreamAddresses: (remote: String?, local: String?) = (context?.channel.remoteAddress?.accessLogText, context?.channel.localAddress?.accessLogText)
     /// `spiffe://` + the mutual TLS peer's principal, made once per connection.

@@ -77,6 +77,8 @@ public enum RequestDecision: Sendable, Equatable {
         public var authority: String?
         /// Plaintext, Istio mutual TLS or DestinationRule TLS, for the picked endpoint.
         public var transport: UpstreamTransport = .plaintext
+        /// The request goes as a stream on an HTTP/2 connection.
+        public var http2 = false
     }
 }
 

@@ -75,7 +75,8 @@ struct ListenerTranslationTests {
     metadata: {name: redis, namespace: default}
     spec:
       selector: {app: redis}
-      ports: [{name: tcp-redis, port: 6379}, {name: http-metrics, port: 9121, targetPort: metrics}, {name: db, port: 7000, appProtocol: mongo}]
+      ports: [{name: tcp-redis, port: 6379}, {name: http-metrics, port: 9121, targetPort: metrics}, {name: db, port: 7000, appProtocol: mongo},
+              {name: grpc-api, port: 50051}]
     ---
     apiVersion: v1
     kind: Service
@@ -107,14 +108,14 @@ struct ListenerTranslationTests {
       - hosts: ["istio-system/*"]
     """
 
-    @Test("an inbound port is carried as TCP when the selecting Service's port says tcp, redis, mongo (name or appProtocol), named by number or targetPort name; HTTP otherwise")
+    @Test("an inbound port is carried as TCP when the selecting Service's port says tcp, redis, mongo (name or appProtocol), named by number or targetPort name; HTTP2 (to an app that speaks it) for grpc; HTTP otherwise")
     func inboundProtocols() throws {
         let simulation = try Simulation(yaml: Self.tcpServices)
-        let redis = ProxyIdentity(id: "redis-1", namespace: "default", labels: ["app": "redis"], ports: ["redis": 6379, "metrics": 9121, "mongo": 7000, "other": 8000])
+        let redis = ProxyIdentity(id: "redis-1", namespace: "default", labels: ["app": "redis"], ports: ["redis": 6379, "metrics": 9121, "mongo": 7000, "other": 8000, "api": 50051])
         let inbound = simulation.listeners(for: redis).filter { $0.direction == .inbound }
         #expect(inbound.map { "\($0.port) \($0.protocolName) \($0.hosts)" } == [
             "6379 TCP [\"redis.default.svc.cluster.local\"]", "7000 TCP [\"redis.default.svc.cluster.local\"]",
-            "8000 HTTP []", "9121 HTTP [\"redis.default.svc.cluster.local\"]",
+            "8000 HTTP []", "9121 HTTP [\"redis.default.svc.cluster.local\"]", "50051 HTTP2 [\"redis.default.svc.cluster.local\"]",
         ])
     }
 
@@ -167,5 +168,37 @@ struct ListenerTranslationTests {
         #expect(gatewaysOnly.listeners(for: plain).first { $0.name == "egress|6379" }?.tcpDestinations == [
             WeightedCluster(cluster: "outbound|6379||redis.default.svc.cluster.local", weight: 100),
         ], "no route holds for the mesh: the service itself")
+    }
+
+    @Test("a cluster speaks HTTP/2 upstream for an http2 or grpc port, or when its DestinationRule says h2UpgradePolicy UPGRADE (DO_NOT_UPGRADE turns a grpc port's off)")
+    func http2Clusters() throws {
+        let simulation = try Simulation(yaml: Self.tcpServices + """
+
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web, namespace: default}
+        spec:
+          selector: {app: web}
+          ports: [{name: http, port: 8080}, {name: http2-api, port: 8081}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: web, namespace: default}
+        spec:
+          host: web
+          trafficPolicy:
+            portLevelSettings:
+            - port: {number: 8080}
+              connectionPool: {http: {h2UpgradePolicy: UPGRADE}}
+            - port: {number: 8081}
+              connectionPool: {http: {h2UpgradePolicy: DO_NOT_UPGRADE}}
+        """)
+        let client = ProxyIdentity(id: "other-1", namespace: "default", labels: ["app": "other"], ports: [:])
+        let http2 = Dictionary(simulation.clusters(for: client).map { ($0.name, $0.http2) }, uniquingKeysWith: { first, _ in first })
+        #expect(http2["outbound|50051||redis.default.svc.cluster.local"] == true)
+        #expect(http2["outbound|6379||redis.default.svc.cluster.local"] == false)
+        #expect(http2["outbound|8080||web.default.svc.cluster.local"] == true, "UPGRADE")
+        #expect(http2["outbound|8081||web.default.svc.cluster.local"] == false, "DO_NOT_UPGRADE")
     }
 }

@@ -1579,6 +1579,13 @@ public nonisolated struct Weft_Discovery_V1_Cluster: @unchecked Sendable {
     set {_uniqueStorage()._serviceIdentities = newValue}
   }
 
+  /// Requests go upstream as HTTP/2 streams (the port's protocol is http2 or grpc, or the
+  /// DestinationRule's h2UpgradePolicy is UPGRADE); else HTTP/1.1.
+  public var http2: Bool {
+    get {_storage._http2}
+    set {_uniqueStorage()._http2 = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum LoadBalancer: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -3886,7 +3893,7 @@ nonisolated extension Weft_Discovery_V1_TCPKeepalive: SwiftProtobuf.Message, Swi
 
 nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Cluster"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0\u{1}http2\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -3908,6 +3915,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
     var _outlierDetection: Weft_Discovery_V1_OutlierPolicy? = nil
     var _tls: Weft_Discovery_V1_UpstreamTLS? = nil
     var _serviceIdentities: [String] = []
+    var _http2: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -3937,6 +3945,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       _outlierDetection = source._outlierDetection
       _tls = source._tls
       _serviceIdentities = source._serviceIdentities
+      _http2 = source._http2
     }
   }
 
@@ -3974,6 +3983,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         case 17: try { try decoder.decodeSingularMessageField(value: &_storage._outlierDetection) }()
         case 18: try { try decoder.decodeSingularMessageField(value: &_storage._tls) }()
         case 19: try { try decoder.decodeRepeatedStringField(value: &_storage._serviceIdentities) }()
+        case 20: try { try decoder.decodeSingularBoolField(value: &_storage._http2) }()
         default: break
         }
       }
@@ -4043,6 +4053,9 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       if !_storage._serviceIdentities.isEmpty {
         try visitor.visitRepeatedStringField(value: _storage._serviceIdentities, fieldNumber: 19)
       }
+      if _storage._http2 != false {
+        try visitor.visitSingularBoolField(value: _storage._http2, fieldNumber: 20)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -4071,6 +4084,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         if _storage._outlierDetection != rhs_storage._outlierDetection {return false}
         if _storage._tls != rhs_storage._tls {return false}
         if _storage._serviceIdentities != rhs_storage._serviceIdentities {return false}
+        if _storage._http2 != rhs_storage._http2 {return false}
         return true
       }
       if !storagesAreEqual {return false}

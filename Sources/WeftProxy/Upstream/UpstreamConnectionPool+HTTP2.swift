@@ -1,0 +1,102 @@
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import NIOSSL
+
+/// One HTTP/2 connection to an endpoint: each request opens a stream on it.
+final class HTTP2UpstreamConnection {
+    let channel: any Channel
+    let multiplexer: NIOHTTP2Handler.StreamMultiplexer
+
+    init(channel: any Channel, multiplexer: NIOHTTP2Handler.StreamMultiplexer) {
+        self.channel = channel
+        self.multiplexer = multiplexer
+    }
+}
+
+extension UpstreamConnectionPool {
+    /// A new stream for one request on the endpoint's HTTP/2 connection (opened first, secured as
+    /// `transport` says, when there is none). The stream carries the same `UpstreamHandler` as an
+    /// HTTP/1.1 connection, behind NIO's HTTP/1 ↔ HTTP/2 codec; it is one exchange long and never pooled.
+    func acquireStream(host: String, port: Int, cluster: String, connectTimeout: TimeAmount,
+                       transport: UpstreamTransport) -> EventLoopFuture<NIOLoopBound<UpstreamHandler>> {
+        eventLoop.preconditionInEventLoop()
+        let key = transport.poolKey(host: host, port: port)
+        let connection: EventLoopFuture<HTTP2UpstreamConnection>
+        if let existing = http2Connections[key] {
+            connection = existing
+        } else {
+            connection = openHTTP2(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport)
+            http2Connections[key] = connection
+            connection.hop(to: eventLoop).assumeIsolated().whenComplete { result in
+                switch result {
+                case .success(let opened):
+                    opened.channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in self.http2Connections.removeValue(forKey: key) }
+                case .failure:
+                    self.http2Connections.removeValue(forKey: key)
+                }
+            }
+        }
+        let loop = eventLoop
+        return connection.flatMap { opened in
+            let promise = loop.makePromise(of: (any Channel).self)
+            opened.multiplexer.createStreamChannel(promise: promise) { stream in
+                stream.eventLoop.makeCompletedFuture {
+                    try stream.pipeline.syncOperations.addHandlers([HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: .http), UpstreamHandler()])
+                }
+            }
+            return promise.futureResult
+        }.flatMapThrowing { stream in
+            let handler = try stream.pipeline.syncOperations.handler(type: UpstreamHandler.self)
+            // A new stream takes its autoRead from the connection once active, but asks for no read
+            // itself: the first read is asked for here (autoRead keeps asking after it).
+            stream.read()
+            handler.host = host
+            handler.port = port
+            return NIOLoopBound(handler, eventLoop: loop)
+        }
+    }
+
+    /// The TCP (and TLS) connection with HTTP/2 on it, handed over once a TLS handshake is done
+    /// and the server's identity checked. Nothing pushed by the server is taken.
+    private func openHTTP2(host: String, port: Int, cluster: String, connectTimeout: TimeAmount,
+                           transport: UpstreamTransport) -> EventLoopFuture<HTTP2UpstreamConnection> {
+        let security: UpstreamSecurity?
+        do {
+            security = try upstreamSecurity(transport)
+        } catch {
+            stats?.increment(cluster: cluster, error is NoWorkloadCertificate ? "ssl.no_certificate" : "ssl.context_error")
+            return eventLoop.makeFailedFuture(error)
+        }
+        let tlsHandshake = security.map { UpstreamTLSHandshake(allowedNames: $0.allowedNames, timeout: connectTimeout, promise: eventLoop.makePromise()) }
+        let done = tlsHandshake?.handshakeDone
+        let handshake = tlsHandshake.map { NIOLoopBound($0, eventLoop: eventLoop) }
+        let stats = self.stats
+        let loop = eventLoop
+        return bootstrap(to: host, connectTimeout: connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let security, let handshake {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: security.context, serverHostname: security.serverName))
+                        try channel.pipeline.syncOperations.addHandler(handshake.value)
+                    }
+                    // In place before the connection is active, as NIO's own HTTP/2 clients set it up.
+                    let http2 = NIOHTTP2Handler(mode: .client, eventLoop: channel.eventLoop) { pushed in pushed.close() }
+                    try channel.pipeline.syncOperations.addHandler(http2)
+                }
+            }
+            .connect(host: host, port: port)
+            .flatMap { channel in (done ?? loop.makeSucceededVoidFuture()).map { channel } }
+            .flatMapErrorThrowing { error in
+                if let failure = error as? UpstreamTLSHandshake.Failure { stats?.increment(cluster: cluster, failure.stat) }
+                throw error
+            }
+            .flatMapThrowing { channel in
+                let handler = try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self)
+                stats?.increment(cluster: cluster, "upstream_cx_http2_total")
+                if security != nil { stats?.increment(cluster: cluster, "ssl.handshake") }
+                return HTTP2UpstreamConnection(channel: channel, multiplexer: try handler.syncMultiplexer())
+            }
+    }
+}
+

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+private let echoService = """
+apiVersion: v1
+kind: Service
+metadata: {name: echo}
+spec:
+  selector: {app: echo}
+  ports: [{name: grpc, port: 50051}]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: client}
+spec:
+  workloadSelector: {labels: {app: client}}
+  egress:
+  - port: {number: 50051, protocol: GRPC, name: grpc}
+    captureMode: NONE
+    hosts: ["./echo.default.svc.cluster.local"]
+"""
+
+/// The grpcio peers of `Tests/Fixtures/grpc_peers.py`.
+enum GRPCPeers {
+    static var installed: Bool {
+        (try? WeftProcess.runTool("python3", ["-c", "import grpc; print('ok')"]))?.contains("ok") == true
+    }
+}
+
+/// gRPC through two sidecars with real grpcio peers: the client's Sidecar egress port takes the
+/// call as HTTP/2, the client's sidecar opens an HTTP/2 stream (mutual TLS) to the server's, which
+/// opens one to the app; trailers (grpc-status) come back the same way.
+@Suite("gRPC through sidecars", .serialized, .enabled(if: GRPCPeers.installed, "grpcio is not installed (.ci/run installs it from PyPI)"))
+struct GRPCTests {
+    @Test("unary, server streaming, client streaming and bidirectional calls through the client's and the server's sidecars over mutual TLS; an UNAVAILABLE status and its message reach the caller")
+    func everyCallKind() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: echoService).status == 0)
+        let server = Process()
+        server.executableURL = WeftProcess.executable
+        server.arguments = ["run", "--labels", "app=echo,version=v1", "--port", "50051", "--name", "echo-v1", "--", "sh", "-c",
+                            "exec python3 \(MeshHarness.fixtures.appendingPathComponent("grpc_peers.py").path) serve \"$WEFT_APP_ADDRESS\" 50051 echo-v1"]
+        server.environment = ProcessInfo.processInfo.environment.merging(mesh.environment) { _, new in new }
+        try mesh.captureOutput(of: server, name: "echo-v1")
+        try server.run()
+        mesh.adopt(server)
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client", cluster: "outbound|50051||echo.default.svc.cluster.local", count: 1)
+        let fixture = MeshHarness.fixtures.appendingPathComponent("grpc_peers.py").path
+        var output = ""
+        var reply: [String: Any] = [:]
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            output = try WeftProcess.runTool("python3", [fixture, "call", "\(client):50051", "echo:50051"])
+            reply = (try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]) ?? [:]
+            if reply.isEmpty { Thread.sleep(forTimeInterval: 0.2) }
+        } while reply.isEmpty && Date() < deadline
+        #expect(reply["unary"] as? String == "echo-v1:hello", "\(output)\n\(mesh.workloadOutput())")
+        #expect(reply["server_stream"] as? [String] == (0..<5).map { "echo-v1:\($0)" })
+        #expect(reply["client_stream"] as? String == "echo-v1:a+b+c")
+        #expect(reply["bidi"] as? [String] == ["x", "y", "z", "w"].map { "echo-v1:\($0)" })
+        #expect(reply["unavailable"] as? String == "UNAVAILABLE" && reply["unavailable_message"] as? String == "echo-v1 is unavailable", "\(reply)")
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
+        #expect(stats.contains("cluster.outbound|50051||echo.default.svc.cluster.local.upstream_cx_http2_total: 1"), "one HTTP/2 connection carries every call: \(stats)")
+        #expect(stats.contains("cluster.outbound|50051||echo.default.svc.cluster.local.ssl.handshake: 1"), "over mutual TLS: \(stats)")
+    }
+}
