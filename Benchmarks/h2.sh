@@ -7,6 +7,9 @@
 #                HTTP/1.1 between the sidecars and to nginx (Weft's upstreams speak HTTP/1.1 so far),
 #                plaintext between them (a DestinationRule with tls DISABLE)
 #   (c) haproxy: h2load → HAProxy (h2c front, HTTP/1.1 back) → HAProxy (HTTP/1.1) → nginx, the same shape
+#   (d) weft-h2: as (b) to a Service port named http2: HTTP/2 end to end (one h2 connection between the
+#                sidecars, h2c from the server's sidecar to nginx)
+#   (e) haproxy-h2: h2load → HAProxy (h2c) → HAProxy (h2c) → nginx (h2c), the same shape as (d)
 # Prints requests per second, mean request time, the ratios, and both proxies' CPU microseconds per request.
 #   Benchmarks/h2.sh [REQUESTS per run, default 100000]
 # Needs: nginx, haproxy, h2load (nghttp2-client). Uses the release build unless WEFT=path is given.
@@ -45,6 +48,20 @@ spec:
   host: bench-server
   trafficPolicy: {tls: {mode: DISABLE}}
 ---
+apiVersion: v1
+kind: Service
+metadata: {name: bench-h2}
+spec:
+  selector: {app: bench-server}
+  ports: [{name: http2, port: 8443}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: bench-h2}
+spec:
+  host: bench-h2
+  trafficPolicy: {tls: {mode: DISABLE}}
+---
 apiVersion: networking.istio.io/v1
 kind: Sidecar
 metadata: {name: bench-client}
@@ -54,6 +71,9 @@ spec:
   - port: {number: 8080, protocol: HTTP2, name: http2}
     captureMode: NONE
     hosts: ["./bench-server.default.svc.cluster.local"]
+  - port: {number: 8443, protocol: HTTP2, name: http2-h2}
+    captureMode: NONE
+    hosts: ["./bench-h2.default.svc.cluster.local"]
 YAML
 body=$(head -c 1024 /dev/zero | tr '\0' 'x')
 mkdir -p "$work/nginx-tmp"
@@ -75,7 +95,7 @@ http {
   }
 }
 NGINX
-"$WEFT" run --labels app=bench-server --port 8080 --name bench-server -- \
+"$WEFT" run --labels app=bench-server --port 8080 --port 8443 --name bench-server -- \
   sh -c "sed \"s/APP_ADDRESS/\$WEFT_APP_ADDRESS/\" $work/nginx.conf.in > $work/nginx.conf && echo \$WEFT_APP_ADDRESS > $work/server-app && exec nginx -c $work/nginx.conf -g 'daemon off;'" \
   > "$work/server.log" 2>&1 &
 server_pid=$!; pids+=($server_pid)
@@ -83,12 +103,14 @@ server_pid=$!; pids+=($server_pid)
 client_pid=$!; pids+=($client_pid)
 for _ in $(seq 400); do [ -s "$work/client-pod" ] && [ -s "$work/server-app" ] && break; sleep 0.05; done
 client_pod=$(cat "$work/client-pod"); server_app=$(cat "$work/server-app")
-for _ in $(seq 400); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' --http2-prior-knowledge -H 'Host: bench-server:8080' "http://$client_pod:8080/" 2>/dev/null)" = 200 ] && break; sleep 0.05
+for target in bench-server:8080 bench-h2:8443; do
+  for _ in $(seq 400); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --http2-prior-knowledge -H "Host: $target" "http://$client_pod:${target#*:}/" 2>/dev/null)" = 200 ] && break; sleep 0.05
+  done
 done
 
-hp1=$((20000 + RANDOM % 10000)); hp2=$((hp1 + 1))
-haproxy_conf() { # name listen-port upstream [bind-options]
+hp1=$((20000 + RANDOM % 10000)); hp2=$((hp1 + 1)); hp3=$((hp1 + 2)); hp4=$((hp1 + 3))
+haproxy_conf() { # name listen-port upstream [bind-options] [server-options]
   cat > "$work/$1.cfg" <<HAPROXY
 global
   nbthread 1
@@ -104,13 +126,17 @@ frontend in
   bind 127.0.0.1:$2 ${4:-}
   default_backend out
 backend out
-  server up $3
+  server up $3 ${5:-}
 HAPROXY
   haproxy -f "$work/$1.cfg" > "$work/$1.log" 2>&1 &
 }
 haproxy_conf hp2 "$hp2" "$server_app:8080"; hp2_pid=$!; pids+=($hp2_pid)
 haproxy_conf hp1 "$hp1" "127.0.0.1:$hp2" "proto h2"; hp1_pid=$!; pids+=($hp1_pid)
-for _ in $(seq 200); do [ "$(curl -s -o /dev/null -w '%{http_code}' --http2-prior-knowledge "http://127.0.0.1:$hp1/" 2>/dev/null)" = 200 ] && break; sleep 0.05; done
+haproxy_conf hp4 "$hp4" "$server_app:8443" "proto h2" "proto h2"; hp4_pid=$!; pids+=($hp4_pid)
+haproxy_conf hp3 "$hp3" "127.0.0.1:$hp4" "proto h2" "proto h2"; hp3_pid=$!; pids+=($hp3_pid)
+for port in $hp1 $hp3; do
+  for _ in $(seq 200); do [ "$(curl -s -o /dev/null -w '%{http_code}' --http2-prior-knowledge "http://127.0.0.1:$port/" 2>/dev/null)" = 200 ] && break; sleep 0.05; done
+done
 
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 measure() { # label streams url authority pid1 pid2
@@ -129,11 +155,14 @@ for streams in 1 10; do
   measure direct "$streams" "http://$server_app:8443/" "$server_app:8443"
   measure weft "$streams" "http://$client_pod:8080/" "bench-server:8080" "$client_pid" "$server_pid"
   measure haproxy "$streams" "http://127.0.0.1:$hp1/" "127.0.0.1:$hp1" "$hp1_pid" "$hp2_pid"
+  measure weft-h2 "$streams" "http://$client_pod:8443/" "bench-h2:8443" "$client_pid" "$server_pid"
+  measure haproxy-h2 "$streams" "http://127.0.0.1:$hp3/" "127.0.0.1:$hp3" "$hp3_pid" "$hp4_pid"
 done
-printf '%-8s %7s %10s %11s %8s %9s %10s %12s\n' path streams req/s mean_time 2xx vs_direct vs_haproxy cpu_us/req
+printf '%-10s %7s %10s %11s %8s %9s %10s %12s\n' path streams req/s mean_time 2xx vs_direct vs_haproxy cpu_us/req
 while read -r label streams rps mean ok cpu; do
   direct=$(awk -v s="$streams" '$1 == "direct" && $2 == s {print $3}' "$work/results")
-  haproxy=$(awk -v s="$streams" '$1 == "haproxy" && $2 == s {print $3}' "$work/results")
-  printf '%-8s %7s %10s %11s %8s %9s %10s %12s\n' "$label" "$streams" "$rps" "$mean" "$ok" \
+  reference=haproxy; [ "$label" = weft-h2 ] || [ "$label" = haproxy-h2 ] && reference=haproxy-h2
+  haproxy=$(awk -v s="$streams" -v r="$reference" '$1 == r && $2 == s {print $3}' "$work/results")
+  printf '%-10s %7s %10s %11s %8s %9s %10s %12s\n' "$label" "$streams" "$rps" "$mean" "$ok" \
     "$(awk -v a="$rps" -v b="$direct" 'BEGIN {printf "%.2f", a / b}')" "$(awk -v a="$rps" -v b="$haproxy" 'BEGIN {printf "%.2f", a / b}')" "$cpu"
 done < "$work/results"

@@ -71,7 +71,8 @@ final class HTTP2ConnectionErrors: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        stats.increment("downstream_cx_protocol_error")
+        // A connection the peer reset or dropped is closed too, but is not the peer's protocol error.
+        if !(error is IOError || error is ChannelError) { stats.increment("downstream_cx_protocol_error") }
         context.close(promise: nil)
     }
 }

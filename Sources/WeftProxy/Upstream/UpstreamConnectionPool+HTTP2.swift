@@ -51,6 +51,7 @@ extension UpstreamConnectionPool {
             // A new stream takes its autoRead from the connection once active, but asks for no read
             // itself: the first read is asked for here (autoRead keeps asking after it).
             stream.read()
+            handler.isStream = true
             handler.host = host
             handler.port = port
             return NIOLoopBound(handler, eventLoop: loop)

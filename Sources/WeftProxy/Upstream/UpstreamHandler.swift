@@ -33,6 +33,9 @@ final class UpstreamHandler: ChannelInboundHandler {
     var port = 0
     /// The pool's key for it: the endpoint and, for TLS, the server name (`UpstreamTransport.poolKey`).
     var poolKey = ""
+    /// One stream of an HTTP/2 connection: done when its exchange is, never pooled, and not closed
+    /// by hand once finished (closing an open stream sends RST_STREAM, and a server counts those).
+    var isStream = false
 
     var channel: (any Channel)? { context?.channel }
     /// `ip:port` of this end of the connection, for access logs: read once (each read takes the channel's lock).
@@ -67,6 +70,9 @@ final class UpstreamHandler: ChannelInboundHandler {
     /// The owner delivered the response's end: the connection is released or closed.
     func finish() {
         owner = nil
+        // A stream whose answer ended closes itself once its request's end is out; closing it by
+        // hand would send RST_STREAM, and a server counts those (rapid-reset protection).
+        if isStream { return }
         carryOut(machine.exchangeFinished())
     }
 
