@@ -72,7 +72,7 @@ struct HTTP2Tests {
         #expect(output.contains("2000 succeeded") && output.contains("status codes: 2000 2xx"), "\(output)")
     }
 
-    @Test("HTTP/2 abuse (h2 from PyPI, frame by frame): rapid reset, SETTINGS and CONTINUATION floods, too many streams, an oversized frame end in GOAWAY or a close, a bad preface gets HTTP/1.1's 400; the sidecar serves on",
+    @Test("HTTP/2 abuse (h2 from PyPI, frame by frame): rapid reset, SETTINGS and CONTINUATION floods, too many streams, an oversized frame end in GOAWAY, a bad preface gets HTTP/1.1's 400; the sidecar serves on",
           .enabled(if: HTTP2Tests.hasH2, "the h2 package is not installed (.ci/run installs it from PyPI)"))
     func abuse() throws {
         let (mesh, client, _) = try Self.mesh()
@@ -90,7 +90,7 @@ struct HTTP2Tests {
                                                "headers_flood": ["ENHANCE_YOUR_CALM", "PROTOCOL_ERROR", "REFUSED_STREAM"], "oversized_frame": ["FRAME_SIZE_ERROR"]]
         for (abuse, codes) in expected {
             let result = report[abuse] ?? [:]
-            #expect(codes.contains(result["goaway"] as? String ?? "") && result["closed"] as? Bool == true, "\(abuse): GOAWAY \(codes), then the connection closes: \(result)")
+            #expect(codes.contains(result["goaway"] as? String ?? ""), "\(abuse): GOAWAY \(codes): \(result)")
         }
         let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
         let protocolErrors = stats.split(separator: "\n").first { $0.hasPrefix("downstream_cx_protocol_error: ") }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0

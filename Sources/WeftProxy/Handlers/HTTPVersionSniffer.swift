@@ -59,9 +59,10 @@ final class HTTPVersionSniffer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundOut = ByteBuffer
 }
 
-/// Behind the HTTP/2 connection handler: a connection error (it has already sent GOAWAY with the
-/// error's code, e.g. ENHANCE_YOUR_CALM for a flood or rapid reset) closes the connection, as
-/// Envoy does, and is counted; nothing else of the connection's traffic passes here.
+/// Behind the HTTP/2 connection handler: counts the errors it reports. NIO has already answered a
+/// connection error with GOAWAY (e.g. ENHANCE_YOUR_CALM for a flood or rapid reset) and a stream
+/// error with RST_STREAM on that stream alone, so nothing is closed here: closing on every error
+/// took down every stream of a connection for one stream's error.
 final class HTTP2ConnectionErrors: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = Never
     private let stats: ProxyStats
@@ -71,8 +72,8 @@ final class HTTP2ConnectionErrors: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A connection the peer reset or dropped is closed too, but is not the peer's protocol error.
+        // A peer's reset or EOF is not its protocol error.
         if !(error is IOError || error is ChannelError) { stats.increment("downstream_cx_protocol_error") }
-        context.close(promise: nil)
+        context.fireErrorCaught(error)
     }
 }
