@@ -142,7 +142,8 @@ cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 measure() { # label streams url authority pid1 pid2
   local label=$1 streams=$2 url=$3 authority=$4 before=0 after=0
   for pid in ${5:-} ${6:-}; do before=$((before + $(cpu "$pid"))); done
-  h2load -n "$requests" -c 4 -m "$streams" -H ":authority: $authority" "$url" > "$work/$label-$streams.h2load"
+  # Bounded: a run that stops making progress (see issue 16's note) is cut and shows as such.
+  timeout 300 h2load -n "$requests" -c 4 -m "$streams" -H ":authority: $authority" "$url" > "$work/$label-$streams.h2load" || echo "$label $streams: h2load cut after 300 s" >&2
   for pid in ${5:-} ${6:-}; do after=$((after + $(cpu "$pid"))); done
   local rps mean ok
   rps=$(awk '/^finished in/ {print $4}' "$work/$label-$streams.h2load")
