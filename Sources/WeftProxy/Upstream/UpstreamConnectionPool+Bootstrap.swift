@@ -5,11 +5,19 @@ import WeftModel
 
 /// How upstream sockets are made: from the pod IP, no Nagle, and the cluster's TCP keepalive.
 extension UpstreamConnectionPool {
-    /// A plain TCP connection for a `CONNECT` tunnel (never pooled).
     /// A connection whose bytes are spliced (a CONNECT tunnel, a TCP listener's), secured as
     /// `transport` says: handed over once a TLS handshake is done and the server's identity checked.
     func connectTunnel(host: String, port: Int, connectTimeout: TimeAmount, transport: UpstreamTransport = .plaintext,
                        cluster: String? = nil) -> EventLoopFuture<any Channel> {
+        connectSecured(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport, halfClosure: true).map(\.channel)
+    }
+
+    /// A new connection secured as `transport` says (TLS and the server's identity checked before it
+    /// is handed over), with `add`'s handlers behind the TLS ones; `secured` says whether TLS is on.
+    /// `halfClosure`: a plaintext connection reports the peer's half-close instead of closing.
+    /// TLS failures are counted on `cluster`.
+    func connectSecured(host: String, port: Int, cluster: String?, connectTimeout: TimeAmount, transport: UpstreamTransport, halfClosure: Bool = false,
+                        add: @escaping @Sendable (any Channel) throws -> Void = { _ in }) -> EventLoopFuture<(channel: any Channel, secured: Bool)> {
         eventLoop.preconditionInEventLoop()
         let security: UpstreamSecurity?
         do {
@@ -19,7 +27,11 @@ extension UpstreamConnectionPool {
             return eventLoop.makeFailedFuture(error)
         }
         guard let security else {
-            return bootstrap(to: host, connectTimeout: connectTimeout).channelOption(.allowRemoteHalfClosure, value: true).connect(host: host, port: port)
+            return bootstrap(to: host, connectTimeout: connectTimeout)
+                .channelOption(.allowRemoteHalfClosure, value: halfClosure)
+                .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try add(channel) } }
+                .connect(host: host, port: port)
+                .map { (channel: $0, secured: false) }
         }
         let tlsHandshake = UpstreamTLSHandshake(allowedNames: security.allowedNames, timeout: connectTimeout, promise: eventLoop.makePromise())
         let done = tlsHandshake.handshakeDone
@@ -30,10 +42,11 @@ extension UpstreamConnectionPool {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: security.context, serverHostname: security.serverName))
                     try channel.pipeline.syncOperations.addHandler(handshake.value)
+                    try add(channel)
                 }
             }
             .connect(host: host, port: port)
-            .flatMap { channel in done.map { channel } }
+            .flatMap { channel in done.map { (channel: channel, secured: true) } }
             .flatMapErrorThrowing { error in
                 if let cluster, let failure = error as? UpstreamTLSHandshake.Failure { stats?.increment(cluster: cluster, failure.stat) }
                 throw error

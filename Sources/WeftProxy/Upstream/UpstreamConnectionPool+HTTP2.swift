@@ -62,42 +62,16 @@ extension UpstreamConnectionPool {
     /// and the server's identity checked. Nothing pushed by the server is taken.
     private func openHTTP2(host: String, port: Int, cluster: String, connectTimeout: TimeAmount,
                            transport: UpstreamTransport) -> EventLoopFuture<HTTP2UpstreamConnection> {
-        let security: UpstreamSecurity?
-        do {
-            security = try upstreamSecurity(transport)
-        } catch {
-            stats?.increment(cluster: cluster, error is NoWorkloadCertificate ? "ssl.no_certificate" : "ssl.context_error")
-            return eventLoop.makeFailedFuture(error)
-        }
-        let tlsHandshake = security.map { UpstreamTLSHandshake(allowedNames: $0.allowedNames, timeout: connectTimeout, promise: eventLoop.makePromise()) }
-        let done = tlsHandshake?.handshakeDone
-        let handshake = tlsHandshake.map { NIOLoopBound($0, eventLoop: eventLoop) }
         let stats = self.stats
-        let loop = eventLoop
-        return bootstrap(to: host, connectTimeout: connectTimeout)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let security, let handshake {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: security.context, serverHostname: security.serverName))
-                        try channel.pipeline.syncOperations.addHandler(handshake.value)
-                    }
-                    // In place before the connection is active, as NIO's own HTTP/2 clients set it up.
-                    let http2 = NIOHTTP2Handler(mode: .client, eventLoop: channel.eventLoop) { pushed in pushed.close() }
-                    try channel.pipeline.syncOperations.addHandler(http2)
-                }
-            }
-            .connect(host: host, port: port)
-            .flatMap { channel in (done ?? loop.makeSucceededVoidFuture()).map { channel } }
-            .flatMapErrorThrowing { error in
-                if let failure = error as? UpstreamTLSHandshake.Failure { stats?.increment(cluster: cluster, failure.stat) }
-                throw error
-            }
-            .flatMapThrowing { channel in
-                let handler = try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self)
-                stats?.increment(cluster: cluster, "upstream_cx_http2_total")
-                if security != nil { stats?.increment(cluster: cluster, "ssl.handshake") }
-                return HTTP2UpstreamConnection(channel: channel, multiplexer: try handler.syncMultiplexer())
-            }
+        return connectSecured(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport) { channel in
+            // In place before the connection is active, as NIO's own HTTP/2 clients set it up.
+            try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client, eventLoop: channel.eventLoop) { pushed in pushed.close() })
+        }.flatMapThrowing { connection in
+            let handler = try connection.channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self)
+            stats?.increment(cluster: cluster, "upstream_cx_http2_total")
+            if connection.secured { stats?.increment(cluster: cluster, "ssl.handshake") }
+            return HTTP2UpstreamConnection(channel: connection.channel, multiplexer: try handler.syncMultiplexer())
+        }
     }
 }
 
