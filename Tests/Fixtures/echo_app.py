@@ -2,6 +2,7 @@
 """A tiny HTTP app for mesh tests: answers every request with JSON naming itself and echoing
 the request (path, headers), so a test can see which workload served it and what arrived.
 /status/N answers N; a path with /delay/S waits S seconds first; /flaky fails every other request with 503.
+/bytes/N answers N bytes of 'x' (a large response body).
 /grpc-status/N answers 200 with a grpc-status: N header (a trailers-only gRPC error).
 /__count/PATH answers {"count": N}: how many requests for /PATH reached this app (attempts, not answers).
 FAIL_IF_EXISTS=PATH: every request answers 503 while that file exists (an outlier on demand).
@@ -32,6 +33,17 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+            return
+        if self.path.startswith("/bytes/"):
+            size = int(self.path.split("/")[2])
+            self.send_response(200)
+            self.send_header("content-type", "application/octet-stream")
+            self.send_header("content-length", str(size))
+            self.end_headers()
+            chunk = b"x" * 65536
+            while size > 0:
+                self.wfile.write(chunk[:size])
+                size -= min(size, len(chunk))
             return
         with Handler.lock:
             Handler.seen[self.path] = Handler.seen.get(self.path, 0) + 1

@@ -172,7 +172,7 @@ extension ProxyServerHandler {
             send(.body(.byteBuffer(buffer)), context: context)
             if !context.channel.isWritable {
                 context.flush()
-                machine.attachedUpstream?.setReading(false)
+                if !context.channel.isWritable { machine.attachedUpstream?.setReading(false) }
             }
         case .end(let trailers):
             guard case .finishResponse(let upstream, let after) = machine.responseEnd() else { return }

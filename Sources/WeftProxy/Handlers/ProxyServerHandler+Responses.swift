@@ -15,6 +15,15 @@ extension ProxyServerHandler {
         if flush { context.writeAndFlush(wrapOutboundOut(part), promise: nil) } else { context.write(wrapOutboundOut(part), promise: nil) }
     }
 
+    /// `Expect: 100-continue` is answered here and not passed on, as Envoy does by default
+    /// (`proxy_100_continue` off): the client sends its body at once, the upstream never waits on it.
+    func continueIfExpected(_ head: inout HTTPRequestHead, context: ChannelHandlerContext) {
+        guard head.version == .http1_1, head.headers.contains(name: "expect") else { return }
+        guard head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) else { return }
+        head.headers.remove(name: "expect")
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+    }
+
     /// Writes `response`; the machine has already said what the exchange becomes after it.
     func respondLocally(_ response: LocalResponse, keepAlive: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
         cancelTimeouts()

@@ -114,9 +114,11 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
                 requestTelemetry?.requestBytes += buffer.readableBytes
                 // Written now, flushed once per read (channelReadComplete): one syscall for many parts.
                 upstream.write(.body(.byteBuffer(buffer)))
+                // The flush may drain the buffer and announce writability again at once; pause only
+                // if it is still full, or the resume has already gone by and reads never come back.
                 if !upstream.isWritable {
                     upstream.flush()
-                    setReading(false)
+                    if !upstream.isWritable { setReading(false) }
                 }
             case .end(let trailers):
                 upstream.write(.end(trailers), flush: true)
@@ -194,6 +196,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         }
         var forwardedHead = head
         forwardedHead.uri = originForm
+        continueIfExpected(&forwardedHead, context: context)
         let decision = listener.pipeline.decide(&request)
         telemetryRouted(request)
         if let milliseconds = request.faultDelayMs {
