@@ -1,9 +1,13 @@
 """A real gRPC server and client (grpcio), with raw-bytes methods so no generated code is needed.
   serve HOST PORT NAME   serves weft.Echo: Unary, ServerStream, ClientStream, Bidi (each answer
-                         names the server), and Unavailable (always UNAVAILABLE, with a message)
+                         names the server), and Unavailable (always UNAVAILABLE, with a message);
+                         with FAIL_UNARY=1 in the environment Unary fails UNAVAILABLE too (a bad replica)
   call TARGET AUTHORITY  calls every kind once through TARGET with :authority AUTHORITY and prints
-                         one JSON line with what came back (and the status of Unavailable)."""
+                         one JSON line with what came back (and the status of Unavailable).
+  unary TARGET AUTHORITY COUNT   COUNT unary calls; one JSON line: each answer, or the status
+                         name and message of each failure."""
 import json
+import os
 import sys
 from concurrent import futures
 
@@ -13,7 +17,11 @@ SERVICE = "weft.Echo"
 
 
 def serve(host, port, name):
+    fails = os.environ.get("FAIL_UNARY") == "1"
+
     def unary(request, context):
+        if fails:
+            context.abort(grpc.StatusCode.UNAVAILABLE, f"{name} fails every call")
         return b"%s:%s" % (name.encode(), request)
 
     def server_stream(request, context):
@@ -67,8 +75,23 @@ def call(target, authority):
     print(json.dumps(result))
 
 
+def unary_calls(target, authority, count):
+    options = [("grpc.default_authority", authority), ("grpc.enable_http_proxy", 0), ("grpc.enable_retries", 0)]
+    answers = []
+    with grpc.insecure_channel(target, options=options) as channel:
+        unary = channel.unary_unary(f"/{SERVICE}/Unary")
+        for index in range(count):
+            try:
+                answers.append(unary(b"%d" % index, timeout=10).decode())
+            except grpc.RpcError as error:
+                answers.append(f"{error.code().name}: {error.details()}")
+    print(json.dumps(answers))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif sys.argv[1] == "unary":
+        unary_calls(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         call(sys.argv[2], sys.argv[3])

@@ -37,14 +37,8 @@ struct GRPCTests {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: echoService).status == 0)
-        let server = Process()
-        server.executableURL = WeftProcess.executable
-        server.arguments = ["run", "--labels", "app=echo,version=v1", "--port", "50051", "--name", "echo-v1", "--", "sh", "-c",
-                            "exec python3 \(MeshHarness.fixtures.appendingPathComponent("grpc_peers.py").path) serve \"$WEFT_APP_ADDRESS\" 50051 echo-v1"]
-        server.environment = ProcessInfo.processInfo.environment.merging(mesh.environment) { _, new in new }
-        try mesh.captureOutput(of: server, name: "echo-v1")
-        try server.run()
-        mesh.adopt(server)
+        try mesh.startApp(name: "echo-v1", labels: "app=echo,version=v1", port: 50051, command: ["sh", "-c",
+                          "exec python3 \(MeshHarness.fixtures.appendingPathComponent("grpc_peers.py").path) serve \"$WEFT_APP_ADDRESS\" 50051 echo-v1"])
         let client = try mesh.startClient()
         try mesh.waitForEndpoints(proxy: "client", cluster: "outbound|50051||echo.default.svc.cluster.local", count: 1)
         let fixture = MeshHarness.fixtures.appendingPathComponent("grpc_peers.py").path
@@ -65,4 +59,72 @@ struct GRPCTests {
         #expect(stats.contains("cluster.outbound|50051||echo.default.svc.cluster.local.upstream_cx_http2_total: 1"), "one HTTP/2 connection carries every call: \(stats)")
         #expect(stats.contains("cluster.outbound|50051||echo.default.svc.cluster.local.ssl.handshake: 1"), "over mutual TLS: \(stats)")
     }
+
+    @Test("retries on `unavailable` reach the healthy replica (the bad one's status comes in trailers, through its sidecar); a call to a service with no endpoint gets gRPC UNAVAILABLE from the proxy (HTTP 200, flag UH); metrics say request_protocol grpc with each call's grpc_response_status and no DC")
+    func retriesAndLocalReplies() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: retryingMesh).status == 0)
+        let fixture = MeshHarness.fixtures.appendingPathComponent("grpc_peers.py").path
+        for (name, fails) in [("echo-v1", "0"), ("echo-bad", "1")] {
+            try mesh.startApp(name: name, labels: "app=echo,version=\(name)", port: 50051,
+                              command: ["sh", "-c", "exec python3 \(fixture) serve \"$WEFT_APP_ADDRESS\" 50051 \(name)"], environment: ["FAIL_UNARY": fails])
+        }
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client", cluster: "outbound|50051||echo.default.svc.cluster.local", count: 2)
+        let output = try WeftProcess.runTool("python3", [fixture, "unary", "\(client):50051", "echo:50051", "20"])
+        let answers = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String], "\(output)")
+        #expect(answers == (0..<20).map { "echo-v1:\($0)" }, "\(answers)\n\(mesh.workloadOutput())")
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
+        let retries = stats.split(separator: "\n").first { $0.hasPrefix("cluster.outbound|50051||echo.default.svc.cluster.local.upstream_rq_retry: ") }
+        #expect((retries.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0) > 0, "the bad replica was tried and the call retried: \(stats)")
+
+        let ghost = try WeftProcess.runTool("python3", [fixture, "unary", "\(client):50052", "ghost:50052", "1"])
+        #expect(ghost.contains("UNAVAILABLE: no healthy upstream"), "\(ghost)")
+
+        let metrics = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15020/stats/prometheus")!), as: UTF8.self)
+        let calls = metrics.split(separator: "\n").filter { $0.hasPrefix("istio_requests_total{") }
+        #expect(calls.contains { $0.contains("destination_service=\"echo.default.svc.cluster.local\"") && $0.contains("request_protocol=\"grpc\",response_code=\"200\",grpc_response_status=\"0\",response_flags=\"-\"") && $0.hasSuffix(" 20") }, "\(calls)")
+        #expect(calls.contains { $0.contains("destination_service=\"ghost.default.svc.cluster.local\"") && $0.contains("response_code=\"200\",grpc_response_status=\"14\",response_flags=\"UH\"") }, "\(calls)")
+        #expect(!calls.contains { $0.contains("DC") }, "\(calls)")
+    }
 }
+
+/// Retries on UNAVAILABLE for echo; ghost has no workload; the client's Sidecar listens for both.
+private let retryingMesh = """
+apiVersion: v1
+kind: Service
+metadata: {name: echo}
+spec:
+  selector: {app: echo}
+  ports: [{name: grpc, port: 50051}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ghost}
+spec:
+  selector: {app: ghost}
+  ports: [{name: grpc, port: 50052}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: echo}
+spec:
+  hosts: [echo]
+  http:
+  - route: [{destination: {host: echo}}]
+    retries: {attempts: 3, retryOn: unavailable}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: client}
+spec:
+  workloadSelector: {labels: {app: client}}
+  egress:
+  - port: {number: 50051, protocol: GRPC, name: grpc}
+    captureMode: NONE
+    hosts: ["./echo.default.svc.cluster.local"]
+  - port: {number: 50052, protocol: GRPC, name: grpc-ghost}
+    captureMode: NONE
+    hosts: ["./ghost.default.svc.cluster.local"]
+"""

@@ -52,9 +52,15 @@ final class MeshHarness {
 
     /// Starts the echo app as a workload with a sidecar.
     func startEcho(name: String, labels: String, port: Int = 9080, environment extra: [String: String] = [:], runArguments: [String] = []) throws {
+        try startApp(name: name, labels: labels, port: port, command: ["python3", Self.fixtures.appendingPathComponent("echo_app.py").path],
+                     environment: extra, runArguments: runArguments)
+    }
+
+    /// Starts `command` as a workload with a sidecar (`weft run`), with APP_NAME set to `name`.
+    func startApp(name: String, labels: String, port: Int, command: [String], environment extra: [String: String] = [:], runArguments: [String] = []) throws {
         let process = Process()
         process.executableURL = WeftProcess.executable
-        process.arguments = ["run", "--labels", labels, "--port", String(port), "--name", name] + runArguments + ["--", "python3", Self.fixtures.appendingPathComponent("echo_app.py").path]
+        process.arguments = ["run", "--labels", labels, "--port", String(port), "--name", name] + runArguments + ["--"] + command
         var environment = ProcessInfo.processInfo.environment.merging(self.environment) { _, new in new }
         environment["APP_NAME"] = name
         environment.merge(extra) { _, new in new }

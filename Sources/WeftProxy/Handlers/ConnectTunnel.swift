@@ -7,30 +7,14 @@ import WeftModel
 /// TCP connection to the chosen endpoint, both ways, with backpressure.
 enum ConnectTunnel {
     /// Replaces the HTTP handlers of `downstream` with a splice to `upstream`, then says 200.
-    /// Handler removal finishes on a later tick (the decoder hands back its leftovers), so the
-    /// splice is wired only once every HTTP handler has left.
     static func splice(downstream: any Channel, upstream: any Channel, counter: TCPConnectionTelemetry? = nil) -> EventLoopFuture<Void> {
-        let loop = downstream.eventLoop
-        let operations = downstream.pipeline.syncOperations
-        var removals: [EventLoopFuture<Void>] = []
-        func remove<Handler: RemovableChannelHandler>(_ type: Handler.Type) {
-            if let handler = try? operations.handler(type: type) { removals.append(operations.removeHandler(handler)) }
-        }
-        remove(RequestHeadersTimeout.self)
-        remove(ByteToMessageHandler<HTTPRequestDecoder>.self)
-        remove(HTTPResponseEncoder.self)
-        remove(NIOHTTPResponseHeadersValidator.self)
-        remove(ProxyServerHandler.self)
-        return EventLoopFuture.andAllSucceed(removals, on: loop).assumeIsolated().flatMapThrowing {
+        downstream.eventLoop.makeCompletedFuture {
             let (downstreamGlue, upstreamGlue) = SpliceHandler.pair()
-            if let counter { try downstream.pipeline.syncOperations.addHandler(counter) }
-            try downstream.pipeline.syncOperations.addHandler(downstreamGlue)
-            try upstream.pipeline.syncOperations.addHandler(upstreamGlue)
+            try ProtocolTakeover.downstream(downstream, glue: downstreamGlue, counter: counter)
             downstream.writeAndFlush(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"), promise: nil)
-            downstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-            upstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-            downstream.read()
-        }.nonisolated()
+            try upstream.pipeline.syncOperations.addHandler(upstreamGlue)
+            ProtocolTakeover.resumeReading([downstream, upstream])
+        }
     }
 }
 

@@ -39,7 +39,7 @@ enum ProxyConnectionPipeline {
         try channel.pipeline.syncOperations.addHandlers([
             timeout,
             HTTPResponseEncoder(),
-            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)),
             NIOHTTPResponseHeadersValidator(),
             ProxyServerHandler(listener: listener, headersTimeout: timeout, peer: peer),
         ], position: position)

@@ -15,6 +15,12 @@ extension ProxyServerHandler {
         var retrySlot: InFlightSlot?
         /// `host:port` of the endpoints earlier attempts went to (Istio's previous_hosts predicate).
         var triedEndpoints: [String] = []
+        /// The `Upgrade` header of a WebSocket handshake, sent upstream with `Connection: upgrade`.
+        var upgrade: String?
+        /// The upstream answered the handshake with 101: when its end arrives the connections are spliced.
+        var switchesProtocols = false
+        /// A gRPC answer's head waiting for its first body part or its trailers (`GRPCRetryHold`).
+        var heldResponseHead: HTTPResponseHead?
 
         init(requestHead: HTTPRequestHead, upstream: RequestDecision.Upstream, request: RequestContext) {
             self.requestHead = requestHead

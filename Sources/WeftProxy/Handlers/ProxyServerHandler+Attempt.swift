@@ -79,6 +79,10 @@ extension ProxyServerHandler {
         // Every attempt carries the same request id; retries say which attempt they are.
         if attempt == 1, let id = head.headers.first(name: "x-request-id") { exchange.requestHead.headers.replaceOrAdd(name: "x-request-id", value: id) }
         if attempt > 1 { head.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(attempt)) }
+        if let upgrade = exchange.upgrade {
+            head.headers.replaceOrAdd(name: "upgrade", value: upgrade)
+            head.headers.replaceOrAdd(name: "connection", value: "upgrade")
+        }
         telemetryHeaders(&head, upstream: exchange.upstream)
         accessLogForwarded(head, upstream: exchange.upstream, attempt: attempt)
         // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
@@ -146,26 +150,18 @@ extension ProxyServerHandler {
         guard let context, let exchange else { return }
         switch part {
         case .head(let head):
-            let status = Int(head.status.code)
-            recordOutcome(.status(status), of: exchange)
-            let grpcStatus = status == 200 && exchange.request.retry?.retriesGRPC == true ? head.headers.first(name: "grpc-status").flatMap(Int.init) : nil
-            let action = machine.responseHead(status: status, grpcStatus: grpcStatus, retryBudget: retryBudget(exchange))
-            guard case .forwardResponseHead(let keepAlive, let retryLimit) = action else {
-                perform(action, answer: LocalResponse(status: 503, flag: "UC"))
+            // A gRPC answer without a status in its head may carry one in trailers right after:
+            // held until then when the route retries on gRPC statuses (`GRPCRetryHold`).
+            if GRPCRetryHold.holds(head, retry: exchange.request.retry, grpcRequest: answersGRPC) {
+                exchange.heldResponseHead = head
                 return
             }
-            if retryLimit == .overflow { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_overflow") }
-            if retryLimit == .exhausted { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_limit_exceeded") }
-            if let flag = retryLimit.flag { telemetryFlag(flag) }
-            cancelPerTryTimeout()
-            listener.stats.increment(ProxyStats.statusClass(status))
-            var response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
-            response.headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
-            if http2 { grpcStatusOfHead = GRPCTrailersOnly.take(from: &response.headers) }
-            for header in exchange.upstream.responseHeaders { response.headers.add(name: header.name, value: header.value) }
-            telemetryResponseHead(&response)
-            send(.head(response), context: context)
+            forwardResponseHead(head, grpcStatus: GRPCRetryHold.status(in: head.headers), exchange: exchange, context: context)
         case .body(let buffer):
+            if let held = exchange.heldResponseHead {
+                exchange.heldResponseHead = nil
+                guard forwardResponseHead(held, grpcStatus: nil, exchange: exchange, context: context) else { return }
+            }
             guard case .forwardResponseBody = machine.responseBody() else { return }
             requestTelemetry?.responseBytes += buffer.readableBytes
             // Flushed at the end of the upstream read (upstreamReadComplete) or with the response's end.
@@ -175,14 +171,55 @@ extension ProxyServerHandler {
                 if !context.channel.isWritable { machine.attachedUpstream?.setReading(false) }
             }
         case .end(let trailers):
+            if let held = exchange.heldResponseHead {
+                exchange.heldResponseHead = nil
+                guard forwardResponseHead(held, grpcStatus: trailers.flatMap(GRPCRetryHold.status(in:)), exchange: exchange, context: context) else { return }
+            }
+            if exchange.switchesProtocols { return switchProtocols(exchange, context: context) }
             guard case .finishResponse(let upstream, let after) = machine.responseEnd() else { return }
             cancelTimeouts()
-            send(.end(trailers ?? grpcStatusOfHead), flush: true, context: context)
+            if let status = trailers?.first(name: "grpc-status") { requestTelemetry?.grpcStatus = status }
+            let end = trailers ?? grpcStatusOfHead
             grpcStatusOfHead = nil
             endAttempt(exchange, on: upstream, finished: true)
+            // Counted before the end goes out: on an HTTP/2 stream writing the end closes the
+            // stream at once, and a close with the request still counting reads as the client's (DC).
             finishTelemetry()
+            send(.end(end), flush: true, context: context)
             carryOut(after, context: context)
         }
+    }
+
+    /// The upstream's response head goes downstream, unless the machine retries on it (a retriable
+    /// status, or `grpcStatus` from the head or the trailers that followed). Returns whether it went.
+    @discardableResult
+    private func forwardResponseHead(_ head: HTTPResponseHead, grpcStatus: Int?, exchange: Exchange, context: ChannelHandlerContext) -> Bool {
+        let status = Int(head.status.code)
+        recordOutcome(.status(status), of: exchange)
+        let retriedStatus = status == 200 && exchange.request.retry?.retriesGRPC == true ? grpcStatus : nil
+        let action = machine.responseHead(status: status, grpcStatus: retriedStatus, retryBudget: retryBudget(exchange))
+        guard case .forwardResponseHead(let keepAlive, let retryLimit) = action else {
+            perform(action, answer: LocalResponse(status: 503, flag: "UC"))
+            return false
+        }
+        if retryLimit == .overflow { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_overflow") }
+        if retryLimit == .exhausted { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_limit_exceeded") }
+        if let flag = retryLimit.flag { telemetryFlag(flag) }
+        cancelPerTryTimeout()
+        listener.stats.increment(ProxyStats.statusClass(status))
+        var response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
+        response.headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
+        if status == 101, exchange.upgrade != nil, let protocols = head.headers.first(name: "upgrade") {
+            response.headers.replaceOrAdd(name: "upgrade", value: protocols)
+            response.headers.replaceOrAdd(name: "connection", value: "upgrade")
+            exchange.switchesProtocols = true
+        }
+        if answersGRPC, let status = head.headers.first(name: "grpc-status") { requestTelemetry?.grpcStatus = status }
+        if http2 { grpcStatusOfHead = GRPCTrailersOnly.take(from: &response.headers) }
+        for header in exchange.upstream.responseHeaders { response.headers.add(name: header.name, value: header.value) }
+        telemetryResponseHead(&response)
+        send(.head(response), context: context)
+        return true
     }
 
     func upstreamReadComplete() {

@@ -24,10 +24,14 @@ extension ProxyServerHandler {
         context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
     }
 
-    /// Writes `response`; the machine has already said what the exchange becomes after it.
+    /// Writes `response`; the machine has already said what the exchange becomes after it. A gRPC
+    /// caller gets it as a gRPC status (`GRPCLocalReply`): HTTP 200, in trailers over HTTP/2.
     func respondLocally(_ response: LocalResponse, keepAlive: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
         cancelTimeouts()
-        listener.stats.increment(ProxyStats.statusClass(response.status))
+        let grpc = answersGRPC ? GRPCLocalReply(response) : nil
+        let status = grpc == nil ? response.status : 200
+        let body = grpc == nil ? response.body : ""
+        listener.stats.increment(ProxyStats.statusClass(status))
         var flag = response.flag
         if flag == LocalResponse.directResponse {
             flag = ""
@@ -35,18 +39,24 @@ extension ProxyServerHandler {
         }
         for single in flag.split(separator: ",") { listener.stats.increment("local_reply_\(single)") }
         var headers = HTTPHeaders()
-        headers.add(name: "content-length", value: String(response.body.utf8.count))
-        if !response.body.isEmpty { headers.add(name: "content-type", value: "text/plain") }
+        headers.add(name: "content-length", value: String(body.utf8.count))
+        if let grpc {
+            headers.add(name: "content-type", value: "application/grpc")
+            if !http2 { headers.add(contentsOf: grpc.fields) }
+            requestTelemetry?.grpcStatus = String(grpc.status)
+        } else if !body.isEmpty {
+            headers.add(name: "content-type", value: "text/plain")
+        }
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         if reporter == .destination, requestTelemetry?.peerHeader != nil, let own = listener.telemetry {
             headers.add(name: PeerMetadataHeader.name, value: own.encodedMetadata)
         }
         headers.add(name: "connection", value: keepAlive ? "keep-alive" : "close")
-        send(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)), context: context)
-        if !response.body.isEmpty { send(.body(.byteBuffer(ByteBuffer(string: response.body))), context: context) }
-        send(.end(nil), flush: true, context: context)
-        requestTelemetry?.responseBytes = response.body.utf8.count
-        finishTelemetry(status: response.status, flags: flag)
+        send(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: status), headers: headers)), context: context)
+        if !body.isEmpty { send(.body(.byteBuffer(ByteBuffer(string: body))), context: context) }
+        requestTelemetry?.responseBytes = body.utf8.count
+        finishTelemetry(status: status, flags: flag)
+        send(.end(http2 ? grpc?.fields : nil), flush: true, context: context)
     }
 
     /// A request the codec cannot parse gets Envoy's answer instead of a dropped connection: 431 when

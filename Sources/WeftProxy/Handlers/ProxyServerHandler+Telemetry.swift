@@ -18,6 +18,7 @@ extension ProxyServerHandler {
         guard metrics || logs != nil || tracing != nil else { return }
         var telemetry = RequestTelemetry(started: .now())
         telemetry.recordsMetrics = metrics
+        telemetry.grpc = answersGRPC
         if let tracing { telemetry.span = beginSpan(head, attributes: attributes, originForm: originForm, config: tracing) }
         if reporter == .destination {
             telemetry.serviceSource = attributes.host
@@ -106,7 +107,7 @@ extension ProxyServerHandler {
             series = own.metrics.value.intern(RequestTelemetry.series(facts, reporter, own: own))
             seriesCache = (facts, series)
         }
-        own.metrics.value.record(series, responseCode: telemetry.status, responseFlags: telemetry.flags,
+        own.metrics.value.record(series, responseCode: telemetry.status, responseFlags: telemetry.flags, grpcResponseStatus: telemetry.grpcStatus,
                                  durationMilliseconds: elapsed, requestBytes: telemetry.requestBytes, responseBytes: telemetry.responseBytes)
     }
 }

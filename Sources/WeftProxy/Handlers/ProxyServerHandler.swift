@@ -40,6 +40,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     var seriesCache: (facts: RequestTelemetry.SeriesFacts, id: RequestMetrics.SeriesID)?
     /// A gRPC status that came in the response's head (a trailers-only answer): sent as trailers at its end.
     var grpcStatusOfHead: HTTPHeaders?
+    /// The request in flight is a gRPC call: local answers go out as gRPC statuses.
+    var answersGRPC = false
     /// This connection's two ends as access logs write them (`ip:port`), read once.
     lazy var downstreamAddresses: (remote: String?, local: String?) = (context?.channel.remoteAddress?.accessLogText, context?.channel.localAddress?.accessLogText)
     /// `spiffe://` + the mutual TLS peer's principal, made once per connection.
@@ -97,7 +99,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         let action: Machine.RequestPartAction
         switch part {
-        case .head(let head): action = machine.requestHead(part, keepAlive: head.isKeepAlive)
+        // After an upgrade request the codec reads no more HTTP: unless the connection switches, it closes.
+        case .head(let head): action = machine.requestHead(part, keepAlive: head.isKeepAlive && (http2 || HTTPUpgrade.of(head) == nil))
         case .body(let buffer): action = machine.requestBody(part, bytes: buffer.readableBytes)
         case .end: action = machine.requestEnd(part)
         }
@@ -180,6 +183,11 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             startTunnel(head, context: context)
             return
         }
+        if !http2, HTTPUpgrade.of(head) == .refused {
+            listener.stats.increment("downstream_rq_upgrade_failed")
+            return answer(LocalResponse(status: 403, flag: "", body: ""), version: head.version, closing: true)
+        }
+        answersGRPC = GRPCLocalReply.isGRPC(head)
         let (authority, originForm) = ForwardedHeaders.target(of: head)
         let attributes = RequestAttributes(authority: authority, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
                                            headers: head.headers.map { ($0.name, $0.value) }, defaultPort: listener.defaultPort)
@@ -217,6 +225,11 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             if let path = upstream.path { forwardedHead.uri = path }
             if let authority = upstream.authority { forwardedHead.headers.replaceOrAdd(name: "host", value: authority) }
             let exchange = Exchange(requestHead: forwardedHead, upstream: upstream, request: request)
+            if !http2, case .websocket(let protocols)? = HTTPUpgrade.of(head) {
+                // The handshake is HTTP/1.1 end to end: the connection it opens is spliced after the 101.
+                exchange.upgrade = protocols
+                exchange.upstream.http2 = false
+            }
             if request.countsAgainstMaxRequests, case .admitted(let slot) = UpstreamAttempt.admit(.request, upstream, pool: listener.pool.value) {
                 exchange.requestSlot = slot
             }

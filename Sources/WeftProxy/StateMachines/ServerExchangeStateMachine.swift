@@ -273,6 +273,14 @@ struct ServerExchangeStateMachine<Part, Upstream> {
         return .finishResponse(upstream, finishAnswered())
     }
 
+    /// The upstream's 101 to an upgrade request ended: HTTP is done on both connections, which
+    /// are spliced from here. Returns the upstream to splice to.
+    mutating func upgraded() -> Upstream? {
+        guard case .proxying(let upstream, true) = state else { return nil }
+        state = .tunnelling
+        return upstream
+    }
+
     /// The upstream closed: before the response, a reset (retried or 503 UC); during it, the
     /// downstream connection closes too.
     mutating func upstreamClosed(retryBudget: Bool = true) -> ExchangeAction {

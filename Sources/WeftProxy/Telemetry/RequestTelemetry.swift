@@ -11,6 +11,10 @@ struct RequestTelemetry {
     var responseBytes = 0
     var status = 0
     var flags = "-"
+    /// A gRPC call (Istio's `request_protocol="grpc"`).
+    var grpc = false
+    /// The call's `grpc-status` (from the answer's head or trailers, or a local answer); empty for other requests.
+    var grpcStatus = ""
     /// The peer sidecar's `x-weft-peer-metadata`, as sent; nil when none came.
     var peerHeader: String?
     var peerPrincipal = WorkloadMetadata.unknownValue
@@ -40,9 +44,10 @@ struct RequestTelemetry {
         var peerPrincipal: String
         var serviceSource: String
         var mutualTLS: Bool
+        var grpc: Bool
     }
 
-    var facts: SeriesFacts { SeriesFacts(peerHeader: peerHeader, peerPrincipal: peerPrincipal, serviceSource: serviceSource, mutualTLS: mutualTLS) }
+    var facts: SeriesFacts { SeriesFacts(peerHeader: peerHeader, peerPrincipal: peerPrincipal, serviceSource: serviceSource, mutualTLS: mutualTLS, grpc: grpc) }
 
     /// The series (response labels left out) as `reporter` sees it.
     static func series(_ facts: SeriesFacts, _ reporter: RequestSeries.Reporter, own: ProxyTelemetry) -> RequestSeries {
@@ -51,15 +56,16 @@ struct RequestTelemetry {
         let (name, namespace) = RequestSeries.serviceNameAndNamespace(service)
         var facts = facts
         if facts.peerPrincipal != WorkloadMetadata.unknownValue, !facts.peerPrincipal.hasPrefix("spiffe://") { facts.peerPrincipal = "spiffe://" + facts.peerPrincipal }
+        let requestProtocol = facts.grpc ? "grpc" : "http"
         switch reporter {
         case .source:
             return RequestSeries(reporter: .source, source: own.workload, sourcePrincipal: own.principal, destination: peer, destinationPrincipal: facts.peerPrincipal,
                                  destinationService: service, destinationServiceName: name, destinationServiceNamespace: namespace,
-                                 responseCode: 0, connectionSecurityPolicy: WorkloadMetadata.unknownValue)
+                                 requestProtocol: requestProtocol, responseCode: 0, connectionSecurityPolicy: WorkloadMetadata.unknownValue)
         case .destination:
             return RequestSeries(reporter: .destination, source: peer, sourcePrincipal: facts.peerPrincipal, destination: own.workload, destinationPrincipal: own.principal,
                                  destinationService: service, destinationServiceName: name, destinationServiceNamespace: namespace,
-                                 responseCode: 0, connectionSecurityPolicy: facts.mutualTLS ? "mutual_tls" : "none")
+                                 requestProtocol: requestProtocol, responseCode: 0, connectionSecurityPolicy: facts.mutualTLS ? "mutual_tls" : "none")
         }
     }
 

@@ -26,7 +26,7 @@ final class TCPConnectionTelemetry: ChannelDuplexHandler, RemovableChannelHandle
 
     /// The series an inbound connection counts under (reporter destination).
     static func inboundSeries(own: ProxyTelemetry, service: String, peerPrincipal: String?, mutualTLS: Bool) -> RequestSeries {
-        let facts = RequestTelemetry.SeriesFacts(peerHeader: nil, peerPrincipal: peerPrincipal ?? WorkloadMetadata.unknownValue, serviceSource: service, mutualTLS: mutualTLS)
+        let facts = RequestTelemetry.SeriesFacts(peerHeader: nil, peerPrincipal: peerPrincipal ?? WorkloadMetadata.unknownValue, serviceSource: service, mutualTLS: mutualTLS, grpc: false)
         return RequestTelemetry.series(facts, .destination, own: own)
     }
 
@@ -35,7 +35,7 @@ final class TCPConnectionTelemetry: ChannelDuplexHandler, RemovableChannelHandle
     static func outboundSeries(own: ProxyTelemetry, upstream: RequestDecision.Upstream, configuration: ActiveConfiguration) -> RequestSeries {
         var principal = WorkloadMetadata.unknownValue
         if case .istioMutual(_, let identities) = upstream.transport, let first = identities.first { principal = first }
-        let facts = RequestTelemetry.SeriesFacts(peerHeader: nil, peerPrincipal: principal, serviceSource: upstream.cluster, mutualTLS: false)
+        let facts = RequestTelemetry.SeriesFacts(peerHeader: nil, peerPrincipal: principal, serviceSource: upstream.cluster, mutualTLS: false, grpc: false)
         var series = RequestTelemetry.series(facts, .source, own: own)
         if let endpoint = configuration.endpoints[upstream.cluster]?.first(where: { $0.address == upstream.host && $0.port == upstream.port }), !endpoint.workload.isEmpty {
             series.destination = WorkloadMetadata(workload: endpoint.workload, namespace: series.destinationServiceNamespace, labels: endpoint.labels)
@@ -45,7 +45,7 @@ final class TCPConnectionTelemetry: ChannelDuplexHandler, RemovableChannelHandle
 
     /// The series of a connection that found no upstream (its cluster when it had one).
     static func unroutedSeries(own: ProxyTelemetry, cluster: String?) -> RequestSeries {
-        let facts = RequestTelemetry.SeriesFacts(peerHeader: nil, peerPrincipal: WorkloadMetadata.unknownValue, serviceSource: cluster ?? "", mutualTLS: false)
+        let facts = RequestTelemetry.SeriesFacts(peerHeader: nil, peerPrincipal: WorkloadMetadata.unknownValue, serviceSource: cluster ?? "", mutualTLS: false, grpc: false)
         return RequestTelemetry.series(facts, .source, own: own)
     }
 

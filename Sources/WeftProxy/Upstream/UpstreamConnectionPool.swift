@@ -109,7 +109,8 @@ public final class UpstreamConnectionPool {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: security.context, serverHostname: security.serverName))
                         try channel.pipeline.syncOperations.addHandler(handshake)
                     }
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    // Forwarded on removal: after a 101 the bytes past the handshake belong to the splice.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler(), name: UpstreamHandler.name)
                 }
             }

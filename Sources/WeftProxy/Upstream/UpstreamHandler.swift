@@ -4,7 +4,7 @@ import NIOHTTP1
 /// Sits on an upstream connection: the exchange that leases it writes through it and receives
 /// its response parts; when the exchange is over the connection's state machine says whether it
 /// goes back to the pool. An idle connection has no owner, and a response it sends is refused.
-final class UpstreamHandler: ChannelInboundHandler {
+final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
     static let name = "weft.upstream"

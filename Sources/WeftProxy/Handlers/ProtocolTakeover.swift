@@ -1,0 +1,43 @@
+import NIOCore
+import NIOHTTP1
+
+/// After a `CONNECT` or a `101 Switching Protocols` a connection stops speaking HTTP: its HTTP
+/// handlers leave and one side of a splice takes their place. The splice goes in right behind the
+/// decoder before the decoder leaves, so bytes it had read past the last HTTP message (its
+/// leftovers, forwarded on removal) reach the splice and are not lost.
+enum ProtocolTakeover {
+    /// The downstream connection of a proxy listener (`ProxyConnectionPipeline.configureHTTP1`).
+    static func downstream(_ channel: any Channel, glue: SpliceHandler, counter: TCPConnectionTelemetry? = nil) throws {
+        let operations = channel.pipeline.syncOperations
+        remove(RequestHeadersTimeout.self, from: operations)
+        remove(HTTPResponseEncoder.self, from: operations)
+        remove(NIOHTTPResponseHeadersValidator.self, from: operations)
+        remove(ProxyServerHandler.self, from: operations)
+        let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+        try operations.addHandlers(counter.map { [$0, glue] } ?? [glue], position: .after(decoder))
+        operations.removeHandler(decoder, promise: nil)
+    }
+
+    /// An upstream connection of the pool (`addHTTPClientHandlers` and an `UpstreamHandler`).
+    static func upstream(_ channel: any Channel, glue: SpliceHandler) throws {
+        let operations = channel.pipeline.syncOperations
+        remove(HTTPRequestEncoder.self, from: operations)
+        remove(NIOHTTPRequestHeadersValidator.self, from: operations)
+        remove(UpstreamHandler.self, from: operations)
+        let decoder = try operations.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self)
+        try operations.addHandler(glue, position: .after(decoder))
+        operations.removeHandler(decoder, promise: nil)
+    }
+
+    /// Both connections read again, now for the splice (reads may have been paused for backpressure).
+    static func resumeReading(_ channels: [any Channel]) {
+        for channel in channels {
+            channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            channel.read()
+        }
+    }
+
+    private static func remove<Handler: RemovableChannelHandler>(_ type: Handler.Type, from operations: ChannelPipeline.SynchronousOperations) {
+        if let handler = try? operations.handler(type: type) { operations.removeHandler(handler, promise: nil) }
+    }
+}
