@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """A TLS upstream for DestinationRule origination tests: answers every GET with the client
 certificate's subject CN (or "anonymous") and the SNI it got. Usage: tls_upstream.py ADDRESS CERT KEY
-[CLIENT_CA]; listens on a free port and prints it. With CLIENT_CA, a client certificate signed by it is
-required (DestinationRule MUTUAL)."""
+[CLIENT_CA]; listens on PORT from the environment (else a free port) and prints it. With CLIENT_CA, a
+client certificate signed by it is required (DestinationRule MUTUAL). APP_NAME, when set, is named in
+every answer ("tls upstream NAME, client ...")."""
 import http.server
+import os
 import ssl
 import sys
 
@@ -12,7 +14,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         peer = self.connection.getpeercert() or {}
         subject = dict(item[0] for item in peer.get("subject", ()))
-        body = ("tls upstream, client " + subject.get("commonName", "anonymous") + ", sni " + str(getattr(self.server, "sni", None)) + "\n").encode()
+        name = " " + os.environ["APP_NAME"] if os.environ.get("APP_NAME") else ""
+        body = ("tls upstream" + name + ", client " + subject.get("commonName", "anonymous") + ", sni " + str(getattr(self.server, "sni", None)) + "\n").encode()
         self.send_response(200)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
@@ -29,7 +32,7 @@ def main():
     if len(sys.argv) > 4:
         context.verify_mode = ssl.CERT_REQUIRED
         context.load_verify_locations(sys.argv[4])
-    server = http.server.ThreadingHTTPServer((address, 0), Handler)
+    server = http.server.ThreadingHTTPServer((address, int(os.environ.get("PORT") or 0)), Handler)
 
     def remember(sock, name, _):
         server.sni = name

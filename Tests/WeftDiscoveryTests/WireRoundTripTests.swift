@@ -83,6 +83,7 @@ struct WireRoundTripTests {
         var egress = ListenerConfig(name: "egress|6379", port: 6379, direction: .egress, protocolName: "TCP", hosts: ["./redis.default.svc.cluster.local"])
         egress.tcpDestinations = [WeightedCluster(cluster: "outbound|6379|v1|redis.default.svc.cluster.local", weight: 80),
                                   WeightedCluster(cluster: "outbound|6379|v2|redis.default.svc.cluster.local", weight: 20)]
+        egress.sniRoutes = [SNIRoute(sniHosts: ["a.example.com", "*.b.example.com"], destinations: [WeightedCluster(cluster: "outbound|8443||tls-a.default.svc.cluster.local", weight: 100)])]
         var tcpInbound = ListenerConfig(name: "inbound|6379", port: 6379, direction: .inbound, protocolName: "TCP", hosts: ["redis.default.svc.cluster.local"], appPort: 6379)
         tcpInbound.peerAuthentication = .strict
         return ProxyConfiguration(version: "12.3", listeners: [

@@ -25,12 +25,20 @@ extension Weft_Discovery_V1_Listener {
         accessLogs = model.accessLogs.map(Weft_Discovery_V1_AccessLog.init)
         if let tracing = model.tracing { self.tracing = Weft_Discovery_V1_Tracing(tracing) }
         if let metrics = model.metrics { self.metrics = Weft_Discovery_V1_MetricsOverrides(metrics) }
-        tcpDestinations = model.tcpDestinations.map { destination in
-            var wire = Weft_Discovery_V1_WeightedCluster()
-            wire.cluster = destination.cluster
-            wire.weight = Int32(model: destination.weight)
+        tcpDestinations = model.tcpDestinations.map(Self.weighted)
+        sniRoutes = model.sniRoutes.map { route in
+            var wire = Weft_Discovery_V1_SNIRoute()
+            wire.sniHosts = route.sniHosts
+            wire.destinations = route.destinations.map(Self.weighted)
             return wire
         }
+    }
+
+    private static func weighted(_ destination: WeightedCluster) -> Weft_Discovery_V1_WeightedCluster {
+        var wire = Weft_Discovery_V1_WeightedCluster()
+        wire.cluster = destination.cluster
+        wire.weight = Int32(model: destination.weight)
+        return wire
     }
 }
 
@@ -67,5 +75,8 @@ extension ListenerConfig {
         tracing = wire.hasTracing ? try TracingConfig(wire: wire.tracing) : nil
         metrics = wire.hasMetrics ? MetricsOverridesConfig(wire: wire.metrics) : nil
         tcpDestinations = wire.tcpDestinations.map { WeightedCluster(cluster: $0.cluster, weight: Int(wire: $0.weight)) }
+        sniRoutes = wire.sniRoutes.map { route in
+            SNIRoute(sniHosts: route.sniHosts, destinations: route.destinations.map { WeightedCluster(cluster: $0.cluster, weight: Int(wire: $0.weight)) })
+        }
     }
 }

@@ -42,6 +42,9 @@ public struct ListenerConfig: Sendable, Hashable, Codable {
     public var metrics: MetricsOverridesConfig?
     /// Egress TCP: the clusters a connection goes to, by weight (empty: closed, no route).
     public var tcpDestinations: [WeightedCluster] = []
+    /// Egress TLS: where a connection goes by the server name of its ClientHello, first match wins
+    /// (a hello without one goes to `tcpDestinations`; a name no route has is closed, no route).
+    public var sniRoutes: [SNIRoute] = []
 
     public init(name: String, port: Int, direction: Direction, protocolName: String = "HTTP", routeTable: String? = nil, hosts: [String] = [], appPort: Int? = nil,
                 peerAuthentication: PeerAuthenticationMode = .permissive) {
@@ -53,5 +56,24 @@ public struct ListenerConfig: Sendable, Hashable, Codable {
         self.routeTable = routeTable
         self.hosts = hosts
         self.appPort = appPort
+    }
+}
+
+/// A VirtualService `tls` route (or a TLS service's own name) as an egress listener applies it.
+public struct SNIRoute: Sendable, Hashable, Codable {
+    /// Server names: exact, or `*.example.com` for any name under it.
+    public var sniHosts: [String]
+    public var destinations: [WeightedCluster]
+
+    public init(sniHosts: [String], destinations: [WeightedCluster]) {
+        self.sniHosts = sniHosts
+        self.destinations = destinations
+    }
+
+    /// Whether `serverName` is one of the route's names (a wildcard matches one label or more).
+    public func matches(_ serverName: String) -> Bool {
+        sniHosts.contains { host in
+            host == "*" || host == serverName || (host.hasPrefix("*.") && serverName.hasSuffix(host.dropFirst()) && serverName.count > host.count - 1)
+        }
     }
 }

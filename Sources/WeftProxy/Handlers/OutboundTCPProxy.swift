@@ -6,8 +6,7 @@ import WeftModel
 /// Plain values, decided when the connection arrives, from the configuration in force then.
 enum TCPUpstreamChoice {
     /// The upstream, or Envoy's flag for why there is none (`NR` no route, `UH` no endpoint).
-    static func choose(listener name: String, configuration: ActiveConfiguration, balancer: LoadBalancerState) -> Result<RequestDecision.Upstream, TCPNoUpstream> {
-        let destinations = configuration.configuration.listeners.first { $0.name == name }?.tcpDestinations ?? []
+    static func choose(destinations: [WeightedCluster], configuration: ActiveConfiguration, balancer: LoadBalancerState) -> Result<RequestDecision.Upstream, TCPNoUpstream> {
         guard let picked = WeightedPick.random(destinations) else { return .failure(TCPNoUpstream(flag: "NR", cluster: nil)) }
         let clusterName = picked.cluster
         let cluster = configuration.clusters[clusterName]
@@ -35,11 +34,14 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
     private let listener: ListenerContext
+    /// Where the connection may go; nil: the listener's `tcpDestinations` when it arrives.
+    private let destinations: [WeightedCluster]?
     private let downstreamSide: SpliceHandler
     private let upstreamSide: SpliceHandler
 
-    init(listener: ListenerContext) {
+    init(listener: ListenerContext, destinations: [WeightedCluster]? = nil) {
         self.listener = listener
+        self.destinations = destinations
         (downstreamSide, upstreamSide) = SpliceHandler.pair()
     }
 
@@ -49,12 +51,27 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
         try channel.pipeline.syncOperations.addHandlers([proxy, proxy.downstreamSide])
     }
 
+    /// Installs the proxy behind `handler` on a connection already open (a TLS connection whose
+    /// server name chose `destinations`) and starts it; what `handler` read goes on through it next.
+    static func start(after handler: any ChannelHandler, on channel: any Channel, listener: ListenerContext, destinations: [WeightedCluster]) throws {
+        let proxy = OutboundTCPProxy(listener: listener, destinations: destinations)
+        let operations = channel.pipeline.syncOperations
+        try operations.addHandlers([proxy, proxy.downstreamSide], position: .after(handler))
+        proxy.start(context: try operations.context(handler: proxy))
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
+        start(context: context)
+    }
+
+    private func start(context: ChannelHandlerContext) {
         let stats = listener.stats
         stats.increment("downstream_cx_tcp")
         let downstream = context.channel
-        switch TCPUpstreamChoice.choose(listener: listener.name, configuration: listener.configuration.active, balancer: listener.balancer) {
+        let configuration = listener.configuration.active
+        let destinations = destinations ?? configuration.configuration.listeners.first { $0.name == listener.name }?.tcpDestinations ?? []
+        switch TCPUpstreamChoice.choose(destinations: destinations, configuration: configuration, balancer: listener.balancer) {
         case .failure(let missing):
             stats.increment(missing.cluster.map { "cluster.\($0).upstream_cx_none_healthy" } ?? "listener.\(listener.name).no_route")
             if let telemetry = listener.telemetry {

@@ -72,7 +72,9 @@ enum ProxyConnectionPipeline {
                 channel.eventLoop.makeCompletedFuture {
                     if let inbound = listener.inboundPort {
                         try channel.pipeline.syncOperations.addHandler(InboundTransportHandler(listener: listener, port: inbound, timeout: listener.tlsHandshakeTimeout))
-                    } else if listener.opaqueEgress {
+                    } else if listener.egressProtocol == "TLS" {
+                        try channel.pipeline.syncOperations.addHandler(TLSInspector(listener: listener))
+                    } else if listener.egressProtocol == "TCP" {
                         try OutboundTCPProxy.install(on: channel, listener: listener)
                     } else {
                         try ProxyConnectionPipeline.configure(channel, listener: listener)

@@ -24,8 +24,9 @@ struct ListenerContext: Sendable {
     var inboundPort: Int?
     /// Inbound: the app's private address, where a TCP port's bytes go.
     var appHost: String?
-    /// A Sidecar egress port carried as TCP: each connection is spliced to its upstream.
-    var opaqueEgress = false
+    /// A Sidecar egress port's protocol: `TCP` (each connection spliced to its upstream), `TLS`
+    /// (the same, chosen by the ClientHello's server name) or `HTTP`; nil on other listeners.
+    var egressProtocol: String?
     /// Inbound and gateway listeners enforce the AuthorizationPolicies of their port (`defaultPort`).
     var enforcesAuthorization = false
     /// The workload certificate (inbound TLS termination; `X-Forwarded-Client-Cert`'s `By=`).

@@ -86,7 +86,7 @@ public struct Sidecar: Sendable {
             var context = ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store,
                                           routeTable: listener.routeTable ?? "outbound", pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: false,
                                           requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer)
-            context.opaqueEgress = listener.protocolName == "TCP"
+            context.egressProtocol = listener.protocolName
             return context
         }
         services.append(egress)

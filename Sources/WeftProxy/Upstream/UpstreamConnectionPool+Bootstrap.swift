@@ -15,7 +15,7 @@ extension UpstreamConnectionPool {
     /// A new connection secured as `transport` says (TLS and the server's identity checked before it
     /// is handed over), with `add`'s handlers behind the TLS ones; `secured` says whether TLS is on.
     /// `halfClosure`: a plaintext connection reports the peer's half-close instead of closing.
-    /// TLS failures are counted on `cluster`.
+    /// TLS handshakes and their failures are counted on `cluster`.
     func connectSecured(host: String, port: Int, cluster: String?, connectTimeout: TimeAmount, transport: UpstreamTransport, halfClosure: Bool = false,
                         add: @escaping @Sendable (any Channel) throws -> Void = { _ in }) -> EventLoopFuture<(channel: any Channel, secured: Bool)> {
         eventLoop.preconditionInEventLoop()
@@ -47,6 +47,10 @@ extension UpstreamConnectionPool {
             }
             .connect(host: host, port: port)
             .flatMap { channel in done.map { (channel: channel, secured: true) } }
+            .map { connection in
+                if let cluster { stats?.increment(cluster: cluster, "ssl.handshake") }
+                return connection
+            }
             .flatMapErrorThrowing { error in
                 if let cluster, let failure = error as? UpstreamTLSHandshake.Failure { stats?.increment(cluster: cluster, failure.stat) }
                 throw error

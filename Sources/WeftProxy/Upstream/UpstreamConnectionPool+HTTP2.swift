@@ -69,7 +69,6 @@ extension UpstreamConnectionPool {
         }.flatMapThrowing { connection in
             let handler = try connection.channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self)
             stats?.increment(cluster: cluster, "upstream_cx_http2_total")
-            if connection.secured { stats?.increment(cluster: cluster, "ssl.handshake") }
             return HTTP2UpstreamConnection(channel: connection.channel, multiplexer: try handler.syncMultiplexer())
         }
     }

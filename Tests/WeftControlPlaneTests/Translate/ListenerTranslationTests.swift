@@ -170,6 +170,66 @@ struct ListenerTranslationTests {
         ], "no route holds for the mesh: the service itself")
     }
 
+    @Test("a TLS egress port routes by SNI: the tls routes whose match holds for this proxy (port, sourceLabels), in order, then each service of the hosts by its own names; the default for a hello without a name is the first service")
+    func sniRoutes() throws {
+        let simulation = try Simulation(yaml: """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: tls-a, namespace: default}
+        spec:
+          selector: {app: tls-a}
+          ports: [{name: tls, port: 8443}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: tls-b, namespace: default}
+        spec:
+          selector: {app: tls-b}
+          ports: [{name: https, port: 8443}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: by-sni, namespace: default}
+        spec:
+          hosts: ["*.example.com"]
+          tls:
+          - match: [{port: 8443, sniHosts: [a.example.com]}]
+            route: [{destination: {host: tls-a}}]
+          - match: [{sniHosts: [canary.example.com], sourceLabels: {canary: "true"}}]
+            route: [{destination: {host: tls-b}}]
+          - match: [{port: 9443, sniHosts: [other.example.com]}]
+            route: [{destination: {host: tls-b}}]
+          - match: [{sniHosts: ["*.B.example.com"]}]
+            route:
+            - {destination: {host: tls-a}, weight: 10}
+            - {destination: {host: tls-b}, weight: 90}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: client, namespace: default}
+        spec:
+          workloadSelector: {labels: {app: client}}
+          egress:
+          - port: {number: 8443, protocol: TLS, name: tls}
+            captureMode: NONE
+            hosts: ["./*"]
+        """)
+        let client = ProxyIdentity(id: "client-1", namespace: "default", labels: ["app": "client"], ports: [:])
+        let listener = try #require(simulation.listeners(for: client).first { $0.name == "egress|8443" })
+        #expect(listener.protocolName == "TLS")
+        #expect(listener.tcpDestinations == [WeightedCluster(cluster: "outbound|8443||tls-a.default.svc.cluster.local", weight: 100)])
+        let a = "outbound|8443||tls-a.default.svc.cluster.local", b = "outbound|8443||tls-b.default.svc.cluster.local"
+        #expect(listener.sniRoutes == [
+            SNIRoute(sniHosts: ["a.example.com"], destinations: [WeightedCluster(cluster: a, weight: 100)]),
+            SNIRoute(sniHosts: ["*.b.example.com"], destinations: [WeightedCluster(cluster: a, weight: 10), WeightedCluster(cluster: b, weight: 90)]),
+            SNIRoute(sniHosts: ["tls-a.default.svc.cluster.local", "tls-a", "tls-a.default", "tls-a.default.svc"], destinations: [WeightedCluster(cluster: a, weight: 100)]),
+            SNIRoute(sniHosts: ["tls-b.default.svc.cluster.local", "tls-b", "tls-b.default", "tls-b.default.svc"], destinations: [WeightedCluster(cluster: b, weight: 100)]),
+        ])
+        let canary = ProxyIdentity(id: "client-2", namespace: "default", labels: ["app": "client", "canary": "true"], ports: [:])
+        let canaryRoutes = simulation.listeners(for: canary).first { $0.name == "egress|8443" }?.sniRoutes ?? []
+        #expect(canaryRoutes.map(\.sniHosts).prefix(3) == [["a.example.com"], ["canary.example.com"], ["*.b.example.com"]])
+    }
+
     @Test("a cluster speaks HTTP/2 upstream for an http2 or grpc port, or when its DestinationRule says h2UpgradePolicy UPGRADE (DO_NOT_UPGRADE turns a grpc port's off)")
     func http2Clusters() throws {
         let simulation = try Simulation(yaml: Self.tcpServices + """

@@ -122,6 +122,12 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
     set {_uniqueStorage()._tcpDestinations = newValue}
   }
 
+  /// Egress TLS: where a connection goes by its ClientHello's server name, first match wins.
+  public var sniRoutes: [Weft_Discovery_V1_SNIRoute] {
+    get {_storage._sniRoutes}
+    set {_uniqueStorage()._sniRoutes = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Direction: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -218,6 +224,22 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// A VirtualService tls route (or a TLS service's own names) on an egress listener.
+public nonisolated struct Weft_Discovery_V1_SNIRoute: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Exact names, or "*.example.com".
+  public var sniHosts: [String] = []
+
+  public var destinations: [Weft_Discovery_V1_WeightedCluster] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// One access log of a listener.
@@ -1800,7 +1822,7 @@ fileprivate nonisolated let _protobuf_package = "weft.discovery.v1"
 
 nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Listener"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0\u{3}access_logs\0\u{1}tracing\0\u{1}metrics\0\u{3}tcp_destinations\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0\u{3}access_logs\0\u{1}tracing\0\u{1}metrics\0\u{3}tcp_destinations\0\u{3}sni_routes\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -1817,6 +1839,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
     var _tracing: Weft_Discovery_V1_Tracing? = nil
     var _metrics: Weft_Discovery_V1_MetricsOverrides? = nil
     var _tcpDestinations: [Weft_Discovery_V1_WeightedCluster] = []
+    var _sniRoutes: [Weft_Discovery_V1_SNIRoute] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1841,6 +1864,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       _tracing = source._tracing
       _metrics = source._metrics
       _tcpDestinations = source._tcpDestinations
+      _sniRoutes = source._sniRoutes
     }
   }
 
@@ -1873,6 +1897,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
         case 12: try { try decoder.decodeSingularMessageField(value: &_storage._tracing) }()
         case 13: try { try decoder.decodeSingularMessageField(value: &_storage._metrics) }()
         case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._tcpDestinations) }()
+        case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._sniRoutes) }()
         default: break
         }
       }
@@ -1927,6 +1952,9 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       if !_storage._tcpDestinations.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._tcpDestinations, fieldNumber: 14)
       }
+      if !_storage._sniRoutes.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._sniRoutes, fieldNumber: 15)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1950,6 +1978,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
         if _storage._tracing != rhs_storage._tracing {return false}
         if _storage._metrics != rhs_storage._metrics {return false}
         if _storage._tcpDestinations != rhs_storage._tcpDestinations {return false}
+        if _storage._sniRoutes != rhs_storage._sniRoutes {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1965,6 +1994,41 @@ nonisolated extension Weft_Discovery_V1_Listener.Direction: SwiftProtobuf._Proto
 
 nonisolated extension Weft_Discovery_V1_Listener.PeerAuthentication: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PERMISSIVE\0\u{1}STRICT\0\u{1}DISABLE\0")
+}
+
+nonisolated extension Weft_Discovery_V1_SNIRoute: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SNIRoute"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}sni_hosts\0\u{1}destinations\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.sniHosts) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.destinations) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.sniHosts.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.sniHosts, fieldNumber: 1)
+    }
+    if !self.destinations.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.destinations, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_SNIRoute, rhs: Weft_Discovery_V1_SNIRoute) -> Bool {
+    if lhs.sniHosts != rhs.sniHosts {return false}
+    if lhs.destinations != rhs.destinations {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Weft_Discovery_V1_AccessLog: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

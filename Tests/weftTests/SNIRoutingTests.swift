@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+/// Two TLS services, a VirtualService routing by SNI, and the client's Sidecar TLS port for them.
+private let sniMesh = """
+apiVersion: v1
+kind: Service
+metadata: {name: tls-a}
+spec:
+  selector: {app: tls-a}
+  ports: [{name: tls, port: 8443}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: tls-b}
+spec:
+  selector: {app: tls-b}
+  ports: [{name: tls, port: 8443}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: by-sni}
+spec:
+  hosts: ["*.example.com"]
+  tls:
+  - match: [{port: 8443, sniHosts: [a.example.com]}]
+    route: [{destination: {host: tls-a, port: {number: 8443}}}]
+  - match: [{port: 8443, sniHosts: ["*.b.example.com", b.example.com]}]
+    route: [{destination: {host: tls-b, port: {number: 8443}}}]
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default}
+spec:
+  mtls: {mode: STRICT}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: client}
+spec:
+  workloadSelector: {labels: {app: client}}
+  egress:
+  - port: {number: 8443, protocol: TLS, name: tls}
+    captureMode: NONE
+    hosts: ["./*"]
+"""
+
+/// VirtualService `tls` routes: the client's sidecar reads the server name of the ClientHello
+/// without terminating TLS, picks the route, and carries the bytes over mutual TLS to the chosen
+/// service's sidecar, which splices them to the app; the app terminates the client's TLS.
+@Suite("TLS routed by SNI", .serialized)
+struct SNIRoutingTests {
+    @Test("a.example.com and *.b.example.com reach their TLS backends through both sidecars (end-to-end TLS inside STRICT mutual TLS); a service's own name routes to it; a hello split in 7-byte segments is read whole; no SNI goes to the listener's default; an unknown name and a client that is not TLS are closed and counted")
+    func routesBySNI() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("weft-sni-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        func openssl(_ arguments: [String]) throws { _ = try WeftProcess.runTool("openssl", arguments) }
+        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=sni-ca", "-keyout", path("ca.key"), "-out", path("ca.pem")])
+        for (leaf, san) in [("a", "DNS:a.example.com,DNS:tls-a"), ("b", "DNS:b.example.com,DNS:x.b.example.com,DNS:tls-b")] {
+            try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=\(leaf)", "-keyout", path("\(leaf).key"), "-out", path("\(leaf).csr")])
+            try "subjectAltName=\(san)\n".write(toFile: path("\(leaf).ext"), atomically: true, encoding: .utf8)
+            try openssl(["x509", "-req", "-in", path("\(leaf).csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial", "-days", "2",
+                         "-extfile", path("\(leaf).ext"), "-out", path("\(leaf).pem")])
+        }
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: sniMesh).status == 0)
+        let upstream = MeshHarness.fixtures.appendingPathComponent("tls_upstream.py").path
+        for leaf in ["a", "b"] {
+            try mesh.startApp(name: "tls-\(leaf)", labels: "app=tls-\(leaf)", port: 8443,
+                              command: ["sh", "-c", "exec python3 \(upstream) \"$WEFT_APP_ADDRESS\" \(path("\(leaf).pem")) \(path("\(leaf).key"))"],
+                              environment: ["PORT": "8443"])
+        }
+        let client = try mesh.startClient()
+        for leaf in ["a", "b"] {
+            try mesh.waitForEndpoints(proxy: "client", cluster: "outbound|8443||tls-\(leaf).default.svc.cluster.local", count: 1)
+        }
+        func curl(_ name: String) throws -> String {
+            try WeftProcess.runTool("curl", ["-s", "-m", "10", "--cacert", path("ca.pem"), "--connect-to", "\(name):8443:\(client):8443", "https://\(name):8443/"])
+        }
+        var first = ""
+        let deadline = Date().addingTimeInterval(20)
+        repeat {
+            first = try curl("a.example.com")
+            if !first.contains("tls upstream") { Thread.sleep(forTimeInterval: 0.2) }
+        } while !first.contains("tls upstream") && Date() < deadline
+        #expect(first.contains("tls upstream tls-a, client anonymous, sni a.example.com"), "\(first)\n\(mesh.workloadOutput())")
+        #expect(try curl("b.example.com").contains("tls upstream tls-b, client anonymous, sni b.example.com"))
+        #expect(try curl("x.b.example.com").contains("tls upstream tls-b, client anonymous, sni x.b.example.com"))
+        #expect(try curl("tls-b").contains("tls upstream tls-b, client anonymous, sni tls-b"), "a service's own name")
+        let split = try WeftProcess.runTool("python3", [MeshHarness.fixtures.appendingPathComponent("tls_split_client.py").path, client, "8443", "x.b.example.com", path("ca.pem")])
+        #expect(split.contains("tls upstream tls-b, client anonymous, sni x.b.example.com"), "\(split)")
+        // No server name: the listener's default destination (the first service of its hosts on the port).
+        let unnamed = try WeftProcess.runTool("sh", ["-c", "printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' | timeout 10 openssl s_client -quiet -noservername -connect \(client):8443 2>/dev/null"])
+        #expect(unnamed.contains("tls upstream tls-a, client anonymous, sni None"), "\(unnamed)")
+        #expect(try curl("c.example.com").isEmpty, "an unknown name is closed")
+        let plain = try WeftProcess.runTool("curl", ["-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", "http://\(client):8443/"])
+        #expect(plain == "000", "not TLS: closed, \(plain)")
+
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
+        #expect(stats.contains("tls_inspector.tls_not_found: 1") && stats.contains("tls_inspector.sni_not_found: 1")
+                && stats.contains("listener.egress|8443.no_filter_chain_match: 2"), "\(stats)")
+        #expect(stats.contains("cluster.outbound|8443||tls-b.default.svc.cluster.local.ssl.handshake: "), "mutual TLS to the server's sidecar: \(stats)")
+    }
+}
