@@ -85,6 +85,9 @@ struct RunCommand: AsyncParsableCommand, RunsUntilStopped {
             let proxy = "http://\(lease.podIP):15001"
             environment["HTTP_PROXY"] = proxy
             environment["http_proxy"] = proxy
+            // https:// URLs (curl, Python, Go, Java) tunnel through the same listener with CONNECT.
+            environment["HTTPS_PROXY"] = proxy
+            environment["https_proxy"] = proxy
             let noProxy = "localhost,127.0.0.1,\(lease.podIP),\(appAddress)"
             environment["NO_PROXY"] = noProxy
             environment["no_proxy"] = noProxy

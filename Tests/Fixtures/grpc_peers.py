@@ -1,14 +1,21 @@
 """A real gRPC server and client (grpcio), with raw-bytes methods so no generated code is needed.
   serve HOST PORT NAME   serves weft.Echo: Unary, ServerStream, ClientStream, Bidi (each answer
-                         names the server), and Unavailable (always UNAVAILABLE, with a message);
+                         names the server), Unavailable (always UNAVAILABLE, with a message) and
+                         Slow (answers after the seconds its request names);
                          with FAIL_UNARY=1 in the environment Unary fails UNAVAILABLE too (a bad replica)
   call TARGET AUTHORITY  calls every kind once through TARGET with :authority AUTHORITY and prints
-                         one JSON line with what came back (and the status of Unavailable).
+                         one JSON line with what came back (and the status of Unavailable); with
+                         GRPC_VIA_PROXY=1 grpcio tunnels to TARGET through http_proxy (CONNECT).
+  deadline HOST PORT AUTHORITY TIMEOUT   one call to Slow (2 s) with `grpc-timeout: TIMEOUT`, written
+                         with the h2 package (grpcio would enforce the deadline itself); prints the
+                         HTTP status and the grpc-status and grpc-message it got, as JSON.
   unary TARGET AUTHORITY COUNT   COUNT unary calls; one JSON line: each answer, or the status
                          name and message of each failure."""
 import json
 import os
+import socket
 import sys
+import time
 from concurrent import futures
 
 import grpc
@@ -35,6 +42,10 @@ def serve(host, port, name):
         for request in requests:
             yield b"%s:%s" % (name.encode(), request)
 
+    def slow(request, context):
+        time.sleep(float(request or b"2"))
+        return b"%s:slow" % name.encode()
+
     def unavailable(request, context):
         context.abort(grpc.StatusCode.UNAVAILABLE, f"{name} is unavailable")
 
@@ -44,6 +55,7 @@ def serve(host, port, name):
         "ClientStream": grpc.stream_unary_rpc_method_handler(client_stream),
         "Bidi": grpc.stream_stream_rpc_method_handler(bidi),
         "Unavailable": grpc.unary_unary_rpc_method_handler(unavailable),
+        "Slow": grpc.unary_unary_rpc_method_handler(slow),
     }
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
@@ -54,7 +66,8 @@ def serve(host, port, name):
 
 
 def call(target, authority):
-    options = [("grpc.default_authority", authority), ("grpc.enable_http_proxy", 0)]
+    # GRPC_VIA_PROXY=1: through http_proxy, as grpcio does by default (a CONNECT tunnel per channel).
+    options = [("grpc.default_authority", authority), ("grpc.enable_http_proxy", 1 if os.environ.get("GRPC_VIA_PROXY") == "1" else 0)]
     result = {}
     with grpc.insecure_channel(target, options=options) as channel:
         unary = channel.unary_unary(f"/{SERVICE}/Unary")
@@ -88,9 +101,41 @@ def unary_calls(target, authority, count):
     print(json.dumps(answers))
 
 
+def deadline(host, port, authority, timeout):
+    import h2.config
+    import h2.connection
+    import h2.events
+    sock = socket.create_connection((host, port), timeout=10)
+    connection = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+    connection.initiate_connection()
+    stream = connection.get_next_available_stream_id()
+    connection.send_headers(stream, [(":method", "POST"), (":scheme", "http"), (":authority", authority), (":path", f"/{SERVICE}/Slow"),
+                                     ("content-type", "application/grpc"), ("te", "trailers"), ("grpc-timeout", timeout)])
+    connection.send_data(stream, b"\x00\x00\x00\x00\x01" + b"2", end_stream=True)
+    sock.sendall(connection.data_to_send())
+    result = {}
+    while "ended" not in result:
+        data = sock.recv(65536)
+        if not data:
+            break
+        for event in connection.receive_data(data):
+            if isinstance(event, (h2.events.ResponseReceived, h2.events.TrailersReceived)):
+                for name, value in event.headers:
+                    result[name.decode()] = value.decode()
+            elif isinstance(event, h2.events.StreamEnded):
+                result["ended"] = True
+            elif isinstance(event, h2.events.StreamReset):
+                result["reset"] = event.error_code
+                result["ended"] = True
+        sock.sendall(connection.data_to_send())
+    print(json.dumps(result))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif sys.argv[1] == "deadline":
+        deadline(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
     elif sys.argv[1] == "unary":
         unary_calls(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:

@@ -90,7 +90,7 @@ final class EndUserAuthentication {
         process.standardInput = stdin
         process.standardOutput = stdout
         try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
         try stdin.fileHandleForWriting.close()
         let signature = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

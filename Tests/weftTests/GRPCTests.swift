@@ -32,7 +32,7 @@ enum GRPCPeers {
 /// opens one to the app; trailers (grpc-status) come back the same way.
 @Suite("gRPC through sidecars", .serialized, .enabled(if: GRPCPeers.installed, "grpcio is not installed (.ci/run installs it from PyPI)"))
 struct GRPCTests {
-    @Test("unary, server streaming, client streaming and bidirectional calls through the client's and the server's sidecars over mutual TLS; an UNAVAILABLE status and its message reach the caller")
+    @Test("unary, server streaming, client streaming and bidirectional calls through the client's and the server's sidecars over mutual TLS, at the Sidecar egress port and through http_proxy (a CONNECT tunnel served as HTTP/2); an UNAVAILABLE status and its message reach the caller")
     func everyCallKind() throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
@@ -55,12 +55,19 @@ struct GRPCTests {
         #expect(reply["client_stream"] as? String == "echo-v1:a+b+c")
         #expect(reply["bidi"] as? [String] == ["x", "y", "z", "w"].map { "echo-v1:\($0)" })
         #expect(reply["unavailable"] as? String == "UNAVAILABLE" && reply["unavailable_message"] as? String == "echo-v1 is unavailable", "\(reply)")
+        // grpcio as `weft run` leaves it (http_proxy set): a CONNECT tunnel whose HTTP/2 the client's sidecar serves itself.
+        let proxied = try WeftProcess.runTool("env", ["GRPC_VIA_PROXY=1", "http_proxy=http://\(client):15001", "python3", fixture, "call", "echo:50051", "echo:50051"])
+        let viaProxy = (try? JSONSerialization.jsonObject(with: Data(proxied.utf8)) as? [String: Any]) ?? [:]
+        #expect(viaProxy["unary"] as? String == "echo-v1:hello" && viaProxy["bidi"] as? [String] == ["x", "y", "z", "w"].map { "echo-v1:\($0)" }
+                && viaProxy["unavailable"] as? String == "UNAVAILABLE", "\(proxied)")
         let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
+        #expect(stats.contains("downstream_cx_tunnel_http2: 1") && !stats.contains("downstream_cx_tunnel: "), "the tunnel was served as HTTP/2, not spliced: \(stats)")
         #expect(stats.contains("cluster.outbound|50051||echo.default.svc.cluster.local.upstream_cx_http2_total: 1"), "one HTTP/2 connection carries every call: \(stats)")
-        #expect(stats.contains("cluster.outbound|50051||echo.default.svc.cluster.local.ssl.handshake: 1"), "over mutual TLS: \(stats)")
+        // Over mutual TLS: the HTTP/2 connection, and the tunnel's own (opened before the sniff, then dropped).
+        #expect(stats.contains("cluster.outbound|50051||echo.default.svc.cluster.local.ssl.handshake: 2"), "over mutual TLS: \(stats)")
     }
 
-    @Test("retries on `unavailable` reach the healthy replica (the bad one's status comes in trailers, through its sidecar); a call to a service with no endpoint gets gRPC UNAVAILABLE from the proxy (HTTP 200, flag UH); metrics say request_protocol grpc with each call's grpc_response_status and no DC")
+    @Test("retries on `unavailable` reach the healthy replica (the bad one's status comes in trailers, through its sidecar); a call to a service with no endpoint gets gRPC UNAVAILABLE from the proxy (HTTP 200, flag UH), one past its grpc-timeout DEADLINE_EXCEEDED (DT); metrics say request_protocol grpc with each call's grpc_response_status and no DC")
     func retriesAndLocalReplies() throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
@@ -79,6 +86,10 @@ struct GRPCTests {
         let retries = stats.split(separator: "\n").first { $0.hasPrefix("cluster.outbound|50051||echo.default.svc.cluster.local.upstream_rq_retry: ") }
         #expect((retries.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0) > 0, "the bad replica was tried and the call retried: \(stats)")
 
+        // The caller's deadline (grpc-timeout, 200 ms) ends a 2 s call at the client's sidecar: DEADLINE_EXCEEDED, flag DT.
+        let deadline = try WeftProcess.runTool("python3", [fixture, "deadline", client, "50051", "echo:50051", "200m"])
+        #expect(deadline.contains("\":status\": \"200\"") && deadline.contains("\"grpc-status\": \"4\"") && deadline.contains("downstream duration timeout"), "\(deadline)")
+
         let ghost = try WeftProcess.runTool("python3", [fixture, "unary", "\(client):50052", "ghost:50052", "1"])
         #expect(ghost.contains("UNAVAILABLE: no healthy upstream"), "\(ghost)")
 
@@ -86,6 +97,7 @@ struct GRPCTests {
         let calls = metrics.split(separator: "\n").filter { $0.hasPrefix("istio_requests_total{") }
         #expect(calls.contains { $0.contains("destination_service=\"echo.default.svc.cluster.local\"") && $0.contains("request_protocol=\"grpc\",response_code=\"200\",grpc_response_status=\"0\",response_flags=\"-\"") && $0.hasSuffix(" 20") }, "\(calls)")
         #expect(calls.contains { $0.contains("destination_service=\"ghost.default.svc.cluster.local\"") && $0.contains("response_code=\"200\",grpc_response_status=\"14\",response_flags=\"UH\"") }, "\(calls)")
+        #expect(calls.contains { $0.contains("grpc_response_status=\"4\",response_flags=\"DT\"") }, "\(calls)")
         #expect(!calls.contains { $0.contains("DC") }, "\(calls)")
     }
 }

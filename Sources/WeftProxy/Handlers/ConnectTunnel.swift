@@ -3,16 +3,18 @@ import NIOHTTP1
 import WeftModel
 
 /// `CONNECT host:port` on the outbound proxy: the request is routed like any other (authority and
-/// port), then the downstream connection stops speaking HTTP and its bytes are spliced to a plain
-/// TCP connection to the chosen endpoint, both ways, with backpressure.
+/// port), a connection to the chosen endpoint opens (mutual TLS to a sidecar), then the downstream
+/// connection stops speaking HTTP/1.1: what it carries is served as HTTP/2 or spliced as bytes.
 enum ConnectTunnel {
-    /// Replaces the HTTP handlers of `downstream` with a splice to `upstream`, then says 200.
-    static func splice(downstream: any Channel, upstream: any Channel, counter: TCPConnectionTelemetry? = nil) -> EventLoopFuture<Void> {
+    /// Replaces the HTTP handlers of `downstream` with a sniff of what the tunnel carries
+    /// (`TunnelSniffer`: HTTP/2 served here, anything else spliced to `upstream`), then says 200.
+    static func open(downstream: any Channel, upstream: any Channel, listener: ListenerContext, peer: ConnectionPeer?,
+                     counter: TCPConnectionTelemetry? = nil) -> EventLoopFuture<Void> {
         downstream.eventLoop.makeCompletedFuture {
-            let (downstreamGlue, upstreamGlue) = SpliceHandler.pair()
-            try ProtocolTakeover.downstream(downstream, glue: downstreamGlue, counter: counter)
+            let sniffer = TunnelSniffer(listener: listener, peer: peer, upstream: upstream, counter: counter)
+            try ProtocolTakeover.downstream(downstream, replacingWith: [sniffer])
             downstream.writeAndFlush(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"), promise: nil)
-            try upstream.pipeline.syncOperations.addHandler(upstreamGlue)
+            try sniffer.watchUpstream()
             ProtocolTakeover.resumeReading([downstream, upstream])
         }
     }
@@ -52,10 +54,10 @@ extension ProxyServerHandler {
                             TCPConnectionTelemetry(telemetry: telemetry, series: TCPConnectionTelemetry.outboundSeries(
                                 own: telemetry, upstream: upstream, configuration: self.listener.configuration.active))
                         }
-                        ConnectTunnel.splice(downstream: downstream, upstream: channel, counter: counter).hop(to: downstream.eventLoop).assumeIsolated().whenComplete { result in
+                        ConnectTunnel.open(downstream: downstream, upstream: channel, listener: self.listener, peer: self.peer, counter: counter)
+                            .hop(to: downstream.eventLoop).assumeIsolated().whenComplete { result in
                             switch self.tunnel.spliced((try? result.get()) != nil) {
                             case .opened:
-                                stats.increment("downstream_cx_tunnel")
                                 stats.increment(cluster: upstream.cluster, "upstream_cx_tunnel")
                             case .closeBoth:
                                 channel.close(promise: nil)

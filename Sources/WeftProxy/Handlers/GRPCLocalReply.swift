@@ -8,8 +8,25 @@ struct GRPCLocalReply: Equatable {
     let message: String
 
     init(_ response: LocalResponse) {
-        status = Self.status(forHTTP: response.status)
+        status = response.grpcStatus ?? Self.status(forHTTP: response.status)
         message = Self.percentEncoded(response.body)
+    }
+
+    /// A `grpc-timeout` header's value in milliseconds (rounded up): digits and a unit, `H` `M` `S`
+    /// `m` `u` `n`; nil when it is not one.
+    static func timeoutMilliseconds(_ value: String) -> Int? {
+        guard let unit = value.last, value.count >= 2, value.count <= 9, let amount = Int(value.dropLast()), amount >= 0 else { return nil }
+        let nanoseconds: Int
+        switch unit {
+        case "H": nanoseconds = amount * 3_600_000_000_000
+        case "M": nanoseconds = amount * 60_000_000_000
+        case "S": nanoseconds = amount * 1_000_000_000
+        case "m": nanoseconds = amount * 1_000_000
+        case "u": nanoseconds = amount * 1_000
+        case "n": nanoseconds = amount
+        default: return nil
+        }
+        return max(1, (nanoseconds + 999_999) / 1_000_000)
     }
 
     /// Whether a request is a gRPC call: its content type is `application/grpc` or a subtype (`+proto`, `-web`).

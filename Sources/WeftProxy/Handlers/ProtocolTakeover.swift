@@ -7,14 +7,19 @@ import NIOHTTP1
 /// leftovers, forwarded on removal) reach the splice and are not lost.
 enum ProtocolTakeover {
     /// The downstream connection of a proxy listener (`ProxyConnectionPipeline.configureHTTP1`).
-    static func downstream(_ channel: any Channel, glue: SpliceHandler, counter: TCPConnectionTelemetry? = nil) throws {
+    static func downstream(_ channel: any Channel, glue: SpliceHandler) throws {
+        try downstream(channel, replacingWith: [glue])
+    }
+
+    /// The downstream connection's HTTP handlers give way to `handlers` (which read bytes).
+    static func downstream(_ channel: any Channel, replacingWith handlers: [any ChannelHandler]) throws {
         let operations = channel.pipeline.syncOperations
         remove(RequestHeadersTimeout.self, from: operations)
         remove(HTTPResponseEncoder.self, from: operations)
         remove(NIOHTTPResponseHeadersValidator.self, from: operations)
         remove(ProxyServerHandler.self, from: operations)
         let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-        try operations.addHandlers(counter.map { [$0, glue] } ?? [glue], position: .after(decoder))
+        try operations.addHandlers(handlers, position: .after(decoder))
         operations.removeHandler(decoder, promise: nil)
     }
 

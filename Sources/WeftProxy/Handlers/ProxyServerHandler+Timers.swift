@@ -20,10 +20,16 @@ extension ProxyServerHandler {
         }
     }
 
-    func startTimeout(_ milliseconds: Int?) {
-        guard let context, let milliseconds, milliseconds > 0 else { return }
-        timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) { [weak self] in
-            self?.timedOut()
+    /// The route timeout, or a gRPC caller's `grpc-timeout` when it comes first: Istio's routes say
+    /// `maxStreamDuration: {grpcTimeoutHeaderMax: 0s}`, so Envoy holds a call to the deadline its
+    /// caller sent, whatever the route's timeout.
+    func startTimeout(_ milliseconds: Int?, head: HTTPRequestHead) {
+        let deadline = answersGRPC ? head.headers.first(name: "grpc-timeout").flatMap(GRPCLocalReply.timeoutMilliseconds) : nil
+        let route = milliseconds.flatMap { $0 > 0 ? $0 : nil }
+        guard let context, let chosen = [route, deadline].compactMap({ $0 }).min() else { return }
+        let callerDeadline = deadline == chosen && route != chosen
+        timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(chosen))) { [weak self] in
+            self?.timedOut(callerDeadline: callerDeadline)
         }
     }
 
@@ -34,13 +40,20 @@ extension ProxyServerHandler {
     }
 
     /// Envoy's route timeout: before the response starts, 504 "upstream request timeout" (flag UT) and the
-    /// upstream connection is dropped; after, the downstream connection is closed.
-    private func timedOut() {
+    /// upstream connection is dropped; after, the downstream connection is closed. A gRPC caller's
+    /// deadline is Envoy's max stream duration: 408 `DEADLINE_EXCEEDED` (flag DT).
+    private func timedOut(callerDeadline: Bool) {
         timeoutTask = nil
         guard let exchange else { return }
-        listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_timeout")
+        if callerDeadline {
+            listener.stats.increment("downstream_rq_max_duration_reached")
+        } else {
+            listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_timeout")
+        }
         if machine.attachedUpstream != nil, !machine.responseStarted { recordOutcome(.localFailure, of: exchange) }
-        perform(machine.routeTimedOut(), answer: LocalResponse(status: 504, flag: "UT", body: "upstream request timeout"))
+        let answer = callerDeadline ? LocalResponse(status: 408, flag: "DT", body: "downstream duration timeout", grpcStatus: 4)
+            : LocalResponse(status: 504, flag: "UT", body: "upstream request timeout")
+        perform(machine.routeTimedOut(), answer: answer)
     }
 
     func startPerTryTimeout(_ policy: RoutePolicy.Retry?, attempt: Int) {

@@ -235,7 +235,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             }
             self.exchange = exchange
             machine.forward(retry: request.retry, mirrors: !request.mirrors.isEmpty)
-            startTimeout(request.timeoutMs)
+            startTimeout(request.timeoutMs, head: head)
             connect(exchange)
         }
     }

@@ -92,16 +92,20 @@ public struct LocalResponse: Sendable, Equatable {
     public var flag: String
     public var body: String
     public var headers: [(String, String)]
+    /// The gRPC status a gRPC caller gets instead of the one `status` maps to (a deadline: `DEADLINE_EXCEEDED`).
+    public var grpcStatus: Int?
 
-    public init(status: Int, flag: String, body: String = "", headers: [(String, String)] = []) {
+    public init(status: Int, flag: String, body: String = "", headers: [(String, String)] = [], grpcStatus: Int? = nil) {
         self.status = status
         self.flag = flag
         self.body = body
         self.headers = headers
+        self.grpcStatus = grpcStatus
     }
 
     public static func == (lhs: LocalResponse, rhs: LocalResponse) -> Bool {
-        lhs.status == rhs.status && lhs.flag == rhs.flag && lhs.body == rhs.body && lhs.headers.map { "\($0.0)=\($0.1)" } == rhs.headers.map { "\($0.0)=\($0.1)" }
+        lhs.status == rhs.status && lhs.flag == rhs.flag && lhs.body == rhs.body && lhs.grpcStatus == rhs.grpcStatus
+            && lhs.headers.map { "\($0.0)=\($0.1)" } == rhs.headers.map { "\($0.0)=\($0.1)" }
     }
 }
 

@@ -38,4 +38,17 @@ struct UpgradeAndGRPCReplyTests {
         #expect(!GRPCLocalReply.isGRPC(Self.head([("content-type", "application/json")])))
         #expect(!GRPCLocalReply.isGRPC(Self.head([])))
     }
+
+    @Test("grpc-timeout values as gRPC writes them, rounded up to milliseconds; malformed ones are none", arguments: [
+        ("200m", 200), ("1S", 1000), ("2M", 120_000), ("1H", 3_600_000), ("1500u", 2), ("1n", 1), ("0m", 1),
+    ])
+    func grpcTimeout(value: String, milliseconds: Int) {
+        #expect(GRPCLocalReply.timeoutMilliseconds(value) == milliseconds)
+    }
+
+    @Test("grpc-timeout that is not digits and one unit")
+    func malformedGRPCTimeout() {
+        for value in ["", "m", "10", "10x", "-5m", "123456789m", "1.5S"] { #expect(GRPCLocalReply.timeoutMilliseconds(value) == nil, "\(value)") }
+        #expect(GRPCLocalReply(LocalResponse(status: 408, flag: "DT", grpcStatus: 4)).status == 4)
+    }
 }
