@@ -18,6 +18,8 @@ public struct ActiveConfiguration: Sendable {
     private let opaqueInbound: [Int: String]
     /// Inbound ports whose app speaks HTTP/2 (an `http2` or `grpc` Service port).
     private let http2Inbound: Set<Int>
+    /// Inbound ports no Service port declares (sniffed): their listener.
+    private let sniffedInbound: [Int: ListenerConfig]
     /// Inbound listeners' AuthorizationPolicies, by port (only ports that have any).
     private let authorizations: [Int: [AuthorizationPolicyConfig]]
     /// Inbound and gateway listeners' RequestAuthentication, by port, key sets parsed once here.
@@ -43,6 +45,8 @@ public struct ActiveConfiguration: Sendable {
         opaqueInbound = Dictionary(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "TCP" }.map { ($0.port, $0.hosts.first ?? "") },
                                    uniquingKeysWith: { first, _ in first })
         http2Inbound = Set(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "HTTP2" }.map(\.port))
+        sniffedInbound = Dictionary(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "AUTO" }.map { ($0.port, $0) },
+                                    uniquingKeysWith: { first, _ in first })
         authorizations = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.authorization.isEmpty }.map { ($0.port, $0.authorization) },
                                     uniquingKeysWith: { first, _ in first })
         authenticators = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.requestAuthentication.isEmpty }
@@ -80,6 +84,12 @@ public struct ActiveConfiguration: Sendable {
 
     /// For an inbound port carried as TCP, the host of the service it serves (may be empty); nil for HTTP.
     public func opaqueInboundService(port: Int) -> String? { opaqueInbound.isEmpty ? nil : opaqueInbound[port] }
+
+    /// For an inbound port whose protocol no Service port declares, its listener (sniffed); nil otherwise.
+    public func sniffedInboundListener(port: Int) -> ListenerConfig? { sniffedInbound.isEmpty ? nil : sniffedInbound[port] }
+
+    /// A listener of this configuration by name.
+    public func listener(named name: String) -> ListenerConfig? { configuration.listeners.first { $0.name == name } }
 
     /// The AuthorizationPolicies enforced on an inbound or gateway port (none: everything is allowed).
     public func authorization(port: Int) -> [AuthorizationPolicyConfig] { authorizations[port] ?? [] }

@@ -111,10 +111,10 @@ struct ProxyConfigCommand: AsyncParsableCommand {
         case .secret:
             break
         case .listeners:
-            var rows = [["NAME", "PORT", "DIRECTION", "PROTOCOL", "ROUTE TABLE", "HOSTS"]]
+            var rows = [["NAME", "PORT", "DIRECTION", "PROTOCOL", "CHAIN", "HOSTS"]]
             for listener in listeners {
                 rows.append([listener["name"] as? String ?? "", "\(listener["port"] ?? "")", listener["direction"] as? String ?? "", listener["protocolName"] as? String ?? "",
-                             listener["routeTable"] as? String ?? (listener["appPort"].map { "app port \($0)" } ?? ""), (listener["hosts"] as? [String] ?? []).joined(separator: ",")])
+                             Self.chain(listener), (listener["hosts"] as? [String] ?? []).joined(separator: ",")])
             }
             print(Table.render(rows))
         }
@@ -122,6 +122,25 @@ struct ProxyConfigCommand: AsyncParsableCommand {
 }
 
 extension ProxyConfigCommand {
+    /// Where a listener's connections go, as its protocol decides: HTTP by a route table (or to the
+    /// app port, inbound), TCP to weighted clusters, TLS by server name, AUTO sniffed between them.
+    static func chain(_ listener: [String: Any]) -> String {
+        let http = (listener["routeTable"] as? String).map { "http → routes \($0)" } ?? (listener["appPort"].map { "http → app port \($0)" } ?? "http")
+        let destinations = (listener["tcpDestinations"] as? [[String: Any]] ?? []).map { "\($0["cluster"] ?? "")(\($0["weight"] ?? 0))" }.joined(separator: ",")
+        let tcp = listener["appPort"].map { "tcp → app port \($0)" } ?? "tcp → " + (destinations.isEmpty ? "none" : destinations)
+        switch listener["protocolName"] as? String ?? "HTTP" {
+        case "TCP": return tcp
+        case "TLS":
+            let names = (listener["sniRoutes"] as? [[String: Any]] ?? []).map { route in
+                let clusters = (route["destinations"] as? [[String: Any]] ?? []).map { "\($0["cluster"] ?? "")" }.joined(separator: ",")
+                return ((route["sniHosts"] as? [String] ?? []).first ?? "") + "→" + clusters
+            }
+            return "sni: " + names.joined(separator: " ") + "; no sni → " + (destinations.isEmpty ? "none" : destinations)
+        case "AUTO": return "sniffed: \(http) | \(tcp)"
+        default: return http
+        }
+    }
+
     /// The admin API of `proxy`, at the address it registered with the control plane.
     static func adminEndpoint(of proxy: String, client: ControlPlaneClient) async -> ControlPlaneClient? {
         guard let list = try? await client.send("GET", "/api/v1/proxies").object["proxies"] as? [[String: Any]],

@@ -38,7 +38,10 @@ public enum ClusterTranslator {
                 cluster.connectionPool.tcpKeepalive = TCPKeepalive(probes: keepalive.probes, timeSeconds: keepalive.time.map { milliseconds($0) / 1000 },
                                                     intervalSeconds: keepalive.interval.map { milliseconds($0) / 1000 })
             }
-            if let idle = tcp.idleTimeout { cluster.connectionPool.idleTimeoutMs = milliseconds(idle) }
+            if let idle = tcp.idleTimeout {
+                cluster.connectionPool.idleTimeoutMs = milliseconds(idle)
+                cluster.connectionPool.tcpIdleTimeoutMs = milliseconds(idle)
+            }
         }
         if let http = policy.connectionPool?.http {
             if let pending = http.http1MaxPendingRequests { cluster.connectionPool.maxPendingRequests = pending }

@@ -19,11 +19,15 @@ enum EgressListenerTranslator {
             guard let number = egress.port?.number, (1...65535).contains(number), !taken.contains(number) else { continue }
             taken.insert(number)
             let declared = egress.port?.protocol ?? egress.port?.name.map { String($0.split(separator: "-").first ?? "") }
+            let known = declared.map { Protocols.isKnown($0.lowercased()) } ?? false
             let http = declared.map { Protocols.isHTTP($0) } ?? false
             let tls = declared.map { ["tls", "https"].contains($0.lowercased()) } ?? false
-            var listener = ListenerConfig(name: "egress|\(number)", port: number, direction: .egress, protocolName: http ? "HTTP" : tls ? "TLS" : "TCP",
-                                          routeTable: http ? "outbound" : nil, hosts: egress.hosts ?? [])
+            // Undeclared: sniffed, HTTP routed as the outbound proxy routes, anything else as TCP.
+            let protocolName = !known ? "AUTO" : http ? "HTTP" : tls ? "TLS" : "TCP"
+            var listener = ListenerConfig(name: "egress|\(number)", port: number, direction: .egress, protocolName: protocolName,
+                                          routeTable: http || !known ? "outbound" : nil, hosts: egress.hosts ?? [])
             if !http { listener.tcpDestinations = tcpDestinations(port: number, hosts: egress.hosts ?? [], view: view) }
+            if !known { listener.protocolDetectionTimeoutMs = view.protocolDetectionTimeoutMs }
             if tls { listener.sniRoutes = sniRoutes(port: number, hosts: egress.hosts ?? [], view: view) }
             listener.accessLogs = view.clientTelemetry.accessLogs
             listener.tracing = view.clientTelemetry.tracing

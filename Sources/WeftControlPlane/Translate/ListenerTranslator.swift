@@ -28,7 +28,10 @@ public enum ListenerTranslator {
             if let served = view.inboundServicePorts[port] {
                 listener.hosts = [served.host]
                 listener.protocolName = inboundProtocol(served.protocolName)
+            } else {
+                listener.protocolName = "AUTO"
             }
+            if listener.protocolName == "AUTO" { listener.protocolDetectionTimeoutMs = view.protocolDetectionTimeoutMs }
             listener.authorization = authorization
             listener.requestAuthentication = authentication
             listener.accessLogs = view.serverTelemetry.accessLogs
@@ -40,11 +43,11 @@ public enum ListenerTranslator {
     }
 
     /// What an inbound port carries, as Istio's inbound listener chooses its filter chain: HTTP for
-    /// `http` (and, until protocol detection comes, an undeclared port), HTTP2 (HTTP to an app that
+    /// `http`, AUTO (sniffed: HTTP/1.1, HTTP/2 or else TCP) for a port no name declares, HTTP2 (HTTP to an app that
     /// speaks HTTP/2) for `http2`, `grpc`, `grpc-web`; the app's own bytes (TCP) for `tcp`, `tls`,
     /// `https`, `mongo`, `mysql`, `redis` and others.
     static func inboundProtocol(_ declared: String?) -> String {
-        guard let declared else { return "HTTP" }
+        guard let declared else { return "AUTO" }
         if ClusterTranslator.speaksHTTP2(declared) { return "HTTP2" }
         return Protocols.isHTTP(declared) ? "HTTP" : "TCP"
     }

@@ -63,6 +63,9 @@ public struct ProxyView: Sendable, Hashable {
     public var requestAuthentications: [RequestAuthentication] = []
     /// The key sets those name by `jwksUri`, as last fetched (a URI not fetched yet is absent).
     public var jwks: [String: String] = [:]
+    /// MeshConfig `protocolDetectionTimeout`: how long a port whose protocol is not declared waits
+    /// for the client's first bytes before it is carried as TCP (nil: as long as it takes, Istio's default).
+    public var protocolDetectionTimeoutMs: Int?
     /// MeshConfig `trustDomain` (default cluster.local): the domain of the SPIFFE identities.
     public var trustDomain = "cluster.local"
     /// Access logs, tracing and metric overrides of the proxy's outbound and gateway listeners
@@ -105,6 +108,9 @@ public enum ProxyViewBuilder {
         var view = ProxyView(proxy: proxy, services: services, endpoints: endpoints, virtualServices: virtualServices, destinationRules: destinationRules,
                              gateways: gateways, allowAny: allowAny, rootNamespace: rootNamespace)
         if let locality = meshConfig.localityLbSetting { view.localityLbSetting = locality }
+        if let timeout = meshConfig.protocolDetectionTimeout, timeout.nanoseconds > 0 {
+            view.protocolDetectionTimeoutMs = Int(max(1, timeout.nanoseconds / 1_000_000))
+        }
         view.peerAuthentication = index.peerAuthentication
         view.authorizationPolicies = index.authorizationPolicies.filter {
             AuthorizationTranslator.applies($0, to: proxy, rootNamespace: rootNamespace, services: state.registry.services)

@@ -21,6 +21,7 @@ extension Weft_Discovery_V1_Cluster {
         if let value = model.connectionPool.maxRequests { maxRequests = Int32(model: value) }
         if let value = model.connectionPool.maxRetries { maxRetries = Int32(model: value) }
         if let value = model.connectionPool.idleTimeoutMs { idleTimeoutMs = Int64(model: value) }
+        if let value = model.connectionPool.tcpIdleTimeoutMs { tcpIdleTimeoutMs = Int64(model: value) }
         if let keepalive = model.connectionPool.tcpKeepalive {
             var wire = Weft_Discovery_V1_TCPKeepalive()
             if let value = keepalive.probes { wire.probes = Int32(model: value) }
@@ -94,6 +95,7 @@ extension ClusterConfig {
         connectionPool.maxRequests = wire.hasMaxRequests ? Int(wire: wire.maxRequests) : nil
         connectionPool.maxRetries = wire.hasMaxRetries ? Int(wire: wire.maxRetries) : nil
         connectionPool.idleTimeoutMs = wire.hasIdleTimeoutMs ? Int(wire: wire.idleTimeoutMs) : nil
+        connectionPool.tcpIdleTimeoutMs = wire.hasTcpIdleTimeoutMs ? Int(wire: wire.tcpIdleTimeoutMs) : nil
         if wire.hasTcpKeepalive {
             let keepalive = wire.tcpKeepalive
             connectionPool.tcpKeepalive = TCPKeepalive(probes: keepalive.hasProbes ? Int(wire: keepalive.probes) : nil,

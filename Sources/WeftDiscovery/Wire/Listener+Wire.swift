@@ -26,6 +26,7 @@ extension Weft_Discovery_V1_Listener {
         if let tracing = model.tracing { self.tracing = Weft_Discovery_V1_Tracing(tracing) }
         if let metrics = model.metrics { self.metrics = Weft_Discovery_V1_MetricsOverrides(metrics) }
         tcpDestinations = model.tcpDestinations.map(Self.weighted)
+        protocolDetectionTimeoutMs = Int32(model: model.protocolDetectionTimeoutMs ?? 0)
         sniRoutes = model.sniRoutes.map { route in
             var wire = Weft_Discovery_V1_SNIRoute()
             wire.sniHosts = route.sniHosts
@@ -75,6 +76,7 @@ extension ListenerConfig {
         tracing = wire.hasTracing ? try TracingConfig(wire: wire.tracing) : nil
         metrics = wire.hasMetrics ? MetricsOverridesConfig(wire: wire.metrics) : nil
         tcpDestinations = wire.tcpDestinations.map { WeightedCluster(cluster: $0.cluster, weight: Int(wire: $0.weight)) }
+        protocolDetectionTimeoutMs = wire.protocolDetectionTimeoutMs > 0 ? Int(wire: wire.protocolDetectionTimeoutMs) : nil
         sniRoutes = wire.sniRoutes.map { route in
             SNIRoute(sniHosts: route.sniHosts, destinations: route.destinations.map { WeightedCluster(cluster: $0.cluster, weight: Int(wire: $0.weight)) })
         }

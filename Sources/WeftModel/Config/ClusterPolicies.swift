@@ -89,6 +89,9 @@ public struct ConnectionPoolPolicy: Sendable, Hashable, Codable {
     /// Pooled upstream connections idle this long are closed, milliseconds (Envoy's default: one hour).
     public var idleTimeoutMs: Int?
     public var tcpKeepalive: TCPKeepalive?
+    /// A TCP connection with no bytes either way this long is closed (`tcp.idleTimeout`; Istio's
+    /// default one hour, 0 never), milliseconds.
+    public var tcpIdleTimeoutMs: Int?
 
     public init(maxConnections: Int? = nil, maxPendingRequests: Int? = nil, maxRequestsPerConnection: Int? = nil, maxRequests: Int? = nil,
                 maxRetries: Int? = nil, idleTimeoutMs: Int? = nil, tcpKeepalive: TCPKeepalive? = nil) {

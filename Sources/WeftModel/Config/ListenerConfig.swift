@@ -19,7 +19,8 @@ public struct ListenerConfig: Sendable, Hashable, Codable {
     public var name: String
     public var port: Int
     public var direction: Direction
-    /// HTTP, or TCP for bytes passed unparsed.
+    /// HTTP, HTTP2 (inbound, to an app that speaks it), TCP for bytes passed unparsed, TLS (egress,
+    /// routed by SNI), or AUTO: not declared, so sniffed (HTTP/1.1, HTTP/2, else TCP).
     public var protocolName: String
     /// The route table requests are routed with (outbound and gateway).
     public var routeTable: String?
@@ -45,6 +46,8 @@ public struct ListenerConfig: Sendable, Hashable, Codable {
     /// Egress TLS: where a connection goes by the server name of its ClientHello, first match wins
     /// (a hello without one goes to `tcpDestinations`; a name no route has is closed, no route).
     public var sniRoutes: [SNIRoute] = []
+    /// AUTO ports: how long the first bytes may take before the connection is TCP (nil: no limit).
+    public var protocolDetectionTimeoutMs: Int?
 
     public init(name: String, port: Int, direction: Direction, protocolName: String = "HTTP", routeTable: String? = nil, hosts: [String] = [], appPort: Int? = nil,
                 peerAuthentication: PeerAuthenticationMode = .permissive) {

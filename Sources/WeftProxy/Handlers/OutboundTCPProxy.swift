@@ -16,6 +16,10 @@ enum TCPUpstreamChoice {
         }
         var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000)
         upstream.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: configuration.serverNames[clusterName])
+        if let policy = cluster?.outlierDetection {
+            upstream.outlierDetection = policy
+            upstream.endpointCount = endpoints.count
+        }
         return .success(upstream)
     }
 }
@@ -85,17 +89,35 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
                 TCPConnectionTelemetry(telemetry: telemetry, series: TCPConnectionTelemetry.outboundSeries(own: telemetry, upstream: upstream, configuration: listener.configuration.active))
             }
             if let counter { try? context.pipeline.syncOperations.addHandler(counter, position: .after(self)) }
+            let policy = configuration.clusters[upstream.cluster]?.connectionPool ?? .unlimited
+            let pool = listener.pool.value
+            // DestinationRule tcp.maxConnections: Envoy's connection circuit breaker, UO past it.
+            guard pool.breaker.take(.connections, cluster: upstream.cluster, policy: policy) else {
+                stats.increment(cluster: upstream.cluster, "upstream_cx_overflow")
+                counter?.upstreamFailed(flag: "UO")
+                downstreamSide.abandon()
+                context.close(promise: nil)
+                return
+            }
+            let idleMilliseconds = policy.tcpIdleTimeoutMs ?? TCPIdleTimeout.defaultMilliseconds
+            if idleMilliseconds > 0 {
+                try? context.pipeline.syncOperations.addHandler(TCPIdleTimeout(milliseconds: idleMilliseconds, stats: stats, cluster: upstream.cluster),
+                                                                 position: .before(downstreamSide))
+            }
             _ = downstream.setOption(.allowRemoteHalfClosure, value: true)
             let upstreamSide = self.upstreamSide
             let downstreamSide = self.downstreamSide
-            listener.pool.value.connectTunnel(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)),
-                                              transport: upstream.transport, cluster: upstream.cluster)
+            let balancer = listener.balancer
+            pool.connectTunnel(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)),
+                               transport: upstream.transport, cluster: upstream.cluster, keepalive: policy.tcpKeepalive)
                 .hop(to: downstream.eventLoop)
                 .assumeIsolated()
                 .whenComplete { result in
                     switch result {
                     case .success(let channel):
                         stats.increment(cluster: upstream.cluster, "upstream_cx_total")
+                        channel.closeFuture.hop(to: pool.eventLoop).assumeIsolated().whenComplete { _ in pool.breaker.release(.connections, cluster: upstream.cluster) }
+                        Self.record(.status(200), upstream: upstream, balancer: balancer, stats: stats)
                         guard downstream.isActive, (try? channel.pipeline.syncOperations.addHandler(upstreamSide)) != nil else {
                             channel.close(promise: nil)
                             return
@@ -103,7 +125,9 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
                         _ = channel.setOption(.autoRead, value: true)
                         channel.read()
                     case .failure:
+                        pool.breaker.release(.connections, cluster: upstream.cluster)
                         stats.increment(cluster: upstream.cluster, "upstream_cx_connect_fail")
+                        Self.record(.localFailure, upstream: upstream, balancer: balancer, stats: stats)
                         counter?.upstreamFailed(flag: "UF")
                         downstreamSide.abandon()
                         downstream.close(promise: nil)
@@ -111,5 +135,14 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
                 }
         }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// A connect's outcome for outlier detection: a refused or timed-out connect is a local-origin
+    /// failure, which Istio (split_external_local_origin_errors off) counts as a 5xx.
+    private static func record(_ outcome: EndpointOutcome, upstream: RequestDecision.Upstream, balancer: LoadBalancerState, stats: ProxyStats) {
+        guard let policy = upstream.outlierDetection else { return }
+        if balancer.record(outcome, cluster: upstream.cluster, endpoint: "\(upstream.host):\(upstream.port)", policy: policy, endpointCount: upstream.endpointCount) {
+            stats.increment(cluster: upstream.cluster, "outlier_detection.ejections_enforced_total")
+        }
     }
 }

@@ -8,9 +8,22 @@ import NIOPosix
 /// these once the first bytes and PeerAuthentication have decided.
 enum ProxyConnectionPipeline {
     /// An HTTP connection starts with the version sniffer, which puts in HTTP/1.1's or HTTP/2's handlers.
+    /// On a port whose protocol is not declared (AUTO) it also tells HTTP from anything else, which
+    /// is carried as TCP (to the app inbound, to the port's destinations on an egress port).
     static func configure(_ channel: any Channel, listener: ListenerContext, peer: ConnectionPeer? = nil,
                           position: ChannelPipeline.SynchronousOperations.Position = .last) throws {
-        try channel.pipeline.syncOperations.addHandler(HTTPVersionSniffer(listener: listener, peer: peer), position: position)
+        let active = listener.configuration.active
+        var opaque: HTTPVersionSniffer.Opaque?
+        var timeout: Int?
+        if let port = listener.inboundPort, let sniffed = active.sniffedInboundListener(port: port) {
+            opaque = .inbound(port: port, service: sniffed.hosts.first ?? "")
+            timeout = sniffed.protocolDetectionTimeoutMs
+        } else if listener.egressProtocol == "AUTO" {
+            opaque = .egress
+            timeout = active.listener(named: listener.name)?.protocolDetectionTimeoutMs
+        }
+        try channel.pipeline.syncOperations.addHandler(HTTPVersionSniffer(listener: listener, peer: peer, opaque: opaque, detectionTimeoutMs: timeout),
+                                                       position: position)
     }
 
     /// HTTP/2 with prior knowledge: each stream gets the same exchange as an HTTP/1.1 connection,

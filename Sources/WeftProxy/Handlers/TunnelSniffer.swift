@@ -45,7 +45,7 @@ final class TunnelSniffer: ChannelInboundHandler, RemovableChannelHandler {
         switch HTTPVersionSniffer.verdict(bytes) {
         case .undecided: return
         case .http2: serveHTTP2()
-        case .http1: splice()
+        case .http1, .opaque: splice()
         }
     }
 

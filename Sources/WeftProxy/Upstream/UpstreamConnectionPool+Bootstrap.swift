@@ -8,8 +8,8 @@ extension UpstreamConnectionPool {
     /// A connection whose bytes are spliced (a CONNECT tunnel, a TCP listener's), secured as
     /// `transport` says: handed over once a TLS handshake is done and the server's identity checked.
     func connectTunnel(host: String, port: Int, connectTimeout: TimeAmount, transport: UpstreamTransport = .plaintext,
-                       cluster: String? = nil) -> EventLoopFuture<any Channel> {
-        connectSecured(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport, halfClosure: true).map(\.channel)
+                       cluster: String? = nil, keepalive: TCPKeepalive? = nil) -> EventLoopFuture<any Channel> {
+        connectSecured(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport, halfClosure: true, keepalive: keepalive).map(\.channel)
     }
 
     /// A new connection secured as `transport` says (TLS and the server's identity checked before it
@@ -17,6 +17,7 @@ extension UpstreamConnectionPool {
     /// `halfClosure`: a plaintext connection reports the peer's half-close instead of closing.
     /// TLS handshakes and their failures are counted on `cluster`.
     func connectSecured(host: String, port: Int, cluster: String?, connectTimeout: TimeAmount, transport: UpstreamTransport, halfClosure: Bool = false,
+                        keepalive: TCPKeepalive? = nil,
                         add: @escaping @Sendable (any Channel) throws -> Void = { _ in }) -> EventLoopFuture<(channel: any Channel, secured: Bool)> {
         eventLoop.preconditionInEventLoop()
         let security: UpstreamSecurity?
@@ -27,7 +28,7 @@ extension UpstreamConnectionPool {
             return eventLoop.makeFailedFuture(error)
         }
         guard let security else {
-            return bootstrap(to: host, connectTimeout: connectTimeout)
+            return bootstrap(to: host, connectTimeout: connectTimeout, keepalive: keepalive)
                 .channelOption(.allowRemoteHalfClosure, value: halfClosure)
                 .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try add(channel) } }
                 .connect(host: host, port: port)
@@ -37,7 +38,7 @@ extension UpstreamConnectionPool {
         let done = tlsHandshake.handshakeDone
         let handshake = NIOLoopBound(tlsHandshake, eventLoop: eventLoop)
         let stats = self.stats
-        return bootstrap(to: host, connectTimeout: connectTimeout)
+        return bootstrap(to: host, connectTimeout: connectTimeout, keepalive: keepalive)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: security.context, serverHostname: security.serverName))

@@ -58,14 +58,14 @@ struct ListenerTranslationTests {
         #expect(simulation.listeners(for: egress).map(\.protocolName) == ["TLS"], "the protocol is the server's")
     }
 
-    @Test("a sidecar gets its outbound proxy and one inbound listener per container port")
+    @Test("a sidecar gets its outbound proxy and one inbound listener per container port (sniffed, AUTO, when no Service port declares it)")
     func sidecar() throws {
         let simulation = try Simulation(yaml: Self.gateways)
         let sidecar = ProxyIdentity(id: "reviews-1", namespace: "default", labels: ["app": "reviews"], ports: ["http": 9080, "admin": 9090])
         #expect(simulation.listeners(for: sidecar) == [
             ListenerConfig(name: "outbound", port: 15001, direction: .outbound, routeTable: "outbound"),
-            ListenerConfig(name: "inbound|9080", port: 9080, direction: .inbound, appPort: 9080),
-            ListenerConfig(name: "inbound|9090", port: 9090, direction: .inbound, appPort: 9090),
+            ListenerConfig(name: "inbound|9080", port: 9080, direction: .inbound, protocolName: "AUTO", appPort: 9080),
+            ListenerConfig(name: "inbound|9090", port: 9090, direction: .inbound, protocolName: "AUTO", appPort: 9090),
         ])
     }
 
@@ -108,14 +108,14 @@ struct ListenerTranslationTests {
       - hosts: ["istio-system/*"]
     """
 
-    @Test("an inbound port is carried as TCP when the selecting Service's port says tcp, redis, mongo (name or appProtocol), named by number or targetPort name; HTTP2 (to an app that speaks it) for grpc; HTTP otherwise")
+    @Test("an inbound port is carried as TCP when the selecting Service's port says tcp, redis, mongo (name or appProtocol), named by number or targetPort name; HTTP2 (to an app that speaks it) for grpc; HTTP for http; sniffed (AUTO) when nothing declares it")
     func inboundProtocols() throws {
         let simulation = try Simulation(yaml: Self.tcpServices)
         let redis = ProxyIdentity(id: "redis-1", namespace: "default", labels: ["app": "redis"], ports: ["redis": 6379, "metrics": 9121, "mongo": 7000, "other": 8000, "api": 50051])
         let inbound = simulation.listeners(for: redis).filter { $0.direction == .inbound }
         #expect(inbound.map { "\($0.port) \($0.protocolName) \($0.hosts)" } == [
             "6379 TCP [\"redis.default.svc.cluster.local\"]", "7000 TCP [\"redis.default.svc.cluster.local\"]",
-            "8000 HTTP []", "9121 HTTP [\"redis.default.svc.cluster.local\"]", "50051 HTTP2 [\"redis.default.svc.cluster.local\"]",
+            "8000 AUTO []", "9121 HTTP [\"redis.default.svc.cluster.local\"]", "50051 HTTP2 [\"redis.default.svc.cluster.local\"]",
         ])
     }
 

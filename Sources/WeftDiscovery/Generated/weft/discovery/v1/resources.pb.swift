@@ -128,6 +128,12 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
     set {_uniqueStorage()._sniRoutes = newValue}
   }
 
+  /// AUTO ports: milliseconds the first bytes may take before the connection is TCP (0: no limit).
+  public var protocolDetectionTimeoutMs: Int32 {
+    get {_storage._protocolDetectionTimeoutMs}
+    set {_uniqueStorage()._protocolDetectionTimeoutMs = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Direction: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -1608,6 +1614,16 @@ public nonisolated struct Weft_Discovery_V1_Cluster: @unchecked Sendable {
     set {_uniqueStorage()._http2 = newValue}
   }
 
+  /// DestinationRule connectionPool.tcp.idleTimeout: a TCP splice with no bytes either way this long closes (0: never).
+  public var tcpIdleTimeoutMs: Int64 {
+    get {_storage._tcpIdleTimeoutMs ?? 0}
+    set {_uniqueStorage()._tcpIdleTimeoutMs = newValue}
+  }
+  /// Returns true if `tcpIdleTimeoutMs` has been explicitly set.
+  public var hasTcpIdleTimeoutMs: Bool {_storage._tcpIdleTimeoutMs != nil}
+  /// Clears the value of `tcpIdleTimeoutMs`. Subsequent reads from it will return its default value.
+  public mutating func clearTcpIdleTimeoutMs() {_uniqueStorage()._tcpIdleTimeoutMs = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum LoadBalancer: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -1822,7 +1838,7 @@ fileprivate nonisolated let _protobuf_package = "weft.discovery.v1"
 
 nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Listener"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0\u{3}access_logs\0\u{1}tracing\0\u{1}metrics\0\u{3}tcp_destinations\0\u{3}sni_routes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0\u{3}access_logs\0\u{1}tracing\0\u{1}metrics\0\u{3}tcp_destinations\0\u{3}sni_routes\0\u{3}protocol_detection_timeout_ms\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -1840,6 +1856,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
     var _metrics: Weft_Discovery_V1_MetricsOverrides? = nil
     var _tcpDestinations: [Weft_Discovery_V1_WeightedCluster] = []
     var _sniRoutes: [Weft_Discovery_V1_SNIRoute] = []
+    var _protocolDetectionTimeoutMs: Int32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1865,6 +1882,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       _metrics = source._metrics
       _tcpDestinations = source._tcpDestinations
       _sniRoutes = source._sniRoutes
+      _protocolDetectionTimeoutMs = source._protocolDetectionTimeoutMs
     }
   }
 
@@ -1898,6 +1916,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
         case 13: try { try decoder.decodeSingularMessageField(value: &_storage._metrics) }()
         case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._tcpDestinations) }()
         case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._sniRoutes) }()
+        case 16: try { try decoder.decodeSingularInt32Field(value: &_storage._protocolDetectionTimeoutMs) }()
         default: break
         }
       }
@@ -1955,6 +1974,9 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       if !_storage._sniRoutes.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._sniRoutes, fieldNumber: 15)
       }
+      if _storage._protocolDetectionTimeoutMs != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._protocolDetectionTimeoutMs, fieldNumber: 16)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1979,6 +2001,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
         if _storage._metrics != rhs_storage._metrics {return false}
         if _storage._tcpDestinations != rhs_storage._tcpDestinations {return false}
         if _storage._sniRoutes != rhs_storage._sniRoutes {return false}
+        if _storage._protocolDetectionTimeoutMs != rhs_storage._protocolDetectionTimeoutMs {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -3957,7 +3980,7 @@ nonisolated extension Weft_Discovery_V1_TCPKeepalive: SwiftProtobuf.Message, Swi
 
 nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Cluster"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0\u{1}http2\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0\u{1}http2\0\u{3}tcp_idle_timeout_ms\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -3980,6 +4003,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
     var _tls: Weft_Discovery_V1_UpstreamTLS? = nil
     var _serviceIdentities: [String] = []
     var _http2: Bool = false
+    var _tcpIdleTimeoutMs: Int64? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -4010,6 +4034,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       _tls = source._tls
       _serviceIdentities = source._serviceIdentities
       _http2 = source._http2
+      _tcpIdleTimeoutMs = source._tcpIdleTimeoutMs
     }
   }
 
@@ -4048,6 +4073,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         case 18: try { try decoder.decodeSingularMessageField(value: &_storage._tls) }()
         case 19: try { try decoder.decodeRepeatedStringField(value: &_storage._serviceIdentities) }()
         case 20: try { try decoder.decodeSingularBoolField(value: &_storage._http2) }()
+        case 21: try { try decoder.decodeSingularInt64Field(value: &_storage._tcpIdleTimeoutMs) }()
         default: break
         }
       }
@@ -4120,6 +4146,9 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       if _storage._http2 != false {
         try visitor.visitSingularBoolField(value: _storage._http2, fieldNumber: 20)
       }
+      try { if let v = _storage._tcpIdleTimeoutMs {
+        try visitor.visitSingularInt64Field(value: v, fieldNumber: 21)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -4149,6 +4178,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         if _storage._tls != rhs_storage._tls {return false}
         if _storage._serviceIdentities != rhs_storage._serviceIdentities {return false}
         if _storage._http2 != rhs_storage._http2 {return false}
+        if _storage._tcpIdleTimeoutMs != rhs_storage._tcpIdleTimeoutMs {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""A server-first TCP protocol (as SMTP or MySQL greet first), for protocol-detection tests.
+  banner_peers.py server PORT   on WEFT_APP_ADDRESS: greets each connection with "220 APP_NAME ready",
+                                then echoes each line back upper-cased.
+  banner_peers.py client HOST PORT   connects, waits (10 s at most) for the greeting without sending,
+                                then sends "hello" and prints JSON: the greeting and the echo."""
+import json
+import os
+import socket
+import socketserver
+import sys
+
+
+class Greeter(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.wfile.write(f"220 {os.environ.get('APP_NAME', 'app')} ready\r\n".encode())
+        for line in self.rfile:
+            self.wfile.write(line.upper())
+
+
+def client(host, port):
+    report = {"greeting": None, "echo": None}
+    try:
+        sock = socket.create_connection((host, port), timeout=10)
+        reader = sock.makefile("rb")
+        report["greeting"] = reader.readline().decode().strip()
+        sock.sendall(b"hello\n")
+        report["echo"] = reader.readline().decode().strip()
+    except OSError as error:
+        report["error"] = str(error)
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "server":
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        socketserver.ThreadingTCPServer((os.environ.get("WEFT_APP_ADDRESS", "127.0.0.1"), int(sys.argv[2])), Greeter).serve_forever()
+    else:
+        client(sys.argv[2], int(sys.argv[3]))
