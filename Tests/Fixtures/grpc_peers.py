@@ -9,6 +9,8 @@
   deadline HOST PORT AUTHORITY TIMEOUT   one call to Slow (2 s) with `grpc-timeout: TIMEOUT`, written
                          with the h2 package (grpcio would enforce the deadline itself); prints the
                          HTTP status and the grpc-status and grpc-message it got, as JSON.
+  load TARGET AUTHORITY COUNT CONCURRENCY   COUNT unary calls, CONCURRENCY in flight (a benchmark's
+                         load); one JSON line: calls per second, p50 and p99 latency, failures.
   unary TARGET AUTHORITY COUNT   COUNT unary calls; one JSON line: each answer, or the status
                          name and message of each failure."""
 import json
@@ -131,11 +133,50 @@ def deadline(host, port, authority, timeout):
     print(json.dumps(result))
 
 
+def load(target, authority, count, concurrency):
+    import threading
+    options = [("grpc.default_authority", authority), ("grpc.enable_http_proxy", 1 if os.environ.get("GRPC_VIA_PROXY") == "1" else 0)]
+    latencies, failures = [], [0]
+    slots = threading.Semaphore(concurrency)
+    lock = threading.Lock()
+    with grpc.insecure_channel(target, options=options) as channel:
+        unary = channel.unary_unary(f"/{SERVICE}/Unary")
+        unary(b"warm", timeout=10)
+        started = time.monotonic()
+        pending = []
+        for index in range(count):
+            slots.acquire()
+            begun = time.monotonic()
+            future = unary.future(b"x" * 64, timeout=10)
+
+            def done(call, begun=begun):
+                with lock:
+                    if call.exception() is None:
+                        latencies.append(time.monotonic() - begun)
+                    else:
+                        failures[0] += 1
+                slots.release()
+            future.add_done_callback(done)
+            pending.append(future)
+        for future in pending:
+            try:
+                future.result()
+            except grpc.RpcError:
+                pass
+        elapsed = time.monotonic() - started
+    latencies.sort()
+    def percentile(p):
+        return round(latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000, 3) if latencies else None
+    print(json.dumps({"calls": count, "rps": round(count / elapsed, 1), "p50_ms": percentile(0.5), "p99_ms": percentile(0.99), "failures": failures[0]}))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(sys.argv[2], sys.argv[3], sys.argv[4])
     elif sys.argv[1] == "deadline":
         deadline(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    elif sys.argv[1] == "load":
+        load(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     elif sys.argv[1] == "unary":
         unary_calls(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:

@@ -226,9 +226,10 @@ extension ProxyServerHandler {
         context?.flush()
     }
 
-    func upstreamClosed() {
+    func upstreamClosed(refused: Bool) {
         guard let exchange else { return }
-        let action = machine.upstreamClosed(retryBudget: retryBudget(exchange))
+        if refused { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_refused_stream") }
+        let action = machine.upstreamClosed(refused: refused, retryBudget: retryBudget(exchange))
         switch action {
         case .retry, .answer:
             listener.stats.increment("upstream_cx_destroy_remote_with_active_rq")

@@ -18,8 +18,7 @@ extension ProxyServerHandler {
     /// `Expect: 100-continue` is answered here and not passed on, as Envoy does by default
     /// (`proxy_100_continue` off): the client sends its body at once, the upstream never waits on it.
     func continueIfExpected(_ head: inout HTTPRequestHead, context: ChannelHandlerContext) {
-        guard head.version == .http1_1, head.headers.contains(name: "expect") else { return }
-        guard head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) else { return }
+        guard head.version == .http1_1 else { return }
         head.headers.remove(name: "expect")
         context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
     }

@@ -42,6 +42,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     var grpcStatusOfHead: HTTPHeaders?
     /// The request in flight is a gRPC call: local answers go out as gRPC statuses.
     var answersGRPC = false
+    /// The upgrade the request in flight asks for (HTTP/1.1 only).
+    var requestUpgrade: HTTPUpgrade?
     /// This connection's two ends as access logs write them (`ip:port`), read once.
     lazy var downstreamAddresses: (remote: String?, local: String?) = (context?.channel.remoteAddress?.accessLogText, context?.channel.localAddress?.accessLogText)
     /// `spiffe://` + the mutual TLS peer's principal, made once per connection.
@@ -99,8 +101,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         let action: Machine.RequestPartAction
         switch part {
-        // After an upgrade request the codec reads no more HTTP: unless the connection switches, it closes.
-        case .head(let head): action = machine.requestHead(part, keepAlive: head.isKeepAlive && (http2 || HTTPUpgrade.of(head) == nil))
+        case .head(let head): action = machine.requestHead(part, keepAlive: head.isKeepAlive)
         case .body(let buffer): action = machine.requestBody(part, bytes: buffer.readableBytes)
         case .end: action = machine.requestEnd(part)
         }
@@ -183,11 +184,15 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             startTunnel(head, context: context)
             return
         }
-        if !http2, HTTPUpgrade.of(head) == .refused {
+        let facts = RequestHeadFacts(head)
+        requestUpgrade = http2 ? nil : facts.upgrade
+        // After an upgrade request the codec reads no more HTTP: unless the connection switches, it closes.
+        if requestUpgrade != nil { machine.closeAfterExchange() }
+        if requestUpgrade == .refused {
             listener.stats.increment("downstream_rq_upgrade_failed")
             return answer(LocalResponse(status: 403, flag: "", body: ""), version: head.version, closing: true)
         }
-        answersGRPC = GRPCLocalReply.isGRPC(head)
+        answersGRPC = facts.grpc
         let (authority, originForm) = ForwardedHeaders.target(of: head)
         let attributes = RequestAttributes(authority: authority, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
                                            headers: head.headers.map { ($0.name, $0.value) }, defaultPort: listener.defaultPort)
@@ -204,7 +209,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         }
         var forwardedHead = head
         forwardedHead.uri = originForm
-        continueIfExpected(&forwardedHead, context: context)
+        if facts.expectsContinue { continueIfExpected(&forwardedHead, context: context) }
         let decision = listener.pipeline.decide(&request)
         telemetryRouted(request)
         if let milliseconds = request.faultDelayMs {
@@ -225,7 +230,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             if let path = upstream.path { forwardedHead.uri = path }
             if let authority = upstream.authority { forwardedHead.headers.replaceOrAdd(name: "host", value: authority) }
             let exchange = Exchange(requestHead: forwardedHead, upstream: upstream, request: request)
-            if !http2, case .websocket(let protocols)? = HTTPUpgrade.of(head) {
+            if case .websocket(let protocols)? = requestUpgrade {
                 // The handshake is HTTP/1.1 end to end: the connection it opens is spliced after the 101.
                 exchange.upgrade = protocols
                 exchange.upstream.http2 = false

@@ -80,7 +80,7 @@ final class MirrorSink: UpstreamHandler.Owner {
     }
 
     func upstreamReadComplete() {}
-    func upstreamClosed() { retainedSelf = nil }
+    func upstreamClosed(refused: Bool) { retainedSelf = nil }
     func upstreamProtocolError() { retainedSelf = nil }
     func upstreamWritabilityChanged(_ writable: Bool) {}
 }

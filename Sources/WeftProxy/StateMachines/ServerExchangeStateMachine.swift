@@ -273,6 +273,12 @@ struct ServerExchangeStateMachine<Part, Upstream> {
         return .finishResponse(upstream, finishAnswered())
     }
 
+    /// The connection closes once this exchange is answered, whatever the client asked (an upgrade
+    /// request: the codec reads no more HTTP after it).
+    mutating func closeAfterExchange() {
+        request.keepAlive = false
+    }
+
     /// The upstream's 101 to an upgrade request ended: HTTP is done on both connections, which
     /// are spliced from here. Returns the upstream to splice to.
     mutating func upgraded() -> Upstream? {
@@ -283,8 +289,8 @@ struct ServerExchangeStateMachine<Part, Upstream> {
 
     /// The upstream closed: before the response, a reset (retried or 503 UC); during it, the
     /// downstream connection closes too.
-    mutating func upstreamClosed(retryBudget: Bool = true) -> ExchangeAction {
-        attemptFailed(.reset, retryBudget: retryBudget)
+    mutating func upstreamClosed(refused: Bool = false, retryBudget: Bool = true) -> ExchangeAction {
+        attemptFailed(refused ? .refusedStream : .reset, retryBudget: retryBudget)
     }
 
     /// The upstream spoke something other than HTTP: 502 UPE, never retried.

@@ -6,6 +6,9 @@ public enum UpstreamFailure: Sendable, Equatable {
     case connectFailure
     /// The upstream closed or reset before a response began (UC).
     case reset
+    /// The HTTP/2 server refused the stream (RST_STREAM REFUSED_STREAM, or above a GOAWAY's last
+    /// stream): nothing of the request was processed.
+    case refusedStream
     /// The upstream answered with this status.
     case status(Int)
     /// The attempt's per-try timeout passed before a response began.
@@ -25,6 +28,8 @@ extension RoutePolicy.Retry {
             return !conditions.isDisjoint(with: ["connect-failure", "reset", "5xx", "gateway-error"])
         case .reset, .perTryTimeout:
             return !conditions.isDisjoint(with: ["reset", "5xx", "gateway-error"])
+        case .refusedStream:
+            return !conditions.isDisjoint(with: ["refused-stream", "reset", "5xx", "gateway-error"])
         case .grpcStatus(let code):
             return RoutePolicy.Retry.grpcConditions[code].map(conditions.contains) ?? false
         case .status(let status):

@@ -7,10 +7,12 @@ import NIOSSL
 final class HTTP2UpstreamConnection {
     let channel: any Channel
     let multiplexer: NIOHTTP2Handler.StreamMultiplexer
+    let goAway: HTTP2GoAwayWatcher
 
-    init(channel: any Channel, multiplexer: NIOHTTP2Handler.StreamMultiplexer) {
+    init(channel: any Channel, multiplexer: NIOHTTP2Handler.StreamMultiplexer, goAway: HTTP2GoAwayWatcher) {
         self.channel = channel
         self.multiplexer = multiplexer
+        self.goAway = goAway
     }
 }
 
@@ -31,7 +33,17 @@ extension UpstreamConnectionPool {
             connection.hop(to: eventLoop).assumeIsolated().whenComplete { result in
                 switch result {
                 case .success(let opened):
-                    opened.channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in self.http2Connections.removeValue(forKey: key) }
+                    let current = connection
+                    // Removed only if it is still the one in the map (a GOAWAY may have replaced it already).
+                    let forget = { [weak self] in
+                        guard let self, self.http2Connections[key] === current else { return }
+                        self.http2Connections.removeValue(forKey: key)
+                    }
+                    opened.goAway.draining = { [weak self] in
+                        self?.stats?.increment(cluster: cluster, "upstream_cx_close_notify")
+                        forget()
+                    }
+                    opened.channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in forget() }
                 case .failure:
                     self.http2Connections.removeValue(forKey: key)
                 }
@@ -66,10 +78,12 @@ extension UpstreamConnectionPool {
         return connectSecured(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport) { channel in
             // In place before the connection is active, as NIO's own HTTP/2 clients set it up.
             try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client, eventLoop: channel.eventLoop) { pushed in pushed.close() })
+            try channel.pipeline.syncOperations.addHandler(HTTP2GoAwayWatcher())
         }.flatMapThrowing { connection in
             let handler = try connection.channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self)
+            let goAway = try connection.channel.pipeline.syncOperations.handler(type: HTTP2GoAwayWatcher.self)
             stats?.increment(cluster: cluster, "upstream_cx_http2_total")
-            return HTTP2UpstreamConnection(channel: connection.channel, multiplexer: try handler.syncMultiplexer())
+            return HTTP2UpstreamConnection(channel: connection.channel, multiplexer: try handler.syncMultiplexer(), goAway: goAway)
         }
     }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 
 /// Sits on an upstream connection: the exchange that leases it writes through it and receives
 /// its response parts; when the exchange is over the connection's state machine says whether it
@@ -14,7 +15,8 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         func upstreamReceived(_ part: HTTPClientResponsePart)
         /// The end of one read from the upstream: time to flush what was written downstream.
         func upstreamReadComplete()
-        func upstreamClosed()
+        /// The connection (or stream) closed; `refused`: an HTTP/2 server refused the stream unprocessed.
+        func upstreamClosed(refused: Bool)
         /// The upstream sent something that is not HTTP/1.1; the connection closes next.
         func upstreamProtocolError()
         func upstreamWritabilityChanged(_ writable: Bool)
@@ -36,6 +38,8 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// One stream of an HTTP/2 connection: done when its exchange is, never pooled, and not closed
     /// by hand once finished (closing an open stream sends RST_STREAM, and a server counts those).
     var isStream = false
+    /// The stream was refused by the server (REFUSED_STREAM): nothing of its request was processed.
+    private var refused = false
 
     var channel: (any Channel)? { context?.channel }
     /// `ip:port` of this end of the connection, for access logs: read once (each read takes the channel's lock).
@@ -65,6 +69,9 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard readsPaused == reading, let context else { return }
         readsPaused = !reading
         context.channel.setOption(ChannelOptions.autoRead, value: reading).whenComplete { _ in }
+        // An HTTP/2 stream asks for no read when autoRead comes back on: ask, or its frames stay held
+        // (and its window closed) for good.
+        if reading && isStream { context.read() }
     }
 
     /// The owner delivered the response's end: the connection is released or closed.
@@ -101,7 +108,7 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         let owner = self.owner
         self.owner = nil
-        if case .notifyClosed = machine.closed() { owner?.upstreamClosed() }
+        if case .notifyClosed = machine.closed() { owner?.upstreamClosed(refused: refused) }
         context.fireChannelInactive()
     }
 
@@ -111,6 +118,8 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // NIO closes a stream the server reset with this error; REFUSED_STREAM means nothing was processed.
+        if let closed = error as? NIOHTTP2Errors.StreamClosed, closed.errorCode == .refusedStream { refused = true }
         if error is HTTPParserError {
             let owner = self.owner
             self.owner = nil
