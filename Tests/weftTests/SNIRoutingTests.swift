@@ -52,18 +52,12 @@ spec:
 struct SNIRoutingTests {
     @Test("a.example.com and *.b.example.com reach their TLS backends through both sidecars (end-to-end TLS inside STRICT mutual TLS); a service's own name routes to it; a hello split in 7-byte segments is read whole; no SNI goes to the listener's default; an unknown name and a client that is not TLS are closed and counted")
     func routesBySNI() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("weft-sni-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-        func openssl(_ arguments: [String]) throws { _ = try WeftProcess.runTool("openssl", arguments) }
-        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=sni-ca", "-keyout", path("ca.key"), "-out", path("ca.pem")])
-        for (leaf, san) in [("a", "DNS:a.example.com,DNS:tls-a"), ("b", "DNS:b.example.com,DNS:x.b.example.com,DNS:tls-b")] {
-            try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=\(leaf)", "-keyout", path("\(leaf).key"), "-out", path("\(leaf).csr")])
-            try "subjectAltName=\(san)\n".write(toFile: path("\(leaf).ext"), atomically: true, encoding: .utf8)
-            try openssl(["x509", "-req", "-in", path("\(leaf).csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial", "-days", "2",
-                         "-extfile", path("\(leaf).ext"), "-out", path("\(leaf).pem")])
-        }
+        let certificates = try TestCertificates(prefix: "weft-sni")
+        defer { certificates.remove() }
+        let path = certificates.path
+        try certificates.makeCA("ca", commonName: "sni-ca")
+        try certificates.makeLeaf("a", subjectAltName: "DNS:a.example.com,DNS:tls-a")
+        try certificates.makeLeaf("b", subjectAltName: "DNS:b.example.com,DNS:x.b.example.com,DNS:tls-b")
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: sniMesh).status == 0)

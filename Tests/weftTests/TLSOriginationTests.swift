@@ -8,19 +8,13 @@ import Testing
 struct TLSOriginationTests {
     @Test("SIMPLE with caCertificates and sni reaches a TLS server; MUTUAL presents the client certificate; a wrong subjectAltName or CA gets 503, counted")
     func origination() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("weft-origin-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-        func openssl(_ arguments: [String]) throws { _ = try WeftProcess.runTool("openssl", arguments) }
-        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=origin-ca", "-keyout", path("ca.key"), "-out", path("ca.pem")])
-        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=other-ca", "-keyout", path("other.key"), "-out", path("other.pem")])
-        for (leaf, san) in [("server", "DNS:tls.example"), ("client", "DNS:client.example")] {
-            try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=\(leaf)", "-keyout", path("\(leaf).key"), "-out", path("\(leaf).csr")])
-            try "subjectAltName=\(san)\n".write(toFile: path("\(leaf).ext"), atomically: true, encoding: .utf8)
-            try openssl(["x509", "-req", "-in", path("\(leaf).csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial", "-days", "2",
-                         "-extfile", path("\(leaf).ext"), "-out", path("\(leaf).pem")])
-        }
+        let certificates = try TestCertificates(prefix: "weft-origin")
+        defer { certificates.remove() }
+        let path = certificates.path
+        try certificates.makeCA("ca", commonName: "origin-ca")
+        try certificates.makeCA("other", commonName: "other-ca")
+        try certificates.makeLeaf("server", subjectAltName: "DNS:tls.example")
+        try certificates.makeLeaf("client", subjectAltName: "DNS:client.example")
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
         var ports: [Int] = []

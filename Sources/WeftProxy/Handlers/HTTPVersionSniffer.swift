@@ -88,12 +88,7 @@ final class HTTPVersionSniffer: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !decided else { return context.fireChannelRead(data) }
-        var bytes = unwrapInboundIn(data)
-        if var earlier = held {
-            earlier.writeBuffer(&bytes)
-            bytes = earlier
-            held = nil
-        }
+        let bytes = held.takeJoined(with: unwrapInboundIn(data))
         let verdict = opaque == nil ? Self.verdict(bytes) : Self.detect(bytes)
         switch verdict {
         case .undecided:

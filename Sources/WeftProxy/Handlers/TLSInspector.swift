@@ -25,12 +25,7 @@ final class TLSInspector: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        if var earlier = held {
-            earlier.writeBuffer(&bytes)
-            bytes = earlier
-            held = nil
-        }
+        let bytes = held.takeJoined(with: unwrapInboundIn(data))
         let stats = listener.stats
         let serverName: String?
         switch ClientHelloSNI.inspect(bytes) {

@@ -36,11 +36,7 @@ final class TunnelSniffer: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        if var earlier = held {
-            earlier.writeBuffer(&bytes)
-            bytes = earlier
-        }
+        let bytes = held.takeJoined(with: unwrapInboundIn(data))
         held = bytes
         switch HTTPVersionSniffer.verdict(bytes) {
         case .undecided: return
