@@ -32,7 +32,7 @@ enum ProxyConnectionPipeline {
     /// resets per 30 s (the rapid-reset pattern ends in GOAWAY).
     static func configureHTTP2(_ channel: any Channel, listener: ListenerContext, peer: ConnectionPeer?,
                                position: ChannelPipeline.SynchronousOperations.Position) throws {
-        let handler = NIOHTTP2Handler(mode: .server, eventLoop: channel.eventLoop) { stream in
+        let handler = NIOHTTP2Handler(mode: .server, eventLoop: channel.eventLoop, connectionConfiguration: http2Connection) { stream in
             stream.eventLoop.makeCompletedFuture {
                 try stream.pipeline.syncOperations.addHandlers([
                     HTTP2FramePayloadToHTTP1ServerCodec(),
@@ -42,6 +42,17 @@ enum ProxyConnectionPipeline {
         }
         try channel.pipeline.syncOperations.addHandler(handler, position: position)
         try channel.pipeline.syncOperations.addHandler(HTTP2ConnectionErrors(stats: listener.stats), position: .after(handler))
+    }
+
+    /// NIO's HTTP/2 limits, but one: NIO ends a connection after 200 stream errors over its whole
+    /// life ("glitches"). A connection between sidecars carries every request between two pods for
+    /// hours, so any rate of stream resets ends it in time, and every stream on it with it (h2load
+    /// through the pair stalled once 200 had added up). Floods, rapid reset and the rest of NIO's
+    /// protections, which count per window, stay as they are.
+    static var http2Connection: NIOHTTP2Handler.ConnectionConfiguration {
+        var configuration = NIOHTTP2Handler.ConnectionConfiguration()
+        configuration.maximumConnectionGlitches = 1_000_000
+        return configuration
     }
 
     /// HTTP/1.1: one exchange after another on the connection, a request's headers bounded in time.

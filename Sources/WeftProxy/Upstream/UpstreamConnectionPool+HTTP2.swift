@@ -77,7 +77,8 @@ extension UpstreamConnectionPool {
         let stats = self.stats
         return connectSecured(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport) { channel in
             // In place before the connection is active, as NIO's own HTTP/2 clients set it up.
-            try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client, eventLoop: channel.eventLoop) { pushed in pushed.close() })
+            try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client, eventLoop: channel.eventLoop,
+                                                                           connectionConfiguration: ProxyConnectionPipeline.http2Connection) { pushed in pushed.close() })
             try channel.pipeline.syncOperations.addHandler(HTTP2GoAwayWatcher())
         }.flatMapThrowing { connection in
             let handler = try connection.channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self)
