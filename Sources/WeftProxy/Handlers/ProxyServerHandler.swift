@@ -101,7 +101,10 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         let action: Machine.RequestPartAction
         switch part {
-        case .head(let head): action = machine.requestHead(part, keepAlive: head.isKeepAlive)
+        // An HTTP/2 stream is never "closed after the answer": it ends with its END_STREAM. (NIO calls
+        // an HTTP/2 head without a Connection header not keep-alive; closing the stream then reset it
+        // with CANCEL whenever the request's end had not been read yet.)
+        case .head(let head): action = machine.requestHead(part, keepAlive: http2 || head.isKeepAlive)
         case .body(let buffer): action = machine.requestBody(part, bytes: buffer.readableBytes)
         case .end: action = machine.requestEnd(part)
         }
