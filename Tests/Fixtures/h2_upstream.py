@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """An h2c server (the h2 package) that ends connections the way HTTP/2 servers do, for upstream tests.
-  h2_upstream.py PORT MODE   listens on 127.0.0.1:PORT (0: a free one, printed); MODE is
+  h2_upstream.py PORT MODE   listens on WEFT_APP_ADDRESS (or 127.0.0.1):PORT (0: a free one, printed); MODE is
+    serve           answers every request
     goaway-after-N  answers N requests on a connection, then sends GOAWAY (last stream: the Nth) and
                     closes once its streams are done, as nginx's keepalive_requests does
     refuse-odd      answers RST_STREAM REFUSED_STREAM to every odd-numbered request it receives
   Each answer is 200 "conn C req R" (C: the connection's number, R: the request's on the server)."""
+import os
 import socket
 import sys
 import threading
@@ -66,7 +68,7 @@ def main():
     port, mode = int(sys.argv[1]), sys.argv[2]
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
+    listener.bind((os.environ.get("WEFT_APP_ADDRESS", "127.0.0.1"), port))
     listener.listen(64)
     print(listener.getsockname()[1], flush=True)
     while True:
