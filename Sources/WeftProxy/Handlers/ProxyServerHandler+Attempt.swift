@@ -156,7 +156,9 @@ extension ProxyServerHandler {
                 exchange.heldResponseHead = head
                 return
             }
-            forwardResponseHead(head, grpcStatus: GRPCRetryHold.status(in: head.headers), exchange: exchange, context: context)
+            // The head is searched for a gRPC status only when the route retries on one.
+            let grpcStatus = exchange.request.retry?.retriesGRPC == true ? GRPCRetryHold.status(in: head.headers) : nil
+            forwardResponseHead(head, grpcStatus: grpcStatus, exchange: exchange, context: context)
         case .body(let buffer):
             if let held = exchange.heldResponseHead {
                 exchange.heldResponseHead = nil
