@@ -65,6 +65,10 @@ struct GRPCTests {
         #expect(stats.contains("cluster.outbound|50051||echo.default.svc.cluster.local.upstream_cx_http2_total: 1"), "one HTTP/2 connection carries every call: \(stats)")
         // Over mutual TLS: the HTTP/2 connection, and the tunnel's own (opened before the sniff, then dropped).
         #expect(stats.contains("cluster.outbound|50051||echo.default.svc.cluster.local.ssl.handshake: 2"), "over mutual TLS: \(stats)")
+        // ALPN as between Istio sidecars: the HTTP/2 connection offered istio-h2, the tunnel's (TCP) istio.
+        let server = try #require(try mesh.controlPlane.proxies().first { $0.id.hasPrefix("echo-v1-") }?.podIP)
+        let serverStats = String(decoding: try Data(contentsOf: URL(string: "http://\(server):15000/stats")!), as: UTF8.self)
+        #expect(serverStats.contains("ssl.alpn.istio-h2: 1") && serverStats.contains("ssl.alpn.istio: 1"), "\(serverStats)")
     }
 
     @Test("retries on `unavailable` reach the healthy replica (the bad one's status comes in trailers, through its sidecar); a call to a service with no endpoint gets gRPC UNAVAILABLE from the proxy (HTTP 200, flag UH), one past its grpc-timeout DEADLINE_EXCEEDED (DT); metrics say request_protocol grpc with each call's grpc_response_status and no DC")

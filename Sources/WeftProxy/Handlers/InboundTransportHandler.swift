@@ -108,6 +108,8 @@ final class InboundHandshakeHandler: ChannelInboundHandler, RemovableChannelHand
     private var machine: InboundTransportStateMachine
     private let listener: ListenerContext
     private var timer: Scheduled<Void>?
+    /// The protocol ALPN settled on, once the handshake is done.
+    private var negotiated: String?
 
     init(machine: InboundTransportStateMachine, listener: ListenerContext, timer: Scheduled<Void>?) {
         self.machine = machine
@@ -130,7 +132,9 @@ final class InboundHandshakeHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard case TLSUserEvent.handshakeCompleted = event else { return context.fireUserInboundEventTriggered(event) }
+        guard case TLSUserEvent.handshakeCompleted(let negotiated) = event else { return context.fireUserInboundEventTriggered(event) }
+        self.negotiated = negotiated
+        if let negotiated { listener.stats.increment("ssl.alpn." + negotiated) }
         let certificate = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.peerCertificate.flatMap(PeerCertificate.init)
         let local = listener.certificates?.certificate?.identity.uri ?? ""
         end(machine.handshakeCompleted(peerPresented: certificate != nil), peer: certificate.map { ConnectionPeer(certificate: $0, localIdentity: local) }, context: context)
@@ -153,7 +157,7 @@ final class InboundHandshakeHandler: ChannelInboundHandler, RemovableChannelHand
             timer?.cancel()
             timer = nil
             listener.stats.increment("ssl.handshake")
-            ProxyConnectionPipeline.serve(after: self, context: context, listener: listener, peer: peer)
+            ProxyConnectionPipeline.serve(after: self, context: context, listener: listener, peer: peer, negotiated: negotiated)
         case .close(let stat):
             timer?.cancel()
             timer = nil

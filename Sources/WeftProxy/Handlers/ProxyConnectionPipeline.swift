@@ -72,13 +72,19 @@ enum ProxyConnectionPipeline {
     /// Puts the HTTP handlers behind `handler` (a transport step that has decided) and takes it
     /// out of the pipeline; `data`, the bytes it read, goes on to them first. An inbound port
     /// whose service port is TCP gets a splice to the app instead.
+    /// `negotiated`: the TLS connection's ALPN; `istio-h2` (or `h2`) says HTTP/2 without sniffing.
     static func serve(after handler: any ChannelHandler & RemovableChannelHandler, context: ChannelHandlerContext, listener: ListenerContext,
-                      peer: ConnectionPeer?, passing data: NIOAny? = nil) {
+                      peer: ConnectionPeer?, negotiated: String? = nil, passing data: NIOAny? = nil) {
         if let port = listener.inboundPort, let service = listener.configuration.active.opaqueInboundService(port: port) {
             return InboundTCPProxy.serve(after: handler, context: context, listener: listener, port: port, service: service, peer: peer, passing: data)
         }
         do {
-            try configure(context.channel, listener: listener, peer: peer, position: .after(handler))
+            if let negotiated, MeshTLSContexts.http2Protocols.contains(negotiated) {
+                listener.stats.increment("downstream_cx_http2_total")
+                try configureHTTP2(context.channel, listener: listener, peer: peer, position: .after(handler))
+            } else {
+                try configure(context.channel, listener: listener, peer: peer, position: .after(handler))
+            }
             if let data { context.fireChannelRead(data) }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         } catch {

@@ -7,13 +7,31 @@ import X509
 /// the client side (to other sidecars: the same roots, the peer's identity checked after the
 /// handshake). Rebuilt whole on every rotation, so a connection uses one certificate throughout.
 public struct MeshTLSContexts: Sendable {
-    /// Istio's ALPN between sidecars: what a client sidecar offers for HTTP/1.1.
-    static let clientProtocols = ["istio-peer-exchange", "istio-http/1.1"]
-    /// What an inbound port accepts (Istio's inbound chains match these, and `istio` of older proxies).
-    static let serverProtocols = ["istio-http/1.1", "istio-peer-exchange", "istio-http/1.0", "istio", "http/1.1"]
+    /// What a client sidecar's connection will carry, which its ALPN tells the server sidecar.
+    enum Carried: Sendable {
+        case http1, http2, tcp
+
+        /// Istio's ALPN between sidecars (Envoy's `istio.alpn` override: `istio-http/1.1`, `istio-h2`; `istio` for TCP).
+        var protocols: [String] {
+            switch self {
+            case .http1: ["istio-peer-exchange", "istio-http/1.1"]
+            case .http2: ["istio-peer-exchange", "istio-h2"]
+            case .tcp: ["istio-peer-exchange", "istio"]
+            }
+        }
+    }
+
+    /// What an inbound port accepts, in the server's order of preference (Istio's inbound chains
+    /// match the `istio-*` names; `h2`/`http/1.1` are a client outside the mesh's).
+    static let serverProtocols = ["istio-h2", "istio-http/1.1", "istio-http/1.0", "istio", "istio-peer-exchange", "h2", "http/1.1"]
+    /// Negotiated names that mean HTTP/2 on the connection (no preface sniffing needed).
+    static let http2Protocols: Set<String> = ["istio-h2", "h2"]
 
     let server: NIOSSLContext
+    /// The HTTP/1.1 client context (also `client(carrying:)`'s).
     let client: NIOSSLContext
+    private let clientHTTP2: NIOSSLContext
+    private let clientTCP: NIOSSLContext
     /// The mesh roots the contexts trust (the published bundle: more than one during a root change).
     let roots: [NIOSSLCertificate]
 
@@ -31,10 +49,25 @@ public struct MeshTLSContexts: Sendable {
         client.trustRoots = .certificates(roots)
         client.certificateVerification = .noHostnameVerification
         client.minimumTLSVersion = .tlsv12
-        client.applicationProtocols = Self.clientProtocols
         self.server = try NIOSSLContext(configuration: server)
-        self.client = try NIOSSLContext(configuration: client)
+        func context(_ carried: Carried) throws -> NIOSSLContext {
+            var configuration = client
+            configuration.applicationProtocols = carried.protocols
+            return try NIOSSLContext(configuration: configuration)
+        }
+        self.client = try context(.http1)
+        clientHTTP2 = try context(.http2)
+        clientTCP = try context(.tcp)
         self.roots = roots
+    }
+
+    /// The client context whose ALPN offers what the connection will carry.
+    func client(carrying carried: Carried) -> NIOSSLContext {
+        switch carried {
+        case .http1: client
+        case .http2: clientHTTP2
+        case .tcp: clientTCP
+        }
     }
 
     static func der(_ certificate: Certificate) throws -> [UInt8] {

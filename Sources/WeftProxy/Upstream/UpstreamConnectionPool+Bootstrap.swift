@@ -9,20 +9,22 @@ extension UpstreamConnectionPool {
     /// `transport` says: handed over once a TLS handshake is done and the server's identity checked.
     func connectTunnel(host: String, port: Int, connectTimeout: TimeAmount, transport: UpstreamTransport = .plaintext,
                        cluster: String? = nil, keepalive: TCPKeepalive? = nil) -> EventLoopFuture<any Channel> {
-        connectSecured(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport, halfClosure: true, keepalive: keepalive).map(\.channel)
+        connectSecured(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport, carrying: .tcp,
+                       halfClosure: true, keepalive: keepalive).map(\.channel)
     }
 
     /// A new connection secured as `transport` says (TLS and the server's identity checked before it
     /// is handed over), with `add`'s handlers behind the TLS ones; `secured` says whether TLS is on.
     /// `halfClosure`: a plaintext connection reports the peer's half-close instead of closing.
-    /// TLS handshakes and their failures are counted on `cluster`.
-    func connectSecured(host: String, port: Int, cluster: String?, connectTimeout: TimeAmount, transport: UpstreamTransport, halfClosure: Bool = false,
+    /// TLS handshakes and their failures are counted on `cluster`. `carrying` picks the ALPN offered to a sidecar.
+    func connectSecured(host: String, port: Int, cluster: String?, connectTimeout: TimeAmount, transport: UpstreamTransport,
+                        carrying: MeshTLSContexts.Carried, halfClosure: Bool = false,
                         keepalive: TCPKeepalive? = nil,
                         add: @escaping @Sendable (any Channel) throws -> Void = { _ in }) -> EventLoopFuture<(channel: any Channel, secured: Bool)> {
         eventLoop.preconditionInEventLoop()
         let security: UpstreamSecurity?
         do {
-            security = try upstreamSecurity(transport)
+            security = try upstreamSecurity(transport, carrying: carrying)
         } catch {
             if let cluster { stats?.increment(cluster: cluster, error is NoWorkloadCertificate ? "ssl.no_certificate" : "ssl.context_error") }
             return eventLoop.makeFailedFuture(error)
@@ -92,14 +94,14 @@ extension UpstreamConnectionPool {
     /// Thrown for mutual TLS before the proxy holds a workload certificate.
     struct NoWorkloadCertificate: Error {}
 
-    /// The TLS of `transport`, nil for plaintext.
-    func upstreamSecurity(_ transport: UpstreamTransport) throws -> UpstreamSecurity? {
+    /// The TLS of `transport`, nil for plaintext; to a sidecar, ALPN says what the connection carries.
+    func upstreamSecurity(_ transport: UpstreamTransport, carrying: MeshTLSContexts.Carried) throws -> UpstreamSecurity? {
         switch transport {
         case .plaintext:
             return nil
         case .istioMutual(let sni, let identities):
             guard let contexts = certificates?.contexts else { throw NoWorkloadCertificate() }
-            return UpstreamSecurity(context: contexts.client, serverName: sni, allowedNames: identities)
+            return UpstreamSecurity(context: contexts.client(carrying: carrying), serverName: sni, allowedNames: identities)
         case .originate(let tls, let sni):
             let context = try originationContexts[tls] ?? {
                 let made = try NIOSSLContext(configuration: Self.originationConfiguration(tls))

@@ -75,7 +75,7 @@ extension UpstreamConnectionPool {
     private func openHTTP2(host: String, port: Int, cluster: String, connectTimeout: TimeAmount,
                            transport: UpstreamTransport) -> EventLoopFuture<HTTP2UpstreamConnection> {
         let stats = self.stats
-        return connectSecured(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport) { channel in
+        return connectSecured(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport, carrying: .http2) { channel in
             // In place before the connection is active, as NIO's own HTTP/2 clients set it up.
             try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client, eventLoop: channel.eventLoop,
                                                                            connectionConfiguration: ProxyConnectionPipeline.http2Connection) { pushed in pushed.close() })

@@ -93,7 +93,7 @@ public final class UpstreamConnectionPool {
                       transport: UpstreamTransport) -> EventLoopFuture<NIOLoopBound<UpstreamHandler>> {
         let security: UpstreamSecurity?
         do {
-            security = try upstreamSecurity(transport)
+            security = try upstreamSecurity(transport, carrying: .http1)
         } catch {
             // No workload certificate yet, or DestinationRule files that cannot be used.
             stats?.increment(cluster: cluster, error is NoWorkloadCertificate ? "ssl.no_certificate" : "ssl.context_error")
