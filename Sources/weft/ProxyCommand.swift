@@ -122,6 +122,7 @@ struct SidecarHost {
         settings.requestHeadersTimeout = ProxyEnvironment.requestHeadersTimeout
         settings.waitsForCertificate = true
         settings.tlsHandshakeTimeout = ProxyEnvironment.tlsHandshakeTimeout
+        settings.terminationDrainDuration = ProxyEnvironment.terminationDrainDuration
         settings.workload = WorkloadMetadata(workload: workloadName, namespace: namespace, labels: labels)
         settings.principal = SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: namespace, serviceAccount: serviceAccount).uri
         settings.accessLogFiles = AccessLogFiles(standardOutput: accessLogFile) { path in
@@ -179,6 +180,13 @@ enum ProxyEnvironment {
         return .milliseconds(Int64(seconds * 1000))
     }
 
+    /// Istio's `TERMINATION_DRAIN_DURATION_SECONDS` (default 5): how long connections may take to
+    /// drain (GOAWAY, `Connection: close`, answers in flight finished) when the proxy stops.
+    static var terminationDrainDuration: TimeAmount {
+        let seconds = ProcessInfo.processInfo.environment["TERMINATION_DRAIN_DURATION_SECONDS"].flatMap(Double.init).flatMap { $0 >= 0 ? $0 : nil } ?? 5
+        return .milliseconds(Int64(seconds * 1000))
+    }
+
     /// `WEFT_REQUEST_HEADERS_TIMEOUT` (seconds, default 10): how long a started request may take to finish its headers.
     static var requestHeadersTimeout: TimeAmount {
         let seconds = ProcessInfo.processInfo.environment["WEFT_REQUEST_HEADERS_TIMEOUT"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 10
@@ -221,7 +229,7 @@ struct RouterCommand: AsyncParsableCommand, RunsUntilStopped {
                             requestHeadersTimeout: ProxyEnvironment.requestHeadersTimeout, waitsForCertificate: true,
                             workload: WorkloadMetadata(workload: name, namespace: identity.namespace, labels: identity.labelMap),
                             principal: SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: identity.namespace, serviceAccount: identity.serviceAccount).uri,
-                            accessLogFiles: accessLogFiles)
+                            accessLogFiles: accessLogFiles, terminationDrainDuration: ProxyEnvironment.terminationDrainDuration)
         var node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
                                                    mode: "router", podIP: lease.podIP, ports: [:], workloadName: name)
         node.adminAddress = "\(adminLease.podIP):15000"

@@ -140,6 +140,16 @@ final class MeshHarness {
         throw failure("\(proxy) did not see \(count) endpoints of \(cluster) within \(timeout) s")
     }
 
+    /// Waits (bounded) until `condition` holds, polling every 0.1 s.
+    func waitUntil(_ what: String, timeout: TimeInterval = 20, _ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw failure("not within \(timeout) s: \(what)")
+    }
+
     /// Stops `process` with the other workloads.
     func adopt(_ process: Process) { workloads.append(process) }
 

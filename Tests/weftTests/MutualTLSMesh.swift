@@ -89,12 +89,7 @@ final class MutualTLSMesh {
 
     /// Waits (bounded, 20 s) until `condition` holds: a policy change reaches the proxies by push.
     func waitUntil(_ what: String, timeout: TimeInterval = 20, _ condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        throw mesh.failure("not within \(timeout) s: \(what)")
+        try mesh.waitUntil(what, timeout: timeout, condition)
     }
 
     /// The admin stats of the sidecar at `podIP`.

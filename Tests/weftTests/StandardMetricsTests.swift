@@ -138,6 +138,6 @@ struct StandardMetricsTests {
 /// The Istio families of an exposition (the Envoy-style counters beside them are not what is checked).
 enum PrometheusText {
     static func istioOnly(_ text: String) -> String {
-        text.split(separator: "\n").filter { $0.contains("istio_") }.joined(separator: "\n") + "\n"
+        text.split(separator: "\n").filter { $0.hasPrefix("istio_") || $0.hasPrefix("# TYPE istio_") || $0.hasPrefix("# HELP istio_") }.joined(separator: "\n") + "\n"
     }
 }

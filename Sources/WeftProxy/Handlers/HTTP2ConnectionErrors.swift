@@ -1,6 +1,6 @@
 import NIOCore
 
-/// Behind the HTTP/2 connection handler: counts the errors it reports. NIO has already answered a
+/// Behind the HTTP/2 connection handler: counts the errors it reports, and drains begun. NIO has already answered a
 /// connection error with GOAWAY (e.g. ENHANCE_YOUR_CALM for a flood or rapid reset) and a stream
 /// error with RST_STREAM on that stream alone, so nothing is closed here: closing on every error
 /// took down every stream of a connection for one stream's error.
@@ -10,6 +10,12 @@ final class HTTP2ConnectionErrors: ChannelInboundHandler, RemovableChannelHandle
 
     init(stats: ProxyStats) {
         self.stats = stats
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The connection manager ahead has begun its GOAWAY sequence.
+        if event is ChannelShouldQuiesceEvent { stats.increment("downstream_cx_drain_close") }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

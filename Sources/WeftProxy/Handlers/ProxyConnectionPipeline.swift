@@ -1,4 +1,5 @@
 import NIOCore
+import NIOExtras
 import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
@@ -32,7 +33,9 @@ enum ProxyConnectionPipeline {
     /// resets per 30 s (the rapid-reset pattern ends in GOAWAY).
     static func configureHTTP2(_ channel: any Channel, listener: ListenerContext, peer: ConnectionPeer?,
                                position: ChannelPipeline.SynchronousOperations.Position) throws {
-        let handler = NIOHTTP2Handler(mode: .server, eventLoop: channel.eventLoop, connectionConfiguration: http2Connection) { stream in
+        let manager = NIOHTTP2ServerConnectionManagementHandler(eventLoop: channel.eventLoop, configuration: connectionManagement)
+        let handler = NIOHTTP2Handler(mode: .server, eventLoop: channel.eventLoop, connectionConfiguration: http2Connection,
+                                      streamDelegate: manager.http2StreamDelegate) { stream in
             stream.eventLoop.makeCompletedFuture {
                 try stream.pipeline.syncOperations.addHandlers([
                     HTTP2FramePayloadToHTTP1ServerCodec(),
@@ -41,8 +44,15 @@ enum ProxyConnectionPipeline {
             }
         }
         try channel.pipeline.syncOperations.addHandler(handler, position: position)
-        try channel.pipeline.syncOperations.addHandler(HTTP2ConnectionErrors(stats: listener.stats), position: .after(handler))
+        try channel.pipeline.syncOperations.addHandler(manager, position: .after(handler))
+        try channel.pipeline.syncOperations.addHandler(HTTP2ConnectionErrors(stats: listener.stats), position: .after(manager))
     }
+
+    /// A downstream HTTP/2 connection drains as Envoy's does when its listener drains: GOAWAY with
+    /// the highest stream ID, a PING, then GOAWAY with the last stream taken; it closes once those
+    /// streams end, or after Istio's `drainDuration` (45 s). No keepalive pings (Envoy sends none by default).
+    static let connectionManagement = NIOHTTP2ServerConnectionManagementHandler.Configuration(
+        maxIdleTime: nil, maxAge: nil, maxGraceTime: .seconds(45), keepalive: nil)
 
     /// NIO's HTTP/2 limits, but one: NIO ends a connection after 200 stream errors over its whole
     /// life ("glitches"). A connection between sidecars carries every request between two pods for
@@ -93,8 +103,14 @@ enum ProxyConnectionPipeline {
     }
 
     /// A bound proxy listener (outbound, inbound or gateway port) whose connections get these handlers.
-    static func bind(host: String, port: Int, eventLoop: any EventLoop, listener: ListenerContext) async throws -> any Channel {
+    /// `quiescing` collects its connections for a drain.
+    static func bind(host: String, port: Int, eventLoop: any EventLoop, listener: ListenerContext, quiescing: ServerQuiescingHelper?) async throws -> any Channel {
         try await ServerBootstrap(group: eventLoop)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let quiescing { try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel)) }
+                }
+            }
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)

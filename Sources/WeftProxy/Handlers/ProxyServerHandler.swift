@@ -150,6 +150,15 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         context.fireChannelWritabilityChanged()
     }
 
+    /// The listener drains (ServerQuiescingHelper): an HTTP/1.1 connection closes now if idle, else
+    /// after its answer; an HTTP/2 stream carries on (its connection's GOAWAY is the connection manager's).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
+        guard !http2 else { return }
+        listener.stats.increment("downstream_cx_drain_close")
+        if machine.drain() { context.close(promise: nil) }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimeouts()
         tunnel.downstreamClosed()

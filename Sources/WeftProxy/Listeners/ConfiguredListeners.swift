@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOExtras
 import ServiceLifecycle
 import WeftModel
 
@@ -26,13 +27,17 @@ public final class ConfiguredListeners: Service, Sendable {
     private let host: String
     private let eventLoop: any EventLoop
     private let makeContext: @Sendable (ListenerConfig) -> ListenerContext
+    private let drain: ProxyDrain?
     private let logger: Logger
-    private let open = NIOLockedValueBox<[Binding: any Channel]>([:])
+    /// Open listener sockets, with what drains each one's connections.
+    private let open = NIOLockedValueBox<[Binding: (channel: any Channel, quiescing: ServerQuiescingHelper?)]>([:])
     private let queue: AsyncStream<(ProxyConfiguration, @Sendable () -> Void)>
     private let enqueue: AsyncStream<(ProxyConfiguration, @Sendable () -> Void)>.Continuation
 
-    init(direction: ListenerConfig.Direction, host: String, eventLoop: any EventLoop, logger: Logger, makeContext: @escaping @Sendable (ListenerConfig) -> ListenerContext) {
+    init(direction: ListenerConfig.Direction, host: String, eventLoop: any EventLoop, logger: Logger, drain: ProxyDrain? = nil,
+         makeContext: @escaping @Sendable (ListenerConfig) -> ListenerContext) {
         self.direction = direction
+        self.drain = drain
         self.host = host
         self.eventLoop = eventLoop
         self.logger = logger
@@ -50,13 +55,20 @@ public final class ConfiguredListeners: Service, Sendable {
         let wanted = Dictionary(configuration.listeners.filter { $0.direction == direction }.map { (Binding($0), $0) }, uniquingKeysWith: { first, _ in first })
         let current = Set(open.withLockedValue { Array($0.keys) })
         for binding in current.subtracting(wanted.keys) {
-            if let channel = open.withLockedValue({ $0.removeValue(forKey: binding) }) { try? await channel.close() }
+            guard let (channel, quiescing) = open.withLockedValue({ $0.removeValue(forKey: binding) }) else { continue }
+            // Its connections drain (GOAWAY, Connection: close) as Envoy drains a removed listener.
+            if let quiescing, let drain {
+                drain.drain(quiescing)
+            } else {
+                try? await channel.close()
+            }
         }
         for (binding, listener) in wanted.filter({ !current.contains($0.key) }).sorted(by: { $0.key.port < $1.key.port }) {
             let context = makeContext(listener)
             do {
-                let channel = try await ProxyConnectionPipeline.bind(host: host, port: listener.port, eventLoop: eventLoop, listener: context)
-                open.withLockedValue { $0[binding] = channel }
+                let quiescing = drain?.quiescing(eventLoop)
+                let channel = try await ProxyConnectionPipeline.bind(host: host, port: listener.port, eventLoop: eventLoop, listener: context, quiescing: quiescing)
+                open.withLockedValue { $0[binding] = (channel, quiescing) }
                 logger.info("listener open", metadata: ["listener": "\(listener.name)", "address": "\(host):\(listener.port)"])
             } catch {
                 context.stats.increment("listener_manager.listener_create_failure")
@@ -73,6 +85,7 @@ public final class ConfiguredListeners: Service, Sendable {
             }
         }
         enqueue.finish()
-        for channel in open.withLockedValue({ Array($0.values) }) { try? await channel.close() }
+        // The proxy's drain has told their connections already; the sockets close here if it did not.
+        for (channel, _) in open.withLockedValue({ Array($0.values) }) { try? await channel.close() }
     }
 }

@@ -16,11 +16,14 @@ struct HTTPListenerService: Service {
 
     func run() async throws {
         let listener = self.listener
-        let channel = try await ProxyConnectionPipeline.bind(host: host, port: port, eventLoop: eventLoop, listener: listener)
+        let channel = try await ProxyConnectionPipeline.bind(host: host, port: port, eventLoop: eventLoop, listener: listener,
+                                                             quiescing: listener.drain?.quiescing(eventLoop))
         logger.debug("listening", metadata: ["listener": "\(listener.name)", "address": "\(host):\(port)"])
         onBound()
         try await withTaskCancellationOrGracefulShutdownHandler {
             try await channel.closeFuture.get()
+            // Closed by the proxy's drain: the group stops this service in its turn.
+            if listener.drain?.isDraining == true { try await gracefulShutdown() }
         } onCancelOrGracefulShutdown: {
             channel.close(promise: nil)
         }

@@ -20,7 +20,8 @@ public struct Router: Sendable {
 
     public init(address: String, adminAddress: String? = nil, identity: [String: String], eventLoop: any EventLoop, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {},
                 requestHeadersTimeout: TimeAmount = .seconds(10), waitsForCertificate: Bool = false, workload: WorkloadMetadata? = nil,
-                principal: String = WorkloadMetadata.unknownValue, accessLogFiles: AccessLogFiles = AccessLogFiles()) {
+                principal: String = WorkloadMetadata.unknownValue, accessLogFiles: AccessLogFiles = AccessLogFiles(),
+                terminationDrainDuration: TimeAmount = .seconds(5)) {
         let store = ConfigurationStore(accessLogFiles: accessLogFiles)
         let telemetry = workload.map { ProxyTelemetry(workload: $0, principal: principal, eventLoop: eventLoop) }
         let stats = ProxyStats()
@@ -30,10 +31,11 @@ public struct Router: Sendable {
         let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, stats: stats, certificates: certificates),
                                                        as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         let tracer = workload.map { ProxyTracer(workload: $0, podIP: address, nodeID: "router~\(address)~\(identity["id"] ?? $0.workload)", queue: SpanQueue(stats: stats)) }
-        let listeners = ConfiguredListeners(direction: .gateway, host: address, eventLoop: eventLoop, logger: logger) { listener in
+        let drain = ProxyDrain()
+        let listeners = ConfiguredListeners(direction: .gateway, host: address, eventLoop: eventLoop, logger: logger, drain: drain) { listener in
             ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats, logger: logger, authorizing: true), configuration: store,
                             routeTable: listener.routeTable, pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
-                            requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true, telemetry: telemetry, tracer: tracer)
+                            requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true, telemetry: telemetry, tracer: tracer, drain: drain)
         }
         let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: identity, certificates: certificates,
                                   telemetry: telemetry, quit: quit)
@@ -47,7 +49,9 @@ public struct Router: Sendable {
         if let tracer { services.append(SpanExporterService(queue: tracer.queue, configuration: store, namespace: tracer.workload.namespace,
                                                                 eventLoop: eventLoop, logger: logger)) }
         services += [listeners, APIServerService(configuration: .init(host: adminAddress ?? address, port: 15000), logger: logger) { await admin.handle($0) },
-                     APIServerService(configuration: .init(host: adminAddress ?? address, port: 15020), logger: logger) { await admin.metrics($0) }]
+                     APIServerService(configuration: .init(host: adminAddress ?? address, port: 15020), logger: logger) { await admin.metrics($0) },
+                     // Last, so the first to stop: the gateway's listeners drain before their sockets close.
+                     ProxyDrainService(drain: drain, duration: terminationDrainDuration, eventLoop: eventLoop)]
         self.services = services
     }
 

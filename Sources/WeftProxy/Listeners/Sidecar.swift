@@ -36,6 +36,8 @@ public struct Sidecar: Sendable {
         public var principal = WorkloadMetadata.unknownValue
         /// The files access logs go to (`/dev/stdout` may be sent elsewhere by the runner).
         public var accessLogFiles = AccessLogFiles()
+        /// How long connections may take to drain when the sidecar stops (Istio's `terminationDrainDuration`).
+        public var terminationDrainDuration: TimeAmount = .seconds(5)
 
         public init(podIP: String, appAddress: String, ports: [Int], identity: [String: String]) {
             self.podIP = podIP
@@ -66,26 +68,27 @@ public struct Sidecar: Sendable {
                                                        as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         var services: [any Service] = []
         let telemetry = settings.workload.map { ProxyTelemetry(workload: $0, principal: settings.principal, eventLoop: eventLoop) }
+        let drain = ProxyDrain()
         let tracer = settings.workload.map { ProxyTracer(workload: $0, podIP: settings.podIP, nodeID: "sidecar~\(settings.podIP)~\(settings.identity["id"] ?? $0.workload)", queue: SpanQueue(stats: stats)) }
         // First in the list, so the last to stop: spans finished while the listeners drain still go out.
         if let tracer { services.append(SpanExporterService(queue: tracer.queue, configuration: store, namespace: tracer.workload.namespace,
                                                                 eventLoop: eventLoop, logger: logger)) }
         let outbound = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store, routeTable: "outbound",
                                        pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false,
-                                       requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer)
+                                       requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer, drain: drain)
         services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, logger: logger, onBound: readiness.listenerBound))
         for port in settings.ports {
             let inbound = ListenerContext(name: "inbound|\(port)", pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port, stats: stats, logger: logger), configuration: store,
                                           routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
                                           requestHeadersTimeout: settings.requestHeadersTimeout, inboundPort: port, appHost: settings.appAddress, enforcesAuthorization: true,
-                                          certificates: certificates, tlsHandshakeTimeout: settings.tlsHandshakeTimeout, telemetry: telemetry, tracer: tracer)
+                                          certificates: certificates, tlsHandshakeTimeout: settings.tlsHandshakeTimeout, telemetry: telemetry, tracer: tracer, drain: drain)
             services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inbound, logger: logger, onBound: readiness.listenerBound))
         }
         // The Sidecar resource's egress ports, opened and closed as the configuration names them.
-        let egress = ConfiguredListeners(direction: .egress, host: settings.podIP, eventLoop: eventLoop, logger: logger) { listener in
+        let egress = ConfiguredListeners(direction: .egress, host: settings.podIP, eventLoop: eventLoop, logger: logger, drain: drain) { listener in
             var context = ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store,
                                           routeTable: listener.routeTable ?? "outbound", pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: false,
-                                          requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer)
+                                          requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer, drain: drain)
             context.egressProtocol = listener.protocolName
             return context
         }
@@ -95,6 +98,8 @@ public struct Sidecar: Sendable {
         services.append(APIServerService(configuration: .init(host: settings.podIP, port: settings.adminPort), logger: logger) { await admin.handle($0) })
         // Istio's 15020 serves the proxy's metrics for Prometheus, apart from the admin API.
         services.append(APIServerService(configuration: .init(host: settings.podIP, port: settings.metricsPort), logger: logger) { await admin.metrics($0) })
+        // Last, so the first to stop: every listener drains at once, before any socket is closed.
+        services.append(ProxyDrainService(drain: drain, duration: settings.terminationDrainDuration, eventLoop: eventLoop))
         self.configuration = store
         self.stats = stats
         self.certificates = certificates

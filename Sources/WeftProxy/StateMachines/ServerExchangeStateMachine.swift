@@ -279,6 +279,15 @@ struct ServerExchangeStateMachine<Part, Upstream> {
         request.keepAlive = false
     }
 
+    /// The listener drains: true when nothing is in flight or held (the connection closes now),
+    /// else the exchange in flight is the last (its answer says `Connection: close`).
+    mutating func drain() -> Bool {
+        if case .idle = state, held.isEmpty { return true }
+        request.keepAlive = false
+        held = []
+        return false
+    }
+
     /// The upstream's 101 to an upgrade request ended: HTTP is done on both connections, which
     /// are spliced from here. Returns the upstream to splice to.
     mutating func upgraded() -> Upstream? {
