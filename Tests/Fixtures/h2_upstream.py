@@ -5,7 +5,8 @@
     goaway-after-N  answers N requests on a connection, then sends GOAWAY (last stream: the Nth) and
                     closes once its streams are done, as nginx's keepalive_requests does
     refuse-odd      answers RST_STREAM REFUSED_STREAM to every odd-numbered request it receives
-  Each answer is 200 "conn C req R" (C: the connection's number, R: the request's on the server)."""
+  Each answer is 200 "conn C req R" (C: the connection's number, R: the request's on the server);
+  a path /delay/S is answered S seconds later, other streams served meanwhile."""
 import os
 import socket
 import sys
@@ -24,9 +25,20 @@ def serve(sock, mode):
     with lock:
         counters["connections"] += 1
         number = counters["connections"]
-    connection = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
+    connection = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
     connection.initiate_connection()
     sock.sendall(connection.data_to_send())
+    # Delayed answers are sent from timer threads: the connection and socket are shared.
+    sending = threading.Lock()
+
+    def answer_later(stream_id, body):
+        with sending:
+            try:
+                connection.send_headers(stream_id, [(":status", "200"), ("content-length", str(len(body)))])
+                connection.send_data(stream_id, body, end_stream=True)
+                sock.sendall(connection.data_to_send())
+            except Exception:
+                pass
     answered = 0
     limit = int(mode.split("-")[-1]) if mode.startswith("goaway-after-") else None
     closing = False
@@ -37,6 +49,7 @@ def serve(sock, mode):
             break
         if not data:
             break
+        sending.acquire()
         for event in connection.receive_data(data):
             if isinstance(event, h2.events.RequestReceived):
                 with lock:
@@ -48,6 +61,10 @@ def serve(sock, mode):
                 if closing:
                     continue
                 body = f"conn {number} req {request}".encode()
+                path = dict(event.headers).get(":path", "/")
+                if "/delay/" in path:
+                    threading.Timer(float(path.split("/delay/")[1].split("/")[0]), answer_later, args=(event.stream_id, body)).start()
+                    continue
                 connection.send_headers(event.stream_id, [(":status", "200"), ("content-length", str(len(body)))])
                 connection.send_data(event.stream_id, body, end_stream=True)
                 answered += 1
@@ -55,6 +72,7 @@ def serve(sock, mode):
                     connection.close_connection(last_stream_id=event.stream_id)
                     closing = True
         sock.sendall(connection.data_to_send())
+        sending.release()
         if closing:
             break
     try:

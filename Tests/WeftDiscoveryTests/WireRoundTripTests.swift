@@ -68,6 +68,8 @@ struct WireRoundTripTests {
         ], fallback: .blackhole)
         var plain = ClusterConfig(serviceHost: "ratings.default.svc.cluster.local", port: 9080, subset: nil)
         plain.http2 = true
+        plain.useClientProtocol = true
+        plain.connectionPool.maxConcurrentStreams = 8
         plain.hashPolicy = HashPolicy(key: .sourceIP, table: .ring(minimumSize: 1024))
         var headerHash = plain
         headerHash.name = "header-hash"

@@ -20,7 +20,7 @@ struct HTTP2UpstreamTests {
         return try #require(Int(line), "the h2 upstream did not start: \(line)")
     }
 
-    static func entry(_ host: String, port: Int) -> String {
+    static func entry(_ host: String, port: Int, protocolName: String = "HTTP2") -> String {
         """
         apiVersion: networking.istio.io/v1
         kind: ServiceEntry
@@ -28,9 +28,68 @@ struct HTTP2UpstreamTests {
         spec:
           hosts: [\(host)]
           resolution: STATIC
-          ports: [{number: \(port), name: http2, protocol: HTTP2}]
+          ports: [{number: \(port), name: \(protocolName.lowercased()), protocol: \(protocolName)}]
           endpoints: [{address: 127.0.0.1}]
         """
+    }
+
+    static func rule(_ host: String, http: String) -> String {
+        """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: \(host.replacingOccurrences(of: ".", with: "-"))}
+        spec:
+          host: \(host)
+          trafficPolicy: {connectionPool: {http: \(http)}}
+        """
+    }
+
+    /// The connection numbers (`conn C`) in the answers to `count` requests for `url` sent at once
+    /// (threads released together) through the client's sidecar; a failed request adds nothing.
+    static func connections(through client: String, _ url: String, count: Int) throws -> [String] {
+        let script = """
+        import sys, threading, urllib.request
+        url, count = sys.argv[1], int(sys.argv[2])
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": sys.argv[3]}))
+        start, answers = threading.Barrier(count), []
+        def call():
+            start.wait()
+            try:
+                answers.append(opener.open(url, timeout=20).read().decode())
+            except Exception as error:
+                answers.append(f"failed {error}")
+        threads = [threading.Thread(target=call) for _ in range(count)]
+        [thread.start() for thread in threads]
+        [thread.join() for thread in threads]
+        print("\\n".join(answers))
+        """
+        let output = try WeftProcess.runTool("python3", ["-c", script, url, String(count), "http://\(client):15001"])
+        return output.split(separator: "\n").filter { $0.hasPrefix("conn ") }.compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
+    }
+
+    @Test("maxConcurrentStreams 1 in a DestinationRule: 4 requests in flight at once go out on 4 HTTP/2 connections, where without it they share one; useClientProtocol: an h2c client's request reaches an h2-only server on a port declared HTTP, an HTTP/1.1 client's goes out as HTTP/1.1")
+    func streamsPerConnectionAndClientProtocol() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let limited = try Self.startUpstream("serve", mesh: mesh)
+        let shared = try Self.startUpstream("serve", mesh: mesh)
+        let h2Only = try Self.startUpstream("serve", mesh: mesh)
+        let yaml = [Self.entry("limited.test", port: limited), Self.rule("limited.test", http: "{maxConcurrentStreams: 1}"),
+                    Self.entry("shared.test", port: shared),
+                    Self.entry("h2only.test", port: h2Only, protocolName: "HTTP"), Self.rule("h2only.test", http: "{useClientProtocol: true}")]
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: yaml.joined(separator: "\n---\n")).status == 0)
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client", cluster: "outbound|\(h2Only)||h2only.test", count: 1)
+
+        let apart = try Self.connections(through: client, "http://limited.test:\(limited)/delay/1", count: 4)
+        #expect(apart.count == 4 && Set(apart).count == 4, "one stream a connection: \(apart)")
+        let together = try Self.connections(through: client, "http://shared.test:\(shared)/delay/1", count: 4)
+        #expect(together.count == 4 && Set(together).count == 1, "streams share the connection: \(together)")
+
+        let h2c = try WeftProcess.runTool("curl", ["-s", "-m", "10", "--http2-prior-knowledge", "-H", "Host: h2only.test:\(h2Only)", "-w", " %{http_code}", "http://\(client):15001/"])
+        #expect(h2c.hasPrefix("conn ") && h2c.hasSuffix(" 200"), "an h2c client's request goes out as HTTP/2: \(h2c)")
+        let http1 = try WeftProcess.runTool("curl", ["-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", "-x", "http://\(client):15001", "http://h2only.test:\(h2Only)/"])
+        #expect(http1 != "200", "an HTTP/1.1 client's request goes out as HTTP/1.1, which the h2-only server cannot answer: \(http1)")
     }
 
     @Test("a server's GOAWAY (after 5 requests a connection, as nginx's keepalive_requests) drains that connection: every one of 20 requests is answered, over several connections (upstream_cx_close_notify); streams refused with REFUSED_STREAM are retried under Istio's default policy (refused-stream) and every request is answered")

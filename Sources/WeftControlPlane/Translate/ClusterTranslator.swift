@@ -49,6 +49,8 @@ public enum ClusterTranslator {
             if let requests = http.http2MaxRequests { cluster.connectionPool.maxRequests = requests }
             if let retries = http.maxRetries { cluster.connectionPool.maxRetries = retries }
             if let idle = http.idleTimeout { cluster.connectionPool.idleTimeoutMs = milliseconds(idle) }
+            if let streams = http.maxConcurrentStreams { cluster.connectionPool.maxConcurrentStreams = streams }
+            if http.useClientProtocol == true { cluster.useClientProtocol = true }
             switch http.h2UpgradePolicy {
             case .UPGRADE?: cluster.http2 = true
             case .DO_NOT_UPGRADE?: cluster.http2 = false

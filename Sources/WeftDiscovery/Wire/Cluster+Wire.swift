@@ -22,6 +22,7 @@ extension Weft_Discovery_V1_Cluster {
         if let value = model.connectionPool.maxRetries { maxRetries = Int32(model: value) }
         if let value = model.connectionPool.idleTimeoutMs { idleTimeoutMs = Int64(model: value) }
         if let value = model.connectionPool.tcpIdleTimeoutMs { tcpIdleTimeoutMs = Int64(model: value) }
+        if let value = model.connectionPool.maxConcurrentStreams { maxConcurrentStreams = Int32(model: value) }
         if let keepalive = model.connectionPool.tcpKeepalive {
             var wire = Weft_Discovery_V1_TCPKeepalive()
             if let value = keepalive.probes { wire.probes = Int32(model: value) }
@@ -52,6 +53,7 @@ extension Weft_Discovery_V1_Cluster {
         if model.tls != .auto { tls = Weft_Discovery_V1_UpstreamTLS(model.tls) }
         serviceIdentities = model.serviceIdentities
         http2 = model.http2
+        useClientProtocol = model.useClientProtocol
     }
 }
 
@@ -96,6 +98,7 @@ extension ClusterConfig {
         connectionPool.maxRetries = wire.hasMaxRetries ? Int(wire: wire.maxRetries) : nil
         connectionPool.idleTimeoutMs = wire.hasIdleTimeoutMs ? Int(wire: wire.idleTimeoutMs) : nil
         connectionPool.tcpIdleTimeoutMs = wire.hasTcpIdleTimeoutMs ? Int(wire: wire.tcpIdleTimeoutMs) : nil
+        connectionPool.maxConcurrentStreams = wire.hasMaxConcurrentStreams ? Int(wire: wire.maxConcurrentStreams) : nil
         if wire.hasTcpKeepalive {
             let keepalive = wire.tcpKeepalive
             connectionPool.tcpKeepalive = TCPKeepalive(probes: keepalive.hasProbes ? Int(wire: keepalive.probes) : nil,
@@ -116,6 +119,7 @@ extension ClusterConfig {
         if wire.hasTls { tls = try UpstreamTLS(wire: wire.tls, cluster: wire.name) }
         serviceIdentities = wire.serviceIdentities
         http2 = wire.http2
+        useClientProtocol = wire.useClientProtocol
     }
 }
 

@@ -25,6 +25,8 @@ public struct ClusterConfig: Sendable, Hashable, Codable {
     public var serviceIdentities: [String] = []
     /// Requests go upstream as HTTP/2 streams (an `http2`/`grpc` port, or h2UpgradePolicy UPGRADE).
     public var http2 = false
+    /// Requests go upstream in the protocol they came in (`useClientProtocol`): HTTP/2 from an HTTP/2 client.
+    public var useClientProtocol = false
 
     public init(serviceHost: String, port: Int, subset: String?, subsetLabels: [String: String] = [:], loadBalancer: LoadBalancer = .roundRobin, connectTimeoutMs: Int = 10_000) {
         self.name = ClusterConfig.name(host: serviceHost, port: port, subset: subset)

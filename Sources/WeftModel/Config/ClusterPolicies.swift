@@ -92,6 +92,8 @@ public struct ConnectionPoolPolicy: Sendable, Hashable, Codable {
     /// A TCP connection with no bytes either way this long is closed (`tcp.idleTimeout`; Istio's
     /// default one hour, 0 never), milliseconds.
     public var tcpIdleTimeoutMs: Int?
+    /// Streams in flight on one HTTP/2 connection before another is opened (`maxConcurrentStreams`; nil: the server's limit).
+    public var maxConcurrentStreams: Int?
 
     public init(maxConnections: Int? = nil, maxPendingRequests: Int? = nil, maxRequestsPerConnection: Int? = nil, maxRequests: Int? = nil,
                 maxRetries: Int? = nil, idleTimeoutMs: Int? = nil, tcpKeepalive: TCPKeepalive? = nil) {

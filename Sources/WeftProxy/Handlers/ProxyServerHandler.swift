@@ -212,6 +212,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         beginTelemetry(head, attributes: attributes, originForm: originForm, configuration: configuration)
         var request = RequestContext(attributes: attributes, configuration: configuration, routeTable: listener.routeTable)
         request.sourceAddress = peerAddress(context)
+        request.downstreamHTTP2 = http2
         request.peerPrincipal = peer?.principal
         if listener.enforcesAuthorization {
             let port = listener.inboundPort ?? listener.defaultPort

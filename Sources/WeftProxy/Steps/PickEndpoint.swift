@@ -38,7 +38,7 @@ public struct PickEndpoint: RequestStep {
         }
         upstream.responseHeaders = responseHeaders
         upstream.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: context.configuration.serverNames[clusterName])
-        upstream.http2 = cluster?.http2 ?? false
+        upstream.http2 = cluster.map { $0.useClientProtocol ? context.downstreamHTTP2 : $0.http2 } ?? false
         if let route = context.route, let rewrite = route.policy.rewrite {
             let matched = route.matches.first { RouteSelector.matches($0, context.attributes) }?.uri
             upstream.path = rewrite.path(context.attributes, matchedURI: matched)

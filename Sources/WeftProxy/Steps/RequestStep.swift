@@ -26,6 +26,8 @@ public struct RequestContext: Sendable {
     public var upstream: RequestDecision.Upstream?
     /// Set by AdmitRequest: the request counts against its cluster's maxRequests while in flight.
     public var countsAgainstMaxRequests = false
+    /// The request came as an HTTP/2 stream (a cluster with `useClientProtocol` goes upstream the same way).
+    public var downstreamHTTP2 = false
     /// The downstream peer's IP address (a value, read once per connection).
     public var sourceAddress: String?
     /// The downstream peer's principal once mutual TLS proved one: its SPIFFE id without

@@ -46,7 +46,7 @@ enum UpstreamAttempt {
 
     static func connect(_ upstream: RequestDecision.Upstream, pool: UpstreamConnectionPool) -> Connection {
         if upstream.http2 {
-            return .opening(pool.acquireStream(host: upstream.host, port: upstream.port, cluster: upstream.cluster,
+            return .opening(pool.acquireStream(host: upstream.host, port: upstream.port, cluster: upstream.cluster, policy: upstream.connectionPool,
                                                connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)), transport: upstream.transport))
         }
         if let idle = pool.takeIdle(host: upstream.host, port: upstream.port, transport: upstream.transport) { return .ready(idle) }

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTP2
 import NIOSSL
+import WeftModel
 
 /// One HTTP/2 connection to an endpoint: each request opens a stream on it.
 final class HTTP2UpstreamConnection {
@@ -16,41 +17,32 @@ final class HTTP2UpstreamConnection {
     }
 }
 
+/// One endpoint's HTTP/2 connection, opening or open, and how many streams it carries now.
+final class HTTP2ConnectionSlot {
+    let connection: EventLoopFuture<HTTP2UpstreamConnection>
+    var streams = 0
+
+    init(_ connection: EventLoopFuture<HTTP2UpstreamConnection>) {
+        self.connection = connection
+    }
+}
+
 extension UpstreamConnectionPool {
-    /// A new stream for one request on the endpoint's HTTP/2 connection (opened first, secured as
-    /// `transport` says, when there is none). The stream carries the same `UpstreamHandler` as an
-    /// HTTP/1.1 connection, behind NIO's HTTP/1 ↔ HTTP/2 codec; it is one exchange long and never pooled.
-    func acquireStream(host: String, port: Int, cluster: String, connectTimeout: TimeAmount,
+    /// A new stream for one request on an HTTP/2 connection to the endpoint with room for it: one
+    /// carrying fewer than the cluster's `maxConcurrentStreams`, else a new one (secured as
+    /// `transport` says). Past the server's own SETTINGS limit NIO holds a stream until one ends.
+    /// The stream carries the same `UpstreamHandler` as an HTTP/1.1 connection, behind NIO's
+    /// HTTP/1 ↔ HTTP/2 codec; it is one exchange long and never pooled.
+    func acquireStream(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy = .unlimited, connectTimeout: TimeAmount,
                        transport: UpstreamTransport) -> EventLoopFuture<NIOLoopBound<UpstreamHandler>> {
         eventLoop.preconditionInEventLoop()
         let key = transport.poolKey(host: host, port: port)
-        let connection: EventLoopFuture<HTTP2UpstreamConnection>
-        if let existing = http2Connections[key] {
-            connection = existing
-        } else {
-            connection = openHTTP2(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport)
-            http2Connections[key] = connection
-            connection.hop(to: eventLoop).assumeIsolated().whenComplete { result in
-                switch result {
-                case .success(let opened):
-                    let current = connection
-                    // Removed only if it is still the one in the map (a GOAWAY may have replaced it already).
-                    let forget = { [weak self] in
-                        guard let self, self.http2Connections[key] === current else { return }
-                        self.http2Connections.removeValue(forKey: key)
-                    }
-                    opened.goAway.draining = { [weak self] in
-                        self?.stats?.increment(cluster: cluster, "upstream_cx_close_notify")
-                        forget()
-                    }
-                    opened.channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in forget() }
-                case .failure:
-                    self.http2Connections.removeValue(forKey: key)
-                }
-            }
-        }
+        let limit = policy.maxConcurrentStreams.flatMap { $0 > 0 ? $0 : nil } ?? Int.max
+        let slot = http2Connections[key]?.first { $0.streams < limit } ?? openSlot(key: key, host: host, port: port, cluster: cluster,
+                                                                                   connectTimeout: connectTimeout, transport: transport)
+        slot.streams += 1
         let loop = eventLoop
-        return connection.flatMap { opened in
+        let stream = slot.connection.flatMap { opened -> EventLoopFuture<any Channel> in
             let promise = loop.makePromise(of: (any Channel).self)
             opened.multiplexer.createStreamChannel(promise: promise) { stream in
                 stream.eventLoop.makeCompletedFuture {
@@ -58,7 +50,12 @@ extension UpstreamConnectionPool {
                 }
             }
             return promise.futureResult
+        }
+        return stream.hop(to: loop).assumeIsolated().flatMapErrorThrowing { error -> any Channel in
+            slot.streams -= 1
+            throw error
         }.flatMapThrowing { stream in
+            stream.closeFuture.hop(to: loop).assumeIsolated().whenComplete { _ in slot.streams -= 1 }
             let handler = try stream.pipeline.syncOperations.handler(type: UpstreamHandler.self)
             // A new stream takes its autoRead from the connection once active, but asks for no read
             // itself: the first read is asked for here (autoRead keeps asking after it).
@@ -67,7 +64,33 @@ extension UpstreamConnectionPool {
             handler.host = host
             handler.port = port
             return NIOLoopBound(handler, eventLoop: loop)
+        }.nonisolated()
+    }
+
+    /// Opens another connection to the endpoint; it leaves the endpoint's list when it fails,
+    /// closes or is drained by the server's GOAWAY (its streams run on, new ones go elsewhere).
+    private func openSlot(key: String, host: String, port: Int, cluster: String, connectTimeout: TimeAmount,
+                          transport: UpstreamTransport) -> HTTP2ConnectionSlot {
+        let slot = HTTP2ConnectionSlot(openHTTP2(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport))
+        http2Connections[key, default: []].append(slot)
+        let forget = { [weak self, weak slot] in
+            guard let self, let slot else { return }
+            self.http2Connections[key]?.removeAll { $0 === slot }
+            if self.http2Connections[key]?.isEmpty == true { self.http2Connections.removeValue(forKey: key) }
         }
+        slot.connection.hop(to: eventLoop).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let opened):
+                opened.goAway.draining = { [weak self] in
+                    self?.stats?.increment(cluster: cluster, "upstream_cx_close_notify")
+                    forget()
+                }
+                opened.channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in forget() }
+            case .failure:
+                forget()
+            }
+        }
+        return slot
     }
 
     /// The TCP (and TLS) connection with HTTP/2 on it, handed over once a TLS handshake is done

@@ -27,8 +27,8 @@ public final class UpstreamConnectionPool {
     private var connections: [ObjectIdentifier: (cluster: String, policy: ConnectionPoolPolicy, served: Int)] = [:]
     /// Idle connections' close timers (`idleTimeout`).
     private var idleTimers: [ObjectIdentifier: Scheduled<Void>] = [:]
-    /// HTTP/2 connections by endpoint and transport, shared by the streams of many requests (`+HTTP2`).
-    var http2Connections: [String: EventLoopFuture<HTTP2UpstreamConnection>] = [:]
+    /// HTTP/2 connections by endpoint and transport, each shared by the streams of many requests (`+HTTP2`).
+    var http2Connections: [String: [HTTP2ConnectionSlot]] = [:]
 
     /// A request waiting for a connection of its cluster (Envoy's pending request).
     private struct Waiter {

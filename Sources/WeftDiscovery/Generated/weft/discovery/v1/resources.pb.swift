@@ -1624,6 +1624,22 @@ public nonisolated struct Weft_Discovery_V1_Cluster: @unchecked Sendable {
   /// Clears the value of `tcpIdleTimeoutMs`. Subsequent reads from it will return its default value.
   public mutating func clearTcpIdleTimeoutMs() {_uniqueStorage()._tcpIdleTimeoutMs = nil}
 
+  /// DestinationRule connectionPool.http.maxConcurrentStreams: streams on one HTTP/2 connection before another opens.
+  public var maxConcurrentStreams: Int32 {
+    get {_storage._maxConcurrentStreams ?? 0}
+    set {_uniqueStorage()._maxConcurrentStreams = newValue}
+  }
+  /// Returns true if `maxConcurrentStreams` has been explicitly set.
+  public var hasMaxConcurrentStreams: Bool {_storage._maxConcurrentStreams != nil}
+  /// Clears the value of `maxConcurrentStreams`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxConcurrentStreams() {_uniqueStorage()._maxConcurrentStreams = nil}
+
+  /// DestinationRule connectionPool.http.useClientProtocol: the upstream protocol is the client's.
+  public var useClientProtocol: Bool {
+    get {_storage._useClientProtocol}
+    set {_uniqueStorage()._useClientProtocol = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum LoadBalancer: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -3980,7 +3996,7 @@ nonisolated extension Weft_Discovery_V1_TCPKeepalive: SwiftProtobuf.Message, Swi
 
 nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Cluster"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0\u{1}http2\0\u{3}tcp_idle_timeout_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0\u{1}http2\0\u{3}tcp_idle_timeout_ms\0\u{3}max_concurrent_streams\0\u{3}use_client_protocol\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -4004,6 +4020,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
     var _serviceIdentities: [String] = []
     var _http2: Bool = false
     var _tcpIdleTimeoutMs: Int64? = nil
+    var _maxConcurrentStreams: Int32? = nil
+    var _useClientProtocol: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -4035,6 +4053,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       _serviceIdentities = source._serviceIdentities
       _http2 = source._http2
       _tcpIdleTimeoutMs = source._tcpIdleTimeoutMs
+      _maxConcurrentStreams = source._maxConcurrentStreams
+      _useClientProtocol = source._useClientProtocol
     }
   }
 
@@ -4074,6 +4094,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         case 19: try { try decoder.decodeRepeatedStringField(value: &_storage._serviceIdentities) }()
         case 20: try { try decoder.decodeSingularBoolField(value: &_storage._http2) }()
         case 21: try { try decoder.decodeSingularInt64Field(value: &_storage._tcpIdleTimeoutMs) }()
+        case 22: try { try decoder.decodeSingularInt32Field(value: &_storage._maxConcurrentStreams) }()
+        case 23: try { try decoder.decodeSingularBoolField(value: &_storage._useClientProtocol) }()
         default: break
         }
       }
@@ -4149,6 +4171,12 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       try { if let v = _storage._tcpIdleTimeoutMs {
         try visitor.visitSingularInt64Field(value: v, fieldNumber: 21)
       } }()
+      try { if let v = _storage._maxConcurrentStreams {
+        try visitor.visitSingularInt32Field(value: v, fieldNumber: 22)
+      } }()
+      if _storage._useClientProtocol != false {
+        try visitor.visitSingularBoolField(value: _storage._useClientProtocol, fieldNumber: 23)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -4179,6 +4207,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         if _storage._serviceIdentities != rhs_storage._serviceIdentities {return false}
         if _storage._http2 != rhs_storage._http2 {return false}
         if _storage._tcpIdleTimeoutMs != rhs_storage._tcpIdleTimeoutMs {return false}
+        if _storage._maxConcurrentStreams != rhs_storage._maxConcurrentStreams {return false}
+        if _storage._useClientProtocol != rhs_storage._useClientProtocol {return false}
         return true
       }
       if !storagesAreEqual {return false}
