@@ -5,6 +5,7 @@ the request (path, headers), so a test can see which workload served it and what
 /bytes/N answers N bytes of 'x' (a large response body).
 /grpc-status/N answers 200 with a grpc-status: N header (a trailers-only gRPC error).
 /__count/PATH answers {"count": N}: how many requests for /PATH reached this app (attempts, not answers).
+/__sent/PATH answers {"sent": N}: how many bytes of the /bytes answer for /PATH it has written so far.
 FAIL_IF_EXISTS=PATH: every request answers 503 while that file exists (an outlier on demand).
 Binds WEFT_APP_ADDRESS (or 127.0.0.1) on PORT (or the first argument)."""
 import json
@@ -20,10 +21,21 @@ class Handler(BaseHTTPRequestHandler):
     lock = threading.Lock()
     flaky_count = 0
     seen = {}
+    # Bytes of /bytes/N answers written so far, by request path (a reader that stops holds the writer back).
+    sent = {}
 
     def _answer(self):
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.path.startswith("/__sent/"):
+            with Handler.lock:
+                payload = json.dumps({"sent": Handler.sent.get(self.path[len("/__sent"):], 0)}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
         if self.path.startswith("/__count/"):
             with Handler.lock:
                 count = Handler.seen.get(self.path[len("/__count"):], 0)
@@ -42,8 +54,11 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             chunk = b"x" * 65536
             while size > 0:
-                self.wfile.write(chunk[:size])
-                size -= min(size, len(chunk))
+                part = chunk[:size]
+                self.wfile.write(part)
+                size -= len(part)
+                with Handler.lock:
+                    Handler.sent[self.path] = Handler.sent.get(self.path, 0) + len(part)
             return
         with Handler.lock:
             Handler.seen[self.path] = Handler.seen.get(self.path, 0) + 1

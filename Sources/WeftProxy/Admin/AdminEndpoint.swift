@@ -55,6 +55,8 @@ struct AdminEndpoint: Sendable {
             encoder.dateEncodingStrategy = .iso8601
             let shown = certificates?.certificate.map { [CertificateView($0)] } ?? []
             return APIResponse(status: .ok, body: Array((try? encoder.encode(["certificates": shown])) ?? Data("{}".utf8)))
+        case (.GET, "/memory"):
+            return APIResponse(status: .ok, body: Array(ProcessMemory.json.utf8))
         case (.POST, "/quitquitquit"):
             quit()
             return .text(.ok, "OK\n")
