@@ -7,6 +7,11 @@
       connects to HOST:PORT (a sidecar listener) asking for ws://AUTHORITY/echo, sends COUNT
       messages (text, and every tenth a binary one of up to 100 KB), checks each echo, then one
       close handshake; prints a JSON report.
+  websocket_peers.py h2client HOST PORT AUTHORITY COUNT
+      the same over HTTP/2 (RFC 8441): on an h2c connection, an extended CONNECT (:protocol
+      websocket) for AUTHORITY/echo, then COUNT text messages as masked frames in DATA, each echo
+      checked, and the close handshake; reports whether the server offered
+      SETTINGS_ENABLE_CONNECT_PROTOCOL and the status it answered.
   websocket_peers.py garbage HOST PORT AUTHORITY
       a handshake by hand, then bytes that are no WebSocket frame: reports the status line and
       the first byte the server sent back (0x88, a close frame, if the garbage reached it)."""
@@ -56,6 +61,110 @@ def client(host, port, authority, count):
     print(json.dumps(report))
 
 
+def frame(opcode, payload):
+    """A client's WebSocket frame: final, masked (RFC 6455 5.2)."""
+    mask = os.urandom(4)
+    length = len(payload)
+    header = bytes([0x80 | opcode])
+    if length < 126:
+        header += bytes([0x80 | length])
+    elif length < 65536:
+        header += bytes([0x80 | 126]) + length.to_bytes(2, "big")
+    else:
+        header += bytes([0x80 | 127]) + length.to_bytes(8, "big")
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def read_frame(buffer):
+    """(opcode, payload, rest) of the first whole unmasked frame in buffer, or None."""
+    if len(buffer) < 2:
+        return None
+    length, offset = buffer[1] & 0x7F, 2
+    if length == 126:
+        length, offset = int.from_bytes(buffer[2:4], "big"), 4
+    elif length == 127:
+        length, offset = int.from_bytes(buffer[2:10], "big"), 10
+    if len(buffer) < offset + length:
+        return None
+    return buffer[0] & 0x0F, buffer[offset:offset + length], buffer[offset + length:]
+
+
+def h2client(host, port, authority, count):
+    import h2.config
+    import h2.connection
+    import h2.events
+    import h2.settings
+    report = {"enable_connect_protocol": None, "status": None, "sent": 0, "echoed": 0, "mismatched": 0,
+              "server": None, "close_code": None, "ended": False, "error": None}
+    try:
+        sock = socket.create_connection((host, port), timeout=10)
+        conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+        conn.initiate_connection()
+        sock.sendall(conn.data_to_send())
+        data = b""
+        state = {"settings": False}
+
+        def pump():
+            nonlocal data
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed by the proxy")
+            for event in conn.receive_data(chunk):
+                if isinstance(event, h2.events.RemoteSettingsChanged):
+                    state["settings"] = True
+                    changed = event.changed_settings.get(h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL)
+                    if changed is not None:
+                        report["enable_connect_protocol"] = changed.new_value
+                elif isinstance(event, h2.events.ResponseReceived):
+                    report["status"] = int(dict(event.headers)[":status"])
+                elif isinstance(event, h2.events.DataReceived):
+                    data += event.data
+                    conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                elif isinstance(event, h2.events.StreamEnded):
+                    report["ended"] = True
+            outgoing = conn.data_to_send()
+            if outgoing:
+                sock.sendall(outgoing)
+
+        while not state["settings"]:
+            pump()
+        conn.send_headers(1, [(":method", "CONNECT"), (":protocol", "websocket"), (":scheme", "http"), (":path", "/echo"),
+                              (":authority", authority), ("sec-websocket-version", "13")])
+        sock.sendall(conn.data_to_send())
+        while report["status"] is None:
+            pump()
+        if report["status"] != 200:
+            raise ConnectionError(f"status {report['status']}")
+        for i in range(count):
+            text = f"message {i}"
+            conn.send_data(1, frame(0x1, text.encode()))
+            sock.sendall(conn.data_to_send())
+            while (parsed := read_frame(data)) is None:
+                pump()
+            opcode, payload, data = parsed
+            server, _, echoed = payload.decode().partition(":")
+            report["server"] = server
+            ok = opcode == 0x1 and echoed == text
+            report["sent"] += 1
+            report["echoed"] += 1 if ok else 0
+            report["mismatched"] += 0 if ok else 1
+        # The close handshake as a WebSocket client does it: close, the server's close, then the end
+        # of the stream (a TCP client's FIN); the server closing its side ends the stream from there.
+        conn.send_data(1, frame(0x8, (1000).to_bytes(2, "big")))
+        sock.sendall(conn.data_to_send())
+        while (parsed := read_frame(data)) is None:
+            pump()
+        opcode, payload, data = parsed
+        report["close_code"] = int.from_bytes(payload[:2], "big") if opcode == 0x8 else None
+        while not report["ended"]:
+            pump()
+        conn.end_stream(1)
+        sock.sendall(conn.data_to_send())
+    except Exception as error:  # the report says what went wrong
+        report["error"] = f"{type(error).__name__}: {error}"
+    print(json.dumps(report))
+
+
 def garbage(host, port, authority):
     sock = socket.create_connection((host, port), timeout=10)
     sock.sendall((f"GET /echo HTTP/1.1\r\nHost: {authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
@@ -82,6 +191,8 @@ def garbage(host, port, authority):
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         serve(int(sys.argv[2]))
+    elif sys.argv[1] == "h2client":
+        h2client(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
     elif sys.argv[1] == "garbage":
         garbage(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:

@@ -80,4 +80,27 @@ struct WebSocketTests {
                                                   "http://\(client):8765/"])
         #expect(h2c == "1.1 426", "\(h2c)")
     }
+
+    @Test("over HTTP/2 (RFC 8441): the client's sidecar offers SETTINGS_ENABLE_CONNECT_PROTOCOL on h2c, takes an extended CONNECT for a WebSocket, upgrades HTTP/1.1 to the server (a real websockets server, through its sidecar over STRICT mTLS), answers 200, and carries 200 messages both ways in DATA frames; the close handshake and END_STREAM end it")
+    func echoOverHTTP2() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: chatMesh).status == 0)
+        try mesh.startApp(name: "chat", labels: "app=chat", port: 8765, command: ["python3", WebSocketPeers.fixture, "server", "8765"])
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client", cluster: "outbound|8765||chat.default.svc.cluster.local", count: 1)
+        var output = ""
+        var report: [String: Any] = [:]
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            output = try WeftProcess.runTool("python3", [WebSocketPeers.fixture, "h2client", client, "8765", "chat:8765", "200"])
+            report = (try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]) ?? [:]
+            if report["sent"] as? Int != 200 { Thread.sleep(forTimeInterval: 0.2) }
+        } while report["sent"] as? Int != 200 && Date() < deadline
+        #expect(report["enable_connect_protocol"] as? Int == 1 && report["status"] as? Int == 200, "\(output)\n\(mesh.workloadOutput())")
+        #expect(report["echoed"] as? Int == 200 && report["server"] as? String == "chat" && report["error"] is NSNull, "\(output)")
+        #expect(report["close_code"] as? Int == 1000 && report["ended"] as? Bool == true, "\(output)")
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
+        #expect(stats.contains("downstream_cx_upgrades_total: 1"), "\(stats)")
+    }
 }

@@ -23,6 +23,16 @@ enum ProtocolTakeover {
         operations.removeHandler(decoder, promise: nil)
     }
 
+    /// A downstream HTTP/2 stream whose extended CONNECT switched: DATA-frame bytes and the splice
+    /// go in ahead of its HTTP handlers (NIO's codec cannot be removed; it sees nothing more), then
+    /// what the client sent meanwhile is let through.
+    static func stream(_ channel: any Channel, glue: SpliceHandler, after extendedConnect: ExtendedConnectCodec) throws {
+        let operations = channel.pipeline.syncOperations
+        remove(ProxyServerHandler.self, from: operations)
+        try operations.addHandlers([HTTP2StreamBytes(), glue], position: .after(extendedConnect))
+        extendedConnect.switched()
+    }
+
     /// An upstream connection of the pool (`addHTTPClientHandlers` and an `UpstreamHandler`).
     static func upstream(_ channel: any Channel, glue: SpliceHandler) throws {
         let operations = channel.pipeline.syncOperations

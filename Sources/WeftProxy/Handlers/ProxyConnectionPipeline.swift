@@ -34,12 +34,17 @@ enum ProxyConnectionPipeline {
     static func configureHTTP2(_ channel: any Channel, listener: ListenerContext, peer: ConnectionPeer?,
                                position: ChannelPipeline.SynchronousOperations.Position) throws {
         let manager = NIOHTTP2ServerConnectionManagementHandler(eventLoop: channel.eventLoop, configuration: connectionManagement)
-        let handler = NIOHTTP2Handler(mode: .server, eventLoop: channel.eventLoop, connectionConfiguration: http2Connection,
+        var configuration = http2Connection
+        // RFC 8441: clients may open WebSockets with extended CONNECT.
+        configuration.initialSettings.append(HTTP2Setting(parameter: .enableConnectProtocol, value: 1))
+        let handler = NIOHTTP2Handler(mode: .server, eventLoop: channel.eventLoop, connectionConfiguration: configuration,
                                       streamDelegate: manager.http2StreamDelegate) { stream in
             stream.eventLoop.makeCompletedFuture {
+                let extendedConnect = ExtendedConnectCodec()
                 try stream.pipeline.syncOperations.addHandlers([
+                    extendedConnect,
                     HTTP2FramePayloadToHTTP1ServerCodec(),
-                    ProxyServerHandler(listener: listener, peer: peer, http2: true),
+                    ProxyServerHandler(listener: listener, peer: peer, http2: true, extendedConnect: extendedConnect),
                 ])
             }
         }

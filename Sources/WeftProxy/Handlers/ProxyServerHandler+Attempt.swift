@@ -212,8 +212,14 @@ extension ProxyServerHandler {
         var response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
         response.headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
         if status == 101, exchange.upgrade != nil, let protocols = head.headers.first(name: "upgrade") {
-            response.headers.replaceOrAdd(name: "upgrade", value: protocols)
-            response.headers.replaceOrAdd(name: "connection", value: "upgrade")
+            if http2 {
+                // RFC 8441: an extended CONNECT succeeds with 200; the HTTP/1.1 handshake's headers stay behind.
+                response.status = .ok
+                for name in ["upgrade", "connection", "sec-websocket-accept"] { response.headers.remove(name: name) }
+            } else {
+                response.headers.replaceOrAdd(name: "upgrade", value: protocols)
+                response.headers.replaceOrAdd(name: "connection", value: "upgrade")
+            }
             exchange.switchesProtocols = true
         }
         if answersGRPC, let status = head.headers.first(name: "grpc-status") { requestTelemetry?.grpcStatus = status }

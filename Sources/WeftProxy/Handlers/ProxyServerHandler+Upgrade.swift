@@ -19,7 +19,11 @@ extension ProxyServerHandler {
         let downstream = context.channel
         let (downstreamGlue, upstreamGlue) = SpliceHandler.pair()
         do {
-            try ProtocolTakeover.downstream(downstream, glue: downstreamGlue)
+            if let extendedConnect {
+                try ProtocolTakeover.stream(downstream, glue: downstreamGlue, after: extendedConnect)
+            } else {
+                try ProtocolTakeover.downstream(downstream, glue: downstreamGlue)
+            }
             try ProtocolTakeover.upstream(upstreamChannel, glue: upstreamGlue)
         } catch {
             downstream.close(promise: nil)

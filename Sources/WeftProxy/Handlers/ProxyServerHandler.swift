@@ -60,12 +60,16 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
 
     /// One stream of an HTTP/2 connection (its bytes are frames: no CONNECT splice on it).
     let http2: Bool
+    /// An HTTP/2 stream's extended CONNECT translator: a WebSocket over HTTP/2 is proxied as the upgrade it stands for.
+    let extendedConnect: ExtendedConnectCodec?
 
-    init(listener: ListenerContext, headersTimeout: RequestHeadersTimeout? = nil, peer: ConnectionPeer? = nil, http2: Bool = false) {
+    init(listener: ListenerContext, headersTimeout: RequestHeadersTimeout? = nil, peer: ConnectionPeer? = nil, http2: Bool = false,
+         extendedConnect: ExtendedConnectCodec? = nil) {
         self.listener = listener
         self.headersTimeout = headersTimeout
         self.peer = peer
         self.http2 = http2
+        self.extendedConnect = extendedConnect
     }
 
     /// The peer's IP address, read once per connection (each read of it takes a lock).
@@ -197,7 +201,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             return
         }
         let facts = RequestHeadFacts(head)
-        requestUpgrade = http2 ? nil : facts.upgrade
+        requestUpgrade = !http2 || extendedConnect?.translated == true ? facts.upgrade : nil
         // After an upgrade request the codec reads no more HTTP: unless the connection switches, it closes.
         if requestUpgrade != nil { machine.closeAfterExchange() }
         if requestUpgrade == .refused {
