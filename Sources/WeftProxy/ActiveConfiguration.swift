@@ -20,6 +20,7 @@ public struct ActiveConfiguration: Sendable {
     private let http2Inbound: Set<Int>
     /// Inbound ports no Service port declares (sniffed): their listener.
     private let sniffedInbound: [Int: ListenerConfig]
+    private let inboundDetectionTimeouts: [Int: Int]
     /// Inbound listeners' AuthorizationPolicies, by port (only ports that have any).
     private let authorizations: [Int: [AuthorizationPolicyConfig]]
     /// Inbound and gateway listeners' RequestAuthentication, by port, key sets parsed once here.
@@ -47,6 +48,9 @@ public struct ActiveConfiguration: Sendable {
         http2Inbound = Set(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "HTTP2" }.map(\.port))
         sniffedInbound = Dictionary(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "AUTO" }.map { ($0.port, $0) },
                                     uniquingKeysWith: { first, _ in first })
+        inboundDetectionTimeouts = Dictionary(configuration.listeners.compactMap { listener in
+            listener.direction == .inbound ? listener.protocolDetectionTimeoutMs.map { (listener.port, $0) } : nil
+        }, uniquingKeysWith: { first, _ in first })
         authorizations = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.authorization.isEmpty }.map { ($0.port, $0.authorization) },
                                     uniquingKeysWith: { first, _ in first })
         authenticators = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.requestAuthentication.isEmpty }
@@ -87,6 +91,10 @@ public struct ActiveConfiguration: Sendable {
 
     /// For an inbound port whose protocol no Service port declares, its listener (sniffed); nil otherwise.
     public func sniffedInboundListener(port: Int) -> ListenerConfig? { sniffedInbound.isEmpty ? nil : sniffedInbound[port] }
+
+    /// How long an inbound port waits for a client's first bytes before the connection goes on as
+    /// plaintext (MeshConfig `protocolDetectionTimeout`); nil: it waits for them.
+    public func inboundDetectionTimeoutMs(port: Int) -> Int? { inboundDetectionTimeouts.isEmpty ? nil : inboundDetectionTimeouts[port] }
 
     /// A listener of this configuration by name.
     public func listener(named name: String) -> ListenerConfig? { configuration.listeners.first { $0.name == name } }

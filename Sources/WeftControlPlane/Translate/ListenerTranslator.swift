@@ -31,7 +31,9 @@ public enum ListenerTranslator {
             } else {
                 listener.protocolName = "AUTO"
             }
-            if listener.protocolName == "AUTO" { listener.protocolDetectionTimeoutMs = view.protocolDetectionTimeoutMs }
+            // Istio's inbound listener filters (TLS and HTTP inspection) give up after it, and the
+            // connection goes on as plaintext: what lets a server-first protocol through PERMISSIVE.
+            listener.protocolDetectionTimeoutMs = view.protocolDetectionTimeoutMs
             listener.authorization = authorization
             listener.requestAuthentication = authentication
             listener.accessLogs = view.serverTelemetry.accessLogs

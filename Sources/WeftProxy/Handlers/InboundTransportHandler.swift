@@ -18,6 +18,7 @@ final class InboundTransportHandler: ChannelInboundHandler, RemovableChannelHand
     private let timeout: TimeAmount
     private var machine = InboundTransportStateMachine()
     private var timer: Scheduled<Void>?
+    private var detectionTimer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
     init(listener: ListenerContext, port: Int, timeout: TimeAmount) {
@@ -36,7 +37,24 @@ final class InboundTransportHandler: ChannelInboundHandler, RemovableChannelHand
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
+        detectionTimer?.cancel()
         self.context = nil
+    }
+
+    /// DISABLE serves at once; where plaintext is let in and the mesh sets a protocol detection
+    /// timeout, a client that has sent nothing by then is served as plaintext (a server-first protocol).
+    func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        let active = listener.configuration.active
+        let mode = active.peerAuthentication(port: port)
+        if machine.connected(mode: mode) == .serve { return end(.serve, peer: nil, context: context) }
+        guard mode != .strict, let milliseconds = active.inboundDetectionTimeoutMs(port: port), milliseconds > 0 else { return }
+        detectionTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) { [weak self] in
+            guard let self, let context = self.context else { return }
+            let action = self.machine.detectionTimedOut(mode: mode)
+            if action == .serve { self.listener.stats.increment("protocol_detection_timeout") }
+            self.end(action, peer: nil, context: context)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

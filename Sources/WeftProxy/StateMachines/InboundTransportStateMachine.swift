@@ -75,6 +75,23 @@ struct InboundTransportStateMachine {
         return .close(stat: "ssl.connection_error")
     }
 
+    /// The connection is up and nothing is read yet: a port whose PeerAuthentication is DISABLE
+    /// has nothing to tell apart, so it is served at once (a server that speaks first is heard).
+    mutating func connected(mode: PeerAuthenticationMode) -> EndAction {
+        guard case .awaitingFirstBytes = state, mode == .disable else { return .none }
+        state = .serving
+        return .serve
+    }
+
+    /// The mesh's protocol detection time passed with no byte from the client: a port that lets
+    /// plaintext in goes on as plaintext (the server speaks first), as Istio's inbound listener
+    /// continues after its listener filters time out; STRICT waits on for the TLS handshake.
+    mutating func detectionTimedOut(mode: PeerAuthenticationMode) -> EndAction {
+        guard case .awaitingFirstBytes = state, mode != .strict else { return .none }
+        state = .serving
+        return .serve
+    }
+
     mutating func timerFired() -> EndAction {
         switch state {
         case .awaitingFirstBytes:
