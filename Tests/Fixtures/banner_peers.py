@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A server-first TCP protocol (as SMTP or MySQL greet first), for protocol-detection tests.
   banner_peers.py server PORT   on WEFT_APP_ADDRESS: greets each connection with "220 APP_NAME ready",
-                                then echoes each line back upper-cased.
+                                then echoes each line back upper-cased (PORT 0: a free one, printed).
   banner_peers.py client HOST PORT   connects, waits (10 s at most) for the greeting without sending,
                                 then sends "hello" and prints JSON: the greeting and the echo."""
 import json
@@ -34,6 +34,9 @@ def client(host, port):
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         socketserver.ThreadingTCPServer.allow_reuse_address = True
-        socketserver.ThreadingTCPServer((os.environ.get("WEFT_APP_ADDRESS", "127.0.0.1"), int(sys.argv[2])), Greeter).serve_forever()
+        server = socketserver.ThreadingTCPServer((os.environ.get("WEFT_APP_ADDRESS", "127.0.0.1"), int(sys.argv[2])), Greeter)
+        if sys.argv[2] == "0":
+            print(server.server_address[1], flush=True)  # the port it was given
+        server.serve_forever()
     else:
         client(sys.argv[2], int(sys.argv[3]))

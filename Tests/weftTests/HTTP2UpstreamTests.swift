@@ -8,16 +8,21 @@ import Testing
 struct HTTP2UpstreamTests {
     /// Starts the fixture in `mode` and returns its port.
     static func startUpstream(_ mode: String, mesh: MeshHarness) throws -> Int {
+        try startListener(mesh: mesh, command: ["python3", MeshHarness.fixtures.appendingPathComponent("h2_upstream.py").path, "0", mode])
+    }
+
+    /// Starts a server outside the mesh that prints the port it listens on first, and returns that port.
+    static func startListener(mesh: MeshHarness, command: [String]) throws -> Int {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // SIGTERM reset: the test runner ignores it, and an ignored signal survives exec.
-        server.arguments = ["--default-signal=TERM", "python3", MeshHarness.fixtures.appendingPathComponent("h2_upstream.py").path, "0", mode]
+        server.arguments = ["--default-signal=TERM"] + command
         let output = Pipe()
         server.standardOutput = output
         try server.run()
         mesh.adopt(server)
         let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return try #require(Int(line), "the h2 upstream did not start: \(line)")
+        return try #require(Int(line), "\(command) did not start: \(line)")
     }
 
     static func entry(_ host: String, port: Int, protocolName: String = "HTTP2") -> String {
