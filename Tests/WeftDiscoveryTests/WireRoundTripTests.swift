@@ -70,6 +70,7 @@ struct WireRoundTripTests {
         plain.http2 = true
         plain.useClientProtocol = true
         plain.connectionPool.maxConcurrentStreams = 8
+        plain.connectionPool.maxConnectionDurationMs = 90_000
         plain.hashPolicy = HashPolicy(key: .sourceIP, table: .ring(minimumSize: 1024))
         var headerHash = plain
         headerHash.name = "header-hash"

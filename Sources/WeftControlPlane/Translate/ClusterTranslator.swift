@@ -38,6 +38,7 @@ public enum ClusterTranslator {
                 cluster.connectionPool.tcpKeepalive = TCPKeepalive(probes: keepalive.probes, timeSeconds: keepalive.time.map { milliseconds($0) / 1000 },
                                                     intervalSeconds: keepalive.interval.map { milliseconds($0) / 1000 })
             }
+            if let duration = tcp.maxConnectionDuration { cluster.connectionPool.maxConnectionDurationMs = milliseconds(duration) }
             if let idle = tcp.idleTimeout {
                 cluster.connectionPool.idleTimeoutMs = milliseconds(idle)
                 cluster.connectionPool.tcpIdleTimeoutMs = milliseconds(idle)

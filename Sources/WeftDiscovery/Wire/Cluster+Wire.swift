@@ -23,6 +23,7 @@ extension Weft_Discovery_V1_Cluster {
         if let value = model.connectionPool.idleTimeoutMs { idleTimeoutMs = Int64(model: value) }
         if let value = model.connectionPool.tcpIdleTimeoutMs { tcpIdleTimeoutMs = Int64(model: value) }
         if let value = model.connectionPool.maxConcurrentStreams { maxConcurrentStreams = Int32(model: value) }
+        if let value = model.connectionPool.maxConnectionDurationMs { maxConnectionDurationMs = Int64(model: value) }
         if let keepalive = model.connectionPool.tcpKeepalive {
             var wire = Weft_Discovery_V1_TCPKeepalive()
             if let value = keepalive.probes { wire.probes = Int32(model: value) }
@@ -99,6 +100,7 @@ extension ClusterConfig {
         connectionPool.idleTimeoutMs = wire.hasIdleTimeoutMs ? Int(wire: wire.idleTimeoutMs) : nil
         connectionPool.tcpIdleTimeoutMs = wire.hasTcpIdleTimeoutMs ? Int(wire: wire.tcpIdleTimeoutMs) : nil
         connectionPool.maxConcurrentStreams = wire.hasMaxConcurrentStreams ? Int(wire: wire.maxConcurrentStreams) : nil
+        connectionPool.maxConnectionDurationMs = wire.hasMaxConnectionDurationMs ? Int(wire: wire.maxConnectionDurationMs) : nil
         if wire.hasTcpKeepalive {
             let keepalive = wire.tcpKeepalive
             connectionPool.tcpKeepalive = TCPKeepalive(probes: keepalive.hasProbes ? Int(wire: keepalive.probes) : nil,

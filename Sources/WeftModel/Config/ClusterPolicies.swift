@@ -94,6 +94,9 @@ public struct ConnectionPoolPolicy: Sendable, Hashable, Codable {
     public var tcpIdleTimeoutMs: Int?
     /// Streams in flight on one HTTP/2 connection before another is opened (`maxConcurrentStreams`; nil: the server's limit).
     public var maxConcurrentStreams: Int?
+    /// A connection this old takes no more requests and closes (`tcp.maxConnectionDuration`): pooled
+    /// HTTP connections once their exchanges end, TCP splices at once; milliseconds.
+    public var maxConnectionDurationMs: Int?
 
     public init(maxConnections: Int? = nil, maxPendingRequests: Int? = nil, maxRequestsPerConnection: Int? = nil, maxRequests: Int? = nil,
                 maxRetries: Int? = nil, idleTimeoutMs: Int? = nil, tcpKeepalive: TCPKeepalive? = nil) {

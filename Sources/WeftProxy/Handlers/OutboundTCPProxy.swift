@@ -124,6 +124,9 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
                         }
                         _ = channel.setOption(.autoRead, value: true)
                         channel.read()
+                        if let limit = policy.maxConnectionDurationMs, limit > 0 {
+                            Self.closeAfter(milliseconds: limit, downstream: downstream, upstream: channel, stats: stats, cluster: upstream.cluster)
+                        }
                     case .failure:
                         pool.breaker.release(.connections, cluster: upstream.cluster)
                         stats.increment(cluster: upstream.cluster, "upstream_cx_connect_fail")
@@ -135,6 +138,17 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
                 }
         }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// DestinationRule `tcp.maxConnectionDuration` (Envoy's tcp_proxy `max_downstream_connection_duration`):
+    /// the spliced connection closes this long after it opened, counted as `max_downstream_connection_duration`.
+    private static func closeAfter(milliseconds: Int, downstream: any Channel, upstream: any Channel, stats: ProxyStats, cluster: String) {
+        let timer = downstream.eventLoop.scheduleTask(in: .milliseconds(Int64(milliseconds))) {
+            stats.increment(cluster: cluster, "max_downstream_connection_duration")
+            downstream.close(promise: nil)
+            upstream.close(promise: nil)
+        }
+        downstream.closeFuture.whenComplete { _ in timer.cancel() }
     }
 
     /// A connect's outcome for outlier detection: a refused or timed-out connect is a local-origin

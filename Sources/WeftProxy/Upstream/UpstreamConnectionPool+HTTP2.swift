@@ -20,10 +20,19 @@ final class HTTP2UpstreamConnection {
 /// One endpoint's HTTP/2 connection, opening or open, and how many streams it carries now.
 final class HTTP2ConnectionSlot {
     let connection: EventLoopFuture<HTTP2UpstreamConnection>
+    let opened = NIODeadline.now()
     var streams = 0
+    /// Past `maxConnectionDuration`: it takes no new stream and closes once its streams end.
+    var retired = false
 
     init(_ connection: EventLoopFuture<HTTP2UpstreamConnection>) {
         self.connection = connection
+    }
+
+    /// Closes a retired connection once its last stream has ended.
+    func closeIfDone() {
+        guard retired, streams == 0 else { return }
+        connection.whenSuccess { $0.channel.close(promise: nil) }
     }
 }
 
@@ -38,6 +47,7 @@ extension UpstreamConnectionPool {
         eventLoop.preconditionInEventLoop()
         let key = transport.poolKey(host: host, port: port)
         let limit = policy.maxConcurrentStreams.flatMap { $0 > 0 ? $0 : nil } ?? Int.max
+        retireOutlived(key: key, cluster: cluster, policy: policy)
         let slot = http2Connections[key]?.first { $0.streams < limit } ?? openSlot(key: key, host: host, port: port, cluster: cluster,
                                                                                    connectTimeout: connectTimeout, transport: transport)
         slot.streams += 1
@@ -55,7 +65,10 @@ extension UpstreamConnectionPool {
             slot.streams -= 1
             throw error
         }.flatMapThrowing { stream in
-            stream.closeFuture.hop(to: loop).assumeIsolated().whenComplete { _ in slot.streams -= 1 }
+            stream.closeFuture.hop(to: loop).assumeIsolated().whenComplete { _ in
+                slot.streams -= 1
+                slot.closeIfDone()
+            }
             let handler = try stream.pipeline.syncOperations.handler(type: UpstreamHandler.self)
             // A new stream takes its autoRead from the connection once active, but asks for no read
             // itself: the first read is asked for here (autoRead keeps asking after it).
@@ -65,6 +78,19 @@ extension UpstreamConnectionPool {
             handler.port = port
             return NIOLoopBound(handler, eventLoop: loop)
         }.nonisolated()
+    }
+
+    /// Takes the endpoint's connections older than `maxConnectionDuration` out of use; each closes
+    /// once its streams end (Envoy drains a connection at its max_connection_duration).
+    private func retireOutlived(key: String, cluster: String, policy: ConnectionPoolPolicy) {
+        guard policy.maxConnectionDurationMs != nil, let slots = http2Connections[key] else { return }
+        for slot in slots where Self.outlived(policy, opened: slot.opened) {
+            stats?.increment(cluster: cluster, "upstream_cx_max_duration_reached")
+            slot.retired = true
+            http2Connections[key]?.removeAll { $0 === slot }
+            slot.closeIfDone()
+        }
+        if http2Connections[key]?.isEmpty == true { http2Connections.removeValue(forKey: key) }
     }
 
     /// Opens another connection to the endpoint; it leaves the endpoint's list when it fails,

@@ -23,8 +23,8 @@ public final class UpstreamConnectionPool {
     var breaker = CircuitBreaker()
     private var idle: [String: [UpstreamHandler]] = [:]
     private var waiters: [String: [Waiter]] = [:]
-    /// Each open connection's cluster, its pool policy and the requests it served.
-    private var connections: [ObjectIdentifier: (cluster: String, policy: ConnectionPoolPolicy, served: Int)] = [:]
+    /// Each open connection's cluster, its pool policy, the requests it served and when it opened.
+    private var connections: [ObjectIdentifier: (cluster: String, policy: ConnectionPoolPolicy, served: Int, opened: NIODeadline)] = [:]
     /// Idle connections' close timers (`idleTimeout`).
     private var idleTimers: [ObjectIdentifier: Scheduled<Void>] = [:]
     /// HTTP/2 connections by endpoint and transport, each shared by the streams of many requests (`+HTTP2`).
@@ -65,7 +65,13 @@ public final class UpstreamConnectionPool {
         while var list = idle[key], let connection = list.popLast() {
             idle[key] = list
             idleTimers.removeValue(forKey: ObjectIdentifier(connection))?.cancel()
-            if connection.channel?.isActive == true { return connection }
+            guard connection.channel?.isActive == true else { continue }
+            if let entry = connections[ObjectIdentifier(connection)], Self.outlived(entry.policy, opened: entry.opened) {
+                stats?.increment(cluster: entry.cluster, "upstream_cx_max_duration_reached")
+                connection.channel?.close(promise: nil)
+                continue
+            }
+            return connection
         }
         return nil
     }
@@ -137,7 +143,7 @@ public final class UpstreamConnectionPool {
             connection.port = port
             connection.poolKey = transport.poolKey(host: host, port: port)
             if handshake != nil { self.stats?.increment(cluster: cluster, "ssl.handshake") }
-            self.connections[ObjectIdentifier(connection)] = (cluster, policy, 0)
+            self.connections[ObjectIdentifier(connection)] = (cluster, policy, 0, .now())
             channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in self.closed(connection) }
             return NIOLoopBound(connection, eventLoop: self.eventLoop)
         }.nonisolated()
@@ -179,6 +185,11 @@ public final class UpstreamConnectionPool {
                 channel.close(promise: nil)
                 return
             }
+            if Self.outlived(entry.policy, opened: entry.opened) {
+                stats?.increment(cluster: entry.cluster, "upstream_cx_max_duration_reached")
+                channel.close(promise: nil)
+                return
+            }
             if channel.isActive, let waiter = dequeueWaiter(entry.cluster, where: { $0.transport.poolKey(host: $0.host, port: $0.port) == key }) {
                 waiter.promise.succeed(NIOLoopBound(connection, eventLoop: eventLoop))
                 return
@@ -203,6 +214,12 @@ public final class UpstreamConnectionPool {
                 channel.close(promise: nil)
             }
         }
+    }
+
+    /// Whether a connection opened at `opened` has lived past the cluster's `maxConnectionDuration`.
+    static func outlived(_ policy: ConnectionPoolPolicy, opened: NIODeadline) -> Bool {
+        guard let limit = policy.maxConnectionDurationMs, limit > 0 else { return false }
+        return NIODeadline.now() - opened >= .milliseconds(Int64(limit))
     }
 
     /// Closes every idle connection (drain).

@@ -1640,6 +1640,16 @@ public nonisolated struct Weft_Discovery_V1_Cluster: @unchecked Sendable {
     set {_uniqueStorage()._useClientProtocol = newValue}
   }
 
+  /// DestinationRule connectionPool.tcp.maxConnectionDuration: an upstream connection this old closes.
+  public var maxConnectionDurationMs: Int64 {
+    get {_storage._maxConnectionDurationMs ?? 0}
+    set {_uniqueStorage()._maxConnectionDurationMs = newValue}
+  }
+  /// Returns true if `maxConnectionDurationMs` has been explicitly set.
+  public var hasMaxConnectionDurationMs: Bool {_storage._maxConnectionDurationMs != nil}
+  /// Clears the value of `maxConnectionDurationMs`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxConnectionDurationMs() {_uniqueStorage()._maxConnectionDurationMs = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum LoadBalancer: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -3996,7 +4006,7 @@ nonisolated extension Weft_Discovery_V1_TCPKeepalive: SwiftProtobuf.Message, Swi
 
 nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Cluster"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0\u{1}http2\0\u{3}tcp_idle_timeout_ms\0\u{3}max_concurrent_streams\0\u{3}use_client_protocol\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0\u{1}http2\0\u{3}tcp_idle_timeout_ms\0\u{3}max_concurrent_streams\0\u{3}use_client_protocol\0\u{3}max_connection_duration_ms\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -4022,6 +4032,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
     var _tcpIdleTimeoutMs: Int64? = nil
     var _maxConcurrentStreams: Int32? = nil
     var _useClientProtocol: Bool = false
+    var _maxConnectionDurationMs: Int64? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -4055,6 +4066,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       _tcpIdleTimeoutMs = source._tcpIdleTimeoutMs
       _maxConcurrentStreams = source._maxConcurrentStreams
       _useClientProtocol = source._useClientProtocol
+      _maxConnectionDurationMs = source._maxConnectionDurationMs
     }
   }
 
@@ -4096,6 +4108,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         case 21: try { try decoder.decodeSingularInt64Field(value: &_storage._tcpIdleTimeoutMs) }()
         case 22: try { try decoder.decodeSingularInt32Field(value: &_storage._maxConcurrentStreams) }()
         case 23: try { try decoder.decodeSingularBoolField(value: &_storage._useClientProtocol) }()
+        case 24: try { try decoder.decodeSingularInt64Field(value: &_storage._maxConnectionDurationMs) }()
         default: break
         }
       }
@@ -4177,6 +4190,9 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       if _storage._useClientProtocol != false {
         try visitor.visitSingularBoolField(value: _storage._useClientProtocol, fieldNumber: 23)
       }
+      try { if let v = _storage._maxConnectionDurationMs {
+        try visitor.visitSingularInt64Field(value: v, fieldNumber: 24)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -4209,6 +4225,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         if _storage._tcpIdleTimeoutMs != rhs_storage._tcpIdleTimeoutMs {return false}
         if _storage._maxConcurrentStreams != rhs_storage._maxConcurrentStreams {return false}
         if _storage._useClientProtocol != rhs_storage._useClientProtocol {return false}
+        if _storage._maxConnectionDurationMs != rhs_storage._maxConnectionDurationMs {return false}
         return true
       }
       if !storagesAreEqual {return false}
