@@ -119,12 +119,19 @@ final class HTTP2StreamBytes: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// The upstream's end (a FIN, or its connection closing) ends the stream with END_STREAM, as
-    /// a tunnel's clean end should read, not with a reset; a full close then closes the stream.
+    /// a tunnel's clean end should read, not with a reset. After a full close the client gets
+    /// `endGrace` to end its side (the stream then closes on its own) before the stream is reset.
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         guard mode != .input, !ended else { return context.close(mode: mode, promise: promise) }
         ended = true
         let end = context.writeAndFlush(wrapOutboundOut(.data(.init(data: .byteBuffer(ByteBuffer()), endStream: true))))
-        guard mode == .all else { return end.cascade(to: promise) }
-        end.assumeIsolated().whenComplete { _ in context.close(mode: .all, promise: promise) }
+        end.cascade(to: promise)
+        guard mode == .all else { return }
+        let channel = context.channel
+        let reset = channel.eventLoop.scheduleTask(in: Self.endGrace) { channel.close(promise: nil) }
+        channel.closeFuture.whenComplete { _ in reset.cancel() }
     }
+
+    /// How long a stream whose upstream has gone waits for the client's END_STREAM.
+    static let endGrace = TimeAmount.seconds(5)
 }
