@@ -14,6 +14,8 @@ final class SpliceHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var pendingRead = false
     /// Bytes the partner read before this side joined a channel.
     private var waiting: [ByteBuffer] = []
+    /// The partner's input closed before this side joined: its output closes once the waiting bytes are written.
+    private var closesOutputOnJoin = false
 
     static func pair() -> (SpliceHandler, SpliceHandler) {
         let first = SpliceHandler(), second = SpliceHandler()
@@ -28,6 +30,10 @@ final class SpliceHandler: ChannelDuplexHandler, RemovableChannelHandler {
             for buffer in waiting { context.write(wrapOutboundOut(buffer), promise: nil) }
             waiting = []
             context.flush()
+        }
+        if closesOutputOnJoin {
+            closesOutputOnJoin = false
+            context.close(mode: .output, promise: nil)
         }
         partner?.resumeReading()
     }
@@ -51,8 +57,9 @@ final class SpliceHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, case .inputClosed = event {
-            partner?.context?.close(mode: .output, promise: nil)
+        if let event = event as? ChannelEvent, case .inputClosed = event, let partner {
+            // A client that sends everything and its FIN at once half-closes before the upstream has joined.
+            if let partnerContext = partner.context { partnerContext.close(mode: .output, promise: nil) } else { partner.closesOutputOnJoin = true }
         }
         context.fireUserInboundEventTriggered(event)
     }
