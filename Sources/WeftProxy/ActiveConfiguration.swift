@@ -21,6 +21,7 @@ public struct ActiveConfiguration: Sendable {
     /// Inbound ports no Service port declares (sniffed): their listener.
     private let sniffedInbound: [Int: ListenerConfig]
     private let inboundDetectionTimeouts: [Int: Int]
+    private let outboundSNIRoutes: [Int: [SNIRoute]]
     /// Inbound listeners' AuthorizationPolicies, by port (only ports that have any).
     private let authorizations: [Int: [AuthorizationPolicyConfig]]
     /// Inbound and gateway listeners' RequestAuthentication, by port, key sets parsed once here.
@@ -48,6 +49,8 @@ public struct ActiveConfiguration: Sendable {
         http2Inbound = Set(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "HTTP2" }.map(\.port))
         sniffedInbound = Dictionary(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "AUTO" }.map { ($0.port, $0) },
                                     uniquingKeysWith: { first, _ in first })
+        outboundSNIRoutes = Dictionary(grouping: configuration.listeners.filter { $0.direction == .outbound }.flatMap(\.sniRoutes).filter { $0.port != nil },
+                                       by: { $0.port ?? 0 })
         inboundDetectionTimeouts = Dictionary(configuration.listeners.compactMap { listener in
             listener.direction == .inbound ? listener.protocolDetectionTimeoutMs.map { (listener.port, $0) } : nil
         }, uniquingKeysWith: { first, _ in first })
@@ -95,6 +98,9 @@ public struct ActiveConfiguration: Sendable {
     /// How long an inbound port waits for a client's first bytes before the connection goes on as
     /// plaintext (MeshConfig `protocolDetectionTimeout`); nil: it waits for them.
     public func inboundDetectionTimeoutMs(port: Int) -> Int? { inboundDetectionTimeouts.isEmpty ? nil : inboundDetectionTimeouts[port] }
+
+    /// The `tls` routes a CONNECT tunnel to `port` is routed by (its ClientHello's server name); empty: by authority only.
+    public func outboundSNIRoutes(port: Int) -> [SNIRoute] { outboundSNIRoutes.isEmpty ? [] : outboundSNIRoutes[port] ?? [] }
 
     /// A listener of this configuration by name.
     public func listener(named name: String) -> ListenerConfig? { configuration.listeners.first { $0.name == name } }

@@ -50,7 +50,7 @@ spec:
 /// service's sidecar, which splices them to the app; the app terminates the client's TLS.
 @Suite("TLS routed by SNI", .serialized)
 struct SNIRoutingTests {
-    @Test("a.example.com and *.b.example.com reach their TLS backends through both sidecars (end-to-end TLS inside STRICT mutual TLS); a service's own name routes to it; a hello split in 7-byte segments is read whole; no SNI goes to the listener's default; an unknown name and a client that is not TLS are closed and counted")
+    @Test("a.example.com and *.b.example.com reach their TLS backends through both sidecars (end-to-end TLS inside STRICT mutual TLS); a service's own name routes to it; a hello split in 7-byte segments is read whole; no SNI goes to the listener's default; an unknown name and a client that is not TLS are closed and counted; through HTTPS_PROXY (CONNECT) the same tls routes pick the backend by the ClientHello's name, the authority where none does")
     func routesBySNI() throws {
         let certificates = try TestCertificates(prefix: "weft-sni")
         defer { certificates.remove() }
@@ -97,5 +97,17 @@ struct SNIRoutingTests {
         #expect(stats.contains("tls_inspector.tls_not_found: 1") && stats.contains("tls_inspector.sni_not_found: 1")
                 && stats.contains("listener.egress|8443.no_filter_chain_match: 2"), "\(stats)")
         #expect(stats.contains("cluster.outbound|8443||tls-b.default.svc.cluster.local.ssl.handshake: "), "mutual TLS to the server's sidecar: \(stats)")
+
+        // Through the outbound proxy with CONNECT (HTTPS_PROXY, as `weft run` sets it): the tunnel is
+        // routed by its ClientHello's name with the same tls routes; a name none takes goes where the authority does.
+        func viaProxy(_ name: String) throws -> String {
+            try WeftProcess.runTool("curl", ["-s", "-m", "10", "--cacert", path("ca.pem"), "-x", "http://\(client):15001", "https://\(name):8443/"])
+        }
+        #expect(try viaProxy("a.example.com").contains("tls upstream tls-a, client anonymous, sni a.example.com"))
+        #expect(try viaProxy("x.b.example.com").contains("tls upstream tls-b, client anonymous, sni x.b.example.com"))
+        let byAuthority = try viaProxy("tls-b")
+        #expect(byAuthority.contains("tls upstream tls-b, client anonymous, sni tls-b"), "\(byAuthority)")
+        let tunnels = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
+        #expect(tunnels.contains("downstream_cx_tunnel_tls: 3"), "\(tunnels)")
     }
 }

@@ -31,6 +31,7 @@ extension Weft_Discovery_V1_Listener {
             var wire = Weft_Discovery_V1_SNIRoute()
             wire.sniHosts = route.sniHosts
             wire.destinations = route.destinations.map(Self.weighted)
+            wire.port = Int32(model: route.port ?? 0)
             return wire
         }
     }
@@ -78,7 +79,8 @@ extension ListenerConfig {
         tcpDestinations = wire.tcpDestinations.map { WeightedCluster(cluster: $0.cluster, weight: Int(wire: $0.weight)) }
         protocolDetectionTimeoutMs = wire.protocolDetectionTimeoutMs > 0 ? Int(wire: wire.protocolDetectionTimeoutMs) : nil
         sniRoutes = wire.sniRoutes.map { route in
-            SNIRoute(sniHosts: route.sniHosts, destinations: route.destinations.map { WeightedCluster(cluster: $0.cluster, weight: Int(wire: $0.weight)) })
+            SNIRoute(sniHosts: route.sniHosts, destinations: route.destinations.map { WeightedCluster(cluster: $0.cluster, weight: Int(wire: $0.weight)) },
+                     port: route.port > 0 ? Int(wire: route.port) : nil)
         }
     }
 }

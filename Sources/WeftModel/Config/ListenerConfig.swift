@@ -67,10 +67,13 @@ public struct SNIRoute: Sendable, Hashable, Codable {
     /// Server names: exact, or `*.example.com` for any name under it.
     public var sniHosts: [String]
     public var destinations: [WeightedCluster]
+    /// On the outbound listener (CONNECT tunnels), the destination port the route applies to; nil on an egress listener (its own port).
+    public var port: Int?
 
-    public init(sniHosts: [String], destinations: [WeightedCluster]) {
+    public init(sniHosts: [String], destinations: [WeightedCluster], port: Int? = nil) {
         self.sniHosts = sniHosts
         self.destinations = destinations
+        self.port = port
     }
 
     /// Whether `serverName` is one of the route's names (a wildcard matches one label or more).

@@ -30,6 +30,10 @@ extension ProxyServerHandler {
         let decision = listener.pipeline.decide(&request)
         let forward: RequestDecision.Upstream?
         if case .forward(let upstream) = decision { forward = upstream } else { forward = nil }
+        let routes = listener.configuration.active.outboundSNIRoutes(port: Self.port(ofAuthority: head.uri))
+        if !routes.isEmpty {
+            return startTLSTunnel(routes: routes, fallback: forward.map { [WeightedCluster(cluster: $0.cluster, weight: 100)] } ?? [], context: context)
+        }
         switch tunnel.routed(forward: forward != nil) {
         case .answer:
             if case .respond(let response) = decision { answer(response, version: head.version, closing: true) }
@@ -77,5 +81,35 @@ extension ProxyServerHandler {
         case .none, .splice, .opened, .closeBoth:
             break
         }
+    }
+
+    /// `CONNECT` to a port some VirtualService `tls` routes apply to: the tunnel is answered at once
+    /// and routed by its ClientHello's server name, as Istio's outbound TLS listener for that port
+    /// would route the connection (a hello no route takes, or bytes that are not TLS, go where the
+    /// authority routes; nowhere: closed, counted by the inspector).
+    private func startTLSTunnel(routes: [SNIRoute], fallback: [WeightedCluster], context: ChannelHandlerContext) {
+        machine.tunnel()
+        setReading(false)
+        listener.stats.increment("downstream_cx_tunnel_tls")
+        let channel = context.channel
+        let listener = self.listener
+        // On the next turn: the decoder hands this handler the CONNECT's end first (bytes after it
+        // stay in the decoder and reach the inspector when the decoder leaves).
+        context.eventLoop.assumeIsolated().execute {
+            do {
+                try ProtocolTakeover.downstream(channel, replacingWith: [TLSInspector(listener: listener, tunnel: (routes, fallback))])
+            } catch {
+                channel.close(promise: nil)
+                return
+            }
+            channel.writeAndFlush(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"), promise: nil)
+            ProtocolTakeover.resumeReading([channel])
+        }
+    }
+
+    /// The port of a CONNECT target (`host:port`, `[v6]:port`); 443 when it names none.
+    static func port(ofAuthority authority: String) -> Int {
+        guard let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]"), let port = Int(authority[authority.index(after: colon)...]) else { return 443 }
+        return port
     }
 }

@@ -12,9 +12,19 @@ final class TLSInspector: ChannelInboundHandler, RemovableChannelHandler {
 
     private let listener: ListenerContext
     private var held: ByteBuffer?
+    /// In a CONNECT tunnel: the port's `tls` routes, and where anything they do not take goes (the
+    /// CONNECT authority's cluster; none: closed).
+    private let tunnel: (routes: [SNIRoute], fallback: [WeightedCluster])?
 
-    init(listener: ListenerContext) {
+    init(listener: ListenerContext, tunnel: (routes: [SNIRoute], fallback: [WeightedCluster])? = nil) {
         self.listener = listener
+        self.tunnel = tunnel
+    }
+
+    /// Where a tunnel's bytes go: the first route that takes the hello's server name, else the fallback.
+    static func destinations(serverName: String?, tunnel: (routes: [SNIRoute], fallback: [WeightedCluster])) -> [WeightedCluster]? {
+        let routed = serverName.flatMap { name in tunnel.routes.first { $0.matches(name) }?.destinations } ?? tunnel.fallback
+        return routed.isEmpty ? nil : routed
     }
 
     /// Where a ClientHello with `serverName` goes on `config`; nil: nowhere (no route).
@@ -34,14 +44,20 @@ final class TLSInspector: ChannelInboundHandler, RemovableChannelHandler {
             return
         case .notTLS:
             stats.increment("tls_inspector.tls_not_found")
-            return refuse(context: context)
+            guard tunnel != nil else { return refuse(context: context) }
+            serverName = nil
         case .clientHello(let name):
             stats.increment("tls_inspector.tls_found")
             stats.increment(name == nil ? "tls_inspector.sni_not_found" : "tls_inspector.sni_found")
             serverName = name
         }
-        let config = listener.configuration.active.configuration.listeners.first { $0.name == listener.name }
-        guard let destinations = Self.destinations(serverName: serverName, config: config) else { return refuse(context: context) }
+        let found: [WeightedCluster]?
+        if let tunnel {
+            found = Self.destinations(serverName: serverName, tunnel: tunnel)
+        } else {
+            found = Self.destinations(serverName: serverName, config: listener.configuration.active.configuration.listeners.first { $0.name == listener.name })
+        }
+        guard let destinations = found else { return refuse(context: context) }
         do {
             try OutboundTCPProxy.start(after: self, on: context.channel, listener: listener, destinations: destinations)
         } catch {

@@ -243,6 +243,9 @@ public nonisolated struct Weft_Discovery_V1_SNIRoute: Sendable {
 
   public var destinations: [Weft_Discovery_V1_WeightedCluster] = []
 
+  /// On the outbound listener: the CONNECT port it applies to (0: the listener's own port).
+  public var port: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2047,7 +2050,7 @@ nonisolated extension Weft_Discovery_V1_Listener.PeerAuthentication: SwiftProtob
 
 nonisolated extension Weft_Discovery_V1_SNIRoute: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SNIRoute"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}sni_hosts\0\u{1}destinations\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}sni_hosts\0\u{1}destinations\0\u{1}port\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2057,6 +2060,7 @@ nonisolated extension Weft_Discovery_V1_SNIRoute: SwiftProtobuf.Message, SwiftPr
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedStringField(value: &self.sniHosts) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.destinations) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.port) }()
       default: break
       }
     }
@@ -2069,12 +2073,16 @@ nonisolated extension Weft_Discovery_V1_SNIRoute: SwiftProtobuf.Message, SwiftPr
     if !self.destinations.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.destinations, fieldNumber: 2)
     }
+    if self.port != 0 {
+      try visitor.visitSingularInt32Field(value: self.port, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Weft_Discovery_V1_SNIRoute, rhs: Weft_Discovery_V1_SNIRoute) -> Bool {
     if lhs.sniHosts != rhs.sniHosts {return false}
     if lhs.destinations != rhs.destinations {return false}
+    if lhs.port != rhs.port {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
