@@ -22,6 +22,7 @@ public struct ActiveConfiguration: Sendable {
     private let sniffedInbound: [Int: ListenerConfig]
     private let inboundDetectionTimeouts: [Int: Int]
     private let outboundSNIRoutes: [Int: [SNIRoute]]
+    private let tunnelTCPRoutes: [Int: [TunnelTCPRoute]]
     /// Inbound listeners' AuthorizationPolicies, by port (only ports that have any).
     private let authorizations: [Int: [AuthorizationPolicyConfig]]
     /// Inbound and gateway listeners' RequestAuthentication, by port, key sets parsed once here.
@@ -51,6 +52,7 @@ public struct ActiveConfiguration: Sendable {
                                     uniquingKeysWith: { first, _ in first })
         outboundSNIRoutes = Dictionary(grouping: configuration.listeners.filter { $0.direction == .outbound }.flatMap(\.sniRoutes).filter { $0.port != nil },
                                        by: { $0.port ?? 0 })
+        tunnelTCPRoutes = Dictionary(grouping: configuration.listeners.filter { $0.direction == .outbound }.flatMap(\.tunnelTCPRoutes), by: \.port)
         inboundDetectionTimeouts = Dictionary(configuration.listeners.compactMap { listener in
             listener.direction == .inbound ? listener.protocolDetectionTimeoutMs.map { (listener.port, $0) } : nil
         }, uniquingKeysWith: { first, _ in first })
@@ -101,6 +103,14 @@ public struct ActiveConfiguration: Sendable {
 
     /// The `tls` routes a CONNECT tunnel to `port` is routed by (its ClientHello's server name); empty: by authority only.
     public func outboundSNIRoutes(port: Int) -> [SNIRoute] { outboundSNIRoutes.isEmpty ? [] : outboundSNIRoutes[port] ?? [] }
+
+    /// Where a CONNECT tunnel to `host:port` goes by the VirtualService `tcp` routes (the first that
+    /// takes it); nil: routed by authority as a request is.
+    public func tunnelTCPDestinations(host: String, port: Int) -> [WeightedCluster]? {
+        guard !tunnelTCPRoutes.isEmpty, let routes = tunnelTCPRoutes[port] else { return nil }
+        let name = host.lowercased()
+        return routes.first { $0.matches(host: name) }?.destinations
+    }
 
     /// A listener of this configuration by name.
     public func listener(named name: String) -> ListenerConfig? { configuration.listeners.first { $0.name == name } }

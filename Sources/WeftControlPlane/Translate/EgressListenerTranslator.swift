@@ -79,29 +79,6 @@ enum EgressListenerTranslator {
         return routes
     }
 
-    /// The `tls` routes of the VirtualServices this proxy sees, for CONNECT tunnels on the outbound
-    /// listener (Istio builds an outbound TLS listener per port from them): each applies on the
-    /// port its match names, else on the ports of the services its hosts name.
-    static func outboundSNIRoutes(_ view: ProxyView) -> [SNIRoute] {
-        var routes: [SNIRoute] = []
-        for virtualService in view.virtualServices {
-            guard let tls = virtualService.spec.tls, !tls.isEmpty else { continue }
-            let hosts = (virtualService.spec.hosts ?? []).map { HostName(HostNames.resolve($0, in: virtualService.namespace)) }
-            let servicePorts = Set(view.services.filter { service in hosts.contains { $0.matches(HostName(service.hostname)) } }.flatMap { $0.ports.map(\.number) })
-            for route in tls {
-                for match in route.match ?? [] {
-                    for port in match.port.map({ [$0] }) ?? servicePorts.sorted()
-                    where holds(port: match.port, sourceLabels: match.sourceLabels, sourceNamespace: match.sourceNamespace, gateways: match.gateways, listenerPort: port, view: view) {
-                        let names = (match.sniHosts ?? []).map { $0.lowercased() }
-                        guard !names.isEmpty else { continue }
-                        routes.append(SNIRoute(sniHosts: names, destinations: weighted(route.route ?? [], namespace: virtualService.namespace, port: port), port: port))
-                    }
-                }
-            }
-        }
-        return routes
-    }
-
     /// The services of the egress listener's hosts that have the port, by host name.
     private static func egressServices(port: Int, hosts: [String], view: ProxyView) -> [MeshService] {
         let egressHosts = hosts.compactMap { SidecarScope.parse($0, proxyNamespace: view.proxy.namespace) }
@@ -121,7 +98,7 @@ enum EgressListenerTranslator {
     }
 
     /// A route's destinations as clusters and weights (one destination without a weight takes all).
-    private static func weighted(_ destinations: [RouteDestination], namespace: String, port: Int) -> [WeightedCluster] {
+    static func weighted(_ destinations: [RouteDestination], namespace: String, port: Int) -> [WeightedCluster] {
         destinations.compactMap { destination -> WeightedCluster? in
             guard let host = destination.destination?.host else { return nil }
             let fqdn = HostNames.resolve(host, in: namespace)

@@ -19,7 +19,10 @@ public enum ListenerTranslator {
         var outbound = ListenerConfig(name: "outbound", port: outboundPort, direction: .outbound, routeTable: "outbound")
         outbound.accessLogs = view.clientTelemetry.accessLogs
         outbound.tracing = view.clientTelemetry.tracing
-        if view.proxy.mode == .sidecar { outbound.sniRoutes = EgressListenerTranslator.outboundSNIRoutes(view) }
+        if view.proxy.mode == .sidecar {
+            outbound.sniRoutes = TunnelRouteTranslator.sniRoutes(view)
+            outbound.tunnelTCPRoutes = TunnelRouteTranslator.tcpRoutes(view)
+        }
         outbound.metrics = view.clientTelemetry.metrics
         let authorization = AuthorizationTranslator.translate(view)
         let authentication = RequestAuthenticationTranslator.translate(view)

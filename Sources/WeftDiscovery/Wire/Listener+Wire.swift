@@ -34,6 +34,14 @@ extension Weft_Discovery_V1_Listener {
             wire.port = Int32(model: route.port ?? 0)
             return wire
         }
+        tunnelTcpRoutes = model.tunnelTCPRoutes.map { route in
+            var wire = Weft_Discovery_V1_TunnelTCPRoute()
+            wire.hosts = route.hosts
+            wire.port = Int32(model: route.port)
+            wire.destinationSubnets = route.destinationSubnets
+            wire.destinations = route.destinations.map(Self.weighted)
+            return wire
+        }
     }
 
     private static func weighted(_ destination: WeightedCluster) -> Weft_Discovery_V1_WeightedCluster {
@@ -81,6 +89,10 @@ extension ListenerConfig {
         sniRoutes = wire.sniRoutes.map { route in
             SNIRoute(sniHosts: route.sniHosts, destinations: route.destinations.map { WeightedCluster(cluster: $0.cluster, weight: Int(wire: $0.weight)) },
                      port: route.port > 0 ? Int(wire: route.port) : nil)
+        }
+        tunnelTCPRoutes = wire.tunnelTcpRoutes.map { route in
+            TunnelTCPRoute(hosts: route.hosts, port: Int(wire: route.port), destinationSubnets: route.destinationSubnets,
+                           destinations: route.destinations.map { WeightedCluster(cluster: $0.cluster, weight: Int(wire: $0.weight)) })
         }
     }
 }

@@ -46,6 +46,8 @@ public struct ListenerConfig: Sendable, Hashable, Codable {
     /// Egress TLS: where a connection goes by the server name of its ClientHello, first match wins
     /// (a hello without one goes to `tcpDestinations`; a name no route has is closed, no route).
     public var sniRoutes: [SNIRoute] = []
+    /// Outbound: VirtualService `tcp` routes for CONNECT tunnels, in order.
+    public var tunnelTCPRoutes: [TunnelTCPRoute] = []
     /// AUTO ports: how long the first bytes may take before the connection is TCP (nil: no limit).
     public var protocolDetectionTimeoutMs: Int?
 
@@ -81,5 +83,30 @@ public struct SNIRoute: Sendable, Hashable, Codable {
         sniHosts.contains { host in
             host == "*" || host == serverName || (host.hasPrefix("*.") && serverName.hasSuffix(host.dropFirst()) && serverName.count > host.count - 1)
         }
+    }
+}
+
+/// A VirtualService `tcp` route as the outbound listener applies it to a `CONNECT host:port`
+/// tunnel: on `port`, for an authority among `hosts`, or (with `destinationSubnets`) for an
+/// address authority inside one of them.
+public struct TunnelTCPRoute: Sendable, Hashable, Codable {
+    /// The names the route's VirtualService hosts go by (exact, or `*.example.com`).
+    public var hosts: [String]
+    public var port: Int
+    /// IPv4 blocks (`10.0.0.0/8`, `10.1.2.3`); when given, only an address authority inside one matches.
+    public var destinationSubnets: [String]
+    public var destinations: [WeightedCluster]
+
+    public init(hosts: [String], port: Int, destinationSubnets: [String] = [], destinations: [WeightedCluster]) {
+        self.hosts = hosts
+        self.port = port
+        self.destinationSubnets = destinationSubnets
+        self.destinations = destinations
+    }
+
+    /// Whether a tunnel to `host` (lower case, a name or an address) on the route's port takes it.
+    public func matches(host: String) -> Bool {
+        if !destinationSubnets.isEmpty { return destinationSubnets.contains { IPBlock.contains($0, host) } }
+        return hosts.contains { $0 == host || ($0.hasPrefix("*.") && host.hasSuffix($0.dropFirst())) }
     }
 }

@@ -24,13 +24,17 @@ extension ProxyServerHandler {
     /// `CONNECT host:port`: routed by authority like a request, then spliced to the chosen endpoint,
     /// each step as the tunnel's state machine says.
     func startTunnel(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let (host, port) = Self.target(ofAuthority: head.uri)
+        if let destinations = listener.configuration.active.tunnelTCPDestinations(host: host, port: port) {
+            return startTCPTunnel(destinations: destinations, context: context)
+        }
         let attributes = RequestAttributes(authority: head.uri, path: "/", method: "CONNECT", scheme: listener.scheme,
                                            headers: head.headers.map { ($0.name, $0.value) }, defaultPort: 443)
         var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
         let decision = listener.pipeline.decide(&request)
         let forward: RequestDecision.Upstream?
         if case .forward(let upstream) = decision { forward = upstream } else { forward = nil }
-        let routes = listener.configuration.active.outboundSNIRoutes(port: Self.port(ofAuthority: head.uri))
+        let routes = listener.configuration.active.outboundSNIRoutes(port: port)
         if !routes.isEmpty {
             return startTLSTunnel(routes: routes, fallback: forward.map { [WeightedCluster(cluster: $0.cluster, weight: 100)] } ?? [], context: context)
         }
@@ -107,9 +111,35 @@ extension ProxyServerHandler {
         }
     }
 
-    /// The port of a CONNECT target (`host:port`, `[v6]:port`); 443 when it names none.
-    static func port(ofAuthority authority: String) -> Int {
-        guard let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]"), let port = Int(authority[authority.index(after: colon)...]) else { return 443 }
-        return port
+    /// A CONNECT tunnel a VirtualService `tcp` route took: answered, then carried as TCP to the
+    /// route's destinations, as the port's outbound TCP listener would carry it.
+    private func startTCPTunnel(destinations: [WeightedCluster], context: ChannelHandlerContext) {
+        machine.tunnel()
+        setReading(false)
+        listener.stats.increment("downstream_cx_tunnel_tcp")
+        let channel = context.channel
+        let listener = self.listener
+        // On the next turn, as for a TLS tunnel: the CONNECT's end reaches this handler first.
+        context.eventLoop.assumeIsolated().execute {
+            do {
+                try OutboundTCPProxy.startTunnel(on: channel, listener: listener, destinations: destinations)
+            } catch {
+                channel.close(promise: nil)
+                return
+            }
+            // Bytes now (the HTTP encoder has left); before any the upstream sends, which it cannot yet.
+            channel.writeAndFlush(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"), promise: nil)
+            ProtocolTakeover.resumeReading([channel])
+        }
+    }
+
+    /// The host and port of a CONNECT target (`host:port`, `[v6]:port`); port 443 when it names none.
+    static func target(ofAuthority authority: String) -> (host: String, port: Int) {
+        guard let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]"), let port = Int(authority[authority.index(after: colon)...]) else {
+            return (authority, 443)
+        }
+        var host = authority[..<colon]
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        return (String(host), port)
     }
 }

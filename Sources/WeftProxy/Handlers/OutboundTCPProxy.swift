@@ -64,6 +64,14 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
         proxy.start(context: try operations.context(handler: proxy))
     }
 
+    /// A CONNECT tunnel a `tcp` route took: the connection's HTTP handlers give way to the proxy,
+    /// which starts at once (a server that speaks first is heard without the client's bytes).
+    static func startTunnel(on channel: any Channel, listener: ListenerContext, destinations: [WeightedCluster]) throws {
+        let proxy = OutboundTCPProxy(listener: listener, destinations: destinations)
+        try ProtocolTakeover.downstream(channel, replacingWith: [proxy, proxy.downstreamSide])
+        proxy.start(context: try channel.pipeline.syncOperations.context(handler: proxy))
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
         start(context: context)

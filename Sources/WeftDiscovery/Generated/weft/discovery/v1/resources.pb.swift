@@ -134,6 +134,12 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
     set {_uniqueStorage()._protocolDetectionTimeoutMs = newValue}
   }
 
+  /// Outbound: VirtualService tcp routes for CONNECT tunnels, in order.
+  public var tunnelTcpRoutes: [Weft_Discovery_V1_TunnelTCPRoute] {
+    get {_storage._tunnelTcpRoutes}
+    set {_uniqueStorage()._tunnelTcpRoutes = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Direction: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -230,6 +236,25 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// A VirtualService tcp route for CONNECT tunnels on the outbound listener.
+public nonisolated struct Weft_Discovery_V1_TunnelTCPRoute: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var hosts: [String] = []
+
+  public var port: Int32 = 0
+
+  public var destinationSubnets: [String] = []
+
+  public var destinations: [Weft_Discovery_V1_WeightedCluster] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// A VirtualService tls route (or a TLS service's own names) on an egress listener.
@@ -1867,7 +1892,7 @@ fileprivate nonisolated let _protobuf_package = "weft.discovery.v1"
 
 nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Listener"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0\u{3}access_logs\0\u{1}tracing\0\u{1}metrics\0\u{3}tcp_destinations\0\u{3}sni_routes\0\u{3}protocol_detection_timeout_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0\u{3}access_logs\0\u{1}tracing\0\u{1}metrics\0\u{3}tcp_destinations\0\u{3}sni_routes\0\u{3}protocol_detection_timeout_ms\0\u{3}tunnel_tcp_routes\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -1886,6 +1911,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
     var _tcpDestinations: [Weft_Discovery_V1_WeightedCluster] = []
     var _sniRoutes: [Weft_Discovery_V1_SNIRoute] = []
     var _protocolDetectionTimeoutMs: Int32 = 0
+    var _tunnelTcpRoutes: [Weft_Discovery_V1_TunnelTCPRoute] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1912,6 +1938,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       _tcpDestinations = source._tcpDestinations
       _sniRoutes = source._sniRoutes
       _protocolDetectionTimeoutMs = source._protocolDetectionTimeoutMs
+      _tunnelTcpRoutes = source._tunnelTcpRoutes
     }
   }
 
@@ -1946,6 +1973,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
         case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._tcpDestinations) }()
         case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._sniRoutes) }()
         case 16: try { try decoder.decodeSingularInt32Field(value: &_storage._protocolDetectionTimeoutMs) }()
+        case 17: try { try decoder.decodeRepeatedMessageField(value: &_storage._tunnelTcpRoutes) }()
         default: break
         }
       }
@@ -2006,6 +2034,9 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       if _storage._protocolDetectionTimeoutMs != 0 {
         try visitor.visitSingularInt32Field(value: _storage._protocolDetectionTimeoutMs, fieldNumber: 16)
       }
+      if !_storage._tunnelTcpRoutes.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._tunnelTcpRoutes, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2031,6 +2062,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
         if _storage._tcpDestinations != rhs_storage._tcpDestinations {return false}
         if _storage._sniRoutes != rhs_storage._sniRoutes {return false}
         if _storage._protocolDetectionTimeoutMs != rhs_storage._protocolDetectionTimeoutMs {return false}
+        if _storage._tunnelTcpRoutes != rhs_storage._tunnelTcpRoutes {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2046,6 +2078,51 @@ nonisolated extension Weft_Discovery_V1_Listener.Direction: SwiftProtobuf._Proto
 
 nonisolated extension Weft_Discovery_V1_Listener.PeerAuthentication: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PERMISSIVE\0\u{1}STRICT\0\u{1}DISABLE\0")
+}
+
+nonisolated extension Weft_Discovery_V1_TunnelTCPRoute: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TunnelTCPRoute"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hosts\0\u{1}port\0\u{3}destination_subnets\0\u{1}destinations\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.hosts) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.port) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.destinationSubnets) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.destinations) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.hosts.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.hosts, fieldNumber: 1)
+    }
+    if self.port != 0 {
+      try visitor.visitSingularInt32Field(value: self.port, fieldNumber: 2)
+    }
+    if !self.destinationSubnets.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.destinationSubnets, fieldNumber: 3)
+    }
+    if !self.destinations.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.destinations, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_TunnelTCPRoute, rhs: Weft_Discovery_V1_TunnelTCPRoute) -> Bool {
+    if lhs.hosts != rhs.hosts {return false}
+    if lhs.port != rhs.port {return false}
+    if lhs.destinationSubnets != rhs.destinationSubnets {return false}
+    if lhs.destinations != rhs.destinations {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Weft_Discovery_V1_SNIRoute: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
