@@ -19,7 +19,7 @@ enum TunnelRouteTranslator {
                         let names = (match.sniHosts ?? []).map { $0.lowercased() }
                         guard !names.isEmpty else { continue }
                         routes.append(SNIRoute(sniHosts: names, destinations: EgressListenerTranslator.weighted(route.route ?? [], namespace: virtualService.namespace, port: port),
-                                               port: port))
+                                               port: port, destinationSubnets: match.destinationSubnets ?? []))
                     }
                 }
             }

@@ -32,6 +32,7 @@ extension Weft_Discovery_V1_Listener {
             wire.sniHosts = route.sniHosts
             wire.destinations = route.destinations.map(Self.weighted)
             wire.port = Int32(model: route.port ?? 0)
+            wire.destinationSubnets = route.destinationSubnets
             return wire
         }
         tunnelTcpRoutes = model.tunnelTCPRoutes.map { route in
@@ -88,7 +89,7 @@ extension ListenerConfig {
         protocolDetectionTimeoutMs = wire.protocolDetectionTimeoutMs > 0 ? Int(wire: wire.protocolDetectionTimeoutMs) : nil
         sniRoutes = wire.sniRoutes.map { route in
             SNIRoute(sniHosts: route.sniHosts, destinations: route.destinations.map { WeightedCluster(cluster: $0.cluster, weight: Int(wire: $0.weight)) },
-                     port: route.port > 0 ? Int(wire: route.port) : nil)
+                     port: route.port > 0 ? Int(wire: route.port) : nil, destinationSubnets: route.destinationSubnets)
         }
         tunnelTCPRoutes = wire.tunnelTcpRoutes.map { route in
             TunnelTCPRoute(hosts: route.hosts, port: Int(wire: route.port), destinationSubnets: route.destinationSubnets,

@@ -71,11 +71,19 @@ public struct SNIRoute: Sendable, Hashable, Codable {
     public var destinations: [WeightedCluster]
     /// On the outbound listener (CONNECT tunnels), the destination port the route applies to; nil on an egress listener (its own port).
     public var port: Int?
+    /// On the outbound listener: IPv4 blocks the CONNECT address must lie in (`destinationSubnets`); empty: any.
+    public var destinationSubnets: [String] = []
 
-    public init(sniHosts: [String], destinations: [WeightedCluster], port: Int? = nil) {
+    public init(sniHosts: [String], destinations: [WeightedCluster], port: Int? = nil, destinationSubnets: [String] = []) {
         self.sniHosts = sniHosts
         self.destinations = destinations
         self.port = port
+        self.destinationSubnets = destinationSubnets
+    }
+
+    /// Whether a tunnel to `destination` (its CONNECT host) meets the route's `destinationSubnets`.
+    public func admits(destination: String) -> Bool {
+        destinationSubnets.isEmpty || destinationSubnets.contains { IPBlock.contains($0, destination) }
     }
 
     /// Whether `serverName` is one of the route's names (a wildcard matches one label or more).

@@ -36,7 +36,7 @@ extension ProxyServerHandler {
         if case .forward(let upstream) = decision { forward = upstream } else { forward = nil }
         let routes = listener.configuration.active.outboundSNIRoutes(port: port)
         if !routes.isEmpty {
-            return startTLSTunnel(routes: routes, fallback: forward.map { [WeightedCluster(cluster: $0.cluster, weight: 100)] } ?? [], context: context)
+            return startTLSTunnel(routes: routes, fallback: forward.map { [WeightedCluster(cluster: $0.cluster, weight: 100)] } ?? [], destination: host, context: context)
         }
         switch tunnel.routed(forward: forward != nil) {
         case .answer:
@@ -91,7 +91,7 @@ extension ProxyServerHandler {
     /// and routed by its ClientHello's server name, as Istio's outbound TLS listener for that port
     /// would route the connection (a hello no route takes, or bytes that are not TLS, go where the
     /// authority routes; nowhere: closed, counted by the inspector).
-    private func startTLSTunnel(routes: [SNIRoute], fallback: [WeightedCluster], context: ChannelHandlerContext) {
+    private func startTLSTunnel(routes: [SNIRoute], fallback: [WeightedCluster], destination: String, context: ChannelHandlerContext) {
         machine.tunnel()
         setReading(false)
         listener.stats.increment("downstream_cx_tunnel_tls")
@@ -101,7 +101,7 @@ extension ProxyServerHandler {
         // stay in the decoder and reach the inspector when the decoder leaves).
         context.eventLoop.assumeIsolated().execute {
             do {
-                try ProtocolTakeover.downstream(channel, replacingWith: [TLSInspector(listener: listener, tunnel: (routes, fallback))])
+                try ProtocolTakeover.downstream(channel, replacingWith: [TLSInspector(listener: listener, tunnel: TunnelTLSRouting(routes: routes, fallback: fallback, destination: destination))])
             } catch {
                 channel.close(promise: nil)
                 return

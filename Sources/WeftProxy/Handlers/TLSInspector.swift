@@ -12,18 +12,17 @@ final class TLSInspector: ChannelInboundHandler, RemovableChannelHandler {
 
     private let listener: ListenerContext
     private var held: ByteBuffer?
-    /// In a CONNECT tunnel: the port's `tls` routes, and where anything they do not take goes (the
-    /// CONNECT authority's cluster; none: closed).
-    private let tunnel: (routes: [SNIRoute], fallback: [WeightedCluster])?
+    /// In a CONNECT tunnel, how it is routed; nil on a Sidecar egress TLS port.
+    private let tunnel: TunnelTLSRouting?
 
-    init(listener: ListenerContext, tunnel: (routes: [SNIRoute], fallback: [WeightedCluster])? = nil) {
+    init(listener: ListenerContext, tunnel: TunnelTLSRouting? = nil) {
         self.listener = listener
         self.tunnel = tunnel
     }
 
     /// Where a tunnel's bytes go: the first route that takes the hello's server name, else the fallback.
-    static func destinations(serverName: String?, tunnel: (routes: [SNIRoute], fallback: [WeightedCluster])) -> [WeightedCluster]? {
-        let routed = serverName.flatMap { name in tunnel.routes.first { $0.matches(name) }?.destinations } ?? tunnel.fallback
+    static func destinations(serverName: String?, tunnel: TunnelTLSRouting) -> [WeightedCluster]? {
+        let routed = serverName.flatMap { name in tunnel.routes.first { $0.matches(name) && $0.admits(destination: tunnel.destination) }?.destinations } ?? tunnel.fallback
         return routed.isEmpty ? nil : routed
     }
 
@@ -78,4 +77,13 @@ final class TLSInspector: ChannelInboundHandler, RemovableChannelHandler {
         listener.stats.increment("listener.\(listener.name).no_filter_chain_match")
         context.close(promise: nil)
     }
+}
+
+/// How a CONNECT tunnel's ClientHello is routed: the port's `tls` routes, where anything they do
+/// not take goes (the CONNECT authority's cluster; none: closed), and the CONNECT host, which a
+/// route's `destinationSubnets` must hold.
+struct TunnelTLSRouting {
+    var routes: [SNIRoute]
+    var fallback: [WeightedCluster]
+    var destination: String
 }

@@ -65,4 +65,20 @@ struct ClientHelloSNITests {
         #expect(TLSInspector.destinations(serverName: nil, config: config) == [WeightedCluster(cluster: "default", weight: 100)])
         #expect(TLSInspector.destinations(serverName: "c.example.com", config: config) == nil)
     }
+
+    @Test("a CONNECT tunnel's hello: a tls route takes its name only when the CONNECT address lies in the route's destinationSubnets; else, or with no name, where the authority routes; nowhere: nil")
+    func tunnelRouting() {
+        let subnet = SNIRoute(sniHosts: ["a.example.com"], destinations: [WeightedCluster(cluster: "inside", weight: 100)], port: 443, destinationSubnets: ["10.0.0.0/8"])
+        let any = SNIRoute(sniHosts: ["a.example.com"], destinations: [WeightedCluster(cluster: "named", weight: 100)], port: 443)
+        let authority = [WeightedCluster(cluster: "authority", weight: 100)]
+        func routed(_ name: String?, to destination: String, fallback: [WeightedCluster] = authority) -> [WeightedCluster]? {
+            TLSInspector.destinations(serverName: name, tunnel: TunnelTLSRouting(routes: [subnet, any], fallback: fallback, destination: destination))
+        }
+        #expect(routed("a.example.com", to: "10.1.2.3") == [WeightedCluster(cluster: "inside", weight: 100)])
+        #expect(routed("a.example.com", to: "192.168.0.1") == [WeightedCluster(cluster: "named", weight: 100)])
+        #expect(routed("a.example.com", to: "api.example.com") == [WeightedCluster(cluster: "named", weight: 100)])
+        #expect(routed("b.example.com", to: "10.1.2.3") == authority)
+        #expect(routed(nil, to: "10.1.2.3") == authority)
+        #expect(routed("b.example.com", to: "10.1.2.3", fallback: []) == nil)
+    }
 }

@@ -271,6 +271,9 @@ public nonisolated struct Weft_Discovery_V1_SNIRoute: Sendable {
   /// On the outbound listener: the CONNECT port it applies to (0: the listener's own port).
   public var port: Int32 = 0
 
+  /// On the outbound listener: blocks the CONNECT address must lie in (empty: any).
+  public var destinationSubnets: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2127,7 +2130,7 @@ nonisolated extension Weft_Discovery_V1_TunnelTCPRoute: SwiftProtobuf.Message, S
 
 nonisolated extension Weft_Discovery_V1_SNIRoute: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SNIRoute"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}sni_hosts\0\u{1}destinations\0\u{1}port\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}sni_hosts\0\u{1}destinations\0\u{1}port\0\u{3}destination_subnets\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2138,6 +2141,7 @@ nonisolated extension Weft_Discovery_V1_SNIRoute: SwiftProtobuf.Message, SwiftPr
       case 1: try { try decoder.decodeRepeatedStringField(value: &self.sniHosts) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.destinations) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.port) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.destinationSubnets) }()
       default: break
       }
     }
@@ -2153,6 +2157,9 @@ nonisolated extension Weft_Discovery_V1_SNIRoute: SwiftProtobuf.Message, SwiftPr
     if self.port != 0 {
       try visitor.visitSingularInt32Field(value: self.port, fieldNumber: 3)
     }
+    if !self.destinationSubnets.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.destinationSubnets, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2160,6 +2167,7 @@ nonisolated extension Weft_Discovery_V1_SNIRoute: SwiftProtobuf.Message, SwiftPr
     if lhs.sniHosts != rhs.sniHosts {return false}
     if lhs.destinations != rhs.destinations {return false}
     if lhs.port != rhs.port {return false}
+    if lhs.destinationSubnets != rhs.destinationSubnets {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
