@@ -92,42 +92,37 @@ extension ProxyServerHandler {
     /// would route the connection (a hello no route takes, or bytes that are not TLS, go where the
     /// authority routes; nowhere: closed, counted by the inspector).
     private func startTLSTunnel(routes: [SNIRoute], fallback: [WeightedCluster], destination: String, context: ChannelHandlerContext) {
-        machine.tunnel()
-        setReading(false)
-        listener.stats.increment("downstream_cx_tunnel_tls")
-        let channel = context.channel
         let listener = self.listener
-        // On the next turn: the decoder hands this handler the CONNECT's end first (bytes after it
-        // stay in the decoder and reach the inspector when the decoder leaves).
-        context.eventLoop.assumeIsolated().execute {
-            do {
-                try ProtocolTakeover.downstream(channel, replacingWith: [TLSInspector(listener: listener, tunnel: TunnelTLSRouting(routes: routes, fallback: fallback, destination: destination))])
-            } catch {
-                channel.close(promise: nil)
-                return
-            }
-            channel.writeAndFlush(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"), promise: nil)
-            ProtocolTakeover.resumeReading([channel])
+        answerTunnel(counting: "downstream_cx_tunnel_tls", context: context) { channel in
+            try ProtocolTakeover.downstream(channel, replacingWith: [TLSInspector(listener: listener, tunnel: TunnelTLSRouting(routes: routes, fallback: fallback, destination: destination))])
         }
     }
 
     /// A CONNECT tunnel a VirtualService `tcp` route took: answered, then carried as TCP to the
     /// route's destinations, as the port's outbound TCP listener would carry it.
     private func startTCPTunnel(destinations: [WeightedCluster], context: ChannelHandlerContext) {
+        let listener = self.listener
+        answerTunnel(counting: "downstream_cx_tunnel_tcp", context: context) { channel in
+            try OutboundTCPProxy.startTunnel(on: channel, listener: listener, destinations: destinations)
+        }
+    }
+
+    /// A tunnel routed without opening an upstream first: `takeOver` replaces the HTTP handlers,
+    /// then the 200 goes out as bytes (the HTTP encoder has left; nothing from upstream can precede
+    /// it). On the next loop turn, because the decoder hands this handler the CONNECT's end first;
+    /// bytes the client sent after it stay in the decoder and reach the new handlers when it leaves.
+    private func answerTunnel(counting stat: String, context: ChannelHandlerContext, takeOver: @escaping (any Channel) throws -> Void) {
         machine.tunnel()
         setReading(false)
-        listener.stats.increment("downstream_cx_tunnel_tcp")
+        listener.stats.increment(stat)
         let channel = context.channel
-        let listener = self.listener
-        // On the next turn, as for a TLS tunnel: the CONNECT's end reaches this handler first.
         context.eventLoop.assumeIsolated().execute {
             do {
-                try OutboundTCPProxy.startTunnel(on: channel, listener: listener, destinations: destinations)
+                try takeOver(channel)
             } catch {
                 channel.close(promise: nil)
                 return
             }
-            // Bytes now (the HTTP encoder has left); before any the upstream sends, which it cannot yet.
             channel.writeAndFlush(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"), promise: nil)
             ProtocolTakeover.resumeReading([channel])
         }
