@@ -20,20 +20,47 @@ public struct AppReadinessProbe: Service {
     public func run() async throws {
         guard !ports.isEmpty else { readiness.set(true); return }
         try? await cancelWhenGracefulShutdown {
+            var threshold = ReadinessThreshold()
             while !Task.isCancelled {
                 var answering = true
                 for port in ports {
                     do {
-                        let channel = try await ClientBootstrap(group: eventLoop).connectTimeout(.milliseconds(200)).connect(host: host, port: port).get()
+                        let channel = try await ClientBootstrap(group: eventLoop).connectTimeout(ReadinessThreshold.timeout).connect(host: host, port: port).get()
                         try? await channel.close()
                     } catch {
                         answering = false
                         break
                     }
                 }
-                readiness.set(answering)
-                try await Task.sleep(for: answering ? .seconds(1) : .milliseconds(25))
+                let ready = threshold.probed(answering: answering)
+                readiness.set(ready)
+                try await Task.sleep(for: ready ? .seconds(1) : .milliseconds(25))
             }
         }
+    }
+}
+
+/// Kubernetes' probe thresholds, as a pod's readiness follows its probe: the first success makes
+/// it ready, and only `failureThreshold` failures in a row (each a connect not done within
+/// `timeout`) make a ready app unready again. One late connect on a busy host (the sidecar's own
+/// event loop carrying load) must not take the endpoint out of every proxy's load balancing.
+struct ReadinessThreshold {
+    /// Kubernetes' defaults: `timeoutSeconds: 1`, `failureThreshold: 3`.
+    static let timeout = TimeAmount.seconds(1)
+    static let failureThreshold = 3
+
+    private var ready = false
+    private var failures = 0
+
+    /// The readiness after one probe.
+    mutating func probed(answering: Bool) -> Bool {
+        if answering {
+            failures = 0
+            ready = true
+        } else {
+            failures += 1
+            if failures >= Self.failureThreshold { ready = false }
+        }
+        return ready
     }
 }
