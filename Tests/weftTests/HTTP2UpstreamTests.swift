@@ -72,6 +72,31 @@ struct HTTP2UpstreamTests {
         return output.split(separator: "\n").filter { $0.hasPrefix("conn ") }.compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
     }
 
+    @Test("tcp.maxConnectionDuration 1s on an HTTP/2 upstream: a stream that outlives the age finishes on its connection, the next request goes on a new one (upstream_cx_max_duration_reached)")
+    func http2ConnectionAge() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let port = try Self.startUpstream("serve", mesh: mesh)
+        let rule = """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: aged-test}
+        spec:
+          host: aged.test
+          trafficPolicy: {connectionPool: {tcp: {maxConnectionDuration: 1s}}}
+        """
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: Self.entry("aged.test", port: port) + "\n---\n" + rule).status == 0)
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client", cluster: "outbound|\(port)||aged.test", count: 1)
+        // Answered after 1.2 s: its connection is past its age when the answer ends.
+        let (slowStatus, slow) = try mesh.curl(through: client, "http://aged.test:\(port)/delay/1.2")
+        #expect(slowStatus == 200 && slow.hasPrefix("conn 1 "), "\(slowStatus) \(slow)")
+        let (status, next) = try mesh.curl(through: client, "http://aged.test:\(port)/")
+        #expect(status == 200 && next.hasPrefix("conn 2 "), "a new connection: \(next)")
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
+        #expect(stats.contains("cluster.outbound|\(port)||aged.test.upstream_cx_max_duration_reached: 1"), "\(stats)")
+    }
+
     @Test("maxConcurrentStreams 1 in a DestinationRule: 4 requests in flight at once go out on 4 HTTP/2 connections, where without it they share one; useClientProtocol: an h2c client's request reaches an h2-only server on a port declared HTTP, an HTTP/1.1 client's goes out as HTTP/1.1")
     func streamsPerConnectionAndClientProtocol() throws {
         let mesh = try MeshHarness()
