@@ -27,6 +27,38 @@ struct StopSignalTests {
         }
     }
 
+    @Test("`weft run` ends with its app, as a container with its first process, even when the app leaves a background child running: SIGTERM to an app that traps it and exits 0 while its `sleep` lives on gives status 0 at once; an app's own status comes back")
+    func runEndsWithTheApp() throws {
+        let app = Process()
+        app.executableURL = WeftProcess.executable
+        app.arguments = ["run", "--no-sidecar", "--name", "orphaning", "--", "sh", "-c", "trap 'exit 0' TERM; sleep 600 & echo started; wait"]
+        let output = Pipe()
+        app.standardOutput = output
+        try app.run()
+        defer {
+            if app.isRunning { kill(app.processIdentifier, SIGKILL) }
+            // The orphaned sleep is the app's business; the test cleans it up.
+            _ = try? WeftProcess.runTool("pkill", ["-f", "sleep 600$"])
+        }
+        var said = ""
+        while !said.contains("started"), case let chunk = output.fileHandleForReading.availableData, !chunk.isEmpty { said += String(decoding: chunk, as: UTF8.self) }
+        kill(app.processIdentifier, SIGTERM)
+        // Read from /proc: Foundation's own Process (this test's handle on weft run) reports an exit
+        // only once the orphan, which holds the same pipe, has closed it too.
+        func exited() -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(app.processIdentifier)/stat", encoding: .utf8) else { return true }
+            return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while !exited() && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(exited(), "weft run outlived its app")
+        _ = try? WeftProcess.runTool("pkill", ["-f", "sleep 600$"])
+        app.waitUntilExit()
+        #expect(app.terminationStatus == 0)
+        let status = try WeftProcess.run(["run", "--no-sidecar", "--name", "failing", "--", "sh", "-c", "exit 7"]).status
+        #expect(status == 7)
+    }
+
     /// The threads of `pid` (their names) that leave one of `signals` unblocked, from /proc.
     static func threadsNotBlocking(_ signals: [Int32], in pid: pid_t) -> [String] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
