@@ -6,6 +6,9 @@ import WeftModel
 /// port), a connection to the chosen endpoint opens (mutual TLS to a sidecar), then the downstream
 /// connection stops speaking HTTP/1.1: what it carries is served as HTTP/2 or spliced as bytes.
 enum ConnectTunnel {
+    /// The answer that opens a tunnel; bytes, written once the HTTP encoder has left.
+    static let established = ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n")
+
     /// Replaces the HTTP handlers of `downstream` with a sniff of what the tunnel carries
     /// (`TunnelSniffer`: HTTP/2 served here, anything else spliced to `upstream`), then says 200.
     static func open(downstream: any Channel, upstream: any Channel, listener: ListenerContext, peer: ConnectionPeer?,
@@ -13,7 +16,7 @@ enum ConnectTunnel {
         downstream.eventLoop.makeCompletedFuture {
             let sniffer = TunnelSniffer(listener: listener, peer: peer, upstream: upstream, counter: counter)
             try ProtocolTakeover.downstream(downstream, replacingWith: [sniffer])
-            downstream.writeAndFlush(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"), promise: nil)
+            downstream.writeAndFlush(ConnectTunnel.established, promise: nil)
             try sniffer.watchUpstream()
             ProtocolTakeover.resumeReading([downstream, upstream])
         }
@@ -123,7 +126,7 @@ extension ProxyServerHandler {
                 channel.close(promise: nil)
                 return
             }
-            channel.writeAndFlush(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"), promise: nil)
+            channel.writeAndFlush(ConnectTunnel.established, promise: nil)
             ProtocolTakeover.resumeReading([channel])
         }
     }

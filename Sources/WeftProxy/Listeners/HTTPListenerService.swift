@@ -10,6 +10,8 @@ struct HTTPListenerService: Service {
     let port: Int
     let eventLoop: any EventLoop
     let listener: ListenerContext
+    /// The proxy's drain, which collects this listener's connections.
+    let drain: ProxyDrain
     let logger: Logger
     /// Called once bound; the readiness gate waits for every listener.
     let onBound: @Sendable () -> Void
@@ -17,13 +19,13 @@ struct HTTPListenerService: Service {
     func run() async throws {
         let listener = self.listener
         let channel = try await ProxyConnectionPipeline.bind(host: host, port: port, eventLoop: eventLoop, listener: listener,
-                                                             quiescing: listener.drain?.quiescing(eventLoop))
+                                                             quiescing: drain.quiescing(eventLoop))
         logger.debug("listening", metadata: ["listener": "\(listener.name)", "address": "\(host):\(port)"])
         onBound()
         try await withTaskCancellationOrGracefulShutdownHandler {
             try await channel.closeFuture.get()
             // Closed by the proxy's drain: the group stops this service in its turn.
-            if listener.drain?.isDraining == true { try await gracefulShutdown() }
+            if drain.isDraining { try await gracefulShutdown() }
         } onCancelOrGracefulShutdown: {
             channel.close(promise: nil)
         }

@@ -38,8 +38,6 @@ struct ListenerContext: Sendable {
     var telemetry: ProxyTelemetry?
     /// This proxy's spans (nil: not traced, whatever the configuration says).
     var tracer: ProxyTracer?
-    /// The proxy's drain, which the listener's connections are collected for (nil: closed without one).
-    var drain: ProxyDrain?
 }
 
 /// The steps of each kind of listener, composed in one place and read top to bottom. The steps

@@ -35,7 +35,7 @@ public struct Router: Sendable {
         let listeners = ConfiguredListeners(direction: .gateway, host: address, eventLoop: eventLoop, logger: logger, drain: drain) { listener in
             ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats, logger: logger, authorizing: true), configuration: store,
                             routeTable: listener.routeTable, pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
-                            requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true, telemetry: telemetry, tracer: tracer, drain: drain)
+                            requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true, telemetry: telemetry, tracer: tracer)
         }
         let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: identity, certificates: certificates,
                                   telemetry: telemetry, quit: quit)

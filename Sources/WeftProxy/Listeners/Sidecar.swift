@@ -75,20 +75,20 @@ public struct Sidecar: Sendable {
                                                                 eventLoop: eventLoop, logger: logger)) }
         let outbound = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store, routeTable: "outbound",
                                        pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false,
-                                       requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer, drain: drain)
-        services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, logger: logger, onBound: readiness.listenerBound))
+                                       requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer)
+        services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, drain: drain, logger: logger, onBound: readiness.listenerBound))
         for port in settings.ports {
             let inbound = ListenerContext(name: "inbound|\(port)", pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port, stats: stats, logger: logger), configuration: store,
                                           routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
                                           requestHeadersTimeout: settings.requestHeadersTimeout, inboundPort: port, appHost: settings.appAddress, enforcesAuthorization: true,
-                                          certificates: certificates, tlsHandshakeTimeout: settings.tlsHandshakeTimeout, telemetry: telemetry, tracer: tracer, drain: drain)
-            services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inbound, logger: logger, onBound: readiness.listenerBound))
+                                          certificates: certificates, tlsHandshakeTimeout: settings.tlsHandshakeTimeout, telemetry: telemetry, tracer: tracer)
+            services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inbound, drain: drain, logger: logger, onBound: readiness.listenerBound))
         }
         // The Sidecar resource's egress ports, opened and closed as the configuration names them.
         let egress = ConfiguredListeners(direction: .egress, host: settings.podIP, eventLoop: eventLoop, logger: logger, drain: drain) { listener in
             var context = ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store,
                                           routeTable: listener.routeTable ?? "outbound", pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: false,
-                                          requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer, drain: drain)
+                                          requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer)
             context.egressProtocol = listener.protocolName
             return context
         }
