@@ -31,17 +31,20 @@ struct StopSignalTests {
     func runEndsWithTheApp() throws {
         let app = Process()
         app.executableURL = WeftProcess.executable
-        app.arguments = ["run", "--no-sidecar", "--name", "orphaning", "--", "sh", "-c", "trap 'exit 0' TERM; sleep 600 & echo started; wait"]
+        app.arguments = ["run", "--no-sidecar", "--name", "orphaning", "--", "sh", "-c", "trap 'exit 0' TERM; sleep 600 & echo started $!; wait"]
         let output = Pipe()
         app.standardOutput = output
         try app.run()
+        // The orphaned sleep is the app's business; the test kills it by its PID (other tests' pods run `sleep 600` too).
+        var orphan: pid_t?
         defer {
             if app.isRunning { kill(app.processIdentifier, SIGKILL) }
-            // The orphaned sleep is the app's business; the test cleans it up.
-            _ = try? WeftProcess.runTool("pkill", ["-f", "sleep 600$"])
+            if let orphan { kill(orphan, SIGKILL) }
         }
         var said = ""
-        while !said.contains("started"), case let chunk = output.fileHandleForReading.availableData, !chunk.isEmpty { said += String(decoding: chunk, as: UTF8.self) }
+        while !said.contains("\n"), case let chunk = output.fileHandleForReading.availableData, !chunk.isEmpty { said += String(decoding: chunk, as: UTF8.self) }
+        orphan = said.split(separator: "\n").first.flatMap { $0.split(separator: " ").last }.flatMap { pid_t($0) }
+        #expect(said.hasPrefix("started ") && orphan != nil, "the app said \(said)")
         kill(app.processIdentifier, SIGTERM)
         // Read from /proc: Foundation's own Process (this test's handle on weft run) reports an exit
         // only once the orphan, which holds the same pipe, has closed it too.
@@ -52,11 +55,21 @@ struct StopSignalTests {
         let deadline = Date().addingTimeInterval(10)
         while !exited() && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         #expect(exited(), "weft run outlived its app")
-        _ = try? WeftProcess.runTool("pkill", ["-f", "sleep 600$"])
+        if let orphan { kill(orphan, SIGKILL) }
         app.waitUntilExit()
         #expect(app.terminationStatus == 0)
         let status = try WeftProcess.run(["run", "--no-sidecar", "--name", "failing", "--", "sh", "-c", "exit 7"]).status
         #expect(status == 7)
+    }
+
+    @Test("the app gets stdin, stdout and stderr from `weft run` and nothing else: none of its sidecar's listeners, streams or lease, which would outlive the sidecar in the app")
+    func appInheritsOnlyStandardDescriptors() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let result = try WeftProcess.run(["run", "--name", "descriptors", "--port", "8080", "--", "sh", "-c", #"ls /proc/$$/fd | tr '\n' ' '; echo"#],
+                                         environment: mesh.environment)
+        #expect(result.status == 0)
+        #expect(result.stdout.split(separator: "\n").last == "0 1 2 ", "the app's descriptors: \(result.stdout)")
     }
 
     /// The threads of `pid` (their names) that leave one of `signals` unblocked, from /proc.
