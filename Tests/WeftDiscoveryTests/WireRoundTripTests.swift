@@ -60,6 +60,7 @@ struct WireRoundTripTests {
     static var fullConfiguration: ProxyConfiguration {
         let table = RouteTable(name: "outbound", virtualHosts: [
             VirtualHostConfig(name: "reviews:9080", domains: ["reviews", "reviews.default.svc.cluster.local"], port: 9080, routes: [fullRoute]),
+            VirtualHostConfig(name: "https-redirect", domains: ["myapp.company.com"], port: nil, routes: [], requireTLS: true),
             VirtualHostConfig(name: "redirects", domains: ["*"], port: nil, routes: [
                 RouteEntry(name: "moved", matches: [], action: .redirect(RedirectAction(uri: "/new", authority: "b", scheme: "https", port: 8443, derivePortFromRequest: true, code: 308))),
                 RouteEntry(name: "teapot", matches: [], action: .directResponse(status: 418, body: "short and stout")),
@@ -89,9 +90,27 @@ struct WireRoundTripTests {
         egress.sniRoutes = [SNIRoute(sniHosts: ["a.example.com", "*.b.example.com"], destinations: [WeightedCluster(cluster: "outbound|8443||tls-a.default.svc.cluster.local", weight: 100)])]
         var tcpInbound = ListenerConfig(name: "inbound|6379", port: 6379, direction: .inbound, protocolName: "TCP", hosts: ["redis.default.svc.cluster.local"], appPort: 6379)
         tcpInbound.peerAuthentication = .strict
+        var https = ListenerConfig(name: "0.0.0.0_8443", port: 8443, direction: .gateway, protocolName: "HTTPS", routeTable: "http.8443", hosts: ["a.example.com"])
+        var simple = GatewayServerTLS(serverNames: ["a.example.com", "*.b.example.com"], mode: .mutual)
+        simple.certificateChain = "-----BEGIN CERTIFICATE-----"
+        simple.privateKey = "-----BEGIN PRIVATE KEY-----"
+        simple.caCertificates = "ca"
+        simple.certificateChainFile = "/etc/cert.pem"
+        simple.privateKeyFile = "/etc/key.pem"
+        simple.caCertificatesFile = "/etc/ca.pem"
+        simple.subjectAltNames = ["client.example.com"]
+        simple.verifyCertificateSpki = ["spki"]
+        simple.verifyCertificateHash = ["ab:cd"]
+        simple.minimumVersion = "TLSV1_2"
+        simple.maximumVersion = "TLSV1_3"
+        simple.cipherSuites = ["ECDHE-ECDSA-AES128-GCM-SHA256"]
+        simple.credentialName = "a-cert"
+        simple.credentialError = "expired"
+        https.serverTLS = [simple, GatewayServerTLS(serverNames: ["*"], mode: .passthrough), GatewayServerTLS(serverNames: ["c"], mode: .optionalMutual),
+                           GatewayServerTLS(serverNames: ["d"], mode: .istioMutual), GatewayServerTLS(serverNames: ["e"], mode: .simple)]
         return ProxyConfiguration(version: "12.3", listeners: [
             ListenerConfig(name: "outbound", port: 15001, direction: .outbound, routeTable: "outbound"),
-            egress, tcpInbound,
+            egress, tcpInbound, https,
             ListenerConfig(name: "inbound|9080", port: 9080, direction: .inbound, appPort: 9080),
             ListenerConfig(name: "inbound|9443", port: 9443, direction: .inbound, appPort: 9443, peerAuthentication: .strict),
             ListenerConfig(name: "inbound|9090", port: 9090, direction: .inbound, appPort: 9090, peerAuthentication: .disable),

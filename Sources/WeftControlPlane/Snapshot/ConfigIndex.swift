@@ -28,6 +28,8 @@ public struct ConfigIndex: Sendable {
     public let peerAuthentication: PeerAuthenticationPolicies
     /// Telemetry resources, by namespace, then name.
     public let telemetries: [Telemetry]
+    /// Secrets by `namespace/name` (gateway credentials; never sent to a proxy that names none).
+    public let secrets: [String: Secret]
     /// Deployments whose pods carry `proxy.istio.io/config`: namespace, pod labels, the ProxyConfig.
     public let proxyConfigAnnotations: [(namespace: String, labels: [String: String], config: MeshProxyConfig)]
 
@@ -45,6 +47,7 @@ public struct ConfigIndex: Sendable {
         authorizationPolicies = sorted(AuthorizationPolicy.self)
         requestAuthentications = sorted(RequestAuthentication.self)
         telemetries = sorted(Telemetry.self)
+        secrets = Dictionary(sorted(Secret.self).map { ("\($0.namespace)/\($0.name)", $0) }, uniquingKeysWith: { first, _ in first })
         proxyConfigAnnotations = sorted(Deployment.self).compactMap { deployment in
             guard let template = deployment.spec?.template?.metadata, let labels = template.labels, !labels.isEmpty,
                   let text = template.annotations?[MeshConfigDocument.proxyConfigAnnotation],

@@ -61,11 +61,15 @@ public enum ListenerTranslator {
     static func gateway(_ view: ProxyView) -> [ListenerConfig] {
         var hostsByPort: [Int: [String]] = [:]
         var protocolByPort: [Int: String] = [:]
+        var gatewaysByPort: [Int: Set<String>] = [:]
+        var serverPortByPort: [Int: Int] = [:]
         for gateway in view.gateways {
             for server in gateway.spec.servers ?? [] {
                 guard let number = server.port?.number else { continue }
                 let port = view.gatewayServicePorts[number] ?? number
                 hostsByPort[port, default: []] += server.hosts ?? []
+                gatewaysByPort[port, default: []].insert("\(gateway.namespace)/\(gateway.name)")
+                if serverPortByPort[port] == nil { serverPortByPort[port] = number }
                 // The first server on a port names its protocol (Istio refuses conflicting ones: IST0145).
                 if protocolByPort[port] == nil { protocolByPort[port] = server.port?.protocol?.uppercased() ?? "HTTP" }
             }
@@ -77,6 +81,11 @@ public enum ListenerTranslator {
                                           routeTable: "http.\(port)", hosts: Array(Set(hosts)).sorted())
             listener.authorization = authorization
             listener.requestAuthentication = authentication
+            listener.serverTLS = GatewayTLSTranslator.servers(port: port, view: view)
+            if listener.serverTLS.contains(where: { !$0.terminates }) {
+                listener.sniRoutes = GatewayTLSTranslator.passthroughRoutes(port: port, serverPort: serverPortByPort[port] ?? port,
+                                                                            gatewayNames: gatewaysByPort[port] ?? [], view: view)
+            }
             // A gateway's listeners are outbound to Istio's Telemetry API (mode CLIENT).
             listener.accessLogs = view.clientTelemetry.accessLogs
             listener.tracing = view.clientTelemetry.tracing

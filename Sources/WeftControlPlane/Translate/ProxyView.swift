@@ -44,6 +44,9 @@ public struct ProxyView: Sendable, Hashable {
     /// A sidecar's container ports that a selecting Service declares, with that service's host and
     /// the port's protocol (nil: not declared, so HTTP as before protocol detection).
     public var inboundServicePorts: [Int: InboundServicePort] = [:]
+    /// For routers: the Secrets of the router's namespace its Gateways' servers name by
+    /// `credentialName` (and each one's `NAME-cacert`), by name. Nothing else's credentials.
+    public var gatewaySecrets: [String: Secret] = [:]
     /// The egress listeners of the Sidecar resource that applies to a sidecar.
     public var egressListeners: [SidecarSpec.EgressListener] = []
 
@@ -127,7 +130,14 @@ public enum ProxyViewBuilder {
         let proxyMesh = TelemetryTranslator.withProxyConfigAnnotation(meshConfig, index.proxyConfigAnnotations, proxy: proxy)
         view.clientTelemetry = TelemetryTranslator.settings(telemetries, mode: .CLIENT, meshConfig: proxyMesh, builtInCollector: state.builtInCollector)
         view.serverTelemetry = TelemetryTranslator.settings(telemetries, mode: .SERVER, meshConfig: proxyMesh, builtInCollector: state.builtInCollector)
-        if proxy.mode == .router { view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: state.registry) }
+        if proxy.mode == .router {
+            view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: state.registry)
+            for name in gateways.flatMap({ $0.spec.servers ?? [] }).flatMap({ GatewayTLSTranslator.credentialNames($0.tls) }) {
+                for candidate in [name, name + GatewayTLSTranslator.caSecretSuffix] {
+                    if let secret = index.secrets["\(proxy.namespace)/\(candidate)"] { view.gatewaySecrets[candidate] = secret }
+                }
+            }
+        }
         if proxy.mode == .sidecar {
             view.inboundServicePorts = inboundServicePorts(of: proxy, registry: state.registry)
             view.egressListeners = scope.sidecar?.spec.egress ?? []

@@ -45,6 +45,16 @@ public enum RouteTranslator {
                 let translator = HTTPRouteTranslator(view: view, gatewayNames: gatewayNames, virtualHostPort: nil)
                 hosts.append(VirtualHostConfig(name: "\(vs.namespace)/\(vs.name)", domains: domains, port: nil, routes: translator.translate(vs)))
             }
+            // httpsRedirect: every host of such a server answers 301 to https, whether or not a
+            // VirtualService routes it (Istio gives the server a virtual host of its own).
+            let redirected = servers.filter { $0.1.tls?.httpsRedirect == true }.flatMap { serverHostNames($0.1) }
+            if !redirected.isEmpty {
+                for index in hosts.indices where hosts[index].domains.contains(where: { domain in redirected.contains { HostName($0).matches(HostName(domain)) } }) {
+                    hosts[index].requireTLS = true
+                }
+                let uncovered = redirected.filter { host in !hosts.contains { $0.domains.contains(host) } }
+                if !uncovered.isEmpty { hosts.append(VirtualHostConfig(name: "https-redirect", domains: uncovered, port: nil, routes: [], requireTLS: true)) }
+            }
             tables.append(RouteTable(name: "http.\(port)", virtualHosts: hosts, fallback: .notFound))
         }
         return tables

@@ -43,6 +43,7 @@ extension Weft_Discovery_V1_Listener {
             wire.destinations = route.destinations.map(Self.weighted)
             return wire
         }
+        serverTls = model.serverTLS.map(Weft_Discovery_V1_GatewayServerTLS.init)
     }
 
     private static func weighted(_ destination: WeightedCluster) -> Weft_Discovery_V1_WeightedCluster {
@@ -95,5 +96,8 @@ extension ListenerConfig {
             TunnelTCPRoute(hosts: route.hosts, port: Int(wire: route.port), destinationSubnets: route.destinationSubnets,
                            destinations: route.destinations.map { WeightedCluster(cluster: $0.cluster, weight: Int(wire: $0.weight)) })
         }
+        var servers: [GatewayServerTLS] = []
+        for server in wire.serverTls { servers.append(try GatewayServerTLS(wire: server)) }
+        serverTLS = servers
     }
 }

@@ -15,6 +15,7 @@ extension Weft_Discovery_V1_RouteTable {
             wire.domains = host.domains
             if let port = host.port { wire.port = Int32(model: port) }
             wire.routes = host.routes.map(Weft_Discovery_V1_Route.init)
+            wire.requireTls = host.requireTLS
             return wire
         }
     }
@@ -33,7 +34,7 @@ extension RouteTable {
         for host in wire.virtualHosts {
             var routes: [RouteEntry] = []
             for route in host.routes { routes.append(try RouteEntry(wire: route, table: wire.name)) }
-            hosts.append(VirtualHostConfig(name: host.name, domains: host.domains, port: host.hasPort ? Int(wire: host.port) : nil, routes: routes))
+            hosts.append(VirtualHostConfig(name: host.name, domains: host.domains, port: host.hasPort ? Int(wire: host.port) : nil, routes: routes, requireTLS: host.requireTls))
         }
         self.init(name: wire.name, virtualHosts: hosts, fallback: fallback)
     }

@@ -50,6 +50,8 @@ public struct ListenerConfig: Sendable, Hashable, Codable {
     public var tunnelTCPRoutes: [TunnelTCPRoute] = []
     /// AUTO ports: how long the first bytes may take before the connection is TCP (nil: no limit).
     public var protocolDetectionTimeoutMs: Int?
+    /// Gateway: each server's TLS on this port, chosen by the ClientHello's server name (empty: plaintext).
+    public var serverTLS: [GatewayServerTLS] = []
 
     public init(name: String, port: Int, direction: Direction, protocolName: String = "HTTP", routeTable: String? = nil, hosts: [String] = [], appPort: Int? = nil,
                 peerAuthentication: PeerAuthenticationMode = .permissive) {

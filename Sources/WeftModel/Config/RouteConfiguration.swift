@@ -217,11 +217,14 @@ public struct VirtualHostConfig: Sendable, Hashable, Codable {
     /// The destination port requests must use; nil accepts any.
     public var port: Int?
     public var routes: [RouteEntry]
-    public init(name: String, domains: [String], port: Int?, routes: [RouteEntry]) {
+    /// A gateway server's `httpsRedirect`: a request that did not come over TLS gets 301 to `https://`.
+    public var requireTLS = false
+    public init(name: String, domains: [String], port: Int?, routes: [RouteEntry], requireTLS: Bool = false) {
         self.name = name
         self.domains = domains
         self.port = port
         self.routes = routes
+        self.requireTLS = requireTLS
     }
 }
 

@@ -5,6 +5,8 @@ public enum RouteSelection: Sendable, Hashable {
     case noVirtualHost(RouteTable.Fallback)
     /// A virtual host answers but none of its routes matches: 404 with flag NR.
     case noRoute(virtualHost: String)
+    /// The virtual host takes only TLS (`httpsRedirect`) and the request came in plaintext: 301 to https.
+    case redirectToTLS(virtualHost: String)
 }
 
 /// Istio's route choice, as Envoy makes it: the virtual host by domain (exact, then the longest
@@ -12,6 +14,7 @@ public enum RouteSelection: Sendable, Hashable {
 public enum RouteSelector {
     public static func select(_ table: RouteTable, _ request: RequestAttributes) -> RouteSelection {
         guard let host = virtualHost(in: table, for: request) else { return .noVirtualHost(table.fallback) }
+        if host.requireTLS && request.scheme != "https" { return .redirectToTLS(virtualHost: host.name) }
         for route in host.routes where route.matches.isEmpty || route.matches.contains(where: { matches($0, request) }) {
             return .route(virtualHost: host.name, route: route)
         }

@@ -123,6 +123,8 @@ enum ProxyConnectionPipeline {
                 channel.eventLoop.makeCompletedFuture {
                     if let inbound = listener.inboundPort {
                         try channel.pipeline.syncOperations.addHandler(InboundTransportHandler(listener: listener, port: inbound, timeout: listener.tlsHandshakeTimeout))
+                    } else if let contexts = listener.gatewayTLS, listener.configuration.active.listener(named: listener.name)?.serverTLS.isEmpty == false {
+                        try channel.pipeline.syncOperations.addHandler(GatewayTLSHandler(listener: listener, contexts: contexts))
                     } else if listener.egressProtocol == "TLS" {
                         try channel.pipeline.syncOperations.addHandler(TLSInspector(listener: listener))
                     } else if listener.egressProtocol == "TCP" {

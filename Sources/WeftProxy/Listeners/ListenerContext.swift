@@ -38,6 +38,8 @@ struct ListenerContext: Sendable {
     var telemetry: ProxyTelemetry?
     /// This proxy's spans (nil: not traced, whatever the configuration says).
     var tracer: ProxyTracer?
+    /// Gateways: the server TLS contexts of the port's HTTPS and TLS servers (nil on sidecars).
+    var gatewayTLS: GatewayTLSContexts?
 }
 
 /// The steps of each kind of listener, composed in one place and read top to bottom. The steps

@@ -32,10 +32,12 @@ public struct Router: Sendable {
                                                        as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         let tracer = workload.map { ProxyTracer(workload: $0, podIP: address, nodeID: "router~\(address)~\(identity["id"] ?? $0.workload)", queue: SpanQueue(stats: stats)) }
         let drain = ProxyDrain()
+        let gatewayTLS = GatewayTLSContexts()
         let listeners = ConfiguredListeners(direction: .gateway, host: address, eventLoop: eventLoop, logger: logger, drain: drain) { listener in
             ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats, logger: logger, authorizing: true), configuration: store,
                             routeTable: listener.routeTable, pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
-                            requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true, telemetry: telemetry, tracer: tracer)
+                            requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true, certificates: certificates, telemetry: telemetry, tracer: tracer,
+                            gatewayTLS: gatewayTLS)
         }
         let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: identity, certificates: certificates,
                                   telemetry: telemetry, quit: quit)

@@ -17,6 +17,9 @@ public struct SelectRoute: RequestStep {
             return .respond(LocalResponse(status: 502, flag: "NR"))
         case .noVirtualHost(.notFound), .noRoute:
             return .respond(LocalResponse(status: 404, flag: "NR"))
+        case .redirectToTLS(let host):
+            context.virtualHost = host
+            return .respond(Self.redirectToTLS(context.attributes))
         case .route(let host, let route):
             context.virtualHost = host
             context.route = route
@@ -33,6 +36,12 @@ public struct SelectRoute: RequestStep {
                 return next(&context)
             }
         }
+    }
+
+    /// Envoy's `require_tls` answer: the same host (and port, as the client wrote it) and path, over https.
+    static func redirectToTLS(_ request: RequestAttributes) -> LocalResponse {
+        let query = request.query.isEmpty ? "" : "?" + request.query
+        return LocalResponse(status: 301, flag: "", headers: [("location", "https://\(request.header("host") ?? request.authority)\(request.path)\(query)")])
     }
 
     static func redirect(_ redirect: RedirectAction, _ request: RequestAttributes) -> LocalResponse {

@@ -140,6 +140,13 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
     set {_uniqueStorage()._tunnelTcpRoutes = newValue}
   }
 
+  /// Gateway: the TLS of each server on this port, chosen per connection by the ClientHello's
+  /// server name (empty: the port is plaintext).
+  public var serverTls: [Weft_Discovery_V1_GatewayServerTLS] {
+    get {_storage._serverTls}
+    set {_uniqueStorage()._serverTls = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Direction: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -236,6 +243,103 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One Gateway server's TLS (Istio's ServerTLSSettings with its credential resolved). A
+/// credentialName's Secret is carried inline, and only to the gateways whose servers name it.
+public nonisolated struct Weft_Discovery_V1_GatewayServerTLS: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Server names that choose this server: exact, "*.example.com", or "*" (any, and no SNI).
+  public var serverNames: [String] = []
+
+  public var mode: Weft_Discovery_V1_GatewayServerTLS.Mode = .simple
+
+  /// PEM text from the credential (a Secret), or files on the gateway's host.
+  public var certificateChain: String = String()
+
+  public var privateKey: String = String()
+
+  public var caCertificates: String = String()
+
+  public var certificateChainFile: String = String()
+
+  public var privateKeyFile: String = String()
+
+  public var caCertificatesFile: String = String()
+
+  public var subjectAltNames: [String] = []
+
+  public var verifyCertificateSpki: [String] = []
+
+  public var verifyCertificateHash: [String] = []
+
+  /// TLSV1_0 … TLSV1_3; empty: Istio's defaults (1.2 to 1.3).
+  public var minimumVersion: String = String()
+
+  public var maximumVersion: String = String()
+
+  public var cipherSuites: [String] = []
+
+  /// The credential named (credentialName), for reasons and counters.
+  public var credentialName: String = String()
+
+  /// Why the credential cannot be used (missing Secret, no key, not PEM); set: the server stays closed.
+  public var credentialError: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Mode: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case simple // = 0
+    case mutual // = 1
+    case optionalMutual // = 2
+    case istioMutual // = 3
+
+    /// Not terminated: routed by server name with the listener's sni_routes.
+    case passthrough // = 4
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .simple
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .simple
+      case 1: self = .mutual
+      case 2: self = .optionalMutual
+      case 3: self = .istioMutual
+      case 4: self = .passthrough
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .simple: return 0
+      case .mutual: return 1
+      case .optionalMutual: return 2
+      case .istioMutual: return 3
+      case .passthrough: return 4
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Weft_Discovery_V1_GatewayServerTLS.Mode] = [
+      .simple,
+      .mutual,
+      .optionalMutual,
+      .istioMutual,
+      .passthrough,
+    ]
+
+  }
+
+  public init() {}
 }
 
 /// A VirtualService tcp route for CONNECT tunnels on the outbound listener.
@@ -1236,6 +1340,9 @@ public nonisolated struct Weft_Discovery_V1_VirtualHost: Sendable {
 
   public var routes: [Weft_Discovery_V1_Route] = []
 
+  /// A gateway server's httpsRedirect: a plaintext request gets 301 to https:// on the same host.
+  public var requireTls: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1895,7 +2002,7 @@ fileprivate nonisolated let _protobuf_package = "weft.discovery.v1"
 
 nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Listener"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0\u{3}access_logs\0\u{1}tracing\0\u{1}metrics\0\u{3}tcp_destinations\0\u{3}sni_routes\0\u{3}protocol_detection_timeout_ms\0\u{3}tunnel_tcp_routes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0\u{3}access_logs\0\u{1}tracing\0\u{1}metrics\0\u{3}tcp_destinations\0\u{3}sni_routes\0\u{3}protocol_detection_timeout_ms\0\u{3}tunnel_tcp_routes\0\u{3}server_tls\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -1915,6 +2022,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
     var _sniRoutes: [Weft_Discovery_V1_SNIRoute] = []
     var _protocolDetectionTimeoutMs: Int32 = 0
     var _tunnelTcpRoutes: [Weft_Discovery_V1_TunnelTCPRoute] = []
+    var _serverTls: [Weft_Discovery_V1_GatewayServerTLS] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1942,6 +2050,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       _sniRoutes = source._sniRoutes
       _protocolDetectionTimeoutMs = source._protocolDetectionTimeoutMs
       _tunnelTcpRoutes = source._tunnelTcpRoutes
+      _serverTls = source._serverTls
     }
   }
 
@@ -1977,6 +2086,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
         case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._sniRoutes) }()
         case 16: try { try decoder.decodeSingularInt32Field(value: &_storage._protocolDetectionTimeoutMs) }()
         case 17: try { try decoder.decodeRepeatedMessageField(value: &_storage._tunnelTcpRoutes) }()
+        case 18: try { try decoder.decodeRepeatedMessageField(value: &_storage._serverTls) }()
         default: break
         }
       }
@@ -2040,6 +2150,9 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       if !_storage._tunnelTcpRoutes.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._tunnelTcpRoutes, fieldNumber: 17)
       }
+      if !_storage._serverTls.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._serverTls, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2066,6 +2179,7 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
         if _storage._sniRoutes != rhs_storage._sniRoutes {return false}
         if _storage._protocolDetectionTimeoutMs != rhs_storage._protocolDetectionTimeoutMs {return false}
         if _storage._tunnelTcpRoutes != rhs_storage._tunnelTcpRoutes {return false}
+        if _storage._serverTls != rhs_storage._serverTls {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2081,6 +2195,115 @@ nonisolated extension Weft_Discovery_V1_Listener.Direction: SwiftProtobuf._Proto
 
 nonisolated extension Weft_Discovery_V1_Listener.PeerAuthentication: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PERMISSIVE\0\u{1}STRICT\0\u{1}DISABLE\0")
+}
+
+nonisolated extension Weft_Discovery_V1_GatewayServerTLS: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GatewayServerTLS"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}server_names\0\u{1}mode\0\u{3}certificate_chain\0\u{3}private_key\0\u{3}ca_certificates\0\u{3}certificate_chain_file\0\u{3}private_key_file\0\u{3}ca_certificates_file\0\u{3}subject_alt_names\0\u{3}verify_certificate_spki\0\u{3}verify_certificate_hash\0\u{3}minimum_version\0\u{3}maximum_version\0\u{3}cipher_suites\0\u{3}credential_name\0\u{3}credential_error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.serverNames) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.mode) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.certificateChain) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.privateKey) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.caCertificates) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.certificateChainFile) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.privateKeyFile) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.caCertificatesFile) }()
+      case 9: try { try decoder.decodeRepeatedStringField(value: &self.subjectAltNames) }()
+      case 10: try { try decoder.decodeRepeatedStringField(value: &self.verifyCertificateSpki) }()
+      case 11: try { try decoder.decodeRepeatedStringField(value: &self.verifyCertificateHash) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.minimumVersion) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.maximumVersion) }()
+      case 14: try { try decoder.decodeRepeatedStringField(value: &self.cipherSuites) }()
+      case 15: try { try decoder.decodeSingularStringField(value: &self.credentialName) }()
+      case 16: try { try decoder.decodeSingularStringField(value: &self.credentialError) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.serverNames.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.serverNames, fieldNumber: 1)
+    }
+    if self.mode != .simple {
+      try visitor.visitSingularEnumField(value: self.mode, fieldNumber: 2)
+    }
+    if !self.certificateChain.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateChain, fieldNumber: 3)
+    }
+    if !self.privateKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.privateKey, fieldNumber: 4)
+    }
+    if !self.caCertificates.isEmpty {
+      try visitor.visitSingularStringField(value: self.caCertificates, fieldNumber: 5)
+    }
+    if !self.certificateChainFile.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateChainFile, fieldNumber: 6)
+    }
+    if !self.privateKeyFile.isEmpty {
+      try visitor.visitSingularStringField(value: self.privateKeyFile, fieldNumber: 7)
+    }
+    if !self.caCertificatesFile.isEmpty {
+      try visitor.visitSingularStringField(value: self.caCertificatesFile, fieldNumber: 8)
+    }
+    if !self.subjectAltNames.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.subjectAltNames, fieldNumber: 9)
+    }
+    if !self.verifyCertificateSpki.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.verifyCertificateSpki, fieldNumber: 10)
+    }
+    if !self.verifyCertificateHash.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.verifyCertificateHash, fieldNumber: 11)
+    }
+    if !self.minimumVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.minimumVersion, fieldNumber: 12)
+    }
+    if !self.maximumVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.maximumVersion, fieldNumber: 13)
+    }
+    if !self.cipherSuites.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.cipherSuites, fieldNumber: 14)
+    }
+    if !self.credentialName.isEmpty {
+      try visitor.visitSingularStringField(value: self.credentialName, fieldNumber: 15)
+    }
+    if !self.credentialError.isEmpty {
+      try visitor.visitSingularStringField(value: self.credentialError, fieldNumber: 16)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_GatewayServerTLS, rhs: Weft_Discovery_V1_GatewayServerTLS) -> Bool {
+    if lhs.serverNames != rhs.serverNames {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.certificateChain != rhs.certificateChain {return false}
+    if lhs.privateKey != rhs.privateKey {return false}
+    if lhs.caCertificates != rhs.caCertificates {return false}
+    if lhs.certificateChainFile != rhs.certificateChainFile {return false}
+    if lhs.privateKeyFile != rhs.privateKeyFile {return false}
+    if lhs.caCertificatesFile != rhs.caCertificatesFile {return false}
+    if lhs.subjectAltNames != rhs.subjectAltNames {return false}
+    if lhs.verifyCertificateSpki != rhs.verifyCertificateSpki {return false}
+    if lhs.verifyCertificateHash != rhs.verifyCertificateHash {return false}
+    if lhs.minimumVersion != rhs.minimumVersion {return false}
+    if lhs.maximumVersion != rhs.maximumVersion {return false}
+    if lhs.cipherSuites != rhs.cipherSuites {return false}
+    if lhs.credentialName != rhs.credentialName {return false}
+    if lhs.credentialError != rhs.credentialError {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_GatewayServerTLS.Mode: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SIMPLE\0\u{1}MUTUAL\0\u{1}OPTIONAL_MUTUAL\0\u{1}ISTIO_MUTUAL\0\u{1}PASSTHROUGH\0")
 }
 
 nonisolated extension Weft_Discovery_V1_TunnelTCPRoute: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -3699,7 +3922,7 @@ nonisolated extension Weft_Discovery_V1_Route: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Weft_Discovery_V1_VirtualHost: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".VirtualHost"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}domains\0\u{1}port\0\u{1}routes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}domains\0\u{1}port\0\u{1}routes\0\u{3}require_tls\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3711,6 +3934,7 @@ nonisolated extension Weft_Discovery_V1_VirtualHost: SwiftProtobuf.Message, Swif
       case 2: try { try decoder.decodeRepeatedStringField(value: &self.domains) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self._port) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.routes) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.requireTls) }()
       default: break
       }
     }
@@ -3733,6 +3957,9 @@ nonisolated extension Weft_Discovery_V1_VirtualHost: SwiftProtobuf.Message, Swif
     if !self.routes.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.routes, fieldNumber: 4)
     }
+    if self.requireTls != false {
+      try visitor.visitSingularBoolField(value: self.requireTls, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3741,6 +3968,7 @@ nonisolated extension Weft_Discovery_V1_VirtualHost: SwiftProtobuf.Message, Swif
     if lhs.domains != rhs.domains {return false}
     if lhs._port != rhs._port {return false}
     if lhs.routes != rhs.routes {return false}
+    if lhs.requireTls != rhs.requireTls {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+
+/// HTTPS at the ingress gateway, with certificates made by the test and given as Istio users give
+/// them: `credentialName` Secrets (Kubernetes' `kubernetes.io/tls` and Istio's generic form).
+@Suite("gateway TLS servers", .serialized)
+struct GatewayTLSTests {
+    /// The seed's ingress: `myapp.company.com` on 443 SIMPLE with `credentialName: myapp-tls-cert`,
+    /// port 80 redirected with `httpsRedirect`, `/api/` and `/` to two services.
+    static let seedIngress = """
+    apiVersion: networking.istio.io/v1
+    kind: Gateway
+    metadata: {name: myapp-gateway, namespace: istio-system}
+    spec:
+      selector: {istio: ingressgateway}
+      servers:
+      - port: {number: 443, name: https, protocol: HTTPS}
+        hosts: [myapp.company.com]
+        tls: {mode: SIMPLE, credentialName: myapp-tls-cert}
+      - port: {number: 443, name: https-other, protocol: HTTPS}
+        hosts: [other.example.com]
+        tls: {mode: SIMPLE, credentialName: other-cert}
+      - port: {number: 443, name: https-missing, protocol: HTTPS}
+        hosts: [missing.example.com]
+        tls: {mode: SIMPLE, credentialName: no-such-secret}
+      - port: {number: 80, name: http, protocol: HTTP}
+        hosts: [myapp.company.com]
+        tls: {httpsRedirect: true}
+    ---
+    apiVersion: networking.istio.io/v1
+    kind: VirtualService
+    metadata: {name: myapp, namespace: istio-system}
+    spec:
+      hosts: [myapp.company.com, other.example.com]
+      gateways: [myapp-gateway]
+      http:
+      - match: [{uri: {prefix: /api/}}]
+        route: [{destination: {host: api.default.svc.cluster.local, port: {number: 9080}}}]
+      - route: [{destination: {host: frontend.default.svc.cluster.local, port: {number: 9080}}}]
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: api}
+    spec:
+      selector: {app: api}
+      ports: [{name: http, port: 9080}]
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: frontend}
+    spec:
+      selector: {app: frontend}
+      ports: [{name: http, port: 9080}]
+    """
+
+    @Test("the seed's ingress: 443 SIMPLE with credentialName (kubernetes.io/tls), a second server on the port told apart by SNI (generic cert/key), 80 answers 301 to https; an unknown name and a server whose Secret is missing are refused while the rest serve; TLS 1.1 refused; the Secret rotated under an open connection, a bad update keeps the last good certificate")
+    func seedIngress() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let gateway = try IngressGatewayFixture(mesh: mesh)
+        defer { gateway.certificates.remove() }
+        let pki = gateway.certificates
+        try pki.makeCA("ca", commonName: "Example Corp CA")
+        try pki.makeLeaf("myapp", subjectAltName: "DNS:myapp.company.com")
+        try pki.makeLeaf("other", subjectAltName: "DNS:other.example.com")
+        let otherSecret = """
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: other-cert, namespace: istio-system}
+        stringData:
+          cert: |
+        \(try String(contentsOfFile: pki.path("other.pem"), encoding: .utf8).split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+          key: |
+        \(try String(contentsOfFile: pki.path("other.key"), encoding: .utf8).split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        """
+        try gateway.apply(try gateway.tlsSecret("myapp-tls-cert", leaf: "myapp") + "\n---\n" + otherSecret + "\n---\n" + Self.seedIngress)
+        try mesh.startEcho(name: "api-v1", labels: "app=api,version=v1")
+        try mesh.startEcho(name: "frontend-v1", labels: "app=frontend,version=v1")
+        try gateway.startRouter()
+        try mesh.waitForEndpoints(proxy: "istio-ingressgateway", cluster: "outbound|9080||api.default.svc.cluster.local", count: 1)
+        try mesh.waitForEndpoints(proxy: "istio-ingressgateway", cluster: "outbound|9080||frontend.default.svc.cluster.local", count: 1)
+        let trust = ["--cacert", pki.path("ca.pem")]
+        try mesh.waitUntil("HTTPS answers at the gateway") { (try? gateway.curl(host: "myapp.company.com", path: "/api/v1", options: trust).status) == 200 }
+
+        let api = try gateway.curl(host: "myapp.company.com", path: "/api/v1/items?x=1", options: trust)
+        #expect(api.status == 200 && api.body.contains("api-v1"), "\(api)")
+        #expect(api.body.lowercased().contains("\"x-forwarded-proto\": \"https\""), "the app hears the request came over HTTPS: \(api.body)")
+        let page = try gateway.curl(host: "myapp.company.com", path: "/", options: trust)
+        #expect(page.status == 200 && page.body.contains("frontend-v1"), "\(page)")
+        let h2 = try gateway.curl(host: "myapp.company.com", path: "/", options: trust + ["--http2"])
+        #expect(h2.status == 200 && h2.headers.hasPrefix("HTTP/2 200") && gateway.counter("ssl.alpn.h2") >= 1, "ALPN h2: curl speaks HTTP/2 to the gateway (\(h2.headers))")
+        let other = try gateway.curl(host: "other.example.com", path: "/", options: trust)
+        #expect(other.status == 200 && other.body.contains("frontend-v1"), "the second server's own certificate verifies for its name: \(other)")
+
+        let redirect = try gateway.curl("http", host: "myapp.company.com", path: "/api/v1?y=2")
+        #expect(redirect.status == 301, "\(redirect)")
+        #expect(redirect.headers.lowercased().contains("location: https://myapp.company.com:\(gateway.httpPort)/api/v1?y=2"), "\(redirect.headers)")
+
+        let unknown = try gateway.curl(host: "unknown.example.com", path: "/", options: ["-k"])
+        #expect(unknown.exit == 35 && unknown.status == 0, "a name no server has is refused in the handshake: \(unknown)")
+        let missing = try gateway.curl(host: "missing.example.com", path: "/", options: ["-k"])
+        #expect(missing.exit == 35, "the server whose Secret is missing stays closed: \(missing)")
+        #expect(gateway.counter("listener.0.0.0.0_\(gateway.httpsPort).no_filter_chain_match") >= 1, "\(gateway.stats())")
+        #expect(gateway.counter("listener.0.0.0.0_\(gateway.httpsPort).server_ssl_socket_factory.ssl_context_update_error") >= 1)
+        let old = try gateway.curl(host: "myapp.company.com", path: "/", options: trust + ["--tls-max", "1.1", "--tlsv1.0"])
+        #expect(old.exit != 0 && old.status == 0, "TLS 1.1 is below Istio's minimum (1.2): \(old)")
+        #expect(try gateway.curl(host: "myapp.company.com", path: "/", options: trust).status == 200, "and the port keeps serving")
+
+        // Rotation: a connection opened under the first certificate stays open and answers while
+        // new connections get the new one (signed by another CA).
+        let held = try HeldHTTPSConnection(host: "myapp.company.com", port: gateway.httpsPort, address: gateway.address, ca: pki.path("ca.pem"))
+        defer { held.close() }
+        #expect(held.get("/").contains("frontend-v1"))
+        try pki.makeCA("ca2", commonName: "Example Corp CA 2")
+        try pki.makeLeaf("myapp2", subjectAltName: "DNS:myapp.company.com", ca: "ca2")
+        try gateway.apply(try gateway.tlsSecret("myapp-tls-cert", leaf: "myapp2"))
+        let newTrust = ["--cacert", pki.path("ca2.pem")]
+        try mesh.waitUntil("the rotated certificate is served") { (try? gateway.curl(host: "myapp.company.com", path: "/", options: newTrust).status) == 200 }
+        #expect(held.get("/api/x").contains("api-v1"), "the connection opened before the rotation still answers")
+        // A bad update (a key that is not the certificate's) is refused; the last good one serves on.
+        let errors = gateway.counter("listener.0.0.0.0_\(gateway.httpsPort).server_ssl_socket_factory.ssl_context_update_error")
+        try gateway.apply(try gateway.tlsSecret("myapp-tls-cert", leaf: "myapp", key: "other"))
+        try mesh.waitUntil("the bad Secret reaches the gateway and is refused") {
+            _ = try? gateway.curl(host: "myapp.company.com", path: "/", options: newTrust)
+            return gateway.counter("listener.0.0.0.0_\(gateway.httpsPort).server_ssl_socket_factory.ssl_context_update_error") > errors
+        }
+        #expect(try gateway.curl(host: "myapp.company.com", path: "/", options: newTrust).status == 200, "the last good certificate serves")
+
+        // The private keys never leave the control plane for anyone but the gateway: proxy-config shows them redacted.
+        let dump = try mesh.controlPlane.weft(["proxy-config", "listeners", gateway.proxyID, "-o", "json"]).stdout
+        #expect(!dump.contains("PRIVATE KEY") && dump.contains("[redacted]"), "\(dump.prefix(2000))")
+    }
+}
+
+/// One keep-alive HTTPS connection (Python's http.client), held open across a test's steps.
+final class HeldHTTPSConnection {
+    private let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+
+    init(host: String, port: Int, address: String, ca: String) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-u", "-c", """
+        import http.client, socket, ssl, sys
+        context = ssl.create_default_context(cafile=sys.argv[4])
+        raw = socket.create_connection((sys.argv[3], int(sys.argv[2])))
+        connection = http.client.HTTPSConnection(sys.argv[1], int(sys.argv[2]), context=context)
+        connection.sock = context.wrap_socket(raw, server_hostname=sys.argv[1])
+        for line in sys.stdin:
+            connection.request("GET", line.strip())
+            body = connection.getresponse().read().decode()
+            print(body.replace("\\n", " "), flush=True)
+        """, host, String(port), address, ca]
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+    }
+
+    /// The body of GET `path` on the held connection ("" when it is gone).
+    func get(_ path: String) -> String {
+        guard (try? input.fileHandleForWriting.write(contentsOf: Data((path + "\n").utf8))) != nil else { return "" }
+        var line = Data()
+        while true {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty || byte == Data("\n".utf8) { break }
+            line.append(byte)
+        }
+        return String(decoding: line, as: UTF8.self)
+    }
+
+    func close() {
+        try? input.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}
