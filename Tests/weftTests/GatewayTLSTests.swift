@@ -132,6 +132,147 @@ struct GatewayTLSTests {
     }
 }
 
+extension GatewayTLSTests {
+    @Test("MUTUAL: no client certificate is refused in the handshake, one from the Secret's ca.crt is let in, one from another CA refused; subjectAltNames refuses a client of the right CA with another name; OPTIONAL_MUTUAL serves with and without one; all counted")
+    func mutual() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let gateway = try IngressGatewayFixture(mesh: mesh)
+        defer { gateway.certificates.remove() }
+        let pki = gateway.certificates
+        try pki.makeCA("ca", commonName: "Server CA")
+        try pki.makeCA("clients", commonName: "Client CA")
+        try pki.makeCA("stranger", commonName: "Another CA")
+        try pki.makeLeaf("server", subjectAltName: "DNS:mtls.example.com,DNS:san.example.com,DNS:optional.example.com")
+        try pki.makeLeaf("client", subjectAltName: "DNS:client.example.com", ca: "clients")
+        try pki.makeLeaf("intruder", subjectAltName: "DNS:intruder.example.com", ca: "clients")
+        try pki.makeLeaf("foreign", subjectAltName: "DNS:client.example.com", ca: "stranger")
+        try gateway.apply(try gateway.tlsSecret("mtls-cert", leaf: "server", ca: "clients") + """
+
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: mtls, namespace: istio-system}
+        spec:
+          selector: {istio: ingressgateway}
+          servers:
+          - port: {number: 443, name: https, protocol: HTTPS}
+            hosts: [mtls.example.com]
+            tls: {mode: MUTUAL, credentialName: mtls-cert}
+          - port: {number: 443, name: https-san, protocol: HTTPS}
+            hosts: [san.example.com]
+            tls: {mode: MUTUAL, credentialName: mtls-cert, subjectAltNames: [client.example.com]}
+          - port: {number: 443, name: https-optional, protocol: HTTPS}
+            hosts: [optional.example.com]
+            tls: {mode: OPTIONAL_MUTUAL, credentialName: mtls-cert}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: mtls, namespace: istio-system}
+        spec:
+          hosts: ["*.example.com"]
+          gateways: [mtls]
+          http:
+          - route: [{destination: {host: frontend.default.svc.cluster.local, port: {number: 9080}}}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: frontend}
+        spec:
+          selector: {app: frontend}
+          ports: [{name: http, port: 9080}]
+        """)
+        try mesh.startEcho(name: "frontend-v1", labels: "app=frontend,version=v1")
+        try gateway.startRouter()
+        try mesh.waitForEndpoints(proxy: "istio-ingressgateway", cluster: "outbound|9080||frontend.default.svc.cluster.local", count: 1)
+        func client(_ name: String) -> [String] { ["--cacert", pki.path("ca.pem"), "--cert", pki.path("\(name).pem"), "--key", pki.path("\(name).key")] }
+        try mesh.waitUntil("MUTUAL answers a client of the right CA") { (try? gateway.curl(host: "mtls.example.com", options: client("client")).status) == 200 }
+
+        let accepted = try gateway.curl(host: "mtls.example.com", options: client("client"))
+        #expect(accepted.status == 200 && accepted.body.contains("frontend-v1"), "\(accepted)")
+        let anonymous = try gateway.curl(host: "mtls.example.com", options: ["--cacert", pki.path("ca.pem")])
+        #expect(anonymous.status == 0 && anonymous.exit != 0, "no client certificate: \(anonymous)")
+        let foreign = try gateway.curl(host: "mtls.example.com", options: client("foreign"))
+        #expect(foreign.status == 0 && foreign.exit != 0, "a client certificate of another CA: \(foreign)")
+        #expect(try gateway.curl(host: "san.example.com", options: client("client")).status == 200, "the SAN the server asks for")
+        let intruder = try gateway.curl(host: "san.example.com", options: client("intruder"))
+        #expect(intruder.status == 0 && intruder.exit != 0, "the right CA, another SAN: \(intruder)")
+        #expect(try gateway.curl(host: "optional.example.com", options: client("client")).status == 200)
+        #expect(try gateway.curl(host: "optional.example.com", options: ["--cacert", pki.path("ca.pem")]).status == 200, "OPTIONAL_MUTUAL without a certificate")
+        let optionalForeign = try gateway.curl(host: "optional.example.com", options: client("foreign"))
+        #expect(optionalForeign.status == 0, "OPTIONAL_MUTUAL still refuses a certificate it cannot verify: \(optionalForeign)")
+        try mesh.waitUntil("the refusals are counted") {
+            gateway.counter("ssl.fail_verify_san") >= 1 && gateway.counter("ssl.fail_verify_no_cert") + gateway.counter("ssl.fail_verify_error") + gateway.counter("ssl.connection_error") >= 3
+        }
+    }
+
+    @Test("PASSTHROUGH: two TLS backends behind one gateway port, each reached by its SNI with the VirtualService tls routes and never terminated (the client verifies the backend's own certificate); a name no route has is closed")
+    func passthrough() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let gateway = try IngressGatewayFixture(mesh: mesh)
+        defer { gateway.certificates.remove() }
+        let pki = gateway.certificates
+        try pki.makeCA("ca", commonName: "Backend CA")
+        try pki.makeLeaf("a", subjectAltName: "DNS:a.example.com")
+        try pki.makeLeaf("b", subjectAltName: "DNS:b.example.com")
+        try gateway.apply("""
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: passthrough, namespace: istio-system}
+        spec:
+          selector: {istio: ingressgateway}
+          servers:
+          - port: {number: 443, name: tls, protocol: TLS}
+            hosts: [a.example.com, b.example.com, c.example.com]
+            tls: {mode: PASSTHROUGH}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: passthrough, namespace: istio-system}
+        spec:
+          hosts: [a.example.com, b.example.com, c.example.com]
+          gateways: [passthrough]
+          tls:
+          - match: [{port: 443, sniHosts: [a.example.com]}]
+            route: [{destination: {host: tls-a.default.svc.cluster.local, port: {number: 8443}}}]
+          - match: [{port: 443, sniHosts: [b.example.com]}]
+            route: [{destination: {host: tls-b.default.svc.cluster.local, port: {number: 8443}}}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: tls-a}
+        spec:
+          selector: {app: tls-a}
+          ports: [{name: https, port: 8443}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: tls-b}
+        spec:
+          selector: {app: tls-b}
+          ports: [{name: https, port: 8443}]
+        """)
+        for name in ["a", "b"] {
+            try mesh.startApp(name: "tls-\(name)", labels: "app=tls-\(name)", port: 8443,
+                              command: ["python3", MeshHarness.fixtures.appendingPathComponent("tls_app.py").path],
+                              environment: ["CERT": pki.path("\(name).pem"), "KEY": pki.path("\(name).key")])
+        }
+        try gateway.startRouter()
+        for name in ["a", "b"] {
+            try mesh.waitForEndpoints(proxy: "istio-ingressgateway", cluster: "outbound|8443||tls-\(name).default.svc.cluster.local", count: 1)
+        }
+        let trust = ["--cacert", pki.path("ca.pem")]
+        func body(_ host: String) -> String { ((try? gateway.curl(host: host, options: trust).body) ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
+        try mesh.waitUntil("the passthrough routes answer") { body("a.example.com") == "tls-a" }
+        #expect(body("a.example.com") == "tls-a")
+        #expect(body("b.example.com") == "tls-b")
+        let unrouted = try gateway.curl(host: "c.example.com", options: trust)
+        #expect(unrouted.status == 0 && unrouted.exit != 0, "a name no tls route has: \(unrouted)")
+        #expect(gateway.counter("ssl.handshake") == 0, "the gateway terminated nothing")
+    }
+}
+
 /// One keep-alive HTTPS connection (Python's http.client), held open across a test's steps.
 final class HeldHTTPSConnection {
     private let process = Process()
