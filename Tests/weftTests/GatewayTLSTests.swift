@@ -273,6 +273,44 @@ extension GatewayTLSTests {
     }
 }
 
+/// istio.io's ingress-control task (README task 10) with its own YAML and the real httpbin.
+@Suite("ingress-control task", .serialized, .enabled(if: BookinfoDemo.corpusPresent, "../shared/istio-corpus is absent: the task's YAML and httpbin.yaml come from it"))
+struct IngressControlTaskTests {
+    @Test("10 ingress-control: Host httpbin.example.com /status/200 is 200 with server: istio-envoy, /headers 404 and other hosts 404; the wildcard variant serves /headers, echoing the request")
+    func ingressControl() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let gateway = try IngressGatewayFixture(mesh: mesh)
+        defer { gateway.certificates.remove() }
+        let corpus = BookinfoDemo.corpus
+        let applied = try mesh.controlPlane.weft(["apply", "-f", corpus.appendingPathComponent("samples/httpbin/httpbin.yaml").path])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let process = Process()
+        process.executableURL = WeftProcess.executable
+        process.arguments = ["run", "--deployment", "httpbin", "--", "sh", "-c", #"HOME=$(mktemp -d) exec gunicorn -w 1 -b "$WEFT_APP_ADDRESS:8080" httpbin:app"#]
+        process.environment = ProcessInfo.processInfo.environment.merging(mesh.environment) { _, new in new }
+        try mesh.captureOutput(of: process, name: "httpbin")
+        try process.run()
+        mesh.adopt(process)
+        try gateway.apply(String(contentsOf: corpus.appendingPathComponent("docs-tasks/ingress-control/01-gateway-and-vs-httpbin-example-com.yaml"), encoding: .utf8))
+        try gateway.startRouter()
+        try mesh.waitForEndpoints(proxy: "istio-ingressgateway", cluster: "outbound|8000||httpbin.default.svc.cluster.local", count: 1, timeout: 30)
+        let host = ["-H", "Host:httpbin.example.com"]
+        try mesh.waitUntil("httpbin answers through the gateway", timeout: 30) {
+            (try? gateway.curl("http", host: gateway.address, path: "/status/200", options: host).status) == 200
+        }
+        let status = try gateway.curl("http", host: gateway.address, path: "/status/200", options: ["-I"] + host)
+        #expect(status.status == 200 && status.headers.lowercased().contains("server: istio-envoy"), "\(status.headers)")
+        #expect(try gateway.curl("http", host: gateway.address, path: "/headers", options: host).status == 404)
+        #expect(try gateway.curl("http", host: gateway.address, path: "/status/200", options: ["-H", "Host:other.example.com"]).status == 404)
+
+        try gateway.apply(String(contentsOf: corpus.appendingPathComponent("docs-tasks/ingress-control/02-gateway-and-vs-wildcard-headers.yaml"), encoding: .utf8))
+        try mesh.waitUntil("the wildcard variant routes /headers") { (try? gateway.curl("http", host: gateway.address, path: "/headers").status) == 200 }
+        let headers = try gateway.curl("http", host: gateway.address, path: "/headers", options: ["-H", "X-Browser: yes"])
+        #expect(headers.status == 200 && headers.body.contains("X-Browser"), "httpbin echoes the request headers: \(headers.body)")
+    }
+}
+
 /// One keep-alive HTTPS connection (Python's http.client), held open across a test's steps.
 final class HeldHTTPSConnection {
     private let process = Process()

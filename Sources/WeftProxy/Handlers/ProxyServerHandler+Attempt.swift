@@ -225,6 +225,7 @@ extension ProxyServerHandler {
         if answersGRPC, let status = head.headers.first(name: "grpc-status") { requestTelemetry?.grpcStatus = status }
         if http2 { grpcStatusOfHead = GRPCTrailersOnly.take(from: &response.headers) }
         for header in exchange.upstream.responseHeaders { response.headers.add(name: header.name, value: header.value) }
+        if let server = listener.serverHeader { response.headers.replaceOrAdd(name: "server", value: server) }
         telemetryResponseHead(&response)
         send(.head(response), context: context)
         return true

@@ -47,6 +47,7 @@ extension ProxyServerHandler {
             headers.add(name: "content-type", value: "text/plain")
         }
         for (name, value) in response.headers { headers.add(name: name, value: value) }
+        if let server = listener.serverHeader { headers.add(name: "server", value: server) }
         if reporter == .destination, requestTelemetry?.peerHeader != nil, let own = listener.telemetry {
             headers.add(name: PeerMetadataHeader.name, value: own.encodedMetadata)
         }

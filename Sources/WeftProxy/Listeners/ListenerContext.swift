@@ -38,6 +38,9 @@ struct ListenerContext: Sendable {
     var telemetry: ProxyTelemetry?
     /// This proxy's spans (nil: not traced, whatever the configuration says).
     var tracer: ProxyTracer?
+    /// The `server` header every answer carries, overwriting the upstream's (gateways: Istio's
+    /// `istio-envoy`); nil: the upstream's passes through.
+    var serverHeader: String?
     /// Gateways: the server TLS contexts of the port's HTTPS and TLS servers (nil on sidecars).
     var gatewayTLS: GatewayTLSContexts?
 }

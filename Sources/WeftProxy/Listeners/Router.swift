@@ -37,7 +37,7 @@ public struct Router: Sendable {
             ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats, logger: logger, authorizing: true), configuration: store,
                             routeTable: listener.routeTable, pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
                             requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true, certificates: certificates, telemetry: telemetry, tracer: tracer,
-                            gatewayTLS: gatewayTLS)
+                            serverHeader: "istio-envoy", gatewayTLS: gatewayTLS)
         }
         let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: identity, certificates: certificates,
                                   telemetry: telemetry, quit: quit)
