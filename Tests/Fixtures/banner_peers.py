@@ -3,11 +3,13 @@
   banner_peers.py server PORT   on WEFT_APP_ADDRESS: greets each connection with "220 APP_NAME ready",
                                 then echoes each line back upper-cased (PORT 0: a free one, printed).
   banner_peers.py client HOST PORT   connects, waits (10 s at most) for the greeting without sending,
-                                then sends "hello" and prints JSON: the greeting and the echo."""
+                                then sends "hello" and prints JSON: the greeting and the echo.
+  banner_peers.py tls-client HOST PORT NAME CAFILE   the same over TLS (server name NAME, trusting CAFILE)."""
 import json
 import os
 import socket
 import socketserver
+import ssl
 import sys
 
 
@@ -18,10 +20,12 @@ class Greeter(socketserver.StreamRequestHandler):
             self.wfile.write(line.upper())
 
 
-def client(host, port):
+def client(host, port, name=None, cafile=None):
     report = {"greeting": None, "echo": None}
     try:
         sock = socket.create_connection((host, port), timeout=10)
+        if name:
+            sock = ssl.create_default_context(cafile=cafile).wrap_socket(sock, server_hostname=name)
         reader = sock.makefile("rb")
         report["greeting"] = reader.readline().decode().strip()
         sock.sendall(b"hello\n")
@@ -38,5 +42,7 @@ if __name__ == "__main__":
         if sys.argv[2] == "0":
             print(server.server_address[1], flush=True)  # the port it was given
         server.serve_forever()
+    elif sys.argv[1] == "tls-client":
+        client(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
     else:
         client(sys.argv[2], int(sys.argv[3]))

@@ -273,6 +273,68 @@ extension GatewayTLSTests {
     }
 }
 
+extension GatewayTLSTests {
+    @Test("a TCP server routes by the tcp routes bound to it (a server-first protocol's greeting comes through); a TLS server with SIMPLE terminates and carries what is inside the same way")
+    func tcpServers() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let gateway = try IngressGatewayFixture(mesh: mesh)
+        defer { gateway.certificates.remove() }
+        let pki = gateway.certificates
+        try pki.makeCA("ca", commonName: "Example CA")
+        try pki.makeLeaf("greeter", subjectAltName: "DNS:greeter.example.com")
+        let tcpPort = gateway.httpPort + 8000, tlsPort = gateway.httpPort + 8001
+        try gateway.apply(try gateway.tlsSecret("greeter-cert", leaf: "greeter") + """
+
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: tcp, namespace: istio-system}
+        spec:
+          selector: {istio: ingressgateway}
+          servers:
+          - port: {number: \(tcpPort), name: tcp, protocol: TCP}
+            hosts: ["*"]
+          - port: {number: \(tlsPort), name: tls, protocol: TLS}
+            hosts: [greeter.example.com]
+            tls: {mode: SIMPLE, credentialName: greeter-cert}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: greeter, namespace: istio-system}
+        spec:
+          hosts: ["*"]
+          gateways: [tcp]
+          tcp:
+          - match: [{port: \(tcpPort)}]
+            route: [{destination: {host: greeter.default.svc.cluster.local, port: {number: 2525}}}]
+          - match: [{port: \(tlsPort)}]
+            route: [{destination: {host: greeter.default.svc.cluster.local, port: {number: 2525}}}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: greeter}
+        spec:
+          selector: {app: greeter}
+          ports: [{name: tcp, port: 2525}]
+        """)
+        let peers = MeshHarness.fixtures.appendingPathComponent("banner_peers.py").path
+        try mesh.startApp(name: "greeter-v1", labels: "app=greeter,version=v1", port: 2525, command: ["python3", peers, "server", "2525"])
+        try gateway.startRouter()
+        try mesh.waitForEndpoints(proxy: "istio-ingressgateway", cluster: "outbound|2525||greeter.default.svc.cluster.local", count: 1)
+        func exchange(_ arguments: [String]) -> [String: String] {
+            let output = (try? WeftProcess.runTool("python3", [peers] + arguments)) ?? ""
+            return (try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: String]) ?? [:]
+        }
+        try mesh.waitUntil("the TCP server answers") { exchange(["client", gateway.address, String(tcpPort)])["echo"] == "HELLO" }
+        let plain = exchange(["client", gateway.address, String(tcpPort)])
+        #expect(plain["greeting"] == "220 greeter-v1 ready" && plain["echo"] == "HELLO", "\(plain)")
+        let tls = exchange(["tls-client", gateway.address, String(tlsPort), "greeter.example.com", pki.path("ca.pem")])
+        #expect(tls["greeting"] == "220 greeter-v1 ready" && tls["echo"] == "HELLO", "\(tls)")
+        #expect(gateway.counter("ssl.handshake") >= 1)
+    }
+}
+
 /// istio.io's ingress-control task (README task 10) with its own YAML and the real httpbin.
 @Suite("ingress-control task", .serialized, .enabled(if: BookinfoDemo.corpusPresent, "../shared/istio-corpus is absent: the task's YAML and httpbin.yaml come from it"))
 struct IngressControlTaskTests {

@@ -86,11 +86,31 @@ public enum ListenerTranslator {
                 listener.sniRoutes = GatewayTLSTranslator.passthroughRoutes(port: port, serverPort: serverPortByPort[port] ?? port,
                                                                             gatewayNames: gatewaysByPort[port] ?? [], view: view)
             }
+            // TCP servers, and TLS servers that terminate: what comes out goes by the tcp routes bound here.
+            if let protocolName = protocolByPort[port], !Protocols.isHTTP(protocolName), protocolName != "HTTPS" {
+                listener.tcpDestinations = gatewayTCPDestinations(serverPort: serverPortByPort[port] ?? port, gatewayNames: gatewaysByPort[port] ?? [], view: view)
+            }
             // A gateway's listeners are outbound to Istio's Telemetry API (mode CLIENT).
             listener.accessLogs = view.clientTelemetry.accessLogs
             listener.tracing = view.clientTelemetry.tracing
             listener.metrics = view.clientTelemetry.metrics
             return listener
         }
+    }
+
+    /// The first `tcp` route of a VirtualService bound to these gateways that holds on the server's port.
+    static func gatewayTCPDestinations(serverPort: Int, gatewayNames: Set<String>, view: ProxyView) -> [WeightedCluster] {
+        for virtualService in view.virtualServices {
+            let bound = (virtualService.spec.gateways ?? []).map { HTTPRouteTranslator.gatewayKey($0, vsNamespace: virtualService.namespace) }
+            guard !gatewayNames.isDisjoint(with: bound) else { continue }
+            for route in virtualService.spec.tcp ?? [] {
+                let holds = (route.match ?? []).isEmpty || (route.match ?? []).contains { match in
+                    let gateways = (match.gateways ?? []).map { HTTPRouteTranslator.gatewayKey($0, vsNamespace: virtualService.namespace) }
+                    return (match.port == nil || match.port == serverPort) && (gateways.isEmpty || !gatewayNames.isDisjoint(with: gateways))
+                }
+                if holds { return EgressListenerTranslator.weighted(route.route ?? [], namespace: virtualService.namespace, port: serverPort) }
+            }
+        }
+        return []
     }
 }

@@ -138,6 +138,16 @@ final class GatewayHandshakeHandler: ChannelInboundHandler, RemovableChannelHand
         if server.mode == .istioMutual, let certificate = presented.flatMap(PeerCertificate.init) {
             peer = ConnectionPeer(certificate: certificate, localIdentity: listener.certificates?.certificate?.identity.uri ?? "")
         }
+        // A TLS server (not HTTPS) that terminates carries what is inside by its tcp routes.
+        if let config = listener.configuration.active.listener(named: listener.name), config.protocolName.uppercased() == "TLS" {
+            do {
+                try OutboundTCPProxy.start(after: self, on: context.channel, listener: listener, destinations: config.tcpDestinations)
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            } catch {
+                fail("ssl.connection_error", context: context)
+            }
+            return
+        }
         ProxyConnectionPipeline.serve(after: self, context: context, listener: listener, peer: peer, negotiated: negotiated)
     }
 

@@ -36,8 +36,8 @@ public struct Router: Sendable {
         let listeners = ConfiguredListeners(direction: .gateway, host: address, eventLoop: eventLoop, logger: logger, drain: drain) { listener in
             ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats, logger: logger, authorizing: true), configuration: store,
                             routeTable: listener.routeTable, pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
-                            requestHeadersTimeout: requestHeadersTimeout, enforcesAuthorization: true, certificates: certificates, telemetry: telemetry, tracer: tracer,
-                            serverHeader: "istio-envoy", gatewayTLS: gatewayTLS)
+                            requestHeadersTimeout: requestHeadersTimeout, egressProtocol: Self.carriedAsTCP(listener.protocolName) ? "TCP" : nil,
+                            enforcesAuthorization: true, certificates: certificates, telemetry: telemetry, tracer: tracer, serverHeader: "istio-envoy", gatewayTLS: gatewayTLS)
         }
         let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: identity, certificates: certificates,
                                   telemetry: telemetry, quit: quit)
@@ -62,5 +62,11 @@ public struct Router: Sendable {
     public func install(_ configuration: ProxyConfiguration) {
         self.configuration.install(configuration)
         listeners.submit(configuration) { [readiness] in readiness.configurationInstalled() }
+    }
+
+    /// Gateway server protocols whose bytes go by `tcp` routes, unparsed (TCP, MONGO, REDIS, …).
+    /// A TLS server's bytes do too, once its own handler has terminated or routed them.
+    static func carriedAsTCP(_ protocolName: String) -> Bool {
+        !["HTTP", "HTTP2", "GRPC", "GRPC-WEB", "HTTPS", "TLS"].contains(protocolName.uppercased())
     }
 }
