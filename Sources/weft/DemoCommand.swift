@@ -14,6 +14,9 @@ struct DemoCommand: AsyncParsableCommand, RunsUntilStopped {
     @Option(help: "The ingress gateway's port.")
     var port: Int = 8080
 
+    @Option(name: .customLong("https-port"), help: "The ingress gateway's HTTPS port (a certificate for localhost and 127.0.0.1 is made at start; its CA is printed).")
+    var httpsPort: Int = 8443
+
     @Option(name: .customLong("http-address"), help: "The control plane's config API, HOST:PORT (port 0 picks a free one).")
     var httpAddress: String = "127.0.0.1:15014"
 
@@ -74,11 +77,19 @@ struct DemoCommand: AsyncParsableCommand, RunsUntilStopped {
         step("control plane", "\(api) (discovery \(discovery))")
 
         let client = ControlPlaneClient(base: api)
-        var inputs = [InputFiles.Input(name: "ingress-gateway-service", text: DemoManifests.ingressService(port: port))]
+        var inputs = [InputFiles.Input(name: "ingress-gateway-service", text: DemoManifests.ingressService(port: port, httpsPort: httpsPort))]
         inputs += try InputFiles.read(DemoManifests.files.map { manifestDirectory.appendingPathComponent($0).path })
         let reply = try await client.sendDocuments("/api/v1/apply", inputs)
         guard reply.status == 200 else { throw ValidationError("applying the Bookinfo manifests failed: \(reply.object["error"] ?? reply.status)") }
         step("applied", "\(DemoManifests.files.joined(separator: ", ")) (\((reply.object["results"] as? [Any])?.count ?? 0) resources)")
+        // HTTPS as Istio users set it up: a Secret, and a Gateway server that names it.
+        let certificate = try DemoCertificate(names: ["localhost"], addresses: ["127.0.0.1"])
+        let caFile = directory.appendingPathComponent("ca.pem")
+        try Data(certificate.caPEM.utf8).write(to: caFile)
+        let https = try await client.sendDocuments("/api/v1/apply", [InputFiles.Input(name: "bookinfo-https",
+                                                                                      text: certificate.secret(named: DemoManifests.credentialName) + "\n---\n" + DemoManifests.httpsGateway)])
+        guard https.status == 200 else { throw ValidationError("applying the HTTPS gateway failed: \(https.object["error"] ?? https.status)") }
+        step("https", "bookinfo-gateway serves 443 with credentialName \(DemoManifests.credentialName) (CA \(caFile.path))")
 
         let clientArguments = ["--control-plane", api, "--discovery-address", discovery]
         try processes.start("ingressgateway", weft, ["proxy", "router", "--address", "127.0.0.1", "--namespace", "istio-system",
@@ -96,6 +107,7 @@ struct DemoCommand: AsyncParsableCommand, RunsUntilStopped {
         say("""
 
         Bookinfo: \(page)
+        Over HTTPS: https://localhost:\(httpsPort)/productpage (curl --cacert \(directory.appendingPathComponent("ca.pem").path) https://localhost:\(httpsPort)/productpage)
         The control plane: WEFT_CONTROL_PLANE=\(api)
         Try a routing task, e.g. every request to reviews v1, then jason to v2:
           WEFT_CONTROL_PLANE=\(api) \(cli) apply -f VIRTUAL_SERVICE.yaml

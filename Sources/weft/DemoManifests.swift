@@ -25,7 +25,25 @@ enum DemoManifests {
 
     /// The stock ingress gateway's Service, in host mode: Gateway ports 80 and 8080 (Istio's
     /// Service port and container port) both listen on the demo's port.
-    static func ingressService(port: Int) -> String {
+    /// The Secret the demo's HTTPS server names.
+    static let credentialName = "bookinfo-credential"
+
+    /// examples/bookinfo's Gateway with an HTTPS server beside its HTTP one (Service port 443).
+    static let httpsGateway = """
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: bookinfo-gateway, namespace: default}
+        spec:
+          selector: {istio: ingressgateway}
+          servers:
+          - port: {number: 8080, name: http, protocol: HTTP}
+            hosts: ["*"]
+          - port: {number: 443, name: https, protocol: HTTPS}
+            hosts: ["*"]
+            tls: {mode: SIMPLE, credentialName: \(credentialName)}
+        """
+
+    static func ingressService(port: Int, httpsPort: Int) -> String {
         """
         apiVersion: v1
         kind: Namespace
@@ -42,7 +60,8 @@ enum DemoManifests {
           selector: {istio: ingressgateway}
           ports:
           - {name: http2, port: 80, targetPort: \(port)}
-          - {name: http-alt, port: 8080, targetPort: \(port)}\n
+          - {name: http-alt, port: 8080, targetPort: \(port)}
+          - {name: https, port: 443, targetPort: \(httpsPort)}\n
         """
     }
 }

@@ -5,6 +5,7 @@ final class BookinfoDemo {
     let process = Process()
     let output: URL
     let gatewayPort: Int
+    let httpsPort: Int
     private(set) var api = ""
 
     /// The demo did not come up, or a helper's wait ran out.
@@ -15,10 +16,11 @@ final class BookinfoDemo {
 
     init() throws {
         gatewayPort = try FreePort.find()
+        httpsPort = try FreePort.find()
         output = FileManager.default.temporaryDirectory.appendingPathComponent("weft-demo-test-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process.executableURL = WeftProcess.executable
-        process.arguments = ["demo", "--port", String(gatewayPort), "--http-address", "127.0.0.1:0", "--discovery-address", "127.0.0.1:0"]
+        process.arguments = ["demo", "--port", String(gatewayPort), "--https-port", String(httpsPort), "--http-address", "127.0.0.1:0", "--discovery-address", "127.0.0.1:0"]
         process.currentDirectoryURL = WeftProcess.packageRoot
         let log = try FileHandle(forWritingTo: output)
         process.standardOutput = log

@@ -20,6 +20,12 @@ struct BookinfoTaskTests {
         #expect(try BookinfoDemo.run("/usr/bin/env", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--noproxy", "*", demo.gateway + "/"]) == "404",
                 "paths outside the bookinfo VirtualService get 404 from the gateway")
 
+        // HTTPS too: the CA the demo printed verifies the gateway's certificate for localhost.
+        let output = try String(contentsOf: demo.output, encoding: .utf8)
+        let caFile = output.components(separatedBy: "curl --cacert ").dropFirst().first?.split(separator: " ").first.map(String.init) ?? ""
+        let https = try BookinfoDemo.run("/usr/bin/env", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--noproxy", "*", "--cacert", caFile,
+                                                         "https://localhost:\(demo.httpsPort)/productpage"])
+        #expect(https == "200", "the productpage over HTTPS with the printed CA (\(caFile)): \(https)")
         let pids = try BookinfoDemo.run("/usr/bin/env", ["pgrep", "-f", "--", "--port \(demo.gatewayPort)|\(demo.api)"])
         #expect(demo.interrupt() == 0)
         let left = try BookinfoDemo.run("/usr/bin/env", ["pgrep", "-f", "--", "\(demo.api)"])
