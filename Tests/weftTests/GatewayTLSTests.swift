@@ -411,7 +411,8 @@ final class HeldHTTPSConnection {
 
     func close() {
         try? input.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
+        // SIGKILL: a child of the test runner inherits its blocked signals, SIGTERM among them.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }

@@ -11,12 +11,13 @@ struct WorkloadRegistrations<Instant: InstantProtocol>: Sendable where Instant.D
 
     init(grace: Duration) { self.grace = grace }
 
-    /// The workload a connecting proxy stands for: sidecars with a pod IP only.
+    /// The workload a connecting proxy stands for: a sidecar's, or a router's (its gateway pod), by pod IP.
     static func workload(for node: ProxyHub.Node) -> WorkloadInstance? {
-        guard node.identity.mode == .sidecar, !node.podIP.isEmpty else { return nil }
+        guard !node.podIP.isEmpty else { return nil }
         var workload = WorkloadInstance(name: node.workloadName, namespace: node.identity.namespace, labels: node.identity.labels,
                                         serviceAccount: node.identity.serviceAccount, address: node.podIP, namedPorts: node.ports,
-                                        locality: Locality.from(labels: node.identity.labels).description, origin: .sidecar, proxyID: node.identity.id)
+                                        locality: Locality.from(labels: node.identity.labels).description,
+                                        origin: node.identity.mode == .sidecar ? .sidecar : .gateway, proxyID: node.identity.id)
         workload.ready = node.ready
         return workload
     }

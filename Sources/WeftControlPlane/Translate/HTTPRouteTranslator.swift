@@ -9,6 +9,10 @@ struct HTTPRouteTranslator {
     let gatewayNames: Set<String>
     /// The port of the virtual host the routes land in (sidecar), for destinations without a port.
     let virtualHostPort: Int?
+    /// Gateways: the Gateway server ports of the listener. A match's `port` names a server port
+    /// (80, though the router listens on the Service's target port): one of these holds, another
+    /// excludes the match.
+    var serverPorts: Set<Int>? = nil
 
     func translate(_ vs: VirtualService) -> [RouteEntry] {
         var entries: [RouteEntry] = []
@@ -31,6 +35,7 @@ struct HTTPRouteTranslator {
     private func applies(_ match: HTTPMatchRequest, vs: VirtualService) -> Bool {
         if let labels = match.sourceLabels, !labels.allSatisfy({ view.proxy.labels[$0.key] == $0.value }) { return false }
         if let namespace = match.sourceNamespace, namespace != view.proxy.namespace { return false }
+        if let serverPorts, let port = match.port, !serverPorts.contains(port) { return false }
         if let gateways = match.gateways, !gateways.isEmpty {
             let names = Set(gateways.map { Self.gatewayKey($0, vsNamespace: vs.namespace) })
             if names.isDisjoint(with: gatewayNames) { return false }
@@ -51,7 +56,7 @@ struct HTTPRouteTranslator {
         result.scheme = match.scheme.map { Self.matcher($0) }
         result.method = match.method.map { Self.matcher($0) }
         result.authority = match.authority.map { Self.matcher($0) }
-        result.port = match.port
+        result.port = serverPorts == nil ? match.port : nil
         for (name, value) in (match.headers ?? [:]).sorted(by: { $0.key < $1.key }) {
             result.headers.append(NamedMatcher(name: Self.headerName(name), matcher: Self.matcher(value)))
         }

@@ -42,7 +42,8 @@ public enum RouteTranslator {
                 let serverHosts = servers.filter { bound.contains("\($0.0.namespace)/\($0.0.name)") }.flatMap { serverHostNames($0.1) }
                 let domains = (vs.spec.hosts ?? []).filter { host in serverHosts.contains { HostName($0).matches(HostName(host)) } }
                 guard !domains.isEmpty else { continue }
-                let translator = HTTPRouteTranslator(view: view, gatewayNames: gatewayNames, virtualHostPort: nil)
+                let translator = HTTPRouteTranslator(view: view, gatewayNames: gatewayNames, virtualHostPort: nil,
+                                                     serverPorts: Set(servers.compactMap { $0.1.port?.number }))
                 hosts.append(VirtualHostConfig(name: "\(vs.namespace)/\(vs.name)", domains: domains, port: nil, routes: translator.translate(vs)))
             }
             // httpsRedirect: every host of such a server answers 301 to https, whether or not a

@@ -1,7 +1,12 @@
 /// One running instance of a workload (Istio's pod): its identity, labels and address.
 public struct WorkloadInstance: Sendable, Hashable {
     /// Where the registry learned of it.
-    public enum Origin: String, Sendable, Hashable { case workloadEntry, sidecar, serviceEntryEndpoint }
+    public enum Origin: String, Sendable, Hashable {
+        case workloadEntry, sidecar, serviceEntryEndpoint
+        /// A gateway (router) that connected: an endpoint of the Services selecting it (the egress
+        /// gateway behind `istio-egressgateway`), plaintext unless a DestinationRule says otherwise.
+        case gateway
+    }
 
     public var name: String
     public var namespace: String

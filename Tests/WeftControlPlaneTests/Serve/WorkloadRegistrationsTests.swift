@@ -11,14 +11,15 @@ struct WorkloadRegistrationsTests {
                       ports: ["http": 9080], workloadName: id, ready: ready)
     }
 
-    @Test("a sidecar registers its workload; a router or a sidecar without a pod IP registers none")
+    @Test("a sidecar registers its workload, a router its gateway pod (plaintext, origin gateway); a proxy without a pod IP registers none")
     func registers() {
         var registrations = WorkloadRegistrations<ContinuousClock.Instant>(grace: .seconds(2))
         registrations.connect(1, node("reviews-a"))
         registrations.connect(2, node("gateway", mode: .router))
         registrations.connect(3, node("bare", podIP: ""))
-        #expect(registrations.workloads.map(\.name) == ["reviews-a"])
-        #expect(registrations.workloads.first?.namedPorts == ["http": 9080])
+        #expect(registrations.workloads.map(\.name) == ["gateway", "reviews-a"])
+        #expect(registrations.workloads.map(\.origin) == [.gateway, .sidecar])
+        #expect(registrations.workloads.last?.namedPorts == ["http": 9080])
     }
 
     @Test("readiness changes what the registry holds only when it changes")

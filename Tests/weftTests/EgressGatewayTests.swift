@@ -1,0 +1,192 @@
+import Foundation
+import Testing
+
+/// istio.io's egress-gateway task (README task 11) with its own YAML: sleep's calls to
+/// edition.cnn.com leave through the egress gateway. edition.cnn.com is a local stand-in: a DNS
+/// server of the test's (every proxy is pointed at it with WEFT_DNS_SERVER, as a pod's resolv.conf
+/// points at the cluster's) answers its name with a loopback address where the stand-in listens.
+@Suite("egress gateway task", .serialized, .enabled(if: BookinfoDemo.corpusPresent, "../shared/istio-corpus is absent: the task's YAML comes from it"))
+struct EgressGatewayTests {
+    static let tasks = "docs-tasks/egress-gateway/"
+
+    /// The test's DNS server, edition.cnn.com's stand-in address, the mesh and its egress gateway.
+    final class Setup {
+        let mesh: MeshHarness
+        let records: URL
+        let standIn = "127.0.\(Int.random(in: 40...250)).\(Int.random(in: 2...250))"
+        let gatewayAddress = "127.0.\(Int.random(in: 40...250)).\(Int.random(in: 2...250))"
+        let httpPort = Int.random(in: 20000...24000)
+        var httpsPort: Int { httpPort + 4000 }
+        private(set) var dnsPort = 0
+        private(set) var sleepPod = ""
+        let certificates: TestCertificates
+        private var processes: [Process] = []
+
+        init() throws {
+            mesh = try MeshHarness()
+            certificates = try TestCertificates(prefix: "weft-egress")
+            records = certificates.directory.appendingPathComponent("records.json")
+            try Data(#"{"edition.cnn.com": "\#(standIn)"}"#.utf8).write(to: records)
+            let dns = Process()
+            dns.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            dns.arguments = ["python3", MeshHarness.fixtures.appendingPathComponent("dns_server.py").path, records.path, "1"]
+            let output = Pipe()
+            dns.standardOutput = output
+            try dns.run()
+            processes.append(dns)
+            var line = Data()
+            while true {
+                let byte = output.fileHandleForReading.readData(ofLength: 1)
+                if byte.isEmpty || byte == Data("\n".utf8) { break }
+                line.append(byte)
+            }
+            guard let port = Int(String(decoding: line, as: UTF8.self)) else { throw mesh.failure("the DNS server did not start") }
+            dnsPort = port
+            try apply("""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: istio-system}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: istio, namespace: istio-system}
+            data:
+              mesh: |
+                accessLogFile: /dev/stdout
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: istio-egressgateway, namespace: istio-system}
+            spec:
+              selector: {istio: egressgateway}
+              ports:
+              - {name: http2, port: 80, targetPort: \(httpPort)}
+              - {name: https, port: 443, targetPort: \(httpsPort)}
+            """)
+            let sleepYAML = try mesh.controlPlane.weft(["apply", "-f", BookinfoDemo.corpus.appendingPathComponent("samples/sleep/sleep.yaml").path])
+            guard sleepYAML.status == 0 else { throw mesh.failure("sleep.yaml: \(sleepYAML.stderr)") }
+            let sleep = Process()
+            sleep.executableURL = WeftProcess.executable
+            sleep.arguments = ["run", "--deployment", "sleep", "--", "sleep", "600"]
+            sleep.environment = ProcessInfo.processInfo.environment.merging(mesh.environment) { _, new in new }.merging(dnsEnvironment) { _, new in new }
+            try mesh.captureOutput(of: sleep, name: "sleep")
+            try sleep.run()
+            mesh.adopt(sleep)
+            let router = Process()
+            router.executableURL = WeftProcess.executable
+            router.arguments = ["proxy", "router", "--address", gatewayAddress, "--admin-address", gatewayAddress, "--namespace", "istio-system",
+                                "--name", "istio-egressgateway", "--labels", "istio=egressgateway,app=istio-egressgateway",
+                                "--discovery-address", mesh.controlPlane.discoveryAddress]
+            router.environment = ProcessInfo.processInfo.environment.merging(mesh.environment) { _, new in new }.merging(dnsEnvironment) { _, new in new }
+            try mesh.captureOutput(of: router, name: "egressgateway")
+            try router.run()
+            mesh.adopt(router)
+            try mesh.waitUntil("sleep's sidecar is synced") {
+                guard let proxy = (try? mesh.controlPlane.proxies())?.first(where: { $0.id.hasPrefix("sleep-") && $0.state == "SYNCED" }) else { return false }
+                sleepPod = proxy.podIP
+                return true
+            }
+        }
+
+        var dnsEnvironment: [String: String] { ["WEFT_DNS_SERVER": "127.0.0.1:\(dnsPort)"] }
+
+        func apply(_ yaml: String) throws {
+            let result = try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: yaml)
+            guard result.status == 0 else { throw mesh.failure("apply failed: \(result.stderr)") }
+        }
+
+        func apply(task file: String) throws {
+            try apply(String(contentsOf: BookinfoDemo.corpus.appendingPathComponent(EgressGatewayTests.tasks + file), encoding: .utf8))
+        }
+
+        /// A process of the test's own (a stand-in server), stopped by `stop()`.
+        func start(_ arguments: [String], environment: [String: String] = [:]) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            processes.append(process)
+        }
+
+        /// curl from sleep through its sidecar (HTTP_PROXY, and CONNECT for https): the status and body.
+        func curlFromSleep(_ url: String, options: [String] = []) throws -> (status: Int, body: String) {
+            let result = try WeftProcess.runTool("curl", ["-s", "-m", "10", "-x", "http://\(sleepPod):15001", "-w", "\n%{http_code}"] + options + [url])
+            let lines = result.split(separator: "\n", omittingEmptySubsequences: false)
+            return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+        }
+
+        var gatewayLog: String { mesh.output(of: "egressgateway") }
+
+        func gatewayStats() -> String {
+            String(decoding: (try? Data(contentsOf: URL(string: "http://\(gatewayAddress):15000/stats")!)) ?? Data(), as: UTF8.self)
+        }
+
+        func stop() {
+            mesh.stopWorkloads()
+            // SIGKILL: a child of the test runner inherits its blocked signals, SIGTERM among them.
+            for process in processes where process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+            certificates.remove()
+        }
+    }
+
+    @Test("11 egress gateway, HTTP: with the ServiceEntry (resolution DNS), the egress Gateway and DestinationRule, and the VirtualService bound to mesh and the gateway, sleep's http://edition.cnn.com/politics gets the stand-in's 301 through the egress gateway, whose access log shows the line; the name is resolved by the proxies' DNS server")
+    func http() throws {
+        let setup = try Setup()
+        defer { setup.stop() }
+        // edition.cnn.com's stand-in on port 80 of its address: /politics moves to https, as CNN's does.
+        try setup.start(["python3", "-c", """
+        import http.server, sys
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(301)
+                self.send_header("location", "https://edition.cnn.com" + self.path)
+                self.send_header("content-length", "0")
+                self.end_headers()
+        http.server.ThreadingHTTPServer((sys.argv[1], 80), Handler).serve_forever()
+        """, setup.standIn])
+        try setup.apply(task: "01-serviceentry-cnn-http.yaml")
+        try setup.mesh.waitUntil("the ServiceEntry alone: sleep reaches the stand-in directly") {
+            (try? setup.curlFromSleep("http://edition.cnn.com/politics").status) == 301
+        }
+        try setup.apply(task: "02-egress-gateway-and-dr-http.yaml")
+        try setup.apply(task: "03-vs-direct-cnn-through-egress-gateway-http.yaml")
+        try setup.mesh.waitUntil("the call goes through the egress gateway") {
+            _ = try? setup.curlFromSleep("http://edition.cnn.com/politics")
+            return setup.gatewayLog.contains("outbound|80||edition.cnn.com")
+        }
+        let answer = try setup.curlFromSleep("http://edition.cnn.com/politics", options: ["-D", "-"])
+        #expect(answer.status == 301 && answer.body.lowercased().contains("location: https://edition.cnn.com/politics"), "\(answer)")
+        let line = setup.gatewayLog.split(separator: "\n").last { $0.contains("outbound|80||edition.cnn.com") } ?? ""
+        #expect(line.contains("\"GET /politics HTTP/1.1\" 301") && line.contains("edition.cnn.com"), "the egress gateway's access log: \(line)")
+        let queried = (try? String(contentsOf: URL(fileURLWithPath: setup.records.path + ".log"), encoding: .utf8)) ?? ""
+        #expect(queried.contains("edition.cnn.com"), "the proxies asked the test's DNS server")
+    }
+
+    @Test("11 egress gateway, TLS: with the TLS ServiceEntry and the PASSTHROUGH egress Gateway with tls routes, sleep's https://edition.cnn.com/politics reaches the stand-in through the egress gateway, never terminated (curl verifies the stand-in's own certificate)")
+    func tls() throws {
+        let setup = try Setup()
+        defer { setup.stop() }
+        let pki = setup.certificates
+        try pki.makeCA("ca", commonName: "Stand-in CA")
+        try pki.makeLeaf("cnn", subjectAltName: "DNS:edition.cnn.com")
+        try setup.start(["python3", MeshHarness.fixtures.appendingPathComponent("tls_app.py").path],
+                        environment: ["APP_NAME": "cnn-standin", "WEFT_APP_ADDRESS": setup.standIn, "PORT": "443", "CERT": pki.path("cnn.pem"), "KEY": pki.path("cnn.key")])
+        try setup.apply(task: "11-serviceentry-cnn-tls.yaml")
+        try setup.apply(task: "12-egress-gateway-dr-vs-tls-passthrough.yaml")
+        let trust = ["--cacert", pki.path("ca.pem")]
+        try setup.mesh.waitUntil("the TLS call goes through the egress gateway") {
+            (try? setup.curlFromSleep("https://edition.cnn.com/politics", options: trust).body.contains("cnn-standin")) == true
+                && setup.gatewayStats().contains("tls_inspector.sni_found")
+        }
+        let answer = try setup.curlFromSleep("https://edition.cnn.com/politics", options: trust)
+        #expect(answer.status == 200 && answer.body.contains("cnn-standin"), "\(answer)")
+        let stats = setup.gatewayStats()
+        #expect(stats.contains("cluster.outbound|443||edition.cnn.com") && !stats.contains("ssl.handshake"), "passed through by SNI, not terminated: \(stats)")
+    }
+}
