@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// istio.io's egress-gateway task (README task 11) with its own YAML: sleep's calls to
@@ -135,11 +138,8 @@ struct EgressGatewayTests {
         }
     }
 
-    @Test("11 egress gateway, HTTP: with the ServiceEntry (resolution DNS), the egress Gateway and DestinationRule, and the VirtualService bound to mesh and the gateway, sleep's http://edition.cnn.com/politics gets the stand-in's 301 through the egress gateway, whose access log shows the line; the name is resolved by the proxies' DNS server")
-    func http() throws {
-        let setup = try Setup()
-        defer { setup.stop() }
-        // edition.cnn.com's stand-in on port 80 of its address: /politics moves to https, as CNN's does.
+    /// edition.cnn.com's stand-in on port 80 of its address: every path moves to https, as CNN's /politics does.
+    static func startHTTPStandIn(_ setup: Setup) throws {
         try setup.start(["python3", "-c", """
         import http.server, sys
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -150,6 +150,61 @@ struct EgressGatewayTests {
                 self.end_headers()
         http.server.ThreadingHTTPServer((sys.argv[1], 80), Handler).serve_forever()
         """, setup.standIn])
+    }
+
+    @Test("outboundTrafficPolicy: under REGISTRY_ONLY a host outside the registry gets 502 (BlackHoleCluster) while a ServiceEntry host passes; a DNS ServiceEntry whose name never resolves gets 503 UF, counted; under ALLOW_ANY the unknown host passes through (PassthroughCluster)")
+    func outboundPolicy() throws {
+        let setup = try Setup()
+        defer { setup.stop() }
+        try Self.startHTTPStandIn(setup)
+        try setup.apply(task: "01-serviceentry-cnn-http.yaml")
+        try setup.apply("""
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: nowhere}
+        spec:
+          hosts: [nowhere.example]
+          ports: [{number: 80, name: http, protocol: HTTP}]
+          resolution: DNS
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: istio, namespace: istio-system}
+        data:
+          mesh: |
+            accessLogFile: /dev/stdout
+            outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+        """)
+        let unknown = "http://\(setup.standIn)/elsewhere"
+        try setup.mesh.waitUntil("REGISTRY_ONLY reaches sleep's sidecar") { (try? setup.curlFromSleep(unknown).status) == 502 }
+        #expect(try setup.curlFromSleep("http://edition.cnn.com/politics").status == 301, "a ServiceEntry host is in the registry")
+        let nowhere = try setup.curlFromSleep("http://nowhere.example/")
+        #expect(nowhere.status == 503 && nowhere.body.contains("upstream connect error"), "\(nowhere)")
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(setup.sleepPod):15000/stats")!), as: UTF8.self)
+        #expect(stats.contains("cluster.outbound|80||nowhere.example.upstream_cx_connect_fail"), "\(stats)")
+        try setup.apply("""
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: istio, namespace: istio-system}
+        data:
+          mesh: |
+            accessLogFile: /dev/stdout
+            outboundTrafficPolicy: {mode: ALLOW_ANY}
+        """)
+        try setup.mesh.waitUntil("ALLOW_ANY lets the unknown host through") { (try? setup.curlFromSleep(unknown).status) == 301 }
+        let said = setup.mesh.output(of: "sleep")
+        let file = said.components(separatedBy: "is written to ").dropFirst().first?.split(separator: "\n").first.map(String.init) ?? ""
+        func log() -> String { (try? String(contentsOfFile: file, encoding: .utf8)) ?? "" }
+        try setup.mesh.waitUntil("sleep's access log (\(file)) names both the black hole and the passthrough: \(log().suffix(1500))", timeout: 10) {
+            log().contains("BlackHoleCluster") && log().contains("PassthroughCluster")
+        }
+    }
+
+    @Test("11 egress gateway, HTTP: with the ServiceEntry (resolution DNS), the egress Gateway and DestinationRule, and the VirtualService bound to mesh and the gateway, sleep's http://edition.cnn.com/politics gets the stand-in's 301 through the egress gateway, whose access log shows the line; the name is resolved by the proxies' DNS server")
+    func http() throws {
+        let setup = try Setup()
+        defer { setup.stop() }
+        try Self.startHTTPStandIn(setup)
         try setup.apply(task: "01-serviceentry-cnn-http.yaml")
         try setup.mesh.waitUntil("the ServiceEntry alone: sleep reaches the stand-in directly") {
             (try? setup.curlFromSleep("http://edition.cnn.com/politics").status) == 301
