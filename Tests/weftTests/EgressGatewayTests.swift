@@ -25,7 +25,8 @@ struct EgressGatewayTests {
         let certificates: TestCertificates
         private var processes: [Process] = []
 
-        init() throws {
+        /// `sidecarEnvironment`: more for sleep's sidecar than the DNS server.
+        init(sidecarEnvironment: [String: String] = [:]) throws {
             mesh = try MeshHarness()
             certificates = try TestCertificates(prefix: "weft-egress")
             records = certificates.directory.appendingPathComponent("records.json")
@@ -72,6 +73,7 @@ struct EgressGatewayTests {
             sleep.executableURL = WeftProcess.executable
             sleep.arguments = ["run", "--deployment", "sleep", "--", "sleep", "600"]
             sleep.environment = ProcessInfo.processInfo.environment.merging(mesh.environment) { _, new in new }.merging(dnsEnvironment) { _, new in new }
+                .merging(sidecarEnvironment) { _, new in new }
             try mesh.captureOutput(of: sleep, name: "sleep")
             try sleep.run()
             mesh.adopt(sleep)
@@ -198,6 +200,28 @@ struct EgressGatewayTests {
         try setup.mesh.waitUntil("sleep's access log (\(file)) names both the black hole and the passthrough: \(log().suffix(1500))", timeout: 10) {
             log().contains("BlackHoleCluster") && log().contains("PassthroughCluster")
         }
+    }
+
+    @Test("TLS origination: Bookinfo's egress-rule-google-apis.yaml unchanged — the app's http://www.googleapis.com (port 80) is rewritten to 443 and the sidecar opens TLS to the stand-in (SNI the host, verified against the proxy's trust store)")
+    func tlsOrigination() throws {
+        let pki = try TestCertificates(prefix: "weft-origination")
+        defer { pki.remove() }
+        try pki.makeCA("ca", commonName: "Stand-in CA")
+        try pki.makeLeaf("googleapis", subjectAltName: "DNS:www.googleapis.com")
+        let setup = try Setup(sidecarEnvironment: ["WEFT_CA_BUNDLE": pki.path("ca.pem")])
+        defer { setup.stop() }
+        try Data(#"{"www.googleapis.com": "\#(setup.standIn)"}"#.utf8).write(to: setup.records)
+        try setup.start(["python3", MeshHarness.fixtures.appendingPathComponent("tls_app.py").path],
+                        environment: ["APP_NAME": "googleapis-standin", "WEFT_APP_ADDRESS": setup.standIn, "PORT": "443",
+                                      "CERT": pki.path("googleapis.pem"), "KEY": pki.path("googleapis.key")])
+        try setup.apply(String(contentsOf: BookinfoDemo.corpus.appendingPathComponent("samples/bookinfo/networking/egress-rule-google-apis.yaml"), encoding: .utf8))
+        try setup.mesh.waitUntil("plain HTTP from the app reaches the stand-in over TLS") {
+            (try? setup.curlFromSleep("http://www.googleapis.com/books/v1/volumes").body.contains("googleapis-standin")) == true
+        }
+        let answer = try setup.curlFromSleep("http://www.googleapis.com/books/v1/volumes")
+        #expect(answer.status == 200 && answer.body.contains("googleapis-standin"), "\(answer)")
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(setup.sleepPod):15000/stats")!), as: UTF8.self)
+        #expect(stats.contains("cluster.outbound|443||www.googleapis.com.ssl.handshake"), "the sidecar originated TLS: \(stats)")
     }
 
     @Test("11 egress gateway, HTTP: with the ServiceEntry (resolution DNS), the egress Gateway and DestinationRule, and the VirtualService bound to mesh and the gateway, sleep's http://edition.cnn.com/politics gets the stand-in's 301 through the egress gateway, whose access log shows the line; the name is resolved by the proxies' DNS server")

@@ -117,7 +117,8 @@ extension UpstreamConnectionPool {
     static func originationConfiguration(_ tls: UpstreamTLS) throws -> TLSConfiguration {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
-        if let file = tls.caCertificates { configuration.trustRoots = .file(file) }
+        // No caCertificates: the proxy's system store (Istio's image's), or the bundle WEFT_CA_BUNDLE names in its place.
+        if let file = tls.caCertificates ?? ProxyEnvironmentValue.read("WEFT_CA_BUNDLE") { configuration.trustRoots = .file(file) }
         // The names are checked after the handshake, against `subjectAltNames` (UpstreamTLSHandshake).
         configuration.certificateVerification = tls.insecureSkipVerify ? .none : .noHostnameVerification
         if tls.mode == .mutual, let certificate = tls.clientCertificate, let key = tls.privateKey {
