@@ -15,7 +15,8 @@ weft_release() {
 start_control_plane() {
   "$WEFT" control-plane --in-memory --http-address 127.0.0.1:0 --discovery-address 127.0.0.1:0 --log-level error > "$1/cp.log" 2>&1 &
   CP_PID=$!
-  for _ in $(seq 200); do grep -q 'discovery on' "$1/cp.log" && break; sleep 0.05; done
+  # Both addresses: the two lines come in either order.
+  for _ in $(seq 200); do grep -q 'discovery on' "$1/cp.log" && grep -q 'config API on' "$1/cp.log" && break; sleep 0.05; done
   WEFT_CONTROL_PLANE=$(grep -o 'http://[0-9.:]*' "$1/cp.log")
   WEFT_DISCOVERY_ADDRESS=$(grep -o 'discovery on [0-9.:]*' "$1/cp.log" | awk '{print $3}')
   export WEFT_CONTROL_PLANE WEFT_DISCOVERY_ADDRESS

@@ -154,6 +154,43 @@ struct EgressGatewayTests {
         """, setup.standIn])
     }
 
+    @Test("a DNS ServiceEntry is re-resolved on its TTL (1 s): when the name moves to another address, new connections go there; when the DNS server stops answering, or answers SERVFAIL, the last good address serves on")
+    func dnsRefresh() throws {
+        let setup = try Setup()
+        defer { setup.stop() }
+        try Self.startHTTPStandIn(setup)
+        // The name's second home: HTTP/1.0 like the first, so each request is a new connection (and lookup).
+        let moved = "127.0.\(Int.random(in: 40...250)).\(Int.random(in: 2...250))"
+        try setup.start(["python3", "-c", """
+        import http.server, sys
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("content-length", "6")
+                self.end_headers()
+                self.wfile.write(b"moved\\n")
+        http.server.ThreadingHTTPServer((sys.argv[1], 80), Handler).serve_forever()
+        """, moved])
+        try setup.apply(task: "01-serviceentry-cnn-http.yaml")
+        try setup.mesh.waitUntil("the name resolves to the first address") { (try? setup.curlFromSleep("http://edition.cnn.com/politics").status) == 301 }
+        func point(_ value: String) throws { try Data(#"{"edition.cnn.com": "\#(value)"}"#.utf8).write(to: setup.records) }
+        try point(moved)
+        try setup.mesh.waitUntil("after the TTL, new connections go to the new address", timeout: 10) {
+            (try? setup.curlFromSleep("http://edition.cnn.com/politics").status) == 200
+        }
+        for failure in ["silent", "servfail"] {
+            try point(failure)
+            let log = setup.records.path + ".log"
+            let asked = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count
+            try setup.mesh.waitUntil("the resolver asked again (\(failure))", timeout: 10) {
+                _ = try? setup.curlFromSleep("http://edition.cnn.com/politics")
+                return ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count > asked
+            }
+            let answer = try setup.curlFromSleep("http://edition.cnn.com/politics")
+            #expect(answer.status == 200 && answer.body.contains("moved"), "\(failure): the last good address serves on: \(answer)")
+        }
+    }
+
     @Test("outboundTrafficPolicy: under REGISTRY_ONLY a host outside the registry gets 502 (BlackHoleCluster) while a ServiceEntry host passes; a DNS ServiceEntry whose name never resolves gets 503 UF, counted; under ALLOW_ANY the unknown host passes through (PassthroughCluster)")
     func outboundPolicy() throws {
         let setup = try Setup()

@@ -133,6 +133,73 @@ struct GatewayTLSTests {
 }
 
 extension GatewayTLSTests {
+    @Test("certificate rotation on a live gateway under load: while one client polls on a keep-alive connection and two open a new connection per request, the Secret changes to a certificate of another CA; no request fails, and new connections see the old issuer, then the new")
+    func rotationUnderLoad() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let gateway = try IngressGatewayFixture(mesh: mesh)
+        defer { gateway.certificates.remove() }
+        let pki = gateway.certificates
+        try pki.makeCA("ca", commonName: "Example Corp CA")
+        try pki.makeCA("ca2", commonName: "Example Corp CA 2")
+        try pki.makeLeaf("myapp", subjectAltName: "DNS:myapp.company.com")
+        try pki.makeLeaf("myapp2", subjectAltName: "DNS:myapp.company.com", ca: "ca2")
+        let bundle = pki.path("both.pem")
+        try (String(contentsOfFile: pki.path("ca.pem"), encoding: .utf8) + String(contentsOfFile: pki.path("ca2.pem"), encoding: .utf8))
+            .write(toFile: bundle, atomically: true, encoding: .utf8)
+        try gateway.apply(try gateway.tlsSecret("myapp-tls-cert", leaf: "myapp") + """
+
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: myapp-gateway, namespace: istio-system}
+        spec:
+          selector: {istio: ingressgateway}
+          servers:
+          - port: {number: 443, name: https, protocol: HTTPS}
+            hosts: [myapp.company.com]
+            tls: {mode: SIMPLE, credentialName: myapp-tls-cert}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: myapp, namespace: istio-system}
+        spec:
+          hosts: [myapp.company.com]
+          gateways: [myapp-gateway]
+          http:
+          - route: [{destination: {host: frontend.default.svc.cluster.local, port: {number: 9080}}}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: frontend}
+        spec:
+          selector: {app: frontend}
+          ports: [{name: http, port: 9080}]
+        """)
+        try mesh.startEcho(name: "frontend-v1", labels: "app=frontend,version=v1")
+        try gateway.startRouter()
+        try mesh.waitForEndpoints(proxy: "istio-ingressgateway", cluster: "outbound|9080||frontend.default.svc.cluster.local", count: 1)
+        try mesh.waitUntil("HTTPS answers") { (try? gateway.curl(host: "myapp.company.com", options: ["--cacert", pki.path("ca.pem")]).status) == 200 }
+
+        let load = Process()
+        load.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        load.arguments = ["python3", MeshHarness.fixtures.appendingPathComponent("https_load.py").path, "myapp.company.com", String(gateway.httpsPort), gateway.address, bundle, "8"]
+        let output = Pipe()
+        load.standardOutput = output
+        try load.run()
+        let before = gateway.counter("ssl.handshake")
+        try mesh.waitUntil("the load is running") { gateway.counter("ssl.handshake") >= before + 20 }
+        try gateway.apply(try gateway.tlsSecret("myapp-tls-cert", leaf: "myapp2"))
+        try mesh.waitUntil("the new certificate is served") { (try? gateway.curl(host: "myapp.company.com", options: ["--cacert", pki.path("ca2.pem")]).status) == 200 }
+        let said = output.fileHandleForReading.readDataToEndOfFile()
+        load.waitUntilExit()
+        let report = try JSONSerialization.jsonObject(with: said) as? [String: Any] ?? [:]
+        let failures = report["failures"] as? [String: Int] ?? ["no report": 1]
+        let issuers = report["issuers"] as? [String: Int] ?? [:]
+        #expect(failures.isEmpty && (report["requests"] as? Int ?? 0) > 100, "\(report)")
+        #expect(issuers["Example Corp CA", default: 0] > 0 && issuers["Example Corp CA 2", default: 0] > 0, "new connections saw both certificates: \(issuers)")
+    }
+
     @Test("MUTUAL: no client certificate is refused in the handshake, one from the Secret's ca.crt is let in, one from another CA refused; subjectAltNames refuses a client of the right CA with another name; OPTIONAL_MUTUAL serves with and without one; all counted")
     func mutual() throws {
         let mesh = try MeshHarness()

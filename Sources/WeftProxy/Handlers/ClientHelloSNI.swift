@@ -13,6 +13,21 @@ enum ClientHelloSNI: Equatable {
     /// The most a hello may take before the connection is called not TLS (Envoy's inspector reads 64 KiB).
     static let limit = 65_536
 
+    /// `inspect`, counted as Envoy's `tls_inspector` counts what it decided (nothing while incomplete).
+    static func inspect(_ bytes: ByteBuffer, counting stats: ProxyStats) -> ClientHelloSNI {
+        let result = inspect(bytes)
+        switch result {
+        case .incomplete:
+            break
+        case .notTLS:
+            stats.increment("tls_inspector.tls_not_found")
+        case .clientHello(let name):
+            stats.increment("tls_inspector.tls_found")
+            stats.increment(name == nil ? "tls_inspector.sni_not_found" : "tls_inspector.sni_found")
+        }
+        return result
+    }
+
     static func inspect(_ bytes: ByteBuffer) -> ClientHelloSNI {
         var records = bytes
         var handshake = ByteBuffer()

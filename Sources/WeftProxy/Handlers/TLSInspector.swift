@@ -35,19 +35,15 @@ final class TLSInspector: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = held.takeJoined(with: unwrapInboundIn(data))
-        let stats = listener.stats
         let serverName: String?
-        switch ClientHelloSNI.inspect(bytes) {
+        switch ClientHelloSNI.inspect(bytes, counting: listener.stats) {
         case .incomplete:
             held = bytes
             return
         case .notTLS:
-            stats.increment("tls_inspector.tls_not_found")
             guard tunnel != nil else { return refuse(context: context) }
             serverName = nil
         case .clientHello(let name):
-            stats.increment("tls_inspector.tls_found")
-            stats.increment(name == nil ? "tls_inspector.sni_not_found" : "tls_inspector.sni_found")
             serverName = name
         }
         let found: [WeightedCluster]?

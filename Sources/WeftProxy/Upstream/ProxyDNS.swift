@@ -16,7 +16,7 @@ public final class ProxyDNS: Sendable {
     static let attemptTimeout: TimeAmount = .seconds(1)
 
     private let server: SocketAddress
-    private let cache = NIOLockedValueBox<[String: (addresses: [String], expires: NIODeadline)]>([:])
+    private let cache = NIOLockedValueBox<[String: (addresses: [String], ttl: TimeAmount, expires: NIODeadline)]>([:])
 
     /// Why a name did not resolve.
     struct Failure: Error, CustomStringConvertible {
@@ -36,10 +36,11 @@ public final class ProxyDNS: Sendable {
         let now = NIODeadline.now()
         let cached = cache.withLockedValue { $0[key] }
         if let cached, cached.expires > now { return eventLoop.makeSucceededFuture(cached.addresses) }
-        return query(key, on: eventLoop, attemptsLeft: 2).flatMapError { error in
-            // The last good answer serves on while the server cannot give a new one.
-            if let cached { return eventLoop.makeSucceededFuture(cached.addresses) }
-            return eventLoop.makeFailedFuture(error)
+        return query(key, on: eventLoop, attemptsLeft: 2).flatMapError { [cache] error in
+            // The last good answer serves on while the server cannot give a new one, asked again after its TTL.
+            guard let cached else { return eventLoop.makeFailedFuture(error) }
+            cache.withLockedValue { $0[key] = (cached.addresses, cached.ttl, NIODeadline.now() + cached.ttl) }
+            return eventLoop.makeSucceededFuture(cached.addresses)
         }
     }
 
@@ -64,8 +65,8 @@ public final class ProxyDNS: Sendable {
         return result.flatMap { [cache] answer -> EventLoopFuture<[String]> in
             switch answer {
             case .addresses(let addresses, let ttl):
-                let expires = NIODeadline.now() + .seconds(Int64(max(1, min(ttl, 86_400))))
-                cache.withLockedValue { $0[name] = (addresses, expires) }
+                let kept = TimeAmount.seconds(Int64(max(1, min(ttl, 86_400))))
+                cache.withLockedValue { $0[name] = (addresses, kept, NIODeadline.now() + kept) }
                 return eventLoop.makeSucceededFuture(addresses)
             case .error(let code):
                 return eventLoop.makeFailedFuture(Failure(description: code == 3 ? "\(name) does not exist (NXDOMAIN)" : "the DNS server answered \(name) with error \(code)"))
