@@ -53,6 +53,10 @@ struct WireRoundTripTests {
                                                  intervalMs: 1000, baseEjectionMs: 3000, maxEjectionPercent: 100, minHealthPercent: 50)
         cluster.tls = UpstreamTLS(mode: .mutual, sni: "reviews.example", subjectAltNames: ["spiffe://cluster.local/ns/default/sa/reviews", "reviews.example"],
                                   clientCertificate: "/etc/certs/cert.pem", privateKey: "/etc/certs/key.pem", caCertificates: "/etc/certs/ca.pem", insecureSkipVerify: true)
+        cluster.tls.credentialName = "client-credential"
+        cluster.tls.clientCertificatePEM = "-----BEGIN CERTIFICATE-----"
+        cluster.tls.privateKeyPEM = "-----BEGIN PRIVATE KEY-----"
+        cluster.tls.caCertificatesPEM = "-----BEGIN CERTIFICATE----- ca"
         cluster.serviceIdentities = ["spiffe://cluster.local/ns/default/sa/bookinfo-reviews"]
         return cluster
     }

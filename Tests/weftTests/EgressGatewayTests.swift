@@ -261,6 +261,66 @@ struct EgressGatewayTests {
         #expect(stats.contains("cluster.outbound|443||www.googleapis.com.ssl.handshake"), "the sidecar originated TLS: \(stats)")
     }
 
+    @Test("the egress gateway originates mutual TLS with a DestinationRule's credentialName (a Secret of its namespace): sleep's plain http://edition.cnn.com reaches a stand-in that takes only clients with a certificate of its CA; without the Secret the stand-in refuses (503)")
+    func mutualOrigination() throws {
+        let setup = try Setup()
+        defer { setup.stop() }
+        let pki = setup.certificates
+        try pki.makeCA("server-ca", commonName: "Stand-in CA")
+        try pki.makeCA("client-ca", commonName: "Client CA")
+        try pki.makeLeaf("cnn", subjectAltName: "DNS:edition.cnn.com", ca: "server-ca")
+        try pki.makeLeaf("gateway-client", subjectAltName: "DNS:istio-egressgateway.istio-system", ca: "client-ca")
+        try setup.start(["python3", MeshHarness.fixtures.appendingPathComponent("tls_app.py").path],
+                        environment: ["APP_NAME": "cnn-standin-mtls", "WEFT_APP_ADDRESS": setup.standIn, "PORT": "443",
+                                      "CERT": pki.path("cnn.pem"), "KEY": pki.path("cnn.key"), "CLIENT_CA": pki.path("client-ca.pem")])
+        try setup.apply(task: "01-serviceentry-cnn-http.yaml")
+        try setup.apply(task: "02-egress-gateway-and-dr-http.yaml")
+        try setup.apply("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: direct-cnn-through-egress-gateway}
+        spec:
+          hosts: [edition.cnn.com]
+          gateways: [istio-egressgateway, mesh]
+          http:
+          - match: [{gateways: [mesh], port: 80}]
+            route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: cnn, port: {number: 80}}}]
+          - match: [{gateways: [istio-egressgateway], port: 80}]
+            route: [{destination: {host: edition.cnn.com, port: {number: 443}}}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: originate-mtls-for-cnn}
+        spec:
+          host: edition.cnn.com
+          trafficPolicy:
+            portLevelSettings:
+            - port: {number: 443}
+              tls: {mode: MUTUAL, credentialName: client-credential, sni: edition.cnn.com}
+        """)
+        try setup.mesh.waitUntil("without the Secret the stand-in refuses the gateway") {
+            (try? setup.curlFromSleep("http://edition.cnn.com/politics").status) == 503
+        }
+        func base64(_ file: String) throws -> String { try Data(contentsOf: URL(fileURLWithPath: pki.path(file))).base64EncodedString() }
+        try setup.apply("""
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: client-credential, namespace: istio-system}
+        type: generic
+        data:
+          tls.crt: \(try base64("gateway-client.pem"))
+          tls.key: \(try base64("gateway-client.key"))
+          ca.crt: \(try base64("server-ca.pem"))
+        """)
+        try setup.mesh.waitUntil("the gateway presents the credential") {
+            (try? setup.curlFromSleep("http://edition.cnn.com/politics").body.contains("cnn-standin-mtls")) == true
+        }
+        let stats = setup.gatewayStats()
+        #expect(stats.contains("cluster.outbound|443||edition.cnn.com.ssl.handshake"), "\(stats)")
+        let dump = try setup.mesh.controlPlane.weft(["proxy-config", "clusters", "istio-egressgateway-\(setup.gatewayAddress).istio-system", "-o", "json"]).stdout
+        #expect(!dump.contains("PRIVATE KEY"), "the credential's key is not shown")
+    }
+
     @Test("11 egress gateway, HTTP: with the ServiceEntry (resolution DNS), the egress Gateway and DestinationRule, and the VirtualService bound to mesh and the gateway, sleep's http://edition.cnn.com/politics gets the stand-in's 301 through the egress gateway, whose access log shows the line; the name is resolved by the proxies' DNS server")
     func http() throws {
         let setup = try Setup()

@@ -15,6 +15,7 @@ public enum ClusterTranslator {
                 base.http2 = http2Port
                 apply(.resolve(rule: rule?.spec.trafficPolicy, subset: nil, port: port.number), to: &base)
                 base.serviceIdentities = identities
+                GatewayTLSTranslator.resolveClientCredential(&base.tls, view: view)
                 clusters.append(base)
                 for subset in rule?.spec.subsets ?? [] {
                     guard let name = subset.name else { continue }
@@ -22,6 +23,7 @@ public enum ClusterTranslator {
                     cluster.http2 = http2Port
                     apply(.resolve(rule: rule?.spec.trafficPolicy, subset: subset.trafficPolicy, port: port.number), to: &cluster)
                     cluster.serviceIdentities = identities
+                    GatewayTLSTranslator.resolveClientCredential(&cluster.tls, view: view)
                     clusters.append(cluster)
                 }
             }
@@ -87,8 +89,10 @@ public enum ClusterTranslator {
         case .MUTUAL?: mode = .mutual
         case .ISTIO_MUTUAL?: mode = .istioMutual
         }
-        return UpstreamTLS(mode: mode, sni: tls.sni, subjectAltNames: tls.subjectAltNames ?? [], clientCertificate: tls.clientCertificate,
-                           privateKey: tls.privateKey, caCertificates: tls.caCertificates, insecureSkipVerify: tls.insecureSkipVerify ?? false)
+        var result = UpstreamTLS(mode: mode, sni: tls.sni, subjectAltNames: tls.subjectAltNames ?? [], clientCertificate: tls.clientCertificate,
+                                 privateKey: tls.privateKey, caCertificates: tls.caCertificates, insecureSkipVerify: tls.insecureSkipVerify ?? false)
+        result.credentialName = tls.credentialName.flatMap { $0.isEmpty ? nil : GatewayTLSTranslator.secretName($0) }
+        return result
     }
 
     private static func apply(loadBalancer: LoadBalancerSettings?, to cluster: inout ClusterConfig) {

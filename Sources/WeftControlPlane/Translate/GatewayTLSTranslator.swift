@@ -104,6 +104,17 @@ enum GatewayTLSTranslator {
         }
     }
 
+    /// A DestinationRule's `credentialName` on a gateway (TLS origination with the gateway's client
+    /// certificate): the Secret's certificate, key and CA as PEM in the cluster's TLS. Sidecars get
+    /// none (Istio reads credentialName at gateways only); a Secret that is missing leaves the files.
+    static func resolveClientCredential(_ tls: inout UpstreamTLS, view: ProxyView) {
+        guard view.proxy.mode == .router, let name = tls.credentialName, let secret = view.gatewaySecrets[name] else { return }
+        tls.clientCertificatePEM = value(secret, "tls.crt") ?? value(secret, "cert")
+        tls.privateKeyPEM = value(secret, "tls.key") ?? value(secret, "key")
+        tls.caCertificatesPEM = value(secret, "ca.crt") ?? value(secret, "cacert")
+            ?? view.gatewaySecrets[name + caSecretSuffix].flatMap { value($0, "ca.crt") ?? value($0, "cacert") }
+    }
+
     /// A Secret's key as text: `data` is base64, `stringData` as written.
     private static func value(_ secret: Secret, _ key: String) -> String? {
         if let encoded = secret.data?[key] { return Base64.decode(encoded).map { String(decoding: $0, as: UTF8.self) } }

@@ -132,7 +132,14 @@ public enum ProxyViewBuilder {
         view.serverTelemetry = TelemetryTranslator.settings(telemetries, mode: .SERVER, meshConfig: proxyMesh, builtInCollector: state.builtInCollector)
         if proxy.mode == .router {
             view.gatewayServicePorts = gatewayServicePorts(of: proxy, registry: state.registry)
-            for name in gateways.flatMap({ $0.spec.servers ?? [] }).flatMap({ GatewayTLSTranslator.credentialNames($0.tls) }) {
+            let serverCredentials = gateways.flatMap { $0.spec.servers ?? [] }.flatMap { GatewayTLSTranslator.credentialNames($0.tls) }
+            // DestinationRules the gateway applies may originate TLS with a credential of its namespace too.
+            let clientCredentials = destinationRules.flatMap { rule -> [String] in
+                let policies = [rule.spec.trafficPolicy] + (rule.spec.subsets ?? []).map(\.trafficPolicy)
+                return policies.compactMap { $0 }.flatMap { policy in [policy.tls] + (policy.portLevelSettings ?? []).map(\.tls) }
+                    .compactMap { $0?.credentialName }.filter { !$0.isEmpty }.map(GatewayTLSTranslator.secretName)
+            }
+            for name in serverCredentials + clientCredentials {
                 for candidate in [name, name + GatewayTLSTranslator.caSecretSuffix] {
                     if let secret = index.secrets["\(proxy.namespace)/\(candidate)"] { view.gatewaySecrets[candidate] = secret }
                 }

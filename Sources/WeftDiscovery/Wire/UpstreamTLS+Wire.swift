@@ -16,6 +16,10 @@ extension Weft_Discovery_V1_UpstreamTLS {
         if let file = model.privateKey { privateKey = file }
         if let file = model.caCertificates { caCertificates = file }
         insecureSkipVerify = model.insecureSkipVerify
+        if let name = model.credentialName { credentialName = name }
+        if let pem = model.clientCertificatePEM { clientCertificatePem = pem }
+        if let pem = model.privateKeyPEM { privateKeyPem = pem }
+        if let pem = model.caCertificatesPEM { caCertificatesPem = pem }
     }
 }
 
@@ -33,5 +37,9 @@ extension UpstreamTLS {
         self.init(mode: mode, sni: wire.hasSni ? wire.sni : nil, subjectAltNames: wire.subjectAltNames,
                   clientCertificate: wire.hasClientCertificate ? wire.clientCertificate : nil, privateKey: wire.hasPrivateKey ? wire.privateKey : nil,
                   caCertificates: wire.hasCaCertificates ? wire.caCertificates : nil, insecureSkipVerify: wire.insecureSkipVerify)
+        credentialName = wire.hasCredentialName ? wire.credentialName : nil
+        clientCertificatePEM = wire.hasClientCertificatePem ? wire.clientCertificatePem : nil
+        privateKeyPEM = wire.hasPrivateKeyPem ? wire.privateKeyPem : nil
+        caCertificatesPEM = wire.hasCaCertificatesPem ? wire.caCertificatesPem : nil
     }
 }

@@ -15,6 +15,12 @@ public struct UpstreamTLS: Sendable, Hashable, Codable {
     public var caCertificates: String?
     /// SIMPLE and MUTUAL: accept any server certificate.
     public var insecureSkipVerify: Bool
+    /// A gateway's `credentialName` (a Secret of its namespace), resolved by the control plane into
+    /// PEM text; these take the place of the files.
+    public var credentialName: String?
+    public var clientCertificatePEM: String?
+    public var privateKeyPEM: String?
+    public var caCertificatesPEM: String?
 
     public init(mode: Mode = .auto, sni: String? = nil, subjectAltNames: [String] = [], clientCertificate: String? = nil, privateKey: String? = nil,
                 caCertificates: String? = nil, insecureSkipVerify: Bool = false) {
@@ -43,4 +49,22 @@ public enum PeerAuthenticationMode: String, Sendable, Hashable, Codable, CaseIte
     case strict = "STRICT"
     /// Plaintext only.
     case disable = "DISABLE"
+}
+
+extension UpstreamTLS {
+    /// Everything but a credential's private key, which dumps show as `[redacted]`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(mode, forKey: .mode)
+        try container.encodeIfPresent(sni, forKey: .sni)
+        try container.encode(subjectAltNames, forKey: .subjectAltNames)
+        try container.encodeIfPresent(clientCertificate, forKey: .clientCertificate)
+        try container.encodeIfPresent(privateKey, forKey: .privateKey)
+        try container.encodeIfPresent(caCertificates, forKey: .caCertificates)
+        try container.encode(insecureSkipVerify, forKey: .insecureSkipVerify)
+        try container.encodeIfPresent(credentialName, forKey: .credentialName)
+        try container.encodeIfPresent(clientCertificatePEM, forKey: .clientCertificatePEM)
+        try container.encodeIfPresent(privateKeyPEM.map { _ in "[redacted]" }, forKey: .privateKeyPEM)
+        try container.encodeIfPresent(caCertificatesPEM, forKey: .caCertificatesPEM)
+    }
 }

@@ -118,10 +118,17 @@ extension UpstreamConnectionPool {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
         // No caCertificates: the proxy's system store (Istio's image's), or the bundle WEFT_CA_BUNDLE names in its place.
-        if let file = tls.caCertificates ?? ProxyEnvironmentValue.read("WEFT_CA_BUNDLE") { configuration.trustRoots = .file(file) }
+        if let pem = tls.caCertificatesPEM {
+            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)))
+        } else if let file = tls.caCertificates ?? ProxyEnvironmentValue.read("WEFT_CA_BUNDLE") {
+            configuration.trustRoots = .file(file)
+        }
         // The names are checked after the handshake, against `subjectAltNames` (UpstreamTLSHandshake).
         configuration.certificateVerification = tls.insecureSkipVerify ? .none : .noHostnameVerification
-        if tls.mode == .mutual, let certificate = tls.clientCertificate, let key = tls.privateKey {
+        if tls.mode == .mutual, let certificate = tls.clientCertificatePEM, let key = tls.privateKeyPEM {
+            configuration.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(certificate.utf8)).map { .certificate($0) }
+            configuration.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem))
+        } else if tls.mode == .mutual, let certificate = tls.clientCertificate, let key = tls.privateKey {
             configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
             // PEM whatever the file's extension (NIOSSL's `.file` guesses the format from it).
             configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))

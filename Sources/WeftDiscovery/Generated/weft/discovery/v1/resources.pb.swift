@@ -1887,6 +1887,43 @@ public nonisolated struct Weft_Discovery_V1_UpstreamTLS: Sendable {
 
   public var insecureSkipVerify: Bool = false
 
+  /// A gateway's credentialName, resolved by the control plane: PEM text (sent only to gateways).
+  public var clientCertificatePem: String {
+    get {_clientCertificatePem ?? String()}
+    set {_clientCertificatePem = newValue}
+  }
+  /// Returns true if `clientCertificatePem` has been explicitly set.
+  public var hasClientCertificatePem: Bool {self._clientCertificatePem != nil}
+  /// Clears the value of `clientCertificatePem`. Subsequent reads from it will return its default value.
+  public mutating func clearClientCertificatePem() {self._clientCertificatePem = nil}
+
+  public var privateKeyPem: String {
+    get {_privateKeyPem ?? String()}
+    set {_privateKeyPem = newValue}
+  }
+  /// Returns true if `privateKeyPem` has been explicitly set.
+  public var hasPrivateKeyPem: Bool {self._privateKeyPem != nil}
+  /// Clears the value of `privateKeyPem`. Subsequent reads from it will return its default value.
+  public mutating func clearPrivateKeyPem() {self._privateKeyPem = nil}
+
+  public var caCertificatesPem: String {
+    get {_caCertificatesPem ?? String()}
+    set {_caCertificatesPem = newValue}
+  }
+  /// Returns true if `caCertificatesPem` has been explicitly set.
+  public var hasCaCertificatesPem: Bool {self._caCertificatesPem != nil}
+  /// Clears the value of `caCertificatesPem`. Subsequent reads from it will return its default value.
+  public mutating func clearCaCertificatesPem() {self._caCertificatesPem = nil}
+
+  public var credentialName: String {
+    get {_credentialName ?? String()}
+    set {_credentialName = newValue}
+  }
+  /// Returns true if `credentialName` has been explicitly set.
+  public var hasCredentialName: Bool {self._credentialName != nil}
+  /// Clears the value of `credentialName`. Subsequent reads from it will return its default value.
+  public mutating func clearCredentialName() {self._credentialName = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Mode: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -1941,6 +1978,10 @@ public nonisolated struct Weft_Discovery_V1_UpstreamTLS: Sendable {
   fileprivate var _clientCertificate: String? = nil
   fileprivate var _privateKey: String? = nil
   fileprivate var _caCertificates: String? = nil
+  fileprivate var _clientCertificatePem: String? = nil
+  fileprivate var _privateKeyPem: String? = nil
+  fileprivate var _caCertificatesPem: String? = nil
+  fileprivate var _credentialName: String? = nil
 }
 
 public nonisolated struct Weft_Discovery_V1_Endpoint: Sendable {
@@ -4562,7 +4603,7 @@ nonisolated extension Weft_Discovery_V1_Cluster.LoadBalancer: SwiftProtobuf._Pro
 
 nonisolated extension Weft_Discovery_V1_UpstreamTLS: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpstreamTLS"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}mode\0\u{1}sni\0\u{3}subject_alt_names\0\u{3}client_certificate\0\u{3}private_key\0\u{3}ca_certificates\0\u{3}insecure_skip_verify\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}mode\0\u{1}sni\0\u{3}subject_alt_names\0\u{3}client_certificate\0\u{3}private_key\0\u{3}ca_certificates\0\u{3}insecure_skip_verify\0\u{3}client_certificate_pem\0\u{3}private_key_pem\0\u{3}ca_certificates_pem\0\u{3}credential_name\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4577,6 +4618,10 @@ nonisolated extension Weft_Discovery_V1_UpstreamTLS: SwiftProtobuf.Message, Swif
       case 5: try { try decoder.decodeSingularStringField(value: &self._privateKey) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self._caCertificates) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.insecureSkipVerify) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self._clientCertificatePem) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self._privateKeyPem) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self._caCertificatesPem) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self._credentialName) }()
       default: break
       }
     }
@@ -4608,6 +4653,18 @@ nonisolated extension Weft_Discovery_V1_UpstreamTLS: SwiftProtobuf.Message, Swif
     if self.insecureSkipVerify != false {
       try visitor.visitSingularBoolField(value: self.insecureSkipVerify, fieldNumber: 7)
     }
+    try { if let v = self._clientCertificatePem {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 8)
+    } }()
+    try { if let v = self._privateKeyPem {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 9)
+    } }()
+    try { if let v = self._caCertificatesPem {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 10)
+    } }()
+    try { if let v = self._credentialName {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 11)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4619,6 +4676,10 @@ nonisolated extension Weft_Discovery_V1_UpstreamTLS: SwiftProtobuf.Message, Swif
     if lhs._privateKey != rhs._privateKey {return false}
     if lhs._caCertificates != rhs._caCertificates {return false}
     if lhs.insecureSkipVerify != rhs.insecureSkipVerify {return false}
+    if lhs._clientCertificatePem != rhs._clientCertificatePem {return false}
+    if lhs._privateKeyPem != rhs._privateKeyPem {return false}
+    if lhs._caCertificatesPem != rhs._caCertificatesPem {return false}
+    if lhs._credentialName != rhs._credentialName {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
