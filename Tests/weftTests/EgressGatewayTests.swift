@@ -321,6 +321,56 @@ struct EgressGatewayTests {
         #expect(!dump.contains("PRIVATE KEY"), "the credential's key is not shown")
     }
 
+    @Test("mutual TLS from the sidecar to the egress gateway: a 443 HTTPS server with ISTIO_MUTUAL and the DestinationRule's ISTIO_MUTUAL subset (sni edition.cnn.com) carry sleep's plain call over the mesh's certificates; the gateway serves it with its workload certificate and goes on to edition.cnn.com:80")
+    func istioMutualToGateway() throws {
+        let setup = try Setup()
+        defer { setup.stop() }
+        try Self.startHTTPStandIn(setup)
+        try setup.apply(task: "01-serviceentry-cnn-http.yaml")
+        try setup.apply("""
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: istio-egressgateway}
+        spec:
+          selector: {istio: egressgateway}
+          servers:
+          - port: {number: 443, name: https, protocol: HTTPS}
+            hosts: [edition.cnn.com]
+            tls: {mode: ISTIO_MUTUAL}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: egressgateway-for-cnn}
+        spec:
+          host: istio-egressgateway.istio-system.svc.cluster.local
+          subsets:
+          - name: cnn
+            trafficPolicy:
+              portLevelSettings:
+              - port: {number: 443}
+                tls: {mode: ISTIO_MUTUAL, sni: edition.cnn.com}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: direct-cnn-through-egress-gateway}
+        spec:
+          hosts: [edition.cnn.com]
+          gateways: [istio-egressgateway, mesh]
+          http:
+          - match: [{gateways: [mesh], port: 80}]
+            route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: cnn, port: {number: 443}}}]
+          - match: [{gateways: [istio-egressgateway], port: 443}]
+            route: [{destination: {host: edition.cnn.com, port: {number: 80}}}]
+        """)
+        try setup.mesh.waitUntil("the call goes through the gateway over mutual TLS") {
+            _ = try? setup.curlFromSleep("http://edition.cnn.com/politics")
+            return setup.gatewayLog.contains("outbound|80||edition.cnn.com")
+        }
+        #expect(try setup.curlFromSleep("http://edition.cnn.com/politics").status == 301)
+        let stats = setup.gatewayStats()
+        #expect(stats.contains("ssl.handshake") && stats.contains("ssl.client_certificate"), "the gateway terminated mutual TLS: \(stats)")
+    }
+
     @Test("11 egress gateway, HTTP: with the ServiceEntry (resolution DNS), the egress Gateway and DestinationRule, and the VirtualService bound to mesh and the gateway, sleep's http://edition.cnn.com/politics gets the stand-in's 301 through the egress gateway, whose access log shows the line; the name is resolved by the proxies' DNS server")
     func http() throws {
         let setup = try Setup()
