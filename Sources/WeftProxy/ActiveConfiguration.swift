@@ -18,6 +18,8 @@ public struct ActiveConfiguration: Sendable {
     private let opaqueInbound: [Int: String]
     /// Inbound ports whose app speaks HTTP/2 (an `http2` or `grpc` Service port).
     private let http2Inbound: Set<Int>
+    /// Inbound ports a Sidecar ingress listener forwards to another app port (`defaultEndpoint`).
+    private let redirectedInbound: [Int: Int]
     /// Inbound ports no Service port declares (sniffed): their listener.
     private let sniffedInbound: [Int: ListenerConfig]
     private let inboundDetectionTimeouts: [Int: Int]
@@ -48,6 +50,10 @@ public struct ActiveConfiguration: Sendable {
         opaqueInbound = Dictionary(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "TCP" }.map { ($0.port, $0.hosts.first ?? "") },
                                    uniquingKeysWith: { first, _ in first })
         http2Inbound = Set(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "HTTP2" }.map(\.port))
+        redirectedInbound = Dictionary(configuration.listeners.compactMap { listener in
+            guard listener.direction == .inbound, let app = listener.appPort, app != listener.port else { return nil }
+            return (listener.port, app)
+        }, uniquingKeysWith: { first, _ in first })
         sniffedInbound = Dictionary(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "AUTO" }.map { ($0.port, $0) },
                                     uniquingKeysWith: { first, _ in first })
         outboundSNIRoutes = Dictionary(grouping: configuration.listeners.filter { $0.direction == .outbound }.flatMap(\.sniRoutes).filter { $0.port != nil },
@@ -87,6 +93,9 @@ public struct ActiveConfiguration: Sendable {
 
     /// What an inbound port lets in (PERMISSIVE when the configuration does not name the port).
     public func peerAuthentication(port: Int) -> PeerAuthenticationMode { peerAuthentications[port] ?? .permissive }
+
+    /// The app's port behind an inbound port (itself unless a Sidecar ingress listener says otherwise).
+    public func inboundAppPort(_ port: Int) -> Int { redirectedInbound.isEmpty ? port : redirectedInbound[port] ?? port }
 
     /// Whether requests to the app on an inbound port go as HTTP/2 (h2c).
     public func inboundSpeaksHTTP2(port: Int) -> Bool { !http2Inbound.isEmpty && http2Inbound.contains(port) }

@@ -146,7 +146,11 @@ struct SidecarHost {
         services.append(.init(service: CertificateRotationService(host: ca.0, port: ca.1, identity: workloadIdentity, ttl: ProxyEnvironment.secretTTL, token: token,
                                                                   rootPEM: LocalCredential.root(host: ca.0, port: ca.1),
                                                                   certificates: sidecar.certificates, stats: sidecar.stats, logger: logger)))
-        services.append(.init(service: AppReadinessProbe(host: appAddress, ports: ports, readiness: readiness, eventLoop: group.next()), successTerminationBehavior: .ignore))
+        let store = sidecar.configuration
+        let probe = AppReadinessProbe(host: appAddress, ports: ports, readiness: readiness, eventLoop: group.next()) { port in
+            store.active.listener(named: "inbound|\(port)")?.appPort ?? port
+        }
+        services.append(.init(service: probe, successTerminationBehavior: .ignore))
         services.append(.init(service: QuitWatcher(signal: quit, extra: stop), successTerminationBehavior: .gracefullyShutdownGroup))
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()

@@ -35,6 +35,11 @@ public enum ListenerTranslator {
             } else {
                 listener.protocolName = "AUTO"
             }
+            // A Sidecar ingress listener for the port: its protocol, and the app's port its defaultEndpoint names.
+            if let ingress = view.ingressListeners.first(where: { $0.port?.number == port }) {
+                if let declared = ingress.port?.protocol { listener.protocolName = inboundProtocol(declared) }
+                if let endpoint = ingress.defaultEndpoint, let target = endpoint.split(separator: ":").last.flatMap({ Int($0) }) { listener.appPort = target }
+            }
             // Istio's inbound listener filters (TLS and HTTP inspection) give up after it, and the
             // connection goes on as plaintext: what lets a server-first protocol through PERMISSIVE.
             listener.protocolDetectionTimeoutMs = view.protocolDetectionTimeoutMs

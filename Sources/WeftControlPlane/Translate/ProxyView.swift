@@ -49,6 +49,8 @@ public struct ProxyView: Sendable, Hashable {
     public var gatewaySecrets: [String: Secret] = [:]
     /// The egress listeners of the Sidecar resource that applies to a sidecar.
     public var egressListeners: [SidecarSpec.EgressListener] = []
+    /// Its ingress listeners: a port of the workload forwarded to `defaultEndpoint`'s port.
+    public var ingressListeners: [SidecarSpec.IngressListener] = []
 
     /// The service a container port serves, and the protocol its Service port declares.
     public struct InboundServicePort: Sendable, Hashable {
@@ -148,6 +150,7 @@ public enum ProxyViewBuilder {
         if proxy.mode == .sidecar {
             view.inboundServicePorts = inboundServicePorts(of: proxy, registry: state.registry)
             view.egressListeners = scope.sidecar?.spec.egress ?? []
+            view.ingressListeners = scope.sidecar?.spec.ingress ?? []
         }
         return view
     }

@@ -41,7 +41,7 @@ enum InboundTCPProxy {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(joining.value) }
             }
-            .connect(host: listener.appHost ?? "127.0.0.1", port: port)
+            .connect(host: listener.appHost ?? "127.0.0.1", port: listener.configuration.active.inboundAppPort(port))
             .assumeIsolated()
             .whenComplete { result in
                 switch result {

@@ -3,18 +3,21 @@ import NIOPosix
 import ServiceLifecycle
 
 /// Probes the application's ports (TCP connect, as a Kubernetes tcpSocket probe) until every
-/// one answers, then keeps checking; the result feeds `WorkloadReadiness`.
+/// one answers, then keeps checking; the result feeds `WorkloadReadiness`. A container port a
+/// Sidecar ingress listener forwards elsewhere (`defaultEndpoint`) is probed where it goes.
 public struct AppReadinessProbe: Service {
     let host: String
     let ports: [Int]
     let readiness: WorkloadReadiness
     let eventLoop: any EventLoop
+    let appPort: @Sendable (Int) -> Int
 
-    public init(host: String, ports: [Int], readiness: WorkloadReadiness, eventLoop: any EventLoop) {
+    public init(host: String, ports: [Int], readiness: WorkloadReadiness, eventLoop: any EventLoop, appPort: @escaping @Sendable (Int) -> Int = { $0 }) {
         self.host = host
         self.ports = ports
         self.readiness = readiness
         self.eventLoop = eventLoop
+        self.appPort = appPort
     }
 
     public func run() async throws {
@@ -25,7 +28,7 @@ public struct AppReadinessProbe: Service {
                 var answering = true
                 for port in ports {
                     do {
-                        let channel = try await ClientBootstrap(group: eventLoop).connectTimeout(ReadinessThreshold.timeout).connect(host: host, port: port).get()
+                        let channel = try await ClientBootstrap(group: eventLoop).connectTimeout(ReadinessThreshold.timeout).connect(host: host, port: appPort(port)).get()
                         try? await channel.close()
                     } catch {
                         answering = false

@@ -79,7 +79,8 @@ public enum ListenerPipelines {
             AuthenticateRequest(stats: stats, logger: logger),  // RequestAuthentication, JWT; 401 for a token that fails
             Authorize(stats: stats, logger: logger),  // AuthorizationPolicy: DENY, then ALLOW; 403 "RBAC: access denied"
         ]) { context in
-            var app = RequestDecision.Upstream(host: appHost, port: appPort, cluster: "inbound|\(appPort)||", connectTimeoutMs: 10_000, headers: context.authenticationHeaders)
+            var app = RequestDecision.Upstream(host: appHost, port: context.configuration.inboundAppPort(appPort), cluster: "inbound|\(appPort)||",
+                                               connectTimeoutMs: 10_000, headers: context.authenticationHeaders)
             app.http2 = context.configuration.inboundSpeaksHTTP2(port: appPort)
             return .forward(app)
         }
