@@ -371,6 +371,51 @@ struct EgressGatewayTests {
         #expect(stats.contains("ssl.handshake") && stats.contains("ssl.client_certificate"), "the gateway terminated mutual TLS: \(stats)")
     }
 
+    @Test("a Sidecar's outboundTrafficPolicy.egressProxy (ALLOW_ANY): sleep's call to a host outside the registry goes to the egress gateway instead of straight through")
+    func egressProxy() throws {
+        let setup = try Setup()
+        defer { setup.stop() }
+        try Self.startHTTPStandIn(setup)
+        try setup.apply(task: "01-serviceentry-cnn-http.yaml")
+        try setup.apply("""
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: istio-egressgateway}
+        spec:
+          selector: {istio: egressgateway}
+          servers:
+          - port: {number: 80, name: http, protocol: HTTP}
+            hosts: ["*"]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: everything-out}
+        spec:
+          hosts: ["*"]
+          gateways: [istio-egressgateway]
+          http:
+          - route: [{destination: {host: edition.cnn.com, port: {number: 80}}}]
+        """)
+        let unknown = "http://\(setup.standIn)/unregistered"
+        try setup.mesh.waitUntil("without the Sidecar the unknown host is reached directly") { (try? setup.curlFromSleep(unknown).status) == 301 }
+        #expect(!setup.gatewayLog.contains("/unregistered"))
+        try setup.apply("""
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: sleep}
+        spec:
+          workloadSelector: {labels: {app: sleep}}
+          outboundTrafficPolicy:
+            mode: ALLOW_ANY
+            egressProxy: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}
+        """)
+        try setup.mesh.waitUntil("the unknown host goes through the egress gateway") {
+            _ = try? setup.curlFromSleep(unknown)
+            return setup.gatewayLog.contains("/unregistered")
+        }
+        #expect(try setup.curlFromSleep(unknown).status == 301)
+    }
+
     @Test("11 egress gateway, HTTP: with the ServiceEntry (resolution DNS), the egress Gateway and DestinationRule, and the VirtualService bound to mesh and the gateway, sleep's http://edition.cnn.com/politics gets the stand-in's 301 through the egress gateway, whose access log shows the line; the name is resolved by the proxies' DNS server")
     func http() throws {
         let setup = try Setup()

@@ -59,6 +59,8 @@ public struct ProxyView: Sendable, Hashable {
     }
     /// ALLOW_ANY (passthrough) or REGISTRY_ONLY for hosts outside the registry.
     public var allowAny: Bool
+    /// The Sidecar's `outboundTrafficPolicy.egressProxy` (ALLOW_ANY only): unknown hosts' destination.
+    public var egressProxy: Destination?
     public var rootNamespace: String
     /// Every PeerAuthentication: the proxy's own inbound ports, and which endpoints take mutual TLS.
     public var peerAuthentication: PeerAuthenticationPolicies = .none
@@ -112,6 +114,7 @@ public enum ProxyViewBuilder {
         if let mode = scope.sidecar?.spec.outboundTrafficPolicy?.mode { allowAny = mode == .ALLOW_ANY }
         var view = ProxyView(proxy: proxy, services: services, endpoints: endpoints, virtualServices: virtualServices, destinationRules: destinationRules,
                              gateways: gateways, allowAny: allowAny, rootNamespace: rootNamespace)
+        if allowAny { view.egressProxy = scope.sidecar?.spec.outboundTrafficPolicy?.egressProxy }
         if let locality = meshConfig.localityLbSetting { view.localityLbSetting = locality }
         if let timeout = meshConfig.protocolDetectionTimeout, timeout.nanoseconds > 0 {
             view.protocolDetectionTimeoutMs = Int(max(1, timeout.nanoseconds / 1_000_000))

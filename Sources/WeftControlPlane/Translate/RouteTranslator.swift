@@ -19,7 +19,11 @@ public enum RouteTranslator {
                 hosts.append(VirtualHostConfig(name: "\(service.hostname):\(port.number)", domains: HostNames.domains(of: service, from: view.proxy.namespace), port: port.number, routes: routes))
             }
         }
-        return RouteTable(name: "outbound", virtualHosts: hosts, fallback: view.allowAny ? .passthrough : .blackhole)
+        let egressProxy = view.egressProxy.flatMap { destination -> String? in
+            guard let host = destination.host, let port = destination.port?.number else { return nil }
+            return ClusterConfig.name(host: HostNames.resolve(host, in: view.proxy.namespace), port: port, subset: destination.subset)
+        }
+        return RouteTable(name: "outbound", virtualHosts: hosts, fallback: view.allowAny ? .passthrough : .blackhole, egressProxyCluster: egressProxy)
     }
 
     /// The router's tables, keyed by listening port (`http.8080`).

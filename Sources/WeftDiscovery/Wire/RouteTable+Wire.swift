@@ -9,6 +9,7 @@ extension Weft_Discovery_V1_RouteTable {
         case .blackhole: fallback = .blackhole
         case .notFound: fallback = .notFound
         }
+        if let cluster = model.egressProxyCluster { egressProxyCluster = cluster }
         virtualHosts = model.virtualHosts.map { host in
             var wire = Weft_Discovery_V1_VirtualHost()
             wire.name = host.name
@@ -36,7 +37,7 @@ extension RouteTable {
             for route in host.routes { routes.append(try RouteEntry(wire: route, table: wire.name)) }
             hosts.append(VirtualHostConfig(name: host.name, domains: host.domains, port: host.hasPort ? Int(wire: host.port) : nil, routes: routes, requireTLS: host.requireTls))
         }
-        self.init(name: wire.name, virtualHosts: hosts, fallback: fallback)
+        self.init(name: wire.name, virtualHosts: hosts, fallback: fallback, egressProxyCluster: wire.hasEgressProxyCluster ? wire.egressProxyCluster : nil)
     }
 }
 

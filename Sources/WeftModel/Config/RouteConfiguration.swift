@@ -242,9 +242,12 @@ public struct RouteTable: Sendable, Hashable, Codable {
     public var name: String
     public var virtualHosts: [VirtualHostConfig]
     public var fallback: Fallback
-    public init(name: String, virtualHosts: [VirtualHostConfig], fallback: Fallback) {
+    /// A Sidecar's `outboundTrafficPolicy.egressProxy` under ALLOW_ANY: where unknown hosts go instead of through.
+    public var egressProxyCluster: String?
+    public init(name: String, virtualHosts: [VirtualHostConfig], fallback: Fallback, egressProxyCluster: String? = nil) {
         self.name = name
         self.virtualHosts = virtualHosts
         self.fallback = fallback
+        self.egressProxyCluster = egressProxyCluster
     }
 }

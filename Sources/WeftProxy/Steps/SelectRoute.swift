@@ -11,6 +11,11 @@ public struct SelectRoute: RequestStep {
         }
         switch RouteSelector.select(table, context.attributes) {
         case .noVirtualHost(.passthrough):
+            // A Sidecar's egressProxy takes what is not in the registry, through the usual steps.
+            if let cluster = table.egressProxyCluster {
+                context.cluster = cluster
+                return next(&context)
+            }
             return .forward(.init(host: context.attributes.host, port: context.attributes.port, cluster: "PassthroughCluster", connectTimeoutMs: 10_000, headers: nil))
         case .noVirtualHost(.blackhole):
             context.cluster = "BlackHoleCluster"

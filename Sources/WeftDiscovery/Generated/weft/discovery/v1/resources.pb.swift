@@ -1361,6 +1361,16 @@ public nonisolated struct Weft_Discovery_V1_RouteTable: Sendable {
 
   public var fallback: Weft_Discovery_V1_RouteTable.Fallback = .passthrough
 
+  /// PASSTHROUGH with a Sidecar's egressProxy: unknown hosts go to this cluster instead.
+  public var egressProxyCluster: String {
+    get {_egressProxyCluster ?? String()}
+    set {_egressProxyCluster = newValue}
+  }
+  /// Returns true if `egressProxyCluster` has been explicitly set.
+  public var hasEgressProxyCluster: Bool {self._egressProxyCluster != nil}
+  /// Clears the value of `egressProxyCluster`. Subsequent reads from it will return its default value.
+  public mutating func clearEgressProxyCluster() {self._egressProxyCluster = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Fallback: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -1402,6 +1412,8 @@ public nonisolated struct Weft_Discovery_V1_RouteTable: Sendable {
   }
 
   public init() {}
+
+  fileprivate var _egressProxyCluster: String? = nil
 }
 
 public nonisolated struct Weft_Discovery_V1_OutlierPolicy: Sendable {
@@ -4017,7 +4029,7 @@ nonisolated extension Weft_Discovery_V1_VirtualHost: SwiftProtobuf.Message, Swif
 
 nonisolated extension Weft_Discovery_V1_RouteTable: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RouteTable"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}virtual_hosts\0\u{1}fallback\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}virtual_hosts\0\u{1}fallback\0\u{3}egress_proxy_cluster\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4028,12 +4040,17 @@ nonisolated extension Weft_Discovery_V1_RouteTable: SwiftProtobuf.Message, Swift
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.virtualHosts) }()
       case 3: try { try decoder.decodeSingularEnumField(value: &self.fallback) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._egressProxyCluster) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
@@ -4043,6 +4060,9 @@ nonisolated extension Weft_Discovery_V1_RouteTable: SwiftProtobuf.Message, Swift
     if self.fallback != .passthrough {
       try visitor.visitSingularEnumField(value: self.fallback, fieldNumber: 3)
     }
+    try { if let v = self._egressProxyCluster {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4050,6 +4070,7 @@ nonisolated extension Weft_Discovery_V1_RouteTable: SwiftProtobuf.Message, Swift
     if lhs.name != rhs.name {return false}
     if lhs.virtualHosts != rhs.virtualHosts {return false}
     if lhs.fallback != rhs.fallback {return false}
+    if lhs._egressProxyCluster != rhs._egressProxyCluster {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
