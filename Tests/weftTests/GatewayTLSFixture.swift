@@ -54,6 +54,22 @@ struct IngressGatewayFixture {
         mesh.adopt(router)
     }
 
+    /// The `frontend` Service (port 9080) with one echo workload (`frontend-v1`) behind it, then the
+    /// router, once it knows the endpoint: what most gateway tests route to.
+    func startFrontendAndRouter() throws {
+        try apply("""
+        apiVersion: v1
+        kind: Service
+        metadata: {name: frontend}
+        spec:
+          selector: {app: frontend}
+          ports: [{name: http, port: 9080}]
+        """)
+        try mesh.startEcho(name: "frontend-v1", labels: "app=frontend,version=v1")
+        try startRouter()
+        try mesh.waitForEndpoints(proxy: "istio-ingressgateway", cluster: "outbound|9080||frontend.default.svc.cluster.local", count: 1)
+    }
+
     var proxyID: String { "istio-ingressgateway-\(address).istio-system" }
 
     /// A `kubernetes.io/tls` Secret in istio-system from the test's PEM files (`ca`: also `ca.crt`).

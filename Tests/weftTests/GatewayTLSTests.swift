@@ -168,17 +168,8 @@ extension GatewayTLSTests {
           gateways: [myapp-gateway]
           http:
           - route: [{destination: {host: frontend.default.svc.cluster.local, port: {number: 9080}}}]
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: frontend}
-        spec:
-          selector: {app: frontend}
-          ports: [{name: http, port: 9080}]
         """)
-        try mesh.startEcho(name: "frontend-v1", labels: "app=frontend,version=v1")
-        try gateway.startRouter()
-        try mesh.waitForEndpoints(proxy: "istio-ingressgateway", cluster: "outbound|9080||frontend.default.svc.cluster.local", count: 1)
+        try gateway.startFrontendAndRouter()
         try mesh.waitUntil("HTTPS answers") { (try? gateway.curl(host: "myapp.company.com", options: ["--cacert", pki.path("ca.pem")]).status) == 200 }
 
         let load = Process()
@@ -241,17 +232,8 @@ extension GatewayTLSTests {
           gateways: [mtls]
           http:
           - route: [{destination: {host: frontend.default.svc.cluster.local, port: {number: 9080}}}]
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: frontend}
-        spec:
-          selector: {app: frontend}
-          ports: [{name: http, port: 9080}]
         """)
-        try mesh.startEcho(name: "frontend-v1", labels: "app=frontend,version=v1")
-        try gateway.startRouter()
-        try mesh.waitForEndpoints(proxy: "istio-ingressgateway", cluster: "outbound|9080||frontend.default.svc.cluster.local", count: 1)
+        try gateway.startFrontendAndRouter()
         func client(_ name: String) -> [String] { ["--cacert", pki.path("ca.pem"), "--cert", pki.path("\(name).pem"), "--key", pki.path("\(name).key")] }
         try mesh.waitUntil("MUTUAL answers a client of the right CA") { (try? gateway.curl(host: "mtls.example.com", options: client("client")).status) == 200 }
 
