@@ -102,6 +102,8 @@ struct GatewayTLSTests {
         #expect(missing.exit == 35, "the server whose Secret is missing stays closed: \(missing)")
         #expect(gateway.counter("listener.0.0.0.0_\(gateway.httpsPort).no_filter_chain_match") >= 1, "\(gateway.stats())")
         #expect(gateway.counter("listener.0.0.0.0_\(gateway.httpsPort).server_ssl_socket_factory.ssl_context_update_error") >= 1)
+        let analysis = try mesh.controlPlane.weft(["analyze", "--use-control-plane", "--all-namespaces"])
+        #expect(analysis.stdout.contains("IST0101") && analysis.stdout.contains("no-such-secret"), "weft analyze names the missing Secret: \(analysis.stdout)\(analysis.stderr)")
         let old = try gateway.curl(host: "myapp.company.com", path: "/", options: trust + ["--tls-max", "1.1", "--tlsv1.0"])
         #expect(old.exit != 0 && old.status == 0, "TLS 1.1 is below Istio's minimum (1.2): \(old)")
         #expect(try gateway.curl(host: "myapp.company.com", path: "/", options: trust).status == 200, "and the port keeps serving")
