@@ -176,7 +176,7 @@ extension GatewayTLSTests {
 
         let load = Process()
         load.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        load.arguments = ["python3", MeshHarness.fixtures.appendingPathComponent("https_load.py").path, "myapp.company.com", String(gateway.httpsPort), gateway.address, bundle, "8"]
+        load.arguments = ["python3", MeshHarness.fixtures.appendingPathComponent("https_load.py").path, "myapp.company.com", String(gateway.httpsPort), gateway.address, bundle, "10"]
         let output = Pipe()
         load.standardOutput = output
         try load.run()
