@@ -155,8 +155,10 @@ extension ProxyConfigCommand {
             throw ExitCode(1)
         }
         let certificates = reply.object["certificates"] as? [[String: Any]] ?? []
+        let credentials = reply.object["credentials"] as? [[String: Any]] ?? []
         if json {
-            let data = try JSONSerialization.data(withJSONObject: ["certificates": certificates], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            let data = try JSONSerialization.data(withJSONObject: ["certificates": certificates, "credentials": credentials],
+                                                  options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
             return
         }
@@ -171,6 +173,14 @@ extension ProxyConfigCommand {
             if let root = certificate["rootCertificate"] as? String, !root.isEmpty {
                 rows.append(["ROOTCA", "CA", "ACTIVE", "true", "", "", "", ""])
             }
+        }
+        // A gateway's credentialName Secrets, as Envoy's SDS secrets show.
+        for credential in credentials {
+            let notBefore = credential["validFrom"] as? String ?? "", notAfter = credential["validTo"] as? String ?? ""
+            let now = Date()
+            let valid = (dates.date(from: notBefore).map { $0 <= now } ?? false) && (dates.date(from: notAfter).map { now < $0 } ?? false)
+            rows.append([credential["name"] as? String ?? "", "Cert Chain", credential["status"] as? String ?? "", valid ? "true" : "false",
+                         credential["serialNumber"] as? String ?? "", notAfter, notBefore, credential["reason"] as? String ?? ""])
         }
         print(Table.render(rows))
     }

@@ -102,6 +102,11 @@ struct GatewayTLSTests {
         #expect(missing.exit == 35, "the server whose Secret is missing stays closed: \(missing)")
         #expect(gateway.counter("listener.0.0.0.0_\(gateway.httpsPort).no_filter_chain_match") >= 1, "\(gateway.stats())")
         #expect(gateway.counter("listener.0.0.0.0_\(gateway.httpsPort).server_ssl_socket_factory.ssl_context_update_error") >= 1)
+        let secrets = try mesh.controlPlane.weft(["proxy-config", "secret", gateway.proxyID]).stdout
+        let rows = secrets.split(separator: "\n")
+        #expect(rows.contains { $0.contains("kubernetes://myapp-tls-cert") && $0.contains("ACTIVE") && $0.contains("true") }
+                && rows.contains { $0.contains("kubernetes://no-such-secret") && $0.contains("WARMING") && $0.contains("not found") },
+                "proxy-config secret shows the gateway's credentials as istioctl does: \(secrets)")
         let analysis = try mesh.controlPlane.weft(["analyze", "--use-control-plane", "--all-namespaces"])
         #expect(analysis.stdout.contains("IST0101") && analysis.stdout.contains("no-such-secret"), "weft analyze names the missing Secret: \(analysis.stdout)\(analysis.stderr)")
         let old = try gateway.curl(host: "myapp.company.com", path: "/", options: trust + ["--tls-max", "1.1", "--tlsv1.0"])

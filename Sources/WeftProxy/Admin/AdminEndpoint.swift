@@ -53,8 +53,9 @@ struct AdminEndpoint: Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
-            let shown = certificates?.certificate.map { [CertificateView($0)] } ?? []
-            return APIResponse(status: .ok, body: Array((try? encoder.encode(["certificates": shown])) ?? Data("{}".utf8)))
+            let shown = Certificates(certificates: certificates?.certificate.map { [CertificateView($0)] } ?? [],
+                                     credentials: CredentialView.all(in: configuration.active.configuration))
+            return APIResponse(status: .ok, body: Array((try? encoder.encode(shown)) ?? Data("{}".utf8)))
         case (.GET, "/memory"):
             return APIResponse(status: .ok, body: Array(ProcessMemory.json.utf8))
         case (.POST, "/quitquitquit"):
@@ -84,6 +85,12 @@ struct AdminEndpoint: Sendable {
             certificateChain = certificate.chainPEM
             rootCertificate = certificate.rootPEM
         }
+    }
+
+    /// What `/certs` shows: the workload certificate, and a gateway's credentials.
+    struct Certificates: Encodable {
+        var certificates: [CertificateView]
+        var credentials: [CredentialView]
     }
 
     /// What `/config_dump` shows.
