@@ -125,6 +125,13 @@ struct EgressGatewayTests {
 
         var gatewayLog: String { mesh.output(of: "egressgateway") }
 
+        /// sleep's sidecar access log (`weft run` writes its /dev/stdout to a file it names).
+        var sleepAccessLog: String {
+            let said = mesh.output(of: "sleep")
+            let file = said.components(separatedBy: "is written to ").dropFirst().first?.split(separator: "\n").first.map(String.init) ?? ""
+            return (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        }
+
         func gatewayStats() -> String {
             String(decoding: (try? Data(contentsOf: URL(string: "http://\(gatewayAddress):15000/stats")!)) ?? Data(), as: UTF8.self)
         }
@@ -231,11 +238,8 @@ struct EgressGatewayTests {
             outboundTrafficPolicy: {mode: ALLOW_ANY}
         """)
         try setup.mesh.waitUntil("ALLOW_ANY lets the unknown host through") { (try? setup.curlFromSleep(unknown).status) == 301 }
-        let said = setup.mesh.output(of: "sleep")
-        let file = said.components(separatedBy: "is written to ").dropFirst().first?.split(separator: "\n").first.map(String.init) ?? ""
-        func log() -> String { (try? String(contentsOfFile: file, encoding: .utf8)) ?? "" }
-        try setup.mesh.waitUntil("sleep's access log (\(file)) names both the black hole and the passthrough: \(log().suffix(1500))", timeout: 10) {
-            log().contains("BlackHoleCluster") && log().contains("PassthroughCluster")
+        try setup.mesh.waitUntil("sleep's access log names both the black hole and the passthrough: \(setup.sleepAccessLog.suffix(1500))", timeout: 10) {
+            setup.sleepAccessLog.contains("BlackHoleCluster") && setup.sleepAccessLog.contains("PassthroughCluster")
         }
     }
 
@@ -414,6 +418,37 @@ struct EgressGatewayTests {
             return setup.gatewayLog.contains("/unregistered")
         }
         #expect(try setup.curlFromSleep(unknown).status == 301)
+    }
+
+    @Test("a ServiceEntry with resolution NONE and a wildcard host (*.cnn.com) sends each call where it was addressed (original destination), also under REGISTRY_ONLY")
+    func resolutionNone() throws {
+        let setup = try Setup()
+        defer { setup.stop() }
+        try Self.startHTTPStandIn(setup)
+        try setup.apply("""
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: cnn-any}
+        spec:
+          hosts: ["*.cnn.com"]
+          location: MESH_EXTERNAL
+          ports: [{number: 80, name: http, protocol: HTTP}]
+          resolution: NONE
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: istio, namespace: istio-system}
+        data:
+          mesh: |
+            accessLogFile: /dev/stdout
+            outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+        """)
+        try setup.mesh.waitUntil("REGISTRY_ONLY is in force") { (try? setup.curlFromSleep("http://\(setup.standIn)/elsewhere").status) == 502 }
+        let answer = try setup.curlFromSleep("http://edition.cnn.com/politics")
+        #expect(answer.status == 301, "the wildcard ServiceEntry's call reaches the address its name resolves to: \(answer)")
+        try setup.mesh.waitUntil("sleep's access log names the ServiceEntry's cluster: \(setup.sleepAccessLog.suffix(1500))", timeout: 10) {
+            setup.sleepAccessLog.contains("outbound|80||*.cnn.com")
+        }
     }
 
     @Test("11 egress gateway, HTTP: with the ServiceEntry (resolution DNS), the egress Gateway and DestinationRule, and the VirtualService bound to mesh and the gateway, sleep's http://edition.cnn.com/politics gets the stand-in's 301 through the egress gateway, whose access log shows the line; the name is resolved by the proxies' DNS server")

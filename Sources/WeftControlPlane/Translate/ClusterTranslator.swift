@@ -13,6 +13,8 @@ public enum ClusterTranslator {
                 let http2Port = Self.speaksHTTP2(port.protocolName)
                 var base = ClusterConfig(serviceHost: service.hostname, port: port.number, subset: nil)
                 base.http2 = http2Port
+                // A ServiceEntry with resolution NONE: the connection goes where it was addressed (Envoy's ORIGINAL_DST).
+                if service.origin == .serviceEntry && service.resolution == .none { base.loadBalancer = .passthrough }
                 apply(.resolve(rule: rule?.spec.trafficPolicy, subset: nil, port: port.number), to: &base)
                 base.serviceIdentities = identities
                 GatewayTLSTranslator.resolveClientCredential(&base.tls, view: view)

@@ -10,7 +10,12 @@ public struct PickEndpoint: RequestStep {
     public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
         guard let clusterName = context.cluster else { return next(&context) }
         let cluster = context.configuration.clusters[clusterName]
-        let endpoints = context.configuration.endpoints[clusterName] ?? []
+        var endpoints = context.configuration.endpoints[clusterName] ?? []
+        // Original destination (a ServiceEntry with resolution NONE, a DestinationRule's PASSTHROUGH):
+        // without endpoints of its own, the request goes where it was addressed.
+        if endpoints.isEmpty, cluster?.loadBalancer == .passthrough {
+            endpoints = [EndpointGroup.Endpoint(address: context.attributes.host, port: context.attributes.port, labels: [:], locality: "", weight: 1, workload: "")]
+        }
         guard !endpoints.isEmpty else {
             if cluster == nil { return .respond(LocalResponse(status: 503, flag: "NC", body: "no healthy upstream")) }
             return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
