@@ -224,6 +224,9 @@ struct EgressGatewayTests {
         let unknown = "http://\(setup.standIn)/elsewhere"
         try setup.mesh.waitUntil("REGISTRY_ONLY reaches sleep's sidecar") { (try? setup.curlFromSleep(unknown).status) == 502 }
         #expect(try setup.curlFromSleep("http://edition.cnn.com/politics").status == 301, "a ServiceEntry host is in the registry")
+        // TLS to a host outside the registry (a CONNECT tunnel in host mode) is refused as well: the tunnel is answered 502.
+        let tunnel = try setup.curlFromSleep("https://\(setup.standIn)/", options: ["-w", "\n%{http_connect}"])
+        #expect(tunnel.status == 502, "the CONNECT to an unregistered host: \(tunnel)")
         let nowhere = try setup.curlFromSleep("http://nowhere.example/")
         #expect(nowhere.status == 503 && nowhere.body.contains("upstream connect error"), "\(nowhere)")
         let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(setup.sleepPod):15000/stats")!), as: UTF8.self)
@@ -238,6 +241,8 @@ struct EgressGatewayTests {
             outboundTrafficPolicy: {mode: ALLOW_ANY}
         """)
         try setup.mesh.waitUntil("ALLOW_ANY lets the unknown host through") { (try? setup.curlFromSleep(unknown).status) == 301 }
+        let opened = try setup.curlFromSleep("https://\(setup.standIn)/", options: ["-w", "\n%{http_connect}"])
+        #expect(opened.status == 200 || opened.status == 503, "ALLOW_ANY takes the CONNECT (nothing listens on 443 there, so it may fail to connect): \(opened)")
         try setup.mesh.waitUntil("sleep's access log names both the black hole and the passthrough: \(setup.sleepAccessLog.suffix(1500))", timeout: 10) {
             setup.sleepAccessLog.contains("BlackHoleCluster") && setup.sleepAccessLog.contains("PassthroughCluster")
         }
