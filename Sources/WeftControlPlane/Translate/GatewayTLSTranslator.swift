@@ -81,9 +81,8 @@ enum GatewayTLSTranslator {
             server.credentialError = "secret \(namespace)/\(credential) not found"
             return
         }
-        let certificate = value(secret, "tls.crt") ?? value(secret, "cert")
-        let key = value(secret, "tls.key") ?? value(secret, "key")
-        guard let certificate, let key else {
+        let read = CredentialSecret(secret, caSecret: view.gatewaySecrets[credential + caSecretSuffix])
+        guard let certificate = read.certificate, let key = read.key else {
             server.credentialError = "secret \(namespace)/\(credential) has no tls.crt and tls.key (or cert and key)"
             return
         }
@@ -97,8 +96,7 @@ enum GatewayTLSTranslator {
         }
         server.certificateChain = certificate
         server.privateKey = key
-        server.caCertificates = value(secret, "ca.crt") ?? value(secret, "cacert")
-            ?? view.gatewaySecrets[credential + caSecretSuffix].flatMap { value($0, "ca.crt") ?? value($0, "cacert") }
+        server.caCertificates = read.caCertificates
         if (server.mode == .mutual || server.mode == .optionalMutual) && server.caCertificates == nil {
             server.credentialError = "secret \(namespace)/\(credential) has no ca.crt (nor \(credential)\(caSecretSuffix)) for \(server.mode == .mutual ? "MUTUAL" : "OPTIONAL_MUTUAL")"
         }
@@ -109,16 +107,10 @@ enum GatewayTLSTranslator {
     /// none (Istio reads credentialName at gateways only); a Secret that is missing leaves the files.
     static func resolveClientCredential(_ tls: inout UpstreamTLS, view: ProxyView) {
         guard view.proxy.mode == .router, let name = tls.credentialName, let secret = view.gatewaySecrets[name] else { return }
-        tls.clientCertificatePEM = value(secret, "tls.crt") ?? value(secret, "cert")
-        tls.privateKeyPEM = value(secret, "tls.key") ?? value(secret, "key")
-        tls.caCertificatesPEM = value(secret, "ca.crt") ?? value(secret, "cacert")
-            ?? view.gatewaySecrets[name + caSecretSuffix].flatMap { value($0, "ca.crt") ?? value($0, "cacert") }
-    }
-
-    /// A Secret's key as text: `data` is base64, `stringData` as written.
-    private static func value(_ secret: Secret, _ key: String) -> String? {
-        if let encoded = secret.data?[key] { return Base64.decode(encoded).map { String(decoding: $0, as: UTF8.self) } }
-        return secret.stringData?[key]
+        let read = CredentialSecret(secret, caSecret: view.gatewaySecrets[name + caSecretSuffix])
+        tls.clientCertificatePEM = read.certificate
+        tls.privateKeyPEM = read.key
+        tls.caCertificatesPEM = read.caCertificates
     }
 
     /// The `tls` routes of the VirtualServices bound to the PASSTHROUGH servers on `port`, by server name.

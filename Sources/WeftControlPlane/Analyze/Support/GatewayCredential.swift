@@ -5,15 +5,7 @@ import WeftAPI
 /// the certificate a PEM X.509 certificate that has not expired.
 enum GatewayCredential {
     static func isUsable(_ secret: Secret, now: Double) -> Bool {
-        let data = secret.data ?? [:]
-        let strings = secret.stringData ?? [:]
-        func value(_ key: String) -> [UInt8]? {
-            if let encoded = data[key] { return Base64.decode(encoded) }
-            return strings[key].map { Array($0.utf8) }
-        }
-        let pair = [("tls.crt", "tls.key"), ("cert", "key")].first { value($0.0) != nil && value($0.1) != nil }
-        guard let (certKey, _) = pair, let pem = value(certKey) else { return false }
-        guard let notAfter = X509Validity.notAfter(pem: String(decoding: pem, as: UTF8.self)) else { return false }
+        guard let pem = CredentialSecret(secret).certificate, let notAfter = X509Validity.notAfter(pem: pem) else { return false }
         return notAfter > now
     }
 }
