@@ -10,6 +10,9 @@ public struct ActiveConfiguration: Sendable {
     public let routeTables: [String: RouteTable]
     public let clusters: [String: ClusterConfig]
     public let endpoints: [String: [EndpointGroup.Endpoint]]
+    /// Clusters whose endpoints do not all weigh the same (ServiceEntry or WorkloadEntry `weight`):
+    /// balanced by weight.
+    public let weightedClusters: Set<String>
     /// Each TLS-capable cluster's SNI (`UpstreamTransport.serverName(of:)`), made once here.
     let serverNames: [String: String]
     /// Inbound listeners' PeerAuthentication, by port.
@@ -43,6 +46,7 @@ public struct ActiveConfiguration: Sendable {
         routeTables = Dictionary(configuration.routeTables.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         clusters = Dictionary(configuration.clusters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         endpoints = Dictionary(configuration.endpoints.map { ($0.cluster, $0.endpoints) }, uniquingKeysWith: { first, _ in first })
+        weightedClusters = Set(configuration.endpoints.filter { group in group.endpoints.contains { $0.weight != group.endpoints.first?.weight } }.map(\.cluster))
         serverNames = Dictionary(configuration.clusters.filter { $0.tls.mode != .disable }.map { ($0.name, UpstreamTransport.serverName(of: $0)) },
                                  uniquingKeysWith: { first, _ in first })
         peerAuthentications = Dictionary(configuration.listeners.filter { $0.direction == .inbound }.map { ($0.port, $0.peerAuthentication) },

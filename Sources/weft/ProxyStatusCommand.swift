@@ -91,10 +91,13 @@ struct ProxyConfigCommand: AsyncParsableCommand {
             if section == .routes { return }
             fallthrough
         case .clusters:
-            var rows = [["CLUSTER", "LB", "SUBSET LABELS"]]
+            var rows = [["CLUSTER", "TYPE", "LB", "SUBSET LABELS"]]
             for cluster in clusters {
                 let labels = (cluster["subsetLabels"] as? [String: String] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-                rows.append([cluster["name"] as? String ?? "", cluster["loadBalancer"] as? String ?? "", labels])
+                // Envoy's discovery types, as istioctl shows them.
+                let type = cluster["loadBalancer"] as? String == "passthrough" ? "ORIGINAL_DST"
+                    : ["strict": "STRICT_DNS", "logical": "LOGICAL_DNS"][cluster["dnsLookup"] as? String ?? ""] ?? "EDS"
+                rows.append([cluster["name"] as? String ?? "", type, cluster["loadBalancer"] as? String ?? "", labels])
             }
             print(Table.render(rows))
             if section == .clusters { return }

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A tiny authoritative DNS server for tests (UDP, A records only), standing in for the
 cluster's resolver: dns_server.py RECORDS_FILE [TTL]
-RECORDS_FILE is JSON, read again for every query: {"edition.cnn.com": "127.0.50.3", ...}; a name
-mapped to "servfail" is answered SERVFAIL, "silent" not at all; others get NXDOMAIN.
+RECORDS_FILE is JSON, read again for every query: {"edition.cnn.com": "127.0.50.3", ...}; a list
+of addresses is answered with one A record each, in its order; a name mapped to "servfail" is answered SERVFAIL, "silent" not at all; others get NXDOMAIN.
 Binds 127.0.0.1 on a free port and prints it. Each query is appended to RECORDS_FILE.log."""
 import json
 import socket
@@ -42,7 +42,8 @@ while True:
             rcode = 3 if value is None else 2
             sock.sendto(struct.pack("!HHHHHH", ident, 0x8180 | rcode, 1, 0, 0, 0) + question, peer)
             continue
-        answer = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, ttl, 4) + socket.inet_aton(value)
-        sock.sendto(struct.pack("!HHHHHH", ident, 0x8180, 1, 1, 0, 0) + question + answer, peer)
+        addresses = value if isinstance(value, list) else [value]
+        answers = b"".join(b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, ttl, 4) + socket.inet_aton(a) for a in addresses)
+        sock.sendto(struct.pack("!HHHHHH", ident, 0x8180, 1, len(addresses), 0, 0) + question + answers, peer)
     except Exception as error:  # a malformed query is dropped
         print("dns_server:", error, file=sys.stderr, flush=True)

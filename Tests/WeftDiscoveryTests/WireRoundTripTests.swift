@@ -74,6 +74,8 @@ struct WireRoundTripTests {
         var plain = ClusterConfig(serviceHost: "ratings.default.svc.cluster.local", port: 9080, subset: nil)
         plain.http2 = true
         plain.useClientProtocol = true
+        plain.dnsLookup = .strict
+        plain.meshExternal = true
         plain.connectionPool.maxConcurrentStreams = 8
         plain.connectionPool.maxConnectionDurationMs = 90_000
         plain.hashPolicy = HashPolicy(key: .sourceIP, table: .ring(minimumSize: 1024))

@@ -15,12 +15,11 @@ struct EgressGatewayTests {
     /// The test's DNS server, edition.cnn.com's stand-in address, the mesh and its egress gateway.
     final class Setup {
         let mesh: MeshHarness
-        let records: URL
+        let dns: TestDNSServer
         let standIn = "127.0.\(Int.random(in: 40...250)).\(Int.random(in: 2...250))"
         let gatewayAddress = "127.0.\(Int.random(in: 40...250)).\(Int.random(in: 2...250))"
         let httpPort = Int.random(in: 20000...24000)
         var httpsPort: Int { httpPort + 4000 }
-        private(set) var dnsPort = 0
         private(set) var sleepPod = ""
         let certificates: TestCertificates
         private var processes: [Process] = []
@@ -29,23 +28,7 @@ struct EgressGatewayTests {
         init(sidecarEnvironment: [String: String] = [:]) throws {
             mesh = try MeshHarness()
             certificates = try TestCertificates(prefix: "weft-egress")
-            records = certificates.directory.appendingPathComponent("records.json")
-            try Data(#"{"edition.cnn.com": "\#(standIn)"}"#.utf8).write(to: records)
-            let dns = Process()
-            dns.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            dns.arguments = ["python3", MeshHarness.fixtures.appendingPathComponent("dns_server.py").path, records.path, "1"]
-            let output = Pipe()
-            dns.standardOutput = output
-            try dns.run()
-            processes.append(dns)
-            var line = Data()
-            while true {
-                let byte = output.fileHandleForReading.readData(ofLength: 1)
-                if byte.isEmpty || byte == Data("\n".utf8) { break }
-                line.append(byte)
-            }
-            guard let port = Int(String(decoding: line, as: UTF8.self)) else { throw mesh.failure("the DNS server did not start") }
-            dnsPort = port
+            dns = try TestDNSServer(directory: certificates.directory, records: ["edition.cnn.com": standIn])
             try apply("""
             apiVersion: v1
             kind: Namespace
@@ -93,7 +76,7 @@ struct EgressGatewayTests {
             }
         }
 
-        var dnsEnvironment: [String: String] { ["WEFT_DNS_SERVER": "127.0.0.1:\(dnsPort)"] }
+        var dnsEnvironment: [String: String] { dns.environment }
 
         func apply(_ yaml: String) throws {
             let result = try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: yaml)
@@ -143,6 +126,7 @@ struct EgressGatewayTests {
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
             }
+            dns.stop()
             certificates.remove()
         }
     }
@@ -180,18 +164,17 @@ struct EgressGatewayTests {
         """, moved])
         try setup.apply(task: "01-serviceentry-cnn-http.yaml")
         try setup.mesh.waitUntil("the name resolves to the first address") { (try? setup.curlFromSleep("http://edition.cnn.com/politics").status) == 301 }
-        func point(_ value: String) throws { try Data(#"{"edition.cnn.com": "\#(value)"}"#.utf8).write(to: setup.records) }
+        func point(_ value: String) throws { try setup.dns.answer(["edition.cnn.com": value]) }
         try point(moved)
         try setup.mesh.waitUntil("after the TTL, new connections go to the new address", timeout: 10) {
             (try? setup.curlFromSleep("http://edition.cnn.com/politics").status) == 200
         }
         for failure in ["silent", "servfail"] {
             try point(failure)
-            let log = setup.records.path + ".log"
-            let asked = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count
+            let asked = setup.dns.queries
             try setup.mesh.waitUntil("the resolver asked again (\(failure))", timeout: 10) {
                 _ = try? setup.curlFromSleep("http://edition.cnn.com/politics")
-                return ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count > asked
+                return setup.dns.queries > asked
             }
             let answer = try setup.curlFromSleep("http://edition.cnn.com/politics")
             #expect(answer.status == 200 && answer.body.contains("moved"), "\(failure): the last good address serves on: \(answer)")
@@ -256,7 +239,7 @@ struct EgressGatewayTests {
         try pki.makeLeaf("googleapis", subjectAltName: "DNS:www.googleapis.com")
         let setup = try Setup(sidecarEnvironment: ["WEFT_CA_BUNDLE": pki.path("ca.pem")])
         defer { setup.stop() }
-        try Data(#"{"www.googleapis.com": "\#(setup.standIn)"}"#.utf8).write(to: setup.records)
+        try setup.dns.answer(["www.googleapis.com": setup.standIn])
         try setup.start(["python3", MeshHarness.fixtures.appendingPathComponent("tls_app.py").path],
                         environment: ["APP_NAME": "googleapis-standin", "WEFT_APP_ADDRESS": setup.standIn, "PORT": "443",
                                       "CERT": pki.path("googleapis.pem"), "KEY": pki.path("googleapis.key")])
@@ -475,7 +458,7 @@ struct EgressGatewayTests {
         #expect(answer.status == 301 && answer.body.lowercased().contains("location: https://edition.cnn.com/politics"), "\(answer)")
         let line = setup.gatewayLog.split(separator: "\n").last { $0.contains("outbound|80||edition.cnn.com") } ?? ""
         #expect(line.contains("\"GET /politics HTTP/1.1\" 301") && line.contains("edition.cnn.com"), "the egress gateway's access log: \(line)")
-        let queried = (try? String(contentsOf: URL(fileURLWithPath: setup.records.path + ".log"), encoding: .utf8)) ?? ""
+        let queried = (try? String(contentsOf: URL(fileURLWithPath: setup.dns.records.path + ".log"), encoding: .utf8)) ?? ""
         #expect(queried.contains("edition.cnn.com"), "the proxies asked the test's DNS server")
     }
 

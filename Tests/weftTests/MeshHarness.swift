@@ -72,10 +72,10 @@ final class MeshHarness {
 
     /// Starts a long-lived client workload (its app only sleeps) and returns its pod IP, so a test can
     /// send requests through its sidecar even while new proxies could not get configuration.
-    func startClient(name: String = "client", labels: String = "", environment extra: [String: String] = [:]) throws -> String {
+    func startClient(name: String = "client", labels: String = "", namespace: String = "default", environment extra: [String: String] = [:]) throws -> String {
         let process = Process()
         process.executableURL = WeftProcess.executable
-        process.arguments = ["run", "--labels", "app=\(name)" + (labels.isEmpty ? "" : "," + labels), "--name", name, "--", "sleep", "600"]
+        process.arguments = ["run", "--labels", "app=\(name)" + (labels.isEmpty ? "" : "," + labels), "--name", name, "--namespace", namespace, "--", "sleep", "600"]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }.merging(extra) { _, new in new }
         try captureOutput(of: process, name: name)
         try process.run()

@@ -71,9 +71,11 @@ public enum RegistryBuilder {
         }
         let exportTo = (entry.spec.exportTo ?? []).isEmpty ? ["*"] : (entry.spec.exportTo ?? []).map { $0 == "." ? entry.namespace : $0 }
         return (entry.spec.hosts ?? []).map { host in
-            MeshService(hostname: host, namespace: entry.namespace, name: entry.name, origin: .serviceEntry, ports: ports,
-                        selector: entry.spec.workloadSelector?.labels, resolution: resolution, exportTo: exportTo,
-                        meshExternal: (entry.spec.location ?? .MESH_EXTERNAL) == .MESH_EXTERNAL)
+            var service = MeshService(hostname: host, namespace: entry.namespace, name: entry.name, origin: .serviceEntry, ports: ports,
+                                      selector: entry.spec.workloadSelector?.labels, resolution: resolution, exportTo: exportTo,
+                                      meshExternal: (entry.spec.location ?? .MESH_EXTERNAL) == .MESH_EXTERNAL)
+            service.subjectAltNames = entry.spec.subjectAltNames ?? []
+            return service
         }
     }
 

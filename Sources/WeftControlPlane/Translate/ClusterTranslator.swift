@@ -16,16 +16,14 @@ public enum ClusterTranslator {
                 // A ServiceEntry with resolution NONE: the connection goes where it was addressed (Envoy's ORIGINAL_DST).
                 if service.origin == .serviceEntry && service.resolution == .none { base.loadBalancer = .passthrough }
                 apply(.resolve(rule: rule?.spec.trafficPolicy, subset: nil, port: port.number), to: &base)
-                base.serviceIdentities = identities
-                GatewayTLSTranslator.resolveClientCredential(&base.tls, view: view)
+                applyServiceEntry(service, identities: identities, to: &base, view: view)
                 clusters.append(base)
                 for subset in rule?.spec.subsets ?? [] {
                     guard let name = subset.name else { continue }
                     var cluster = ClusterConfig(serviceHost: service.hostname, port: port.number, subset: name, subsetLabels: subset.labels ?? [:])
                     cluster.http2 = http2Port
                     apply(.resolve(rule: rule?.spec.trafficPolicy, subset: subset.trafficPolicy, port: port.number), to: &cluster)
-                    cluster.serviceIdentities = identities
-                    GatewayTLSTranslator.resolveClientCredential(&cluster.tls, view: view)
+                    applyServiceEntry(service, identities: identities, to: &cluster, view: view)
                     clusters.append(cluster)
                 }
             }
@@ -66,6 +64,22 @@ public enum ClusterTranslator {
         if let tls = policy.tls { cluster.tls = upstreamTLS(tls) }
     }
 
+    /// What a cluster takes from its service beyond the DestinationRule: the identities its servers
+    /// may show, and for a ServiceEntry its resolution, location and `subjectAltNames` (Istio checks
+    /// TLS it originates to an entry's hosts against them when the DestinationRule names none).
+    private static func applyServiceEntry(_ service: MeshService, identities: [String], to cluster: inout ClusterConfig, view: ProxyView) {
+        cluster.serviceIdentities = identities
+        GatewayTLSTranslator.resolveClientCredential(&cluster.tls, view: view)
+        guard service.origin == .serviceEntry else { return }
+        switch service.resolution {
+        case .dns: cluster.dnsLookup = .strict
+        case .dnsRoundRobin: cluster.dnsLookup = .logical
+        case .none, .staticAddresses: break
+        }
+        cluster.meshExternal = service.meshExternal
+        if [.simple, .mutual].contains(cluster.tls.mode), cluster.tls.subjectAltNames.isEmpty { cluster.tls.subjectAltNames = service.subjectAltNames }
+    }
+
     /// Whether a service port's protocol is carried upstream as HTTP/2 (Istio: `http2`, `grpc`, `grpc-web`).
     static func speaksHTTP2(_ protocolName: String?) -> Bool {
         ["HTTP2", "GRPC", "GRPC-WEB"].contains((protocolName ?? "").uppercased())
@@ -79,6 +93,8 @@ public enum ClusterTranslator {
                 identities.insert(SPIFFEIdentity(trustDomain: view.trustDomain, namespace: endpoint.namespace, serviceAccount: endpoint.serviceAccount).uri)
             }
         }
+        // A ServiceEntry's subjectAltNames count among its service accounts, as Istio's do.
+        if !service.meshExternal { identities.formUnion(service.subjectAltNames) }
         return identities.sorted()
     }
 

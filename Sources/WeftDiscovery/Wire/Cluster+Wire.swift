@@ -55,6 +55,12 @@ extension Weft_Discovery_V1_Cluster {
         serviceIdentities = model.serviceIdentities
         http2 = model.http2
         useClientProtocol = model.useClientProtocol
+        switch model.dnsLookup {
+        case .none: dnsLookup = .noLookup
+        case .strict: dnsLookup = .strict
+        case .logical: dnsLookup = .logical
+        }
+        meshExternal = model.meshExternal
     }
 }
 
@@ -122,6 +128,13 @@ extension ClusterConfig {
         serviceIdentities = wire.serviceIdentities
         http2 = wire.http2
         useClientProtocol = wire.useClientProtocol
+        switch wire.dnsLookup {
+        case .noLookup: dnsLookup = .none
+        case .strict: dnsLookup = .strict
+        case .logical: dnsLookup = .logical
+        case .UNRECOGNIZED(let value): throw WireError("cluster \(wire.name): unknown DNS lookup \(value)")
+        }
+        meshExternal = wire.meshExternal
     }
 }
 

@@ -27,6 +27,15 @@ public struct ClusterConfig: Sendable, Hashable, Codable {
     public var http2 = false
     /// Requests go upstream in the protocol they came in (`useClientProtocol`): HTTP/2 from an HTTP/2 client.
     public var useClientProtocol = false
+    /// How endpoints named by a host name become addresses.
+    public var dnsLookup: DNSLookup = .none
+    /// A MESH_EXTERNAL ServiceEntry's: no peer metadata goes to it (Istio's metadata exchange skips external services).
+    public var meshExternal = false
+
+    /// A ServiceEntry's `resolution: DNS` (`strict`: each address of the name an endpoint, Envoy's
+    /// STRICT_DNS) or `DNS_ROUND_ROBIN` (`logical`: the name one endpoint whose connections go to its
+    /// first address and outlive answers that change, Envoy's LOGICAL_DNS); `none` for address endpoints.
+    public enum DNSLookup: String, Sendable, Hashable, Codable { case none, strict, logical }
 
     public init(serviceHost: String, port: Int, subset: String?, subsetLabels: [String: String] = [:], loadBalancer: LoadBalancer = .roundRobin, connectTimeoutMs: Int = 10_000) {
         self.name = ClusterConfig.name(host: serviceHost, port: port, subset: subset)

@@ -39,7 +39,10 @@ public struct MeshService: Sendable, Hashable {
     public var resolution: Resolution
     /// Namespaces that may see it: ["*"] for all, from `exportTo` or the exportTo annotation.
     public var exportTo: [String]
+    /// A ServiceEntry's MESH_EXTERNAL location: not in the mesh, so no auto mutual TLS and no peer metadata.
     public var meshExternal: Bool
+    /// A ServiceEntry's `subjectAltNames`: the names its servers' certificates may carry.
+    public var subjectAltNames: [String] = []
 
     public init(hostname: String, namespace: String, name: String, origin: Origin, ports: [Port], selector: [String: String]?,
                 resolution: Resolution = .staticAddresses, exportTo: [String] = ["*"], meshExternal: Bool = false) {

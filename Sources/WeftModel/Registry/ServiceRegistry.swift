@@ -30,7 +30,8 @@ public struct ServiceRegistry: Sendable {
             guard selected, let target = targetPort(port, of: workload) else { continue }
             result.append(ServiceEndpoint(address: workload.address, port: target, labels: workload.labels, serviceAccount: workload.serviceAccount,
                                           locality: workload.locality, weight: workload.weight, workloadName: workload.name, namespace: workload.namespace,
-                                          hasSidecar: workload.origin == .sidecar || workload.labels["security.istio.io/tlsMode"] == "istio"))
+                                          // Istio never applies auto mutual TLS to a MESH_EXTERNAL service's endpoints.
+                                          hasSidecar: !service.meshExternal && (workload.origin == .sidecar || workload.labels["security.istio.io/tlsMode"] == "istio")))
         }
         if result.isEmpty && service.origin == .serviceEntry && (service.resolution == .dns || service.resolution == .dnsRoundRobin) && !service.hostname.hasPrefix("*") {
             result.append(ServiceEndpoint(address: service.hostname, port: number, labels: [:], serviceAccount: "", workloadName: service.hostname, namespace: service.namespace))

@@ -57,7 +57,7 @@ extension ProxyServerHandler {
         if requestTelemetry?.span != nil { traceHeaders(&head, upstream: upstream) }
         guard let own = listener.telemetry, reporter == .source else { return }
         let inMesh: Bool
-        if case .istioMutual = upstream.transport { inMesh = true } else { inMesh = upstream.cluster.hasSuffix(".svc.cluster.local") }
+        if case .istioMutual = upstream.transport { inMesh = true } else { inMesh = !upstream.meshExternal }
         if inMesh { head.headers.add(name: PeerMetadataHeader.name, value: own.encodedMetadata) }
     }
 

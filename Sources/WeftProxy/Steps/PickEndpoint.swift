@@ -16,6 +16,7 @@ public struct PickEndpoint: RequestStep {
         if endpoints.isEmpty, cluster?.loadBalancer == .passthrough {
             endpoints = [EndpointGroup.Endpoint(address: context.attributes.host, port: context.attributes.port, labels: [:], locality: "", weight: 1, workload: "")]
         }
+        if cluster?.dnsLookup == .strict { endpoints = StrictDNSEndpoints.expand(endpoints, dns: .shared) }
         guard !endpoints.isEmpty else {
             if cluster == nil { return .respond(LocalResponse(status: 503, flag: "NC", body: "no healthy upstream")) }
             return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
@@ -32,7 +33,8 @@ public struct PickEndpoint: RequestStep {
                 responseHeaders.append(HeaderField(name: "set-cookie", value: "\(name)=\"\(value)\"; Max-Age=\(ttlMs / 1000); Path=\(path ?? "/"); HttpOnly"))
             }
         }
-        guard let endpoint = balancer.pick(.init(cluster: cluster, clusterName: clusterName, hashKey: hashKey), endpoints: endpoints) else {
+        let weighted = !context.configuration.weightedClusters.isEmpty && context.configuration.weightedClusters.contains(clusterName)
+        guard let endpoint = balancer.pick(.init(cluster: cluster, clusterName: clusterName, hashKey: hashKey, weighted: weighted), endpoints: endpoints) else {
             return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
         }
         var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000,
@@ -44,6 +46,7 @@ public struct PickEndpoint: RequestStep {
         upstream.responseHeaders = responseHeaders
         upstream.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: context.configuration.serverNames[clusterName])
         upstream.http2 = cluster.map { $0.useClientProtocol ? context.downstreamHTTP2 : $0.http2 } ?? false
+        upstream.meshExternal = cluster?.meshExternal ?? true
         if let route = context.route, let rewrite = route.policy.rewrite {
             let matched = route.matches.first { RouteSelector.matches($0, context.attributes) }?.uri
             upstream.path = rewrite.path(context.attributes, matchedURI: matched)

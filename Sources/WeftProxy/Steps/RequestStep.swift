@@ -81,6 +81,8 @@ public enum RequestDecision: Sendable, Equatable {
         public var transport: UpstreamTransport = .plaintext
         /// The request goes as a stream on an HTTP/2 connection.
         public var http2 = false
+        /// Outside the mesh (a MESH_EXTERNAL ServiceEntry, a passthrough): no peer metadata goes with it.
+        public var meshExternal = false
     }
 }
 

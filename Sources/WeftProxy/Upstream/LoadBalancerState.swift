@@ -27,11 +27,14 @@ public final class LoadBalancerState: Sendable {
         public var clusterName: String
         /// The consistent-hash key of the request, when the cluster hashes and the request has one.
         public var hashKey: String?
+        /// The endpoints do not all weigh the same: round robin and random go by weight.
+        public var weighted: Bool
 
-        public init(cluster: ClusterConfig?, clusterName: String, hashKey: String? = nil) {
+        public init(cluster: ClusterConfig?, clusterName: String, hashKey: String? = nil, weighted: Bool = false) {
             self.cluster = cluster
             self.clusterName = clusterName
             self.hashKey = hashKey
+            self.weighted = weighted
         }
     }
 
@@ -44,7 +47,7 @@ public final class LoadBalancerState: Sendable {
         let cluster = request.cluster
         // The common case, a plain cluster of one endpoint or round robin, takes no detour.
         if cluster?.outlierDetection == nil, cluster?.hashPolicy == nil, cluster?.warmup == nil, endpoints.first?.localityWeight == nil,
-           !endpoints.contains(where: { $0.priority != 0 }) {
+           !request.weighted, !endpoints.contains(where: { $0.priority != 0 }) {
             if endpoints.count == 1 { return endpoints[0] }
             return simple(cluster?.loadBalancer ?? .roundRobin, request.clusterName, endpoints)
         }
@@ -79,6 +82,9 @@ public final class LoadBalancerState: Sendable {
             if let warmup = cluster?.warmup, let chosen = Self.warm(candidates, warmup, cluster: request.clusterName, now: now, state: &state) {
                 return chosen
             }
+            if request.weighted, let chosen = Self.weighted(cluster?.loadBalancer ?? .roundRobin, request.clusterName, candidates, state: &state) {
+                return chosen
+            }
             return Self.simple(cluster?.loadBalancer ?? .roundRobin, request.clusterName, candidates, state: &state)
         }
     }
@@ -103,6 +109,30 @@ public final class LoadBalancerState: Sendable {
             if second >= first { second += 1 }
             return state.inFlight[endpoints[first].key, default: 0] <= state.inFlight[endpoints[second].key, default: 0] ? endpoints[first] : endpoints[second]
         }
+    }
+
+    /// Endpoints of unequal `weight`: round robin takes each endpoint as many times in a row as its
+    /// weight over a cycle of the total (exact shares, as Envoy's weighted round robin gives over
+    /// time), random rolls by weight. Nil for LEAST_REQUEST, which goes unweighted.
+    private static func weighted(_ policy: ClusterConfig.LoadBalancer, _ cluster: String, _ endpoints: [EndpointGroup.Endpoint], state: inout State) -> EndpointGroup.Endpoint? {
+        let total = endpoints.reduce(0) { $0 + max($1.weight, 0) }
+        guard total > 0 else { return nil }
+        var remaining: Int
+        switch policy {
+        case .roundRobin:
+            let position = state.positions[cluster, default: 0]
+            state.positions[cluster] = position &+ 1
+            remaining = abs(position) % total
+        case .random, .passthrough:
+            remaining = Int(FastRandom.unit() * Double(total)) % total
+        case .leastRequest:
+            return nil
+        }
+        for endpoint in endpoints {
+            if remaining < max(endpoint.weight, 0) { return endpoint }
+            remaining -= max(endpoint.weight, 0)
+        }
+        return endpoints.last
     }
 
     /// Distribute: a locality by its weight, then the endpoints in it.

@@ -3,19 +3,23 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// The proxy's own resolver for upstream names (a `resolution: DNS` ServiceEntry's host, a
-/// passthrough authority), used when `WEFT_DNS_SERVER=HOST:PORT` points it at a DNS server, as
-/// a pod's `resolv.conf` points at the cluster's: A queries over UDP, answers kept for their TTL
-/// and asked again after it, and a failed lookup answered with the last good addresses (Envoy's
-/// DNS clusters keep their hosts when a refresh fails). Without the setting, the system resolver.
+/// The proxy's own resolver for upstream names (a DNS ServiceEntry's host or endpoints, a
+/// passthrough authority): answers kept for their TTL and asked again after it, and a failed
+/// lookup answered with the last good addresses (Envoy's DNS clusters keep their hosts when a
+/// refresh fails). `WEFT_DNS_SERVER=HOST:PORT` points it at a DNS server, as a pod's
+/// `resolv.conf` points at the cluster's (A queries over UDP); without it the system's resolver
+/// (getaddrinfo, off the event loop) answers, kept for Envoy's default refresh of 5 s.
 public final class ProxyDNS: Sendable {
-    /// The resolver the environment configures, if any.
-    public static let configured: ProxyDNS? = ProcessInfo.processInfo.environment["WEFT_DNS_SERVER"].flatMap { ProxyDNS(server: $0) }
+    /// The resolver every upstream connection uses: the environment's DNS server, else the system's.
+    public static let shared: ProxyDNS = ProcessInfo.processInfo.environment["WEFT_DNS_SERVER"].flatMap { ProxyDNS(server: $0) } ?? ProxyDNS()
 
     /// How long one query waits for its answer before it is sent again (twice in all).
     static let attemptTimeout: TimeAmount = .seconds(1)
+    /// How long a system resolver's answer is kept (it gives no TTL): Envoy's dns_refresh_rate.
+    static let systemAnswerLifetime: TimeAmount = .seconds(5)
 
-    private let server: SocketAddress
+    /// The DNS server asked; nil: the system resolver.
+    private let server: SocketAddress?
     private let cache = NIOLockedValueBox<[String: (addresses: [String], ttl: TimeAmount, expires: NIODeadline)]>([:])
 
     /// Why a name did not resolve.
@@ -29,14 +33,18 @@ public final class ProxyDNS: Sendable {
         self.server = address
     }
 
+    /// The system resolver's.
+    public init() { server = nil }
+
     /// The IPv4 addresses of `name` (a literal address is itself).
     func resolve(_ name: String, on eventLoop: any EventLoop) -> EventLoopFuture<[String]> {
-        if (try? SocketAddress(ipAddress: name, port: 0)) != nil { return eventLoop.makeSucceededFuture([name]) }
+        if Self.isAddress(name) { return eventLoop.makeSucceededFuture([name]) }
         let key = name.lowercased()
         let now = NIODeadline.now()
         let cached = cache.withLockedValue { $0[key] }
         if let cached, cached.expires > now { return eventLoop.makeSucceededFuture(cached.addresses) }
-        return query(key, on: eventLoop, attemptsLeft: 2).flatMapError { [cache] error in
+        let answer = server.map { query(key, server: $0, on: eventLoop, attemptsLeft: 2) } ?? systemQuery(key, on: eventLoop)
+        return answer.flatMapError { [cache] error in
             // The last good answer serves on while the server cannot give a new one, asked again after its TTL.
             guard let cached else { return eventLoop.makeFailedFuture(error) }
             cache.withLockedValue { $0[key] = (cached.addresses, cached.ttl, NIODeadline.now() + cached.ttl) }
@@ -44,10 +52,80 @@ public final class ProxyDNS: Sendable {
         }
     }
 
-    private func query(_ name: String, on eventLoop: any EventLoop, attemptsLeft: Int) -> EventLoopFuture<[String]> {
+    /// The addresses of `name` as last answered, nil before it was ever asked. Past the answer's
+    /// TTL they serve on while a new query (one at a time per name) runs on the calling thread's
+    /// event loop, as Envoy's DNS clusters keep their hosts until a refresh replaces them.
+    func addresses(of name: String) -> [String]? {
+        let key = name.lowercased()
+        let now = NIODeadline.now()
+        let (entry, refresh) = cache.withLockedValue { cache -> ((addresses: [String], ttl: TimeAmount, expires: NIODeadline)?, Bool) in
+            guard let entry = cache[key], entry.expires <= now else { return (cache[key], false) }
+            // Pushed forward so the requests that follow do not each ask again; the query's answer replaces it.
+            cache[key] = (entry.addresses, entry.ttl, now + entry.ttl)
+            return (entry, true)
+        }
+        if refresh, let eventLoop = MultiThreadedEventLoopGroup.currentEventLoop {
+            let started = resolveAgain(key, on: eventLoop)
+            started.whenComplete { _ in }
+        }
+        return entry?.addresses
+    }
+
+    /// Asks for `name` now, whatever the cache holds (a failure keeps the last good answer).
+    private func resolveAgain(_ name: String, on eventLoop: any EventLoop) -> EventLoopFuture<[String]> {
+        (server.map { query(name, server: $0, on: eventLoop, attemptsLeft: 2) } ?? systemQuery(name, on: eventLoop))
+    }
+
+    /// Whether `name` is a literal IPv4 or IPv6 address, which needs no lookup.
+    static func isAddress(_ name: String) -> Bool {
+        guard let first = name.utf8.first, (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) || name.contains(":") else { return false }
+        return (try? SocketAddress(ipAddress: name, port: 0)) != nil
+    }
+
+    private func remember(_ name: String, _ addresses: [String], for lifetime: TimeAmount) {
+        cache.withLockedValue { $0[name] = (addresses, lifetime, NIODeadline.now() + lifetime) }
+    }
+
+    /// getaddrinfo on NIO's thread pool: it blocks.
+    private func systemQuery(_ name: String, on eventLoop: any EventLoop) -> EventLoopFuture<[String]> {
+        NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { try Self.getaddrinfoIPv4(name) }.map { [self] addresses in
+            remember(name, addresses, for: Self.systemAnswerLifetime)
+            return addresses
+        }
+    }
+
+    private static func getaddrinfoIPv4(_ name: String) throws -> [String] {
+        var hints = addrinfo()
+        hints.ai_family = AF_INET
+        #if os(Linux)
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        #else
+        hints.ai_socktype = SOCK_STREAM
+        #endif
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(name, nil, &hints, &list)
+        guard status == 0, let list else { throw Failure(description: "\(name) did not resolve (\(String(cString: gai_strerror(status))))") }
+        defer { freeaddrinfo(list) }
+        var addresses: [String] = []
+        var entry: UnsafeMutablePointer<addrinfo>? = list
+        while let current = entry {
+            if current.pointee.ai_family == AF_INET, let raw = current.pointee.ai_addr {
+                var address = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
+                var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+                if inet_ntop(AF_INET, &address, &text, socklen_t(INET_ADDRSTRLEN)) != nil {
+                    let dotted = String(cString: text)
+                    if !addresses.contains(dotted) { addresses.append(dotted) }
+                }
+            }
+            entry = current.pointee.ai_next
+        }
+        guard !addresses.isEmpty else { throw Failure(description: "\(name) has no IPv4 address") }
+        return addresses
+    }
+
+    private func query(_ name: String, server: SocketAddress, on eventLoop: any EventLoop, attemptsLeft: Int) -> EventLoopFuture<[String]> {
         let id = UInt16.random(in: 0...UInt16.max)
         let answer = eventLoop.makePromise(of: DNSMessage.Answer.self)
-        let server = self.server
         let channel = DatagramBootstrap(group: eventLoop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(DNSAnswerHandler(id: id, answer: answer)) }
@@ -62,11 +140,10 @@ public final class ProxyDNS: Sendable {
             timeout.cancel()
             channel.whenSuccess { $0.close(promise: nil) }
         }
-        return result.flatMap { [cache] answer -> EventLoopFuture<[String]> in
+        return result.flatMap { [self] answer -> EventLoopFuture<[String]> in
             switch answer {
             case .addresses(let addresses, let ttl):
-                let kept = TimeAmount.seconds(Int64(max(1, min(ttl, 86_400))))
-                cache.withLockedValue { $0[name] = (addresses, kept, NIODeadline.now() + kept) }
+                remember(name, addresses, for: .seconds(Int64(max(1, min(ttl, 86_400)))))
                 return eventLoop.makeSucceededFuture(addresses)
             case .error(let code):
                 return eventLoop.makeFailedFuture(Failure(description: code == 3 ? "\(name) does not exist (NXDOMAIN)" : "the DNS server answered \(name) with error \(code)"))
@@ -75,7 +152,7 @@ public final class ProxyDNS: Sendable {
             }
         }.flatMapError { error in
             guard attemptsLeft > 1, error is Failure, (error as? Failure)?.description.hasPrefix("no answer") == true else { return eventLoop.makeFailedFuture(error) }
-            return self.query(name, on: eventLoop, attemptsLeft: attemptsLeft - 1)
+            return self.query(name, server: server, on: eventLoop, attemptsLeft: attemptsLeft - 1)
         }
     }
 

@@ -66,7 +66,7 @@ extension UpstreamConnectionPool {
         if let sourceAddress, let local = try? SocketAddress(ipAddress: sourceAddress, port: 0), !(host.hasPrefix("127.") == false && sourceAddress.hasPrefix("127.")) {
             bootstrap = bootstrap.bind(to: local)
         }
-        if let dns = ProxyDNS.configured { bootstrap = bootstrap.resolver(dns.resolver(on: eventLoop)) }
+        bootstrap = bootstrap.resolver(ProxyDNS.shared.resolver(on: eventLoop))
         bootstrap = bootstrap
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -1800,6 +1800,17 @@ public nonisolated struct Weft_Discovery_V1_Cluster: @unchecked Sendable {
   /// Clears the value of `maxConnectionDurationMs`. Subsequent reads from it will return its default value.
   public mutating func clearMaxConnectionDurationMs() {_uniqueStorage()._maxConnectionDurationMs = nil}
 
+  public var dnsLookup: Weft_Discovery_V1_Cluster.DNSLookup {
+    get {_storage._dnsLookup}
+    set {_uniqueStorage()._dnsLookup = newValue}
+  }
+
+  /// A ServiceEntry of location MESH_EXTERNAL: no auto mutual TLS, no peer metadata exchange.
+  public var meshExternal: Bool {
+    get {_storage._meshExternal}
+    set {_uniqueStorage()._meshExternal = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum LoadBalancer: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -1840,6 +1851,52 @@ public nonisolated struct Weft_Discovery_V1_Cluster: @unchecked Sendable {
       .leastRequest,
       .random,
       .passthrough,
+    ]
+
+  }
+
+  /// How endpoints named by a host name are resolved (a ServiceEntry's resolution DNS or DNS_ROUND_ROBIN).
+  public nonisolated enum DNSLookup: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+
+    /// Endpoints are addresses; a name is resolved as it is connected to.
+    case noLookup // = 0
+
+    /// Istio's DNS (Envoy's STRICT_DNS): every address the name has is an endpoint of its own.
+    case strict // = 1
+
+    /// Istio's DNS_ROUND_ROBIN (Envoy's LOGICAL_DNS): one endpoint, its connections opened to the
+    /// name's first address and kept when the answer changes.
+    case logical // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .noLookup
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .noLookup
+      case 1: self = .strict
+      case 2: self = .logical
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .noLookup: return 0
+      case .strict: return 1
+      case .logical: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Weft_Discovery_V1_Cluster.DNSLookup] = [
+      .noLookup,
+      .strict,
+      .logical,
     ]
 
   }
@@ -4389,7 +4446,7 @@ nonisolated extension Weft_Discovery_V1_TCPKeepalive: SwiftProtobuf.Message, Swi
 
 nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Cluster"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0\u{1}http2\0\u{3}tcp_idle_timeout_ms\0\u{3}max_concurrent_streams\0\u{3}use_client_protocol\0\u{3}max_connection_duration_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0\u{1}http2\0\u{3}tcp_idle_timeout_ms\0\u{3}max_concurrent_streams\0\u{3}use_client_protocol\0\u{3}max_connection_duration_ms\0\u{3}dns_lookup\0\u{3}mesh_external\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -4416,6 +4473,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
     var _maxConcurrentStreams: Int32? = nil
     var _useClientProtocol: Bool = false
     var _maxConnectionDurationMs: Int64? = nil
+    var _dnsLookup: Weft_Discovery_V1_Cluster.DNSLookup = .noLookup
+    var _meshExternal: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -4450,6 +4509,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       _maxConcurrentStreams = source._maxConcurrentStreams
       _useClientProtocol = source._useClientProtocol
       _maxConnectionDurationMs = source._maxConnectionDurationMs
+      _dnsLookup = source._dnsLookup
+      _meshExternal = source._meshExternal
     }
   }
 
@@ -4492,6 +4553,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         case 22: try { try decoder.decodeSingularInt32Field(value: &_storage._maxConcurrentStreams) }()
         case 23: try { try decoder.decodeSingularBoolField(value: &_storage._useClientProtocol) }()
         case 24: try { try decoder.decodeSingularInt64Field(value: &_storage._maxConnectionDurationMs) }()
+        case 25: try { try decoder.decodeSingularEnumField(value: &_storage._dnsLookup) }()
+        case 26: try { try decoder.decodeSingularBoolField(value: &_storage._meshExternal) }()
         default: break
         }
       }
@@ -4576,6 +4639,12 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       try { if let v = _storage._maxConnectionDurationMs {
         try visitor.visitSingularInt64Field(value: v, fieldNumber: 24)
       } }()
+      if _storage._dnsLookup != .noLookup {
+        try visitor.visitSingularEnumField(value: _storage._dnsLookup, fieldNumber: 25)
+      }
+      if _storage._meshExternal != false {
+        try visitor.visitSingularBoolField(value: _storage._meshExternal, fieldNumber: 26)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -4609,6 +4678,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         if _storage._maxConcurrentStreams != rhs_storage._maxConcurrentStreams {return false}
         if _storage._useClientProtocol != rhs_storage._useClientProtocol {return false}
         if _storage._maxConnectionDurationMs != rhs_storage._maxConnectionDurationMs {return false}
+        if _storage._dnsLookup != rhs_storage._dnsLookup {return false}
+        if _storage._meshExternal != rhs_storage._meshExternal {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -4620,6 +4691,10 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Weft_Discovery_V1_Cluster.LoadBalancer: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ROUND_ROBIN\0\u{1}LEAST_REQUEST\0\u{1}RANDOM\0\u{1}PASSTHROUGH\0")
+}
+
+nonisolated extension Weft_Discovery_V1_Cluster.DNSLookup: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NO_LOOKUP\0\u{1}STRICT\0\u{1}LOGICAL\0")
 }
 
 nonisolated extension Weft_Discovery_V1_UpstreamTLS: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
