@@ -23,6 +23,8 @@ public struct ActiveConfiguration: Sendable {
     private let http2Inbound: Set<Int>
     /// Inbound ports a Sidecar ingress listener forwards to another app port (`defaultEndpoint`).
     private let redirectedInbound: [Int: Int]
+    /// Inbound ports' limits on the connections to the app (Sidecar `inboundConnectionPool`).
+    private let inboundConnectionPools: [Int: ConnectionPoolPolicy]
     /// Inbound ports no Service port declares (sniffed): their listener.
     private let sniffedInbound: [Int: ListenerConfig]
     private let inboundDetectionTimeouts: [Int: Int]
@@ -57,6 +59,10 @@ public struct ActiveConfiguration: Sendable {
         redirectedInbound = Dictionary(configuration.listeners.compactMap { listener in
             guard listener.direction == .inbound, let app = listener.appPort, app != listener.port else { return nil }
             return (listener.port, app)
+        }, uniquingKeysWith: { first, _ in first })
+        inboundConnectionPools = Dictionary(configuration.listeners.compactMap { listener in
+            guard listener.direction == .inbound, let pool = listener.appConnectionPool else { return nil }
+            return (listener.port, pool)
         }, uniquingKeysWith: { first, _ in first })
         sniffedInbound = Dictionary(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "AUTO" }.map { ($0.port, $0) },
                                     uniquingKeysWith: { first, _ in first })
@@ -100,6 +106,11 @@ public struct ActiveConfiguration: Sendable {
 
     /// The app's port behind an inbound port (itself unless a Sidecar ingress listener says otherwise).
     public func inboundAppPort(_ port: Int) -> Int { redirectedInbound.isEmpty ? port : redirectedInbound[port] ?? port }
+
+    /// The limits on an inbound port's connections to the app (none unless a Sidecar sets them).
+    public func inboundConnectionPool(_ port: Int) -> ConnectionPoolPolicy {
+        inboundConnectionPools.isEmpty ? .unlimited : inboundConnectionPools[port] ?? .unlimited
+    }
 
     /// Whether requests to the app on an inbound port go as HTTP/2 (h2c).
     public func inboundSpeaksHTTP2(port: Int) -> Bool { !http2Inbound.isEmpty && http2Inbound.contains(port) }

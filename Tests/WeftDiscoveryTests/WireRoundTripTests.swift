@@ -114,9 +114,12 @@ struct WireRoundTripTests {
         simple.credentialError = "expired"
         https.serverTLS = [simple, GatewayServerTLS(serverNames: ["*"], mode: .passthrough), GatewayServerTLS(serverNames: ["c"], mode: .optionalMutual),
                            GatewayServerTLS(serverNames: ["d"], mode: .istioMutual), GatewayServerTLS(serverNames: ["e"], mode: .simple)]
+        egress.bindAddress = "127.0.0.1"
+        var pooled = ListenerConfig(name: "inbound|9081", port: 9081, direction: .inbound, appPort: 9081)
+        pooled.appConnectionPool = ConnectionPoolPolicy(maxConnections: 1, maxPendingRequests: 2, maxRequestsPerConnection: 3, idleTimeoutMs: 4000)
         return ProxyConfiguration(version: "12.3", listeners: [
             ListenerConfig(name: "outbound", port: 15001, direction: .outbound, routeTable: "outbound"),
-            egress, tcpInbound, https,
+            egress, tcpInbound, https, pooled,
             ListenerConfig(name: "inbound|9080", port: 9080, direction: .inbound, appPort: 9080),
             ListenerConfig(name: "inbound|9443", port: 9443, direction: .inbound, appPort: 9443, peerAuthentication: .strict),
             ListenerConfig(name: "inbound|9090", port: 9090, direction: .inbound, appPort: 9090, peerAuthentication: .disable),

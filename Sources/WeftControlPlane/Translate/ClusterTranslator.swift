@@ -33,26 +33,9 @@ public enum ClusterTranslator {
 
     static func apply(_ policy: EffectiveTrafficPolicy, to cluster: inout ClusterConfig) {
         apply(loadBalancer: policy.loadBalancer, to: &cluster)
-        if let tcp = policy.connectionPool?.tcp {
-            if let timeout = tcp.connectTimeout { cluster.connectTimeoutMs = milliseconds(timeout) }
-            if let max = tcp.maxConnections { cluster.connectionPool.maxConnections = max }
-            if let keepalive = tcp.tcpKeepalive {
-                cluster.connectionPool.tcpKeepalive = TCPKeepalive(probes: keepalive.probes, timeSeconds: keepalive.time.map { milliseconds($0) / 1000 },
-                                                    intervalSeconds: keepalive.interval.map { milliseconds($0) / 1000 })
-            }
-            if let duration = tcp.maxConnectionDuration { cluster.connectionPool.maxConnectionDurationMs = milliseconds(duration) }
-            if let idle = tcp.idleTimeout {
-                cluster.connectionPool.idleTimeoutMs = milliseconds(idle)
-                cluster.connectionPool.tcpIdleTimeoutMs = milliseconds(idle)
-            }
-        }
+        if let settings = policy.connectionPool { connectionPool(settings, into: &cluster.connectionPool) }
+        if let timeout = policy.connectionPool?.tcp?.connectTimeout { cluster.connectTimeoutMs = milliseconds(timeout) }
         if let http = policy.connectionPool?.http {
-            if let pending = http.http1MaxPendingRequests { cluster.connectionPool.maxPendingRequests = pending }
-            if let perConnection = http.maxRequestsPerConnection { cluster.connectionPool.maxRequestsPerConnection = perConnection }
-            if let requests = http.http2MaxRequests { cluster.connectionPool.maxRequests = requests }
-            if let retries = http.maxRetries { cluster.connectionPool.maxRetries = retries }
-            if let idle = http.idleTimeout { cluster.connectionPool.idleTimeoutMs = milliseconds(idle) }
-            if let streams = http.maxConcurrentStreams { cluster.connectionPool.maxConcurrentStreams = streams }
             if http.useClientProtocol == true { cluster.useClientProtocol = true }
             switch http.h2UpgradePolicy {
             case .UPGRADE?: cluster.http2 = true
@@ -62,6 +45,30 @@ public enum ClusterTranslator {
         }
         if let outlier = policy.outlierDetection { cluster.outlierDetection = outlierPolicy(outlier) }
         if let tls = policy.tls { cluster.tls = upstreamTLS(tls) }
+    }
+
+    /// DestinationRule (or Sidecar inboundConnectionPool) `connectionPool` limits over `pool`.
+    static func connectionPool(_ settings: ConnectionPoolSettings, into pool: inout ConnectionPoolPolicy) {
+        if let tcp = settings.tcp {
+            if let max = tcp.maxConnections { pool.maxConnections = max }
+            if let keepalive = tcp.tcpKeepalive {
+                pool.tcpKeepalive = TCPKeepalive(probes: keepalive.probes, timeSeconds: keepalive.time.map { milliseconds($0) / 1000 },
+                                                 intervalSeconds: keepalive.interval.map { milliseconds($0) / 1000 })
+            }
+            if let duration = tcp.maxConnectionDuration { pool.maxConnectionDurationMs = milliseconds(duration) }
+            if let idle = tcp.idleTimeout {
+                pool.idleTimeoutMs = milliseconds(idle)
+                pool.tcpIdleTimeoutMs = milliseconds(idle)
+            }
+        }
+        if let http = settings.http {
+            if let pending = http.http1MaxPendingRequests { pool.maxPendingRequests = pending }
+            if let perConnection = http.maxRequestsPerConnection { pool.maxRequestsPerConnection = perConnection }
+            if let requests = http.http2MaxRequests { pool.maxRequests = requests }
+            if let retries = http.maxRetries { pool.maxRetries = retries }
+            if let idle = http.idleTimeout { pool.idleTimeoutMs = milliseconds(idle) }
+            if let streams = http.maxConcurrentStreams { pool.maxConcurrentStreams = streams }
+        }
     }
 
     /// What a cluster takes from its service beyond the DestinationRule: the identities its servers

@@ -2,8 +2,9 @@ import WeftAPI
 import WeftModel
 
 /// A Sidecar resource's egress listeners that name a port: in host mode nothing captures an app's
-/// connections, so each such port is a listener on the pod IP (Istio's `captureMode: NONE` form)
-/// that the app connects to for the services of the listener's hosts. A TCP port's connections go
+/// connections, so each such port is a listener on the pod IP, or on the listener's `bind` address
+/// (Istio's `captureMode: NONE` form), that the app connects to for the services of the listener's
+/// hosts; `captureMode: IPTABLES` ports are left to transparent capture. A TCP port's connections go
 /// to the clusters of the first VirtualService `tcp` route that matches (port, sourceLabels,
 /// sourceNamespace, the `mesh` gateway), else to the one service of the hosts on that port; a TLS
 /// port's by the ClientHello's server name (`tls` routes' `sniHosts`, then each service's names);
@@ -15,20 +16,25 @@ enum EgressListenerTranslator {
         taken.insert(outboundPort)
         var listeners: [ListenerConfig] = []
         for egress in view.egressListeners {
+            // IPTABLES: the port is for transparent capture, which host mode does not have; its
+            // connections come through the outbound proxy (15001) like any other.
+            guard egress.captureMode != .IPTABLES else { continue }
             // A port the pod already listens on (inbound, 15001) cannot be bound twice on its IP.
-            guard let number = egress.port?.number, (1...65535).contains(number), !taken.contains(number) else { continue }
-            taken.insert(number)
+            guard let number = egress.port?.number, (1...65535).contains(number), egress.bind != nil || !taken.contains(number) else { continue }
+            if egress.bind == nil { taken.insert(number) }
             let declared = egress.port?.protocol ?? egress.port?.name.map { String($0.split(separator: "-").first ?? "") }
             let known = declared.map { Protocols.isKnown($0.lowercased()) } ?? false
             let http = declared.map { Protocols.isHTTP($0) } ?? false
             let tls = declared.map { ["tls", "https"].contains($0.lowercased()) } ?? false
             // Undeclared: sniffed, HTTP routed as the outbound proxy routes, anything else as TCP.
             let protocolName = !known ? "AUTO" : http ? "HTTP" : tls ? "TLS" : "TCP"
-            var listener = ListenerConfig(name: "egress|\(number)", port: number, direction: .egress, protocolName: protocolName,
+            let name = egress.bind.map { "egress|\($0):\(number)" } ?? "egress|\(number)"
+            var listener = ListenerConfig(name: name, port: number, direction: .egress, protocolName: protocolName,
                                           routeTable: http || !known ? "outbound" : nil, hosts: egress.hosts ?? [])
             if !http { listener.tcpDestinations = tcpDestinations(port: number, hosts: egress.hosts ?? [], view: view) }
             if !known { listener.protocolDetectionTimeoutMs = view.protocolDetectionTimeoutMs }
             if tls { listener.sniRoutes = sniRoutes(port: number, hosts: egress.hosts ?? [], view: view) }
+            listener.bindAddress = egress.bind.flatMap { $0.isEmpty ? nil : $0 }
             listener.accessLogs = view.clientTelemetry.accessLogs
             listener.tracing = view.clientTelemetry.tracing
             listener.metrics = view.clientTelemetry.metrics

@@ -42,7 +42,11 @@ enum GatewayTLSTranslator {
             let parts = host.split(separator: "/", maxSplits: 1)
             return (parts.count == 2 ? String(parts[1]) : host).lowercased()
         }
-        let tls = server.tls
+        return translate(server.tls, serverNames: names, view: view, now: now)
+    }
+
+    /// A server TLS setting (a Gateway server's, a Sidecar ingress listener's) chosen by `serverNames`.
+    static func translate(_ tls: ServerTLSSettings?, serverNames names: [String], view: ProxyView, now: Double = Date().timeIntervalSince1970) -> GatewayServerTLS {
         var result = GatewayServerTLS(serverNames: names.isEmpty ? ["*"] : names, mode: mode(tls?.mode))
         guard let tls, result.terminates else { return result }
         result.subjectAltNames = tls.subjectAltNames ?? []

@@ -36,9 +36,22 @@ public enum ListenerTranslator {
                 listener.protocolName = "AUTO"
             }
             // A Sidecar ingress listener for the port: its protocol, and the app's port its defaultEndpoint names.
-            if let ingress = view.ingressListeners.first(where: { $0.port?.number == port }) {
+            let ingress = view.ingressListeners.first { $0.port?.number == port }
+            if let ingress {
                 if let declared = ingress.port?.protocol { listener.protocolName = inboundProtocol(declared) }
                 if let endpoint = ingress.defaultEndpoint, let target = endpoint.split(separator: ":").last.flatMap({ Int($0) }) { listener.appPort = target }
+                // Its own TLS, for callers from outside the mesh, takes the place of mutual TLS on the port.
+                if let tls = ingress.tls, tls.mode != .ISTIO_MUTUAL {
+                    listener.serverTLS = [GatewayTLSTranslator.translate(tls, serverNames: [], view: view)]
+                    listener.peerAuthentication = .permissive
+                    // An HTTPS port's bytes are HTTP once the sidecar has terminated them.
+                    if ["HTTPS", "TLS"].contains(ingress.port?.protocol?.uppercased() ?? "") { listener.protocolName = "HTTP" }
+                }
+            }
+            if let settings = ingress?.connectionPool ?? view.inboundConnectionPool {
+                var pool = ConnectionPoolPolicy()
+                ClusterTranslator.connectionPool(settings, into: &pool)
+                listener.appConnectionPool = pool
             }
             // Istio's inbound listener filters (TLS and HTTP inspection) give up after it, and the
             // connection goes on as plaintext: what lets a server-first protocol through PERMISSIVE.

@@ -51,6 +51,8 @@ public struct ProxyView: Sendable, Hashable {
     public var egressListeners: [SidecarSpec.EgressListener] = []
     /// Its ingress listeners: a port of the workload forwarded to `defaultEndpoint`'s port.
     public var ingressListeners: [SidecarSpec.IngressListener] = []
+    /// The Sidecar's `inboundConnectionPool`: limits on the connections to the app.
+    public var inboundConnectionPool: ConnectionPoolSettings?
 
     /// The service a container port serves, and the protocol its Service port declares.
     public struct InboundServicePort: Sendable, Hashable {
@@ -154,6 +156,7 @@ public enum ProxyViewBuilder {
             view.inboundServicePorts = inboundServicePorts(of: proxy, registry: state.registry)
             view.egressListeners = scope.sidecar?.spec.egress ?? []
             view.ingressListeners = scope.sidecar?.spec.ingress ?? []
+            view.inboundConnectionPool = scope.sidecar?.spec.inboundConnectionPool
         }
         return view
     }

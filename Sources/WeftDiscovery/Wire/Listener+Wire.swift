@@ -44,6 +44,15 @@ extension Weft_Discovery_V1_Listener {
             return wire
         }
         serverTls = model.serverTLS.map(Weft_Discovery_V1_GatewayServerTLS.init)
+        bindAddress = model.bindAddress ?? ""
+        if let pool = model.appConnectionPool {
+            var wire = Weft_Discovery_V1_AppConnectionPool()
+            if let value = pool.maxConnections { wire.maxConnections = Int32(model: value) }
+            if let value = pool.maxPendingRequests { wire.maxPendingRequests = Int32(model: value) }
+            if let value = pool.maxRequestsPerConnection { wire.maxRequestsPerConnection = Int32(model: value) }
+            if let value = pool.idleTimeoutMs { wire.idleTimeoutMs = Int64(model: value) }
+            appConnectionPool = wire
+        }
     }
 
     private static func weighted(_ destination: WeightedCluster) -> Weft_Discovery_V1_WeightedCluster {
@@ -99,5 +108,15 @@ extension ListenerConfig {
         var servers: [GatewayServerTLS] = []
         for server in wire.serverTls { servers.append(try GatewayServerTLS(wire: server)) }
         serverTLS = servers
+        bindAddress = wire.bindAddress.isEmpty ? nil : wire.bindAddress
+        if wire.hasAppConnectionPool {
+            let pool = wire.appConnectionPool
+            var policy = ConnectionPoolPolicy()
+            policy.maxConnections = pool.hasMaxConnections ? Int(wire: pool.maxConnections) : nil
+            policy.maxPendingRequests = pool.hasMaxPendingRequests ? Int(wire: pool.maxPendingRequests) : nil
+            policy.maxRequestsPerConnection = pool.hasMaxRequestsPerConnection ? Int(wire: pool.maxRequestsPerConnection) : nil
+            policy.idleTimeoutMs = pool.hasIdleTimeoutMs ? Int(wire: pool.idleTimeoutMs) : nil
+            appConnectionPool = policy
+        }
     }
 }

@@ -51,7 +51,13 @@ public struct ListenerConfig: Sendable, Hashable, Codable {
     /// AUTO ports: how long the first bytes may take before the connection is TCP (nil: no limit).
     public var protocolDetectionTimeoutMs: Int?
     /// Gateway: each server's TLS on this port, chosen by the ClientHello's server name (empty: plaintext).
+    /// Inbound: a Sidecar ingress listener's own `tls`, terminated in place of the mesh's mutual TLS.
     public var serverTLS: [GatewayServerTLS] = []
+    /// Egress: the address a Sidecar egress listener binds (`bind`); nil: the pod IP.
+    public var bindAddress: String?
+    /// Inbound: the Sidecar's `inboundConnectionPool` (or its ingress listener's `connectionPool`)
+    /// for the connections to the app; nil: no limits.
+    public var appConnectionPool: ConnectionPoolPolicy?
 
     public init(name: String, port: Int, direction: Direction, protocolName: String = "HTTP", routeTable: String? = nil, hosts: [String] = [], appPort: Int? = nil,
                 peerAuthentication: PeerAuthenticationMode = .permissive) {

@@ -121,10 +121,11 @@ enum ProxyConnectionPipeline {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let inbound = listener.inboundPort {
-                        try channel.pipeline.syncOperations.addHandler(InboundTransportHandler(listener: listener, port: inbound, timeout: listener.tlsHandshakeTimeout))
-                    } else if let contexts = listener.gatewayTLS, listener.configuration.active.listener(named: listener.name)?.serverTLS.isEmpty == false {
+                    // A gateway server's TLS, or a Sidecar ingress listener's own (in place of mutual TLS).
+                    if let contexts = listener.gatewayTLS, listener.configuration.active.listener(named: listener.name)?.serverTLS.isEmpty == false {
                         try channel.pipeline.syncOperations.addHandler(GatewayTLSHandler(listener: listener, contexts: contexts))
+                    } else if let inbound = listener.inboundPort {
+                        try channel.pipeline.syncOperations.addHandler(InboundTransportHandler(listener: listener, port: inbound, timeout: listener.tlsHandshakeTimeout))
                     } else if listener.egressProtocol == "TLS" {
                         try channel.pipeline.syncOperations.addHandler(TLSInspector(listener: listener))
                     } else if listener.egressProtocol == "TCP" {

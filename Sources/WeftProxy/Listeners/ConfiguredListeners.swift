@@ -16,10 +16,12 @@ public final class ConfiguredListeners: Service, Sendable {
         var name: String
         var port: Int
         var protocolName: String
+        var bindAddress: String?
         init(_ listener: ListenerConfig) {
             name = listener.name
             port = listener.port
             protocolName = listener.protocolName
+            bindAddress = listener.bindAddress
         }
     }
 
@@ -65,6 +67,7 @@ public final class ConfiguredListeners: Service, Sendable {
         }
         for (binding, listener) in wanted.filter({ !current.contains($0.key) }).sorted(by: { $0.key.port < $1.key.port }) {
             let context = makeContext(listener)
+            let host = listener.bindAddress ?? self.host
             do {
                 let quiescing = drain?.quiescing(eventLoop)
                 let channel = try await ProxyConnectionPipeline.bind(host: host, port: listener.port, eventLoop: eventLoop, listener: context, quiescing: quiescing)

@@ -41,7 +41,8 @@ struct ListenerContext: Sendable {
     /// The `server` header every answer carries, overwriting the upstream's (gateways: Istio's
     /// `istio-envoy`); nil: the upstream's passes through.
     var serverHeader: String?
-    /// Gateways: the server TLS contexts of the port's HTTPS and TLS servers (nil on sidecars).
+    /// Gateways: the server TLS contexts of the port's HTTPS and TLS servers; sidecars' inbound
+    /// ports: those of a Sidecar ingress listener's own `tls`.
     var gatewayTLS: GatewayTLSContexts?
 }
 
@@ -80,7 +81,8 @@ public enum ListenerPipelines {
             Authorize(stats: stats, logger: logger),  // AuthorizationPolicy: DENY, then ALLOW; 403 "RBAC: access denied"
         ]) { context in
             var app = RequestDecision.Upstream(host: appHost, port: context.configuration.inboundAppPort(appPort), cluster: "inbound|\(appPort)||",
-                                               connectTimeoutMs: 10_000, headers: context.authenticationHeaders)
+                                               connectTimeoutMs: 10_000, headers: context.authenticationHeaders,
+                                               connectionPool: context.configuration.inboundConnectionPool(appPort))
             app.http2 = context.configuration.inboundSpeaksHTTP2(port: appPort)
             return .forward(app)
         }

@@ -77,11 +77,14 @@ public struct Sidecar: Sendable {
                                        pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false,
                                        requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer)
         services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, drain: drain, logger: logger, onBound: readiness.listenerBound))
+        // A Sidecar ingress listener's own TLS (for callers from outside the mesh), by port.
+        let ingressTLS = GatewayTLSContexts()
         for port in settings.ports {
-            let inbound = ListenerContext(name: "inbound|\(port)", pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port, stats: stats, logger: logger), configuration: store,
+            var inbound = ListenerContext(name: "inbound|\(port)", pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port, stats: stats, logger: logger), configuration: store,
                                           routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
                                           requestHeadersTimeout: settings.requestHeadersTimeout, inboundPort: port, appHost: settings.appAddress, enforcesAuthorization: true,
                                           certificates: certificates, tlsHandshakeTimeout: settings.tlsHandshakeTimeout, telemetry: telemetry, tracer: tracer)
+            inbound.gatewayTLS = ingressTLS
             services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inbound, drain: drain, logger: logger, onBound: readiness.listenerBound))
         }
         // The Sidecar resource's egress ports, opened and closed as the configuration names them.

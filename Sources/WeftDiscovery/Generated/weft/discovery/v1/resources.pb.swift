@@ -147,6 +147,22 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
     set {_uniqueStorage()._serverTls = newValue}
   }
 
+  /// Egress: the address a Sidecar egress listener binds (its `bind`); empty: the pod IP.
+  public var bindAddress: String {
+    get {_storage._bindAddress}
+    set {_uniqueStorage()._bindAddress = newValue}
+  }
+
+  /// Inbound: the Sidecar's inboundConnectionPool for the connections to the app.
+  public var appConnectionPool: Weft_Discovery_V1_AppConnectionPool {
+    get {_storage._appConnectionPool ?? Weft_Discovery_V1_AppConnectionPool()}
+    set {_uniqueStorage()._appConnectionPool = newValue}
+  }
+  /// Returns true if `appConnectionPool` has been explicitly set.
+  public var hasAppConnectionPool: Bool {_storage._appConnectionPool != nil}
+  /// Clears the value of `appConnectionPool`. Subsequent reads from it will return its default value.
+  public mutating func clearAppConnectionPool() {_uniqueStorage()._appConnectionPool = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Direction: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -247,6 +263,59 @@ public nonisolated struct Weft_Discovery_V1_Listener: @unchecked Sendable {
 
 /// One Gateway server's TLS (Istio's ServerTLSSettings with its credential resolved). A
 /// credentialName's Secret is carried inline, and only to the gateways whose servers name it.
+/// A Sidecar's inboundConnectionPool (or an ingress listener's connectionPool): limits on the
+/// connections from a sidecar to its app.
+public nonisolated struct Weft_Discovery_V1_AppConnectionPool: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var maxConnections: Int32 {
+    get {_maxConnections ?? 0}
+    set {_maxConnections = newValue}
+  }
+  /// Returns true if `maxConnections` has been explicitly set.
+  public var hasMaxConnections: Bool {self._maxConnections != nil}
+  /// Clears the value of `maxConnections`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxConnections() {self._maxConnections = nil}
+
+  public var maxPendingRequests: Int32 {
+    get {_maxPendingRequests ?? 0}
+    set {_maxPendingRequests = newValue}
+  }
+  /// Returns true if `maxPendingRequests` has been explicitly set.
+  public var hasMaxPendingRequests: Bool {self._maxPendingRequests != nil}
+  /// Clears the value of `maxPendingRequests`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxPendingRequests() {self._maxPendingRequests = nil}
+
+  public var maxRequestsPerConnection: Int32 {
+    get {_maxRequestsPerConnection ?? 0}
+    set {_maxRequestsPerConnection = newValue}
+  }
+  /// Returns true if `maxRequestsPerConnection` has been explicitly set.
+  public var hasMaxRequestsPerConnection: Bool {self._maxRequestsPerConnection != nil}
+  /// Clears the value of `maxRequestsPerConnection`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxRequestsPerConnection() {self._maxRequestsPerConnection = nil}
+
+  public var idleTimeoutMs: Int64 {
+    get {_idleTimeoutMs ?? 0}
+    set {_idleTimeoutMs = newValue}
+  }
+  /// Returns true if `idleTimeoutMs` has been explicitly set.
+  public var hasIdleTimeoutMs: Bool {self._idleTimeoutMs != nil}
+  /// Clears the value of `idleTimeoutMs`. Subsequent reads from it will return its default value.
+  public mutating func clearIdleTimeoutMs() {self._idleTimeoutMs = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _maxConnections: Int32? = nil
+  fileprivate var _maxPendingRequests: Int32? = nil
+  fileprivate var _maxRequestsPerConnection: Int32? = nil
+  fileprivate var _idleTimeoutMs: Int64? = nil
+}
+
 public nonisolated struct Weft_Discovery_V1_GatewayServerTLS: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -2112,7 +2181,7 @@ fileprivate nonisolated let _protobuf_package = "weft.discovery.v1"
 
 nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Listener"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0\u{3}access_logs\0\u{1}tracing\0\u{1}metrics\0\u{3}tcp_destinations\0\u{3}sni_routes\0\u{3}protocol_detection_timeout_ms\0\u{3}tunnel_tcp_routes\0\u{3}server_tls\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}port\0\u{1}direction\0\u{1}protocol\0\u{3}route_table\0\u{1}hosts\0\u{3}app_port\0\u{3}peer_authentication\0\u{1}authorization\0\u{3}request_authentication\0\u{3}access_logs\0\u{1}tracing\0\u{1}metrics\0\u{3}tcp_destinations\0\u{3}sni_routes\0\u{3}protocol_detection_timeout_ms\0\u{3}tunnel_tcp_routes\0\u{3}server_tls\0\u{3}bind_address\0\u{3}app_connection_pool\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -2133,6 +2202,8 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
     var _protocolDetectionTimeoutMs: Int32 = 0
     var _tunnelTcpRoutes: [Weft_Discovery_V1_TunnelTCPRoute] = []
     var _serverTls: [Weft_Discovery_V1_GatewayServerTLS] = []
+    var _bindAddress: String = String()
+    var _appConnectionPool: Weft_Discovery_V1_AppConnectionPool? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2161,6 +2232,8 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       _protocolDetectionTimeoutMs = source._protocolDetectionTimeoutMs
       _tunnelTcpRoutes = source._tunnelTcpRoutes
       _serverTls = source._serverTls
+      _bindAddress = source._bindAddress
+      _appConnectionPool = source._appConnectionPool
     }
   }
 
@@ -2197,6 +2270,8 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
         case 16: try { try decoder.decodeSingularInt32Field(value: &_storage._protocolDetectionTimeoutMs) }()
         case 17: try { try decoder.decodeRepeatedMessageField(value: &_storage._tunnelTcpRoutes) }()
         case 18: try { try decoder.decodeRepeatedMessageField(value: &_storage._serverTls) }()
+        case 19: try { try decoder.decodeSingularStringField(value: &_storage._bindAddress) }()
+        case 20: try { try decoder.decodeSingularMessageField(value: &_storage._appConnectionPool) }()
         default: break
         }
       }
@@ -2263,6 +2338,12 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
       if !_storage._serverTls.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._serverTls, fieldNumber: 18)
       }
+      if !_storage._bindAddress.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._bindAddress, fieldNumber: 19)
+      }
+      try { if let v = _storage._appConnectionPool {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2290,6 +2371,8 @@ nonisolated extension Weft_Discovery_V1_Listener: SwiftProtobuf.Message, SwiftPr
         if _storage._protocolDetectionTimeoutMs != rhs_storage._protocolDetectionTimeoutMs {return false}
         if _storage._tunnelTcpRoutes != rhs_storage._tunnelTcpRoutes {return false}
         if _storage._serverTls != rhs_storage._serverTls {return false}
+        if _storage._bindAddress != rhs_storage._bindAddress {return false}
+        if _storage._appConnectionPool != rhs_storage._appConnectionPool {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2305,6 +2388,55 @@ nonisolated extension Weft_Discovery_V1_Listener.Direction: SwiftProtobuf._Proto
 
 nonisolated extension Weft_Discovery_V1_Listener.PeerAuthentication: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PERMISSIVE\0\u{1}STRICT\0\u{1}DISABLE\0")
+}
+
+nonisolated extension Weft_Discovery_V1_AppConnectionPool: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AppConnectionPool"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}idle_timeout_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self._maxConnections) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self._maxPendingRequests) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self._maxRequestsPerConnection) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self._idleTimeoutMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._maxConnections {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._maxPendingRequests {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._maxRequestsPerConnection {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._idleTimeoutMs {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_AppConnectionPool, rhs: Weft_Discovery_V1_AppConnectionPool) -> Bool {
+    if lhs._maxConnections != rhs._maxConnections {return false}
+    if lhs._maxPendingRequests != rhs._maxPendingRequests {return false}
+    if lhs._maxRequestsPerConnection != rhs._maxRequestsPerConnection {return false}
+    if lhs._idleTimeoutMs != rhs._idleTimeoutMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Weft_Discovery_V1_GatewayServerTLS: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
