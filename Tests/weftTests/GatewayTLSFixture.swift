@@ -87,32 +87,38 @@ struct IngressGatewayFixture {
         """
     }
 
-    /// What curl got: its exit code (35: the TLS handshake failed), the status and headers, the body.
+    /// What curl got: its exit code (35: the TLS handshake failed), the status and headers, the
+    /// body, and its error message (with the TLS alert it received, as OpenSSL names it).
     struct Answer {
         var exit: Int32
         var status: Int
         var headers: String
         var body: String
+        var error = ""
     }
 
     /// `curl https://HOST:PORT/PATH --resolve HOST:PORT:ADDRESS` with the options given.
     func curl(_ scheme: String = "https", host: String, path: String = "/", options: [String] = []) throws -> Answer {
         let port = scheme == "https" ? httpsPort : httpPort
         let headerFile = certificates.path("headers-\(UUID().uuidString)")
+        let errorFile = certificates.path("error-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: errorFile, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-s", "-m", "5", "--resolve", "\(host):\(port):\(address)", "-D", headerFile, "-w", "\n%{http_code}"] + options
+        process.arguments = ["curl", "-sS", "-m", "5", "--resolve", "\(host):\(port):\(address)", "-D", headerFile, "-w", "\n%{http_code}"] + options
             + ["\(scheme)://\(host):\(port)\(path)"]
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: errorFile)
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         let headers = (try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? ""
+        let error = (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(atPath: headerFile)
-        return Answer(exit: process.terminationStatus, status: Int(lines.last ?? "") ?? 0, headers: headers, body: lines.dropLast().joined(separator: "\n"))
+        try? FileManager.default.removeItem(atPath: errorFile)
+        return Answer(exit: process.terminationStatus, status: Int(lines.last ?? "") ?? 0, headers: headers, body: lines.dropLast().joined(separator: "\n"), error: error)
     }
 
     /// The router's admin stats.
