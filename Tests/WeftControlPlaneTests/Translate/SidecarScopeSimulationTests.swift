@@ -109,6 +109,20 @@ struct SidecarScopeSimulationTests {
         #expect(try hosts(sidecars, Self.sleep).count == 6, "a namespace's own Sidecar replaces the root default")
     }
 
+    @Test("`~/*` imports no host: a Sidecar for a workload that only serves leaves it no outbound cluster")
+    func nothing() throws {
+        let sidecar = """
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: serve-only, namespace: default}
+        spec:
+          workloadSelector: {labels: {app: reviews}}
+          egress: [{hosts: ["~/*"]}]
+        """
+        #expect(try hosts(sidecar, Self.reviews).isEmpty)
+        #expect(try hosts(sidecar, Self.productpage).count == 6, "other workloads are not scoped by it")
+    }
+
     @Test("a VirtualService in scope brings the services it routes to; one out of scope does not route")
     func virtualServiceDestinations() throws {
         let config = """
