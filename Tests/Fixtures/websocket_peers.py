@@ -12,6 +12,11 @@
       websocket) for AUTHORITY/echo, then COUNT text messages as masked frames in DATA, each echo
       checked, and the close handshake; reports whether the server offered
       SETTINGS_ENABLE_CONNECT_PROTOCOL and the status it answered.
+  websocket_peers.py h2server PORT
+      an echo server that speaks only HTTP/2 (h2c, the h2 package): it offers
+      SETTINGS_ENABLE_CONNECT_PROTOCOL and takes WebSockets as extended CONNECT (RFC 8441) streams,
+      echoing as the server mode does (websockets' sans-I/O protocol over the stream's DATA); any
+      other request is answered 200 "h2 only".
   websocket_peers.py garbage HOST PORT AUTHORITY
       a handshake by hand, then bytes that are no WebSocket frame: reports the status line and
       the first byte the server sent back (0x88, a close frame, if the garbage reached it)."""
@@ -165,6 +170,87 @@ def h2client(host, port, authority, count):
     print(json.dumps(report))
 
 
+def h2server(port):
+    import threading
+    import h2.config
+    import h2.connection
+    import h2.events
+    import h2.settings
+    from websockets.frames import Opcode
+    from websockets.protocol import State
+    from websockets.server import ServerProtocol
+    name = os.environ.get("APP_NAME", "app")
+
+    def serve_connection(sock):
+        conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+        conn.local_settings = h2.settings.Settings(client=False, initial_values={h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL: 1})
+        conn.initiate_connection()
+        sock.sendall(conn.data_to_send())
+        sockets, pending, closing = {}, {}, set()
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return
+                for event in conn.receive_data(chunk):
+                    if isinstance(event, h2.events.RequestReceived):
+                        headers = dict(event.headers)
+                        if headers.get(":method") == "CONNECT" and headers.get(":protocol") == "websocket":
+                            sockets[event.stream_id] = ServerProtocol(state=State.OPEN, max_size=None)
+                            conn.send_headers(event.stream_id, [(":status", "200")])
+                        else:
+                            conn.send_headers(event.stream_id, [(":status", "200"), ("content-length", "8")])
+                            conn.send_data(event.stream_id, b"h2 only\n", end_stream=True)
+                    elif isinstance(event, h2.events.DataReceived):
+                        conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                        ws = sockets.get(event.stream_id)
+                        if ws is None:
+                            continue
+                        ws.receive_data(event.data)
+                        for message in ws.events_received():
+                            if message.opcode == Opcode.TEXT:
+                                ws.send_text(f"{name}:{message.data.decode()}".encode())
+                            elif message.opcode == Opcode.BINARY:
+                                ws.send_binary(message.data)
+                        pending[event.stream_id] = pending.get(event.stream_id, b"") + b"".join(ws.data_to_send())
+                        if ws.state == State.CLOSED or ws.close_expected():
+                            closing.add(event.stream_id)
+                            sockets.pop(event.stream_id, None)
+                    elif isinstance(event, h2.events.StreamEnded) and event.stream_id in sockets:
+                        closing.add(event.stream_id)
+                        sockets.pop(event.stream_id, None)
+                # What flow control lets out now, in frames the peer takes; the rest waits for a WINDOW_UPDATE.
+                for stream_id in list(pending):
+                    data = pending[stream_id]
+                    while data:
+                        room = min(conn.local_flow_control_window(stream_id), conn.max_outbound_frame_size)
+                        if room <= 0:
+                            break
+                        conn.send_data(stream_id, data[:room])
+                        data = data[room:]
+                    pending[stream_id] = data
+                    if not data:
+                        del pending[stream_id]
+                        if stream_id in closing:
+                            closing.discard(stream_id)
+                            conn.end_stream(stream_id)
+                out = conn.data_to_send()
+                if out:
+                    sock.sendall(out)
+        except Exception as error:  # a peer gone mid-frame ends its connection only
+            print("h2server:", type(error).__name__, error, file=sys.stderr, flush=True)
+        finally:
+            sock.close()
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((os.environ.get("WEFT_APP_ADDRESS", "127.0.0.1"), port))
+    listener.listen(64)
+    while True:
+        sock, _ = listener.accept()
+        threading.Thread(target=serve_connection, args=(sock,), daemon=True).start()
+
+
 def garbage(host, port, authority):
     sock = socket.create_connection((host, port), timeout=10)
     sock.sendall((f"GET /echo HTTP/1.1\r\nHost: {authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
@@ -191,6 +277,8 @@ def garbage(host, port, authority):
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         serve(int(sys.argv[2]))
+    elif sys.argv[1] == "h2server":
+        h2server(int(sys.argv[2]))
     elif sys.argv[1] == "h2client":
         h2client(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
     elif sys.argv[1] == "garbage":

@@ -102,7 +102,7 @@ struct IngressGatewayFixture {
         let port = scheme == "https" ? httpsPort : httpPort
         let headerFile = certificates.path("headers-\(UUID().uuidString)")
         let errorFile = certificates.path("error-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errorFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["curl", "-sS", "-m", "5", "--resolve", "\(host):\(port):\(address)", "-D", headerFile, "-w", "\n%{http_code}"] + options

@@ -103,4 +103,52 @@ struct WebSocketTests {
         let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
         #expect(stats.contains("downstream_cx_upgrades_total: 1"), "\(stats)")
     }
+
+    @Test("to an HTTP/2-only server (RFC 8441 upstream): a WebSocket client's HTTP/1.1 handshake goes from its sidecar to the server's as an extended CONNECT (the service port is http2, STRICT mTLS), and from there to the app, which speaks only HTTP/2 and offers SETTINGS_ENABLE_CONNECT_PROTOCOL, as another; the client gets its 101 with a Sec-WebSocket-Accept for its key, and 200 messages come back")
+    func echoToHTTP2Upstream() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: chat2}
+        spec:
+          selector: {app: chat2}
+          ports: [{name: http2-ws, port: 8766}]
+        ---
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: default}
+        spec:
+          mtls: {mode: STRICT}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: client}
+        spec:
+          workloadSelector: {labels: {app: client}}
+          egress:
+          - port: {number: 8766, protocol: HTTP, name: http-ws}
+            captureMode: NONE
+            hosts: ["./chat2.default.svc.cluster.local"]
+        """).status == 0)
+        try mesh.startApp(name: "chat2", labels: "app=chat2", port: 8766, command: ["python3", WebSocketPeers.fixture, "h2server", "8766"])
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client", cluster: "outbound|8766||chat2.default.svc.cluster.local", count: 1)
+        var output = ""
+        var report: [String: Any] = [:]
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            output = try WeftProcess.runTool("python3", [WebSocketPeers.fixture, "client", client, "8766", "chat2:8766", "200"])
+            report = (try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]) ?? [:]
+            if report["sent"] as? Int != 200 { Thread.sleep(forTimeInterval: 0.2) }
+        } while report["sent"] as? Int != 200 && Date() < deadline
+        #expect(report["echoed"] as? Int == 200 && report["server"] as? String == "chat2" && report["error"] is NSNull, "\(output)\n\(mesh.workloadOutput())")
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(client):15000/stats")!), as: UTF8.self)
+        #expect(stats.contains("cluster.outbound|8766||chat2.default.svc.cluster.local.upstream_cx_upgrades_total: 1")
+                && stats.contains("cluster.outbound|8766||chat2.default.svc.cluster.local.upstream_cx_http2_total: 1"), "\(stats)")
+        let server = try #require(mesh.controlPlane.proxies().first { $0.id.hasPrefix("chat2-") }?.podIP)
+        let serverStats = String(decoding: try Data(contentsOf: URL(string: "http://\(server):15000/stats")!), as: UTF8.self)
+        #expect(serverStats.contains("downstream_cx_upgrades_total: 1") && serverStats.contains("cluster.inbound|8766||.upstream_cx_upgrades_total: 1"), "\(serverStats)")
+    }
 }

@@ -44,6 +44,16 @@ enum ProtocolTakeover {
         operations.removeHandler(decoder, promise: nil)
     }
 
+    /// An upstream HTTP/2 stream whose extended CONNECT was taken: DATA-frame bytes and the splice go
+    /// in right behind `extendedConnect` (NIO's codec cannot be removed; it sees nothing more), then
+    /// what the server sent meanwhile is let through.
+    static func upstreamStream(_ channel: any Channel, glue: SpliceHandler, after extendedConnect: UpstreamExtendedConnect) throws {
+        let operations = channel.pipeline.syncOperations
+        remove(UpstreamHandler.self, from: operations)
+        try operations.addHandlers([HTTP2StreamBytes(), glue], position: .after(extendedConnect))
+        extendedConnect.switched()
+    }
+
     /// Both connections read again, now for the splice (reads may have been paused for backpressure).
     static func resumeReading(_ channels: [any Channel]) {
         for channel in channels {

@@ -82,6 +82,11 @@ extension ProxyServerHandler {
         if let upgrade = exchange.upgrade {
             head.headers.replaceOrAdd(name: "upgrade", value: upgrade)
             head.headers.replaceOrAdd(name: "connection", value: "upgrade")
+            // To an HTTP/2 upstream the handshake goes as an extended CONNECT on the request's stream.
+            if connection.isStream, let channel = connection.channel {
+                let protocolName = upgrade.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "websocket"
+                try? channel.pipeline.syncOperations.addHandler(UpstreamExtendedConnect(protocolName: protocolName), position: .first)
+            }
         }
         telemetryHeaders(&head, upstream: exchange.upstream)
         accessLogForwarded(head, upstream: exchange.upstream, attempt: attempt)
@@ -211,15 +216,22 @@ extension ProxyServerHandler {
         listener.stats.increment(ProxyStats.statusClass(status))
         var response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
         response.headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
-        if status == 101, exchange.upgrade != nil, let protocols = head.headers.first(name: "upgrade") {
+        // An HTTP/1.1 upstream switches with 101; an HTTP/2 one takes the extended CONNECT with a 2xx.
+        if let requested = exchange.upgrade, status == 101 || (exchange.upstream.http2 && (200..<300).contains(status)) {
             if http2 {
                 // RFC 8441: an extended CONNECT succeeds with 200; the HTTP/1.1 handshake's headers stay behind.
                 response.status = .ok
                 for name in ["upgrade", "connection", "sec-websocket-accept"] { response.headers.remove(name: name) }
             } else {
-                response.headers.replaceOrAdd(name: "upgrade", value: protocols)
+                response.status = .switchingProtocols
+                response.headers.replaceOrAdd(name: "upgrade", value: head.headers.first(name: "upgrade") ?? requested)
                 response.headers.replaceOrAdd(name: "connection", value: "upgrade")
+                if !response.headers.contains(name: "sec-websocket-accept"), let key = exchange.requestHead.headers.first(name: "sec-websocket-key") {
+                    response.headers.add(name: "sec-websocket-accept", value: UpstreamExtendedConnect.acceptValue(forKey: key))
+                }
             }
+            // The tunnel's bytes are no body: a length (NIO's codec says 0 for an answer ended in its head) would bound them.
+            response.headers.remove(name: "content-length")
             exchange.switchesProtocols = true
         }
         if answersGRPC, let status = head.headers.first(name: "grpc-status") { requestTelemetry?.grpcStatus = status }

@@ -24,7 +24,11 @@ extension ProxyServerHandler {
             } else {
                 try ProtocolTakeover.downstream(downstream, glue: downstreamGlue)
             }
-            try ProtocolTakeover.upstream(upstreamChannel, glue: upstreamGlue)
+            if let extendedConnect = try? upstreamChannel.pipeline.syncOperations.handler(type: UpstreamExtendedConnect.self) {
+                try ProtocolTakeover.upstreamStream(upstreamChannel, glue: upstreamGlue, after: extendedConnect)
+            } else {
+                try ProtocolTakeover.upstream(upstreamChannel, glue: upstreamGlue)
+            }
         } catch {
             downstream.close(promise: nil)
             upstreamChannel.close(promise: nil)

@@ -248,9 +248,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             if let authority = upstream.authority { forwardedHead.headers.replaceOrAdd(name: "host", value: authority) }
             let exchange = Exchange(requestHead: forwardedHead, upstream: upstream, request: request)
             if case .websocket(let protocols)? = requestUpgrade {
-                // The handshake is HTTP/1.1 end to end: the connection it opens is spliced after the 101.
+                // To an HTTP/1.1 upstream the handshake goes as it came and the connection it opens is
+                // spliced after the 101; to an HTTP/2 one, as an extended CONNECT whose stream is spliced.
                 exchange.upgrade = protocols
-                exchange.upstream.http2 = false
             }
             if request.countsAgainstMaxRequests, case .admitted(let slot) = UpstreamAttempt.admit(.request, upstream, pool: listener.pool.value) {
                 exchange.requestSlot = slot
