@@ -72,6 +72,16 @@ final class DedicatedExecutor: TaskExecutor {
 
 @Suite("wire compatibility", .serialized)
 struct WireCompatibilityTests {
+    /// The pod IP of the proxy named `prefix…` once it is SYNCED (nil after 60 s), waited for on this thread.
+    static func syncedPodIP(of prefix: String, controlPlane: ControlPlaneProcess) -> String? {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let proxy = try? controlPlane.proxies().first(where: { $0.id.hasPrefix(prefix) }), proxy.state == "SYNCED" { return proxy.podIP }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return nil
+    }
+
     @Test("a proxy whose messages lack fields the control plane sends ignores them: it ACKs and routes by the configuration")
     func newerControlPlane() async throws {
         let mesh = try MeshHarness()
@@ -111,14 +121,10 @@ struct WireCompatibilityTests {
         try client.run()
         mesh.adopt(client)
 
-        // SYNCED on the real control plane: every type ACKed (through the relay), none NACKed.
-        var podIP: String?
-        let deadline = Date().addingTimeInterval(60)
-        while podIP == nil && Date() < deadline {
-            let proxies = try mesh.controlPlane.proxies()
-            if let proxy = proxies.first(where: { $0.id.hasPrefix("compat-client-") }), proxy.state == "SYNCED" { podIP = proxy.podIP }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        // SYNCED on the real control plane: every type ACKed (through the relay), none NACKed. Polled
+        // without an await: the end-to-end tests beside this one hold the cooperative pool's threads
+        // for seconds at a time, and a poll resumed only when one comes free could outlast the deadline.
+        let podIP = Self.syncedPodIP(of: "compat-client-", controlPlane: mesh.controlPlane)
         let status = try mesh.controlPlane.weft(["proxy-status"]).stdout
         let clientOutput = (try? String(contentsOf: clientLog, encoding: .utf8)) ?? ""
         let address = try #require(podIP, "the proxy behind the relay never ACKed every type: \(status)\nits output:\n\(clientOutput)")
