@@ -37,19 +37,20 @@ struct MirroringTests {
             try mesh.waitForEndpoints(proxy: "client", cluster: "outbound|8000|\(version)|httpbin.default.svc.cluster.local", count: 1, timeout: 30)
         }
         func log(_ version: String) -> String { (try? String(contentsOf: logs[version]!, encoding: .utf8)) ?? "" }
-        /// gunicorn writes its access line after the response: wait for it, with a bound.
-        func logged(_ version: String, _ line: String) async throws -> Bool {
+        /// gunicorn writes its access line after the response: wait for it, with a bound, on this
+        /// thread (an await could resume only after the bound while other tests hold the pool's threads).
+        func logged(_ version: String, _ line: String) -> Bool {
             let deadline = Date().addingTimeInterval(10)
             while Date() < deadline {
                 if log(version).contains(line) { return true }
-                try await Task.sleep(for: .milliseconds(20))
+                Thread.sleep(forTimeInterval: 0.02)
             }
             return false
         }
 
         let before = try mesh.curl(through: client, "http://httpbin:8000/headers")
         #expect(before.0 == 200 && before.1.contains("httpbin:8000"), "\(before)")
-        let primaryLogged = try await logged("v1", "GET /headers")
+        let primaryLogged = logged("v1", "GET /headers")
         #expect(primaryLogged, "\(log("v1"))")
         #expect(!log("v2").contains("GET /headers"), "v2 gets nothing before the mirror: \(log("v2"))")
 
