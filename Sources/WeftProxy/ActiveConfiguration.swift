@@ -42,6 +42,8 @@ public struct ActiveConfiguration: Sendable {
     private let metricsDisabled: Set<String>
     /// `REPORTER:METRIC` pairs not shown (Telemetry API overrides of single metrics).
     public let hiddenMetrics: Set<String>
+    /// The Telemetry API's tag overrides, by the reporter whose listeners carry them.
+    public let tagOverrides: [RequestSeries.Reporter: TagOverrides]
 
     public init(_ configuration: ProxyConfiguration, accessLogFiles: AccessLogFiles? = nil) {
         self.configuration = configuration
@@ -87,6 +89,15 @@ public struct ActiveConfiguration: Sendable {
         accessLogs = logs
         tracing = Dictionary(configuration.listeners.compactMap { listener in listener.tracing.map { (listener.name, $0) } }, uniquingKeysWith: { first, _ in first })
         metricsDisabled = Set(configuration.listeners.filter { $0.metrics?.disabled == true }.map(\.name))
+        var overrides: [RequestSeries.Reporter: TagOverrides] = [:]
+        for listener in configuration.listeners {
+            guard let entries = listener.metrics?.tagOverrides, !entries.isEmpty else { continue }
+            let reporter: RequestSeries.Reporter = listener.direction == .inbound ? .destination : .source
+            if overrides[reporter] == nil {
+                overrides[reporter] = TagOverrides(entries.map { TagOverrides.Entry(metric: $0.metric, tag: $0.tag, value: $0.value.map(TagExpression.init(parsing:))) })
+            }
+        }
+        tagOverrides = overrides
         hiddenMetrics = Set(configuration.listeners.flatMap { listener in
             (listener.metrics?.disabledMetrics ?? []).map { "\(listener.direction == .inbound ? "destination" : "source"):\($0)" }
         })

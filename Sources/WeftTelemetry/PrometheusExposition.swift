@@ -2,14 +2,32 @@
 /// `# TYPE` once per family, label values escaped (backslash, quote, newline) so any value a peer
 /// sent keeps the exposition valid, histograms cumulative with `+Inf`, `_sum` and `_count`.
 public enum PrometheusExposition {
-    /// `hiding`: `REPORTER:METRIC` pairs the Telemetry API disabled (`destination:istio_request_bytes`).
-    public static func render(_ metrics: RequestMetrics, hiding: Set<String> = []) -> String {
-        renderHTTP(metrics, hiding: hiding) + renderTCP(metrics, hiding: hiding)
+    /// `hiding`: `REPORTER:METRIC` pairs the Telemetry API disabled (`destination:istio_request_bytes`);
+    /// `overrides`: each reporter's tag overrides (series whose labels become equal are summed).
+    public static func render(_ metrics: RequestMetrics, hiding: Set<String> = [], overrides: [RequestSeries.Reporter: TagOverrides] = [:]) -> String {
+        renderHTTP(metrics, hiding: hiding, overrides: overrides) + renderTCP(metrics, hiding: hiding, overrides: overrides)
+    }
+
+    /// The rows of one family: each series' labels as `name` shows them (overrides applied), the
+    /// values of series that end up with the same labels merged, sorted by labels.
+    static func rows<Value>(_ series: [(RequestSeries, [(String, String)], Value)], name: String, hiding: Set<String>,
+                            overrides: [RequestSeries.Reporter: TagOverrides], merge: (inout Value, Value) -> Void) -> [(String, Value)] {
+        var merged: [String: Value] = [:]
+        for (key, labels, value) in series where hiding.isEmpty || !hiding.contains("\(key.reporter.rawValue):\(name)") {
+            let text = labelText(overrides[key.reporter].map { $0.apply(to: labels, of: key, metric: name) } ?? labels)
+            if var existing = merged[text] {
+                merge(&existing, value)
+                merged[text] = existing
+            } else {
+                merged[text] = value
+            }
+        }
+        return merged.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     /// `istio_tcp_*`: four counters per series.
-    static func renderTCP(_ metrics: RequestMetrics, hiding: Set<String>) -> String {
-        let series = metrics.tcpSeries.map { (labelText($0.key.tcpLabels), $0.key.reporter, $0.value) }.sorted { $0.0 < $1.0 }
+    static func renderTCP(_ metrics: RequestMetrics, hiding: Set<String>, overrides: [RequestSeries.Reporter: TagOverrides]) -> String {
+        let series = metrics.tcpSeries.map { ($0.key, $0.key.tcpLabels, $0.value) }
         guard !series.isEmpty else { return "" }
         var out = ""
         let families: [(String, String, KeyPath<RequestMetrics.TCPSample, UInt64>)] = [
@@ -19,38 +37,40 @@ public enum PrometheusExposition {
             ("istio_tcp_received_bytes_total", "Bytes received from the client on TCP connections.", \.receivedBytes),
         ]
         for (name, help, value) in families {
-            let shown = series.filter { !hiding.contains("\($0.1.rawValue):\(name)") }
+            let shown = rows(series.map { ($0.0, $0.1, $0.2[keyPath: value]) }, name: name, hiding: hiding, overrides: overrides) { $0 += $1 }
             guard !shown.isEmpty else { continue }
             out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
-            for (labels, _, sample) in shown { out += "\(name){\(labels)} \(sample[keyPath: value])\n" }
+            for (labels, count) in shown { out += "\(name){\(labels)} \(count)\n" }
         }
         return out
     }
 
-    static func renderHTTP(_ metrics: RequestMetrics, hiding: Set<String>) -> String {
-        let series = metrics.series.sorted { labelText($0.key.labels) < labelText($1.key.labels) }
+    static func renderHTTP(_ metrics: RequestMetrics, hiding: Set<String>, overrides: [RequestSeries.Reporter: TagOverrides]) -> String {
+        let series = metrics.series.map { ($0.key, $0.key.labels, $0.value) }
         guard !series.isEmpty else { return "" }
-        func shown(_ name: String) -> [(RequestSeries, RequestMetrics.Sample)] {
-            hiding.isEmpty ? series.map { ($0.key, $0.value) } : series.filter { !hiding.contains("\($0.key.reporter.rawValue):\(name)") }.map { ($0.key, $0.value) }
+        func shown<Value>(_ name: String, _ pick: (RequestMetrics.Sample) -> Value, merge: (inout Value, Value) -> Void) -> [(String, Value)] {
+            rows(series.map { ($0.0, $0.1, pick($0.2)) }, name: name, hiding: hiding, overrides: overrides, merge: merge)
         }
         var out = ""
-        let counted = shown("istio_requests_total")
+        let counted = shown("istio_requests_total", \.count) { $0 += $1 }
         if !counted.isEmpty {
             out += "# HELP istio_requests_total Requests handled by this proxy.\n# TYPE istio_requests_total counter\n"
-            for (key, sample) in counted { out += "istio_requests_total{\(labelText(key.labels))} \(sample.count)\n" }
+            for (labels, count) in counted { out += "istio_requests_total{\(labels)} \(count)\n" }
         }
-        histogram(&out, "istio_request_duration_milliseconds", "Request duration, from the request's first byte to the response's last.",
-                  shown("istio_request_duration_milliseconds").map { ($0.0, $0.1.duration) }, bounds: Histogram.durationBounds)
-        histogram(&out, "istio_request_bytes", "HTTP request body sizes.", shown("istio_request_bytes").map { ($0.0, $0.1.requestBytes) }, bounds: Histogram.byteBounds)
-        histogram(&out, "istio_response_bytes", "HTTP response body sizes.", shown("istio_response_bytes").map { ($0.0, $0.1.responseBytes) }, bounds: Histogram.byteBounds)
+        for (name, help, pick, bounds) in [
+            ("istio_request_duration_milliseconds", "Request duration, from the request's first byte to the response's last.", \RequestMetrics.Sample.duration, Histogram.durationBounds),
+            ("istio_request_bytes", "HTTP request body sizes.", \RequestMetrics.Sample.requestBytes, Histogram.byteBounds),
+            ("istio_response_bytes", "HTTP response body sizes.", \RequestMetrics.Sample.responseBytes, Histogram.byteBounds),
+        ] {
+            histogram(&out, name, help, shown(name, { $0[keyPath: pick] }) { $0.merge($1) }, bounds: bounds)
+        }
         return out
     }
 
-    static func histogram(_ out: inout String, _ name: String, _ help: String, _ series: [(RequestSeries, Histogram)], bounds: [Double]) {
+    static func histogram(_ out: inout String, _ name: String, _ help: String, _ series: [(String, Histogram)], bounds: [Double]) {
         guard !series.isEmpty else { return }
         out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
-        for (key, histogram) in series {
-            let labels = labelText(key.labels)
+        for (labels, histogram) in series {
             var cumulative: UInt64 = 0
             for (index, bound) in bounds.enumerated() {
                 cumulative += histogram.buckets[index]

@@ -23,6 +23,8 @@ public struct RequestSeries: Sendable, Hashable {
     public var responseFlags: String
     /// `mutual_tls` or `none` at the destination; `unknown` at the source, as Istio reports it.
     public var connectionSecurityPolicy: String
+    /// The values of the Telemetry API's per-request tag expressions (`TagOverrides.perRequest`), in order.
+    public var custom: [String] = []
 
     public init(reporter: Reporter, source: WorkloadMetadata, sourcePrincipal: String, destination: WorkloadMetadata, destinationPrincipal: String,
                 destinationService: String, destinationServiceName: String, destinationServiceNamespace: String, requestProtocol: String = "http",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 import NIOHTTP1
 import NIOSSL
 import WeftHTTPServer
@@ -43,16 +44,17 @@ struct ControlPlaneClient {
         var headers: [(String, String)] = body == nil ? [] : [("content-type", "application/json")]
         if let token = LocalCredential.token(host: host, port: port) { headers.append(("authorization", "Bearer \(token)")) }
         var response: HTTPClient.Response?
-        // A GET is safe to repeat: a connection that fails before any answer (seen once on a loaded CI
-        // host: "I/O on closed channel") is tried again, twice, after 100 and 300 ms.
-        let attempts = method == "GET" ? 3 : 1
-        for attempt in 1...attempts where response == nil {
+        // A connection that fails before any answer (seen on loaded hosts: "I/O on closed channel") is
+        // tried again, twice, after 100 and 300 ms: a GET always, any method when the request never
+        // went out (the connection was closed before it could be written).
+        for attempt in 1...3 where response == nil {
             do {
                 response = try await HTTPClient(tls: tls).send(HTTPMethod(rawValue: method), host: host, port: port, path: target.isEmpty ? "/" : target,
                                                        headers: headers, body: body.map(Array.init) ?? [],
                                                        timeout: .seconds(30))
             } catch {
-                if attempt == attempts { throw Unreachable(description: "cannot reach the control plane at \(base): \(error)") }
+                let unsent = (error as? ChannelError) == .ioOnClosedChannel
+                if attempt == 3 || !(method == "GET" || unsent) { throw Unreachable(description: "cannot reach the control plane at \(base): \(error)") }
                 try? await Task.sleep(for: .milliseconds(attempt == 1 ? 100 : 300))
             }
         }

@@ -145,4 +145,43 @@ struct TelemetryAPITests {
         #expect(clientMetrics.contains("istio_requests_total{reporter=\"source\"") && clientMetrics.contains("istio_response_bytes_bucket"), "\(clientMetrics.prefix(500))")
         #expect(try Self.metrics(reviews) == before, "reviews' sidecar recorded nothing more")
     }
+
+    @Test("metrics tagOverrides: on the client's REQUEST_COUNT a label added from request.host and one from a header, destination_canonical_revision removed (its series summed), response_code replaced by a literal; the other metrics keep Istio's labels")
+    func tagOverrides() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService).status == 0)
+        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
+        try mesh.startEcho(name: "reviews-v2", labels: "app=reviews,version=v2")
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client-", count: 2)
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: Self.telemetry("client-tags", namespace: "default", """
+        selector: {matchLabels: {app: client}}
+        metrics:
+        - overrides:
+          - match: {metric: REQUEST_COUNT, mode: CLIENT}
+            tagOverrides:
+              request_host: {value: "request.host"}
+              team: {value: "request.headers['x-team']"}
+              destination_canonical_revision: {operation: REMOVE}
+              destination_version: {operation: REMOVE}
+              destination_workload: {operation: REMOVE}
+              response_code: {value: "'any'"}
+        """)).status == 0)
+        try Self.eventually(mesh, "the overrides reach the client", send: { _ = try mesh.curl(through: client, "http://reviews:9080/warm", headers: ["x-team: warm"]) }) {
+            try Self.metrics(client).contains("team=\"warm\"")
+        }
+        for _ in 0..<10 { _ = try mesh.curl(through: client, "http://reviews:9080/tagged", headers: ["x-team: blue"]) }
+        let text = try Self.metrics(client)
+        let counted = text.split(separator: "\n").filter { $0.hasPrefix("istio_requests_total{") && $0.contains("team=\"blue\"") }
+        // Both versions answered; without the version labels their series are one.
+        #expect(counted.count == 1 && counted.first?.hasSuffix(" 10") == true, "\(counted)")
+        let line = String(counted.first ?? "")
+        #expect(line.contains("request_host=\"reviews:9080\"") && line.contains("response_code=\"any\"") && !line.contains("destination_version=")
+                && !line.contains("destination_canonical_revision=") && !line.contains("destination_workload="), "\(line)")
+        let duration = text.split(separator: "\n").filter { $0.hasPrefix("istio_request_duration_milliseconds_count{") }
+        #expect(!duration.isEmpty && duration.allSatisfy { $0.contains("destination_version=") && !$0.contains("team=") }, "other metrics untouched: \(duration)")
+        let check = try WeftProcess.runTool("sh", ["-c", "curl -s --noproxy '*' http://\(client):15020/stats/prometheus | grep -v '^envoy_' | grep -v '^# TYPE envoy_' | promtool check metrics 2>&1; echo status=$?"])
+        #expect(!check.contains("not found") && !check.contains("error") && !check.contains("duplicate"), "the exposition stays valid: \(check)")
+    }
 }

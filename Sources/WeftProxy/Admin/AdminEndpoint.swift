@@ -24,7 +24,8 @@ struct AdminEndpoint: Sendable {
 
     /// Envoy-style counters then Istio's metrics, as one exposition.
     func prometheus() async -> APIResponse {
-        let istio = await telemetry?.prometheusText(hiding: configuration.active.hiddenMetrics) ?? ""
+        let active = configuration.active
+        let istio = await telemetry?.prometheusText(hiding: active.hiddenMetrics, overrides: active.tagOverrides) ?? ""
         return APIResponse(status: .ok, contentType: "text/plain; version=0.0.4", body: Array((stats.prometheusText() + istio).utf8))
     }
 

@@ -18,6 +18,13 @@ extension ProxyServerHandler {
         guard metrics || logs != nil || tracing != nil else { return }
         var telemetry = RequestTelemetry(started: .now())
         telemetry.recordsMetrics = metrics
+        if metrics, !configuration.tagOverrides.isEmpty, let overrides = configuration.tagOverrides[reporter], !overrides.perRequest.isEmpty {
+            // Envoy's request.host is the authority as sent (`reviews:9080`).
+            let request = TagExpression.Request(host: head.headers.first(name: "host") ?? attributes.authority, method: attributes.method, path: originForm, scheme: attributes.scheme,
+                                                protocolName: http2 ? "HTTP/2" : "HTTP/\(head.version.major).\(head.version.minor)",
+                                                header: { head.headers.first(name: $0) })
+            telemetry.custom = overrides.perRequest.map { $0 == .responseCode ? "" : $0.value(request, status: 0) }
+        }
         telemetry.grpc = answersGRPC
         if let tracing { telemetry.span = beginSpan(head, attributes: attributes, originForm: originForm, config: tracing) }
         if reporter == .destination {
@@ -98,6 +105,11 @@ extension ProxyServerHandler {
         if let span = telemetry.span, span.sampled { finishSpan(span, telemetry, elapsedNanoseconds: nanoseconds) }
         guard let own = listener.telemetry, telemetry.recordsMetrics else { return }
         let elapsed = Double(nanoseconds) / 1_000_000
+        if !telemetry.custom.isEmpty, let overrides = listener.configuration.active.tagOverrides[reporter] {
+            for (index, expression) in overrides.perRequest.enumerated() where expression == .responseCode && index < telemetry.custom.count {
+                telemetry.custom[index] = String(telemetry.status)
+            }
+        }
         // The labels are made (and the header decoded) only when this connection's facts change.
         let facts = telemetry.facts
         let series: RequestMetrics.SeriesID

@@ -26,7 +26,7 @@ public final class ProxyTelemetry: Sendable {
     }
 
     /// Istio's standard metrics in Prometheus's text format.
-    public func prometheusText(hiding: Set<String> = []) async -> String {
-        PrometheusExposition.render(await snapshot(), hiding: hiding)
+    public func prometheusText(hiding: Set<String> = [], overrides: [RequestSeries.Reporter: TagOverrides] = [:]) async -> String {
+        PrometheusExposition.render(await snapshot(), hiding: hiding, overrides: overrides)
     }
 }

@@ -27,6 +27,9 @@ struct RequestTelemetry {
     var span: RequestSpan?
     /// Istio's standard metrics count this request (on unless the Telemetry API turned them off).
     var recordsMetrics = true
+    /// The values of the Telemetry API's per-request tag expressions (`TagOverrides.perRequest`);
+    /// `response.code` ones are filled when the request ends.
+    var custom: [String] = []
 
     init(started: NIODeadline) {
         self.started = started
@@ -45,9 +48,12 @@ struct RequestTelemetry {
         var serviceSource: String
         var mutualTLS: Bool
         var grpc: Bool
+        var custom: [String] = []
     }
 
-    var facts: SeriesFacts { SeriesFacts(peerHeader: peerHeader, peerPrincipal: peerPrincipal, serviceSource: serviceSource, mutualTLS: mutualTLS, grpc: grpc) }
+    var facts: SeriesFacts {
+        SeriesFacts(peerHeader: peerHeader, peerPrincipal: peerPrincipal, serviceSource: serviceSource, mutualTLS: mutualTLS, grpc: grpc, custom: custom)
+    }
 
     /// The series (response labels left out) as `reporter` sees it.
     static func series(_ facts: SeriesFacts, _ reporter: RequestSeries.Reporter, own: ProxyTelemetry) -> RequestSeries {
@@ -57,16 +63,19 @@ struct RequestTelemetry {
         var facts = facts
         if facts.peerPrincipal != WorkloadMetadata.unknownValue, !facts.peerPrincipal.hasPrefix("spiffe://") { facts.peerPrincipal = "spiffe://" + facts.peerPrincipal }
         let requestProtocol = facts.grpc ? "grpc" : "http"
+        var series: RequestSeries
         switch reporter {
         case .source:
-            return RequestSeries(reporter: .source, source: own.workload, sourcePrincipal: own.principal, destination: peer, destinationPrincipal: facts.peerPrincipal,
+            series = RequestSeries(reporter: .source, source: own.workload, sourcePrincipal: own.principal, destination: peer, destinationPrincipal: facts.peerPrincipal,
                                  destinationService: service, destinationServiceName: name, destinationServiceNamespace: namespace,
                                  requestProtocol: requestProtocol, responseCode: 0, connectionSecurityPolicy: WorkloadMetadata.unknownValue)
         case .destination:
-            return RequestSeries(reporter: .destination, source: peer, sourcePrincipal: facts.peerPrincipal, destination: own.workload, destinationPrincipal: own.principal,
+            series = RequestSeries(reporter: .destination, source: peer, sourcePrincipal: facts.peerPrincipal, destination: own.workload, destinationPrincipal: own.principal,
                                  destinationService: service, destinationServiceName: name, destinationServiceNamespace: namespace,
                                  requestProtocol: requestProtocol, responseCode: 0, connectionSecurityPolicy: facts.mutualTLS ? "mutual_tls" : "none")
         }
+        series.custom = facts.custom
+        return series
     }
 
     /// The host of an inbound request's service from its authority, completed as cluster DNS
