@@ -44,7 +44,7 @@ struct AccessLogFlagsTests {
         """
     }
 
-    @Test("FI, DI, UT, UH, NR, UF with URX after the default retries, and DC for a client that leaves: as Envoy logs them, with Envoy's code details")
+    @Test("FI, DI, UT, UH, NR, UF with URX after the default retries, DC for a client that leaves, and DPE for requests the codec refuses (400, 431): as Envoy logs them, with Envoy's code details")
     func flags() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("weft-flags-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -74,15 +74,34 @@ struct AccessLogFlagsTests {
         // A client that gives up before the answer: Envoy's DC, no response code.
         _ = try WeftProcess.runTool("curl", ["-s", "-m", "0.3", "-x", "http://\(client):15001", "http://reviews:9080/ok/delay/1"])
 
+        // Requests the codec refuses: bytes that are no request line, and headers past the limit.
+        for payload in ["b'\\x00\\x01 not http\\r\\n\\r\\n'", "b'GET / HTTP/1.1\\r\\nhost: reviews\\r\\nx-big: ' + b'a' * 100000 + b'\\r\\n\\r\\n'"] {
+            _ = try WeftProcess.runTool("python3", ["-c", """
+            import socket
+            s = socket.create_connection(("\(client)", 15001), timeout=5)
+            try:
+                s.sendall(\(payload))
+                s.recv(4096)
+            except OSError:
+                pass
+            """])
+        }
+
         var entries: [String: [String: Any]] = [:]
+        var refused: [[String: Any]] = []
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
+            refused = []
             for line in AccessLogTests.lines(log) {
-                if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let path = object["path"] as? String { entries[path] = object }
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+                if let path = object["path"] as? String { entries[path] = object } else { refused.append(object) }
             }
-            if entries.count >= cases.count + 1 { break }
+            if entries.count >= cases.count + 1 && refused.count >= 2 { break }
             Thread.sleep(forTimeInterval: 0.1)
         }
+        #expect(refused.contains { $0["code"] as? Int == 400 && $0["flags"] as? String == "DPE" && $0["details"] as? String == "http1.codec_error" }
+                && refused.contains { $0["code"] as? Int == 431 && $0["flags"] as? String == "DPE" && $0["details"] as? String == "http1.headers_too_large" }
+                && refused.allSatisfy { $0["path"] is NSNull }, "requests the codec refused are logged without a request line: \(refused)")
         func expectEntry(_ path: String, code: Int, flags: String, details: String) {
             let entry = entries[path]
             #expect(entry?["code"] as? Int == code && entry?["flags"] as? String == flags && entry?["details"] as? String == details, "\(path): \(entry ?? [:])")

@@ -31,10 +31,10 @@ extension ProxyServerHandler {
 
     /// Writes the finished request's line to each of its logs.
     func writeAccessLog(_ log: RequestAccessLog, _ telemetry: RequestTelemetry, elapsedNanoseconds: UInt64) {
-        var entry = AccessLogEntry(startTime: log.startTime, method: log.requestHead.method.rawValue, path: log.forwardedPath ?? log.originalPath,
-                                   authority: log.authority, scheme: listener.scheme)
+        var entry = AccessLogEntry(startTime: log.startTime, method: log.codecError ? "" : log.requestHead.method.rawValue,
+                                   path: log.codecError ? "" : log.forwardedPath ?? log.originalPath, authority: log.authority, scheme: listener.scheme)
         if let forwarded = log.forwardedPath, forwarded != log.originalPath { entry.originalPath = log.originalPath }
-        entry.protocolName = log.requestHead.version == .http1_0 ? "HTTP/1.0" : "HTTP/1.1"
+        entry.protocolName = http2 ? "HTTP/2" : log.requestHead.version == .http1_0 ? "HTTP/1.0" : "HTTP/1.1"
         entry.requestHeaders = LoggedHeaders(headers: log.requestHead.headers)
         entry.responseHeaders = log.responseHead.map { LoggedHeaders(headers: $0.headers) }
         entry.responseCode = telemetry.status

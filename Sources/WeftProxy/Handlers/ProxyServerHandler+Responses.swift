@@ -72,6 +72,16 @@ extension ProxyServerHandler {
         }
         let tooLarge = parserError == .headerOverflow
         listener.stats.increment(tooLarge ? "downstream_rq_header_overflow" : "downstream_rq_malformed")
+        // Logged as Envoy logs a request its codec refused: no request line, flag DPE, the codec's details.
+        if requestTelemetry == nil, let logs = accessLogs(listener.configuration.active) {
+            var telemetry = RequestTelemetry(started: .now())
+            telemetry.recordsMetrics = false
+            var log = RequestAccessLog(logs: logs, head: HTTPRequestHead(version: .http1_1, method: .GET, uri: ""), originalPath: "", authority: "")
+            log.codecError = true
+            log.details = tooLarge ? "http1.headers_too_large" : "http1.codec_error"
+            telemetry.accessLog = log
+            requestTelemetry = telemetry
+        }
         listener.stats.increment("downstream_rq_4xx")
         let body = tooLarge ? "Request Header Fields Too Large" : "Bad Request"
         var headers = HTTPHeaders()
@@ -80,6 +90,8 @@ extension ProxyServerHandler {
         headers.add(name: "connection", value: "close")
         send(.head(HTTPResponseHead(version: .http1_1, status: tooLarge ? .requestHeaderFieldsTooLarge : .badRequest, headers: headers)), context: context)
         send(.body(.byteBuffer(ByteBuffer(string: body))), context: context)
+        requestTelemetry?.responseBytes = body.utf8.count
+        finishTelemetry(status: tooLarge ? 431 : 400, flags: "DPE")
         headersTimeout?.responding = false
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }

@@ -26,6 +26,8 @@ struct RequestAccessLog {
     var firstResponseByte: NIODeadline?
     /// Envoy's response code details when the proxy knows them better than the flags say (`direct_response`).
     var details: String?
+    /// The request could not be parsed: no method, path or protocol is logged.
+    var codecError = false
 
     init(logs: [PreparedAccessLog], head: HTTPRequestHead, originalPath: String, authority: String) {
         self.logs = logs

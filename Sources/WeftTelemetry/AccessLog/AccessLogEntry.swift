@@ -58,8 +58,9 @@ public struct AccessLogEntry {
     /// A request header, the request line's parts by their HTTP/2 names.
     func requestHeader(_ name: String) -> String? {
         switch name {
-        case ":method": return method
-        case ":path": return path
+        // Empty for a request the codec could not read: logged as absent (`-`, JSON null), as Envoy does.
+        case ":method": return method.isEmpty ? nil : method
+        case ":path": return path.isEmpty ? nil : path
         case ":authority", "host": return authority.isEmpty ? nil : authority
         case ":scheme": return scheme
         case "x-envoy-original-path": return originalPath ?? requestHeaders?.accessLogValue(name)
