@@ -92,11 +92,12 @@ public struct ControlPlane: Sendable {
         var services: [any ServiceLifecycle.Service] = [
             AnalysisService(ingest: ingest, results: analysis, logger: logger),
             discovery,
-            APIServerService(configuration: apiSettings, logger: logger, onBound: { [plainAPI = apiSettings.tls == nil] address in
-                // Plain HTTP only: a proxy posts spans without the API's TLS root.
-                if plainAPI, let port = address.port {
+            APIServerService(configuration: apiSettings, logger: logger, onBound: { [servesTLS = apiSettings.tls != nil] address in
+                // Over TLS (beyond loopback) the proxies post spans with the mesh root they hold (`https://`).
+                if let port = address.port {
                     let host = address.ipAddress.map { $0 == "0.0.0.0" || $0 == "::" ? "127.0.0.1" : $0 } ?? "127.0.0.1"
-                    Task { await hub.setBuiltInCollector(host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") }
+                    let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+                    Task { await hub.setBuiltInCollector(servesTLS ? "https://" + address : address) }
                 }
                 onAPIBound(address)
             }) { await api.handle($0) },

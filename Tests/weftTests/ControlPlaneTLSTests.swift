@@ -61,5 +61,23 @@ struct ControlPlaneTLSTests {
         }
         let address = try #require(podIP, "the sidecar synced over TLS")
         #expect(WorkloadCertificateTests.certificate(address)?.identity == "spiffe://cluster.local/ns/default/sa/default", "and got its certificate over TLS")
+
+        // Its spans reach the built-in collector, the API over TLS, checked against the mesh root it holds.
+        let sampled = try WeftProcess.run(["apply", "--control-plane", api, "-f", "-"], stdin: TracingTests.meshConfigMap("defaultConfig:\n  tracing: {sampling: 100.0}"))
+        #expect(sampled.status == 0, "\(sampled.stderr)")
+        var spans: [TracingTests.Span] = []
+        let traceDeadline = Date().addingTimeInterval(30)
+        while spans.isEmpty && Date() < traceDeadline {
+            let id = UUID().uuidString.lowercased()
+            _ = try WeftProcess.runTool("curl", ["-s", "-m", "5", "-o", "/dev/null", "-x", "http://\(address):15001", "-H", "x-request-id: \(id)", "http://reviews:9080/traced"])
+            let query = "guid:x-request-id=\(id)".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            let flushDeadline = Date().addingTimeInterval(3)
+            repeat {
+                let text = try WeftProcess.runTool("curl", ["-s", "-m", "5", "--cacert", root.path, "https://127.0.0.1:\(apiPort)/api/v2/traces?annotationQuery=\(query)&limit=5"])
+                spans = ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[TracingTests.Span]] ?? []).flatMap { $0 }
+                if spans.isEmpty { Thread.sleep(forTimeInterval: 0.2) }
+            } while spans.isEmpty && Date() < flushDeadline
+        }
+        #expect(spans.contains { $0["kind"] as? String == "CLIENT" }, "the sidecar's span (a 503 UH, tagged with the request's id) reached the built-in collector over TLS: \(spans)")
     }
 }

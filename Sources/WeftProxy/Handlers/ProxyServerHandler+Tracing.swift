@@ -14,6 +14,8 @@ extension ProxyServerHandler {
         span.method = head.method.rawValue
         span.url = "\(listener.scheme)://\(attributes.authority)\(originForm)"
         span.userAgent = head.headers.first(name: "user-agent")
+        // Tagged also when the proxy answers itself (no route, no endpoint), as Envoy tags every span.
+        span.requestID = head.headers.first(name: "x-request-id")
         return span
     }
 

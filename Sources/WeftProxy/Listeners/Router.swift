@@ -49,7 +49,7 @@ public struct Router: Sendable {
         var services: [any Service] = []
         // First in the list, so the last to stop: spans finished while the listeners drain still go out.
         if let tracer { services.append(SpanExporterService(queue: tracer.queue, configuration: store, namespace: tracer.workload.namespace,
-                                                                eventLoop: eventLoop, logger: logger)) }
+                                                                certificates: certificates, eventLoop: eventLoop, logger: logger)) }
         services += [listeners, APIServerService(configuration: .init(host: adminAddress ?? address, port: 15000), logger: logger) { await admin.handle($0) },
                      APIServerService(configuration: .init(host: adminAddress ?? address, port: 15020), logger: logger) { await admin.metrics($0) },
                      // Last, so the first to stop: the gateway's listeners drain before their sockets close.

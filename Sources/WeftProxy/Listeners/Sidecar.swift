@@ -72,7 +72,7 @@ public struct Sidecar: Sendable {
         let tracer = settings.workload.map { ProxyTracer(workload: $0, podIP: settings.podIP, nodeID: "sidecar~\(settings.podIP)~\(settings.identity["id"] ?? $0.workload)", queue: SpanQueue(stats: stats)) }
         // First in the list, so the last to stop: spans finished while the listeners drain still go out.
         if let tracer { services.append(SpanExporterService(queue: tracer.queue, configuration: store, namespace: tracer.workload.namespace,
-                                                                eventLoop: eventLoop, logger: logger)) }
+                                                                certificates: certificates, eventLoop: eventLoop, logger: logger)) }
         let outbound = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store, routeTable: "outbound",
                                        pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false,
                                        requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer)

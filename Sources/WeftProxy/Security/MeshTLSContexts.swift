@@ -34,6 +34,8 @@ public struct MeshTLSContexts: Sendable {
     private let clientTCP: NIOSSLContext
     /// The mesh roots the contexts trust (the published bundle: more than one during a root change).
     let roots: [NIOSSLCertificate]
+    /// A client of the control plane's HTTPS API (spans to its built-in collector).
+    let collector: NIOSSLContext
 
     init(_ certificate: WorkloadCertificate) throws {
         let chain = try ([certificate.leaf] + certificate.intermediates).map { try NIOSSLCertificate(bytes: Self.der($0), format: .der) }
@@ -56,6 +58,8 @@ public struct MeshTLSContexts: Sendable {
             return try NIOSSLContext(configuration: configuration)
         }
         self.client = try context(.http1)
+        // The control plane's API (the built-in trace collector beyond loopback): the mesh roots, no ALPN.
+        collector = try NIOSSLContext(configuration: client)
         clientHTTP2 = try context(.http2)
         clientTCP = try context(.tcp)
         self.roots = roots

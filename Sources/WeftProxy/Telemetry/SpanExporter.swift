@@ -46,6 +46,8 @@ public struct SpanExporterService: Service {
     let queue: SpanQueue
     let configuration: ConfigurationStore
     let namespace: String
+    /// The workload certificate: a collector at `https://` (the control plane's API beyond loopback) is checked against its mesh roots.
+    let certificates: WorkloadCertificates?
     let logger: Logger
     /// The proxy's own loop: exporting starts no thread of its own.
     let eventLoop: any EventLoop
@@ -53,7 +55,8 @@ public struct SpanExporterService: Service {
     var flushInterval: Duration = .seconds(1)
     var requestTimeout: Duration = .seconds(5)
 
-    public init(queue: SpanQueue, configuration: ConfigurationStore, namespace: String, eventLoop: any EventLoop, logger: Logger) {
+    public init(queue: SpanQueue, configuration: ConfigurationStore, namespace: String, certificates: WorkloadCertificates? = nil, eventLoop: any EventLoop, logger: Logger) {
+        self.certificates = certificates
         self.eventLoop = eventLoop
         self.queue = queue
         self.configuration = configuration
@@ -80,14 +83,21 @@ public struct SpanExporterService: Service {
 
     private func send(_ spans: [ZipkinSpan], to address: String) async {
         let stats = queue.stats
-        guard let (host, port) = CollectorAddress.split(address) else {
+        guard let (host, port, secure) = CollectorAddress.parse(address) else {
             stats.increment("tracing.zipkin.reports_skipped_no_cluster")
+            stats.increment("tracing.zipkin.spans_dropped", by: spans.count)
+            return
+        }
+        let tls = secure ? certificates?.contexts?.collector : nil
+        if secure && tls == nil {
+            // No workload certificate yet, so no mesh root to check the collector against.
+            stats.increment("tracing.zipkin.reports_failed")
             stats.increment("tracing.zipkin.spans_dropped", by: spans.count)
             return
         }
         let dial = Self.resolve(host: host, port: port, in: configuration.active, namespace: namespace)
         do {
-            let response = try await HTTPClient(maxResponseBytes: 64 * 1024, group: eventLoop).send(
+            let response = try await HTTPClient(tls: tls, maxResponseBytes: 64 * 1024, group: eventLoop).send(
                 .POST, host: host, port: dial?.port ?? port, path: "/api/v2/spans", headers: [("content-type", "application/json")],
                 body: Array(ZipkinSpan.listJSON(spans).utf8), timeout: requestTimeout, address: dial?.address)
             if (200..<300).contains(response.status) {
@@ -119,6 +129,13 @@ public struct SpanExporterService: Service {
 
 /// `host:port` and `[v6]:port` split.
 enum CollectorAddress {
+    /// `host:port`, `http://host:port` or `https://host:port` (then `secure`).
+    static func parse(_ address: String) -> (host: String, port: Int, secure: Bool)? {
+        let secure = address.hasPrefix("https://")
+        let bare = secure ? String(address.dropFirst("https://".count)) : address.hasPrefix("http://") ? String(address.dropFirst("http://".count)) : address
+        return split(bare).map { ($0.0, $0.1, secure) }
+    }
+
     static func split(_ address: String) -> (String, Int)? {
         if address.hasPrefix("["), let close = address.firstIndex(of: "]") {
             let rest = address[address.index(after: close)...]
