@@ -12,6 +12,7 @@
 #                    RequestAuthentication verifies (inline jwks); no AuthorizationPolicy
 #   (h) weft-telemetry: as (b), with Istio's default JSON access log to a file on both sidecars
 #   (i) weft-notrace: as (b), with MeshConfig enableTracing: false (no span, no trace context)
+#   (j) weft-off:     as (i), with every Istio metric disabled by the Telemetry API: no telemetry at all
 # (b) is Weft's default: Istio's standard metrics recorded and 1 % of requests traced (spans to the
 # control plane's collector), as Istio's headline figures are measured with telemetry on.
 # (d) and (e) use the same key type (ECDSA P-256) and protocol (TLS 1.3, AES-128-GCM, the first
@@ -264,6 +265,18 @@ for _ in $(seq 400); do
   curl -s "http://$client_pod:15000/config_dump" 2>/dev/null | grep -q zipkin || break; sleep 0.05
 done
 measure weft-notrace "http://bench-server:8080/" "http://$client_pod:15001" "bench-server:8080"
+"$WEFT" apply -f - >/dev/null <<'YAML'
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: metrics-off, namespace: istio-system}
+spec:
+  metrics:
+  - overrides: [{match: {metric: ALL_METRICS}, disabled: true}]
+YAML
+for _ in $(seq 400); do
+  curl -s "http://$client_pod:15000/config_dump" 2>/dev/null | grep -q '"disabled" *: *true' && break; sleep 0.05
+done
+measure weft-off "http://bench-server:8080/" "http://$client_pod:15001" "bench-server:8080"
 handshakes weft-hs "http://bench-handshake:8080/" "http://$client_pod:15001"
 handshakes haproxy-hs "http://127.0.0.1:$hp5/"
 rss() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
@@ -287,7 +300,7 @@ def wrk(label):
     total = int(re.search(r"(\d+) requests in", text).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     return pct, rps, int(errors.group(1)) if errors else 0, total
-labels = ["direct", "weft", "haproxy", "weft-mtls", "haproxy-tls", "weft-authz", "weft-jwt", "weft-telemetry", "weft-notrace"]
+labels = ["direct", "weft", "haproxy", "weft-mtls", "haproxy-tls", "weft-authz", "weft-jwt", "weft-telemetry", "weft-notrace", "weft-off"]
 fixed = {l: hey(f"{l}.hey") for l in labels}
 sat = {l: wrk(l) for l in labels}
 cpu, rss = {}, []
@@ -319,7 +332,7 @@ def per_request(label, index):
     requests = sum(int(v) for v in fixed[label][2].values()) + sat[label][3]
     return cpu[label][index] / requests * 1000
 print("\nCPU ms per request (hey + wrk requests of that run)   client/first proxy   server/second proxy")
-for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0, 1), ("haproxy-tls", 4, 5), ("weft-authz", 0, 1), ("weft-jwt", 0, 1), ("weft-telemetry", 0, 1), ("weft-notrace", 0, 1)]:
+for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0, 1), ("haproxy-tls", 4, 5), ("weft-authz", 0, 1), ("weft-jwt", 0, 1), ("weft-telemetry", 0, 1), ("weft-notrace", 0, 1), ("weft-off", 0, 1)]:
     print(f"  {label:<52}{per_request(label, first):10.4f} {per_request(label, second):18.4f}")
 print("\nhandshakes: a new TLS connection between the proxies per request   first byte p50 / p99 ms at 10 req/s   connections/s (16 clients)")
 for label in ["weft-hs", "haproxy-hs"]:
