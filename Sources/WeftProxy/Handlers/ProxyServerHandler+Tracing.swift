@@ -14,8 +14,9 @@ extension ProxyServerHandler {
         span.method = head.method.rawValue
         span.url = "\(listener.scheme)://\(attributes.authority)\(originForm)"
         span.userAgent = head.headers.first(name: "user-agent")
-        // Tagged also when the proxy answers itself (no route, no endpoint), as Envoy tags every span.
-        span.requestID = head.headers.first(name: "x-request-id")
+        // Tagged also when the proxy answers itself (no route, no endpoint), as Envoy tags every span;
+        // read only for a span that will be reported.
+        if span.sampled { span.requestID = head.headers.first(name: "x-request-id") }
         return span
     }
 
