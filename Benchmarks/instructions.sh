@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Instructions per request in the client's sidecar, counted by valgrind's callgrind: a measure that
+# does not move with the machine's load, so a change of a few percent shows (issue 19 asks for it;
+# this machine's VM has no hardware counters for `perf stat`).
+#   Benchmarks/instructions.sh [REQUESTS]          the release build (or $WEFT)
+#   WEFT_B=/path/to/other/weft Benchmarks/instructions.sh   the same for a second binary, A then B
+# The client's sidecar runs under callgrind (a copy without debug info, which valgrind cannot read
+# in the release build; the symbols stay, for callgrind_annotate), the control plane and the server's sidecar run as they are, nginx answers
+# 1 KB. Per variant (plain, and mutual TLS between the sidecars): 200 requests to warm up, the
+# counters zeroed, REQUESTS requests (hey, 4 at a time), the counters dumped: instructions / REQUESTS.
+# KEEP=DIR keeps each dump there (LABEL-VARIANT.callgrind) for `callgrind_annotate`.
+# Needs: valgrind (callgrind_control), nginx, hey, curl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+requests=${1:-2000}
+for tool in valgrind callgrind_control nginx hey curl strip; do
+  command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install -y valgrind nginx hey curl binutils)" >&2; exit 2; }
+done
+. Benchmarks/lib.sh
+weft_release
+
+measure_binary() { # $1: label, $2: the weft under test
+  local label=$1 binary=$2 work
+  work=$(mktemp -d)
+  local pids=()
+  WEFT=$binary
+  strip --strip-debug -o "$work/weft-stripped" "$binary"
+  start_control_plane "$work"
+  pids+=("$CP_PID")
+  "$WEFT" apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: bench-server}
+spec:
+  selector: {app: bench-server}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: bench-server}
+spec:
+  host: bench-server
+  trafficPolicy: {tls: {mode: DISABLE}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: bench-mtls}
+spec:
+  selector: {app: bench-server}
+  ports: [{name: http, port: 8080}]
+YAML
+  head -c 1024 /dev/zero | tr '\0' 'x' > "$work/body"
+  mkdir -p "$work/nginx-tmp"
+  cat > "$work/nginx.conf.in" <<NGINX
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx-tmp/body; proxy_temp_path $work/nginx-tmp/proxy;
+  fastcgi_temp_path $work/nginx-tmp/fastcgi; uwsgi_temp_path $work/nginx-tmp/uwsgi; scgi_temp_path $work/nginx-tmp/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen APP_ADDRESS:8080;
+    location / { default_type application/octet-stream; return 200 "$(cat "$work/body")"; }
+  }
+}
+NGINX
+  "$WEFT" run --labels app=bench-server --port 8080 --name bench-server -- \
+    sh -c "sed \"s/APP_ADDRESS/\$WEFT_APP_ADDRESS/\" $work/nginx.conf.in > $work/nginx.conf && exec nginx -c $work/nginx.conf -g 'daemon off;'" \
+    > "$work/server.log" 2>&1 &
+  pids+=($!)
+  valgrind --tool=callgrind --trace-children=no --callgrind-out-file="$work/callgrind.out" \
+    "$work/weft-stripped" run --labels app=bench-client --name bench-client -- sh -c "echo \$WEFT_POD_IP > $work/client-pod; exec sleep 1000000" \
+    > "$work/client.log" 2>&1 &
+  local client=$!
+  pids+=("$client")
+  # Under callgrind the sidecar starts slowly: wait for its pod IP and its first answer, bounded.
+  for _ in $(seq 1200); do [ -s "$work/client-pod" ] && break; sleep 0.1; done
+  local pod; pod=$(cat "$work/client-pod")
+  for _ in $(seq 600); do
+    [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -x "http://$pod:15001" http://bench-server:8080/ 2>/dev/null)" = 200 ] && break; sleep 0.2
+  done
+  for variant in bench-server bench-mtls; do
+    hey -n 200 -c 4 -x "http://$pod:15001" "http://$variant:8080/" > /dev/null
+    callgrind_control -z "$client" > /dev/null 2>&1
+    hey -n "$requests" -c 4 -x "http://$pod:15001" "http://$variant:8080/" > "$work/$variant.hey"
+    rm -f "$work"/callgrind.out.*
+    callgrind_control -d "$client" > /dev/null 2>&1
+    local dump; dump=$(ls "$work"/callgrind.out.* 2>/dev/null | head -1)
+    local total; total=$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")
+    if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$dump" "$KEEP/$label-$variant.callgrind"; fi
+    local answered; answered=$(awk '/\[200\]/ {print $2}' "$work/$variant.hey")
+    printf '%-8s %-14s %12.0f instructions per request   (%s of %s answered 200)\n' "$label" "$([ "$variant" = bench-server ] && echo plain || echo mutual-tls)" \
+      "$(echo "$total / $requests" | bc -l)" "${answered:-0}" "$requests"
+  done
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+
+echo "client sidecar under callgrind, $requests requests per variant (1 KB answers, HTTP/1.1, 4 at a time)"
+measure_binary A "$WEFT"
+if [ -n "${WEFT_B:-}" ]; then measure_binary B "$WEFT_B"; fi
