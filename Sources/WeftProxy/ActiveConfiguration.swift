@@ -44,6 +44,8 @@ public struct ActiveConfiguration: Sendable {
     public let hiddenMetrics: Set<String>
     /// The Telemetry API's tag overrides, by the reporter whose listeners carry them.
     public let tagOverrides: [RequestSeries.Reporter: TagOverrides]
+    /// Transparent capture's view: services by virtual IP and port, names to virtual IPs.
+    public let capture: CaptureTable
 
     public init(_ configuration: ProxyConfiguration, accessLogFiles: AccessLogFiles? = nil) {
         self.configuration = configuration
@@ -98,6 +100,7 @@ public struct ActiveConfiguration: Sendable {
             }
         }
         tagOverrides = overrides
+        capture = CaptureTable(configuration, endpoints: endpoints)
         hiddenMetrics = Set(configuration.listeners.flatMap { listener in
             (listener.metrics?.disabledMetrics ?? []).map { "\(listener.direction == .inbound ? "destination" : "source"):\($0)" }
         })
@@ -113,7 +116,9 @@ public struct ActiveConfiguration: Sendable {
     func accessLogs(listener: String) -> [PreparedAccessLog]? { accessLogs.isEmpty ? nil : accessLogs[listener] }
 
     /// What an inbound port lets in (PERMISSIVE when the configuration does not name the port).
-    public func peerAuthentication(port: Int) -> PeerAuthenticationMode { peerAuthentications[port] ?? .permissive }
+    /// A port no container port declares (reached through transparent capture) takes the
+    /// workload's own, from the `virtualInbound` listener.
+    public func peerAuthentication(port: Int) -> PeerAuthenticationMode { peerAuthentications[port] ?? peerAuthentications[Self.virtualInboundPort] ?? .permissive }
 
     /// The app's port behind an inbound port (itself unless a Sidecar ingress listener says otherwise).
     public func inboundAppPort(_ port: Int) -> Int { redirectedInbound.isEmpty ? port : redirectedInbound[port] ?? port }
@@ -130,7 +135,10 @@ public struct ActiveConfiguration: Sendable {
     public func opaqueInboundService(port: Int) -> String? { opaqueInbound.isEmpty ? nil : opaqueInbound[port] }
 
     /// For an inbound port whose protocol no Service port declares, its listener (sniffed); nil otherwise.
-    public func sniffedInboundListener(port: Int) -> ListenerConfig? { sniffedInbound.isEmpty ? nil : sniffedInbound[port] }
+    public func sniffedInboundListener(port: Int) -> ListenerConfig? {
+        if sniffedInbound.isEmpty { return nil }
+        return sniffedInbound[port] ?? (peerAuthentications[port] == nil ? sniffedInbound[Self.virtualInboundPort] : nil)
+    }
 
     /// How long an inbound port waits for a client's first bytes before the connection goes on as
     /// plaintext (MeshConfig `protocolDetectionTimeout`); nil: it waits for them.
@@ -151,10 +159,13 @@ public struct ActiveConfiguration: Sendable {
     public func listener(named name: String) -> ListenerConfig? { configuration.listeners.first { $0.name == name } }
 
     /// The AuthorizationPolicies enforced on an inbound or gateway port (none: everything is allowed).
-    public func authorization(port: Int) -> [AuthorizationPolicyConfig] { authorizations[port] ?? [] }
+    public func authorization(port: Int) -> [AuthorizationPolicyConfig] { authorizations[port] ?? authorizations[Self.virtualInboundPort] ?? [] }
 
     /// The RequestAuthentication of an inbound or gateway port (nil: no rules, every request passes unauthenticated).
-    public func authenticator(port: Int) -> JWTAuthenticator? { authenticators[port] }
+    public func authenticator(port: Int) -> JWTAuthenticator? { authenticators[port] ?? authenticators[Self.virtualInboundPort] }
+
+    /// Transparent capture's inbound port, whose listener holds what undeclared ports get.
+    static let virtualInboundPort = 15006
 
     public var version: String { configuration.version }
 }

@@ -63,6 +63,9 @@ final class AppProcess: Sendable {
         return await waitForExit()
     }
 
+    /// Whether the process has ended (or never started).
+    var hasExited: Bool { state.withLockedValue { $0.status != nil } }
+
     func waitForExit() async -> Int32 {
         await withCheckedContinuation { continuation in
             let status = state.withLockedValue { state -> Int32? in

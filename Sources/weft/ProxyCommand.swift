@@ -76,6 +76,15 @@ struct SidecarCommand: AsyncParsableCommand, RunsUntilStopped {
     @Option(help: "Workload name.")
     var name: String = "workload"
 
+    @Flag(help: "Transparent mode (inside the pod's network namespace, as weft run --netns starts it): capture on 15001 and 15006, DNS on 15053, the app on the pod IP.")
+    var capture = false
+
+    @Option(name: .customLong("upstream-dns"), help: "Transparent mode: where names no service has are resolved, HOST:PORT (the host's resolver).")
+    var upstreamDNS: String?
+
+    @Option(name: .customLong("proxy-log"), help: "Where the access log's /dev/stdout goes (default: this process's standard output).")
+    var proxyLog: String?
+
     @OptionGroup var identity: ProxyIdentityOptions
 
     mutating func run() async throws {
@@ -83,12 +92,17 @@ struct SidecarCommand: AsyncParsableCommand, RunsUntilStopped {
         var logger = Logger(label: "weft.sidecar")
         logger.logLevel = Logger.Level(rawValue: identity.logLevel) ?? .warning
         let lease = try podIP.map { PodAddress.Lease(fixed: $0) } ?? PodAddress.allocate()
-        let appAddress = self.appAddress ?? lease.appAddress
+        let appAddress = self.appAddress ?? (capture ? lease.podIP : lease.appAddress)
         let proxyID = id ?? "\(name)-\(lease.podIP).\(identity.namespace)"
-        let host = SidecarHost(
+        var host = SidecarHost(
             podIP: lease.podIP, appAddress: appAddress, ports: ports, proxyID: proxyID, workloadName: name,
             namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
-            discovery: (discoveryHost, discoveryPort), tokenFile: identity.tokenFile, logger: logger)
+            discovery: (discoveryHost, discoveryPort), tokenFile: identity.tokenFile, accessLogFile: proxyLog, logger: logger)
+        host.capture = capture
+        if let upstreamDNS {
+            guard let parsed = HostPort.parse(upstreamDNS) else { throw ValidationError("--upstream-dns must be HOST:PORT") }
+            host.upstreamDNS = parsed
+        }
         print("weft sidecar: pod IP \(lease.podIP), app address \(appAddress), outbound http://\(lease.podIP):15001, admin http://\(lease.podIP):15000")
         try await host.run(onReady: { FileHandle.standardOutput.write(Data("weft sidecar: ready\n".utf8)) })
         withExtendedLifetime(lease) {}
@@ -111,6 +125,9 @@ struct SidecarHost {
     /// Where the sidecar's `/dev/stdout` access log goes (nil: this process's standard output).
     var accessLogFile: String? = nil
     let logger: Logger
+    /// Transparent mode (inside the pod's network namespace).
+    var capture = false
+    var upstreamDNS: (host: String, port: Int)?
 
     /// Runs until SIGTERM/SIGINT, `POST /quitquitquit`, or `stop` finishing.
     func run(onReady: @escaping @Sendable () -> Void, until stop: (@Sendable () async -> Void)? = nil, onStop: @Sendable () -> Void = {}) async throws {
@@ -124,6 +141,8 @@ struct SidecarHost {
         settings.tlsHandshakeTimeout = ProxyEnvironment.tlsHandshakeTimeout
         settings.terminationDrainDuration = ProxyEnvironment.terminationDrainDuration
         settings.workload = WorkloadMetadata(workload: workloadName, namespace: namespace, labels: labels)
+        settings.capture = capture
+        settings.upstreamDNS = upstreamDNS
         settings.principal = SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: namespace, serviceAccount: serviceAccount).uri
         settings.accessLogFiles = AccessLogFiles(standardOutput: accessLogFile) { path in
             FileHandle.standardError.write(Data("weft: the sidecar's access log (/dev/stdout) is written to \(path)\n".utf8))

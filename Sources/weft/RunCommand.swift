@@ -32,6 +32,12 @@ struct RunCommand: AsyncParsableCommand, RunsUntilStopped {
     @Flag(name: .customLong("no-sidecar"), help: "Run without a sidecar: the app binds its pod IP directly.")
     var noSidecar = false
 
+    @Flag(name: .customLong("netns"), help: "Transparent mode (root): the pod gets its own network namespace and address, iptables hands every connection to the sidecar, service names resolve through it; the app needs no proxy settings.")
+    var netns = false
+
+    @Option(name: .customLong("netns-range"), help: "Transparent mode's pod addresses (CIDR; the host bridge takes the first). Default: 198.18.0.0/15.")
+    var netnsRange: String = PodNetwork.defaultRange
+
     @Option(name: .customLong("discovery-address"), help: "Discovery address, HOST:PORT (default $WEFT_DISCOVERY_ADDRESS or 127.0.0.1:15010).")
     var discoveryAddress: String?
 
@@ -59,6 +65,7 @@ struct RunCommand: AsyncParsableCommand, RunsUntilStopped {
         var containerPorts = ports
         var withSidecar = !noSidecar
         var templateEnvironment: [String: String] = [:]
+        var annotations: [String: String] = [:]
         if let deployment {
             let spec = try await DeploymentLookup.fetch(deployment, namespace: namespace, client: controlPlane.client)
             labelMap = spec.labels.merging(labelMap) { _, explicit in explicit }
@@ -66,9 +73,33 @@ struct RunCommand: AsyncParsableCommand, RunsUntilStopped {
             if containerPorts.isEmpty { containerPorts = spec.ports }
             if spec.injectDisabled { withSidecar = false }
             templateEnvironment = spec.environment
+            annotations = spec.annotations
         }
         if withSidecar, await DeploymentLookup.injectionDisabled(namespace: namespace, client: controlPlane.client) { withSidecar = false }
         let workload = name ?? deployment ?? URL(fileURLWithPath: command[0]).lastPathComponent
+        if netns {
+            guard let range = AddressRange(netnsRange) else { throw ValidationError("--netns-range must be an IPv4 CIDR such as 198.18.0.0/15, got \"\(netnsRange)\"") }
+            guard let discovery = HostPort.parse(discoveryAddress ?? ProcessInfo.processInfo.environment["WEFT_DISCOVERY_ADDRESS"] ?? "127.0.0.1:15010") else {
+                throw ValidationError("--discovery-address must be HOST:PORT")
+            }
+            let environment = ProcessInfo.processInfo.environment.merging(templateEnvironment) { _, template in template }
+            let pod = NetnsPod(workload: workload, podName: deployment.map { "\($0)-\(PodAddress.nameSuffix(for: String(UInt64.random(in: 0...UInt64.max))))" } ?? workload,
+                               namespace: namespace, labels: labelMap, serviceAccount: account, ports: containerPorts, withSidecar: withSidecar,
+                               annotations: annotations, range: range, discovery: discovery, tokenFile: tokenFile, proxyLog: proxyLog, logLevel: logLevel,
+                               command: command, environment: environment)
+            do {
+                throw ExitCode(try await pod.run())
+            } catch let failure as PodNetwork.Failure {
+                FileHandle.standardError.write(Data("weft run: \(failure)\n".utf8))
+                throw ExitCode(1)
+            } catch let failure as CaptureRules.InvalidAnnotation {
+                FileHandle.standardError.write(Data("weft run: Deployment \(namespace)/\(deployment ?? workload): \(failure)\n".utf8))
+                throw ExitCode(1)
+            } catch let failure as Shell.CommandFailed {
+                FileHandle.standardError.write(Data("weft run: \(failure)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
         let lease = try PodAddress.allocate()
         let appAddress = withSidecar ? lease.appAddress : lease.podIP
         // Like a pod: the template's env, and a pod name (`reviews-v2-x7k2q`) as HOSTNAME.
@@ -150,6 +181,8 @@ enum DeploymentLookup {
         var injectDisabled: Bool
         /// The containers' literal `env` values (name → value).
         var environment: [String: String]
+        /// The pod template's annotations (`traffic.sidecar.istio.io/*` for transparent mode).
+        var annotations: [String: String] = [:]
     }
 
     /// Thrown when the Deployment cannot be read.
@@ -173,7 +206,7 @@ enum DeploymentLookup {
         }
         return Spec(labels: labels, serviceAccount: podSpec["serviceAccountName"] as? String ?? "default", ports: ports,
                     injectDisabled: annotations["sidecar.istio.io/inject"] == "false" || labels["sidecar.istio.io/inject"] == "false",
-                    environment: environment)
+                    environment: environment, annotations: annotations)
     }
 
     /// `istio-injection=disabled` on the namespace turns the sidecar off, as in Istio.

@@ -7,7 +7,7 @@ struct Weft: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "weft",
         abstract: "Weft: an Istio-compatible service mesh for processes on Linux hosts.",
-        subcommands: [DemoCommand.self, ControlPlaneCommand.self, ProxyCommand.self, RunCommand.self, ProxyStatusCommand.self, ProxyConfigCommand.self, AuthnCommand.self, ExperimentalCommand.self, TokenCommand.self, ApplyCommand.self, GetCommand.self, DeleteCommand.self, ValidateCommand.self, AnalyzeCommand.self, TracingCommand.self]
+        subcommands: [DemoCommand.self, ControlPlaneCommand.self, ProxyCommand.self, RunCommand.self, ProxyStatusCommand.self, ProxyConfigCommand.self, AuthnCommand.self, ExperimentalCommand.self, TokenCommand.self, ApplyCommand.self, GetCommand.self, DeleteCommand.self, ValidateCommand.self, AnalyzeCommand.self, TracingCommand.self, CleanupCommand.self]
     )
 }
 

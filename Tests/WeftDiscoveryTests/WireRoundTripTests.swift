@@ -76,6 +76,8 @@ struct WireRoundTripTests {
         plain.useClientProtocol = true
         plain.dnsLookup = .strict
         plain.meshExternal = true
+        plain.serviceAddresses = ["240.240.1.7", "10.96.0.12"]
+        plain.serviceProtocol = "TCP"
         plain.connectionPool.maxConcurrentStreams = 8
         plain.connectionPool.maxConnectionDurationMs = 90_000
         plain.hashPolicy = HashPolicy(key: .sourceIP, table: .ring(minimumSize: 1024))

@@ -6,14 +6,30 @@ import WeftModel
 /// them per revision; `MeshState` adds the workloads sidecars registered).
 public enum RegistryBuilder {
     /// The services config declares: Kubernetes Services and each host of a ServiceEntry.
+    /// Each gets its virtual IPs (`ServiceAddresses`); a headless Service none.
     static func services(_ resources: [any APIResource]) -> [MeshService] {
-        resources.flatMap { resource -> [MeshService] in
+        var declared: [String: [String]] = [:]
+        let services = resources.flatMap { resource -> [MeshService] in
             switch resource {
-            case let service as Service: return [meshService(service)]
-            case let entry as ServiceEntry: return meshServices(entry)
+            case let service as Service:
+                let mesh = meshService(service)
+                let spec = service.spec
+                let ips = (spec?.clusterIPs ?? []) + [spec?.clusterIP].compactMap { $0 }
+                if ips.contains("None") {
+                    declared[mesh.hostname] = []
+                } else if case let addresses = ips.filter(ServiceAddresses.isIPv4), !addresses.isEmpty {
+                    declared[mesh.hostname] = Array(Set(addresses)).sorted()
+                }
+                return [mesh]
+            case let entry as ServiceEntry:
+                let entries = meshServices(entry)
+                let addresses = (entry.spec.addresses ?? []).filter(ServiceAddresses.isIPv4)
+                if !addresses.isEmpty { for mesh in entries { declared[mesh.hostname, default: []].append(contentsOf: addresses) } }
+                return entries
             default: return []
             }
         }
+        return ServiceAddresses.assign(services, declared: declared)
     }
 
     /// The workloads config declares: ServiceEntry endpoints and WorkloadEntries.

@@ -77,6 +77,8 @@ public enum ClusterTranslator {
     private static func applyServiceEntry(_ service: MeshService, identities: [String], to cluster: inout ClusterConfig, view: ProxyView) {
         cluster.serviceIdentities = identities
         GatewayTLSTranslator.resolveClientCredential(&cluster.tls, view: view)
+        cluster.serviceAddresses = service.addresses
+        cluster.serviceProtocol = service.port(cluster.port)?.protocolName
         guard service.origin == .serviceEntry else { return }
         switch service.resolution {
         case .dns: cluster.dnsLookup = .strict

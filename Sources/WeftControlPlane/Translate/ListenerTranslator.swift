@@ -63,8 +63,29 @@ public enum ListenerTranslator {
             listener.metrics = view.serverTelemetry.metrics
             return listener
         }
-        return [outbound] + inbound + EgressListenerTranslator.translate(view, outboundPort: outboundPort)
+        return [outbound] + inbound + [virtualInbound(view, authorization: authorization, authentication: authentication)]
+            + EgressListenerTranslator.translate(view, outboundPort: outboundPort)
     }
+
+    /// Transparent capture's inbound port (Envoy's `virtualInbound`): what a connection to a port no
+    /// container port declares gets: the workload's PeerAuthentication (so STRICT has no way around
+    /// it), its policies and telemetry, and its first bytes sniffed. Host mode binds nothing for it.
+    static func virtualInbound(_ view: ProxyView, authorization: [AuthorizationPolicyConfig], authentication: [JWTRuleConfig]) -> ListenerConfig {
+        var listener = ListenerConfig(name: virtualInboundName, port: virtualInboundPort, direction: .inbound, appPort: nil,
+                                      peerAuthentication: view.peerAuthentication.mode(namespace: view.proxy.namespace, labels: view.proxy.labels, port: nil))
+        listener.protocolName = "AUTO"
+        listener.protocolDetectionTimeoutMs = view.protocolDetectionTimeoutMs
+        listener.authorization = authorization
+        listener.requestAuthentication = authentication
+        listener.accessLogs = view.serverTelemetry.accessLogs
+        listener.tracing = view.serverTelemetry.tracing
+        listener.metrics = view.serverTelemetry.metrics
+        return listener
+    }
+
+    /// Istio's inbound capture port and listener name.
+    public static let virtualInboundPort = 15006
+    public static let virtualInboundName = "virtualInbound"
 
     /// What an inbound port carries, as Istio's inbound listener chooses its filter chain: HTTP for
     /// `http`, AUTO (sniffed: HTTP/1.1, HTTP/2 or else TCP) for a port no name declares, HTTP2 (HTTP to an app that

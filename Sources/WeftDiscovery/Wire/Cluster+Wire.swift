@@ -61,6 +61,8 @@ extension Weft_Discovery_V1_Cluster {
         case .logical: dnsLookup = .logical
         }
         meshExternal = model.meshExternal
+        serviceAddresses = model.serviceAddresses
+        serviceProtocol = model.serviceProtocol ?? ""
     }
 }
 
@@ -135,6 +137,8 @@ extension ClusterConfig {
         case .UNRECOGNIZED(let value): throw WireError("cluster \(wire.name): unknown DNS lookup \(value)")
         }
         meshExternal = wire.meshExternal
+        serviceAddresses = wire.serviceAddresses
+        serviceProtocol = wire.serviceProtocol.isEmpty ? nil : wire.serviceProtocol
     }
 }
 

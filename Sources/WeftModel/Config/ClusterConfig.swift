@@ -31,6 +31,10 @@ public struct ClusterConfig: Sendable, Hashable, Codable {
     public var dnsLookup: DNSLookup = .none
     /// A MESH_EXTERNAL ServiceEntry's: no peer metadata goes to it (Istio's metadata exchange skips external services).
     public var meshExternal = false
+    /// The service's virtual IPs (what a captured connection was addressed to; what its names resolve to in a pod).
+    public var serviceAddresses: [String] = []
+    /// The service port's protocol (HTTP, TCP, GRPC...); nil when undeclared.
+    public var serviceProtocol: String?
 
     /// A ServiceEntry's `resolution: DNS` (`strict`: each address of the name an endpoint, Envoy's
     /// STRICT_DNS) or `DNS_ROUND_ROBIN` (`logical`: the name one endpoint whose connections go to its

@@ -43,6 +43,8 @@ public struct MeshService: Sendable, Hashable {
     public var meshExternal: Bool
     /// A ServiceEntry's `subjectAltNames`: the names its servers' certificates may carry.
     public var subjectAltNames: [String] = []
+    /// Virtual IPs: declared (Kubernetes `clusterIP`, ServiceEntry `addresses`) or allocated (`ServiceAddresses`).
+    public var addresses: [String] = []
 
     public init(hostname: String, namespace: String, name: String, origin: Origin, ports: [Port], selector: [String: String]?,
                 resolution: Resolution = .staticAddresses, exportTo: [String] = ["*"], meshExternal: Bool = false) {

@@ -1,4 +1,5 @@
 import NIOCore
+import WeftModel
 
 /// The first handler of an HTTP listener's connection (after TLS or the transport decision): its
 /// first bytes say HTTP/2 with prior knowledge (the client preface `PRI * HTTP/2.0…`) or HTTP/1.1,
@@ -25,6 +26,8 @@ final class HTTPVersionSniffer: ChannelInboundHandler, RemovableChannelHandler {
         case inbound(port: Int, service: String)
         /// To the egress listener's TCP destinations.
         case egress
+        /// To these clusters (a captured connection to an undeclared service port).
+        case clusters([WeightedCluster])
     }
 
     private let listener: ListenerContext
@@ -124,8 +127,11 @@ final class HTTPVersionSniffer: ChannelInboundHandler, RemovableChannelHandler {
         switch opaque {
         case .inbound(let port, let service):
             InboundTCPProxy.serve(after: self, context: context, listener: listener, port: port, service: service, peer: peer, passing: data)
-        case .egress:
-            let destinations = listener.configuration.active.listener(named: listener.name)?.tcpDestinations ?? []
+        case .egress, .clusters:
+            var destinations: [WeightedCluster] = []
+            if case .clusters(let clusters) = opaque { destinations = clusters } else {
+                destinations = listener.configuration.active.listener(named: listener.name)?.tcpDestinations ?? []
+            }
             do {
                 try OutboundTCPProxy.start(after: self, on: context.channel, listener: listener, destinations: destinations)
             } catch {

@@ -40,18 +40,22 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
     private let listener: ListenerContext
     /// Where the connection may go; nil: the listener's `tcpDestinations` when it arrives.
     private let destinations: [WeightedCluster]?
+    /// A captured connection no service claims (ALLOW_ANY): on to where it was addressed, as Envoy's PassthroughCluster.
+    private let passthrough: CaptureTable.Destination?
     private let downstreamSide: SpliceHandler
     private let upstreamSide: SpliceHandler
 
-    init(listener: ListenerContext, destinations: [WeightedCluster]? = nil) {
+    init(listener: ListenerContext, destinations: [WeightedCluster]? = nil, passthrough: CaptureTable.Destination? = nil) {
         self.listener = listener
         self.destinations = destinations
+        self.passthrough = passthrough
         (downstreamSide, upstreamSide) = SpliceHandler.pair()
     }
 
     /// Installs the proxy on a new connection: until the upstream joins, the splice reads nothing.
-    static func install(on channel: any Channel, listener: ListenerContext) throws {
-        let proxy = OutboundTCPProxy(listener: listener)
+    static func install(on channel: any Channel, listener: ListenerContext, destinations: [WeightedCluster]? = nil,
+                        passthrough: CaptureTable.Destination? = nil) throws {
+        let proxy = OutboundTCPProxy(listener: listener, destinations: destinations, passthrough: passthrough)
         try channel.pipeline.syncOperations.addHandlers([proxy, proxy.downstreamSide])
     }
 
@@ -83,7 +87,9 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
         let downstream = context.channel
         let configuration = listener.configuration.active
         let destinations = destinations ?? configuration.configuration.listeners.first { $0.name == listener.name }?.tcpDestinations ?? []
-        switch TCPUpstreamChoice.choose(destinations: destinations, configuration: configuration, balancer: listener.balancer) {
+        let choice = passthrough.map { .success(RequestDecision.Upstream(host: $0.address, port: $0.port, cluster: "PassthroughCluster", connectTimeoutMs: 10_000, headers: nil)) }
+            ?? TCPUpstreamChoice.choose(destinations: destinations, configuration: configuration, balancer: listener.balancer)
+        switch choice {
         case .failure(let missing):
             stats.increment(missing.cluster.map { "cluster.\($0).upstream_cx_none_healthy" } ?? "listener.\(listener.name).no_route")
             if let telemetry = listener.telemetry {

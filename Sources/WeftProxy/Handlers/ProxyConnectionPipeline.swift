@@ -110,6 +110,12 @@ enum ProxyConnectionPipeline {
     /// A bound proxy listener (outbound, inbound or gateway port) whose connections get these handlers.
     /// `quiescing` collects its connections for a drain.
     static func bind(host: String, port: Int, eventLoop: any EventLoop, listener: ListenerContext, quiescing: ServerQuiescingHelper?) async throws -> any Channel {
+        try await bind(host: host, port: port, eventLoop: eventLoop, quiescing: quiescing) { channel in try serve(channel, listener: listener) }
+    }
+
+    /// A bound listener whose connections `initialize` sets up (a capture port decides per connection).
+    static func bind(host: String, port: Int, eventLoop: any EventLoop, quiescing: ServerQuiescingHelper?,
+                     initialize: @escaping @Sendable (any Channel) throws -> Void) async throws -> any Channel {
         try await ServerBootstrap(group: eventLoop)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -120,22 +126,25 @@ enum ProxyConnectionPipeline {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    // A gateway server's TLS, or a Sidecar ingress listener's own (in place of mutual TLS).
-                    if let contexts = listener.gatewayTLS, listener.configuration.active.listener(named: listener.name)?.serverTLS.isEmpty == false {
-                        try channel.pipeline.syncOperations.addHandler(GatewayTLSHandler(listener: listener, contexts: contexts))
-                    } else if let inbound = listener.inboundPort {
-                        try channel.pipeline.syncOperations.addHandler(InboundTransportHandler(listener: listener, port: inbound, timeout: listener.tlsHandshakeTimeout))
-                    } else if listener.egressProtocol == "TLS" {
-                        try channel.pipeline.syncOperations.addHandler(TLSInspector(listener: listener))
-                    } else if listener.egressProtocol == "TCP" {
-                        try OutboundTCPProxy.install(on: channel, listener: listener)
-                    } else {
-                        try ProxyConnectionPipeline.configure(channel, listener: listener)
-                    }
-                }
+                channel.eventLoop.makeCompletedFuture { try initialize(channel) }
             }
             .bind(host: host, port: port)
             .get()
+    }
+
+    /// The first handlers of a connection to `listener`'s port.
+    static func serve(_ channel: any Channel, listener: ListenerContext) throws {
+        // A gateway server's TLS, or a Sidecar ingress listener's own (in place of mutual TLS).
+        if let contexts = listener.gatewayTLS, listener.configuration.active.listener(named: listener.name)?.serverTLS.isEmpty == false {
+            try channel.pipeline.syncOperations.addHandler(GatewayTLSHandler(listener: listener, contexts: contexts))
+        } else if let inbound = listener.inboundPort {
+            try channel.pipeline.syncOperations.addHandler(InboundTransportHandler(listener: listener, port: inbound, timeout: listener.tlsHandshakeTimeout))
+        } else if listener.egressProtocol == "TLS" {
+            try channel.pipeline.syncOperations.addHandler(TLSInspector(listener: listener))
+        } else if listener.egressProtocol == "TCP" {
+            try OutboundTCPProxy.install(on: channel, listener: listener)
+        } else {
+            try ProxyConnectionPipeline.configure(channel, listener: listener)
+        }
     }
 }

@@ -218,6 +218,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         request.sourceAddress = peerAddress(context)
         request.downstreamHTTP2 = http2
         request.peerPrincipal = peer?.principal
+        request.originalDestination = listener.originalDestination
         if listener.enforcesAuthorization {
             let port = listener.inboundPort ?? listener.defaultPort
             request.localPort = port

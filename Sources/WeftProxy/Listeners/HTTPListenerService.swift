@@ -15,11 +15,13 @@ struct HTTPListenerService: Service {
     let logger: Logger
     /// Called once bound; the readiness gate waits for every listener.
     let onBound: @Sendable () -> Void
+    /// Sets up each connection (a capture port's per-connection choice); nil: as `listener`'s port.
+    var serve: (@Sendable (any Channel) throws -> Void)? = nil
 
     func run() async throws {
         let listener = self.listener
-        let channel = try await ProxyConnectionPipeline.bind(host: host, port: port, eventLoop: eventLoop, listener: listener,
-                                                             quiescing: drain.quiescing(eventLoop))
+        let serve = self.serve ?? { channel in try ProxyConnectionPipeline.serve(channel, listener: listener) }
+        let channel = try await ProxyConnectionPipeline.bind(host: host, port: port, eventLoop: eventLoop, quiescing: drain.quiescing(eventLoop), initialize: serve)
         logger.debug("listening", metadata: ["listener": "\(listener.name)", "address": "\(host):\(port)"])
         onBound()
         try await withTaskCancellationOrGracefulShutdownHandler {

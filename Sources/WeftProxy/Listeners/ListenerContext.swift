@@ -44,6 +44,8 @@ struct ListenerContext: Sendable {
     /// Gateways: the server TLS contexts of the port's HTTPS and TLS servers; sidecars' inbound
     /// ports: those of a Sidecar ingress listener's own `tls`.
     var gatewayTLS: GatewayTLSContexts?
+    /// Transparent capture: where the connection was going (an unknown host passes through to it).
+    var originalDestination: CaptureTable.Destination?
 }
 
 /// The steps of each kind of listener, composed in one place and read top to bottom. The steps

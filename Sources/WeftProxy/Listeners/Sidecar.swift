@@ -38,6 +38,12 @@ public struct Sidecar: Sendable {
         public var accessLogFiles = AccessLogFiles()
         /// How long connections may take to drain when the sidecar stops (Istio's `terminationDrainDuration`).
         public var terminationDrainDuration: TimeAmount = .seconds(5)
+        /// Transparent mode (the pod's own network namespace, iptables redirecting every TCP
+        /// connection): outbound capture on 15001 and inbound on 15006 (any address), the app on the
+        /// pod IP at its own ports, and service names answered by the sidecar's DNS on 15053.
+        public var capture = false
+        /// Transparent mode's DNS: where questions about names no service has go (the host's resolver).
+        public var upstreamDNS: (host: String, port: Int)?
 
         public init(podIP: String, appAddress: String, ports: [Int], identity: [String: String]) {
             self.podIP = podIP
@@ -61,7 +67,7 @@ public struct Sidecar: Sendable {
         let store = ConfigurationStore(accessLogFiles: settings.accessLogFiles)
         let stats = ProxyStats()
         let balancer = LoadBalancerState()
-        let listenerCount = settings.ports.count + 1
+        let listenerCount = settings.capture ? 3 : settings.ports.count + 1
         let readiness = Readiness(listeners: listenerCount, certificate: settings.waitsForCertificate, onReady: onReady)
         let certificates = WorkloadCertificates(onInstall: readiness.certificateInstalled)
         let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, sourceAddress: settings.podIP, stats: stats, certificates: certificates),
@@ -76,16 +82,32 @@ public struct Sidecar: Sendable {
         let outbound = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store, routeTable: "outbound",
                                        pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false,
                                        requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer)
-        services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, drain: drain, logger: logger, onBound: readiness.listenerBound))
         // A Sidecar ingress listener's own TLS (for callers from outside the mesh), by port.
         let ingressTLS = GatewayTLSContexts()
-        for port in settings.ports {
-            var inbound = ListenerContext(name: "inbound|\(port)", pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port, stats: stats, logger: logger), configuration: store,
+        let inboundContext = { @Sendable (port: Int, name: String) -> ListenerContext in
+            var inbound = ListenerContext(name: name, pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port, stats: stats, logger: logger), configuration: store,
                                           routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
                                           requestHeadersTimeout: settings.requestHeadersTimeout, inboundPort: port, appHost: settings.appAddress, enforcesAuthorization: true,
                                           certificates: certificates, tlsHandshakeTimeout: settings.tlsHandshakeTimeout, telemetry: telemetry, tracer: tracer)
             inbound.gatewayTLS = ingressTLS
-            services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inbound, drain: drain, logger: logger, onBound: readiness.listenerBound))
+            return inbound
+        }
+        if settings.capture {
+            let outboundCapture = OutboundCapture(listener: outbound)
+            services.append(HTTPListenerService(host: "0.0.0.0", port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, drain: drain, logger: logger,
+                                                onBound: readiness.listenerBound, serve: outboundCapture.serve))
+            let declared = Dictionary(settings.ports.map { ($0, inboundContext($0, "inbound|\($0)")) }, uniquingKeysWith: { first, _ in first })
+            let inboundCapture = InboundCapture(declared: declared) { port in inboundContext(port, "virtualInbound") }
+            services.append(HTTPListenerService(host: "0.0.0.0", port: Self.inboundCapturePort, eventLoop: eventLoop, listener: outbound, drain: drain, logger: logger,
+                                                onBound: readiness.listenerBound, serve: inboundCapture.serve))
+            services.append(SidecarDNS(host: "127.0.0.1", port: Self.dnsPort, namespace: settings.workload?.namespace ?? "default", configuration: store,
+                                       upstream: settings.upstreamDNS, stats: stats, eventLoop: eventLoop, logger: logger, onBound: readiness.listenerBound))
+        } else {
+            services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, drain: drain, logger: logger, onBound: readiness.listenerBound))
+            for port in settings.ports {
+                services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inboundContext(port, "inbound|\(port)"), drain: drain, logger: logger,
+                                                    onBound: readiness.listenerBound))
+            }
         }
         // The Sidecar resource's egress ports, opened and closed as the configuration names them.
         let egress = ConfiguredListeners(direction: .egress, host: settings.podIP, eventLoop: eventLoop, logger: logger, drain: drain) { listener in
@@ -110,6 +132,10 @@ public struct Sidecar: Sendable {
         self.services = services
         self.readiness = readiness
     }
+
+    /// Transparent mode's inbound capture port and DNS port (Istio's).
+    public static let inboundCapturePort = 15006
+    public static let dnsPort = 15053
 
     /// Installs a configuration (from discovery or a file) for requests at once, and queues its
     /// egress ports to be opened or closed; it counts toward readiness once they are open, so an

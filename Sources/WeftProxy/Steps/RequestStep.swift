@@ -36,6 +36,8 @@ public struct RequestContext: Sendable {
     /// Inbound: the port and address the request arrived on (the workload's container port).
     public var localPort: Int?
     public var localAddress: String?
+    /// A captured connection's original destination (transparent mode): where an unknown host passes through to.
+    public var originalDestination: CaptureTable.Destination?
     /// The roll for a weighted destination (simulations pass one); nil draws one at random.
     public var weightRoll: Int?
     /// Set by SelectRoute: the chosen destination's header edits, the route's already merged in (at translation).

@@ -16,7 +16,10 @@ public struct SelectRoute: RequestStep {
                 context.cluster = cluster
                 return next(&context)
             }
-            return .forward(.init(host: context.attributes.host, port: context.attributes.port, cluster: "PassthroughCluster", connectTimeoutMs: 10_000, headers: nil))
+            // Captured: to the address the app connected to; else the host as the request names it.
+            let destination = context.originalDestination
+            return .forward(.init(host: destination?.address ?? context.attributes.host, port: destination?.port ?? context.attributes.port,
+                                  cluster: "PassthroughCluster", connectTimeoutMs: 10_000, headers: nil))
         case .noVirtualHost(.blackhole):
             context.cluster = "BlackHoleCluster"
             return .respond(LocalResponse(status: 502, flag: "NR"))

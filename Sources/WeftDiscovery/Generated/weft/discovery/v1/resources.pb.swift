@@ -1880,6 +1880,21 @@ public nonisolated struct Weft_Discovery_V1_Cluster: @unchecked Sendable {
     set {_uniqueStorage()._meshExternal = newValue}
   }
 
+  /// The service's virtual IPs (Kubernetes clusterIP, ServiceEntry addresses, else one the control
+  /// plane allocates from 240.240.0.0/16): captured connections to VIP:port are this cluster's, and
+  /// the sidecar's DNS answers the service's names with them.
+  public var serviceAddresses: [String] {
+    get {_storage._serviceAddresses}
+    set {_uniqueStorage()._serviceAddresses = newValue}
+  }
+
+  /// The service port's protocol as Istio reads it (HTTP, HTTP2, GRPC, TCP, TLS, REDIS, ...); empty
+  /// when undeclared (a captured connection's first bytes decide).
+  public var serviceProtocol: String {
+    get {_storage._serviceProtocol}
+    set {_uniqueStorage()._serviceProtocol = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum LoadBalancer: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -4578,7 +4593,7 @@ nonisolated extension Weft_Discovery_V1_TCPKeepalive: SwiftProtobuf.Message, Swi
 
 nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Cluster"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0\u{1}http2\0\u{3}tcp_idle_timeout_ms\0\u{3}max_concurrent_streams\0\u{3}use_client_protocol\0\u{3}max_connection_duration_ms\0\u{3}dns_lookup\0\u{3}mesh_external\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0\u{1}http2\0\u{3}tcp_idle_timeout_ms\0\u{3}max_concurrent_streams\0\u{3}use_client_protocol\0\u{3}max_connection_duration_ms\0\u{3}dns_lookup\0\u{3}mesh_external\0\u{3}service_addresses\0\u{3}service_protocol\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -4607,6 +4622,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
     var _maxConnectionDurationMs: Int64? = nil
     var _dnsLookup: Weft_Discovery_V1_Cluster.DNSLookup = .noLookup
     var _meshExternal: Bool = false
+    var _serviceAddresses: [String] = []
+    var _serviceProtocol: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -4643,6 +4660,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       _maxConnectionDurationMs = source._maxConnectionDurationMs
       _dnsLookup = source._dnsLookup
       _meshExternal = source._meshExternal
+      _serviceAddresses = source._serviceAddresses
+      _serviceProtocol = source._serviceProtocol
     }
   }
 
@@ -4687,6 +4706,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         case 24: try { try decoder.decodeSingularInt64Field(value: &_storage._maxConnectionDurationMs) }()
         case 25: try { try decoder.decodeSingularEnumField(value: &_storage._dnsLookup) }()
         case 26: try { try decoder.decodeSingularBoolField(value: &_storage._meshExternal) }()
+        case 27: try { try decoder.decodeRepeatedStringField(value: &_storage._serviceAddresses) }()
+        case 28: try { try decoder.decodeSingularStringField(value: &_storage._serviceProtocol) }()
         default: break
         }
       }
@@ -4777,6 +4798,12 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       if _storage._meshExternal != false {
         try visitor.visitSingularBoolField(value: _storage._meshExternal, fieldNumber: 26)
       }
+      if !_storage._serviceAddresses.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._serviceAddresses, fieldNumber: 27)
+      }
+      if !_storage._serviceProtocol.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._serviceProtocol, fieldNumber: 28)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -4812,6 +4839,8 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         if _storage._maxConnectionDurationMs != rhs_storage._maxConnectionDurationMs {return false}
         if _storage._dnsLookup != rhs_storage._dnsLookup {return false}
         if _storage._meshExternal != rhs_storage._meshExternal {return false}
+        if _storage._serviceAddresses != rhs_storage._serviceAddresses {return false}
+        if _storage._serviceProtocol != rhs_storage._serviceProtocol {return false}
         return true
       }
       if !storagesAreEqual {return false}
