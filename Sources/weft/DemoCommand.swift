@@ -29,6 +29,9 @@ struct DemoCommand: AsyncParsableCommand, RunsUntilStopped {
     @Option(help: "The bookinfo executable (default: the one built beside weft).")
     var bookinfo: String?
 
+    @Flag(help: "Transparent mode (root): each Bookinfo pod in its own network namespace, its app with no proxy settings (weft run --netns).")
+    var netns = false
+
     @Option(help: "Give up when Bookinfo is not serving after this many seconds.")
     var timeout: Double = 60
 
@@ -38,6 +41,7 @@ struct DemoCommand: AsyncParsableCommand, RunsUntilStopped {
 
     func run() async throws {
         let started = Date()
+        if netns, geteuid() != 0 { throw ValidationError("--netns needs root (network namespaces and iptables); without it the demo runs in host mode") }
         let bookinfoExecutable = URL(fileURLWithPath: bookinfo ?? DemoProcesses.weftExecutable.deletingLastPathComponent().appendingPathComponent("bookinfo").path)
         guard FileManager.default.isExecutableFile(atPath: bookinfoExecutable.path) else {
             throw ValidationError("no bookinfo executable at \(bookinfoExecutable.path): build it with `swift build` (or give --bookinfo PATH)")
@@ -95,7 +99,7 @@ struct DemoCommand: AsyncParsableCommand, RunsUntilStopped {
         try processes.start("ingressgateway", weft, ["proxy", "router", "--address", "127.0.0.1", "--namespace", "istio-system",
                                                      "--labels", "istio=ingressgateway", "--discovery-address", discovery])
         for (deployment, service) in Self.workloads {
-            try processes.start(deployment, weft, ["run", "--deployment", deployment] + clientArguments + ["--", bookinfoExecutable.path, service])
+            try processes.start(deployment, weft, ["run", "--deployment", deployment] + (netns ? ["--netns"] : []) + clientArguments + ["--", bookinfoExecutable.path, service])
         }
         let page = "http://127.0.0.1:\(port)/productpage"
         // The CLI as the user can type it from here: relative to the working directory when inside it.

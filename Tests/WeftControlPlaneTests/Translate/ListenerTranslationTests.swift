@@ -58,7 +58,7 @@ struct ListenerTranslationTests {
         #expect(simulation.listeners(for: egress).map(\.protocolName) == ["TLS"], "the protocol is the server's")
     }
 
-    @Test("a sidecar gets its outbound proxy and one inbound listener per container port (sniffed, AUTO, when no Service port declares it)")
+    @Test("a sidecar gets its outbound proxy, one inbound listener per container port (sniffed, AUTO, when no Service port declares it) and virtualInbound (transparent capture's undeclared ports)")
     func sidecar() throws {
         let simulation = try Simulation(yaml: Self.gateways)
         let sidecar = ProxyIdentity(id: "reviews-1", namespace: "default", labels: ["app": "reviews"], ports: ["http": 9080, "admin": 9090])
@@ -66,7 +66,27 @@ struct ListenerTranslationTests {
             ListenerConfig(name: "outbound", port: 15001, direction: .outbound, routeTable: "outbound"),
             ListenerConfig(name: "inbound|9080", port: 9080, direction: .inbound, protocolName: "AUTO", appPort: 9080),
             ListenerConfig(name: "inbound|9090", port: 9090, direction: .inbound, protocolName: "AUTO", appPort: 9090),
+            ListenerConfig(name: "virtualInbound", port: 15006, direction: .inbound, protocolName: "AUTO"),
         ])
+    }
+
+    @Test("virtualInbound carries the workload's own PeerAuthentication (STRICT holds on ports no container port declares) and its policies")
+    func virtualInbound() throws {
+        let simulation = try Simulation(yaml: Self.gateways + """
+
+            ---
+            apiVersion: security.istio.io/v1
+            kind: PeerAuthentication
+            metadata: {name: reviews, namespace: default}
+            spec:
+              selector: {matchLabels: {app: reviews}}
+              mtls: {mode: STRICT}
+              portLevelMtls: {9080: {mode: PERMISSIVE}}
+            """)
+        let sidecar = ProxyIdentity(id: "reviews-1", namespace: "default", labels: ["app": "reviews"], ports: ["http": 9080])
+        let listeners = simulation.listeners(for: sidecar)
+        #expect(listeners.first { $0.name == "inbound|9080" }?.peerAuthentication == .permissive)
+        #expect(listeners.first { $0.name == "virtualInbound" }?.peerAuthentication == .strict)
     }
 
     static let tcpServices = """
@@ -115,7 +135,7 @@ struct ListenerTranslationTests {
         let inbound = simulation.listeners(for: redis).filter { $0.direction == .inbound }
         #expect(inbound.map { "\($0.port) \($0.protocolName) \($0.hosts)" } == [
             "6379 TCP [\"redis.default.svc.cluster.local\"]", "7000 TCP [\"redis.default.svc.cluster.local\"]",
-            "8000 AUTO []", "9121 HTTP [\"redis.default.svc.cluster.local\"]", "50051 HTTP2 [\"redis.default.svc.cluster.local\"]",
+            "8000 AUTO []", "9121 HTTP [\"redis.default.svc.cluster.local\"]", "50051 HTTP2 [\"redis.default.svc.cluster.local\"]", "15006 AUTO []",
         ])
     }
 
