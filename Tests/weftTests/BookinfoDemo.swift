@@ -14,19 +14,20 @@ final class BookinfoDemo {
     static let corpus = WeftProcess.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/istio-corpus")
     static var corpusPresent: Bool { FileManager.default.fileExists(atPath: corpus.appendingPathComponent("samples/bookinfo/networking").path) }
 
-    init() throws {
+    /// `arguments`: more `weft demo` flags (`--netns`).
+    init(arguments extra: [String] = []) throws {
         gatewayPort = try FreePort.find()
         httpsPort = try FreePort.find()
         output = FileManager.default.temporaryDirectory.appendingPathComponent("weft-demo-test-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process.executableURL = WeftProcess.executable
-        process.arguments = ["demo", "--port", String(gatewayPort), "--https-port", String(httpsPort), "--http-address", "127.0.0.1:0", "--discovery-address", "127.0.0.1:0"]
+        process.arguments = ["demo", "--port", String(gatewayPort), "--https-port", String(httpsPort), "--http-address", "127.0.0.1:0", "--discovery-address", "127.0.0.1:0"] + extra
         process.currentDirectoryURL = WeftProcess.packageRoot
         let log = try FileHandle(forWritingTo: output)
         process.standardOutput = log
         process.standardError = log
         try process.run()
-        let text = try waitForOutput("✓ serving", timeout: 60)
+        let text = try waitForOutput("✓ serving", timeout: 90)
         guard let range = text.range(of: "WEFT_CONTROL_PLANE="), let end = text[range.upperBound...].firstIndex(of: "\n") else {
             throw Failure(description: "the demo did not print its control plane: \(text)")
         }
