@@ -73,8 +73,11 @@ struct CaptureRules: Equatable {
             for port in Self.sidecarPorts + excludeInboundPorts { lines.append("-A WEFT_INBOUND -p tcp --dport \(port) -j RETURN") }
             lines.append("-A WEFT_INBOUND -p tcp -j WEFT_IN_REDIRECT")
         }
-        // Outbound: the sidecar's own connections go where they were sent; loopback stays local.
+        // Outbound: the sidecar's own connections go where they were sent (to the app from 127.0.0.6,
+        // as istio-iptables; to its own pod's other addresses through its inbound port); loopback stays local.
         lines.append("-A OUTPUT -p tcp -j WEFT_OUTPUT")
+        lines.append("-A WEFT_OUTPUT -s 127.0.0.6/32 -o lo -j RETURN")
+        lines.append("-A WEFT_OUTPUT ! -d 127.0.0.1/32 -o lo -m owner --gid-owner \(Self.proxyGroup) -j WEFT_IN_REDIRECT")
         lines.append("-A WEFT_OUTPUT -m owner --gid-owner \(Self.proxyGroup) -j RETURN")
         lines.append("-A WEFT_OUTPUT -d 127.0.0.1/32 -j RETURN")
         for port in excludeOutboundPorts { lines.append("-A WEFT_OUTPUT -p tcp --dport \(port) -j RETURN") }

@@ -1,6 +1,9 @@
 import Foundation
+import Logging
+import NIOConcurrencyHelpers
 import NIOPosix
 import WeftHTTPServer
+import WeftProxy
 
 /// `weft run --netns`: a workload as a pod of its own network namespace (transparent mode). The
 /// sidecar runs there as its own process in Istio's proxy group, the app beside it unmodified (no
@@ -46,12 +49,23 @@ struct NetnsPod {
 
         var relay: DiscoveryRelay?
         var sidecar: AppProcess?
+        var resolver: Task<Void, any Error>?
+        defer { resolver?.cancel() }
         if withSidecar {
             relay = try await DiscoveryRelay(path: network.discoverySocket, to: discovery.0, port: discovery.1, group: MultiThreadedEventLoopGroup.singleton)
-            let process = AppProcess(command: sidecarCommand(network, nameserver: hostNameserver), environment: sidecarEnvironment(network))
+            let (task, dnsPort) = try await Self.startHostResolver(on: range.address(at: 1), upstream: Self.hostResolver(nameserver: hostNameserver))
+            resolver = task
+            let process = AppProcess(command: sidecarCommand(network, upstreamDNS: "\(range.address(at: 1)):\(dnsPort)"), environment: sidecarEnvironment(network))
             sidecar = process
             process.start()
             try await waitForSidecar(network.podIP, process: process)
+        }
+        guard !command.isEmpty else {
+            // `weft proxy sidecar --netns`: the pod is the sidecar's alone; the user runs the app in it.
+            FileHandle.standardOutput.write(Data("weft sidecar: pod \(network.podIP) in network namespace \(network.name); run the app with: ip netns exec \(network.name) COMMAND\n".utf8))
+            let status = await sidecar?.waitForExit() ?? 0
+            relay?.close()
+            return status
         }
         let app = AppProcess(command: ["ip", "netns", "exec", network.name, "env", "--"] + command, environment: environment)
         app.start()
@@ -71,13 +85,13 @@ struct NetnsPod {
         return status
     }
 
-    private func sidecarCommand(_ network: PodNetwork, nameserver: String) -> [String] {
+    private func sidecarCommand(_ network: PodNetwork, upstreamDNS: String) -> [String] {
         var arguments = ["ip", "netns", "exec", network.name, "setpriv", "--regid", "\(CaptureRules.proxyGroup)", "--clear-groups", "--",
                          Self.executable, "proxy", "sidecar", "--capture", "--pod-ip", network.podIP, "--name", workload,
                          "--id", "\(workload)-\(network.podIP).\(namespace)",
                          "--namespace", namespace, "--labels", labels.map { "\($0)=\($1)" }.sorted().joined(separator: ","),
                          "--service-account", serviceAccount, "--discovery-address", "\(discovery.0):\(discovery.1)", "--log-level", logLevel,
-                         "--upstream-dns", "\(nameserver):53"]
+                         "--upstream-dns", upstreamDNS]
         for port in ports { arguments += ["--port", String(port)] }
         if let tokenFile { arguments += ["--token-file", tokenFile] }
         if let log = RunCommand.accessLogFile(proxyLog, namespace: namespace, pod: podName.isEmpty ? workload : podName) { arguments += ["--proxy-log", log] }
@@ -102,6 +116,34 @@ struct NetnsPod {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw PodNetwork.Failure(description: "the sidecar was not ready within 60 s")
+    }
+
+    /// The resolver names no service has go to: `WEFT_DNS_SERVER` (HOST:PORT), else the host's nameserver.
+    static func hostResolver(nameserver: String) -> (host: String, port: Int) {
+        ProcessInfo.processInfo.environment["WEFT_DNS_SERVER"].flatMap(HostPort.parse) ?? (nameserver, 53)
+    }
+
+    /// Forwards the pod's DNS questions to the host's resolver from the host's namespace (a pod has
+    /// no route beyond the bridge), on the bridge address; returns the task and its port.
+    static func startHostResolver(on address: String, upstream: (host: String, port: Int)) async throws -> (Task<Void, any Error>, Int) {
+        let bound = NIOLockedValueBox<CheckedContinuation<Int, any Error>?>(nil)
+        let forwarder = SidecarDNS.hostForwarder(host: address, port: 0, upstream: upstream, eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
+                                                 logger: Logger(label: "weft.run.dns")) { port in
+            bound.withLockedValue { $0.take() }?.resume(returning: port)
+        }
+        var task: Task<Void, any Error>?
+        let port = try await withCheckedThrowingContinuation { continuation in
+            bound.withLockedValue { $0 = continuation }
+            task = Task {
+                do {
+                    try await forwarder.run()
+                } catch {
+                    bound.withLockedValue { $0.take() }?.resume(throwing: error)
+                }
+            }
+        }
+        guard let task else { throw PodNetwork.Failure(description: "the pod's resolver did not start") }
+        return (task, port)
     }
 
     /// This executable, to start the sidecar with.

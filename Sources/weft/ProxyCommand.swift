@@ -79,6 +79,9 @@ struct SidecarCommand: AsyncParsableCommand, RunsUntilStopped {
     @Flag(help: "Transparent mode (inside the pod's network namespace, as weft run --netns starts it): capture on 15001 and 15006, DNS on 15053, the app on the pod IP.")
     var capture = false
 
+    @Flag(help: "Make a transparent-mode pod (root: network namespace, capture rules, DNS) and run only the sidecar in it; run the app with `ip netns exec NAME`.")
+    var netns = false
+
     @Option(name: .customLong("upstream-dns"), help: "Transparent mode: where names no service has are resolved, HOST:PORT (the host's resolver).")
     var upstreamDNS: String?
 
@@ -89,6 +92,18 @@ struct SidecarCommand: AsyncParsableCommand, RunsUntilStopped {
 
     mutating func run() async throws {
         guard let (discoveryHost, discoveryPort) = identity.discovery else { throw ValidationError("--discovery-address must be HOST:PORT") }
+        if netns {
+            guard let range = AddressRange(PodNetwork.defaultRange) else { throw ValidationError("bad default range \(PodNetwork.defaultRange)") }
+            let pod = NetnsPod(workload: name, podName: name, namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
+                               ports: ports, withSidecar: true, annotations: [:], range: range, discovery: (discoveryHost, discoveryPort),
+                               tokenFile: identity.tokenFile, proxyLog: proxyLog, logLevel: identity.logLevel, command: [], environment: ProcessInfo.processInfo.environment)
+            do {
+                throw ExitCode(try await pod.run())
+            } catch let failure as PodNetwork.Failure {
+                FileHandle.standardError.write(Data("weft proxy sidecar: \(failure)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
         var logger = Logger(label: "weft.sidecar")
         logger.logLevel = Logger.Level(rawValue: identity.logLevel) ?? .warning
         let lease = try podIP.map { PodAddress.Lease(fixed: $0) } ?? PodAddress.allocate()
@@ -166,7 +181,8 @@ struct SidecarHost {
                                                                   rootPEM: LocalCredential.root(host: ca.0, port: ca.1),
                                                                   certificates: sidecar.certificates, stats: sidecar.stats, logger: logger)))
         let store = sidecar.configuration
-        let probe = AppReadinessProbe(host: appAddress, ports: ports, readiness: readiness, eventLoop: group.next()) { port in
+        let probe = AppReadinessProbe(host: appAddress, ports: ports, readiness: readiness, eventLoop: group.next(),
+                                      sourceAddress: capture ? Sidecar.inboundPassthroughSource : nil) { port in
             store.active.listener(named: "inbound|\(port)")?.appPort ?? port
         }
         services.append(.init(service: probe, successTerminationBehavior: .ignore))

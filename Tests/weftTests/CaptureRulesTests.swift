@@ -10,7 +10,8 @@ struct CaptureRulesTests {
         #expect(rules.hasPrefix("*nat\n") && rules.hasSuffix("COMMIT\n"))
         for line in ["-A WEFT_INBOUND -p tcp --dport 15000 -j RETURN", "-A WEFT_INBOUND -p tcp --dport 15021 -j RETURN", "-A WEFT_INBOUND -p tcp -j WEFT_IN_REDIRECT",
                      "-A WEFT_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006", "-A WEFT_OUTPUT -m owner --gid-owner 1337 -j RETURN",
-                     "-A WEFT_OUTPUT -d 127.0.0.1/32 -j RETURN", "-A WEFT_OUTPUT -j WEFT_REDIRECT", "-A WEFT_REDIRECT -p tcp -j REDIRECT --to-ports 15001",
+                     "-A WEFT_OUTPUT -d 127.0.0.1/32 -j RETURN", "-A WEFT_OUTPUT -s 127.0.0.6/32 -o lo -j RETURN",
+                     "-A WEFT_OUTPUT ! -d 127.0.0.1/32 -o lo -m owner --gid-owner 1337 -j WEFT_IN_REDIRECT", "-A WEFT_OUTPUT -j WEFT_REDIRECT", "-A WEFT_REDIRECT -p tcp -j REDIRECT --to-ports 15001",
                      "-A OUTPUT -p udp --dport 53 -m owner ! --gid-owner 1337 -j REDIRECT --to-ports 15053"] {
             #expect(rules.contains(line + "\n"), "\(line)")
         }

@@ -23,6 +23,8 @@ final class TransparentPods {
     }
 
     let mesh: MeshHarness
+    /// The host's resolver as the pods' sidecars see it (a DNS server of the test's).
+    let hostDNS: TestDNSServer
 
     /// Root, with the tools transparent mode needs.
     static var available: Bool {
@@ -33,6 +35,7 @@ final class TransparentPods {
 
     init() throws {
         mesh = try MeshHarness()
+        hostDNS = try TestDNSServer(directory: mesh.logDirectory, records: ["external.test": "203.0.113.7"])
     }
 
     func apply(_ yaml: String) throws {
@@ -50,7 +53,8 @@ final class TransparentPods {
         if let deployment { arguments += ["--deployment", deployment] }
         if !sidecar { arguments.append("--no-sidecar") }
         process.arguments = arguments + ["--"] + command
-        process.environment = ProcessInfo.processInfo.environment.merging(mesh.environment) { _, new in new }.merging(["APP_NAME": name]) { _, new in new }
+        process.environment = ProcessInfo.processInfo.environment.merging(mesh.environment) { _, new in new }
+            .merging(["APP_NAME": name]) { _, new in new }.merging(hostDNS.environment) { _, new in new }
         try mesh.captureOutput(of: process, name: name)
         try process.run()
         mesh.adopt(process)
@@ -113,5 +117,6 @@ final class TransparentPods {
 
     func stop() {
         mesh.stopWorkloads()
+        hostDNS.stop()
     }
 }

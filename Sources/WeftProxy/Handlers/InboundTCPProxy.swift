@@ -34,7 +34,9 @@ enum InboundTCPProxy {
         let cluster = "inbound|\(port)||"
         let loop = downstream.eventLoop
         let joining = NIOLoopBound(appSide, eventLoop: loop)
-        ClientBootstrap(group: loop)
+        var bootstrap = ClientBootstrap(group: loop)
+        if let source = listener.pool.value.inboundSourceAddress, let local = try? SocketAddress(ipAddress: source, port: 0) { bootstrap = bootstrap.bind(to: local) }
+        bootstrap
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .connectTimeout(.seconds(10))

@@ -11,8 +11,12 @@ public struct AppReadinessProbe: Service {
     let readiness: WorkloadReadiness
     let eventLoop: any EventLoop
     let appPort: @Sendable (Int) -> Int
+    /// Where probes come from (transparent mode: 127.0.0.6, as the sidecar's connections to the app).
+    var sourceAddress: String?
 
-    public init(host: String, ports: [Int], readiness: WorkloadReadiness, eventLoop: any EventLoop, appPort: @escaping @Sendable (Int) -> Int = { $0 }) {
+    public init(host: String, ports: [Int], readiness: WorkloadReadiness, eventLoop: any EventLoop, sourceAddress: String? = nil,
+                appPort: @escaping @Sendable (Int) -> Int = { $0 }) {
+        self.sourceAddress = sourceAddress
         self.host = host
         self.ports = ports
         self.readiness = readiness
@@ -28,7 +32,9 @@ public struct AppReadinessProbe: Service {
                 var answering = true
                 for port in ports {
                     do {
-                        let channel = try await ClientBootstrap(group: eventLoop).connectTimeout(ReadinessThreshold.timeout).connect(host: host, port: appPort(port)).get()
+                        var bootstrap = ClientBootstrap(group: eventLoop).connectTimeout(ReadinessThreshold.timeout)
+                        if let sourceAddress, let local = try? SocketAddress(ipAddress: sourceAddress, port: 0) { bootstrap = bootstrap.bind(to: local) }
+                        let channel = try await bootstrap.connect(host: host, port: appPort(port)).get()
                         try? await channel.close()
                     } catch {
                         answering = false

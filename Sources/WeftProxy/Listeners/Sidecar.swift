@@ -70,7 +70,8 @@ public struct Sidecar: Sendable {
         let listenerCount = settings.capture ? 3 : settings.ports.count + 1
         let readiness = Readiness(listeners: listenerCount, certificate: settings.waitsForCertificate, onReady: onReady)
         let certificates = WorkloadCertificates(onInstall: readiness.certificateInstalled)
-        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, sourceAddress: settings.podIP, stats: stats, certificates: certificates),
+        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, sourceAddress: settings.podIP, stats: stats, certificates: certificates,
+                                                                                              inboundSourceAddress: settings.capture ? Self.inboundPassthroughSource : nil),
                                                        as: UpstreamConnectionPool.self, eventLoop: eventLoop)
         var services: [any Service] = []
         let telemetry = settings.workload.map { ProxyTelemetry(workload: $0, principal: settings.principal, eventLoop: eventLoop) }
@@ -101,7 +102,7 @@ public struct Sidecar: Sendable {
             services.append(HTTPListenerService(host: "0.0.0.0", port: Self.inboundCapturePort, eventLoop: eventLoop, listener: outbound, drain: drain, logger: logger,
                                                 onBound: readiness.listenerBound, serve: inboundCapture.serve))
             services.append(SidecarDNS(host: "127.0.0.1", port: Self.dnsPort, namespace: settings.workload?.namespace ?? "default", configuration: store,
-                                       upstream: settings.upstreamDNS, stats: stats, eventLoop: eventLoop, logger: logger, onBound: readiness.listenerBound))
+                                       upstream: settings.upstreamDNS, stats: stats, eventLoop: eventLoop, logger: logger, onBound: { _ in readiness.listenerBound() }))
         } else {
             services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, drain: drain, logger: logger, onBound: readiness.listenerBound))
             for port in settings.ports {
@@ -136,6 +137,9 @@ public struct Sidecar: Sendable {
     /// Transparent mode's inbound capture port and DNS port (Istio's).
     public static let inboundCapturePort = 15006
     public static let dnsPort = 15053
+    /// Where transparent mode's connections to the app come from (Istio's InboundPassthroughBindIpv4):
+    /// the capture rules let it reach the app, and send the sidecar's other loopback traffic to its own pod through 15006.
+    public static let inboundPassthroughSource = "127.0.0.6"
 
     /// Installs a configuration (from discovery or a file) for requests at once, and queues its
     /// egress ports to be opened or closed; it counts toward readiness once they are open, so an

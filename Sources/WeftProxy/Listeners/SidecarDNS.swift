@@ -7,20 +7,22 @@ import ServiceLifecycle
 /// to whatever nameserver its `resolv.conf` names, are redirected here by iptables. A name of a
 /// service the proxy knows (full, or a Kubernetes short form from the pod's namespace) is
 /// answered with its virtual IPs; another `*.cluster.local` name does not exist; anything else
-/// goes on to the host's resolver and its answer comes back as it is.
-final class SidecarDNS: Service, Sendable {
+/// goes on to the host's resolver and its answer comes back as it is. Without a configuration
+/// (`hostForwarder`) it only forwards: what `weft run --netns` serves on the host bridge, so a pod's
+/// sidecar reaches the host's resolver from a namespace with no route beyond the bridge.
+public final class SidecarDNS: Service, Sendable {
     private let host: String
     private let port: Int
     private let namespace: String
-    private let configuration: ConfigurationStore
+    private let configuration: ConfigurationStore?
     private let upstream: (host: String, port: Int)?
     private let stats: ProxyStats
     private let eventLoop: any EventLoop
     private let logger: Logger
-    private let onBound: @Sendable () -> Void
+    private let onBound: @Sendable (Int) -> Void
 
-    init(host: String, port: Int, namespace: String, configuration: ConfigurationStore, upstream: (host: String, port: Int)?,
-         stats: ProxyStats, eventLoop: any EventLoop, logger: Logger, onBound: @escaping @Sendable () -> Void) {
+    init(host: String, port: Int, namespace: String, configuration: ConfigurationStore?, upstream: (host: String, port: Int)?,
+         stats: ProxyStats, eventLoop: any EventLoop, logger: Logger, onBound: @escaping @Sendable (Int) -> Void) {
         self.host = host
         self.port = port
         self.namespace = namespace
@@ -32,7 +34,13 @@ final class SidecarDNS: Service, Sendable {
         self.onBound = onBound
     }
 
-    func run() async throws {
+    /// A forwarder to the host's resolver on `host:port` (port 0: a free one, told to `onBound`).
+    public static func hostForwarder(host: String, port: Int, upstream: (host: String, port: Int), eventLoop: any EventLoop, logger: Logger,
+                                     onBound: @escaping @Sendable (Int) -> Void) -> SidecarDNS {
+        SidecarDNS(host: host, port: port, namespace: "", configuration: nil, upstream: upstream, stats: ProxyStats(), eventLoop: eventLoop, logger: logger, onBound: onBound)
+    }
+
+    public func run() async throws {
         let upstream = try self.upstream.map { try SocketAddress.makeAddressResolvingHost($0.host, port: $0.port) }
         let responder = DNSResponder(namespace: namespace, configuration: configuration, upstream: upstream, stats: stats)
         let channel = try await DatagramBootstrap(group: eventLoop)
@@ -42,7 +50,7 @@ final class SidecarDNS: Service, Sendable {
             .bind(host: host, port: port)
             .get()
         logger.debug("dns", metadata: ["address": "\(host):\(port)"])
-        onBound()
+        onBound(channel.localAddress?.port ?? port)
         try await withTaskCancellationOrGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onCancelOrGracefulShutdown: {
@@ -54,7 +62,7 @@ final class SidecarDNS: Service, Sendable {
 /// What the sidecar's DNS answers with: the registry, else the host's resolver.
 struct DNSResponder: Sendable {
     let namespace: String
-    let configuration: ConfigurationStore
+    let configuration: ConfigurationStore?
     let upstream: SocketAddress?
     let stats: ProxyStats
 
@@ -67,7 +75,7 @@ struct DNSResponder: Sendable {
     }
 
     func reply(to question: DNSQuestion) -> Reply {
-        if let addresses = configuration.active.capture.addresses(of: question.name, namespace: namespace) {
+        if let addresses = configuration?.active.capture.addresses(of: question.name, namespace: namespace) {
             stats.increment("dns.answered_from_registry")
             return .answer(question.answer(addresses: addresses))
         }

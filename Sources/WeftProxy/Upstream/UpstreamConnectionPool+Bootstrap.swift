@@ -22,6 +22,7 @@ extension UpstreamConnectionPool {
                         keepalive: TCPKeepalive? = nil,
                         add: @escaping @Sendable (any Channel) throws -> Void = { _ in }) -> EventLoopFuture<(channel: any Channel, secured: Bool)> {
         eventLoop.preconditionInEventLoop()
+        let source = cluster?.hasPrefix("inbound|") == true ? inboundSourceAddress : nil
         let security: UpstreamSecurity?
         do {
             security = try upstreamSecurity(transport, carrying: carrying)
@@ -30,7 +31,7 @@ extension UpstreamConnectionPool {
             return eventLoop.makeFailedFuture(error)
         }
         guard let security else {
-            return bootstrap(to: host, connectTimeout: connectTimeout, keepalive: keepalive)
+            return bootstrap(to: host, connectTimeout: connectTimeout, keepalive: keepalive, source: source)
                 .channelOption(.allowRemoteHalfClosure, value: halfClosure)
                 .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try add(channel) } }
                 .connect(host: host, port: port)
@@ -40,7 +41,7 @@ extension UpstreamConnectionPool {
         let done = tlsHandshake.handshakeDone
         let handshake = NIOLoopBound(tlsHandshake, eventLoop: eventLoop)
         let stats = self.stats
-        return bootstrap(to: host, connectTimeout: connectTimeout, keepalive: keepalive)
+        return bootstrap(to: host, connectTimeout: connectTimeout, keepalive: keepalive, source: source)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: security.context, serverHostname: security.serverName))
@@ -60,10 +61,13 @@ extension UpstreamConnectionPool {
             }
     }
 
-    func bootstrap(to host: String, connectTimeout: TimeAmount, keepalive: TCPKeepalive? = nil) -> ClientBootstrap {
+    /// `source`: bind this address instead of the pod IP.
+    func bootstrap(to host: String, connectTimeout: TimeAmount, keepalive: TCPKeepalive? = nil, source: String? = nil) -> ClientBootstrap {
         var bootstrap = ClientBootstrap(group: eventLoop)
-        // A loopback pod IP can only reach loopback peers: bind it only then.
-        if let sourceAddress, let local = try? SocketAddress(ipAddress: sourceAddress, port: 0), !(host.hasPrefix("127.") == false && sourceAddress.hasPrefix("127.")) {
+        if let source, let local = try? SocketAddress(ipAddress: source, port: 0) {
+            bootstrap = bootstrap.bind(to: local)
+        } else if let sourceAddress, let local = try? SocketAddress(ipAddress: sourceAddress, port: 0), !(host.hasPrefix("127.") == false && sourceAddress.hasPrefix("127.")) {
+            // A loopback pod IP can only reach loopback peers: bind it only then.
             bootstrap = bootstrap.bind(to: local)
         }
         bootstrap = bootstrap.resolver(ProxyDNS.shared.resolver(on: eventLoop))

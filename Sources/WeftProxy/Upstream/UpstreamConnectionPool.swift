@@ -11,6 +11,7 @@ public final class UpstreamConnectionPool {
     let eventLoop: any EventLoop
     /// The pod IP: upstream connections leave from it, so peers see which workload calls.
     let sourceAddress: String?
+    let inboundSourceAddress: String?
     /// Idle connections kept per endpoint.
     let maximumIdlePerEndpoint = 32
     /// Counts idle timeouts (`upstream_cx_idle_timeout`) and TLS outcomes (`ssl.*`).
@@ -43,9 +44,13 @@ public final class UpstreamConnectionPool {
     /// The cluster's pending queue is full: the request is refused (503 UO).
     struct PendingOverflow: Error {}
 
-    public init(eventLoop: any EventLoop, sourceAddress: String? = nil, stats: ProxyStats? = nil, certificates: WorkloadCertificates? = nil) {
+    /// `inboundSourceAddress`: what connections to the app (`inbound|` clusters) come from; in
+    /// transparent mode Istio's 127.0.0.6, which the capture rules let through to the app.
+    public init(eventLoop: any EventLoop, sourceAddress: String? = nil, stats: ProxyStats? = nil, certificates: WorkloadCertificates? = nil,
+                inboundSourceAddress: String? = nil) {
         self.eventLoop = eventLoop
         self.sourceAddress = sourceAddress
+        self.inboundSourceAddress = inboundSourceAddress
         self.stats = stats
         self.certificates = certificates
     }
@@ -108,7 +113,8 @@ public final class UpstreamConnectionPool {
             return eventLoop.makeFailedFuture(error)
         }
         let handshake = security.map { UpstreamTLSHandshake(allowedNames: $0.allowedNames, timeout: connectTimeout, promise: eventLoop.makePromise()) }
-        let future = bootstrap(to: host, connectTimeout: connectTimeout, keepalive: policy.tcpKeepalive)
+        let source = cluster.hasPrefix("inbound|") ? inboundSourceAddress : nil
+        let future = bootstrap(to: host, connectTimeout: connectTimeout, keepalive: policy.tcpKeepalive, source: source)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let security, let handshake {
