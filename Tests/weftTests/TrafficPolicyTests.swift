@@ -42,6 +42,9 @@ struct TrafficPolicyTests {
             }
             let client = try mesh.startClient(labels: clientLabels)
             try mesh.waitForEndpoints(proxy: "client", count: replicas.count)
+            // Sent is not yet installed: every proxy acknowledges the version with all the endpoints first
+            // (under load the first requests otherwise met a client that knew one replica, the failing one).
+            try mesh.waitForProxies(replicas.count + 1)
             return (mesh, client)
         } catch {
             mesh.stopWorkloads()
