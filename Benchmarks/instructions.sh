@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Instructions per request in the client's sidecar, counted by valgrind's callgrind: a measure that
+# Instructions (and allocations) per request in the client's sidecar, counted by valgrind's callgrind: a measure that
 # does not move with the machine's load, so a change of a few percent shows (issue 19 asks for it;
 # this machine's VM has no hardware counters for `perf stat`).
 #   Benchmarks/instructions.sh [REQUESTS]          the release build (or $WEFT)
@@ -18,6 +18,25 @@ for tool in valgrind callgrind_control nginx hey curl strip; do
 done
 . Benchmarks/lib.sh
 weft_release
+
+# Calls to the allocator (malloc, calloc, realloc, posix_memalign, aligned_alloc) in a callgrind dump:
+# the sum of its call edges' counts, so the allocations made while the counters ran.
+allocation_calls() {
+  python3 - "$1" <<'PY'
+import re, sys
+names, callee, total = {}, None, 0
+allocators = {"malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc", "memalign"}
+for line in open(sys.argv[1], errors="replace"):
+    if line.startswith(("fn=", "cfn=")):
+        match = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line.strip())
+        if match:
+            if match.group(2): names[match.group(1)] = match.group(2).split("'")[0]
+            if line.startswith("cfn="): callee = names.get(match.group(1))
+    elif line.startswith("calls=") and callee in allocators:
+        total += int(line.split("=")[1].split()[0])
+print(total)
+PY
+}
 
 measure_binary() { # $1: label, $2: the weft under test
   local label=$1 binary=$2 work
@@ -92,8 +111,10 @@ NGINX
     local total; total=$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")
     if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$dump" "$KEEP/$label-$variant.callgrind"; fi
     local answered; answered=$(awk '/\[200\]/ {print $2}' "$work/$variant.hey")
-    printf '%-8s %-14s %12.0f instructions per request   (%s of %s answered 200)\n' "$label" "$([ "$variant" = bench-server ] && echo plain || echo mutual-tls)" \
-      "$(echo "$total / $requests" | bc -l)" "${answered:-0}" "$requests"
+    local allocations; allocations=$(allocation_calls "$dump")
+    printf '%-8s %-14s %12.0f instructions per request   %6.1f allocations per request   (%s of %s answered 200)\n' "$label" \
+      "$([ "$variant" = bench-server ] && echo plain || echo mutual-tls)" "$(echo "$total / $requests" | bc -l)" "$(echo "$allocations / $requests" | bc -l)" \
+      "${answered:-0}" "$requests"
   done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true

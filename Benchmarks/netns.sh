@@ -25,7 +25,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for file in "$work"/nginx-*.pid; do [ -f "$file" ] && kill "$(cat "$file")" 2>/dev/null || true; done
+  for file in "$work"/nginx-*.pid; do [ -f "$file" ] && kill "$(cat "$file" 2>/dev/null)" 2>/dev/null || true; done
   wait 2>/dev/null || true
   "$WEFT" cleanup >/dev/null 2>&1 || true
   [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"

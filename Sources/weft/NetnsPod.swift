@@ -156,16 +156,8 @@ struct NetnsPod {
         guard let text = try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            if fields.count >= 2, fields[0] == "nameserver", ServiceAddress.isIPv4(String(fields[1])) { return String(fields[1]) }
+            if fields.count >= 2, fields[0] == "nameserver", AddressRange("\(fields[1])/32") != nil { return String(fields[1]) }
         }
         return nil
-    }
-}
-
-/// Dotted IPv4 checks for the CLI.
-enum ServiceAddress {
-    static func isIPv4(_ text: String) -> Bool {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in !part.isEmpty && Int(part).map { (0...255).contains($0) } == true }
     }
 }

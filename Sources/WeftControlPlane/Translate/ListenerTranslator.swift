@@ -53,14 +53,7 @@ public enum ListenerTranslator {
                 ClusterTranslator.connectionPool(settings, into: &pool)
                 listener.appConnectionPool = pool
             }
-            // Istio's inbound listener filters (TLS and HTTP inspection) give up after it, and the
-            // connection goes on as plaintext: what lets a server-first protocol through PERMISSIVE.
-            listener.protocolDetectionTimeoutMs = view.protocolDetectionTimeoutMs
-            listener.authorization = authorization
-            listener.requestAuthentication = authentication
-            listener.accessLogs = view.serverTelemetry.accessLogs
-            listener.tracing = view.serverTelemetry.tracing
-            listener.metrics = view.serverTelemetry.metrics
+            applyWorkloadPolicies(&listener, view, authorization: authorization, authentication: authentication)
             return listener
         }
         return [outbound] + inbound + [virtualInbound(view, authorization: authorization, authentication: authentication)]
@@ -74,13 +67,21 @@ public enum ListenerTranslator {
         var listener = ListenerConfig(name: virtualInboundName, port: virtualInboundPort, direction: .inbound, appPort: nil,
                                       peerAuthentication: view.peerAuthentication.mode(namespace: view.proxy.namespace, labels: view.proxy.labels, port: nil))
         listener.protocolName = "AUTO"
+        applyWorkloadPolicies(&listener, view, authorization: authorization, authentication: authentication)
+        return listener
+    }
+
+    /// What every inbound listener of a workload carries: its policies and its server-side telemetry.
+    private static func applyWorkloadPolicies(_ listener: inout ListenerConfig, _ view: ProxyView, authorization: [AuthorizationPolicyConfig],
+                                              authentication: [JWTRuleConfig]) {
+        // Istio's inbound listener filters (TLS and HTTP inspection) give up after it, and the
+        // connection goes on as plaintext: what lets a server-first protocol through PERMISSIVE.
         listener.protocolDetectionTimeoutMs = view.protocolDetectionTimeoutMs
         listener.authorization = authorization
         listener.requestAuthentication = authentication
         listener.accessLogs = view.serverTelemetry.accessLogs
         listener.tracing = view.serverTelemetry.tracing
         listener.metrics = view.serverTelemetry.metrics
-        return listener
     }
 
     /// Istio's inbound capture port and listener name.
