@@ -43,11 +43,9 @@ struct InboundCapture: Sendable {
     let undeclared: @Sendable (Int) -> ListenerContext
 
     func serve(_ channel: any Channel) throws {
-        guard let port = OriginalDestination.of(channel)?.port else {
-            // Straight to 15006 (no capture): nothing behind it.
-            channel.close(promise: nil)
-            return
-        }
+        // A connection to 15006 itself is one more undeclared port: the workload's policy answers it
+        // (under STRICT plaintext is reset, as on every other port).
+        let port = OriginalDestination.of(channel)?.port ?? channel.localAddress?.port ?? 0
         try ProxyConnectionPipeline.serve(channel, listener: declared[port] ?? undeclared(port))
     }
 }
