@@ -10,6 +10,9 @@ enum ForwardedHeaders {
     static func request(_ head: HTTPRequestHead, originForm: String, clientAddress: String?, scheme: String, edits: HeaderEdits?,
                         clientCertificate: ForwardedClientCert = .keep) -> HTTPRequestHead {
         var headers = HTTPHeaders()
+        // Room for what is added on the way (x-request-id, x-forwarded-*, XFCC, peer metadata, trace
+        // context, edits): the array grows once, not at every power of two.
+        headers.reserveCapacity(head.headers.count + 12 + (edits.map { $0.requestSet.count + $0.requestAdd.count } ?? 0))
         let listed = connectionListed(head.headers)
         for (name, value) in head.headers where listed.isEmpty || !listed.contains(name.lowercased()) {
             guard isHopByHop(name) else {
@@ -45,6 +48,7 @@ enum ForwardedHeaders {
 
     static func response(_ head: HTTPResponseHead, version: HTTPVersion, edits: HeaderEdits?) -> HTTPResponseHead {
         var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 4 + (edits.map { $0.responseSet.count + $0.responseAdd.count } ?? 0))
         for (name, value) in head.headers where !isHopByHop(name) { headers.add(name: name, value: value) }
         if let edits {
             for (name, value) in edits.responseSet { headers.replaceOrAdd(name: name, value: value) }

@@ -15,7 +15,8 @@ public enum UpstreamTransport: Sendable, Hashable {
     static func choose(cluster: ClusterConfig?, endpoint: EndpointGroup.Endpoint, serverName: String? = nil) -> UpstreamTransport {
         guard let cluster else { return .plaintext }
         let tls = cluster.tls
-        let sni = serverName ?? Self.serverName(of: cluster)
+        // Made only for TLS (a plaintext request builds no string for it).
+        var sni: String { serverName ?? Self.serverName(of: cluster) }
         switch tls.mode {
         case .disable:
             return .plaintext

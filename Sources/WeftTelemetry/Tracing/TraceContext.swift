@@ -26,7 +26,7 @@ public struct TraceContext: Sendable, Hashable {
     }
 
     public var traceIDHex: String {
-        is128Bit ? Hex.sixteen(traceIDHigh) + Hex.sixteen(traceIDLow) : Hex.sixteen(traceIDLow)
+        is128Bit ? Hex.thirtyTwo(traceIDHigh, traceIDLow) : Hex.sixteen(traceIDLow)
     }
 
     /// Where an incoming context came from.
@@ -106,7 +106,10 @@ public struct TraceContext: Sendable, Hashable {
     /// The headers that carry this context to the next hop, with `spanID` as the caller's span.
     /// `traceparent` is written too when `w3c`.
     public func headers(w3c: Bool) -> [(String, String)] {
-        var headers: [(String, String)] = [("x-b3-traceid", traceIDHex), ("x-b3-spanid", Hex.sixteen(spanID))]
+        var headers: [(String, String)] = []
+        headers.reserveCapacity(5)
+        headers.append(("x-b3-traceid", traceIDHex))
+        headers.append(("x-b3-spanid", Hex.sixteen(spanID)))
         if let parentSpanID { headers.append(("x-b3-parentspanid", Hex.sixteen(parentSpanID))) }
         if debug { headers.append(("x-b3-flags", "1")) } else { headers.append(("x-b3-sampled", sampled == true ? "1" : "0")) }
         if w3c {
@@ -123,10 +126,25 @@ public struct TraceContext: Sendable, Hashable {
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
+    /// Written straight into the string's storage: one allocation (16 bytes is past a small string's 15).
     public static func sixteen(_ value: UInt64) -> String {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for index in 0..<16 { bytes[index] = digits[Int((value >> UInt64(60 - index * 4)) & 0xF)] }
-        return String(decoding: bytes, as: UTF8.self)
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            write(value, into: buffer, at: 0)
+            return 16
+        }
+    }
+
+    /// A 128-bit id's 32 digits, high half first, in one allocation.
+    public static func thirtyTwo(_ high: UInt64, _ low: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 32) { buffer in
+            write(high, into: buffer, at: 0)
+            write(low, into: buffer, at: 16)
+            return 32
+        }
+    }
+
+    private static func write(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        for index in 0..<16 { buffer[offset + index] = digits[Int((value >> UInt64(60 - index * 4)) & 0xF)] }
     }
 
     /// 1–16 hex digits (B3 ids; a shorter one is left-padded).
