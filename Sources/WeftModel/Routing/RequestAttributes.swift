@@ -24,7 +24,13 @@ public struct RequestAttributes: Sendable, Hashable {
         self.query = parts.count > 1 ? String(parts[1]) : ""
         self.method = method
         self.scheme = scheme
-        self.headers = headers.map { (name: $0.0.lowercased(), value: $0.1) }
+        self.headers = headers.map { (name: Self.lowercased($0.0), value: $0.1) }
+    }
+
+    /// `name` lower-cased; a name that already is (HTTP/2's always, most HTTP/1.1 clients') is kept
+    /// as it is rather than copied (a copy of a name past 15 bytes is an allocation).
+    static func lowercased(_ name: String) -> String {
+        name.utf8.contains(where: { (65...90).contains($0) }) ? name.lowercased() : name
     }
 
     /// The authority as sent (`host:port`, port left out when it is the default 80).
