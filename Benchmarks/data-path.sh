@@ -22,11 +22,15 @@
 # a new TLS connection between the proxies for every request (Weft: maxRequestsPerConnection 1;
 # HAProxy: http-reuse never), the time to the first byte at 10 req/s and connections per second.
 # Each proxy gets one thread (Weft's sidecar runs one event loop; HAProxy `nbthread 1`).
+# The five paths issue 19 compares (direct, weft, haproxy, weft-mtls, haproxy-tls) are measured ROUNDS
+# times (default 3), interleaved (A B C D E A B C D E …) so the machine's drift touches each alike; the
+# tables give each figure's median over the rounds, and each round's CPU per request is listed too.
 #   Benchmarks/data-path.sh [SECONDS per measurement, default 10]
 # Needs: nginx, haproxy, wrk, hey (Debian packages). Uses the release build unless WEFT=path is given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
+rounds="${ROUNDS:-3}"
 for tool in nginx haproxy wrk hey curl python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install -y nginx haproxy wrk hey curl python3)" >&2; exit 2; }
 done
@@ -187,12 +191,14 @@ handshakes() { # label url [proxy]: a new connection per request, at 10 req/s, t
   hey -z "${seconds}s" -c 1 -q 10 -disable-keepalive ${proxy:+-x "$proxy"} "$url" > "$work/$label.ttfb"
   hey -z "${seconds}s" -c 16 -disable-keepalive ${proxy:+-x "$proxy"} "$url" > "$work/$label.cps"
 }
-echo "measuring ${seconds} s per run: direct, weft pair, haproxy pair, weft pair mTLS, haproxy pair TLS (hey at 1000 req/s, then wrk -c16), then handshakes"
-measure direct "http://$server_app:8080/"
-measure weft "http://bench-server:8080/" "http://$client_pod:15001" "bench-server:8080"
-measure haproxy "http://127.0.0.1:$hp1/"
-measure weft-mtls "http://bench-mtls:8080/" "http://$client_pod:15001" "bench-mtls:8080"
-measure haproxy-tls "http://127.0.0.1:$hp3/"
+echo "measuring ${seconds} s per run: direct, weft pair, haproxy pair, weft pair mTLS, haproxy pair TLS, $rounds rounds interleaved (hey at 1000 req/s, then wrk -c16), then the variants and handshakes"
+for round in $(seq "$rounds"); do
+  measure "direct@$round" "http://$server_app:8080/"
+  measure "weft@$round" "http://bench-server:8080/" "http://$client_pod:15001" "bench-server:8080"
+  measure "haproxy@$round" "http://127.0.0.1:$hp1/"
+  measure "weft-mtls@$round" "http://bench-mtls:8080/" "http://$client_pod:15001" "bench-mtls:8080"
+  measure "haproxy-tls@$round" "http://127.0.0.1:$hp3/"
+done
 # Ten rules, nine that miss on method or path, so the engine walks them all for each request.
 "$WEFT" apply -f - >/dev/null <<'YAML'
 apiVersion: security.istio.io/v1
@@ -283,7 +289,7 @@ rss() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 echo "rss $(for pid in $(proxy_pids); do printf '%s ' "$(rss "$pid")"; done)" >> "$work/cpu"
 
 python3 - "$work" "$(getconf CLK_TCK)" <<'PY'
-import re, sys
+import re, statistics, sys
 work, ticks = sys.argv[1], int(sys.argv[2])
 def ms(value, unit):
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
@@ -301,8 +307,21 @@ def wrk(label):
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     return pct, rps, int(errors.group(1)) if errors else 0, total
 labels = ["direct", "weft", "haproxy", "weft-mtls", "haproxy-tls", "weft-authz", "weft-jwt", "weft-telemetry", "weft-notrace", "weft-off"]
-fixed = {l: hey(f"{l}.hey") for l in labels}
-sat = {l: wrk(l) for l in labels}
+runs = [line.split(" ", 1)[0] for line in open(f"{work}/cpu") if not line.startswith("rss ")]
+groups = {l: [r for r in runs if r.split("@")[0] == l] for l in labels}
+fixed_runs = {r: hey(f"{r}.hey") for r in runs}
+sat_runs = {r: wrk(r) for r in runs}
+median = statistics.median
+def merged_codes(rs):
+    codes = {}
+    for r in rs:
+        for code, count in fixed_runs[r][2].items(): codes[code] = str(int(codes.get(code, "0")) + int(count))
+    return codes
+# Each figure is the median over a path's rounds (one round for the variants).
+fixed = {l: ({p: median([fixed_runs[r][0][p] for r in groups[l]]) for p in (50, 90, 99)}, median([fixed_runs[r][1] for r in groups[l]]), merged_codes(groups[l]))
+         for l in labels}
+sat = {l: ({p: median([sat_runs[r][0][p] for r in groups[l]]) for p in (50, 90, 99)}, median([sat_runs[r][1] for r in groups[l]]),
+           sum(sat_runs[r][2] for r in groups[l]), sum(sat_runs[r][3] for r in groups[l])) for l in labels}
 cpu, rss = {}, []
 names = ["weft client sidecar", "weft server sidecar", "haproxy 1", "haproxy 2", "haproxy-tls 1", "haproxy-tls 2", "haproxy-hs 1", "haproxy-hs 2"]
 for line in open(f"{work}/cpu"):
@@ -327,11 +346,20 @@ for weft, haproxy in [("weft", "haproxy"), ("weft-mtls", "haproxy-tls")]:
     print(f"  {weft} vs {haproxy}:")
     print(f"    added p50 / p99 at 1000 req/s:  {weft} {w[50]-d[50]:+.3f} / {w[99]-d[99]:+.3f} ms   {haproxy} {h[50]-d[50]:+.3f} / {h[99]-d[99]:+.3f} ms")
     print(f"    throughput {weft}/direct: {sat[weft][1]/sat['direct'][1]:.2f}   {weft}/{haproxy}: {sat[weft][1]/sat[haproxy][1]:.2f}")
-# CPU per request per proxy, over both parts of its run (hey's requests plus wrk's).
+# CPU per request per proxy, over both parts of a run (hey's requests plus wrk's); the median of the rounds.
+def per_request_run(run, index):
+    requests = sum(int(v) for v in fixed_runs[run][2].values()) + sat_runs[run][3]
+    return cpu[run][index] / requests * 1000
 def per_request(label, index):
-    requests = sum(int(v) for v in fixed[label][2].values()) + sat[label][3]
-    return cpu[label][index] / requests * 1000
-print("\nCPU ms per request (hey + wrk requests of that run)   client/first proxy   server/second proxy")
+    return median([per_request_run(r, index) for r in groups[label]])
+rounds = len(groups["weft"])
+print(f"\nCPU ms per request, each round (weft / haproxy: both proxies' mean)")
+for r in groups["weft"]:
+    n = r.split("@")[1]
+    pair = lambda label, a, b: (per_request_run(f"{label}@{n}", a) + per_request_run(f"{label}@{n}", b)) / 2
+    print(f"  round {n}: weft {pair('weft', 0, 1):.4f}  haproxy {pair('haproxy', 2, 3):.4f}  ({pair('weft', 0, 1) / pair('haproxy', 2, 3):.2f}x)   "
+          f"weft-mtls {pair('weft-mtls', 0, 1):.4f}  haproxy-tls {pair('haproxy-tls', 4, 5):.4f}  ({pair('weft-mtls', 0, 1) / pair('haproxy-tls', 4, 5):.2f}x)")
+print(f"\nCPU ms per request (hey + wrk requests; median of {rounds} rounds for the first five)   client/first proxy   server/second proxy")
 for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0, 1), ("haproxy-tls", 4, 5), ("weft-authz", 0, 1), ("weft-jwt", 0, 1), ("weft-telemetry", 0, 1), ("weft-notrace", 0, 1), ("weft-off", 0, 1)]:
     print(f"  {label:<52}{per_request(label, first):10.4f} {per_request(label, second):18.4f}")
 print("\nhandshakes: a new TLS connection between the proxies per request   first byte p50 / p99 ms at 10 req/s   connections/s (16 clients)")
