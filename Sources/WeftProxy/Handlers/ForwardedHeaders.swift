@@ -9,19 +9,25 @@ enum ForwardedHeaders {
 
     static func request(_ head: HTTPRequestHead, originForm: String, clientAddress: String?, scheme: String, edits: HeaderEdits?,
                         clientCertificate: ForwardedClientCert = .keep) -> HTTPRequestHead {
-        var headers = HTTPHeaders()
-        // Room for what is added on the way (x-request-id, x-forwarded-*, XFCC, peer metadata, trace
-        // context, edits): the array grows once, not at every power of two.
+        // The client's headers as they are, less what stops here: not re-added one by one (NIO checks
+        // each header it is given). Room for what is added on the way (x-request-id, x-forwarded-*,
+        // XFCC, peer metadata, trace context, edits): the array is copied once, not grown.
+        var headers = head.headers
         headers.reserveCapacity(head.headers.count + 12 + (edits.map { $0.requestSet.count + $0.requestAdd.count } ?? 0))
         let listed = connectionListed(head.headers)
-        for (name, value) in head.headers where listed.isEmpty || !listed.contains(name.lowercased()) {
-            guard isHopByHop(name) else {
-                headers.add(name: name, value: value)
-                continue
+        var dropped: [String] = []
+        var trailers = false
+        for (name, value) in head.headers {
+            if !listed.isEmpty, listed.contains(name.lowercased()) {
+                dropped.append(name)
+            } else if isHopByHop(name) {
+                dropped.append(name)
+                // As Envoy does: `te: trailers` goes on (gRPC needs it end to end); other TE values stop here.
+                if name.utf8.count == 2, value.lowercased().contains("trailers") { trailers = true }
             }
-            // As Envoy does: `te: trailers` goes on (gRPC needs it end to end); other TE values stop here.
-            if name.utf8.count == 2, value.lowercased().contains("trailers") { headers.add(name: "te", value: "trailers") }
         }
+        for name in dropped { headers.remove(name: name) }
+        if trailers { headers.add(name: "te", value: "trailers") }
         if !headers.contains(name: "x-request-id") { headers.add(name: "x-request-id", value: RequestID.next()) }
         if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "x-forwarded-proto", value: scheme) }
         if let clientAddress {
@@ -47,15 +53,25 @@ enum ForwardedHeaders {
     }
 
     static func response(_ head: HTTPResponseHead, version: HTTPVersion, edits: HeaderEdits?) -> HTTPResponseHead {
-        var headers = HTTPHeaders()
+        var headers = head.headers
         headers.reserveCapacity(head.headers.count + 4 + (edits.map { $0.responseSet.count + $0.responseAdd.count } ?? 0))
-        for (name, value) in head.headers where !isHopByHop(name) { headers.add(name: name, value: value) }
+        for (name, _) in head.headers where isHopByHop(name) { headers.remove(name: name) }
         if let edits {
             for (name, value) in edits.responseSet { headers.replaceOrAdd(name: name, value: value) }
             for (name, value) in edits.responseAdd { headers.add(name: name, value: value) }
             for name in edits.responseRemove { headers.remove(name: name) }
         }
         return HTTPResponseHead(version: version, status: head.status, headers: headers)
+    }
+
+    /// `text` starts with `prefix` (lower-case ASCII), in any case; nothing is copied.
+    static func hasPrefixIgnoringCase(_ text: String, _ prefix: StaticString) -> Bool {
+        let expected = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+        var bytes = text.utf8.makeIterator()
+        for byte in expected {
+            guard let next = bytes.next(), next | (next >= 65 && next <= 90 ? 0x20 : 0) == byte else { return false }
+        }
+        return true
     }
 
     /// Only names of a hop-by-hop header's length are lower-cased and looked up: most headers are not.
@@ -77,8 +93,8 @@ enum ForwardedHeaders {
     /// `http://host:port/path?q` (proxy form) → ("host:port", "/path?q"); origin form keeps the Host header.
     static func target(of head: HTTPRequestHead) -> (authority: String, originForm: String) {
         let uri = head.uri
-        for scheme in ["http://", "https://"] where uri.lowercased().hasPrefix(scheme) {
-            let rest = uri.dropFirst(scheme.count)
+        for scheme: StaticString in ["http://", "https://"] where hasPrefixIgnoringCase(uri, scheme) {
+            let rest = uri.dropFirst(scheme.utf8CodeUnitCount)
             if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) {
                 let path = rest[slash...]
                 return (String(rest[..<slash]), path.hasPrefix("?") ? "/" + path : String(path))
