@@ -75,3 +75,20 @@ struct LoadBalancerStateTests {
         #expect(abs(counts["east-1", default: 0] - counts["east-2", default: 0]) < 120, "round robin within the locality: \(counts)")
     }
 }
+
+/// Requests in flight are counted only for LEAST_REQUEST, the one balancer that reads them.
+struct InFlightCountingTests {
+    @Test("PickEndpoint marks a LEAST_REQUEST cluster's upstream as counted, and no other")
+    func countedOnlyForLeastRequest() {
+        for (balancer, counted) in [(ClusterConfig.LoadBalancer.leastRequest, true), (.roundRobin, false), (.random, false)] {
+            var cluster = ClusterConfig(serviceHost: "reviews.default.svc.cluster.local", port: 9080, subset: nil)
+            cluster.loadBalancer = balancer
+            let endpoints = [EndpointGroup(cluster: cluster.name, endpoints: [.init(address: "127.1.0.2", port: 9080, labels: [:], locality: "", weight: 1, workload: "a")])]
+            let configuration = ActiveConfiguration(ProxyConfiguration(version: "1", routeTables: [], clusters: [cluster], endpoints: endpoints))
+            var context = RequestContext(attributes: RequestAttributes(authority: "reviews:9080", path: "/"), configuration: configuration, routeTable: nil)
+            context.cluster = cluster.name
+            _ = PickEndpoint(balancer: LoadBalancerState()).decide(&context) { _ in .respond(LocalResponse(status: 200, flag: "")) }
+            #expect(context.upstream?.countsInFlight == counted, "\(balancer)")
+        }
+    }
+}

@@ -72,7 +72,7 @@ extension ProxyServerHandler {
 
     private func write(_ exchange: Exchange, to connection: UpstreamHandler, parts: [HTTPServerRequestPart], attempt: Int, context: ChannelHandlerContext) {
         connection.lease(to: self)
-        listener.balancer.started(exchange.upstream.host, exchange.upstream.port)
+        if exchange.upstream.countsInFlight { listener.balancer.started(exchange.upstream.host, exchange.upstream.port) }
         var head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
                                             clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
                                             scheme: listener.scheme, edits: exchange.upstream.headers, clientCertificate: clientCertificate)
@@ -98,7 +98,7 @@ extension ProxyServerHandler {
 
     /// The attempt is over on `connection`: released to the pool (`finished`) or torn down.
     func endAttempt(_ exchange: Exchange, on connection: UpstreamHandler, finished: Bool) {
-        listener.balancer.finished(exchange.upstream.host, exchange.upstream.port)
+        if exchange.upstream.countsInFlight { listener.balancer.finished(exchange.upstream.host, exchange.upstream.port) }
         if finished { connection.finish() } else { connection.abandon() }
     }
 

@@ -9,7 +9,7 @@ extension ProxyServerHandler {
     func switchProtocols(_ exchange: Exchange, context: ChannelHandlerContext) {
         cancelTimeouts()
         finishTelemetry()
-        listener.balancer.finished(exchange.upstream.host, exchange.upstream.port)
+        if exchange.upstream.countsInFlight { listener.balancer.finished(exchange.upstream.host, exchange.upstream.port) }
         self.exchange = nil
         guard let upstream = machine.upgraded(), let upstreamChannel = upstream.channel else {
             context.close(promise: nil)

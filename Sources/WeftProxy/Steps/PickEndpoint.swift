@@ -44,6 +44,7 @@ public struct PickEndpoint: RequestStep {
             upstream.endpointCount = endpoints.count
         }
         upstream.responseHeaders = responseHeaders
+        upstream.countsInFlight = cluster?.loadBalancer == .leastRequest
         upstream.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: context.configuration.serverNames[clusterName])
         upstream.http2 = cluster.map { $0.useClientProtocol ? context.downstreamHTTP2 : $0.http2 } ?? false
         upstream.meshExternal = cluster?.meshExternal ?? true

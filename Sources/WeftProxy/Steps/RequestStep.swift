@@ -74,6 +74,8 @@ public enum RequestDecision: Sendable, Equatable {
         /// outcome is then counted against the endpoint.
         public var outlierDetection: OutlierPolicy?
         public var endpointCount = 1
+        /// LEAST_REQUEST reads each endpoint's requests in flight: only its requests are counted (no key built otherwise).
+        public var countsInFlight = false
         /// Headers the proxy adds to the upstream's response (CORS, a consistent-hash cookie it made).
         public var responseHeaders: [HeaderField] = []
         /// The rewritten path (with query) and Host, when the route rewrites them.
