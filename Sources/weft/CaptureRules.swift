@@ -96,11 +96,8 @@ struct CaptureRules: Equatable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// A CIDR, or a lone address (a /32).
     static func isCIDR(_ text: String) -> Bool {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count <= 2 else { return false }
-        if parts.count == 2 { guard let bits = Int(parts[1]), (0...32).contains(bits) else { return false } }
-        let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets.allSatisfy { octet in !octet.isEmpty && Int(octet).map { (0...255).contains($0) } == true }
+        AddressRange(text.contains("/") ? text : text + "/32") != nil
     }
 }

@@ -18,9 +18,9 @@ enum OriginalDestination {
         var read: sockaddr_in?
         future.assumeIsolated().whenSuccess { read = $0 }
         guard let address = read else { return nil }
-        let raw = UInt32(bigEndian: address.sin_addr.s_addr)
-        let text = "\(raw >> 24).\((raw >> 16) & 0xff).\((raw >> 8) & 0xff).\(raw & 0xff)"
-        let destination = CaptureTable.Destination(address: text, port: Int(UInt16(bigEndian: address.sin_port)))
+        let original = SocketAddress(address)
+        guard let text = original.ipAddress, let port = original.port else { return nil }
+        let destination = CaptureTable.Destination(address: text, port: port)
         // A connection made to the capture port itself has itself as its "original" destination.
         if let local = channel.localAddress, local.ipAddress == destination.address, local.port == destination.port { return nil }
         return destination

@@ -14,9 +14,13 @@ struct OutboundCapture: Sendable {
         guard let destination = OriginalDestination.of(channel) else {
             return try ProxyConnectionPipeline.serve(channel, listener: listener)
         }
-        var routed = listener
-        routed.defaultPort = destination.port
-        routed.originalDestination = destination
+        // The listener as this connection's requests see it (made only for the paths that route requests).
+        var routed: ListenerContext {
+            var routed = listener
+            routed.defaultPort = destination.port
+            routed.originalDestination = destination
+            return routed
+        }
         switch listener.configuration.active.capture.outbound(destination) {
         case .http:
             try ProxyConnectionPipeline.configure(channel, listener: routed)
