@@ -21,7 +21,8 @@
 # throughput, the ratios, and each proxy's peak RSS and CPU seconds per request. Then handshakes:
 # a new TLS connection between the proxies for every request (Weft: maxRequestsPerConnection 1;
 # HAProxy: http-reuse never), the time to the first byte at 10 req/s and connections per second.
-# Each proxy gets one thread (Weft's sidecar runs one event loop; HAProxy `nbthread 1`).
+# Each proxy gets CONCURRENCY threads (default 1): Weft's sidecars that many event loops (a mesh-wide
+# ProxyConfig), HAProxy `nbthread` as many.
 # The five paths issue 19 compares (direct, weft, haproxy, weft-mtls, haproxy-tls) are measured ROUNDS
 # times (default 3), interleaved (A B C D E A B C D E …) so the machine's drift touches each alike; the
 # tables give each figure's median over the rounds, and each round's CPU per request is listed too.
@@ -131,7 +132,7 @@ done
 haproxy_conf() { # name listen-port upstream [bind-options] [server-options] [reuse]
   cat > "$work/$1.cfg" <<HAPROXY
 global
-  nbthread 1
+  nbthread $(proxy_concurrency)
   maxconn 4000
 defaults
   mode http

@@ -98,12 +98,12 @@ spec:
   http:
   - route: [{destination: {host: backend.bench, port: {number: 18080}}}]
 YAML
-"$WEFT" proxy router --address 127.0.0.1 --namespace istio-system --labels istio=ingressgateway --log-level error > "$work/router.log" 2>&1 &
+"$WEFT" proxy router --concurrency "$(proxy_concurrency)" --address 127.0.0.1 --namespace istio-system --labels istio=ingressgateway --log-level error > "$work/router.log" 2>&1 &
 router_pid=$!; pids+=($router_pid)
 
 cat > "$work/haproxy.cfg" <<HAPROXY
 global
-  nbthread 1
+  nbthread $(proxy_concurrency)
   maxconn 4000
   tune.ssl.cachesize 0
 defaults

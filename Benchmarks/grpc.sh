@@ -65,7 +65,7 @@ hp1=$((20000 + RANDOM % 10000)); hp2=$((hp1 + 1))
 haproxy_conf() { # name listen-port upstream
   cat > "$work/$1.cfg" <<HAPROXY
 global
-  nbthread 1
+  nbthread $(proxy_concurrency)
   maxconn 4000
 defaults
   mode http

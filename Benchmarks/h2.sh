@@ -113,7 +113,7 @@ hp1=$((20000 + RANDOM % 10000)); hp2=$((hp1 + 1)); hp3=$((hp1 + 2)); hp4=$((hp1 
 haproxy_conf() { # name listen-port upstream [bind-options] [server-options]
   cat > "$work/$1.cfg" <<HAPROXY
 global
-  nbthread 1
+  nbthread $(proxy_concurrency)
   maxconn 4000
 defaults
   mode http

@@ -20,4 +20,18 @@ start_control_plane() {
   WEFT_CONTROL_PLANE=$(grep -o 'http://[0-9.:]*' "$1/cp.log")
   WEFT_DISCOVERY_ADDRESS=$(grep -o 'discovery on [0-9.:]*' "$1/cp.log" | awk '{print $3}')
   export WEFT_CONTROL_PLANE WEFT_DISCOVERY_ADDRESS
+  apply_concurrency
+}
+
+# Every workload's proxy runs $CONCURRENCY event loops (default 1, beside HAProxy's `nbthread`
+# of the same), through a mesh-wide ProxyConfig as an Istio user sets it; `weft proxy` commands
+# take it as --concurrency "$(proxy_concurrency)".
+proxy_concurrency() { echo "${CONCURRENCY:-1}"; }
+apply_concurrency() {
+  "$WEFT" apply -f - >/dev/null <<YAML
+apiVersion: networking.istio.io/v1beta1
+kind: ProxyConfig
+metadata: {name: benchmark-concurrency, namespace: istio-system}
+spec: {concurrency: $(proxy_concurrency)}
+YAML
 }

@@ -36,7 +36,7 @@ PY
 # One sidecar in ns-0; prints what it holds once its configuration stops growing.
 measure() { # label pod-ip
   local log="$work/$1.log"
-  "$WEFT" proxy sidecar --pod-ip "$2" --namespace ns-0 --labels app=probe --port 8080 --discovery-address "$WEFT_DISCOVERY_ADDRESS" > "$log" 2>&1 &
+  "$WEFT" proxy sidecar --concurrency 1 --pod-ip "$2" --namespace ns-0 --labels app=probe --port 8080 --discovery-address "$WEFT_DISCOVERY_ADDRESS" > "$log" 2>&1 &
   local pid=$!
   for _ in $(seq 400); do grep -q 'ready' "$log" && break; sleep 0.05; done
   local last=0 size=0

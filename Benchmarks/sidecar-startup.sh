@@ -16,7 +16,7 @@ total=0
 for i in $(seq "$runs"); do
   log="$work/sidecar-$i.log"
   start=$(date +%s%N)
-  "$WEFT" proxy sidecar --pod-ip "127.0.77.$i" --port 9080 --discovery-address "$disc" > "$log" 2>&1 &
+  "$WEFT" proxy sidecar --concurrency 1 --pod-ip "127.0.77.$i" --port 9080 --discovery-address "$disc" > "$log" 2>&1 &
   pid=$!
   for _ in $(seq 400); do grep -q 'ready' "$log" && break; sleep 0.005; done
   ready=$(date +%s%N)

@@ -90,7 +90,7 @@ done
 haproxy_conf() { # name listen-port upstream [bind-options] [server-options]
   cat > "$work/$1.cfg" <<HAPROXY
 global
-  nbthread 1
+  nbthread $(proxy_concurrency)
   maxconn 4000
 defaults
   mode tcp

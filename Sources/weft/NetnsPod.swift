@@ -20,6 +20,8 @@ struct NetnsPod {
     var annotations: [String: String]
     var range: AddressRange
     var discovery: (String, Int)
+    /// The sidecar's event loops (Istio's concurrency).
+    var concurrency: Int
     var tokenFile: String?
     var proxyLog: String?
     var logLevel: String
@@ -91,7 +93,7 @@ struct NetnsPod {
                          "--id", "\(workload)-\(network.podIP).\(namespace)",
                          "--namespace", namespace, "--labels", labels.map { "\($0)=\($1)" }.sorted().joined(separator: ","),
                          "--service-account", serviceAccount, "--discovery-address", "\(discovery.0):\(discovery.1)", "--log-level", logLevel,
-                         "--upstream-dns", upstreamDNS]
+                         "--upstream-dns", upstreamDNS, "--concurrency", String(concurrency)]
         for port in ports { arguments += ["--port", String(port)] }
         if let tokenFile { arguments += ["--token-file", tokenFile] }
         if let log = RunCommand.accessLogFile(proxyLog, namespace: namespace, pod: podName.isEmpty ? workload : podName) { arguments += ["--proxy-log", log] }

@@ -38,7 +38,14 @@ struct ProxyIdentityOptions: ParsableArguments {
     @Option(name: .customLong("token-file"), help: "The credential to ask for certificates with (weft token create); default: this host's administrator token.")
     var tokenFile: String?
 
+    @Option(help: "Event loops the proxy runs (Istio's concurrency; 0: one per core). Default: 2, Istio's.")
+    var concurrency: Int?
+
     var labelMap: [String: String] { LabelList.parse(labels) }
+
+    mutating func validate() throws {
+        if let concurrency, concurrency < 0 { throw ValidationError("--concurrency must be 0 (one per core) or more, got \(concurrency)") }
+    }
 
     var discovery: (String, Int)? {
         HostPort.parse(discoveryAddress ?? ProcessInfo.processInfo.environment["WEFT_DISCOVERY_ADDRESS"] ?? "127.0.0.1:15010")
@@ -96,6 +103,7 @@ struct SidecarCommand: AsyncParsableCommand, RunsUntilStopped {
             guard let range = AddressRange(PodNetwork.defaultRange) else { throw ValidationError("bad default range \(PodNetwork.defaultRange)") }
             let pod = NetnsPod(workload: name, podName: name, namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
                                ports: ports, withSidecar: true, annotations: [:], range: range, discovery: (discoveryHost, discoveryPort),
+                               concurrency: identity.concurrency ?? ProxyConcurrency.istioDefault,
                                tokenFile: identity.tokenFile, proxyLog: proxyLog, logLevel: identity.logLevel, command: [], environment: ProcessInfo.processInfo.environment)
             do {
                 throw ExitCode(try await pod.run())
@@ -114,6 +122,7 @@ struct SidecarCommand: AsyncParsableCommand, RunsUntilStopped {
             namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
             discovery: (discoveryHost, discoveryPort), tokenFile: identity.tokenFile, accessLogFile: proxyLog, logger: logger)
         host.capture = capture
+        host.concurrency = identity.concurrency ?? ProxyConcurrency.istioDefault
         if let upstreamDNS {
             guard let parsed = HostPort.parse(upstreamDNS) else { throw ValidationError("--upstream-dns must be HOST:PORT") }
             host.upstreamDNS = parsed
@@ -143,11 +152,13 @@ struct SidecarHost {
     /// Transparent mode (inside the pod's network namespace).
     var capture = false
     var upstreamDNS: (host: String, port: Int)?
+    /// Event loops (Istio's concurrency; 0: one per core).
+    var concurrency = ProxyConcurrency.istioDefault
 
     /// Runs until SIGTERM/SIGINT, `POST /quitquitquit`, or `stop` finishing.
     func run(onReady: @escaping @Sendable () -> Void, until stop: (@Sendable () async -> Void)? = nil, onStop: @Sendable () -> Void = {}) async throws {
         MallocArenas.limit(to: 2)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: ProxyConcurrency.loops(concurrency))
         let quit = QuitSignal()
         var settings = Sidecar.Configuration(podIP: podIP, appAddress: appAddress, ports: ports,
                                              identity: ["id": proxyID, "namespace": namespace, "podIP": podIP, "labels": labels.map { "\($0)=\($1)" }.sorted().joined(separator: ",")])
@@ -164,7 +175,7 @@ struct SidecarHost {
         }
         let sidecar = Sidecar(
             settings,
-            eventLoop: group.next(), logger: logger, quit: { quit.fire() }, onReady: onReady)
+            group: group, logger: logger, quit: { quit.fire() }, onReady: onReady)
         var node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: namespace, labels: labels, serviceAccount: serviceAccount, mode: "sidecar",
                                                    podIP: podIP, ports: Dictionary(ports.map { ("\($0)", $0) }, uniquingKeysWith: { a, _ in a }), workloadName: workloadName)
         node.adminAddress = "\(podIP):\(settings.adminPort)"
@@ -260,10 +271,10 @@ struct RouterCommand: AsyncParsableCommand, RunsUntilStopped {
         let adminLease = try adminAddress.map { PodAddress.Lease(fixed: $0) } ?? (address == nil ? lease : PodAddress.allocate())
         let proxyID = id ?? "\(name)-\(lease.podIP).\(identity.namespace)"
         MallocArenas.limit(to: 2)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: ProxyConcurrency.loops(identity.concurrency ?? ProxyConcurrency.istioDefault))
         let quit = QuitSignal()
         let accessLogFiles = AccessLogFiles()
-        let router = Router(address: lease.podIP, adminAddress: adminLease.podIP, identity: ["id": proxyID, "namespace": identity.namespace], eventLoop: group.next(), logger: logger,
+        let router = Router(address: lease.podIP, adminAddress: adminLease.podIP, identity: ["id": proxyID, "namespace": identity.namespace], group: group, logger: logger,
                             quit: { quit.fire() }, onReady: { FileHandle.standardOutput.write(Data("weft router: ready\n".utf8)) },
                             requestHeadersTimeout: ProxyEnvironment.requestHeadersTimeout, waitsForCertificate: true,
                             workload: WorkloadMetadata(workload: name, namespace: identity.namespace, labels: identity.labelMap),

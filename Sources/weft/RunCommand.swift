@@ -85,7 +85,9 @@ struct RunCommand: AsyncParsableCommand, RunsUntilStopped {
             let environment = ProcessInfo.processInfo.environment.merging(templateEnvironment) { _, template in template }
             let pod = NetnsPod(workload: workload, podName: deployment.map { "\($0)-\(PodAddress.nameSuffix(for: String(UInt64.random(in: 0...UInt64.max))))" } ?? workload,
                                namespace: namespace, labels: labelMap, serviceAccount: account, ports: containerPorts, withSidecar: withSidecar,
-                               annotations: annotations, range: range, discovery: discovery, tokenFile: tokenFile, proxyLog: proxyLog, logLevel: logLevel,
+                               annotations: annotations, range: range, discovery: discovery,
+                               concurrency: await ProxyConcurrency.resolve(namespace: namespace, labels: labelMap, annotations: annotations, client: controlPlane.client),
+                               tokenFile: tokenFile, proxyLog: proxyLog, logLevel: logLevel,
                                command: command, environment: environment)
             do {
                 throw ExitCode(try await pod.run())
@@ -135,9 +137,10 @@ struct RunCommand: AsyncParsableCommand, RunsUntilStopped {
         var logger = Logger(label: "weft.run")
         let accessLogFile = Self.accessLogFile(proxyLog, namespace: namespace, pod: podName)
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
-        let host = SidecarHost(podIP: lease.podIP, appAddress: appAddress, ports: containerPorts, proxyID: "\(workload)-\(lease.podIP).\(namespace)",
+        var host = SidecarHost(podIP: lease.podIP, appAddress: appAddress, ports: containerPorts, proxyID: "\(workload)-\(lease.podIP).\(namespace)",
                                workloadName: workload, namespace: namespace, labels: labelMap, serviceAccount: account, discovery: discovery,
                                tokenFile: tokenFile, accessLogFile: accessLogFile, logger: logger)
+        host.concurrency = await ProxyConcurrency.resolve(namespace: namespace, labels: labelMap, annotations: annotations, client: controlPlane.client)
         // The app starts only once the sidecar is ready; the sidecar stops once the app has exited.
         // When the sidecar stops first (SIGTERM/SIGINT drained it) the app goes too, never left orphaned.
         try await host.run(onReady: { app.start() }, until: { _ = await app.waitForExit() }, onStop: { app.terminate() })

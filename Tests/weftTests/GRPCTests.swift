@@ -35,6 +35,7 @@ struct GRPCTests {
     @Test("unary, server streaming, client streaming and bidirectional calls through the client's and the server's sidecars over mutual TLS, at the Sidecar egress port and through http_proxy (a CONNECT tunnel served as HTTP/2); an UNAVAILABLE status and its message reach the caller")
     func everyCallKind() throws {
         let mesh = try MeshHarness()
+        try mesh.oneLoopPerProxy()
         defer { mesh.stopWorkloads() }
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: echoService).status == 0)
         try mesh.startApp(name: "echo-v1", labels: "app=echo,version=v1", port: 50051, command: ["sh", "-c",

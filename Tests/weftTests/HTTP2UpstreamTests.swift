@@ -75,6 +75,7 @@ struct HTTP2UpstreamTests {
     @Test("tcp.maxConnectionDuration 1s on an HTTP/2 upstream: a stream that outlives the age finishes on its connection, the next request goes on a new one (upstream_cx_max_duration_reached)")
     func http2ConnectionAge() throws {
         let mesh = try MeshHarness()
+        try mesh.oneLoopPerProxy()
         defer { mesh.stopWorkloads() }
         let port = try Self.startUpstream("serve", mesh: mesh)
         let rule = """
@@ -100,6 +101,7 @@ struct HTTP2UpstreamTests {
     @Test("maxConcurrentStreams 1 in a DestinationRule: 4 requests in flight at once go out on 4 HTTP/2 connections, where without it they share one; useClientProtocol: an h2c client's request reaches an h2-only server on a port declared HTTP, an HTTP/1.1 client's goes out as HTTP/1.1")
     func streamsPerConnectionAndClientProtocol() throws {
         let mesh = try MeshHarness()
+        try mesh.oneLoopPerProxy()
         defer { mesh.stopWorkloads() }
         let limited = try Self.startUpstream("serve", mesh: mesh)
         let shared = try Self.startUpstream("serve", mesh: mesh)

@@ -15,6 +15,20 @@ final class MeshHarness {
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
     }
 
+    /// Every proxy started after this runs one event loop (a mesh-wide ProxyConfig). Upstream
+    /// connection pools are per loop, as Envoy's are per worker: a test that counts the
+    /// connections a proxy opens to reuse them runs one loop, so the count does not depend on
+    /// which loop each client connection landed on.
+    func oneLoopPerProxy() throws {
+        let config = """
+            apiVersion: networking.istio.io/v1beta1
+            kind: ProxyConfig
+            metadata: {name: one-loop, namespace: istio-system}
+            spec: {concurrency: 1}
+            """
+        guard try controlPlane.weft(["apply", "-f", "-"], stdin: config).status == 0 else { throw failure("cannot apply the one-loop ProxyConfig") }
+    }
+
     /// Sends a workload's output to a log file of its own, kept for `workloadOutput()`.
     func captureOutput(of process: Process, name: String) throws {
         let file = logDirectory.appendingPathComponent("\(name)-\(logs.count).log")

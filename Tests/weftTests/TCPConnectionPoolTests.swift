@@ -80,8 +80,17 @@ struct TCPConnectionPoolTests {
     }
 }
 
-/// The client's Sidecar: its port 6379 on the pod IP goes to redis.
+/// The client's Sidecar: its port 6379 on the pod IP goes to redis. The client runs one loop: with
+/// more, each loop may open its first connection whatever maxConnections says (Envoy's per-worker
+/// pools do the same), and a second connection could land on a second loop.
 private let clientEgressSidecarForPool = """
+apiVersion: networking.istio.io/v1beta1
+kind: ProxyConfig
+metadata: {name: client}
+spec:
+  selector: {matchLabels: {app: client}}
+  concurrency: 1
+---
 apiVersion: networking.istio.io/v1
 kind: Sidecar
 metadata: {name: client}

@@ -107,6 +107,7 @@ struct WebSocketTests {
     @Test("to an HTTP/2-only server (RFC 8441 upstream): a WebSocket client's HTTP/1.1 handshake goes from its sidecar to the server's as an extended CONNECT (the service port is http2, STRICT mTLS), and from there to the app, which speaks only HTTP/2 and offers SETTINGS_ENABLE_CONNECT_PROTOCOL, as another; the client gets its 101 with a Sec-WebSocket-Accept for its key, and 200 messages come back")
     func echoToHTTP2Upstream() throws {
         let mesh = try MeshHarness()
+        try mesh.oneLoopPerProxy()
         defer { mesh.stopWorkloads() }
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: """
         apiVersion: v1

@@ -16,6 +16,9 @@ import WeftTelemetry
 ///   (ADDED, MODIFIED, DELETED), waiting up to the timeout (default 30 s) for one; 410 when REV is
 ///   older than the history kept (list again).
 /// - `GET /api/v1/analysis` — every analyzer message for the current revision.
+/// - `GET /api/v1/proxy-bootstrap?namespace=&labels=k=v,...&annotation=` — what a workload's proxy
+///   starts with (`concurrency`), as Istio's injector resolves it; `annotation` is the pod's
+///   `proxy.istio.io/config`.
 /// - `GET /api/v1/tls-check?proxy=ID[&service=HOST]` — `weft authn tls-check`'s rows.
 /// - `GET /api/v1/authz-check?proxy=ID[&method=&path=&from=&host=&port=&headers=&jwt=]` — `weft x authz check`.
 /// - `POST /api/v1/tokens` — `{"namespace","serviceAccount","ttl"}` → a workload credential.
@@ -66,6 +69,7 @@ public struct ConfigAPI: Sendable {
         case (.GET, "/api/v1/analysis"): return await analysisReport()
         case (.GET, "/api/v1/watch"): return await ConfigWatch(ingest: ingest, showsSecrets: isAdministrator(request)).handle(request)
         case (.GET, "/api/v1/proxies"): return await proxies()
+        case (.GET, "/api/v1/proxy-bootstrap"): return await proxyBootstrap(request)
         case (.GET, "/api/v1/prometheus/targets"): return Self.json(.ok, PrometheusTargets.groups(await hub.statuses()))
         case (.GET, "/api/v1/proxy-config"): return await proxyConfig(request.query["proxy"] ?? "")
         case (.GET, "/api/v1/authz-check"): return await authorizationCheck(request)
@@ -185,6 +189,25 @@ public struct ConfigAPI: Sendable {
         let data = (try? JSONEncoder().encode(statuses)) ?? Data("[]".utf8)
         let list = (try? JSONSerialization.jsonObject(with: data)) ?? []
         return Self.json(.ok, ["proxies": list])
+    }
+
+    private func proxyBootstrap(_ request: APIRequest) async -> APIResponse {
+        var annotation: MeshProxyConfig?
+        if let text = request.query["annotation"], !text.isEmpty {
+            do {
+                annotation = try MeshConfigDocument.decodeProxyConfig(text)
+            } catch {
+                return Self.json(.badRequest, ["error": "annotation \(MeshConfigDocument.proxyConfigAnnotation): \(error)"])
+            }
+        }
+        var labels: [String: String] = [:]
+        for pair in (request.query["labels"] ?? "").split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { labels[String(parts[0])] = String(parts[1]) }
+        }
+        let resources = await ingest.snapshot.all.map(\.resource)
+        let bootstrap = ProxyBootstrap.resolve(namespace: request.query["namespace"] ?? "default", labels: labels, annotation: annotation, resources: resources)
+        return Self.json(.ok, ["concurrency": bootstrap.concurrency])
     }
 
     private func proxyConfig(_ proxy: String) async -> APIResponse {

@@ -63,7 +63,7 @@ extension ProxyServerHandler {
                         }
                         let counter = self.listener.telemetry.map { telemetry in
                             TCPConnectionTelemetry(telemetry: telemetry, series: TCPConnectionTelemetry.outboundSeries(
-                                own: telemetry, upstream: upstream, configuration: self.listener.configuration.active))
+                                own: telemetry, upstream: upstream, configuration: self.listener.configuration.active), eventLoop: downstream.eventLoop)
                         }
                         ConnectTunnel.open(downstream: downstream, upstream: channel, listener: self.listener, peer: self.peer, counter: counter)
                             .hop(to: downstream.eventLoop).assumeIsolated().whenComplete { result in

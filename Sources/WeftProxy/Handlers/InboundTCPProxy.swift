@@ -15,7 +15,7 @@ enum InboundTCPProxy {
         let (downstreamSide, appSide) = SpliceHandler.pair()
         let counter = listener.telemetry.map { telemetry in
             TCPConnectionTelemetry(telemetry: telemetry, series: TCPConnectionTelemetry.inboundSeries(
-                own: telemetry, service: service.isEmpty ? "unknown" : service, peerPrincipal: peer?.principal, mutualTLS: peer != nil))
+                own: telemetry, service: service.isEmpty ? "unknown" : service, peerPrincipal: peer?.principal, mutualTLS: peer != nil), eventLoop: context.eventLoop)
         }
         do {
             let operations = context.pipeline.syncOperations

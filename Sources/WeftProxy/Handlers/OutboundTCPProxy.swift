@@ -93,20 +93,20 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
         case .failure(let missing):
             stats.increment(missing.cluster.map { "cluster.\($0).upstream_cx_none_healthy" } ?? "listener.\(listener.name).no_route")
             if let telemetry = listener.telemetry {
-                let counter = TCPConnectionTelemetry(telemetry: telemetry, series: TCPConnectionTelemetry.unroutedSeries(own: telemetry, cluster: missing.cluster))
+                let counter = TCPConnectionTelemetry(telemetry: telemetry, series: TCPConnectionTelemetry.unroutedSeries(own: telemetry, cluster: missing.cluster), eventLoop: context.eventLoop)
                 counter.upstreamFailed(flag: missing.flag)
                 try? context.pipeline.syncOperations.addHandler(counter, position: .after(self))
             }
             context.close(promise: nil)
         case .success(let upstream):
             let counter = listener.telemetry.map { telemetry in
-                TCPConnectionTelemetry(telemetry: telemetry, series: TCPConnectionTelemetry.outboundSeries(own: telemetry, upstream: upstream, configuration: listener.configuration.active))
+                TCPConnectionTelemetry(telemetry: telemetry, series: TCPConnectionTelemetry.outboundSeries(own: telemetry, upstream: upstream, configuration: listener.configuration.active), eventLoop: context.eventLoop)
             }
             if let counter { try? context.pipeline.syncOperations.addHandler(counter, position: .after(self)) }
             let policy = configuration.clusters[upstream.cluster]?.connectionPool ?? .unlimited
             let pool = listener.pool.value
             // DestinationRule tcp.maxConnections: Envoy's connection circuit breaker, UO past it.
-            guard pool.breaker.take(.connections, cluster: upstream.cluster, policy: policy) else {
+            guard pool.takeConnectionSlot(cluster: upstream.cluster, policy: policy) else {
                 stats.increment(cluster: upstream.cluster, "upstream_cx_overflow")
                 counter?.upstreamFailed(flag: "UO")
                 downstreamSide.abandon()
@@ -130,7 +130,7 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
                     switch result {
                     case .success(let channel):
                         stats.increment(cluster: upstream.cluster, "upstream_cx_total")
-                        channel.closeFuture.hop(to: pool.eventLoop).assumeIsolated().whenComplete { _ in pool.breaker.release(.connections, cluster: upstream.cluster) }
+                        channel.closeFuture.hop(to: pool.eventLoop).assumeIsolated().whenComplete { _ in pool.releaseConnectionSlot(cluster: upstream.cluster) }
                         Self.record(.status(200), upstream: upstream, balancer: balancer, stats: stats)
                         guard downstream.isActive, (try? channel.pipeline.syncOperations.addHandler(upstreamSide)) != nil else {
                             channel.close(promise: nil)
@@ -142,7 +142,7 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
                             Self.closeAfter(milliseconds: limit, downstream: downstream, upstream: channel, stats: stats, cluster: upstream.cluster)
                         }
                     case .failure:
-                        pool.breaker.release(.connections, cluster: upstream.cluster)
+                        pool.releaseConnectionSlot(cluster: upstream.cluster)
                         stats.increment(cluster: upstream.cluster, "upstream_cx_connect_fail")
                         Self.record(.localFailure, upstream: upstream, balancer: balancer, stats: stats)
                         counter?.upstreamFailed(flag: "UF")

@@ -107,16 +107,34 @@ enum ProxyConnectionPipeline {
         }
     }
 
-    /// A bound proxy listener (outbound, inbound or gateway port) whose connections get these handlers.
-    /// `quiescing` collects its connections for a drain.
-    static func bind(host: String, port: Int, eventLoop: any EventLoop, listener: ListenerContext, quiescing: ServerQuiescingHelper?) async throws -> any Channel {
-        try await bind(host: host, port: port, eventLoop: eventLoop, quiescing: quiescing) { channel in try serve(channel, listener: listener) }
+    /// A bound proxy listener (outbound, inbound or gateway port) whose connections get these
+    /// handlers, each with the context of the loop it is accepted on. `quiescing` collects its
+    /// connections for a drain.
+    static func bind(host: String, port: Int, group: any EventLoopGroup, listeners: LoopLocal<ListenerContext>, quiescing: ServerQuiescingHelper?) async throws -> any Channel {
+        try await bind(host: host, port: port, group: group, quiescing: quiescing, initialize: serving(listeners))
     }
 
-    /// A bound listener whose connections `initialize` sets up (a capture port decides per connection).
-    static func bind(host: String, port: Int, eventLoop: any EventLoop, quiescing: ServerQuiescingHelper?,
+    /// Sets up each connection with its loop's context, counted per worker.
+    static func serving(_ listeners: LoopLocal<ListenerContext>) -> @Sendable (any Channel) throws -> Void {
+        { channel in
+            let listener = listeners[channel.eventLoop]
+            countAccepted(listener: listener.name, worker: listeners.worker(of: channel.eventLoop), stats: listener.stats)
+            try serve(channel, listener: listener)
+        }
+    }
+
+    /// Envoy's per-worker connection count (`listener.NAME.worker_N.downstream_cx_total`), which
+    /// shows how a listener's connections spread over the loops.
+    static func countAccepted(listener: String, worker: Int, stats: ProxyStats) {
+        stats.increment("listener.\(listener).worker_\(worker).downstream_cx_total")
+    }
+
+    /// A bound listener whose connections `initialize` sets up (a capture port decides per
+    /// connection). One socket accepts; its connections are spread over the group's loops in turn
+    /// (the proxy's `concurrency`).
+    static func bind(host: String, port: Int, group: any EventLoopGroup, quiescing: ServerQuiescingHelper?,
                      initialize: @escaping @Sendable (any Channel) throws -> Void) async throws -> any Channel {
-        try await ServerBootstrap(group: eventLoop)
+        try await ServerBootstrap(group: group)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let quiescing { try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel)) }

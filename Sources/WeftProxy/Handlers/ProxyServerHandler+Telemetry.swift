@@ -103,7 +103,7 @@ extension ProxyServerHandler {
         let nanoseconds = NIODeadline.now().uptimeNanoseconds &- telemetry.started.uptimeNanoseconds
         if let log = telemetry.accessLog { writeAccessLog(log, telemetry, elapsedNanoseconds: nanoseconds) }
         if let span = telemetry.span, span.sampled { finishSpan(span, telemetry, elapsedNanoseconds: nanoseconds) }
-        guard let own = listener.telemetry, telemetry.recordsMetrics else { return }
+        guard let own = listener.telemetry, let table = metricsTable, telemetry.recordsMetrics else { return }
         let elapsed = Double(nanoseconds) / 1_000_000
         if !telemetry.custom.isEmpty, let overrides = listener.configuration.active.tagOverrides[reporter] {
             for (index, expression) in overrides.perRequest.enumerated() where expression == .responseCode && index < telemetry.custom.count {
@@ -116,10 +116,10 @@ extension ProxyServerHandler {
         if let cached = seriesCache, cached.facts == facts {
             series = cached.id
         } else {
-            series = own.metrics.value.intern(RequestTelemetry.series(facts, reporter, own: own))
+            series = table.value.intern(RequestTelemetry.series(facts, reporter, own: own))
             seriesCache = (facts, series)
         }
-        own.metrics.value.record(series, responseCode: telemetry.status, responseFlags: telemetry.flags, grpcResponseStatus: telemetry.grpcStatus,
+        table.value.record(series, responseCode: telemetry.status, responseFlags: telemetry.flags, grpcResponseStatus: telemetry.grpcStatus,
                                  durationMilliseconds: elapsed, requestBytes: telemetry.requestBytes, responseBytes: telemetry.responseBytes)
     }
 }

@@ -23,6 +23,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     /// What the steps decided for the request in flight (nil between requests and for local answers).
     var exchange: Exchange?
     var context: ChannelHandlerContext?
+    /// This loop's table of the proxy's Istio metrics (nil: not recorded).
+    var metricsTable: NIOLoopBoundBox<RequestMetrics>?
     /// The route timeout and the per-try timeout of the exchange in flight (see +Timers).
     var timeoutTask: Scheduled<Void>?
     var perTryTask: Scheduled<Void>?
@@ -84,7 +86,10 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         return address
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        metricsTable = listener.telemetry?.metrics(on: context.eventLoop)
+    }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     // MARK: downstream events

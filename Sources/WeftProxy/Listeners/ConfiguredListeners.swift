@@ -27,8 +27,9 @@ public final class ConfiguredListeners: Service, Sendable {
 
     private let direction: ListenerConfig.Direction
     private let host: String
-    private let eventLoop: any EventLoop
-    private let makeContext: @Sendable (ListenerConfig) -> ListenerContext
+    private let group: any EventLoopGroup
+    /// A listener's context for connections on one loop.
+    private let makeContext: @Sendable (ListenerConfig, any EventLoop) -> ListenerContext
     private let drain: ProxyDrain?
     private let logger: Logger
     /// Open listener sockets, with what drains each one's connections.
@@ -36,12 +37,12 @@ public final class ConfiguredListeners: Service, Sendable {
     private let queue: AsyncStream<(ProxyConfiguration, @Sendable () -> Void)>
     private let enqueue: AsyncStream<(ProxyConfiguration, @Sendable () -> Void)>.Continuation
 
-    init(direction: ListenerConfig.Direction, host: String, eventLoop: any EventLoop, logger: Logger, drain: ProxyDrain? = nil,
-         makeContext: @escaping @Sendable (ListenerConfig) -> ListenerContext) {
+    init(direction: ListenerConfig.Direction, host: String, group: any EventLoopGroup, logger: Logger, drain: ProxyDrain? = nil,
+         makeContext: @escaping @Sendable (ListenerConfig, any EventLoop) -> ListenerContext) {
         self.direction = direction
         self.drain = drain
         self.host = host
-        self.eventLoop = eventLoop
+        self.group = group
         self.logger = logger
         self.makeContext = makeContext
         (queue, enqueue) = AsyncStream.makeStream(of: (ProxyConfiguration, @Sendable () -> Void).self)
@@ -66,15 +67,15 @@ public final class ConfiguredListeners: Service, Sendable {
             }
         }
         for (binding, listener) in wanted.filter({ !current.contains($0.key) }).sorted(by: { $0.key.port < $1.key.port }) {
-            let context = makeContext(listener)
+            let contexts = LoopLocal(group) { makeContext(listener, $0) }
             let host = listener.bindAddress ?? self.host
             do {
-                let quiescing = drain?.quiescing(eventLoop)
-                let channel = try await ProxyConnectionPipeline.bind(host: host, port: listener.port, eventLoop: eventLoop, listener: context, quiescing: quiescing)
+                let quiescing = drain?.quiescing(group)
+                let channel = try await ProxyConnectionPipeline.bind(host: host, port: listener.port, group: group, listeners: contexts, quiescing: quiescing)
                 open.withLockedValue { $0[binding] = (channel, quiescing) }
                 logger.info("listener open", metadata: ["listener": "\(listener.name)", "address": "\(host):\(listener.port)"])
             } catch {
-                context.stats.increment("listener_manager.listener_create_failure")
+                contexts.all[0].stats.increment("listener_manager.listener_create_failure")
                 logger.error("cannot open listener", metadata: ["listener": "\(listener.name)", "address": "\(host):\(listener.port)", "error": "\(error)"])
             }
         }

@@ -6,23 +6,41 @@ import ServiceLifecycle
 
 /// One HTTP/1.1 listener of a proxy (outbound 15001, an inbound port, a gateway port).
 struct HTTPListenerService: Service {
+    let name: String
     let host: String
     let port: Int
-    let eventLoop: any EventLoop
-    let listener: ListenerContext
+    /// The proxy's event loops, over which connections are spread.
+    let group: any EventLoopGroup
     /// The proxy's drain, which collects this listener's connections.
     let drain: ProxyDrain
     let logger: Logger
     /// Called once bound; the readiness gate waits for every listener.
     let onBound: @Sendable () -> Void
-    /// Sets up each connection (a capture port's per-connection choice); nil: as `listener`'s port.
-    var serve: (@Sendable (any Channel) throws -> Void)? = nil
+    /// Sets up each connection, on the loop it was accepted on.
+    let serve: @Sendable (any Channel) throws -> Void
+
+    /// A port served as `listeners` says (each loop's context for that loop's connections).
+    init(host: String, port: Int, group: any EventLoopGroup, listeners: LoopLocal<ListenerContext>, drain: ProxyDrain, logger: Logger, onBound: @escaping @Sendable () -> Void) {
+        self.init(name: listeners.all[0].name, host: host, port: port, group: group, drain: drain, logger: logger, onBound: onBound,
+                  serve: ProxyConnectionPipeline.serving(listeners))
+    }
+
+    /// A port whose connections `serve` sets up (a capture port's per-connection choice).
+    init(name: String, host: String, port: Int, group: any EventLoopGroup, drain: ProxyDrain, logger: Logger, onBound: @escaping @Sendable () -> Void,
+         serve: @escaping @Sendable (any Channel) throws -> Void) {
+        self.name = name
+        self.host = host
+        self.port = port
+        self.group = group
+        self.drain = drain
+        self.logger = logger
+        self.onBound = onBound
+        self.serve = serve
+    }
 
     func run() async throws {
-        let listener = self.listener
-        let serve = self.serve ?? { channel in try ProxyConnectionPipeline.serve(channel, listener: listener) }
-        let channel = try await ProxyConnectionPipeline.bind(host: host, port: port, eventLoop: eventLoop, quiescing: drain.quiescing(eventLoop), initialize: serve)
-        logger.debug("listening", metadata: ["listener": "\(listener.name)", "address": "\(host):\(port)"])
+        let channel = try await ProxyConnectionPipeline.bind(host: host, port: port, group: group, quiescing: drain.quiescing(group), initialize: serve)
+        logger.debug("listening", metadata: ["listener": "\(name)", "address": "\(host):\(port)"])
         onBound()
         try await withTaskCancellationOrGracefulShutdownHandler {
             try await channel.closeFuture.get()

@@ -18,8 +18,8 @@ public final class ProxyDrain: Sendable {
     public init() {}
 
     /// A new listener socket's helper: it collects the socket's connections, to be told to drain.
-    func quiescing(_ eventLoop: any EventLoop) -> ServerQuiescingHelper {
-        let helper = ServerQuiescingHelper(group: eventLoop)
+    func quiescing(_ group: any EventLoopGroup) -> ServerQuiescingHelper {
+        let helper = ServerQuiescingHelper(group: group)
         helpers.withLockedValue { $0[ObjectIdentifier(helper)] = helper }
         return helper
     }

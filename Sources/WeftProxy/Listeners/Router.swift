@@ -8,7 +8,7 @@ import WeftModel
 import WeftTelemetry
 
 /// A gateway router: Gateway listeners, admin on 15000, routing by the VirtualServices bound to
-/// the Gateways that select it.
+/// the Gateways that select it; connections spread over the group's loops as a sidecar's are.
 public struct Router: Sendable {
     public let configuration: ConfigurationStore
     public let stats: ProxyStats
@@ -18,23 +18,28 @@ public struct Router: Sendable {
     public let services: [any Service]
     private let readiness: Readiness
 
-    public init(address: String, adminAddress: String? = nil, identity: [String: String], eventLoop: any EventLoop, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {},
+    public init(address: String, adminAddress: String? = nil, identity: [String: String], group: any EventLoopGroup, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {},
                 requestHeadersTimeout: TimeAmount = .seconds(10), waitsForCertificate: Bool = false, workload: WorkloadMetadata? = nil,
                 principal: String = WorkloadMetadata.unknownValue, accessLogFiles: AccessLogFiles = AccessLogFiles(),
                 terminationDrainDuration: TimeAmount = .seconds(5)) {
+        let eventLoop = LoopLocal<Int>.loops(of: group)[0]
         let store = ConfigurationStore(accessLogFiles: accessLogFiles)
-        let telemetry = workload.map { ProxyTelemetry(workload: $0, principal: principal, eventLoop: eventLoop) }
+        let telemetry = workload.map { ProxyTelemetry(workload: $0, principal: principal, group: group) }
         let stats = ProxyStats()
         let balancer = LoadBalancerState()
         let readiness = Readiness(listeners: 0, certificate: waitsForCertificate, onReady: onReady)
         let certificates = WorkloadCertificates(onInstall: readiness.certificateInstalled)
-        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, stats: stats, certificates: certificates),
-                                                       as: UpstreamConnectionPool.self, eventLoop: eventLoop)
+        let breaker = SharedCircuitBreaker()
+        let pools = LoopLocal(group) { loop in
+            NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: loop, stats: stats, certificates: certificates, breaker: breaker),
+                                                as: UpstreamConnectionPool.self, eventLoop: loop)
+        }
         let tracer = workload.map { ProxyTracer(workload: $0, podIP: address, nodeID: "router~\(address)~\(identity["id"] ?? $0.workload)", queue: SpanQueue(stats: stats)) }
         let drain = ProxyDrain()
         let gatewayTLS = GatewayTLSContexts()
-        let listeners = ConfiguredListeners(direction: .gateway, host: address, eventLoop: eventLoop, logger: logger, drain: drain) { listener in
-            ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats, logger: logger, authorizing: true), configuration: store,
+        let listeners = ConfiguredListeners(direction: .gateway, host: address, group: group, logger: logger, drain: drain) { listener, loop in
+            let pool = pools[loop]
+            return ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats, logger: logger, authorizing: true), configuration: store,
                             routeTable: listener.routeTable, pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
                             requestHeadersTimeout: requestHeadersTimeout, egressProtocol: Self.carriedAsTCP(listener.protocolName) ? "TCP" : nil,
                             enforcesAuthorization: true, certificates: certificates, telemetry: telemetry, tracer: tracer, serverHeader: "istio-envoy", gatewayTLS: gatewayTLS)

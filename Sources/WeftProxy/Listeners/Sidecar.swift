@@ -9,7 +9,9 @@ import WeftTelemetry
 
 /// A sidecar in host mode: it owns the pod IP (a loopback address), listens inbound on each
 /// container port and forwards to the app's private address, proxies the app's outbound HTTP on
-/// 15001, and serves admin on 15000. All listeners share one event loop (one core, small RSS).
+/// 15001, and serves admin on 15000. Connections are spread over the group's event loops (Istio's
+/// `concurrency`); each loop has its own upstream pool and metrics, configuration and load
+/// balancing are shared.
 public struct Sidecar: Sendable {
     /// Settings of one sidecar.
     public struct Configuration: Sendable {
@@ -63,29 +65,35 @@ public struct Sidecar: Sendable {
     private let readiness: Readiness
 
     /// `quit` is called by `POST /quitquitquit` (the runner drains and stops everything).
-    public init(_ settings: Configuration, eventLoop: any EventLoop, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {}) {
+    public init(_ settings: Configuration, group: any EventLoopGroup, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {}) {
+        let eventLoop = LoopLocal<Int>.loops(of: group)[0]
         let store = ConfigurationStore(accessLogFiles: settings.accessLogFiles)
         let stats = ProxyStats()
         let balancer = LoadBalancerState()
         let listenerCount = settings.capture ? 3 : settings.ports.count + 1
         let readiness = Readiness(listeners: listenerCount, certificate: settings.waitsForCertificate, onReady: onReady)
         let certificates = WorkloadCertificates(onInstall: readiness.certificateInstalled)
-        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: eventLoop, sourceAddress: settings.podIP, stats: stats, certificates: certificates,
-                                                                                              inboundSourceAddress: settings.capture ? Self.inboundPassthroughSource : nil),
-                                                       as: UpstreamConnectionPool.self, eventLoop: eventLoop)
+        let breaker = SharedCircuitBreaker()
+        let pools = LoopLocal(group) { loop in
+            NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: loop, sourceAddress: settings.podIP, stats: stats, certificates: certificates,
+                                                                       inboundSourceAddress: settings.capture ? Self.inboundPassthroughSource : nil, breaker: breaker),
+                                                as: UpstreamConnectionPool.self, eventLoop: loop)
+        }
         var services: [any Service] = []
-        let telemetry = settings.workload.map { ProxyTelemetry(workload: $0, principal: settings.principal, eventLoop: eventLoop) }
+        let telemetry = settings.workload.map { ProxyTelemetry(workload: $0, principal: settings.principal, group: group) }
         let drain = ProxyDrain()
         let tracer = settings.workload.map { ProxyTracer(workload: $0, podIP: settings.podIP, nodeID: "sidecar~\(settings.podIP)~\(settings.identity["id"] ?? $0.workload)", queue: SpanQueue(stats: stats)) }
         // First in the list, so the last to stop: spans finished while the listeners drain still go out.
         if let tracer { services.append(SpanExporterService(queue: tracer.queue, configuration: store, namespace: tracer.workload.namespace,
                                                                 certificates: certificates, eventLoop: eventLoop, logger: logger)) }
-        let outbound = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store, routeTable: "outbound",
-                                       pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false,
-                                       requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer)
+        let outbound = pools.map { _, pool in
+            ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store, routeTable: "outbound",
+                            pool: pool, balancer: balancer, stats: stats, appendForwardedFor: false,
+                            requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer)
+        }
         // A Sidecar ingress listener's own TLS (for callers from outside the mesh), by port.
         let ingressTLS = GatewayTLSContexts()
-        let inboundContext = { @Sendable (port: Int, name: String) -> ListenerContext in
+        let inboundContext = { @Sendable (port: Int, name: String, pool: NIOLoopBoundBox<UpstreamConnectionPool>) -> ListenerContext in
             var inbound = ListenerContext(name: name, pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port, stats: stats, logger: logger), configuration: store,
                                           routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
                                           requestHeadersTimeout: settings.requestHeadersTimeout, inboundPort: port, appHost: settings.appAddress, enforcesAuthorization: true,
@@ -94,24 +102,33 @@ public struct Sidecar: Sendable {
             return inbound
         }
         if settings.capture {
-            let outboundCapture = OutboundCapture(listener: outbound)
-            services.append(HTTPListenerService(host: "0.0.0.0", port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, drain: drain, logger: logger,
-                                                onBound: readiness.listenerBound, serve: outboundCapture.serve))
-            let declared = Dictionary(settings.ports.map { ($0, inboundContext($0, "inbound|\($0)")) }, uniquingKeysWith: { first, _ in first })
-            let inboundCapture = InboundCapture(declared: declared) { port in inboundContext(port, "virtualInbound") }
-            services.append(HTTPListenerService(host: "0.0.0.0", port: Self.inboundCapturePort, eventLoop: eventLoop, listener: outbound, drain: drain, logger: logger,
-                                                onBound: readiness.listenerBound, serve: inboundCapture.serve))
+            let outboundCapture = outbound.map { OutboundCapture(listener: $1) }
+            services.append(HTTPListenerService(name: "outbound", host: "0.0.0.0", port: settings.outboundPort, group: group, drain: drain, logger: logger,
+                                                onBound: readiness.listenerBound) { channel in
+                ProxyConnectionPipeline.countAccepted(listener: "outbound", worker: outboundCapture.worker(of: channel.eventLoop), stats: stats)
+                try outboundCapture[channel.eventLoop].serve(channel)
+            })
+            let inboundCapture = pools.map { _, pool in
+                let declared = Dictionary(settings.ports.map { ($0, inboundContext($0, "inbound|\($0)", pool)) }, uniquingKeysWith: { first, _ in first })
+                return InboundCapture(declared: declared) { port in inboundContext(port, "virtualInbound", pool) }
+            }
+            services.append(HTTPListenerService(name: "virtualInbound", host: "0.0.0.0", port: Self.inboundCapturePort, group: group, drain: drain, logger: logger,
+                                                onBound: readiness.listenerBound) { channel in
+                ProxyConnectionPipeline.countAccepted(listener: "virtualInbound", worker: inboundCapture.worker(of: channel.eventLoop), stats: stats)
+                try inboundCapture[channel.eventLoop].serve(channel)
+            })
             services.append(SidecarDNS(host: "127.0.0.1", port: Self.dnsPort, namespace: settings.workload?.namespace ?? "default", configuration: store,
                                        upstream: settings.upstreamDNS, stats: stats, eventLoop: eventLoop, logger: logger, onBound: { _ in readiness.listenerBound() }))
         } else {
-            services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, eventLoop: eventLoop, listener: outbound, drain: drain, logger: logger, onBound: readiness.listenerBound))
+            services.append(HTTPListenerService(host: settings.podIP, port: settings.outboundPort, group: group, listeners: outbound, drain: drain, logger: logger, onBound: readiness.listenerBound))
             for port in settings.ports {
-                services.append(HTTPListenerService(host: settings.podIP, port: port, eventLoop: eventLoop, listener: inboundContext(port, "inbound|\(port)"), drain: drain, logger: logger,
-                                                    onBound: readiness.listenerBound))
+                services.append(HTTPListenerService(host: settings.podIP, port: port, group: group, listeners: pools.map { _, pool in inboundContext(port, "inbound|\(port)", pool) },
+                                                    drain: drain, logger: logger, onBound: readiness.listenerBound))
             }
         }
         // The Sidecar resource's egress ports, opened and closed as the configuration names them.
-        let egress = ConfiguredListeners(direction: .egress, host: settings.podIP, eventLoop: eventLoop, logger: logger, drain: drain) { listener in
+        let egress = ConfiguredListeners(direction: .egress, host: settings.podIP, group: group, logger: logger, drain: drain) { listener, loop in
+            let pool = pools[loop]
             var context = ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats), configuration: store,
                                           routeTable: listener.routeTable ?? "outbound", pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: false,
                                           requestHeadersTimeout: settings.requestHeadersTimeout, telemetry: telemetry, tracer: tracer)

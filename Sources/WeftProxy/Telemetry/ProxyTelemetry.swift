@@ -2,27 +2,34 @@ import NIOCore
 import WeftTelemetry
 
 /// One proxy's Istio metrics: its own workload (the `source_*` labels outbound, `destination_*`
-/// inbound), the header it sends peers, and the metrics, owned by the proxy's event loop so a
-/// request records without a lock. The exposition asks the loop for a copy.
+/// inbound), the header it sends peers, and the metrics, a table per event loop so a request
+/// records without a lock. The exposition asks each loop for a copy and adds them up.
 public final class ProxyTelemetry: Sendable {
     public let workload: WorkloadMetadata
     /// `spiffe://cluster.local/ns/NS/sa/SA`.
     public let principal: String
     /// What peers read about this workload (`PeerMetadataHeader`), encoded once.
     let encodedMetadata: String
-    let metrics: NIOLoopBoundBox<RequestMetrics>
+    private let tables: LoopLocal<NIOLoopBoundBox<RequestMetrics>>
 
-    public init(workload: WorkloadMetadata, principal: String, eventLoop: any EventLoop) {
+    /// `group`: the proxy's event loops, each of which records into a table of its own.
+    public init(workload: WorkloadMetadata, principal: String, group: any EventLoopGroup) {
         self.workload = workload
         self.principal = principal
         encodedMetadata = PeerMetadataHeader.encode(workload)
-        metrics = NIOLoopBoundBox.makeBoxSendingValue(RequestMetrics(), as: RequestMetrics.self, eventLoop: eventLoop)
+        tables = LoopLocal(group) { NIOLoopBoundBox.makeBoxSendingValue(RequestMetrics(), as: RequestMetrics.self, eventLoop: $0) }
     }
 
-    /// The metrics so far, copied on their loop.
+    /// The table requests on `loop` record into (used only on that loop).
+    func metrics(on loop: any EventLoop) -> NIOLoopBoundBox<RequestMetrics> { tables[loop] }
+
+    /// The metrics so far: each loop's table copied on its loop, added up.
     public func snapshot() async -> RequestMetrics {
-        let metrics = self.metrics
-        return (try? await metrics.eventLoop.submit { metrics.value }.get()) ?? RequestMetrics()
+        var total = RequestMetrics()
+        for table in tables.all {
+            if let copy = try? await table.eventLoop.submit({ table.value }).get() { total.merge(copy) }
+        }
+        return total
     }
 
     /// Istio's standard metrics in Prometheus's text format.

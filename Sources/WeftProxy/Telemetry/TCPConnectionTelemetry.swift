@@ -10,18 +10,19 @@ final class TCPConnectionTelemetry: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let telemetry: ProxyTelemetry
+    private let metrics: NIOLoopBoundBox<RequestMetrics>
     private let series: RequestMetrics.SeriesID
     private var flags = "-"
     private var open = true
 
     /// `series`: the connection's labels (request protocol `tcp`), interned here.
-    init(telemetry: ProxyTelemetry, series: RequestSeries) {
-        self.telemetry = telemetry
+    /// `eventLoop`: the connection's, whose table of the proxy's metrics it records into.
+    init(telemetry: ProxyTelemetry, series: RequestSeries, eventLoop: any EventLoop) {
+        metrics = telemetry.metrics(on: eventLoop)
         var tcp = series
         tcp.requestProtocol = "tcp"
-        self.series = telemetry.metrics.value.intern(tcp)
-        telemetry.metrics.value.recordTCP(self.series, opened: 1)
+        self.series = metrics.value.intern(tcp)
+        metrics.value.recordTCP(self.series, opened: 1)
     }
 
     /// The series an inbound connection counts under (reporter destination).
@@ -55,12 +56,12 @@ final class TCPConnectionTelemetry: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        telemetry.metrics.value.recordTCP(series, receivedBytes: unwrapInboundIn(data).readableBytes)
+        metrics.value.recordTCP(series, receivedBytes: unwrapInboundIn(data).readableBytes)
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        telemetry.metrics.value.recordTCP(series, sentBytes: unwrapOutboundIn(data).readableBytes)
+        metrics.value.recordTCP(series, sentBytes: unwrapOutboundIn(data).readableBytes)
         context.write(data, promise: promise)
     }
 
@@ -77,6 +78,6 @@ final class TCPConnectionTelemetry: ChannelDuplexHandler, RemovableChannelHandle
         guard open else { return }
         open = false
         // As Istio's stats filter reports: the open without flags, the close with them.
-        telemetry.metrics.value.recordTCP(series, responseFlags: flags, closed: 1)
+        metrics.value.recordTCP(series, responseFlags: flags, closed: 1)
     }
 }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import WeftModel
 
 /// Envoy's circuit breakers for every cluster of one proxy: connections open, requests waiting for
@@ -60,9 +61,50 @@ struct CircuitBreaker: Sendable {
         return true
     }
 
+    /// Takes one of `resource` past the limit (Envoy's one connection per pool whatever the limit).
+    mutating func force(_ resource: Resource, cluster: String) {
+        counts[cluster, default: Counts()][resource] += 1
+    }
+
     /// Gives one of `resource` back; a count never goes below zero.
     mutating func release(_ resource: Resource, cluster: String) {
         guard let held = counts[cluster]?[resource], held > 0 else { return }
         counts[cluster]?[resource] = held - 1
+    }
+}
+
+/// The circuit breakers of one proxy, shared by its event loops' pools: Envoy's limits are per
+/// cluster across all worker threads, so two loops never get twice the connections a
+/// DestinationRule allows. Each loop counts what it holds under a lock (uncontended: a few
+/// operations per request).
+public final class SharedCircuitBreaker: Sendable {
+    private let state = NIOLockedValueBox(CircuitBreaker())
+
+    public init() {}
+
+    /// How many of `resource` the cluster holds now, over every loop.
+    func count(_ resource: CircuitBreaker.Resource, cluster: String) -> Int {
+        state.withLockedValue { $0.count(resource, cluster: cluster) }
+    }
+
+    /// Whether the cluster may take one more of `resource` under `policy`.
+    func allows(_ resource: CircuitBreaker.Resource, cluster: String, policy: ConnectionPoolPolicy) -> Bool {
+        state.withLockedValue { $0.allows(resource, cluster: cluster, policy: policy) }
+    }
+
+    /// Takes one of `resource` when the policy allows it, or whatever the limit when `anyway`
+    /// (a loop's first connection to a cluster, which Envoy always allows); false when refused.
+    func take(_ resource: CircuitBreaker.Resource, cluster: String, policy: ConnectionPoolPolicy, anyway: Bool = false) -> Bool {
+        state.withLockedValue { breaker in
+            if breaker.take(resource, cluster: cluster, policy: policy) { return true }
+            guard anyway else { return false }
+            breaker.force(resource, cluster: cluster)
+            return true
+        }
+    }
+
+    /// Gives one of `resource` back.
+    func release(_ resource: CircuitBreaker.Resource, cluster: String) {
+        state.withLockedValue { $0.release(resource, cluster: cluster) }
     }
 }

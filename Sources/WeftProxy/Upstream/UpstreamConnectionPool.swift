@@ -20,8 +20,11 @@ public final class UpstreamConnectionPool {
     let certificates: WorkloadCertificates?
     /// TLS contexts of DestinationRule origination (SIMPLE, MUTUAL), made once per setting.
     var originationContexts: [UpstreamTLS: NIOSSLContext] = [:]
-    /// Connections, pending requests, requests and retries per cluster, against their limits.
-    var breaker = CircuitBreaker()
+    /// Connections, pending requests, requests and retries per cluster, against their limits
+    /// (shared with the proxy's other loops).
+    let breaker: SharedCircuitBreaker
+    /// The connection slots of each cluster this loop holds (opening or open).
+    private var connectionSlots: [String: Int] = [:]
     private var idle: [String: [UpstreamHandler]] = [:]
     private var waiters: [String: [Waiter]] = [:]
     /// Each open connection's cluster, its pool policy, the requests it served and when it opened.
@@ -46,9 +49,11 @@ public final class UpstreamConnectionPool {
 
     /// `inboundSourceAddress`: what connections to the app (`inbound|` clusters) come from; in
     /// transparent mode Istio's 127.0.0.6, which the capture rules let through to the app.
+    /// `breaker`: the proxy's, shared by the pools of its loops.
     public init(eventLoop: any EventLoop, sourceAddress: String? = nil, stats: ProxyStats? = nil, certificates: WorkloadCertificates? = nil,
-                inboundSourceAddress: String? = nil) {
+                inboundSourceAddress: String? = nil, breaker: SharedCircuitBreaker = SharedCircuitBreaker()) {
         self.eventLoop = eventLoop
+        self.breaker = breaker
         self.sourceAddress = sourceAddress
         self.inboundSourceAddress = inboundSourceAddress
         self.stats = stats
@@ -87,7 +92,7 @@ public final class UpstreamConnectionPool {
     func acquire(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy = .unlimited, connectTimeout: TimeAmount,
                  transport: UpstreamTransport = .plaintext) -> EventLoopFuture<NIOLoopBound<UpstreamHandler>> {
         if let connection = takeIdle(host: host, port: port, transport: transport) { return eventLoop.makeSucceededFuture(NIOLoopBound(connection, eventLoop: eventLoop)) }
-        if breaker.take(.connections, cluster: cluster, policy: policy) {
+        if takeConnectionSlot(cluster: cluster, policy: policy) {
             return open(host: host, port: port, cluster: cluster, policy: policy, connectTimeout: connectTimeout, transport: transport)
         }
         guard breaker.take(.pending, cluster: cluster, policy: policy) else {
@@ -108,7 +113,7 @@ public final class UpstreamConnectionPool {
         } catch {
             // No workload certificate yet, or DestinationRule files that cannot be used.
             stats?.increment(cluster: cluster, error is NoWorkloadCertificate ? "ssl.no_certificate" : "ssl.context_error")
-            breaker.release(.connections, cluster: cluster)
+            releaseConnectionSlot(cluster: cluster)
             serveWaiter(cluster)
             return eventLoop.makeFailedFuture(error)
         }
@@ -135,13 +140,13 @@ public final class UpstreamConnectionPool {
         }
         return established.hop(to: eventLoop).assumeIsolated().flatMapErrorThrowing { error in
             if let failure = error as? UpstreamTLSHandshake.Failure { self.stats?.increment(cluster: cluster, failure.stat) }
-            self.breaker.release(.connections, cluster: cluster)
+            self.releaseConnectionSlot(cluster: cluster)
             self.serveWaiter(cluster)
             throw error
         }.flatMapThrowing { channel in
             guard let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
                 channel.close(promise: nil)
-                self.breaker.release(.connections, cluster: cluster)
+                self.releaseConnectionSlot(cluster: cluster)
                 throw ChannelError.inappropriateOperationForState
             }
             connection.pool = self
@@ -157,8 +162,25 @@ public final class UpstreamConnectionPool {
 
     private func closed(_ connection: UpstreamHandler) {
         guard let entry = connections.removeValue(forKey: ObjectIdentifier(connection)) else { return }
-        breaker.release(.connections, cluster: entry.cluster)
+        releaseConnectionSlot(cluster: entry.cluster)
         serveWaiter(entry.cluster)
+    }
+
+    /// One more connection of `cluster` for this loop, within maxConnections over every loop; a
+    /// loop that holds none of the cluster's gets one whatever the limit, as each Envoy worker's
+    /// pool does (so a request waits only where a connection of its own loop will come free).
+    func takeConnectionSlot(cluster: String, policy: ConnectionPoolPolicy) -> Bool {
+        let first = connectionSlots[cluster, default: 0] == 0 && (policy.maxConnections ?? 1) > 0
+        guard breaker.take(.connections, cluster: cluster, policy: policy, anyway: first) else { return false }
+        connectionSlots[cluster, default: 0] += 1
+        return true
+    }
+
+    /// Gives back a connection slot this loop took.
+    func releaseConnectionSlot(cluster: String) {
+        guard let held = connectionSlots[cluster], held > 0 else { return }
+        connectionSlots[cluster] = held == 1 ? nil : held - 1
+        breaker.release(.connections, cluster: cluster)
     }
 
     private func dequeueWaiter(_ cluster: String, where matches: (Waiter) -> Bool = { _ in true }) -> Waiter? {
@@ -171,7 +193,7 @@ public final class UpstreamConnectionPool {
 
     /// A connection slot came free: the first waiting request gets a new connection.
     private func serveWaiter(_ cluster: String) {
-        guard let first = waiters[cluster]?.first, breaker.take(.connections, cluster: cluster, policy: first.policy),
+        guard let first = waiters[cluster]?.first, takeConnectionSlot(cluster: cluster, policy: first.policy),
               let waiter = dequeueWaiter(cluster) else { return }
         open(host: waiter.host, port: waiter.port, cluster: cluster, policy: waiter.policy, connectTimeout: waiter.connectTimeout, transport: waiter.transport)
             .cascade(to: waiter.promise)
@@ -200,7 +222,7 @@ public final class UpstreamConnectionPool {
                 waiter.promise.succeed(NIOLoopBound(connection, eventLoop: eventLoop))
                 return
             }
-            if breaker.count(.pending, cluster: entry.cluster) > 0 {
+            if waiters[entry.cluster]?.isEmpty == false {
                 // Requests wait for other endpoints of the cluster: free the slot for them.
                 channel.close(promise: nil)
                 return
