@@ -173,8 +173,6 @@ public struct ActiveConfiguration: Sendable {
 /// Holds the active configuration; readers take a snapshot per request, the discovery client swaps it.
 public final class ConfigurationStore: Sendable {
     private let current: NIOLockedValueBox<ActiveConfiguration>
-    /// Versions seen, for the admin page and tests.
-    private let history = NIOLockedValueBox<[String]>([])
     /// The files every version's access logs write to.
     public let accessLogFiles: AccessLogFiles
 
@@ -188,6 +186,5 @@ public final class ConfigurationStore: Sendable {
     public func install(_ configuration: ProxyConfiguration) {
         let indexed = ActiveConfiguration(configuration, accessLogFiles: accessLogFiles)
         current.withLockedValue { $0 = indexed }
-        history.withLockedValue { $0.append(configuration.version) }
     }
 }

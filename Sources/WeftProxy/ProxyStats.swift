@@ -12,6 +12,16 @@ public final class ProxyStats: Sendable {
         counters.withLockedValue { $0[name, default: 0] += amount }
     }
 
+    /// Sets a gauge (a value that goes up and down, such as the last push's apply time).
+    public func set(_ name: String, to value: Int) {
+        counters.withLockedValue { $0[name] = value }
+    }
+
+    /// Raises a gauge to `value` if it is lower (a high-water mark).
+    public func raise(_ name: String, to value: Int) {
+        counters.withLockedValue { $0[name] = max($0[name] ?? 0, value) }
+    }
+
     /// Counts `name` for one cluster (`upstream_cx_connect_fail` of `outbound|9080||reviews...`).
     public func increment(cluster: String, _ name: String, by amount: Int = 1) {
         clusterCounters.withLockedValue { $0[cluster, default: [:]][name, default: 0] += amount }
