@@ -8,7 +8,7 @@ import WeftTelemetry
 public struct ActiveConfiguration: Sendable {
     public let configuration: ProxyConfiguration
     public let routeTables: [String: RouteTable]
-    public let clusters: [String: ClusterConfig]
+    public let clusters: ClusterTable
     public let endpoints: [String: [EndpointGroup.Endpoint]]
     /// Clusters whose endpoints do not all weigh the same (ServiceEntry or WorkloadEntry `weight`):
     /// balanced by weight.
@@ -50,7 +50,7 @@ public struct ActiveConfiguration: Sendable {
     public init(_ configuration: ProxyConfiguration, accessLogFiles: AccessLogFiles? = nil) {
         self.configuration = configuration
         routeTables = Dictionary(configuration.routeTables.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        clusters = Dictionary(configuration.clusters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        clusters = ClusterTable(configuration.clusters)
         endpoints = Dictionary(configuration.endpoints.map { ($0.cluster, $0.endpoints) }, uniquingKeysWith: { first, _ in first })
         weightedClusters = Set(configuration.endpoints.filter { group in group.endpoints.contains { $0.weight != group.endpoints.first?.weight } }.map(\.cluster))
         serverNames = Dictionary(configuration.clusters.filter { $0.tls.mode != .disable }.map { ($0.name, UpstreamTransport.serverName(of: $0)) },

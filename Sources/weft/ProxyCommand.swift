@@ -157,8 +157,9 @@ struct SidecarHost {
 
     /// Runs until SIGTERM/SIGINT, `POST /quitquitquit`, or `stop` finishing.
     func run(onReady: @escaping @Sendable () -> Void, until stop: (@Sendable () async -> Void)? = nil, onStop: @Sendable () -> Void = {}) async throws {
-        MallocArenas.limit(to: 2)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: ProxyConcurrency.loops(concurrency))
+        let loops = ProxyConcurrency.loops(concurrency)
+        MallocArenas.limit(to: Int32(loops + 1))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
         let quit = QuitSignal()
         var settings = Sidecar.Configuration(podIP: podIP, appAddress: appAddress, ports: ports,
                                              identity: ["id": proxyID, "namespace": namespace, "podIP": podIP, "labels": labels.map { "\($0)=\($1)" }.sorted().joined(separator: ",")])
@@ -182,7 +183,10 @@ struct SidecarHost {
         let readiness = WorkloadReadiness(ready: ports.isEmpty)
         let discoveryClient = DiscoveryClientService(host: discovery.0, port: discovery.1, node: node, stats: sidecar.stats, logger: logger, readiness: readiness,
                                                      rootPEM: LocalCredential.root(host: discovery.0, port: discovery.1),
-                                                     accessLogFiles: settings.accessLogFiles) { sidecar.install($0) }
+                                                     accessLogFiles: settings.accessLogFiles) { configuration in
+            sidecar.install(configuration)
+            MallocArenas.trim()
+        }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = sidecar.services.map { .init(service: $0) }
         services.append(.init(service: discoveryClient))
         let workloadIdentity = SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: namespace, serviceAccount: serviceAccount)
@@ -270,8 +274,9 @@ struct RouterCommand: AsyncParsableCommand, RunsUntilStopped {
         // A gateway on a shared address (127.0.0.1) must not take that address's 15000 from another one.
         let adminLease = try adminAddress.map { PodAddress.Lease(fixed: $0) } ?? (address == nil ? lease : PodAddress.allocate())
         let proxyID = id ?? "\(name)-\(lease.podIP).\(identity.namespace)"
-        MallocArenas.limit(to: 2)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: ProxyConcurrency.loops(identity.concurrency ?? ProxyConcurrency.istioDefault))
+        let loops = ProxyConcurrency.loops(identity.concurrency ?? ProxyConcurrency.istioDefault)
+        MallocArenas.limit(to: Int32(loops + 1))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
         let quit = QuitSignal()
         let accessLogFiles = AccessLogFiles()
         let router = Router(address: lease.podIP, adminAddress: adminLease.podIP, identity: ["id": proxyID, "namespace": identity.namespace], group: group, logger: logger,
@@ -288,6 +293,7 @@ struct RouterCommand: AsyncParsableCommand, RunsUntilStopped {
                                                      rootPEM: LocalCredential.root(host: discoveryHost, port: discoveryPort),
                                                      accessLogFiles: accessLogFiles) { configuration in
             router.install(configuration)
+            MallocArenas.trim()
         }
         print("weft router: address \(lease.podIP), admin http://\(adminLease.podIP):15000")
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = router.services.map { .init(service: $0) }

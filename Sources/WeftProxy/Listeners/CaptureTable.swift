@@ -28,18 +28,25 @@ public struct CaptureTable: Sendable {
         case blackhole
     }
 
-    /// A service port's default cluster (no subset), by virtual IP and port and by endpoint address and port.
-    private let clusters: [Destination: ClusterConfig]
+    /// A service port's default cluster (no subset) and the port's declared protocol.
+    private struct Service: Sendable {
+        var cluster: String
+        var serviceProtocol: String?
+    }
+
+    /// Service ports by virtual IP and port and by endpoint address and port.
+    private let clusters: [Destination: Service]
     /// Service host name → virtual IPs.
     let hosts: [String: [String]]
     private let allowsAny: Bool
 
     init(_ configuration: ProxyConfiguration, endpoints: [String: [EndpointGroup.Endpoint]]) {
-        var clusters: [Destination: ClusterConfig] = [:]
+        var clusters: [Destination: Service] = [:]
         var hosts: [String: [String]] = [:]
         for cluster in configuration.clusters where cluster.subset == nil {
             for address in cluster.serviceAddresses {
-                clusters[Destination(address: address, port: cluster.port)] = clusters[Destination(address: address, port: cluster.port)] ?? cluster
+                let destination = Destination(address: address, port: cluster.port)
+                if clusters[destination] == nil { clusters[destination] = Service(cluster: cluster.name, serviceProtocol: cluster.serviceProtocol) }
             }
             if !cluster.serviceAddresses.isEmpty { hosts[cluster.serviceHost.lowercased()] = cluster.serviceAddresses }
         }
@@ -47,7 +54,7 @@ public struct CaptureTable: Sendable {
         for cluster in configuration.clusters where cluster.subset == nil {
             for endpoint in endpoints[cluster.name] ?? [] {
                 let destination = Destination(address: endpoint.address, port: endpoint.port)
-                if clusters[destination] == nil { clusters[destination] = cluster }
+                if clusters[destination] == nil { clusters[destination] = Service(cluster: cluster.name, serviceProtocol: cluster.serviceProtocol) }
             }
         }
         self.clusters = clusters
@@ -57,11 +64,11 @@ public struct CaptureTable: Sendable {
 
     /// Where a connection captured on its way to `destination` goes.
     func outbound(_ destination: Destination) -> Outbound {
-        guard let cluster = clusters[destination] else { return allowsAny ? .passthrough : .blackhole }
-        switch cluster.serviceProtocol?.uppercased() {
+        guard let service = clusters[destination] else { return allowsAny ? .passthrough : .blackhole }
+        switch service.serviceProtocol?.uppercased() {
         case "HTTP", "HTTP2", "GRPC", "GRPC-WEB": return .http(port: destination.port)
-        case nil, "": return .sniff(port: destination.port, cluster: cluster.name)
-        default: return .tcp(cluster: cluster.name)
+        case nil, "": return .sniff(port: destination.port, cluster: service.cluster)
+        default: return .tcp(cluster: service.cluster)
         }
     }
 
