@@ -83,12 +83,19 @@ public struct JWTAuthenticator: Sendable {
                 if !rule.outputPayloadToHeader.isEmpty { edits.requestSet[rule.outputPayloadToHeader] = String(entry.payloadSegment) }
                 for output in rule.outputClaimToHeaders {
                     let values = attributes.claimValues(RequestAuthAttributes.claimPath(Substring(output.claim)))
-                    if !values.isEmpty { edits.requestSet[output.header] = values.joined(separator: ",") }
+                    let value = values.joined(separator: ",")
+                    // A claim is the token issuer's text: one a header cannot carry (a control character) is not copied.
+                    if !values.isEmpty, Self.canBeHeaderValue(value) { edits.requestSet[output.header] = value }
                 }
             }
         }
         guard let authenticated else { return .noToken }
         return .verified(authenticated, edits)
+    }
+
+    /// Whether `value` can be sent as a header value: no control character but a tab.
+    static func canBeHeaderValue(_ value: String) -> Bool {
+        value.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
     }
 
     /// `verify`, remembered: a token seen before is only checked against the clock again.

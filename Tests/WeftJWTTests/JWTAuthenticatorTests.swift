@@ -2,7 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import Testing
-import WeftJWT
+@testable import WeftJWT
 import WeftModel
 
 @Suite("JWT verification: Istio's e2e and demo tokens against their JWKS, Envoy's failure reasons",
@@ -210,6 +210,12 @@ struct JWTAuthenticatorTests {
         #expect(kept.requestRemove.isEmpty)
         #expect(isVerified(JWTAuthenticator(rules: [JWTRuleConfig(issuer: "testing@secure.istio.io", jwks: jwks)]).authenticate(RequestAttributes(authority: "h", path: "/?access_token=\(groups)"))),
                 "the default access_token parameter")
+    }
+
+    @Test("a claim value a header cannot carry (CR, LF, another control character) is not copied to a header; tabs and UTF-8 are")
+    func claimHeaderValues() {
+        #expect(JWTAuthenticator.canBeHeaderValue("group1,group2") && JWTAuthenticator.canBeHeaderValue("a\tb") && JWTAuthenticator.canBeHeaderValue("Zoë"))
+        #expect(!JWTAuthenticator.canBeHeaderValue("admin\r\nx-injected: 1") && !JWTAuthenticator.canBeHeaderValue("a\u{0}b") && !JWTAuthenticator.canBeHeaderValue("a\u{7F}"))
     }
 
     @Test("key sets: not JSON, no keys, only unusable keys are refused with a reason; usable keys beside an unusable one are kept")

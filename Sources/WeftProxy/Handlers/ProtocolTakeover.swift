@@ -16,7 +16,6 @@ enum ProtocolTakeover {
         let operations = channel.pipeline.syncOperations
         remove(RequestHeadersTimeout.self, from: operations)
         remove(HTTPResponseEncoder.self, from: operations)
-        remove(NIOHTTPResponseHeadersValidator.self, from: operations)
         remove(ProxyServerHandler.self, from: operations)
         let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
         try operations.addHandlers(handlers, position: .after(decoder))
