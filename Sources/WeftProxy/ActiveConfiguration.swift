@@ -8,6 +8,8 @@ import WeftTelemetry
 public struct ActiveConfiguration: Sendable {
     public let configuration: ProxyConfiguration
     public let routeTables: [String: RouteTable]
+    /// Each route table's virtual hosts by domain.
+    public let virtualHosts: [String: VirtualHostIndex]
     public let clusters: ClusterTable
     public let endpoints: [String: [EndpointGroup.Endpoint]]
     /// Clusters whose endpoints do not all weigh the same (ServiceEntry or WorkloadEntry `weight`):
@@ -50,6 +52,7 @@ public struct ActiveConfiguration: Sendable {
     public init(_ configuration: ProxyConfiguration, accessLogFiles: AccessLogFiles? = nil) {
         self.configuration = configuration
         routeTables = Dictionary(configuration.routeTables.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        virtualHosts = routeTables.mapValues(VirtualHostIndex.init)
         clusters = ClusterTable(configuration.clusters)
         endpoints = Dictionary(configuration.endpoints.map { ($0.cluster, $0.endpoints) }, uniquingKeysWith: { first, _ in first })
         weightedClusters = Set(configuration.endpoints.filter { group in group.endpoints.contains { $0.weight != group.endpoints.first?.weight } }.map(\.cluster))

@@ -117,4 +117,14 @@ struct TraceContextTests {
         // Query windows far past Int64 microseconds do not overflow.
         #expect(await store.dependencies(endTs: .max, lookback: .max).isEmpty)
     }
+
+    @Test("the context's header names are told from others in any case, without copying; look-alikes of the same length are not")
+    func contextHeaderNames() {
+        for name in TraceContext.headerNames + ["traceparent", "X-B3-TraceId", "B3", "TraceParent", "X-B3-PARENTSPANID"] {
+            #expect(TraceContext.isContextHeader(name), "\(name)")
+        }
+        for name in ["user-agent", "x-request-id", "content-type", "x-forwarded-proto", "b4", "x-b3-spanie", "", "tracestate"] {
+            #expect(!TraceContext.isContextHeader(name), "\(name)")
+        }
+    }
 }

@@ -12,8 +12,9 @@ public enum RouteSelection: Sendable, Hashable {
 /// Istio's route choice, as Envoy makes it: the virtual host by domain (exact, then the longest
 /// `*.suffix`, then `*`), then the first route whose any match holds.
 public enum RouteSelector {
-    public static func select(_ table: RouteTable, _ request: RequestAttributes) -> RouteSelection {
-        guard let host = virtualHost(in: table, for: request) else { return .noVirtualHost(table.fallback) }
+    /// `index`: the table's `VirtualHostIndex` (a proxy keeps one per configuration); nil reads every domain.
+    public static func select(_ table: RouteTable, _ request: RequestAttributes, index: VirtualHostIndex? = nil) -> RouteSelection {
+        guard let host = index.map({ $0.virtualHost(for: request) }) ?? virtualHost(in: table, for: request) else { return .noVirtualHost(table.fallback) }
         if host.requireTLS && request.scheme != "https" { return .redirectToTLS(virtualHost: host.name) }
         for route in host.routes where route.matches.isEmpty || route.matches.contains(where: { matches($0, request) }) {
             return .route(virtualHost: host.name, route: route)

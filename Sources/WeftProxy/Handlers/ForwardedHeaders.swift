@@ -94,12 +94,14 @@ enum ForwardedHeaders {
     static func target(of head: HTTPRequestHead) -> (authority: String, originForm: String) {
         let uri = head.uri
         for scheme: StaticString in ["http://", "https://"] where hasPrefixIgnoringCase(uri, scheme) {
-            let rest = uri.dropFirst(scheme.utf8CodeUnitCount)
-            if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) {
-                let path = rest[slash...]
-                return (String(rest[..<slash]), path.hasPrefix("?") ? "/" + path : String(path))
+            // Bytes, not Characters: '/' and '?' are ASCII, so where they are is where the parts split.
+            let bytes = uri.utf8
+            let start = bytes.index(bytes.startIndex, offsetBy: scheme.utf8CodeUnitCount)
+            if let slash = bytes[start...].firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) {
+                let path = uri[slash...]
+                return (String(uri[start..<slash]), bytes[slash] == UInt8(ascii: "?") ? "/" + path : String(path))
             }
-            return (String(rest), "/")
+            return (String(uri[start...]), "/")
         }
         return (head.headers.first(name: "host") ?? "", uri)
     }

@@ -23,8 +23,11 @@ extension ProxyServerHandler {
     /// The request goes upstream: the next hop's context is this span.
     func traceHeaders(_ head: inout HTTPRequestHead, upstream: RequestDecision.Upstream) {
         guard let span = requestTelemetry?.span else { return }
-        for name in TraceContext.headerNames { head.headers.remove(name: name) }
-        if span.w3c { head.headers.remove(name: "traceparent") }
+        // Each remove reads every header: only when the client sent a context (most do not).
+        if head.headers.contains(where: { TraceContext.isContextHeader($0.name) }) {
+            for name in TraceContext.headerNames { head.headers.remove(name: name) }
+            if span.w3c { head.headers.remove(name: "traceparent") }
+        }
         // In one append: the names are the B3 and W3C ones, which NIO's add would check byte by byte.
         head.headers.add(contentsOf: HTTPHeaders(span.context.headers(w3c: span.w3c)))
         requestTelemetry?.span?.requestID = head.headers.first(name: "x-request-id")

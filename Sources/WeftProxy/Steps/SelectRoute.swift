@@ -9,7 +9,7 @@ public struct SelectRoute: RequestStep {
         guard let tableName = context.routeTable, let table = context.configuration.routeTables[tableName] else {
             return .respond(LocalResponse(status: 404, flag: "NR"))
         }
-        switch RouteSelector.select(table, context.attributes) {
+        switch RouteSelector.select(table, context.attributes, index: context.configuration.virtualHosts[tableName]) {
         case .noVirtualHost(.passthrough):
             // A Sidecar's egressProxy takes what is not in the registry, through the usual steps.
             if let cluster = table.egressProxyCluster {

@@ -120,6 +120,24 @@ public struct TraceContext: Sendable, Hashable {
 
     /// Names of every header a context is read from or written to (removed before writing anew).
     public static let headerNames = ["x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "b3"]
+
+    /// Whether `name` (any case) is one of `headerNames` or `traceparent`; nothing is copied.
+    public static func isContextHeader(_ name: String) -> Bool {
+        let candidates: [StaticString]
+        switch name.utf8.count {
+        case 2: candidates = ["b3"]
+        case 10: candidates = ["x-b3-flags"]
+        case 11: candidates = ["x-b3-spanid", "traceparent"]
+        case 12: candidates = ["x-b3-traceid", "x-b3-sampled"]
+        case 17: candidates = ["x-b3-parentspanid"]
+        default: return false
+        }
+        return candidates.contains { candidate in
+            let expected = UnsafeBufferPointer(start: candidate.utf8Start, count: candidate.utf8CodeUnitCount)
+            // Lower-case ASCII letters compared with either case; the other bytes as they are.
+            return zip(name.utf8, expected).allSatisfy { byte, lower in byte == lower || (byte >= 65 && byte <= 90 && byte | 0x20 == lower) }
+        }
+    }
 }
 
 /// Lower-case hexadecimal of ids, as Zipkin and B3 write them.
