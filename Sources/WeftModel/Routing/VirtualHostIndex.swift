@@ -4,6 +4,8 @@
 /// wildcard domains only, so a sidecar with a thousand services in view does not compare a request's
 /// host with thousands of domains.
 public struct VirtualHostIndex: Sendable {
+    /// The table indexed.
+    public let table: RouteTable
     private let hosts: [VirtualHostConfig]
     /// Every domain as written → the hosts that list it, in table order.
     private let exact: [String: [Int]]
@@ -11,6 +13,7 @@ public struct VirtualHostIndex: Sendable {
     private let wildcards: [(host: Int, suffix: Substring, score: Int)]
 
     public init(_ table: RouteTable) {
+        self.table = table
         hosts = table.virtualHosts
         var exact: [String: [Int]] = [:]
         var wildcards: [(host: Int, suffix: Substring, score: Int)] = []

@@ -10,7 +10,9 @@ import WeftTelemetry
 extension ProxyServerHandler {
     /// The span of a request whose head just arrived.
     func beginSpan(_ head: HTTPRequestHead, attributes: RequestAttributes, originForm: String, config: TracingConfig) -> RequestSpan {
-        var span = RequestSpan(config: config, kind: listener.inboundPort != nil ? .SERVER : .CLIENT) { head.headers.first(name: $0) }
+        // Most requests carry no context: then its names are not looked up one by one.
+        let carriesContext = head.headers.contains { TraceContext.isContextHeader($0.name) }
+        var span = RequestSpan(config: config, kind: listener.inboundPort != nil ? .SERVER : .CLIENT, carriesContext: carriesContext) { head.headers.first(name: $0) }
         span.method = head.method.rawValue
         span.url = "\(listener.scheme)://\(attributes.authority)\(originForm)"
         span.userAgent = head.headers.first(name: "user-agent")
@@ -24,7 +26,7 @@ extension ProxyServerHandler {
     func traceHeaders(_ head: inout HTTPRequestHead, upstream: RequestDecision.Upstream) {
         guard let span = requestTelemetry?.span else { return }
         // Each remove reads every header: only when the client sent a context (most do not).
-        if head.headers.contains(where: { TraceContext.isContextHeader($0.name) }) {
+        if span.carriedContext {
             for name in TraceContext.headerNames { head.headers.remove(name: name) }
             if span.w3c { head.headers.remove(name: "traceparent") }
         }

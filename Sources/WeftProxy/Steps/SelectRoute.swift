@@ -6,10 +6,11 @@ public struct SelectRoute: RequestStep {
     public init() {}
 
     public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
-        guard let tableName = context.routeTable, let table = context.configuration.routeTables[tableName] else {
+        guard let tableName = context.routeTable, let index = context.configuration.virtualHosts[tableName] else {
             return .respond(LocalResponse(status: 404, flag: "NR"))
         }
-        switch RouteSelector.select(table, context.attributes, index: context.configuration.virtualHosts[tableName]) {
+        let table = index.table
+        switch RouteSelector.select(table, context.attributes, index: index) {
         case .noVirtualHost(.passthrough):
             // A Sidecar's egressProxy takes what is not in the registry, through the usual steps.
             if let cluster = table.egressProxyCluster {

@@ -28,23 +28,27 @@ struct RequestSpan {
     var headerTags: [(String, String)] = []
 
     var sampled: Bool { context.sampled == true || context.debug }
+    /// The request came with trace context headers (to be replaced on the way upstream).
+    let carriedContext: Bool
 
     /// The span a request starts here: a child of the caller's, or a new trace. The caller's
     /// decision stands; without one, `x-envoy-force-trace` samples, else the configured percentage.
-    init(config: TracingConfig, kind: ZipkinSpan.Kind, header: (String) -> String?) {
+    /// `carriesContext`: false when the request has none of the context's headers (then they are not looked up).
+    init(config: TracingConfig, kind: ZipkinSpan.Kind, carriesContext: Bool = true, header: (String) -> String?) {
         self.config = config
         self.kind = kind
+        self.carriedContext = carriesContext
         let (ownSpan, newHigh) = FastRandom.pair()
         let ownID = ownSpan == 0 ? 1 : ownSpan
-        if let (incoming, source) = TraceContext.extract(header) {
+        if carriesContext, let (incoming, source) = TraceContext.extract(header) {
             context = TraceContext(traceIDHigh: incoming.traceIDHigh, traceIDLow: incoming.traceIDLow, spanID: ownID, parentSpanID: incoming.spanID,
                                    sampled: incoming.sampled, debug: incoming.debug, is128Bit: incoming.is128Bit)
             w3c = source == .w3c || header("traceparent") != nil
         } else {
-            let decision = TraceContext.decisionOnly(header)
+            let decision = carriesContext ? TraceContext.decisionOnly(header) : (sampled: nil, debug: false)
             let (low, _) = FastRandom.pair()
             context = TraceContext(traceIDHigh: newHigh, traceIDLow: low == 0 ? 1 : low, spanID: ownID, sampled: decision.sampled, debug: decision.debug)
-            w3c = header("traceparent") != nil
+            w3c = carriesContext && header("traceparent") != nil
         }
         if context.sampled == nil {
             context.sampled = header("x-envoy-force-trace") != nil || FastRandom.chance(config.sampling)

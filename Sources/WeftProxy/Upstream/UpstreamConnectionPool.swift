@@ -72,8 +72,11 @@ public final class UpstreamConnectionPool {
     func takeIdle(host: String, port: Int, transport: UpstreamTransport = .plaintext) -> UpstreamHandler? {
         eventLoop.preconditionInEventLoop()
         let key = transport.poolKey(host: host, port: port)
-        while var list = idle[key], let connection = list.popLast() {
-            idle[key] = list
+        // Taken out of the dictionary while popped, so the list is not copied (a copy read out and
+        // written back copies its storage; popping through the subscript's modify allocates its frame).
+        guard var list = idle.removeValue(forKey: key) else { return nil }
+        defer { idle[key] = list }
+        while let connection = list.popLast() {
             idleTimers.removeValue(forKey: ObjectIdentifier(connection))?.cancel()
             guard connection.channel?.isActive == true else { continue }
             if let entry = connections[ObjectIdentifier(connection)], Self.outlived(entry.policy, opened: entry.opened) {
@@ -188,9 +191,10 @@ public final class UpstreamConnectionPool {
     }
 
     private func dequeueWaiter(_ cluster: String, where matches: (Waiter) -> Bool = { _ in true }) -> Waiter? {
-        guard var list = waiters[cluster], let index = list.firstIndex(where: matches) else { return nil }
+        // No waiter anywhere (the usual case): no lookup of the cluster's name.
+        guard !waiters.isEmpty, var list = waiters[cluster], let index = list.firstIndex(where: matches) else { return nil }
         let waiter = list.remove(at: index)
-        waiters[cluster] = list
+        waiters[cluster] = list.isEmpty ? nil : list
         breaker.release(.pending, cluster: cluster)
         return waiter
     }
@@ -226,17 +230,16 @@ public final class UpstreamConnectionPool {
                 waiter.promise.succeed(NIOLoopBound(connection, eventLoop: eventLoop))
                 return
             }
-            if waiters[entry.cluster]?.isEmpty == false {
+            if !waiters.isEmpty, waiters[entry.cluster]?.isEmpty == false {
                 // Requests wait for other endpoints of the cluster: free the slot for them.
                 channel.close(promise: nil)
                 return
             }
         }
-        guard channel.isActive, idle[key, default: []].count < maximumIdlePerEndpoint else {
+        guard channel.isActive, keepIdle(connection, key: key) else {
             channel.close(promise: nil)
             return
         }
-        idle[key, default: []].append(connection)
         if let entry = connections[id], let timeout = entry.policy.idleTimeoutMs, timeout > 0 {
             idleTimers[id] = eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeout))) { [weak self] in
                 guard let self else { return }
@@ -246,6 +249,15 @@ public final class UpstreamConnectionPool {
                 channel.close(promise: nil)
             }
         }
+    }
+
+    /// Adds `connection` to its endpoint's idle list unless the list is full (taken out while it grows, so it is not copied).
+    private func keepIdle(_ connection: UpstreamHandler, key: String) -> Bool {
+        var list = idle.removeValue(forKey: key) ?? []
+        defer { idle[key] = list }
+        guard list.count < maximumIdlePerEndpoint else { return false }
+        list.append(connection)
+        return true
     }
 
     /// Whether a connection opened at `opened` has lived past the cluster's `maxConnectionDuration`.

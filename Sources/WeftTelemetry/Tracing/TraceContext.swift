@@ -121,22 +121,31 @@ public struct TraceContext: Sendable, Hashable {
     /// Names of every header a context is read from or written to (removed before writing anew).
     public static let headerNames = ["x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "b3"]
 
-    /// Whether `name` (any case) is one of `headerNames` or `traceparent`; nothing is copied.
+    /// Whether `name` (any case) is one of `headerNames` or `traceparent`; nothing is copied or allocated.
     public static func isContextHeader(_ name: String) -> Bool {
-        let candidates: [StaticString]
         switch name.utf8.count {
-        case 2: candidates = ["b3"]
-        case 10: candidates = ["x-b3-flags"]
-        case 11: candidates = ["x-b3-spanid", "traceparent"]
-        case 12: candidates = ["x-b3-traceid", "x-b3-sampled"]
-        case 17: candidates = ["x-b3-parentspanid"]
+        case 2: return equalsLowercase(name, "b3")
+        case 10: return equalsLowercase(name, "x-b3-flags")
+        case 11: return equalsLowercase(name, "x-b3-spanid") || equalsLowercase(name, "traceparent")
+        case 12: return equalsLowercase(name, "x-b3-traceid") || equalsLowercase(name, "x-b3-sampled")
+        case 17: return equalsLowercase(name, "x-b3-parentspanid")
         default: return false
         }
-        return candidates.contains { candidate in
-            let expected = UnsafeBufferPointer(start: candidate.utf8Start, count: candidate.utf8CodeUnitCount)
-            // Lower-case ASCII letters compared with either case; the other bytes as they are.
-            return zip(name.utf8, expected).allSatisfy { byte, lower in byte == lower || (byte >= 65 && byte <= 90 && byte | 0x20 == lower) }
+    }
+
+    /// `name` in any case is `lower` (lower-case ASCII): byte by byte over the string's own storage,
+    /// stopping at the first difference (most names differ in their first byte).
+    private static func equalsLowercase(_ name: String, _ lower: StaticString) -> Bool {
+        let expected = UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)
+        let compared = name.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.count == expected.count else { return false }
+            for index in 0..<bytes.count {
+                let byte = bytes[index], wanted = expected[index]
+                if byte != wanted && !(byte >= 65 && byte <= 90 && byte | 0x20 == wanted) { return false }
+            }
+            return true
         }
+        return compared ?? (name.lowercased() == lower.description)
     }
 }
 
