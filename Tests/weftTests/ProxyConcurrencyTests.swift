@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 
 /// reviews with `proxy.istio.io/config: concurrency: 3` on its pod template; a ProxyConfig that
@@ -28,6 +29,13 @@ metadata: {name: one-loop-client}
 spec:
   selector: {matchLabels: {app: client}}
   concurrency: 1
+---
+apiVersion: networking.istio.io/v1beta1
+kind: ProxyConfig
+metadata: {name: per-core}
+spec:
+  selector: {matchLabels: {app: percore}}
+  concurrency: 0
 """
 
 /// Istio's `concurrency`: a proxy runs that many event loops, its connections spread over them
@@ -59,7 +67,7 @@ struct ProxyConcurrencyTests {
         return text.split(separator: "\n").filter { $0.hasPrefix("istio_requests_total{") }.compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +)
     }
 
-    @Test("the pod annotation, a selecting ProxyConfig and Istio's default each set a sidecar's loops; connections spread over them round robin; Istio's metrics add up over the loops")
+    @Test("the pod annotation, a selecting ProxyConfig (1, and 0: one per core) and Istio's default each set a sidecar's loops; connections spread over them round robin; Istio's metrics add up over the loops")
     func loops() throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
@@ -73,6 +81,7 @@ struct ProxyConcurrencyTests {
         mesh.adopt(reviews)
         let single = try mesh.startClient(name: "client")
         let double = try mesh.startClient(name: "other")
+        let perCore = try mesh.startClient(name: "percore")
         try mesh.waitForEndpoints(proxy: "client", count: 1)
         try mesh.waitForEndpoints(proxy: "other", count: 1)
         let reviewsPod = try #require(try mesh.controlPlane.proxies().first { $0.id.hasPrefix("reviews-v1-") }?.podIP)
@@ -86,6 +95,11 @@ struct ProxyConcurrencyTests {
         let spread = Self.workers(try Self.stats(double), listener: "outbound")
         #expect(spread.count == 2 && spread.allSatisfy { $0 == 3 }, "Istio's default, two loops, in turn: \(spread)")
         #expect(try Self.requestsTotal(double) == 6, "the exposition adds the loops' metrics up")
+        // The proxy's count of cores (NIO's, which also reads a cgroup's CPU quota).
+        let cores = System.coreCount
+        for _ in 0..<(2 * cores) { #expect(try mesh.curl(through: perCore, "http://reviews:9080/").0 == 200) }
+        let perCoreSpread = Self.workers(try Self.stats(perCore), listener: "outbound")
+        #expect(perCoreSpread.count == cores && perCoreSpread.allSatisfy { $0 == 2 }, "concurrency 0, one loop per core (\(cores)): \(perCoreSpread)")
 
         // Plaintext straight to reviews' inbound port (PERMISSIVE): three loops from the annotation.
         for _ in 0..<6 {
