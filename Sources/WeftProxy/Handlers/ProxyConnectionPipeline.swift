@@ -115,30 +115,23 @@ enum ProxyConnectionPipeline {
     /// handlers, each with the context of the loop it is accepted on. `quiescing` collects its
     /// connections for a drain.
     static func bind(host: String, port: Int, group: any EventLoopGroup, listeners: LoopLocal<ListenerContext>, quiescing: ServerQuiescingHelper?) async throws -> any Channel {
-        try await bind(host: host, port: port, group: group, quiescing: quiescing, initialize: serving(listeners))
+        let first = listeners.all[0]
+        return try await bind(host: host, port: port, group: group, quiescing: quiescing, counted: (first.name, first.stats), initialize: serving(listeners))
     }
 
-    /// Sets up each connection with its loop's context, counted per worker.
+    /// Sets up each connection with its loop's context.
     static func serving(_ listeners: LoopLocal<ListenerContext>) -> @Sendable (any Channel) throws -> Void {
-        { channel in
-            let listener = listeners[channel.eventLoop]
-            countAccepted(listener: listener.name, worker: listeners.worker(of: channel.eventLoop), stats: listener.stats)
-            try serve(channel, listener: listener)
-        }
-    }
-
-    /// Envoy's per-worker connection count (`listener.NAME.worker_N.downstream_cx_total`), which
-    /// shows how a listener's connections spread over the loops.
-    static func countAccepted(listener: String, worker: Int, stats: ProxyStats) {
-        stats.increment("listener.\(listener).worker_\(worker).downstream_cx_total")
+        { channel in try serve(channel, listener: listeners[channel.eventLoop]) }
     }
 
     /// A bound listener whose connections `initialize` sets up (a capture port decides per
     /// connection). One socket accepts; its connections are spread over the group's loops in turn
-    /// (the proxy's `concurrency`).
-    static func bind(host: String, port: Int, group: any EventLoopGroup, quiescing: ServerQuiescingHelper?,
+    /// (the proxy's `concurrency`), each counted as Envoy counts per worker
+    /// (`listener.NAME.worker_N.downstream_cx_total`, under `counted`'s name).
+    static func bind(host: String, port: Int, group: any EventLoopGroup, quiescing: ServerQuiescingHelper?, counted: (listener: String, stats: ProxyStats),
                      initialize: @escaping @Sendable (any Channel) throws -> Void) async throws -> any Channel {
-        try await ServerBootstrap(group: group)
+        let workers = LoopLocal(group) { $0 }
+        return try await ServerBootstrap(group: group)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let quiescing { try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel)) }
@@ -148,7 +141,10 @@ enum ProxyConnectionPipeline {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try initialize(channel) }
+                channel.eventLoop.makeCompletedFuture {
+                    counted.stats.increment("listener.\(counted.listener).worker_\(workers.worker(of: channel.eventLoop)).downstream_cx_total")
+                    try initialize(channel)
+                }
             }
             .bind(host: host, port: port)
             .get()

@@ -103,20 +103,14 @@ public struct Sidecar: Sendable {
         }
         if settings.capture {
             let outboundCapture = outbound.map { OutboundCapture(listener: $1) }
-            services.append(HTTPListenerService(name: "outbound", host: "0.0.0.0", port: settings.outboundPort, group: group, drain: drain, logger: logger,
-                                                onBound: readiness.listenerBound) { channel in
-                ProxyConnectionPipeline.countAccepted(listener: "outbound", worker: outboundCapture.worker(of: channel.eventLoop), stats: stats)
-                try outboundCapture[channel.eventLoop].serve(channel)
-            })
+            services.append(HTTPListenerService(name: "outbound", stats: stats, host: "0.0.0.0", port: settings.outboundPort, group: group, drain: drain, logger: logger,
+                                                onBound: readiness.listenerBound) { channel in try outboundCapture[channel.eventLoop].serve(channel) })
             let inboundCapture = pools.map { _, pool in
                 let declared = Dictionary(settings.ports.map { ($0, inboundContext($0, "inbound|\($0)", pool)) }, uniquingKeysWith: { first, _ in first })
                 return InboundCapture(declared: declared) { port in inboundContext(port, "virtualInbound", pool) }
             }
-            services.append(HTTPListenerService(name: "virtualInbound", host: "0.0.0.0", port: Self.inboundCapturePort, group: group, drain: drain, logger: logger,
-                                                onBound: readiness.listenerBound) { channel in
-                ProxyConnectionPipeline.countAccepted(listener: "virtualInbound", worker: inboundCapture.worker(of: channel.eventLoop), stats: stats)
-                try inboundCapture[channel.eventLoop].serve(channel)
-            })
+            services.append(HTTPListenerService(name: "virtualInbound", stats: stats, host: "0.0.0.0", port: Self.inboundCapturePort, group: group, drain: drain, logger: logger,
+                                                onBound: readiness.listenerBound) { channel in try inboundCapture[channel.eventLoop].serve(channel) })
             services.append(SidecarDNS(host: "127.0.0.1", port: Self.dnsPort, namespace: settings.workload?.namespace ?? "default", configuration: store,
                                        upstream: settings.upstreamDNS, stats: stats, eventLoop: eventLoop, logger: logger, onBound: { _ in readiness.listenerBound() }))
         } else {
