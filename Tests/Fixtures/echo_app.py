@@ -24,9 +24,23 @@ class Handler(BaseHTTPRequestHandler):
     # Bytes of /bytes/N answers written so far, by request path (a reader that stops holds the writer back).
     sent = {}
 
+    def _read_chunks(self):
+        """A chunked request body, de-chunked (trailers read and dropped)."""
+        body = b""
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return body
+            body += self.rfile.read(size)
+            self.rfile.readline()
+
     def _answer(self):
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
+        if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
+            body = self._read_chunks()
         if self.path.startswith("/__sent/"):
             with Handler.lock:
                 payload = json.dumps({"sent": Handler.sent.get(self.path[len("/__sent"):], 0)}).encode()

@@ -37,6 +37,27 @@ struct BadInputTests {
         #expect(try RawHTTP.send("GET /x HTTP/1.1\r\nHost: nowhere.invalid\r\nConnection: close\r\n\r\n", to: podIP, port: 15001).hasPrefix("HTTP/1.1"))
     }
 
+    @Test("requests whose framing could be read two ways, and heads HTTP/1.1 does not allow, are refused 400 (no smuggling past the proxy)")
+    func ambiguousRequests() throws {
+        let (sidecar, podIP) = try Self.standaloneSidecar()
+        defer { sidecar.terminate(); sidecar.waitUntilExit() }
+        let requests = [
+            "POST http://reviews:9080/ HTTP/1.1\r\nHost: reviews:9080\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "POST http://reviews:9080/ HTTP/1.1\r\nHost: reviews:9080\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
+            "POST http://reviews:9080/ HTTP/1.1\r\nHost: reviews:9080\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+            "GET http://reviews:9080/ HTTP/1.1\r\nHost : reviews:9080\r\n\r\n",
+            "GET http://reviews:9080/ HTTP/1.1\r\nHost: reviews:9080\r\n x-folded: yes\r\n\r\n",
+            "GET http://reviews:9080/ HTTP/1.1\nHost: reviews:9080\n\n",
+            "GET http://reviews:9080/ HTTP/1.1\r\nHost: reviews:9080\r\nX-Nul: a\u{0}b\r\n\r\n",
+        ]
+        for request in requests {
+            let answer = try RawHTTP.send(request, to: podIP, port: 15001)
+            #expect(answer.hasPrefix("HTTP/1.1 400"), "\(request.debugDescription): \(answer.prefix(200))")
+        }
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(podIP):15000/stats")!), as: UTF8.self)
+        #expect(stats.contains("downstream_rq_malformed: \(requests.count)"), "\(stats)")
+    }
+
     @Test("a client that stalls in its headers gets 408 once the request headers timeout passes, counted")
     func stalledHeaders() throws {
         let (sidecar, podIP) = try Self.standaloneSidecar(environment: ["WEFT_REQUEST_HEADERS_TIMEOUT": "0.3"])

@@ -43,7 +43,7 @@ public enum AuthorizationCheck {
         let rawPath = query["path"] ?? "/"
         return AuthorizationEngine.Request(principal: principal, sourceIP: query["sourceIP"], remoteIP: query["sourceIP"], destinationPort: query["port"].flatMap(Int.init) ?? defaultPort,
                                            host: (query["host"] ?? "").lowercased().split(separator: ":").first.map(String.init) ?? "", method: query["method"] ?? "GET",
-                                           path: String(rawPath.prefix { $0 != "?" }), headers: headers)
+                                           path: String(rawPath.prefix { $0 != "?" }), headers: HeaderFields(headers.map { ($0.name, $0.value) }))
     }
 
     /// The token verified as the proxy verifies it, against the workload's RequestAuthentication rules.

@@ -17,14 +17,14 @@ public enum AuthorizationEngine {
         public var method: String
         /// The path without its query.
         public var path: String
-        /// Header names lower-cased.
-        public var headers: [(name: String, value: String)]
+        /// The request's headers (names in any case).
+        public var headers: HeaderFields
         public var sni: String?
         /// What the verified JWT says (`request.auth.*`); nil without one.
         public var auth: RequestAuthAttributes?
 
         public init(principal: String? = nil, requestPrincipal: String? = nil, auth: RequestAuthAttributes? = nil, sourceIP: String? = nil, remoteIP: String? = nil, destinationIP: String? = nil,
-                    destinationPort: Int? = nil, host: String = "", method: String = "GET", path: String = "/", headers: [(name: String, value: String)] = [], sni: String? = nil) {
+                    destinationPort: Int? = nil, host: String = "", method: String = "GET", path: String = "/", headers: HeaderFields = [], sni: String? = nil) {
             self.principal = principal
             self.requestPrincipal = requestPrincipal ?? auth?.principal
             self.auth = auth
@@ -126,7 +126,7 @@ public enum AuthorizationEngine {
         }
         if key.hasPrefix("request.headers["), key.hasSuffix("]") {
             let name = key.dropFirst("request.headers[".count).dropLast().lowercased()
-            return request.headers.filter { $0.name == name }.map(\.value)
+            return request.headers.values(name: name)
         }
         switch key {
         case "source.ip": return request.sourceIP.map { [$0] } ?? []

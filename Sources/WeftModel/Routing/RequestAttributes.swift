@@ -10,12 +10,17 @@ public struct RequestAttributes: Sendable, Hashable {
     public var query: String
     public var method: String
     public var scheme: String
-    /// Header names lower-cased; repeated headers keep every value.
-    public var headers: [(name: String, value: String)]
+    /// The request's headers (read by name in any case; iterated with names lower-cased); repeated
+    /// headers keep every value.
+    public var headers: HeaderFields
     /// What a verified JWT says, once RequestAuthentication ran (`@request.auth.claims.*` matches read it).
     public var auth: RequestAuthAttributes?
 
-    public init(authority: String, path: String, method: String = "GET", scheme: String = "http", headers: [(String, String)] = [], defaultPort: Int = 80) {
+    public init(authority: String, path: String, method: String = "GET", scheme: String = "http", headers: [(String, String)], defaultPort: Int = 80) {
+        self.init(authority: authority, path: path, method: method, scheme: scheme, fields: HeaderFields(headers), defaultPort: defaultPort)
+    }
+
+    public init(authority: String, path: String, method: String = "GET", scheme: String = "http", fields: HeaderFields = HeaderFields(), defaultPort: Int = 80) {
         let (host, port) = RequestAttributes.split(authority: authority, defaultPort: defaultPort)
         self.host = host
         self.port = port
@@ -24,21 +29,14 @@ public struct RequestAttributes: Sendable, Hashable {
         self.query = parts.count > 1 ? String(parts[1]) : ""
         self.method = method
         self.scheme = scheme
-        self.headers = headers.map { (name: Self.lowercased($0.0), value: $0.1) }
-    }
-
-    /// `name` lower-cased; a name that already is (HTTP/2's always, most HTTP/1.1 clients') is kept
-    /// as it is rather than copied (a copy of a name past 15 bytes is an allocation).
-    static func lowercased(_ name: String) -> String {
-        name.utf8.contains(where: { (65...90).contains($0) }) ? name.lowercased() : name
+        self.headers = fields
     }
 
     /// The authority as sent (`host:port`, port left out when it is the default 80).
     public var authority: String { port == 80 ? host : "\(host):\(port)" }
 
     public func header(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return headers.first { $0.name == lower }?.value
+        headers.first(name: name)
     }
 
     /// The first value of a query parameter, percent-decoded.
@@ -65,7 +63,7 @@ public struct RequestAttributes: Sendable, Hashable {
 
     public static func == (lhs: RequestAttributes, rhs: RequestAttributes) -> Bool {
         lhs.host == rhs.host && lhs.port == rhs.port && lhs.path == rhs.path && lhs.query == rhs.query && lhs.method == rhs.method
-            && lhs.scheme == rhs.scheme && lhs.headers.map { "\($0.name):\($0.value)" } == rhs.headers.map { "\($0.name):\($0.value)" }
+            && lhs.scheme == rhs.scheme && lhs.headers == rhs.headers
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -26,7 +26,7 @@ enum ConnectTunnel {
 extension ProxyServerHandler {
     /// `CONNECT host:port`: routed by authority like a request, then spliced to the chosen endpoint,
     /// each step as the tunnel's state machine says.
-    func startTunnel(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    func startTunnel(_ head: ProxyRequestHead, context: ChannelHandlerContext) {
         let (host, port) = Self.target(ofAuthority: head.uri)
         if let destinations = listener.configuration.active.tunnelTCPDestinations(host: host, port: port) {
             return startTCPTunnel(destinations: destinations, context: context)

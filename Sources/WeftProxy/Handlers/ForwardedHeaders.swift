@@ -5,28 +5,20 @@ import WeftModel
 /// The header work Envoy does when forwarding: hop-by-hop headers removed, `x-request-id` kept or
 /// created, `x-forwarded-for` and `x-forwarded-proto` added, route header edits applied.
 enum ForwardedHeaders {
+    static let hopByHopNames = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]
 
-    static func request(_ head: HTTPRequestHead, originForm: String, clientAddress: String?, scheme: String, edits: HeaderEdits?,
-                        clientCertificate: ForwardedClientCert = .keep) -> HTTPRequestHead {
-        // The client's headers as they are, less what stops here: not re-added one by one (NIO checks
-        // each header it is given). Room for what is added on the way (x-request-id, x-forwarded-*,
-        // XFCC, peer metadata, trace context, edits): the array is copied once, not grown.
+    static func request(_ head: ProxyRequestHead, originForm: String, clientAddress: String?, scheme: String, edits: HeaderEdits?,
+                        clientCertificate: ForwardedClientCert = .keep) -> ProxyRequestHead {
+        // The client's fields as they came (bytes), less what stops here, plus what is added on the way.
         var headers = head.headers
         headers.reserveCapacity(head.headers.count + 12 + (edits.map { $0.requestSet.count + $0.requestAdd.count } ?? 0))
-        let listed = connectionListed(head.headers)
-        var dropped: [String] = []
-        var trailers = false
-        for (name, value) in head.headers {
-            if !listed.isEmpty, listed.contains(name.lowercased()) {
-                dropped.append(name)
-            } else if isHopByHop(name) {
-                dropped.append(name)
-                // As Envoy does: `te: trailers` goes on (gRPC needs it end to end); other TE values stop here.
-                if name.utf8.count == 2, value.lowercased().contains("trailers") { trailers = true }
-            }
+        if headers.contains(name: "connection") {
+            for name in connectionListed(headers) { headers.remove(name: name) }
         }
-        for name in dropped { headers.remove(name: name) }
+        // As Envoy does: `te: trailers` goes on (gRPC needs it end to end); other TE values stop here.
+        let trailers = headers.contains(name: "te") && headers.values(name: "te").contains { $0.lowercased().contains("trailers") }
+        for name in hopByHopNames { headers.remove(name: name) }
         if trailers { headers.add(name: "te", value: "trailers") }
         if !headers.contains(name: "x-request-id") { headers.add(name: "x-request-id", value: RequestID.next()) }
         if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "x-forwarded-proto", value: scheme) }
@@ -47,9 +39,8 @@ enum ForwardedHeaders {
             for (name, value) in edits.requestAdd { headers.add(name: name, value: value) }
             for name in edits.requestRemove { headers.remove(name: name) }
         }
-        var forwarded = HTTPRequestHead(version: .http1_1, method: head.method, uri: originForm, headers: headers)
-        forwarded.headers.replaceOrAdd(name: "connection", value: "keep-alive")
-        return forwarded
+        headers.add(name: "connection", value: "keep-alive")
+        return ProxyRequestHead(version: .http1_1, method: head.method, uri: originForm, headers: headers)
     }
 
     static func response(_ head: HTTPResponseHead, version: HTTPVersion, edits: HeaderEdits?) -> HTTPResponseHead {
@@ -83,7 +74,7 @@ enum ForwardedHeaders {
     }
 
     /// Header names the `Connection` header lists to be dropped (`keep-alive` and `close` list none).
-    static func connectionListed(_ headers: HTTPHeaders) -> Set<String> {
+    static func connectionListed(_ headers: HeaderFields) -> Set<String> {
         guard let value = headers.first(name: "connection") else { return [] }
         let lowered = value.lowercased()
         if lowered == "keep-alive" || lowered == "close" { return [] }
@@ -91,7 +82,7 @@ enum ForwardedHeaders {
     }
 
     /// `http://host:port/path?q` (proxy form) → ("host:port", "/path?q"); origin form keeps the Host header.
-    static func target(of head: HTTPRequestHead) -> (authority: String, originForm: String) {
+    static func target(of head: ProxyRequestHead) -> (authority: String, originForm: String) {
         let uri = head.uri
         for scheme: StaticString in ["http://", "https://"] where hasPrefixIgnoringCase(uri, scheme) {
             // Bytes, not Characters: '/' and '?' are ASCII, so where they are is where the parts split.

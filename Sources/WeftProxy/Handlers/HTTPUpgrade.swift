@@ -14,12 +14,12 @@ enum HTTPUpgrade: Equatable {
 
     /// nil when the request asks for no upgrade. The codec's rule (llhttp's): `Connection` lists
     /// `upgrade` and an `Upgrade` header is present; after such a request it reads no more HTTP.
-    static func of(_ head: HTTPRequestHead) -> HTTPUpgrade? {
+    static func of(_ head: ProxyRequestHead) -> HTTPUpgrade? {
         guard let protocols = head.headers.first(name: "upgrade") else { return nil }
         return of(method: head.method, upgrade: protocols, connection: head.headers.first(name: "connection"))
     }
 
-    /// The same from the header values already found (`RequestHeadFacts` reads them in one pass).
+    /// The same from the header values already found (`RequestHeadFacts` reads them).
     static func of(method: HTTPMethod, upgrade protocols: String, connection: String?) -> HTTPUpgrade? {
         guard method != .CONNECT, let connection,
               connection.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces).lowercased() == "upgrade" }) else { return nil }
@@ -32,26 +32,21 @@ enum HTTPUpgrade: Equatable {
     }
 }
 
-/// What the proxy needs from a request's headers beyond routing, read in one pass over them: an
+/// What the proxy needs from a request's headers beyond routing: an
 /// upgrade asked for, a gRPC call, an `Expect: 100-continue`.
 struct RequestHeadFacts {
     var upgrade: HTTPUpgrade?
     var grpc = false
     var expectsContinue = false
 
-    init(_ head: HTTPRequestHead) {
-        var upgradeValue: String?
-        var connection: String?
-        // Names are compared only when their length matches: most headers are none of these.
-        for (name, value) in head.headers {
-            switch name.utf8.count {
-            case 6 where name.lowercased() == "expect": expectsContinue = value.lowercased() == "100-continue"
-            case 7 where name.lowercased() == "upgrade": upgradeValue = value
-            case 10 where name.lowercased() == "connection": connection = connection.map { $0 + "," + value } ?? value
-            case 12 where name.lowercased() == "content-type": grpc = value.utf8.starts(with: "application/grpc".utf8)
-            default: break
-            }
+    init(_ head: ProxyRequestHead) {
+        // Looked up by name in the head's bytes: no String is made unless the header is there.
+        let headers = head.headers
+        expectsContinue = headers.first(name: "expect")?.lowercased() == "100-continue"
+        grpc = headers.first(name: "content-type")?.utf8.starts(with: "application/grpc".utf8) ?? false
+        if let upgradeValue = headers.first(name: "upgrade") {
+            let connection = headers.contains(name: "connection") ? headers.values(name: "connection").joined(separator: ",") : nil
+            upgrade = HTTPUpgrade.of(method: head.method, upgrade: upgradeValue, connection: connection)
         }
-        if let upgradeValue { upgrade = HTTPUpgrade.of(method: head.method, upgrade: upgradeValue, connection: connection) }
     }
 }

@@ -17,7 +17,7 @@ enum ProtocolTakeover {
         remove(RequestHeadersTimeout.self, from: operations)
         remove(HTTPResponseEncoder.self, from: operations)
         remove(ProxyServerHandler.self, from: operations)
-        let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+        let decoder = try operations.handler(type: ByteToMessageHandler<HTTP1RequestDecoder>.self)
         try operations.addHandlers(handlers, position: .after(decoder))
         operations.removeHandler(decoder, promise: nil)
     }
@@ -32,13 +32,12 @@ enum ProtocolTakeover {
         extendedConnect.switched()
     }
 
-    /// An upstream connection of the pool (`addHTTPClientHandlers` and an `UpstreamHandler`).
+    /// An upstream connection of the pool (`HTTP1RequestEncoder`, the response decoder and an `UpstreamHandler`).
     static func upstream(_ channel: any Channel, glue: SpliceHandler) throws {
         let operations = channel.pipeline.syncOperations
-        remove(HTTPRequestEncoder.self, from: operations)
-        remove(NIOHTTPRequestHeadersValidator.self, from: operations)
+        remove(HTTP1RequestEncoder.self, from: operations)
         remove(UpstreamHandler.self, from: operations)
-        let decoder = try operations.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self)
+        let decoder = try operations.handler(type: ByteToMessageHandler<UpstreamResponseDecoder>.self)
         try operations.addHandler(glue, position: .after(decoder))
         operations.removeHandler(decoder, promise: nil)
     }

@@ -44,6 +44,7 @@ enum ProxyConnectionPipeline {
                 try stream.pipeline.syncOperations.addHandlers([
                     extendedConnect,
                     HTTP2FramePayloadToHTTP1ServerCodec(),
+                    DownstreamStreamHeads(),
                     ProxyServerHandler(listener: listener, peer: peer, http2: true, extendedConnect: extendedConnect),
                 ])
             }
@@ -83,7 +84,7 @@ enum ProxyConnectionPipeline {
         try channel.pipeline.syncOperations.addHandlers([
             timeout,
             HTTPResponseEncoder(),
-            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)),
+            ByteToMessageHandler(HTTP1RequestDecoder()),
             ProxyServerHandler(listener: listener, headersTimeout: timeout, peer: peer),
         ], position: position)
     }

@@ -7,7 +7,7 @@ extension ProxyServerHandler {
     /// endpoints its attempts used. A class: the handler keeps one per request, and the attempt's
     /// callbacks compare it by identity to tell a stale callback from a current one.
     final class Exchange {
-        var requestHead: HTTPRequestHead
+        var requestHead: ProxyRequestHead
         var upstream: RequestDecision.Upstream
         let request: RequestContext
         /// Held while the request (its current retry) counts against the cluster's maxRequests (maxRetries).
@@ -22,7 +22,7 @@ extension ProxyServerHandler {
         /// A gRPC answer's head waiting for its first body part or its trailers (`GRPCRetryHold`).
         var heldResponseHead: HTTPResponseHead?
 
-        init(requestHead: HTTPRequestHead, upstream: RequestDecision.Upstream, request: RequestContext) {
+        init(requestHead: ProxyRequestHead, upstream: RequestDecision.Upstream, request: RequestContext) {
             self.requestHead = requestHead
             self.upstream = upstream
             self.request = request

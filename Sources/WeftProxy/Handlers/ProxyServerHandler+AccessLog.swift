@@ -12,7 +12,7 @@ extension ProxyServerHandler {
     }
 
     /// The request went upstream with `head` (attempt 1 carries the request id all attempts share).
-    func accessLogForwarded(_ head: HTTPRequestHead, upstream: RequestDecision.Upstream, attempt: Int) {
+    func accessLogForwarded(_ head: ProxyRequestHead, upstream: RequestDecision.Upstream, attempt: Int) {
         guard requestTelemetry?.accessLog != nil else { return }
         if attempt == 1 { requestTelemetry?.accessLog?.requestHead = head }
         requestTelemetry?.accessLog?.forwardedPath = head.uri
@@ -35,7 +35,7 @@ extension ProxyServerHandler {
                                    path: log.codecError ? "" : log.forwardedPath ?? log.originalPath, authority: log.authority, scheme: listener.scheme)
         if let forwarded = log.forwardedPath, forwarded != log.originalPath { entry.originalPath = log.originalPath }
         entry.protocolName = http2 ? "HTTP/2" : log.requestHead.version == .http1_0 ? "HTTP/1.0" : "HTTP/1.1"
-        entry.requestHeaders = LoggedHeaders(headers: log.requestHead.headers)
+        entry.requestHeaders = LoggedFields(headers: log.requestHead.headers)
         entry.responseHeaders = log.responseHead.map { LoggedHeaders(headers: $0.headers) }
         entry.responseCode = telemetry.status
         entry.responseFlags = telemetry.flags

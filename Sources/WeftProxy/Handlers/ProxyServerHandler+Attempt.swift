@@ -70,7 +70,7 @@ extension ProxyServerHandler {
         perform(machine.attached(connection), answer: LocalResponse(status: 503, flag: "UF"))
     }
 
-    private func write(_ exchange: Exchange, to connection: UpstreamHandler, parts: [HTTPServerRequestPart], attempt: Int, context: ChannelHandlerContext) {
+    private func write(_ exchange: Exchange, to connection: UpstreamHandler, parts: [ProxyRequestPart], attempt: Int, context: ChannelHandlerContext) {
         connection.lease(to: self)
         if exchange.upstream.countsInFlight { listener.balancer.started(exchange.upstream.host, exchange.upstream.port) }
         var head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,

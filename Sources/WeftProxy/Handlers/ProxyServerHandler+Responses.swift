@@ -17,7 +17,7 @@ extension ProxyServerHandler {
 
     /// `Expect: 100-continue` is answered here and not passed on, as Envoy does by default
     /// (`proxy_100_continue` off): the client sends its body at once, the upstream never waits on it.
-    func continueIfExpected(_ head: inout HTTPRequestHead, context: ChannelHandlerContext) {
+    func continueIfExpected(_ head: inout ProxyRequestHead, context: ChannelHandlerContext) {
         guard head.version == .http1_1 else { return }
         head.headers.remove(name: "expect")
         context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
@@ -76,7 +76,7 @@ extension ProxyServerHandler {
         if requestTelemetry == nil, let logs = accessLogs(listener.configuration.active) {
             var telemetry = RequestTelemetry(started: .now())
             telemetry.recordsMetrics = false
-            var log = RequestAccessLog(logs: logs, head: HTTPRequestHead(version: .http1_1, method: .GET, uri: ""), originalPath: "", authority: "")
+            var log = RequestAccessLog(logs: logs, head: ProxyRequestHead(version: .http1_1, method: .GET, uri: ""), originalPath: "", authority: "")
             log.codecError = true
             log.details = tooLarge ? "http1.headers_too_large" : "http1.codec_error"
             telemetry.accessLog = log

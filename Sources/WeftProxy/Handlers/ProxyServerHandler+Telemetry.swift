@@ -11,7 +11,7 @@ extension ProxyServerHandler {
     var reporter: RequestSeries.Reporter { listener.inboundPort != nil ? .destination : .source }
 
     /// A request head arrived: its measurement starts (for the metrics, the access logs, or both).
-    func beginTelemetry(_ head: HTTPRequestHead, attributes: RequestAttributes, originForm: String, configuration: ActiveConfiguration) {
+    func beginTelemetry(_ head: ProxyRequestHead, attributes: RequestAttributes, originForm: String, configuration: ActiveConfiguration) {
         let logs = accessLogs(configuration)
         let tracing = listener.tracer == nil ? nil : configuration.tracing(listener: listener.name)
         let metrics = listener.telemetry != nil && configuration.recordsMetrics(listener: listener.name)
@@ -59,7 +59,7 @@ extension ProxyServerHandler {
 
     /// The peer metadata header on a request going upstream: outbound to a mesh service it says who
     /// this workload is; anything else, it is removed (the app's own, or an inbound peer's).
-    func telemetryHeaders(_ head: inout HTTPRequestHead, upstream: RequestDecision.Upstream) {
+    func telemetryHeaders(_ head: inout ProxyRequestHead, upstream: RequestDecision.Upstream) {
         head.headers.remove(name: PeerMetadataHeader.name)
         if requestTelemetry?.span != nil { traceHeaders(&head, upstream: upstream) }
         guard let own = listener.telemetry, reporter == .source else { return }

@@ -8,7 +8,7 @@ import WeftModel
 extension ProxyServerHandler {
     /// Holds `decision` for `milliseconds`. A forward keeps the request's parts (reads paused, so
     /// nothing piles up); a local answer drops them.
-    func delay(_ decision: RequestDecision, by milliseconds: Int, head: HTTPRequestHead, request: RequestContext, context: ChannelHandlerContext) {
+    func delay(_ decision: RequestDecision, by milliseconds: Int, head: ProxyRequestHead, request: RequestContext, context: ChannelHandlerContext) {
         listener.stats.increment("fault.delays_injected")
         let answering: Bool
         if case .respond = decision { answering = true } else { answering = false }
@@ -23,7 +23,7 @@ extension ProxyServerHandler {
     /// The route timeout, or a gRPC caller's `grpc-timeout` when it comes first: Istio's routes say
     /// `maxStreamDuration: {grpcTimeoutHeaderMax: 0s}`, so Envoy holds a call to the deadline its
     /// caller sent, whatever the route's timeout.
-    func startTimeout(_ milliseconds: Int?, head: HTTPRequestHead) {
+    func startTimeout(_ milliseconds: Int?, head: ProxyRequestHead) {
         let deadline = answersGRPC ? head.headers.first(name: "grpc-timeout").flatMap(GRPCLocalReply.timeoutMilliseconds) : nil
         let route = milliseconds.flatMap { $0 > 0 ? $0 : nil }
         guard let context, let chosen = [route, deadline].compactMap({ $0 }).min() else { return }

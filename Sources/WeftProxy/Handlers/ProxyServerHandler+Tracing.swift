@@ -8,10 +8,13 @@ import WeftTelemetry
 /// when the request came with one), and a sampled span, once the answer ends, goes to the
 /// exporter's queue.
 extension ProxyServerHandler {
+    /// The headers that carry a trace context (B3's and W3C's).
+    static let traceContextNames = TraceContext.headerNames + ["traceparent"]
+
     /// The span of a request whose head just arrived.
-    func beginSpan(_ head: HTTPRequestHead, attributes: RequestAttributes, originForm: String, config: TracingConfig) -> RequestSpan {
+    func beginSpan(_ head: ProxyRequestHead, attributes: RequestAttributes, originForm: String, config: TracingConfig) -> RequestSpan {
         // Most requests carry no context: then its names are not looked up one by one.
-        let carriesContext = head.headers.contains { TraceContext.isContextHeader($0.name) }
+        let carriesContext = head.headers.containsAny(of: Self.traceContextNames)
         var span = RequestSpan(config: config, kind: listener.inboundPort != nil ? .SERVER : .CLIENT, carriesContext: carriesContext) { head.headers.first(name: $0) }
         span.method = head.method.rawValue
         span.url = "\(listener.scheme)://\(attributes.authority)\(originForm)"
@@ -23,15 +26,14 @@ extension ProxyServerHandler {
     }
 
     /// The request goes upstream: the next hop's context is this span.
-    func traceHeaders(_ head: inout HTTPRequestHead, upstream: RequestDecision.Upstream) {
+    func traceHeaders(_ head: inout ProxyRequestHead, upstream: RequestDecision.Upstream) {
         guard let span = requestTelemetry?.span else { return }
         // Each remove reads every header: only when the client sent a context (most do not).
         if span.carriedContext {
             for name in TraceContext.headerNames { head.headers.remove(name: name) }
             if span.w3c { head.headers.remove(name: "traceparent") }
         }
-        // In one append: the names are the B3 and W3C ones, which NIO's add would check byte by byte.
-        head.headers.add(contentsOf: HTTPHeaders(span.context.headers(w3c: span.w3c)))
+        for (name, value) in span.context.headers(w3c: span.w3c) { head.headers.add(name: name, value: value) }
         requestTelemetry?.span?.requestID = head.headers.first(name: "x-request-id")
         requestTelemetry?.span?.upstream = (upstream.host, upstream.port)
         requestTelemetry?.span?.upstreamCluster = upstream.cluster

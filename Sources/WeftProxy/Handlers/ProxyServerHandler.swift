@@ -9,9 +9,9 @@ import WeftTelemetry
 /// runs both ways (a side that cannot write stops the other side's reads); nothing buffers a whole
 /// body beyond the replay a retry needs.
 final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, UpstreamHandler.Owner {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ProxyRequestPart
     typealias OutboundOut = HTTPServerResponsePart
-    typealias Machine = ServerExchangeStateMachine<HTTPServerRequestPart, UpstreamHandler>
+    typealias Machine = ServerExchangeStateMachine<ProxyRequestPart, UpstreamHandler>
 
     /// Request bytes kept per exchange for replay; a larger request is not retried (Envoy's buffer limit).
     static let replayLimit = 1 << 20
@@ -107,7 +107,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         insideRead = false
     }
 
-    func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+    func handle(_ part: ProxyRequestPart, context: ChannelHandlerContext) {
         let action: Machine.RequestPartAction
         switch part {
         // An HTTP/2 stream is never "closed after the answer": it ends with its END_STREAM. (NIO calls
@@ -191,9 +191,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
 
     // MARK: the steps
 
-    private func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func start(_ head: ProxyRequestHead, context: ChannelHandlerContext) {
         listener.stats.increment("downstream_rq_total")
-        let headerBytes = head.uri.utf8.count + head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+        let headerBytes = head.uri.utf8.count + head.headers.lineBytes
         if headerBytes > Self.maximumHeaderBytes {
             listener.stats.increment("downstream_rq_header_overflow")
             answer(LocalResponse(status: 431, flag: "", body: "Request Header Fields Too Large"), version: head.version, closing: true)
@@ -216,7 +216,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         answersGRPC = facts.grpc
         let (authority, originForm) = ForwardedHeaders.target(of: head)
         let attributes = RequestAttributes(authority: authority, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
-                                           headers: head.headers.map { ($0.name, $0.value) }, defaultPort: listener.defaultPort)
+                                           fields: head.headers, defaultPort: listener.defaultPort)
         let configuration = listener.configuration.active
         beginTelemetry(head, attributes: attributes, originForm: originForm, configuration: configuration)
         var request = RequestContext(attributes: attributes, configuration: configuration, routeTable: listener.routeTable)
@@ -243,7 +243,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     }
 
     /// Answers locally or starts the first upstream attempt, as the steps decided.
-    func carryOut(_ decision: RequestDecision, head: HTTPRequestHead, request: RequestContext) {
+    func carryOut(_ decision: RequestDecision, head: ProxyRequestHead, request: RequestContext) {
         switch decision {
         case .respond(let response):
             answer(response, version: head.version)

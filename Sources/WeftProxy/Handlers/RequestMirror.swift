@@ -66,7 +66,7 @@ final class MirrorSink: UpstreamHandler.Owner {
         self.admission = admission
     }
 
-    static func start(on connection: UpstreamHandler, head: HTTPRequestHead, parts: [HTTPServerRequestPart], admission: UpstreamAttempt.Admission) {
+    static func start(on connection: UpstreamHandler, head: ProxyRequestHead, parts: [ProxyRequestPart], admission: UpstreamAttempt.Admission) {
         let sink = MirrorSink(connection: connection, admission: admission)
         sink.retainedSelf = sink
         connection.lease(to: sink)

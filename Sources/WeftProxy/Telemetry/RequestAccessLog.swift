@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import WeftModel
 import WeftTelemetry
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,7 @@ struct RequestAccessLog {
     let logs: [PreparedAccessLog]
     let startTime: StartTimeFormat.Instant
     /// The request as it arrived, then as it went upstream (x-request-id, x-forwarded-for, edits).
-    var requestHead: HTTPRequestHead
+    var requestHead: ProxyRequestHead
     /// The path as the client sent it (origin form) and the authority it named.
     let originalPath: String
     let authority: String
@@ -29,7 +30,7 @@ struct RequestAccessLog {
     /// The request could not be parsed: no method, path or protocol is logged.
     var codecError = false
 
-    init(logs: [PreparedAccessLog], head: HTTPRequestHead, originalPath: String, authority: String) {
+    init(logs: [PreparedAccessLog], head: ProxyRequestHead, originalPath: String, authority: String) {
         self.logs = logs
         requestHead = head
         self.originalPath = originalPath
@@ -43,6 +44,12 @@ struct RequestAccessLog {
 /// NIO's headers as an access log reads them.
 struct LoggedHeaders: AccessLogHeaders {
     let headers: HTTPHeaders
+    func accessLogValue(_ lowercasedName: String) -> String? { headers.first(name: lowercasedName) }
+}
+
+/// A request's fields as an access log reads them.
+struct LoggedFields: AccessLogHeaders {
+    let headers: HeaderFields
     func accessLogValue(_ lowercasedName: String) -> String? { headers.first(name: lowercasedName) }
 }
 

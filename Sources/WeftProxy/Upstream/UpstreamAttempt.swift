@@ -55,7 +55,7 @@ enum UpstreamAttempt {
     }
 
     /// Writes the request on a leased connection: its head, then the parts read so far.
-    static func write(_ head: HTTPRequestHead, parts: [HTTPServerRequestPart], to connection: UpstreamHandler, flush: Bool) {
+    static func write(_ head: ProxyRequestHead, parts: [ProxyRequestPart], to connection: UpstreamHandler, flush: Bool) {
         connection.write(.head(head))
         for part in parts {
             switch part {

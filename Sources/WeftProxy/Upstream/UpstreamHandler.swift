@@ -7,7 +7,7 @@ import NIOHTTP2
 /// goes back to the pool. An idle connection has no owner, and a response it sends is refused.
 final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundOut = UpstreamRequestPart
     static let name = "weft.upstream"
 
     /// Receives what happens on the upstream connection.
@@ -56,7 +56,7 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Writes a request part (flushed when asked or by `flush()`).
-    func write(_ part: HTTPClientRequestPart, flush: Bool = false) {
+    func write(_ part: UpstreamRequestPart, flush: Bool = false) {
         guard let context else { return }
         if case .end = part { machine.requestEnded() }
         if flush { context.writeAndFlush(wrapOutboundOut(part), promise: nil) } else { context.write(wrapOutboundOut(part), promise: nil) }

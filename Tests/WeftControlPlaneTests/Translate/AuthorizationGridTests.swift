@@ -27,7 +27,7 @@ struct AuthorizationGridTests {
 
     static func get(_ path: String = "/details/0", principal: String? = productpage, method: String = "GET", source: String = "127.0.1.5",
                     headers: [(name: String, value: String)] = [], host: String = "details") -> AuthorizationEngine.Request {
-        AuthorizationEngine.Request(principal: principal, sourceIP: source, remoteIP: source, destinationPort: 9080, host: host, method: method, path: path, headers: headers)
+        AuthorizationEngine.Request(principal: principal, sourceIP: source, remoteIP: source, destinationPort: 9080, host: host, method: method, path: path, headers: HeaderFields(headers.map { ($0.name, $0.value) }))
     }
 
     static let viewer = policy("details-viewer", """

@@ -1,12 +1,13 @@
 import NIOHTTP1
 import Testing
+import WeftModel
 @testable import WeftProxy
 
 /// Two small decisions of the HTTP path: which upgrades are proxied, and how a local answer reads to a gRPC caller.
 @Suite("Upgrades and gRPC local replies")
 struct UpgradeAndGRPCReplyTests {
-    static func head(_ headers: [(String, String)], method: HTTPMethod = .GET) -> HTTPRequestHead {
-        HTTPRequestHead(version: .http1_1, method: method, uri: "/", headers: HTTPHeaders(headers))
+    static func head(_ headers: [(String, String)], method: HTTPMethod = .GET) -> ProxyRequestHead {
+        ProxyRequestHead(version: .http1_1, method: method, uri: "/", headers: HeaderFields(headers))
     }
 
     @Test("an upgrade needs both Connection: upgrade and Upgrade; websocket is proxied, h2c dropped, anything else refused")

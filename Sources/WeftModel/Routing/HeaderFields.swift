@@ -1,0 +1,263 @@
+/// HTTP header fields kept as the bytes they arrived in (`name: value\r\n` lines) with an index of
+/// where each name and value lies. A value becomes a String only when something reads it, and
+/// forwarding writes the lines as they are, with the edits made since: a request's head is not
+/// rebuilt as a String pair per header to be taken apart again on the way out (issue 19, item 3).
+/// Names compare in any case; iterating gives lower-cased names, as matching and policy read them.
+public struct HeaderFields: Sendable {
+    /// One field line in `bytes`: `line ..< nameEnd` the name, `valueStart ..< valueEnd` the value
+    /// without surrounding whitespace, `lineEnd` just past its CRLF.
+    struct Field: Sendable {
+        var line: Int32
+        var nameEnd: Int32
+        var valueStart: Int32
+        var valueEnd: Int32
+        var lineEnd: Int32
+    }
+
+    /// Every line received or added; a removed field's line stays here but leaves `fields`.
+    private var bytes: [UInt8]
+    /// The fields in order.
+    private var fields: [Field]
+
+    public init() {
+        bytes = []
+        fields = []
+    }
+
+    /// Fields written out from pairs (HTTP/2 heads, local requests, tests).
+    public init(_ pairs: some Sequence<(String, String)>) {
+        self.init()
+        for (name, value) in pairs { add(name: name, value: value) }
+    }
+
+    /// Indexes `lines`, the field lines of a head (each ending in CRLF, without the empty line that
+    /// ends the head); nil when one is not a field line HTTP/1.1 allows (RFC 9112 §5): a name that
+    /// is not a token (whitespace before the colon, a folded line), or a control character in a value.
+    public init?(validating lines: [UInt8]) {
+        var fields: [Field] = []
+        fields.reserveCapacity(16)
+        let valid = lines.withUnsafeBufferPointer { bytes -> Bool in
+            let end = bytes.count
+            var index = 0
+            while index < end {
+                let line = index
+                while index < end, HTTPToken.isTokenByte(bytes[index]) { index += 1 }
+                guard index > line, index < end, bytes[index] == UInt8(ascii: ":") else { return false }
+                let nameEnd = index
+                index += 1
+                while index < end, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 }
+                let valueStart = index
+                var valueEnd = index
+                while index < end {
+                    let byte = bytes[index]
+                    if byte == 0x0D { break }
+                    index += 1
+                    if byte == 0x20 || byte == 0x09 { continue }
+                    // Control characters (a NUL, a lone LF) and DEL end nowhere good: refused.
+                    guard byte > 0x20, byte != 0x7F else { return false }
+                    valueEnd = index
+                }
+                guard index + 1 < end, bytes[index + 1] == 0x0A else { return false }
+                index += 2
+                fields.append(Field(line: Int32(line), nameEnd: Int32(nameEnd), valueStart: Int32(valueStart), valueEnd: Int32(valueEnd), lineEnd: Int32(index)))
+            }
+            return true
+        }
+        guard valid else { return nil }
+        self.bytes = lines
+        self.fields = fields
+    }
+
+    public var count: Int { fields.count }
+    public var isEmpty: Bool { fields.isEmpty }
+
+    /// Room for `fieldCount` fields in all, those to come about 48 bytes each: a head copied to be
+    /// edited is copied once, not grown field by field.
+    public mutating func reserveCapacity(_ fieldCount: Int) {
+        bytes.reserveCapacity(bytes.count + Swift.max(fieldCount - fields.count, 0) * 48)
+        fields.reserveCapacity(fieldCount)
+    }
+
+    /// The first value of the field `name` (any case).
+    public func first(name: String) -> String? {
+        guard let position = firstPosition(of: name) else { return nil }
+        return value(of: fields[position])
+    }
+
+    public func contains(name: String) -> Bool {
+        firstPosition(of: name) != nil
+    }
+
+    /// Whether any of `names` is here (one pass over the fields).
+    public func containsAny(of names: [String]) -> Bool {
+        bytes.withUnsafeBufferPointer { bytes in
+            fields.contains { field in
+                names.contains { name in
+                    var name = name
+                    return name.withUTF8 { Self.nameOf(field, in: bytes, is: $0) }
+                }
+            }
+        }
+    }
+
+    /// Every value of the field `name`, in order.
+    public func values(name: String) -> [String] {
+        var name = name
+        return name.withUTF8 { wanted in
+            bytes.withUnsafeBufferPointer { bytes in
+                fields.compactMap { Self.nameOf($0, in: bytes, is: wanted) ? value(of: $0) : nil }
+            }
+        }
+    }
+
+    public mutating func add(name: String, value: String) {
+        let line = Int32(bytes.count)
+        bytes.append(contentsOf: name.utf8)
+        let nameEnd = Int32(bytes.count)
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(UInt8(ascii: " "))
+        let valueStart = Int32(bytes.count)
+        bytes.append(contentsOf: value.utf8)
+        let valueEnd = Int32(bytes.count)
+        bytes.append(0x0D)
+        bytes.append(0x0A)
+        fields.append(Field(line: line, nameEnd: nameEnd, valueStart: valueStart, valueEnd: valueEnd, lineEnd: Int32(bytes.count)))
+    }
+
+    /// Removes every field `name` (any case).
+    public mutating func remove(name: String) {
+        guard firstPosition(of: name) != nil else { return }
+        var name = name
+        let bytes = self.bytes
+        name.withUTF8 { wanted in
+            bytes.withUnsafeBufferPointer { bytes in
+                fields.removeAll { Self.nameOf($0, in: bytes, is: wanted) }
+            }
+        }
+    }
+
+    /// The field `name` with `value` alone, at the end (as NIO's `HTTPHeaders` does it).
+    public mutating func replaceOrAdd(name: String, value: String) {
+        remove(name: name)
+        add(name: name, value: value)
+    }
+
+    /// The lines as they go on the wire, in order: consecutive lines in one piece (a head whose
+    /// fields were only added to is one or two pieces).
+    public func withLineRuns(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try bytes.withUnsafeBytes { bytes in
+            var position = 0
+            while position < fields.count {
+                let start = Int(fields[position].line)
+                var end = Int(fields[position].lineEnd)
+                position += 1
+                while position < fields.count, Int(fields[position].line) == end {
+                    end = Int(fields[position].lineEnd)
+                    position += 1
+                }
+                try body(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+            }
+        }
+    }
+
+    /// The bytes `withLineRuns` gives, counted.
+    public var lineBytes: Int {
+        fields.reduce(0) { $0 + Int($1.lineEnd - $1.line) }
+    }
+
+    private func firstPosition(of name: String) -> Int? {
+        var name = name
+        return name.withUTF8 { wanted in
+            bytes.withUnsafeBufferPointer { bytes in
+                fields.firstIndex { Self.nameOf($0, in: bytes, is: wanted) }
+            }
+        }
+    }
+
+    private static func nameOf(_ field: Field, in bytes: UnsafeBufferPointer<UInt8>, is wanted: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = Int(field.line)
+        guard Int(field.nameEnd) - start == wanted.count else { return false }
+        for offset in 0..<wanted.count where HTTPToken.lower(bytes[start + offset]) != HTTPToken.lower(wanted[offset]) {
+            return false
+        }
+        return true
+    }
+
+    private func value(of field: Field) -> String {
+        bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[Int(field.valueStart)..<Int(field.valueEnd)]), as: UTF8.self) }
+    }
+
+    private func lowercasedName(of field: Field) -> String {
+        bytes.withUnsafeBufferPointer { bytes in
+            let name = UnsafeBufferPointer(rebasing: bytes[Int(field.line)..<Int(field.nameEnd)])
+            guard name.contains(where: { $0 &- 65 < 26 }) else { return String(decoding: name, as: UTF8.self) }
+            return String(unsafeUninitializedCapacity: name.count) { target in
+                for (offset, byte) in name.enumerated() { target[offset] = HTTPToken.lower(byte) }
+                return name.count
+            }
+        }
+    }
+}
+
+extension HeaderFields: Sequence {
+    /// Each field as (lower-cased name, value), in order.
+    public struct Iterator: IteratorProtocol {
+        let fields: HeaderFields
+        var position = 0
+
+        public mutating func next() -> (name: String, value: String)? {
+            guard position < fields.fields.count else { return nil }
+            let field = fields.fields[position]
+            position += 1
+            return (fields.lowercasedName(of: field), fields.value(of: field))
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(fields: self) }
+    public var underestimatedCount: Int { fields.count }
+}
+
+extension HeaderFields: ExpressibleByArrayLiteral {
+    public init(arrayLiteral elements: (String, String)...) {
+        self.init(elements)
+    }
+}
+
+extension HeaderFields: Hashable {
+    public static func == (lhs: HeaderFields, rhs: HeaderFields) -> Bool {
+        lhs.count == rhs.count && zip(lhs, rhs).allSatisfy { $0.name == $1.name && $0.value == $1.value }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for (name, value) in self {
+            hasher.combine(name)
+            hasher.combine(value)
+        }
+    }
+}
+
+extension HeaderFields: CustomStringConvertible {
+    public var description: String { map { "\($0.name): \($0.value)" }.description }
+}
+
+/// RFC 9110's token characters and ASCII case, on bytes.
+public enum HTTPToken {
+    @inline(__always)
+    public static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+             UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// `byte` with A–Z lower-cased (only letters: `^` and `~` differ by the same bit).
+    @inline(__always)
+    public static func lower(_ byte: UInt8) -> UInt8 {
+        byte &- 65 < 26 ? byte | 0x20 : byte
+    }
+}

@@ -1,0 +1,99 @@
+import NIOCore
+import NIOHTTP1
+import WeftModel
+
+/// Reads HTTP/1.1 requests off a downstream connection into `ProxyRequestPart`s: a head with its
+/// fields kept as bytes (indexed, not made into Strings), then the body as it arrives (chunked
+/// bodies de-chunked), then the end. What the proxy cannot read one way only is refused with the
+/// parser error a 400 is answered for; a head past `maximumHeadBytes` with `.headerOverflow` (431).
+/// After a CONNECT or an upgrade request the connection may stop speaking HTTP: parsing stops and
+/// what was read past it goes on to whatever replaces this decoder (as NIO's `.forwardBytes`).
+struct HTTP1RequestDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ProxyRequestPart
+
+    /// Envoy's default `max_request_headers_kb` (60), with room for the request line.
+    static let maximumHeadBytes = 64 * 1024
+
+    private enum State {
+        case head
+        case body(HTTP1BodyReader)
+        /// CONNECT or upgrade: what follows is not HTTP.
+        case stopped
+    }
+
+    private var state = State.head
+    private var scanner = HTTP1HeadScanner()
+    /// The request in progress stops the HTTP parsing once it ends.
+    private var stopsAfterRequest = false
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        switch state {
+        case .head:
+            return try decodeHead(context: context, buffer: &buffer)
+        case .body(var reader):
+            let event = try reader.read(&buffer)
+            state = .body(reader)
+            switch event {
+            case .body(let bytes)?:
+                context.fireChannelRead(Self.wrapInboundOut(.body(bytes)))
+                if reader.finished { end(context: context, trailers: nil) }
+                return .continue
+            case .end(let trailers)?:
+                end(context: context, trailers: trailers)
+                return .continue
+            case nil:
+                return .needMoreData
+            }
+        case .stopped:
+            return .needMoreData
+        }
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        if case .stopped = state {
+            // Removed after a switch: the bytes read past the last request belong to what comes next.
+            if !seenEOF, buffer.readableBytes > 0 { context.fireChannelRead(NIOAny(buffer.readSlice(length: buffer.readableBytes)!)) }
+            return .needMoreData
+        }
+        while buffer.readableBytes > 0, case .continue = try decode(context: context, buffer: &buffer) {}
+        // A request cut short by the client's close: nothing to answer (NIO's decoder is as quiet about it).
+        return .needMoreData
+    }
+
+    private mutating func decodeHead(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        // Empty lines before a request line are ignored (RFC 9112 §2.2).
+        while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
+            buffer.moveReaderIndex(forwardBy: 2)
+            scanner.reset()
+        }
+        guard let headEnd = try scanner.headEnd(in: buffer) else {
+            if buffer.readableBytes > Self.maximumHeadBytes { throw HTTPParserError.headerOverflow }
+            return .needMoreData
+        }
+        guard headEnd <= Self.maximumHeadBytes else { throw HTTPParserError.headerOverflow }
+        let head = try buffer.withUnsafeReadableBytes { bytes -> ProxyRequestHead in
+            let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes)!
+            let (method, uri, version) = try HTTP1RequestLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd])).get()
+            // The field lines, each with its CRLF, without the empty line that ends the head.
+            let fieldsStart = lineEnd + 2
+            let lines = fieldsStart < headEnd - 2 ? Array(UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<(headEnd - 2)])) : []
+            guard let headers = HeaderFields(validating: lines) else { throw HTTPParserError.invalidHeaderToken }
+            return ProxyRequestHead(version: version, method: method, uri: uri, headers: headers)
+        }
+        buffer.moveReaderIndex(forwardBy: headEnd)
+        let framing = try HTTP1MessageFraming.of(head).get()
+        stopsAfterRequest = head.method == .CONNECT || (head.headers.contains(name: "upgrade") && HTTPUpgrade.of(head) != nil)
+        context.fireChannelRead(Self.wrapInboundOut(.head(head)))
+        switch framing {
+        case .none: end(context: context, trailers: nil)
+        case .contentLength(let length): state = .body(HTTP1BodyReader(length: length))
+        case .chunked: state = .body(.chunked)
+        }
+        return .continue
+    }
+
+    private mutating func end(context: ChannelHandlerContext, trailers: HTTPHeaders?) {
+        state = stopsAfterRequest ? .stopped : .head
+        context.fireChannelRead(Self.wrapInboundOut(.end(trailers)))
+    }
+}

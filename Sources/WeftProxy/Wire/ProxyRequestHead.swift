@@ -1,0 +1,45 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import WeftModel
+
+/// A request's head as the proxy carries it: the request line's parts, and the header fields as the
+/// bytes they came in (`HeaderFields`), read by name when a step asks and written upstream as they
+/// are with the edits made on the way. An HTTP/2 stream's head (NIO's `HTTPRequestHead`) is turned
+/// into one at the stream's edge, and back where an HTTP/2 upstream needs NIO's type.
+struct ProxyRequestHead: Equatable, Sendable {
+    var method: HTTPMethod
+    var uri: String
+    var version: HTTPVersion
+    var headers: HeaderFields
+
+    init(version: HTTPVersion = .http1_1, method: HTTPMethod, uri: String, headers: HeaderFields = HeaderFields()) {
+        self.version = version
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+    }
+
+    init(_ head: HTTPRequestHead) {
+        self.init(version: head.version, method: head.method, uri: head.uri, headers: HeaderFields(head.headers.map { ($0.name, $0.value) }))
+    }
+
+    /// NIO's head, for an HTTP/2 upstream's codec.
+    var nioHead: HTTPRequestHead {
+        HTTPRequestHead(version: version, method: method, uri: uri, headers: HTTPHeaders(headers.map { ($0.name, $0.value) }))
+    }
+
+    /// The connection stays open after this exchange: HTTP/1.1 unless `Connection: close`, HTTP/1.0
+    /// only with `Connection: keep-alive` (as NIO's `isKeepAlive` reads it).
+    var isKeepAlive: Bool {
+        let tokens = headers.values(name: "connection").lazy.flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if version.major == 1 && version.minor >= 1 { return !tokens.contains("close") }
+        return tokens.contains("keep-alive")
+    }
+}
+
+/// A request part with the proxy's head.
+typealias ProxyRequestPart = HTTPPart<ProxyRequestHead, ByteBuffer>
+/// A request part written to an upstream connection (HTTP/1.1's encoder or an HTTP/2 stream's adapter).
+typealias UpstreamRequestPart = HTTPPart<ProxyRequestHead, IOData>

@@ -1,0 +1,68 @@
+import Testing
+@testable import WeftModel
+
+/// Header fields kept as bytes: what is read, what is refused, and what goes on the wire after edits.
+@Suite("Header fields as bytes")
+struct HeaderFieldsTests {
+    static func fields(_ text: String) -> HeaderFields? {
+        HeaderFields(validating: Array(text.utf8))
+    }
+
+    static func wire(_ fields: HeaderFields) -> String {
+        var bytes: [UInt8] = []
+        fields.withLineRuns { bytes.append(contentsOf: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test("names are read in any case, values without surrounding whitespace; iteration lower-cases names")
+    func reading() throws {
+        let fields = try #require(Self.fields("Host: example.com\r\nX-Multi:  a \r\nx-multi:b\r\nContent-Type:\tapplication/json\r\nEmpty:\r\n"))
+        #expect(fields.count == 5)
+        #expect(fields.first(name: "host") == "example.com")
+        #expect(fields.first(name: "HOST") == "example.com")
+        #expect(fields.first(name: "x-multi") == "a")
+        #expect(fields.values(name: "X-MULTI") == ["a", "b"])
+        #expect(fields.first(name: "content-type") == "application/json")
+        #expect(fields.first(name: "empty") == "")
+        #expect(fields.first(name: "missing") == nil && !fields.contains(name: "hos"))
+        #expect(fields.containsAny(of: ["b3", "x-multi"]) && !fields.containsAny(of: ["b3", "traceparent"]))
+        #expect(fields.map(\.name) == ["host", "x-multi", "x-multi", "content-type", "empty"])
+        #expect(fields.lineBytes == Self.wire(fields).utf8.count)
+    }
+
+    @Test("a name that is not a token, a folded line, a control character or a bare LF is refused", arguments: [
+        "Host : example.com\r\n", " folded: x\r\n", "Host: a\r\n continued\r\n", "X: a\u{0}b\r\n", "X: a\nY: b\r\n",
+        ": novalue\r\n", "X: a\r", "Bad[name]: x\r\n", "X: a\u{7F}\r\n", "X: a\rb\r\n",
+    ])
+    func refused(text: String) {
+        #expect(Self.fields(text) == nil)
+    }
+
+    @Test("^ and ~ are different names (only letters fold)")
+    func caseFoldsLettersOnly() throws {
+        let fields = try #require(Self.fields("x^y: 1\r\n"))
+        #expect(fields.first(name: "x~y") == nil && fields.first(name: "X^Y") == "1")
+    }
+
+    @Test("forwarding writes the received lines as they were, less removals, plus additions, in order")
+    func edits() throws {
+        var fields = try #require(Self.fields("Host: h\r\nConnection: close\r\nAccept: */*\r\nX-Forwarded-For: 1.2.3.4\r\n"))
+        let original = fields
+        fields.remove(name: "connection")
+        fields.add(name: "x-request-id", value: "abc")
+        fields.replaceOrAdd(name: "x-forwarded-for", value: "1.2.3.4, 10.0.0.1")
+        #expect(Self.wire(fields) == "Host: h\r\nAccept: */*\r\nx-request-id: abc\r\nx-forwarded-for: 1.2.3.4, 10.0.0.1\r\n")
+        #expect(fields.count == 4 && fields.first(name: "connection") == nil)
+        // The copy it was made from is as it was.
+        #expect(Self.wire(original) == "Host: h\r\nConnection: close\r\nAccept: */*\r\nX-Forwarded-For: 1.2.3.4\r\n")
+        #expect(original != fields)
+    }
+
+    @Test("fields made from pairs read and compare as parsed ones")
+    func fromPairs() throws {
+        let built: HeaderFields = [("Host", "h"), ("accept", "*/*")]
+        #expect(built == Self.fields("host: h\r\nAccept: */*\r\n"))
+        #expect(Self.wire(built) == "Host: h\r\naccept: */*\r\n")
+        #expect(HeaderFields().isEmpty && Self.fields("") == HeaderFields())
+    }
+}
