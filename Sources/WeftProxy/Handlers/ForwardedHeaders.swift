@@ -5,8 +5,8 @@ import WeftModel
 /// The header work Envoy does when forwarding: hop-by-hop headers removed, `x-request-id` kept or
 /// created, `x-forwarded-for` and `x-forwarded-proto` added, route header edits applied.
 enum ForwardedHeaders {
+    /// Headers that end at this hop (RFC 9110 §7.6.1, and the proxy ones Envoy drops too).
     static let hopByHopNames = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]
-    static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]
 
     static func request(_ head: ProxyRequestHead, originForm: String, clientAddress: String?, scheme: String, edits: HeaderEdits?,
                         clientCertificate: ForwardedClientCert = .keep) -> ProxyRequestHead {
@@ -43,16 +43,16 @@ enum ForwardedHeaders {
         return ProxyRequestHead(version: .http1_1, method: head.method, uri: originForm, headers: headers)
     }
 
-    static func response(_ head: HTTPResponseHead, version: HTTPVersion, edits: HeaderEdits?) -> HTTPResponseHead {
+    static func response(_ head: ProxyResponseHead, version: HTTPVersion, edits: HeaderEdits?) -> ProxyResponseHead {
         var headers = head.headers
         headers.reserveCapacity(head.headers.count + 4 + (edits.map { $0.responseSet.count + $0.responseAdd.count } ?? 0))
-        for (name, _) in head.headers where isHopByHop(name) { headers.remove(name: name) }
+        for name in hopByHopNames { headers.remove(name: name) }
         if let edits {
             for (name, value) in edits.responseSet { headers.replaceOrAdd(name: name, value: value) }
             for (name, value) in edits.responseAdd { headers.add(name: name, value: value) }
             for name in edits.responseRemove { headers.remove(name: name) }
         }
-        return HTTPResponseHead(version: version, status: head.status, headers: headers)
+        return ProxyResponseHead(version: version, status: head.status, headers: headers)
     }
 
     /// `text` starts with `prefix` (lower-case ASCII), in any case; nothing is copied.
@@ -63,14 +63,6 @@ enum ForwardedHeaders {
             guard let next = bytes.next(), next | (next >= 65 && next <= 90 ? 0x20 : 0) == byte else { return false }
         }
         return true
-    }
-
-    /// Only names of a hop-by-hop header's length are lower-cased and looked up: most headers are not.
-    static func isHopByHop(_ name: String) -> Bool {
-        switch name.utf8.count {
-        case 2, 7, 10, 16, 18, 19: return hopByHop.contains(name.lowercased())
-        default: return false
-        }
     }
 
     /// Header names the `Connection` header lists to be dropped (`keep-alive` and `close` list none).

@@ -7,12 +7,17 @@ import WeftModel
 /// `grpc-status` is held until the first body part (then it goes, and the call is not retried) or
 /// the trailers of an answer with no body (whose status may retry it). Nothing else is held.
 enum GRPCRetryHold {
-    static func holds(_ head: HTTPResponseHead, retry: RoutePolicy.Retry?, grpcRequest: Bool) -> Bool {
+    static func holds(_ head: ProxyResponseHead, retry: RoutePolicy.Retry?, grpcRequest: Bool) -> Bool {
         grpcRequest && head.status == .ok && retry?.retriesGRPC == true && !head.headers.contains(name: "grpc-status")
     }
 
     /// The numeric `grpc-status` of a head or trailers.
-    static func status(in headers: HTTPHeaders) -> Int? {
+    static func status(in headers: HeaderFields) -> Int? {
+        headers.first(name: "grpc-status").flatMap(Int.init)
+    }
+
+    /// The same in trailers.
+    static func status(inTrailers headers: HTTPHeaders) -> Int? {
         headers.first(name: "grpc-status").flatMap(Int.init)
     }
 }

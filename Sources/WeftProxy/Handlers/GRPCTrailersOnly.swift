@@ -1,4 +1,5 @@
 import NIOHTTP1
+import WeftModel
 
 /// A gRPC "trailers-only" answer (one HEADERS frame with END_STREAM carrying `grpc-status`) comes
 /// through NIO's HTTP/2 → HTTP/1 codec as a head holding the status and an empty end; written back
@@ -9,11 +10,11 @@ enum GRPCTrailersOnly {
     static let names = ["grpc-status", "grpc-message", "grpc-status-details-bin"]
 
     /// Removes the gRPC status fields from a response head; nil when it has none.
-    static func take(from headers: inout HTTPHeaders) -> HTTPHeaders? {
+    static func take(from headers: inout HeaderFields) -> HTTPHeaders? {
         guard headers.contains(name: "grpc-status") else { return nil }
         var trailers = HTTPHeaders()
         for name in names {
-            for value in headers[name] { trailers.add(name: name, value: value) }
+            for value in headers.values(name: name) { trailers.add(name: name, value: value) }
             headers.remove(name: name)
         }
         return trailers

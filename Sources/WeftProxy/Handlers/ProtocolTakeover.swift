@@ -15,7 +15,7 @@ enum ProtocolTakeover {
     static func downstream(_ channel: any Channel, replacingWith handlers: [any ChannelHandler]) throws {
         let operations = channel.pipeline.syncOperations
         remove(RequestHeadersTimeout.self, from: operations)
-        remove(HTTPResponseEncoder.self, from: operations)
+        remove(HTTP1ResponseEncoder.self, from: operations)
         remove(ProxyServerHandler.self, from: operations)
         let decoder = try operations.handler(type: ByteToMessageHandler<HTTP1RequestDecoder>.self)
         try operations.addHandlers(handlers, position: .after(decoder))
@@ -37,7 +37,7 @@ enum ProtocolTakeover {
         let operations = channel.pipeline.syncOperations
         remove(HTTP1RequestEncoder.self, from: operations)
         remove(UpstreamHandler.self, from: operations)
-        let decoder = try operations.handler(type: ByteToMessageHandler<UpstreamResponseDecoder>.self)
+        let decoder = try operations.handler(type: ByteToMessageHandler<HTTP1ResponseDecoder>.self)
         try operations.addHandler(glue, position: .after(decoder))
         operations.removeHandler(decoder, promise: nil)
     }

@@ -83,7 +83,7 @@ enum ProxyConnectionPipeline {
         // cost ~3 % of a request's instructions for nothing, as Envoy does not check twice either.
         try channel.pipeline.syncOperations.addHandlers([
             timeout,
-            HTTPResponseEncoder(),
+            HTTP1ResponseEncoder(),
             ByteToMessageHandler(HTTP1RequestDecoder()),
             ProxyServerHandler(listener: listener, headersTimeout: timeout, peer: peer),
         ], position: position)

@@ -20,7 +20,7 @@ extension ProxyServerHandler {
         /// The upstream answered the handshake with 101: when its end arrives the connections are spliced.
         var switchesProtocols = false
         /// A gRPC answer's head waiting for its first body part or its trailers (`GRPCRetryHold`).
-        var heldResponseHead: HTTPResponseHead?
+        var heldResponseHead: ProxyResponseHead?
 
         init(requestHead: ProxyRequestHead, upstream: RequestDecision.Upstream, request: RequestContext) {
             self.requestHead = requestHead

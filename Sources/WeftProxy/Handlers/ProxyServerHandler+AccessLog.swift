@@ -22,7 +22,7 @@ extension ProxyServerHandler {
     }
 
     /// The upstream's answer began with `head` (as it goes downstream).
-    func accessLogResponseHead(_ head: HTTPResponseHead) {
+    func accessLogResponseHead(_ head: ProxyResponseHead) {
         guard requestTelemetry?.accessLog != nil else { return }
         requestTelemetry?.accessLog?.responseHead = head
         requestTelemetry?.accessLog?.firstResponseByte = .now()
@@ -36,7 +36,7 @@ extension ProxyServerHandler {
         if let forwarded = log.forwardedPath, forwarded != log.originalPath { entry.originalPath = log.originalPath }
         entry.protocolName = http2 ? "HTTP/2" : log.requestHead.version == .http1_0 ? "HTTP/1.0" : "HTTP/1.1"
         entry.requestHeaders = LoggedFields(headers: log.requestHead.headers)
-        entry.responseHeaders = log.responseHead.map { LoggedHeaders(headers: $0.headers) }
+        entry.responseHeaders = log.responseHead.map { LoggedFields(headers: $0.headers) }
         entry.responseCode = telemetry.status
         entry.responseFlags = telemetry.flags
         if telemetry.status != 0 {

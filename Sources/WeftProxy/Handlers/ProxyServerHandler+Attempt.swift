@@ -151,7 +151,7 @@ extension ProxyServerHandler {
 
     // MARK: upstream events (same event loop)
 
-    func upstreamReceived(_ part: HTTPClientResponsePart) {
+    func upstreamReceived(_ part: ProxyResponsePart) {
         guard let context, let exchange else { return }
         switch part {
         case .head(let head):
@@ -180,7 +180,7 @@ extension ProxyServerHandler {
         case .end(let trailers):
             if let held = exchange.heldResponseHead {
                 exchange.heldResponseHead = nil
-                guard forwardResponseHead(held, grpcStatus: trailers.flatMap(GRPCRetryHold.status(in:)), exchange: exchange, context: context) else { return }
+                guard forwardResponseHead(held, grpcStatus: trailers.flatMap(GRPCRetryHold.status(inTrailers:)), exchange: exchange, context: context) else { return }
             }
             if exchange.switchesProtocols { return switchProtocols(exchange, context: context) }
             guard case .finishResponse(let upstream, let after) = machine.responseEnd() else { return }
@@ -200,7 +200,7 @@ extension ProxyServerHandler {
     /// The upstream's response head goes downstream, unless the machine retries on it (a retriable
     /// status, or `grpcStatus` from the head or the trailers that followed). Returns whether it went.
     @discardableResult
-    private func forwardResponseHead(_ head: HTTPResponseHead, grpcStatus: Int?, exchange: Exchange, context: ChannelHandlerContext) -> Bool {
+    private func forwardResponseHead(_ head: ProxyResponseHead, grpcStatus: Int?, exchange: Exchange, context: ChannelHandlerContext) -> Bool {
         let status = Int(head.status.code)
         recordOutcome(.status(status), of: exchange)
         let retriedStatus = status == 200 && exchange.request.retry?.retriesGRPC == true ? grpcStatus : nil

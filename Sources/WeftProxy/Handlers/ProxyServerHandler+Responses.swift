@@ -1,12 +1,13 @@
 import NIOCore
 import NIOHTTP1
+import WeftModel
 import WeftTelemetry
 
 /// What the proxy writes downstream itself: every response part (through `send`, which keeps the
 /// headers timeout informed), local answers, and Envoy's 400/431 for requests the codec rejects.
 extension ProxyServerHandler {
     /// Every response part goes out here, so the headers timeout knows a response is under way.
-    func send(_ part: HTTPServerResponsePart, flush: Bool = false, context: ChannelHandlerContext) {
+    func send(_ part: DownstreamResponsePart, flush: Bool = false, context: ChannelHandlerContext) {
         switch part {
         case .head: headersTimeout?.responding = true
         case .end: headersTimeout?.responding = false
@@ -20,7 +21,7 @@ extension ProxyServerHandler {
     func continueIfExpected(_ head: inout ProxyRequestHead, context: ChannelHandlerContext) {
         guard head.version == .http1_1 else { return }
         head.headers.remove(name: "expect")
-        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.head(ProxyResponseHead(version: .http1_1, status: .continue))), promise: nil)
     }
 
     /// Writes `response`; the machine has already said what the exchange becomes after it. A gRPC
@@ -37,11 +38,11 @@ extension ProxyServerHandler {
             requestTelemetry?.accessLog?.details = "direct_response"
         }
         for single in flag.split(separator: ",") { listener.stats.increment("local_reply_\(single)") }
-        var headers = HTTPHeaders()
+        var headers = HeaderFields()
         headers.add(name: "content-length", value: String(body.utf8.count))
         if let grpc {
             headers.add(name: "content-type", value: "application/grpc")
-            if !http2 { headers.add(contentsOf: grpc.fields) }
+            if !http2 { for (name, value) in grpc.fields { headers.add(name: name, value: value) } }
             requestTelemetry?.grpcStatus = String(grpc.status)
         } else if !body.isEmpty {
             headers.add(name: "content-type", value: "text/plain")
@@ -52,7 +53,7 @@ extension ProxyServerHandler {
             headers.add(name: PeerMetadataHeader.name, value: own.encodedMetadata)
         }
         headers.add(name: "connection", value: keepAlive ? "keep-alive" : "close")
-        send(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: status), headers: headers)), context: context)
+        send(.head(ProxyResponseHead(version: version, status: HTTPResponseStatus(statusCode: status), headers: headers)), context: context)
         if !body.isEmpty { send(.body(.byteBuffer(ByteBuffer(string: body))), context: context) }
         requestTelemetry?.responseBytes = body.utf8.count
         finishTelemetry(status: status, flags: flag)
@@ -84,11 +85,11 @@ extension ProxyServerHandler {
         }
         listener.stats.increment("downstream_rq_4xx")
         let body = tooLarge ? "Request Header Fields Too Large" : "Bad Request"
-        var headers = HTTPHeaders()
+        var headers = HeaderFields()
         headers.add(name: "content-length", value: String(body.utf8.count))
         headers.add(name: "content-type", value: "text/plain")
         headers.add(name: "connection", value: "close")
-        send(.head(HTTPResponseHead(version: .http1_1, status: tooLarge ? .requestHeaderFieldsTooLarge : .badRequest, headers: headers)), context: context)
+        send(.head(ProxyResponseHead(version: .http1_1, status: tooLarge ? .requestHeaderFieldsTooLarge : .badRequest, headers: headers)), context: context)
         send(.body(.byteBuffer(ByteBuffer(string: body))), context: context)
         requestTelemetry?.responseBytes = body.utf8.count
         finishTelemetry(status: tooLarge ? 431 : 400, flags: "DPE")

@@ -70,7 +70,7 @@ extension ProxyServerHandler {
 
     /// The upstream's answer began: its status; outbound, what the server's sidecar said about
     /// itself (then removed); inbound, this workload's metadata for a caller's sidecar.
-    func telemetryResponseHead(_ head: inout HTTPResponseHead) {
+    func telemetryResponseHead(_ head: inout ProxyResponseHead) {
         defer { accessLogResponseHead(head) }
         guard let own = listener.telemetry, requestTelemetry != nil else {
             head.headers.remove(name: PeerMetadataHeader.name)

@@ -10,7 +10,7 @@ import WeftTelemetry
 /// body beyond the replay a retry needs.
 final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, UpstreamHandler.Owner {
     typealias InboundIn = ProxyRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = DownstreamResponsePart
     typealias Machine = ServerExchangeStateMachine<ProxyRequestPart, UpstreamHandler>
 
     /// Request bytes kept per exchange for replay; a larger request is not retried (Envoy's buffer limit).

@@ -73,7 +73,7 @@ final class MirrorSink: UpstreamHandler.Owner {
         UpstreamAttempt.write(head, parts: parts, to: connection, flush: true)
     }
 
-    func upstreamReceived(_ part: HTTPClientResponsePart) {
+    func upstreamReceived(_ part: ProxyResponsePart) {
         guard case .end = part else { return }
         connection.finish()
         retainedSelf = nil

@@ -18,7 +18,7 @@ struct RequestAccessLog {
     let originalPath: String
     let authority: String
     var forwardedPath: String?
-    var responseHead: HTTPResponseHead?
+    var responseHead: ProxyResponseHead?
     var routeName: String?
     var upstreamCluster: String?
     var upstreamHost: String?
@@ -41,13 +41,7 @@ struct RequestAccessLog {
     }
 }
 
-/// NIO's headers as an access log reads them.
-struct LoggedHeaders: AccessLogHeaders {
-    let headers: HTTPHeaders
-    func accessLogValue(_ lowercasedName: String) -> String? { headers.first(name: lowercasedName) }
-}
-
-/// A request's fields as an access log reads them.
+/// A head's fields as an access log reads them.
 struct LoggedFields: AccessLogHeaders {
     let headers: HeaderFields
     func accessLogValue(_ lowercasedName: String) -> String? { headers.first(name: lowercasedName) }

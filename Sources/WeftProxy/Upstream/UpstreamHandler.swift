@@ -6,13 +6,13 @@ import NIOHTTP2
 /// its response parts; when the exchange is over the connection's state machine says whether it
 /// goes back to the pool. An idle connection has no owner, and a response it sends is refused.
 final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ProxyResponsePart
     typealias OutboundOut = UpstreamRequestPart
     static let name = "weft.upstream"
 
     /// Receives what happens on the upstream connection.
     protocol Owner: AnyObject {
-        func upstreamReceived(_ part: HTTPClientResponsePart)
+        func upstreamReceived(_ part: ProxyResponsePart)
         /// The end of one read from the upstream: time to flush what was written downstream.
         func upstreamReadComplete()
         /// The connection (or stream) closed; `refused`: an HTTP/2 server refused the stream unprocessed.

@@ -23,8 +23,14 @@ enum HTTP1MessageFraming: Equatable {
             return last == "chunked" ? .success(.chunked) : .failure(.invalidHeaderToken)
         }
         guard !lengths.isEmpty else { return .success(.none) }
+        return contentLength(lengths).map { $0 == 0 ? .none : .contentLength($0) }
+    }
+
+    /// The one length the Content-Length values give (a list of equal values is one), or the error
+    /// for values that are not digits or differ.
+    static func contentLength(_ values: [String]) -> Result<Int, HTTPParserError> {
         var length: Int?
-        for value in lengths {
+        for value in values {
             for item in value.split(separator: ",", omittingEmptySubsequences: false) {
                 let text = item.trimmingCharacters(in: .whitespaces)
                 guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let parsed = Int(text) else {
@@ -34,7 +40,7 @@ enum HTTP1MessageFraming: Equatable {
                 length = parsed
             }
         }
-        return .success(length.map { $0 == 0 ? .none : .contentLength($0) } ?? .none)
+        return length.map { .success($0) } ?? .failure(.invalidContentLength)
     }
 }
 
@@ -63,4 +69,61 @@ enum HTTP1RequestLine {
         default: return .failure(.invalidVersion)
         }
     }
+}
+
+/// An HTTP/1.1 status line (RFC 9112 §4) read from bytes. The reason phrase is not kept: the proxy
+/// writes the standard one for the code, as Envoy does.
+enum HTTP1StatusLine {
+    /// Parses `line` (without its CRLF).
+    static func parse(_ line: UnsafeRawBufferPointer) -> Result<(HTTPVersion, HTTPResponseStatus), HTTPParserError> {
+        guard line.count >= 12, line.starts(with: "HTTP/1.".utf8), line[8] == 0x20 else { return .failure(.invalidVersion) }
+        let version: HTTPVersion
+        switch line[7] {
+        case UInt8(ascii: "1"): version = .http1_1
+        case UInt8(ascii: "0"): version = .http1_0
+        default: return .failure(.invalidVersion)
+        }
+        var code = 0
+        for index in 9..<12 {
+            let digit = line[index]
+            guard digit >= 0x30, digit <= 0x39 else { return .failure(.invalidStatus) }
+            code = code * 10 + Int(digit - 0x30)
+        }
+        guard code >= 100, line.count == 12 || line[12] == 0x20 else { return .failure(.invalidStatus) }
+        // The reason phrase: visible characters, spaces, tabs and obs-text only.
+        for index in 12..<line.count where line[index] != 0x09 && (line[index] < 0x20 || line[index] == 0x7F) {
+            return .failure(.invalidStatus)
+        }
+        return .success((version, HTTPResponseStatus(statusCode: code)))
+    }
+}
+
+extension HTTP1MessageFraming {
+    /// How a response to `method` with `head` is delimited: none for HEAD, 1xx, 204, 304 and a
+    /// 2xx to CONNECT; chunks when the last transfer coding is chunked; until the connection closes
+    /// for any other transfer coding or no length at all; else its Content-Length. A response
+    /// with both a Transfer-Encoding and a Content-Length, or lengths that differ, is refused
+    /// (llhttp's strict reading, which NIO's decoder applied).
+    static func ofResponse(_ head: ProxyResponseHead, to method: HTTPMethod) -> Result<HTTP1ResponseBody, HTTPParserError> {
+        let code = head.status.code
+        if method == .HEAD || code < 200 || code == 204 || code == 304 || (method == .CONNECT && code < 300) { return .success(.none) }
+        let headers = head.headers
+        let hasEncoding = headers.contains(name: "transfer-encoding")
+        let hasLength = headers.contains(name: "content-length")
+        if hasEncoding {
+            guard !hasLength else { return .failure(.unexpectedContentLength) }
+            let last = headers.values(name: "transfer-encoding").last?.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            return .success(last == "chunked" && head.version == .http1_1 ? .chunked : .untilClose)
+        }
+        guard hasLength else { return .success(.untilClose) }
+        return contentLength(headers.values(name: "content-length")).map { .length($0) }
+    }
+}
+
+/// A response body's delimitation.
+enum HTTP1ResponseBody: Equatable {
+    case none
+    case length(Int)
+    case chunked
+    case untilClose
 }

@@ -12,25 +12,25 @@ final class HTTP1RequestEncoder: ChannelOutboundHandler, RemovableChannelHandler
     typealias OutboundIn = UpstreamRequestPart
     typealias OutboundOut = IOData
 
-    /// An upstream HTTP/1.1 connection's codec: this encoder and NIO's response decoder, whose
+    /// An upstream HTTP/1.1 connection's codec: this encoder and the response decoder, whose
     /// bytes read past a 101 go on (on removal) to the splice that takes over.
     static func addCodec(to pipeline: ChannelPipeline.SynchronousOperations) throws {
-        let responses = HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)
-        try pipeline.addHandlers([HTTP1RequestEncoder(responses: responses), ByteToMessageHandler(UpstreamResponseDecoder(decoder: responses))])
+        let methods = UpstreamRequestMethods()
+        try pipeline.addHandlers([HTTP1RequestEncoder(methods: methods), ByteToMessageHandler(HTTP1ResponseDecoder(methods: methods))])
     }
 
-    private let responses: HTTPResponseDecoder
+    private let methods: UpstreamRequestMethods
     private var chunked = false
 
-    init(responses: HTTPResponseDecoder) {
-        self.responses = responses
+    init(methods: UpstreamRequestMethods) {
+        self.methods = methods
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head):
             chunked = Self.frame(&head)
-            responses.write(data: .head(Self.methodOnly(head.method)))
+            methods.sent(head.method)
             var buffer = context.channel.allocator.buffer(capacity: head.uri.utf8.count + head.headers.lineBytes + 32)
             buffer.writeString(head.method.rawValue)
             buffer.writeInteger(UInt8(ascii: " "))
@@ -55,17 +55,7 @@ final class HTTP1RequestEncoder: ChannelOutboundHandler, RemovableChannelHandler
                 return
             }
             chunked = false
-            var last = ByteBuffer(staticString: "0\r\n")
-            if let trailers {
-                for (name, value) in trailers {
-                    last.writeString(name)
-                    last.writeStaticString(": ")
-                    last.writeString(value)
-                    last.writeStaticString("\r\n")
-                }
-            }
-            last.writeStaticString("\r\n")
-            context.write(wrapOutboundOut(.byteBuffer(last)), promise: promise)
+            context.write(wrapOutboundOut(.byteBuffer(HTTP1ResponseEncoder.lastChunk(trailers))), promise: promise)
         }
     }
 
@@ -92,32 +82,5 @@ final class HTTP1RequestEncoder: ChannelOutboundHandler, RemovableChannelHandler
             }
             return head.version == .http1_1 && head.headers.first(name: "transfer-encoding")?.lowercased() == "chunked"
         }
-    }
-
-    /// What the response decoder needs of a request: its method (NIO's head is otherwise empty).
-    private static func methodOnly(_ method: HTTPMethod) -> HTTPRequestHead {
-        switch method {
-        case .GET: return getHead
-        case .POST: return postHead
-        default: return HTTPRequestHead(version: .http1_1, method: method, uri: "")
-        }
-    }
-    private static let getHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "")
-    private static let postHead = HTTPRequestHead(version: .http1_1, method: .POST, uri: "")
-}
-
-/// NIO's response decoder without its watch on the writes (it reads NIO's request type, and the
-/// requests here are `UpstreamRequestPart`s): `HTTP1RequestEncoder` tells it each request's method.
-struct UpstreamResponseDecoder: ByteToMessageDecoder {
-    typealias InboundOut = HTTPClientResponsePart
-    let decoder: HTTPResponseDecoder
-
-    mutating func decoderAdded(context: ChannelHandlerContext) { decoder.decoderAdded(context: context) }
-    mutating func decoderRemoved(context: ChannelHandlerContext) { decoder.decoderRemoved(context: context) }
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        try decoder.decode(context: context, buffer: &buffer)
-    }
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        try decoder.decodeLast(context: context, buffer: &buffer, seenEOF: seenEOF)
     }
 }

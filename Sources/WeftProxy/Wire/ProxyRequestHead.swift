@@ -32,6 +32,7 @@ struct ProxyRequestHead: Equatable, Sendable {
     /// The connection stays open after this exchange: HTTP/1.1 unless `Connection: close`, HTTP/1.0
     /// only with `Connection: keep-alive` (as NIO's `isKeepAlive` reads it).
     var isKeepAlive: Bool {
+        guard headers.contains(name: "connection") else { return version.major == 1 && version.minor >= 1 }
         let tokens = headers.values(name: "connection").lazy.flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         if version.major == 1 && version.minor >= 1 { return !tokens.contains("close") }

@@ -7,7 +7,7 @@ import WeftModel
 
 /// The proxy's own HTTP/1.1 request codec, one step at a time on an `EmbeddedChannel`: what the
 /// decoder makes of bytes (and refuses), and the bytes the encoder writes upstream.
-@Suite("HTTP/1.1 request codec")
+@Suite("HTTP/1.1 request codec (and the upstream response decoder it feeds)")
 struct HTTP1RequestCodecTests {
     static func decoding(_ chunks: [String]) throws -> (parts: [ProxyRequestPart], channel: EmbeddedChannel) {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(HTTP1RequestDecoder()))
@@ -126,8 +126,8 @@ struct HTTP1RequestCodecTests {
         try channel.writeOutbound(UpstreamRequestPart.head(ProxyRequestHead(method: .GET, uri: "/", headers: [("host", "svc")])))
         try channel.writeOutbound(UpstreamRequestPart.end(nil))
         try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"))
-        var parts: [HTTPClientResponsePart] = []
-        while let part = try channel.readInbound(as: HTTPClientResponsePart.self) { parts.append(part) }
+        var parts: [ProxyResponsePart] = []
+        while let part = try channel.readInbound(as: ProxyResponsePart.self) { parts.append(part) }
         // The 204 is read as the second answer, not as 100 bytes of the first's body.
         guard parts.count == 4, case .head(let head) = parts[0], case .end = parts[1], case .head(let second) = parts[2] else { Issue.record("\(parts)"); return }
         #expect(head.status == .ok && second.status == .noContent)

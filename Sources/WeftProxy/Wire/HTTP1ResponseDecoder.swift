@@ -1,0 +1,131 @@
+import NIOCore
+import NIOHTTP1
+import WeftModel
+
+/// The methods of the requests written on an upstream connection whose responses have not begun:
+/// the response decoder needs each one's (a HEAD's answer has no body). Shared by the connection's
+/// encoder, which adds, and its decoder, which takes.
+final class UpstreamRequestMethods {
+    private var methods: [HTTPMethod] = []
+    private var first = 0
+
+    func sent(_ method: HTTPMethod) { methods.append(method) }
+
+    func answered() -> HTTPMethod? {
+        guard first < methods.count else { return nil }
+        let method = methods[first]
+        first += 1
+        if first == methods.count {
+            methods.removeAll(keepingCapacity: true)
+            first = 0
+        }
+        return method
+    }
+}
+
+/// Reads an upstream's HTTP/1.1 responses into `ProxyResponsePart`s: a head with its fields kept as
+/// the received bytes, the body as it arrives (chunks de-chunked), the end. Interim 1xx answers are
+/// dropped (as NIO's decoder dropped them); after a 101, or a 2xx to CONNECT, parsing stops and the
+/// bytes past it go on, on removal, to the splice that takes over. A response the proxy cannot read
+/// one way only is an `HTTPParserError` (Envoy's 502 UPE); one nobody asked for, NIO's `unsolicitedResponse`.
+struct HTTP1ResponseDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ProxyResponsePart
+
+    /// A response head past this is refused (Envoy's default for upstream headers is the same 60 KiB).
+    static let maximumHeadBytes = 64 * 1024
+
+    private enum State {
+        case head
+        case body(HTTP1BodyReader)
+        case stopped
+    }
+
+    let methods: UpstreamRequestMethods
+    private var state = State.head
+    private var scanner = HTTP1HeadScanner()
+    private var stopsAfterResponse = false
+
+    init(methods: UpstreamRequestMethods) {
+        self.methods = methods
+    }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        switch state {
+        case .head:
+            return try decodeHead(context: context, buffer: &buffer)
+        case .body(var reader):
+            let event = try reader.read(&buffer)
+            state = .body(reader)
+            switch event {
+            case .body(let bytes)?:
+                context.fireChannelRead(Self.wrapInboundOut(.body(bytes)))
+                if reader.finished { end(context: context, trailers: nil) }
+                return .continue
+            case .end(let trailers)?:
+                end(context: context, trailers: trailers)
+                return .continue
+            case nil:
+                return .needMoreData
+            }
+        case .stopped:
+            return .needMoreData
+        }
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        if case .stopped = state {
+            if !seenEOF, buffer.readableBytes > 0 { context.fireChannelRead(NIOAny(buffer.readSlice(length: buffer.readableBytes)!)) }
+            return .needMoreData
+        }
+        while buffer.readableBytes > 0, case .continue = try decode(context: context, buffer: &buffer) {}
+        guard seenEOF else { return .needMoreData }
+        switch state {
+        case .body(let reader) where reader.endsAtClose:
+            // A body delimited by the close: it is whole.
+            end(context: context, trailers: nil)
+        case .body:
+            throw HTTPParserError.invalidEOFState
+        case .head where buffer.readableBytes > 0:
+            throw HTTPParserError.invalidEOFState
+        case .head, .stopped:
+            break
+        }
+        return .needMoreData
+    }
+
+    private mutating func decodeHead(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let headEnd = try scanner.headEnd(in: buffer) else {
+            if buffer.readableBytes > Self.maximumHeadBytes { throw HTTPParserError.headerOverflow }
+            return .needMoreData
+        }
+        guard headEnd <= Self.maximumHeadBytes else { throw HTTPParserError.headerOverflow }
+        let head = try buffer.withUnsafeReadableBytes { bytes -> ProxyResponseHead in
+            let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes)!
+            let (version, status) = try HTTP1StatusLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd])).get()
+            let fieldsStart = lineEnd + 2
+            let lines = fieldsStart < headEnd - 2 ? Array(UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<(headEnd - 2)])) : []
+            guard let headers = HeaderFields(validating: lines) else { throw HTTPParserError.invalidHeaderToken }
+            return ProxyResponseHead(version: version, status: status, headers: headers)
+        }
+        buffer.moveReaderIndex(forwardBy: headEnd)
+        let code = head.status.code
+        // An interim answer (100 Continue, 103 Early Hints): the final one follows.
+        if code < 200 && code != 101 { return .continue }
+        guard let method = methods.answered() else { throw NIOHTTPDecoderError.unsolicitedResponse }
+        let body = try HTTP1MessageFraming.ofResponse(head, to: method).get()
+        stopsAfterResponse = code == 101 || (method == .CONNECT && code >= 200 && code < 300)
+        context.fireChannelRead(Self.wrapInboundOut(.head(head)))
+        switch body {
+        case .none, .length(0): end(context: context, trailers: nil)
+        case .length(let length): state = .body(HTTP1BodyReader(length: length))
+        case .chunked: state = .body(.chunked)
+        case .untilClose: state = .body(.untilClose)
+        }
+        return .continue
+    }
+
+    private mutating func end(context: ChannelHandlerContext, trailers: HTTPHeaders?) {
+        state = stopsAfterResponse ? .stopped : .head
+        context.fireChannelRead(Self.wrapInboundOut(.end(trailers)))
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import WeftModel
+
+/// A response's head as the proxy carries it: the status, and the header fields as the bytes they
+/// came in from the upstream (`HeaderFields`), written downstream as they are with the route's edits.
+/// An HTTP/2 stream's head is turned into one at the stream's edge, and back for an HTTP/2 client.
+struct ProxyResponseHead: Equatable, Sendable {
+    var version: HTTPVersion
+    var status: HTTPResponseStatus
+    var headers: HeaderFields
+
+    init(version: HTTPVersion = .http1_1, status: HTTPResponseStatus, headers: HeaderFields = HeaderFields()) {
+        self.version = version
+        self.status = status
+        self.headers = headers
+    }
+
+    init(_ head: HTTPResponseHead) {
+        self.init(version: head.version, status: head.status, headers: HeaderFields(head.headers.map { ($0.name, $0.value) }))
+    }
+
+    /// NIO's head, for an HTTP/2 client's codec.
+    var nioHead: HTTPResponseHead {
+        HTTPResponseHead(version: version, status: status, headers: HTTPHeaders(headers.map { ($0.name, $0.value) }))
+    }
+
+    /// The connection stays open after this response (as NIO's `isKeepAlive` reads it).
+    var isKeepAlive: Bool {
+        guard headers.contains(name: "connection") else { return version.major == 1 && version.minor >= 1 }
+        let tokens = headers.values(name: "connection").lazy.flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if version.major == 1 && version.minor >= 1 { return !tokens.contains("close") }
+        return tokens.contains("keep-alive")
+    }
+}
+
+/// A response part read from an upstream.
+typealias ProxyResponsePart = HTTPPart<ProxyResponseHead, ByteBuffer>
+/// A response part written to the client (HTTP/1.1's encoder or an HTTP/2 stream's adapter).
+typealias DownstreamResponsePart = HTTPPart<ProxyResponseHead, IOData>

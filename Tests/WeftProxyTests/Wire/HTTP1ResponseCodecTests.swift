@@ -1,0 +1,107 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Testing
+import WeftModel
+@testable import WeftProxy
+
+/// The proxy's own HTTP/1.1 response codec on `EmbeddedChannel`s: an upstream's answers read (and
+/// refused), and the bytes written to the client.
+@Suite("HTTP/1.1 response codec")
+struct HTTP1ResponseCodecTests {
+    /// An upstream connection's codec after `methods` were sent, fed `chunks`; EOF after them when `close`.
+    static func responses(to methods: [HTTPMethod], _ chunks: [String], close: Bool = false) throws -> (parts: [ProxyResponsePart], channel: EmbeddedChannel) {
+        let channel = EmbeddedChannel()
+        try HTTP1RequestEncoder.addCodec(to: channel.pipeline.syncOperations)
+        for method in methods {
+            try channel.writeOutbound(UpstreamRequestPart.head(ProxyRequestHead(method: method, uri: "/", headers: [("host", "svc")])))
+            try channel.writeOutbound(UpstreamRequestPart.end(nil))
+        }
+        for chunk in chunks { try channel.writeInbound(ByteBuffer(string: chunk)) }
+        if close {
+            channel.pipeline.fireChannelInactive()
+            try channel.throwIfErrorCaught()
+        }
+        var parts: [ProxyResponsePart] = []
+        while let part = try channel.readInbound(as: ProxyResponsePart.self) { parts.append(part) }
+        return (parts, channel)
+    }
+
+    static func body(_ parts: [ProxyResponsePart]) -> String {
+        parts.compactMap { if case .body(let buffer) = $0 { String(buffer: buffer) } else { nil } }.joined()
+    }
+
+    @Test("by length, chunked with trailers, and until the close; the fields are the received bytes")
+    func framings() throws {
+        let (byLength, _) = try Self.responses(to: [.GET], ["HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Up: a\r\n\r\nhel", "lo"])
+        guard case .head(let head)? = byLength.first else { Issue.record("\(byLength)"); return }
+        #expect(head.status == .ok && head.headers.first(name: "x-up") == "a" && head.isKeepAlive)
+        #expect(Self.body(byLength) == "hello")
+        let (chunked, _) = try Self.responses(to: [.GET], ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\ngrpc-status: 0\r\n\r\n"])
+        #expect(Self.body(chunked) == "abc")
+        guard case .end(let trailers)? = chunked.last else { Issue.record("\(chunked)"); return }
+        #expect(trailers?["grpc-status"] == ["0"])
+        let (untilClose, _) = try Self.responses(to: [.GET], ["HTTP/1.0 200 OK\r\n\r\nall of ", "it"], close: true)
+        #expect(Self.body(untilClose) == "all of it")
+        guard case .end? = untilClose.last else { Issue.record("\(untilClose)"); return }
+    }
+
+    @Test("a 100 Continue is dropped; 204 and 304 have no body; the custom code keeps its number")
+    func interimAndBodiless() throws {
+        let (parts, _) = try Self.responses(to: [.POST, .GET, .GET], ["HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+                                                                       "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n", "HTTP/1.1 299 Odd\r\nContent-Length: 0\r\n\r\n"])
+        let codes = parts.compactMap { if case .head(let head) = $0 { head.status.code } else { nil } }
+        #expect(codes == [204, 304, 299])
+        #expect(Self.body(parts).isEmpty)
+    }
+
+    @Test("after a 101 parsing stops; the bytes past it go on when the decoder leaves")
+    func switching() throws {
+        let (parts, channel) = try Self.responses(to: [.GET], ["HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\u{81}\u{1}x"])
+        #expect(parts.count == 2)
+        let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTP1ResponseDecoder>.self)
+        let removed = channel.pipeline.syncOperations.removeHandler(decoder)
+        channel.embeddedEventLoop.run()
+        try removed.wait()
+        #expect(try channel.readInbound(as: ByteBuffer.self).map { String(buffer: $0) } == "\u{81}\u{1}x")
+    }
+
+    @Test("what cannot be read one way is a parser error (502 UPE); an answer nobody asked for is refused", arguments: [
+        "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+        "HTTP/1.1 2x0 OK\r\n\r\n",
+        "HTTP/2.0 200 OK\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+        "garbage\r\n\r\n",
+    ])
+    func refused(text: String) {
+        #expect(throws: HTTPParserError.self) { _ = try Self.responses(to: [.GET], [text]) }
+    }
+
+    @Test("an answer with no request before it, and a length cut short by the close, are errors")
+    func unsolicitedAndShort() {
+        #expect(throws: NIOHTTPDecoderError.self) { _ = try Self.responses(to: [], ["HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]) }
+        #expect(throws: HTTPParserError.invalidEOFState) { _ = try Self.responses(to: [.GET], ["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"], close: true) }
+    }
+
+    static func written(_ parts: [DownstreamResponsePart]) throws -> String {
+        let channel = EmbeddedChannel(handler: HTTP1ResponseEncoder())
+        for part in parts { try channel.writeOutbound(part) }
+        var text = ""
+        while let data = try channel.readOutbound(as: IOData.self) {
+            if case .byteBuffer(let bytes) = data { text += String(buffer: bytes) }
+        }
+        return text
+    }
+
+    @Test("to the client: the standard reason, the lines as they came with edits, framing as NIO's encoder set it")
+    func encoder() throws {
+        var fields = try #require(HeaderFields(validating: Array("Content-Length: 2\r\nX-Up: a\r\n".utf8)))
+        fields.add(name: "server", value: "istio-envoy")
+        #expect(try Self.written([.head(ProxyResponseHead(status: .ok, headers: fields)), .body(.byteBuffer(ByteBuffer(string: "hi"))), .end(nil)])
+            == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Up: a\r\nserver: istio-envoy\r\n\r\nhi")
+        #expect(try Self.written([.head(ProxyResponseHead(status: .notFound, headers: [("x", "y")])), .body(.byteBuffer(ByteBuffer(string: "abc"))), .end(nil)])
+            == "HTTP/1.1 404 Not Found\r\nx: y\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        #expect(try Self.written([.head(ProxyResponseHead(status: .noContent, headers: [("content-length", "0")])), .end(nil)]) == "HTTP/1.1 204 No Content\r\n\r\n")
+    }
+}
