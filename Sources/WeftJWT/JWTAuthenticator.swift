@@ -57,10 +57,10 @@ public struct JWTAuthenticator: Sendable {
         var found: [(token: Substring, header: String?)] = []
         for provider in providers {
             for location in provider.rule.headerLocations {
-                for header in attributes.headers where header.name == location.name {
-                    guard header.value.hasPrefix(location.prefix) else { continue }
-                    let token = Self.trimmed(header.value.dropFirst(location.prefix.count))
-                    if !token.isEmpty, !found.contains(where: { $0.token == token }) { found.append((Substring(token), header.name)) }
+                for value in attributes.headers.values(name: location.name) {
+                    guard value.hasPrefix(location.prefix) else { continue }
+                    let token = Self.trimmed(value.dropFirst(location.prefix.count))
+                    if !token.isEmpty, !found.contains(where: { $0.token == token }) { found.append((Substring(token), location.name.lowercased())) }
                 }
             }
             for name in provider.rule.paramLocations {
@@ -149,8 +149,8 @@ public struct JWTAuthenticator: Sendable {
 
     /// A cookie's value from the request's `cookie` headers.
     static func cookie(_ name: String, _ attributes: RequestAttributes) -> String? {
-        for header in attributes.headers where header.name == "cookie" {
-            for pair in header.value.split(separator: ";") {
+        for cookieHeader in attributes.headers.values(name: "cookie") {
+            for pair in cookieHeader.split(separator: ";") {
                 let kv = pair.split(separator: "=", maxSplits: 1)
                 if kv.count == 2, Self.trimmed(kv[0]) == name { return String(Self.trimmed(kv[1])) }
             }

@@ -139,8 +139,8 @@ extension HashPolicy.Key {
     }
 
     static func cookie(_ name: String, in request: RequestAttributes) -> String? {
-        for header in request.headers where header.name == "cookie" {
-            for pair in header.value.split(separator: ";") {
+        for cookieHeader in request.headers.values(name: "cookie") {
+            for pair in cookieHeader.split(separator: ";") {
                 let parts = pair.split(separator: "=", maxSplits: 1)
                 guard parts.count == 2, parts[0].trimmingSpaces == name else { continue }
                 // A quoted value means the same as the bare one (RFC 6265), as Envoy reads it.

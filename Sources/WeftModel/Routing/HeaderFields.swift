@@ -18,6 +18,9 @@ public struct HeaderFields: Sendable {
     private var bytes: [UInt8]
     /// The fields in order.
     private var fields: [Field]
+    /// A bit per (length, first byte) of every name ever here: a name whose bit is clear is not, and
+    /// most lookups (hop-by-hop names, trace context, framing) are for names that are not.
+    private var nameBits: UInt64 = 0
 
     public init() {
         bytes = []
@@ -66,6 +69,16 @@ public struct HeaderFields: Sendable {
         guard valid else { return nil }
         self.bytes = lines
         self.fields = fields
+        lines.withUnsafeBufferPointer { bytes in
+            for field in fields { nameBits |= Self.nameBit(UnsafeBufferPointer(rebasing: bytes[Int(field.line)..<Int(field.nameEnd)])) }
+        }
+    }
+
+    /// The bit `nameBits` keeps for a name: its length and its first byte (in any case).
+    @inline(__always)
+    private static func nameBit(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard let first = name.first else { return 1 }
+        return 1 << ((UInt64(name.count) &* 7 &+ UInt64(HTTPToken.lower(first))) & 63)
     }
 
     public var count: Int { fields.count }
@@ -100,6 +113,59 @@ public struct HeaderFields: Sendable {
         }
     }
 
+    /// Each value of the field `name`, in order, as its bytes (no String is made).
+    public func forEachValue(name: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        guard firstPosition(of: name) != nil else { return }
+        var name = name
+        try name.withUTF8 { wanted in
+            try bytes.withUnsafeBufferPointer { bytes in
+                for field in fields where Self.nameOf(field, in: bytes, is: wanted) {
+                    try body(UnsafeBufferPointer(rebasing: bytes[Int(field.valueStart)..<Int(field.valueEnd)]))
+                }
+            }
+        }
+    }
+
+    /// The comma-separated elements of every `name` field, in order, each without surrounding
+    /// whitespace (RFC 9110 §5.6.1), as bytes.
+    public func forEachElement(name: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        try forEachValue(name: name) { value in
+            var start = 0
+            while start <= value.count {
+                var end = start
+                while end < value.count, value[end] != UInt8(ascii: ",") { end += 1 }
+                var low = start, high = end
+                while low < high, value[low] == 0x20 || value[low] == 0x09 { low += 1 }
+                while high > low, value[high - 1] == 0x20 || value[high - 1] == 0x09 { high -= 1 }
+                // Empty elements are no elements (RFC 9110 §5.6.1).
+                if low < high { try body(UnsafeBufferPointer(rebasing: value[low..<high])) }
+                start = end + 1
+            }
+        }
+    }
+
+    /// Whether a `name` field lists `token` (any case), as `Connection: keep-alive, Upgrade` lists `upgrade`.
+    public func lists(_ token: String, in name: String) -> Bool {
+        var found = false
+        var token = token
+        token.withUTF8 { wanted in
+            forEachElement(name: name) { element in
+                if !found, HTTPToken.equalsIgnoringCase(element, wanted) { found = true }
+            }
+        }
+        return found
+    }
+
+    /// The last element of the `name` fields (`Transfer-Encoding`'s final coding), if any, is `token` (any case).
+    public func lastElement(of name: String, is token: String) -> Bool {
+        var last: Bool?
+        var token = token
+        token.withUTF8 { wanted in
+            forEachElement(name: name) { element in last = HTTPToken.equalsIgnoringCase(element, wanted) }
+        }
+        return last ?? false
+    }
+
     /// Every value of the field `name`, in order.
     public func values(name: String) -> [String] {
         var name = name
@@ -121,6 +187,8 @@ public struct HeaderFields: Sendable {
         let valueEnd = Int32(bytes.count)
         bytes.append(0x0D)
         bytes.append(0x0A)
+        var name = name
+        nameBits |= name.withUTF8 { Self.nameBit($0) }
         fields.append(Field(line: line, nameEnd: nameEnd, valueStart: valueStart, valueEnd: valueEnd, lineEnd: Int32(bytes.count)))
     }
 
@@ -168,7 +236,8 @@ public struct HeaderFields: Sendable {
     private func firstPosition(of name: String) -> Int? {
         var name = name
         return name.withUTF8 { wanted in
-            bytes.withUnsafeBufferPointer { bytes in
+            guard nameBits & Self.nameBit(wanted) != 0 else { return nil }
+            return bytes.withUnsafeBufferPointer { bytes in
                 fields.firstIndex { Self.nameOf($0, in: bytes, is: wanted) }
             }
         }
@@ -253,6 +322,13 @@ public enum HTTPToken {
         default:
             return false
         }
+    }
+
+    /// `lhs` and `rhs` are the same bytes but for ASCII letters' case.
+    public static func equalsIgnoringCase(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for index in 0..<lhs.count where lower(lhs[index]) != lower(rhs[index]) { return false }
+        return true
     }
 
     /// `byte` with A–Z lower-cased (only letters: `^` and `~` differ by the same bit).

@@ -32,7 +32,7 @@ extension ProxyServerHandler {
             return startTCPTunnel(destinations: destinations, context: context)
         }
         let attributes = RequestAttributes(authority: head.uri, path: "/", method: "CONNECT", scheme: listener.scheme,
-                                           headers: head.headers.map { ($0.name, $0.value) }, defaultPort: 443)
+                                           fields: head.headers, defaultPort: 443)
         var request = RequestContext(attributes: attributes, configuration: listener.configuration.active, routeTable: listener.routeTable)
         let decision = listener.pipeline.decide(&request)
         let forward: RequestDecision.Upstream?

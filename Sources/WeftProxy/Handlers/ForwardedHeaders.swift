@@ -17,7 +17,7 @@ enum ForwardedHeaders {
             for name in connectionListed(headers) { headers.remove(name: name) }
         }
         // As Envoy does: `te: trailers` goes on (gRPC needs it end to end); other TE values stop here.
-        let trailers = headers.contains(name: "te") && headers.values(name: "te").contains { $0.lowercased().contains("trailers") }
+        let trailers = headers.contains(name: "te") && headers.lists("trailers", in: "te")
         for name in hopByHopNames { headers.remove(name: name) }
         if trailers { headers.add(name: "te", value: "trailers") }
         if !headers.contains(name: "x-request-id") { headers.add(name: "x-request-id", value: RequestID.next()) }
@@ -66,11 +66,13 @@ enum ForwardedHeaders {
     }
 
     /// Header names the `Connection` header lists to be dropped (`keep-alive` and `close` list none).
-    static func connectionListed(_ headers: HeaderFields) -> Set<String> {
-        guard let value = headers.first(name: "connection") else { return [] }
-        let lowered = value.lowercased()
-        if lowered == "keep-alive" || lowered == "close" { return [] }
-        return Set(lowered.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+    static func connectionListed(_ headers: HeaderFields) -> [String] {
+        var listed: [String] = []
+        headers.forEachElement(name: "connection") { element in
+            let name = String(decoding: element, as: UTF8.self).lowercased()
+            if name != "keep-alive" && name != "close" { listed.append(name) }
+        }
+        return listed
     }
 
     /// `http://host:port/path?q` (proxy form) → ("host:port", "/path?q"); origin form keeps the Host header.

@@ -42,8 +42,10 @@ struct RequestHeadFacts {
     init(_ head: ProxyRequestHead) {
         // Looked up by name in the head's bytes: no String is made unless the header is there.
         let headers = head.headers
-        expectsContinue = headers.first(name: "expect")?.lowercased() == "100-continue"
-        grpc = headers.first(name: "content-type")?.utf8.starts(with: "application/grpc".utf8) ?? false
+        expectsContinue = headers.contains(name: "expect") && headers.lists("100-continue", in: "expect")
+        headers.forEachValue(name: "content-type") { value in
+            if !grpc { grpc = value.starts(with: "application/grpc".utf8) }
+        }
         if let upgradeValue = headers.first(name: "upgrade") {
             let connection = headers.contains(name: "connection") ? headers.values(name: "connection").joined(separator: ",") : nil
             upgrade = HTTPUpgrade.of(method: head.method, upgrade: upgradeValue, connection: connection)

@@ -1,4 +1,7 @@
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOHTTP1
 import WeftModel
 
@@ -141,24 +144,17 @@ struct HTTP1HeadScanner {
 
     mutating func reset() { searched = 0 }
 
-    /// The offset just past the empty line that ends the head in `buffer`'s readable bytes, if it is there yet.
+    /// The offset just past the empty line that ends the head in `buffer`'s readable bytes, if it
+    /// is there yet. Line ends are found with `memchr`; a CR elsewhere is the field parser's to refuse.
     mutating func headEnd(in buffer: ByteBuffer) throws -> Int? {
         let result = try buffer.withUnsafeReadableBytes { bytes -> Int? in
+            guard let base = bytes.baseAddress else { return nil }
             var index = max(searched - 3, 0)
-            // Resumed between a CR and its LF: from the CR.
-            if index > 0, index < bytes.count, bytes[index] == 0x0A, bytes[index - 1] == 0x0D { index -= 1 }
-            while index < bytes.count {
-                switch bytes[index] {
-                case 0x0D:
-                    guard index + 1 < bytes.count else { return nil }
-                    guard bytes[index + 1] == 0x0A else { throw HTTPParserError.lfExpected }
-                    if index >= 2, bytes[index - 2] == 0x0D, bytes[index - 1] == 0x0A { return index + 2 }
-                    index += 2
-                case 0x0A:
-                    throw HTTPParserError.lfExpected
-                default:
-                    index += 1
-                }
+            while index < bytes.count, let found = memchr(base + index, 0x0A, bytes.count - index) {
+                let lf = base.distance(to: UnsafeRawPointer(found))
+                guard lf > 0, bytes[lf - 1] == 0x0D else { throw HTTPParserError.lfExpected }
+                if lf >= 3, bytes[lf - 2] == 0x0A, bytes[lf - 3] == 0x0D { return lf + 1 }
+                index = lf + 1
             }
             return nil
         }

@@ -1,4 +1,3 @@
-import Foundation
 import NIOHTTP1
 import WeftModel
 
@@ -14,33 +13,43 @@ enum HTTP1MessageFraming: Equatable {
     /// default refuses both together), a Content-Length that is not digits, or several that differ.
     static func of(_ head: ProxyRequestHead) -> Result<HTTP1MessageFraming, HTTPParserError> {
         let headers = head.headers
-        let encodings = headers.contains(name: "transfer-encoding") ? headers.values(name: "transfer-encoding") : []
-        let lengths = headers.contains(name: "content-length") ? headers.values(name: "content-length") : []
-        if !encodings.isEmpty {
-            guard lengths.isEmpty else { return .failure(.unexpectedContentLength) }
-            guard head.version == .http1_1 else { return .failure(.invalidHeaderToken) }
-            let last = encodings.last?.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            return last == "chunked" ? .success(.chunked) : .failure(.invalidHeaderToken)
+        let hasEncoding = headers.contains(name: "transfer-encoding")
+        let hasLength = headers.contains(name: "content-length")
+        if hasEncoding {
+            guard !hasLength else { return .failure(.unexpectedContentLength) }
+            guard head.version == .http1_1, headers.lastElement(of: "transfer-encoding", is: "chunked") else { return .failure(.invalidHeaderToken) }
+            return .success(.chunked)
         }
-        guard !lengths.isEmpty else { return .success(.none) }
-        return contentLength(lengths).map { $0 == 0 ? .none : .contentLength($0) }
+        guard hasLength else { return .success(.none) }
+        return contentLength(headers).map { $0 == 0 ? .none : .contentLength($0) }
     }
 
-    /// The one length the Content-Length values give (a list of equal values is one), or the error
-    /// for values that are not digits or differ.
-    static func contentLength(_ values: [String]) -> Result<Int, HTTPParserError> {
+    /// The one length the Content-Length fields give (a list of equal values is one), or the error
+    /// for values that are not digits or differ; read from the bytes.
+    static func contentLength(_ headers: HeaderFields) -> Result<Int, HTTPParserError> {
         var length: Int?
-        for value in values {
-            for item in value.split(separator: ",", omittingEmptySubsequences: false) {
-                let text = item.trimmingCharacters(in: .whitespaces)
-                guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let parsed = Int(text) else {
-                    return .failure(.invalidContentLength)
+        var valid = true
+        headers.forEachValue(name: "content-length") { value in
+            var start = 0
+            while valid, start <= value.count {
+                var end = start
+                while end < value.count, value[end] != UInt8(ascii: ",") { end += 1 }
+                var low = start, high = end
+                while low < high, value[low] == 0x20 || value[low] == 0x09 { low += 1 }
+                while high > low, value[high - 1] == 0x20 || value[high - 1] == 0x09 { high -= 1 }
+                var parsed = 0
+                if low == high || high - low > 18 { valid = false }
+                for index in low..<high where valid {
+                    guard value[index] >= 0x30, value[index] <= 0x39 else { valid = false; break }
+                    parsed = parsed * 10 + Int(value[index] - 0x30)
                 }
-                if let length, length != parsed { return .failure(.invalidContentLength) }
+                if valid, let length, length != parsed { valid = false }
                 length = parsed
+                start = end + 1
             }
         }
-        return length.map { .success($0) } ?? .failure(.invalidContentLength)
+        guard valid, let length else { return .failure(.invalidContentLength) }
+        return .success(length)
     }
 }
 
@@ -112,11 +121,10 @@ extension HTTP1MessageFraming {
         let hasLength = headers.contains(name: "content-length")
         if hasEncoding {
             guard !hasLength else { return .failure(.unexpectedContentLength) }
-            let last = headers.values(name: "transfer-encoding").last?.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            return .success(last == "chunked" && head.version == .http1_1 ? .chunked : .untilClose)
+            return .success(head.version == .http1_1 && headers.lastElement(of: "transfer-encoding", is: "chunked") ? .chunked : .untilClose)
         }
         guard hasLength else { return .success(.untilClose) }
-        return contentLength(headers.values(name: "content-length")).map { .length($0) }
+        return contentLength(headers).map { .length($0) }
     }
 }
 

@@ -1,4 +1,3 @@
-import Foundation
 import NIOCore
 import NIOHTTP1
 import WeftModel
@@ -32,11 +31,9 @@ struct ProxyRequestHead: Equatable, Sendable {
     /// The connection stays open after this exchange: HTTP/1.1 unless `Connection: close`, HTTP/1.0
     /// only with `Connection: keep-alive` (as NIO's `isKeepAlive` reads it).
     var isKeepAlive: Bool {
-        guard headers.contains(name: "connection") else { return version.major == 1 && version.minor >= 1 }
-        let tokens = headers.values(name: "connection").lazy.flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        if version.major == 1 && version.minor >= 1 { return !tokens.contains("close") }
-        return tokens.contains("keep-alive")
+        let http11 = version.major == 1 && version.minor >= 1
+        guard headers.contains(name: "connection") else { return http11 }
+        return http11 ? !headers.lists("close", in: "connection") : headers.lists("keep-alive", in: "connection")
     }
 }
 

@@ -38,6 +38,17 @@ struct HeaderFieldsTests {
         #expect(Self.fields(text) == nil)
     }
 
+    @Test("list elements are read from the bytes: tokens in any case, OWS trimmed, empty elements skipped, over repeated fields")
+    func elements() throws {
+        let fields = try #require(Self.fields("Connection: keep-alive, Upgrade\r\nTransfer-Encoding: gzip ,\r\ntransfer-encoding: , Chunked\r\n"))
+        #expect(fields.lists("upgrade", in: "connection") && fields.lists("KEEP-ALIVE", in: "Connection") && !fields.lists("close", in: "connection"))
+        #expect(fields.lastElement(of: "transfer-encoding", is: "chunked") && !fields.lastElement(of: "connection", is: "keep-alive"))
+        var elements: [String] = []
+        fields.forEachElement(name: "transfer-encoding") { elements.append(String(decoding: $0, as: UTF8.self)) }
+        #expect(elements == ["gzip", "Chunked"])
+        #expect(!fields.lists("x", in: "missing") && !fields.lastElement(of: "missing", is: "x"))
+    }
+
     @Test("^ and ~ are different names (only letters fold)")
     func caseFoldsLettersOnly() throws {
         let fields = try #require(Self.fields("x^y: 1\r\n"))
