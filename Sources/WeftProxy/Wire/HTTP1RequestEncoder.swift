@@ -41,13 +41,7 @@ final class HTTP1RequestEncoder: ChannelOutboundHandler, RemovableChannelHandler
             context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
         case .body(let body):
             guard chunked else { return context.write(wrapOutboundOut(body), promise: promise) }
-            guard body.readableBytes > 0 else { promise?.succeed(); return }
-            var size = context.channel.allocator.buffer(capacity: 18)
-            size.writeString(String(body.readableBytes, radix: 16))
-            size.writeStaticString("\r\n")
-            context.write(wrapOutboundOut(.byteBuffer(size)), promise: nil)
-            context.write(wrapOutboundOut(body), promise: nil)
-            context.write(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "\r\n"))), promise: promise)
+            HTTP1ResponseEncoder.writeChunk(body, context: context, promise: promise)
         case .end(let trailers):
             guard chunked else {
                 // Nothing to write; a promise, if any, completes in order, after what went before.

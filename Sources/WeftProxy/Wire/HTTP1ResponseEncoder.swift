@@ -25,16 +25,7 @@ final class HTTP1ResponseEncoder: ChannelOutboundHandler, RemovableChannelHandle
             context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
         case .body(let body):
             guard chunked else { return context.write(wrapOutboundOut(body), promise: promise) }
-            guard body.readableBytes > 0 else {
-                promise?.succeed()
-                return
-            }
-            var size = context.channel.allocator.buffer(capacity: 18)
-            size.writeString(String(body.readableBytes, radix: 16))
-            size.writeStaticString("\r\n")
-            context.write(wrapOutboundOut(.byteBuffer(size)), promise: nil)
-            context.write(wrapOutboundOut(body), promise: nil)
-            context.write(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "\r\n"))), promise: promise)
+            Self.writeChunk(body, context: context, promise: promise)
         case .end(let trailers):
             guard chunked else {
                 // Nothing to write: the promise (a close after the answer waits on it) completes in order.
@@ -73,6 +64,21 @@ final class HTTP1ResponseEncoder: ChannelOutboundHandler, RemovableChannelHandle
             buffer.writeString(status.reasonPhrase)
             buffer.writeStaticString("\r\n")
         }
+    }
+
+    /// One chunk of a chunked body: its size line, the bytes, CRLF (an empty part writes nothing:
+    /// a zero-size chunk would end the body).
+    static func writeChunk(_ body: IOData, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        guard body.readableBytes > 0 else {
+            promise?.succeed()
+            return
+        }
+        var size = context.channel.allocator.buffer(capacity: 18)
+        size.writeString(String(body.readableBytes, radix: 16))
+        size.writeStaticString("\r\n")
+        context.write(NIOAny(IOData.byteBuffer(size)), promise: nil)
+        context.write(NIOAny(body), promise: nil)
+        context.write(NIOAny(IOData.byteBuffer(ByteBuffer(staticString: "\r\n"))), promise: promise)
     }
 
     /// The zero-size chunk, the trailers, and the empty line that ends a chunked message.

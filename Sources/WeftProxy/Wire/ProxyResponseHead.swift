@@ -26,11 +26,7 @@ struct ProxyResponseHead: Equatable, Sendable {
     }
 
     /// The connection stays open after this response (as NIO's `isKeepAlive` reads it).
-    var isKeepAlive: Bool {
-        let http11 = version.major == 1 && version.minor >= 1
-        guard headers.contains(name: "connection") else { return http11 }
-        return http11 ? !headers.lists("close", in: "connection") : headers.lists("keep-alive", in: "connection")
-    }
+    var isKeepAlive: Bool { ProxyRequestHead.keepsAlive(version: version, headers: headers) }
 }
 
 /// A response part read from an upstream.
