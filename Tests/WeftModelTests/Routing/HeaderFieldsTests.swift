@@ -49,6 +49,12 @@ struct HeaderFieldsTests {
         #expect(!fields.lists("x", in: "missing") && !fields.lastElement(of: "missing", is: "x"))
     }
 
+    @Test("token characters are exactly RFC 9110's tchar, for every byte")
+    func tokenBytes() {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for byte in 0...255 { #expect(HTTPToken.isTokenByte(UInt8(byte)) == tchar.contains(UInt8(byte)), "byte \(byte)") }
+    }
+
     @Test("^ and ~ are different names (only letters fold)")
     func caseFoldsLettersOnly() throws {
         let fields = try #require(Self.fields("x^y: 1\r\n"))
