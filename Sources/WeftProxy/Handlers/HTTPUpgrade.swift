@@ -12,8 +12,9 @@ enum HTTPUpgrade: Equatable {
     case h2c
     case refused
 
-    /// nil when the request asks for no upgrade. The codec's rule (llhttp's): `Connection` lists
-    /// `upgrade` and an `Upgrade` header is present; after such a request it reads no more HTTP.
+    /// nil when the request asks for no upgrade. The codec's rule (llhttp's, which the proxy's own
+    /// keeps): `Connection` lists `upgrade` and an `Upgrade` header is present; after such a request
+    /// it reads no more HTTP.
     static func of(_ head: ProxyRequestHead) -> HTTPUpgrade? {
         guard let protocols = head.headers.first(name: "upgrade") else { return nil }
         return of(method: head.method, upgrade: protocols, connection: head.headers.first(name: "connection"))
