@@ -14,47 +14,19 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
     /// Envoy's default `max_request_headers_kb` (60), with room for the request line.
     static let maximumHeadBytes = 64 * 1024
 
-    private enum State {
-        case head
-        case body(HTTP1BodyReader)
-        /// CONNECT or upgrade: what follows is not HTTP.
-        case stopped
-    }
-
-    private var state = State.head
+    private var phase = HTTP1MessagePhase<ProxyRequestHead>()
     private var scanner = HTTP1HeadScanner()
-    /// The request in progress stops the HTTP parsing once it ends.
-    private var stopsAfterRequest = false
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        switch state {
-        case .head:
-            return try decodeHead(context: context, buffer: &buffer)
-        case .body(var reader):
-            let event = try reader.read(&buffer)
-            state = .body(reader)
-            switch event {
-            case .body(let bytes)?:
-                context.fireChannelRead(Self.wrapInboundOut(.body(bytes)))
-                if reader.finished { end(context: context, trailers: nil) }
-                return .continue
-            case .end(let trailers)?:
-                end(context: context, trailers: trailers)
-                return .continue
-            case nil:
-                return .needMoreData
-            }
-        case .stopped:
-            return .needMoreData
+        switch phase.state {
+        case .head: return try decodeHead(context: context, buffer: &buffer)
+        case .body: return try phase.decodeBody(context: context, buffer: &buffer)
+        case .stopped: return .needMoreData
         }
     }
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        if case .stopped = state {
-            // Removed after a switch: the bytes read past the last request belong to what comes next.
-            if !seenEOF, buffer.readableBytes > 0 { context.fireChannelRead(NIOAny(buffer.readSlice(length: buffer.readableBytes)!)) }
-            return .needMoreData
-        }
+        if phase.forwardLeftovers(context: context, buffer: &buffer, seenEOF: seenEOF) { return .needMoreData }
         while buffer.readableBytes > 0, case .continue = try decode(context: context, buffer: &buffer) {}
         // A request cut short by the client's close: nothing to answer (NIO's decoder is as quiet about it).
         return .needMoreData
@@ -82,18 +54,13 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         }
         buffer.moveReaderIndex(forwardBy: headEnd)
         let framing = try HTTP1MessageFraming.of(head).get()
-        stopsAfterRequest = head.method == .CONNECT || (head.headers.contains(name: "upgrade") && HTTPUpgrade.of(head) != nil)
+        phase.stopsAfterMessage = head.method == .CONNECT || (head.headers.contains(name: "upgrade") && HTTPUpgrade.of(head) != nil)
         context.fireChannelRead(Self.wrapInboundOut(.head(head)))
         switch framing {
-        case .none: end(context: context, trailers: nil)
-        case .contentLength(let length): state = .body(HTTP1BodyReader(length: length))
-        case .chunked: state = .body(.chunked)
+        case .none: phase.begin(nil, context: context)
+        case .contentLength(let length): phase.begin(HTTP1BodyReader(length: length), context: context)
+        case .chunked: phase.begin(.chunked, context: context)
         }
         return .continue
-    }
-
-    private mutating func end(context: ChannelHandlerContext, trailers: HTTPHeaders?) {
-        state = stopsAfterRequest ? .stopped : .head
-        context.fireChannelRead(Self.wrapInboundOut(.end(trailers)))
     }
 }

@@ -34,55 +34,30 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
     /// A response head past this is refused (Envoy's default for upstream headers is the same 60 KiB).
     static let maximumHeadBytes = 64 * 1024
 
-    private enum State {
-        case head
-        case body(HTTP1BodyReader)
-        case stopped
-    }
-
     let methods: UpstreamRequestMethods
-    private var state = State.head
+    private var phase = HTTP1MessagePhase<ProxyResponseHead>()
     private var scanner = HTTP1HeadScanner()
-    private var stopsAfterResponse = false
 
     init(methods: UpstreamRequestMethods) {
         self.methods = methods
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        switch state {
-        case .head:
-            return try decodeHead(context: context, buffer: &buffer)
-        case .body(var reader):
-            let event = try reader.read(&buffer)
-            state = .body(reader)
-            switch event {
-            case .body(let bytes)?:
-                context.fireChannelRead(Self.wrapInboundOut(.body(bytes)))
-                if reader.finished { end(context: context, trailers: nil) }
-                return .continue
-            case .end(let trailers)?:
-                end(context: context, trailers: trailers)
-                return .continue
-            case nil:
-                return .needMoreData
-            }
-        case .stopped:
-            return .needMoreData
+        switch phase.state {
+        case .head: return try decodeHead(context: context, buffer: &buffer)
+        case .body: return try phase.decodeBody(context: context, buffer: &buffer)
+        case .stopped: return .needMoreData
         }
     }
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        if case .stopped = state {
-            if !seenEOF, buffer.readableBytes > 0 { context.fireChannelRead(NIOAny(buffer.readSlice(length: buffer.readableBytes)!)) }
-            return .needMoreData
-        }
+        if phase.forwardLeftovers(context: context, buffer: &buffer, seenEOF: seenEOF) { return .needMoreData }
         while buffer.readableBytes > 0, case .continue = try decode(context: context, buffer: &buffer) {}
         guard seenEOF else { return .needMoreData }
-        switch state {
+        switch phase.state {
         case .body(let reader) where reader.endsAtClose:
             // A body delimited by the close: it is whole.
-            end(context: context, trailers: nil)
+            phase.end(context: context, trailers: nil)
         case .body:
             throw HTTPParserError.invalidEOFState
         case .head where buffer.readableBytes > 0:
@@ -113,19 +88,14 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         if code < 200 && code != 101 { return .continue }
         guard let method = methods.answered() else { throw NIOHTTPDecoderError.unsolicitedResponse }
         let body = try HTTP1MessageFraming.ofResponse(head, to: method).get()
-        stopsAfterResponse = code == 101 || (method == .CONNECT && code >= 200 && code < 300)
+        phase.stopsAfterMessage = code == 101 || (method == .CONNECT && code >= 200 && code < 300)
         context.fireChannelRead(Self.wrapInboundOut(.head(head)))
         switch body {
-        case .none, .length(0): end(context: context, trailers: nil)
-        case .length(let length): state = .body(HTTP1BodyReader(length: length))
-        case .chunked: state = .body(.chunked)
-        case .untilClose: state = .body(.untilClose)
+        case .none, .length(0): phase.begin(nil, context: context)
+        case .length(let length): phase.begin(HTTP1BodyReader(length: length), context: context)
+        case .chunked: phase.begin(.chunked, context: context)
+        case .untilClose: phase.begin(.untilClose, context: context)
         }
         return .continue
-    }
-
-    private mutating func end(context: ChannelHandlerContext, trailers: HTTPHeaders?) {
-        state = stopsAfterResponse ? .stopped : .head
-        context.fireChannelRead(Self.wrapInboundOut(.end(trailers)))
     }
 }
