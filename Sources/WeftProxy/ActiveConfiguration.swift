@@ -4,8 +4,9 @@ import WeftModel
 import WeftTelemetry
 
 /// The configuration a proxy is serving, indexed for the data path. Immutable: a new version
-/// replaces it whole, and requests in flight keep the one they started with.
-public struct ActiveConfiguration: Sendable {
+/// replaces it whole, and requests in flight keep the one they started with. A class: every
+/// request takes it (and copies of its context carry it), which is one retain, not one per table.
+public final class ActiveConfiguration: Sendable {
     public let configuration: ProxyConfiguration
     public let routeTables: [String: RouteTable]
     /// Each route table's virtual hosts by domain.

@@ -4,7 +4,9 @@
 /// a protobuf Struct): `k=v;k=v` with `%`, `;`, `=` and controls percent-encoded. The peer's
 /// header is removed before the request reaches the app (or the response the caller).
 public enum PeerMetadataHeader {
-    public static let name = "x-weft-peer-metadata"
+    /// The name as static bytes, for lookups that read no String.
+    public static let wireName: StaticString = "x-weft-peer-metadata"
+    public static let name = wireName.description
 
     private static let keys = ["w", "n", "a", "v", "cs", "cr", "c"]
 

@@ -20,7 +20,7 @@ struct LoadBalancerStateTests {
     func picks(_ state: LoadBalancerState, _ config: ClusterConfig, _ endpoints: [EndpointGroup.Endpoint], count: Int, key: String? = nil) -> [String: Int] {
         var counts: [String: Int] = [:]
         for _ in 0..<count {
-            counts[state.pick(.init(cluster: config, clusterName: config.name, hashKey: key), endpoints: endpoints)?.address ?? "none", default: 0] += 1
+            counts[state.pick(.init(cluster: ClusterView(config), clusterName: config.name, hashKey: key), endpoints: endpoints)?.address ?? "none", default: 0] += 1
         }
         return counts
     }
@@ -28,7 +28,7 @@ struct LoadBalancerStateTests {
     @Test("ROUND_ROBIN cycles through the endpoints; RANDOM spreads over them")
     func simple() {
         let state = LoadBalancerState()
-        let order = (0..<6).compactMap { _ in state.pick(.init(cluster: cluster(), clusterName: "c"), endpoints: endpoints)?.address }
+        let order = (0..<6).compactMap { _ in state.pick(.init(cluster: ClusterView(cluster()), clusterName: "c"), endpoints: endpoints)?.address }
         #expect(order == ["a", "b", "c", "a", "b", "c"])
         let random = picks(LoadBalancerState(), cluster { $0.loadBalancer = .random }, endpoints, count: 3000)
         #expect(random.count == 3 && random.values.allSatisfy { (800...1200).contains($0) }, "\(random)")

@@ -14,13 +14,14 @@ public struct HeaderFields: Sendable {
         var lineEnd: Int32
     }
 
-    /// Every line received or added; a removed field's line stays here but leaves `fields`.
-    private var bytes: [UInt8]
+    /// Every line received or added; a removed field's line stays here but leaves `fields`. (Internal,
+    /// not private: the lookups by `HeaderName` are in an extension of their own.)
+    var bytes: [UInt8]
     /// The fields in order.
-    private var fields: [Field]
+    var fields: [Field]
     /// A bit per (length, first byte) of every name ever here: a name whose bit is clear is not, and
     /// most lookups (hop-by-hop names, trace context, framing) are for names that are not.
-    private var nameBits: UInt64 = 0
+    var nameBits: UInt64 = 0
 
     public init() {
         bytes = []
@@ -75,8 +76,8 @@ public struct HeaderFields: Sendable {
     }
 
     /// The bit `nameBits` keeps for a name: its length and its first byte (in any case).
-    @inline(__always)
-    private static func nameBit(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    @inlinable @usableFromInline
+    static func nameBit(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
         guard let first = name.first else { return 1 }
         return 1 << ((UInt64(name.count) &* 7 &+ UInt64(HTTPToken.lower(first))) & 63)
     }
@@ -93,92 +94,110 @@ public struct HeaderFields: Sendable {
 
     /// The first value of the field `name` (any case).
     public func first(name: String) -> String? {
-        guard let position = firstPosition(of: name) else { return nil }
-        return value(of: fields[position])
+        Self.withName(name) { first(named: $0, bit: $1) }
     }
 
     public func contains(name: String) -> Bool {
-        firstPosition(of: name) != nil
-    }
-
-    /// Whether any of `names` is here (one pass over the fields).
-    public func containsAny(of names: [String]) -> Bool {
-        bytes.withUnsafeBufferPointer { bytes in
-            fields.contains { field in
-                names.contains { name in
-                    var name = name
-                    return name.withUTF8 { Self.nameOf(field, in: bytes, is: $0) }
-                }
-            }
-        }
+        Self.withName(name) { position(named: $0, bit: $1) != nil }
     }
 
     /// Each value of the field `name`, in order, as its bytes (no String is made).
     public func forEachValue(name: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
-        guard firstPosition(of: name) != nil else { return }
-        var name = name
-        try name.withUTF8 { wanted in
-            try bytes.withUnsafeBufferPointer { bytes in
-                for field in fields where Self.nameOf(field, in: bytes, is: wanted) {
-                    try body(UnsafeBufferPointer(rebasing: bytes[Int(field.valueStart)..<Int(field.valueEnd)]))
-                }
-            }
-        }
+        try Self.withName(name) { try forEachValue(named: $0, bit: $1, body) }
     }
 
     /// The comma-separated elements of every `name` field, in order, each without surrounding
     /// whitespace (RFC 9110 §5.6.1), as bytes.
     public func forEachElement(name: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
-        try forEachValue(name: name) { value in
-            var start = 0
-            while start <= value.count {
-                var end = start
-                while end < value.count, value[end] != UInt8(ascii: ",") { end += 1 }
-                var low = start, high = end
-                while low < high, value[low] == 0x20 || value[low] == 0x09 { low += 1 }
-                while high > low, value[high - 1] == 0x20 || value[high - 1] == 0x09 { high -= 1 }
-                // Empty elements are no elements (RFC 9110 §5.6.1).
-                if low < high { try body(UnsafeBufferPointer(rebasing: value[low..<high])) }
-                start = end + 1
+        try forEachValue(name: name) { try Self.forEachElement(of: $0, body) }
+    }
+
+    /// Every value of the field `name`, in order.
+    public func values(name: String) -> [String] {
+        var values: [String] = []
+        forEachValue(name: name) { values.append(String(decoding: $0, as: UTF8.self)) }
+        return values
+    }
+
+    public mutating func add(name: String, value: String) {
+        var name = name
+        name.withUTF8 { add(named: $0, bit: Self.nameBit($0), value: value) }
+    }
+
+    /// Removes every field `name` (any case).
+    public mutating func remove(name: String) {
+        Self.withName(name) { removeAll(named: $0, bit: $1) }
+    }
+
+    /// The field `name` with `value` alone, at the end (as NIO's `HTTPHeaders` does it).
+    public mutating func replaceOrAdd(name: String, value: String) {
+        remove(name: name)
+        add(name: name, value: value)
+    }
+
+    // MARK: the lookups on bytes, which the String and `HeaderName` forms share
+
+    @inline(__always)
+    static func withName<Result>(_ name: String, _ body: (UnsafeBufferPointer<UInt8>, UInt64) throws -> Result) rethrows -> Result {
+        var name = name
+        return try name.withUTF8 { try body($0, nameBit($0)) }
+    }
+
+    /// Where the first field named `wanted` (any case) is; `bit` is the name's bit in `nameBits`.
+    func position(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64) -> Int? {
+        guard nameBits & bit != 0 else { return nil }
+        return bytes.withUnsafeBufferPointer { bytes in
+            fields.withUnsafeBufferPointer { fields in
+                var position = 0
+                while position < fields.count {
+                    if Self.nameOf(fields[position], in: bytes, is: wanted) { return position }
+                    position &+= 1
+                }
+                return nil
             }
         }
     }
 
-    /// Whether a `name` field lists `token` (any case), as `Connection: keep-alive, Upgrade` lists `upgrade`.
-    public func lists(_ token: String, in name: String) -> Bool {
+    func first(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64) -> String? {
+        position(named: wanted, bit: bit).map { value(of: fields[$0]) }
+    }
+
+    func forEachValue(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        guard let first = position(named: wanted, bit: bit) else { return }
+        try bytes.withUnsafeBufferPointer { bytes in
+            for field in fields[first...] where Self.nameOf(field, in: bytes, is: wanted) {
+                try body(UnsafeBufferPointer(rebasing: bytes[Int(field.valueStart)..<Int(field.valueEnd)]))
+            }
+        }
+    }
+
+    func lists(_ token: String, named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64) -> Bool {
         var found = false
         var token = token
-        token.withUTF8 { wanted in
-            forEachElement(name: name) { element in
-                if !found, HTTPToken.equalsIgnoringCase(element, wanted) { found = true }
+        token.withUTF8 { token in
+            forEachValue(named: wanted, bit: bit) { value in
+                Self.forEachElement(of: value) { element in
+                    if !found, HTTPToken.equalsIgnoringCase(element, token) { found = true }
+                }
             }
         }
         return found
     }
 
-    /// The last element of the `name` fields (`Transfer-Encoding`'s final coding), if any, is `token` (any case).
-    public func lastElement(of name: String, is token: String) -> Bool {
+    func lastElement(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64, is token: String) -> Bool {
         var last: Bool?
         var token = token
-        token.withUTF8 { wanted in
-            forEachElement(name: name) { element in last = HTTPToken.equalsIgnoringCase(element, wanted) }
+        token.withUTF8 { token in
+            forEachValue(named: wanted, bit: bit) { value in
+                Self.forEachElement(of: value) { last = HTTPToken.equalsIgnoringCase($0, token) }
+            }
         }
         return last ?? false
     }
 
-    /// Every value of the field `name`, in order.
-    public func values(name: String) -> [String] {
-        var name = name
-        return name.withUTF8 { wanted in
-            bytes.withUnsafeBufferPointer { bytes in
-                fields.compactMap { Self.nameOf($0, in: bytes, is: wanted) ? value(of: $0) : nil }
-            }
-        }
-    }
-
-    public mutating func add(name: String, value: String) {
+    mutating func add(named name: UnsafeBufferPointer<UInt8>, bit: UInt64, value: String) {
         let line = Int32(bytes.count)
-        bytes.append(contentsOf: name.utf8)
+        bytes.append(contentsOf: name)
         let nameEnd = Int32(bytes.count)
         bytes.append(UInt8(ascii: ":"))
         bytes.append(UInt8(ascii: " "))
@@ -187,27 +206,42 @@ public struct HeaderFields: Sendable {
         let valueEnd = Int32(bytes.count)
         bytes.append(0x0D)
         bytes.append(0x0A)
-        var name = name
-        nameBits |= name.withUTF8 { Self.nameBit($0) }
+        nameBits |= bit
         fields.append(Field(line: line, nameEnd: nameEnd, valueStart: valueStart, valueEnd: valueEnd, lineEnd: Int32(bytes.count)))
     }
 
-    /// Removes every field `name` (any case).
-    public mutating func remove(name: String) {
-        guard firstPosition(of: name) != nil else { return }
-        var name = name
+    /// Drops every field named `wanted` from the index, in one pass from the first.
+    mutating func removeAll(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64) {
+        guard let first = position(named: wanted, bit: bit) else { return }
+        removeAll(from: first) { field, bytes in Self.nameOf(field, in: bytes, is: wanted) }
+    }
+
+    /// Drops the fields from `first` on that `matches` (the field at `first` is taken to match).
+    mutating func removeAll(from first: Int, where matches: (Field, UnsafeBufferPointer<UInt8>) -> Bool) {
         let bytes = self.bytes
-        name.withUTF8 { wanted in
-            bytes.withUnsafeBufferPointer { bytes in
-                fields.removeAll { Self.nameOf($0, in: bytes, is: wanted) }
+        bytes.withUnsafeBufferPointer { bytes in
+            var kept = first
+            for position in (first + 1)..<fields.count where !matches(fields[position], bytes) {
+                fields[kept] = fields[position]
+                kept += 1
             }
+            fields.removeLast(fields.count - kept)
         }
     }
 
-    /// The field `name` with `value` alone, at the end (as NIO's `HTTPHeaders` does it).
-    public mutating func replaceOrAdd(name: String, value: String) {
-        remove(name: name)
-        add(name: name, value: value)
+    /// The comma-separated elements of one value, each without surrounding whitespace, empty ones skipped.
+    static func forEachElement(of value: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        var start = 0
+        while start <= value.count {
+            var end = start
+            while end < value.count, value[end] != UInt8(ascii: ",") { end += 1 }
+            var low = start, high = end
+            while low < high, value[low] == 0x20 || value[low] == 0x09 { low += 1 }
+            while high > low, value[high - 1] == 0x20 || value[high - 1] == 0x09 { high -= 1 }
+            // Empty elements are no elements (RFC 9110 §5.6.1).
+            if low < high { try body(UnsafeBufferPointer(rebasing: value[low..<high])) }
+            start = end + 1
+        }
     }
 
     /// The lines as they go on the wire, in order: consecutive lines in one piece (a head whose
@@ -233,17 +267,7 @@ public struct HeaderFields: Sendable {
         fields.reduce(0) { $0 + Int($1.lineEnd - $1.line) }
     }
 
-    private func firstPosition(of name: String) -> Int? {
-        var name = name
-        return name.withUTF8 { wanted in
-            guard nameBits & Self.nameBit(wanted) != 0 else { return nil }
-            return bytes.withUnsafeBufferPointer { bytes in
-                fields.firstIndex { Self.nameOf($0, in: bytes, is: wanted) }
-            }
-        }
-    }
-
-    private static func nameOf(_ field: Field, in bytes: UnsafeBufferPointer<UInt8>, is wanted: UnsafeBufferPointer<UInt8>) -> Bool {
+    static func nameOf(_ field: Field, in bytes: UnsafeBufferPointer<UInt8>, is wanted: UnsafeBufferPointer<UInt8>) -> Bool {
         let start = Int(field.line)
         guard Int(field.nameEnd) - start == wanted.count else { return false }
         for offset in 0..<wanted.count where HTTPToken.lower(bytes[start + offset]) != HTTPToken.lower(wanted[offset]) {
@@ -252,7 +276,7 @@ public struct HeaderFields: Sendable {
         return true
     }
 
-    private func value(of field: Field) -> String {
+    func value(of field: Field) -> String {
         bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[Int(field.valueStart)..<Int(field.valueEnd)]), as: UTF8.self) }
     }
 
@@ -332,7 +356,7 @@ public enum HTTPToken {
     }
 
     /// `byte` with A–Z lower-cased (only letters: `^` and `~` differ by the same bit).
-    @inline(__always)
+    @inlinable
     public static func lower(_ byte: UInt8) -> UInt8 {
         byte &- 65 < 26 ? byte | 0x20 : byte
     }

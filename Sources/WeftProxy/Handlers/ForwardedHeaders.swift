@@ -6,47 +6,47 @@ import WeftModel
 /// created, `x-forwarded-for` and `x-forwarded-proto` added, route header edits applied.
 enum ForwardedHeaders {
     /// Headers that end at this hop (RFC 9110 §7.6.1, and the proxy ones Envoy drops too).
-    static let hopByHopNames = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]
+    static let hopByHopNames: HeaderNameSet = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]
 
     static func request(_ head: ProxyRequestHead, originForm: String, clientAddress: String?, scheme: String, edits: HeaderEdits?,
                         clientCertificate: ForwardedClientCert = .keep) -> ProxyRequestHead {
         // The client's fields as they came (bytes), less what stops here, plus what is added on the way.
         var headers = head.headers
         headers.reserveCapacity(head.headers.count + 12 + (edits.map { $0.requestSet.count + $0.requestAdd.count } ?? 0))
-        if headers.contains(name: "connection") {
+        if headers.contains("connection") {
             for name in connectionListed(headers) { headers.remove(name: name) }
         }
         // As Envoy does: `te: trailers` goes on (gRPC needs it end to end); other TE values stop here.
-        let trailers = headers.contains(name: "te") && headers.lists("trailers", in: "te")
-        for name in hopByHopNames { headers.remove(name: name) }
-        if trailers { headers.add(name: "te", value: "trailers") }
-        if !headers.contains(name: "x-request-id") { headers.add(name: "x-request-id", value: RequestID.next()) }
-        if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "x-forwarded-proto", value: scheme) }
+        let trailers = headers.contains("te") && headers.lists("trailers", in: "te")
+        headers.remove(hopByHopNames)
+        if trailers { headers.add("te", value: "trailers") }
+        if !headers.contains("x-request-id") { headers.add("x-request-id", value: RequestID.next()) }
+        if !headers.contains("x-forwarded-proto") { headers.add("x-forwarded-proto", value: scheme) }
         if let clientAddress {
-            if let existing = headers.first(name: "x-forwarded-for") {
-                headers.replaceOrAdd(name: "x-forwarded-for", value: "\(existing), \(clientAddress)")
+            if let existing = headers.first("x-forwarded-for") {
+                headers.replaceOrAdd("x-forwarded-for", value: "\(existing), \(clientAddress)")
             } else {
-                headers.add(name: "x-forwarded-for", value: clientAddress)
+                headers.add("x-forwarded-for", value: clientAddress)
             }
         }
         switch clientCertificate {
         case .keep: break
-        case .sanitize: headers.remove(name: "x-forwarded-client-cert")
-        case .set(let value): headers.replaceOrAdd(name: "x-forwarded-client-cert", value: value)
+        case .sanitize: headers.remove("x-forwarded-client-cert")
+        case .set(let value): headers.replaceOrAdd("x-forwarded-client-cert", value: value)
         }
         if let edits {
             for (name, value) in edits.requestSet { headers.replaceOrAdd(name: name, value: value) }
             for (name, value) in edits.requestAdd { headers.add(name: name, value: value) }
             for name in edits.requestRemove { headers.remove(name: name) }
         }
-        headers.add(name: "connection", value: "keep-alive")
+        headers.add("connection", value: "keep-alive")
         return ProxyRequestHead(version: .http1_1, method: head.method, uri: originForm, headers: headers)
     }
 
     static func response(_ head: ProxyResponseHead, version: HTTPVersion, edits: HeaderEdits?) -> ProxyResponseHead {
         var headers = head.headers
         headers.reserveCapacity(head.headers.count + 4 + (edits.map { $0.responseSet.count + $0.responseAdd.count } ?? 0))
-        for name in hopByHopNames { headers.remove(name: name) }
+        headers.remove(hopByHopNames)
         if let edits {
             for (name, value) in edits.responseSet { headers.replaceOrAdd(name: name, value: value) }
             for (name, value) in edits.responseAdd { headers.add(name: name, value: value) }
@@ -68,7 +68,7 @@ enum ForwardedHeaders {
     /// Header names the `Connection` header lists to be dropped (`keep-alive` and `close` list none).
     static func connectionListed(_ headers: HeaderFields) -> [String] {
         var listed: [String] = []
-        headers.forEachElement(name: "connection") { element in
+        headers.forEachElement("connection") { element in
             let name = String(decoding: element, as: UTF8.self).lowercased()
             if name != "keep-alive" && name != "close" { listed.append(name) }
         }
@@ -78,6 +78,8 @@ enum ForwardedHeaders {
     /// `http://host:port/path?q` (proxy form) → ("host:port", "/path?q"); origin form keeps the Host header.
     static func target(of head: ProxyRequestHead) -> (authority: String, originForm: String) {
         let uri = head.uri
+        // Origin form, what nearly every request is: no scheme to look for.
+        if uri.utf8.first == UInt8(ascii: "/") { return (head.headers.first("host") ?? "", uri) }
         for scheme: StaticString in ["http://", "https://"] where hasPrefixIgnoringCase(uri, scheme) {
             // Bytes, not Characters: '/' and '?' are ASCII, so where they are is where the parts split.
             let bytes = uri.utf8
@@ -88,7 +90,7 @@ enum ForwardedHeaders {
             }
             return (String(uri[start...]), "/")
         }
-        return (head.headers.first(name: "host") ?? "", uri)
+        return (head.headers.first("host") ?? "", uri)
     }
 }
 

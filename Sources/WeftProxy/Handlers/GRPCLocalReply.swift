@@ -31,7 +31,7 @@ struct GRPCLocalReply: Equatable {
 
     /// Whether a request is a gRPC call: its content type is `application/grpc` or a subtype (`+proto`, `-web`).
     static func isGRPC(_ head: ProxyRequestHead) -> Bool {
-        guard let type = head.headers.first(name: "content-type") else { return false }
+        guard let type = head.headers.first("content-type") else { return false }
         return type.utf8.starts(with: "application/grpc".utf8)
     }
 

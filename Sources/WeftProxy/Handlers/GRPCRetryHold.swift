@@ -8,12 +8,12 @@ import WeftModel
 /// the trailers of an answer with no body (whose status may retry it). Nothing else is held.
 enum GRPCRetryHold {
     static func holds(_ head: ProxyResponseHead, retry: RoutePolicy.Retry?, grpcRequest: Bool) -> Bool {
-        grpcRequest && head.status == .ok && retry?.retriesGRPC == true && !head.headers.contains(name: "grpc-status")
+        grpcRequest && head.status == .ok && retry?.retriesGRPC == true && !head.headers.contains("grpc-status")
     }
 
     /// The numeric `grpc-status` of a head or trailers.
     static func status(in headers: HeaderFields) -> Int? {
-        headers.first(name: "grpc-status").flatMap(Int.init)
+        headers.first("grpc-status").flatMap(Int.init)
     }
 
     /// The same in trailers.

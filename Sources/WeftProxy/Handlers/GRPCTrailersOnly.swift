@@ -11,7 +11,7 @@ enum GRPCTrailersOnly {
 
     /// Removes the gRPC status fields from a response head; nil when it has none.
     static func take(from headers: inout HeaderFields) -> HTTPHeaders? {
-        guard headers.contains(name: "grpc-status") else { return nil }
+        guard headers.contains("grpc-status") else { return nil }
         var trailers = HTTPHeaders()
         for name in names {
             for value in headers.values(name: name) { trailers.add(name: name, value: value) }

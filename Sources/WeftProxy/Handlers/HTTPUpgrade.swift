@@ -16,8 +16,8 @@ enum HTTPUpgrade: Equatable {
     /// keeps): `Connection` lists `upgrade` and an `Upgrade` header is present; after such a request
     /// it reads no more HTTP.
     static func of(_ head: ProxyRequestHead) -> HTTPUpgrade? {
-        guard let protocols = head.headers.first(name: "upgrade") else { return nil }
-        return of(method: head.method, upgrade: protocols, connection: head.headers.first(name: "connection"))
+        guard let protocols = head.headers.first("upgrade") else { return nil }
+        return of(method: head.method, upgrade: protocols, connection: head.headers.first("connection"))
     }
 
     /// The same from the header values already found (`RequestHeadFacts` reads them).
@@ -43,12 +43,12 @@ struct RequestHeadFacts {
     init(_ head: ProxyRequestHead) {
         // Looked up by name in the head's bytes: no String is made unless the header is there.
         let headers = head.headers
-        expectsContinue = headers.contains(name: "expect") && headers.lists("100-continue", in: "expect")
-        headers.forEachValue(name: "content-type") { value in
+        expectsContinue = headers.contains("expect") && headers.lists("100-continue", in: "expect")
+        headers.forEachValue("content-type") { value in
             if !grpc { grpc = value.starts(with: "application/grpc".utf8) }
         }
-        if let upgradeValue = headers.first(name: "upgrade") {
-            let connection = headers.contains(name: "connection") ? headers.values(name: "connection").joined(separator: ",") : nil
+        if let upgradeValue = headers.first("upgrade") {
+            let connection = headers.contains("connection") ? headers.values(name: "connection").joined(separator: ",") : nil
             upgrade = HTTPUpgrade.of(method: head.method, upgrade: upgradeValue, connection: connection)
         }
     }

@@ -14,9 +14,9 @@ enum TCPUpstreamChoice {
         guard let endpoint = balancer.pick(.init(cluster: cluster, clusterName: clusterName, hashKey: nil), endpoints: endpoints) else {
             return .failure(TCPNoUpstream(flag: "UH", cluster: clusterName))
         }
-        var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000)
+        var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.config.connectTimeoutMs ?? 10_000)
         upstream.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: configuration.serverNames[clusterName])
-        if let policy = cluster?.outlierDetection {
+        if let policy = cluster?.config.outlierDetection {
             upstream.outlierDetection = policy
             upstream.endpointCount = endpoints.count
         }
@@ -103,7 +103,7 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
                 TCPConnectionTelemetry(telemetry: telemetry, series: TCPConnectionTelemetry.outboundSeries(own: telemetry, upstream: upstream, configuration: listener.configuration.active), eventLoop: context.eventLoop)
             }
             if let counter { try? context.pipeline.syncOperations.addHandler(counter, position: .after(self)) }
-            let policy = configuration.clusters[upstream.cluster]?.connectionPool ?? .unlimited
+            let policy = configuration.clusters[upstream.cluster]?.config.connectionPool ?? .unlimited
             let pool = listener.pool.value
             // DestinationRule tcp.maxConnections: Envoy's connection circuit breaker, UO past it.
             guard pool.takeConnectionSlot(cluster: upstream.cluster, policy: policy) else {

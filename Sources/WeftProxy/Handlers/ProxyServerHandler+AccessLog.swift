@@ -12,13 +12,13 @@ extension ProxyServerHandler {
     }
 
     /// The request went upstream with `head` (attempt 1 carries the request id all attempts share).
-    func accessLogForwarded(_ head: ProxyRequestHead, upstream: RequestDecision.Upstream, attempt: Int) {
+    func accessLogForwarded(_ head: ProxyRequestHead, exchange: Exchange, attempt: Int) {
         guard requestTelemetry?.accessLog != nil else { return }
         if attempt == 1 { requestTelemetry?.accessLog?.requestHead = head }
         requestTelemetry?.accessLog?.forwardedPath = head.uri
         requestTelemetry?.accessLog?.attempts = attempt
-        requestTelemetry?.accessLog?.upstreamCluster = upstream.cluster
-        requestTelemetry?.accessLog?.upstreamHost = "\(upstream.host):\(upstream.port)"
+        requestTelemetry?.accessLog?.upstreamCluster = exchange.upstream.cluster
+        requestTelemetry?.accessLog?.upstreamHost = exchange.endpoint
     }
 
     /// The upstream's answer began with `head` (as it goes downstream).

@@ -76,20 +76,19 @@ extension ProxyServerHandler {
         var head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
                                             clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
                                             scheme: listener.scheme, edits: exchange.upstream.headers, clientCertificate: clientCertificate)
-        // Every attempt carries the same request id; retries say which attempt they are.
-        if attempt == 1, let id = head.headers.first(name: "x-request-id") { exchange.requestHead.headers.replaceOrAdd(name: "x-request-id", value: id) }
-        if attempt > 1 { head.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(attempt)) }
+        // Every attempt carries the same request id (the exchange's head has it: see carryOut); retries say which attempt they are.
+        if attempt > 1 { head.headers.replaceOrAdd("x-envoy-attempt-count", value: String(attempt)) }
         if let upgrade = exchange.upgrade {
-            head.headers.replaceOrAdd(name: "upgrade", value: upgrade)
-            head.headers.replaceOrAdd(name: "connection", value: "upgrade")
+            head.headers.replaceOrAdd("upgrade", value: upgrade)
+            head.headers.replaceOrAdd("connection", value: "upgrade")
             // To an HTTP/2 upstream the handshake goes as an extended CONNECT on the request's stream.
             if connection.isStream, let channel = connection.channel {
                 let protocolName = upgrade.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "websocket"
                 try? channel.pipeline.syncOperations.addHandler(UpstreamExtendedConnect(protocolName: protocolName), position: .first)
             }
         }
-        telemetryHeaders(&head, upstream: exchange.upstream)
-        accessLogForwarded(head, upstream: exchange.upstream, attempt: attempt)
+        telemetryHeaders(&head, exchange: exchange)
+        accessLogForwarded(head, exchange: exchange, attempt: attempt)
         // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
         UpstreamAttempt.write(head, parts: parts, to: connection, flush: !insideRead)
         startPerTryTimeout(exchange.request.retry, attempt: attempt)
@@ -215,7 +214,7 @@ extension ProxyServerHandler {
         cancelPerTryTimeout()
         listener.stats.increment(ProxyStats.statusClass(status))
         var response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
-        response.headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
+        response.headers.replaceOrAdd("connection", value: keepAlive ? "keep-alive" : "close")
         // An HTTP/1.1 upstream switches with 101; an HTTP/2 one takes the extended CONNECT with a 2xx.
         if let requested = exchange.upgrade, status == 101 || (exchange.upstream.http2 && (200..<300).contains(status)) {
             if http2 {
@@ -224,20 +223,20 @@ extension ProxyServerHandler {
                 for name in ["upgrade", "connection", "sec-websocket-accept"] { response.headers.remove(name: name) }
             } else {
                 response.status = .switchingProtocols
-                response.headers.replaceOrAdd(name: "upgrade", value: head.headers.first(name: "upgrade") ?? requested)
-                response.headers.replaceOrAdd(name: "connection", value: "upgrade")
-                if !response.headers.contains(name: "sec-websocket-accept"), let key = exchange.requestHead.headers.first(name: "sec-websocket-key") {
-                    response.headers.add(name: "sec-websocket-accept", value: UpstreamExtendedConnect.acceptValue(forKey: key))
+                response.headers.replaceOrAdd("upgrade", value: head.headers.first("upgrade") ?? requested)
+                response.headers.replaceOrAdd("connection", value: "upgrade")
+                if !response.headers.contains("sec-websocket-accept"), let key = exchange.requestHead.headers.first("sec-websocket-key") {
+                    response.headers.add("sec-websocket-accept", value: UpstreamExtendedConnect.acceptValue(forKey: key))
                 }
             }
             // The tunnel's bytes are no body: a length (NIO's codec says 0 for an answer ended in its head) would bound them.
-            response.headers.remove(name: "content-length")
+            response.headers.remove("content-length")
             exchange.switchesProtocols = true
         }
-        if answersGRPC, let status = head.headers.first(name: "grpc-status") { requestTelemetry?.grpcStatus = status }
+        if answersGRPC, let status = head.headers.first("grpc-status") { requestTelemetry?.grpcStatus = status }
         if http2 { grpcStatusOfHead = GRPCTrailersOnly.take(from: &response.headers) }
         for header in exchange.upstream.responseHeaders { response.headers.add(name: header.name, value: header.value) }
-        if let server = listener.serverHeader { response.headers.replaceOrAdd(name: "server", value: server) }
+        if let server = listener.serverHeader { response.headers.replaceOrAdd("server", value: server) }
         telemetryResponseHead(&response)
         send(.head(response), context: context)
         return true

@@ -20,7 +20,7 @@ extension ProxyServerHandler {
     /// (`proxy_100_continue` off): the client sends its body at once, the upstream never waits on it.
     func continueIfExpected(_ head: inout ProxyRequestHead, context: ChannelHandlerContext) {
         guard head.version == .http1_1 else { return }
-        head.headers.remove(name: "expect")
+        head.headers.remove("expect")
         context.writeAndFlush(wrapOutboundOut(.head(ProxyResponseHead(version: .http1_1, status: .continue))), promise: nil)
     }
 
@@ -39,20 +39,20 @@ extension ProxyServerHandler {
         }
         for single in flag.split(separator: ",") { listener.stats.increment("local_reply_\(single)") }
         var headers = HeaderFields()
-        headers.add(name: "content-length", value: String(body.utf8.count))
+        headers.add("content-length", value: String(body.utf8.count))
         if let grpc {
-            headers.add(name: "content-type", value: "application/grpc")
+            headers.add("content-type", value: "application/grpc")
             if !http2 { for (name, value) in grpc.fields { headers.add(name: name, value: value) } }
             requestTelemetry?.grpcStatus = String(grpc.status)
         } else if !body.isEmpty {
-            headers.add(name: "content-type", value: "text/plain")
+            headers.add("content-type", value: "text/plain")
         }
         for (name, value) in response.headers { headers.add(name: name, value: value) }
-        if let server = listener.serverHeader { headers.add(name: "server", value: server) }
+        if let server = listener.serverHeader { headers.add("server", value: server) }
         if reporter == .destination, requestTelemetry?.peerHeader != nil, let own = listener.telemetry {
-            headers.add(name: PeerMetadataHeader.name, value: own.encodedMetadata)
+            headers.add(.peerMetadata, value: own.encodedMetadata)
         }
-        headers.add(name: "connection", value: keepAlive ? "keep-alive" : "close")
+        headers.add("connection", value: keepAlive ? "keep-alive" : "close")
         send(.head(ProxyResponseHead(version: version, status: HTTPResponseStatus(statusCode: status), headers: headers)), context: context)
         if !body.isEmpty { send(.body(.byteBuffer(ByteBuffer(string: body))), context: context) }
         requestTelemetry?.responseBytes = body.utf8.count
@@ -86,9 +86,9 @@ extension ProxyServerHandler {
         listener.stats.increment("downstream_rq_4xx")
         let body = tooLarge ? "Request Header Fields Too Large" : "Bad Request"
         var headers = HeaderFields()
-        headers.add(name: "content-length", value: String(body.utf8.count))
-        headers.add(name: "content-type", value: "text/plain")
-        headers.add(name: "connection", value: "close")
+        headers.add("content-length", value: String(body.utf8.count))
+        headers.add("content-type", value: "text/plain")
+        headers.add("connection", value: "close")
         send(.head(ProxyResponseHead(version: .http1_1, status: tooLarge ? .requestHeaderFieldsTooLarge : .badRequest, headers: headers)), context: context)
         send(.body(.byteBuffer(ByteBuffer(string: body))), context: context)
         requestTelemetry?.responseBytes = body.utf8.count

@@ -20,7 +20,7 @@ extension ProxyServerHandler {
         telemetry.recordsMetrics = metrics
         if metrics, !configuration.tagOverrides.isEmpty, let overrides = configuration.tagOverrides[reporter], !overrides.perRequest.isEmpty {
             // Envoy's request.host is the authority as sent (`reviews:9080`).
-            let request = TagExpression.Request(host: head.headers.first(name: "host") ?? attributes.authority, method: attributes.method, path: originForm, scheme: attributes.scheme,
+            let request = TagExpression.Request(host: head.headers.first("host") ?? attributes.authority, method: attributes.method, path: originForm, scheme: attributes.scheme,
                                                 protocolName: http2 ? "HTTP/2" : "HTTP/\(head.version.major).\(head.version.minor)",
                                                 header: { head.headers.first(name: $0) })
             telemetry.custom = overrides.perRequest.map { $0 == .responseCode ? "" : $0.value(request, status: 0) }
@@ -31,7 +31,7 @@ extension ProxyServerHandler {
             telemetry.serviceSource = attributes.host
             telemetry.mutualTLS = peer != nil
             telemetry.peerPrincipal = peerSPIFFE
-            telemetry.peerHeader = head.headers.first(name: PeerMetadataHeader.name)
+            telemetry.peerHeader = head.headers.first(.peerMetadata)
         }
         if let logs { telemetry.accessLog = RequestAccessLog(logs: logs, head: head, originalPath: originForm, authority: attributes.authority) }
         requestTelemetry = telemetry
@@ -59,13 +59,13 @@ extension ProxyServerHandler {
 
     /// The peer metadata header on a request going upstream: outbound to a mesh service it says who
     /// this workload is; anything else, it is removed (the app's own, or an inbound peer's).
-    func telemetryHeaders(_ head: inout ProxyRequestHead, upstream: RequestDecision.Upstream) {
-        head.headers.remove(name: PeerMetadataHeader.name)
-        if requestTelemetry?.span != nil { traceHeaders(&head, upstream: upstream) }
+    func telemetryHeaders(_ head: inout ProxyRequestHead, exchange: Exchange) {
+        head.headers.remove(.peerMetadata)
+        if requestTelemetry?.span != nil { traceHeaders(&head, exchange: exchange) }
         guard let own = listener.telemetry, reporter == .source else { return }
         let inMesh: Bool
-        if case .istioMutual = upstream.transport { inMesh = true } else { inMesh = !upstream.meshExternal }
-        if inMesh { head.headers.add(name: PeerMetadataHeader.name, value: own.encodedMetadata) }
+        if case .istioMutual = exchange.upstream.transport { inMesh = true } else { inMesh = !exchange.upstream.meshExternal }
+        if inMesh { head.headers.add(.peerMetadata, value: own.encodedMetadata) }
     }
 
     /// The upstream's answer began: its status; outbound, what the server's sidecar said about
@@ -73,7 +73,7 @@ extension ProxyServerHandler {
     func telemetryResponseHead(_ head: inout ProxyResponseHead) {
         defer { accessLogResponseHead(head) }
         guard let own = listener.telemetry, requestTelemetry != nil else {
-            head.headers.remove(name: PeerMetadataHeader.name)
+            head.headers.remove(.peerMetadata)
             requestTelemetry?.status = Int(head.status.code)
             return
         }
@@ -81,11 +81,11 @@ extension ProxyServerHandler {
         switch reporter {
         case .source:
             if let proven = machine.attachedUpstream?.peerIdentity { requestTelemetry?.peerPrincipal = proven }
-            requestTelemetry?.peerHeader = head.headers.first(name: PeerMetadataHeader.name)
-            head.headers.remove(name: PeerMetadataHeader.name)
+            requestTelemetry?.peerHeader = head.headers.first(.peerMetadata)
+            head.headers.remove(.peerMetadata)
         case .destination:
-            head.headers.remove(name: PeerMetadataHeader.name)
-            if requestTelemetry?.peerHeader != nil { head.headers.add(name: PeerMetadataHeader.name, value: own.encodedMetadata) }
+            head.headers.remove(.peerMetadata)
+            if requestTelemetry?.peerHeader != nil { head.headers.add(.peerMetadata, value: own.encodedMetadata) }
         }
     }
 
@@ -96,13 +96,12 @@ extension ProxyServerHandler {
 
     /// The request is over (answered, or the client left): counted, and the measurement cleared.
     func finishTelemetry(status: Int? = nil, flags: String? = nil) {
-        guard var telemetry = requestTelemetry else { return }
-        requestTelemetry = nil
+        guard var telemetry = requestTelemetry.take() else { return }
         if let status { telemetry.status = status }
         if let flags { telemetry.add(flags: flags) }
         let nanoseconds = NIODeadline.now().uptimeNanoseconds &- telemetry.started.uptimeNanoseconds
         if let log = telemetry.accessLog { writeAccessLog(log, telemetry, elapsedNanoseconds: nanoseconds) }
-        if let span = telemetry.span, span.sampled { finishSpan(span, telemetry, elapsedNanoseconds: nanoseconds) }
+        if telemetry.span?.sampled == true, let span = telemetry.span { finishSpan(span, telemetry, elapsedNanoseconds: nanoseconds) }
         guard let own = listener.telemetry, let table = metricsTable, telemetry.recordsMetrics else { return }
         let elapsed = Double(nanoseconds) / 1_000_000
         if !telemetry.custom.isEmpty, let overrides = listener.configuration.active.tagOverrides[reporter] {
@@ -122,4 +121,9 @@ extension ProxyServerHandler {
         table.value.record(series, responseCode: telemetry.status, responseFlags: telemetry.flags, grpcResponseStatus: telemetry.grpcStatus,
                                  durationMilliseconds: elapsed, requestBytes: telemetry.requestBytes, responseBytes: telemetry.responseBytes)
     }
+}
+
+extension HeaderName {
+    /// The header of Weft's metadata exchange (`PeerMetadataHeader`).
+    static let peerMetadata = HeaderName(PeerMetadataHeader.wireName)
 }

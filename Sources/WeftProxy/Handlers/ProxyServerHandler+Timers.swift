@@ -24,7 +24,7 @@ extension ProxyServerHandler {
     /// `maxStreamDuration: {grpcTimeoutHeaderMax: 0s}`, so Envoy holds a call to the deadline its
     /// caller sent, whatever the route's timeout.
     func startTimeout(_ milliseconds: Int?, head: ProxyRequestHead) {
-        let deadline = answersGRPC ? head.headers.first(name: "grpc-timeout").flatMap(GRPCLocalReply.timeoutMilliseconds) : nil
+        let deadline = answersGRPC ? head.headers.first("grpc-timeout").flatMap(GRPCLocalReply.timeoutMilliseconds) : nil
         let route = milliseconds.flatMap { $0 > 0 ? $0 : nil }
         guard let context, let chosen = [route, deadline].compactMap({ $0 }).min() else { return }
         let callerDeadline = deadline == chosen && route != chosen

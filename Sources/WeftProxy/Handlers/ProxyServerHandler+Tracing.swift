@@ -8,35 +8,39 @@ import WeftTelemetry
 /// when the request came with one), and a sampled span, once the answer ends, goes to the
 /// exporter's queue.
 extension ProxyServerHandler {
-    /// The headers that carry a trace context (B3's and W3C's).
-    static let traceContextNames = TraceContext.headerNames + ["traceparent"]
+    /// The headers that carry a trace context: B3's, and with W3C's.
+    static let b3Names = HeaderNameSet(TraceContext.headerWireNames.map { HeaderName($0) })
+    static let traceContextNames = HeaderNameSet(TraceContext.headerWireNames.map { HeaderName($0) } + ["traceparent"])
 
     /// The span of a request whose head just arrived.
     func beginSpan(_ head: ProxyRequestHead, attributes: RequestAttributes, originForm: String, config: TracingConfig) -> RequestSpan {
         // Most requests carry no context: then its names are not looked up one by one.
         let carriesContext = head.headers.containsAny(of: Self.traceContextNames)
         var span = RequestSpan(config: config, kind: listener.inboundPort != nil ? .SERVER : .CLIENT, carriesContext: carriesContext) { head.headers.first(name: $0) }
+        // Tagged also when the proxy answers itself (no route, no endpoint), as Envoy tags every span;
+        // made only for a span that will be reported (the decision is taken by now).
+        guard span.sampled else { return span }
         span.method = head.method.rawValue
         span.url = "\(listener.scheme)://\(attributes.authority)\(originForm)"
-        span.userAgent = head.headers.first(name: "user-agent")
-        // Tagged also when the proxy answers itself (no route, no endpoint), as Envoy tags every span;
-        // read only for a span that will be reported.
-        if span.sampled { span.requestID = head.headers.first(name: "x-request-id") }
+        span.userAgent = head.headers.first("user-agent")
+        span.requestID = head.headers.first("x-request-id")
         return span
     }
 
     /// The request goes upstream: the next hop's context is this span.
-    func traceHeaders(_ head: inout ProxyRequestHead, upstream: RequestDecision.Upstream) {
-        guard let span = requestTelemetry?.span else { return }
+    func traceHeaders(_ head: inout ProxyRequestHead, exchange: Exchange) {
+        // Fields read where they lie: the span and the upstream are not copied whole.
+        guard requestTelemetry?.span != nil else { return }
         // Each remove reads every header: only when the client sent a context (most do not).
-        if span.carriedContext {
-            for name in TraceContext.headerNames { head.headers.remove(name: name) }
-            if span.w3c { head.headers.remove(name: "traceparent") }
+        if requestTelemetry?.span?.carriedContext == true {
+            head.headers.remove(requestTelemetry?.span?.w3c == true ? Self.traceContextNames : Self.b3Names)
         }
-        for (name, value) in span.context.headers(w3c: span.w3c) { head.headers.add(name: name, value: value) }
-        requestTelemetry?.span?.requestID = head.headers.first(name: "x-request-id")
-        requestTelemetry?.span?.upstream = (upstream.host, upstream.port)
-        requestTelemetry?.span?.upstreamCluster = upstream.cluster
+        if let headers = requestTelemetry?.span?.context.headers(w3c: requestTelemetry?.span?.w3c == true) {
+            for (name, value) in headers { head.headers.add(name: name, value: value) }
+        }
+        if requestTelemetry?.span?.sampled == true { requestTelemetry?.span?.requestID = head.headers.first("x-request-id") }
+        requestTelemetry?.span?.upstream = (exchange.upstream.host, exchange.upstream.port)
+        requestTelemetry?.span?.upstreamCluster = exchange.upstream.cluster
     }
 
     /// The request is over: its span, with Istio's tags, to the exporter.

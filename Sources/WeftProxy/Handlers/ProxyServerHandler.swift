@@ -242,28 +242,30 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         }
     }
 
-    /// Answers locally or starts the first upstream attempt, as the steps decided.
-    func carryOut(_ decision: RequestDecision, head: ProxyRequestHead, request: RequestContext) {
-        switch decision {
+    /// Answers locally or starts the first upstream attempt, as the steps decided. The head and the
+    /// context are taken, not copied: the exchange keeps them.
+    func carryOut(_ decision: consuming RequestDecision, head: consuming ProxyRequestHead, request: consuming RequestContext) {
+        switch consume decision {
         case .respond(let response):
             answer(response, version: head.version)
         case .forward(let upstream):
             telemetryForward(upstream)
-            var forwardedHead = head
-            if let path = upstream.path { forwardedHead.uri = path }
-            if let authority = upstream.authority { forwardedHead.headers.replaceOrAdd(name: "host", value: authority) }
-            let exchange = Exchange(requestHead: forwardedHead, upstream: upstream, request: request)
+            if let path = upstream.path { head.uri = path }
+            if let authority = upstream.authority { head.headers.replaceOrAdd("host", value: authority) }
+            // Made here, once per request, as Envoy makes it before routing: every attempt (and the
+            // access log, the span) carries the same id.
+            if !head.headers.contains("x-request-id") { head.headers.add("x-request-id", value: RequestID.next()) }
+            let admitted = request.countsAgainstMaxRequests ? UpstreamAttempt.admit(.request, upstream, pool: listener.pool.value) : nil
+            let exchange = Exchange(requestHead: head, upstream: upstream, request: request)
             if case .websocket(let protocols)? = requestUpgrade {
                 // To an HTTP/1.1 upstream the handshake goes as it came and the connection it opens is
                 // spliced after the 101; to an HTTP/2 one, as an extended CONNECT whose stream is spliced.
                 exchange.upgrade = protocols
             }
-            if request.countsAgainstMaxRequests, case .admitted(let slot) = UpstreamAttempt.admit(.request, upstream, pool: listener.pool.value) {
-                exchange.requestSlot = slot
-            }
+            if case .admitted(let slot)? = admitted { exchange.requestSlot = slot }
             self.exchange = exchange
-            machine.forward(retry: request.retry, mirrors: !request.mirrors.isEmpty)
-            startTimeout(request.timeoutMs, head: head)
+            machine.forward(retry: exchange.request.retry, mirrors: !exchange.request.mirrors.isEmpty)
+            startTimeout(exchange.request.timeoutMs, head: exchange.requestHead)
             connect(exchange)
         }
     }

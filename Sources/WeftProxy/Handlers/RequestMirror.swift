@@ -17,8 +17,8 @@ extension ProxyServerHandler {
         var head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
                                             clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
                                             scheme: listener.scheme, edits: exchange.upstream.headers)
-        head.headers.remove(name: PeerMetadataHeader.name)
-        head.headers.replaceOrAdd(name: "host", value: Self.shadow(head.headers.first(name: "host") ?? exchange.request.attributes.host))
+        head.headers.remove(.peerMetadata)
+        head.headers.replaceOrAdd("host", value: Self.shadow(head.headers.first("host") ?? exchange.request.attributes.host))
         let pool = listener.pool.value
         for cluster in exchange.request.mirrors {
             var request = exchange.request

@@ -70,7 +70,8 @@ public enum ListenerPipelines {
             PickEndpoint(balancer: balancer),   // subset, load balancer, outlier ejection, locality; 503 UH
             AdmitRequest(pool: pool, stats: stats),  // connectionPool: http2MaxRequests; 503 UO
         ]) { context in
-            context.upstream.map(RequestDecision.forward) ?? .respond(LocalResponse(status: 503, flag: "NC", body: "no healthy upstream"))
+            // Taken, not copied: the decision carries the upstream on, and nothing reads it in the context after.
+            context.upstream.take().map(RequestDecision.forward) ?? .respond(LocalResponse(status: 503, flag: "NC", body: "no healthy upstream"))
         }
     }
 

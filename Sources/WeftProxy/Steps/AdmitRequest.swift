@@ -14,7 +14,8 @@ public struct AdmitRequest: RequestStep {
     }
 
     public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
-        guard let upstream = context.upstream, upstream.connectionPool.maxRequests != nil else { return next(&context) }
+        // Read in place: most clusters set no limit, and then the upstream is not copied.
+        guard context.upstream?.connectionPool.maxRequests != nil, let upstream = context.upstream else { return next(&context) }
         if let pool, !pool.value.breaker.allows(.requests, cluster: upstream.cluster, policy: upstream.connectionPool) {
             // Envoy's max_requests breaker answers like a full pending queue.
             stats?.increment(cluster: upstream.cluster, "upstream_rq_pending_overflow")

@@ -6,7 +6,7 @@ public struct ApplyTimeout: RequestStep {
     public init() {}
 
     public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
-        if let header = context.attributes.headers.first(name: "x-envoy-upstream-rq-timeout-ms"), let value = Int(header), value >= 0 {
+        if let header = context.attributes.headers.first("x-envoy-upstream-rq-timeout-ms"), let value = Int(header), value >= 0 {
             context.timeoutMs = value
         } else if let timeout = context.route?.policy.timeoutMs, timeout > 0 {
             context.timeoutMs = timeout

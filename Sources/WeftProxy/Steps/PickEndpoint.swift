@@ -13,17 +13,17 @@ public struct PickEndpoint: RequestStep {
         var endpoints = context.configuration.endpoints[clusterName] ?? []
         // Original destination (a ServiceEntry with resolution NONE, a DestinationRule's PASSTHROUGH):
         // without endpoints of its own, the request goes where it was addressed.
-        if endpoints.isEmpty, cluster?.loadBalancer == .passthrough {
+        if endpoints.isEmpty, cluster?.config.loadBalancer == .passthrough {
             endpoints = [EndpointGroup.Endpoint(address: context.attributes.host, port: context.attributes.port, labels: [:], locality: "", weight: 1, workload: "")]
         }
-        if cluster?.dnsLookup == .strict { endpoints = StrictDNSEndpoints.expand(endpoints, dns: .shared) }
+        if cluster?.config.dnsLookup == .strict { endpoints = StrictDNSEndpoints.expand(endpoints, dns: .shared) }
         guard !endpoints.isEmpty else {
             if cluster == nil { return .respond(LocalResponse(status: 503, flag: "NC", body: "no healthy upstream")) }
             return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
         }
         var hashKey: String?
         var responseHeaders = context.responseHeaders
-        if let hash = cluster?.hashPolicy {
+        if let hash = cluster?.config.hashPolicy {
             hashKey = hash.key.value(in: context.attributes, sourceAddress: context.sourceAddress)
             if hashKey == nil, case .cookie(let name, let path, let ttlMs?) = hash.key {
                 // Envoy makes the cookie when the client has none and a ttl is set, and hashes on it.
@@ -37,17 +37,17 @@ public struct PickEndpoint: RequestStep {
         guard let endpoint = balancer.pick(.init(cluster: cluster, clusterName: clusterName, hashKey: hashKey, weighted: weighted), endpoints: endpoints) else {
             return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
         }
-        var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.connectTimeoutMs ?? 10_000,
-                                                headers: Self.edits(authentication: context.authenticationHeaders, route: context.destinationHeaders ?? context.route?.policy.headers), connectionPool: cluster?.connectionPool ?? .unlimited)
-        if let policy = cluster?.outlierDetection {
+        var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.config.connectTimeoutMs ?? 10_000,
+                                                headers: Self.edits(authentication: context.authenticationHeaders, route: context.destinationHeaders ?? context.route?.policy.headers), connectionPool: cluster?.config.connectionPool ?? .unlimited)
+        if let policy = cluster?.config.outlierDetection {
             upstream.outlierDetection = policy
             upstream.endpointCount = endpoints.count
         }
         upstream.responseHeaders = responseHeaders
-        upstream.countsInFlight = cluster?.loadBalancer == .leastRequest
+        upstream.countsInFlight = cluster?.config.loadBalancer == .leastRequest
         upstream.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: context.configuration.serverNames[clusterName])
-        upstream.http2 = cluster.map { $0.useClientProtocol ? context.downstreamHTTP2 : $0.http2 } ?? false
-        upstream.meshExternal = cluster?.meshExternal ?? true
+        upstream.http2 = cluster.map { $0.config.useClientProtocol ? context.downstreamHTTP2 : $0.config.http2 } ?? false
+        upstream.meshExternal = cluster?.config.meshExternal ?? true
         if let route = context.route, let rewrite = route.policy.rewrite {
             let matched = route.matches.first { RouteSelector.matches($0, context.attributes) }?.uri
             upstream.path = rewrite.path(context.attributes, matchedURI: matched)

@@ -47,6 +47,9 @@ public struct RequestContext: Sendable {
     /// Set by AnswerCORS: headers for the upstream's response.
     public var responseHeaders: [HeaderField] = []
 
+    // Inlined: an out-of-line init built the context aside and then copied it (a retain of each of its
+    // strings and arrays, and as many releases), once per request.
+    @inline(__always)
     public init(attributes: RequestAttributes, configuration: ActiveConfiguration, routeTable: String?) {
         self.attributes = attributes
         self.configuration = configuration

@@ -16,8 +16,29 @@ public struct ClusterTable: Sendable {
         self.positions = positions
     }
 
-    /// The cluster named `name`.
-    public subscript(name: String) -> ClusterConfig? {
-        positions[name].map { all[$0] }
+    /// The cluster named `name`, read where it lies.
+    public subscript(name: String) -> ClusterView? {
+        positions[name].map { ClusterView(clusters: all, position: $0) }
+    }
+}
+
+/// One cluster of a table, read in place: a copy of a `ClusterConfig` retains each of its dozen
+/// strings and arrays, and a request reads a few of its fields (three copies were ~1 % of a request).
+public struct ClusterView: Sendable {
+    private let clusters: [ClusterConfig]
+    private let position: Int
+
+    init(clusters: [ClusterConfig], position: Int) {
+        self.clusters = clusters
+        self.position = position
+    }
+
+    /// A view of a cluster that is in no table (tests, simulations).
+    public init(_ config: ClusterConfig) {
+        self.init(clusters: [config], position: 0)
+    }
+
+    public var config: ClusterConfig {
+        _read { yield clusters[position] }
     }
 }

@@ -23,14 +23,14 @@ public final class LoadBalancerState: Sendable {
 
     /// What a pick needs besides the endpoints.
     public struct Request {
-        public var cluster: ClusterConfig?
+        public var cluster: ClusterView?
         public var clusterName: String
         /// The consistent-hash key of the request, when the cluster hashes and the request has one.
         public var hashKey: String?
         /// The endpoints do not all weigh the same: round robin and random go by weight.
         public var weighted: Bool
 
-        public init(cluster: ClusterConfig?, clusterName: String, hashKey: String? = nil, weighted: Bool = false) {
+        public init(cluster: ClusterView?, clusterName: String, hashKey: String? = nil, weighted: Bool = false) {
             self.cluster = cluster
             self.clusterName = clusterName
             self.hashKey = hashKey
@@ -46,16 +46,16 @@ public final class LoadBalancerState: Sendable {
         guard !endpoints.isEmpty else { return nil }
         let cluster = request.cluster
         // The common case, a plain cluster of one endpoint or round robin, takes no detour.
-        if cluster?.outlierDetection == nil, cluster?.hashPolicy == nil, cluster?.warmup == nil, endpoints.first?.localityWeight == nil,
+        if cluster?.config.outlierDetection == nil, cluster?.config.hashPolicy == nil, cluster?.config.warmup == nil, endpoints.first?.localityWeight == nil,
            !request.weighted, !endpoints.contains(where: { $0.priority != 0 }) {
             if endpoints.count == 1 { return endpoints[0] }
-            return simple(cluster?.loadBalancer ?? .roundRobin, request.clusterName, endpoints)
+            return simple(cluster?.config.loadBalancer ?? .roundRobin, request.clusterName, endpoints)
         }
         let now = Self.now()
         let roll = FastRandom.unit()
         return state.withLockedValue { state -> EndpointGroup.Endpoint? in
             var candidates = endpoints
-            if let policy = cluster?.outlierDetection {
+            if let policy = cluster?.config.outlierDetection {
                 let tracker = state.outliers[request.clusterName] ?? OutlierTracker()
                 let healthy = tracker.available(endpoints, policy: policy, now: now)
                 let panic = healthy.count == endpoints.count && endpoints.contains { tracker.isEjected($0.key, now: now) }
@@ -65,7 +65,7 @@ public final class LoadBalancerState: Sendable {
             }
             guard !candidates.isEmpty else { return nil }
             if candidates.first?.localityWeight != nil { candidates = Self.locality(candidates, roll: FastRandom.unit()) }
-            if let hash = cluster?.hashPolicy {
+            if let hash = cluster?.config.hashPolicy {
                 guard let key = request.hashKey else { return candidates.randomElement() }
                 let keys = candidates.map(\.key)
                 var tables = state.hashTables[request.clusterName] ?? []
@@ -79,13 +79,13 @@ public final class LoadBalancerState: Sendable {
                 }
                 return table.lookup(StableHash.hash(key)).map { candidates[$0] } ?? candidates[0]
             }
-            if let warmup = cluster?.warmup, let chosen = Self.warm(candidates, warmup, cluster: request.clusterName, now: now, state: &state) {
+            if let warmup = cluster?.config.warmup, let chosen = Self.warm(candidates, warmup, cluster: request.clusterName, now: now, state: &state) {
                 return chosen
             }
-            if request.weighted, let chosen = Self.weighted(cluster?.loadBalancer ?? .roundRobin, request.clusterName, candidates, state: &state) {
+            if request.weighted, let chosen = Self.weighted(cluster?.config.loadBalancer ?? .roundRobin, request.clusterName, candidates, state: &state) {
                 return chosen
             }
-            return Self.simple(cluster?.loadBalancer ?? .roundRobin, request.clusterName, candidates, state: &state)
+            return Self.simple(cluster?.config.loadBalancer ?? .roundRobin, request.clusterName, candidates, state: &state)
         }
     }
 

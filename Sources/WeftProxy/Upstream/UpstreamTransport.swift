@@ -12,9 +12,11 @@ public enum UpstreamTransport: Sendable, Hashable {
 
     /// Istio's auto mutual TLS and DestinationRule `tls`, for one endpoint of `cluster`;
     /// `serverName` is the cluster's (`serverName(of:)`, made once per configuration, not per request).
-    static func choose(cluster: ClusterConfig?, endpoint: EndpointGroup.Endpoint, serverName: String? = nil) -> UpstreamTransport {
-        guard let cluster else { return .plaintext }
-        let tls = cluster.tls
+    static func choose(cluster view: ClusterView?, endpoint: EndpointGroup.Endpoint, serverName: String? = nil) -> UpstreamTransport {
+        guard let view else { return .plaintext }
+        let tls = view.config.tls
+        // Read in place only when needed: a plaintext request copies nothing of the cluster.
+        var cluster: ClusterConfig { view.config }
         // Made only for TLS (a plaintext request builds no string for it).
         var sni: String { serverName ?? Self.serverName(of: cluster) }
         switch tls.mode {

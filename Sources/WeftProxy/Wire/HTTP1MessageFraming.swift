@@ -13,8 +13,8 @@ enum HTTP1MessageFraming: Equatable {
     /// default refuses both together), a Content-Length that is not digits, or several that differ.
     static func of(_ head: ProxyRequestHead) -> Result<HTTP1MessageFraming, HTTPParserError> {
         let headers = head.headers
-        let hasEncoding = headers.contains(name: "transfer-encoding")
-        let hasLength = headers.contains(name: "content-length")
+        let hasEncoding = headers.contains("transfer-encoding")
+        let hasLength = headers.contains("content-length")
         if hasEncoding {
             guard !hasLength else { return .failure(.unexpectedContentLength) }
             guard head.version == .http1_1, headers.lastElement(of: "transfer-encoding", is: "chunked") else { return .failure(.invalidHeaderToken) }
@@ -29,7 +29,7 @@ enum HTTP1MessageFraming: Equatable {
     static func contentLength(_ headers: HeaderFields) -> Result<Int, HTTPParserError> {
         var length: Int?
         var valid = true
-        headers.forEachValue(name: "content-length") { value in
+        headers.forEachValue("content-length") { value in
             var start = 0
             while valid, start <= value.count {
                 var end = start
@@ -63,8 +63,8 @@ extension HTTP1MessageFraming {
         let code = head.status.code
         if method == .HEAD || code < 200 || code == 204 || code == 304 || (method == .CONNECT && code < 300) { return .success(.none) }
         let headers = head.headers
-        let hasEncoding = headers.contains(name: "transfer-encoding")
-        let hasLength = headers.contains(name: "content-length")
+        let hasEncoding = headers.contains("transfer-encoding")
+        let hasLength = headers.contains("content-length")
         if hasEncoding {
             guard !hasLength else { return .failure(.unexpectedContentLength) }
             return .success(head.version == .http1_1 && headers.lastElement(of: "transfer-encoding", is: "chunked") ? .chunked : .untilClose)

@@ -54,7 +54,7 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         }
         buffer.moveReaderIndex(forwardBy: headEnd)
         let framing = try HTTP1MessageFraming.of(head).get()
-        phase.stopsAfterMessage = head.method == .CONNECT || (head.headers.contains(name: "upgrade") && HTTPUpgrade.of(head) != nil)
+        phase.stopsAfterMessage = head.method == .CONNECT || (head.headers.contains("upgrade") && HTTPUpgrade.of(head) != nil)
         context.fireChannelRead(Self.wrapInboundOut(.head(head)))
         switch framing {
         case .none: phase.begin(nil, context: context)

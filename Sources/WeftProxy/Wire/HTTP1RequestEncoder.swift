@@ -55,26 +55,26 @@ final class HTTP1RequestEncoder: ChannelOutboundHandler, RemovableChannelHandler
 
     /// Sets the head's framing headers as NIO's encoder does; true when the body goes chunked.
     static func frame(_ head: inout ProxyRequestHead) -> Bool {
-        let hasLength = head.headers.contains(name: "content-length")
+        let hasLength = head.headers.contains("content-length")
         switch head.method {
         case .TRACE:
-            head.headers.remove(name: "content-length")
-            head.headers.remove(name: "transfer-encoding")
+            head.headers.remove("content-length")
+            head.headers.remove("transfer-encoding")
             return false
         case .POST, .PUT, .PATCH:
             if hasLength {
-                head.headers.remove(name: "transfer-encoding")
+                head.headers.remove("transfer-encoding")
                 return false
             }
             guard head.version == .http1_1 else { return false }
-            head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            head.headers.replaceOrAdd("transfer-encoding", value: "chunked")
             return true
         default:
             if hasLength {
-                head.headers.remove(name: "transfer-encoding")
+                head.headers.remove("transfer-encoding")
                 return false
             }
-            return head.version == .http1_1 && head.headers.first(name: "transfer-encoding")?.lowercased() == "chunked"
+            return head.version == .http1_1 && head.headers.first("transfer-encoding")?.lowercased() == "chunked"
         }
     }
 }

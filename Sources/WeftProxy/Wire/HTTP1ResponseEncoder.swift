@@ -41,16 +41,16 @@ final class HTTP1ResponseEncoder: ChannelOutboundHandler, RemovableChannelHandle
     static func frame(_ head: inout ProxyResponseHead) -> Bool {
         let code = head.status.code
         guard code >= 200, code != 204, code != 304 else {
-            head.headers.remove(name: "content-length")
-            head.headers.remove(name: "transfer-encoding")
+            head.headers.remove("content-length")
+            head.headers.remove("transfer-encoding")
             return false
         }
-        if head.headers.contains(name: "content-length") {
-            head.headers.remove(name: "transfer-encoding")
+        if head.headers.contains("content-length") {
+            head.headers.remove("transfer-encoding")
             return false
         }
         guard head.version == .http1_1 else { return false }
-        head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+        head.headers.replaceOrAdd("transfer-encoding", value: "chunked")
         return true
     }
 

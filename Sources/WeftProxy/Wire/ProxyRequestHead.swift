@@ -35,7 +35,7 @@ struct ProxyRequestHead: Equatable, Sendable {
     /// HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive` (requests and responses alike).
     static func keepsAlive(version: HTTPVersion, headers: HeaderFields) -> Bool {
         let http11 = version.major == 1 && version.minor >= 1
-        guard headers.contains(name: "connection") else { return http11 }
+        guard headers.contains("connection") else { return http11 }
         return http11 ? !headers.lists("close", in: "connection") : headers.lists("keep-alive", in: "connection")
     }
 }

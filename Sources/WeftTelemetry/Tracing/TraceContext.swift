@@ -119,7 +119,8 @@ public struct TraceContext: Sendable, Hashable {
     }
 
     /// Names of every header a context is read from or written to (removed before writing anew).
-    public static let headerNames = ["x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "b3"]
+    public static let headerWireNames: [StaticString] = ["x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "b3"]
+    public static let headerNames = headerWireNames.map(\.description)
 
     /// Whether `name` (any case) is one of `headerNames` or `traceparent`; nothing is copied or allocated.
     public static func isContextHeader(_ name: String) -> Bool {

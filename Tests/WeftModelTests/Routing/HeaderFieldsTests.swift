@@ -82,4 +82,23 @@ struct HeaderFieldsTests {
         #expect(Self.wire(built) == "Host: h\r\naccept: */*\r\n")
         #expect(HeaderFields().isEmpty && Self.fields("") == HeaderFields())
     }
+
+    @Test("names known in advance (HeaderName) read and edit as String names do, in any case; a set of them is removed in one pass, order kept")
+    func knownNames() throws {
+        var fields = try #require(Self.fields("Host: h\r\nConnection: close\r\nTE: trailers\r\nAccept: */*\r\nconnection: x\r\nKeep-Alive: 5\r\n"))
+        #expect(fields.first("host") == "h" && fields.contains("te") && !fields.contains("upgrade") && !fields.contains("hos"))
+        #expect(fields.lists("close", in: "connection") && fields.lists("X", in: "CONNECTION"))
+        let hopByHop: HeaderNameSet = ["connection", "keep-alive", "te", "upgrade"]
+        #expect(fields.containsAny(of: hopByHop) && !fields.containsAny(of: ["b3", "traceparent"]))
+        fields.remove(hopByHop)
+        #expect(Self.wire(fields) == "Host: h\r\nAccept: */*\r\n")
+        #expect(!fields.containsAny(of: hopByHop))
+        fields.add("x-request-id", value: "abc")
+        fields.replaceOrAdd("host", value: "other")
+        fields.remove("absent")
+        #expect(Self.wire(fields) == "Accept: */*\r\nx-request-id: abc\r\nhost: other\r\n")
+        var values: [String] = []
+        fields.forEachValue("X-Request-ID") { values.append(String(decoding: $0, as: UTF8.self)) }
+        #expect(values == ["abc"] && fields.first(name: "x-request-id") == "abc")
+    }
 }

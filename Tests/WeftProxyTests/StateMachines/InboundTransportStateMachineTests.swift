@@ -55,16 +55,16 @@ struct InboundTransportStateMachineTests {
         let meshEndpoint = EndpointGroup.Endpoint(address: "127.0.0.5", port: 8080, labels: [:], locality: "", weight: 1, workload: "httpbin",
                                                   identity: "spiffe://cluster.local/ns/foo/sa/httpbin")
         let plainEndpoint = EndpointGroup.Endpoint(address: "127.0.0.6", port: 8080, labels: [:], locality: "", weight: 1, workload: "legacy")
-        #expect(UpstreamTransport.choose(cluster: cluster, endpoint: meshEndpoint)
+        #expect(UpstreamTransport.choose(cluster: ClusterView(cluster), endpoint: meshEndpoint)
                 == .istioMutual(sni: "outbound_.8000_.v1_.httpbin.foo.svc.cluster.local", identities: cluster.serviceIdentities))
-        #expect(UpstreamTransport.choose(cluster: cluster, endpoint: plainEndpoint) == .plaintext)
+        #expect(UpstreamTransport.choose(cluster: ClusterView(cluster), endpoint: plainEndpoint) == .plaintext)
         cluster.tls = UpstreamTLS(mode: .disable)
-        #expect(UpstreamTransport.choose(cluster: cluster, endpoint: meshEndpoint) == .plaintext)
+        #expect(UpstreamTransport.choose(cluster: ClusterView(cluster), endpoint: meshEndpoint) == .plaintext)
         cluster.tls = UpstreamTLS(mode: .istioMutual, subjectAltNames: ["spiffe://cluster.local/ns/foo/sa/other"])
-        #expect(UpstreamTransport.choose(cluster: cluster, endpoint: plainEndpoint)
+        #expect(UpstreamTransport.choose(cluster: ClusterView(cluster), endpoint: plainEndpoint)
                 == .istioMutual(sni: "outbound_.8000_.v1_.httpbin.foo.svc.cluster.local", identities: ["spiffe://cluster.local/ns/foo/sa/other"]))
         cluster.tls = UpstreamTLS(mode: .simple)
-        #expect(UpstreamTransport.choose(cluster: cluster, endpoint: meshEndpoint) == .originate(UpstreamTLS(mode: .simple), sni: "httpbin.foo.svc.cluster.local"))
+        #expect(UpstreamTransport.choose(cluster: ClusterView(cluster), endpoint: meshEndpoint) == .originate(UpstreamTLS(mode: .simple), sni: "httpbin.foo.svc.cluster.local"))
         #expect(UpstreamTransport.plaintext.poolKey(host: "a", port: 1) != UpstreamTransport.istioMutual(sni: "s", identities: []).poolKey(host: "a", port: 1))
     }
 }

@@ -1,0 +1,59 @@
+/// The lookups and edits by a `HeaderName`: the same as by String, without reading a String.
+extension HeaderFields {
+    public func first(_ name: HeaderName) -> String? {
+        first(named: name.utf8, bit: name.bit)
+    }
+
+    public func contains(_ name: HeaderName) -> Bool {
+        position(named: name.utf8, bit: name.bit) != nil
+    }
+
+    public func forEachValue(_ name: HeaderName, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        try forEachValue(named: name.utf8, bit: name.bit, body)
+    }
+
+    public func forEachElement(_ name: HeaderName, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        try forEachValue(named: name.utf8, bit: name.bit) { try Self.forEachElement(of: $0, body) }
+    }
+
+    /// Whether a `name` field lists `token` (any case), as `Connection: keep-alive, Upgrade` lists `upgrade`.
+    public func lists(_ token: String, in name: HeaderName) -> Bool {
+        lists(token, named: name.utf8, bit: name.bit)
+    }
+
+    /// The last element of the `name` fields (`Transfer-Encoding`'s final coding), if any, is `token` (any case).
+    public func lastElement(of name: HeaderName, is token: String) -> Bool {
+        lastElement(named: name.utf8, bit: name.bit, is: token)
+    }
+
+    public mutating func add(_ name: HeaderName, value: String) {
+        add(named: name.utf8, bit: name.bit, value: value)
+    }
+
+    public mutating func remove(_ name: HeaderName) {
+        removeAll(named: name.utf8, bit: name.bit)
+    }
+
+    public mutating func replaceOrAdd(_ name: HeaderName, value: String) {
+        remove(name)
+        add(name, value: value)
+    }
+
+    /// Whether any of `names` is here: no pass over the fields when the mask says none is.
+    public func containsAny(of names: HeaderNameSet) -> Bool {
+        firstPosition(ofAny: names) != nil
+    }
+
+    /// Removes every field of any of `names`, in one pass.
+    public mutating func remove(_ names: HeaderNameSet) {
+        guard let first = firstPosition(ofAny: names) else { return }
+        removeAll(from: first) { field, bytes in names.names.contains { Self.nameOf(field, in: bytes, is: $0.utf8) } }
+    }
+
+    private func firstPosition(ofAny names: HeaderNameSet) -> Int? {
+        guard nameBits & names.bits != 0 else { return nil }
+        return bytes.withUnsafeBufferPointer { bytes in
+            fields.firstIndex { field in names.names.contains { nameBits & $0.bit != 0 && Self.nameOf(field, in: bytes, is: $0.utf8) } }
+        }
+    }
+}
