@@ -40,6 +40,7 @@ public struct HeaderFields: Sendable {
     public init?(validating lines: [UInt8]) {
         var fields: [Field] = []
         fields.reserveCapacity(16)
+        var bits: UInt64 = 0
         let valid = lines.withUnsafeBufferPointer { bytes -> Bool in
             let end = bytes.count
             var index = 0
@@ -48,19 +49,23 @@ public struct HeaderFields: Sendable {
                 while index < end, HTTPToken.isTokenByte(bytes[index]) { index += 1 }
                 guard index > line, index < end, bytes[index] == UInt8(ascii: ":") else { return false }
                 let nameEnd = index
+                bits |= Self.nameBit(UnsafeBufferPointer(rebasing: bytes[line..<nameEnd]))
                 index += 1
                 while index < end, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 }
                 let valueStart = index
-                var valueEnd = index
                 while index < end {
                     let byte = bytes[index]
-                    if byte == 0x0D { break }
-                    index += 1
-                    if byte == 0x20 || byte == 0x09 { continue }
+                    // Visible characters and obs-text, nearly every byte of a value: one test each.
+                    if byte &- 0x21 < 0x5E || byte >= 0x80 || byte == 0x20 || byte == 0x09 {
+                        index &+= 1
+                        continue
+                    }
                     // Control characters (a NUL, a lone LF) and DEL end nowhere good: refused.
-                    guard byte > 0x20, byte != 0x7F else { return false }
-                    valueEnd = index
+                    guard byte == 0x0D else { return false }
+                    break
                 }
+                var valueEnd = index
+                while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
                 guard index + 1 < end, bytes[index + 1] == 0x0A else { return false }
                 index += 2
                 fields.append(Field(line: Int32(line), nameEnd: Int32(nameEnd), valueStart: Int32(valueStart), valueEnd: Int32(valueEnd), lineEnd: Int32(index)))
@@ -70,9 +75,7 @@ public struct HeaderFields: Sendable {
         guard valid else { return nil }
         self.bytes = lines
         self.fields = fields
-        lines.withUnsafeBufferPointer { bytes in
-            for field in fields { nameBits |= Self.nameBit(UnsafeBufferPointer(rebasing: bytes[Int(field.line)..<Int(field.nameEnd)])) }
-        }
+        nameBits = bits
     }
 
     /// The bit `nameBits` keeps for a name: its length and its first byte (in any case).

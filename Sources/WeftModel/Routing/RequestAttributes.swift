@@ -24,9 +24,7 @@ public struct RequestAttributes: Sendable, Hashable {
         let (host, port) = RequestAttributes.split(authority: authority, defaultPort: defaultPort)
         self.host = host
         self.port = port
-        let parts = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        self.path = parts.first.map(String.init) ?? "/"
-        self.query = parts.count > 1 ? String(parts[1]) : ""
+        (self.path, self.query) = Self.split(path: path)
         self.method = method
         self.scheme = scheme
         self.headers = fields
@@ -48,17 +46,54 @@ public struct RequestAttributes: Sendable, Hashable {
         return nil
     }
 
+    /// `host[:port]` or `[v6]:port` → (host lower-cased, port), read on the bytes (this runs for
+    /// every request; String's Character-wise search and Int parsing cost ~3k instructions).
     static func split(authority: String, defaultPort: Int) -> (String, Int) {
-        if authority.hasPrefix("[") , let close = authority.firstIndex(of: "]") {
-            let host = String(authority[authority.index(after: authority.startIndex)..<close])
-            let rest = authority[authority.index(after: close)...]
-            if rest.hasPrefix(":"), let port = Int(rest.dropFirst()) { return (host.lowercased(), port) }
-            return (host.lowercased(), defaultPort)
+        var authority = authority
+        return authority.withUTF8 { bytes in
+            var host = 0..<bytes.count
+            var port = defaultPort
+            if bytes.first == UInt8(ascii: "["), let close = bytes.firstIndex(of: UInt8(ascii: "]")) {
+                host = 1..<close
+                if close + 1 < bytes.count, bytes[close + 1] == UInt8(ascii: ":"), let number = Self.port(bytes[(close + 2)...]) { port = number }
+            } else if let colon = bytes.lastIndex(of: UInt8(ascii: ":")), let number = Self.port(bytes[(colon + 1)...]) {
+                host = 0..<colon
+                port = number
+            }
+            return (Self.lowercased(UnsafeBufferPointer(rebasing: bytes[host])), port)
         }
-        if let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]) {
-            return (String(authority[..<colon]).lowercased(), port)
+    }
+
+    /// A port's digits (1 to 9 of them) as a number; nil for anything else.
+    private static func port(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
+        guard !digits.isEmpty, digits.count <= 9 else { return nil }
+        var value = 0
+        for byte in digits {
+            guard byte &- UInt8(ascii: "0") < 10 else { return nil }
+            value = value * 10 + Int(byte &- UInt8(ascii: "0"))
         }
-        return (authority.lowercased(), defaultPort)
+        return value
+    }
+
+    /// ASCII lower-cased without a second String when there is nothing to lower; anything beyond
+    /// ASCII goes through String's full case mapping.
+    private static func lowercased(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard !bytes.contains(where: { $0 >= 0x80 }) else { return String(decoding: bytes, as: UTF8.self).lowercased() }
+        guard bytes.contains(where: { $0 &- 65 < 26 }) else { return String(decoding: bytes, as: UTF8.self) }
+        return String(unsafeUninitializedCapacity: bytes.count) { target in
+            for (offset, byte) in bytes.enumerated() { target[offset] = HTTPToken.lower(byte) }
+            return bytes.count
+        }
+    }
+
+    /// A request target's path and query (after the first `?`), split on the bytes.
+    static func split(path: String) -> (path: String, query: String) {
+        var path = path
+        return path.withUTF8 { bytes in
+            guard let mark = bytes.firstIndex(of: UInt8(ascii: "?")) else { return (String(decoding: bytes, as: UTF8.self), "") }
+            return (String(decoding: UnsafeBufferPointer(rebasing: bytes[..<mark]), as: UTF8.self),
+                    String(decoding: UnsafeBufferPointer(rebasing: bytes[(mark + 1)...]), as: UTF8.self))
+        }
     }
 
     public static func == (lhs: RequestAttributes, rhs: RequestAttributes) -> Bool {

@@ -55,13 +55,11 @@ enum ForwardedHeaders {
         return ProxyResponseHead(version: version, status: head.status, headers: headers)
     }
 
-    /// `text` starts with `prefix` (lower-case ASCII), in any case; nothing is copied.
-    static func hasPrefixIgnoringCase(_ text: String, _ prefix: StaticString) -> Bool {
+    /// `bytes` start with `prefix` (lower-case ASCII), in any case.
+    static func hasPrefixIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: StaticString) -> Bool {
         let expected = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
-        var bytes = text.utf8.makeIterator()
-        for byte in expected {
-            guard let next = bytes.next(), next | (next >= 65 && next <= 90 ? 0x20 : 0) == byte else { return false }
-        }
+        guard bytes.count >= expected.count else { return false }
+        for (offset, byte) in expected.enumerated() where HTTPToken.lower(bytes[offset]) != byte { return false }
         return true
     }
 
@@ -77,20 +75,23 @@ enum ForwardedHeaders {
 
     /// `http://host:port/path?q` (proxy form) → ("host:port", "/path?q"); origin form keeps the Host header.
     static func target(of head: ProxyRequestHead) -> (authority: String, originForm: String) {
-        let uri = head.uri
-        // Origin form, what nearly every request is: no scheme to look for.
-        if uri.utf8.first == UInt8(ascii: "/") { return (head.headers.first("host") ?? "", uri) }
-        for scheme: StaticString in ["http://", "https://"] where hasPrefixIgnoringCase(uri, scheme) {
-            // Bytes, not Characters: '/' and '?' are ASCII, so where they are is where the parts split.
-            let bytes = uri.utf8
-            let start = bytes.index(bytes.startIndex, offsetBy: scheme.utf8CodeUnitCount)
-            if let slash = bytes[start...].firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) {
-                let path = uri[slash...]
-                return (String(uri[start..<slash]), bytes[slash] == UInt8(ascii: "?") ? "/" + path : String(path))
+        var uri = head.uri
+        // On the bytes: '/' and '?' are ASCII, so where they are is where the parts split.
+        let split = uri.withUTF8 { bytes -> (authority: String, originForm: String)? in
+            // Origin form, what most requests are: no scheme to look for.
+            guard bytes.first != UInt8(ascii: "/") else { return nil }
+            for scheme: StaticString in ["http://", "https://"] where hasPrefixIgnoringCase(bytes, scheme) {
+                let start = scheme.utf8CodeUnitCount
+                guard let slash = bytes[start...].firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) else {
+                    return (String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self), "/")
+                }
+                let path = String(decoding: UnsafeBufferPointer(rebasing: bytes[slash...]), as: UTF8.self)
+                return (String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<slash]), as: UTF8.self),
+                        bytes[slash] == UInt8(ascii: "?") ? "/" + path : path)
             }
-            return (String(uri[start...]), "/")
+            return nil
         }
-        return (head.headers.first("host") ?? "", uri)
+        return split ?? (head.headers.first("host") ?? "", head.uri)
     }
 }
 
