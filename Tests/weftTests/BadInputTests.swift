@@ -72,6 +72,55 @@ struct BadInputTests {
         #expect(try RawHTTP.send("GET /x HTTP/1.1\r\nHost: nowhere.invalid\r\nConnection: close\r\n\r\n", to: podIP, port: 15001).hasPrefix("HTTP/1.1 "))
     }
 
+    @Test("the headers timeout runs per head: whole requests on one connection for longer than the timeout are never cut; a later head that stalls gets 408")
+    func headersTimeoutPerHead() throws {
+        let (sidecar, podIP) = try Self.standaloneSidecar(environment: ["WEFT_REQUEST_HEADERS_TIMEOUT": "0.3"])
+        defer { sidecar.terminate(); sidecar.waitUntilExit() }
+        // One connection: whole requests (answered 404 NR) until 0.9 s have passed, three timeouts'
+        // worth, then a head that never ends. Prints each answer's status line.
+        let script = """
+        import socket, sys, time
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+        buffered = b""
+        def answer():
+            global buffered
+            while b"\\r\\n\\r\\n" not in buffered:
+                chunk = s.recv(65536)
+                if not chunk: return "closed"
+                buffered += chunk
+            head, _, rest = buffered.partition(b"\\r\\n\\r\\n")
+            length = 0
+            for line in head.split(b"\\r\\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length": length = int(value)
+            while len(rest) < length:
+                chunk = s.recv(65536)
+                if not chunk: break
+                rest += chunk
+            buffered = rest[length:]
+            return head.split(b"\\r\\n")[0].decode()
+        start = time.monotonic()
+        while time.monotonic() - start < 0.9:
+            s.sendall(b"GET /x HTTP/1.1\\r\\nHost: nowhere.invalid\\r\\n\\r\\n")
+            print(answer())
+        s.sendall(b"GET /y HTTP/1.1\\r\\nHost: nowhere.invalid\\r\\n")
+        print("stalled " + answer())
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, podIP, "15001"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        process.waitUntilExit()
+        let whole = lines.filter { !$0.hasPrefix("stalled") }
+        #expect(whole.count >= 5 && whole.allSatisfy { $0.hasPrefix("HTTP/1.1 404") }, "\(lines)")
+        #expect(lines.last?.hasPrefix("stalled HTTP/1.1 408") == true, "\(lines)")
+        let stats = String(decoding: try Data(contentsOf: URL(string: "http://\(podIP):15000/stats")!), as: UTF8.self)
+        #expect(stats.contains("downstream_rq_header_timeout: 1"), "\(stats)")
+    }
+
     @Test("upstreams that refuse, reset or send garbage: 503 UF, 503 UC and 502 UPE, counted per cluster")
     func badUpstreams() throws {
         let mesh = try MeshHarness()

@@ -30,6 +30,11 @@ extension HeaderFields {
         add(named: name.utf8, bit: name.bit, value: value)
     }
 
+    /// A field whose value is already bytes (valid field-value characters: the caller's to ensure).
+    public mutating func add(_ name: HeaderName, utf8 value: UnsafeBufferPointer<UInt8>) {
+        add(named: name.utf8, bit: name.bit, value: value)
+    }
+
     public mutating func remove(_ name: HeaderName) {
         removeAll(named: name.utf8, bit: name.bit)
     }

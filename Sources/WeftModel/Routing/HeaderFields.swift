@@ -79,7 +79,7 @@ public struct HeaderFields: Sendable {
     }
 
     /// The bit `nameBits` keeps for a name: its length and its first byte (in any case).
-    @inlinable @usableFromInline
+    @inlinable @usableFromInline @inline(__always)
     static func nameBit(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
         guard let first = name.first else { return 1 }
         return 1 << ((UInt64(name.count) &* 7 &+ UInt64(HTTPToken.lower(first))) & 63)
@@ -199,13 +199,17 @@ public struct HeaderFields: Sendable {
     }
 
     mutating func add(named name: UnsafeBufferPointer<UInt8>, bit: UInt64, value: String) {
+        add(named: name, bit: bit, value: value.utf8)
+    }
+
+    mutating func add(named name: UnsafeBufferPointer<UInt8>, bit: UInt64, value: some Collection<UInt8>) {
         let line = Int32(bytes.count)
         bytes.append(contentsOf: name)
         let nameEnd = Int32(bytes.count)
         bytes.append(UInt8(ascii: ":"))
         bytes.append(UInt8(ascii: " "))
         let valueStart = Int32(bytes.count)
-        bytes.append(contentsOf: value.utf8)
+        bytes.append(contentsOf: value)
         let valueEnd = Int32(bytes.count)
         bytes.append(0x0D)
         bytes.append(0x0A)
@@ -338,17 +342,14 @@ extension HeaderFields: CustomStringConvertible {
 
 /// RFC 9110's token characters and ASCII case, on bytes.
 public enum HTTPToken {
-    @inline(__always)
+    /// A bit per token byte (RFC 9110 tchar: `!#$%&'*+-.^_`|~`, digits, letters), below 64 and from 64 to 127:
+    /// one shift and test per byte of every header name read.
+    @usableFromInline static let tokenBitsLow: UInt64 = 0x03FF_6CFA_0000_0000
+    @usableFromInline static let tokenBitsHigh: UInt64 = 0x57FF_FFFF_C7FF_FFFE
+
+    @inlinable @inline(__always)
     public static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "-"), UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-             UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
+        byte < 64 ? (tokenBitsLow >> byte) & 1 != 0 : byte < 128 && (tokenBitsHigh >> (byte &- 64)) & 1 != 0
     }
 
     /// `lhs` and `rhs` are the same bytes but for ASCII letters' case.

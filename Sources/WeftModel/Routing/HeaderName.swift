@@ -9,7 +9,7 @@ public struct HeaderName: Sendable {
 
     /// `name` is a token, lower-case by convention (it is compared in any case, and written as given).
     // Inlinable: a name written at a call site is then worked out there, without a call.
-    @inlinable
+    @inlinable @inline(__always)
     public init(_ name: StaticString) {
         bytes = name
         bit = HeaderFields.nameBit(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
@@ -34,7 +34,7 @@ public struct HeaderNameSet: Sendable {
 }
 
 extension HeaderName: ExpressibleByStringLiteral {
-    @inlinable
+    @inlinable @inline(__always)
     public init(stringLiteral name: StaticString) { self.init(name) }
 }
 

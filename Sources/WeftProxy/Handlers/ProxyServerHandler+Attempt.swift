@@ -212,7 +212,7 @@ extension ProxyServerHandler {
         if retryLimit == .exhausted { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_limit_exceeded") }
         if let flag = retryLimit.flag { telemetryFlag(flag) }
         cancelPerTryTimeout()
-        listener.stats.increment(ProxyStats.statusClass(status))
+        listener.stats.countStatus(status)
         var response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
         response.headers.replaceOrAdd("connection", value: keepAlive ? "keep-alive" : "close")
         // An HTTP/1.1 upstream switches with 101; an HTTP/2 one takes the extended CONNECT with a 2xx.

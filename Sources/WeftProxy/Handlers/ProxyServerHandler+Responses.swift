@@ -31,7 +31,7 @@ extension ProxyServerHandler {
         let grpc = answersGRPC ? GRPCLocalReply(response) : nil
         let status = grpc == nil ? response.status : 200
         let body = grpc == nil ? response.body : ""
-        listener.stats.increment(ProxyStats.statusClass(status))
+        listener.stats.countStatus(status)
         var flag = response.flag
         if flag == LocalResponse.directResponse {
             flag = ""

@@ -35,9 +35,8 @@ extension ProxyServerHandler {
         if requestTelemetry?.span?.carriedContext == true {
             head.headers.remove(requestTelemetry?.span?.w3c == true ? Self.traceContextNames : Self.b3Names)
         }
-        if let headers = requestTelemetry?.span?.context.headers(w3c: requestTelemetry?.span?.w3c == true) {
-            for (name, value) in headers { head.headers.add(name: name, value: value) }
-        }
+        let w3c = requestTelemetry?.span?.w3c == true
+        requestTelemetry?.span?.context.forEachHeader(w3c: w3c) { name, value in head.headers.add(HeaderName(name), utf8: value) }
         if requestTelemetry?.span?.sampled == true { requestTelemetry?.span?.requestID = head.headers.first("x-request-id") }
         requestTelemetry?.span?.upstream = (exchange.upstream.host, exchange.upstream.port)
         requestTelemetry?.span?.upstreamCluster = exchange.upstream.cluster

@@ -192,7 +192,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     // MARK: the steps
 
     private func start(_ head: ProxyRequestHead, context: ChannelHandlerContext) {
-        listener.stats.increment("downstream_rq_total")
+        listener.stats.countRequest()
         let headerBytes = head.uri.utf8.count + head.headers.lineBytes
         if headerBytes > Self.maximumHeaderBytes {
             listener.stats.increment("downstream_rq_header_overflow")

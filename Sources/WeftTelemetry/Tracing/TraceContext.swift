@@ -107,15 +107,46 @@ public struct TraceContext: Sendable, Hashable {
     /// `traceparent` is written too when `w3c`.
     public func headers(w3c: Bool) -> [(String, String)] {
         var headers: [(String, String)] = []
-        headers.reserveCapacity(5)
-        headers.append(("x-b3-traceid", traceIDHex))
-        headers.append(("x-b3-spanid", Hex.sixteen(spanID)))
-        if let parentSpanID { headers.append(("x-b3-parentspanid", Hex.sixteen(parentSpanID))) }
-        if debug { headers.append(("x-b3-flags", "1")) } else { headers.append(("x-b3-sampled", sampled == true ? "1" : "0")) }
-        if w3c {
-            headers.append(("traceparent", "00-\(Hex.sixteen(is128Bit ? traceIDHigh : 0))\(Hex.sixteen(traceIDLow))-\(Hex.sixteen(spanID))-\(sampled == true ? "01" : "00")"))
-        }
+        forEachHeader(w3c: w3c) { name, value in headers.append((name.description, String(decoding: value, as: UTF8.self))) }
         return headers
+    }
+
+    /// The same headers, each value written as bytes into a buffer on the stack: a forwarded request
+    /// makes no String for them.
+    public func forEachHeader(w3c: Bool, _ body: (StaticString, UnsafeBufferPointer<UInt8>) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 55) { buffer in
+            func emit(_ name: StaticString, _ count: Int) { body(name, UnsafeBufferPointer(rebasing: buffer[0..<count])) }
+            func literal(_ name: StaticString, _ value: StaticString) {
+                body(name, UnsafeBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount))
+            }
+            if is128Bit {
+                Hex.write(traceIDHigh, into: buffer, at: 0)
+                Hex.write(traceIDLow, into: buffer, at: 16)
+                emit("x-b3-traceid", 32)
+            } else {
+                Hex.write(traceIDLow, into: buffer, at: 0)
+                emit("x-b3-traceid", 16)
+            }
+            Hex.write(spanID, into: buffer, at: 0)
+            emit("x-b3-spanid", 16)
+            if let parentSpanID {
+                Hex.write(parentSpanID, into: buffer, at: 0)
+                emit("x-b3-parentspanid", 16)
+            }
+            if debug { literal("x-b3-flags", "1") } else { literal("x-b3-sampled", sampled == true ? "1" : "0") }
+            guard w3c else { return }
+            // 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>
+            let prefix: StaticString = "00-"
+            for index in 0..<3 { buffer[index] = prefix.utf8Start[index] }
+            Hex.write(is128Bit ? traceIDHigh : 0, into: buffer, at: 3)
+            Hex.write(traceIDLow, into: buffer, at: 19)
+            buffer[35] = UInt8(ascii: "-")
+            Hex.write(spanID, into: buffer, at: 36)
+            buffer[52] = UInt8(ascii: "-")
+            buffer[53] = UInt8(ascii: "0")
+            buffer[54] = sampled == true ? UInt8(ascii: "1") : UInt8(ascii: "0")
+            emit("traceparent", 55)
+        }
     }
 
     /// Names of every header a context is read from or written to (removed before writing anew).
@@ -152,8 +183,6 @@ public struct TraceContext: Sendable, Hashable {
 
 /// Lower-case hexadecimal of ids, as Zipkin and B3 write them.
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
     /// Written straight into the string's storage: one allocation (16 bytes is past a small string's 15).
     public static func sixteen(_ value: UInt64) -> String {
         String(unsafeUninitializedCapacity: 16) { buffer in
@@ -171,8 +200,11 @@ public enum Hex {
         }
     }
 
-    private static func write(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
-        for index in 0..<16 { buffer[offset + index] = digits[Int((value >> UInt64(60 - index * 4)) & 0xF)] }
+    static func write(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        for index in 0..<16 {
+            let digit = UInt8(truncatingIfNeeded: value >> UInt64(60 - index * 4)) & 0xF
+            buffer[offset + index] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") - 10 + digit
+        }
     }
 
     /// 1–16 hex digits (B3 ids; a shorter one is left-padded).
