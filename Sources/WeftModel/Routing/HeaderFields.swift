@@ -56,6 +56,7 @@ public struct HeaderFields: Sendable {
                 while index < end {
                     let byte = bytes[index]
                     // Visible characters and obs-text, nearly every byte of a value: one test each.
+                    // (SIMD16 compares were tried: Swift's generic SIMD made them 4× slower.)
                     if byte &- 0x21 < 0x5E || byte >= 0x80 || byte == 0x20 || byte == 0x09 {
                         index &+= 1
                         continue

@@ -8,52 +8,71 @@ public struct RequestContext: Sendable {
     public var attributes: RequestAttributes
     public var configuration: ActiveConfiguration
     /// The route table this listener routes with (`outbound`, `http.8080`), or nil for inbound.
-    public var routeTable: String?
+    public var routeTable: Optional<String>
     /// Set by SelectRoute: the virtual host and route that matched.
-    public var virtualHost: String?
-    public var route: RouteEntry?
-    public var cluster: String?
+    public var virtualHost: Optional<String>
+    public var route: Optional<RouteEntry>
+    public var cluster: Optional<String>
     // The plan: what the exchange carries out over time, as the steps set it.
     /// Set by InjectFault: hold the decision this long first (flag DI).
-    public var faultDelayMs: Int?
+    public var faultDelayMs: Optional<Int>
     /// Set by ApplyTimeout: the route timeout (504 UT when no response has started by then); nil for none.
-    public var timeoutMs: Int?
+    public var timeoutMs: Optional<Int>
     /// Set by ApplyRetryPolicy: how failed attempts are retried; nil for none.
-    public var retry: RoutePolicy.Retry?
+    public var retry: Optional<RoutePolicy.Retry>
     /// Set by MirrorRequest: the clusters this request's copy goes to (each mirror's share already rolled).
-    public var mirrors: [String] = []
+    public var mirrors: [String]
     /// Set by PickEndpoint: where the request goes.
-    public var upstream: RequestDecision.Upstream?
+    public var upstream: Optional<RequestDecision.Upstream>
     /// Set by AdmitRequest: the request counts against its cluster's maxRequests while in flight.
-    public var countsAgainstMaxRequests = false
+    public var countsAgainstMaxRequests: Bool
     /// The request came as an HTTP/2 stream (a cluster with `useClientProtocol` goes upstream the same way).
-    public var downstreamHTTP2 = false
+    public var downstreamHTTP2: Bool
     /// The downstream peer's IP address (a value, read once per connection).
-    public var sourceAddress: String?
+    public var sourceAddress: Optional<String>
     /// The downstream peer's principal once mutual TLS proved one: its SPIFFE id without
     /// `spiffe://` (`cluster.local/ns/foo/sa/sleep`), as AuthorizationPolicy names principals.
-    public var peerPrincipal: String?
+    public var peerPrincipal: Optional<String>
     /// Inbound: the port and address the request arrived on (the workload's container port).
-    public var localPort: Int?
-    public var localAddress: String?
+    public var localPort: Optional<Int>
+    public var localAddress: Optional<String>
     /// A captured connection's original destination (transparent mode): where an unknown host passes through to.
-    public var originalDestination: CaptureTable.Destination?
+    public var originalDestination: Optional<CaptureTable.Destination>
     /// The roll for a weighted destination (simulations pass one); nil draws one at random.
-    public var weightRoll: Int?
+    public var weightRoll: Optional<Int>
     /// Set by SelectRoute: the chosen destination's header edits, the route's already merged in (at translation).
-    public var destinationHeaders: HeaderEdits?
+    public var destinationHeaders: Optional<HeaderEdits>
     /// Set by AuthenticateRequest: the verified token removed, its payload and claims copied (RequestAuthentication).
-    public var authenticationHeaders: HeaderEdits?
+    public var authenticationHeaders: Optional<HeaderEdits>
     /// Set by AnswerCORS: headers for the upstream's response.
-    public var responseHeaders: [HeaderField] = []
+    public var responseHeaders: [HeaderField]
 
-    // Inlined: an out-of-line init built the context aside and then copied it (a retain of each of its
-    // strings and arrays, and as many releases), once per request.
-    @inline(__always)
+    // Every property is set here and none has a default (`Optional<T>`, not `T?`, which would be
+    // set to nil first): with defaults the init built the context aside and copied it out, a
+    // retain and a release of each of its strings and arrays per request.
     public init(attributes: RequestAttributes, configuration: ActiveConfiguration, routeTable: String?) {
         self.attributes = attributes
         self.configuration = configuration
         self.routeTable = routeTable
+        virtualHost = nil
+        route = nil
+        cluster = nil
+        faultDelayMs = nil
+        timeoutMs = nil
+        retry = nil
+        mirrors = []
+        upstream = nil
+        countsAgainstMaxRequests = false
+        downstreamHTTP2 = false
+        sourceAddress = nil
+        peerPrincipal = nil
+        localPort = nil
+        localAddress = nil
+        originalDestination = nil
+        weightRoll = nil
+        destinationHeaders = nil
+        authenticationHeaders = nil
+        responseHeaders = []
     }
 }
 

@@ -27,10 +27,6 @@ public final class UpstreamConnectionPool {
     private var connectionSlots: [String: Int] = [:]
     private var idle: [String: [UpstreamHandler]] = [:]
     private var waiters: [String: [Waiter]] = [:]
-    /// Each open connection's cluster, its pool policy, the requests it served and when it opened.
-    private var connections: [ObjectIdentifier: (cluster: String, policy: ConnectionPoolPolicy, served: Int, opened: NIODeadline)] = [:]
-    /// Idle connections' close timers (`idleTimeout`).
-    private var idleTimers: [ObjectIdentifier: Scheduled<Void>] = [:]
     /// HTTP/2 connections by endpoint and transport, each shared by the streams of many requests (`+HTTP2`).
     var http2Connections: [String: [HTTP2ConnectionSlot]] = [:]
 
@@ -77,9 +73,10 @@ public final class UpstreamConnectionPool {
         guard var list = idle.removeValue(forKey: key) else { return nil }
         defer { idle[key] = list }
         while let connection = list.popLast() {
-            idleTimers.removeValue(forKey: ObjectIdentifier(connection))?.cancel()
+            connection.idleTimer?.cancel()
+            connection.idleTimer = nil
             guard connection.channel?.isActive == true else { continue }
-            if let entry = connections[ObjectIdentifier(connection)], Self.outlived(entry.policy, opened: entry.opened) {
+            if let entry = connection.pooled, Self.outlived(entry.policy, opened: entry.opened) {
                 stats?.increment(cluster: entry.cluster, "upstream_cx_max_duration_reached")
                 connection.channel?.close(promise: nil)
                 continue
@@ -161,14 +158,14 @@ public final class UpstreamConnectionPool {
             connection.port = port
             connection.poolKey = transport.poolKey(host: host, port: port)
             if handshake != nil { self.stats?.increment(cluster: cluster, "ssl.handshake") }
-            self.connections[ObjectIdentifier(connection)] = (cluster, policy, 0, .now())
+            connection.pooled = PooledConnection(cluster: cluster, policy: policy, opened: .now())
             channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in self.closed(connection) }
             return NIOLoopBound(connection, eventLoop: self.eventLoop)
         }.nonisolated()
     }
 
     private func closed(_ connection: UpstreamHandler) {
-        guard let entry = connections.removeValue(forKey: ObjectIdentifier(connection)) else { return }
+        guard let entry = connection.pooled.take() else { return }
         releaseConnectionSlot(cluster: entry.cluster)
         serveWaiter(entry.cluster)
     }
@@ -212,12 +209,10 @@ public final class UpstreamConnectionPool {
         eventLoop.preconditionInEventLoop()
         guard let channel = connection.channel else { return }
         let key = connection.poolKey
-        let id = ObjectIdentifier(connection)
-        if var entry = connections[id] {
-            entry.served += 1
-            connections[id] = entry
+        if let entry = connection.pooled {
+            connection.pooled?.served += 1
             // maxRequestsPerConnection: a used-up connection closes, and its slot serves the next waiter.
-            if let limit = entry.policy.maxRequestsPerConnection, limit > 0, entry.served >= limit {
+            if let limit = entry.policy.maxRequestsPerConnection, limit > 0, entry.served + 1 >= limit {
                 channel.close(promise: nil)
                 return
             }
@@ -240,10 +235,10 @@ public final class UpstreamConnectionPool {
             channel.close(promise: nil)
             return
         }
-        if let entry = connections[id], let timeout = entry.policy.idleTimeoutMs, timeout > 0 {
-            idleTimers[id] = eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeout))) { [weak self] in
-                guard let self else { return }
-                self.idleTimers.removeValue(forKey: id)
+        if let entry = connection.pooled, let timeout = entry.policy.idleTimeoutMs, timeout > 0 {
+            connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeout))) { [weak self, weak connection] in
+                guard let self, let connection else { return }
+                connection.idleTimer = nil
                 self.idle[key]?.removeAll { $0 === connection }
                 self.stats?.increment(cluster: entry.cluster, "upstream_cx_idle_timeout")
                 channel.close(promise: nil)
@@ -268,9 +263,13 @@ public final class UpstreamConnectionPool {
 
     /// Closes every idle connection (drain).
     func closeAll() {
-        for connections in idle.values { for connection in connections { connection.channel?.close(promise: nil) } }
+        for connections in idle.values {
+            for connection in connections {
+                connection.idleTimer?.cancel()
+                connection.idleTimer = nil
+                connection.channel?.close(promise: nil)
+            }
+        }
         idle = [:]
-        for timer in idleTimers.values { timer.cancel() }
-        idleTimers = [:]
     }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOHTTP2
+import WeftModel
 
 /// Sits on an upstream connection: the exchange that leases it writes through it and receives
 /// its response parts; when the exchange is over the connection's state machine says whether it
@@ -35,6 +36,11 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     var port = 0
     /// The pool's key for it: the endpoint and, for TLS, the server name (`UpstreamTransport.poolKey`).
     var poolKey = ""
+    /// What the pool that opened it keeps of it (kept here, not in a table of the pool's: every
+    /// release and reuse read it); nil once closed.
+    var pooled: PooledConnection?
+    /// While idle in the pool: the timer that closes it (`idleTimeout`).
+    var idleTimer: Scheduled<Void>?
     /// One stream of an HTTP/2 connection: done when its exchange is, never pooled, and not closed
     /// by hand once finished (closing an open stream sends RST_STREAM, and a server counts those).
     var isStream = false
@@ -141,4 +147,13 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             break
         }
     }
+}
+
+/// An upstream connection as its pool keeps it: its cluster, the cluster's pool policy, the
+/// requests it served and when it opened (maxRequestsPerConnection, maxConnectionDuration).
+struct PooledConnection {
+    var cluster: String
+    var policy: ConnectionPoolPolicy
+    var served = 0
+    var opened: NIODeadline
 }

@@ -38,6 +38,22 @@ struct HeaderFieldsTests {
         #expect(Self.fields(text) == nil)
     }
 
+    @Test("long values are checked in full: a control character, DEL or lone LF anywhere in one is refused; tabs, spaces and obs-text pass")
+    func longValues() throws {
+        let long = String(repeating: "abcdefghij", count: 7)
+        for position in [0, 15, 16, 17, 31, 32, 47, 69] {
+            for bad in ["\u{0}", "\u{7F}", "\n", "\u{1B}", "\r"] {
+                var value = Array(long.utf8)
+                value[position] = UInt8(ascii: Unicode.Scalar(bad)!)
+                #expect(Self.fields("X-Long: " + String(decoding: value, as: UTF8.self) + "\r\n") == nil, "\(bad.debugDescription) at \(position)")
+            }
+        }
+        let fine = try #require(HeaderFields(validating: Array("X-Long: \(long)\t \(long) ".utf8) + [0xC3, 0xA9] + Array("\t\r\nNext: 1\r\n".utf8)))
+        #expect(fine.count == 2 && fine.first(name: "next") == "1")
+        let valueLength: Int = 70 + 2 + 70 + 1 + 2  // value, tab and space, value, space, é (trailing tab trimmed)
+        #expect(fine.first(name: "x-long")?.utf8.count == valueLength)
+    }
+
     @Test("list elements are read from the bytes: tokens in any case, OWS trimmed, empty elements skipped, over repeated fields")
     func elements() throws {
         let fields = try #require(Self.fields("Connection: keep-alive, Upgrade\r\nTransfer-Encoding: gzip ,\r\ntransfer-encoding: , Chunked\r\n"))
