@@ -54,11 +54,11 @@ public final class ActiveConfiguration: Sendable {
         self.configuration = configuration
         routeTables = Dictionary(configuration.routeTables.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         virtualHosts = routeTables.mapValues(VirtualHostIndex.init)
-        clusters = ClusterTable(configuration.clusters)
         endpoints = Dictionary(configuration.endpoints.map { ($0.cluster, $0.endpoints) }, uniquingKeysWith: { first, _ in first })
         weightedClusters = Set(configuration.endpoints.filter { group in group.endpoints.contains { $0.weight != group.endpoints.first?.weight } }.map(\.cluster))
         serverNames = Dictionary(configuration.clusters.filter { $0.tls.mode != .disable }.map { ($0.name, UpstreamTransport.serverName(of: $0)) },
                                  uniquingKeysWith: { first, _ in first })
+        clusters = ClusterTable(configuration.clusters, endpoints: endpoints, serverNames: serverNames)
         peerAuthentications = Dictionary(configuration.listeners.filter { $0.direction == .inbound }.map { ($0.port, $0.peerAuthentication) },
                                          uniquingKeysWith: { first, _ in first })
         opaqueInbound = Dictionary(configuration.listeners.filter { $0.direction == .inbound && $0.protocolName == "TCP" }.map { ($0.port, $0.hosts.first ?? "") },

@@ -9,8 +9,9 @@ public struct PickEndpoint: RequestStep {
 
     public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
         guard let clusterName = context.cluster else { return next(&context) }
-        let cluster = context.configuration.clusters[clusterName]
-        var endpoints = context.configuration.endpoints[clusterName] ?? []
+        let found = context.configuration.clusters.lookup(clusterName)
+        let cluster = found.cluster
+        var endpoints = found.endpoints
         // Original destination (a ServiceEntry with resolution NONE, a DestinationRule's PASSTHROUGH):
         // without endpoints of its own, the request goes where it was addressed.
         if endpoints.isEmpty, cluster?.config.loadBalancer == .passthrough {
@@ -45,7 +46,7 @@ public struct PickEndpoint: RequestStep {
         }
         upstream.responseHeaders = responseHeaders
         upstream.countsInFlight = cluster?.config.loadBalancer == .leastRequest
-        upstream.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: context.configuration.serverNames[clusterName])
+        upstream.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: found.serverName)
         upstream.http2 = cluster.map { $0.config.useClientProtocol ? context.downstreamHTTP2 : $0.config.http2 } ?? false
         upstream.meshExternal = cluster?.config.meshExternal ?? true
         if let route = context.route, let rewrite = route.policy.rewrite {

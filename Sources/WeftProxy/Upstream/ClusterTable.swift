@@ -5,20 +5,37 @@ import WeftModel
 /// sidecar with thousands of clusters in view holds.
 public struct ClusterTable: Sendable {
     private let all: [ClusterConfig]
-    private let positions: [String: Int]
+    private let entries: [String: Entry]
 
-    init(_ clusters: [ClusterConfig]) {
+    /// What a request needs of a cluster name, found with one lookup: the cluster (if configured),
+    /// its endpoints and its TLS server name.
+    struct Entry: Sendable {
+        var position: Int?
+        var endpoints: [EndpointGroup.Endpoint] = []
+        var serverName: String?
+    }
+
+    init(_ clusters: [ClusterConfig], endpoints: [String: [EndpointGroup.Endpoint]] = [:], serverNames: [String: String] = [:]) {
         all = clusters
-        var positions: [String: Int] = [:]
-        positions.reserveCapacity(clusters.count)
+        var entries: [String: Entry] = [:]
+        entries.reserveCapacity(clusters.count)
         // The first of a name wins, as Envoy keeps the first of duplicate clusters.
-        for (position, cluster) in clusters.enumerated() where positions[cluster.name] == nil { positions[cluster.name] = position }
-        self.positions = positions
+        for (position, cluster) in clusters.enumerated() where entries[cluster.name] == nil {
+            entries[cluster.name] = Entry(position: position, serverName: serverNames[cluster.name])
+        }
+        for (name, list) in endpoints { entries[name, default: Entry()].endpoints = list }
+        self.entries = entries
     }
 
     /// The cluster named `name`, read where it lies.
     public subscript(name: String) -> ClusterView? {
-        positions[name].map { ClusterView(clusters: all, position: $0) }
+        entries[name]?.position.map { ClusterView(clusters: all, position: $0) }
+    }
+
+    /// The cluster named `name` (nil when none is configured), its endpoints and its TLS server name.
+    func lookup(_ name: String) -> (cluster: ClusterView?, endpoints: [EndpointGroup.Endpoint], serverName: String?) {
+        guard let entry = entries[name] else { return (nil, [], nil) }
+        return (entry.position.map { ClusterView(clusters: all, position: $0) }, entry.endpoints, entry.serverName)
     }
 }
 

@@ -25,7 +25,7 @@ public final class UpstreamConnectionPool {
     let breaker: SharedCircuitBreaker
     /// The connection slots of each cluster this loop holds (opening or open).
     private var connectionSlots: [String: Int] = [:]
-    private var idle: [String: [UpstreamHandler]] = [:]
+    private var idle: [String: IdleConnections] = [:]
     private var waiters: [String: [Waiter]] = [:]
     /// HTTP/2 connections by endpoint and transport, each shared by the streams of many requests (`+HTTP2`).
     var http2Connections: [String: [HTTP2ConnectionSlot]] = [:]
@@ -68,11 +68,8 @@ public final class UpstreamConnectionPool {
     func takeIdle(host: String, port: Int, transport: UpstreamTransport = .plaintext) -> UpstreamHandler? {
         eventLoop.preconditionInEventLoop()
         let key = transport.poolKey(host: host, port: port)
-        // Taken out of the dictionary while popped, so the list is not copied (a copy read out and
-        // written back copies its storage; popping through the subscript's modify allocates its frame).
-        guard var list = idle.removeValue(forKey: key) else { return nil }
-        defer { idle[key] = list }
-        while let connection = list.popLast() {
+        guard let list = idle[key] else { return nil }
+        while let connection = list.connections.popLast() {
             connection.idleTimer?.cancel()
             connection.idleTimer = nil
             guard connection.channel?.isActive == true else { continue }
@@ -239,19 +236,24 @@ public final class UpstreamConnectionPool {
             connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeout))) { [weak self, weak connection] in
                 guard let self, let connection else { return }
                 connection.idleTimer = nil
-                self.idle[key]?.removeAll { $0 === connection }
+                self.idle[key]?.connections.removeAll { $0 === connection }
                 self.stats?.increment(cluster: entry.cluster, "upstream_cx_idle_timeout")
                 channel.close(promise: nil)
             }
         }
     }
 
-    /// Adds `connection` to its endpoint's idle list unless the list is full (taken out while it grows, so it is not copied).
+    /// Adds `connection` to its endpoint's idle list unless the list is full.
     private func keepIdle(_ connection: UpstreamHandler, key: String) -> Bool {
-        var list = idle.removeValue(forKey: key) ?? []
-        defer { idle[key] = list }
-        guard list.count < maximumIdlePerEndpoint else { return false }
-        list.append(connection)
+        let list: IdleConnections
+        if let existing = idle[key] {
+            list = existing
+        } else {
+            list = IdleConnections()
+            idle[key] = list
+        }
+        guard list.connections.count < maximumIdlePerEndpoint else { return false }
+        list.connections.append(connection)
         return true
     }
 
@@ -263,8 +265,8 @@ public final class UpstreamConnectionPool {
 
     /// Closes every idle connection (drain).
     func closeAll() {
-        for connections in idle.values {
-            for connection in connections {
+        for list in idle.values {
+            for connection in list.connections {
                 connection.idleTimer?.cancel()
                 connection.idleTimer = nil
                 connection.channel?.close(promise: nil)
@@ -272,4 +274,11 @@ public final class UpstreamConnectionPool {
         }
         idle = [:]
     }
+}
+
+/// One endpoint's idle connections. A class: the pool's table is looked up once per take or
+/// return and the list changed in place (a list taken out of the table and put back was two
+/// lookups of its String key each time).
+final class IdleConnections {
+    var connections: [UpstreamHandler] = []
 }
