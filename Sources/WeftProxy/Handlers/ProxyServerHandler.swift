@@ -254,7 +254,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             if let authority = upstream.authority { head.headers.replaceOrAdd("host", value: authority) }
             // Made here, once per request, as Envoy makes it before routing: every attempt (and the
             // access log, the span) carries the same id.
-            if !head.headers.contains("x-request-id") { head.headers.add("x-request-id", value: RequestID.next()) }
+            if !head.headers.contains("x-request-id") { RequestID.withNext { head.headers.add("x-request-id", utf8: $0) } }
             let admitted = request.countsAgainstMaxRequests ? UpstreamAttempt.admit(.request, upstream, pool: listener.pool.value) : nil
             let exchange = Exchange(requestHead: head, upstream: upstream, request: request)
             if case .websocket(let protocols)? = requestUpgrade {

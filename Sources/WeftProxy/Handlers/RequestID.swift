@@ -2,21 +2,31 @@
 /// generator seeded once from the system's, because Foundation's `UUID()` opens and reads
 /// /dev/urandom on every call (three syscalls a request on the data path). Unique, not secret.
 enum RequestID {
-    private static let hex = Array("0123456789abcdef".utf8)
-
+    /// A new id as a String.
     static func next() -> String {
+        withNext { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// A new id's 36 characters, written into a buffer on the stack (a forwarded request's id goes
+    /// into its head as bytes: no String, no array).
+    static func withNext<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         let (high, low) = FastRandom.pair()
         // Version 4, variant 10xx.
-        let bytesHigh = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
-        let bytesLow = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
-        var text = [UInt8]()
-        text.reserveCapacity(36)
-        for (index, word) in [bytesHigh, bytesLow].enumerated() {
-            for nibble in 0..<16 {
-                if (index == 0 && (nibble == 8 || nibble == 12)) || (index == 1 && (nibble == 0 || nibble == 4)) { text.append(UInt8(ascii: "-")) }
-                text.append(hex[Int((word >> UInt64(60 - nibble * 4)) & 0xF)])
+        let words = ((high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000, (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
+            var position = 0
+            for nibble in 0..<32 {
+                // 8-4-4-4-12 digits.
+                if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 {
+                    text[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                let word = nibble < 16 ? words.0 : words.1
+                let digit = UInt8(truncatingIfNeeded: word >> UInt64(60 - (nibble % 16) * 4)) & 0xF
+                text[position] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") - 10 + digit
+                position += 1
             }
+            return body(UnsafeBufferPointer(text))
         }
-        return String(decoding: text, as: UTF8.self)
     }
 }
