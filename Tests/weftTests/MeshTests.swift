@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 private let reviewsService = MeshFixtures.reviewsWithSubsets
@@ -186,15 +187,39 @@ struct MeshTests {
 
 /// A free loopback TCP port (bound and released), for a listener that must keep its port across restarts.
 enum FreePort {
+    /// A port below the kernel's ephemeral range (32768–60999) that binds now, never the same one
+    /// twice in a run. A port found by binding port 0 and closing it was an ephemeral one, which
+    /// the kernel could hand to the next port-0 bind (a control plane's, in `weft demo`) before the
+    /// caller bound it: the demo's gateway then found its port taken.
     static func find() throws -> Int {
+        for _ in 0..<500 {
+            let port = Int.random(in: 20_000..<32_000)
+            let fresh = handedOut.withLock { $0.insert(port).inserted }
+            if fresh, LoopbackSocket.canBind(port) { return port }
+        }
         let (socket, port) = LoopbackSocket.bind()
         close(socket)
         return port
     }
+
+    private static let handedOut = Mutex<Set<Int>>([])
 }
 
 /// A TCP socket bound to 127.0.0.1 on a port the kernel picks: the socket and that port (0 when binding failed).
 enum LoopbackSocket {
+    /// Whether 127.0.0.1:`port` can be bound now (the socket is closed again).
+    static func canBind(_ port: Int) -> Bool {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+
     static func bind() -> (socket: Int32, port: Int) {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
