@@ -61,11 +61,11 @@ public final class ProxyStats: Sendable {
             if value > 0 { merged[name, default: 0] += value }
         }
         add("downstream_rq_total", requestsTotal)
-        add("downstream_rq_1xx", status1xx)
-        add("downstream_rq_2xx", status2xx)
-        add("downstream_rq_3xx", status3xx)
-        add("downstream_rq_4xx", status4xx)
-        add("downstream_rq_5xx", status5xx)
+        add(Self.statusClasses[1], status1xx)
+        add(Self.statusClasses[2], status2xx)
+        add(Self.statusClasses[3], status3xx)
+        add(Self.statusClasses[4], status4xx)
+        add(Self.statusClasses[5], status5xx)
         return merged
     }
 

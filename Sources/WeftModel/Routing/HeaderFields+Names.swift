@@ -27,7 +27,7 @@ extension HeaderFields {
     }
 
     public mutating func add(_ name: HeaderName, value: String) {
-        add(named: name.utf8, bit: name.bit, value: value)
+        add(named: name.utf8, bit: name.bit, value: value.utf8)
     }
 
     /// A field whose value is already bytes (valid field-value characters: the caller's to ensure).

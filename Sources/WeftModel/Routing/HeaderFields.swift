@@ -124,8 +124,7 @@ public struct HeaderFields: Sendable {
     }
 
     public mutating func add(name: String, value: String) {
-        var name = name
-        name.withUTF8 { add(named: $0, bit: Self.nameBit($0), value: value) }
+        Self.withName(name) { add(named: $0, bit: $1, value: value.utf8) }
     }
 
     /// Removes every field `name` (any case).
@@ -197,10 +196,6 @@ public struct HeaderFields: Sendable {
             }
         }
         return last ?? false
-    }
-
-    mutating func add(named name: UnsafeBufferPointer<UInt8>, bit: UInt64, value: String) {
-        add(named: name, bit: bit, value: value.utf8)
     }
 
     mutating func add(named name: UnsafeBufferPointer<UInt8>, bit: UInt64, value: some Collection<UInt8>) {

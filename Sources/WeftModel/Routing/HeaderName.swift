@@ -16,9 +16,6 @@ public struct HeaderName: Sendable {
     }
 
     var utf8: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: bytes.utf8Start, count: bytes.utf8CodeUnitCount) }
-
-    /// The name as a String (for APIs that take one).
-    public var string: String { bytes.description }
 }
 
 /// Several `HeaderName`s looked up together: one check of the mask says that none is here, as for

@@ -31,11 +31,9 @@ extension ProxyServerHandler {
     func traceHeaders(_ head: inout ProxyRequestHead, exchange: Exchange) {
         // Fields read where they lie: the span and the upstream are not copied whole.
         guard requestTelemetry?.span != nil else { return }
-        // Each remove reads every header: only when the client sent a context (most do not).
-        if requestTelemetry?.span?.carriedContext == true {
-            head.headers.remove(requestTelemetry?.span?.w3c == true ? Self.traceContextNames : Self.b3Names)
-        }
         let w3c = requestTelemetry?.span?.w3c == true
+        // Only when the client sent a context (most do not); the mask skips the pass otherwise.
+        if requestTelemetry?.span?.carriedContext == true { head.headers.remove(w3c ? Self.traceContextNames : Self.b3Names) }
         requestTelemetry?.span?.context.forEachHeader(w3c: w3c) { name, value in head.headers.add(HeaderName(name), utf8: value) }
         if requestTelemetry?.span?.sampled == true { requestTelemetry?.span?.requestID = head.headers.first("x-request-id") }
         requestTelemetry?.span?.upstream = (exchange.upstream.host, exchange.upstream.port)

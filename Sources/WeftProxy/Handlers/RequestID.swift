@@ -1,3 +1,5 @@
+import WeftTelemetry
+
 /// `x-request-id` values: random version-4 UUIDs, as Envoy makes them. Drawn from a xoshiro256**
 /// generator seeded once from the system's, because Foundation's `UUID()` opens and reads
 /// /dev/urandom on every call (three syscalls a request on the data path). Unique, not secret.
@@ -22,8 +24,7 @@ enum RequestID {
                     position += 1
                 }
                 let word = nibble < 16 ? words.0 : words.1
-                let digit = UInt8(truncatingIfNeeded: word >> UInt64(60 - (nibble % 16) * 4)) & 0xF
-                text[position] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") - 10 + digit
+                text[position] = Hex.digit(UInt8(truncatingIfNeeded: word >> UInt64(60 - (nibble % 16) * 4)) & 0xF)
                 position += 1
             }
             return body(UnsafeBufferPointer(text))

@@ -201,10 +201,13 @@ public enum Hex {
     }
 
     static func write(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
-        for index in 0..<16 {
-            let digit = UInt8(truncatingIfNeeded: value >> UInt64(60 - index * 4)) & 0xF
-            buffer[offset + index] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") - 10 + digit
-        }
+        for index in 0..<16 { buffer[offset + index] = digit(UInt8(truncatingIfNeeded: value >> UInt64(60 - index * 4)) & 0xF) }
+    }
+
+    /// The lower-case hex digit for `nibble` (0–15).
+    @inline(__always)
+    public static func digit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
     }
 
     /// 1–16 hex digits (B3 ids; a shorter one is left-padded).
