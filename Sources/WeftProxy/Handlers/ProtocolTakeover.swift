@@ -15,9 +15,8 @@ enum ProtocolTakeover {
     static func downstream(_ channel: any Channel, replacingWith handlers: [any ChannelHandler]) throws {
         let operations = channel.pipeline.syncOperations
         remove(RequestHeadersTimeout.self, from: operations)
-        remove(HTTP1ResponseEncoder.self, from: operations)
         remove(ProxyServerHandler.self, from: operations)
-        let decoder = try operations.handler(type: ByteToMessageHandler<HTTP1RequestDecoder>.self)
+        let decoder = try operations.handler(type: HTTP1Reader.self)
         try operations.addHandlers(handlers, position: .after(decoder))
         operations.removeHandler(decoder, promise: nil)
     }
@@ -32,12 +31,11 @@ enum ProtocolTakeover {
         extendedConnect.switched()
     }
 
-    /// An upstream connection of the pool (`HTTP1RequestEncoder`, the response decoder and an `UpstreamHandler`).
+    /// An upstream connection of the pool (the response decoder and an `UpstreamHandler`).
     static func upstream(_ channel: any Channel, glue: SpliceHandler) throws {
         let operations = channel.pipeline.syncOperations
-        remove(HTTP1RequestEncoder.self, from: operations)
         remove(UpstreamHandler.self, from: operations)
-        let decoder = try operations.handler(type: ByteToMessageHandler<HTTP1ResponseDecoder>.self)
+        let decoder = try operations.handler(type: HTTP1Reader.self)
         try operations.addHandler(glue, position: .after(decoder))
         operations.removeHandler(decoder, promise: nil)
     }

@@ -81,11 +81,13 @@ enum ProxyConnectionPipeline {
         // a name or value a header cannot have; a configured one by validation, which refuses control
         // characters; the rest the proxy writes itself), so checking each byte again on the way out
         // cost ~3 % of a request's instructions for nothing, as Envoy does not check twice either.
+        // The handler writes responses as bytes itself and the decoder hands it request parts directly:
+        // no part goes through the pipeline (see HTTP1PartReceiver).
+        let proxy = ProxyServerHandler(listener: listener, headersTimeout: timeout, peer: peer)
         try channel.pipeline.syncOperations.addHandlers([
             timeout,
-            HTTP1ResponseEncoder(),
-            ByteToMessageHandler(HTTP1RequestDecoder()),
-            ProxyServerHandler(listener: listener, headersTimeout: timeout, peer: peer),
+            HTTP1Reader(HTTP1RequestDecoder(receiver: proxy)),
+            proxy,
         ], position: position)
     }
 

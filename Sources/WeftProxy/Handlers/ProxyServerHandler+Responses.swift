@@ -13,7 +13,30 @@ extension ProxyServerHandler {
         case .end: headersTimeout?.responding = false
         case .body: break
         }
-        if flush { context.writeAndFlush(wrapOutboundOut(part), promise: nil) } else { context.write(wrapOutboundOut(part), promise: nil) }
+        write(part, flush: flush, context: context)
+    }
+
+    /// HTTP/1.1: the part's bytes, written to the connection; an HTTP/2 stream: the part, to its codec.
+    func write(_ part: DownstreamResponsePart, flush: Bool, context: ChannelHandlerContext) {
+        if http2 {
+            context.write(wrapOutboundOut(part), promise: nil)
+        } else {
+            responseEncoder.encode(part, allocator: context.channel.allocator) { context.write(NIOAny($0), promise: nil) }
+        }
+        if flush { context.flush() }
+    }
+
+    /// Ends the response, then closes the connection once what was written has gone out.
+    func endThenClose(context: ChannelHandlerContext) {
+        let written: EventLoopFuture<Void>
+        if http2 {
+            written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        } else {
+            write(.end(nil), flush: false, context: context)
+            // An empty write whose promise completes in order, after the bytes before it.
+            written = context.writeAndFlush(NIOAny(IOData.byteBuffer(ByteBuffer())))
+        }
+        written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     /// `Expect: 100-continue` is answered here and not passed on, as Envoy does by default
@@ -21,7 +44,7 @@ extension ProxyServerHandler {
     func continueIfExpected(_ head: inout ProxyRequestHead, context: ChannelHandlerContext) {
         guard head.version == .http1_1 else { return }
         head.headers.remove("expect")
-        context.writeAndFlush(wrapOutboundOut(.head(ProxyResponseHead(version: .http1_1, status: .continue))), promise: nil)
+        write(.head(ProxyResponseHead(version: .http1_1, status: .continue)), flush: true, context: context)
     }
 
     /// Writes `response`; the machine has already said what the exchange becomes after it. A gRPC
@@ -94,6 +117,6 @@ extension ProxyServerHandler {
         requestTelemetry?.responseBytes = body.utf8.count
         finishTelemetry(status: tooLarge ? 431 : 400, flags: "DPE")
         headersTimeout?.responding = false
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        endThenClose(context: context)
     }
 }

@@ -8,7 +8,7 @@ import WeftTelemetry
 /// carries out the actions it returns: run the steps, connect, write, answer, close. Backpressure
 /// runs both ways (a side that cannot write stops the other side's reads); nothing buffers a whole
 /// body beyond the replay a retry needs.
-final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, UpstreamHandler.Owner {
+final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, UpstreamHandler.Owner, HTTP1PartReceiver {
     typealias InboundIn = ProxyRequestPart
     typealias OutboundOut = DownstreamResponsePart
     typealias Machine = ServerExchangeStateMachine<ProxyRequestPart, UpstreamHandler>
@@ -34,6 +34,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     private var readsPaused = false
     /// Told where request heads arrive and responses run (its 408 must not cut into a response).
     let headersTimeout: RequestHeadersTimeout?
+    /// HTTP/1.1: responses are written as bytes here (an HTTP/2 stream's parts go to its codec as they are).
+    var responseEncoder = HTTP1ResponseEncoder()
     /// The `CONNECT` in progress, if this connection is becoming a tunnel.
     var tunnel = ConnectTunnelStateMachine()
     /// The metrics of the request in flight, from its head to its answer's end (see +Telemetry).
@@ -94,8 +96,18 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
 
     // MARK: downstream events
 
+    /// An HTTP/2 stream's parts come down the pipeline.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        receive(unwrapInboundIn(data), context: context)
+    }
+
+    /// HTTP/1.1: the connection's decoder hands each part over directly, during its read.
+    func received(_ part: ProxyRequestPart) {
+        guard let context else { return }
+        receive(part, context: context)
+    }
+
+    private func receive(_ part: ProxyRequestPart, context: ChannelHandlerContext) {
         // Where requests begin and end on the wire, before any pipelined request is held.
         switch part {
         case .head: headersTimeout?.headReceived()

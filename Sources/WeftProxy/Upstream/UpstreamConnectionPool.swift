@@ -128,8 +128,7 @@ public final class UpstreamConnectionPool {
                     // client's by the request decoder, configured ones by validation, a JWT claim's
                     // value by the authenticator), and checking every byte again cost ~2 % of a
                     // request's instructions.
-                    try HTTP1RequestEncoder.addCodec(to: channel.pipeline.syncOperations)
-                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(), name: UpstreamHandler.name)
+                    _ = try UpstreamHandler.addHTTP1(to: channel.pipeline.syncOperations)
                 }
             }
             .connect(host: host, port: port)

@@ -6,10 +6,22 @@ import WeftModel
 /// Sits on an upstream connection: the exchange that leases it writes through it and receives
 /// its response parts; when the exchange is over the connection's state machine says whether it
 /// goes back to the pool. An idle connection has no owner, and a response it sends is refused.
-final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTTP1PartReceiver {
     typealias InboundIn = ProxyResponsePart
     typealias OutboundOut = UpstreamRequestPart
     static let name = "weft.upstream"
+
+    /// An HTTP/1.1 upstream connection's handlers: the response decoder, which hands its parts to
+    /// the handler directly, then the handler, which writes requests as bytes (no part goes through
+    /// the pipeline, see `HTTP1PartReceiver`). The decoder's bytes read past a 101 go on, on its
+    /// removal, to the splice that takes over.
+    static func addHTTP1(to pipeline: ChannelPipeline.SynchronousOperations) throws -> UpstreamHandler {
+        let methods = UpstreamRequestMethods()
+        let handler = UpstreamHandler(encoder: HTTP1RequestEncoder(methods: methods))
+        try pipeline.addHandler(HTTP1Reader(HTTP1ResponseDecoder(methods: methods, receiver: handler)))
+        try pipeline.addHandler(handler, name: name)
+        return handler
+    }
 
     /// Receives what happens on the upstream connection.
     protocol Owner: AnyObject {
@@ -46,6 +58,12 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     var isStream = false
     /// The stream was refused by the server (REFUSED_STREAM): nothing of its request was processed.
     private var refused = false
+    /// HTTP/1.1: requests are written as bytes here; nil on an HTTP/2 stream (its codec takes the parts).
+    private var encoder: HTTP1RequestEncoder?
+
+    init(encoder: HTTP1RequestEncoder? = nil) {
+        self.encoder = encoder
+    }
 
     var channel: (any Channel)? { context?.channel }
     /// `ip:port` of this end of the connection, for access logs: read once (each read takes the channel's lock).
@@ -65,7 +83,12 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     func write(_ part: UpstreamRequestPart, flush: Bool = false) {
         guard let context else { return }
         if case .end = part { machine.requestEnded() }
-        if flush { context.writeAndFlush(wrapOutboundOut(part), promise: nil) } else { context.write(wrapOutboundOut(part), promise: nil) }
+        if encoder != nil {
+            encoder!.encode(part, allocator: context.channel.allocator) { context.write(NIOAny($0), promise: nil) }
+        } else {
+            context.write(wrapOutboundOut(part), promise: nil)
+        }
+        if flush { context.flush() }
     }
 
     func flush() { context?.flush() }
@@ -95,8 +118,13 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         carryOut(machine.abandon())
     }
 
+    /// An HTTP/2 stream's response parts come down the pipeline.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        received(unwrapInboundIn(data))
+    }
+
+    /// HTTP/1.1: the connection's decoder hands each response part over directly, during its read.
+    func received(_ part: ProxyResponsePart) {
         let action: UpstreamConnectionStateMachine.Action
         switch part {
         case .head(let head): action = machine.responseHead(keepAlive: head.isKeepAlive)

@@ -2,9 +2,11 @@ import NIOCore
 import NIOHTTP1
 
 /// Where an HTTP/1.1 decoder is between heads, shared by the request and the response decoders:
-/// awaiting a head, reading a body (its parts fired as they come, then the end), or stopped after
-/// a switch of protocols, whose bytes go on to what replaces the decoder.
+/// awaiting a head, reading a body (its parts delivered as they come, then the end), or stopped
+/// after a switch of protocols, whose bytes go on to what replaces the decoder.
 struct HTTP1MessagePhase<Head: Equatable> {
+    typealias Part = HTTPPart<Head, ByteBuffer>
+
     enum State {
         case head
         case body(HTTP1BodyReader)
@@ -15,33 +17,33 @@ struct HTTP1MessagePhase<Head: Equatable> {
     /// The message in progress is the last HTTP on the connection (CONNECT, an upgrade, a 101).
     var stopsAfterMessage = false
 
-    /// A head was fired: its body comes next (or its end, when it has none).
-    mutating func begin(_ body: HTTP1BodyReader?, context: ChannelHandlerContext) {
-        if let body { state = .body(body) } else { end(context: context, trailers: nil) }
+    /// A head was delivered: its body comes next (or its end, when it has none).
+    mutating func begin(_ body: HTTP1BodyReader?, deliver: (Part) -> Void) {
+        if let body { state = .body(body) } else { end(trailers: nil, deliver: deliver) }
     }
 
-    /// Reads what the body has in `buffer` and fires it; `.needMoreData` once nothing more is there.
-    mutating func decodeBody(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    /// Reads what the body has in `buffer` and delivers it; `.needMoreData` once nothing more is there.
+    mutating func decodeBody(buffer: inout ByteBuffer, deliver: (Part) -> Void) throws -> DecodingState {
         guard case .body(var reader) = state else { return .needMoreData }
         let event = try reader.read(&buffer)
         state = .body(reader)
         switch event {
         case .body(let bytes)?:
-            context.fireChannelRead(NIOAny(HTTPPart<Head, ByteBuffer>.body(bytes)))
-            if reader.finished { end(context: context, trailers: nil) }
+            deliver(.body(bytes))
+            if reader.finished { end(trailers: nil, deliver: deliver) }
             return .continue
         case .end(let trailers)?:
-            end(context: context, trailers: trailers)
+            end(trailers: trailers, deliver: deliver)
             return .continue
         case nil:
             return .needMoreData
         }
     }
 
-    /// Fires the message's end and awaits the next head (or stops).
-    mutating func end(context: ChannelHandlerContext, trailers: HTTPHeaders?) {
+    /// Delivers the message's end and awaits the next head (or stops).
+    mutating func end(trailers: HTTPHeaders?, deliver: (Part) -> Void) {
         state = stopsAfterMessage ? .stopped : .head
-        context.fireChannelRead(NIOAny(HTTPPart<Head, ByteBuffer>.end(trailers)))
+        deliver(.end(trailers))
     }
 
     /// The decoder leaves after a switch: the bytes read past the last message belong to what comes

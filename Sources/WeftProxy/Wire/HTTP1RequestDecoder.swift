@@ -8,6 +8,7 @@ import WeftModel
 /// parser error a 400 is answered for; a head past `maximumHeadBytes` with `.headerOverflow` (431).
 /// After a CONNECT or an upgrade request the connection may stop speaking HTTP: parsing stops and
 /// what was read past it goes on to whatever replaces this decoder (as NIO's `.forwardBytes`).
+/// With a `receiver` the parts go straight to it, not down the pipeline (see `HTTP1PartReceiver`).
 struct HTTP1RequestDecoder: ByteToMessageDecoder {
     typealias InboundOut = ProxyRequestPart
 
@@ -16,11 +17,18 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
 
     private var phase = HTTP1MessagePhase<ProxyRequestHead>()
     private var scanner = HTTP1HeadScanner()
+    private weak var receiver: (any HTTP1PartReceiver<ProxyRequestPart>)?
+
+    init(receiver: (any HTTP1PartReceiver<ProxyRequestPart>)? = nil) {
+        self.receiver = receiver
+    }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         switch phase.state {
         case .head: return try decodeHead(context: context, buffer: &buffer)
-        case .body: return try phase.decodeBody(context: context, buffer: &buffer)
+        case .body:
+            let receiver = self.receiver
+            return try phase.decodeBody(buffer: &buffer) { Self.deliver($0, to: receiver, context: context) }
         case .stopped: return .needMoreData
         }
     }
@@ -55,12 +63,18 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         buffer.moveReaderIndex(forwardBy: headEnd)
         let framing = try HTTP1MessageFraming.of(head).get()
         phase.stopsAfterMessage = head.method == .CONNECT || (head.headers.contains("upgrade") && HTTPUpgrade.of(head) != nil)
-        context.fireChannelRead(Self.wrapInboundOut(.head(head)))
+        let receiver = self.receiver
+        let deliver = { (part: ProxyRequestPart) in Self.deliver(part, to: receiver, context: context) }
+        deliver(.head(head))
         switch framing {
-        case .none: phase.begin(nil, context: context)
-        case .contentLength(let length): phase.begin(HTTP1BodyReader(length: length), context: context)
-        case .chunked: phase.begin(.chunked, context: context)
+        case .none: phase.begin(nil, deliver: deliver)
+        case .contentLength(let length): phase.begin(HTTP1BodyReader(length: length), deliver: deliver)
+        case .chunked: phase.begin(.chunked, deliver: deliver)
         }
         return .continue
+    }
+
+    private static func deliver(_ part: ProxyRequestPart, to receiver: (any HTTP1PartReceiver<ProxyRequestPart>)?, context: ChannelHandlerContext) {
+        if let receiver { receiver.received(part) } else { context.fireChannelRead(wrapInboundOut(part)) }
     }
 }

@@ -28,6 +28,7 @@ final class UpstreamRequestMethods {
 /// dropped (as NIO's decoder dropped them); after a 101, or a 2xx to CONNECT, parsing stops and the
 /// bytes past it go on, on removal, to the splice that takes over. A response the proxy cannot read
 /// one way only is an `HTTPParserError` (Envoy's 502 UPE); one nobody asked for, NIO's `unsolicitedResponse`.
+/// With a `receiver` the parts go straight to it, not down the pipeline (see `HTTP1PartReceiver`).
 struct HTTP1ResponseDecoder: ByteToMessageDecoder {
     typealias InboundOut = ProxyResponsePart
 
@@ -37,15 +38,19 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
     let methods: UpstreamRequestMethods
     private var phase = HTTP1MessagePhase<ProxyResponseHead>()
     private var scanner = HTTP1HeadScanner()
+    private weak var receiver: (any HTTP1PartReceiver<ProxyResponsePart>)?
 
-    init(methods: UpstreamRequestMethods) {
+    init(methods: UpstreamRequestMethods, receiver: (any HTTP1PartReceiver<ProxyResponsePart>)? = nil) {
         self.methods = methods
+        self.receiver = receiver
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         switch phase.state {
         case .head: return try decodeHead(context: context, buffer: &buffer)
-        case .body: return try phase.decodeBody(context: context, buffer: &buffer)
+        case .body:
+            let receiver = self.receiver
+            return try phase.decodeBody(buffer: &buffer) { Self.deliver($0, to: receiver, context: context) }
         case .stopped: return .needMoreData
         }
     }
@@ -57,7 +62,8 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         switch phase.state {
         case .body(let reader) where reader.endsAtClose:
             // A body delimited by the close: it is whole.
-            phase.end(context: context, trailers: nil)
+            let receiver = self.receiver
+            phase.end(trailers: nil) { Self.deliver($0, to: receiver, context: context) }
         case .body:
             throw HTTPParserError.invalidEOFState
         case .head where buffer.readableBytes > 0:
@@ -89,13 +95,19 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         guard let method = methods.answered() else { throw NIOHTTPDecoderError.unsolicitedResponse }
         let body = try HTTP1MessageFraming.ofResponse(head, to: method).get()
         phase.stopsAfterMessage = code == 101 || (method == .CONNECT && code >= 200 && code < 300)
-        context.fireChannelRead(Self.wrapInboundOut(.head(head)))
+        let receiver = self.receiver
+        let deliver = { (part: ProxyResponsePart) in Self.deliver(part, to: receiver, context: context) }
+        deliver(.head(head))
         switch body {
-        case .none, .length(0): phase.begin(nil, context: context)
-        case .length(let length): phase.begin(HTTP1BodyReader(length: length), context: context)
-        case .chunked: phase.begin(.chunked, context: context)
-        case .untilClose: phase.begin(.untilClose, context: context)
+        case .none, .length(0): phase.begin(nil, deliver: deliver)
+        case .length(let length): phase.begin(HTTP1BodyReader(length: length), deliver: deliver)
+        case .chunked: phase.begin(.chunked, deliver: deliver)
+        case .untilClose: phase.begin(.untilClose, deliver: deliver)
         }
         return .continue
+    }
+
+    private static func deliver(_ part: ProxyResponsePart, to receiver: (any HTTP1PartReceiver<ProxyResponsePart>)?, context: ChannelHandlerContext) {
+        if let receiver { receiver.received(part) } else { context.fireChannelRead(wrapInboundOut(part)) }
     }
 }

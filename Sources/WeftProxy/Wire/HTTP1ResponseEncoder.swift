@@ -7,33 +7,29 @@ import WeftModel
 /// the body, chunked when the framing says so. Framing as NIO's encoder (which this replaces) set
 /// it: a status that has no body carries no framing header; a Content-Length is kept (and a
 /// Transfer-Encoding beside it dropped); otherwise HTTP/1.1 goes chunked.
-final class HTTP1ResponseEncoder: ChannelOutboundHandler, RemovableChannelHandler {
-    typealias OutboundIn = DownstreamResponsePart
-    typealias OutboundOut = IOData
-
+/// A value the downstream handler drives, not a handler of its own: a part handed down the
+/// pipeline is boxed in `NIOAny` (an allocation) and cast back (~600 instructions) on every hop.
+struct HTTP1ResponseEncoder {
     private var chunked = false
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
+    /// `part` as bytes, each piece handed to `write` in order (a body's bytes are passed on, not copied).
+    mutating func encode(_ part: DownstreamResponsePart, allocator: ByteBufferAllocator, write: (IOData) -> Void) {
+        switch part {
         case .head(var head):
             chunked = Self.frame(&head)
-            var buffer = context.channel.allocator.buffer(capacity: head.headers.lineBytes + 64)
+            var buffer = allocator.buffer(capacity: head.headers.lineBytes + 64)
             buffer.writeStaticString(head.version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
             Self.writeStatus(head.status, into: &buffer)
             head.headers.withLineRuns { buffer.writeBytes($0) }
             buffer.writeStaticString("\r\n")
-            context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+            write(.byteBuffer(buffer))
         case .body(let body):
-            guard chunked else { return context.write(wrapOutboundOut(body), promise: promise) }
-            Self.writeChunk(body, context: context, promise: promise)
+            guard chunked else { return write(body) }
+            Self.writeChunk(body, allocator: allocator, write: write)
         case .end(let trailers):
-            guard chunked else {
-                // Nothing to write: the promise (a close after the answer waits on it) completes in order.
-                if let promise { context.write(wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: promise) }
-                return
-            }
+            guard chunked else { return }
             chunked = false
-            context.write(wrapOutboundOut(.byteBuffer(Self.lastChunk(trailers))), promise: promise)
+            write(.byteBuffer(Self.lastChunk(trailers)))
         }
     }
 
@@ -68,17 +64,14 @@ final class HTTP1ResponseEncoder: ChannelOutboundHandler, RemovableChannelHandle
 
     /// One chunk of a chunked body: its size line, the bytes, CRLF (an empty part writes nothing:
     /// a zero-size chunk would end the body).
-    static func writeChunk(_ body: IOData, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
-        guard body.readableBytes > 0 else {
-            promise?.succeed()
-            return
-        }
-        var size = context.channel.allocator.buffer(capacity: 18)
+    static func writeChunk(_ body: IOData, allocator: ByteBufferAllocator, write: (IOData) -> Void) {
+        guard body.readableBytes > 0 else { return }
+        var size = allocator.buffer(capacity: 18)
         size.writeString(String(body.readableBytes, radix: 16))
         size.writeStaticString("\r\n")
-        context.write(NIOAny(IOData.byteBuffer(size)), promise: nil)
-        context.write(NIOAny(body), promise: nil)
-        context.write(NIOAny(IOData.byteBuffer(ByteBuffer(staticString: "\r\n"))), promise: promise)
+        write(.byteBuffer(size))
+        write(body)
+        write(.byteBuffer(ByteBuffer(staticString: "\r\n")))
     }
 
     /// The zero-size chunk, the trailers, and the empty line that ends a chunked message.

@@ -34,9 +34,7 @@ final class EmbeddedProxy {
     /// An open connection to the cluster's endpoint, idle in the pool (the next request takes it).
     func idleUpstream() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel(loop: loop)
-        try HTTP1RequestEncoder.addCodec(to: channel.pipeline.syncOperations)
-        let handler = UpstreamHandler()
-        try channel.pipeline.syncOperations.addHandler(handler, name: UpstreamHandler.name)
+        let handler = try UpstreamHandler.addHTTP1(to: channel.pipeline.syncOperations)
         try channel.connect(to: SocketAddress(ipAddress: "10.0.0.1", port: 80)).wait()
         handler.pool = pool.value
         handler.host = "10.0.0.1"

@@ -10,7 +10,7 @@ import WeftModel
 @Suite("HTTP/1.1 request codec (and the upstream response decoder it feeds)")
 struct HTTP1RequestCodecTests {
     static func decoding(_ chunks: [String]) throws -> (parts: [ProxyRequestPart], channel: EmbeddedChannel) {
-        let channel = EmbeddedChannel(handler: ByteToMessageHandler(HTTP1RequestDecoder()))
+        let channel = EmbeddedChannel(handler: HTTP1Reader(HTTP1RequestDecoder()))
         for chunk in chunks { try channel.writeInbound(ByteBuffer(string: chunk)) }
         var parts: [ProxyRequestPart] = []
         while let part = try channel.readInbound(as: ProxyRequestPart.self) { parts.append(part) }
@@ -69,6 +69,14 @@ struct HTTP1RequestCodecTests {
         #expect(throws: HTTPParserError.self, "\(why)") { _ = try Self.decoding([text]) }
     }
 
+    @Test("after a refused head the reader decodes nothing more: one error reaches the pipeline, later bytes are dropped")
+    func nothingAfterError() throws {
+        let channel = EmbeddedChannel(handler: HTTP1Reader(HTTP1RequestDecoder()))
+        #expect(throws: HTTPParserError.self) { try channel.writeInbound(ByteBuffer(string: "G(T / HTTP/1.1\r\nHost: s\r\n\r\n")) }
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: s\r\n\r\n"))
+        #expect(try channel.readInbound(as: ProxyRequestPart.self) == nil)
+    }
+
     @Test("a head past 64 KiB is a header overflow (431), whether or not it has ended")
     func overflow() {
         let big = String(repeating: "a", count: 70 * 1024)
@@ -80,7 +88,7 @@ struct HTTP1RequestCodecTests {
     func upgradeLeftovers() throws {
         let (parts, channel) = try Self.decoding(["GET /ws HTTP/1.1\r\nHost: s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n\u{1}\u{2}frame"])
         #expect(parts.count == 2)
-        let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTP1RequestDecoder>.self)
+        let decoder = try channel.pipeline.syncOperations.handler(type: HTTP1Reader.self)
         let removed = channel.pipeline.syncOperations.removeHandler(decoder)
         channel.embeddedEventLoop.run()
         try removed.wait()
@@ -88,13 +96,13 @@ struct HTTP1RequestCodecTests {
         #expect(leftover.map { String(buffer: $0) } == "\u{1}\u{2}frame")
     }
 
-    static func encoded(_ parts: [UpstreamRequestPart]) throws -> String {
-        let channel = EmbeddedChannel()
-        try HTTP1RequestEncoder.addCodec(to: channel.pipeline.syncOperations)
-        for part in parts { try channel.writeOutbound(part) }
+    static func encoded(_ parts: [UpstreamRequestPart], methods: UpstreamRequestMethods = UpstreamRequestMethods()) throws -> String {
+        var encoder = HTTP1RequestEncoder(methods: methods)
         var text = ""
-        while let buffer = try channel.readOutbound(as: IOData.self) {
-            if case .byteBuffer(let bytes) = buffer { text += String(buffer: bytes) }
+        for part in parts {
+            encoder.encode(part, allocator: ByteBufferAllocator()) { data in
+                if case .byteBuffer(let bytes) = data { text += String(buffer: bytes) }
+            }
         }
         return text
     }
@@ -119,12 +127,10 @@ struct HTTP1RequestCodecTests {
 
     @Test("the response decoder is told a HEAD was sent: its Content-Length answer has no body")
     func headResponse() throws {
-        let channel = EmbeddedChannel()
-        try HTTP1RequestEncoder.addCodec(to: channel.pipeline.syncOperations)
-        try channel.writeOutbound(UpstreamRequestPart.head(ProxyRequestHead(method: .HEAD, uri: "/", headers: [("host", "svc")])))
-        try channel.writeOutbound(UpstreamRequestPart.end(nil))
-        try channel.writeOutbound(UpstreamRequestPart.head(ProxyRequestHead(method: .GET, uri: "/", headers: [("host", "svc")])))
-        try channel.writeOutbound(UpstreamRequestPart.end(nil))
+        let methods = UpstreamRequestMethods()
+        _ = try Self.encoded([.head(ProxyRequestHead(method: .HEAD, uri: "/", headers: [("host", "svc")])), .end(nil),
+                              .head(ProxyRequestHead(method: .GET, uri: "/", headers: [("host", "svc")])), .end(nil)], methods: methods)
+        let channel = EmbeddedChannel(handler: HTTP1Reader(HTTP1ResponseDecoder(methods: methods)))
         try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"))
         var parts: [ProxyResponsePart] = []
         while let part = try channel.readInbound(as: ProxyResponsePart.self) { parts.append(part) }

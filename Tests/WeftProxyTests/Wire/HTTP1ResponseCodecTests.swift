@@ -11,12 +11,9 @@ import WeftModel
 struct HTTP1ResponseCodecTests {
     /// An upstream connection's codec after `methods` were sent, fed `chunks`; EOF after them when `close`.
     static func responses(to methods: [HTTPMethod], _ chunks: [String], close: Bool = false) throws -> (parts: [ProxyResponsePart], channel: EmbeddedChannel) {
-        let channel = EmbeddedChannel()
-        try HTTP1RequestEncoder.addCodec(to: channel.pipeline.syncOperations)
-        for method in methods {
-            try channel.writeOutbound(UpstreamRequestPart.head(ProxyRequestHead(method: method, uri: "/", headers: [("host", "svc")])))
-            try channel.writeOutbound(UpstreamRequestPart.end(nil))
-        }
+        let sent = UpstreamRequestMethods()
+        for method in methods { sent.sent(method) }
+        let channel = EmbeddedChannel(handler: HTTP1Reader(HTTP1ResponseDecoder(methods: sent)))
         for chunk in chunks { try channel.writeInbound(ByteBuffer(string: chunk)) }
         if close {
             channel.pipeline.fireChannelInactive()
@@ -59,7 +56,7 @@ struct HTTP1ResponseCodecTests {
     func switching() throws {
         let (parts, channel) = try Self.responses(to: [.GET], ["HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\u{81}\u{1}x"])
         #expect(parts.count == 2)
-        let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTP1ResponseDecoder>.self)
+        let decoder = try channel.pipeline.syncOperations.handler(type: HTTP1Reader.self)
         let removed = channel.pipeline.syncOperations.removeHandler(decoder)
         channel.embeddedEventLoop.run()
         try removed.wait()
@@ -85,11 +82,12 @@ struct HTTP1ResponseCodecTests {
     }
 
     static func written(_ parts: [DownstreamResponsePart]) throws -> String {
-        let channel = EmbeddedChannel(handler: HTTP1ResponseEncoder())
-        for part in parts { try channel.writeOutbound(part) }
+        var encoder = HTTP1ResponseEncoder()
         var text = ""
-        while let data = try channel.readOutbound(as: IOData.self) {
-            if case .byteBuffer(let bytes) = data { text += String(buffer: bytes) }
+        for part in parts {
+            encoder.encode(part, allocator: ByteBufferAllocator()) { data in
+                if case .byteBuffer(let bytes) = data { text += String(buffer: bytes) }
+            }
         }
         return text
     }
