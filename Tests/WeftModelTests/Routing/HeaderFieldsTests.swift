@@ -54,6 +54,21 @@ struct HeaderFieldsTests {
         #expect(fine.first(name: "x-long")?.utf8.count == valueLength)
     }
 
+    @Test("every byte value at every place in an eight-byte word: only controls other than tab, and DEL, are refused (around obs-text and DEL's neighbours)")
+    func everyByteEverywhere() {
+        for filler: [UInt8] in [Array("abcdefghijklmnopqrs".utf8), [UInt8](repeating: 0xFF, count: 19), [UInt8](repeating: 0x7E, count: 19), [UInt8](repeating: 0x80, count: 19)] {
+            for position in 0..<17 {
+                for byte in 0...255 {
+                    var value = filler
+                    value[position] = UInt8(byte)
+                    let refused = (byte < 0x20 && byte != 0x09) || byte == 0x7F
+                    let fields = HeaderFields(validating: Array("X-V: ".utf8) + value + Array("\r\n".utf8))
+                    if refused != (fields == nil) { Issue.record("byte \(byte) at \(position) in \(filler[0]): refused \(fields == nil)") }
+                }
+            }
+        }
+    }
+
     @Test("list elements are read from the bytes: tokens in any case, OWS trimmed, empty elements skipped, over repeated fields")
     func elements() throws {
         let fields = try #require(Self.fields("Connection: keep-alive, Upgrade\r\nTransfer-Encoding: gzip ,\r\ntransfer-encoding: , Chunked\r\n"))
