@@ -16,25 +16,23 @@ extension ProxyServerHandler {
         let tracing = listener.tracer == nil ? nil : configuration.tracing(listener: listener.name)
         let metrics = listener.telemetry != nil && configuration.recordsMetrics(listener: listener.name)
         guard metrics || logs != nil || tracing != nil else { return }
-        var telemetry = RequestTelemetry(started: .now())
-        telemetry.recordsMetrics = metrics
+        // Built where it is kept and filled in place (a local copied in would be a copy of each field).
+        requestTelemetry = RequestTelemetry(started: .now(), recordsMetrics: metrics, grpc: answersGRPC)
         if metrics, !configuration.tagOverrides.isEmpty, let overrides = configuration.tagOverrides[reporter], !overrides.perRequest.isEmpty {
             // Envoy's request.host is the authority as sent (`reviews:9080`).
             let request = TagExpression.Request(host: head.headers.first("host") ?? attributes.authority, method: attributes.method, path: originForm, scheme: attributes.scheme,
                                                 protocolName: http2 ? "HTTP/2" : "HTTP/\(head.version.major).\(head.version.minor)",
                                                 header: { head.headers.first(name: $0) })
-            telemetry.custom = overrides.perRequest.map { $0 == .responseCode ? "" : $0.value(request, status: 0) }
+            requestTelemetry!.custom = overrides.perRequest.map { $0 == .responseCode ? "" : $0.value(request, status: 0) }
         }
-        telemetry.grpc = answersGRPC
-        if let tracing { telemetry.span = beginSpan(head, attributes: attributes, originForm: originForm, config: tracing) }
+        if let tracing { requestTelemetry!.span = beginSpan(head, attributes: attributes, originForm: originForm, config: tracing) }
         if reporter == .destination {
-            telemetry.serviceSource = attributes.host
-            telemetry.mutualTLS = peer != nil
-            telemetry.peerPrincipal = peerSPIFFE
-            telemetry.peerHeader = head.headers.first(.peerMetadata)
+            requestTelemetry!.serviceSource = attributes.host
+            requestTelemetry!.mutualTLS = peer != nil
+            requestTelemetry!.peerPrincipal = peerSPIFFE
+            requestTelemetry!.peerHeader = head.headers.first(.peerMetadata)
         }
-        if let logs { telemetry.accessLog = RequestAccessLog(logs: logs, head: head, originalPath: originForm, authority: attributes.authority) }
-        requestTelemetry = telemetry
+        if let logs { requestTelemetry!.accessLog = RequestAccessLog(logs: logs, head: head, originalPath: originForm, authority: attributes.authority) }
     }
 
     /// The steps chose a route (outbound): its cluster names the service, also when a step

@@ -7,32 +7,48 @@ import WeftTelemetry
 /// metadata header as sent, the service's host), turned into labels only when they change.
 struct RequestTelemetry {
     var started: NIODeadline
-    var requestBytes = 0
-    var responseBytes = 0
-    var status = 0
-    var flags = "-"
+    var requestBytes: Int
+    var responseBytes: Int
+    var status: Int
+    var flags: String
     /// A gRPC call (Istio's `request_protocol="grpc"`).
-    var grpc = false
+    var grpc: Bool
     /// The call's `grpc-status` (from the answer's head or trailers, or a local answer); empty for other requests.
-    var grpcStatus = ""
+    var grpcStatus: String
     /// The peer sidecar's `x-weft-peer-metadata`, as sent; nil when none came.
-    var peerHeader: String?
-    var peerPrincipal = WorkloadMetadata.unknownValue
+    var peerHeader: Optional<String>
+    var peerPrincipal: String
     /// Inbound: the request's host; outbound: the chosen cluster. Turned into the service's host once per change.
-    var serviceSource = ""
-    var mutualTLS = false
+    var serviceSource: String
+    var mutualTLS: Bool
     /// What the access logs need beyond the metrics; nil when the listener does not log.
-    var accessLog: RequestAccessLog?
+    var accessLog: Optional<RequestAccessLog>
     /// This proxy's span of the request; nil when the listener does not trace.
-    var span: RequestSpan?
+    var span: Optional<RequestSpan>
     /// Istio's standard metrics count this request (on unless the Telemetry API turned them off).
-    var recordsMetrics = true
+    var recordsMetrics: Bool
     /// The values of the Telemetry API's per-request tag expressions (`TagOverrides.perRequest`);
     /// `response.code` ones are filled when the request ends.
-    var custom: [String] = []
+    var custom: [String]
 
-    init(started: NIODeadline) {
+    // Every property set here, none defaulted where it is declared: the value is then built where
+    // it is stored, not aside and copied (a retain and release of each of its strings per request).
+    init(started: NIODeadline, recordsMetrics: Bool = true, grpc: Bool = false) {
         self.started = started
+        requestBytes = 0
+        responseBytes = 0
+        status = 0
+        flags = "-"
+        self.grpc = grpc
+        grpcStatus = ""
+        peerHeader = nil
+        peerPrincipal = WorkloadMetadata.unknownValue
+        serviceSource = ""
+        mutualTLS = false
+        accessLog = nil
+        span = nil
+        self.recordsMetrics = recordsMetrics
+        custom = []
     }
 
     /// Adds Envoy response flags, after those already set (`DI,UT`; `UF,URX`); the same again is not repeated.
