@@ -2,8 +2,9 @@
 /// `RouteSelector.virtualHost(in:for:)` makes by reading every domain of every host (exact, then the
 /// longest `*suffix`, then `*`; the first host on a tie), made with one lookup and a walk over the
 /// wildcard domains only, so a sidecar with a thousand services in view does not compare a request's
-/// host with thousands of domains.
-public struct VirtualHostIndex: Sendable {
+/// host with thousands of domains. A class: it is immutable, and each request reads it out of the
+/// configuration's table (as a struct of a table and three collections it was copied per request).
+public final class VirtualHostIndex: Sendable {
     /// The table indexed.
     public let table: RouteTable
     private let hosts: [VirtualHostConfig]

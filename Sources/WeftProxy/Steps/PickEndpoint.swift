@@ -38,23 +38,24 @@ public struct PickEndpoint: RequestStep {
         guard let endpoint = balancer.pick(.init(cluster: cluster, clusterName: clusterName, hashKey: hashKey, weighted: weighted), endpoints: endpoints) else {
             return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
         }
-        var upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.config.connectTimeoutMs ?? 10_000,
-                                                headers: Self.edits(authentication: context.authenticationHeaders, route: context.destinationHeaders ?? context.route?.policy.headers), connectionPool: cluster?.config.connectionPool ?? .unlimited)
+        // Built in the context and filled in place: a local copied in was a copy of every field.
+        context.upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.config.connectTimeoutMs ?? 10_000,
+                                                    headers: Self.edits(authentication: context.authenticationHeaders, route: context.destinationHeaders ?? context.route?.policy.headers),
+                                                    connectionPool: cluster?.config.connectionPool ?? .unlimited)
         if let policy = cluster?.config.outlierDetection {
-            upstream.outlierDetection = policy
-            upstream.endpointCount = endpoints.count
+            context.upstream!.outlierDetection = policy
+            context.upstream!.endpointCount = endpoints.count
         }
-        upstream.responseHeaders = responseHeaders
-        upstream.countsInFlight = cluster?.config.loadBalancer == .leastRequest
-        upstream.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: found.serverName)
-        upstream.http2 = cluster.map { $0.config.useClientProtocol ? context.downstreamHTTP2 : $0.config.http2 } ?? false
-        upstream.meshExternal = cluster?.config.meshExternal ?? true
-        if let route = context.route, let rewrite = route.policy.rewrite {
-            let matched = route.matches.first { RouteSelector.matches($0, context.attributes) }?.uri
-            upstream.path = rewrite.path(context.attributes, matchedURI: matched)
-            upstream.authority = rewrite.authority
+        if !responseHeaders.isEmpty { context.upstream!.responseHeaders = responseHeaders }
+        context.upstream!.countsInFlight = cluster?.config.loadBalancer == .leastRequest
+        context.upstream!.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: found.serverName)
+        context.upstream!.http2 = cluster.map { $0.config.useClientProtocol ? context.downstreamHTTP2 : $0.config.http2 } ?? false
+        context.upstream!.meshExternal = cluster?.config.meshExternal ?? true
+        if let rewrite = context.route?.policy.rewrite {
+            let matched = context.route?.matches.first { RouteSelector.matches($0, context.attributes) }?.uri
+            context.upstream!.path = rewrite.path(context.attributes, matchedURI: matched)
+            context.upstream!.authority = rewrite.authority
         }
-        context.upstream = upstream
         return next(&context)
     }
 
