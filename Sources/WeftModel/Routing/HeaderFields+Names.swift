@@ -1,7 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The lookups and edits by a `HeaderName`: the same as by String, without reading a String.
 extension HeaderFields {
     public func first(_ name: HeaderName) -> String? {
         first(named: name.utf8, bit: name.bit)
+    }
+
+    /// The first value of `name`, as `first(_:)` gives it, but `known` itself when the bytes are
+    /// its bytes: a value that repeats request after request (a peer's metadata, a few hundred
+    /// bytes) is compared, not decoded into a new String each time.
+    public func first(_ name: HeaderName, reusing known: String?) -> String? {
+        guard let position = position(named: name.utf8, bit: name.bit) else { return nil }
+        let field = fields[position]
+        if var known {
+            let same = known.withUTF8 { known in
+                bytes.withUnsafeBufferPointer { bytes in
+                    let value = UnsafeBufferPointer(rebasing: bytes[Int(field.valueStart)..<Int(field.valueEnd)])
+                    return value.count == known.count && (value.isEmpty || memcmp(value.baseAddress!, known.baseAddress!, value.count) == 0)
+                }
+            }
+            if same { return known }
+        }
+        return value(of: field)
     }
 
     public func contains(_ name: HeaderName) -> Bool {

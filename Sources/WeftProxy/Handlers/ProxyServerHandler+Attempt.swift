@@ -173,7 +173,7 @@ extension ProxyServerHandler {
             // Flushed at the end of the upstream read (upstreamReadComplete) or with the response's end.
             send(.body(.byteBuffer(buffer)), context: context)
             if !context.channel.isWritable {
-                context.flush()
+                flushWritten(context: context)
                 if !context.channel.isWritable { machine.attachedUpstream?.setReading(false) }
             }
         case .end(let trailers):
@@ -243,7 +243,7 @@ extension ProxyServerHandler {
     }
 
     func upstreamReadComplete() {
-        context?.flush()
+        if let context { flushWritten(context: context) }
     }
 
     func upstreamClosed(refused: Bool) {

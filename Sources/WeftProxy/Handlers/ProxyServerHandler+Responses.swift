@@ -23,7 +23,16 @@ extension ProxyServerHandler {
         } else {
             responseEncoder.encode(part, allocator: context.channel.allocator) { context.write(NIOAny($0), promise: nil) }
         }
-        if flush { context.flush() }
+        unflushed = true
+        if flush { flushWritten(context: context) }
+    }
+
+    /// Flushes what was written since the last flush (the end of each upstream read asks for one,
+    /// mostly after the response's end has gone out with its own).
+    func flushWritten(context: ChannelHandlerContext) {
+        guard unflushed else { return }
+        unflushed = false
+        context.flush()
     }
 
     /// Ends the response, then closes the connection once what was written has gone out.

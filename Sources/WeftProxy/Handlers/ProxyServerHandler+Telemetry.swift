@@ -30,7 +30,7 @@ extension ProxyServerHandler {
             requestTelemetry!.serviceSource = attributes.host
             requestTelemetry!.mutualTLS = peer != nil
             requestTelemetry!.peerPrincipal = peerSPIFFE
-            requestTelemetry!.peerHeader = head.headers.first(.peerMetadata)
+            requestTelemetry!.peerHeader = head.headers.first(.peerMetadata, reusing: seriesCache?.facts.peerHeader)
         }
         if let logs { requestTelemetry!.accessLog = RequestAccessLog(logs: logs, head: head, originalPath: originForm, authority: attributes.authority) }
     }
@@ -79,7 +79,7 @@ extension ProxyServerHandler {
         switch reporter {
         case .source:
             if let proven = machine.attachedUpstream?.peerIdentity { requestTelemetry?.peerPrincipal = proven }
-            requestTelemetry?.peerHeader = head.headers.first(.peerMetadata)
+            requestTelemetry?.peerHeader = head.headers.first(.peerMetadata, reusing: seriesCache?.facts.peerHeader)
             head.headers.remove(.peerMetadata)
         case .destination:
             head.headers.remove(.peerMetadata)

@@ -36,6 +36,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     let headersTimeout: RequestHeadersTimeout?
     /// HTTP/1.1: responses are written as bytes here (an HTTP/2 stream's parts go to its codec as they are).
     var responseEncoder = HTTP1ResponseEncoder()
+    /// A response part was written since the last flush.
+    var unflushed = false
     /// The `CONNECT` in progress, if this connection is becoming a tunnel.
     var tunnel = ConnectTunnelStateMachine()
     /// The metrics of the request in flight, from its head to its answer's end (see +Telemetry).

@@ -82,7 +82,7 @@ extension UpstreamConnectionPool {
 
     /// Takes the endpoint's connections older than `maxConnectionDuration` out of use; each closes
     /// once its streams end (Envoy drains a connection at its max_connection_duration).
-    private func retireOutlived(key: String, cluster: String, policy: ConnectionPoolPolicy) {
+    private func retireOutlived(key: UpstreamPoolKey, cluster: String, policy: ConnectionPoolPolicy) {
         guard policy.maxConnectionDurationMs != nil, let slots = http2Connections[key] else { return }
         for slot in slots where Self.outlived(policy, opened: slot.opened) {
             stats?.increment(cluster: cluster, "upstream_cx_max_duration_reached")
@@ -95,7 +95,7 @@ extension UpstreamConnectionPool {
 
     /// Opens another connection to the endpoint; it leaves the endpoint's list when it fails,
     /// closes or is drained by the server's GOAWAY (its streams run on, new ones go elsewhere).
-    private func openSlot(key: String, host: String, port: Int, cluster: String, connectTimeout: TimeAmount,
+    private func openSlot(key: UpstreamPoolKey, host: String, port: Int, cluster: String, connectTimeout: TimeAmount,
                           transport: UpstreamTransport) -> HTTP2ConnectionSlot {
         let slot = HTTP2ConnectionSlot(openHTTP2(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport))
         http2Connections[key, default: []].append(slot)

@@ -25,10 +25,10 @@ public final class UpstreamConnectionPool {
     let breaker: SharedCircuitBreaker
     /// The connection slots of each cluster this loop holds (opening or open).
     private var connectionSlots: [String: Int] = [:]
-    private var idle: [String: IdleConnections] = [:]
+    private var idle: [UpstreamPoolKey: IdleConnections] = [:]
     private var waiters: [String: [Waiter]] = [:]
     /// HTTP/2 connections by endpoint and transport, each shared by the streams of many requests (`+HTTP2`).
-    var http2Connections: [String: [HTTP2ConnectionSlot]] = [:]
+    var http2Connections: [UpstreamPoolKey: [HTTP2ConnectionSlot]] = [:]
 
     /// A request waiting for a connection of its cluster (Envoy's pending request).
     private struct Waiter {
@@ -243,7 +243,7 @@ public final class UpstreamConnectionPool {
     }
 
     /// Adds `connection` to its endpoint's idle list unless the list is full.
-    private func keepIdle(_ connection: UpstreamHandler, key: String) -> Bool {
+    private func keepIdle(_ connection: UpstreamHandler, key: UpstreamPoolKey) -> Bool {
         let list: IdleConnections
         if let existing = idle[key] {
             list = existing

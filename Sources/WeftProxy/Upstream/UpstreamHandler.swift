@@ -47,7 +47,7 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
     var host = ""
     var port = 0
     /// The pool's key for it: the endpoint and, for TLS, the server name (`UpstreamTransport.poolKey`).
-    var poolKey = ""
+    var poolKey = UpstreamPoolKey(host: "", port: 0, security: .plaintext, serverName: "")
     /// What the pool that opened it keeps of it (kept here, not in a table of the pool's: every
     /// release and reuse read it); nil once closed.
     var pooled: PooledConnection?
@@ -60,6 +60,8 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
     private var refused = false
     /// HTTP/1.1: requests are written as bytes here; nil on an HTTP/2 stream (its codec takes the parts).
     private var encoder: HTTP1RequestEncoder?
+    /// Something was written since the last flush.
+    private var unflushed = false
 
     init(encoder: HTTP1RequestEncoder? = nil) {
         self.encoder = encoder
@@ -88,10 +90,17 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
         } else {
             context.write(wrapOutboundOut(part), promise: nil)
         }
-        if flush { context.flush() }
+        unflushed = true
+        if flush { self.flush() }
     }
 
-    func flush() { context?.flush() }
+    /// Flushes what was written since the last flush (a flush with nothing to write still costs
+    /// a pass through the channel: the end of each read asks for one).
+    func flush() {
+        guard unflushed, let context else { return }
+        unflushed = false
+        context.flush()
+    }
 
     /// Stops or resumes reading the response (the downstream side cannot take more, or can again).
     func setReading(_ reading: Bool) {

@@ -69,6 +69,47 @@ struct HeaderFieldsTests {
         }
     }
 
+    @Test("a value read reusing a known String: the same bytes give it back, other bytes (or none known) their own value")
+    func firstReusing() throws {
+        let fields = try #require(Self.fields("X-Peer: abc==\r\nEmpty:\r\n"))
+        let peer = HeaderName("x-peer")
+        #expect(fields.first(peer, reusing: "abc==") == "abc==")
+        #expect(fields.first(peer, reusing: "abd==") == "abc==")
+        #expect(fields.first(peer, reusing: "abc=") == "abc==")
+        #expect(fields.first(peer, reusing: nil) == "abc==")
+        #expect(fields.first(HeaderName("empty"), reusing: "") == "")
+        #expect(fields.first(HeaderName("empty"), reusing: "x") == "")
+        #expect(fields.first(HeaderName("absent"), reusing: "abc==") == nil)
+    }
+
+    @Test("names compared eight bytes at a time fold exactly the letters: every byte value at every place of a long name")
+    func namesFoldOnlyLetters() {
+        for position in 0..<18 {
+            for byte in 0...255 {
+                var word = Array("abcdefghijklmnopqr".utf8)
+                word[position] = UInt8(byte)
+                let lowered = word.map(HTTPToken.lower)
+                var caught = word
+                caught[position] = HTTPToken.lower(UInt8(byte))
+                let same = word.withUnsafeBufferPointer { name in
+                    caught.withUnsafeBufferPointer { asked in
+                        HeaderFields.nameOf(HeaderFields.Field(line: 0, nameEnd: Int32(name.count), valueStart: 0, valueEnd: 0, lineEnd: 0), in: name, is: asked)
+                    }
+                }
+                if !same { Issue.record("byte \(byte) at \(position): \(same)") }
+                // A different byte after folding is a different name.
+                var other = lowered
+                other[position] = HTTPToken.lower(UInt8(byte)) == 0x7E ? 0x5E : 0x7E
+                let differs = word.withUnsafeBufferPointer { name in
+                    other.withUnsafeBufferPointer { asked in
+                        !HeaderFields.nameOf(HeaderFields.Field(line: 0, nameEnd: Int32(name.count), valueStart: 0, valueEnd: 0, lineEnd: 0), in: name, is: asked)
+                    }
+                }
+                if !differs { Issue.record("byte \(byte) at \(position) matched \(other[position])") }
+            }
+        }
+    }
+
     @Test("list elements are read from the bytes: tokens in any case, OWS trimmed, empty elements skipped, over repeated fields")
     func elements() throws {
         let fields = try #require(Self.fields("Connection: keep-alive, Upgrade\r\nTransfer-Encoding: gzip ,\r\ntransfer-encoding: , Chunked\r\n"))
