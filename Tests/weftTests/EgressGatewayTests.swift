@@ -143,6 +143,8 @@ struct EgressGatewayTests {
                 self.end_headers()
         http.server.ThreadingHTTPServer((sys.argv[1], 80), Handler).serve_forever()
         """, setup.standIn])
+        // Python takes a while to start under load: a call before it listens fails (503, connection failure).
+        try setup.mesh.waitUntil("the stand-in listens on \(setup.standIn):80") { LoopbackSocket.accepts(host: setup.standIn, port: 80) }
     }
 
     @Test("a DNS ServiceEntry is re-resolved on its TTL (1 s): when the name moves to another address, new connections go there; when the DNS server stops answering, or answers SERVFAIL, the last good address serves on")
