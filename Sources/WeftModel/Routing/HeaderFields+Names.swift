@@ -51,7 +51,7 @@ extension HeaderFields {
     }
 
     public mutating func add(_ name: HeaderName, value: String) {
-        add(named: name.utf8, bit: name.bit, value: value.utf8)
+        add(named: name.utf8, bit: name.bit, value: value)
     }
 
     /// A field whose value is already bytes (valid field-value characters: the caller's to ensure).

@@ -155,7 +155,7 @@ public struct HeaderFields: Sendable {
     }
 
     public mutating func add(name: String, value: String) {
-        Self.withName(name) { add(named: $0, bit: $1, value: value.utf8) }
+        Self.withName(name) { add(named: $0, bit: $1, value: value) }
     }
 
     /// Removes every field `name` (any case).
@@ -229,19 +229,30 @@ public struct HeaderFields: Sendable {
         return last ?? false
     }
 
-    mutating func add(named name: UnsafeBufferPointer<UInt8>, bit: UInt64, value: some Collection<UInt8>) {
-        let line = Int32(bytes.count)
-        bytes.append(contentsOf: name)
-        let nameEnd = Int32(bytes.count)
-        bytes.append(UInt8(ascii: ":"))
-        bytes.append(UInt8(ascii: " "))
-        let valueStart = Int32(bytes.count)
-        bytes.append(contentsOf: value)
-        let valueEnd = Int32(bytes.count)
-        bytes.append(0x0D)
-        bytes.append(0x0A)
+    mutating func add(named name: UnsafeBufferPointer<UInt8>, bit: UInt64, value: String) {
+        var value = value
+        value.withUTF8 { add(named: name, bit: bit, value: $0) }
+    }
+
+    /// Adds the line `name: value` CRLF: put together aside and appended at once (one growth
+    /// check and one copy, where six appends each checked the array's uniqueness and room).
+    mutating func add(named name: UnsafeBufferPointer<UInt8>, bit: UInt64, value: UnsafeBufferPointer<UInt8>) {
+        let line = bytes.count
+        let valueStart = name.count &+ 2
+        let total = valueStart &+ value.count &+ 2
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { buffer in
+            guard let base = buffer.baseAddress else { return }
+            if let source = name.baseAddress { base.initialize(from: source, count: name.count) }
+            base[name.count] = UInt8(ascii: ":")
+            base[name.count &+ 1] = UInt8(ascii: " ")
+            if let source = value.baseAddress { (base + valueStart).initialize(from: source, count: value.count) }
+            base[total &- 2] = 0x0D
+            base[total &- 1] = 0x0A
+            bytes.append(contentsOf: UnsafeBufferPointer(buffer))
+        }
         nameBits |= bit
-        fields.append(Field(line: line, nameEnd: nameEnd, valueStart: valueStart, valueEnd: valueEnd, lineEnd: Int32(bytes.count)))
+        fields.append(Field(line: Int32(line), nameEnd: Int32(line &+ name.count), valueStart: Int32(line &+ valueStart),
+                            valueEnd: Int32(line &+ valueStart &+ value.count), lineEnd: Int32(line &+ total)))
     }
 
     /// Drops every field named `wanted` from the index, in one pass from the first.
