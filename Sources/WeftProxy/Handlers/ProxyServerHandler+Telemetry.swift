@@ -12,10 +12,13 @@ extension ProxyServerHandler {
 
     /// A request head arrived: its measurement starts (for the metrics, the access logs, or both).
     func beginTelemetry(_ head: ProxyRequestHead, attributes: RequestAttributes, originForm: String, configuration: ActiveConfiguration) {
-        let logs = accessLogs(configuration)
-        let tracing = listener.tracer == nil ? nil : configuration.tracing(listener: listener.name)
-        let metrics = listener.telemetry != nil && configuration.recordsMetrics(listener: listener.name)
-        guard metrics || logs != nil || tracing != nil else { return }
+        if telemetrySettings?.configuration !== configuration {
+            telemetrySettings = ListenerTelemetrySettings(configuration: configuration, logs: accessLogs(configuration),
+                                                          tracing: listener.tracer == nil ? nil : configuration.tracing(listener: listener.name),
+                                                          metrics: listener.telemetry != nil && configuration.recordsMetrics(listener: listener.name))
+        }
+        let metrics = telemetrySettings!.metrics
+        guard metrics || telemetrySettings!.logs != nil || telemetrySettings!.tracing != nil else { return }
         // Built where it is kept and filled in place (a local copied in would be a copy of each field).
         requestTelemetry = RequestTelemetry(started: .now(), recordsMetrics: metrics, grpc: answersGRPC)
         if metrics, !configuration.tagOverrides.isEmpty, let overrides = configuration.tagOverrides[reporter], !overrides.perRequest.isEmpty {
@@ -25,14 +28,14 @@ extension ProxyServerHandler {
                                                 header: { head.headers.first(name: $0) })
             requestTelemetry!.custom = overrides.perRequest.map { $0 == .responseCode ? "" : $0.value(request, status: 0) }
         }
-        if let tracing { requestTelemetry!.span = beginSpan(head, attributes: attributes, originForm: originForm, config: tracing) }
+        if let tracing = telemetrySettings!.tracing { requestTelemetry!.span = beginSpan(head, attributes: attributes, originForm: originForm, config: tracing) }
         if reporter == .destination {
             requestTelemetry!.serviceSource = attributes.host
             requestTelemetry!.mutualTLS = peer != nil
             requestTelemetry!.peerPrincipal = peerSPIFFE
             requestTelemetry!.peerHeader = head.headers.first(.peerMetadata, reusing: seriesCache?.facts.peerHeader)
         }
-        if let logs { requestTelemetry!.accessLog = RequestAccessLog(logs: logs, head: head, originalPath: originForm, authority: attributes.authority) }
+        if let logs = telemetrySettings!.logs { requestTelemetry!.accessLog = RequestAccessLog(logs: logs, head: head, originalPath: originForm, authority: attributes.authority) }
     }
 
     /// The steps chose a route (outbound): its cluster names the service, also when a step
@@ -119,6 +122,16 @@ extension ProxyServerHandler {
         table.value.record(series, responseCode: telemetry.status, responseFlags: telemetry.flags, grpcResponseStatus: telemetry.grpcStatus,
                                  durationMilliseconds: elapsed, requestBytes: telemetry.requestBytes, responseBytes: telemetry.responseBytes)
     }
+}
+
+/// What a listener records of each request under one configuration: its access logs, how it
+/// traces, whether it counts Istio's metrics. Looked up by the listener's name once per
+/// configuration on a connection, not for every request.
+struct ListenerTelemetrySettings {
+    let configuration: ActiveConfiguration
+    let logs: [PreparedAccessLog]?
+    let tracing: TracingConfig?
+    let metrics: Bool
 }
 
 extension HeaderName {

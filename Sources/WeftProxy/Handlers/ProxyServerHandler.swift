@@ -42,6 +42,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     var tunnel = ConnectTunnelStateMachine()
     /// The metrics of the request in flight, from its head to its answer's end (see +Telemetry).
     var requestTelemetry: RequestTelemetry?
+    /// The listener's telemetry settings under the configuration of this connection's last request.
+    var telemetrySettings: ListenerTelemetrySettings?
     /// The series this connection's last request counted in, and what it was made from.
     var seriesCache: (facts: RequestTelemetry.SeriesFacts, id: RequestMetrics.SeriesID)?
     /// A gRPC status that came in the response's head (a trailers-only answer): sent as trailers at its end.
