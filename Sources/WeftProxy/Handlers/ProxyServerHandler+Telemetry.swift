@@ -12,13 +12,17 @@ extension ProxyServerHandler {
 
     /// A request head arrived: its measurement starts (for the metrics, the access logs, or both).
     func beginTelemetry(_ head: ProxyRequestHead, attributes: RequestAttributes, originForm: String, configuration: ActiveConfiguration) {
-        if telemetrySettings?.configuration !== configuration {
-            telemetrySettings = ListenerTelemetrySettings(configuration: configuration, logs: accessLogs(configuration),
-                                                          tracing: listener.tracer == nil ? nil : configuration.tracing(listener: listener.name),
-                                                          metrics: listener.telemetry != nil && configuration.recordsMetrics(listener: listener.name))
+        let settings: ListenerTelemetrySettings
+        if let cached = telemetrySettings, cached.configuration === configuration {
+            settings = cached
+        } else {
+            settings = ListenerTelemetrySettings(configuration: configuration, logs: accessLogs(configuration),
+                                                 tracing: listener.tracer == nil ? nil : configuration.tracing(listener: listener.name),
+                                                 metrics: listener.telemetry != nil && configuration.recordsMetrics(listener: listener.name))
+            telemetrySettings = settings
         }
-        let metrics = telemetrySettings!.metrics
-        guard metrics || telemetrySettings!.logs != nil || telemetrySettings!.tracing != nil else { return }
+        let metrics = settings.metrics
+        guard metrics || settings.logs != nil || settings.tracing != nil else { return }
         // Built where it is kept and filled in place (a local copied in would be a copy of each field).
         requestTelemetry = RequestTelemetry(started: .now(), recordsMetrics: metrics, grpc: answersGRPC)
         if metrics, !configuration.tagOverrides.isEmpty, let overrides = configuration.tagOverrides[reporter], !overrides.perRequest.isEmpty {
@@ -26,16 +30,16 @@ extension ProxyServerHandler {
             let request = TagExpression.Request(host: head.headers.first("host") ?? attributes.authority, method: attributes.method, path: originForm, scheme: attributes.scheme,
                                                 protocolName: http2 ? "HTTP/2" : "HTTP/\(head.version.major).\(head.version.minor)",
                                                 header: { head.headers.first(name: $0) })
-            requestTelemetry!.custom = overrides.perRequest.map { $0 == .responseCode ? "" : $0.value(request, status: 0) }
+            requestTelemetry?.custom = overrides.perRequest.map { $0 == .responseCode ? "" : $0.value(request, status: 0) }
         }
-        if let tracing = telemetrySettings!.tracing { requestTelemetry!.span = beginSpan(head, attributes: attributes, originForm: originForm, config: tracing) }
+        if let tracing = settings.tracing { requestTelemetry?.span = beginSpan(head, attributes: attributes, originForm: originForm, config: tracing) }
         if reporter == .destination {
-            requestTelemetry!.serviceSource = attributes.host
-            requestTelemetry!.mutualTLS = peer != nil
-            requestTelemetry!.peerPrincipal = peerSPIFFE
-            requestTelemetry!.peerHeader = head.headers.first(.peerMetadata, reusing: seriesCache?.facts.peerHeader)
+            requestTelemetry?.serviceSource = attributes.host
+            requestTelemetry?.mutualTLS = peer != nil
+            requestTelemetry?.peerPrincipal = peerSPIFFE
+            requestTelemetry?.peerHeader = head.headers.first(.peerMetadata, reusing: seriesCache?.facts.peerHeader)
         }
-        if let logs = telemetrySettings!.logs { requestTelemetry!.accessLog = RequestAccessLog(logs: logs, head: head, originalPath: originForm, authority: attributes.authority) }
+        if let logs = settings.logs { requestTelemetry?.accessLog = RequestAccessLog(logs: logs, head: head, originalPath: originForm, authority: attributes.authority) }
     }
 
     /// The steps chose a route (outbound): its cluster names the service, also when a step

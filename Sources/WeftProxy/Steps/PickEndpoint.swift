@@ -43,18 +43,18 @@ public struct PickEndpoint: RequestStep {
                                                     headers: Self.edits(authentication: context.authenticationHeaders, route: context.destinationHeaders ?? context.route?.policy.headers),
                                                     connectionPool: cluster?.config.connectionPool ?? .unlimited)
         if let policy = cluster?.config.outlierDetection {
-            context.upstream!.outlierDetection = policy
-            context.upstream!.endpointCount = endpoints.count
+            context.upstream?.outlierDetection = policy
+            context.upstream?.endpointCount = endpoints.count
         }
-        if !responseHeaders.isEmpty { context.upstream!.responseHeaders = responseHeaders }
-        context.upstream!.countsInFlight = cluster?.config.loadBalancer == .leastRequest
-        context.upstream!.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: found.serverName)
-        context.upstream!.http2 = cluster.map { $0.config.useClientProtocol ? context.downstreamHTTP2 : $0.config.http2 } ?? false
-        context.upstream!.meshExternal = cluster?.config.meshExternal ?? true
+        if !responseHeaders.isEmpty { context.upstream?.responseHeaders = responseHeaders }
+        context.upstream?.countsInFlight = cluster?.config.loadBalancer == .leastRequest
+        context.upstream?.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: found.serverName)
+        context.upstream?.http2 = cluster.map { $0.config.useClientProtocol ? context.downstreamHTTP2 : $0.config.http2 } ?? false
+        context.upstream?.meshExternal = cluster?.config.meshExternal ?? true
         if let rewrite = context.route?.policy.rewrite {
             let matched = context.route?.matches.first { RouteSelector.matches($0, context.attributes) }?.uri
-            context.upstream!.path = rewrite.path(context.attributes, matchedURI: matched)
-            context.upstream!.authority = rewrite.authority
+            context.upstream?.path = rewrite.path(context.attributes, matchedURI: matched)
+            context.upstream?.authority = rewrite.authority
         }
         return next(&context)
     }

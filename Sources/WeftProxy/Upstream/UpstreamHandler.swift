@@ -85,10 +85,10 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
     func write(_ part: UpstreamRequestPart, flush: Bool = false) {
         guard let context else { return }
         if case .end = part { machine.requestEnded() }
-        if encoder != nil {
-            encoder!.encode(part, allocator: context.channel.allocator) { context.write(NIOAny($0), promise: nil) }
-        } else {
+        if encoder == nil {
             context.write(wrapOutboundOut(part), promise: nil)
+        } else {
+            encoder?.encode(part, allocator: context.channel.allocator) { context.write(NIOAny($0), promise: nil) }
         }
         unflushed = true
         if flush { self.flush() }

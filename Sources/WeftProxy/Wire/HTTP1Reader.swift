@@ -37,7 +37,7 @@ final class HTTP1Reader: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !finished else { return }
         var bytes = unwrapInboundIn(data)
-        if pending == nil { pending = bytes } else { pending!.writeBuffer(&bytes) }
+        if pending == nil { pending = bytes } else { pending?.writeBuffer(&bytes) }
         guard !decoding, !removing else { return }
         decoding = true
         do {
@@ -118,12 +118,12 @@ final class HTTP1Reader: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        if requests != nil { return try requests!.decode(context: context, buffer: &buffer) }
-        return try responses!.decode(context: context, buffer: &buffer)
+        if let state = try requests?.decode(context: context, buffer: &buffer) { return state }
+        return try responses?.decode(context: context, buffer: &buffer) ?? .needMoreData
     }
 
     private func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        if requests != nil { return try requests!.decodeLast(context: context, buffer: &buffer, seenEOF: seenEOF) }
-        return try responses!.decodeLast(context: context, buffer: &buffer, seenEOF: seenEOF)
+        if let state = try requests?.decodeLast(context: context, buffer: &buffer, seenEOF: seenEOF) { return state }
+        return try responses?.decodeLast(context: context, buffer: &buffer, seenEOF: seenEOF) ?? .needMoreData
     }
 }
