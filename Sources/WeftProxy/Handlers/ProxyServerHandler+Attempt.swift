@@ -52,8 +52,8 @@ extension ProxyServerHandler {
             attach(connection, for: exchange)
         case .opening(let future):
             setReading(false)
-            future.hop(to: listener.pool.value.eventLoop).assumeIsolated().whenComplete { [weak self] result in
-                guard let self, self.exchange === exchange else {
+            future.hop(to: listener.pool.value.eventLoop).assumeIsolated().whenComplete { result in
+                guard self.context != nil, self.exchange === exchange else {
                     if case .success(let connection) = result { connection.value.abandon() }
                     return
                 }
@@ -117,8 +117,8 @@ extension ProxyServerHandler {
         listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry")
         exchange.triedEndpoints.append(exchange.endpoint)
         let backoff = RoutePolicy.Retry.backoffMs(retry: attempt - 1, roll: FastRandom.unit())
-        context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(backoff))) { [weak self] in
-            guard let self, self.exchange === exchange, self.machine.awaitsConnection(attempt: attempt) else { return }
+        context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(backoff))) {
+            guard self.context != nil, self.exchange === exchange, self.machine.awaitsConnection(attempt: attempt) else { return }
             var request = exchange.request
             switch UpstreamAttempt.pickEndpoint(PickEndpoint(balancer: self.listener.balancer), &request, tried: exchange.triedEndpoints) {
             case .forward(let upstream):

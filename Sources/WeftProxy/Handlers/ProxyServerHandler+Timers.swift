@@ -14,8 +14,9 @@ extension ProxyServerHandler {
         if case .respond = decision { answering = true } else { answering = false }
         machine.delayDecision(answering: answering)
         if !answering { setReading(false) }
-        context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) { [weak self] in
-            guard let self, self.context != nil, self.machine.isDeciding else { return }
+        // Timers hold the handler strongly until they fire or are cancelled (see `ProxyServerHandler`).
+        context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) {
+            guard self.context != nil, self.machine.isDeciding else { return }
             self.carryOut(decision, head: head, request: request)
         }
     }
@@ -28,8 +29,8 @@ extension ProxyServerHandler {
         let route = milliseconds.flatMap { $0 > 0 ? $0 : nil }
         guard let context, let chosen = [route, deadline].compactMap({ $0 }).min() else { return }
         let callerDeadline = deadline == chosen && route != chosen
-        timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(chosen))) { [weak self] in
-            self?.timedOut(callerDeadline: callerDeadline)
+        timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(chosen))) {
+            if self.context != nil { self.timedOut(callerDeadline: callerDeadline) }
         }
     }
 
@@ -59,8 +60,8 @@ extension ProxyServerHandler {
     func startPerTryTimeout(_ policy: RoutePolicy.Retry?, attempt: Int) {
         cancelPerTryTimeout()
         guard let context, let milliseconds = policy?.perTryTimeoutMs, milliseconds > 0 else { return }
-        perTryTask = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) { [weak self] in
-            self?.perTryTimedOut(attempt: attempt)
+        perTryTask = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) {
+            if self.context != nil { self.perTryTimedOut(attempt: attempt) }
         }
     }
 

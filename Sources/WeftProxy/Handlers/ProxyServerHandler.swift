@@ -7,7 +7,9 @@ import WeftTelemetry
 /// events go into the exchange's state machine (`ServerExchangeStateMachine`), and the handler
 /// carries out the actions it returns: run the steps, connect, write, answer, close. Backpressure
 /// runs both ways (a side that cannot write stops the other side's reads); nothing buffers a whole
-/// body beyond the replay a retry needs.
+/// body beyond the replay a retry needs. Nothing holds it weakly: a weak reference gives an object
+/// a side table, and every retain and release of it then takes the runtime's slow path; its timers
+/// and callbacks hold it until they run or are cancelled (`channelInactive` cancels them).
 final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, UpstreamHandler.Owner, HTTP1PartReceiver {
     typealias InboundIn = ProxyRequestPart
     typealias OutboundOut = DownstreamResponsePart
@@ -311,8 +313,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     /// paused) and they are handled here, in order, on the next loop turn.
     private func resumeHeldRequests() {
         guard let context else { return }
-        context.eventLoop.assumeIsolated().execute { [weak self] in
-            guard let self, let context = self.context else { return }
+        context.eventLoop.assumeIsolated().execute {
+            guard let context = self.context else { return }
             for part in self.machine.takeHeld() { self.handle(part, context: context) }
             // Handled outside a read: flush what went upstream, as channelReadComplete would.
             self.machine.attachedUpstream?.flush()

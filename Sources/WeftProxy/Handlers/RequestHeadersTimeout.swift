@@ -55,7 +55,8 @@ final class RequestHeadersTimeout: ChannelInboundHandler, RemovableChannelHandle
     }
 
     private func arm(at deadline: NIODeadline) {
-        timer = context?.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in self?.fired() }
+        // Held strongly until it fires or is cancelled (on removal): no weak reference, no side table.
+        timer = context?.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { self.fired() }
     }
 
     private func fired() {

@@ -35,7 +35,9 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
         func upstreamWritabilityChanged(_ writable: Bool)
     }
 
-    private weak var owner: (any Owner)?
+    /// Strong, and let go of when the exchange ends (finish, abandon, close): a weak reference would
+    /// give every proxy handler a side table, making all its retains and releases slow.
+    private var owner: (any Owner)?
     private var machine = UpstreamConnectionStateMachine()
     private var context: ChannelHandlerContext?
     /// Reads are paused for backpressure (each change of autoRead is a syscall; only real changes are made).

@@ -34,6 +34,12 @@ final class HTTP1Reader: ChannelInboundHandler, RemovableChannelHandler {
         responses = decoder
     }
 
+    /// The decoders hold their receivers (the next handler) strongly: let go of them here.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        requests = nil
+        responses = nil
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !finished else { return }
         var bytes = unwrapInboundIn(data)

@@ -17,7 +17,7 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
 
     private var phase = HTTP1MessagePhase<ProxyRequestHead>()
     private var scanner = HTTP1HeadScanner()
-    private weak var receiver: (any HTTP1PartReceiver<ProxyRequestPart>)?
+    private var receiver: (any HTTP1PartReceiver<ProxyRequestPart>)?
 
     init(receiver: (any HTTP1PartReceiver<ProxyRequestPart>)? = nil) {
         self.receiver = receiver

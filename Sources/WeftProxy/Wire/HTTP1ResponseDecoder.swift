@@ -38,7 +38,7 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
     let methods: UpstreamRequestMethods
     private var phase = HTTP1MessagePhase<ProxyResponseHead>()
     private var scanner = HTTP1HeadScanner()
-    private weak var receiver: (any HTTP1PartReceiver<ProxyResponsePart>)?
+    private var receiver: (any HTTP1PartReceiver<ProxyResponsePart>)?
 
     init(methods: UpstreamRequestMethods, receiver: (any HTTP1PartReceiver<ProxyResponsePart>)? = nil) {
         self.methods = methods
