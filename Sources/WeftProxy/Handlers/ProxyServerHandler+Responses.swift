@@ -21,7 +21,7 @@ extension ProxyServerHandler {
         if http2 {
             context.write(wrapOutboundOut(part), promise: nil)
         } else {
-            responseEncoder.encode(part, allocator: context.channel.allocator) { context.write(NIOAny($0), promise: nil) }
+            responseEncoder.encode(part, allocator: allocator, into: &outbound) { context.write(NIOAny($0), promise: nil) }
         }
         unflushed = true
         if flush { flushWritten(context: context) }
@@ -32,7 +32,13 @@ extension ProxyServerHandler {
     func flushWritten(context: ChannelHandlerContext) {
         guard unflushed else { return }
         unflushed = false
+        writeGathered(context: context)
         context.flush()
+    }
+
+    /// Hands what the encoder gathered to the channel (unflushed).
+    func writeGathered(context: ChannelHandlerContext) {
+        outbound.drain { context.write(NIOAny($0), promise: nil) }
     }
 
     /// Ends the response, then closes the connection once what was written has gone out.
@@ -42,6 +48,7 @@ extension ProxyServerHandler {
             written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         } else {
             write(.end(nil), flush: false, context: context)
+            writeGathered(context: context)
             // An empty write whose promise completes in order, after the bytes before it.
             written = context.writeAndFlush(NIOAny(IOData.byteBuffer(ByteBuffer())))
         }

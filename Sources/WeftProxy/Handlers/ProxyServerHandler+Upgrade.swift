@@ -15,6 +15,7 @@ extension ProxyServerHandler {
             context.close(promise: nil)
             return
         }
+        writeGathered(context: context)
         context.flush()
         let downstream = context.channel
         let (downstreamGlue, upstreamGlue) = SpliceHandler.pair()

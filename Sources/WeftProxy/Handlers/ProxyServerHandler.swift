@@ -38,6 +38,10 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     let headersTimeout: RequestHeadersTimeout?
     /// HTTP/1.1: responses are written as bytes here (an HTTP/2 stream's parts go to its codec as they are).
     var responseEncoder = HTTP1ResponseEncoder()
+    /// HTTP/1.1: what was encoded since the last flush, written at the flush as one buffer.
+    var outbound = OutboundBytes()
+    /// The channel's allocator, read once (each read through the channel is a protocol witness call).
+    var allocator = ByteBufferAllocator()
     /// A response part was written since the last flush.
     var unflushed = false
     /// The `CONNECT` in progress, if this connection is becoming a tunnel.
@@ -95,6 +99,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        allocator = context.channel.allocator
         self.context = context
         metricsTable = listener.telemetry?.metrics(on: context.eventLoop)
     }

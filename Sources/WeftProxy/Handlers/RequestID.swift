@@ -15,19 +15,27 @@ enum RequestID {
         let (high, low) = FastRandom.pair()
         // Version 4, variant 10xx.
         let words = ((high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000, (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000)
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
-            var position = 0
-            for nibble in 0..<32 {
-                // 8-4-4-4-12 digits.
-                if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 {
-                    text[position] = UInt8(ascii: "-")
-                    position += 1
+        // The 32 digits after the 36 characters, then moved into place around the dashes (8-4-4-4-12).
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 68) { scratch in
+            let digits = UnsafeMutableBufferPointer(rebasing: scratch[36..<68])
+            Hex.write(words.0, into: digits, at: 0)
+            Hex.write(words.1, into: digits, at: 16)
+            var from = 0, to = 0
+            func move(_ run: Int, dash: Bool) {
+                for index in 0..<run { scratch[to + index] = digits[from + index] }
+                from += run
+                to += run
+                if dash {
+                    scratch[to] = UInt8(ascii: "-")
+                    to += 1
                 }
-                let word = nibble < 16 ? words.0 : words.1
-                text[position] = Hex.digit(UInt8(truncatingIfNeeded: word >> UInt64(60 - (nibble % 16) * 4)) & 0xF)
-                position += 1
             }
-            return body(UnsafeBufferPointer(text))
+            move(8, dash: true)
+            move(4, dash: true)
+            move(4, dash: true)
+            move(4, dash: true)
+            move(12, dash: false)
+            return body(UnsafeBufferPointer(rebasing: scratch[0..<36]))
         }
     }
 }

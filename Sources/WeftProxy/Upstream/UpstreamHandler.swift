@@ -64,6 +64,10 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
     private var encoder: HTTP1RequestEncoder?
     /// Something was written since the last flush.
     private var unflushed = false
+    /// HTTP/1.1: what the encoder gathered since the last flush, written at the flush as one buffer.
+    private var outbound = OutboundBytes()
+    /// The channel's allocator, read once (each read through the channel is a protocol witness call).
+    private var allocator = ByteBufferAllocator()
 
     init(encoder: HTTP1RequestEncoder? = nil) {
         self.encoder = encoder
@@ -74,7 +78,10 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
     lazy var localAddressText: String? = context?.channel.localAddress?.accessLogText
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        allocator = context.channel.allocator
+    }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     /// An exchange takes the connection.
@@ -90,7 +97,7 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
         if encoder == nil {
             context.write(wrapOutboundOut(part), promise: nil)
         } else {
-            encoder?.encode(part, allocator: context.channel.allocator) { context.write(NIOAny($0), promise: nil) }
+            encoder?.encode(part, allocator: allocator, into: &outbound) { context.write(NIOAny($0), promise: nil) }
         }
         unflushed = true
         if flush { self.flush() }
@@ -101,6 +108,7 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
     func flush() {
         guard unflushed, let context else { return }
         unflushed = false
+        outbound.drain { context.write(NIOAny($0), promise: nil) }
         context.flush()
     }
 

@@ -17,52 +17,51 @@ struct HTTP1RequestEncoder {
         self.methods = methods
     }
 
-    /// `part` as bytes, each piece handed to `write` in order (a body's bytes are passed on, not copied).
-    mutating func encode(_ part: UpstreamRequestPart, allocator: ByteBufferAllocator, write: (IOData) -> Void) {
+    /// `part` as bytes, gathered into `out` (see `OutboundBytes`); a body too large to copy is
+    /// handed to `write`, after what was gathered before it.
+    mutating func encode(_ part: UpstreamRequestPart, allocator: ByteBufferAllocator, into out: inout OutboundBytes, write: (IOData) -> Void) {
         switch part {
         case .head(var head):
-            chunked = Self.frame(&head)
+            let framing = Self.frame(&head)
+            chunked = framing.chunked
             methods.sent(head.method)
-            var buffer = allocator.buffer(capacity: head.uri.utf8.count + head.headers.lineBytes + 32)
-            buffer.writeString(head.method.rawValue)
-            buffer.writeInteger(UInt8(ascii: " "))
-            buffer.writeString(head.uri)
-            buffer.writeStaticString(head.version == .http1_0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
-            head.headers.withLineRuns { buffer.writeBytes($0) }
-            buffer.writeStaticString("\r\n")
-            write(.byteBuffer(buffer))
+            let lineBytes = head.headers.lineBytes
+            out.fill(reserving: head.uri.utf8.count + lineBytes + 32 + framing.copiedBodyBytes, allocator: allocator) { buffer in
+                buffer.writeRequestLine(method: head.method, target: head.uri, version: head.version)
+                buffer.writeFieldLinesAndEnd(head.headers, lineBytes: lineBytes)
+            }
         case .body(let body):
-            guard chunked else { return write(body) }
-            HTTP1ResponseEncoder.writeChunk(body, allocator: allocator, write: write)
+            guard chunked else { return out.append(body, allocator: allocator, write: write) }
+            HTTP1ResponseEncoder.writeChunk(body, allocator: allocator, into: &out, write: write)
         case .end(let trailers):
             guard chunked else { return }
             chunked = false
-            write(.byteBuffer(HTTP1ResponseEncoder.lastChunk(trailers)))
+            out.fill(reserving: 5, allocator: allocator) { HTTP1ResponseEncoder.writeLastChunk(trailers, into: &$0) }
         }
     }
 
-    /// Sets the head's framing headers as NIO's encoder does; true when the body goes chunked.
-    static func frame(_ head: inout ProxyRequestHead) -> Bool {
-        let hasLength = head.headers.contains("content-length")
+    /// Sets the head's framing headers as NIO's encoder does.
+    static func frame(_ head: inout ProxyRequestHead) -> HTTP1BodyFraming {
+        let length = head.headers.first("content-length")
         switch head.method {
         case .TRACE:
             head.headers.remove("content-length")
             head.headers.remove("transfer-encoding")
-            return false
+            return HTTP1BodyFraming(chunked: false)
         case .POST, .PUT, .PATCH:
-            if hasLength {
+            if length != nil {
                 head.headers.remove("transfer-encoding")
-                return false
+                return HTTP1BodyFraming(chunked: false, length: length)
             }
-            guard head.version == .http1_1 else { return false }
+            guard head.version == .http1_1 else { return HTTP1BodyFraming(chunked: false) }
             head.headers.replaceOrAdd("transfer-encoding", value: "chunked")
-            return true
+            return HTTP1BodyFraming(chunked: true)
         default:
-            if hasLength {
+            if length != nil {
                 head.headers.remove("transfer-encoding")
-                return false
+                return HTTP1BodyFraming(chunked: false, length: length)
             }
-            return head.version == .http1_1 && head.headers.first("transfer-encoding")?.lowercased() == "chunked"
+            return HTTP1BodyFraming(chunked: head.version == .http1_1 && head.headers.first("transfer-encoding")?.lowercased() == "chunked")
         }
     }
 }

@@ -12,78 +12,81 @@ import WeftModel
 struct HTTP1ResponseEncoder {
     private var chunked = false
 
-    /// `part` as bytes, each piece handed to `write` in order (a body's bytes are passed on, not copied).
-    mutating func encode(_ part: DownstreamResponsePart, allocator: ByteBufferAllocator, write: (IOData) -> Void) {
+    /// `part` as bytes, gathered into `out` (see `OutboundBytes`); a body too large to copy is
+    /// handed to `write`, after what was gathered before it.
+    mutating func encode(_ part: DownstreamResponsePart, allocator: ByteBufferAllocator, into out: inout OutboundBytes, write: (IOData) -> Void) {
         switch part {
         case .head(var head):
-            chunked = Self.frame(&head)
-            var buffer = allocator.buffer(capacity: head.headers.lineBytes + 64)
-            buffer.writeStaticString(head.version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
-            Self.writeStatus(head.status, into: &buffer)
-            head.headers.withLineRuns { buffer.writeBytes($0) }
-            buffer.writeStaticString("\r\n")
-            write(.byteBuffer(buffer))
+            let framing = Self.frame(&head)
+            chunked = framing.chunked
+            let lineBytes = head.headers.lineBytes
+            out.fill(reserving: lineBytes + 64 + framing.copiedBodyBytes, allocator: allocator) { buffer in
+                buffer.writeStatusLine(head.status, version: head.version)
+                buffer.writeFieldLinesAndEnd(head.headers, lineBytes: lineBytes)
+            }
         case .body(let body):
-            guard chunked else { return write(body) }
-            Self.writeChunk(body, allocator: allocator, write: write)
+            guard chunked else { return out.append(body, allocator: allocator, write: write) }
+            Self.writeChunk(body, allocator: allocator, into: &out, write: write)
         case .end(let trailers):
             guard chunked else { return }
             chunked = false
-            write(.byteBuffer(Self.lastChunk(trailers)))
+            out.fill(reserving: 5, allocator: allocator) { Self.writeLastChunk(trailers, into: &$0) }
         }
     }
 
-    /// Sets the head's framing headers as NIO's response encoder does; true when the body goes chunked.
-    static func frame(_ head: inout ProxyResponseHead) -> Bool {
+    /// Sets the head's framing headers as NIO's response encoder does.
+    static func frame(_ head: inout ProxyResponseHead) -> HTTP1BodyFraming {
         let code = head.status.code
         guard code >= 200, code != 204, code != 304 else {
             head.headers.remove("content-length")
             head.headers.remove("transfer-encoding")
-            return false
+            return HTTP1BodyFraming(chunked: false)
         }
-        if head.headers.contains("content-length") {
+        if let length = head.headers.first("content-length") {
             head.headers.remove("transfer-encoding")
-            return false
+            return HTTP1BodyFraming(chunked: false, length: length)
         }
-        guard head.version == .http1_1 else { return false }
+        guard head.version == .http1_1 else { return HTTP1BodyFraming(chunked: false) }
         head.headers.replaceOrAdd("transfer-encoding", value: "chunked")
-        return true
-    }
-
-    /// `200 OK\r\n`: the code and its standard reason phrase.
-    static func writeStatus(_ status: HTTPResponseStatus, into buffer: inout ByteBuffer) {
-        switch status {
-        case .ok: buffer.writeStaticString("200 OK\r\n")
-        default:
-            buffer.writeString(String(status.code))
-            buffer.writeInteger(UInt8(ascii: " "))
-            buffer.writeString(status.reasonPhrase)
-            buffer.writeStaticString("\r\n")
-        }
+        return HTTP1BodyFraming(chunked: true)
     }
 
     /// One chunk of a chunked body: its size line, the bytes, CRLF (an empty part writes nothing:
     /// a zero-size chunk would end the body).
-    static func writeChunk(_ body: IOData, allocator: ByteBufferAllocator, write: (IOData) -> Void) {
-        guard body.readableBytes > 0 else { return }
-        var size = allocator.buffer(capacity: 18)
-        size.writeString(String(body.readableBytes, radix: 16))
-        size.writeStaticString("\r\n")
-        write(.byteBuffer(size))
-        write(body)
-        write(.byteBuffer(ByteBuffer(staticString: "\r\n")))
+    static func writeChunk(_ body: IOData, allocator: ByteBufferAllocator, into out: inout OutboundBytes, write: (IOData) -> Void) {
+        let size = body.readableBytes
+        guard size > 0 else { return }
+        let copied = size <= OutboundBytes.copyLimit ? size : 0
+        out.fill(reserving: 18 + copied + 2, allocator: allocator) { buffer in
+            buffer.writeString(String(size, radix: 16))
+            buffer.writeStaticString("\r\n")
+        }
+        out.append(body, allocator: allocator, write: write)
+        out.fill(reserving: 2, allocator: allocator) { $0.writeStaticString("\r\n") }
     }
 
     /// The zero-size chunk, the trailers, and the empty line that ends a chunked message.
-    static func lastChunk(_ trailers: HTTPHeaders?) -> ByteBuffer {
-        var last = ByteBuffer(staticString: "0\r\n")
+    static func writeLastChunk(_ trailers: HTTPHeaders?, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString("0\r\n")
         for (name, value) in trailers ?? [:] {
-            last.writeString(name)
-            last.writeStaticString(": ")
-            last.writeString(value)
-            last.writeStaticString("\r\n")
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
         }
-        last.writeStaticString("\r\n")
-        return last
+        buffer.writeStaticString("\r\n")
+    }
+}
+
+/// How a message's body is framed on HTTP/1.1, as an encoder set it: chunked, or as long as the
+/// head's Content-Length says (its bytes are reserved with the head's when small enough to copy).
+struct HTTP1BodyFraming {
+    var chunked: Bool
+    var length: String?
+
+    /// The body bytes the head's buffer makes room for: a Content-Length up to `OutboundBytes.copyLimit`.
+    var copiedBodyBytes: Int {
+        guard let length, let bytes = Int(length), bytes > 0, bytes <= OutboundBytes.copyLimit else { return 0 }
+        return bytes
     }
 }

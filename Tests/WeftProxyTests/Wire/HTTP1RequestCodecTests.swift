@@ -98,12 +98,13 @@ struct HTTP1RequestCodecTests {
 
     static func encoded(_ parts: [UpstreamRequestPart], methods: UpstreamRequestMethods = UpstreamRequestMethods()) throws -> String {
         var encoder = HTTP1RequestEncoder(methods: methods)
+        var out = OutboundBytes()
         var text = ""
-        for part in parts {
-            encoder.encode(part, allocator: ByteBufferAllocator()) { data in
-                if case .byteBuffer(let bytes) = data { text += String(buffer: bytes) }
-            }
+        let write = { (data: IOData) in
+            if case .byteBuffer(let bytes) = data { text += String(buffer: bytes) }
         }
+        for part in parts { encoder.encode(part, allocator: ByteBufferAllocator(), into: &out, write: write) }
+        out.drain(write: write)
         return text
     }
 

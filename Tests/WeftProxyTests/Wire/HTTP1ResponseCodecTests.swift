@@ -82,14 +82,31 @@ struct HTTP1ResponseCodecTests {
     }
 
     static func written(_ parts: [DownstreamResponsePart]) throws -> String {
+        try writes(parts).joined()
+    }
+
+    /// Each write the handler would make, the encoder's gathered bytes drained once at the end (a flush).
+    static func writes(_ parts: [DownstreamResponsePart]) throws -> [String] {
         var encoder = HTTP1ResponseEncoder()
-        var text = ""
-        for part in parts {
-            encoder.encode(part, allocator: ByteBufferAllocator()) { data in
-                if case .byteBuffer(let bytes) = data { text += String(buffer: bytes) }
-            }
+        var out = OutboundBytes()
+        var writes: [String] = []
+        let write = { (data: IOData) in
+            if case .byteBuffer(let bytes) = data { writes.append(String(buffer: bytes)) }
         }
-        return text
+        for part in parts { encoder.encode(part, allocator: ByteBufferAllocator(), into: &out, write: write) }
+        out.drain(write: write)
+        return writes
+    }
+
+    @Test("a head and a small body go out as one write; a large body is passed on as it is, in order")
+    func gathered() throws {
+        let small = try Self.writes([.head(ProxyResponseHead(status: .ok, headers: [("content-length", "2")])), .body(.byteBuffer(ByteBuffer(string: "hi"))), .end(nil)])
+        #expect(small == ["HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi"])
+        let chunked = try Self.writes([.head(ProxyResponseHead(status: .ok, headers: [])), .body(.byteBuffer(ByteBuffer(string: "abc"))), .end(nil)])
+        #expect(chunked == ["HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"])
+        let large = String(repeating: "x", count: OutboundBytes.copyLimit + 1)
+        let streamed = try Self.writes([.head(ProxyResponseHead(status: .ok, headers: [])), .body(.byteBuffer(ByteBuffer(string: large))), .end(nil)])
+        #expect(streamed == ["HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1001\r\n", large, "\r\n0\r\n\r\n"])
     }
 
     @Test("to the client: the standard reason, the lines as they came with edits, framing as NIO's encoder set it")
