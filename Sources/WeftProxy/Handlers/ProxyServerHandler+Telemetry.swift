@@ -130,12 +130,20 @@ extension ProxyServerHandler {
 
 /// What a listener records of each request under one configuration: its access logs, how it
 /// traces, whether it counts Istio's metrics. Looked up by the listener's name once per
-/// configuration on a connection, not for every request.
-struct ListenerTelemetrySettings {
+/// configuration on a connection, not for every request. A class: taken from the cache for each
+/// request, a struct was a retain and a release of each of its fields.
+final class ListenerTelemetrySettings {
     let configuration: ActiveConfiguration
     let logs: [PreparedAccessLog]?
     let tracing: TracingConfig?
     let metrics: Bool
+
+    init(configuration: ActiveConfiguration, logs: [PreparedAccessLog]?, tracing: TracingConfig?, metrics: Bool) {
+        self.configuration = configuration
+        self.logs = logs
+        self.tracing = tracing
+        self.metrics = metrics
+    }
 }
 
 extension HeaderName {

@@ -76,41 +76,13 @@ public struct RequestContext: Sendable {
     }
 }
 
-/// The outcome of the decision steps. Boxed: every step hands it back through its `next`, and
-/// an unboxed `Upstream` (~400 bytes) was copied twice at each of them.
-public indirect enum RequestDecision: Sendable, Equatable {
+/// The outcome of the decision steps, handed back through every step's `next`: small (its
+/// `Upstream` is one reference), so not boxed.
+public enum RequestDecision: Sendable, Equatable {
     /// Send to this address and port.
     case forward(Upstream)
     /// Answer without an upstream, with Envoy's response flag (NR, UH, ...).
     case respond(LocalResponse)
-
-    /// Where a request goes.
-    public struct Upstream: Sendable, Equatable {
-        public var host: String
-        public var port: Int
-        public var cluster: String
-        public var connectTimeoutMs: Int
-        public var headers: HeaderEdits?
-        /// The cluster's connection pool: circuit-breaker limits and connection settings.
-        public var connectionPool: ConnectionPoolPolicy = .unlimited
-        /// The cluster's outlier detection, and its endpoint count, when it has it: each attempt's
-        /// outcome is then counted against the endpoint.
-        public var outlierDetection: OutlierPolicy?
-        public var endpointCount = 1
-        /// LEAST_REQUEST reads each endpoint's requests in flight: only its requests are counted (no key built otherwise).
-        public var countsInFlight = false
-        /// Headers the proxy adds to the upstream's response (CORS, a consistent-hash cookie it made).
-        public var responseHeaders: [HeaderField] = []
-        /// The rewritten path (with query) and Host, when the route rewrites them.
-        public var path: String?
-        public var authority: String?
-        /// Plaintext, Istio mutual TLS or DestinationRule TLS, for the picked endpoint.
-        public var transport: UpstreamTransport = .plaintext
-        /// The request goes as a stream on an HTTP/2 connection.
-        public var http2 = false
-        /// Outside the mesh (a MESH_EXTERNAL ServiceEntry, a passthrough): no peer metadata goes with it.
-        public var meshExternal = false
-    }
 }
 
 /// A response the proxy writes itself.

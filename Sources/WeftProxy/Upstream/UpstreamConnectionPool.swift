@@ -26,6 +26,8 @@ public final class UpstreamConnectionPool {
     /// The connection slots of each cluster this loop holds (opening or open).
     private var connectionSlots: [String: Int] = [:]
     private var idle: [UpstreamPoolKey: IdleConnections] = [:]
+    /// The idle list the last take found, and its key.
+    private var lastTaken: (key: UpstreamPoolKey, list: IdleConnections)?
     private var waiters: [String: [Waiter]] = [:]
     /// HTTP/2 connections by endpoint and transport, each shared by the streams of many requests (`+HTTP2`).
     var http2Connections: [UpstreamPoolKey: [HTTP2ConnectionSlot]] = [:]
@@ -68,7 +70,15 @@ public final class UpstreamConnectionPool {
     func takeIdle(host: String, port: Int, transport: UpstreamTransport = .plaintext) -> UpstreamHandler? {
         eventLoop.preconditionInEventLoop()
         let key = transport.poolKey(host: host, port: port)
-        guard let list = idle[key] else { return nil }
+        let list: IdleConnections
+        // Requests on a loop mostly go to the endpoint the last one went to: compared, not hashed.
+        if let last = lastTaken, last.key == key {
+            list = last.list
+        } else {
+            guard let found = idle[key] else { return nil }
+            list = found
+            lastTaken = (key, found)
+        }
         while let connection = list.connections.popLast() {
             connection.idleTimer?.cancel()
             connection.idleTimer = nil
@@ -242,14 +252,19 @@ public final class UpstreamConnectionPool {
         }
     }
 
-    /// Adds `connection` to its endpoint's idle list unless the list is full.
+    /// Adds `connection` to its endpoint's idle list unless the list is full. The list is found
+    /// once per connection and remembered on it (each release was a hash of the key).
     private func keepIdle(_ connection: UpstreamHandler, key: UpstreamPoolKey) -> Bool {
         let list: IdleConnections
-        if let existing = idle[key] {
+        if let remembered = connection.idleList {
+            list = remembered
+        } else if let existing = idle[key] {
             list = existing
+            connection.idleList = existing
         } else {
             list = IdleConnections()
             idle[key] = list
+            connection.idleList = list
         }
         guard list.connections.count < maximumIdlePerEndpoint else { return false }
         list.connections.append(connection)
@@ -262,16 +277,24 @@ public final class UpstreamConnectionPool {
         return NIODeadline.now() - opened >= .milliseconds(Int64(limit))
     }
 
-    /// Closes every idle connection (drain).
+    /// Closes every idle connection (drain). The lists are emptied: a connection and the list it
+    /// remembers hold each other.
     func closeAll() {
         for list in idle.values {
             for connection in list.connections {
                 connection.idleTimer?.cancel()
                 connection.idleTimer = nil
+                connection.idleList = nil
                 connection.channel?.close(promise: nil)
             }
+            list.connections.removeAll()
         }
         idle = [:]
+        lastTaken = nil
+    }
+
+    deinit {
+        for list in idle.values { list.connections.removeAll() }
     }
 }
 

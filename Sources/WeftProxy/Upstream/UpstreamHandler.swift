@@ -53,6 +53,8 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
     /// What the pool that opened it keeps of it (kept here, not in a table of the pool's: every
     /// release and reuse read it); nil once closed.
     var pooled: PooledConnection?
+    /// The pool's idle list for its endpoint, once it has been in it (see `UpstreamConnectionPool.keepIdle`).
+    var idleList: IdleConnections?
     /// While idle in the pool: the timer that closes it (`idleTimeout`).
     var idleTimer: Scheduled<Void>?
     /// One stream of an HTTP/2 connection: done when its exchange is, never pooled, and not closed
