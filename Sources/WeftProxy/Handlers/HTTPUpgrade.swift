@@ -40,7 +40,7 @@ struct RequestHeadFacts {
     var grpc = false
     var expectsContinue = false
 
-    init(_ head: ProxyRequestHead) {
+    init(_ head: borrowing ProxyRequestHead) {
         // Looked up by name in the head's bytes: no String is made unless the header is there.
         let headers = head.headers
         expectsContinue = headers.contains("expect") && headers.lists("100-continue", in: "expect")

@@ -17,7 +17,7 @@ extension ProxyServerHandler {
             settings = cached
         } else {
             settings = ListenerTelemetrySettings(configuration: configuration, logs: accessLogs(configuration),
-                                                 tracing: listener.tracer == nil ? nil : configuration.tracing(listener: listener.name),
+                                                 tracing: listener.tracer == nil ? nil : configuration.tracing(listener: listener.name).map(SharedTracingConfig.init),
                                                  metrics: listener.telemetry != nil && configuration.recordsMetrics(listener: listener.name))
             telemetrySettings = settings
         }
@@ -135,10 +135,10 @@ extension ProxyServerHandler {
 final class ListenerTelemetrySettings {
     let configuration: ActiveConfiguration
     let logs: [PreparedAccessLog]?
-    let tracing: TracingConfig?
+    let tracing: SharedTracingConfig?
     let metrics: Bool
 
-    init(configuration: ActiveConfiguration, logs: [PreparedAccessLog]?, tracing: TracingConfig?, metrics: Bool) {
+    init(configuration: ActiveConfiguration, logs: [PreparedAccessLog]?, tracing: SharedTracingConfig?, metrics: Bool) {
         self.configuration = configuration
         self.logs = logs
         self.tracing = tracing

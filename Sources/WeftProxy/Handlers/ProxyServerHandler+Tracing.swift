@@ -13,7 +13,7 @@ extension ProxyServerHandler {
     static let traceContextNames = HeaderNameSet(TraceContext.headerWireNames.map { HeaderName($0) } + ["traceparent"])
 
     /// The span of a request whose head just arrived.
-    func beginSpan(_ head: ProxyRequestHead, attributes: RequestAttributes, originForm: String, config: TracingConfig) -> RequestSpan {
+    func beginSpan(_ head: ProxyRequestHead, attributes: RequestAttributes, originForm: String, config: SharedTracingConfig) -> RequestSpan {
         // Most requests carry no context: then its names are not looked up one by one.
         let carriesContext = head.headers.containsAny(of: Self.traceContextNames)
         var span = RequestSpan(config: config, kind: listener.inboundPort != nil ? .SERVER : .CLIENT, carriesContext: carriesContext) { head.headers.first(name: $0) }

@@ -12,7 +12,8 @@ import Glibc
 /// caller's span; the next hop gets this span's id as its parent.
 struct RequestSpan {
     var context: TraceContext
-    let config: TracingConfig
+    private let shared: SharedTracingConfig
+    var config: TracingConfig { shared.config }
     let kind: ZipkinSpan.Kind
     /// The request came with W3C `traceparent`: it is written back updated.
     let w3c: Bool
@@ -34,8 +35,8 @@ struct RequestSpan {
     /// The span a request starts here: a child of the caller's, or a new trace. The caller's
     /// decision stands; without one, `x-envoy-force-trace` samples, else the configured percentage.
     /// `carriesContext`: false when the request has none of the context's headers (then they are not looked up).
-    init(config: TracingConfig, kind: ZipkinSpan.Kind, carriesContext: Bool = true, header: (String) -> String?) {
-        self.config = config
+    init(config: SharedTracingConfig, kind: ZipkinSpan.Kind, carriesContext: Bool = true, header: (String) -> String?) {
+        shared = config
         self.kind = kind
         self.carriedContext = carriesContext
         let (ownSpan, newHigh) = FastRandom.pair()
@@ -51,12 +52,12 @@ struct RequestSpan {
             w3c = carriesContext && header("traceparent") != nil
         }
         if context.sampled == nil {
-            context.sampled = header("x-envoy-force-trace") != nil || FastRandom.chance(config.sampling)
+            context.sampled = header("x-envoy-force-trace") != nil || FastRandom.chance(config.config.sampling)
         }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         timestamp = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
-        for tag in config.customTags {
+        for tag in config.config.customTags {
             if case .header(let name) = tag.source, let value = header(name) ?? tag.defaultValue { headerTags.append((tag.name, value)) }
         }
     }
@@ -119,5 +120,15 @@ enum ProxyEnvironmentValue {
     static func read(_ name: String) -> String? {
         guard let value = getenv(name) else { return nil }
         return String(cString: value)
+    }
+}
+
+/// A listener's tracing settings, shared by the spans of its requests: a span that copied the
+/// struct retained each of its strings and arrays for every request (1 % of them reported).
+final class SharedTracingConfig: Sendable {
+    let config: TracingConfig
+
+    init(_ config: TracingConfig) {
+        self.config = config
     }
 }

@@ -61,7 +61,7 @@ extension HTTP1MessageFraming {
     /// (llhttp's strict reading, which NIO's decoder applied).
     static func ofResponse(_ head: ProxyResponseHead, to method: HTTPMethod) -> Result<HTTP1ResponseBody, HTTPParserError> {
         let code = head.status.code
-        if method == .HEAD || code < 200 || code == 204 || code == 304 || (method == .CONNECT && code < 300) { return .success(.none) }
+        if method.isHEAD || code < 200 || code == 204 || code == 304 || (method.isCONNECT && code < 300) { return .success(.none) }
         let headers = head.headers
         let hasEncoding = headers.contains("transfer-encoding")
         let hasLength = headers.contains("content-length")
@@ -80,4 +80,25 @@ enum HTTP1ResponseBody: Equatable {
     case length(Int)
     case chunked
     case untilClose
+}
+
+extension HTTPMethod {
+    /// `== .HEAD` without NIO's `==`, which compares the two methods' `rawValue` Strings (four
+    /// such comparisons a response).
+    var isHEAD: Bool {
+        switch self {
+        case .HEAD: true
+        case .RAW(let value): value == "HEAD"
+        default: false
+        }
+    }
+
+    /// `== .CONNECT`, as `isHEAD`.
+    var isCONNECT: Bool {
+        switch self {
+        case .CONNECT: true
+        case .RAW(let value): value == "CONNECT"
+        default: false
+        }
+    }
 }

@@ -62,7 +62,7 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         }
         buffer.moveReaderIndex(forwardBy: headEnd)
         let framing = try HTTP1MessageFraming.of(head).get()
-        phase.stopsAfterMessage = head.method == .CONNECT || (head.headers.contains("upgrade") && HTTPUpgrade.of(head) != nil)
+        phase.stopsAfterMessage = head.method.isCONNECT || (head.headers.contains("upgrade") && HTTPUpgrade.of(head) != nil)
         let receiver = self.receiver
         let deliver = { (part: ProxyRequestPart) in Self.deliver(part, to: receiver, context: context) }
         deliver(.head(head))

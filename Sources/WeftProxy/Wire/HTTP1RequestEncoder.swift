@@ -42,7 +42,7 @@ struct HTTP1RequestEncoder {
 
     /// Sets the head's framing headers as NIO's encoder does.
     static func frame(_ head: inout ProxyRequestHead) -> HTTP1BodyFraming {
-        let length = head.headers.first("content-length")
+        let length = HTTP1BodyFraming.declaredLength(head.headers)
         switch head.method {
         case .TRACE:
             head.headers.remove("content-length")

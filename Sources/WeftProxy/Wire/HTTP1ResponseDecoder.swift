@@ -94,7 +94,7 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         if code < 200 && code != 101 { return .continue }
         guard let method = methods.answered() else { throw NIOHTTPDecoderError.unsolicitedResponse }
         let body = try HTTP1MessageFraming.ofResponse(head, to: method).get()
-        phase.stopsAfterMessage = code == 101 || (method == .CONNECT && code >= 200 && code < 300)
+        phase.stopsAfterMessage = code == 101 || (method.isCONNECT && code >= 200 && code < 300)
         let receiver = self.receiver
         let deliver = { (part: ProxyResponsePart) in Self.deliver(part, to: receiver, context: context) }
         deliver(.head(head))

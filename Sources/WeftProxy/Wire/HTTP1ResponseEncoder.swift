@@ -42,7 +42,7 @@ struct HTTP1ResponseEncoder {
             head.headers.remove("transfer-encoding")
             return HTTP1BodyFraming(chunked: false)
         }
-        if let length = head.headers.first("content-length") {
+        if let length = HTTP1BodyFraming.declaredLength(head.headers) {
             head.headers.remove("transfer-encoding")
             return HTTP1BodyFraming(chunked: false, length: length)
         }
@@ -82,11 +82,30 @@ struct HTTP1ResponseEncoder {
 /// head's Content-Length says (its bytes are reserved with the head's when small enough to copy).
 struct HTTP1BodyFraming {
     var chunked: Bool
-    var length: String?
+    /// The Content-Length's value (0 when it is not a number: the decoder refused such heads).
+    var length: Int?
 
     /// The body bytes the head's buffer makes room for: a Content-Length up to `OutboundBytes.copyLimit`.
     var copiedBodyBytes: Int {
-        guard let length, let bytes = Int(length), bytes > 0, bytes <= OutboundBytes.copyLimit else { return 0 }
-        return bytes
+        guard let length, length > 0, length <= OutboundBytes.copyLimit else { return 0 }
+        return length
+    }
+
+    /// The first Content-Length's value read from its bytes (no String made); nil when there is none.
+    static func declaredLength(_ headers: HeaderFields) -> Int? {
+        var length: Int?
+        headers.forEachValue("content-length") { value in
+            guard length == nil else { return }
+            var number = 0
+            for byte in value {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), number < Int(Int32.max) else {
+                    number = 0
+                    break
+                }
+                number = number * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            length = number
+        }
+        return length
     }
 }
