@@ -83,6 +83,30 @@ struct TraceContextTests {
         #expect(ZipkinSpan.Endpoint(address: "reviews:9080") == nil)
     }
 
+    @Test("endpoints from addresses: IPv4 with or without a port, bracketed and bare IPv6; names and malformed IPv4 are none")
+    func endpointAddresses() {
+        #expect(ZipkinSpan.Endpoint(address: "10.1.2.3:9080") == ZipkinSpan.Endpoint(ipv4: "10.1.2.3", port: 9080))
+        #expect(ZipkinSpan.Endpoint(address: "10.1.2.3") == ZipkinSpan.Endpoint(ipv4: "10.1.2.3"))
+        #expect(ZipkinSpan.Endpoint(address: "[fe80::1]:15006", serviceName: "s") == ZipkinSpan.Endpoint(serviceName: "s", ipv6: "fe80::1", port: 15006))
+        #expect(ZipkinSpan.Endpoint(address: "::1") == ZipkinSpan.Endpoint(ipv6: "::1"))
+        #expect(ZipkinSpan.Endpoint(address: "10.1..3:80") == nil)
+        #expect(ZipkinSpan.Endpoint(address: "10.1.2.x:80") == nil)
+        #expect(ZipkinSpan.Endpoint(address: ":80") == nil)
+        #expect(ZipkinSpan.Endpoint(address: "") == nil)
+    }
+
+    @Test("a span's JSON byte for byte: fields in Zipkin's order, endpoints, tags as given")
+    func spanJSONText() {
+        var span = ZipkinSpan(traceID: "a3ce929d0e0e4736", id: "e457b5a2e4d86bd1", name: "op", kind: .SERVER, timestamp: 5, duration: 7)
+        span.localEndpoint = ZipkinSpan.Endpoint(serviceName: "svc", ipv4: "10.0.0.1")
+        span.remoteEndpoint = ZipkinSpan.Endpoint()
+        span.tags = [("b", "2"), ("a", "1")]
+        #expect(span.json == #"{"traceId":"a3ce929d0e0e4736","id":"e457b5a2e4d86bd1","name":"op","kind":"SERVER","timestamp":5,"duration":7,"#
+            + #""localEndpoint":{"serviceName":"svc","ipv4":"10.0.0.1"},"remoteEndpoint":{},"tags":{"b":"2","a":"1"}}"#)
+        #expect(ZipkinSpan.listJSON([span, span]) == "[\(span.json),\(span.json)]")
+        #expect(ZipkinSpan.listJSON([]) == "[]")
+    }
+
     static func storedSpan(trace: String, id: String, parent: String? = nil, service: String, kind: String, timestamp: Int64 = 1_700_000_000_000_000) -> String {
         let parentField = parent.map { ",\"parentId\":\"\($0)\"" } ?? ""
         return "{\"traceId\":\"\(trace)\",\"id\":\"\(id)\"\(parentField),\"kind\":\"\(kind)\",\"timestamp\":\(timestamp),\"duration\":10,\"localEndpoint\":{\"serviceName\":\"\(service)\"}}"

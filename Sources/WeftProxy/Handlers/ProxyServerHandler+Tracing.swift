@@ -58,9 +58,10 @@ extension ProxyServerHandler {
             return "\(service):\(port)/*"
         }
         guard let cluster = span.upstreamCluster ?? (telemetry.serviceSource.hasPrefix("outbound|") ? telemetry.serviceSource : nil) else { return "-" }
-        let parts = cluster.split(separator: "|", omittingEmptySubsequences: false)
+        // `outbound|port|subset|host`, split on its bytes (Character by Character was ~30k instructions a span).
+        let parts = cluster.utf8.split(separator: UInt8(ascii: "|"), omittingEmptySubsequences: false)
         guard parts.count == 4 else { return "\(cluster)/*" }
-        return "\(parts[3]):\(parts[1])/*"
+        return "\(Substring(parts[3])):\(Substring(parts[1]))/*"
     }
 
     static func hostPart(_ authority: String) -> String {

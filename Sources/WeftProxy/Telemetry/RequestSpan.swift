@@ -68,11 +68,11 @@ struct RequestSpan {
         var span = ZipkinSpan(traceID: context.traceIDHex, id: Hex.sixteen(context.spanID), parentID: context.parentSpanID.map(Hex.sixteen),
                               name: operation, kind: kind, timestamp: timestamp, duration: durationMicroseconds)
         span.debug = context.debug
-        span.localEndpoint = ZipkinSpan.Endpoint(serviceName: tracer.serviceName, ipv4: tracer.podIP.contains(":") ? nil : tracer.podIP,
-                                                 ipv6: tracer.podIP.contains(":") ? tracer.podIP : nil)
+        span.localEndpoint = ZipkinSpan.Endpoint(serviceName: tracer.serviceName, ipv4: tracer.podIP.utf8.contains(UInt8(ascii: ":")) ? nil : tracer.podIP,
+                                                 ipv6: tracer.podIP.utf8.contains(UInt8(ascii: ":")) ? tracer.podIP : nil)
         switch kind {
         case .SERVER, .CONSUMER:
-            span.remoteEndpoint = peerAddress.flatMap { address in address.ipAddress.map { ZipkinSpan.Endpoint(ipv4: $0.contains(":") ? nil : $0, ipv6: $0.contains(":") ? $0 : nil, port: address.port) } }
+            span.remoteEndpoint = peerAddress.flatMap { address in address.ipAddress.map { ZipkinSpan.Endpoint(ipv4: $0.utf8.contains(UInt8(ascii: ":")) ? nil : $0, ipv6: $0.utf8.contains(UInt8(ascii: ":")) ? $0 : nil, port: address.port) } }
         case .CLIENT, .PRODUCER:
             if let upstream { span.remoteEndpoint = ZipkinSpan.Endpoint(address: "\(upstream.host):\(upstream.port)") }
         }
