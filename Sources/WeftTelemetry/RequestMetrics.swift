@@ -58,7 +58,11 @@ public struct RequestMetrics: Sendable {
 
     private var bases: [RequestSeries] = []
     private var baseIDs: [RequestSeries: SeriesID] = [:]
-    private var samples: [Key: Sample] = [:]
+    /// The samples, in the order their keys first came, and where each key's is: a request records
+    /// into the same key as the last one nearly always, and that is compared, not hashed.
+    private var samples: [(key: Key, sample: Sample)] = []
+    private var sampleIndex: [Key: Int] = [:]
+    private var lastRecorded: (key: Key, index: Int)?
     private var tcpSamples: [TCPKey: TCPSample] = [:]
 
     public init() {}
@@ -80,7 +84,22 @@ public struct RequestMetrics: Sendable {
     public mutating func record(_ series: SeriesID, responseCode: Int, responseFlags: String, grpcResponseStatus: String = "",
                                 durationMilliseconds: Double, requestBytes: Int, responseBytes: Int) {
         let key = Key(series: series, responseCode: Int32(clamping: responseCode), responseFlags: responseFlags, grpcResponseStatus: grpcResponseStatus)
-        samples[key, default: Sample()].observe(durationMilliseconds: durationMilliseconds, requestBytes: requestBytes, responseBytes: responseBytes)
+        samples[slot(for: key)].sample.observe(durationMilliseconds: durationMilliseconds, requestBytes: requestBytes, responseBytes: responseBytes)
+    }
+
+    /// Where `key`'s sample is, made empty the first time.
+    private mutating func slot(for key: Key) -> Int {
+        if let last = lastRecorded, last.key == key { return last.index }
+        let index: Int
+        if let found = sampleIndex[key] {
+            index = found
+        } else {
+            index = samples.count
+            samples.append((key, Sample()))
+            sampleIndex[key] = index
+        }
+        lastRecorded = (key, index)
+        return index
     }
 
     /// One finished request: how long from its first byte to the response's last, and its body sizes.
@@ -127,7 +146,7 @@ public struct RequestMetrics: Sendable {
         for (series, sample) in other.series {
             let key = Key(series: intern(series), responseCode: Int32(clamping: series.responseCode), responseFlags: series.responseFlags,
                           grpcResponseStatus: series.grpcResponseStatus)
-            samples[key, default: Sample()].merge(sample)
+            samples[slot(for: key)].sample.merge(sample)
         }
     }
 }

@@ -115,11 +115,11 @@ extension ProxyServerHandler {
             }
         }
         // The labels are made (and the header decoded) only when this connection's facts change.
-        let facts = telemetry.facts
         let series: RequestMetrics.SeriesID
-        if let cached = seriesCache, cached.facts == facts {
+        if let cached = seriesCache, telemetry.hasFacts(cached.facts) {
             series = cached.id
         } else {
+            let facts = telemetry.facts
             series = table.value.intern(RequestTelemetry.series(facts, reporter, own: own))
             seriesCache = (facts, series)
         }

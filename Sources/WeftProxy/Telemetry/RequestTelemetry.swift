@@ -71,6 +71,12 @@ struct RequestTelemetry {
         SeriesFacts(peerHeader: peerHeader, peerPrincipal: peerPrincipal, serviceSource: serviceSource, mutualTLS: mutualTLS, grpc: grpc, custom: custom)
     }
 
+    /// Whether this request's facts are `known` (compared in place: no SeriesFacts built for it).
+    func hasFacts(_ known: SeriesFacts) -> Bool {
+        peerHeader == known.peerHeader && peerPrincipal == known.peerPrincipal && serviceSource == known.serviceSource
+            && mutualTLS == known.mutualTLS && grpc == known.grpc && custom == known.custom
+    }
+
     /// The series (response labels left out) as `reporter` sees it.
     static func series(_ facts: SeriesFacts, _ reporter: RequestSeries.Reporter, own: ProxyTelemetry) -> RequestSeries {
         let peer = facts.peerHeader.flatMap { PeerMetadataHeader.decode(Substring($0)) } ?? .unknown
