@@ -28,6 +28,14 @@ extension HeaderFields {
         return value(of: field)
     }
 
+    /// The first value of `name` as its bytes, handed to `body` (no String made, and the fields
+    /// after it not looked at); nil when there is none.
+    public func withFirstValue<Result>(_ name: HeaderName, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result? {
+        guard let position = position(named: name.utf8, bit: name.bit) else { return nil }
+        let field = fields[position]
+        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[Int(field.valueStart)..<Int(field.valueEnd)])) }
+    }
+
     public func contains(_ name: HeaderName) -> Bool {
         position(named: name.utf8, bit: name.bit) != nil
     }

@@ -46,7 +46,7 @@ public struct HeaderFields: Sendable {
             var index = 0
             while index < end {
                 let line = index
-                while index < end, HTTPToken.isTokenByte(bytes[index]) { index += 1 }
+                index = HTTPToken.tokenRunEnd(in: bytes, from: index)
                 guard index > line, index < end, bytes[index] == UInt8(ascii: ":") else { return false }
                 let nameEnd = index
                 bits |= Self.nameBit(UnsafeBufferPointer(rebasing: bytes[line..<nameEnd]))

@@ -93,19 +93,13 @@ struct HTTP1BodyFraming {
 
     /// The first Content-Length's value read from its bytes (no String made); nil when there is none.
     static func declaredLength(_ headers: HeaderFields) -> Int? {
-        var length: Int?
-        headers.forEachValue("content-length") { value in
-            guard length == nil else { return }
+        headers.withFirstValue("content-length") { value in
             var number = 0
             for byte in value {
-                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), number < Int(Int32.max) else {
-                    number = 0
-                    break
-                }
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), number < Int(Int32.max) else { return 0 }
                 number = number * 10 + Int(byte - UInt8(ascii: "0"))
             }
-            length = number
+            return number
         }
-        return length
     }
 }

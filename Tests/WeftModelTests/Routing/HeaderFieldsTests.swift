@@ -121,6 +121,39 @@ struct HeaderFieldsTests {
         #expect(!fields.lists("x", in: "missing") && !fields.lastElement(of: "missing", is: "x"))
     }
 
+    @Test("names read eight bytes at a time: every byte value at every place of a long name ends it, passes (tchar) or is refused exactly as a byte-by-byte read does")
+    func everyNameByteEverywhere() throws {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for filler: [UInt8] in [Array("abcdefghijklmnopqrs".utf8), Array("X-ABCDEFGHIJ-01234".utf8), Array("a_b.c~d|e!f#g$h%i&j".utf8)] {
+            for position in 0..<filler.count {
+                for byte in 0...255 {
+                    var name = filler
+                    name[position] = UInt8(byte)
+                    let fields = HeaderFields(validating: name + Array(": v\r\n".utf8))
+                    if byte == UInt8(ascii: ":") {
+                        // The name ends there; the rest of it goes into the value.
+                        if position == 0 { #expect(fields == nil) } else {
+                            let parsed = try #require(fields, "colon at \(position)")
+                            #expect(parsed.first(name: String(decoding: filler[..<position], as: UTF8.self)) != nil)
+                        }
+                    } else if tchar.contains(UInt8(byte)) {
+                        let parsed = try #require(fields, "byte \(byte) at \(position)")
+                        #expect(parsed.first(name: String(decoding: name, as: UTF8.self)) == "v", "byte \(byte) at \(position)")
+                    } else if fields != nil {
+                        Issue.record("byte \(byte) at \(position) of \(filler[0]) passed in a name")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("the first value's bytes by a known name: the first of repeated fields, in any case; none when absent")
+    func firstValueBytes() throws {
+        let fields = try #require(HeaderFields(validating: Array("Content-Length: 12\r\nx: y\r\ncontent-length: 13\r\n".utf8)))
+        #expect(fields.withFirstValue("content-length") { String(decoding: $0, as: UTF8.self) } == "12")
+        #expect(fields.withFirstValue("transfer-encoding") { _ in true } == nil)
+    }
+
     @Test("token characters are exactly RFC 9110's tchar, for every byte")
     func tokenBytes() {
         let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
