@@ -93,7 +93,7 @@ extension RequestDecision {
             lhs.fields === rhs.fields || lhs.fields.same(as: rhs.fields)
         }
 
-        // Changed only through `unique()`, on a box no other copy holds: shared boxes are only read.
+        // @unchecked: its vars change only through `unique()`, on a box no other copy holds; a shared box is only read.
         private final class Fields: @unchecked Sendable {
             var host: String
             var port: Int
