@@ -87,6 +87,29 @@ extension HeaderFields {
         removeAll(from: first) { field, bytes in Self.isNamed(field, in: bytes, anyOf: names) }
     }
 
+    /// One pass over the fields for several names: `body` gets, in field order, each field named
+    /// by one of `names` as the name's index there and the field's value. Nothing is read when
+    /// the mask says none is here.
+    public func forEachValue(ofAny names: HeaderNameSet, _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        guard nameBits & names.bits != 0 else { return }
+        try bytes.withUnsafeBufferPointer { bytes in
+            try fields.withUnsafeBufferPointer { fields in
+                for field in fields {
+                    let name = UnsafeBufferPointer(rebasing: bytes[Int(field.line)..<Int(field.nameEnd)])
+                    guard Self.nameBit(name) & names.bits != 0 else { continue }
+                    var index = 0
+                    while index < names.names.count {
+                        if Self.nameOf(field, in: bytes, is: names.names[index].utf8) {
+                            try body(index, UnsafeBufferPointer(rebasing: bytes[Int(field.valueStart)..<Int(field.valueEnd)]))
+                            break
+                        }
+                        index &+= 1
+                    }
+                }
+            }
+        }
+    }
+
     private func firstPosition(ofAny names: HeaderNameSet) -> Int? {
         guard nameBits & names.bits != 0 else { return nil }
         return bytes.withUnsafeBufferPointer { bytes in

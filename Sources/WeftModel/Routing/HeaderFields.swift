@@ -168,9 +168,17 @@ public struct HeaderFields: Sendable {
 
     func forEachValue(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
         guard let first = position(named: wanted, bit: bit) else { return }
+        // On the buffers, not a slice's iterator: this runs for every framing and keep-alive read.
         try bytes.withUnsafeBufferPointer { bytes in
-            for field in fields[first...] where Self.nameOf(field, in: bytes, is: wanted) {
-                try body(UnsafeBufferPointer(rebasing: bytes[Int(field.valueStart)..<Int(field.valueEnd)]))
+            try fields.withUnsafeBufferPointer { fields in
+                var position = first
+                while position < fields.count {
+                    let field = fields[position]
+                    if position == first || Self.nameOf(field, in: bytes, is: wanted) {
+                        try body(UnsafeBufferPointer(rebasing: bytes[Int(field.valueStart)..<Int(field.valueEnd)]))
+                    }
+                    position &+= 1
+                }
             }
         }
     }
@@ -245,7 +253,7 @@ public struct HeaderFields: Sendable {
     }
 
     /// The comma-separated elements of one value, each without surrounding whitespace, empty ones skipped.
-    static func forEachElement(of value: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+    public static func forEachElement(of value: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
         var start = 0
         while start <= value.count {
             var end = start

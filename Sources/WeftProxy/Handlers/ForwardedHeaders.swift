@@ -43,10 +43,18 @@ enum ForwardedHeaders {
         return ProxyRequestHead(version: .http1_1, method: head.method, uri: originForm, headers: headers)
     }
 
+    /// What a response drops on the way: the hop-by-hop headers, its Transfer-Encoding (the
+    /// client's side frames it anew) and the upstream's peer metadata (telemetry reads it from the
+    /// received head; a destination's own goes back instead). One pass for all.
+    static let responseDroppedNames: HeaderNameSet = [
+        "connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate",
+        "transfer-encoding", .peerMetadata,
+    ]
+
     static func response(_ head: ProxyResponseHead, version: HTTPVersion, edits: HeaderEdits?) -> ProxyResponseHead {
         var headers = head.headers
         headers.reserveCapacity(head.headers.count + 4 + (edits.map { $0.responseSet.count + $0.responseAdd.count } ?? 0))
-        headers.remove(hopByHopNames)
+        headers.remove(responseDroppedNames)
         if let edits {
             for (name, value) in edits.responseSet { headers.replaceOrAdd(name: name, value: value) }
             for (name, value) in edits.responseAdd { headers.add(name: name, value: value) }

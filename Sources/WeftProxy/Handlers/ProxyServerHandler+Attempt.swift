@@ -214,7 +214,8 @@ extension ProxyServerHandler {
         cancelPerTryTimeout()
         listener.stats.countStatus(status)
         var response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
-        response.headers.replaceOrAdd("connection", value: keepAlive ? "keep-alive" : "close")
+        // Its own Connection went with the hop-by-hop headers: added, not replaced.
+        response.headers.add("connection", value: keepAlive ? "keep-alive" : "close")
         // An HTTP/1.1 upstream switches with 101; an HTTP/2 one takes the extended CONNECT with a 2xx.
         if let requested = exchange.upgrade, status == 101 || (exchange.upstream.http2 && (200..<300).contains(status)) {
             if http2 {
@@ -237,7 +238,7 @@ extension ProxyServerHandler {
         if http2 { grpcStatusOfHead = GRPCTrailersOnly.take(from: &response.headers) }
         for header in exchange.upstream.responseHeaders { response.headers.add(name: header.name, value: header.value) }
         if let server = listener.serverHeader { response.headers.replaceOrAdd("server", value: server) }
-        telemetryResponseHead(&response)
+        telemetryResponseHead(&response, received: head)
         send(.head(response), context: context)
         return true
     }

@@ -75,21 +75,16 @@ extension ProxyServerHandler {
 
     /// The upstream's answer began: its status; outbound, what the server's sidecar said about
     /// itself (then removed); inbound, this workload's metadata for a caller's sidecar.
-    func telemetryResponseHead(_ head: inout ProxyResponseHead) {
+    func telemetryResponseHead(_ head: inout ProxyResponseHead, received: ProxyResponseHead) {
         defer { accessLogResponseHead(head) }
-        guard let own = listener.telemetry, requestTelemetry != nil else {
-            head.headers.remove(.peerMetadata)
-            requestTelemetry?.status = Int(head.status.code)
-            return
-        }
+        // The upstream's peer metadata is not in `head` (`ForwardedHeaders.responseDroppedNames`).
         requestTelemetry?.status = Int(head.status.code)
+        guard let own = listener.telemetry, requestTelemetry != nil else { return }
         switch reporter {
         case .source:
             if let proven = machine.attachedUpstream?.peerIdentity { requestTelemetry?.peerPrincipal = proven }
-            requestTelemetry?.peerHeader = head.headers.first(.peerMetadata, reusing: seriesCache?.facts.peerHeader)
-            head.headers.remove(.peerMetadata)
+            requestTelemetry?.peerHeader = received.headers.first(.peerMetadata, reusing: seriesCache?.facts.peerHeader)
         case .destination:
-            head.headers.remove(.peerMetadata)
             if requestTelemetry?.peerHeader != nil { head.headers.add(.peerMetadata, value: own.encodedMetadata) }
         }
     }

@@ -214,11 +214,11 @@ public final class UpstreamConnectionPool {
     func release(_ connection: UpstreamHandler) {
         eventLoop.preconditionInEventLoop()
         guard let channel = connection.channel else { return }
-        let key = connection.poolKey
+        let active = channel.isActive
         if let entry = connection.pooled {
-            connection.pooled?.served += 1
+            entry.served += 1
             // maxRequestsPerConnection: a used-up connection closes, and its slot serves the next waiter.
-            if let limit = entry.policy.maxRequestsPerConnection, limit > 0, entry.served + 1 >= limit {
+            if let limit = entry.policy.maxRequestsPerConnection, limit > 0, entry.served >= limit {
                 channel.close(promise: nil)
                 return
             }
@@ -227,21 +227,25 @@ public final class UpstreamConnectionPool {
                 channel.close(promise: nil)
                 return
             }
-            if channel.isActive, let waiter = dequeueWaiter(entry.cluster, where: { $0.transport.poolKey(host: $0.host, port: $0.port) == key }) {
-                waiter.promise.succeed(NIOLoopBound(connection, eventLoop: eventLoop))
-                return
-            }
-            if !waiters.isEmpty, waiters[entry.cluster]?.isEmpty == false {
-                // Requests wait for other endpoints of the cluster: free the slot for them.
-                channel.close(promise: nil)
-                return
+            if !waiters.isEmpty {
+                let key = connection.poolKey
+                if active, let waiter = dequeueWaiter(entry.cluster, where: { $0.transport.poolKey(host: $0.host, port: $0.port) == key }) {
+                    waiter.promise.succeed(NIOLoopBound(connection, eventLoop: eventLoop))
+                    return
+                }
+                if waiters[entry.cluster]?.isEmpty == false {
+                    // Requests wait for other endpoints of the cluster: free the slot for them.
+                    channel.close(promise: nil)
+                    return
+                }
             }
         }
-        guard channel.isActive, keepIdle(connection, key: key) else {
+        guard active, keepIdle(connection) else {
             channel.close(promise: nil)
             return
         }
         if let entry = connection.pooled, let timeout = entry.policy.idleTimeoutMs, timeout > 0 {
+            let key = connection.poolKey
             connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeout))) { [weak self, weak connection] in
                 guard let self, let connection else { return }
                 connection.idleTimer = nil
@@ -254,16 +258,16 @@ public final class UpstreamConnectionPool {
 
     /// Adds `connection` to its endpoint's idle list unless the list is full. The list is found
     /// once per connection and remembered on it (each release was a hash of the key).
-    private func keepIdle(_ connection: UpstreamHandler, key: UpstreamPoolKey) -> Bool {
+    private func keepIdle(_ connection: UpstreamHandler) -> Bool {
         let list: IdleConnections
         if let remembered = connection.idleList {
             list = remembered
-        } else if let existing = idle[key] {
+        } else if let existing = idle[connection.poolKey] {
             list = existing
             connection.idleList = existing
         } else {
             list = IdleConnections()
-            idle[key] = list
+            idle[connection.poolKey] = list
             connection.idleList = list
         }
         guard list.connections.count < maximumIdlePerEndpoint else { return false }

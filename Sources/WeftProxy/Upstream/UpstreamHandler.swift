@@ -200,9 +200,17 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
 
 /// An upstream connection as its pool keeps it: its cluster, the cluster's pool policy, the
 /// requests it served and when it opened (maxRequestsPerConnection, maxConnectionDuration).
-struct PooledConnection {
-    var cluster: String
-    var policy: ConnectionPoolPolicy
+/// A class: each release and reuse reads it, and a struct was copied out whole each time (its
+/// cluster's name and the policy's fields retained and released).
+final class PooledConnection {
+    let cluster: String
+    let policy: ConnectionPoolPolicy
     var served = 0
-    var opened: NIODeadline
+    let opened: NIODeadline
+
+    init(cluster: String, policy: ConnectionPoolPolicy, opened: NIODeadline) {
+        self.cluster = cluster
+        self.policy = policy
+        self.opened = opened
+    }
 }

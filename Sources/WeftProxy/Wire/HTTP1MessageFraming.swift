@@ -30,26 +30,33 @@ enum HTTP1MessageFraming: Equatable {
         var length: Int?
         var valid = true
         headers.forEachValue("content-length") { value in
-            var start = 0
-            while valid, start <= value.count {
-                var end = start
-                while end < value.count, value[end] != UInt8(ascii: ",") { end += 1 }
-                var low = start, high = end
-                while low < high, value[low] == 0x20 || value[low] == 0x09 { low += 1 }
-                while high > low, value[high - 1] == 0x20 || value[high - 1] == 0x09 { high -= 1 }
-                var parsed = 0
-                if low == high || high - low > 18 { valid = false }
-                for index in low..<high where valid {
-                    guard value[index] >= 0x30, value[index] <= 0x39 else { valid = false; break }
-                    parsed = parsed * 10 + Int(value[index] - 0x30)
-                }
-                if valid, let length, length != parsed { valid = false }
-                length = parsed
-                start = end + 1
-            }
+            valid = valid && readLengths(value, into: &length)
         }
         guard valid, let length else { return .failure(.invalidContentLength) }
         return .success(length)
+    }
+
+    /// Reads one Content-Length value (a comma-separated list of equal lengths) into `length`,
+    /// which holds what earlier fields said; false when an element is not digits or differs.
+    static func readLengths(_ value: UnsafeBufferPointer<UInt8>, into length: inout Int?) -> Bool {
+        var start = 0
+        while start <= value.count {
+            var end = start
+            while end < value.count, value[end] != UInt8(ascii: ",") { end += 1 }
+            var low = start, high = end
+            while low < high, value[low] == 0x20 || value[low] == 0x09 { low += 1 }
+            while high > low, value[high - 1] == 0x20 || value[high - 1] == 0x09 { high -= 1 }
+            if low == high || high - low > 18 { return false }
+            var parsed = 0
+            for index in low..<high {
+                guard value[index] >= 0x30, value[index] <= 0x39 else { return false }
+                parsed = parsed * 10 + Int(value[index] - 0x30)
+            }
+            if let length, length != parsed { return false }
+            length = parsed
+            start = end + 1
+        }
+        return true
     }
 }
 
@@ -59,18 +66,16 @@ extension HTTP1MessageFraming {
     /// for any other transfer coding or no length at all; else its Content-Length. A response
     /// with both a Transfer-Encoding and a Content-Length, or lengths that differ, is refused
     /// (llhttp's strict reading, which NIO's decoder applied).
-    static func ofResponse(_ head: ProxyResponseHead, to method: HTTPMethod) -> Result<HTTP1ResponseBody, HTTPParserError> {
+    static func ofResponse(_ head: ProxyResponseHead, to method: HTTPMethod, fields: HTTP1FramingFields) -> Result<HTTP1ResponseBody, HTTPParserError> {
         let code = head.status.code
         if method.isHEAD || code < 200 || code == 204 || code == 304 || (method.isCONNECT && code < 300) { return .success(.none) }
-        let headers = head.headers
-        let hasEncoding = headers.contains("transfer-encoding")
-        let hasLength = headers.contains("content-length")
-        if hasEncoding {
-            guard !hasLength else { return .failure(.unexpectedContentLength) }
-            return .success(head.version == .http1_1 && headers.lastElement(of: "transfer-encoding", is: "chunked") ? .chunked : .untilClose)
+        if fields.hasTransferEncoding {
+            guard !fields.hasContentLength else { return .failure(.unexpectedContentLength) }
+            return .success(head.version == .http1_1 && fields.chunkedLast ? .chunked : .untilClose)
         }
-        guard hasLength else { return .success(.untilClose) }
-        return contentLength(headers).map { .length($0) }
+        guard fields.hasContentLength else { return .success(.untilClose) }
+        guard let length = fields.contentLength else { return .failure(.invalidContentLength) }
+        return .success(.length(length))
     }
 }
 

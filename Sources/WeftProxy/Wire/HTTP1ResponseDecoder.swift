@@ -80,7 +80,7 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
             return .needMoreData
         }
         guard headEnd <= Self.maximumHeadBytes else { throw HTTPParserError.headerOverflow }
-        let head = try buffer.withUnsafeReadableBytes { bytes -> ProxyResponseHead in
+        var head = try buffer.withUnsafeReadableBytes { bytes -> ProxyResponseHead in
             let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes)!
             let (version, status) = try HTTP1StatusLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd])).get()
             let fieldsStart = lineEnd + 2
@@ -93,7 +93,9 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         // An interim answer (100 Continue, 103 Early Hints): the final one follows.
         if code < 200 && code != 101 { return .continue }
         guard let method = methods.answered() else { throw NIOHTTPDecoderError.unsolicitedResponse }
-        let body = try HTTP1MessageFraming.ofResponse(head, to: method).get()
+        let fields = HTTP1FramingFields(head.headers)
+        head.keepAliveAsRead = fields.keepsAlive(head.version)
+        let body = try HTTP1MessageFraming.ofResponse(head, to: method, fields: fields).get()
         phase.stopsAfterMessage = code == 101 || (method.isCONNECT && code >= 200 && code < 300)
         let receiver = self.receiver
         let deliver = { (part: ProxyResponsePart) in Self.deliver(part, to: receiver, context: context) }

@@ -9,11 +9,19 @@ struct ProxyResponseHead: Equatable, Sendable {
     var version: HTTPVersion
     var status: HTTPResponseStatus
     var headers: HeaderFields
+    /// Whether the connection stays open after this response, as the decoder read it with the
+    /// framing (nil for a head not read from HTTP/1.1 bytes): not looked up again.
+    var keepAliveAsRead: Bool?
 
     init(version: HTTPVersion = .http1_1, status: HTTPResponseStatus, headers: HeaderFields = HeaderFields()) {
         self.version = version
         self.status = status
         self.headers = headers
+        keepAliveAsRead = nil
+    }
+
+    static func == (lhs: ProxyResponseHead, rhs: ProxyResponseHead) -> Bool {
+        lhs.version == rhs.version && lhs.status == rhs.status && lhs.headers == rhs.headers
     }
 
     init(_ head: HTTPResponseHead) {
@@ -26,7 +34,7 @@ struct ProxyResponseHead: Equatable, Sendable {
     }
 
     /// The connection stays open after this response (as NIO's `isKeepAlive` reads it).
-    var isKeepAlive: Bool { ProxyRequestHead.keepsAlive(version: version, headers: headers) }
+    var isKeepAlive: Bool { keepAliveAsRead ?? ProxyRequestHead.keepsAlive(version: version, headers: headers) }
 }
 
 /// A response part read from an upstream.

@@ -154,6 +154,22 @@ struct HeaderFieldsTests {
         #expect(fields.withFirstValue("transfer-encoding") { _ in true } == nil)
     }
 
+    @Test("several known names in one pass: each field of any of them in field order, with its name's place in the set; values of repeated fields all read")
+    func valuesOfAny() throws {
+        let fields = try #require(HeaderFields(validating: Array("Content-Length: 12\r\nX: y\r\nCONNECTION: close\r\ncontent-length: 13\r\nTE: t\r\n".utf8)))
+        var seen: [String] = []
+        fields.forEachValue(ofAny: ["connection", "content-length", "upgrade"]) { which, value in
+            seen.append("\(which)=\(String(decoding: value, as: UTF8.self))")
+        }
+        #expect(seen == ["1=12", "0=close", "1=13"])
+        var none = 0
+        fields.forEachValue(ofAny: ["upgrade", "keep-alive"]) { _, _ in none += 1 }
+        #expect(none == 0)
+        var values: [String] = []
+        fields.forEachValue("content-length") { values.append(String(decoding: $0, as: UTF8.self)) }
+        #expect(values == ["12", "13"])
+    }
+
     @Test("token characters are exactly RFC 9110's tchar, for every byte")
     func tokenBytes() {
         let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)

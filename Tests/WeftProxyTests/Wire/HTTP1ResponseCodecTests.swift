@@ -75,6 +75,31 @@ struct HTTP1ResponseCodecTests {
         #expect(throws: HTTPParserError.self) { _ = try Self.responses(to: [.GET], [text]) }
     }
 
+    @Test("framing and keep-alive read in one pass: equal lengths in a list are one, the last coding decides chunked, Connection's tokens in any case")
+    func framingFields() throws {
+        func fields(_ lines: String) throws -> HTTP1FramingFields {
+            HTTP1FramingFields(try #require(HeaderFields(validating: Array(lines.utf8))))
+        }
+        let lengths = try fields("Content-Length: 7, 7\r\nX-A: b\r\ncontent-length: 7\r\n")
+        #expect(lengths.hasContentLength && lengths.contentLength == 7 && !lengths.hasTransferEncoding && lengths.keepsAlive(.http1_1))
+        for bad in ["Content-Length: 7\r\nContent-Length: 8\r\n", "Content-Length: 7x\r\n", "Content-Length: \r\n"] {
+            let read = try fields(bad)
+            #expect(read.hasContentLength && read.contentLength == nil, "\(bad)")
+        }
+        let codings = try fields("Transfer-Encoding: gzip, Chunked\r\nConnection: Upgrade, CLOSE\r\n")
+        #expect(codings.hasTransferEncoding && codings.chunkedLast && !codings.keepsAlive(.http1_1) && !codings.keepsAlive(.http1_0))
+        let notLast = try fields("Transfer-Encoding: chunked\r\ntransfer-encoding: gzip\r\nConnection: keep-alive\r\n")
+        #expect(!notLast.chunkedLast && notLast.keepsAlive(.http1_1) && notLast.keepsAlive(.http1_0))
+        let none = try fields("X-Connection: close\r\n")
+        #expect(!none.hasContentLength && !none.hasTransferEncoding && none.keepsAlive(.http1_1) && !none.keepsAlive(.http1_0))
+        // The decoder's reading travels with the head; a head made otherwise is read when asked.
+        let (closing, _) = try Self.responses(to: [.GET], ["HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"])
+        guard case .head(let head)? = closing.first else { Issue.record("\(closing)"); return }
+        #expect(head.keepAliveAsRead == false && !head.isKeepAlive)
+        #expect(ProxyResponseHead(version: .http1_0, status: .ok).isKeepAlive == false)
+        #expect(head == ProxyResponseHead(status: .ok, headers: head.headers))
+    }
+
     @Test("an answer with no request before it, and a length cut short by the close, are errors")
     func unsolicitedAndShort() {
         #expect(throws: NIOHTTPDecoderError.self) { _ = try Self.responses(to: [], ["HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]) }
