@@ -90,7 +90,9 @@ NGINX
     sh -c "sed \"s/APP_ADDRESS/\$WEFT_APP_ADDRESS/\" $work/nginx.conf.in > $work/nginx.conf && exec nginx -c $work/nginx.conf -g 'daemon off;'" \
     > "$work/server.log" 2>&1 &
   pids+=($!)
-  valgrind --tool=callgrind --trace-children=no --callgrind-out-file="$work/callgrind.out" \
+  # Deterministic hashing: with a random seed per process, which dictionary keys collide (and so
+  # how many Strings are compared) changed from run to run by a few hundred instructions a request.
+  SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --trace-children=no --callgrind-out-file="$work/callgrind.out" \
     "$work/weft-stripped" run --labels app=bench-client --name bench-client -- sh -c "echo \$WEFT_POD_IP > $work/client-pod; exec sleep 1000000" \
     > "$work/client.log" 2>&1 &
   local client=$!

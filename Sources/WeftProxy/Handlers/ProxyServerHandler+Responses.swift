@@ -114,7 +114,7 @@ extension ProxyServerHandler {
         listener.stats.increment(tooLarge ? "downstream_rq_header_overflow" : "downstream_rq_malformed")
         // Logged as Envoy logs a request its codec refused: no request line, flag DPE, the codec's details.
         if requestTelemetry == nil, let logs = accessLogs(listener.configuration.active) {
-            var telemetry = RequestTelemetry(started: .now(), recordsMetrics: false)
+            let telemetry = RequestTelemetry(started: .now(), recordsMetrics: false)
             var log = RequestAccessLog(logs: logs, head: ProxyRequestHead(version: .http1_1, method: .GET, uri: ""), originalPath: "", authority: "")
             log.codecError = true
             log.details = tooLarge ? "http1.headers_too_large" : "http1.codec_error"

@@ -23,7 +23,6 @@ extension ProxyServerHandler {
         }
         let metrics = settings.metrics
         guard metrics || settings.logs != nil || settings.tracing != nil else { return }
-        // Built where it is kept and filled in place (a local copied in would be a copy of each field).
         requestTelemetry = RequestTelemetry(started: .now(), recordsMetrics: metrics, grpc: answersGRPC)
         if metrics, !configuration.tagOverrides.isEmpty, let overrides = configuration.tagOverrides[reporter], !overrides.perRequest.isEmpty {
             // Envoy's request.host is the authority as sent (`reviews:9080`).
@@ -96,7 +95,7 @@ extension ProxyServerHandler {
 
     /// The request is over (answered, or the client left): counted, and the measurement cleared.
     func finishTelemetry(status: Int? = nil, flags: String? = nil) {
-        guard var telemetry = requestTelemetry.take() else { return }
+        guard let telemetry = requestTelemetry.take() else { return }
         if let status { telemetry.status = status }
         if let flags { telemetry.add(flags: flags) }
         let nanoseconds = NIODeadline.now().uptimeNanoseconds &- telemetry.started.uptimeNanoseconds

@@ -50,6 +50,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     var requestTelemetry: RequestTelemetry?
     /// The listener's telemetry settings under the configuration of this connection's last request.
     var telemetrySettings: ListenerTelemetrySettings?
+    /// The listener's route table under the configuration it was looked up in (a hash of the
+    /// table's name a request before).
+    private var routeIndexCache: (configuration: ActiveConfiguration, index: VirtualHostIndex?)?
     /// The series this connection's last request counted in, and what it was made from.
     var seriesCache: (facts: RequestTelemetry.SeriesFacts, id: RequestMetrics.SeriesID)?
     /// A gRPC status that came in the response's head (a trailers-only answer): sent as trailers at its end.
@@ -242,8 +245,15 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
                                            fields: head.headers, defaultPort: listener.defaultPort)
         let configuration = listener.configuration.active
         beginTelemetry(head, attributes: attributes, originForm: originForm, configuration: configuration)
-        decide(RequestContext(attributes: attributes, configuration: configuration, routeTable: listener.routeTable),
+        decide(RequestContext(attributes: attributes, configuration: configuration, routeTable: listener.routeTable, routeIndex: routeIndex(configuration)),
                head: head, originForm: originForm, expectsContinue: facts.expectsContinue, context: context)
+    }
+
+    private func routeIndex(_ configuration: ActiveConfiguration) -> VirtualHostIndex? {
+        if let cached = routeIndexCache, cached.configuration === configuration { return cached.index }
+        let index = listener.routeTable.flatMap { configuration.virtualHosts[$0] }
+        routeIndexCache = (configuration, index)
+        return index
     }
 
     /// Runs the steps and acts on their decision. The context and the head are parameters taken,

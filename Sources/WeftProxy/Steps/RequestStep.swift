@@ -9,6 +9,9 @@ public struct RequestContext: Sendable {
     public var configuration: ActiveConfiguration
     /// The route table this listener routes with (`outbound`, `http.8080`), or nil for inbound.
     public var routeTable: Optional<String>
+    /// That table's index when the caller looked it up already (a connection keeps it while the
+    /// configuration lasts); nil: SelectRoute looks it up by name.
+    public var routeIndex: Optional<VirtualHostIndex>
     /// Set by SelectRoute: the virtual host and route that matched.
     public var virtualHost: Optional<String>
     public var route: Optional<RouteEntry>
@@ -50,10 +53,11 @@ public struct RequestContext: Sendable {
     // Every property is set here and none has a default (`Optional<T>`, not `T?`, which would be
     // set to nil first): with defaults the init built the context aside and copied it out, a
     // retain and a release of each of its strings and arrays per request.
-    public init(attributes: RequestAttributes, configuration: ActiveConfiguration, routeTable: String?) {
+    public init(attributes: RequestAttributes, configuration: ActiveConfiguration, routeTable: String?, routeIndex: VirtualHostIndex? = nil) {
         self.attributes = attributes
         self.configuration = configuration
         self.routeTable = routeTable
+        self.routeIndex = routeIndex
         virtualHost = nil
         route = nil
         cluster = nil

@@ -6,7 +6,7 @@ public struct SelectRoute: RequestStep {
     public init() {}
 
     public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
-        guard let tableName = context.routeTable, let index = context.configuration.virtualHosts[tableName] else {
+        guard let index = context.routeIndex ?? context.routeTable.flatMap({ context.configuration.virtualHosts[$0] }) else {
             return .respond(LocalResponse(status: 404, flag: "NR"))
         }
         let table = index.table

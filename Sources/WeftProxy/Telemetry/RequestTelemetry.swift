@@ -5,7 +5,9 @@ import WeftTelemetry
 /// What one request's metrics need, gathered while it runs: when it began, the bytes each way,
 /// the status and flags of its answer, and the raw facts its series is made of (the peer's
 /// metadata header as sent, the service's host), turned into labels only when they change.
-struct RequestTelemetry {
+/// A class: the handler fills it in place through the request and hands it on at the end, where
+/// a struct of this size (with its span) was moved by copying its bytes half a dozen times.
+final class RequestTelemetry {
     var started: NIODeadline
     var requestBytes: Int
     var responseBytes: Int
@@ -31,8 +33,6 @@ struct RequestTelemetry {
     /// `response.code` ones are filled when the request ends.
     var custom: [String]
 
-    // Every property set here, none defaulted where it is declared: the value is then built where
-    // it is stored, not aside and copied (a retain and release of each of its strings per request).
     init(started: NIODeadline, recordsMetrics: Bool = true, grpc: Bool = false) {
         self.started = started
         requestBytes = 0
@@ -52,7 +52,7 @@ struct RequestTelemetry {
     }
 
     /// Adds Envoy response flags, after those already set (`DI,UT`; `UF,URX`); the same again is not repeated.
-    mutating func add(flags added: String) {
+    func add(flags added: String) {
         guard !added.isEmpty else { return }
         flags = flags == "-" || flags == added ? added : "\(flags),\(added)"
     }

@@ -170,6 +170,26 @@ struct HeaderFieldsTests {
         #expect(values == ["12", "13"])
     }
 
+    @Test("copied on write: an edited copy leaves the original as it was; a hundred additions keep their order")
+    func copyOnWrite() throws {
+        let received = try #require(HeaderFields(validating: Array("Host: h\r\nAccept: */*\r\n".utf8)))
+        var edited = received
+        edited.add("x-one", value: "1")
+        edited.remove("accept")
+        var reserved = received
+        reserved.reserveCapacity(10)
+        reserved.add("x-two", value: "2")
+        #expect(Self.wire(received) == "Host: h\r\nAccept: */*\r\n")
+        #expect(Self.wire(edited) == "Host: h\r\nx-one: 1\r\n")
+        #expect(Self.wire(reserved) == "Host: h\r\nAccept: */*\r\nx-two: 2\r\n")
+        var grown = HeaderFields()
+        #expect(Self.wire(grown).isEmpty && grown.first("host") == nil)
+        for index in 0..<100 { grown.add(name: "x-\(index)", value: String(repeating: "v", count: index)) }
+        #expect(grown.count == 100)
+        #expect(grown.first(name: "x-0") == "" && grown.first(name: "x-99") == String(repeating: "v", count: 99))
+        #expect(Self.wire(grown) == (0..<100).map { "x-\($0): \(String(repeating: "v", count: $0))\r\n" }.joined())
+    }
+
     @Test("token characters are exactly RFC 9110's tchar, for every byte")
     func tokenBytes() {
         let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
