@@ -8,8 +8,10 @@ enum ForwardedHeaders {
     /// Headers that end at this hop (RFC 9110 §7.6.1, and the proxy ones Envoy drops too).
     static let hopByHopNames: HeaderNameSet = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]
 
+    /// `requestID`: the bits of the id the proxy made for this request (`RequestID.draw()`), written
+    /// when the head has none; without them a new id is made.
     static func request(_ head: ProxyRequestHead, originForm: String, clientAddress: String?, scheme: String, edits: HeaderEdits?,
-                        clientCertificate: ForwardedClientCert = .keep) -> ProxyRequestHead {
+                        clientCertificate: ForwardedClientCert = .keep, requestID: (UInt64, UInt64)? = nil) -> ProxyRequestHead {
         // The client's fields as they came (bytes), less what stops here, plus what is added on the way.
         var headers = head.headers
         headers.reserveCapacity(head.headers.count + 12 + (edits.map { $0.requestSet.count + $0.requestAdd.count } ?? 0))
@@ -20,7 +22,7 @@ enum ForwardedHeaders {
         let trailers = headers.contains("te") && headers.lists("trailers", in: "te")
         headers.remove(hopByHopNames)
         if trailers { headers.add("te", value: "trailers") }
-        if !headers.contains("x-request-id") { headers.add("x-request-id", value: RequestID.next()) }
+        if !headers.contains("x-request-id") { RequestID.with(requestID ?? RequestID.draw()) { headers.add("x-request-id", utf8: $0) } }
         if !headers.contains("x-forwarded-proto") { headers.add("x-forwarded-proto", value: scheme) }
         if let clientAddress {
             if let existing = headers.first("x-forwarded-for") {

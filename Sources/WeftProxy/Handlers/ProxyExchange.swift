@@ -19,6 +19,10 @@ extension ProxyServerHandler {
         var upgrade: String?
         /// The upstream answered the handshake with 101: when its end arrives the connections are spliced.
         var switchesProtocols = false
+        /// The `x-request-id` the proxy made for a request that came without one: every attempt
+        /// and mirror writes the same. Kept as its bits, not added to `requestHead`, which the
+        /// request's context shares: an edit there copied the received head's bytes and index.
+        var requestID: (UInt64, UInt64)?
         /// A gRPC answer's head waiting for its first body part or its trailers (`GRPCRetryHold`).
         var heldResponseHead: ProxyResponseHead?
 

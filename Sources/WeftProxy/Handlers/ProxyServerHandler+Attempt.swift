@@ -75,8 +75,9 @@ extension ProxyServerHandler {
         if exchange.upstream.countsInFlight { listener.balancer.started(exchange.upstream.host, exchange.upstream.port) }
         var head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
                                             clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
-                                            scheme: listener.scheme, edits: exchange.upstream.headers, clientCertificate: clientCertificate)
-        // Every attempt carries the same request id (the exchange's head has it: see carryOut); retries say which attempt they are.
+                                            scheme: listener.scheme, edits: exchange.upstream.headers, clientCertificate: clientCertificate,
+                                            requestID: exchange.requestID)
+        // Every attempt carries the same request id (the client's, or the exchange's `requestID`: see carryOut); retries say which attempt they are.
         if attempt > 1 { head.headers.replaceOrAdd("x-envoy-attempt-count", value: String(attempt)) }
         if let upgrade = exchange.upgrade {
             head.headers.replaceOrAdd("upgrade", value: upgrade)

@@ -217,7 +217,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
 
     // MARK: the steps
 
-    private func start(_ head: ProxyRequestHead, context: ChannelHandlerContext) {
+    private func start(_ head: consuming ProxyRequestHead, context: ChannelHandlerContext) {
         listener.stats.countRequest()
         let headerBytes = head.uri.utf8.count + head.headers.lineBytes
         if headerBytes > Self.maximumHeaderBytes {
@@ -292,11 +292,12 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             telemetryForward(upstream)
             if let path = upstream.path { head.uri = path }
             if let authority = upstream.authority { head.headers.replaceOrAdd("host", value: authority) }
-            // Made here, once per request, as Envoy makes it before routing: every attempt (and the
-            // access log, the span) carries the same id.
-            if !head.headers.contains("x-request-id") { RequestID.withNext { head.headers.add("x-request-id", utf8: $0) } }
             let admitted = request.countsAgainstMaxRequests ? UpstreamAttempt.admit(.request, upstream, pool: listener.pool.value) : nil
+            let needsID = !head.headers.contains("x-request-id")
             let exchange = Exchange(requestHead: head, upstream: upstream, request: request)
+            // Made here, once per request, as Envoy makes it before routing: every attempt (and the
+            // access log, the span, which read the forwarded head) carries the same id.
+            if needsID { exchange.requestID = RequestID.draw() }
             if case .websocket(let protocols)? = requestUpgrade {
                 // To an HTTP/1.1 upstream the handshake goes as it came and the connection it opens is
                 // spliced after the 101; to an HTTP/2 one, as an extended CONNECT whose stream is spliced.

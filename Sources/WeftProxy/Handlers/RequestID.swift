@@ -12,7 +12,17 @@ enum RequestID {
     /// A new id's 36 characters, written into a buffer on the stack (a forwarded request's id goes
     /// into its head as bytes: no String, no array).
     static func withNext<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
-        let (high, low) = FastRandom.pair()
+        with(draw(), body)
+    }
+
+    /// A new id's random bits, written out later (and as often as needed) by `with(_:_:)`.
+    static func draw() -> (UInt64, UInt64) {
+        FastRandom.pair()
+    }
+
+    /// The 36 characters of the id `bits` (from `draw()`), written into a buffer on the stack.
+    static func with<Result>(_ bits: (UInt64, UInt64), _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        let (high, low) = bits
         // Version 4, variant 10xx.
         let words = ((high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000, (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000)
         // The 32 digits after the 36 characters, then moved into place around the dashes (8-4-4-4-12).

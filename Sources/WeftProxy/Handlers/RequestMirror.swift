@@ -16,7 +16,7 @@ extension ProxyServerHandler {
         }
         var head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
                                             clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
-                                            scheme: listener.scheme, edits: exchange.upstream.headers)
+                                            scheme: listener.scheme, edits: exchange.upstream.headers, requestID: exchange.requestID)
         head.headers.remove(.peerMetadata)
         head.headers.replaceOrAdd("host", value: Self.shadow(head.headers.first("host") ?? exchange.request.attributes.host))
         let pool = listener.pool.value

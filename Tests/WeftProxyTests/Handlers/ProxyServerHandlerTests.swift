@@ -78,11 +78,17 @@ struct ProxyServerHandlerTests {
         let spare = try proxy.idleUpstream()
         let first = try proxy.idleUpstream()
         try proxy.client("GET /r HTTP/1.1\r\nHost: svc\r\n\r\n")
-        #expect(try proxy.upstreamReceived(first).hasPrefix("GET /r"), "the most recently pooled connection is taken first")
+        let sent = try proxy.upstreamReceived(first)
+        #expect(sent.hasPrefix("GET /r"), "the most recently pooled connection is taken first")
         try first.close().wait()
         proxy.loop.advanceTime(by: .milliseconds(250))
         let retried = try proxy.upstreamReceived(spare)
         #expect(retried.hasPrefix("GET /r") && retried.lowercased().contains("x-envoy-attempt-count: 2"), "sent again, attempt 2: \(retried)")
+        // The client sent no x-request-id: the one the proxy made goes with every attempt.
+        func requestID(_ text: String) -> Substring? {
+            text.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-request-id: ") }?.dropFirst("x-request-id: ".count)
+        }
+        #expect(requestID(sent)?.count == 36 && requestID(sent) == requestID(retried), "\(sent) \(retried)")
         try proxy.upstream(spare, sends: Self.ok + "r")
         let answer = try proxy.clientReceived()
         #expect(answer.hasPrefix("HTTP/1.1 200 OK") && answer.hasSuffix("r"), "the retry's answer: \(answer)")
