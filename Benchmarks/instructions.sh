@@ -6,8 +6,9 @@
 #   WEFT_B=/path/to/other/weft Benchmarks/instructions.sh   the same for a second binary, A then B
 # The client's sidecar runs under callgrind (a copy without debug info, which valgrind cannot read
 # in the release build; the symbols stay, for callgrind_annotate), the control plane and the server's sidecar run as they are, nginx answers
-# 1 KB. Per variant (plain, and mutual TLS between the sidecars): 200 requests to warm up, the
-# counters zeroed, REQUESTS requests (hey, 4 at a time), the counters dumped: instructions / REQUESTS.
+# 1 KB. Per variant (plain; mutual TLS between the sidecars; plain with a new client connection per
+# request): 200 requests to warm up, the counters zeroed, REQUESTS requests (hey, 4 at a time), the
+# counters dumped: instructions / REQUESTS.
 # KEEP=DIR keeps each dump there (LABEL-VARIANT.callgrind) for `callgrind_annotate`.
 # Needs: valgrind (callgrind_control), nginx, hey, curl.
 set -euo pipefail
@@ -103,10 +104,15 @@ NGINX
   for _ in $(seq 600); do
     [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -x "http://$pod:15001" http://bench-server:8080/ 2>/dev/null)" = 200 ] && break; sleep 0.2
   done
-  for variant in bench-server bench-mtls; do
-    hey -n 200 -c 4 -x "http://$pod:15001" "http://$variant:8080/" > /dev/null
+  # plain and mutual-tls: the client keeps its 4 connections to the sidecar; new-connections: a new
+  # one for each request (as curl in a loop, or a client without keep-alive), plaintext upstream.
+  for variant in plain mutual-tls new-connections; do
+    local host=bench-server keepalive=()
+    [ "$variant" = mutual-tls ] && host=bench-mtls
+    [ "$variant" = new-connections ] && keepalive=(-disable-keepalive)
+    hey -n 200 -c 4 "${keepalive[@]}" -x "http://$pod:15001" "http://$host:8080/" > /dev/null
     callgrind_control -z "$client" > /dev/null 2>&1
-    hey -n "$requests" -c 4 -x "http://$pod:15001" "http://$variant:8080/" > "$work/$variant.hey"
+    hey -n "$requests" -c 4 "${keepalive[@]}" -x "http://$pod:15001" "http://$host:8080/" > "$work/$variant.hey"
     rm -f "$work"/callgrind.out.*
     callgrind_control -d "$client" > /dev/null 2>&1
     local dump; dump=$(ls "$work"/callgrind.out.* 2>/dev/null | head -1)
@@ -114,8 +120,8 @@ NGINX
     if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$dump" "$KEEP/$label-$variant.callgrind"; fi
     local answered; answered=$(awk '/\[200\]/ {print $2; exit}' "$work/$variant.hey")
     local allocations; allocations=$(allocation_calls "$dump")
-    printf '%-8s %-14s %12.0f instructions per request   %6.1f allocations per request   (%s of %s answered 200)\n' "$label" \
-      "$([ "$variant" = bench-server ] && echo plain || echo mutual-tls)" "$(echo "$total / $requests" | bc -l)" "$(echo "$allocations / $requests" | bc -l)" \
+    printf '%-8s %-16s %12.0f instructions per request   %6.1f allocations per request   (%s of %s answered 200)\n' "$label" \
+      "$variant" "$(echo "$total / $requests" | bc -l)" "$(echo "$allocations / $requests" | bc -l)" \
       "${answered:-0}" "$requests"
   done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -124,6 +130,6 @@ NGINX
   rm -rf "$work"
 }
 
-echo "client sidecar under callgrind, $requests requests per variant (1 KB answers, HTTP/1.1, 4 at a time)"
+echo "client sidecar under callgrind, $requests requests per variant (1 KB answers, HTTP/1.1, 4 at a time; new-connections: a connection per request)"
 measure_binary A "$WEFT"
 if [ -n "${WEFT_B:-}" ]; then measure_binary B "$WEFT_B"; fi

@@ -114,7 +114,7 @@ extension ProxyServerHandler {
             series = cached.id
         } else {
             let facts = telemetry.facts
-            series = table.value.intern(RequestTelemetry.series(facts, reporter, own: own))
+            series = own.series(facts, reporter, in: table)
             seriesCache = (facts, series)
         }
         table.value.record(series, responseCode: telemetry.status, responseFlags: telemetry.flags, grpcResponseStatus: telemetry.grpcStatus,

@@ -11,6 +11,7 @@ public final class ProxyTelemetry: Sendable {
     /// What peers read about this workload (`PeerMetadataHeader`), encoded once.
     let encodedMetadata: String
     private let tables: LoopLocal<NIOLoopBoundBox<RequestMetrics>>
+    private let seriesMemos: LoopLocal<NIOLoopBoundBox<SeriesMemo>>
 
     /// `group`: the proxy's event loops, each of which records into a table of its own.
     public init(workload: WorkloadMetadata, principal: String, group: any EventLoopGroup) {
@@ -18,6 +19,15 @@ public final class ProxyTelemetry: Sendable {
         self.principal = principal
         encodedMetadata = PeerMetadataHeader.encode(workload)
         tables = LoopLocal(group) { NIOLoopBoundBox.makeBoxSendingValue(RequestMetrics(), as: RequestMetrics.self, eventLoop: $0) }
+        seriesMemos = LoopLocal(group) { NIOLoopBoundBox.makeBoxSendingValue(SeriesMemo(), as: SeriesMemo.self, eventLoop: $0) }
+    }
+
+    /// The series of `facts` as `reporter` records them in `table` (a loop's, used on that loop),
+    /// made once per loop for the same facts (`SeriesMemo`).
+    func series(_ facts: RequestTelemetry.SeriesFacts, _ reporter: RequestSeries.Reporter, in table: NIOLoopBoundBox<RequestMetrics>) -> RequestMetrics.SeriesID {
+        seriesMemos[table.eventLoop].value.series(SeriesMemo.Key(facts: facts, reporter: reporter)) {
+            table.value.intern(RequestTelemetry.series(facts, reporter, own: self))
+        }
     }
 
     /// The table requests on `loop` record into (used only on that loop).

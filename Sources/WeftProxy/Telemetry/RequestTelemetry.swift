@@ -58,7 +58,7 @@ final class RequestTelemetry {
     }
 
     /// The facts a series is made from; equal facts make the same series.
-    struct SeriesFacts: Equatable {
+    struct SeriesFacts: Hashable {
         var peerHeader: String?
         var peerPrincipal: String
         var serviceSource: String
