@@ -96,7 +96,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
 
     func peerAddress(_ context: ChannelHandlerContext) -> String? {
         if let cached = cachedPeerAddress { return cached }
-        let address = context.channel.remoteAddress?.ipAddress
+        let address = context.channel.remoteAddress?.ipText
         cachedPeerAddress = .some(address)
         return address
     }
@@ -268,7 +268,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         if listener.enforcesAuthorization {
             let port = listener.inboundPort ?? listener.defaultPort
             request.localPort = port
-            if cachedLocalAddress == nil { cachedLocalAddress = .some(context.channel.localAddress?.ipAddress) }
+            if cachedLocalAddress == nil { cachedLocalAddress = .some(context.channel.localAddress?.ipText) }
             request.localAddress = cachedLocalAddress ?? nil
         }
         head.uri = originForm
