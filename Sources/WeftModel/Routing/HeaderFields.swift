@@ -254,6 +254,16 @@ public struct HeaderFields: Sendable {
 
     /// The comma-separated elements of one value, each without surrounding whitespace, empty ones skipped.
     public static func forEachElement(of value: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        try forEachListMember(of: value) { member in
+            // Empty elements are no elements (RFC 9110 §5.6.1).
+            if !member.isEmpty { try body(member) }
+            return true
+        }
+    }
+
+    /// Every comma-separated member of one value, empty ones too (a Content-Length list refuses
+    /// those), each without surrounding whitespace, until `body` says stop (false).
+    public static func forEachListMember(of value: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) throws -> Bool) rethrows {
         var start = 0
         while start <= value.count {
             var end = start
@@ -261,8 +271,7 @@ public struct HeaderFields: Sendable {
             var low = start, high = end
             while low < high, value[low] == 0x20 || value[low] == 0x09 { low += 1 }
             while high > low, value[high - 1] == 0x20 || value[high - 1] == 0x09 { high -= 1 }
-            // Empty elements are no elements (RFC 9110 §5.6.1).
-            if low < high { try body(UnsafeBufferPointer(rebasing: value[low..<high])) }
+            guard try body(UnsafeBufferPointer(rebasing: value[low..<high])) else { return }
             start = end + 1
         }
     }

@@ -39,24 +39,19 @@ enum HTTP1MessageFraming: Equatable {
     /// Reads one Content-Length value (a comma-separated list of equal lengths) into `length`,
     /// which holds what earlier fields said; false when an element is not digits or differs.
     static func readLengths(_ value: UnsafeBufferPointer<UInt8>, into length: inout Int?) -> Bool {
-        var start = 0
-        while start <= value.count {
-            var end = start
-            while end < value.count, value[end] != UInt8(ascii: ",") { end += 1 }
-            var low = start, high = end
-            while low < high, value[low] == 0x20 || value[low] == 0x09 { low += 1 }
-            while high > low, value[high - 1] == 0x20 || value[high - 1] == 0x09 { high -= 1 }
-            if low == high || high - low > 18 { return false }
+        var valid = true
+        HeaderFields.forEachListMember(of: value) { member in
             var parsed = 0
-            for index in low..<high {
-                guard value[index] >= 0x30, value[index] <= 0x39 else { return false }
-                parsed = parsed * 10 + Int(value[index] - 0x30)
+            valid = !member.isEmpty && member.count <= 18
+            for byte in member where valid {
+                guard byte >= 0x30, byte <= 0x39 else { valid = false; break }
+                parsed = parsed * 10 + Int(byte - 0x30)
             }
-            if let length, length != parsed { return false }
+            if valid, let length, length != parsed { valid = false }
             length = parsed
-            start = end + 1
+            return valid
         }
-        return true
+        return valid
     }
 }
 

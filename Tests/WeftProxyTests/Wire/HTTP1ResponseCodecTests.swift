@@ -82,7 +82,8 @@ struct HTTP1ResponseCodecTests {
         }
         let lengths = try fields("Content-Length: 7, 7\r\nX-A: b\r\ncontent-length: 7\r\n")
         #expect(lengths.hasContentLength && lengths.contentLength == 7 && !lengths.hasTransferEncoding && lengths.keepsAlive(.http1_1))
-        for bad in ["Content-Length: 7\r\nContent-Length: 8\r\n", "Content-Length: 7x\r\n", "Content-Length: \r\n"] {
+        for bad in ["Content-Length: 7\r\nContent-Length: 8\r\n", "Content-Length: 7x\r\n", "Content-Length: \r\n", "Content-Length: 7, ,7\r\n",
+                    "Content-Length: 1234567890123456789\r\n"] {
             let read = try fields(bad)
             #expect(read.hasContentLength && read.contentLength == nil, "\(bad)")
         }
