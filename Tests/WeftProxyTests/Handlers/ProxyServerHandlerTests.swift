@@ -32,20 +32,19 @@ struct ProxyServerHandlerTests {
     @Test("the answer is framed anew for the client: to HTTP/1.0 without the upstream's Transfer-Encoding, to HTTP/1.1 chunked again; hop-by-hop headers and the upstream's peer metadata stop here")
     func responseFramedAnew() throws {
         let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nKeep-Alive: timeout=5\r\nx-weft-peer-metadata: abc\r\nx-up: 1\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
-        let old = try EmbeddedProxy()
-        let first = try old.idleUpstream()
-        try old.client("GET /old HTTP/1.0\r\nHost: svc\r\n\r\n")
-        _ = try old.upstreamReceived(first)
-        try old.upstream(first, sends: chunked)
-        let toOld = try old.clientReceived()
+        // The upstream's chunked answer, as a client sending `request` receives it.
+        func answer(to request: String) throws -> String {
+            let proxy = try EmbeddedProxy()
+            let upstream = try proxy.idleUpstream()
+            try proxy.client(request)
+            _ = try proxy.upstreamReceived(upstream)
+            try proxy.upstream(upstream, sends: chunked)
+            return try proxy.clientReceived()
+        }
+        let toOld = try answer(to: "GET /old HTTP/1.0\r\nHost: svc\r\n\r\n")
         #expect(toOld.hasPrefix("HTTP/1.0 200") && !toOld.lowercased().contains("transfer-encoding") && toOld.hasSuffix("\r\n\r\nabc"), "\(toOld)")
         #expect(toOld.contains("x-up: 1") && !toOld.lowercased().contains("keep-alive: timeout") && !toOld.contains("x-weft-peer-metadata"), "\(toOld)")
-        let current = try EmbeddedProxy()
-        let second = try current.idleUpstream()
-        try current.client("GET /new HTTP/1.1\r\nHost: svc\r\n\r\n")
-        _ = try current.upstreamReceived(second)
-        try current.upstream(second, sends: chunked)
-        let toCurrent = try current.clientReceived()
+        let toCurrent = try answer(to: "GET /new HTTP/1.1\r\nHost: svc\r\n\r\n")
         #expect(toCurrent.lowercased().components(separatedBy: "transfer-encoding: chunked").count == 2 && toCurrent.hasSuffix("3\r\nabc\r\n0\r\n\r\n"), "\(toCurrent)")
     }
 
