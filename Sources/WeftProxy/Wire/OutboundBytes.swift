@@ -5,11 +5,17 @@ import NIOCore
 /// around it are one `context.write` (each costs ~1.5k instructions in NIO's pipeline and
 /// pending-writes bookkeeping), not two to four. A body larger than `copyLimit` is not copied:
 /// what was gathered goes first, then the body as it is, in order.
+/// The buffer handed over is kept as `spare`: once the channel has written it (most often within
+/// the flush), it is this connection's alone again and the next gathering reuses its memory
+/// instead of allocating (`ByteBuffer.clear()` allocates anew only while the write still holds it).
 struct OutboundBytes {
     /// Bodies up to this size are copied in; past it a copy costs more than the write it saves.
     static let copyLimit = 4096
+    /// A drained buffer is kept for reuse up to this capacity: what an idle connection holds.
+    static let spareLimit = 4096
 
     private var pending: ByteBuffer?
+    private var spare: ByteBuffer?
 
     /// Nothing gathered since the last drain.
     var isEmpty: Bool { pending == nil }
@@ -17,7 +23,15 @@ struct OutboundBytes {
     /// Writes into the gathered buffer (a new one of at least `capacity` bytes when none is open).
     mutating func fill(reserving capacity: Int, allocator: ByteBufferAllocator, _ body: (inout ByteBuffer) -> Void) {
         // Taken out while written to, so the buffer is uniquely held and grows in place.
-        var buffer = pending.take() ?? allocator.buffer(capacity: capacity)
+        var buffer: ByteBuffer
+        if let gathered = pending.take() {
+            buffer = gathered
+        } else if var reused = spare.take() {
+            reused.clear()
+            buffer = reused
+        } else {
+            buffer = allocator.buffer(capacity: capacity)
+        }
         if buffer.writableBytes < capacity { buffer.reserveCapacity(minimumWritableBytes: capacity) }
         body(&buffer)
         pending = buffer
@@ -35,6 +49,8 @@ struct OutboundBytes {
 
     /// Hands what was gathered to `write`, leaving nothing.
     mutating func drain(write: (IOData) -> Void) {
-        if let buffer = pending.take() { write(.byteBuffer(buffer)) }
+        guard let buffer = pending.take() else { return }
+        if buffer.capacity <= Self.spareLimit { spare = buffer }
+        write(.byteBuffer(buffer))
     }
 }
