@@ -196,16 +196,75 @@ public struct RoutePolicy: Sendable, Hashable, Codable {
 }
 
 /// One route: matches (none = every request), an action and its policies.
+/// Its fields live in one immutable object: the matched route is copied into every request's
+/// context, and a copy is then one reference counted, not each of the policy's strings and arrays
+/// (~1k instructions a request). A change makes a new object (routes change with configuration only).
 public struct RouteEntry: Sendable, Hashable, Codable {
-    public var name: String
-    public var matches: [RequestMatch]
-    public var action: RouteAction
-    public var policy: RoutePolicy
+    private final class Fields: Sendable {
+        let name: String
+        let matches: [RequestMatch]
+        let action: RouteAction
+        let policy: RoutePolicy
+
+        init(name: String, matches: [RequestMatch], action: RouteAction, policy: RoutePolicy) {
+            self.name = name
+            self.matches = matches
+            self.action = action
+            self.policy = policy
+        }
+    }
+
+    private var fields: Fields
+
+    public var name: String {
+        get { fields.name }
+        set { fields = Fields(name: newValue, matches: matches, action: action, policy: policy) }
+    }
+    public var matches: [RequestMatch] {
+        get { fields.matches }
+        set { fields = Fields(name: name, matches: newValue, action: action, policy: policy) }
+    }
+    public var action: RouteAction {
+        get { fields.action }
+        set { fields = Fields(name: name, matches: matches, action: newValue, policy: policy) }
+    }
+    public var policy: RoutePolicy {
+        get { fields.policy }
+        set { fields = Fields(name: name, matches: matches, action: action, policy: newValue) }
+    }
+
     public init(name: String, matches: [RequestMatch], action: RouteAction, policy: RoutePolicy = RoutePolicy()) {
-        self.name = name
-        self.matches = matches
-        self.action = action
-        self.policy = policy
+        fields = Fields(name: name, matches: matches, action: action, policy: policy)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, matches, action, policy
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try container.decode(String.self, forKey: .name), matches: try container.decode([RequestMatch].self, forKey: .matches),
+                  action: try container.decode(RouteAction.self, forKey: .action), policy: try container.decode(RoutePolicy.self, forKey: .policy))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(matches, forKey: .matches)
+        try container.encode(action, forKey: .action)
+        try container.encode(policy, forKey: .policy)
+    }
+
+    public static func == (lhs: RouteEntry, rhs: RouteEntry) -> Bool {
+        lhs.fields === rhs.fields
+            || (lhs.name == rhs.name && lhs.matches == rhs.matches && lhs.action == rhs.action && lhs.policy == rhs.policy)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(matches)
+        hasher.combine(action)
+        hasher.combine(policy)
     }
 }
 
