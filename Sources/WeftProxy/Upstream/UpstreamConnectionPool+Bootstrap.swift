@@ -3,7 +3,8 @@ import NIOPosix
 import NIOSSL
 import WeftModel
 
-/// How upstream sockets are made: from the pod IP, no Nagle, and the cluster's TCP keepalive.
+/// How upstream sockets are made: from the pod IP, no Nagle, and the cluster's TCP keepalive
+/// (`UpstreamBootstrap`), secured as the cluster says.
 extension UpstreamConnectionPool {
     /// A connection whose bytes are spliced (a CONNECT tunnel, a TCP listener's), secured as
     /// `transport` says: handed over once a TLS handshake is done and the server's identity checked.
@@ -31,8 +32,9 @@ extension UpstreamConnectionPool {
             return eventLoop.makeFailedFuture(error)
         }
         guard let security else {
-            return bootstrap(to: host, connectTimeout: connectTimeout, keepalive: keepalive, source: source)
-                .channelOption(.allowRemoteHalfClosure, value: halfClosure)
+            var plain = bootstrap(to: host, connectTimeout: connectTimeout, keepalive: keepalive, source: source)
+            plain.halfClosure = halfClosure
+            return plain
                 .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try add(channel) } }
                 .connect(host: host, port: port)
                 .map { (channel: $0, secured: false) }
@@ -62,28 +64,16 @@ extension UpstreamConnectionPool {
     }
 
     /// `source`: bind this address instead of the pod IP.
-    func bootstrap(to host: String, connectTimeout: TimeAmount, keepalive: TCPKeepalive? = nil, source: String? = nil) -> ClientBootstrap {
-        var bootstrap = ClientBootstrap(group: eventLoop)
-        if let source, let local = try? SocketAddress(ipAddress: source, port: 0) {
-            bootstrap = bootstrap.bind(to: local)
-        } else if let sourceAddress, let local = try? SocketAddress(ipAddress: sourceAddress, port: 0), !(host.hasPrefix("127.") == false && sourceAddress.hasPrefix("127.")) {
+    func bootstrap(to host: String, connectTimeout: TimeAmount, keepalive: TCPKeepalive? = nil, source: String? = nil) -> UpstreamBootstrap {
+        var local: SocketAddress?
+        if let source, let address = try? SocketAddress(ipAddress: source, port: 0) {
+            local = address
+        } else if let sourceAddress, let address = try? SocketAddress(ipAddress: sourceAddress, port: 0), !(host.hasPrefix("127.") == false && sourceAddress.hasPrefix("127.")) {
             // A loopback pod IP can only reach loopback peers: bind it only then.
-            bootstrap = bootstrap.bind(to: local)
+            local = address
         }
-        bootstrap = bootstrap.resolver(ProxyDNS.shared.resolver(on: eventLoop))
-        bootstrap = bootstrap
-            .connectTimeout(connectTimeout)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-        if let keepalive {
-            bootstrap = bootstrap.channelOption(.socketOption(.so_keepalive), value: 1)
-            #if os(Linux)
-            if let time = keepalive.timeSeconds { bootstrap = bootstrap.channelOption(.socket(.init(IPPROTO_TCP), .init(TCP_KEEPIDLE)), value: time) }
-            if let interval = keepalive.intervalSeconds { bootstrap = bootstrap.channelOption(.socket(.init(IPPROTO_TCP), .init(TCP_KEEPINTVL)), value: interval) }
-            if let probes = keepalive.probes { bootstrap = bootstrap.channelOption(.socket(.init(IPPROTO_TCP), .init(TCP_KEEPCNT)), value: probes) }
-            #endif
-        }
-        return bootstrap
+        return UpstreamBootstrap(group: eventLoop, connectTimeout: connectTimeout, resolver: ProxyDNS.shared.resolver(on: eventLoop),
+                                 source: local, keepalive: keepalive)
     }
 }
 

@@ -126,10 +126,12 @@ public final class UpstreamConnectionPool {
         }
         let handshake = security.map { UpstreamTLSHandshake(allowedNames: $0.allowedNames, timeout: connectTimeout, promise: eventLoop.makePromise()) }
         let source = cluster.hasPrefix("inbound|") ? inboundSourceAddress : nil
+        // The initializer runs on this loop (the bootstrap's group is the pool's loop).
+        let boundHandshake = handshake.map { NIOLoopBound($0, eventLoop: eventLoop) }
         let future = bootstrap(to: host, connectTimeout: connectTimeout, keepalive: policy.tcpKeepalive, source: source)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let security, let handshake {
+                    if let security, let handshake = boundHandshake?.value {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: security.context, serverHostname: security.serverName))
                         try channel.pipeline.syncOperations.addHandler(handshake)
                     }
