@@ -174,7 +174,7 @@ local token = os.getenv("BENCH_TOKEN")
 if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
 LUA
 
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu() { awk '{print $14 "," $15}' "/proc/$1/stat"; } # user,system ticks
 # The proxies whose CPU each run reads, in this order (see the report below).
 proxy_pids() { echo "$client_pid $server_pid $hp1_pid $hp2_pid $hp3_pid $hp4_pid $hp5_pid $hp6_pid"; }
 cpu_all() { for pid in $(proxy_pids); do printf '%s ' "$(cpu "$pid")"; done; }
@@ -323,7 +323,7 @@ fixed = {l: ({p: median([fixed_runs[r][0][p] for r in groups[l]]) for p in (50, 
          for l in labels}
 sat = {l: ({p: median([sat_runs[r][0][p] for r in groups[l]]) for p in (50, 90, 99)}, median([sat_runs[r][1] for r in groups[l]]),
            sum(sat_runs[r][2] for r in groups[l]), sum(sat_runs[r][3] for r in groups[l])) for l in labels}
-cpu, rss = {}, []
+cpu, user, rss = {}, {}, []
 names = ["weft client sidecar", "weft server sidecar", "haproxy 1", "haproxy 2", "haproxy-tls 1", "haproxy-tls 2", "haproxy-hs 1", "haproxy-hs 2"]
 for line in open(f"{work}/cpu"):
     label, rest = line.split(" ", 1)
@@ -331,7 +331,10 @@ for line in open(f"{work}/cpu"):
         rss = [float(v) for v in rest.split()]
         continue
     before, after = rest.split("/")
-    cpu[label] = [(int(b2) - int(b1)) / ticks for b1, b2 in zip(before.split(), after.split())]
+    ticks_of = lambda field: [int(v) for v in field.split(",")]
+    spent = [[b - a for a, b in zip(ticks_of(b1), ticks_of(b2))] for b1, b2 in zip(before.split(), after.split())]
+    cpu[label] = [(u + s) / ticks for u, s in spent]
+    user[label] = [u / ticks for u, s in spent]
 print("\nfixed rate, 1000 req/s (hey, 10 connections)          p50 ms   p90 ms   p99 ms   req/s   status codes")
 for l in labels:
     pct, rps, codes = fixed[l]
@@ -353,6 +356,8 @@ def per_request_run(run, index):
     return cpu[run][index] / requests * 1000
 def per_request(label, index):
     return median([per_request_run(r, index) for r in groups[label]])
+def user_share(label, index):
+    return median([user[r][index] / cpu[r][index] if cpu[r][index] else 0 for r in groups[label]])
 rounds = len(groups["weft"])
 print(f"\nCPU ms per request, each round (weft / haproxy: both proxies' mean)")
 for r in groups["weft"]:
@@ -360,9 +365,9 @@ for r in groups["weft"]:
     pair = lambda label, a, b: (per_request_run(f"{label}@{n}", a) + per_request_run(f"{label}@{n}", b)) / 2
     print(f"  round {n}: weft {pair('weft', 0, 1):.4f}  haproxy {pair('haproxy', 2, 3):.4f}  ({pair('weft', 0, 1) / pair('haproxy', 2, 3):.2f}x)   "
           f"weft-mtls {pair('weft-mtls', 0, 1):.4f}  haproxy-tls {pair('haproxy-tls', 4, 5):.4f}  ({pair('weft-mtls', 0, 1) / pair('haproxy-tls', 4, 5):.2f}x)")
-print(f"\nCPU ms per request (hey + wrk requests; median of {rounds} rounds for the first five)   client/first proxy   server/second proxy")
+print(f"\nCPU ms per request (hey + wrk requests; median of {rounds} rounds for the first five)   client/first proxy   server/second proxy   (user share of it)")
 for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0, 1), ("haproxy-tls", 4, 5), ("weft-authz", 0, 1), ("weft-jwt", 0, 1), ("weft-telemetry", 0, 1), ("weft-notrace", 0, 1), ("weft-off", 0, 1)]:
-    print(f"  {label:<52}{per_request(label, first):10.4f} {per_request(label, second):18.4f}")
+    print(f"  {label:<52}{per_request(label, first):10.4f} {per_request(label, second):18.4f}   ({user_share(label, first):.0%} / {user_share(label, second):.0%} user)")
 print("\nhandshakes: a new TLS connection between the proxies per request   first byte p50 / p99 ms at 10 req/s   connections/s (16 clients)")
 for label in ["weft-hs", "haproxy-hs"]:
     pct, _, codes = hey(f"{label}.ttfb")
