@@ -215,21 +215,22 @@ public struct RouteEntry: Sendable, Hashable, Codable {
     }
 
     private var fields: Fields
+    // Read in place (`_read`): a getter would copy the whole policy for each field a step reads of it.
 
     public var name: String {
-        get { fields.name }
+        _read { yield fields.name }
         set { fields = Fields(name: newValue, matches: matches, action: action, policy: policy) }
     }
     public var matches: [RequestMatch] {
-        get { fields.matches }
+        _read { yield fields.matches }
         set { fields = Fields(name: name, matches: newValue, action: action, policy: policy) }
     }
     public var action: RouteAction {
-        get { fields.action }
+        _read { yield fields.action }
         set { fields = Fields(name: name, matches: matches, action: newValue, policy: policy) }
     }
     public var policy: RoutePolicy {
-        get { fields.policy }
+        _read { yield fields.policy }
         set { fields = Fields(name: name, matches: matches, action: action, policy: newValue) }
     }
 
