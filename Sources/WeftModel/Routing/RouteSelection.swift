@@ -14,7 +14,12 @@ public enum RouteSelection: Sendable, Hashable {
 public enum RouteSelector {
     /// `index`: the table's `VirtualHostIndex` (a proxy keeps one per configuration); nil reads every domain.
     public static func select(_ table: RouteTable, _ request: RequestAttributes, index: VirtualHostIndex? = nil) -> RouteSelection {
-        guard let host = index.map({ $0.virtualHost(for: request) }) ?? virtualHost(in: table, for: request) else { return .noVirtualHost(table.fallback) }
+        select(table, request, host: index.map({ $0.virtualHost(for: request) }) ?? virtualHost(in: table, for: request))
+    }
+
+    /// The route of `host`, the virtual host already chosen for `request` (nil: none answers it).
+    public static func select(_ table: RouteTable, _ request: RequestAttributes, host: VirtualHostConfig?) -> RouteSelection {
+        guard let host else { return .noVirtualHost(table.fallback) }
         if host.requireTLS && request.scheme != "https" { return .redirectToTLS(virtualHost: host.name) }
         for route in host.routes where route.matches.isEmpty || route.matches.contains(where: { matches($0, request) }) {
             return .route(virtualHost: host.name, route: route)

@@ -34,14 +34,24 @@ public final class VirtualHostIndex: Sendable {
 
     /// The virtual host that answers `request`'s host and port.
     public func virtualHost(for request: RequestAttributes) -> VirtualHostConfig? {
+        position(for: request).map { hosts[$0] }
+    }
+
+    /// Where the virtual host that answers `request` is among the table's hosts (`host(at:)`); nil when none does.
+    public func position(for request: RequestAttributes) -> Int? {
         func accepts(_ host: VirtualHostConfig) -> Bool { host.port == nil || host.port == request.port }
         if let positions = exact[request.host] {
-            for position in positions where accepts(hosts[position]) { return hosts[position] }
+            for position in positions where accepts(hosts[position]) { return position }
         }
         var best: (position: Int, score: Int)?
         for wildcard in wildcards where accepts(hosts[wildcard.host]) && (wildcard.score == 0 || request.host.hasSuffix(wildcard.suffix)) {
             if best == nil || wildcard.score > best!.score { best = (wildcard.host, wildcard.score) }
         }
-        return best.map { hosts[$0.position] }
+        return best?.position
+    }
+
+    /// The virtual host at `position` (from `position(for:)`).
+    public func host(at position: Int) -> VirtualHostConfig {
+        hosts[position]
     }
 }

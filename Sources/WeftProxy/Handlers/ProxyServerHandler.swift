@@ -52,7 +52,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     var telemetrySettings: ListenerTelemetrySettings?
     /// The listener's route table under the configuration it was looked up in (a hash of the
     /// table's name a request before).
-    private var routeIndexCache: (configuration: ActiveConfiguration, index: VirtualHostIndex?)?
+    private var routeIndexCache: (configuration: ActiveConfiguration, index: VirtualHostIndex?, hints: LookupHints)?
     /// The series this connection's last request counted in, and what it was made from.
     var seriesCache: (facts: RequestTelemetry.SeriesFacts, id: RequestMetrics.SeriesID)?
     /// A gRPC status that came in the response's head (a trailers-only answer): sent as trailers at its end.
@@ -245,14 +245,16 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
                                            fields: head.headers, defaultPort: listener.defaultPort)
         let configuration = listener.configuration.active
         beginTelemetry(head, attributes: attributes, originForm: originForm, configuration: configuration)
-        decide(RequestContext(attributes: attributes, configuration: configuration, routeTable: listener.routeTable, routeIndex: routeIndex(configuration)),
+        let index = routeIndex(configuration)
+        decide(RequestContext(attributes: attributes, configuration: configuration, routeTable: listener.routeTable, routeIndex: index,
+                              hints: routeIndexCache?.hints ?? LookupHints()),
                head: head, originForm: originForm, expectsContinue: facts.expectsContinue, context: context)
     }
 
     private func routeIndex(_ configuration: ActiveConfiguration) -> VirtualHostIndex? {
         if let cached = routeIndexCache, cached.configuration === configuration { return cached.index }
         let index = listener.routeTable.flatMap { configuration.virtualHosts[$0] }
-        routeIndexCache = (configuration, index)
+        routeIndexCache = (configuration, index, LookupHints())
         return index
     }
 
@@ -274,6 +276,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         head.uri = originForm
         if expectsContinue { continueIfExpected(&head, context: context) }
         let decision = listener.pipeline.decide(&request)
+        if routeIndexCache?.configuration === request.configuration { routeIndexCache?.hints = request.hints }
         telemetryRouted(request)
         if let milliseconds = request.faultDelayMs {
             delay(decision, by: milliseconds, head: head, request: request, context: context)

@@ -9,7 +9,13 @@ public struct PickEndpoint: RequestStep {
 
     public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
         guard let clusterName = context.cluster else { return next(&context) }
-        let found = context.configuration.clusters.lookup(clusterName)
+        let found: ClusterTable.Found
+        if let hint = context.hints.cluster, hint.configuration === context.configuration, hint.name == clusterName {
+            found = hint.found
+        } else {
+            found = context.configuration.clusters.lookup(clusterName)
+            context.hints.cluster = (context.configuration, clusterName, found)
+        }
         let cluster = found.cluster
         var endpoints = found.endpoints
         // Original destination (a ServiceEntry with resolution NONE, a DestinationRule's PASSTHROUGH):

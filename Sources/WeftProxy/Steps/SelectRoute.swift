@@ -10,7 +10,14 @@ public struct SelectRoute: RequestStep {
             return .respond(LocalResponse(status: 404, flag: "NR"))
         }
         let table = index.table
-        switch RouteSelector.select(table, context.attributes, index: index) {
+        let position: Int?
+        if let hint = context.hints.virtualHost, hint.index === index, hint.port == context.attributes.port, hint.host == context.attributes.host {
+            position = hint.position
+        } else {
+            position = index.position(for: context.attributes)
+            context.hints.virtualHost = (index, context.attributes.host, context.attributes.port, position)
+        }
+        switch RouteSelector.select(table, context.attributes, host: position.map(index.host(at:))) {
         case .noVirtualHost(.passthrough):
             // A Sidecar's egressProxy takes what is not in the registry, through the usual steps.
             if let cluster = table.egressProxyCluster {

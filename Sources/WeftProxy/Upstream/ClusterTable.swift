@@ -33,9 +33,16 @@ public struct ClusterTable: Sendable {
     }
 
     /// The cluster named `name` (nil when none is configured), its endpoints and its TLS server name.
-    func lookup(_ name: String) -> (cluster: ClusterView?, endpoints: [EndpointGroup.Endpoint], serverName: String?) {
-        guard let entry = entries[name] else { return (nil, [], nil) }
-        return (entry.position.map { ClusterView(clusters: all, position: $0) }, entry.endpoints, entry.serverName)
+    func lookup(_ name: String) -> Found {
+        guard let entry = entries[name] else { return Found(cluster: nil, endpoints: [], serverName: nil) }
+        return Found(cluster: entry.position.map { ClusterView(clusters: all, position: $0) }, endpoints: entry.endpoints, serverName: entry.serverName)
+    }
+
+    /// What `lookup(_:)` finds for a name.
+    struct Found: Sendable {
+        var cluster: ClusterView?
+        var endpoints: [EndpointGroup.Endpoint]
+        var serverName: String?
     }
 }
 
