@@ -200,12 +200,14 @@ public struct RoutePolicy: Sendable, Hashable, Codable {
 /// context, and a copy is then one reference counted, not each of the policy's strings and arrays
 /// (~1k instructions a request). A change makes a new object (routes change with configuration only).
 public struct RouteEntry: Sendable, Hashable, Codable {
-    private final class Fields: Sendable {
-        let name: String
-        let matches: [RequestMatch]
-        let action: RouteAction
-        let policy: RoutePolicy
+    @usableFromInline
+    final class Fields: Sendable {
+        @usableFromInline let name: String
+        @usableFromInline let matches: [RequestMatch]
+        @usableFromInline let action: RouteAction
+        @usableFromInline let policy: RoutePolicy
 
+        @usableFromInline
         init(name: String, matches: [RequestMatch], action: RouteAction, policy: RoutePolicy) {
             self.name = name
             self.matches = matches
@@ -214,21 +216,26 @@ public struct RouteEntry: Sendable, Hashable, Codable {
         }
     }
 
-    private var fields: Fields
+    @usableFromInline var fields: Fields
     // Read in place (`_read`): a getter would copy the whole policy for each field a step reads of it.
+    // Inlinable: a `_read` called across modules allocates its coroutine's frame (7 mallocs a request).
 
+    @inlinable
     public var name: String {
         _read { yield fields.name }
         set { fields = Fields(name: newValue, matches: matches, action: action, policy: policy) }
     }
+    @inlinable
     public var matches: [RequestMatch] {
         _read { yield fields.matches }
         set { fields = Fields(name: name, matches: newValue, action: action, policy: policy) }
     }
+    @inlinable
     public var action: RouteAction {
         _read { yield fields.action }
         set { fields = Fields(name: name, matches: matches, action: newValue, policy: policy) }
     }
+    @inlinable
     public var policy: RoutePolicy {
         _read { yield fields.policy }
         set { fields = Fields(name: name, matches: matches, action: action, policy: newValue) }
