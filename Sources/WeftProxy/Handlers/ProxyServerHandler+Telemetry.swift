@@ -23,7 +23,9 @@ extension ProxyServerHandler {
         }
         let metrics = settings.metrics
         guard metrics || settings.logs != nil || settings.tracing != nil else { return }
-        requestTelemetry = RequestTelemetry(started: .now(), recordsMetrics: metrics, grpc: answersGRPC)
+        // The span goes in with the object: set afterwards through the optional, it was copied and the nil destroyed.
+        requestTelemetry = RequestTelemetry(started: .now(), recordsMetrics: metrics, grpc: answersGRPC,
+                                            span: settings.tracing.map { beginSpan(head, attributes: attributes, originForm: originForm, config: $0) })
         if metrics, !configuration.tagOverrides.isEmpty, let overrides = configuration.tagOverrides[reporter], !overrides.perRequest.isEmpty {
             // Envoy's request.host is the authority as sent (`reviews:9080`).
             let request = TagExpression.Request(host: head.headers.first("host") ?? attributes.authority, method: attributes.method, path: originForm, scheme: attributes.scheme,
@@ -31,7 +33,6 @@ extension ProxyServerHandler {
                                                 header: { head.headers.first(name: $0) })
             requestTelemetry?.custom = overrides.perRequest.map { $0 == .responseCode ? "" : $0.value(request, status: 0) }
         }
-        if let tracing = settings.tracing { requestTelemetry?.span = beginSpan(head, attributes: attributes, originForm: originForm, config: tracing) }
         if reporter == .destination {
             requestTelemetry?.serviceSource = attributes.host
             requestTelemetry?.mutualTLS = peer != nil

@@ -33,7 +33,7 @@ final class RequestTelemetry {
     /// `response.code` ones are filled when the request ends.
     var custom: [String]
 
-    init(started: NIODeadline, recordsMetrics: Bool = true, grpc: Bool = false) {
+    init(started: NIODeadline, recordsMetrics: Bool = true, grpc: Bool = false, span: consuming RequestSpan? = nil) {
         self.started = started
         requestBytes = 0
         responseBytes = 0
@@ -46,7 +46,7 @@ final class RequestTelemetry {
         serviceSource = ""
         mutualTLS = false
         accessLog = nil
-        span = nil
+        self.span = span
         self.recordsMetrics = recordsMetrics
         custom = []
     }
