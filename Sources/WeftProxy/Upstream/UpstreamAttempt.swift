@@ -49,7 +49,7 @@ enum UpstreamAttempt {
             return .opening(pool.acquireStream(host: upstream.host, port: upstream.port, cluster: upstream.cluster, policy: upstream.connectionPool,
                                                connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)), transport: upstream.transport))
         }
-        if let idle = pool.takeIdle(host: upstream.host, port: upstream.port, transport: upstream.transport) { return .ready(idle) }
+        if let idle = pool.takeIdle(host: upstream.host, port: upstream.port, cluster: upstream.cluster, transport: upstream.transport) { return .ready(idle) }
         return .opening(pool.acquire(host: upstream.host, port: upstream.port, cluster: upstream.cluster, policy: upstream.connectionPool,
                                      connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)), transport: upstream.transport))
     }

@@ -45,7 +45,7 @@ extension UpstreamConnectionPool {
     func acquireStream(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy = .unlimited, connectTimeout: TimeAmount,
                        transport: UpstreamTransport) -> EventLoopFuture<NIOLoopBound<UpstreamHandler>> {
         eventLoop.preconditionInEventLoop()
-        let key = transport.poolKey(host: host, port: port)
+        let key = transport.poolKey(host: host, port: port, cluster: cluster)
         let limit = policy.maxConcurrentStreams.flatMap { $0 > 0 ? $0 : nil } ?? Int.max
         retireOutlived(key: key, cluster: cluster, policy: policy)
         let slot = http2Connections[key]?.first { $0.streams < limit } ?? openSlot(key: key, host: host, port: port, cluster: cluster,

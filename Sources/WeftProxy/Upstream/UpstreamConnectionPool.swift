@@ -67,9 +67,9 @@ public final class UpstreamConnectionPool {
     }
 
     /// An idle keep-alive connection to `host:port` over `transport`, if one is open.
-    func takeIdle(host: String, port: Int, transport: UpstreamTransport = .plaintext) -> UpstreamHandler? {
+    func takeIdle(host: String, port: Int, cluster: String, transport: UpstreamTransport = .plaintext) -> UpstreamHandler? {
         eventLoop.preconditionInEventLoop()
-        let key = transport.poolKey(host: host, port: port)
+        let key = transport.poolKey(host: host, port: port, cluster: cluster)
         let list: IdleConnections
         // Requests on a loop mostly go to the endpoint the last one went to: compared, not hashed.
         if let last = lastTaken, last.key == key {
@@ -98,7 +98,7 @@ public final class UpstreamConnectionPool {
     /// pending queue, and past `maxPendingRequests` it fails with `PendingOverflow`, as Envoy's circuit breakers do.
     func acquire(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy = .unlimited, connectTimeout: TimeAmount,
                  transport: UpstreamTransport = .plaintext) -> EventLoopFuture<NIOLoopBound<UpstreamHandler>> {
-        if let connection = takeIdle(host: host, port: port, transport: transport) { return eventLoop.makeSucceededFuture(NIOLoopBound(connection, eventLoop: eventLoop)) }
+        if let connection = takeIdle(host: host, port: port, cluster: cluster, transport: transport) { return eventLoop.makeSucceededFuture(NIOLoopBound(connection, eventLoop: eventLoop)) }
         if takeConnectionSlot(cluster: cluster, policy: policy) {
             return open(host: host, port: port, cluster: cluster, policy: policy, connectTimeout: connectTimeout, transport: transport)
         }
@@ -164,7 +164,7 @@ public final class UpstreamConnectionPool {
             connection.pool = self
             connection.host = host
             connection.port = port
-            connection.poolKey = transport.poolKey(host: host, port: port)
+            connection.poolKey = transport.poolKey(host: host, port: port, cluster: cluster)
             if handshake != nil { self.stats?.increment(cluster: cluster, "ssl.handshake") }
             connection.pooled = PooledConnection(cluster: cluster, policy: policy, opened: .now())
             channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in self.closed(connection) }
@@ -231,7 +231,7 @@ public final class UpstreamConnectionPool {
             }
             if !waiters.isEmpty {
                 let key = connection.poolKey
-                if active, let waiter = dequeueWaiter(entry.cluster, where: { $0.transport.poolKey(host: $0.host, port: $0.port) == key }) {
+                if active, let waiter = dequeueWaiter(entry.cluster, where: { $0.transport.poolKey(host: $0.host, port: $0.port, cluster: entry.cluster) == key }) {
                     waiter.promise.succeed(NIOLoopBound(connection, eventLoop: eventLoop))
                     return
                 }

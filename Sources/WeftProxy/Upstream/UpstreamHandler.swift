@@ -48,8 +48,8 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
     var peerIdentity: String?
     var host = ""
     var port = 0
-    /// The pool's key for it: the endpoint and, for TLS, the server name (`UpstreamTransport.poolKey`).
-    var poolKey = UpstreamPoolKey(host: "", port: 0, security: .plaintext, serverName: "")
+    /// The pool's key for it: its cluster, the endpoint and, for TLS, the server name (`UpstreamTransport.poolKey`).
+    var poolKey = UpstreamPoolKey(cluster: "", host: "", port: 0, security: .plaintext, serverName: "")
     /// What the pool that opened it keeps of it (kept here, not in a table of the pool's: every
     /// release and reuse read it); nil once closed.
     var pooled: PooledConnection?

@@ -44,19 +44,22 @@ public enum UpstreamTransport: Sendable, Hashable {
     }
 
     /// The key idle connections are kept under.
-    func poolKey(host: String, port: Int) -> UpstreamPoolKey {
+    func poolKey(host: String, port: Int, cluster: String) -> UpstreamPoolKey {
         switch self {
-        case .plaintext: return UpstreamPoolKey(host: host, port: port, security: .plaintext, serverName: "")
-        case .istioMutual(let sni, _): return UpstreamPoolKey(host: host, port: port, security: .istioMutual, serverName: sni)
-        case .originate(_, let sni): return UpstreamPoolKey(host: host, port: port, security: .originated, serverName: sni)
+        case .plaintext: return UpstreamPoolKey(cluster: cluster, host: host, port: port, security: .plaintext, serverName: "")
+        case .istioMutual(let sni, _): return UpstreamPoolKey(cluster: cluster, host: host, port: port, security: .istioMutual, serverName: sni)
+        case .originate(_, let sni): return UpstreamPoolKey(cluster: cluster, host: host, port: port, security: .originated, serverName: sni)
         }
     }
 }
 
-/// What a pooled connection is reused for: its endpoint, how it is secured and the server name it
-/// sent. A value, not a string made per request (`host:port|sni` cost ~1k instructions to build).
+/// What a pooled connection is reused for: its cluster (as Envoy keeps a pool per cluster: two
+/// services with the same endpoints keep their own connections, each under its own DestinationRule's
+/// limits), its endpoint, how it is secured and the server name it sent. A value, not a string made
+/// per request (`host:port|sni` cost ~1k instructions to build).
 struct UpstreamPoolKey: Hashable, Sendable {
     enum Security: UInt8, Hashable, Sendable { case plaintext, istioMutual, originated }
+    var cluster: String
     var host: String
     var port: Int
     var security: Security

@@ -39,7 +39,7 @@ final class EmbeddedProxy {
         handler.pool = pool.value
         handler.host = "10.0.0.1"
         handler.port = 80
-        handler.poolKey = UpstreamTransport.plaintext.poolKey(host: "10.0.0.1", port: 80)
+        handler.poolKey = UpstreamTransport.plaintext.poolKey(host: "10.0.0.1", port: 80, cluster: Self.cluster)
         pool.value.release(handler)
         return channel
     }

@@ -65,6 +65,8 @@ struct InboundTransportStateMachineTests {
                 == .istioMutual(sni: "outbound_.8000_.v1_.httpbin.foo.svc.cluster.local", identities: ["spiffe://cluster.local/ns/foo/sa/other"]))
         cluster.tls = UpstreamTLS(mode: .simple)
         #expect(UpstreamTransport.choose(cluster: ClusterView(cluster), endpoint: meshEndpoint) == .originate(UpstreamTLS(mode: .simple), sni: "httpbin.foo.svc.cluster.local"))
-        #expect(UpstreamTransport.plaintext.poolKey(host: "a", port: 1) != UpstreamTransport.istioMutual(sni: "s", identities: []).poolKey(host: "a", port: 1))
+        #expect(UpstreamTransport.plaintext.poolKey(host: "a", port: 1, cluster: "c") != UpstreamTransport.istioMutual(sni: "s", identities: []).poolKey(host: "a", port: 1, cluster: "c"))
+        // A pool per cluster, as Envoy's: the same endpoint under another service is another pool.
+        #expect(UpstreamTransport.plaintext.poolKey(host: "a", port: 1, cluster: "c") != UpstreamTransport.plaintext.poolKey(host: "a", port: 1, cluster: "d"))
     }
 }
