@@ -7,7 +7,7 @@
 # The client's sidecar runs under callgrind (a copy without debug info, which valgrind cannot read
 # in the release build; the symbols stay, for callgrind_annotate), the control plane and the server's sidecar run as they are, nginx answers
 # 1 KB. Per variant (plain; mutual TLS between the sidecars; plain with a new client connection per
-# request): 200 requests to warm up, the counters zeroed, REQUESTS requests (hey, 4 at a time), the
+# request; plain with a new upstream connection per request): 200 requests to warm up, the counters zeroed, REQUESTS requests (hey, 4 at a time), the
 # counters dumped: instructions / REQUESTS.
 # KEEP=DIR keeps each dump there (LABEL-VARIANT.callgrind) for `callgrind_annotate`.
 # Needs: valgrind (callgrind_control), nginx, hey, curl.
@@ -68,6 +68,20 @@ metadata: {name: bench-mtls}
 spec:
   selector: {app: bench-server}
   ports: [{name: http, port: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: bench-fresh}
+spec:
+  selector: {app: bench-server}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: bench-fresh}
+spec:
+  host: bench-fresh
+  trafficPolicy: {tls: {mode: DISABLE}, connectionPool: {http: {maxRequestsPerConnection: 1}}}
 YAML
   head -c 1024 /dev/zero | tr '\0' 'x' > "$work/body"
   mkdir -p "$work/nginx-tmp"
@@ -105,10 +119,13 @@ NGINX
     [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -x "http://$pod:15001" http://bench-server:8080/ 2>/dev/null)" = 200 ] && break; sleep 0.2
   done
   # plain and mutual-tls: the client keeps its 4 connections to the sidecar; new-connections: a new
-  # one for each request (as curl in a loop, or a client without keep-alive), plaintext upstream.
-  for variant in plain mutual-tls new-connections; do
+  # one for each request (as curl in a loop, or a client without keep-alive), plaintext upstream;
+  # new-upstream: the client keeps its connections, the sidecar opens a new plaintext one upstream
+  # for each request (maxRequestsPerConnection: 1).
+  for variant in plain mutual-tls new-connections new-upstream; do
     local host=bench-server keepalive=()
     [ "$variant" = mutual-tls ] && host=bench-mtls
+    [ "$variant" = new-upstream ] && host=bench-fresh
     [ "$variant" = new-connections ] && keepalive=(-disable-keepalive)
     hey -n 200 -c 4 "${keepalive[@]}" -x "http://$pod:15001" "http://$host:8080/" > /dev/null
     callgrind_control -z "$client" > /dev/null 2>&1
@@ -130,6 +147,6 @@ NGINX
   rm -rf "$work"
 }
 
-echo "client sidecar under callgrind, $requests requests per variant (1 KB answers, HTTP/1.1, 4 at a time; new-connections: a connection per request)"
+echo "client sidecar under callgrind, $requests requests per variant (1 KB answers, HTTP/1.1, 4 at a time; new-connections: a client connection per request; new-upstream: an upstream connection per request)"
 measure_binary A "$WEFT"
 if [ -n "${WEFT_B:-}" ]; then measure_binary B "$WEFT_B"; fi
