@@ -80,6 +80,14 @@ public struct HeaderFields: Sendable {
         nameBits = bits
     }
 
+    /// `bytes` copied into an array with room for `room` bytes more (lines added later go in place).
+    public static func lines(_ bytes: UnsafeRawBufferPointer, room: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count + room) { buffer, count in
+            if let source = bytes.baseAddress, let target = buffer.baseAddress { UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: bytes.count) }
+            count = bytes.count
+        }
+    }
+
     /// The bit `nameBits` keeps for a name: its length and its first byte (in any case).
     @inlinable @usableFromInline @inline(__always)
     static func nameBit(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {

@@ -53,16 +53,20 @@ enum ForwardedHeaders {
         "transfer-encoding", .peerMetadata,
     ]
 
-    static func response(_ head: ProxyResponseHead, version: HTTPVersion, edits: HeaderEdits?) -> ProxyResponseHead {
-        var headers = head.headers
-        headers.reserveCapacity(head.headers.count + 4 + (edits.map { $0.responseSet.count + $0.responseAdd.count } ?? 0))
-        headers.remove(responseDroppedNames)
+    /// Takes `head` over: its fields are edited where they are when nothing else holds them.
+    static func response(_ head: consuming ProxyResponseHead, version: HTTPVersion, edits: HeaderEdits?) -> ProxyResponseHead {
+        var response = head
+        response.version = version
+        // Its keep-alive is what its headers say from here on, not what the upstream's did.
+        response.keepAliveAsRead = nil
+        response.headers.reserveCapacity(response.headers.count + 4 + (edits.map { $0.responseSet.count + $0.responseAdd.count } ?? 0))
+        response.headers.remove(responseDroppedNames)
         if let edits {
-            for (name, value) in edits.responseSet { headers.replaceOrAdd(name: name, value: value) }
-            for (name, value) in edits.responseAdd { headers.add(name: name, value: value) }
-            for name in edits.responseRemove { headers.remove(name: name) }
+            for (name, value) in edits.responseSet { response.headers.replaceOrAdd(name: name, value: value) }
+            for (name, value) in edits.responseAdd { response.headers.add(name: name, value: value) }
+            for name in edits.responseRemove { response.headers.remove(name: name) }
         }
-        return ProxyResponseHead(version: version, status: head.status, headers: headers)
+        return response
     }
 
     /// `bytes` start with `prefix` (lower-case ASCII), in any case.

@@ -151,9 +151,9 @@ extension ProxyServerHandler {
 
     // MARK: upstream events (same event loop)
 
-    func upstreamReceived(_ part: ProxyResponsePart) {
+    func upstreamReceived(_ part: consuming ProxyResponsePart) {
         guard let context, let exchange else { return }
-        switch part {
+        switch consume part {
         case .head(let head):
             // A gRPC answer without a status in its head may carry one in trailers right after:
             // held until then when the route retries on gRPC statuses (`GRPCRetryHold`).
@@ -163,7 +163,7 @@ extension ProxyServerHandler {
             }
             // The head is searched for a gRPC status only when the route retries on one.
             let grpcStatus = exchange.request.retry?.retriesGRPC == true ? GRPCRetryHold.status(in: head.headers) : nil
-            forwardResponseHead(head, grpcStatus: grpcStatus, exchange: exchange, context: context)
+            forwardResponseHead(consume head, grpcStatus: grpcStatus, exchange: exchange, context: context)
         case .body(let buffer):
             if let held = exchange.heldResponseHead {
                 exchange.heldResponseHead = nil
@@ -200,7 +200,7 @@ extension ProxyServerHandler {
     /// The upstream's response head goes downstream, unless the machine retries on it (a retriable
     /// status, or `grpcStatus` from the head or the trailers that followed). Returns whether it went.
     @discardableResult
-    private func forwardResponseHead(_ head: ProxyResponseHead, grpcStatus: Int?, exchange: Exchange, context: ChannelHandlerContext) -> Bool {
+    private func forwardResponseHead(_ head: consuming ProxyResponseHead, grpcStatus: Int?, exchange: Exchange, context: ChannelHandlerContext) -> Bool {
         let status = Int(head.status.code)
         recordOutcome(.status(status), of: exchange)
         let retriedStatus = status == 200 && exchange.request.retry?.retriesGRPC == true ? grpcStatus : nil
@@ -214,7 +214,12 @@ extension ProxyServerHandler {
         if let flag = retryLimit.flag { telemetryFlag(flag) }
         cancelPerTryTimeout()
         listener.stats.countStatus(status)
-        var response = ForwardedHeaders.response(head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
+        // What is read of the received head is read before its edits, which take it over (edited in
+        // place when nothing else holds it: no copy of its lines and index).
+        let upgradeOffered = exchange.upgrade == nil ? nil : head.headers.first("upgrade")
+        if answersGRPC, let status = head.headers.first("grpc-status") { requestTelemetry?.grpcStatus = status }
+        let peerHeader = telemetryPeerHeader(head)
+        var response = ForwardedHeaders.response(consume head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
         // Its own Connection went with the hop-by-hop headers: added, not replaced.
         response.headers.add("connection", value: keepAlive ? "keep-alive" : "close")
         // An HTTP/1.1 upstream switches with 101; an HTTP/2 one takes the extended CONNECT with a 2xx.
@@ -225,7 +230,7 @@ extension ProxyServerHandler {
                 for name in ["upgrade", "connection", "sec-websocket-accept"] { response.headers.remove(name: name) }
             } else {
                 response.status = .switchingProtocols
-                response.headers.replaceOrAdd("upgrade", value: head.headers.first("upgrade") ?? requested)
+                response.headers.replaceOrAdd("upgrade", value: upgradeOffered ?? requested)
                 response.headers.replaceOrAdd("connection", value: "upgrade")
                 if !response.headers.contains("sec-websocket-accept"), let key = exchange.requestHead.headers.first("sec-websocket-key") {
                     response.headers.add("sec-websocket-accept", value: UpstreamExtendedConnect.acceptValue(forKey: key))
@@ -235,11 +240,10 @@ extension ProxyServerHandler {
             response.headers.remove("content-length")
             exchange.switchesProtocols = true
         }
-        if answersGRPC, let status = head.headers.first("grpc-status") { requestTelemetry?.grpcStatus = status }
         if http2 { grpcStatusOfHead = GRPCTrailersOnly.take(from: &response.headers) }
         for header in exchange.upstream.responseHeaders { response.headers.add(name: header.name, value: header.value) }
         if let server = listener.serverHeader { response.headers.replaceOrAdd("server", value: server) }
-        telemetryResponseHead(&response, received: head)
+        telemetryResponseHead(&response, peerHeader: peerHeader)
         send(.head(response), context: context)
         return true
     }

@@ -75,18 +75,26 @@ extension ProxyServerHandler {
 
     /// The upstream's answer began: its status; outbound, what the server's sidecar said about
     /// itself (then removed); inbound, this workload's metadata for a caller's sidecar.
-    func telemetryResponseHead(_ head: inout ProxyResponseHead, received: ProxyResponseHead) {
+    /// `peerHeader`: the upstream's peer metadata (`telemetryPeerHeader`), which is not in `head`
+    /// (`ForwardedHeaders.responseDroppedNames`).
+    func telemetryResponseHead(_ head: inout ProxyResponseHead, peerHeader: String?) {
         defer { accessLogResponseHead(head) }
-        // The upstream's peer metadata is not in `head` (`ForwardedHeaders.responseDroppedNames`).
         requestTelemetry?.status = Int(head.status.code)
         guard let own = listener.telemetry, requestTelemetry != nil else { return }
         switch reporter {
         case .source:
             if let proven = machine.attachedUpstream?.peerIdentity { requestTelemetry?.peerPrincipal = proven }
-            requestTelemetry?.peerHeader = received.headers.first(.peerMetadata, reusing: seriesCache?.facts.peerHeader)
+            requestTelemetry?.peerHeader = peerHeader
         case .destination:
             if requestTelemetry?.peerHeader != nil { head.headers.add(.peerMetadata, value: own.encodedMetadata) }
         }
+    }
+
+    /// Outbound, the server's sidecar's metadata as the received head carries it (read before the
+    /// head's edits drop it); nil when nothing records it.
+    func telemetryPeerHeader(_ received: borrowing ProxyResponseHead) -> String? {
+        guard reporter == .source, listener.telemetry != nil, requestTelemetry != nil else { return nil }
+        return received.headers.first(.peerMetadata, reusing: seriesCache?.facts.peerHeader)
     }
 
     /// A response flag for the request in flight (kept with the ones it has: `DI,UT`).

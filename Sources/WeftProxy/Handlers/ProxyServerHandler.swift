@@ -116,7 +116,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     }
 
     /// HTTP/1.1: the connection's decoder hands each part over directly, during its read.
-    func received(_ part: ProxyRequestPart) {
+    func received(_ part: consuming ProxyRequestPart) {
         guard let context else { return }
         receive(part, context: context)
     }

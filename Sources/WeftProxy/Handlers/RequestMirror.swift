@@ -73,7 +73,7 @@ final class MirrorSink: UpstreamHandler.Owner {
         UpstreamAttempt.write(head, parts: parts, to: connection, flush: true)
     }
 
-    func upstreamReceived(_ part: ProxyResponsePart) {
+    func upstreamReceived(_ part: consuming ProxyResponsePart) {
         guard case .end = part else { return }
         connection.finish()
         retainedSelf = nil

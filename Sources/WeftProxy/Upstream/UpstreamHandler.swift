@@ -25,7 +25,7 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
 
     /// Receives what happens on the upstream connection.
     protocol Owner: AnyObject {
-        func upstreamReceived(_ part: ProxyResponsePart)
+        func upstreamReceived(_ part: consuming ProxyResponsePart)
         /// The end of one read from the upstream: time to flush what was written downstream.
         func upstreamReadComplete()
         /// The connection (or stream) closed; `refused`: an HTTP/2 server refused the stream unprocessed.
@@ -145,14 +145,14 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
     }
 
     /// HTTP/1.1: the connection's decoder hands each response part over directly, during its read.
-    func received(_ part: ProxyResponsePart) {
+    func received(_ part: consuming ProxyResponsePart) {
         let action: UpstreamConnectionStateMachine.Action
         switch part {
         case .head(let head): action = machine.responseHead(keepAlive: head.isKeepAlive)
         case .body: action = machine.responseBody()
         case .end: action = machine.responseEnded()
         }
-        if case .deliver = action { owner?.upstreamReceived(part) } else { carryOut(action) }
+        if case .deliver = action { owner?.upstreamReceived(consume part) } else { carryOut(action) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

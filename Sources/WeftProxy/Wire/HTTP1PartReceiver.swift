@@ -11,6 +11,7 @@ import NIOCore
 /// it then takes the runtime's slow path (~2 % of a sidecar's CPU, measured with perf).
 protocol HTTP1PartReceiver<Part>: AnyObject {
     associatedtype Part
-    /// The next part, in order, during the decoder's read (a thrown parse error still goes down the pipeline).
-    func received(_ part: Part)
+    /// The next part, in order, during the decoder's read (a thrown parse error still goes down the
+    /// pipeline). Handed over, not lent: a head its receiver holds alone is edited in place.
+    func received(_ part: consuming Part)
 }
