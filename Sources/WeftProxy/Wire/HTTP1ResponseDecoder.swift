@@ -100,7 +100,8 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         phase.stopsAfterMessage = code == 101 || (method.isCONNECT && code >= 200 && code < 300)
         let receiver = self.receiver
         let deliver = { (part: ProxyResponsePart) in Self.deliver(part, to: receiver, context: context) }
-        deliver(.head(head))
+        // Handed over, not through the closure (which lends its part): the receiver edits the head in place.
+        Self.deliver(.head(consume head), to: receiver, context: context)
         switch body {
         case .none, .length(0): phase.begin(nil, deliver: deliver)
         case .length(let length): phase.begin(HTTP1BodyReader(length: length), deliver: deliver)
@@ -110,7 +111,7 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    private static func deliver(_ part: ProxyResponsePart, to receiver: (any HTTP1PartReceiver<ProxyResponsePart>)?, context: ChannelHandlerContext) {
+    private static func deliver(_ part: consuming ProxyResponsePart, to receiver: (any HTTP1PartReceiver<ProxyResponsePart>)?, context: ChannelHandlerContext) {
         if let receiver { receiver.received(part) } else { context.fireChannelRead(wrapInboundOut(part)) }
     }
 }
