@@ -247,7 +247,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         beginTelemetry(head, attributes: attributes, originForm: originForm, configuration: configuration)
         let index = routeIndex(configuration)
         decide(RequestContext(attributes: attributes, configuration: configuration, routeTable: listener.routeTable, routeIndex: index,
-                              hints: routeIndexCache?.hints ?? LookupHints()),
+                              hints: routeIndexCache?.hints),
                head: head, originForm: originForm, expectsContinue: facts.expectsContinue, context: context)
     }
 
@@ -276,7 +276,6 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         head.uri = originForm
         if expectsContinue { continueIfExpected(&head, context: context) }
         let decision = listener.pipeline.decide(&request)
-        if routeIndexCache?.configuration === request.configuration { routeIndexCache?.hints = request.hints }
         telemetryRouted(request)
         if let milliseconds = request.faultDelayMs {
             delay(decision, by: milliseconds, head: head, request: request, context: context)

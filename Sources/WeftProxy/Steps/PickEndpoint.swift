@@ -10,11 +10,15 @@ public struct PickEndpoint: RequestStep {
     public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
         guard let clusterName = context.cluster else { return next(&context) }
         let found: ClusterTable.Found
-        if let hint = context.hints.cluster, hint.configuration === context.configuration, hint.name == clusterName {
-            found = hint.found
+        if let hints = context.hints, hints.clusterConfiguration === context.configuration, hints.clusterName == clusterName {
+            found = hints.clusterFound
         } else {
             found = context.configuration.clusters.lookup(clusterName)
-            context.hints.cluster = (context.configuration, clusterName, found)
+            if let hints = context.hints {
+                hints.clusterConfiguration = context.configuration
+                hints.clusterName = clusterName
+                hints.clusterFound = found
+            }
         }
         let cluster = found.cluster
         var endpoints = found.endpoints

@@ -49,14 +49,14 @@ public struct RequestContext: Sendable {
     public var authenticationHeaders: Optional<HeaderEdits>
     /// Set by AnswerCORS: headers for the upstream's response.
     public var responseHeaders: [HeaderField]
-    /// The connection's previous lookups, which SelectRoute and PickEndpoint reuse and update.
-    public var hints: LookupHints
+    /// The connection's previous lookups, which SelectRoute and PickEndpoint reuse and update (nil: none kept).
+    public var hints: Optional<LookupHints>
 
     // Every property is set here and none has a default (`Optional<T>`, not `T?`, which would be
     // set to nil first): with defaults the init built the context aside and copied it out, a
     // retain and a release of each of its strings and arrays per request.
     public init(attributes: RequestAttributes, configuration: ActiveConfiguration, routeTable: String?, routeIndex: VirtualHostIndex? = nil,
-                hints: LookupHints = LookupHints()) {
+                hints: LookupHints? = nil) {
         self.attributes = attributes
         self.hints = hints
         self.configuration = configuration

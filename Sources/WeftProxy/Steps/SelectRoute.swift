@@ -11,11 +11,16 @@ public struct SelectRoute: RequestStep {
         }
         let table = index.table
         let position: Int?
-        if let hint = context.hints.virtualHost, hint.index === index, hint.port == context.attributes.port, hint.host == context.attributes.host {
-            position = hint.position
+        if let hints = context.hints, hints.hostIndex === index, hints.port == context.attributes.port, hints.host == context.attributes.host {
+            position = hints.hostPosition
         } else {
             position = index.position(for: context.attributes)
-            context.hints.virtualHost = (index, context.attributes.host, context.attributes.port, position)
+            if let hints = context.hints {
+                hints.hostIndex = index
+                hints.host = context.attributes.host
+                hints.port = context.attributes.port
+                hints.hostPosition = position
+            }
         }
         switch RouteSelector.select(table, context.attributes, host: position.map(index.host(at:))) {
         case .noVirtualHost(.passthrough):
