@@ -9,15 +9,38 @@ import WeftModel
 /// into every context and back out (~50 retains and releases a request).
 // @unchecked: mutable, and used only on the event loop of the connection that made it, one request at a time.
 public final class LookupHints: @unchecked Sendable {
-    /// SelectRoute's: the host and port of a request, and the virtual host that answered them in `hostIndex`.
-    var hostIndex: VirtualHostIndex?
-    var host = ""
-    var port = 0
-    var hostPosition: Int?
-    /// PickEndpoint's: a cluster name and what `clusterConfiguration` has for it.
-    var clusterConfiguration: ActiveConfiguration?
-    var clusterName = ""
-    var clusterFound = ClusterTable.Found(cluster: nil, endpoints: [], serverName: nil)
+    // SelectRoute's: the host and port of a request, and the virtual host that answered them in `hostIndex`.
+    private var hostIndex: VirtualHostIndex?
+    private var host = ""
+    private var port = 0
+    private var hostPosition: Int?
+    // PickEndpoint's: a cluster name and what `clusterConfiguration` has for it.
+    private var clusterConfiguration: ActiveConfiguration?
+    private var clusterName = ""
+    private var clusterFound = ClusterTable.Found(cluster: nil, endpoints: [], serverName: nil)
 
     public init() {}
+
+    /// Where the virtual host of `request` is in `index` (`VirtualHostIndex.position(for:)`): the last
+    /// answer for the same index, host and port, else looked up and kept.
+    func virtualHostPosition(in index: VirtualHostIndex, for request: RequestAttributes) -> Int? {
+        if hostIndex === index, port == request.port, host == request.host { return hostPosition }
+        let position = index.position(for: request)
+        hostIndex = index
+        host = request.host
+        port = request.port
+        hostPosition = position
+        return position
+    }
+
+    /// What `configuration` has for the cluster `name`: the last answer for the same configuration
+    /// and name, else looked up and kept.
+    func cluster(named name: String, in configuration: ActiveConfiguration) -> ClusterTable.Found {
+        if clusterConfiguration === configuration, clusterName == name { return clusterFound }
+        let found = configuration.clusters.lookup(name)
+        clusterConfiguration = configuration
+        clusterName = name
+        clusterFound = found
+        return found
+    }
 }

@@ -10,15 +10,10 @@ public struct PickEndpoint: RequestStep {
     public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
         guard let clusterName = context.cluster else { return next(&context) }
         let found: ClusterTable.Found
-        if let hints = context.hints, hints.clusterConfiguration === context.configuration, hints.clusterName == clusterName {
-            found = hints.clusterFound
+        if let hints = context.hints {
+            found = hints.cluster(named: clusterName, in: context.configuration)
         } else {
             found = context.configuration.clusters.lookup(clusterName)
-            if let hints = context.hints {
-                hints.clusterConfiguration = context.configuration
-                hints.clusterName = clusterName
-                hints.clusterFound = found
-            }
         }
         let cluster = found.cluster
         var endpoints = found.endpoints

@@ -11,16 +11,10 @@ public struct SelectRoute: RequestStep {
         }
         let table = index.table
         let position: Int?
-        if let hints = context.hints, hints.hostIndex === index, hints.port == context.attributes.port, hints.host == context.attributes.host {
-            position = hints.hostPosition
+        if let hints = context.hints {
+            position = hints.virtualHostPosition(in: index, for: context.attributes)
         } else {
             position = index.position(for: context.attributes)
-            if let hints = context.hints {
-                hints.hostIndex = index
-                hints.host = context.attributes.host
-                hints.port = context.attributes.port
-                hints.hostPosition = position
-            }
         }
         switch RouteSelector.select(table, context.attributes, host: position.map(index.host(at:))) {
         case .noVirtualHost(.passthrough):
