@@ -93,6 +93,8 @@ class Handler(BaseHTTPRequestHandler):
             "path": self.path,
             "method": self.command,
             "headers": {k.lower(): v for k, v in self.headers.items()},
+            # Names that came more than once (the dict above keeps one value of each).
+            "repeated": sorted({k.lower() for k in self.headers.keys() if len(self.headers.get_all(k)) > 1}),
             "body_length": len(body),
         }).encode()
         self.send_response(status)

@@ -86,6 +86,9 @@ struct RoutePolicyTests {
         // One of two consecutive requests met a 503 first and was answered on its second attempt.
         #expect(retried.0 == 200 && second.0 == 200, "\(retried) \(second)")
         #expect((retried.1 + second.1).contains("\"x-envoy-attempt-count\": \"2\""), "\(retried.1) \(second.1)")
+        // The retry sends the first attempt's head again: its trace context, request id and peer metadata once each.
+        #expect(retried.1.contains("\"repeated\": []") && second.1.contains("\"repeated\": []"), "\(retried.1) \(second.1)")
+        #expect((retried.1 + second.1).contains("\"x-b3-traceid\""), "the trace context goes with every attempt: \(retried.1) \(second.1)")
 
         let retryStat = "cluster.outbound|9080||reviews.default.svc.cluster.local.upstream_rq_retry"
         func retriesCounted() throws -> Int {

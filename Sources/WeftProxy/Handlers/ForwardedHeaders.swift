@@ -8,13 +8,22 @@ enum ForwardedHeaders {
     /// Headers that end at this hop (RFC 9110 §7.6.1, and the proxy ones Envoy drops too).
     static let hopByHopNames: HeaderNameSet = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]
 
-    /// `requestID`: the bits of the id the proxy made for this request (`RequestID.draw()`), written
-    /// when the head has none; without them a new id is made.
-    static func request(_ head: ProxyRequestHead, originForm: String, clientAddress: String?, scheme: String, edits: HeaderEdits?,
+    /// Takes `head` over: its fields are edited where they are when nothing else holds them (the
+    /// request decoder leaves room for the lines added). `requestID`: the bits of the id the proxy
+    /// made for this request (`RequestID.draw()`), written when the head has none; without them a
+    /// new id is made. The head keeps its method and target; it goes as HTTP/1.1.
+    static func request(_ head: consuming ProxyRequestHead, clientAddress: String?, scheme: String, edits: HeaderEdits?,
                         clientCertificate: ForwardedClientCert = .keep, requestID: (UInt64, UInt64)? = nil) -> ProxyRequestHead {
         // The client's fields as they came (bytes), less what stops here, plus what is added on the way.
-        var headers = head.headers
-        headers.reserveCapacity(head.headers.count + 12 + (edits.map { $0.requestSet.count + $0.requestAdd.count } ?? 0))
+        var forwarded = head
+        forwarded.version = .http1_1
+        forwarded.headers.reserveCapacity(forwarded.headers.count + 12 + (edits.map { $0.requestSet.count + $0.requestAdd.count } ?? 0))
+        edit(&forwarded.headers, clientAddress: clientAddress, scheme: scheme, edits: edits, clientCertificate: clientCertificate, requestID: requestID)
+        return forwarded
+    }
+
+    private static func edit(_ headers: inout HeaderFields, clientAddress: String?, scheme: String, edits: HeaderEdits?,
+                             clientCertificate: ForwardedClientCert, requestID: (UInt64, UInt64)?) {
         if headers.contains("connection") {
             for name in connectionListed(headers) { headers.remove(name: name) }
         }
@@ -42,7 +51,6 @@ enum ForwardedHeaders {
             for name in edits.requestRemove { headers.remove(name: name) }
         }
         headers.add("connection", value: "keep-alive")
-        return ProxyRequestHead(version: .http1_1, method: head.method, uri: originForm, headers: headers)
     }
 
     /// What a response drops on the way: the hop-by-hop headers, its Transfer-Encoding (the

@@ -30,7 +30,7 @@ extension ProxyServerHandler {
             }
             // Envoy logs the cause first, then why it was not retried: UF,URX.
             if let flag = retryLimit.flag { response.flag = response.flag.isEmpty ? flag : "\(response.flag),\(flag)" }
-            respondLocally(response, keepAlive: keepAlive, version: version ?? exchange?.requestHead.version ?? .http1_1, context: context)
+            respondLocally(response, keepAlive: keepAlive, version: version ?? exchange?.version ?? .http1_1, context: context)
             carryOut(after, context: context)
         case .forwardResponseHead, .forwardResponseBody, .finishResponse:
             // Only a response's own parts lead here (see upstreamReceived).
@@ -73,27 +73,48 @@ extension ProxyServerHandler {
     private func write(_ exchange: Exchange, to connection: UpstreamHandler, parts: [ProxyRequestPart], attempt: Int, context: ChannelHandlerContext) {
         connection.lease(to: self)
         if exchange.upstream.countsInFlight { listener.balancer.started(exchange.upstream.host, exchange.upstream.port) }
-        var head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
+        var head: ProxyRequestHead
+        if let sent = exchange.forwardedHead {
+            // A retry: the head the first attempt sent, with its count (and the mesh metadata this endpoint's transport calls for).
+            head = sent
+            head.headers.replaceOrAdd("x-envoy-attempt-count", value: String(attempt))
+            telemetryHeaders(&head, exchange: exchange, resent: true)
+        } else {
+            head = forwardedHead(exchange, attempt: attempt, context: context)
+        }
+        if let upgrade = exchange.upgrade, connection.isStream, let channel = connection.channel {
+            // To an HTTP/2 upstream the handshake goes as an extended CONNECT on the request's stream.
+            let protocolName = upgrade.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "websocket"
+            try? channel.pipeline.syncOperations.addHandler(UpstreamExtendedConnect(protocolName: protocolName), position: .first)
+        }
+        accessLogForwarded(head, exchange: exchange, attempt: attempt)
+        // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
+        UpstreamAttempt.write(consume head, parts: parts, to: connection, flush: !insideRead)
+        startPerTryTimeout(exchange.request.retry, attempt: attempt)
+        setReading(true)
+    }
+
+    /// The request's head as it goes upstream, made once from the client's (taken over, when no
+    /// mirror needs it again, and edited in place) and kept for retries.
+    private func forwardedHead(_ exchange: Exchange, attempt: Int, context: ChannelHandlerContext) -> ProxyRequestHead {
+        let mirrors = !exchange.request.mirrors.isEmpty
+        // The context's share of the client's fields is let go first: otherwise the edits copy them.
+        if !mirrors { exchange.request.attributes.headers = HeaderFields() }
+        var head = ForwardedHeaders.request(mirrors ? exchange.requestHead : exchange.takeRequestHead(),
                                             clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
                                             scheme: listener.scheme, edits: exchange.upstream.headers, clientCertificate: clientCertificate,
                                             requestID: exchange.requestID)
-        // Every attempt carries the same request id (the client's, or the exchange's `requestID`: see carryOut); retries say which attempt they are.
+        // Every attempt carries the same request id (the client's, or the exchange's `requestID`: see carryOut);
+        // retries say which attempt they are (the first attempt to go out is a retry when the first connect failed).
         if attempt > 1 { head.headers.replaceOrAdd("x-envoy-attempt-count", value: String(attempt)) }
         if let upgrade = exchange.upgrade {
             head.headers.replaceOrAdd("upgrade", value: upgrade)
             head.headers.replaceOrAdd("connection", value: "upgrade")
-            // To an HTTP/2 upstream the handshake goes as an extended CONNECT on the request's stream.
-            if connection.isStream, let channel = connection.channel {
-                let protocolName = upgrade.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "websocket"
-                try? channel.pipeline.syncOperations.addHandler(UpstreamExtendedConnect(protocolName: protocolName), position: .first)
-            }
         }
         telemetryHeaders(&head, exchange: exchange)
-        accessLogForwarded(head, exchange: exchange, attempt: attempt)
-        // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
-        UpstreamAttempt.write(head, parts: parts, to: connection, flush: !insideRead)
-        startPerTryTimeout(exchange.request.retry, attempt: attempt)
-        setReading(true)
+        exchange.forwardedHead = head
+        if !mirrors { exchange.request.attributes.headers = head.headers }
+        return head
     }
 
     /// The attempt is over on `connection`: released to the pool (`finished`) or torn down.
@@ -129,7 +150,7 @@ extension ProxyServerHandler {
                 exchange.upstream.transport = upstream.transport
                 self.connect(exchange)
             case .respond(let response):
-                self.answer(response, version: exchange.requestHead.version)
+                self.answer(response, version: exchange.version)
             }
         }
     }
@@ -137,7 +158,7 @@ extension ProxyServerHandler {
     /// The cluster's connections and pending queue are full: Envoy's 503 with flag UO, counted.
     private func pendingOverflow(_ exchange: Exchange) {
         answer(LocalResponse(status: 503, flag: "UO", body: "upstream connect error or disconnect/reset before headers. reset reason: overflow"),
-               version: exchange.requestHead.version, counting: "upstream_rq_pending_overflow")
+               version: exchange.version, counting: "upstream_rq_pending_overflow")
     }
 
     private func connectFailed(_ exchange: Exchange) {
@@ -219,7 +240,7 @@ extension ProxyServerHandler {
         let upgradeOffered = exchange.upgrade == nil ? nil : head.headers.first("upgrade")
         if answersGRPC, let status = head.headers.first("grpc-status") { requestTelemetry?.grpcStatus = status }
         let peerHeader = telemetryPeerHeader(head)
-        var response = ForwardedHeaders.response(consume head, version: exchange.requestHead.version, edits: exchange.upstream.headers)
+        var response = ForwardedHeaders.response(consume head, version: exchange.version, edits: exchange.upstream.headers)
         // Its own Connection went with the hop-by-hop headers: added, not replaced.
         response.headers.add("connection", value: keepAlive ? "keep-alive" : "close")
         // An HTTP/1.1 upstream switches with 101; an HTTP/2 one takes the extended CONNECT with a 2xx.
@@ -232,7 +253,7 @@ extension ProxyServerHandler {
                 response.status = .switchingProtocols
                 response.headers.replaceOrAdd("upgrade", value: upgradeOffered ?? requested)
                 response.headers.replaceOrAdd("connection", value: "upgrade")
-                if !response.headers.contains("sec-websocket-accept"), let key = exchange.requestHead.headers.first("sec-websocket-key") {
+                if !response.headers.contains("sec-websocket-accept"), let key = exchange.forwardedHead?.headers.first("sec-websocket-key") ?? exchange.requestHead.headers.first("sec-websocket-key") {
                     response.headers.add("sec-websocket-accept", value: UpstreamExtendedConnect.acceptValue(forKey: key))
                 }
             }

@@ -24,8 +24,10 @@ extension ProxyServerHandler {
         let metrics = settings.metrics
         guard metrics || settings.logs != nil || settings.tracing != nil else { return }
         // The span goes in with the object: set afterwards through the optional, it was copied and the nil destroyed.
-        requestTelemetry = RequestTelemetry(started: .now(), recordsMetrics: metrics, grpc: answersGRPC,
-                                            span: settings.tracing.map { beginSpan(head, attributes: attributes, originForm: originForm, config: $0) })
+        // (Not made in a closure: one that captures the head copied it.)
+        var span: RequestSpan?
+        if let tracing = settings.tracing { span = beginSpan(head, attributes: attributes, originForm: originForm, config: tracing) }
+        requestTelemetry = RequestTelemetry(started: .now(), recordsMetrics: metrics, grpc: answersGRPC, span: consume span)
         if metrics, !configuration.tagOverrides.isEmpty, let overrides = configuration.tagOverrides[reporter], !overrides.perRequest.isEmpty {
             // Envoy's request.host is the authority as sent (`reviews:9080`).
             let request = TagExpression.Request(host: head.headers.first("host") ?? attributes.authority, method: attributes.method, path: originForm, scheme: attributes.scheme,
@@ -64,9 +66,12 @@ extension ProxyServerHandler {
 
     /// The peer metadata header on a request going upstream: outbound to a mesh service it says who
     /// this workload is; anything else, it is removed (the app's own, or an inbound peer's).
-    func telemetryHeaders(_ head: inout ProxyRequestHead, exchange: Exchange) {
+    /// `resent`: the head went out before (a retry): its trace context is there, the span only learns the new endpoint.
+    func telemetryHeaders(_ head: inout ProxyRequestHead, exchange: Exchange, resent: Bool = false) {
         head.headers.remove(.peerMetadata)
-        if requestTelemetry?.span != nil { traceHeaders(&head, exchange: exchange) }
+        if requestTelemetry?.span != nil {
+            if resent { spanUpstream(exchange) } else { traceHeaders(&head, exchange: exchange) }
+        }
         guard let own = listener.telemetry, reporter == .source else { return }
         let inMesh: Bool
         if case .istioMutual = exchange.upstream.transport { inMesh = true } else { inMesh = !exchange.upstream.meshExternal }

@@ -36,6 +36,11 @@ extension ProxyServerHandler {
         if requestTelemetry?.span?.carriedContext == true { head.headers.remove(w3c ? Self.traceContextNames : Self.b3Names) }
         requestTelemetry?.span?.context.forEachHeader(w3c: w3c) { name, value in head.headers.add(HeaderName(name), utf8: value) }
         if requestTelemetry?.span?.sampled == true { requestTelemetry?.span?.requestID = head.headers.first("x-request-id") }
+        spanUpstream(exchange)
+    }
+
+    /// The endpoint the span's request goes to (each attempt's).
+    func spanUpstream(_ exchange: Exchange) {
         requestTelemetry?.span?.upstream = (exchange.upstream.host, exchange.upstream.port)
         requestTelemetry?.span?.upstreamCluster = exchange.upstream.cluster
     }

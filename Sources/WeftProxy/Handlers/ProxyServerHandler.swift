@@ -121,7 +121,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         receive(part, context: context)
     }
 
-    private func receive(_ part: ProxyRequestPart, context: ChannelHandlerContext) {
+    private func receive(_ part: consuming ProxyRequestPart, context: ChannelHandlerContext) {
         // Where requests begin and end on the wire, before any pipelined request is held.
         switch part {
         case .head: headersTimeout?.headReceived()
@@ -133,21 +133,24 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         insideRead = false
     }
 
-    func handle(_ part: ProxyRequestPart, context: ChannelHandlerContext) {
+    /// Takes the part over: a head goes on to the steps and the exchange without a copy.
+    func handle(_ part: consuming ProxyRequestPart, context: ChannelHandlerContext) {
         let action: Machine.RequestPartAction
         switch part {
         // An HTTP/2 stream is never "closed after the answer": it ends with its END_STREAM. (NIO calls
         // an HTTP/2 head without a Connection header not keep-alive; closing the stream then reset it
         // with CANCEL whenever the request's end had not been read yet.)
-        case .head(let head): action = machine.requestHead(part, keepAlive: http2 || head.isKeepAlive)
+        case .head(let head):
+            let keepAlive = http2 || head.isKeepAlive
+            action = machine.requestHead(part, keepAlive: keepAlive)
         case .body(let buffer): action = machine.requestBody(part, bytes: buffer.readableBytes)
         case .end: action = machine.requestEnd(part)
         }
-        switch action {
+        switch consume action {
         case .none:
             break
-        case .decide:
-            if case .head(let head) = part { start(head, context: context) }
+        case .decide(let part):
+            if case .head(let head) = consume part { start(head, context: context) }
         case .hold(let pauseReads):
             if pauseReads { setReading(false) }
         case .writeUpstream(let part, let upstream, let mirror):
@@ -296,7 +299,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             if let authority = upstream.authority { head.headers.replaceOrAdd("host", value: authority) }
             let admitted = request.countsAgainstMaxRequests ? UpstreamAttempt.admit(.request, upstream, pool: listener.pool.value) : nil
             let needsID = !head.headers.contains("x-request-id")
-            let exchange = Exchange(requestHead: head, upstream: upstream, request: request)
+            let exchange = Exchange(requestHead: consume head, upstream: upstream, request: consume request)
             // Made here, once per request, as Envoy makes it before routing: every attempt (and the
             // access log, the span, which read the forwarded head) carries the same id.
             if needsID { exchange.requestID = RequestID.draw() }

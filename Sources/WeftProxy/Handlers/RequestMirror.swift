@@ -14,8 +14,7 @@ extension ProxyServerHandler {
             listener.stats.increment("mirror.too_large")
             return
         }
-        var head = ForwardedHeaders.request(exchange.requestHead, originForm: exchange.requestHead.uri,
-                                            clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
+        var head = ForwardedHeaders.request(exchange.requestHead, clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
                                             scheme: listener.scheme, edits: exchange.upstream.headers, requestID: exchange.requestID)
         head.headers.remove(.peerMetadata)
         head.headers.replaceOrAdd("host", value: Self.shadow(head.headers.first("host") ?? exchange.request.attributes.host))

@@ -31,8 +31,8 @@ extension ServerExchangeStateMachine {
     /// What the handler does for a request part.
     enum RequestPartAction {
         case none
-        /// Run the request steps on the head that just arrived.
-        case decide
+        /// Run the request steps on the head that just arrived (handed back, not kept: the steps take it over).
+        case decide(Part)
         /// A part of a later (pipelined) request waits; pause reads when it is the first held.
         case hold(pauseReads: Bool)
         /// Write the part to the attached upstream; `mirror` when the request just became whole.

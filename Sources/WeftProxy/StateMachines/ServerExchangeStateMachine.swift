@@ -77,13 +77,13 @@ struct ServerExchangeStateMachine<Part, Upstream> {
 
     // MARK: the downstream request
 
-    mutating func requestHead(_ part: Part, keepAlive: Bool) -> RequestPartAction {
-        if let hold = holdIfPipelined(part) { return hold }
+    mutating func requestHead(_ part: consuming Part, keepAlive: Bool) -> RequestPartAction {
+        if holdsIfPipelined { return hold(part) }
         switch state {
         case .idle:
             state = .deciding
             request = Request(keepAlive: keepAlive)
-            return .decide
+            return .decide(part)
         case .deciding, .connecting, .proxying, .discarding:
             // A head while the current request is still open: the codec never delivers that.
             state = .closed
@@ -104,7 +104,7 @@ struct ServerExchangeStateMachine<Part, Upstream> {
     /// A body part or the end of the request in flight: kept while no upstream is attached,
     /// streamed when one is, dropped after a local answer.
     private mutating func read(_ part: Part, bytes: Int, ends: Bool) -> RequestPartAction {
-        if let hold = holdIfPipelined(part) { return hold }
+        if holdsIfPipelined { return hold(part) }
         switch state {
         case .idle:
             state = .closed
@@ -123,15 +123,16 @@ struct ServerExchangeStateMachine<Part, Upstream> {
         }
     }
 
-    /// Whether `part` belongs to a later request than the one in flight; then it waits, in order.
-    private mutating func holdIfPipelined(_ part: Part) -> RequestPartAction? {
-        let waits: Bool
+    /// Whether the part now read belongs to a later request than the one in flight; then it waits, in order.
+    private var holdsIfPipelined: Bool {
         switch state {
-        case .tunnelling, .closed: waits = false
-        case .idle, .discarding: waits = !held.isEmpty
-        case .deciding, .connecting, .proxying: waits = !held.isEmpty || request.ended
+        case .tunnelling, .closed: return false
+        case .idle, .discarding: return !held.isEmpty
+        case .deciding, .connecting, .proxying: return !held.isEmpty || request.ended
         }
-        guard waits else { return nil }
+    }
+
+    private mutating func hold(_ part: consuming Part) -> RequestPartAction {
         held.append(part)
         return .hold(pauseReads: held.count == 1)
     }

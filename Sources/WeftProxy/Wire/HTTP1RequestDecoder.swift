@@ -54,9 +54,10 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         let head = try buffer.withUnsafeReadableBytes { bytes -> ProxyRequestHead in
             let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes)!
             let (method, uri, version) = try HTTP1RequestLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd])).get()
-            // The field lines, each with its CRLF, without the empty line that ends the head.
+            // The field lines, each with its CRLF, without the empty line that ends the head; with
+            // room for the lines forwarding adds (request id, forwarding, trace context, peer metadata).
             let fieldsStart = lineEnd + 2
-            let lines = fieldsStart < headEnd - 2 ? Array(UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<(headEnd - 2)])) : []
+            let lines = HeaderFields.lines(UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<max(fieldsStart, headEnd - 2)]), room: 768)
             guard let headers = HeaderFields(validating: lines) else { throw HTTPParserError.invalidHeaderToken }
             return ProxyRequestHead(version: version, method: method, uri: uri, headers: headers)
         }
@@ -65,7 +66,8 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         phase.stopsAfterMessage = head.method.isCONNECT || (head.headers.contains("upgrade") && HTTPUpgrade.of(head) != nil)
         let receiver = self.receiver
         let deliver = { (part: ProxyRequestPart) in Self.deliver(part, to: receiver, context: context) }
-        deliver(.head(head))
+        // Handed over, not through the closure (which lends its part): the exchange keeps the head.
+        Self.deliver(.head(consume head), to: receiver, context: context)
         switch framing {
         case .none: phase.begin(nil, deliver: deliver)
         case .contentLength(let length): phase.begin(HTTP1BodyReader(length: length), deliver: deliver)
@@ -74,7 +76,7 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    private static func deliver(_ part: ProxyRequestPart, to receiver: (any HTTP1PartReceiver<ProxyRequestPart>)?, context: ChannelHandlerContext) {
+    private static func deliver(_ part: consuming ProxyRequestPart, to receiver: (any HTTP1PartReceiver<ProxyRequestPart>)?, context: ChannelHandlerContext) {
         if let receiver { receiver.received(part) } else { context.fireChannelRead(wrapInboundOut(part)) }
     }
 }

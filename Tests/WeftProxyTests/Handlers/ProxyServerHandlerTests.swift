@@ -108,6 +108,9 @@ struct ProxyServerHandlerTests {
             text.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-request-id: ") }?.dropFirst("x-request-id: ".count)
         }
         #expect(requestID(sent)?.count == 36 && requestID(sent) == requestID(retried), "\(sent) \(retried)")
+        // The retry sends the first attempt's head again (kept, not rebuilt): the same lines, none twice, and its count.
+        let retriedLines = retried.split(separator: "\r\n").filter { !$0.lowercased().hasPrefix("x-envoy-attempt-count:") }
+        #expect(retriedLines == sent.split(separator: "\r\n"), "\(sent) \(retried)")
         try proxy.upstream(spare, sends: Self.ok + "r")
         let answer = try proxy.clientReceived()
         #expect(answer.hasPrefix("HTTP/1.1 200 OK") && answer.hasSuffix("r"), "the retry's answer: \(answer)")
