@@ -66,10 +66,17 @@ struct StopSignalTests {
     func appInheritsOnlyStandardDescriptors() throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
-        let result = try WeftProcess.run(["run", "--name", "descriptors", "--port", "8080", "--", "sh", "-c", #"ls /proc/$$/fd | tr '\n' ' '; echo"#],
+        // The shell's descriptors, listed by a subshell's child whose output is redirected there: a pipe
+        // (`ls | tr`) had the shell hold both ends while ls ran, 3 and 4 listed whenever ls was quicker
+        // than the shell's close. (In a subshell: the shell itself redirects nothing, where dash kept its
+        // stdout as 10 meanwhile; `; true` keeps it from exec'ing the subshell as itself.)
+        let listing = FileManager.default.temporaryDirectory.appendingPathComponent("weft-fds-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: listing) }
+        let result = try WeftProcess.run(["run", "--name", "descriptors", "--port", "8080", "--", "sh", "-c", "(ls /proc/$$/fd > \(listing)); true"],
                                          environment: mesh.environment)
         #expect(result.status == 0)
-        #expect(result.stdout.split(separator: "\n").last == "0 1 2 ", "the app's descriptors: \(result.stdout)")
+        let descriptors = (try? String(contentsOfFile: listing, encoding: .utf8))?.split(separator: "\n").joined(separator: " ")
+        #expect(descriptors == "0 1 2", "the app's descriptors: \(descriptors ?? "none listed") \(result.stdout)")
     }
 
     /// The threads of `pid` (their names) that leave one of `signals` unblocked, from /proc.
