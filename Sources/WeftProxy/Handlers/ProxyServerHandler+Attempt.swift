@@ -89,7 +89,7 @@ extension ProxyServerHandler {
         }
         accessLogForwarded(head, exchange: exchange, attempt: attempt)
         // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
-        UpstreamAttempt.write(consume head, parts: parts, to: connection, flush: !insideRead)
+        UpstreamAttempt.write(head, parts: parts, to: connection, flush: !insideRead)
         startPerTryTimeout(exchange.request.retry, attempt: attempt)
         setReading(true)
     }
@@ -265,7 +265,7 @@ extension ProxyServerHandler {
         for header in exchange.upstream.responseHeaders { response.headers.add(name: header.name, value: header.value) }
         if let server = listener.serverHeader { response.headers.replaceOrAdd("server", value: server) }
         telemetryResponseHead(&response, peerHeader: peerHeader)
-        send(.head(response), context: context)
+        sendHead(response, context: context)
         return true
     }
 

@@ -16,6 +16,18 @@ extension ProxyServerHandler {
         write(part, flush: flush, context: context)
     }
 
+    /// A response's head: HTTP/1.1's encoder reads it where it is (as a part it was copied into the
+    /// enum), an HTTP/2 stream's codec gets it as a part.
+    func sendHead(_ head: ProxyResponseHead, context: ChannelHandlerContext) {
+        headersTimeout?.responding = true
+        if http2 {
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+        } else {
+            responseEncoder.encodeHead(head, allocator: allocator, into: &outbound)
+        }
+        unflushed = true
+    }
+
     /// HTTP/1.1: the part's bytes, written to the connection; an HTTP/2 stream: the part, to its codec.
     func write(_ part: DownstreamResponsePart, flush: Bool, context: ChannelHandlerContext) {
         if http2 {

@@ -24,8 +24,9 @@ extension ProxyServerHandler {
     /// The route timeout, or a gRPC caller's `grpc-timeout` when it comes first: Istio's routes say
     /// `maxStreamDuration: {grpcTimeoutHeaderMax: 0s}`, so Envoy holds a call to the deadline its
     /// caller sent, whatever the route's timeout.
-    func startTimeout(_ milliseconds: Int?, head: ProxyRequestHead) {
-        let deadline = answersGRPC ? head.headers.first("grpc-timeout").flatMap(GRPCLocalReply.timeoutMilliseconds) : nil
+    /// `grpcTimeout`: a gRPC call's `grpc-timeout` header, when it has one.
+    func startTimeout(_ milliseconds: Int?, grpcTimeout: String?) {
+        let deadline = grpcTimeout.flatMap(GRPCLocalReply.timeoutMilliseconds)
         let route = milliseconds.flatMap { $0 > 0 ? $0 : nil }
         guard let context, let chosen = [route, deadline].compactMap({ $0 }).min() else { return }
         let callerDeadline = deadline == chosen && route != chosen

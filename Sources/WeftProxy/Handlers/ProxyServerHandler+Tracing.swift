@@ -16,7 +16,7 @@ extension ProxyServerHandler {
     func beginSpan(_ head: ProxyRequestHead, attributes: RequestAttributes, originForm: String, config: SharedTracingConfig) -> RequestSpan {
         // Most requests carry no context: then its names are not looked up one by one.
         let carriesContext = head.headers.containsAny(of: Self.traceContextNames)
-        var span = RequestSpan(config: config, kind: listener.inboundPort != nil ? .SERVER : .CLIENT, carriesContext: carriesContext) { head.headers.first(name: $0) }
+        var span = RequestSpan(config: config, kind: listener.inboundPort != nil ? .SERVER : .CLIENT, carriesContext: carriesContext, headers: head.headers)
         // Tagged also when the proxy answers itself (no route, no endpoint), as Envoy tags every span;
         // made only for a span that will be reported (the decision is taken by now).
         guard span.sampled else { return span }

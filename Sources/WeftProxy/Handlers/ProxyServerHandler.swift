@@ -299,6 +299,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             if let authority = upstream.authority { head.headers.replaceOrAdd("host", value: authority) }
             let admitted = request.countsAgainstMaxRequests ? UpstreamAttempt.admit(.request, upstream, pool: listener.pool.value) : nil
             let needsID = !head.headers.contains("x-request-id")
+            // Read before the head moves into the exchange (read from there, it was copied for the call).
+            let grpcTimeout = answersGRPC ? head.headers.first("grpc-timeout") : nil
             let exchange = Exchange(requestHead: consume head, upstream: upstream, request: consume request)
             // Made here, once per request, as Envoy makes it before routing: every attempt (and the
             // access log, the span, which read the forwarded head) carries the same id.
@@ -311,7 +313,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             if case .admitted(let slot)? = admitted { exchange.requestSlot = slot }
             self.exchange = exchange
             machine.forward(retry: exchange.request.retry, mirrors: !exchange.request.mirrors.isEmpty)
-            startTimeout(exchange.request.timeoutMs, head: exchange.requestHead)
+            startTimeout(exchange.request.timeoutMs, grpcTimeout: grpcTimeout)
             connect(exchange)
         }
     }

@@ -35,30 +35,32 @@ struct RequestSpan {
     /// The span a request starts here: a child of the caller's, or a new trace. The caller's
     /// decision stands; without one, `x-envoy-force-trace` samples, else the configured percentage.
     /// `carriesContext`: false when the request has none of the context's headers (then they are not looked up).
-    init(config: SharedTracingConfig, kind: ZipkinSpan.Kind, carriesContext: Bool = true, header: (String) -> String?) {
+    /// `headers`: the request's, read in place (a closure over the head, as this took before, had
+    /// the head copied for it: a retain and release of each of its fields per request).
+    init(config: SharedTracingConfig, kind: ZipkinSpan.Kind, carriesContext: Bool = true, headers: HeaderFields) {
         shared = config
         self.kind = kind
         self.carriedContext = carriesContext
         let (ownSpan, newHigh) = FastRandom.pair()
         let ownID = ownSpan == 0 ? 1 : ownSpan
-        if carriesContext, let (incoming, source) = TraceContext.extract(header) {
+        if carriesContext, let (incoming, source) = TraceContext.extract({ headers.first(name: $0) }) {
             context = TraceContext(traceIDHigh: incoming.traceIDHigh, traceIDLow: incoming.traceIDLow, spanID: ownID, parentSpanID: incoming.spanID,
                                    sampled: incoming.sampled, debug: incoming.debug, is128Bit: incoming.is128Bit)
-            w3c = source == .w3c || header("traceparent") != nil
+            w3c = source == .w3c || headers.contains(name: "traceparent")
         } else {
-            let decision = carriesContext ? TraceContext.decisionOnly(header) : (sampled: nil, debug: false)
+            let decision = carriesContext ? TraceContext.decisionOnly({ headers.first(name: $0) }) : (sampled: nil, debug: false)
             let (low, _) = FastRandom.pair()
             context = TraceContext(traceIDHigh: newHigh, traceIDLow: low == 0 ? 1 : low, spanID: ownID, sampled: decision.sampled, debug: decision.debug)
-            w3c = carriesContext && header("traceparent") != nil
+            w3c = carriesContext && headers.contains(name: "traceparent")
         }
         if context.sampled == nil {
-            context.sampled = header("x-envoy-force-trace") != nil || FastRandom.chance(config.config.sampling)
+            context.sampled = headers.contains(name: "x-envoy-force-trace") || FastRandom.chance(config.config.sampling)
         }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         timestamp = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
         for tag in config.config.customTags {
-            if case .header(let name) = tag.source, let value = header(name) ?? tag.defaultValue { headerTags.append((tag.name, value)) }
+            if case .header(let name) = tag.source, let value = headers.first(name: name) ?? tag.defaultValue { headerTags.append((tag.name, value)) }
         }
     }
 

@@ -55,8 +55,8 @@ enum UpstreamAttempt {
     }
 
     /// Writes the request on a leased connection: its head, then the parts read so far.
-    static func write(_ head: consuming ProxyRequestHead, parts: [ProxyRequestPart], to connection: UpstreamHandler, flush: Bool) {
-        connection.write(.head(consume head))
+    static func write(_ head: ProxyRequestHead, parts: [ProxyRequestPart], to connection: UpstreamHandler, flush: Bool) {
+        connection.writeHead(head)
         for part in parts {
             switch part {
             case .body(let buffer): connection.write(.body(.byteBuffer(buffer)))

@@ -105,6 +105,18 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
         if flush { self.flush() }
     }
 
+    /// Writes a request's head: an HTTP/1.1 connection's encoder reads it where it is (the
+    /// exchange keeps it for a retry); an HTTP/2 stream's codec gets it as a part.
+    func writeHead(_ head: ProxyRequestHead) {
+        guard let context else { return }
+        if encoder == nil {
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+        } else {
+            encoder?.encodeHead(head, allocator: allocator, into: &outbound)
+        }
+        unflushed = true
+    }
+
     /// Flushes what was written since the last flush (a flush with nothing to write still costs
     /// a pass through the channel: the end of each read asks for one).
     func flush() {

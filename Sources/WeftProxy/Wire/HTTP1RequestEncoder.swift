@@ -21,15 +21,8 @@ struct HTTP1RequestEncoder {
     /// handed to `write`, after what was gathered before it.
     mutating func encode(_ part: UpstreamRequestPart, allocator: ByteBufferAllocator, into out: inout OutboundBytes, write: (IOData) -> Void) {
         switch part {
-        case .head(var head):
-            let framing = Self.frame(&head)
-            chunked = framing.chunked
-            methods.sent(head.method)
-            let lineBytes = head.headers.lineBytes
-            out.fill(reserving: head.uri.utf8.count + lineBytes + 32 + framing.copiedBodyBytes, allocator: allocator) { buffer in
-                buffer.writeRequestLine(method: head.method, target: head.uri, version: head.version)
-                buffer.writeFieldLinesAndEnd(head.headers, lineBytes: lineBytes)
-            }
+        case .head(let head):
+            encodeHead(head, allocator: allocator, into: &out)
         case .body(let body):
             guard chunked else { return out.append(body, allocator: allocator, write: write) }
             HTTP1ResponseEncoder.writeChunk(body, allocator: allocator, into: &out, write: write)
@@ -37,6 +30,44 @@ struct HTTP1RequestEncoder {
             guard chunked else { return }
             chunked = false
             out.fill(reserving: 5, allocator: allocator) { HTTP1ResponseEncoder.writeLastChunk(trailers, into: &$0) }
+        }
+    }
+
+    /// The head, read where it is; copied only when its framing headers need an edit (a copy was a
+    /// retain and release of each of its fields, and the exchange keeps the head it sent).
+    mutating func encodeHead(_ head: ProxyRequestHead, allocator: ByteBufferAllocator, into out: inout OutboundBytes) {
+        if let framing = Self.framingAsIs(head) {
+            writeHead(head, framing: framing, allocator: allocator, into: &out)
+        } else {
+            var edited = head
+            let framing = Self.frame(&edited)
+            writeHead(edited, framing: framing, allocator: allocator, into: &out)
+        }
+    }
+
+    private mutating func writeHead(_ head: ProxyRequestHead, framing: HTTP1BodyFraming, allocator: ByteBufferAllocator, into out: inout OutboundBytes) {
+        chunked = framing.chunked
+        methods.sent(head.method)
+        let lineBytes = head.headers.lineBytes
+        var buffer = out.open(reserving: head.uri.utf8.count + lineBytes + 32 + framing.copiedBodyBytes, allocator: allocator)
+        buffer.writeRequestLine(method: head.method, target: head.uri, version: head.version)
+        buffer.writeFieldLinesAndEnd(head.headers, lineBytes: lineBytes)
+        out.close(buffer)
+    }
+
+    /// The head's framing when `frame` would leave its headers as they are; nil when it edits them.
+    static func framingAsIs(_ head: ProxyRequestHead) -> HTTP1BodyFraming? {
+        let length = HTTP1BodyFraming.declaredLength(head.headers)
+        let transferEncoding = head.headers.contains("transfer-encoding")
+        switch head.method {
+        case .TRACE:
+            return transferEncoding || head.headers.contains("content-length") ? nil : HTTP1BodyFraming(chunked: false)
+        case .POST, .PUT, .PATCH:
+            if length != nil { return transferEncoding ? nil : HTTP1BodyFraming(chunked: false, length: length) }
+            return head.version == .http1_1 ? nil : HTTP1BodyFraming(chunked: false)
+        default:
+            if length != nil { return transferEncoding ? nil : HTTP1BodyFraming(chunked: false, length: length) }
+            return HTTP1BodyFraming(chunked: head.version == .http1_1 && transferEncoding && head.headers.first("transfer-encoding")?.lowercased() == "chunked")
         }
     }
 

@@ -16,14 +16,8 @@ struct HTTP1ResponseEncoder {
     /// handed to `write`, after what was gathered before it.
     mutating func encode(_ part: DownstreamResponsePart, allocator: ByteBufferAllocator, into out: inout OutboundBytes, write: (IOData) -> Void) {
         switch part {
-        case .head(var head):
-            let framing = Self.frame(&head)
-            chunked = framing.chunked
-            let lineBytes = head.headers.lineBytes
-            out.fill(reserving: lineBytes + 64 + framing.copiedBodyBytes, allocator: allocator) { buffer in
-                buffer.writeStatusLine(head.status, version: head.version)
-                buffer.writeFieldLinesAndEnd(head.headers, lineBytes: lineBytes)
-            }
+        case .head(let head):
+            encodeHead(head, allocator: allocator, into: &out)
         case .body(let body):
             guard chunked else { return out.append(body, allocator: allocator, write: write) }
             Self.writeChunk(body, allocator: allocator, into: &out, write: write)
@@ -32,6 +26,40 @@ struct HTTP1ResponseEncoder {
             chunked = false
             out.fill(reserving: 5, allocator: allocator) { Self.writeLastChunk(trailers, into: &$0) }
         }
+    }
+
+    /// The head, read where it is; copied only when its framing headers need an edit (a copy was a
+    /// retain and release of each of its fields).
+    mutating func encodeHead(_ head: ProxyResponseHead, allocator: ByteBufferAllocator, into out: inout OutboundBytes) {
+        if let framing = Self.framingAsIs(head) {
+            writeHead(head, framing: framing, allocator: allocator, into: &out)
+        } else {
+            var edited = head
+            let framing = Self.frame(&edited)
+            writeHead(edited, framing: framing, allocator: allocator, into: &out)
+        }
+    }
+
+    private mutating func writeHead(_ head: ProxyResponseHead, framing: HTTP1BodyFraming, allocator: ByteBufferAllocator, into out: inout OutboundBytes) {
+        chunked = framing.chunked
+        let lineBytes = head.headers.lineBytes
+        var buffer = out.open(reserving: lineBytes + 64 + framing.copiedBodyBytes, allocator: allocator)
+        buffer.writeStatusLine(head.status, version: head.version)
+        buffer.writeFieldLinesAndEnd(head.headers, lineBytes: lineBytes)
+        out.close(buffer)
+    }
+
+    /// The head's framing when `frame` would leave its headers as they are (most heads: a
+    /// Content-Length and no Transfer-Encoding); nil when it edits them.
+    static func framingAsIs(_ head: ProxyResponseHead) -> HTTP1BodyFraming? {
+        let code = head.status.code
+        guard code >= 200, code != 204, code != 304 else {
+            return head.headers.contains("content-length") || head.headers.contains("transfer-encoding") ? nil : HTTP1BodyFraming(chunked: false)
+        }
+        if let length = HTTP1BodyFraming.declaredLength(head.headers) {
+            return head.headers.contains("transfer-encoding") ? nil : HTTP1BodyFraming(chunked: false, length: length)
+        }
+        return head.version == .http1_1 ? nil : HTTP1BodyFraming(chunked: false)
     }
 
     /// Sets the head's framing headers as NIO's response encoder does.

@@ -22,7 +22,15 @@ struct OutboundBytes {
 
     /// Writes into the gathered buffer (a new one of at least `capacity` bytes when none is open).
     mutating func fill(reserving capacity: Int, allocator: ByteBufferAllocator, _ body: (inout ByteBuffer) -> Void) {
-        // Taken out while written to, so the buffer is uniquely held and grows in place.
+        var buffer = open(reserving: capacity, allocator: allocator)
+        body(&buffer)
+        close(buffer)
+    }
+
+    /// The gathered buffer (a new one of at least `capacity` bytes when none is open), taken out to
+    /// be written into and handed back with `close`: held alone meanwhile, it grows in place. (For
+    /// a head: a closure that wrote it captured the head, which was copied for it.)
+    mutating func open(reserving capacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
         var buffer: ByteBuffer
         if let gathered = pending.take() {
             buffer = gathered
@@ -33,7 +41,11 @@ struct OutboundBytes {
             buffer = allocator.buffer(capacity: capacity)
         }
         if buffer.writableBytes < capacity { buffer.reserveCapacity(minimumWritableBytes: capacity) }
-        body(&buffer)
+        return buffer
+    }
+
+    /// The buffer `open` gave, written into, gathered again.
+    mutating func close(_ buffer: consuming ByteBuffer) {
         pending = buffer
     }
 

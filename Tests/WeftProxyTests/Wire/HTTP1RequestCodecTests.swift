@@ -126,6 +126,27 @@ struct HTTP1RequestCodecTests {
         #expect(try Self.encoded([.head(ProxyRequestHead(method: .GET, uri: "/", headers: [("host", "svc")])), .end(nil)]) == "GET / HTTP/1.1\r\nhost: svc\r\n\r\n")
     }
 
+    @Test("a head is written as it is exactly when framing it would not edit it; then with the framing editing it would give")
+    func framingAsIs() throws {
+        let fieldSets: [[(String, String)]] = [[], [("content-length", "5")], [("transfer-encoding", "chunked")], [("transfer-encoding", "gzip")],
+                                               [("content-length", "5"), ("transfer-encoding", "chunked")], [("Content-Length", "0")]]
+        for method in [HTTPMethod.GET, .HEAD, .POST, .PUT, .PATCH, .DELETE, .TRACE, .OPTIONS] {
+            for version in [HTTPVersion.http1_1, .http1_0] {
+                for fields in fieldSets {
+                    let head = ProxyRequestHead(version: version, method: method, uri: "/", headers: HeaderFields(fields))
+                    var edited = head
+                    let framing = HTTP1RequestEncoder.frame(&edited)
+                    if let asIs = HTTP1RequestEncoder.framingAsIs(head) {
+                        #expect(edited.headers == head.headers && asIs.chunked == framing.chunked && asIs.length == framing.length, "\(method) \(version) \(fields)")
+                    } else {
+                        #expect(edited.headers != head.headers || edited.headers.map(\.name) != head.headers.map(\.name)
+                                || method == .POST || method == .PUT || method == .PATCH, "edited when said: \(method) \(version) \(fields)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("the response decoder is told a HEAD was sent: its Content-Length answer has no body")
     func headResponse() throws {
         let methods = UpstreamRequestMethods()

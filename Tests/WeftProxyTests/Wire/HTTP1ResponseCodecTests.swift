@@ -145,4 +145,23 @@ struct HTTP1ResponseCodecTests {
             == "HTTP/1.1 404 Not Found\r\nx: y\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
         #expect(try Self.written([.head(ProxyResponseHead(status: .noContent, headers: [("content-length", "0")])), .end(nil)]) == "HTTP/1.1 204 No Content\r\n\r\n")
     }
+    @Test("a response head is written as it is exactly when framing it would not edit it")
+    func framingAsIs() {
+        let fieldSets: [[(String, String)]] = [[], [("content-length", "5")], [("transfer-encoding", "chunked")],
+                                               [("content-length", "5"), ("transfer-encoding", "chunked")]]
+        for status in [HTTPResponseStatus.ok, .noContent, .notModified, .continue, .notFound] {
+            for version in [HTTPVersion.http1_1, .http1_0] {
+                for fields in fieldSets {
+                    let head = ProxyResponseHead(version: version, status: status, headers: HeaderFields(fields))
+                    var edited = head
+                    let framing = HTTP1ResponseEncoder.frame(&edited)
+                    if let asIs = HTTP1ResponseEncoder.framingAsIs(head) {
+                        #expect(edited.headers == head.headers && asIs.chunked == framing.chunked && asIs.length == framing.length, "\(status) \(version) \(fields)")
+                    } else {
+                        #expect(edited.headers != head.headers || framing.chunked, "edited when said: \(status) \(version) \(fields)")
+                    }
+                }
+            }
+        }
+    }
 }
