@@ -12,10 +12,19 @@
 # how many ordered names still resolve, and STALE when too few do.
 # WEFT_LINK_ORDER=off builds the same layout without the order (scratch directory *-unordered), to
 # measure what the order buys.
+# Dynamic exclusivity checks are off in every module (the compile-time ones stay): most of the data
+# path's are SwiftNIO's, ~67 a request, 8 % of a sidecar's instructions (see Package.swift's note on
+# WeftProxy). Debug builds and the tests keep them. WEFT_EXCLUSIVITY=checked builds with them
+# (scratch directory *-checked).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suffix=""
 [ "${WEFT_LINK_ORDER:-on}" = "off" ] && suffix=-unordered
+exclusivity=(-Xswiftc -enforce-exclusivity=unchecked)
+if [ "${WEFT_EXCLUSIVITY:-unchecked}" = "checked" ]; then
+  exclusivity=()
+  suffix=$suffix-checked
+fi
 scratch=.build-lean-shared$suffix
 static=()
 if [ "${1:-}" = "--static" ]; then
@@ -33,7 +42,7 @@ if [ "${1:-}" = "--static" ]; then
 fi
 ordering=(-Xlinker --symbol-ordering-file="$PWD/scripts/weft-link-order.txt" -Xlinker --no-warn-symbol-ordering
           -Xlinker -T -Xlinker "$PWD/scripts/weft-link-order.ld")
-[ -n "$suffix" ] && ordering=()
+[ "${WEFT_LINK_ORDER:-on}" = "off" ] && ordering=()
 order="$PWD/scripts/weft-link-order.txt"
 # SwiftPM does not see the order file and script as inputs: relink when they changed (or no map).
 binary="$scratch/release/weft"
@@ -41,7 +50,7 @@ script="$PWD/scripts/weft-link-order.ld"
 if [ -e "$binary" ] && { [ "$order" -nt "$binary" ] || [ "$script" -nt "$binary" ] || [ ! -f "$scratch/weft.map" ]; }; then
   rm -f "$binary"
 fi
-swift build -c release --product weft "${static[@]}" --scratch-path "$scratch" \
+swift build -c release --product weft "${static[@]}" --scratch-path "$scratch" "${exclusivity[@]}" \
   -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
   -Xswiftc -use-ld=lld \
   -Xlinker -z -Xlinker pack-relative-relocs \
