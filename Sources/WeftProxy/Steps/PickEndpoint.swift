@@ -40,20 +40,34 @@ public struct PickEndpoint: RequestStep {
             }
         }
         let weighted = !context.configuration.weightedClusters.isEmpty && context.configuration.weightedClusters.contains(clusterName)
-        guard let endpoint = balancer.pick(.init(cluster: cluster, clusterName: clusterName, hashKey: hashKey, weighted: weighted), endpoints: endpoints) else {
-            return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
+        // A plainly balanced cluster's endpoint is read where it lies in the list (no copy of it).
+        if let position = balancer.plainPosition(cluster: cluster, clusterName: clusterName, weighted: weighted, endpoints: endpoints) {
+            Self.forward(&context, to: endpoints[position], cluster: cluster, clusterName: clusterName, endpointCount: endpoints.count,
+                         serverName: found.serverName, responseHeaders: responseHeaders)
+        } else {
+            guard let endpoint = balancer.pick(.init(cluster: cluster, clusterName: clusterName, hashKey: hashKey, weighted: weighted), endpoints: endpoints) else {
+                return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
+            }
+            Self.forward(&context, to: endpoint, cluster: cluster, clusterName: clusterName, endpointCount: endpoints.count,
+                         serverName: found.serverName, responseHeaders: responseHeaders)
         }
+        return next(&context)
+    }
+
+    /// The request's upstream, to `endpoint` of `cluster`.
+    private static func forward(_ context: inout RequestContext, to endpoint: EndpointGroup.Endpoint, cluster: ClusterView?, clusterName: String, endpointCount: Int,
+                                serverName: String?, responseHeaders: [HeaderField]) {
         // Built in the context and filled in place: a local copied in was a copy of every field.
         context.upstream = RequestDecision.Upstream(host: endpoint.address, port: endpoint.port, cluster: clusterName, connectTimeoutMs: cluster?.config.connectTimeoutMs ?? 10_000,
                                                     headers: Self.edits(authentication: context.authenticationHeaders, route: context.destinationHeaders ?? context.route?.policy.headers),
                                                     connectionPool: cluster?.config.connectionPool ?? .unlimited)
         if let policy = cluster?.config.outlierDetection {
             context.upstream?.outlierDetection = policy
-            context.upstream?.endpointCount = endpoints.count
+            context.upstream?.endpointCount = endpointCount
         }
         if !responseHeaders.isEmpty { context.upstream?.responseHeaders = responseHeaders }
         context.upstream?.countsInFlight = cluster?.config.loadBalancer == .leastRequest
-        context.upstream?.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: found.serverName)
+        context.upstream?.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: serverName)
         context.upstream?.http2 = cluster.map { $0.config.useClientProtocol ? context.downstreamHTTP2 : $0.config.http2 } ?? false
         context.upstream?.meshExternal = cluster?.config.meshExternal ?? true
         if let rewrite = context.route?.policy.rewrite {
@@ -61,7 +75,6 @@ public struct PickEndpoint: RequestStep {
             context.upstream?.path = rewrite.path(context.attributes, matchedURI: matched)
             context.upstream?.authority = rewrite.authority
         }
-        return next(&context)
     }
 
     /// RequestAuthentication's edits (the token removed, claims copied), then the route's.

@@ -44,13 +44,10 @@ public final class LoadBalancerState: Sendable {
     /// The endpoint for one request, or nil when none is healthy.
     public func pick(_ request: Request, endpoints: [EndpointGroup.Endpoint]) -> EndpointGroup.Endpoint? {
         guard !endpoints.isEmpty else { return nil }
-        let cluster = request.cluster
-        // The common case, a plain cluster of one endpoint or round robin, takes no detour.
-        if cluster?.config.outlierDetection == nil, cluster?.config.hashPolicy == nil, cluster?.config.warmup == nil, endpoints.first?.localityWeight == nil,
-           !request.weighted, !endpoints.contains(where: { $0.priority != 0 }) {
-            if endpoints.count == 1 { return endpoints[0] }
-            return simple(cluster?.config.loadBalancer ?? .roundRobin, request.clusterName, endpoints)
+        if let position = plainPosition(cluster: request.cluster, clusterName: request.clusterName, weighted: request.weighted, endpoints: endpoints) {
+            return endpoints[position]
         }
+        let cluster = request.cluster
         let now = Self.now()
         let roll = FastRandom.unit()
         return state.withLockedValue { state -> EndpointGroup.Endpoint? in
@@ -89,25 +86,38 @@ public final class LoadBalancerState: Sendable {
         }
     }
 
-    private func simple(_ policy: ClusterConfig.LoadBalancer, _ cluster: String, _ endpoints: [EndpointGroup.Endpoint]) -> EndpointGroup.Endpoint {
-        if policy == .random || policy == .passthrough { return endpoints[Int(FastRandom.unit() * Double(endpoints.count)) % endpoints.count] }
-        return state.withLockedValue { Self.simple(policy, cluster, endpoints, state: &$0) }
+    /// The common case, a cluster balanced plainly (one endpoint, or round robin, random or least
+    /// request over equal endpoints: no outlier detection, hashing, warmup, weights, locality weights
+    /// or priorities): the chosen endpoint's position in `endpoints`, read there by the caller (a
+    /// returned endpoint was a copy of its strings and labels). Nil when the cluster balances otherwise.
+    public func plainPosition(cluster: ClusterView?, clusterName: String, weighted: Bool, endpoints: [EndpointGroup.Endpoint]) -> Int? {
+        guard !endpoints.isEmpty, !weighted, endpoints.first?.localityWeight == nil else { return nil }
+        if let cluster, cluster.config.outlierDetection != nil || cluster.config.hashPolicy != nil || cluster.config.warmup != nil { return nil }
+        guard !endpoints.contains(where: { $0.priority != 0 }) else { return nil }
+        if endpoints.count == 1 { return 0 }
+        let policy = cluster?.config.loadBalancer ?? .roundRobin
+        if policy == .random || policy == .passthrough { return Int(FastRandom.unit() * Double(endpoints.count)) % endpoints.count }
+        return state.withLockedValue { Self.simplePosition(policy, clusterName, endpoints, state: &$0) }
     }
 
     private static func simple(_ policy: ClusterConfig.LoadBalancer, _ cluster: String, _ endpoints: [EndpointGroup.Endpoint], state: inout State) -> EndpointGroup.Endpoint {
-        if endpoints.count == 1 { return endpoints[0] }
+        endpoints[simplePosition(policy, cluster, endpoints, state: &state)]
+    }
+
+    private static func simplePosition(_ policy: ClusterConfig.LoadBalancer, _ cluster: String, _ endpoints: [EndpointGroup.Endpoint], state: inout State) -> Int {
+        if endpoints.count == 1 { return 0 }
         switch policy {
         case .random, .passthrough:
-            return endpoints[Int(FastRandom.unit() * Double(endpoints.count)) % endpoints.count]
+            return Int(FastRandom.unit() * Double(endpoints.count)) % endpoints.count
         case .roundRobin:
             let position = state.positions[cluster, default: 0]
             state.positions[cluster] = position &+ 1
-            return endpoints[abs(position) % endpoints.count]
+            return abs(position) % endpoints.count
         case .leastRequest:
             let first = Int(FastRandom.unit() * Double(endpoints.count)) % endpoints.count
             var second = Int(FastRandom.unit() * Double(endpoints.count - 1)) % (endpoints.count - 1)
             if second >= first { second += 1 }
-            return state.inFlight[endpoints[first].key, default: 0] <= state.inFlight[endpoints[second].key, default: 0] ? endpoints[first] : endpoints[second]
+            return state.inFlight[endpoints[first].key, default: 0] <= state.inFlight[endpoints[second].key, default: 0] ? first : second
         }
     }
 
