@@ -3,91 +3,24 @@
 /// forwarding writes the lines as they are, with the edits made since: a request's head is not
 /// rebuilt as a String pair per header to be taken apart again on the way out (issue 19, item 3).
 /// Names compare in any case; iterating gives lower-cased names, as matching and policy read them.
-public struct HeaderFields: Sendable {
-    /// One field line in `bytes`: `line ..< nameEnd` the name, `valueStart ..< valueEnd` the value
-    /// without surrounding whitespace, `lineEnd` just past its CRLF.
-    struct Field: Sendable {
-        var line: Int32
-        var nameEnd: Int32
-        var valueStart: Int32
-        var valueEnd: Int32
-        var lineEnd: Int32
-    }
-
-    /// Every line received or added; a removed field's line stays here but leaves `fields`. (Internal,
-    /// not private: the lookups by `HeaderName` are in an extension of their own.)
-    var bytes: [UInt8]
-    /// The fields in order.
-    var fields: [Field]
+// @unchecked: the storage is a class, written only while this value holds the one reference to it
+// (`reserve` copies it first otherwise), as an array's buffer is.
+public struct HeaderFields: @unchecked Sendable {
+    /// The lines received or added and their index, in one allocation (`HeaderFieldStorage.swift`);
+    /// nil until there is one. A removed field's line stays there, out of the index.
+    var storage: Storage?
     /// A bit per (length, first byte) of every name ever here: a name whose bit is clear is not, and
     /// most lookups (hop-by-hop names, trace context, framing) are for names that are not.
     var nameBits: UInt64 = 0
 
     public init() {
-        bytes = []
-        fields = []
+        storage = nil
     }
 
     /// Fields written out from pairs (HTTP/2 heads, local requests, tests).
     public init(_ pairs: some Sequence<(String, String)>) {
         self.init()
         for (name, value) in pairs { add(name: name, value: value) }
-    }
-
-    /// Indexes `lines`, the field lines of a head (each ending in CRLF, without the empty line that
-    /// ends the head); nil when one is not a field line HTTP/1.1 allows (RFC 9112 §5): a name that
-    /// is not a token (whitespace before the colon, a folded line), or a control character in a value.
-    public init?(validating lines: [UInt8]) {
-        var fields: [Field] = []
-        fields.reserveCapacity(16)
-        var bits: UInt64 = 0
-        let valid = lines.withUnsafeBufferPointer { bytes -> Bool in
-            let end = bytes.count
-            var index = 0
-            while index < end {
-                let line = index
-                index = HTTPToken.tokenRunEnd(in: bytes, from: index)
-                guard index > line, index < end, bytes[index] == UInt8(ascii: ":") else { return false }
-                let nameEnd = index
-                bits |= Self.nameBit(UnsafeBufferPointer(rebasing: bytes[line..<nameEnd]))
-                index += 1
-                while index < end, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 }
-                let valueStart = index
-                while index < end {
-                    index = HTTPToken.firstControlByte(in: bytes, from: index)
-                    guard index < end else { break }
-                    // A tab goes on; the CR ends the value; any other control character (a NUL, a
-                    // lone LF) or DEL ends nowhere good: refused.
-                    let byte = bytes[index]
-                    if byte == 0x09 {
-                        index &+= 1
-                        continue
-                    }
-                    guard byte == 0x0D else { return false }
-                    break
-                }
-                var valueEnd = index
-                while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
-                guard index + 1 < end, bytes[index + 1] == 0x0A else { return false }
-                index += 2
-                fields.append(Field(line: Int32(line), nameEnd: Int32(nameEnd), valueStart: Int32(valueStart), valueEnd: Int32(valueEnd), lineEnd: Int32(index)))
-            }
-            return true
-        }
-        guard valid else { return nil }
-        self.bytes = lines
-        self.fields = fields
-        nameBits = bits
-    }
-
-    /// `bytes` copied into an array with room for `room` bytes more (lines added later go in place).
-    /// Reserved and appended: `Array(unsafeUninitializedCapacity:)` allocates through an unspecialised
-    /// stdlib function that looks up the storage's generic metadata each time (~250 instructions).
-    public static func lines(_ bytes: UnsafeRawBufferPointer, room: Int) -> [UInt8] {
-        var lines: [UInt8] = []
-        lines.reserveCapacity(bytes.count + room)
-        lines.append(contentsOf: bytes.bindMemory(to: UInt8.self))
-        return lines
     }
 
     /// The bit `nameBits` keeps for a name: its length and its first byte (in any case).
@@ -97,14 +30,14 @@ public struct HeaderFields: Sendable {
         return 1 << ((UInt64(name.count) &* 7 &+ UInt64(HTTPToken.lower(first))) & 63)
     }
 
-    public var count: Int { fields.count }
-    public var isEmpty: Bool { fields.isEmpty }
+    public var count: Int { withLines(or: 0) { $0.fieldCount } }
+    public var isEmpty: Bool { count == 0 }
 
-    /// Room for `fieldCount` fields in all, those to come about 48 bytes each: a head copied to be
-    /// edited is copied once, not grown field by field.
+    /// Room for `fieldCount` fields in all, those to come about 32 bytes each (forwarding's ~10
+    /// added lines are ~400 bytes): a head shared or full is copied once, not grown field by field.
     public mutating func reserveCapacity(_ fieldCount: Int) {
-        bytes.reserveCapacity(bytes.count + Swift.max(fieldCount - fields.count, 0) * 48)
-        fields.reserveCapacity(fieldCount)
+        let extra = fieldCount - count
+        if extra > 0 { _ = reserve(bytes: extra * 32, fields: extra) }
     }
 
     /// The first value of the field `name` (any case).
@@ -160,35 +93,29 @@ public struct HeaderFields: Sendable {
     /// Where the first field named `wanted` (any case) is; `bit` is the name's bit in `nameBits`.
     func position(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64) -> Int? {
         guard nameBits & bit != 0 else { return nil }
-        return bytes.withUnsafeBufferPointer { bytes in
-            fields.withUnsafeBufferPointer { fields in
-                var position = 0
-                while position < fields.count {
-                    if Self.nameOf(fields[position], in: bytes, is: wanted) { return position }
-                    position &+= 1
-                }
-                return nil
+        return withLines(or: nil) { lines in
+            var position = 0
+            while position < lines.fieldCount {
+                if Self.nameOf(lines.field(position), in: lines.bytes, is: wanted) { return position }
+                position &+= 1
             }
+            return nil
         }
     }
 
     func first(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64) -> String? {
-        position(named: wanted, bit: bit).map { value(of: fields[$0]) }
+        position(named: wanted, bit: bit).map { value(at: $0) }
     }
 
     func forEachValue(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
         guard let first = position(named: wanted, bit: bit) else { return }
-        // On the buffers, not a slice's iterator: this runs for every framing and keep-alive read.
-        try bytes.withUnsafeBufferPointer { bytes in
-            try fields.withUnsafeBufferPointer { fields in
-                var position = first
-                while position < fields.count {
-                    let field = fields[position]
-                    if position == first || Self.nameOf(field, in: bytes, is: wanted) {
-                        try body(UnsafeBufferPointer(rebasing: bytes[Int(field.valueStart)..<Int(field.valueEnd)]))
-                    }
-                    position &+= 1
-                }
+        // On the storage, not a slice's iterator: this runs for every framing and keep-alive read.
+        try withLines(or: ()) { lines in
+            var position = first
+            while position < lines.fieldCount {
+                let field = lines.field(position)
+                if position == first || Self.nameOf(field, in: lines.bytes, is: wanted) { try body(lines.value(of: field)) }
+                position &+= 1
             }
         }
     }
@@ -222,44 +149,16 @@ public struct HeaderFields: Sendable {
         value.withUTF8 { add(named: name, bit: bit, value: $0) }
     }
 
-    /// Adds the line `name: value` CRLF: put together aside and appended at once (one growth
-    /// check and one copy, where six appends each checked the array's uniqueness and room).
+    /// Adds the line `name: value` CRLF, written where it goes in the storage.
     mutating func add(named name: UnsafeBufferPointer<UInt8>, bit: UInt64, value: UnsafeBufferPointer<UInt8>) {
-        let line = bytes.count
-        let valueStart = name.count &+ 2
-        let total = valueStart &+ value.count &+ 2
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { buffer in
-            guard let base = buffer.baseAddress else { return }
-            if let source = name.baseAddress { base.initialize(from: source, count: name.count) }
-            base[name.count] = UInt8(ascii: ":")
-            base[name.count &+ 1] = UInt8(ascii: " ")
-            if let source = value.baseAddress { (base + valueStart).initialize(from: source, count: value.count) }
-            base[total &- 2] = 0x0D
-            base[total &- 1] = 0x0A
-            bytes.append(contentsOf: UnsafeBufferPointer(buffer))
-        }
+        append(name: name, value: value)
         nameBits |= bit
-        fields.append(Field(line: Int32(line), nameEnd: Int32(line &+ name.count), valueStart: Int32(line &+ valueStart),
-                            valueEnd: Int32(line &+ valueStart &+ value.count), lineEnd: Int32(line &+ total)))
     }
 
     /// Drops every field named `wanted` from the index, in one pass from the first.
     mutating func removeAll(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64) {
         guard let first = position(named: wanted, bit: bit) else { return }
         removeAll(from: first) { field, bytes in Self.nameOf(field, in: bytes, is: wanted) }
-    }
-
-    /// Drops the fields from `first` on that `matches` (the field at `first` is taken to match).
-    mutating func removeAll(from first: Int, where matches: (Field, UnsafeBufferPointer<UInt8>) -> Bool) {
-        let bytes = self.bytes
-        bytes.withUnsafeBufferPointer { bytes in
-            var kept = first
-            for position in (first + 1)..<fields.count where !matches(fields[position], bytes) {
-                fields[kept] = fields[position]
-                kept += 1
-            }
-            fields.removeLast(fields.count - kept)
-        }
     }
 
     /// The comma-separated elements of one value, each without surrounding whitespace, empty ones skipped.
@@ -289,24 +188,34 @@ public struct HeaderFields: Sendable {
     /// The lines as they go on the wire, in order: consecutive lines in one piece (a head whose
     /// fields were only added to is one or two pieces).
     public func withLineRuns(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
-        try bytes.withUnsafeBytes { bytes in
+        try withLines(or: ()) { lines in
             var position = 0
-            while position < fields.count {
-                let start = Int(fields[position].line)
-                var end = Int(fields[position].lineEnd)
-                position += 1
-                while position < fields.count, Int(fields[position].line) == end {
-                    end = Int(fields[position].lineEnd)
-                    position += 1
+            while position < lines.fieldCount {
+                let first = lines.field(position)
+                let start = Int(first.line)
+                var end = Int(first.lineEnd)
+                position &+= 1
+                while position < lines.fieldCount {
+                    let next = lines.field(position)
+                    guard Int(next.line) == end else { break }
+                    end = Int(next.lineEnd)
+                    position &+= 1
                 }
-                try body(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                try body(UnsafeRawBufferPointer(start: lines.base + start, count: end &- start))
             }
         }
     }
 
     /// The bytes `withLineRuns` gives, counted.
     public var lineBytes: Int {
-        fields.reduce(0) { $0 + Int($1.lineEnd - $1.line) }
+        withLines(or: 0) { lines in
+            var total = 0
+            for position in 0..<lines.fieldCount {
+                let field = lines.field(position)
+                total &+= Int(field.lineEnd &- field.line)
+            }
+            return total
+        }
     }
 
     static func nameOf(_ field: Field, in bytes: UnsafeBufferPointer<UInt8>, is wanted: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -331,13 +240,14 @@ public struct HeaderFields: Sendable {
         return true
     }
 
-    func value(of field: Field) -> String {
-        bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[Int(field.valueStart)..<Int(field.valueEnd)]), as: UTF8.self) }
+    /// The value of the field at `position` (one that is there).
+    func value(at position: Int) -> String {
+        withLines(or: "") { String(decoding: $0.value(of: $0.field(position)), as: UTF8.self) }
     }
 
-    private func lowercasedName(of field: Field) -> String {
-        bytes.withUnsafeBufferPointer { bytes in
-            let name = UnsafeBufferPointer(rebasing: bytes[Int(field.line)..<Int(field.nameEnd)])
+    fileprivate func lowercasedName(at position: Int) -> String {
+        withLines(or: "") { lines in
+            let name = lines.name(of: lines.field(position))
             guard name.contains(where: { $0 &- 65 < 26 }) else { return String(decoding: name, as: UTF8.self) }
             return String(unsafeUninitializedCapacity: name.count) { target in
                 for (offset, byte) in name.enumerated() { target[offset] = HTTPToken.lower(byte) }
@@ -354,15 +264,14 @@ extension HeaderFields: Sequence {
         var position = 0
 
         public mutating func next() -> (name: String, value: String)? {
-            guard position < fields.fields.count else { return nil }
-            let field = fields.fields[position]
-            position += 1
-            return (fields.lowercasedName(of: field), fields.value(of: field))
+            guard position < fields.count else { return nil }
+            defer { position += 1 }
+            return (fields.lowercasedName(at: position), fields.value(at: position))
         }
     }
 
     public func makeIterator() -> Iterator { Iterator(fields: self) }
-    public var underestimatedCount: Int { fields.count }
+    public var underestimatedCount: Int { count }
 }
 
 extension HeaderFields: ExpressibleByArrayLiteral {

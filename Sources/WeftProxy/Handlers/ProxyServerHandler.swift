@@ -249,7 +249,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         let configuration = listener.configuration.active
         beginTelemetry(head, attributes: attributes, originForm: originForm, configuration: configuration)
         let index = routeIndex(configuration)
-        decide(RequestContext(attributes: attributes, configuration: configuration, routeTable: listener.routeTable, routeIndex: index,
+        // The attributes are handed over (their fields are the head's: a local left holding them
+        // until the first attempt made forwarding copy the head's fields to edit them).
+        decide(RequestContext(attributes: consume attributes, configuration: configuration, routeTable: listener.routeTable, routeIndex: index,
                               hints: routeIndexCache?.hints),
                head: head, originForm: originForm, expectsContinue: facts.expectsContinue, context: context)
     }

@@ -88,8 +88,10 @@ struct HTTP1BodyReader {
         }
         var scanner = HTTP1HeadScanner()
         guard let sectionEnd = try scanner.headEnd(in: buffer) else { return nil }
-        let lines = buffer.readBytes(length: sectionEnd)!.dropLast(2)
-        guard let fields = HeaderFields(validating: Array(lines)) else { throw HTTPParserError.invalidHeaderToken }
+        defer { buffer.moveReaderIndex(forwardBy: sectionEnd) }
+        guard let fields = buffer.withUnsafeReadableBytes({ HeaderFields(validating: UnsafeRawBufferPointer(rebasing: $0[..<(sectionEnd - 2)])) }) else {
+            throw HTTPParserError.invalidHeaderToken
+        }
         return fields
     }
 

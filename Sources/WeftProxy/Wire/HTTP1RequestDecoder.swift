@@ -57,8 +57,8 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
             // The field lines, each with its CRLF, without the empty line that ends the head; with
             // room for the lines forwarding adds (request id, forwarding, trace context, peer metadata).
             let fieldsStart = lineEnd + 2
-            let lines = HeaderFields.lines(UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<max(fieldsStart, headEnd - 2)]), room: 768)
-            guard let headers = HeaderFields(validating: lines) else { throw HTTPParserError.invalidHeaderToken }
+            let lines = UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<max(fieldsStart, headEnd - 2)])
+            guard let headers = HeaderFields(validating: lines, room: 1024) else { throw HTTPParserError.invalidHeaderToken }
             return ProxyRequestHead(version: version, method: method, uri: uri, headers: headers)
         }
         buffer.moveReaderIndex(forwardBy: headEnd)

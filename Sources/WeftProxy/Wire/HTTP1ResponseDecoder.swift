@@ -85,8 +85,8 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
             let (version, status) = try HTTP1StatusLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd])).get()
             let fieldsStart = lineEnd + 2
             // Room for the lines the proxy adds on the way (the head is edited where it is, `ForwardedHeaders.response`).
-            let lines = fieldsStart < headEnd - 2 ? HeaderFields.lines(UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<(headEnd - 2)]), room: 256) : []
-            guard let headers = HeaderFields(validating: lines) else { throw HTTPParserError.invalidHeaderToken }
+            let lines = UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<max(fieldsStart, headEnd - 2)])
+            guard let headers = HeaderFields(validating: lines, room: 320) else { throw HTTPParserError.invalidHeaderToken }
             return ProxyResponseHead(version: version, status: status, headers: headers)
         }
         buffer.moveReaderIndex(forwardBy: headEnd)

@@ -242,4 +242,40 @@ struct HeaderFieldsTests {
         fields.forEachValue("X-Request-ID") { values.append(String(decoding: $0, as: UTF8.self)) }
         #expect(values == ["abc"] && fields.first(name: "x-request-id") == "abc")
     }
+
+    @Test("one storage for lines and index: edits stay in room given, grow past it, never reach a copy; more fields than the stack scan holds; lines read from raw bytes")
+    func storage() throws {
+        let text = "Host: h\r\nAccept: */*\r\n"
+        var edited = try #require(text.utf8.withContiguousStorageIfAvailable { HeaderFields(validating: UnsafeRawBufferPointer($0), room: 64) } ?? nil)
+        let copy = edited
+        // Within the room: the same storage (a received head's forwarding edits are written where it is).
+        var roomy = try #require(text.utf8.withContiguousStorageIfAvailable { HeaderFields(validating: UnsafeRawBufferPointer($0), room: 1024) } ?? nil)
+        // (Its identity only: a reference held here would make the storage shared.)
+        let storage = roomy.storage.map(ObjectIdentifier.init)
+        roomy.reserveCapacity(roomy.count + 12)
+        for index in 0..<12 { roomy.add(name: "x-added", value: String(index)) }
+        #expect(roomy.storage.map(ObjectIdentifier.init) == storage && roomy.count == 14)
+        // Within the room, then far past it (the storage grows, fields and lines kept in order).
+        for index in 0..<40 { edited.add(name: "x-add-\(index)", value: String(repeating: "v", count: index)) }
+        edited.remove(name: "accept")
+        edited.add(name: "Accept", value: "text/plain")
+        #expect(edited.count == 42 && edited.first(name: "x-add-39") == String(repeating: "v", count: 39))
+        #expect(Self.wire(edited) == "Host: h\r\n" + (0..<40).map { "x-add-\($0): \(String(repeating: "v", count: $0))\r\n" }.joined() + "Accept: text/plain\r\n")
+        #expect(edited.lineBytes == Self.wire(edited).utf8.count)
+        #expect(Self.wire(copy) == text && copy.count == 2 && copy.first(name: "x-add-0") == nil)
+        // A copy edited after the original: each keeps its own.
+        var second = edited
+        second.remove(name: "host")
+        #expect(edited.first(name: "host") == "h" && second.first(name: "host") == nil && second.count == 41)
+        // 200 fields: past the 48 the index is first made in on the stack.
+        let many = (0..<200).map { "F\($0): \($0)\r\n" }.joined()
+        let parsed = try #require(Self.fields(many))
+        #expect(parsed.count == 200 && parsed.first(name: "f199") == "199" && Self.wire(parsed) == many)
+        #expect(Self.fields(many + "bad line\r\n") == nil)
+        // Empty: no storage until a field is added.
+        var empty = try #require(HeaderFields(validating: UnsafeRawBufferPointer(start: nil, count: 0), room: 100))
+        #expect(empty.isEmpty && empty.storage == nil)
+        empty.add(name: "a", value: "b")
+        #expect(Self.wire(empty) == "a: b\r\n")
+    }
 }

@@ -1,0 +1,146 @@
+/// Where a `HeaderFields` keeps its lines and their index: one allocation for both (a received head
+/// was two, an array of bytes and an array of fields), the lines growing from the front and the
+/// index from the back, so a line added later is written where it goes, with no array's growth
+/// check and no copy of it made aside first.
+extension HeaderFields {
+    /// One field line in the storage: `line ..< nameEnd` the name, `valueStart ..< valueEnd` the value
+    /// without surrounding whitespace, `lineEnd` just past its CRLF.
+    struct Field: Sendable {
+        var line: Int32
+        var nameEnd: Int32
+        var valueStart: Int32
+        var valueEnd: Int32
+        var lineEnd: Int32
+    }
+
+    /// The storage's own counts (its capacity is kept here: `ManagedBuffer.capacity` asks the allocator).
+    struct Counts {
+        var bytes: Int32
+        var fields: Int32
+        var capacity: Int32
+    }
+
+    typealias Storage = ManagedBuffer<Counts, UInt8>
+
+    static let fieldStride = MemoryLayout<Field>.stride
+
+    /// The most a storage takes to leave room beyond what it must hold: glibc serves chunks up to
+    /// 1032 bytes (this, the object's header and malloc's own) from its per-thread cache; a larger
+    /// one takes its slower path, ~250 instructions more an allocation.
+    static let cachedAllocationBytes = 960
+
+    /// The storage read in place: `bytes` the lines (a removed field's line stays among them),
+    /// field `i` the `i`-th from the end.
+    struct Lines {
+        let base: UnsafeMutablePointer<UInt8>
+        let capacity: Int
+        let byteCount: Int
+        let fieldCount: Int
+
+        init(_ storage: Storage) {
+            let counts = storage.header
+            base = storage.withUnsafeMutablePointerToElements { $0 }
+            capacity = Int(counts.capacity)
+            byteCount = Int(counts.bytes)
+            fieldCount = Int(counts.fields)
+        }
+
+        var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: byteCount) }
+
+        @inline(__always)
+        func field(_ position: Int) -> Field {
+            UnsafeRawPointer(base + (capacity &- (position &+ 1) &* HeaderFields.fieldStride)).loadUnaligned(as: Field.self)
+        }
+
+        @inline(__always)
+        func store(_ field: Field, at position: Int) {
+            UnsafeMutableRawPointer(base + (capacity &- (position &+ 1) &* HeaderFields.fieldStride)).storeBytes(of: field, as: Field.self)
+        }
+
+        @inline(__always)
+        func name(of field: Field) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(start: base + Int(field.line), count: Int(field.nameEnd &- field.line))
+        }
+
+        @inline(__always)
+        func value(of field: Field) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(start: base + Int(field.valueStart), count: Int(field.valueEnd &- field.valueStart))
+        }
+    }
+
+    /// The lines and fields read in place; `empty` when nothing was ever stored.
+    @inline(__always)
+    func withLines<Result>(or empty: Result, _ body: (Lines) throws -> Result) rethrows -> Result {
+        guard let storage else { return empty }
+        return try withExtendedLifetime(storage) { try body(Lines(storage)) }
+    }
+
+    /// A storage of `capacity` bytes holding `bytes` and no field yet.
+    static func makeStorage(capacity: Int, copying bytes: UnsafeRawBufferPointer) -> Storage {
+        let capacity = (Swift.max(capacity, bytes.count) &+ 7) & ~7
+        let storage = Storage.create(minimumCapacity: capacity) { _ in Counts(bytes: Int32(bytes.count), fields: 0, capacity: Int32(capacity)) }
+        if let source = bytes.baseAddress, !bytes.isEmpty {
+            storage.withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0).copyMemory(from: source, byteCount: bytes.count) }
+        }
+        return storage
+    }
+
+    /// Makes the storage this value's own with room for `bytes` more line bytes and `fields` more
+    /// fields, copying it (with as much room again, so adds one by one copy rarely) when it is shared or full.
+    mutating func reserve(bytes extraBytes: Int, fields extraFields: Int) -> Lines {
+        let needed = extraBytes &+ extraFields &* Self.fieldStride
+        // Checked before the storage is bound to a name (a binding would be a second reference).
+        if isKnownUniquelyReferenced(&storage) {
+            let lines = Lines(storage.unsafelyUnwrapped)
+            if lines.capacity &- lines.byteCount &- lines.fieldCount &* Self.fieldStride >= needed { return lines }
+        }
+        let old = withLines(or: nil) { Optional($0) }
+        let used = (old?.byteCount ?? 0) &+ (old?.fieldCount ?? 0) &* Self.fieldStride
+        let grown = Self.makeStorage(capacity: used &+ needed &+ Swift.max(needed, 128), copying: UnsafeRawBufferPointer(start: old?.base, count: old?.byteCount ?? 0))
+        if let old {
+            let lines = Lines(grown)
+            for position in 0..<old.fieldCount { lines.store(old.field(position), at: position) }
+            grown.header.fields = Int32(old.fieldCount)
+        }
+        // The old storage (which `old` points into) is let go only now.
+        storage = grown
+        return Lines(grown)
+    }
+
+    /// Appends the line `name: value` CRLF and its field, written in place.
+    mutating func append(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+        let total = name.count &+ value.count &+ 4
+        let lines = reserve(bytes: total, fields: 1)
+        let line = lines.byteCount
+        let target = lines.base + line
+        if let source = name.baseAddress { target.update(from: source, count: name.count) }
+        target[name.count] = UInt8(ascii: ":")
+        target[name.count &+ 1] = UInt8(ascii: " ")
+        let valueStart = line &+ name.count &+ 2
+        if let source = value.baseAddress { (lines.base + valueStart).update(from: source, count: value.count) }
+        lines.base[valueStart &+ value.count] = 0x0D
+        lines.base[valueStart &+ value.count &+ 1] = 0x0A
+        lines.store(Field(line: Int32(line), nameEnd: Int32(line &+ name.count), valueStart: Int32(valueStart),
+                          valueEnd: Int32(valueStart &+ value.count), lineEnd: Int32(line &+ total)), at: lines.fieldCount)
+        storage!.withUnsafeMutablePointerToHeader { counts in
+            counts.pointee.bytes = Int32(line &+ total)
+            counts.pointee.fields = Int32(lines.fieldCount &+ 1)
+        }
+    }
+
+    /// Drops the fields from `first` on that `matches` (the field at `first` is taken to match).
+    mutating func removeAll(from first: Int, where matches: (Field, UnsafeBufferPointer<UInt8>) -> Bool) {
+        let lines = reserve(bytes: 0, fields: 0)
+        var kept = first
+        var position = first &+ 1
+        while position < lines.fieldCount {
+            let field = lines.field(position)
+            if !matches(field, lines.bytes) {
+                lines.store(field, at: kept)
+                kept &+= 1
+            }
+            position &+= 1
+        }
+        storage!.header.fields = Int32(kept)
+    }
+}

@@ -1,0 +1,97 @@
+/// Reading a head's field lines: each checked as HTTP/1.1 allows it (RFC 9112 §5) and indexed in
+/// the same pass, then the lines and their index copied into one storage.
+extension HeaderFields {
+    /// Indexes `lines`, the field lines of a head (each ending in CRLF, without the empty line that
+    /// ends the head); nil when one is not a field line HTTP/1.1 allows: a name that is not a token
+    /// (whitespace before the colon, a folded line), or a control character in a value.
+    public init?(validating lines: [UInt8]) {
+        guard let fields = lines.withUnsafeBytes({ HeaderFields(validating: $0) }) else { return nil }
+        self = fields
+    }
+
+    /// `lines` indexed as `init?(validating:)` does, copied with their index into one allocation
+    /// with up to `room` bytes more for the lines and fields added later (forwarding's, in place).
+    public init?(validating lines: UnsafeRawBufferPointer, room: Int = 0) {
+        self.init()
+        let bytes = lines.assumingMemoryBound(to: UInt8.self)
+        guard !bytes.isEmpty else { return }
+        var made: (storage: Storage, bits: UInt64)?
+        // The index is made on the stack first: its size is known only at the end, and the storage is made once.
+        let valid = withUnsafeTemporaryAllocation(of: Field.self, capacity: 48) { stack -> Bool in
+            switch Self.scan(bytes, into: stack) {
+            case .invalid:
+                return false
+            case .fields(let count, let bits):
+                made = (Self.makeStorage(lines: lines, fields: UnsafeBufferPointer(rebasing: stack[..<count]), room: room), bits)
+                return true
+            case .overflow:
+                // More fields than the stack holds: scanned again into the heap (a line is at least 4 bytes).
+                let heap = UnsafeMutableBufferPointer<Field>.allocate(capacity: bytes.count / 4 + 1)
+                defer { heap.deallocate() }
+                guard case .fields(let count, let bits) = Self.scan(bytes, into: heap) else { return false }
+                made = (Self.makeStorage(lines: lines, fields: UnsafeBufferPointer(rebasing: heap[..<count]), room: room), bits)
+                return true
+            }
+        }
+        guard valid, let made else { return nil }
+        storage = made.storage
+        nameBits = made.bits
+    }
+
+    /// How a scan of field lines ended: a line HTTP/1.1 refuses, more fields than the space given, or the fields.
+    private enum Scan {
+        case invalid
+        case overflow
+        case fields(count: Int, bits: UInt64)
+    }
+
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, into fields: UnsafeMutableBufferPointer<Field>) -> Scan {
+        var count = 0
+        var bits: UInt64 = 0
+        let end = bytes.count
+        var index = 0
+        while index < end {
+            let line = index
+            index = HTTPToken.tokenRunEnd(in: bytes, from: index)
+            guard index > line, index < end, bytes[index] == UInt8(ascii: ":") else { return .invalid }
+            let nameEnd = index
+            bits |= Self.nameBit(UnsafeBufferPointer(rebasing: bytes[line..<nameEnd]))
+            index += 1
+            while index < end, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 }
+            let valueStart = index
+            while index < end {
+                index = HTTPToken.firstControlByte(in: bytes, from: index)
+                guard index < end else { break }
+                // A tab goes on; the CR ends the value; any other control character (a NUL, a
+                // lone LF) or DEL ends nowhere good: refused.
+                let byte = bytes[index]
+                if byte == 0x09 {
+                    index &+= 1
+                    continue
+                }
+                guard byte == 0x0D else { return .invalid }
+                break
+            }
+            var valueEnd = index
+            while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+            guard index + 1 < end, bytes[index + 1] == 0x0A else { return .invalid }
+            index += 2
+            guard count < fields.count else { return .overflow }
+            fields[count] = Field(line: Int32(line), nameEnd: Int32(nameEnd), valueStart: Int32(valueStart), valueEnd: Int32(valueEnd), lineEnd: Int32(index))
+            count &+= 1
+        }
+        return .fields(count: count, bits: bits)
+    }
+
+    /// One storage for `lines` and their `fields`, with `room` bytes to spare, or less where that
+    /// would take it past `cachedAllocationBytes` (a quarter of `room` at least).
+    private static func makeStorage(lines: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<Field>, room: Int) -> Storage {
+        let used = lines.count &+ fields.count &* fieldStride
+        let capacity = Swift.max(used &+ room / 4, Swift.min(used &+ room, cachedAllocationBytes))
+        let storage = makeStorage(capacity: capacity, copying: lines)
+        let stored = Lines(storage)
+        for position in 0..<fields.count { stored.store(fields[position], at: position) }
+        storage.header.fields = Int32(fields.count)
+        return storage
+    }
+}
