@@ -135,7 +135,7 @@ NGINX
     local dump; dump=$(ls "$work"/callgrind.out.* 2>/dev/null | head -1)
     local total; total=$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")
     if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$dump" "$KEEP/$label-$variant.callgrind"; fi
-    local answered; answered=$(awk '/\[200\]/ {print $2; exit}' "$work/$variant.hey")
+    local answered; answered=$(awk '/^ *\[200\]\t/ {print $2; exit}' "$work/$variant.hey")
     local allocations; allocations=$(allocation_calls "$dump")
     printf '%-8s %-16s %12.0f instructions per request   %6.1f allocations per request   (%s of %s answered 200)\n' "$label" \
       "$variant" "$(echo "$total / $requests" | bc -l)" "$(echo "$allocations / $requests" | bc -l)" \

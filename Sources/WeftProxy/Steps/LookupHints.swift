@@ -18,6 +18,15 @@ public final class LookupHints: @unchecked Sendable {
     private var clusterConfiguration: ActiveConfiguration?
     private var clusterName = ""
     private var clusterFound = ClusterTable.Found(cluster: nil, endpoints: [], serverName: nil)
+    // PickEndpoint's: the upstream each endpoint of one cluster was given (by its position in the
+    // cluster's list, round robin going through them), and what they were made under.
+    private var upstreamConfiguration: ActiveConfiguration?
+    private var upstreamCluster = ""
+    private var upstreamEdits: HeaderEdits?
+    private var upstreamHTTP2 = false
+    private var upstreams: [RequestDecision.Upstream?] = []
+    /// Endpoints past this position get no kept decision (a connection's hints stay small).
+    static let keptUpstreams = 64
 
     public init() {}
 
@@ -42,5 +51,33 @@ public final class LookupHints: @unchecked Sendable {
         clusterName = name
         clusterFound = found
         return found
+    }
+
+    /// The upstream made for an earlier request on this connection to the same endpoint (its
+    /// position in the cluster's list) of the same cluster under the same configuration, with the
+    /// same header edits; nil when there is none. Shared, not copied: the decision is
+    /// copy-on-write, so an exchange that changes its own leaves this one as it was.
+    func upstream(configuration: ActiveConfiguration, cluster: String, position: Int, edits: HeaderEdits?, http2: Bool) -> RequestDecision.Upstream? {
+        guard position < upstreams.count, upstreamConfiguration === configuration, upstreamHTTP2 == http2,
+              upstreamCluster == cluster, upstreamEdits == edits else { return nil }
+        return upstreams[position]
+    }
+
+    /// Keeps `upstream` for the next request that asks `upstream(configuration:cluster:position:edits:http2:)`
+    /// the same; what was kept under other names is let go.
+    func keep(_ upstream: RequestDecision.Upstream?, configuration: ActiveConfiguration, cluster: String, position: Int, endpointCount: Int,
+              edits: HeaderEdits?, http2: Bool) {
+        guard position < Self.keptUpstreams else { return }
+        if !(upstreamConfiguration === configuration && upstreamHTTP2 == http2 && upstreamCluster == cluster && upstreamEdits == edits) {
+            upstreamConfiguration = configuration
+            upstreamCluster = cluster
+            upstreamEdits = edits
+            upstreamHTTP2 = http2
+            upstreams = []
+        }
+        if upstreams.count <= position {
+            upstreams.append(contentsOf: repeatElement(nil, count: Swift.min(Swift.max(endpointCount, position + 1), Self.keptUpstreams) - upstreams.count))
+        }
+        upstreams[position] = upstream
     }
 }

@@ -42,8 +42,24 @@ public struct PickEndpoint: RequestStep {
         let weighted = !context.configuration.weightedClusters.isEmpty && context.configuration.weightedClusters.contains(clusterName)
         // A plainly balanced cluster's endpoint is read where it lies in the list (no copy of it).
         if let position = balancer.plainPosition(cluster: cluster, clusterName: clusterName, weighted: weighted, endpoints: endpoints) {
-            Self.forward(&context, to: endpoints[position], cluster: cluster, clusterName: clusterName, endpointCount: endpoints.count,
-                         serverName: found.serverName, responseHeaders: responseHeaders)
+            // An endpoint an earlier request on the connection went to, nothing of this request's own
+            // in the decision (edits from a token's claims, a rewrite, response headers), endpoints
+            // from the configuration (not DNS, not the request's address): that decision again, not
+            // a new one made field by field (an allocation, ~20 stores and their retains).
+            let reusable = context.hints != nil && responseHeaders.isEmpty && context.authenticationHeaders == nil && context.route?.policy.rewrite == nil
+                && cluster?.config.dnsLookup != .strict && cluster?.config.loadBalancer != .passthrough
+            let edits = reusable ? context.destinationHeaders ?? context.route?.policy.headers : nil
+            if reusable, let hints = context.hints,
+               let upstream = hints.upstream(configuration: context.configuration, cluster: clusterName, position: position, edits: edits, http2: context.downstreamHTTP2) {
+                context.upstream = upstream
+            } else {
+                Self.forward(&context, to: endpoints[position], cluster: cluster, clusterName: clusterName, endpointCount: endpoints.count,
+                             serverName: found.serverName, responseHeaders: responseHeaders)
+                if reusable {
+                    context.hints?.keep(context.upstream, configuration: context.configuration, cluster: clusterName, position: position,
+                                        endpointCount: endpoints.count, edits: edits, http2: context.downstreamHTTP2)
+                }
+            }
         } else {
             guard let endpoint = balancer.pick(.init(cluster: cluster, clusterName: clusterName, hashKey: hashKey, weighted: weighted), endpoints: endpoints) else {
                 return .respond(LocalResponse(status: 503, flag: "UH", body: "no healthy upstream"))
