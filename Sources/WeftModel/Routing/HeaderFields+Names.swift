@@ -111,14 +111,7 @@ extension HeaderFields {
 
     private func firstPosition(ofAny names: HeaderNameSet) -> Int? {
         guard nameBits & names.bits != 0 else { return nil }
-        return withLines(or: nil) { lines in
-            var position = 0
-            while position < lines.fieldCount {
-                if Self.isNamed(lines.field(position), in: lines.bytes, anyOf: names) { return position }
-                position &+= 1
-            }
-            return nil
-        }
+        return firstPosition { field, bytes in Self.isNamed(field, in: bytes, anyOf: names) }
     }
 
     /// The field's own bit first: a field most sets cannot hold is passed over without comparing

@@ -93,10 +93,16 @@ public struct HeaderFields: @unchecked Sendable {
     /// Where the first field named `wanted` (any case) is; `bit` is the name's bit in `nameBits`.
     func position(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64) -> Int? {
         guard nameBits & bit != 0 else { return nil }
-        return withLines(or: nil) { lines in
+        return firstPosition { field, bytes in Self.nameOf(field, in: bytes, is: wanted) }
+    }
+
+    /// Where the first field that `matches` is.
+    @inline(__always)
+    func firstPosition(where matches: (Field, UnsafeBufferPointer<UInt8>) -> Bool) -> Int? {
+        withLines(or: nil) { lines in
             var position = 0
             while position < lines.fieldCount {
-                if Self.nameOf(lines.field(position), in: lines.bytes, is: wanted) { return position }
+                if matches(lines.field(position), lines.bytes) { return position }
                 position &+= 1
             }
             return nil
