@@ -3,8 +3,7 @@
 /// forwarding writes the lines as they are, with the edits made since: a request's head is not
 /// rebuilt as a String pair per header to be taken apart again on the way out (issue 19, item 3).
 /// Names compare in any case; iterating gives lower-cased names, as matching and policy read them.
-// @unchecked: the storage is a class, written only while this value holds the one reference to it
-// (`reserve` copies it first otherwise), as an array's buffer is.
+// @unchecked: its storage (a class) is written only while uniquely referenced, as an array's buffer is.
 public struct HeaderFields: @unchecked Sendable {
     /// The lines received or added and their index, in one allocation (`HeaderFieldStorage.swift`);
     /// nil until there is one. A removed field's line stays there, out of the index.
