@@ -52,6 +52,17 @@ struct LookupHintsTests {
         #expect(routed == [reviews, reviews, ratings, reviews, "502", "502", reviews])
     }
 
+    @Test("a connection's authorities split as without hints: the same one again, another, the same with another default port")
+    func authorities() {
+        let hints = LookupHints()
+        for (authority, defaultPort) in [("Reviews:9080", 80), ("Reviews:9080", 80), ("ratings", 80), ("ratings", 443), ("[::1]:15001", 80), ("ratings", 443)] {
+            let kept = hints.split(authority: authority, defaultPort: defaultPort)
+            let made = RequestAttributes.split(authority: authority, defaultPort: defaultPort)
+            #expect(kept.0 == made.0 && kept.1 == made.1, "\(authority) on \(defaultPort)")
+        }
+        #expect(hints.split(authority: "Reviews:9080", defaultPort: 80) == ("reviews", 9080))
+    }
+
     @Test("hints from another configuration are not used: the new configuration's endpoints are")
     func newConfiguration() {
         let hints = LookupHints()

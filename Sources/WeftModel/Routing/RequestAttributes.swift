@@ -21,7 +21,12 @@ public struct RequestAttributes: Sendable, Hashable {
     }
 
     public init(authority: String, path: String, method: String = "GET", scheme: String = "http", fields: HeaderFields = HeaderFields(), defaultPort: Int = 80) {
-        let (host, port) = RequestAttributes.split(authority: authority, defaultPort: defaultPort)
+        self.init(host: RequestAttributes.split(authority: authority, defaultPort: defaultPort), path: path, method: method, scheme: scheme, fields: fields)
+    }
+
+    /// With the authority already split (`split(authority:defaultPort:)`).
+    public init(host: (String, Int), path: String, method: String, scheme: String, fields: HeaderFields) {
+        let (host, port) = host
         self.host = host
         self.port = port
         (self.path, self.query) = Self.split(path: path)
@@ -48,7 +53,7 @@ public struct RequestAttributes: Sendable, Hashable {
 
     /// `host[:port]` or `[v6]:port` → (host lower-cased, port), read on the bytes (this runs for
     /// every request; String's Character-wise search and Int parsing cost ~3k instructions).
-    static func split(authority: String, defaultPort: Int) -> (String, Int) {
+    public static func split(authority: String, defaultPort: Int) -> (String, Int) {
         var authority = authority
         return authority.withUTF8 { bytes in
             var host = 0..<bytes.count
@@ -86,14 +91,16 @@ public struct RequestAttributes: Sendable, Hashable {
         }
     }
 
-    /// A request target's path and query (after the first `?`), split on the bytes.
+    /// A request target's path and query (after the first `?`), split on the bytes; a target
+    /// without a query is its own path (not a String made again).
     static func split(path: String) -> (path: String, query: String) {
-        var path = path
-        return path.withUTF8 { bytes in
-            guard let mark = bytes.firstIndex(of: UInt8(ascii: "?")) else { return (String(decoding: bytes, as: UTF8.self), "") }
+        var target = path
+        let split = target.withUTF8 { bytes -> (path: String, query: String)? in
+            guard let mark = bytes.firstIndex(of: UInt8(ascii: "?")) else { return nil }
             return (String(decoding: UnsafeBufferPointer(rebasing: bytes[..<mark]), as: UTF8.self),
                     String(decoding: UnsafeBufferPointer(rebasing: bytes[(mark + 1)...]), as: UTF8.self))
         }
+        return split ?? (path, "")
     }
 
     public static func == (lhs: RequestAttributes, rhs: RequestAttributes) -> Bool {

@@ -77,14 +77,6 @@ enum ForwardedHeaders {
         return response
     }
 
-    /// `bytes` start with `prefix` (lower-case ASCII), in any case.
-    static func hasPrefixIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: StaticString) -> Bool {
-        let expected = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
-        guard bytes.count >= expected.count else { return false }
-        for (offset, byte) in expected.enumerated() where HTTPToken.lower(bytes[offset]) != byte { return false }
-        return true
-    }
-
     /// Header names the `Connection` header lists to be dropped (`keep-alive` and `close` list none).
     static func connectionListed(_ headers: HeaderFields) -> [String] {
         var listed: [String] = []
@@ -95,25 +87,12 @@ enum ForwardedHeaders {
         return listed
     }
 
-    /// `http://host:port/path?q` (proxy form) → ("host:port", "/path?q"); origin form keeps the Host header.
+    /// `http://host:port/path?q` (proxy form) → ("host:port", "/path?q"); origin form keeps the Host
+    /// header. The decoder split a target it read; a head made otherwise is read here.
     static func target(of head: ProxyRequestHead) -> (authority: String, originForm: String) {
-        var uri = head.uri
-        // On the bytes: '/' and '?' are ASCII, so where they are is where the parts split.
-        let split = uri.withUTF8 { bytes -> (authority: String, originForm: String)? in
-            // Origin form, what most requests are: no scheme to look for.
-            guard bytes.first != UInt8(ascii: "/") else { return nil }
-            for scheme: StaticString in ["http://", "https://"] where hasPrefixIgnoringCase(bytes, scheme) {
-                let start = scheme.utf8CodeUnitCount
-                guard let slash = bytes[start...].firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) else {
-                    return (String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self), "/")
-                }
-                let path = String(decoding: UnsafeBufferPointer(rebasing: bytes[slash...]), as: UTF8.self)
-                return (String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<slash]), as: UTF8.self),
-                        bytes[slash] == UInt8(ascii: "?") ? "/" + path : path)
-            }
-            return nil
-        }
-        return split ?? (head.headers.first("host") ?? "", head.uri)
+        if let authority = head.targetAuthority { return (authority, head.uri) }
+        let target = RequestTarget(head.uri)
+        return (target.authority ?? head.headers.first("host") ?? "", target.originForm)
     }
 }
 

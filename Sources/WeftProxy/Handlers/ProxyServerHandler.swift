@@ -222,7 +222,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
 
     private func start(_ head: consuming ProxyRequestHead, context: ChannelHandlerContext) {
         listener.stats.countRequest()
-        let headerBytes = head.uri.utf8.count + head.headers.lineBytes
+        let headerBytes = head.uri.utf8.count + (head.targetAuthority?.utf8.count ?? 0) + head.headers.lineBytes
         if headerBytes > Self.maximumHeaderBytes {
             listener.stats.increment("downstream_rq_header_overflow")
             answer(LocalResponse(status: 431, flag: "", body: "Request Header Fields Too Large"), version: head.version, closing: true)
@@ -244,11 +244,13 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         }
         answersGRPC = facts.grpc
         let (authority, originForm) = ForwardedHeaders.target(of: head)
-        let attributes = RequestAttributes(authority: authority, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
-                                           fields: head.headers, defaultPort: listener.defaultPort)
         let configuration = listener.configuration.active
-        beginTelemetry(head, attributes: attributes, originForm: originForm, configuration: configuration)
         let index = routeIndex(configuration)
+        let hostAndPort = routeIndexCache?.hints.split(authority: authority, defaultPort: listener.defaultPort)
+            ?? RequestAttributes.split(authority: authority, defaultPort: listener.defaultPort)
+        let attributes = RequestAttributes(host: hostAndPort, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
+                                           fields: head.headers)
+        beginTelemetry(head, attributes: attributes, originForm: originForm, configuration: configuration)
         // The attributes are handed over (their fields are the head's: a local left holding them
         // until the first attempt made forwarding copy the head's fields to edit them).
         decide(RequestContext(attributes: consume attributes, configuration: configuration, routeTable: listener.routeTable, routeIndex: index,

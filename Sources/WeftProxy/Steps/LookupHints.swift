@@ -14,6 +14,10 @@ public final class LookupHints: @unchecked Sendable {
     private var host = ""
     private var port = 0
     private var hostPosition: Int?
+    // The request's authority as sent, and its host and port (`RequestAttributes.split`).
+    private var authority = ""
+    private var authorityDefaultPort = 0
+    private var authorityParts = ("", 0)
     // PickEndpoint's: a cluster name and what `clusterConfiguration` has for it.
     private var clusterConfiguration: ActiveConfiguration?
     private var clusterName = ""
@@ -40,6 +44,17 @@ public final class LookupHints: @unchecked Sendable {
         port = request.port
         hostPosition = position
         return position
+    }
+
+    /// `RequestAttributes.split(authority:defaultPort:)`: the last answer for the same authority,
+    /// else split and kept (a client names the same authority request after request; comparing it
+    /// costs less than splitting it, lower-casing the host and making a String of it again).
+    public func split(authority: String, defaultPort: Int) -> (String, Int) {
+        if authorityDefaultPort == defaultPort, self.authority == authority { return authorityParts }
+        authorityParts = RequestAttributes.split(authority: authority, defaultPort: defaultPort)
+        self.authority = authority
+        authorityDefaultPort = defaultPort
+        return authorityParts
     }
 
     /// What `configuration` has for the cluster `name`: the last answer for the same configuration

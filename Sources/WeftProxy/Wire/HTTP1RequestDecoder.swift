@@ -53,13 +53,13 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         guard headEnd <= Self.maximumHeadBytes else { throw HTTPParserError.headerOverflow }
         let head = try buffer.withUnsafeReadableBytes { bytes -> ProxyRequestHead in
             let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes)!
-            let (method, uri, version) = try HTTP1RequestLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd])).get()
+            let (method, target, version) = try HTTP1RequestLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd])).get()
             // The field lines, each with its CRLF, without the empty line that ends the head; with
             // room for the lines forwarding adds (request id, forwarding, trace context, peer metadata).
             let fieldsStart = lineEnd + 2
             let lines = UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<max(fieldsStart, headEnd - 2)])
             guard let headers = HeaderFields(validating: lines, room: 1024) else { throw HTTPParserError.invalidHeaderToken }
-            return ProxyRequestHead(version: version, method: method, uri: uri, headers: headers)
+            return ProxyRequestHead(version: version, method: method, target: target, headers: headers)
         }
         buffer.moveReaderIndex(forwardBy: headEnd)
         let framing = try HTTP1MessageFraming.of(head).get()

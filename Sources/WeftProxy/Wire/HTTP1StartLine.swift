@@ -7,7 +7,7 @@ import WeftModel
 /// An HTTP/1.1 request line (RFC 9112 §3) read from bytes: method, target, version.
 enum HTTP1RequestLine {
     /// Parses `line` (without its CRLF).
-    static func parse(_ line: UnsafeRawBufferPointer) -> Result<(HTTPMethod, String, HTTPVersion), HTTPParserError> {
+    static func parse(_ line: UnsafeRawBufferPointer) -> Result<(HTTPMethod, RequestTarget, HTTPVersion), HTTPParserError> {
         let end = line.count
         var index = 0
         while index < end, HTTPToken.isTokenByte(line[index]) { index += 1 }
@@ -18,7 +18,7 @@ enum HTTP1RequestLine {
         // Visible characters and obs-text: no whitespace, no control character, no DEL.
         while index < end, line[index] > 0x20, line[index] != 0x7F { index += 1 }
         guard index > targetStart, index < end, line[index] == 0x20 else { return .failure(.invalidURL) }
-        let target = String(decoding: UnsafeRawBufferPointer(rebasing: line[targetStart..<index]), as: UTF8.self)
+        let target = RequestTarget(UnsafeRawBufferPointer(rebasing: line[targetStart..<index]))
         index += 1
         guard end - index == 8 else { return .failure(.invalidVersion) }
         let version = UnsafeRawBufferPointer(rebasing: line[index..<end])

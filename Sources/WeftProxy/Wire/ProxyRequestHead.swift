@@ -11,12 +11,21 @@ struct ProxyRequestHead: Equatable, Sendable {
     var uri: String
     var version: HTTPVersion
     var headers: HeaderFields
+    /// The authority an absolute-form target named, split off when the request line was read (`uri`
+    /// is then its origin form); nil otherwise.
+    var targetAuthority: String?
 
     init(version: HTTPVersion = .http1_1, method: HTTPMethod, uri: String, headers: HeaderFields = HeaderFields()) {
         self.version = version
         self.method = method
         self.uri = uri
         self.headers = headers
+    }
+
+    /// A head read off the wire, its target split.
+    init(version: HTTPVersion, method: HTTPMethod, target: RequestTarget, headers: HeaderFields) {
+        self.init(version: version, method: method, uri: target.originForm, headers: headers)
+        targetAuthority = target.authority
     }
 
     init(_ head: HTTPRequestHead) {

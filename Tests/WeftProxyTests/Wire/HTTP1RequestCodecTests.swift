@@ -30,6 +30,21 @@ struct HTTP1RequestCodecTests {
         #expect(head.isKeepAlive)
     }
 
+    @Test("an absolute-form target is split where the line is read: the origin form as the target, the authority beside it")
+    func absoluteFormTarget() throws {
+        let targets = ["http://reviews.default.svc:9080/reviews/0?x=1", "HTTPS://Host:8443", "http://host?q=2", "/plain/path", "*", "reviews:9080"]
+        let (parts, _) = try Self.decoding(targets.map { "OPTIONS \($0) HTTP/1.1\r\nHost: from-header\r\n\r\n" })
+        let heads = parts.compactMap { if case .head(let head) = $0 { head } else { nil } }
+        #expect(heads.map(\.uri) == ["/reviews/0?x=1", "/", "/?q=2", "/plain/path", "*", "reviews:9080"])
+        #expect(heads.map(\.targetAuthority) == ["reviews.default.svc:9080", "Host:8443", "host", nil, nil, nil])
+        // Routing reads the split target, or the Host header where the target names no authority.
+        #expect(heads.map { ForwardedHeaders.target(of: $0).authority } == ["reviews.default.svc:9080", "Host:8443", "host", "from-header", "from-header", "from-header"])
+        // A head made otherwise (an absolute target kept whole) is split the same way when routed.
+        let made = ProxyRequestHead(method: .GET, uri: "http://ratings:9080/ratings/1", headers: [("host", "from-header")])
+        #expect(ForwardedHeaders.target(of: made) == ("ratings:9080", "/ratings/1"))
+        #expect(RequestTarget("/kept") == RequestTarget(authority: nil, originForm: "/kept"))
+    }
+
     @Test("a body by Content-Length split over reads, then a pipelined request; a head split byte by byte")
     func contentLengthAndPipelining() throws {
         let request = "POST /p HTTP/1.1\r\nHost: svc\r\nContent-Length: 11\r\n\r\nhello world"
