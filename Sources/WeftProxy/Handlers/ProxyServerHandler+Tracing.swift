@@ -16,14 +16,15 @@ extension ProxyServerHandler {
     func beginSpan(_ head: ProxyRequestHead, attributes: RequestAttributes, originForm: String, config: SharedTracingConfig) -> RequestSpan {
         // Most requests carry no context: then its names are not looked up one by one.
         let carriesContext = head.headers.containsAny(of: Self.traceContextNames)
-        var span = RequestSpan(config: config, kind: listener.inboundPort != nil ? .SERVER : .CLIENT, carriesContext: carriesContext, headers: head.headers)
+        let span = RequestSpan(config: config, kind: listener.inboundPort != nil ? .SERVER : .CLIENT, carriesContext: carriesContext, headers: head.headers)
         // Tagged also when the proxy answers itself (no route, no endpoint), as Envoy tags every span;
         // made only for a span that will be reported (the decision is taken by now).
-        guard span.sampled else { return span }
-        span.method = head.method.rawValue
-        span.url = "\(listener.scheme)://\(attributes.authority)\(originForm)"
-        span.userAgent = head.headers.first("user-agent")
-        span.requestID = head.headers.first("x-request-id")
+        if let tags = span.tags {
+            tags.method = head.method.rawValue
+            tags.url = "\(listener.scheme)://\(attributes.authority)\(originForm)"
+            tags.userAgent = head.headers.first("user-agent")
+            tags.requestID = head.headers.first("x-request-id")
+        }
         return span
     }
 
@@ -35,14 +36,15 @@ extension ProxyServerHandler {
         // Only when the client sent a context (most do not); the mask skips the pass otherwise.
         if requestTelemetry?.span?.carriedContext == true { head.headers.remove(w3c ? Self.traceContextNames : Self.b3Names) }
         requestTelemetry?.span?.context.forEachHeader(w3c: w3c) { name, value in head.headers.add(HeaderName(name), utf8: value) }
-        if requestTelemetry?.span?.sampled == true { requestTelemetry?.span?.requestID = head.headers.first("x-request-id") }
+        if let tags = requestTelemetry?.span?.tags { tags.requestID = head.headers.first("x-request-id") }
         spanUpstream(exchange)
     }
 
     /// The endpoint the span's request goes to (each attempt's).
     func spanUpstream(_ exchange: Exchange) {
-        requestTelemetry?.span?.upstream = (exchange.upstream.host, exchange.upstream.port)
-        requestTelemetry?.span?.upstreamCluster = exchange.upstream.cluster
+        guard let tags = requestTelemetry?.span?.tags else { return }
+        tags.upstream = (exchange.upstream.host, exchange.upstream.port)
+        tags.upstreamCluster = exchange.upstream.cluster
     }
 
     /// The request is over: its span, with Istio's tags, to the exporter.
@@ -62,7 +64,7 @@ extension ProxyServerHandler {
             if service == WorkloadMetadata.unknownValue { service = "\(tracer.workload.canonicalService).\(tracer.workload.namespace).svc.cluster.local" }
             return "\(service):\(port)/*"
         }
-        guard let cluster = span.upstreamCluster ?? (telemetry.serviceSource.hasPrefix("outbound|") ? telemetry.serviceSource : nil) else { return "-" }
+        guard let cluster = span.tags?.upstreamCluster ?? (telemetry.serviceSource.hasPrefix("outbound|") ? telemetry.serviceSource : nil) else { return "-" }
         // `outbound|port|subset|host`, split on its bytes (Character by Character was ~30k instructions a span).
         let parts = cluster.utf8.split(separator: UInt8(ascii: "|"), omittingEmptySubsequences: false)
         guard parts.count == 4 else { return "\(cluster)/*" }
