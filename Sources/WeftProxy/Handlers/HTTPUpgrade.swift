@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import WeftModel
 
 /// An HTTP/1.1 request asking to switch protocols, as Envoy configured by Istio treats it: Istio
 /// enables only the `websocket` upgrade, so a WebSocket handshake is proxied (and the connection
@@ -16,8 +17,13 @@ enum HTTPUpgrade: Equatable {
     /// keeps): `Connection` lists `upgrade` and an `Upgrade` header is present; after such a request
     /// it reads no more HTTP.
     static func of(_ head: ProxyRequestHead) -> HTTPUpgrade? {
-        guard let protocols = head.headers.first("upgrade") else { return nil }
-        return of(method: head.method, upgrade: protocols, connection: head.headers.first("connection"))
+        of(method: head.method, headers: head.headers)
+    }
+
+    /// The same from a head's parts (the request decoder reads them before it makes the head).
+    static func of(method: HTTPMethod, headers: HeaderFields) -> HTTPUpgrade? {
+        guard let protocols = headers.first("upgrade") else { return nil }
+        return of(method: method, upgrade: protocols, connection: headers.first("connection"))
     }
 
     /// The same from the header values already found (`RequestHeadFacts` reads them).

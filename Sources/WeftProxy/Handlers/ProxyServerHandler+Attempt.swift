@@ -7,9 +7,11 @@ import WeftModel
 extension ProxyServerHandler {
     /// Carries out an exchange action; `answer` is the local answer should the action be one,
     /// and `clusterStat` what is counted against the cluster then.
-    func perform(_ action: Machine.ExchangeAction, answer response: LocalResponse, counting clusterStat: String? = nil, version: HTTPVersion? = nil) {
+    func perform(_ action: consuming Machine.ExchangeAction, answer response: LocalResponse, counting clusterStat: String? = nil, version: HTTPVersion? = nil) {
         guard let context else { return }
-        switch action {
+        // Taken apart, not read: the payloads move out (a read copied them, and the action was
+        // then destroyed whole through its type's value witness).
+        switch consume action {
         case .none:
             break
         case .writeRequest(let upstream, let parts, let attempt, let mirror):
@@ -32,7 +34,7 @@ extension ProxyServerHandler {
             if let flag = retryLimit.flag { response.flag = response.flag.isEmpty ? flag : "\(response.flag),\(flag)" }
             respondLocally(response, keepAlive: keepAlive, version: version ?? exchange?.version ?? .http1_1, context: context)
             carryOut(after, context: context)
-        case .forwardResponseHead, .forwardResponseBody, .finishResponse:
+        case .forwardResponseHead:
             // Only a response's own parts lead here (see upstreamReceived).
             break
         case .closeConnection(let teardown):
@@ -74,6 +76,7 @@ extension ProxyServerHandler {
         connection.lease(to: self)
         if exchange.upstream.countsInFlight { listener.balancer.started(exchange.upstream.host, exchange.upstream.port) }
         var head: ProxyRequestHead
+        let resent = exchange.forwardedHead != nil
         if let sent = exchange.forwardedHead {
             // A retry: the head the first attempt sent, with its count (and the mesh metadata this endpoint's transport calls for).
             head = sent
@@ -90,12 +93,14 @@ extension ProxyServerHandler {
         accessLogForwarded(head, exchange: exchange, attempt: attempt)
         // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
         UpstreamAttempt.write(head, parts: parts, to: connection, flush: !insideRead)
+        // Kept for a retry once written (kept before, it was copied: the exchange's and the one written).
+        if !resent { exchange.forwardedHead = consume head }
         startPerTryTimeout(exchange.request.retry, attempt: attempt)
         setReading(true)
     }
 
     /// The request's head as it goes upstream, made once from the client's (taken over, when no
-    /// mirror needs it again, and edited in place) and kept for retries.
+    /// mirror needs it again, and edited in place); `write` keeps it for retries.
     private func forwardedHead(_ exchange: Exchange, attempt: Int, context: ChannelHandlerContext) -> ProxyRequestHead {
         let mirrors = !exchange.request.mirrors.isEmpty
         // The context's share of the client's fields is let go first: otherwise the edits copy them.
@@ -112,7 +117,6 @@ extension ProxyServerHandler {
             head.headers.replaceOrAdd("connection", value: "upgrade")
         }
         telemetryHeaders(&head, exchange: exchange)
-        exchange.forwardedHead = head
         if !mirrors { exchange.request.attributes.headers = head.headers }
         return head
     }
@@ -190,7 +194,7 @@ extension ProxyServerHandler {
                 exchange.heldResponseHead = nil
                 guard forwardResponseHead(held, grpcStatus: nil, exchange: exchange, context: context) else { return }
             }
-            guard case .forwardResponseBody = machine.responseBody() else { return }
+            guard machine.forwardsResponseBody() else { return }
             requestTelemetry?.responseBytes += buffer.readableBytes
             // Flushed at the end of the upstream read (upstreamReadComplete) or with the response's end.
             send(.body(.byteBuffer(buffer)), context: context)
@@ -204,7 +208,7 @@ extension ProxyServerHandler {
                 guard forwardResponseHead(held, grpcStatus: trailers.flatMap(GRPCRetryHold.status(inTrailers:)), exchange: exchange, context: context) else { return }
             }
             if exchange.switchesProtocols { return switchProtocols(exchange, context: context) }
-            guard case .finishResponse(let upstream, let after) = machine.responseEnd() else { return }
+            guard let (upstream, after) = machine.responseEnd() else { return }
             cancelTimeouts()
             if let status = trailers?.first(name: "grpc-status") { requestTelemetry?.grpcStatus = status }
             let end = trailers ?? grpcStatusOfHead
@@ -225,9 +229,12 @@ extension ProxyServerHandler {
         let status = Int(head.status.code)
         recordOutcome(.status(status), of: exchange)
         let retriedStatus = status == 200 && exchange.request.retry?.retriesGRPC == true ? grpcStatus : nil
-        let action = machine.responseHead(status: status, grpcStatus: retriedStatus, retryBudget: retryBudget(exchange))
-        guard case .forwardResponseHead(let keepAlive, let retryLimit) = action else {
-            perform(action, answer: LocalResponse(status: 503, flag: "UC"))
+        let keepAlive: Bool, retryLimit: Machine.RetryLimit
+        switch machine.responseHead(status: status, grpcStatus: retriedStatus, retryBudget: retryBudget(exchange)) {
+        case .forwardResponseHead(let alive, let limit):
+            (keepAlive, retryLimit) = (alive, limit)
+        case let other:
+            perform(other, answer: LocalResponse(status: 503, flag: "UC"))
             return false
         }
         if retryLimit == .overflow { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_overflow") }
@@ -282,7 +289,7 @@ extension ProxyServerHandler {
             listener.stats.increment("upstream_cx_destroy_remote_with_active_rq")
             listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_cx_destroy_remote_with_active_rq")
             recordOutcome(.localFailure, of: exchange)
-        case .none, .writeRequest, .forwardResponseHead, .forwardResponseBody, .finishResponse, .closeConnection, .discardConnection:
+        case .none, .writeRequest, .forwardResponseHead, .closeConnection, .discardConnection:
             break
         }
         perform(action, answer: LocalResponse(status: 503, flag: "UC", body: "upstream connect error or disconnect/reset before headers. reset reason: connection termination"),

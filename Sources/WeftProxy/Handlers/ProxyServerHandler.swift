@@ -135,16 +135,18 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
 
     /// Takes the part over: a head goes on to the steps and the exchange without a copy.
     func handle(_ part: consuming ProxyRequestPart, context: ChannelHandlerContext) {
+        // What the machine needs is read on the part and the part handed over after: passed while
+        // a binding of its head was alive, the head was copied for the call and destroyed here.
         let action: Machine.RequestPartAction
-        switch part {
-        // An HTTP/2 stream is never "closed after the answer": it ends with its END_STREAM. (NIO calls
-        // an HTTP/2 head without a Connection header not keep-alive; closing the stream then reset it
-        // with CANCEL whenever the request's end had not been read yet.)
-        case .head(let head):
-            let keepAlive = http2 || head.isKeepAlive
-            action = machine.requestHead(part, keepAlive: keepAlive)
-        case .body(let buffer): action = machine.requestBody(part, bytes: buffer.readableBytes)
-        case .end: action = machine.requestEnd(part)
+        if let keepAlive = part.headKeepsAlive {
+            // An HTTP/2 stream is never "closed after the answer": it ends with its END_STREAM. (NIO calls
+            // an HTTP/2 head without a Connection header not keep-alive; closing the stream then reset it
+            // with CANCEL whenever the request's end had not been read yet.)
+            action = machine.requestHead(part, keepAlive: http2 || keepAlive)
+        } else if let bodyBytes = part.bodyBytes {
+            action = machine.requestBody(part, bytes: bodyBytes)
+        } else {
+            action = machine.requestEnd(part)
         }
         switch consume action {
         case .none:

@@ -63,10 +63,6 @@ extension ServerExchangeStateMachine {
         case answer(AfterAnswer, keepAlive: Bool, teardown: Upstream?, retryLimit: RetryLimit)
         /// Send the upstream's response head downstream (`retryLimit` as for `answer`).
         case forwardResponseHead(keepAlive: Bool, retryLimit: RetryLimit)
-        case forwardResponseBody
-        /// The response ended: the upstream's exchange is over (its connection decides whether it
-        /// is reused), then `after`.
-        case finishResponse(Upstream, AfterAnswer)
         /// The response had started when the exchange failed: closing is the only honest signal.
         case closeConnection(teardown: Upstream?)
         /// The connection came when nobody waits for it any more.

@@ -29,11 +29,11 @@ struct ServerExchangeStateMachine<Part, Upstream> {
         var dropsBody = false
 
         /// A part read before any upstream is attached: it waits (unless a local answer drops it).
-        mutating func read(_ part: Part, bytes: Int, ends: Bool, limit: Int) {
+        mutating func read(_ part: consuming Part, bytes: Int, ends: Bool, limit: Int) {
             if ends { ended = true }
             guard !dropsBody else { return }
-            pending.append(part)
             remember(part, bytes: bytes, limit: limit)
+            pending.append(part)
         }
 
         mutating func remember(_ part: Part, bytes: Int, limit: Int) {
@@ -93,17 +93,17 @@ struct ServerExchangeStateMachine<Part, Upstream> {
         }
     }
 
-    mutating func requestBody(_ part: Part, bytes: Int) -> RequestPartAction {
+    mutating func requestBody(_ part: consuming Part, bytes: Int) -> RequestPartAction {
         read(part, bytes: bytes, ends: false)
     }
 
-    mutating func requestEnd(_ part: Part) -> RequestPartAction {
+    mutating func requestEnd(_ part: consuming Part) -> RequestPartAction {
         read(part, bytes: 0, ends: true)
     }
 
     /// A body part or the end of the request in flight: kept while no upstream is attached,
     /// streamed when one is, dropped after a local answer.
-    private mutating func read(_ part: Part, bytes: Int, ends: Bool) -> RequestPartAction {
+    private mutating func read(_ part: consuming Part, bytes: Int, ends: Bool) -> RequestPartAction {
         if holdsIfPipelined { return hold(part) }
         switch state {
         case .idle:
@@ -264,14 +264,19 @@ struct ServerExchangeStateMachine<Part, Upstream> {
         return .forwardResponseHead(keepAlive: request.keepAlive, retryLimit: limit)
     }
 
-    func responseBody() -> ExchangeAction {
-        guard case .proxying(_, true) = state else { return .none }
-        return .forwardResponseBody
+    /// A part of the response's body goes downstream. (A Bool and an optional pair here, not
+    /// `ExchangeAction`s: each action returned was destroyed through its type's value witness,
+    /// ~100 instructions, for every part of every response.)
+    func forwardsResponseBody() -> Bool {
+        guard case .proxying(_, true) = state else { return false }
+        return true
     }
 
-    mutating func responseEnd() -> ExchangeAction {
-        guard case .proxying(let upstream, true) = state else { return .none }
-        return .finishResponse(upstream, finishAnswered())
+    /// The response ended: the upstream's exchange is over (its connection decides whether it is
+    /// reused), then `after`; nil when no response was being forwarded.
+    mutating func responseEnd() -> (upstream: Upstream, after: AfterAnswer)? {
+        guard case .proxying(let upstream, true) = state else { return nil }
+        return (upstream, finishAnswered())
     }
 
     /// The connection closes once this exchange is answered, whatever the client asked (an upgrade

@@ -11,13 +11,12 @@ enum HTTP1MessageFraming: Equatable {
     /// The framing `head` declares, or the parser error a 400 is answered for: a Transfer-Encoding
     /// whose last coding is not `chunked`, one on HTTP/1.0, one beside a Content-Length (Envoy's
     /// default refuses both together), a Content-Length that is not digits, or several that differ.
-    static func of(_ head: ProxyRequestHead) -> Result<HTTP1MessageFraming, HTTPParserError> {
-        let headers = head.headers
+    static func of(_ headers: HeaderFields, version: HTTPVersion) -> Result<HTTP1MessageFraming, HTTPParserError> {
         let hasEncoding = headers.contains("transfer-encoding")
         let hasLength = headers.contains("content-length")
         if hasEncoding {
             guard !hasLength else { return .failure(.unexpectedContentLength) }
-            guard head.version == .http1_1, headers.lastElement(of: "transfer-encoding", is: "chunked") else { return .failure(.invalidHeaderToken) }
+            guard version == .http1_1, headers.lastElement(of: "transfer-encoding", is: "chunked") else { return .failure(.invalidHeaderToken) }
             return .success(.chunked)
         }
         guard hasLength else { return .success(.none) }

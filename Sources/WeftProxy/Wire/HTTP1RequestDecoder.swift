@@ -51,7 +51,9 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
             return .needMoreData
         }
         guard headEnd <= Self.maximumHeadBytes else { throw HTTPParserError.headerOverflow }
-        let head = try buffer.withUnsafeReadableBytes { bytes -> ProxyRequestHead in
+        // The parts come out of the closure and the head is made here: returned whole through the
+        // closure's generic result, the head was copied and the returned one destroyed.
+        let (method, uri, authority, version, headers) = try buffer.withUnsafeReadableBytes { bytes -> (HTTPMethod, String, String?, HTTPVersion, HeaderFields) in
             let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes)!
             let (method, target, version) = try HTTP1RequestLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd])).get()
             // The field lines, each with its CRLF, without the empty line that ends the head; with
@@ -59,15 +61,20 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
             let fieldsStart = lineEnd + 2
             let lines = UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<max(fieldsStart, headEnd - 2)])
             guard let headers = HeaderFields(validating: lines, room: 1024) else { throw HTTPParserError.invalidHeaderToken }
-            return ProxyRequestHead(version: version, method: method, target: target, headers: headers)
+            return (method, target.originForm, target.authority, version, headers)
         }
         buffer.moveReaderIndex(forwardBy: headEnd)
-        let framing = try HTTP1MessageFraming.of(head).get()
-        phase.stopsAfterMessage = head.method.isCONNECT || (head.headers.contains("upgrade") && HTTPUpgrade.of(head) != nil)
+        let framing = try HTTP1MessageFraming.of(headers, version: version).get()
+        phase.stopsAfterMessage = method.isCONNECT || (headers.contains("upgrade") && HTTPUpgrade.of(method: method, headers: headers) != nil)
         let receiver = self.receiver
         let deliver = { (part: ProxyRequestPart) in Self.deliver(part, to: receiver, context: context) }
-        // Handed over, not through the closure (which lends its part): the exchange keeps the head.
-        Self.deliver(.head(consume head), to: receiver, context: context)
+        // The head made where it is handed over, not through the closure (which lends its part):
+        // the exchange keeps it. Its parts are consumed: a binding left alive to the end of this
+        // function kept the fields shared while the head went through the steps, and forwarding
+        // copied them to edit them. (Made in a local first, it was built twice, one copied and
+        // the other destroyed.)
+        Self.deliver(.head(ProxyRequestHead(version: version, method: method, uri: consume uri, headers: consume headers, targetAuthority: consume authority)),
+                     to: receiver, context: context)
         switch framing {
         case .none: phase.begin(nil, deliver: deliver)
         case .contentLength(let length): phase.begin(HTTP1BodyReader(length: length), deliver: deliver)
@@ -77,6 +84,7 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
     }
 
     private static func deliver(_ part: consuming ProxyRequestPart, to receiver: (any HTTP1PartReceiver<ProxyRequestPart>)?, context: ChannelHandlerContext) {
-        if let receiver { receiver.received(part) } else { context.fireChannelRead(wrapInboundOut(part)) }
+        // Consumed in each branch: passed as they were, the part was copied for the call and destroyed here.
+        if let receiver { receiver.received(consume part) } else { context.fireChannelRead(wrapInboundOut(consume part)) }
     }
 }

@@ -15,17 +15,12 @@ struct ProxyRequestHead: Equatable, Sendable {
     /// is then its origin form); nil otherwise.
     var targetAuthority: String?
 
-    init(version: HTTPVersion = .http1_1, method: HTTPMethod, uri: String, headers: HeaderFields = HeaderFields()) {
+    init(version: HTTPVersion = .http1_1, method: HTTPMethod, uri: String, headers: HeaderFields = HeaderFields(), targetAuthority: String? = nil) {
         self.version = version
         self.method = method
         self.uri = uri
         self.headers = headers
-    }
-
-    /// A head read off the wire, its target split.
-    init(version: HTTPVersion, method: HTTPMethod, target: RequestTarget, headers: HeaderFields) {
-        self.init(version: version, method: method, uri: target.originForm, headers: headers)
-        targetAuthority = target.authority
+        self.targetAuthority = targetAuthority
     }
 
     init(_ head: HTTPRequestHead) {
@@ -51,5 +46,20 @@ struct ProxyRequestHead: Equatable, Sendable {
 
 /// A request part with the proxy's head.
 typealias ProxyRequestPart = HTTPPart<ProxyRequestHead, ByteBuffer>
+
+extension HTTPPart where HeadT == ProxyRequestHead, BodyT == ByteBuffer {
+    /// A head's keep-alive (`ProxyRequestHead.isKeepAlive`); nil for a body or an end. Read on the
+    /// part as it lies: a handler that bound the head to read it copied the head.
+    var headKeepsAlive: Bool? {
+        guard case .head(let head) = self else { return nil }
+        return head.isKeepAlive
+    }
+
+    /// A body part's size; nil for a head or an end.
+    var bodyBytes: Int? {
+        guard case .body(let buffer) = self else { return nil }
+        return buffer.readableBytes
+    }
+}
 /// A request part written to an upstream connection (HTTP/1.1's encoder or an HTTP/2 stream's adapter).
 typealias UpstreamRequestPart = HTTPPart<ProxyRequestHead, IOData>
