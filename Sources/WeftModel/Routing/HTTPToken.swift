@@ -30,6 +30,17 @@ public enum HTTPToken {
     /// Swift's generic SIMD made them 4× slower than a test per byte.)
     @inline(__always)
     static func firstControlByte(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        firstByte(below: 0x20, orDELIn: bytes, from: start)
+    }
+
+    /// The position of the first byte from `start` that cannot be in a request target (a space, a
+    /// control character or DEL), or `bytes.count`: eight bytes at a time.
+    public static func firstSpaceOrControlByte(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        firstByte(below: 0x21, orDELIn: bytes, from: start)
+    }
+
+    @inline(__always)
+    private static func firstByte(below limit: UInt8, orDELIn bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         let end = bytes.count
         var index = start
         if let base = bytes.baseAddress {
@@ -37,17 +48,17 @@ public enum HTTPToken {
             let highs: UInt64 = 0x8080_8080_8080_8080
             while index &+ 8 <= end {
                 let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-                let below20 = (word &- ones &* 0x20) & ~word & highs
+                let below = (word &- ones &* UInt64(limit)) & ~word & highs
                 let del = word ^ (ones &* 0x7F)
                 let isDEL = (del &- ones) & ~del & highs
-                let flagged = below20 | isDEL
+                let flagged = below | isDEL
                 if flagged != 0 { return index &+ flagged.trailingZeroBitCount >> 3 }
                 index &+= 8
             }
         }
         while index < end {
             let byte = bytes[index]
-            if byte < 0x20 || byte == 0x7F { return index }
+            if byte < limit || byte == 0x7F { return index }
             index &+= 1
         }
         return end

@@ -96,10 +96,11 @@ extension HeaderFields {
         try withLines(or: ()) { lines in
             for position in 0..<lines.fieldCount {
                 let field = lines.field(position)
-                guard Self.nameBit(lines.name(of: field)) & names.bits != 0 else { continue }
+                let bit = Self.nameBit(lines.name(of: field))
+                guard bit & names.bits != 0 else { continue }
                 var index = 0
                 while index < names.names.count {
-                    if Self.nameOf(field, in: lines.bytes, is: names.names[index].utf8) {
+                    if names.names[index].bit == bit, Self.nameOf(field, in: lines.bytes, is: names.names[index].utf8) {
                         try body(index, lines.value(of: field))
                         break
                     }
@@ -118,7 +119,10 @@ extension HeaderFields {
     /// its name with each of theirs (a response's ~10 fields against the 8 hop-by-hop names).
     private static func isNamed(_ field: Field, in bytes: UnsafeBufferPointer<UInt8>, anyOf names: HeaderNameSet) -> Bool {
         let name = UnsafeBufferPointer(rebasing: bytes[Int(field.line)..<Int(field.nameEnd)])
-        guard nameBit(name) & names.bits != 0 else { return false }
-        return names.names.contains { nameOf(field, in: bytes, is: $0.utf8) }
+        let bit = nameBit(name)
+        guard bit & names.bits != 0 else { return false }
+        // Only the names with the field's bit are compared (a response's Connection against
+        // `connection` alone, not the set's ten names).
+        return names.names.contains { $0.bit == bit && nameOf(field, in: bytes, is: $0.utf8) }
     }
 }

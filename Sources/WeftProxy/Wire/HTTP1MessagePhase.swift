@@ -18,12 +18,12 @@ struct HTTP1MessagePhase<Head: Equatable> {
     var stopsAfterMessage = false
 
     /// A head was delivered: its body comes next (or its end, when it has none).
-    mutating func begin(_ body: HTTP1BodyReader?, deliver: (Part) -> Void) {
+    mutating func begin(_ body: HTTP1BodyReader?, deliver: (consuming Part) -> Void) {
         if let body { state = .body(body) } else { end(trailers: nil, deliver: deliver) }
     }
 
     /// Reads what the body has in `buffer` and delivers it; `.needMoreData` once nothing more is there.
-    mutating func decodeBody(buffer: inout ByteBuffer, deliver: (Part) -> Void) throws -> DecodingState {
+    mutating func decodeBody(buffer: inout ByteBuffer, deliver: (consuming Part) -> Void) throws -> DecodingState {
         guard case .body(var reader) = state else { return .needMoreData }
         let event = try reader.read(&buffer)
         state = .body(reader)
@@ -41,7 +41,7 @@ struct HTTP1MessagePhase<Head: Equatable> {
     }
 
     /// Delivers the message's end and awaits the next head (or stops).
-    mutating func end(trailers: HTTPHeaders?, deliver: (Part) -> Void) {
+    mutating func end(trailers: HTTPHeaders?, deliver: (consuming Part) -> Void) {
         state = stopsAfterMessage ? .stopped : .head
         deliver(.end(trailers))
     }

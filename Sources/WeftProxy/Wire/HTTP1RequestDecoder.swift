@@ -28,7 +28,7 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         case .head: return try decodeHead(context: context, buffer: &buffer)
         case .body:
             let receiver = self.receiver
-            return try phase.decodeBody(buffer: &buffer) { Self.deliver($0, to: receiver, context: context) }
+            return try phase.decodeBody(buffer: &buffer) { (part: consuming ProxyRequestPart) in Self.deliver(consume part, to: receiver, context: context) }
         case .stopped: return .needMoreData
         }
     }
@@ -67,7 +67,7 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         let framing = try HTTP1MessageFraming.of(headers, version: version).get()
         phase.stopsAfterMessage = method.isCONNECT || (headers.contains("upgrade") && HTTPUpgrade.of(method: method, headers: headers) != nil)
         let receiver = self.receiver
-        let deliver = { (part: ProxyRequestPart) in Self.deliver(part, to: receiver, context: context) }
+        let deliver = { (part: consuming ProxyRequestPart) in Self.deliver(consume part, to: receiver, context: context) }
         // The head made where it is handed over, not through the closure (which lends its part):
         // the exchange keeps it. Its parts are consumed: a binding left alive to the end of this
         // function kept the fields shared while the head went through the steps, and forwarding

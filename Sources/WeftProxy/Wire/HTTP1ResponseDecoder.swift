@@ -50,7 +50,7 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         case .head: return try decodeHead(context: context, buffer: &buffer)
         case .body:
             let receiver = self.receiver
-            return try phase.decodeBody(buffer: &buffer) { Self.deliver($0, to: receiver, context: context) }
+            return try phase.decodeBody(buffer: &buffer) { (part: consuming ProxyResponsePart) in Self.deliver(consume part, to: receiver, context: context) }
         case .stopped: return .needMoreData
         }
     }
@@ -63,7 +63,7 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         case .body(let reader) where reader.endsAtClose:
             // A body delimited by the close: it is whole.
             let receiver = self.receiver
-            phase.end(trailers: nil) { Self.deliver($0, to: receiver, context: context) }
+            phase.end(trailers: nil) { (part: consuming ProxyResponsePart) in Self.deliver(consume part, to: receiver, context: context) }
         case .body:
             throw HTTPParserError.invalidEOFState
         case .head where buffer.readableBytes > 0:
@@ -99,7 +99,7 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         let body = try HTTP1MessageFraming.ofResponse(head, to: method, fields: fields).get()
         phase.stopsAfterMessage = code == 101 || (method.isCONNECT && code >= 200 && code < 300)
         let receiver = self.receiver
-        let deliver = { (part: ProxyResponsePart) in Self.deliver(part, to: receiver, context: context) }
+        let deliver = { (part: consuming ProxyResponsePart) in Self.deliver(consume part, to: receiver, context: context) }
         // Handed over, not through the closure (which lends its part): the receiver edits the head in place.
         Self.deliver(.head(consume head), to: receiver, context: context)
         switch body {
@@ -112,6 +112,7 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
     }
 
     private static func deliver(_ part: consuming ProxyResponsePart, to receiver: (any HTTP1PartReceiver<ProxyResponsePart>)?, context: ChannelHandlerContext) {
-        if let receiver { receiver.received(part) } else { context.fireChannelRead(wrapInboundOut(part)) }
+        // Consumed in each branch: passed as they were, the part was copied for the call and destroyed here.
+        if let receiver { receiver.received(consume part) } else { context.fireChannelRead(wrapInboundOut(consume part)) }
     }
 }

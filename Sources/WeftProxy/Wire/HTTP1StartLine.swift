@@ -16,7 +16,7 @@ enum HTTP1RequestLine {
         index += 1
         let targetStart = index
         // Visible characters and obs-text: no whitespace, no control character, no DEL.
-        while index < end, line[index] > 0x20, line[index] != 0x7F { index += 1 }
+        index = HTTPToken.firstSpaceOrControlByte(in: line.assumingMemoryBound(to: UInt8.self), from: index)
         guard index > targetStart, index < end, line[index] == 0x20 else { return .failure(.invalidURL) }
         let target = RequestTarget(UnsafeRawBufferPointer(rebasing: line[targetStart..<index]))
         index += 1

@@ -76,6 +76,8 @@ struct HTTP1RequestCodecTests {
         ("GET / HTTP/1.1\r\nHost: s\r\n folded\r\n\r\n", "folded line"),
         ("GET / HTTP/1.1\nHost: s\n\n", "bare LF"),
         ("GET /a b HTTP/1.1\r\nHost: s\r\n\r\n", "space in target"),
+        ("GET /a-long-target-past-eight\u{7F}bytes HTTP/1.1\r\nHost: s\r\n\r\n", "DEL in a long target"),
+        ("GET http://host:8080/a\tb HTTP/1.1\r\nHost: s\r\n\r\n", "tab in an absolute target"),
         ("GET / HTTP/2.0\r\nHost: s\r\n\r\n", "version"),
         ("G(T / HTTP/1.1\r\nHost: s\r\n\r\n", "method"),
         ("POST / HTTP/1.1\r\nHost: s\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"),
