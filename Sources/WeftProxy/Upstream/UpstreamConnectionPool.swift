@@ -26,8 +26,10 @@ public final class UpstreamConnectionPool {
     /// The connection slots of each cluster this loop holds (opening or open).
     private var connectionSlots: [String: Int] = [:]
     private var idle: [UpstreamPoolKey: IdleConnections] = [:]
-    /// The idle list the last take found, and its key.
-    private var lastTaken: (key: UpstreamPoolKey, list: IdleConnections)?
+    /// The idle list the last take found, and its key (two properties: as one optional pair, it
+    /// was copied whole, three Strings and the list, to be compared).
+    private var lastTakenKey: UpstreamPoolKey?
+    private var lastTakenList: IdleConnections?
     private var waiters: [String: [Waiter]] = [:]
     /// HTTP/2 connections by endpoint and transport, each shared by the streams of many requests (`+HTTP2`).
     var http2Connections: [UpstreamPoolKey: [HTTP2ConnectionSlot]] = [:]
@@ -69,15 +71,16 @@ public final class UpstreamConnectionPool {
     /// An idle keep-alive connection to `host:port` over `transport`, if one is open.
     func takeIdle(host: String, port: Int, cluster: String, transport: UpstreamTransport = .plaintext) -> UpstreamHandler? {
         eventLoop.preconditionInEventLoop()
-        let key = transport.poolKey(host: host, port: port, cluster: cluster)
         let list: IdleConnections
-        // Requests on a loop mostly go to the endpoint the last one went to: compared, not hashed.
-        if let last = lastTaken, last.key == key {
-            list = last.list
+        // Requests on a loop mostly go to the endpoint the last one went to: compared (without a
+        // key made for it), not hashed.
+        if let last = lastTakenList, lastTakenKey?.matches(host: host, port: port, cluster: cluster, transport: transport) == true {
+            list = last
         } else {
+            let key = transport.poolKey(host: host, port: port, cluster: cluster)
             guard let found = idle[key] else { return nil }
             list = found
-            lastTaken = (key, found)
+            (lastTakenKey, lastTakenList) = (key, found)
         }
         while let connection = list.connections.popLast() {
             connection.idleTimer?.cancel()
@@ -296,7 +299,7 @@ public final class UpstreamConnectionPool {
             list.connections.removeAll()
         }
         idle = [:]
-        lastTaken = nil
+        (lastTakenKey, lastTakenList) = (nil, nil)
     }
 
     deinit {

@@ -64,4 +64,15 @@ struct UpstreamPoolKey: Hashable, Sendable {
     var port: Int
     var security: Security
     var serverName: String
+
+    /// Whether this is the key `transport.poolKey(host:port:cluster:)` makes, compared field by
+    /// field without making it.
+    func matches(host: String, port: Int, cluster: String, transport: UpstreamTransport) -> Bool {
+        guard self.port == port, self.host == host, self.cluster == cluster else { return false }
+        switch transport {
+        case .plaintext: return security == .plaintext
+        case .istioMutual(let sni, _): return security == .istioMutual && serverName == sni
+        case .originate(_, let sni): return security == .originated && serverName == sni
+        }
+    }
 }
