@@ -12,6 +12,8 @@ extension ProxyServerHandler {
         var requestHead: ProxyRequestHead
         /// The head as the first attempt sent it: a retry sends it again with its count.
         var forwardedHead: ProxyRequestHead?
+        /// `forwardedHead` is kept (read without touching the head).
+        var headForwarded = false
         /// The client's HTTP version, which answers go back in.
         let version: HTTPVersion
         var upstream: RequestDecision.Upstream

@@ -76,8 +76,9 @@ extension ProxyServerHandler {
         connection.lease(to: self)
         if exchange.upstream.countsInFlight { listener.balancer.started(exchange.upstream.host, exchange.upstream.port) }
         var head: ProxyRequestHead
-        let resent = exchange.forwardedHead != nil
-        if let sent = exchange.forwardedHead {
+        // A flag, not the optional head compared with nil: that read copied the head and destroyed the copy.
+        let resent = exchange.headForwarded
+        if resent, let sent = exchange.forwardedHead {
             // A retry: the head the first attempt sent, with its count (and the mesh metadata this endpoint's transport calls for).
             head = sent
             head.headers.replaceOrAdd("x-envoy-attempt-count", value: String(attempt))
@@ -94,8 +95,12 @@ extension ProxyServerHandler {
         // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
         UpstreamAttempt.write(head, parts: parts, to: connection, flush: !insideRead)
         // Kept for a retry once written (kept before, it was copied: the exchange's and the one written).
-        if !resent { exchange.forwardedHead = consume head }
-        startPerTryTimeout(exchange.request.retry, attempt: attempt)
+        if !resent {
+            exchange.forwardedHead = consume head
+            exchange.headForwarded = true
+        }
+        // The timeout alone is read: the policy passed whole was copied for the call.
+        startPerTryTimeout(milliseconds: exchange.request.retry?.perTryTimeoutMs, attempt: attempt)
         setReading(true)
     }
 

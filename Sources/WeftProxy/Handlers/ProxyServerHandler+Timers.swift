@@ -58,9 +58,9 @@ extension ProxyServerHandler {
         perform(machine.routeTimedOut(), answer: answer)
     }
 
-    func startPerTryTimeout(_ policy: RoutePolicy.Retry?, attempt: Int) {
+    func startPerTryTimeout(milliseconds: Int?, attempt: Int) {
         cancelPerTryTimeout()
-        guard let context, let milliseconds = policy?.perTryTimeoutMs, milliseconds > 0 else { return }
+        guard let context, let milliseconds, milliseconds > 0 else { return }
         perTryTask = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) {
             if self.context != nil { self.perTryTimedOut(attempt: attempt) }
         }

@@ -27,8 +27,9 @@ public final class UpstreamConnectionPool {
     private var connectionSlots: [String: Int] = [:]
     private var idle: [UpstreamPoolKey: IdleConnections] = [:]
     /// The idle list the last take found, and its key (two properties: as one optional pair, it
-    /// was copied whole, three Strings and the list, to be compared).
-    private var lastTakenKey: UpstreamPoolKey?
+    /// was copied whole, three Strings and the list, to be compared; the key is not optional for
+    /// the same reason, port -1 matching nothing until a take keeps one).
+    private var lastTakenKey = UpstreamPoolKey(cluster: "", host: "", port: -1, security: .plaintext, serverName: "")
     private var lastTakenList: IdleConnections?
     private var waiters: [String: [Waiter]] = [:]
     /// HTTP/2 connections by endpoint and transport, each shared by the streams of many requests (`+HTTP2`).
@@ -74,7 +75,7 @@ public final class UpstreamConnectionPool {
         let list: IdleConnections
         // Requests on a loop mostly go to the endpoint the last one went to: compared (without a
         // key made for it), not hashed.
-        if let last = lastTakenList, lastTakenKey?.matches(host: host, port: port, cluster: cluster, transport: transport) == true {
+        if let last = lastTakenList, lastTakenKey.matches(host: host, port: port, cluster: cluster, transport: transport) {
             list = last
         } else {
             let key = transport.poolKey(host: host, port: port, cluster: cluster)
@@ -299,7 +300,7 @@ public final class UpstreamConnectionPool {
             list.connections.removeAll()
         }
         idle = [:]
-        (lastTakenKey, lastTakenList) = (nil, nil)
+        lastTakenList = nil
     }
 
     deinit {
