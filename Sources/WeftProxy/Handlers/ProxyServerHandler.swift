@@ -118,7 +118,16 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     /// HTTP/1.1: the connection's decoder hands each part over directly, during its read.
     func received(_ part: consuming ProxyRequestPart) {
         guard let context else { return }
-        receive(part, context: context)
+        receive(consume part, context: context)
+    }
+
+    /// HTTP/1.1: the connection's decoder hands the head over on its own, its keep-alive read.
+    func receivedHead(_ head: consuming ProxyRequestHead, keepAlive: Bool) {
+        guard let context else { return }
+        headersTimeout?.headReceived()
+        insideRead = true
+        act(on: machine.requestHead(.head(consume head), keepAlive: http2 || keepAlive), context: context)
+        insideRead = false
     }
 
     private func receive(_ part: consuming ProxyRequestPart, context: ChannelHandlerContext) {
@@ -129,7 +138,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         case .body: break
         }
         insideRead = true
-        handle(part, context: context)
+        handle(consume part, context: context)
         insideRead = false
     }
 
@@ -142,17 +151,22 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             // An HTTP/2 stream is never "closed after the answer": it ends with its END_STREAM. (NIO calls
             // an HTTP/2 head without a Connection header not keep-alive; closing the stream then reset it
             // with CANCEL whenever the request's end had not been read yet.)
-            action = machine.requestHead(part, keepAlive: http2 || keepAlive)
+            action = machine.requestHead(consume part, keepAlive: http2 || keepAlive)
         } else if let bodyBytes = part.bodyBytes {
-            action = machine.requestBody(part, bytes: bodyBytes)
+            action = machine.requestBody(consume part, bytes: bodyBytes)
         } else {
-            action = machine.requestEnd(part)
+            action = machine.requestEnd(consume part)
         }
+        act(on: action, context: context)
+    }
+
+    /// Carries out what the machine answered for a request part.
+    private func act(on action: consuming Machine.RequestPartAction, context: ChannelHandlerContext) {
         switch consume action {
         case .none:
             break
         case .decide(let part):
-            if case .head(let head) = consume part { start(head, context: context) }
+            if case .head(let head) = consume part { start(consume head, context: context) }
         case .hold(let pauseReads):
             if pauseReads { setReading(false) }
         case .writeUpstream(let part, let upstream, let mirror):
@@ -257,7 +271,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         // until the first attempt made forwarding copy the head's fields to edit them).
         decide(RequestContext(attributes: consume attributes, configuration: configuration, routeTable: listener.routeTable, routeIndex: index,
                               hints: routeIndexCache?.hints),
-               head: head, originForm: originForm, expectsContinue: facts.expectsContinue, context: context)
+               head: consume head, originForm: originForm, expectsContinue: facts.expectsContinue, context: context)
     }
 
     private func routeIndex(_ configuration: ActiveConfiguration) -> VirtualHostIndex? {

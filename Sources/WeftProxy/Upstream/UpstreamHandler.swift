@@ -156,7 +156,14 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
         received(unwrapInboundIn(data))
     }
 
-    /// HTTP/1.1: the connection's decoder hands each response part over directly, during its read.
+    /// HTTP/1.1: the connection's decoder hands the response's head over directly, during its read.
+    func receivedHead(_ head: consuming ProxyResponseHead, keepAlive: Bool) {
+        let action = machine.responseHead(keepAlive: keepAlive)
+        if case .deliver = action { owner?.upstreamReceived(.head(consume head)) } else { carryOut(action) }
+    }
+
+    /// HTTP/1.1: the connection's decoder hands each response part after the head over directly,
+    /// during its read; an HTTP/2 stream's parts, the head too, come through `channelRead`.
     func received(_ part: consuming ProxyResponsePart) {
         let action: UpstreamConnectionStateMachine.Action
         switch part {

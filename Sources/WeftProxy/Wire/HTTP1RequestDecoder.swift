@@ -17,9 +17,9 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
 
     private var phase = HTTP1MessagePhase<ProxyRequestHead>()
     private var scanner = HTTP1HeadScanner()
-    private var receiver: (any HTTP1PartReceiver<ProxyRequestPart>)?
+    private var receiver: (any HTTP1PartReceiver<ProxyRequestHead>)?
 
-    init(receiver: (any HTTP1PartReceiver<ProxyRequestPart>)? = nil) {
+    init(receiver: (any HTTP1PartReceiver<ProxyRequestHead>)? = nil) {
         self.receiver = receiver
     }
 
@@ -73,8 +73,9 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         // function kept the fields shared while the head went through the steps, and forwarding
         // copied them to edit them. (Made in a local first, it was built twice, one copied and
         // the other destroyed.)
-        Self.deliver(.head(ProxyRequestHead(version: version, method: method, uri: consume uri, headers: consume headers, targetAuthority: consume authority)),
-                     to: receiver, context: context)
+        let keepAlive = ProxyRequestHead.keepsAlive(version: version, headers: headers)
+        let head = ProxyRequestHead(version: version, method: method, uri: consume uri, headers: consume headers, targetAuthority: consume authority)
+        if let receiver { receiver.receivedHead(consume head, keepAlive: keepAlive) } else { context.fireChannelRead(Self.wrapInboundOut(.head(consume head))) }
         switch framing {
         case .none: phase.begin(nil, deliver: deliver)
         case .contentLength(let length): phase.begin(HTTP1BodyReader(length: length), deliver: deliver)
@@ -83,7 +84,7 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    private static func deliver(_ part: consuming ProxyRequestPart, to receiver: (any HTTP1PartReceiver<ProxyRequestPart>)?, context: ChannelHandlerContext) {
+    private static func deliver(_ part: consuming ProxyRequestPart, to receiver: (any HTTP1PartReceiver<ProxyRequestHead>)?, context: ChannelHandlerContext) {
         // Consumed in each branch: passed as they were, the part was copied for the call and destroyed here.
         if let receiver { receiver.received(consume part) } else { context.fireChannelRead(wrapInboundOut(consume part)) }
     }

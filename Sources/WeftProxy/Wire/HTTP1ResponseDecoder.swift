@@ -38,9 +38,9 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
     let methods: UpstreamRequestMethods
     private var phase = HTTP1MessagePhase<ProxyResponseHead>()
     private var scanner = HTTP1HeadScanner()
-    private var receiver: (any HTTP1PartReceiver<ProxyResponsePart>)?
+    private var receiver: (any HTTP1PartReceiver<ProxyResponseHead>)?
 
-    init(methods: UpstreamRequestMethods, receiver: (any HTTP1PartReceiver<ProxyResponsePart>)? = nil) {
+    init(methods: UpstreamRequestMethods, receiver: (any HTTP1PartReceiver<ProxyResponseHead>)? = nil) {
         self.methods = methods
         self.receiver = receiver
     }
@@ -95,13 +95,14 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         if code < 200 && code != 101 { return .continue }
         guard let method = methods.answered() else { throw NIOHTTPDecoderError.unsolicitedResponse }
         let fields = HTTP1FramingFields(head.headers)
-        head.keepAliveAsRead = fields.keepsAlive(head.version)
+        let keepAlive = fields.keepsAlive(head.version)
+        head.keepAliveAsRead = keepAlive
         let body = try HTTP1MessageFraming.ofResponse(head, to: method, fields: fields).get()
         phase.stopsAfterMessage = code == 101 || (method.isCONNECT && code >= 200 && code < 300)
         let receiver = self.receiver
         let deliver = { (part: consuming ProxyResponsePart) in Self.deliver(consume part, to: receiver, context: context) }
         // Handed over, not through the closure (which lends its part): the receiver edits the head in place.
-        Self.deliver(.head(consume head), to: receiver, context: context)
+        if let receiver { receiver.receivedHead(consume head, keepAlive: keepAlive) } else { context.fireChannelRead(Self.wrapInboundOut(.head(consume head))) }
         switch body {
         case .none, .length(0): phase.begin(nil, deliver: deliver)
         case .length(let length): phase.begin(HTTP1BodyReader(length: length), deliver: deliver)
@@ -111,7 +112,7 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    private static func deliver(_ part: consuming ProxyResponsePart, to receiver: (any HTTP1PartReceiver<ProxyResponsePart>)?, context: ChannelHandlerContext) {
+    private static func deliver(_ part: consuming ProxyResponsePart, to receiver: (any HTTP1PartReceiver<ProxyResponseHead>)?, context: ChannelHandlerContext) {
         // Consumed in each branch: passed as they were, the part was copied for the call and destroyed here.
         if let receiver { receiver.received(consume part) } else { context.fireChannelRead(wrapInboundOut(consume part)) }
     }
