@@ -142,10 +142,10 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         insideRead = false
     }
 
-    /// Takes the part over: a head goes on to the steps and the exchange without a copy.
+    /// Takes the part over: an HTTP/2 stream's parts, a connection's held parts, and HTTP/1.1's
+    /// body parts and ends (its heads come through `receivedHead`, without being read out of a part).
     func handle(_ part: consuming ProxyRequestPart, context: ChannelHandlerContext) {
-        // What the machine needs is read on the part and the part handed over after: passed while
-        // a binding of its head was alive, the head was copied for the call and destroyed here.
+        // What the machine needs is read on the part, and the part handed over after.
         let action: Machine.RequestPartAction
         if let keepAlive = part.headKeepsAlive {
             // An HTTP/2 stream is never "closed after the answer": it ends with its END_STREAM. (NIO calls

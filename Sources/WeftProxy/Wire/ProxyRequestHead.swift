@@ -48,8 +48,9 @@ struct ProxyRequestHead: Equatable, Sendable {
 typealias ProxyRequestPart = HTTPPart<ProxyRequestHead, ByteBuffer>
 
 extension HTTPPart where HeadT == ProxyRequestHead, BodyT == ByteBuffer {
-    /// A head's keep-alive (`ProxyRequestHead.isKeepAlive`); nil for a body or an end. Read on the
-    /// part as it lies: a handler that bound the head to read it copied the head.
+    /// A head's keep-alive (`ProxyRequestHead.isKeepAlive`); nil for a body or an end. (Reading it
+    /// still copies the head: Swift takes a multi-payload enum's payload out of a copy. HTTP/1.1's
+    /// decoder hands heads over on their own, `HTTP1PartReceiver.receivedHead`.)
     var headKeepsAlive: Bool? {
         guard case .head(let head) = self else { return nil }
         return head.isKeepAlive
