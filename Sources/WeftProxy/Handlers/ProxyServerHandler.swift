@@ -269,8 +269,12 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         beginTelemetry(head, attributes: attributes, originForm: originForm, configuration: configuration)
         // The attributes are handed over (their fields are the head's: a local left holding them
         // until the first attempt made forwarding copy the head's fields to edit them).
+        let authorizes = listener.enforcesAuthorization
+        if authorizes, cachedLocalAddress == nil { cachedLocalAddress = .some(context.channel.localAddress?.ipText) }
         decide(RequestContext(attributes: consume attributes, configuration: configuration, routeTable: listener.routeTable, routeIndex: index,
-                              hints: routeIndexCache?.hints),
+                              hints: routeIndexCache?.hints, downstreamHTTP2: http2, sourceAddress: peerAddress(context), peerPrincipal: peer?.principal,
+                              originalDestination: listener.originalDestination, localPort: authorizes ? listener.inboundPort ?? listener.defaultPort : nil,
+                              localAddress: authorizes ? cachedLocalAddress ?? nil : nil),
                head: consume head, originForm: originForm, expectsContinue: facts.expectsContinue, context: context)
     }
 
@@ -286,16 +290,6 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     /// instructions of retains and releases for the context's fields).
     private func decide(_ request: consuming RequestContext, head: consuming ProxyRequestHead, originForm: String, expectsContinue: Bool,
                         context: ChannelHandlerContext) {
-        request.sourceAddress = peerAddress(context)
-        request.downstreamHTTP2 = http2
-        request.peerPrincipal = peer?.principal
-        request.originalDestination = listener.originalDestination
-        if listener.enforcesAuthorization {
-            let port = listener.inboundPort ?? listener.defaultPort
-            request.localPort = port
-            if cachedLocalAddress == nil { cachedLocalAddress = .some(context.channel.localAddress?.ipText) }
-            request.localAddress = cachedLocalAddress ?? nil
-        }
         head.uri = originForm
         if expectsContinue { continueIfExpected(&head, context: context) }
         let decision = listener.pipeline.decide(&request)

@@ -55,8 +55,12 @@ public struct RequestContext: Sendable {
     // Every property is set here and none has a default (`Optional<T>`, not `T?`, which would be
     // set to nil first): with defaults the init built the context aside and copied it out, a
     // retain and a release of each of its strings and arrays per request.
+    /// What the connection knows of the request (its protocol, peer, original destination, local
+    /// address) is given here, not set afterwards: each field set on a made context destroyed the
+    /// nil it replaced through the type's value witness.
     public init(attributes: RequestAttributes, configuration: ActiveConfiguration, routeTable: String?, routeIndex: VirtualHostIndex? = nil,
-                hints: LookupHints? = nil) {
+                hints: LookupHints? = nil, downstreamHTTP2: Bool = false, sourceAddress: String? = nil, peerPrincipal: String? = nil,
+                originalDestination: CaptureTable.Destination? = nil, localPort: Int? = nil, localAddress: String? = nil) {
         self.attributes = attributes
         self.hints = hints
         self.configuration = configuration
@@ -71,12 +75,12 @@ public struct RequestContext: Sendable {
         mirrors = []
         upstream = nil
         countsAgainstMaxRequests = false
-        downstreamHTTP2 = false
-        sourceAddress = nil
-        peerPrincipal = nil
-        localPort = nil
-        localAddress = nil
-        originalDestination = nil
+        self.downstreamHTTP2 = downstreamHTTP2
+        self.sourceAddress = sourceAddress
+        self.peerPrincipal = peerPrincipal
+        self.localPort = localPort
+        self.localAddress = localAddress
+        self.originalDestination = originalDestination
         weightRoll = nil
         destinationHeaders = nil
         authenticationHeaders = nil

@@ -4,11 +4,14 @@ extension RequestDecision {
     /// Where a request goes. Its fields live in one shared box, copied on the first change of a
     /// shared copy: the steps, the exchange and each attempt hand it on, and as a plain struct each
     /// copy retained its dozen strings, arrays and policies (~15 retains and releases a copy).
+    /// Fields that are not plain numbers are read in place (`_read`): a getter returned a copy,
+    /// and an enum's or a policy's copy goes through its type's value witness (~150 instructions
+    /// for the transport each time a connection was looked for).
     public struct Upstream: Sendable, Equatable {
         private var fields: Fields
 
         public var host: String {
-            get { fields.host }
+            _read { yield fields.host }
             set { unique().host = newValue }
         }
         public var port: Int {
@@ -16,7 +19,7 @@ extension RequestDecision {
             set { unique().port = newValue }
         }
         public var cluster: String {
-            get { fields.cluster }
+            _read { yield fields.cluster }
             set { unique().cluster = newValue }
         }
         public var connectTimeoutMs: Int {
@@ -24,18 +27,18 @@ extension RequestDecision {
             set { unique().connectTimeoutMs = newValue }
         }
         public var headers: HeaderEdits? {
-            get { fields.headers }
+            _read { yield fields.headers }
             set { unique().headers = newValue }
         }
         /// The cluster's connection pool: circuit-breaker limits and connection settings.
         public var connectionPool: ConnectionPoolPolicy {
-            get { fields.connectionPool }
+            _read { yield fields.connectionPool }
             set { unique().connectionPool = newValue }
         }
         /// The cluster's outlier detection, and its endpoint count, when it has it: each attempt's
         /// outcome is then counted against the endpoint.
         public var outlierDetection: OutlierPolicy? {
-            get { fields.outlierDetection }
+            _read { yield fields.outlierDetection }
             set { unique().outlierDetection = newValue }
         }
         public var endpointCount: Int {
@@ -49,21 +52,21 @@ extension RequestDecision {
         }
         /// Headers the proxy adds to the upstream's response (CORS, a consistent-hash cookie it made).
         public var responseHeaders: [HeaderField] {
-            get { fields.responseHeaders }
+            _read { yield fields.responseHeaders }
             set { unique().responseHeaders = newValue }
         }
         /// The rewritten path (with query) and Host, when the route rewrites them.
         public var path: String? {
-            get { fields.path }
+            _read { yield fields.path }
             set { unique().path = newValue }
         }
         public var authority: String? {
-            get { fields.authority }
+            _read { yield fields.authority }
             set { unique().authority = newValue }
         }
         /// Plaintext, Istio mutual TLS or DestinationRule TLS, for the picked endpoint.
         public var transport: UpstreamTransport {
-            get { fields.transport }
+            _read { yield fields.transport }
             set { unique().transport = newValue }
         }
         /// The request goes as a stream on an HTTP/2 connection.
