@@ -68,11 +68,9 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         phase.stopsAfterMessage = method.isCONNECT || (headers.contains("upgrade") && HTTPUpgrade.of(method: method, headers: headers) != nil)
         let receiver = self.receiver
         let deliver = { (part: consuming ProxyRequestPart) in Self.deliver(consume part, to: receiver, context: context) }
-        // The head made where it is handed over, not through the closure (which lends its part):
-        // the exchange keeps it. Its parts are consumed: a binding left alive to the end of this
-        // function kept the fields shared while the head went through the steps, and forwarding
-        // copied them to edit them. (Made in a local first, it was built twice, one copied and
-        // the other destroyed.)
+        // The head goes on its own (`receivedHead`), its parts and then itself consumed: a binding
+        // left alive to the end of this function kept the fields shared while the head went
+        // through the steps, and forwarding copied them to edit them.
         let keepAlive = ProxyRequestHead.keepsAlive(version: version, headers: headers)
         let head = ProxyRequestHead(version: version, method: method, uri: consume uri, headers: consume headers, targetAuthority: consume authority)
         if let receiver { receiver.receivedHead(consume head, keepAlive: keepAlive) } else { context.fireChannelRead(Self.wrapInboundOut(.head(consume head))) }

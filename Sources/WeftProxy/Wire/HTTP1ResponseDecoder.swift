@@ -101,7 +101,7 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         phase.stopsAfterMessage = code == 101 || (method.isCONNECT && code >= 200 && code < 300)
         let receiver = self.receiver
         let deliver = { (part: consuming ProxyResponsePart) in Self.deliver(consume part, to: receiver, context: context) }
-        // Handed over, not through the closure (which lends its part): the receiver edits the head in place.
+        // Handed over on its own and consumed: the receiver edits the head in place.
         if let receiver { receiver.receivedHead(consume head, keepAlive: keepAlive) } else { context.fireChannelRead(Self.wrapInboundOut(.head(consume head))) }
         switch body {
         case .none, .length(0): phase.begin(nil, deliver: deliver)
