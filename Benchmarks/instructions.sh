@@ -4,6 +4,8 @@
 # this machine's VM has no hardware counters for `perf stat`).
 #   Benchmarks/instructions.sh [REQUESTS]          the release build (or $WEFT)
 #   WEFT_B=/path/to/other/weft Benchmarks/instructions.sh   the same for a second binary, A then B
+#   HAPROXY=1 Benchmarks/instructions.sh      then the same count for the client-side HAProxy of
+#                                               data-path.sh's pair, plaintext and mutual TLS (the reference)
 # The client's sidecar runs under callgrind (a copy without debug info, which valgrind cannot read
 # in the release build; the symbols stay, for callgrind_annotate), the control plane and the server's sidecar run as they are, nginx answers
 # 1 KB. Per variant (plain; mutual TLS between the sidecars; plain with a new client connection per
@@ -158,6 +160,80 @@ NGINX
   rm -rf "$work"
 }
 
+# The reference: the client-side HAProxy of data-path.sh's pair (HAProxy → HAProxy → nginx, nbthread 1,
+# http-reuse always), plaintext and with mutual TLS (ECDSA P-256) between the two, counted the same way.
+measure_haproxy() {
+  local work pids=() port1 port2 port3 port4
+  work=$(mktemp -d)
+  command -v haproxy >/dev/null && command -v openssl >/dev/null || { echo "HAPROXY=1 needs haproxy and openssl" >&2; return 2; }
+  head -c 1024 /dev/zero | tr '\0' 'x' > "$work/body"
+  mkdir -p "$work/nginx-tmp"
+  local nginx_port=$((20000 + RANDOM % 10000))
+  port1=$((nginx_port + 1)); port2=$((nginx_port + 2)); port3=$((nginx_port + 3)); port4=$((nginx_port + 4))
+  cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx-tmp/body; proxy_temp_path $work/nginx-tmp/proxy;
+  fastcgi_temp_path $work/nginx-tmp/fastcgi; uwsgi_temp_path $work/nginx-tmp/uwsgi; scgi_temp_path $work/nginx-tmp/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / { default_type application/octet-stream; return 200 "$(cat "$work/body")"; }
+  }
+}
+NGINX
+  nginx -c "$work/nginx.conf" -g 'daemon off;' > /dev/null 2>&1 &
+  pids+=($!)
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench-ca -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+  for leaf in server client; do
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$leaf" -keyout "$work/$leaf.key" -out "$work/$leaf.csr" 2>/dev/null
+    openssl x509 -req -in "$work/$leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 -out "$work/$leaf.crt" 2>/dev/null
+    cat "$work/$leaf.crt" "$work/$leaf.key" > "$work/$leaf.pem"
+  done
+  config() { # name listen-port upstream [bind-options] [server-options]
+    printf 'global\n  nbthread 1\n  maxconn 4000\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option http-keep-alive\n  http-reuse always\nfrontend in\n  bind 127.0.0.1:%s %s\n  default_backend out\nbackend out\n  server s1 %s %s\n' \
+      "$2" "${4:-}" "$3" "${5:-}" > "$work/$1.cfg"
+  }
+  config plain-2 "$port2" "127.0.0.1:$nginx_port"
+  config plain-1 "$port1" "127.0.0.1:$port2"
+  config tls-2 "$port4" "127.0.0.1:$nginx_port" "ssl crt $work/server.pem ca-file $work/ca.pem verify required"
+  config tls-1 "$port3" "127.0.0.1:$port4" "" "ssl crt $work/client.pem ca-file $work/ca.pem verify required verifyhost server sni str(server)"
+  haproxy -db -f "$work/plain-2.cfg" > /dev/null 2>&1 & pids+=($!)
+  haproxy -db -f "$work/tls-2.cfg" > /dev/null 2>&1 & pids+=($!)
+  local variant port
+  for variant in plain mutual-tls; do
+    port=$port1; [ "$variant" = mutual-tls ] && port=$port3
+    local name=plain-1; [ "$variant" = mutual-tls ] && name=tls-1
+    valgrind --tool=callgrind ${CACHE_SIM:+--cache-sim=yes} --callgrind-out-file="$work/callgrind.out" haproxy -db -f "$work/$name.cfg" > "$work/$name.log" 2>&1 &
+    local client=$!
+    for _ in $(seq 600); do
+      [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" 2>/dev/null)" = 200 ] && break; sleep 0.2
+    done
+    hey -n 200 -c 4 "http://127.0.0.1:$port/" > /dev/null
+    callgrind_control -z "$client" > /dev/null 2>&1
+    hey -n "$requests" -c 4 "http://127.0.0.1:$port/" > "$work/$variant.hey"
+    rm -f "$work"/callgrind.out.*
+    callgrind_control -d "$client" > /dev/null 2>&1
+    local dump; dump=$(ls "$work"/callgrind.out.* 2>/dev/null | head -1)
+    local total; total=$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")
+    if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$dump" "$KEEP/haproxy-$variant.callgrind"; fi
+    local answered; answered=$(awk '/^ *\[200\]\t/ {print $2; exit}' "$work/$variant.hey")
+    printf '%-8s %-16s %12.0f instructions per request   %6.1f allocations per request   (%s of %s answered 200)%s\n' haproxy \
+      "$variant" "$(echo "$total / $requests" | bc -l)" "$(echo "$(allocation_calls "$dump") / $requests" | bc -l)" \
+      "${answered:-0}" "$requests" "$(cache_misses "$dump" "$requests")"
+    kill "$client" 2>/dev/null || true
+    wait "$client" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+
 echo "client sidecar under callgrind, $requests requests per variant (1 KB answers, HTTP/1.1, 4 at a time; new-connections: a client connection per request; new-upstream: an upstream connection per request)"
 measure_binary A "$WEFT"
 if [ -n "${WEFT_B:-}" ]; then measure_binary B "$WEFT_B"; fi
+if [ -n "${HAPROXY:-}" ]; then measure_haproxy; fi

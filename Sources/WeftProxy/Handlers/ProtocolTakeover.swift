@@ -14,7 +14,6 @@ enum ProtocolTakeover {
     /// The downstream connection's HTTP handlers give way to `handlers` (which read bytes).
     static func downstream(_ channel: any Channel, replacingWith handlers: [any ChannelHandler]) throws {
         let operations = channel.pipeline.syncOperations
-        remove(RequestHeadersTimeout.self, from: operations)
         remove(ProxyServerHandler.self, from: operations)
         let decoder = try operations.handler(type: HTTP1Reader.self)
         try operations.addHandlers(handlers, position: .after(decoder))

@@ -85,8 +85,7 @@ enum ProxyConnectionPipeline {
         // no part goes through the pipeline (see HTTP1PartReceiver).
         let proxy = ProxyServerHandler(listener: listener, headersTimeout: timeout, peer: peer)
         try channel.pipeline.syncOperations.addHandlers([
-            timeout,
-            HTTP1Reader(HTTP1RequestDecoder(receiver: proxy)),
+            HTTP1Reader(HTTP1RequestDecoder(receiver: proxy), headersTimeout: timeout),
             proxy,
         ], position: position)
     }

@@ -44,8 +44,7 @@ extension ProxyServerHandler {
     func flushWritten(context: ChannelHandlerContext) {
         guard unflushed else { return }
         unflushed = false
-        writeGathered(context: context)
-        context.flush()
+        context.flush(gathered: &outbound)
     }
 
     /// Hands what the encoder gathered to the channel (unflushed).

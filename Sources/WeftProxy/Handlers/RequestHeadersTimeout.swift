@@ -2,13 +2,12 @@ import NIOCore
 import NIOHTTP1
 
 /// Envoy's `request_headers_timeout`: a client that starts a request and stalls before its headers
-/// end gets 408 and the connection closes (counted as `downstream_rq_header_timeout`). Sits below
-/// the HTTP decoder, where the first byte of a request shows; the proxy handler above the codec
-/// tells it where heads arrive and responses run.
-final class RequestHeadersTimeout: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-
+/// end gets 408 and the connection closes (counted as `downstream_rq_header_timeout`). The
+/// connection's reader (`HTTP1Reader`) tells it when bytes arrive, where the first byte of a
+/// request shows; the proxy handler above the codec tells it where heads arrive and responses run.
+/// Not a handler of its own: each handler in a pipeline is a hop for every read, read request,
+/// write and flush of the connection (~1k instructions a request).
+final class RequestHeadersTimeout {
     private let timeout: TimeAmount
     private let stats: ProxyStats
     private var context: ChannelHandlerContext?
@@ -28,25 +27,20 @@ final class RequestHeadersTimeout: ChannelInboundHandler, RemovableChannelHandle
         self.stats = stats
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        cancel()
-        self.context = nil
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    /// Bytes arrived on the connection whose reader has `context`: between requests they start a head.
+    func bytesArrived(context: ChannelHandlerContext) {
         if awaitingHead && headStarted == nil {
             let now = NIODeadline.now()
             headStarted = now
+            if self.context == nil { self.context = context }
             if timer == nil { arm(at: now + timeout) }
         }
-        context.fireChannelRead(data)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    /// The connection closed or stopped speaking HTTP (its reader left): no timer stays armed.
+    func stop() {
         cancel()
-        context.fireChannelInactive()
+        context = nil
     }
 
     func headReceived() {

@@ -122,8 +122,7 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
     func flush() {
         guard unflushed, let context else { return }
         unflushed = false
-        outbound.drain { context.write(NIOAny($0), promise: nil) }
-        context.flush()
+        context.flush(gathered: &outbound)
     }
 
     /// Stops or resumes reading the response (the downstream side cannot take more, or can again).

@@ -25,22 +25,28 @@ final class HTTP1Reader: ChannelInboundHandler, RemovableChannelHandler {
     private var lastDeferred = false
     private var seenEOF = false
     private var removing = false
+    /// Requests only: the headers timeout, told when bytes arrive and stopped when this leaves.
+    private let headersTimeout: RequestHeadersTimeout?
 
-    init(_ decoder: HTTP1RequestDecoder) {
+    init(_ decoder: HTTP1RequestDecoder, headersTimeout: RequestHeadersTimeout? = nil) {
         requests = decoder
+        self.headersTimeout = headersTimeout
     }
 
     init(_ decoder: HTTP1ResponseDecoder) {
         responses = decoder
+        headersTimeout = nil
     }
 
     /// The decoders hold their receivers (the next handler) strongly: let go of them here.
     func handlerRemoved(context: ChannelHandlerContext) {
+        headersTimeout?.stop()
         requests = nil
         responses = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        headersTimeout?.bytesArrived(context: context)
         guard !finished else { return }
         var bytes = unwrapInboundIn(data)
         if pending == nil { pending = bytes } else { pending?.writeBuffer(&bytes) }
@@ -59,6 +65,7 @@ final class HTTP1Reader: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        headersTimeout?.stop()
         seenEOF = true
         decodeLast(context: context)
         context.fireChannelInactive()

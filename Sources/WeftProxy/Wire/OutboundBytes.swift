@@ -61,8 +61,26 @@ struct OutboundBytes {
 
     /// Hands what was gathered to `write`, leaving nothing.
     mutating func drain(write: (IOData) -> Void) {
-        guard let buffer = pending.take() else { return }
+        guard let buffer = take() else { return }
+        write(buffer)
+    }
+
+    /// What was gathered, to be written (nil when nothing was), leaving nothing.
+    mutating func take() -> IOData? {
+        guard let buffer = pending.take() else { return nil }
         if buffer.capacity <= Self.spareLimit { spare = buffer }
-        write(.byteBuffer(buffer))
+        return .byteBuffer(buffer)
+    }
+}
+
+extension ChannelHandlerContext {
+    /// Writes what `outbound` gathered and flushes, in one pass down the pipeline when there is
+    /// something to write (a write, then a flush, walked it twice: ~200 instructions a pass).
+    func flush(gathered outbound: inout OutboundBytes) {
+        if let bytes = outbound.take() {
+            writeAndFlush(NIOAny(bytes), promise: nil)
+        } else {
+            flush()
+        }
     }
 }
