@@ -89,10 +89,11 @@ enum ForwardedHeaders {
 
     /// `http://host:port/path?q` (proxy form) → ("host:port", "/path?q"); origin form keeps the Host
     /// header. The decoder split a target it read; a head made otherwise is read here.
-    static func target(of head: ProxyRequestHead) -> (authority: String, originForm: String) {
+    /// `knownAuthority`: the connection's last authority, taken again when the Host field has its bytes.
+    static func target(of head: ProxyRequestHead, knownAuthority: String? = nil) -> (authority: String, originForm: String) {
         if let authority = head.targetAuthority { return (authority, head.uri) }
         let target = RequestTarget(head.uri)
-        return (target.authority ?? head.headers.first("host") ?? "", target.originForm)
+        return (target.authority ?? head.headers.first("host", reusing: knownAuthority) ?? "", target.originForm)
     }
 }
 

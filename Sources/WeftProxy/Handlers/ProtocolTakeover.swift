@@ -14,8 +14,8 @@ enum ProtocolTakeover {
     /// The downstream connection's HTTP handlers give way to `handlers` (which read bytes).
     static func downstream(_ channel: any Channel, replacingWith handlers: [any ChannelHandler]) throws {
         let operations = channel.pipeline.syncOperations
-        remove(ProxyServerHandler.self, from: operations)
         let decoder = try operations.handler(type: HTTP1Reader.self)
+        decoder.detachEvents()
         try operations.addHandlers(handlers, position: .after(decoder))
         operations.removeHandler(decoder, promise: nil)
     }
@@ -30,11 +30,11 @@ enum ProtocolTakeover {
         extendedConnect.switched()
     }
 
-    /// An upstream connection of the pool (the response decoder and an `UpstreamHandler`).
+    /// An upstream connection of the pool (the response reader, with its `UpstreamHandler` behind it).
     static func upstream(_ channel: any Channel, glue: SpliceHandler) throws {
         let operations = channel.pipeline.syncOperations
-        remove(UpstreamHandler.self, from: operations)
         let decoder = try operations.handler(type: HTTP1Reader.self)
+        decoder.detachEvents()
         try operations.addHandler(glue, position: .after(decoder))
         operations.removeHandler(decoder, promise: nil)
     }

@@ -145,17 +145,21 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     /// Takes the part over: an HTTP/2 stream's parts, a connection's held parts, and HTTP/1.1's
     /// body parts and ends (its heads come through `receivedHead`, without being read out of a part).
     func handle(_ part: consuming ProxyRequestPart, context: ChannelHandlerContext) {
-        // What the machine needs is read on the part, and the part handed over after.
+        // Taken apart once and put back together for the machine: read on the part (its keep-alive,
+        // its size), each read copied it first to look into it.
         let action: Machine.RequestPartAction
-        if let keepAlive = part.headKeepsAlive {
+        switch consume part {
+        case .head(let head):
             // An HTTP/2 stream is never "closed after the answer": it ends with its END_STREAM. (NIO calls
             // an HTTP/2 head without a Connection header not keep-alive; closing the stream then reset it
             // with CANCEL whenever the request's end had not been read yet.)
-            action = machine.requestHead(consume part, keepAlive: http2 || keepAlive)
-        } else if let bodyBytes = part.bodyBytes {
-            action = machine.requestBody(consume part, bytes: bodyBytes)
-        } else {
-            action = machine.requestEnd(consume part)
+            let keepAlive = http2 || head.isKeepAlive
+            action = machine.requestHead(.head(consume head), keepAlive: keepAlive)
+        case .body(let buffer):
+            let bytes = buffer.readableBytes
+            action = machine.requestBody(.body(consume buffer), bytes: bytes)
+        case .end(let trailers):
+            action = machine.requestEnd(.end(consume trailers))
         }
         act(on: action, context: context)
     }
@@ -259,9 +263,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             return answer(LocalResponse(status: 403, flag: "", body: ""), version: head.version, closing: true)
         }
         answersGRPC = facts.grpc
-        let (authority, originForm) = ForwardedHeaders.target(of: head)
         let configuration = listener.configuration.active
         let index = routeIndex(configuration)
+        let (authority, originForm) = ForwardedHeaders.target(of: head, knownAuthority: routeIndexCache?.hints.lastAuthority)
         let hostAndPort = routeIndexCache?.hints.split(authority: authority, defaultPort: listener.defaultPort)
             ?? RequestAttributes.split(authority: authority, defaultPort: listener.defaultPort)
         let attributes = RequestAttributes(host: hostAndPort, path: originForm, method: head.method.rawValue, scheme: listener.scheme,

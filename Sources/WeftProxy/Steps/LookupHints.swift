@@ -46,6 +46,9 @@ public final class LookupHints: @unchecked Sendable {
         return position
     }
 
+    /// The last authority `split` was asked for ("" before any): a Host field with its bytes is taken as this String again.
+    var lastAuthority: String { authority }
+
     /// `RequestAttributes.split(authority:defaultPort:)`: the last answer for the same authority,
     /// else split and kept (a client names the same authority request after request; comparing it
     /// costs less than splitting it, lower-casing the host and making a String of it again).

@@ -160,7 +160,7 @@ public final class UpstreamConnectionPool {
             self.serveWaiter(cluster)
             throw error
         }.flatMapThrowing { channel in
-            guard let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
+            guard let connection = UpstreamHandler.of(channel.pipeline.syncOperations) else {
                 channel.close(promise: nil)
                 self.releaseConnectionSlot(cluster: cluster)
                 throw ChannelError.inappropriateOperationForState

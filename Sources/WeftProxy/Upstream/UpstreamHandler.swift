@@ -9,18 +9,24 @@ import WeftModel
 final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTTP1PartReceiver {
     typealias InboundIn = ProxyResponsePart
     typealias OutboundOut = UpstreamRequestPart
-    static let name = "weft.upstream"
 
-    /// An HTTP/1.1 upstream connection's handlers: the response decoder, which hands its parts to
-    /// the handler directly, then the handler, which writes requests as bytes (no part goes through
-    /// the pipeline, see `HTTP1PartReceiver`). The decoder's bytes read past a 101 go on, on its
-    /// removal, to the splice that takes over.
+    /// An HTTP/1.1 upstream connection's handler: the response reader, which hands its parts and
+    /// the connection's events to the handler directly (the handler is not in the pipeline, see
+    /// `HTTP1Reader`); the handler writes requests as bytes (no part goes through the pipeline, see
+    /// `HTTP1PartReceiver`). The reader's bytes read past a 101 go on, on its removal, to the
+    /// splice that takes over.
     static func addHTTP1(to pipeline: ChannelPipeline.SynchronousOperations) throws -> UpstreamHandler {
         let methods = UpstreamRequestMethods()
         let handler = UpstreamHandler(encoder: HTTP1RequestEncoder(methods: methods))
-        try pipeline.addHandler(HTTP1Reader(HTTP1ResponseDecoder(methods: methods, receiver: handler)))
-        try pipeline.addHandler(handler, name: name)
+        try pipeline.addHandler(HTTP1Reader(HTTP1ResponseDecoder(methods: methods, receiver: handler), events: handler))
         return handler
+    }
+
+    /// The connection's handler: an HTTP/1.1 connection's is behind its reader, an HTTP/2
+    /// stream's in its pipeline.
+    static func of(_ pipeline: ChannelPipeline.SynchronousOperations) -> UpstreamHandler? {
+        if let reader = try? pipeline.handler(type: HTTP1Reader.self), let handler = reader.events as? UpstreamHandler { return handler }
+        return try? pipeline.handler(type: UpstreamHandler.self)
     }
 
     /// Receives what happens on the upstream connection.

@@ -63,7 +63,7 @@ final class UpstreamTLSHandshake: ChannelInboundHandler, RemovableChannelHandler
         }
         // The identity the server proved, for the caller's metrics (`destination_principal`).
         let proven = allowedNames.isEmpty ? presented.first { $0.hasPrefix("spiffe://") } : presented.first(where: allowedNames.contains)
-        (try? context.pipeline.syncOperations.handler(type: UpstreamHandler.self))?.peerIdentity = proven
+        UpstreamHandler.of(context.pipeline.syncOperations)?.peerIdentity = proven
         finish()
         promise.succeed(())
         context.fireUserInboundEventTriggered(event)

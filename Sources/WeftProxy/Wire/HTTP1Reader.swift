@@ -9,6 +9,9 @@ import NIOCore
 /// error goes down the pipeline once and later bytes are dropped; at EOF (`channelInactive`, or
 /// `inputClosed` with half-closure) the decoder's `decodeLast` runs with what is left; a removal
 /// waits a loop turn, then the decoder forwards its leftovers (a switch of protocols) and leaves.
+/// The handler its decoder hands parts to (`events`) is not in the pipeline: it gets the
+/// connection's events from here, with this handler's context, as direct calls. A handler behind
+/// it was a hop for every read, read request, write and flush (~400 instructions a request).
 final class HTTP1Reader: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -27,22 +30,42 @@ final class HTTP1Reader: ChannelInboundHandler, RemovableChannelHandler {
     private var removing = false
     /// Requests only: the headers timeout, told when bytes arrive and stopped when this leaves.
     private let headersTimeout: RequestHeadersTimeout?
+    /// The handler the parts are for, given the connection's events (nil: they go down the pipeline).
+    private(set) var events: (any _ChannelInboundHandler)?
+    private var context: ChannelHandlerContext?
 
-    init(_ decoder: HTTP1RequestDecoder, headersTimeout: RequestHeadersTimeout? = nil) {
+    init(_ decoder: HTTP1RequestDecoder, headersTimeout: RequestHeadersTimeout? = nil, events: (any _ChannelInboundHandler)? = nil) {
         requests = decoder
         self.headersTimeout = headersTimeout
+        self.events = events
     }
 
-    init(_ decoder: HTTP1ResponseDecoder) {
+    init(_ decoder: HTTP1ResponseDecoder, events: (any _ChannelInboundHandler)? = nil) {
         responses = decoder
         headersTimeout = nil
+        self.events = events
     }
 
-    /// The decoders hold their receivers (the next handler) strongly: let go of them here.
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        events?.handlerAdded(context: context)
+    }
+
+    /// The decoders hold their receivers strongly: let go of them here.
     func handlerRemoved(context: ChannelHandlerContext) {
         headersTimeout?.stop()
+        detachEvents()
         requests = nil
         responses = nil
+        self.context = nil
+    }
+
+    /// The handler the parts were for leaves (the connection stops speaking HTTP): removed, as it
+    /// was from the pipeline; what comes after goes down the pipeline.
+    func detachEvents() {
+        guard let events, let context else { return }
+        self.events = nil
+        events.handlerRemoved(context: context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -68,7 +91,7 @@ final class HTTP1Reader: ChannelInboundHandler, RemovableChannelHandler {
         headersTimeout?.stop()
         seenEOF = true
         decodeLast(context: context)
-        context.fireChannelInactive()
+        if let events { events.channelInactive(context: context) } else { context.fireChannelInactive() }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -76,7 +99,19 @@ final class HTTP1Reader: ChannelInboundHandler, RemovableChannelHandler {
             seenEOF = true
             decodeLast(context: context)
         }
-        context.fireUserInboundEventTriggered(event)
+        if let events { events.userInboundEventTriggered(context: context, event: event) } else { context.fireUserInboundEventTriggered(event) }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let events { events.channelReadComplete(context: context) } else { context.fireChannelReadComplete() }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if let events { events.channelWritabilityChanged(context: context) } else { context.fireChannelWritabilityChanged() }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let events { events.errorCaught(context: context, error: error) } else { context.fireErrorCaught(error) }
     }
 
     /// As NIO's handler: removal completes on the next loop turn, after what is being read.
@@ -119,7 +154,7 @@ final class HTTP1Reader: ChannelInboundHandler, RemovableChannelHandler {
         do {
             while try decodeLast(context: context, buffer: &bytes) == .continue {}
         } catch {
-            context.fireErrorCaught(error)
+            errorCaught(context: context, error: error)
         }
         decoding = false
     }
@@ -127,7 +162,7 @@ final class HTTP1Reader: ChannelInboundHandler, RemovableChannelHandler {
     private func fail(_ error: any Error, context: ChannelHandlerContext) {
         finished = true
         pending = nil
-        context.fireErrorCaught(error)
+        errorCaught(context: context, error: error)
     }
 
     private func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {

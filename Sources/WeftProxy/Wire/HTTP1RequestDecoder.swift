@@ -18,6 +18,8 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
     private var phase = HTTP1MessagePhase<ProxyRequestHead>()
     private var scanner = HTTP1HeadScanner()
     private var receiver: (any HTTP1PartReceiver<ProxyRequestHead>)?
+    /// The last request's target, whose Strings the next one reuses where its bytes are the same.
+    private var lastTarget: RequestTarget?
 
     init(receiver: (any HTTP1PartReceiver<ProxyRequestHead>)? = nil) {
         self.receiver = receiver
@@ -53,9 +55,10 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         guard headEnd <= Self.maximumHeadBytes else { throw HTTPParserError.headerOverflow }
         // The parts come out of the closure and the head is made here: returned whole through the
         // closure's generic result, the head was copied and the returned one destroyed.
+        let previous = lastTarget
         let (method, uri, authority, version, headers) = try buffer.withUnsafeReadableBytes { bytes -> (HTTPMethod, String, String?, HTTPVersion, HeaderFields) in
             let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes)!
-            let (method, target, version) = try HTTP1RequestLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd])).get()
+            let (method, target, version) = try HTTP1RequestLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd]), reusing: previous).get()
             // The field lines, each with its CRLF, without the empty line that ends the head; with
             // room for the lines forwarding adds (request id, forwarding, trace context, peer metadata).
             let fieldsStart = lineEnd + 2
@@ -64,6 +67,7 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
             return (method, target.originForm, target.authority, version, headers)
         }
         buffer.moveReaderIndex(forwardBy: headEnd)
+        lastTarget = RequestTarget(authority: authority, originForm: uri)
         let framing = try HTTP1MessageFraming.of(headers, version: version).get()
         phase.stopsAfterMessage = method.isCONNECT || (headers.contains("upgrade") && HTTPUpgrade.of(method: method, headers: headers) != nil)
         let receiver = self.receiver

@@ -6,8 +6,9 @@ import WeftModel
 
 /// An HTTP/1.1 request line (RFC 9112 §3) read from bytes: method, target, version.
 enum HTTP1RequestLine {
-    /// Parses `line` (without its CRLF).
-    static func parse(_ line: UnsafeRawBufferPointer) -> Result<(HTTPMethod, RequestTarget, HTTPVersion), HTTPParserError> {
+    /// Parses `line` (without its CRLF); `previous`, the connection's last target, lends its Strings
+    /// where the bytes are the same (`RequestTarget.init(_:reusing:)`).
+    static func parse(_ line: UnsafeRawBufferPointer, reusing previous: RequestTarget? = nil) -> Result<(HTTPMethod, RequestTarget, HTTPVersion), HTTPParserError> {
         let end = line.count
         var index = 0
         while index < end, HTTPToken.isTokenByte(line[index]) { index += 1 }
@@ -18,7 +19,7 @@ enum HTTP1RequestLine {
         // Visible characters and obs-text: no whitespace, no control character, no DEL.
         index = HTTPToken.firstSpaceOrControlByte(in: line.assumingMemoryBound(to: UInt8.self), from: index)
         guard index > targetStart, index < end, line[index] == 0x20 else { return .failure(.invalidURL) }
-        let target = RequestTarget(UnsafeRawBufferPointer(rebasing: line[targetStart..<index]))
+        let target = RequestTarget(UnsafeRawBufferPointer(rebasing: line[targetStart..<index]), reusing: previous)
         index += 1
         guard end - index == 8 else { return .failure(.invalidVersion) }
         let version = UnsafeRawBufferPointer(rebasing: line[index..<end])

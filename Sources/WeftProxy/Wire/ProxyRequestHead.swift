@@ -47,20 +47,5 @@ struct ProxyRequestHead: Equatable, Sendable {
 /// A request part with the proxy's head.
 typealias ProxyRequestPart = HTTPPart<ProxyRequestHead, ByteBuffer>
 
-extension HTTPPart where HeadT == ProxyRequestHead, BodyT == ByteBuffer {
-    /// A head's keep-alive (`ProxyRequestHead.isKeepAlive`); nil for a body or an end. (Reading it
-    /// still copies the head: Swift takes a multi-payload enum's payload out of a copy. HTTP/1.1's
-    /// decoder hands heads over on their own, `HTTP1PartReceiver.receivedHead`.)
-    var headKeepsAlive: Bool? {
-        guard case .head(let head) = self else { return nil }
-        return head.isKeepAlive
-    }
-
-    /// A body part's size; nil for a head or an end.
-    var bodyBytes: Int? {
-        guard case .body(let buffer) = self else { return nil }
-        return buffer.readableBytes
-    }
-}
 /// A request part written to an upstream connection (HTTP/1.1's encoder or an HTTP/2 stream's adapter).
 typealias UpstreamRequestPart = HTTPPart<ProxyRequestHead, IOData>

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import WeftModel
 
 /// A request's target (RFC 9112 §3.2) as the proxy routes it: the origin form (`/path?query`) and,
@@ -11,13 +14,15 @@ struct RequestTarget: Equatable, Sendable {
     /// `http://host?q`; any other form as it came.
     var originForm: String
 
-    /// Reads the target's bytes.
-    init(_ bytes: UnsafeRawBufferPointer) {
+    /// Reads the target's bytes. `previous`, the connection's last target: its Strings are taken
+    /// again where the bytes are the same (a client sends the same authority, and often the same
+    /// path, request after request; each String past 15 bytes is an allocation and its copy).
+    init(_ bytes: UnsafeRawBufferPointer, reusing previous: RequestTarget? = nil) {
         let bytes = bytes.assumingMemoryBound(to: UInt8.self)
         if let parts = Self.absoluteForm(bytes) {
-            self.init(bytes, authority: parts.authority, path: parts.path)
+            self.init(bytes, authority: parts.authority, path: parts.path, reusing: previous)
         } else {
-            self.init(authority: nil, originForm: String(decoding: bytes, as: UTF8.self))
+            self.init(authority: nil, originForm: Self.string(bytes, reusing: previous?.originForm))
         }
     }
 
@@ -29,10 +34,25 @@ struct RequestTarget: Equatable, Sendable {
         self = split ?? Self(authority: nil, originForm: uri)
     }
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>, authority: Range<Int>, path: Range<Int>) {
-        let pathText = String(decoding: UnsafeBufferPointer(rebasing: bytes[path]), as: UTF8.self)
-        self.init(authority: String(decoding: UnsafeBufferPointer(rebasing: bytes[authority]), as: UTF8.self),
-                  originForm: path.isEmpty ? "/" : bytes[path.lowerBound] == UInt8(ascii: "?") ? "/" + pathText : pathText)
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, authority: Range<Int>, path: Range<Int>, reusing previous: RequestTarget? = nil) {
+        let authorityText = Self.string(UnsafeBufferPointer(rebasing: bytes[authority]), reusing: previous?.authority)
+        if path.isEmpty {
+            self.init(authority: authorityText, originForm: "/")
+        } else if bytes[path.lowerBound] == UInt8(ascii: "?") {
+            self.init(authority: authorityText, originForm: "/" + String(decoding: UnsafeBufferPointer(rebasing: bytes[path]), as: UTF8.self))
+        } else {
+            self.init(authority: authorityText, originForm: Self.string(UnsafeBufferPointer(rebasing: bytes[path]), reusing: previous?.originForm))
+        }
+    }
+
+    /// `bytes` as a String: `previous` when it holds the same bytes and is long enough to be
+    /// allocated (a String of up to 15 bytes is kept inline, as cheap to make as to compare).
+    private static func string(_ bytes: UnsafeBufferPointer<UInt8>, reusing previous: String?) -> String {
+        if var previous, bytes.count > 15, previous.utf8.count == bytes.count, let start = bytes.baseAddress {
+            let same = previous.withUTF8 { known in known.baseAddress.map { memcmp($0, start, bytes.count) == 0 } ?? false }
+            if same { return previous }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     init(authority: String?, originForm: String) {
