@@ -85,8 +85,7 @@ public struct HeaderFields: @unchecked Sendable {
 
     @inline(__always)
     static func withName<Result>(_ name: String, _ body: (UnsafeBufferPointer<UInt8>, UInt64) throws -> Result) rethrows -> Result {
-        var name = name
-        return try name.withUTF8 { try body($0, nameBit($0)) }
+        try name.withUTF8Bytes { try body($0, nameBit($0)) }
     }
 
     /// Where the first field named `wanted` (any case) is; `bit` is the name's bit in `nameBits`.
@@ -127,8 +126,7 @@ public struct HeaderFields: @unchecked Sendable {
 
     func lists(_ token: String, named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64) -> Bool {
         var found = false
-        var token = token
-        token.withUTF8 { token in
+        token.withUTF8Bytes { token in
             forEachValue(named: wanted, bit: bit) { value in
                 Self.forEachElement(of: value) { element in
                     if !found, HTTPToken.equalsIgnoringCase(element, token) { found = true }
@@ -140,8 +138,7 @@ public struct HeaderFields: @unchecked Sendable {
 
     func lastElement(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64, is token: String) -> Bool {
         var last: Bool?
-        var token = token
-        token.withUTF8 { token in
+        token.withUTF8Bytes { token in
             forEachValue(named: wanted, bit: bit) { value in
                 Self.forEachElement(of: value) { last = HTTPToken.equalsIgnoringCase($0, token) }
             }
@@ -150,8 +147,7 @@ public struct HeaderFields: @unchecked Sendable {
     }
 
     mutating func add(named name: UnsafeBufferPointer<UInt8>, bit: UInt64, value: String) {
-        var value = value
-        value.withUTF8 { add(named: name, bit: bit, value: $0) }
+        value.withUTF8Bytes { add(named: name, bit: bit, value: $0) }
     }
 
     /// Adds the line `name: value` CRLF, written where it goes in the storage.
@@ -300,4 +296,16 @@ extension HeaderFields: Hashable {
 
 extension HeaderFields: CustomStringConvertible {
     public var description: String { map { "\($0.name): \($0.value)" }.description }
+}
+
+extension String {
+    /// The String's UTF-8 bytes where they are, when it has them in one piece (a native String
+    /// does; a small one lends a copy on the stack): `withUTF8` needs a mutable binding, and the
+    /// copy made for it was a retain and a release of the String per call.
+    @inline(__always)
+    func withUTF8Bytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
+        var copy = self
+        return try copy.withUTF8(body)
+    }
 }

@@ -15,11 +15,11 @@ enum ForwardedHeaders {
     static func request(_ head: consuming ProxyRequestHead, clientAddress: String?, scheme: String, edits: HeaderEdits?,
                         clientCertificate: ForwardedClientCert = .keep, requestID: (UInt64, UInt64)? = nil) -> ProxyRequestHead {
         // The client's fields as they came (bytes), less what stops here, plus what is added on the way.
-        var forwarded = head
-        forwarded.version = .http1_1
-        forwarded.headers.reserveCapacity(forwarded.headers.count + 12 + (edits.map { $0.requestSet.count + $0.requestAdd.count } ?? 0))
-        edit(&forwarded.headers, clientAddress: clientAddress, scheme: scheme, edits: edits, clientCertificate: clientCertificate, requestID: requestID)
-        return forwarded
+        // Edited as the parameter it is: bound to a `var` first, the head was copied and the parameter destroyed.
+        head.version = .http1_1
+        head.headers.reserveCapacity(head.headers.count + 12 + (edits.map { $0.requestSet.count + $0.requestAdd.count } ?? 0))
+        edit(&head.headers, clientAddress: clientAddress, scheme: scheme, edits: edits, clientCertificate: clientCertificate, requestID: requestID)
+        return head
     }
 
     private static func edit(_ headers: inout HeaderFields, clientAddress: String?, scheme: String, edits: HeaderEdits?,
@@ -63,18 +63,17 @@ enum ForwardedHeaders {
 
     /// Takes `head` over: its fields are edited where they are when nothing else holds them.
     static func response(_ head: consuming ProxyResponseHead, version: HTTPVersion, edits: HeaderEdits?) -> ProxyResponseHead {
-        var response = head
-        response.version = version
+        head.version = version
         // Its keep-alive is what its headers say from here on, not what the upstream's did.
-        response.keepAliveAsRead = nil
-        response.headers.reserveCapacity(response.headers.count + 4 + (edits.map { $0.responseSet.count + $0.responseAdd.count } ?? 0))
-        response.headers.remove(responseDroppedNames)
+        head.keepAliveAsRead = nil
+        head.headers.reserveCapacity(head.headers.count + 4 + (edits.map { $0.responseSet.count + $0.responseAdd.count } ?? 0))
+        head.headers.remove(responseDroppedNames)
         if let edits {
-            for (name, value) in edits.responseSet { response.headers.replaceOrAdd(name: name, value: value) }
-            for (name, value) in edits.responseAdd { response.headers.add(name: name, value: value) }
-            for name in edits.responseRemove { response.headers.remove(name: name) }
+            for (name, value) in edits.responseSet { head.headers.replaceOrAdd(name: name, value: value) }
+            for (name, value) in edits.responseAdd { head.headers.add(name: name, value: value) }
+            for name in edits.responseRemove { head.headers.remove(name: name) }
         }
-        return response
+        return head
     }
 
     /// Header names the `Connection` header lists to be dropped (`keep-alive` and `close` list none).

@@ -82,7 +82,7 @@ enum ProxyConnectionPipeline {
         // characters; the rest the proxy writes itself), so checking each byte again on the way out
         // cost ~3 % of a request's instructions for nothing, as Envoy does not check twice either.
         // The handler writes responses as bytes itself and the decoder hands it request parts directly:
-        // no part goes through the pipeline (see HTTP1PartReceiver), and the reader hands it the
+        // no part goes through the pipeline (see HTTP1RequestReceiver), and the reader hands it the
         // connection's events: it is not in the pipeline itself (see HTTP1Reader).
         let proxy = ProxyServerHandler(listener: listener, headersTimeout: timeout, peer: peer)
         try channel.pipeline.syncOperations.addHandler(HTTP1Reader(HTTP1RequestDecoder(receiver: proxy), headersTimeout: timeout, events: proxy),

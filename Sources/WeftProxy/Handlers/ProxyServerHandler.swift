@@ -10,7 +10,7 @@ import WeftTelemetry
 /// body beyond the replay a retry needs. Nothing holds it weakly: a weak reference gives an object
 /// a side table, and every retain and release of it then takes the runtime's slow path; its timers
 /// and callbacks hold it until they run or are cancelled (`channelInactive` cancels them).
-final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, UpstreamHandler.Owner, HTTP1PartReceiver {
+final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, UpstreamHandler.Owner, HTTP1RequestReceiver {
     typealias InboundIn = ProxyRequestPart
     typealias OutboundOut = DownstreamResponsePart
     typealias Machine = ServerExchangeStateMachine<ProxyRequestPart, UpstreamHandler>

@@ -6,14 +6,14 @@ import WeftModel
 /// Sits on an upstream connection: the exchange that leases it writes through it and receives
 /// its response parts; when the exchange is over the connection's state machine says whether it
 /// goes back to the pool. An idle connection has no owner, and a response it sends is refused.
-final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTTP1PartReceiver {
+final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTTP1ResponseReceiver {
     typealias InboundIn = ProxyResponsePart
     typealias OutboundOut = UpstreamRequestPart
 
     /// An HTTP/1.1 upstream connection's handler: the response reader, which hands its parts and
     /// the connection's events to the handler directly (the handler is not in the pipeline, see
     /// `HTTP1Reader`); the handler writes requests as bytes (no part goes through the pipeline, see
-    /// `HTTP1PartReceiver`). The reader's bytes read past a 101 go on, on its removal, to the
+    /// `HTTP1ResponseReceiver`). The reader's bytes read past a 101 go on, on its removal, to the
     /// splice that takes over.
     static func addHTTP1(to pipeline: ChannelPipeline.SynchronousOperations) throws -> UpstreamHandler {
         let methods = UpstreamRequestMethods()

@@ -60,7 +60,7 @@ extension HTTP1MessageFraming {
     /// for any other transfer coding or no length at all; else its Content-Length. A response
     /// with both a Transfer-Encoding and a Content-Length, or lengths that differ, is refused
     /// (llhttp's strict reading, which NIO's decoder applied).
-    static func ofResponse(_ head: ProxyResponseHead, to method: HTTPMethod, fields: HTTP1FramingFields) -> Result<HTTP1ResponseBody, HTTPParserError> {
+    static func ofResponse(_ head: ProxyResponseHead, to method: UpstreamRequestMethods.Kind, fields: HTTP1FramingFields) -> Result<HTTP1ResponseBody, HTTPParserError> {
         let code = head.status.code
         if method.isHEAD || code < 200 || code == 204 || code == 304 || (method.isCONNECT && code < 300) { return .success(.none) }
         if fields.hasTransferEncoding {

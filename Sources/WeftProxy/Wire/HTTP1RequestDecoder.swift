@@ -8,7 +8,7 @@ import WeftModel
 /// parser error a 400 is answered for; a head past `maximumHeadBytes` with `.headerOverflow` (431).
 /// After a CONNECT or an upgrade request the connection may stop speaking HTTP: parsing stops and
 /// what was read past it goes on to whatever replaces this decoder (as NIO's `.forwardBytes`).
-/// With a `receiver` the parts go straight to it, not down the pipeline (see `HTTP1PartReceiver`).
+/// With a `receiver` the parts go straight to it, not down the pipeline (see `HTTP1RequestReceiver`).
 struct HTTP1RequestDecoder: ByteToMessageDecoder {
     typealias InboundOut = ProxyRequestPart
 
@@ -17,11 +17,11 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
 
     private var phase = HTTP1MessagePhase<ProxyRequestHead>()
     private var scanner = HTTP1HeadScanner()
-    private var receiver: (any HTTP1PartReceiver<ProxyRequestHead>)?
+    private var receiver: (any HTTP1RequestReceiver)?
     /// The last request's target, whose Strings the next one reuses where its bytes are the same.
     private var lastTarget: RequestTarget?
 
-    init(receiver: (any HTTP1PartReceiver<ProxyRequestHead>)? = nil) {
+    init(receiver: (any HTTP1RequestReceiver)? = nil) {
         self.receiver = receiver
     }
 
@@ -86,7 +86,7 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    private static func deliver(_ part: consuming ProxyRequestPart, to receiver: (any HTTP1PartReceiver<ProxyRequestHead>)?, context: ChannelHandlerContext) {
+    private static func deliver(_ part: consuming ProxyRequestPart, to receiver: (any HTTP1RequestReceiver)?, context: ChannelHandlerContext) {
         // Consumed in each branch: passed as they were, the part was copied for the call and destroyed here.
         if let receiver { receiver.received(consume part) } else { context.fireChannelRead(wrapInboundOut(consume part)) }
     }

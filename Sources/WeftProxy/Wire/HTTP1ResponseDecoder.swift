@@ -4,14 +4,28 @@ import WeftModel
 
 /// The methods of the requests written on an upstream connection whose responses have not begun:
 /// the response decoder needs each one's (a HEAD's answer has no body). Shared by the connection's
-/// encoder, which adds, and its decoder, which takes.
+/// encoder, which adds, and its decoder, which takes. Kept as what framing reads of them: NIO's
+/// method is an enum with a String case, and an array of them was copied and destroyed through
+/// its value witnesses (~200 instructions a response).
 final class UpstreamRequestMethods {
-    private var methods: [HTTPMethod] = []
+    /// What a response's framing needs to know of the request it answers.
+    enum Kind: UInt8 {
+        case head, connect, other
+
+        init(_ method: HTTPMethod) {
+            self = method.isHEAD ? .head : method.isCONNECT ? .connect : .other
+        }
+
+        var isHEAD: Bool { self == .head }
+        var isCONNECT: Bool { self == .connect }
+    }
+
+    private var methods: [Kind] = []
     private var first = 0
 
-    func sent(_ method: HTTPMethod) { methods.append(method) }
+    func sent(_ method: HTTPMethod) { methods.append(Kind(method)) }
 
-    func answered() -> HTTPMethod? {
+    func answered() -> Kind? {
         guard first < methods.count else { return nil }
         let method = methods[first]
         first += 1
@@ -28,7 +42,7 @@ final class UpstreamRequestMethods {
 /// dropped (as NIO's decoder dropped them); after a 101, or a 2xx to CONNECT, parsing stops and the
 /// bytes past it go on, on removal, to the splice that takes over. A response the proxy cannot read
 /// one way only is an `HTTPParserError` (Envoy's 502 UPE); one nobody asked for, NIO's `unsolicitedResponse`.
-/// With a `receiver` the parts go straight to it, not down the pipeline (see `HTTP1PartReceiver`).
+/// With a `receiver` the parts go straight to it, not down the pipeline (see `HTTP1RequestReceiver`).
 struct HTTP1ResponseDecoder: ByteToMessageDecoder {
     typealias InboundOut = ProxyResponsePart
 
@@ -38,9 +52,9 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
     let methods: UpstreamRequestMethods
     private var phase = HTTP1MessagePhase<ProxyResponseHead>()
     private var scanner = HTTP1HeadScanner()
-    private var receiver: (any HTTP1PartReceiver<ProxyResponseHead>)?
+    private var receiver: (any HTTP1ResponseReceiver)?
 
-    init(methods: UpstreamRequestMethods, receiver: (any HTTP1PartReceiver<ProxyResponseHead>)? = nil) {
+    init(methods: UpstreamRequestMethods, receiver: (any HTTP1ResponseReceiver)? = nil) {
         self.methods = methods
         self.receiver = receiver
     }
@@ -112,7 +126,7 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    private static func deliver(_ part: consuming ProxyResponsePart, to receiver: (any HTTP1PartReceiver<ProxyResponseHead>)?, context: ChannelHandlerContext) {
+    private static func deliver(_ part: consuming ProxyResponsePart, to receiver: (any HTTP1ResponseReceiver)?, context: ChannelHandlerContext) {
         // Consumed in each branch: passed as they were, the part was copied for the call and destroyed here.
         if let receiver { receiver.received(consume part) } else { context.fireChannelRead(wrapInboundOut(consume part)) }
     }
