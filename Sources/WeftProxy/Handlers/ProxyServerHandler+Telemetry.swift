@@ -27,7 +27,12 @@ extension ProxyServerHandler {
         // (Not made in a closure: one that captures the head copied it.)
         var span: RequestSpan?
         if let tracing = settings.tracing { span = beginSpan(head, attributes: attributes, originForm: originForm, config: tracing) }
-        requestTelemetry = RequestTelemetry(started: .now(), recordsMetrics: metrics, grpc: answersGRPC, span: consume span)
+        if var reused = spareTelemetry.take(), isKnownUniquelyReferenced(&reused) {
+            reused.restart(started: .now(), recordsMetrics: metrics, grpc: answersGRPC, span: consume span)
+            requestTelemetry = reused
+        } else {
+            requestTelemetry = RequestTelemetry(started: .now(), recordsMetrics: metrics, grpc: answersGRPC, span: consume span)
+        }
         if metrics, !configuration.tagOverrides.isEmpty, let overrides = configuration.tagOverrides[reporter], !overrides.perRequest.isEmpty {
             // Envoy's request.host is the authority as sent (`reviews:9080`).
             let request = TagExpression.Request(host: head.headers.first("host") ?? attributes.authority, method: attributes.method, path: originForm, scheme: attributes.scheme,
@@ -110,6 +115,8 @@ extension ProxyServerHandler {
     /// The request is over (answered, or the client left): counted, and the measurement cleared.
     func finishTelemetry(status: Int? = nil, flags: String? = nil) {
         guard let telemetry = requestTelemetry.take() else { return }
+        // Kept for the connection's next request (`beginTelemetry` takes it when nothing else holds it).
+        defer { spareTelemetry = telemetry }
         if let status { telemetry.status = status }
         if let flags { telemetry.add(flags: flags) }
         let nanoseconds = NIODeadline.now().uptimeNanoseconds &- telemetry.started.uptimeNanoseconds

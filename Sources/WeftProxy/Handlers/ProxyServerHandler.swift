@@ -48,6 +48,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     var tunnel = ConnectTunnelStateMachine()
     /// The metrics of the request in flight, from its head to its answer's end (see +Telemetry).
     var requestTelemetry: RequestTelemetry?
+    /// The last request's telemetry object, which the next one reuses (see `RequestTelemetry.restart`).
+    var spareTelemetry: RequestTelemetry?
     /// The listener's telemetry settings under the configuration of this connection's last request.
     var telemetrySettings: ListenerTelemetrySettings?
     /// The listener's route table under the configuration it was looked up in (a hash of the

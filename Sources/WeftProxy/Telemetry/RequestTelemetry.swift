@@ -46,7 +46,27 @@ final class RequestTelemetry {
         serviceSource = ""
         mutualTLS = false
         accessLog = nil
-        self.span = span
+        self.span = consume span
+        self.recordsMetrics = recordsMetrics
+        custom = []
+    }
+
+    /// Made anew for the connection's next request, as `init` makes it: a connection reuses the
+    /// last request's object when nothing else holds it (an allocation and its free a request).
+    func restart(started: NIODeadline, recordsMetrics: Bool, grpc: Bool, span: consuming RequestSpan?) {
+        self.started = started
+        requestBytes = 0
+        responseBytes = 0
+        status = 0
+        flags = "-"
+        self.grpc = grpc
+        grpcStatus = ""
+        peerHeader = nil
+        peerPrincipal = WorkloadMetadata.unknownValue
+        serviceSource = ""
+        mutualTLS = false
+        accessLog = nil
+        self.span = consume span
         self.recordsMetrics = recordsMetrics
         custom = []
     }
