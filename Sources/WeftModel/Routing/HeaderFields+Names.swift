@@ -29,12 +29,21 @@ extension HeaderFields {
 
     /// The first value of `name` as its bytes, handed to `body` (no String made, and the fields
     /// after it not looked at); nil when there is none.
+    /// Inlinable, so specialised where it is called: unspecialised (generic, public), its `Result?`
+    /// was stored through the runtime's metadata (~250 instructions a call); the lookup is not.
+    @inlinable
     public func withFirstValue<Result>(_ name: HeaderName, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result? {
-        // Not through `withLines(or:)`: unspecialised here (generic, public), its `Result?` argument
-        // had the runtime look up Optional<Result>'s metadata on each call (~330 instructions).
+        guard let value = firstValueBytes(name) else { return nil }
+        // The bytes are the storage's, which `self` holds while `body` runs.
+        return try withExtendedLifetime(self) { try body(value) }
+    }
+
+    /// Where the first `name` field's value lies in the storage; nil when there is none.
+    @usableFromInline
+    func firstValueBytes(_ name: HeaderName) -> UnsafeBufferPointer<UInt8>? {
         guard let position = position(named: name.utf8, bit: name.bit), let storage else { return nil }
         let lines = Lines(storage)
-        return try withExtendedLifetime(storage) { try body(lines.value(of: lines.field(position))) }
+        return lines.value(of: lines.field(position))
     }
 
     public func contains(_ name: HeaderName) -> Bool {

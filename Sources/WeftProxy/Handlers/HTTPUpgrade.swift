@@ -50,12 +50,19 @@ struct RequestHeadFacts {
         // Looked up by name in the head's bytes: no String is made unless the header is there.
         let headers = head.headers
         expectsContinue = headers.contains("expect") && headers.lists("100-continue", in: "expect")
-        headers.forEachValue("content-type") { value in
-            if !grpc { grpc = value.starts(with: "application/grpc".utf8) }
-        }
+        // The first Content-Type, as Envoy reads it (each field after it was compared by name to find more).
+        grpc = headers.withFirstValue("content-type") { value in Self.startsWithGRPC(value) } ?? false
         if let upgradeValue = headers.first("upgrade") {
             let connection = headers.contains("connection") ? headers.values(name: "connection").joined(separator: ",") : nil
             upgrade = HTTPUpgrade.of(method: head.method, upgrade: upgradeValue, connection: connection)
         }
+    }
+
+    /// `application/grpc` begins the value (`+proto`, `+json` and parameters may follow); compared
+    /// as bytes (a generic `starts(with:)` cost ~90 instructions).
+    private static func startsWithGRPC(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        let prefix: StaticString = "application/grpc"
+        guard value.count >= prefix.utf8CodeUnitCount, let start = value.baseAddress else { return false }
+        return memcmp(start, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
     }
 }

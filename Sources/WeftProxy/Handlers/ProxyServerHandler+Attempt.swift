@@ -203,9 +203,9 @@ extension ProxyServerHandler {
             requestTelemetry?.responseBytes += buffer.readableBytes
             // Flushed at the end of the upstream read (upstreamReadComplete) or with the response's end.
             send(.body(.byteBuffer(buffer)), context: context)
-            if !context.channel.isWritable {
+            if channel?.isWritable == false {
                 flushWritten(context: context)
-                if !context.channel.isWritable { machine.attachedUpstream?.setReading(false) }
+                if channel?.isWritable == false { machine.attachedUpstream?.setReading(false) }
             }
         case .end(let trailers):
             if let held = exchange.heldResponseHead {

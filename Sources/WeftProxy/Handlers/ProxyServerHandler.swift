@@ -25,6 +25,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     /// What the steps decided for the request in flight (nil between requests and for local answers).
     var exchange: Exchange?
     var context: ChannelHandlerContext?
+    /// The downstream connection while the handler is on it (through the context, each read was an
+    /// unowned reference loaded strong).
+    var channel: (any Channel)?
     /// This loop's table of the proxy's Istio metrics (nil: not recorded).
     var metricsTable: NIOLoopBoundBox<RequestMetrics>?
     /// The route timeout and the per-try timeout of the exchange in flight (see +Timers).
@@ -106,9 +109,13 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     func handlerAdded(context: ChannelHandlerContext) {
         allocator = context.channel.allocator
         self.context = context
+        channel = context.channel
         metricsTable = listener.telemetry?.metrics(on: context.eventLoop)
     }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        channel = nil
+    }
 
     // MARK: downstream events
 
