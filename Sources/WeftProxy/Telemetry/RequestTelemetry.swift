@@ -65,10 +65,11 @@ final class RequestTelemetry {
         peerPrincipal = WorkloadMetadata.unknownValue
         serviceSource = ""
         mutualTLS = false
-        accessLog = nil
+        // Cleared only when set (a nil stored over a nil still went through the type's destroy).
+        if accessLog != nil { accessLog = nil }
         self.span = consume span
         self.recordsMetrics = recordsMetrics
-        custom = []
+        if !custom.isEmpty { custom = [] }
     }
 
     /// Adds Envoy response flags, after those already set (`DI,UT`; `UF,URX`); the same again is not repeated.
