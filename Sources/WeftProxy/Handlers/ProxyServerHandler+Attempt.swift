@@ -5,9 +5,11 @@ import WeftModel
 /// The upstream side of the exchange: each attempt (the first, every retry) goes through
 /// `UpstreamAttempt`, and what the upstream does comes back as machine inputs.
 extension ProxyServerHandler {
-    /// Carries out an exchange action; `answer` is the local answer should the action be one,
-    /// and `clusterStat` what is counted against the cluster then.
-    func perform(_ action: consuming Machine.ExchangeAction, answer response: LocalResponse, counting clusterStat: String? = nil, version: HTTPVersion? = nil) {
+    /// Carries out an exchange action; `answer` is the local answer should the action be one (made
+    /// only then: made for every attached connection, it was built and destroyed each time), and
+    /// `clusterStat` what is counted against the cluster then.
+    func perform(_ action: consuming Machine.ExchangeAction, answer response: @autoclosure () -> LocalResponse, counting clusterStat: String? = nil,
+                 version: HTTPVersion? = nil) {
         guard let context else { return }
         // Taken apart, not read: the payloads move out (a read copied them, and the action was
         // then destroyed whole through its type's value witness).
@@ -23,7 +25,7 @@ extension ProxyServerHandler {
             if let teardown { endAttempt(exchange, on: teardown, finished: false) }
             retry(exchange, attempt: attempt)
         case .answer(let after, let keepAlive, let teardown, let retryLimit):
-            var response = response
+            var response = response()
             if let exchange {
                 if let teardown { endAttempt(exchange, on: teardown, finished: false) }
                 if retryLimit == .overflow { listener.stats.increment(cluster: exchange.upstream.cluster, "upstream_rq_retry_overflow") }
