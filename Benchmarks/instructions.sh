@@ -52,6 +52,27 @@ print(total)
 PY
 }
 
+# Counts one variant: 200 requests to warm up, the counters zeroed, REQUESTS requests, the counters
+# dumped; prints the line. $1 label, $2 variant, $3 the process under callgrind, $4 its work
+# directory (its dumps are callgrind.out.*), the rest hey's target arguments.
+count_requests() {
+  local label=$1 variant=$2 process=$3 dir=$4
+  shift 4
+  hey -n 200 -c 4 "$@" > /dev/null
+  callgrind_control -z "$process" > /dev/null 2>&1
+  hey -n "$requests" -c 4 "$@" > "$dir/$variant.hey"
+  rm -f "$dir"/callgrind.out.*
+  callgrind_control -d "$process" > /dev/null 2>&1
+  local dump; dump=$(ls "$dir"/callgrind.out.* 2>/dev/null | head -1)
+  local total; total=$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")
+  if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$dump" "$KEEP/$label-$variant.callgrind"; fi
+  local answered; answered=$(awk '/^ *\[200\]\t/ {print $2; exit}' "$dir/$variant.hey")
+  local allocations; allocations=$(allocation_calls "$dump")
+  printf '%-8s %-16s %12.0f instructions per request   %6.1f allocations per request   (%s of %s answered 200)%s\n' "$label" \
+    "$variant" "$(echo "$total / $requests" | bc -l)" "$(echo "$allocations / $requests" | bc -l)" \
+    "${answered:-0}" "$requests" "$(cache_misses "$dump" "$requests")"
+}
+
 measure_binary() { # $1: label, $2: the weft under test
   local label=$1 binary=$2 work
   work=$(mktemp -d)
@@ -96,24 +117,7 @@ spec:
   host: bench-fresh
   trafficPolicy: {tls: {mode: DISABLE}, connectionPool: {http: {maxRequestsPerConnection: 1}}}
 YAML
-  head -c 1024 /dev/zero | tr '\0' 'x' > "$work/body"
-  mkdir -p "$work/nginx-tmp"
-  cat > "$work/nginx.conf.in" <<NGINX
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx-tmp/body; proxy_temp_path $work/nginx-tmp/proxy;
-  fastcgi_temp_path $work/nginx-tmp/fastcgi; uwsgi_temp_path $work/nginx-tmp/uwsgi; scgi_temp_path $work/nginx-tmp/scgi;
-  keepalive_requests 1000000;
-  server {
-    listen APP_ADDRESS:8080;
-    location / { default_type application/octet-stream; return 200 "$(cat "$work/body")"; }
-  }
-}
-NGINX
+  nginx_1kb_conf "$work" APP_ADDRESS:8080 "$work/nginx.conf.in"
   "$WEFT" run --labels app=bench-server --port 8080 --name bench-server -- \
     sh -c "sed \"s/APP_ADDRESS/\$WEFT_APP_ADDRESS/\" $work/nginx.conf.in > $work/nginx.conf && exec nginx -c $work/nginx.conf -g 'daemon off;'" \
     > "$work/server.log" 2>&1 &
@@ -140,19 +144,7 @@ NGINX
     [ "$variant" = mutual-tls ] && host=bench-mtls
     [ "$variant" = new-upstream ] && host=bench-fresh
     [ "$variant" = new-connections ] && keepalive=(-disable-keepalive)
-    hey -n 200 -c 4 "${keepalive[@]}" -x "http://$pod:15001" "http://$host:8080/" > /dev/null
-    callgrind_control -z "$client" > /dev/null 2>&1
-    hey -n "$requests" -c 4 "${keepalive[@]}" -x "http://$pod:15001" "http://$host:8080/" > "$work/$variant.hey"
-    rm -f "$work"/callgrind.out.*
-    callgrind_control -d "$client" > /dev/null 2>&1
-    local dump; dump=$(ls "$work"/callgrind.out.* 2>/dev/null | head -1)
-    local total; total=$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")
-    if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$dump" "$KEEP/$label-$variant.callgrind"; fi
-    local answered; answered=$(awk '/^ *\[200\]\t/ {print $2; exit}' "$work/$variant.hey")
-    local allocations; allocations=$(allocation_calls "$dump")
-    printf '%-8s %-16s %12.0f instructions per request   %6.1f allocations per request   (%s of %s answered 200)%s\n' "$label" \
-      "$variant" "$(echo "$total / $requests" | bc -l)" "$(echo "$allocations / $requests" | bc -l)" \
-      "${answered:-0}" "$requests" "$(cache_misses "$dump" "$requests")"
+    count_requests "$label" "$variant" "$client" "$work" "${keepalive[@]}" -x "http://$pod:15001" "http://$host:8080/"
   done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true
@@ -166,34 +158,12 @@ measure_haproxy() {
   local work pids=() port1 port2 port3 port4
   work=$(mktemp -d)
   command -v haproxy >/dev/null && command -v openssl >/dev/null || { echo "HAPROXY=1 needs haproxy and openssl" >&2; return 2; }
-  head -c 1024 /dev/zero | tr '\0' 'x' > "$work/body"
-  mkdir -p "$work/nginx-tmp"
   local nginx_port=$((20000 + RANDOM % 10000))
   port1=$((nginx_port + 1)); port2=$((nginx_port + 2)); port3=$((nginx_port + 3)); port4=$((nginx_port + 4))
-  cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx-tmp/body; proxy_temp_path $work/nginx-tmp/proxy;
-  fastcgi_temp_path $work/nginx-tmp/fastcgi; uwsgi_temp_path $work/nginx-tmp/uwsgi; scgi_temp_path $work/nginx-tmp/scgi;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / { default_type application/octet-stream; return 200 "$(cat "$work/body")"; }
-  }
-}
-NGINX
+  nginx_1kb_conf "$work" "127.0.0.1:$nginx_port" "$work/nginx.conf"
   nginx -c "$work/nginx.conf" -g 'daemon off;' > /dev/null 2>&1 &
   pids+=($!)
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench-ca -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
-  for leaf in server client; do
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$leaf" -keyout "$work/$leaf.key" -out "$work/$leaf.csr" 2>/dev/null
-    openssl x509 -req -in "$work/$leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 -out "$work/$leaf.crt" 2>/dev/null
-    cat "$work/$leaf.crt" "$work/$leaf.key" > "$work/$leaf.pem"
-  done
+  mutual_tls_test_certificates "$work"
   config() { # name listen-port upstream [bind-options] [server-options]
     printf 'global\n  nbthread 1\n  maxconn 4000\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option http-keep-alive\n  http-reuse always\nfrontend in\n  bind 127.0.0.1:%s %s\n  default_backend out\nbackend out\n  server s1 %s %s\n' \
       "$2" "${4:-}" "$3" "${5:-}" > "$work/$1.cfg"
@@ -213,18 +183,7 @@ NGINX
     for _ in $(seq 600); do
       [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" 2>/dev/null)" = 200 ] && break; sleep 0.2
     done
-    hey -n 200 -c 4 "http://127.0.0.1:$port/" > /dev/null
-    callgrind_control -z "$client" > /dev/null 2>&1
-    hey -n "$requests" -c 4 "http://127.0.0.1:$port/" > "$work/$variant.hey"
-    rm -f "$work"/callgrind.out.*
-    callgrind_control -d "$client" > /dev/null 2>&1
-    local dump; dump=$(ls "$work"/callgrind.out.* 2>/dev/null | head -1)
-    local total; total=$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")
-    if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$dump" "$KEEP/haproxy-$variant.callgrind"; fi
-    local answered; answered=$(awk '/^ *\[200\]\t/ {print $2; exit}' "$work/$variant.hey")
-    printf '%-8s %-16s %12.0f instructions per request   %6.1f allocations per request   (%s of %s answered 200)%s\n' haproxy \
-      "$variant" "$(echo "$total / $requests" | bc -l)" "$(echo "$(allocation_calls "$dump") / $requests" | bc -l)" \
-      "${answered:-0}" "$requests" "$(cache_misses "$dump" "$requests")"
+    count_requests haproxy "$variant" "$client" "$work" "http://127.0.0.1:$port/"
     kill "$client" 2>/dev/null || true
     wait "$client" 2>/dev/null || true
   done

@@ -35,3 +35,38 @@ metadata: {name: benchmark-concurrency, namespace: istio-system}
 spec: {concurrency: $(proxy_concurrency)}
 YAML
 }
+
+# nginx answering every request with 1 KB, run from a private config in $1 (pid, logs and temp paths
+# there) listening on $2 (host:port; APP_ADDRESS:8080 for a template a workload fills in), written to $3.
+nginx_1kb_conf() {
+  head -c 1024 /dev/zero | tr '\0' 'x' > "$1/body"
+  mkdir -p "$1/nginx-tmp"
+  cat > "$3" <<NGINX
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $1/nginx-tmp/body; proxy_temp_path $1/nginx-tmp/proxy;
+  fastcgi_temp_path $1/nginx-tmp/fastcgi; uwsgi_temp_path $1/nginx-tmp/uwsgi; scgi_temp_path $1/nginx-tmp/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen $2;
+    location / { default_type application/octet-stream; return 200 "$(cat "$1/body")"; }
+  }
+}
+NGINX
+}
+
+# A test CA and two ECDSA P-256 leaves (server, client) in $1: ca.pem, server.pem and client.pem
+# (certificate and key), as the mesh CA issues them.
+mutual_tls_test_certificates() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench-ca -keyout "$1/ca.key" -out "$1/ca.pem" 2>/dev/null
+  local leaf
+  for leaf in server client; do
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$leaf" -keyout "$1/$leaf.key" -out "$1/$leaf.csr" 2>/dev/null
+    openssl x509 -req -in "$1/$leaf.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" -CAcreateserial -days 2 -out "$1/$leaf.crt" 2>/dev/null
+    cat "$1/$leaf.crt" "$1/$leaf.key" > "$1/$leaf.pem"
+  done
+}

@@ -8,47 +8,37 @@ import WeftTelemetry
 /// A class: the handler fills it in place through the request and hands it on at the end, where
 /// a struct of this size (with its span) was moved by copying its bytes half a dozen times.
 final class RequestTelemetry {
+    // What a request starts with is given here, once for `init` and `restart` alike.
     var started: NIODeadline
-    var requestBytes: Int
-    var responseBytes: Int
-    var status: Int
-    var flags: String
+    var requestBytes = 0
+    var responseBytes = 0
+    var status = 0
+    var flags = "-"
     /// A gRPC call (Istio's `request_protocol="grpc"`).
     var grpc: Bool
     /// The call's `grpc-status` (from the answer's head or trailers, or a local answer); empty for other requests.
-    var grpcStatus: String
+    var grpcStatus = ""
     /// The peer sidecar's `x-weft-peer-metadata`, as sent; nil when none came.
-    var peerHeader: Optional<String>
-    var peerPrincipal: String
+    var peerHeader: Optional<String> = nil
+    var peerPrincipal = WorkloadMetadata.unknownValue
     /// Inbound: the request's host; outbound: the chosen cluster. Turned into the service's host once per change.
-    var serviceSource: String
-    var mutualTLS: Bool
+    var serviceSource = ""
+    var mutualTLS = false
     /// What the access logs need beyond the metrics; nil when the listener does not log.
-    var accessLog: Optional<RequestAccessLog>
+    var accessLog: Optional<RequestAccessLog> = nil
     /// This proxy's span of the request; nil when the listener does not trace.
     var span: Optional<RequestSpan>
     /// Istio's standard metrics count this request (on unless the Telemetry API turned them off).
     var recordsMetrics: Bool
     /// The values of the Telemetry API's per-request tag expressions (`TagOverrides.perRequest`);
     /// `response.code` ones are filled when the request ends.
-    var custom: [String]
+    var custom: [String] = []
 
     init(started: NIODeadline, recordsMetrics: Bool = true, grpc: Bool = false, span: consuming RequestSpan? = nil) {
         self.started = started
-        requestBytes = 0
-        responseBytes = 0
-        status = 0
-        flags = "-"
         self.grpc = grpc
-        grpcStatus = ""
-        peerHeader = nil
-        peerPrincipal = WorkloadMetadata.unknownValue
-        serviceSource = ""
-        mutualTLS = false
-        accessLog = nil
         self.span = consume span
         self.recordsMetrics = recordsMetrics
-        custom = []
     }
 
     /// Made anew for the connection's next request, as `init` makes it: a connection reuses the
