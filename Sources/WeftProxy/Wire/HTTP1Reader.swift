@@ -6,7 +6,7 @@ import NIOCore
 /// swapping the decoder in and out) around the decoding itself.
 /// What it keeps of NIO's handler: bytes of a head split over reads wait for the rest; a read that
 /// arrives while a decode runs (re-entrantly) is decoded by the loop under way; after an error the
-/// error goes down the pipeline once and later bytes are dropped; at EOF (`channelInactive`, or
+/// error goes once to the handler the parts are for (or down the pipeline) and later bytes are dropped; at EOF (`channelInactive`, or
 /// `inputClosed` with half-closure) the decoder's `decodeLast` runs with what is left; a removal
 /// waits a loop turn, then the decoder forwards its leftovers (a switch of protocols) and leaves.
 /// The handler its decoder hands parts to (`events`) is not in the pipeline: it gets the
