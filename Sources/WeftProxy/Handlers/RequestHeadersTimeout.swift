@@ -6,7 +6,7 @@ import NIOHTTP1
 /// connection's reader (`HTTP1Reader`) tells it when bytes arrive, where the first byte of a
 /// request shows; the proxy handler above the codec tells it where heads arrive and responses run.
 /// Not a handler of its own: each handler in a pipeline is a hop for every read, read request,
-/// write and flush of the connection (~1k instructions a request).
+/// write and flush of the connection (~400 instructions a request, measured).
 final class RequestHeadersTimeout {
     private let timeout: TimeAmount
     private let stats: ProxyStats
