@@ -10,9 +10,11 @@ extension HeaderFields {
     }
 
     /// `lines` indexed as `init?(validating:)` does, copied with their index into one allocation
-    /// with up to `room` bytes more for the lines and fields added later (forwarding's, in place).
-    public init?(validating lines: UnsafeRawBufferPointer, room: Int = 0) {
+    /// with up to `room` bytes more for the lines and fields added later (forwarding's, in place);
+    /// into `spare` instead when it has the room.
+    public init?(validating lines: UnsafeRawBufferPointer, room: Int = 0, reusing spare: consuming SpareHeaderStorage? = nil) {
         self.init()
+        var spare = consume spare
         let bytes = lines.assumingMemoryBound(to: UInt8.self)
         guard !bytes.isEmpty else { return }
         var made: (storage: Storage, bits: UInt64)?
@@ -22,14 +24,14 @@ extension HeaderFields {
             case .invalid:
                 return false
             case .fields(let count, let bits):
-                made = (Self.makeStorage(lines: lines, fields: UnsafeBufferPointer(rebasing: stack[..<count]), room: room), bits)
+                made = (Self.makeStorage(lines: lines, fields: UnsafeBufferPointer(rebasing: stack[..<count]), room: room, reusing: spare.take()), bits)
                 return true
             case .overflow:
                 // More fields than the stack holds: scanned again into the heap (a line is at least 4 bytes).
                 let heap = UnsafeMutableBufferPointer<Field>.allocate(capacity: bytes.count / 4 + 1)
                 defer { heap.deallocate() }
                 guard case .fields(let count, let bits) = Self.scan(bytes, into: heap) else { return false }
-                made = (Self.makeStorage(lines: lines, fields: UnsafeBufferPointer(rebasing: heap[..<count]), room: room), bits)
+                made = (Self.makeStorage(lines: lines, fields: UnsafeBufferPointer(rebasing: heap[..<count]), room: room, reusing: spare.take()), bits)
                 return true
             }
         }
@@ -85,10 +87,10 @@ extension HeaderFields {
 
     /// One storage for `lines` and their `fields`, with `room` bytes to spare, or less where that
     /// would take it past `cachedAllocationBytes` (a quarter of `room` at least).
-    private static func makeStorage(lines: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<Field>, room: Int) -> Storage {
+    private static func makeStorage(lines: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<Field>, room: Int, reusing spare: consuming SpareHeaderStorage?) -> Storage {
         let used = lines.count &+ fields.count &* fieldStride
         let capacity = Swift.max(used &+ room / 4, Swift.min(used &+ room, cachedAllocationBytes))
-        let storage = makeStorage(capacity: capacity, copying: lines)
+        let storage = storage(capacity: capacity, copying: lines, reusing: spare)
         let stored = Lines(storage)
         for position in 0..<fields.count { stored.store(fields[position], at: position) }
         storage.header.fields = Int32(fields.count)

@@ -280,6 +280,8 @@ extension ProxyServerHandler {
         if let server = listener.serverHeader { response.headers.replaceOrAdd("server", value: server) }
         telemetryResponseHead(&response, peerHeader: peerHeader)
         sendHead(response, context: context)
+        // Written out as bytes: its storage goes back to the connection it came from, for the next head.
+        machine.attachedUpstream?.spareHeaderStorage = response.headers.takeSpareStorage()
         return true
     }
 

@@ -28,7 +28,15 @@ extension ProxyServerHandler {
     func startTimeout(_ milliseconds: Int?, grpcTimeout: String?) {
         let deadline = grpcTimeout.flatMap(GRPCLocalReply.timeoutMilliseconds)
         let route = milliseconds.flatMap { $0 > 0 ? $0 : nil }
-        guard let context, let chosen = [route, deadline].compactMap({ $0 }).min() else { return }
+        // Without an array (`[route, deadline].compactMap(...).min()` was ~250 instructions a request).
+        let chosen: Int
+        switch (route, deadline) {
+        case (nil, nil): return
+        case (let route?, nil): chosen = route
+        case (nil, let deadline?): chosen = deadline
+        case (let route?, let deadline?): chosen = Swift.min(route, deadline)
+        }
+        guard let context else { return }
         let callerDeadline = deadline == chosen && route != chosen
         timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(chosen))) {
             if self.context != nil { self.timedOut(callerDeadline: callerDeadline) }

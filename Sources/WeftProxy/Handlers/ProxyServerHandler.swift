@@ -53,6 +53,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     var requestTelemetry: RequestTelemetry?
     /// The last request's telemetry object, which the next one reuses (see `RequestTelemetry.restart`).
     var spareTelemetry: RequestTelemetry?
+    /// The fields the last exchange forwarded: their storage, once nothing else holds it, is where
+    /// the next head is read (`takeSpareHeaderStorage`).
+    var lastRequestFields: HeaderFields?
     /// The listener's telemetry settings under the configuration of this connection's last request.
     var telemetrySettings: ListenerTelemetrySettings?
     /// The listener's route table under the configuration it was looked up in (a hash of the
@@ -356,6 +359,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         case .discardRequestBody:
             setReading(true)
         case .ready(let resumeHeld):
+            lastRequestFields = exchange?.request.attributes.headers
             exchange = nil
             setReading(true)
             if resumeHeld { resumeHeldRequests() }
@@ -363,6 +367,11 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             exchange = nil
             context.close(promise: nil)
         }
+    }
+
+    func takeSpareHeaderStorage() -> SpareHeaderStorage? {
+        guard var fields = lastRequestFields.take() else { return nil }
+        return fields.takeSpareStorage()
     }
 
     /// HTTP/1.1 pipelining without NIO's HTTPServerPipelineHandler, which stops and restarts

@@ -167,6 +167,11 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
         received(unwrapInboundIn(data))
     }
 
+    /// The storage of the last response head its owner forwarded, for the next head read here.
+    var spareHeaderStorage: SpareHeaderStorage?
+
+    func takeSpareHeaderStorage() -> SpareHeaderStorage? { spareHeaderStorage.take() }
+
     /// HTTP/1.1: the connection's decoder hands the response's head over directly, during its read.
     func receivedHead(_ head: consuming ProxyResponseHead, keepAlive: Bool) {
         let action = machine.responseHead(keepAlive: keepAlive)

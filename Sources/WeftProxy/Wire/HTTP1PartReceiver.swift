@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import WeftModel
 
 /// The handler an HTTP/1.1 decoder hands its parts to directly. Fired down the pipeline, each
 /// part would be boxed in `NIOAny` (an allocation: a part is larger than an existential's inline
@@ -23,10 +24,14 @@ protocol HTTP1RequestReceiver: AnyObject {
     /// The next body part or the end, in order, during the decoder's read (a thrown parse error
     /// still goes down the pipeline).
     func received(_ part: consuming ProxyRequestPart)
+    /// The storage of a head this receiver is done with, for the decoder to read the next head
+    /// into (`SpareHeaderStorage`); nil when it has none.
+    func takeSpareHeaderStorage() -> SpareHeaderStorage?
 }
 
 /// The handler an HTTP/1.1 response decoder hands its parts to directly (as `HTTP1RequestReceiver`).
 protocol HTTP1ResponseReceiver: AnyObject {
     func receivedHead(_ head: consuming ProxyResponseHead, keepAlive: Bool)
     func received(_ part: consuming ProxyResponsePart)
+    func takeSpareHeaderStorage() -> SpareHeaderStorage?
 }

@@ -56,6 +56,7 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         // The parts come out of the closure and the head is made here: returned whole through the
         // closure's generic result, the head was copied and the returned one destroyed.
         let previous = lastTarget
+        var spare = receiver?.takeSpareHeaderStorage()
         let (method, uri, authority, version, headers) = try buffer.withUnsafeReadableBytes { bytes -> (HTTPMethod, String, String?, HTTPVersion, HeaderFields) in
             let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes)!
             let (method, target, version) = try HTTP1RequestLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd]), reusing: previous).get()
@@ -63,7 +64,7 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
             // room for the lines forwarding adds (request id, forwarding, trace context, peer metadata).
             let fieldsStart = lineEnd + 2
             let lines = UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<max(fieldsStart, headEnd - 2)])
-            guard let headers = HeaderFields(validating: lines, room: 1024) else { throw HTTPParserError.invalidHeaderToken }
+            guard let headers = HeaderFields(validating: lines, room: 1024, reusing: spare.take()) else { throw HTTPParserError.invalidHeaderToken }
             return (method, target.originForm, target.authority, version, headers)
         }
         buffer.moveReaderIndex(forwardBy: headEnd)

@@ -95,13 +95,14 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
             return .needMoreData
         }
         guard headEnd <= Self.maximumHeadBytes else { throw HTTPParserError.headerOverflow }
+        var spare = receiver?.takeSpareHeaderStorage()
         var head = try buffer.withUnsafeReadableBytes { bytes -> ProxyResponseHead in
             let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes)!
             let (version, status) = try HTTP1StatusLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd])).get()
             let fieldsStart = lineEnd + 2
             // Room for the lines the proxy adds on the way (the head is edited where it is, `ForwardedHeaders.response`).
             let lines = UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<max(fieldsStart, headEnd - 2)])
-            guard let headers = HeaderFields(validating: lines, room: 320) else { throw HTTPParserError.invalidHeaderToken }
+            guard let headers = HeaderFields(validating: lines, room: 320, reusing: spare.take()) else { throw HTTPParserError.invalidHeaderToken }
             return ProxyResponseHead(version: version, status: status, headers: headers)
         }
         buffer.moveReaderIndex(forwardBy: headEnd)

@@ -278,4 +278,30 @@ struct HeaderFieldsTests {
         empty.add(name: "a", value: "b")
         #expect(Self.wire(empty) == "a: b\r\n")
     }
+
+    @Test("a spare storage: taken only from its one holder (a shared one stays, fields intact), a head read into it when it has the room (its old lines gone), a new one when not")
+    func spareStorage() throws {
+        func read(_ text: String, room: Int, reusing spare: SpareHeaderStorage?) throws -> HeaderFields {
+            try #require(text.utf8.withContiguousStorageIfAvailable { HeaderFields(validating: UnsafeRawBufferPointer($0), room: room, reusing: spare) } ?? nil)
+        }
+        var first = try read("Host: a\r\nX-Old: 1\r\nX-Other: 2\r\n", room: 256, reusing: nil)
+        first.add(name: "x-added", value: "3")
+        let holder = first
+        #expect(first.takeSpareStorage() == nil && first.count == 4 && first.first(name: "x-added") == "3")
+        _ = consume holder
+        let identity = first.storage.map(ObjectIdentifier.init)
+        let taken = first.takeSpareStorage()
+        let spare = try #require(taken)
+        #expect(first.isEmpty && first.storage == nil)
+        let next = try read("Host: b\r\nAccept: */*\r\n", room: 256, reusing: spare)
+        #expect(next.storage.map(ObjectIdentifier.init) == identity)
+        #expect(Self.wire(next) == "Host: b\r\nAccept: */*\r\n" && next.count == 2 && next.first(name: "x-old") == nil && next.first(name: "host") == "b")
+        // Too small for what comes: a storage of its own.
+        var small = try read("A: 1\r\n", room: 0, reusing: nil)
+        let smallTaken = small.takeSpareStorage()
+        let smallSpare = try #require(smallTaken)
+        let large = try read(String(repeating: "X-Long: value\r\n", count: 20), room: 0, reusing: smallSpare)
+        #expect(large.count == 20 && large.first(name: "x-long") == "value")
+        #expect(Self.wire(large) == String(repeating: "X-Long: value\r\n", count: 20))
+    }
 }
