@@ -13,15 +13,15 @@ public struct AdmitRequest: RequestStep {
         self.stats = stats
     }
 
-    public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
+    public func decide(_ context: inout RequestContext) -> RequestDecision? {
         // Read in place: most clusters set no limit, and then the upstream is not copied.
-        guard context.upstream?.connectionPool.maxRequests != nil, let upstream = context.upstream else { return next(&context) }
+        guard context.upstream?.connectionPool.maxRequests != nil, let upstream = context.upstream else { return nil }
         if let pool, !pool.value.breaker.allows(.requests, cluster: upstream.cluster, policy: upstream.connectionPool) {
             // Envoy's max_requests breaker answers like a full pending queue.
             stats?.increment(cluster: upstream.cluster, "upstream_rq_pending_overflow")
             return .respond(LocalResponse(status: 503, flag: "UO", body: "upstream connect error or disconnect/reset before headers. reset reason: overflow"))
         }
         context.countsAgainstMaxRequests = true
-        return next(&context)
+        return nil
     }
 }

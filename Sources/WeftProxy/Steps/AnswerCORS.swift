@@ -5,18 +5,18 @@ import WeftModel
 public struct AnswerCORS: RequestStep {
     public init() {}
 
-    public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
-        guard let policy = context.route?.policy.cors else { return next(&context) }
+    public func decide(_ context: inout RequestContext) -> RequestDecision? {
+        guard let policy = context.route?.policy.cors else { return nil }
         switch CORSDecision.decide(policy, context.attributes) {
         case .none:
-            return next(&context)
+            return nil
         case .preflight(let headers):
             return .respond(LocalResponse(status: 200, flag: "", headers: headers.map { ($0.name, $0.value) }))
         case .ignoredPreflight:
             return .respond(LocalResponse(status: 200, flag: ""))
         case .response(let headers):
             context.responseHeaders += headers
-            return next(&context)
+            return nil
         }
     }
 }

@@ -5,8 +5,8 @@ import WeftModel
 public struct ApplyRetryPolicy: RequestStep {
     public init() {}
 
-    public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
+    public func decide(_ context: inout RequestContext) -> RequestDecision? {
         context.retry = context.route?.policy.retry
-        return next(&context)
+        return nil
     }
 }

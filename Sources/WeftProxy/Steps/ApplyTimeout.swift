@@ -5,12 +5,12 @@ import WeftModel
 public struct ApplyTimeout: RequestStep {
     public init() {}
 
-    public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
+    public func decide(_ context: inout RequestContext) -> RequestDecision? {
         if let header = context.attributes.headers.first("x-envoy-upstream-rq-timeout-ms"), let value = Int(header), value >= 0 {
             context.timeoutMs = value
         } else if let timeout = context.route?.policy.timeoutMs, timeout > 0 {
             context.timeoutMs = timeout
         }
-        return next(&context)
+        return nil
     }
 }

@@ -20,16 +20,16 @@ public struct AuthenticateRequest: RequestStep {
 
     public var isPassThrough: Bool { !enabled }
 
-    public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
-        guard let port = context.localPort, let authenticator = context.configuration.authenticator(port: port) else { return next(&context) }
+    public func decide(_ context: inout RequestContext) -> RequestDecision? {
+        guard let port = context.localPort, let authenticator = context.configuration.authenticator(port: port) else { return nil }
         switch authenticator.authenticate(context.attributes) {
         case .noToken:
-            return next(&context)
+            return nil
         case .verified(let auth, let edits):
             stats?.increment("jwt_authn.allowed")
             context.attributes.auth = auth
             context.authenticationHeaders = edits
-            return next(&context)
+            return nil
         case .refused(let failure):
             stats?.increment("jwt_authn.denied")
             stats?.increment("jwt_authn.denied.\(failure.counter)")

@@ -19,10 +19,10 @@ public struct Authorize: RequestStep {
 
     public var isPassThrough: Bool { !enabled }
 
-    public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
-        guard let port = context.localPort else { return next(&context) }
+    public func decide(_ context: inout RequestContext) -> RequestDecision? {
+        guard let port = context.localPort else { return nil }
         let policies = context.configuration.authorization(port: port)
-        guard !policies.isEmpty else { return next(&context) }
+        guard !policies.isEmpty else { return nil }
         let request = Self.request(context, port: port)
         let (decision, shadow) = AuthorizationEngine.evaluate(policies, request)
         if let shadow {
@@ -39,7 +39,7 @@ public struct Authorize: RequestStep {
             return .respond(LocalResponse(status: 403, flag: "", body: "RBAC: access denied"))
         }
         stats?.increment("rbac.allowed")
-        return next(&context)
+        return nil
     }
 
     /// What the policies see of the request.

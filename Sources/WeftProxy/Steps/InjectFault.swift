@@ -6,14 +6,14 @@ import WeftModel
 public struct InjectFault: RequestStep {
     public init() {}
 
-    public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
-        guard let fault = context.route?.policy.fault else { return next(&context) }
+    public func decide(_ context: inout RequestContext) -> RequestDecision? {
+        guard let fault = context.route?.policy.fault else { return nil }
         if let delay = fault.delayMs, delay > 0, FastRandom.chance(fault.delayPercent) {
             context.faultDelayMs = delay
         }
         if let status = fault.abortStatus, FastRandom.chance(fault.abortPercent) {
             return .respond(LocalResponse(status: status, flag: "FI", body: "fault filter abort"))
         }
-        return next(&context)
+        return nil
     }
 }

@@ -6,10 +6,10 @@ import WeftModel
 public struct MirrorRequest: RequestStep {
     public init() {}
 
-    public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
+    public func decide(_ context: inout RequestContext) -> RequestDecision? {
         if let mirrors = context.route?.policy.mirrors, !mirrors.isEmpty {
             context.mirrors = mirrors.filter { FastRandom.chance($0.percent) }.map(\.cluster)
         }
-        return next(&context)
+        return nil
     }
 }

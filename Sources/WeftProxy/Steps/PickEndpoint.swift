@@ -7,8 +7,8 @@ public struct PickEndpoint: RequestStep {
 
     public init(balancer: LoadBalancerState) { self.balancer = balancer }
 
-    public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
-        guard let clusterName = context.cluster else { return next(&context) }
+    public func decide(_ context: inout RequestContext) -> RequestDecision? {
+        guard let clusterName = context.cluster else { return nil }
         let found: ClusterTable.Found
         if let hints = context.hints {
             found = hints.cluster(named: clusterName, in: context.configuration)
@@ -67,7 +67,7 @@ public struct PickEndpoint: RequestStep {
             Self.forward(&context, to: endpoint, cluster: cluster, clusterName: clusterName, endpointCount: endpoints.count,
                          serverName: found.serverName, responseHeaders: responseHeaders)
         }
-        return next(&context)
+        return nil
     }
 
     /// The request's upstream, to `endpoint` of `cluster`.

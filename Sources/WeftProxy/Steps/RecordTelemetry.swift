@@ -7,7 +7,7 @@ public struct RecordTelemetry: RequestStep {
     public init() {}
     public var isPassThrough: Bool { true }
 
-    public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
-        next(&context)
+    public func decide(_ context: inout RequestContext) -> RequestDecision? {
+        nil
     }
 }

@@ -5,7 +5,7 @@ import WeftModel
 public struct SelectRoute: RequestStep {
     public init() {}
 
-    public func decide(_ context: inout RequestContext, next: (inout RequestContext) -> RequestDecision) -> RequestDecision {
+    public func decide(_ context: inout RequestContext) -> RequestDecision? {
         guard let index = context.routeIndex ?? context.routeTable.flatMap({ context.configuration.virtualHosts[$0] }) else {
             return .respond(LocalResponse(status: 404, flag: "NR"))
         }
@@ -21,7 +21,7 @@ public struct SelectRoute: RequestStep {
             // A Sidecar's egressProxy takes what is not in the registry, through the usual steps.
             if let cluster = table.egressProxyCluster {
                 context.cluster = cluster
-                return next(&context)
+                return nil
             }
             // Captured: to the address the app connected to; else the host as the request names it.
             let destination = context.originalDestination
@@ -48,7 +48,7 @@ public struct SelectRoute: RequestStep {
                 guard let chosen = pick else { return .respond(LocalResponse(status: 503, flag: "NC")) }
                 context.cluster = chosen.cluster
                 context.destinationHeaders = chosen.headers
-                return next(&context)
+                return nil
             }
         }
     }
