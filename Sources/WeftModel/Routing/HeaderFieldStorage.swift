@@ -75,10 +75,18 @@ extension HeaderFields {
         return try withExtendedLifetime(storage) { try body(Lines(storage)) }
     }
 
-    /// A storage of `capacity` bytes holding `bytes` and no field yet.
-    static func makeStorage(capacity: Int, copying bytes: UnsafeRawBufferPointer) -> Storage {
+    /// A storage of `capacity` bytes holding `bytes` and no field yet: `spare`, emptied, when it
+    /// has that room (`SpareHeaderStorage`), else a new one.
+    static func makeStorage(capacity: Int, copying bytes: UnsafeRawBufferPointer, reusing spare: consuming SpareHeaderStorage? = nil) -> Storage {
         let capacity = (Swift.max(capacity, bytes.count) &+ 7) & ~7
-        let storage = Storage.create(minimumCapacity: capacity) { _ in Counts(bytes: Int32(bytes.count), fields: 0, capacity: Int32(capacity)) }
+        let storage: Storage
+        if let reused = spare?.storage, Int(reused.header.capacity) >= capacity {
+            reused.header.bytes = Int32(bytes.count)
+            reused.header.fields = 0
+            storage = reused
+        } else {
+            storage = Storage.create(minimumCapacity: capacity) { _ in Counts(bytes: Int32(bytes.count), fields: 0, capacity: Int32(capacity)) }
+        }
         if let source = bytes.baseAddress, !bytes.isEmpty {
             storage.withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0).copyMemory(from: source, byteCount: bytes.count) }
         }

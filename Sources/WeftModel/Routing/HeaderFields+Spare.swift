@@ -13,17 +13,4 @@ extension HeaderFields {
         nameBits = 0
         return SpareHeaderStorage(storage: taken)
     }
-
-    /// `spare` when it holds `capacity` bytes, emptied; else a new storage.
-    static func storage(capacity: Int, copying bytes: UnsafeRawBufferPointer, reusing spare: consuming SpareHeaderStorage?) -> Storage {
-        if let storage = spare?.storage, Int(storage.header.capacity) >= Swift.max(capacity, bytes.count) {
-            storage.header.bytes = Int32(bytes.count)
-            storage.header.fields = 0
-            if let source = bytes.baseAddress, !bytes.isEmpty {
-                storage.withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0).copyMemory(from: source, byteCount: bytes.count) }
-            }
-            return storage
-        }
-        return makeStorage(capacity: capacity, copying: bytes)
-    }
 }

@@ -90,7 +90,7 @@ extension HeaderFields {
     private static func makeStorage(lines: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<Field>, room: Int, reusing spare: consuming SpareHeaderStorage?) -> Storage {
         let used = lines.count &+ fields.count &* fieldStride
         let capacity = Swift.max(used &+ room / 4, Swift.min(used &+ room, cachedAllocationBytes))
-        let storage = storage(capacity: capacity, copying: lines, reusing: spare)
+        let storage = makeStorage(capacity: capacity, copying: lines, reusing: spare)
         let stored = Lines(storage)
         for position in 0..<fields.count { stored.store(fields[position], at: position) }
         storage.header.fields = Int32(fields.count)
