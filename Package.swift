@@ -35,7 +35,9 @@ let package = Package(
             name: "WeftAPI",
             dependencies: ["WeftTelemetry", .product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "WeftModel"),
+        // A head's field lines scanned sixteen bytes at a time (SSE2), which Swift's SIMD types do not reach.
+        .target(name: "CWeftBytes"),
+        .target(name: "WeftModel", dependencies: ["CWeftBytes"]),
         // RequestAuthentication: JWT parsing and verification (swift-crypto does the cryptography).
         .target(
             name: "WeftJWT",
@@ -94,6 +96,7 @@ let package = Package(
         .target(
             name: "WeftProxy",
             dependencies: [
+                "CWeftBytes",
                 "WeftModel",
                 "WeftJWT",
                 "WeftTelemetry",

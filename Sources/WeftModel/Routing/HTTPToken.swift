@@ -23,16 +23,6 @@ public enum HTTPToken {
         byte &- 65 < 26 ? byte | 0x20 : byte
     }
 
-    /// The position of the first byte from `start` that is a control character (below 0x20) or
-    /// DEL, or `bytes.count`: eight bytes at a time (nearly every byte of a value is visible text).
-    /// The lowest flagged byte of a word is exact (a borrow only runs toward higher bytes), so the
-    /// word's first such byte is found without looking at the others. (SIMD16 compares were tried:
-    /// Swift's generic SIMD made them 4× slower than a test per byte.)
-    @inline(__always)
-    static func firstControlByte(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        firstByte(below: 0x20, orDELIn: bytes, from: start)
-    }
-
     /// The position of the first byte from `start` that cannot be in a request target (a space, a
     /// control character or DEL), or `bytes.count`: eight bytes at a time.
     public static func firstSpaceOrControlByte(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
@@ -62,52 +52,6 @@ public enum HTTPToken {
             index &+= 1
         }
         return end
-    }
-
-    /// The position of the first byte from `start` that is not a token byte, or `bytes.count`.
-    /// Names are nearly all letters, digits and '-': eight bytes at a time pass when each is one of
-    /// those (a byte-by-byte bit test was ~12 instructions a byte of every header name read), and
-    /// the first other byte is then tested alone (`isTokenByte`: `_`, `.` and the rest go on).
-    @inline(__always)
-    static func tokenRunEnd(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        let end = bytes.count
-        var index = start
-        if let base = bytes.baseAddress {
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let highs = ones &* 0x80
-            while index &+ 8 <= end {
-                let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-                let common = commonNameBytes(word)
-                if common == highs {
-                    index &+= 8
-                    continue
-                }
-                // The first byte that is not a letter, digit or '-': a token byte or the name's end.
-                index &+= (~common & highs).trailingZeroBitCount >> 3
-                guard index < end, isTokenByte(bytes[index]) else { return index }
-                index &+= 1
-            }
-        }
-        while index < end, isTokenByte(bytes[index]) { index &+= 1 }
-        return index
-    }
-
-    /// Per byte of `word`, its high bit set when the byte is an ASCII letter, digit or '-'.
-    @inline(__always)
-    static func commonNameBytes(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs = ones &* 0x80
-        let low7 = word & (ones &* 0x7F)
-        // The high bit of `low7 + (0x80 - lo)` says "at least lo"; of `low7 + (0x7F - hi)`, "past hi".
-        func within(_ value: UInt64, _ low: UInt64, _ high: UInt64) -> UInt64 {
-            (value &+ ones &* (0x80 - low)) & ~(value &+ ones &* (0x7F - high)) & highs
-        }
-        let letters = within(low7 | (ones &* 0x20), 0x61, 0x7A)
-        let digits = within(low7, 0x30, 0x39)
-        let dash = low7 ^ (ones &* 0x2D)
-        let isDash = ~((dash & (ones &* 0x7F)) &+ (ones &* 0x7F)) & highs
-        // Bytes of 0x80 and up are none of these.
-        return (letters | digits | isDash) & ~word & highs
     }
 
     /// Eight bytes with A–Z lower-cased, as `lower(_:)` does each (only letters; bytes of

@@ -4,7 +4,8 @@
 /// check and no copy of it made aside first.
 extension HeaderFields {
     /// One field line in the storage: `line ..< nameEnd` the name, `valueStart ..< valueEnd` the value
-    /// without surrounding whitespace, `lineEnd` just past its CRLF.
+    /// without surrounding whitespace, `lineEnd` just past its CRLF. Laid out as CWeftBytes'
+    /// `weft_header_field`, which the scan of a received head fills in place.
     struct Field: Sendable {
         var line: Int32
         var nameEnd: Int32

@@ -1,3 +1,4 @@
+import CWeftBytes
 import Testing
 @testable import WeftModel
 
@@ -54,10 +55,12 @@ struct HeaderFieldsTests {
         #expect(fine.first(name: "x-long")?.utf8.count == valueLength)
     }
 
-    @Test("every byte value at every place in an eight-byte word: only controls other than tab, and DEL, are refused (around obs-text and DEL's neighbours)")
+    @Test("every byte value at every place of a value, in the first sixteen bytes, the second and the tail: only controls other than tab, and DEL, are refused (around obs-text and DEL's neighbours)")
     func everyByteEverywhere() {
-        for filler: [UInt8] in [Array("abcdefghijklmnopqrs".utf8), [UInt8](repeating: 0xFF, count: 19), [UInt8](repeating: 0x7E, count: 19), [UInt8](repeating: 0x80, count: 19)] {
-            for position in 0..<17 {
+        let long = "abcdefghijklmnopqrstuvwxyzabcdefghijklm"
+        for filler: [UInt8] in [Array(long.utf8), [UInt8](repeating: 0xFF, count: 39), [UInt8](repeating: 0x7E, count: 39), [UInt8](repeating: 0x80, count: 39),
+                                [UInt8](repeating: 0x20, count: 39), [UInt8](repeating: 0x21, count: 39)] {
+            for position in 0..<filler.count {
                 for byte in 0...255 {
                     var value = filler
                     value[position] = UInt8(byte)
@@ -67,6 +70,14 @@ struct HeaderFieldsTests {
                 }
             }
         }
+    }
+
+    @Test("a field's offsets are laid out as the C scan writes them")
+    func fieldLayout() {
+        #expect(MemoryLayout<HeaderFields.Field>.size == MemoryLayout<weft_header_field>.size)
+        #expect(MemoryLayout<HeaderFields.Field>.stride == MemoryLayout<weft_header_field>.stride)
+        #expect(MemoryLayout<HeaderFields.Field>.offset(of: \.valueEnd) == MemoryLayout<weft_header_field>.offset(of: \.valueEnd))
+        #expect(MemoryLayout<HeaderFields.Field>.offset(of: \.lineEnd) == MemoryLayout<weft_header_field>.offset(of: \.lineEnd))
     }
 
     @Test("a value read reusing a known String: the same bytes give it back, other bytes (or none known) their own value")
@@ -124,7 +135,8 @@ struct HeaderFieldsTests {
     @Test("names read eight bytes at a time: every byte value at every place of a long name ends it, passes (tchar) or is refused exactly as a byte-by-byte read does")
     func everyNameByteEverywhere() throws {
         let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
-        for filler: [UInt8] in [Array("abcdefghijklmnopqrs".utf8), Array("X-ABCDEFGHIJ-01234".utf8), Array("a_b.c~d|e!f#g$h%i&j".utf8)] {
+        for filler: [UInt8] in [Array("abcdefghijklmnopqrs".utf8), Array("X-ABCDEFGHIJ-01234".utf8), Array("a_b.c~d|e!f#g$h%i&j".utf8),
+                                Array("x-sixteen-and-more-bytes-of-name-0123".utf8), Array("AZaz09`^|~-_.!#$%&'*+AZaz09".utf8)] {
             for position in 0..<filler.count {
                 for byte in 0...255 {
                     var name = filler

@@ -1,0 +1,37 @@
+#ifndef CWEFTBYTES_H
+#define CWEFTBYTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// One field line of a head, as offsets into its lines: the name `line ..< nameEnd`, the value
+/// `valueStart ..< valueEnd` without surrounding whitespace, `lineEnd` just past its CRLF.
+/// The same layout as WeftModel's `HeaderFields.Field`.
+typedef struct {
+    int32_t line;
+    int32_t nameEnd;
+    int32_t valueStart;
+    int32_t valueEnd;
+    int32_t lineEnd;
+} weft_header_field;
+
+/// How a scan of field lines ended.
+typedef enum {
+    /// Every line is a field HTTP/1.1 allows: `*count` fields, their names' bits in `*bits`.
+    weft_scan_fields = 0,
+    /// A line HTTP/1.1 refuses: a name that is not a token, no colon, a control character in a value, a lone CR or LF.
+    weft_scan_invalid = 1,
+    /// More fields than `capacity`.
+    weft_scan_overflow = 2,
+} weft_scan_result;
+
+/// Indexes `lines` (the field lines of a head, each ending in CRLF) into `fields`, checking each
+/// as RFC 9112 §5 allows it; `*bits` gets each name's bit as `HeaderFields.nameBit` makes it.
+weft_scan_result weft_scan_header_fields(const uint8_t *lines, size_t count, weft_header_field *fields, size_t capacity,
+                                         size_t *fieldCount, uint64_t *bits);
+
+/// Where a head ends in `bytes`, searching from `from`: the offset just past the CRLF of its empty
+/// line; -1 when it is not there yet; -2 when a line feed comes without its carriage return.
+ptrdiff_t weft_head_end(const uint8_t *bytes, size_t count, size_t from);
+
+#endif
