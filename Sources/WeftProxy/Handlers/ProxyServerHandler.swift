@@ -58,9 +58,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     var lastRequestFields: HeaderFields?
     /// The listener's telemetry settings under the configuration of this connection's last request.
     var telemetrySettings: ListenerTelemetrySettings?
-    /// The listener's route table under the configuration it was looked up in (a hash of the
-    /// table's name a request before).
-    private var routeIndexCache: (configuration: ActiveConfiguration, index: VirtualHostIndex?, hints: LookupHints)?
+    /// What the connection gives its requests' contexts, under the configuration it was made for.
+    private var cachedRequestConnection: RequestConnection?
     /// The series this connection's last request counted in, and what it was made from.
     var seriesCache: (facts: RequestTelemetry.SeriesFacts, id: RequestMetrics.SeriesID)?
     /// A gRPC status that came in the response's head (a trailers-only answer): sent as trailers at its end.
@@ -275,30 +274,33 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             return answer(LocalResponse(status: 403, flag: "", body: ""), version: head.version, closing: true)
         }
         answersGRPC = facts.grpc
-        let configuration = listener.configuration.active
-        let index = routeIndex(configuration)
-        let (authority, originForm) = ForwardedHeaders.target(of: head, knownAuthority: routeIndexCache?.hints.lastAuthority)
-        let hostAndPort = routeIndexCache?.hints.split(authority: authority, defaultPort: listener.defaultPort)
+        let connection = requestConnection(listener.configuration.active, context: context)
+        let (authority, originForm) = ForwardedHeaders.target(of: head, knownAuthority: connection.hints?.lastAuthority)
+        let hostAndPort = connection.hints?.split(authority: authority, defaultPort: listener.defaultPort)
             ?? RequestAttributes.split(authority: authority, defaultPort: listener.defaultPort)
         let attributes = RequestAttributes(host: hostAndPort, path: originForm, method: head.method.rawValue, scheme: listener.scheme,
                                            fields: head.headers)
-        beginTelemetry(head, attributes: attributes, originForm: originForm, configuration: configuration)
+        beginTelemetry(head, attributes: attributes, originForm: originForm, configuration: connection.configuration)
         // The attributes are handed over (their fields are the head's: a local left holding them
         // until the first attempt made forwarding copy the head's fields to edit them).
-        let authorizes = listener.enforcesAuthorization
-        if authorizes, cachedLocalAddress == nil { cachedLocalAddress = .some(context.channel.localAddress?.ipText) }
-        decide(RequestContext(attributes: consume attributes, configuration: configuration, routeTable: listener.routeTable, routeIndex: index,
-                              hints: routeIndexCache?.hints, downstreamHTTP2: http2, sourceAddress: peerAddress(context), peerPrincipal: peer?.principal,
-                              originalDestination: listener.originalDestination, localPort: authorizes ? listener.inboundPort ?? listener.defaultPort : nil,
-                              localAddress: authorizes ? cachedLocalAddress ?? nil : nil),
+        decide(RequestContext(attributes: consume attributes, connection: connection),
                head: consume head, originForm: originForm, expectsContinue: facts.expectsContinue, context: context)
     }
 
-    private func routeIndex(_ configuration: ActiveConfiguration) -> VirtualHostIndex? {
-        if let cached = routeIndexCache, cached.configuration === configuration { return cached.index }
-        let index = listener.routeTable.flatMap { configuration.virtualHosts[$0] }
-        routeIndexCache = (configuration, index, LookupHints())
-        return index
+    /// What this connection gives its requests' contexts, made again when the configuration changed
+    /// (with its route table's index, and new lookup hints).
+    private func requestConnection(_ configuration: ActiveConfiguration, context: ChannelHandlerContext) -> RequestConnection {
+        if let cached = cachedRequestConnection, cached.configuration === configuration { return cached }
+        let authorizes = listener.enforcesAuthorization
+        if authorizes, cachedLocalAddress == nil { cachedLocalAddress = .some(context.channel.localAddress?.ipText) }
+        let made = RequestConnection(configuration: configuration, routeTable: listener.routeTable,
+                                     routeIndex: listener.routeTable.flatMap { configuration.virtualHosts[$0] }, hints: LookupHints(),
+                                     downstreamHTTP2: http2, sourceAddress: peerAddress(context), peerPrincipal: peer?.principal,
+                                     originalDestination: listener.originalDestination,
+                                     localPort: authorizes ? listener.inboundPort ?? listener.defaultPort : nil,
+                                     localAddress: authorizes ? cachedLocalAddress ?? nil : nil)
+        cachedRequestConnection = made
+        return made
     }
 
     /// Runs the steps and acts on their decision. The context and the head are parameters taken,

@@ -84,7 +84,7 @@ public struct PickEndpoint: RequestStep {
         if !responseHeaders.isEmpty { context.upstream?.responseHeaders = responseHeaders }
         context.upstream?.countsInFlight = cluster?.config.loadBalancer == .leastRequest
         context.upstream?.transport = UpstreamTransport.choose(cluster: cluster, endpoint: endpoint, serverName: serverName)
-        context.upstream?.http2 = cluster.map { $0.config.useClientProtocol ? context.downstreamHTTP2 : $0.config.http2 } ?? false
+        context.upstream?.http2 = cluster.map { $0.config.useClientProtocol ? context.connection.downstreamHTTP2 : $0.config.http2 } ?? false
         context.upstream?.meshExternal = cluster?.config.meshExternal ?? true
         if let rewrite = context.route?.policy.rewrite {
             let matched = context.route?.matches.first { RouteSelector.matches($0, context.attributes) }?.uri

@@ -6,12 +6,9 @@ import WeftModel
 /// and what the steps decided so far.
 public struct RequestContext: Sendable {
     public var attributes: RequestAttributes
-    public var configuration: ActiveConfiguration
-    /// The route table this listener routes with (`outbound`, `http.8080`), or nil for inbound.
-    public var routeTable: Optional<String>
-    /// That table's index when the caller looked it up already (a connection keeps it while the
-    /// configuration lasts); nil: SelectRoute looks it up by name.
-    public var routeIndex: Optional<VirtualHostIndex>
+    /// What the request's connection gives every request on it (the configuration, the peer, the
+    /// route table), shared; read through the properties below.
+    public let connection: RequestConnection
     /// Set by SelectRoute: the virtual host and route that matched.
     public var virtualHost: Optional<String>
     public var route: Optional<RouteEntry>
@@ -29,18 +26,6 @@ public struct RequestContext: Sendable {
     public var upstream: Optional<RequestDecision.Upstream>
     /// Set by AdmitRequest: the request counts against its cluster's maxRequests while in flight.
     public var countsAgainstMaxRequests: Bool
-    /// The request came as an HTTP/2 stream (a cluster with `useClientProtocol` goes upstream the same way).
-    public var downstreamHTTP2: Bool
-    /// The downstream peer's IP address (a value, read once per connection).
-    public var sourceAddress: Optional<String>
-    /// The downstream peer's principal once mutual TLS proved one: its SPIFFE id without
-    /// `spiffe://` (`cluster.local/ns/foo/sa/sleep`), as AuthorizationPolicy names principals.
-    public var peerPrincipal: Optional<String>
-    /// Inbound: the port and address the request arrived on (the workload's container port).
-    public var localPort: Optional<Int>
-    public var localAddress: Optional<String>
-    /// A captured connection's original destination (transparent mode): where an unknown host passes through to.
-    public var originalDestination: Optional<CaptureTable.Destination>
     /// The roll for a weighted destination (simulations pass one); nil draws one at random.
     public var weightRoll: Optional<Int>
     /// Set by SelectRoute: the chosen destination's header edits, the route's already merged in (at translation).
@@ -49,23 +34,35 @@ public struct RequestContext: Sendable {
     public var authenticationHeaders: Optional<HeaderEdits>
     /// Set by AnswerCORS: headers for the upstream's response.
     public var responseHeaders: [HeaderField]
-    /// The connection's previous lookups, which SelectRoute and PickEndpoint reuse and update (nil: none kept).
-    public var hints: Optional<LookupHints>
+
+    public var configuration: ActiveConfiguration { connection.configuration }
+    public var routeTable: String? { connection.routeTable }
+    public var routeIndex: VirtualHostIndex? { connection.routeIndex }
+    public var hints: LookupHints? { connection.hints }
+    public var downstreamHTTP2: Bool { connection.downstreamHTTP2 }
+    public var sourceAddress: String? { connection.sourceAddress }
+    public var peerPrincipal: String? { connection.peerPrincipal }
+    public var localPort: Int? { connection.localPort }
+    public var localAddress: String? { connection.localAddress }
+    public var originalDestination: CaptureTable.Destination? { connection.originalDestination }
+
+    /// A context whose connection is made for it alone (a simulation's, a tunnel's, a test's).
+    public init(attributes: RequestAttributes, configuration: ActiveConfiguration, routeTable: String?, routeIndex: VirtualHostIndex? = nil,
+                hints: LookupHints? = nil, downstreamHTTP2: Bool = false, sourceAddress: String? = nil, peerPrincipal: String? = nil,
+                originalDestination: CaptureTable.Destination? = nil, localPort: Int? = nil, localAddress: String? = nil) {
+        self.init(attributes: attributes,
+                  connection: RequestConnection(configuration: configuration, routeTable: routeTable, routeIndex: routeIndex, hints: hints,
+                                                downstreamHTTP2: downstreamHTTP2, sourceAddress: sourceAddress, peerPrincipal: peerPrincipal,
+                                                originalDestination: originalDestination, localPort: localPort, localAddress: localAddress))
+    }
 
     // Every property is set here and none has a default (`Optional<T>`, not `T?`, which would be
     // set to nil first): with defaults the init built the context aside and copied it out, a
     // retain and a release of each of its strings and arrays per request.
-    /// What the connection knows of the request (its protocol, peer, original destination, local
-    /// address) is given here, not set afterwards: each field set on a made context destroyed the
-    /// nil it replaced through the type's value witness.
-    public init(attributes: RequestAttributes, configuration: ActiveConfiguration, routeTable: String?, routeIndex: VirtualHostIndex? = nil,
-                hints: LookupHints? = nil, downstreamHTTP2: Bool = false, sourceAddress: String? = nil, peerPrincipal: String? = nil,
-                originalDestination: CaptureTable.Destination? = nil, localPort: Int? = nil, localAddress: String? = nil) {
+    /// A request on `connection` (a proxy connection keeps one for its requests).
+    public init(attributes: RequestAttributes, connection: RequestConnection) {
         self.attributes = attributes
-        self.hints = hints
-        self.configuration = configuration
-        self.routeTable = routeTable
-        self.routeIndex = routeIndex
+        self.connection = connection
         virtualHost = nil
         route = nil
         cluster = nil
@@ -75,12 +72,6 @@ public struct RequestContext: Sendable {
         mirrors = []
         upstream = nil
         countsAgainstMaxRequests = false
-        self.downstreamHTTP2 = downstreamHTTP2
-        self.sourceAddress = sourceAddress
-        self.peerPrincipal = peerPrincipal
-        self.localPort = localPort
-        self.localAddress = localAddress
-        self.originalDestination = originalDestination
         weightRoll = nil
         destinationHeaders = nil
         authenticationHeaders = nil
