@@ -11,6 +11,7 @@
 # 1 KB. Per variant (plain; mutual TLS between the sidecars; plain with a new client connection per
 # request; plain with a new upstream connection per request): 200 requests to warm up, the counters zeroed, REQUESTS requests (hey, 4 at a time), the
 # counters dumped: instructions / REQUESTS.
+# SIDE=server counts the server's sidecar instead (inbound: the request from the client's sidecar to nginx).
 # KEEP=DIR keeps each dump there (LABEL-VARIANT.callgrind) for `callgrind_annotate`.
 # CACHE_SIM=1 also simulates the caches (callgrind's model: 32 KiB L1 instruction and data caches)
 # and prints L1 instruction and data misses per request: the hot path's code is far larger than the
@@ -118,17 +119,23 @@ spec:
   trafficPolicy: {tls: {mode: DISABLE}, connectionPool: {http: {maxRequestsPerConnection: 1}}}
 YAML
   nginx_1kb_conf "$work" APP_ADDRESS:8080 "$work/nginx.conf.in"
-  "$WEFT" run --labels app=bench-server --port 8080 --name bench-server -- \
-    sh -c "sed \"s/APP_ADDRESS/\$WEFT_APP_ADDRESS/\" $work/nginx.conf.in > $work/nginx.conf && exec nginx -c $work/nginx.conf -g 'daemon off;'" \
-    > "$work/server.log" 2>&1 &
-  pids+=($!)
   # Deterministic hashing: with a random seed per process, which dictionary keys collide (and so
   # how many Strings are compared) changed from run to run by a few hundred instructions a request.
-  SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind ${CACHE_SIM:+--cache-sim=yes} --trace-children=no --callgrind-out-file="$work/callgrind.out" \
-    "$work/weft-stripped" run --labels app=bench-client --name bench-client -- sh -c "echo \$WEFT_POD_IP > $work/client-pod; exec sleep 1000000" \
+  local callgrind=(env SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind ${CACHE_SIM:+--cache-sim=yes} --trace-children=no
+                   --callgrind-out-file="$work/callgrind.out" "$work/weft-stripped")
+  local server_weft=("$WEFT") client_weft=("${callgrind[@]}")
+  if [ "${SIDE:-client}" = server ]; then server_weft=("${callgrind[@]}"); client_weft=("$WEFT"); fi
+  "${server_weft[@]}" run --labels app=bench-server --port 8080 --name bench-server -- \
+    sh -c "sed \"s/APP_ADDRESS/\$WEFT_APP_ADDRESS/\" $work/nginx.conf.in > $work/nginx.conf && exec nginx -c $work/nginx.conf -g 'daemon off;'" \
+    > "$work/server.log" 2>&1 &
+  local server=$!
+  pids+=("$server")
+  "${client_weft[@]}" run --labels app=bench-client --name bench-client -- sh -c "echo \$WEFT_POD_IP > $work/client-pod; exec sleep 1000000" \
     > "$work/client.log" 2>&1 &
   local client=$!
   pids+=("$client")
+  local counted=$client
+  [ "${SIDE:-client}" = server ] && counted=$server
   # Under callgrind the sidecar starts slowly: wait for its pod IP and its first answer, bounded.
   for _ in $(seq 1200); do [ -s "$work/client-pod" ] && break; sleep 0.1; done
   local pod; pod=$(cat "$work/client-pod")
@@ -144,7 +151,7 @@ YAML
     [ "$variant" = mutual-tls ] && host=bench-mtls
     [ "$variant" = new-upstream ] && host=bench-fresh
     [ "$variant" = new-connections ] && keepalive=(-disable-keepalive)
-    count_requests "$label" "$variant" "$client" "$work" "${keepalive[@]}" -x "http://$pod:15001" "http://$host:8080/"
+    count_requests "$label" "$variant" "$counted" "$work" "${keepalive[@]}" -x "http://$pod:15001" "http://$host:8080/"
   done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true
@@ -192,7 +199,7 @@ measure_haproxy() {
   rm -rf "$work"
 }
 
-echo "client sidecar under callgrind, $requests requests per variant (1 KB answers, HTTP/1.1, 4 at a time; new-connections: a client connection per request; new-upstream: an upstream connection per request)"
+echo "${SIDE:-client} sidecar under callgrind, $requests requests per variant (1 KB answers, HTTP/1.1, 4 at a time; new-connections: a client connection per request; new-upstream: an upstream connection per request)"
 measure_binary A "$WEFT"
 if [ -n "${WEFT_B:-}" ]; then measure_binary B "$WEFT_B"; fi
 if [ -n "${HAPROXY:-}" ]; then measure_haproxy; fi

@@ -165,6 +165,7 @@ extension HeaderFields {
     }
 
     /// Drops the fields from `first` on that `matches` (the field at `first` is taken to match).
+    @inline(__always)
     mutating func removeAll(from first: Int, where matches: (Field, UnsafeBufferPointer<UInt8>) -> Bool) {
         let lines = reserve(bytes: 0, fields: 0)
         var kept = first

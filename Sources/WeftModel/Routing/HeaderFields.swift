@@ -25,8 +25,14 @@ public struct HeaderFields: @unchecked Sendable {
     /// The bit `nameBits` keeps for a name: its length and its first byte (in any case).
     @inlinable @usableFromInline @inline(__always)
     static func nameBit(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        guard let first = name.first else { return 1 }
-        return 1 << ((UInt64(name.count) &* 7 &+ UInt64(HTTPToken.lower(first))) & 63)
+        1 << nameBitIndex(name)
+    }
+
+    /// Which bit that is (0–63).
+    @inlinable @usableFromInline @inline(__always)
+    static func nameBitIndex(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard let first = name.first else { return 0 }
+        return (UInt64(name.count) &* 7 &+ UInt64(HTTPToken.lower(first))) & 63
     }
 
     public var count: Int { withLines(or: 0) { $0.fieldCount } }

@@ -6,27 +6,62 @@ public struct HeaderName: Sendable {
     @usableFromInline let bytes: StaticString
     /// Its bit in `HeaderFields.nameBits`.
     @usableFromInline let bit: UInt64
+    /// Its length in bytes (read here, not from the StaticString, whose count checks its representation).
+    @usableFromInline let count: Int
 
     /// `name` is a token, lower-case by convention (it is compared in any case, and written as given).
     // Inlinable: a name written at a call site is then worked out there, without a call.
     @inlinable @inline(__always)
     public init(_ name: StaticString) {
         bytes = name
+        count = name.utf8CodeUnitCount
         bit = HeaderFields.nameBit(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
     }
 
-    var utf8: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: bytes.utf8Start, count: bytes.utf8CodeUnitCount) }
+    var utf8: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: bytes.utf8Start, count: count) }
 }
 
 /// Several `HeaderName`s looked up together: one check of the mask says that none is here, as for
-/// most requests none of the hop-by-hop or trace-context names is.
+/// most requests none of the hop-by-hop or trace-context names is. Up to 32 names.
 public struct HeaderNameSet: Sendable {
     let names: [HeaderName]
     let bits: UInt64
+    /// A bit per length its names have (bit 63: 63 bytes or more): a field whose name has none of
+    /// them is passed over on its length alone, without reading the name (most fields, most sets).
+    let lengths: UInt64
+    /// Per name bit (`HeaderFields.nameBitIndex`), which of `names` have it, a bit each: a field is
+    /// compared with those alone, not tested against every name (~5 instructions a name, a
+    /// dozen names, every field of a head).
+    /// (An array, not an `InlineArray`: reading one of a borrowed set copied all 256 bytes.)
+    let namesWithBit: [UInt32]
 
     public init(_ names: [HeaderName]) {
+        precondition(names.count <= 32, "a HeaderNameSet holds up to 32 names")
         self.names = names
         bits = names.reduce(0) { $0 | $1.bit }
+        lengths = names.reduce(0) { $0 | Self.lengthBit($1.count) }
+        var namesWithBit = [UInt32](repeating: 0, count: 64)
+        for (index, name) in names.enumerated() { namesWithBit[name.bit.trailingZeroBitCount] |= 1 << UInt32(index) }
+        self.namesWithBit = namesWithBit
+    }
+
+    @inline(__always)
+    static func lengthBit(_ length: Int) -> UInt64 {
+        1 << UInt64(Swift.min(length, 63))
+    }
+
+    /// The index in `names` of the field's name, if it is one of them: its length, then its bit,
+    /// then the names with that bit compared.
+    @inline(__always)
+    func index(of field: HeaderFields.Field, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard Self.lengthBit(Int(field.nameEnd &- field.line)) & lengths != 0 else { return nil }
+        var candidates = namesWithBit[Int(HeaderFields.nameBitIndex(UnsafeBufferPointer(rebasing: bytes[Int(field.line)..<Int(field.nameEnd)])))]
+        while candidates != 0 {
+            let index = candidates.trailingZeroBitCount
+            if HeaderFields.nameOf(field, in: bytes, is: names[index].utf8) { return index }
+            candidates &= candidates &- 1
+        }
+        return nil
     }
 }
 

@@ -14,8 +14,9 @@ extension ProxyServerHandler {
 
     /// The span of a request whose head just arrived.
     func beginSpan(_ head: ProxyRequestHead, attributes: RequestAttributes, originForm: String, config: SharedTracingConfig) -> RequestSpan {
-        // Most requests carry no context: then its names are not looked up one by one.
-        let carriesContext = head.headers.containsAny(of: Self.traceContextNames)
+        // Most requests carry no context: then its names are not looked up one by one. One that
+        // comes from a sidecar carries B3's trace id: found first, without matching the whole set.
+        let carriesContext = head.headers.contains("x-b3-traceid") || head.headers.containsAny(of: Self.traceContextNames)
         let span = RequestSpan(config: config, kind: listener.inboundPort != nil ? .SERVER : .CLIENT, carriesContext: carriesContext, headers: head.headers)
         // Tagged also when the proxy answers itself (no route, no endpoint), as Envoy tags every span;
         // made only for a span that will be reported (the decision is taken by now).

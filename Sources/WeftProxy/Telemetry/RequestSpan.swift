@@ -40,24 +40,56 @@ struct RequestSpan {
         self.carriedContext = carriesContext
         let (ownSpan, newHigh) = FastRandom.pair()
         let ownID = ownSpan == 0 ? 1 : ownSpan
-        if carriesContext, let (incoming, source) = TraceContext.extract({ headers.first(name: $0) }) {
+        if carriesContext, let (incoming, source) = Self.incomingContext(headers) {
             context = TraceContext(traceIDHigh: incoming.traceIDHigh, traceIDLow: incoming.traceIDLow, spanID: ownID, parentSpanID: incoming.spanID,
                                    sampled: incoming.sampled, debug: incoming.debug, is128Bit: incoming.is128Bit)
-            w3c = source == .w3c || headers.contains(name: "traceparent")
+            w3c = source == .w3c || headers.contains("traceparent")
         } else {
             let decision = carriesContext ? TraceContext.decisionOnly({ headers.first(name: $0) }) : (sampled: nil, debug: false)
             let (low, _) = FastRandom.pair()
             context = TraceContext(traceIDHigh: newHigh, traceIDLow: low == 0 ? 1 : low, spanID: ownID, sampled: decision.sampled, debug: decision.debug)
-            w3c = carriesContext && headers.contains(name: "traceparent")
+            w3c = carriesContext && headers.contains("traceparent")
         }
         if context.sampled == nil {
-            context.sampled = headers.contains(name: "x-envoy-force-trace") || FastRandom.chance(config.config.sampling)
+            context.sampled = headers.contains("x-envoy-force-trace") || FastRandom.chance(config.config.sampling)
         }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         timestamp = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
         tags = context.sampled == true || context.debug ? SampledSpanTags(config: config.config, headers: headers) : nil
     }
+
+    /// The caller's context. B3's separate headers, which sidecars send each other, are read from
+    /// the head's bytes in one pass (through Strings, five lookups by name, two allocations and
+    /// ~4k instructions a request at an inbound sidecar); `b3` and `traceparent` as
+    /// `TraceContext.extract` reads them. The first field of each name counts, as a lookup reads it.
+    static func incomingContext(_ headers: HeaderFields) -> (context: TraceContext, source: TraceContext.Source)? {
+        var seen = 0
+        var trace: (UInt64, UInt64, Bool)?, spanID: UInt64?, parent: UInt64?, sampled: Bool?, debug = false
+        headers.forEachValue(ofAny: b3Names) { index, value in
+            guard seen & (1 << index) == 0 else { return }
+            seen |= 1 << index
+            switch index {
+            case 0: trace = Hex.traceID(value)
+            case 1: spanID = Hex.sixtyFour(value)
+            case 2: parent = Hex.sixtyFour(value)
+            case 3: sampled = TraceContext.sampledValue(value)
+            default: debug = value.count == 1 && value[0] == UInt8(ascii: "1")
+            }
+        }
+        if let (high, low, wide) = trace, let spanID, spanID != 0, high | low != 0 {
+            var context = TraceContext(traceIDHigh: high, traceIDLow: low, spanID: spanID, is128Bit: wide)
+            context.parentSpanID = parent
+            context.sampled = sampled
+            context.debug = debug
+            return (context, .b3)
+        }
+        // What the separate headers do not give (none, or ids that do not parse) is looked for the slow way, as before.
+        return TraceContext.extract { headers.first(name: $0) }
+    }
+
+    /// B3's separate headers, in the order `incomingContext` reads them.
+    private static let b3Names: HeaderNameSet = ["x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags"]
 
     /// The finished span, Zipkin v2, with Istio's tags.
     func finished(tracer: ProxyTracer, durationMicroseconds: Int64, status: Int, flags: String, requestBytes: Int, responseBytes: Int,

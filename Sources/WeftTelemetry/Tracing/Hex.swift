@@ -72,4 +72,35 @@ public enum Hex {
         guard let low = sixtyFour(text) else { return nil }
         return (0, low, false)
     }
+
+    /// `sixtyFour(_:)` on a header value's bytes: no String made.
+    public static func sixtyFour(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard !bytes.isEmpty, bytes.count <= 16 else { return nil }
+        return value(bytes)
+    }
+
+    /// `traceID(_:)` on a header value's bytes: no String made.
+    public static func traceID(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64, Bool)? {
+        let count = bytes.count
+        guard count > 16 else { return sixtyFour(bytes).map { (0, $0, false) } }
+        guard count <= 32, let high = value(UnsafeBufferPointer(rebasing: bytes[..<(count - 16)])),
+              let low = value(UnsafeBufferPointer(rebasing: bytes[(count - 16)...])) else { return nil }
+        return (high, low, true)
+    }
+
+    /// Up to 16 hex digits (either case) as a number; nil at any other byte.
+    private static func value(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        var value: UInt64 = 0
+        for byte in bytes {
+            let nibble: UInt8
+            switch byte {
+            case 48...57: nibble = byte &- 48
+            case 97...102: nibble = byte &- 87
+            case 65...70: nibble = byte &- 55
+            default: return nil
+            }
+            value = value << 4 | UInt64(nibble)
+        }
+        return value
+    }
 }

@@ -64,6 +64,16 @@ public struct TraceContext: Sendable, Hashable {
         return (nil, false)
     }
 
+    /// `x-b3-sampled`'s value as bytes: `1`, `true`, `d`, or `0`, `false`; nil for anything else.
+    public static func sampledValue(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+        switch bytes.count {
+        case 1: return bytes[0] == UInt8(ascii: "1") || bytes[0] == UInt8(ascii: "d") ? true : bytes[0] == UInt8(ascii: "0") ? false : nil
+        case 4: return bytes.elementsEqual("true".utf8) ? true : nil
+        case 5: return bytes.elementsEqual("false".utf8) ? false : nil
+        default: return nil
+        }
+    }
+
     static func sampledValue(_ text: String) -> Bool? {
         switch text {
         case "1", "true", "d": return true

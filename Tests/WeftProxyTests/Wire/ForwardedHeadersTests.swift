@@ -1,0 +1,48 @@
+import NIOHTTP1
+import Testing
+import WeftModel
+@testable import WeftProxy
+
+/// The edits a forwarded request's fields get, found in one pass over them: what stops at this
+/// hop, what is kept, what is added, also when `Connection` names fields or the same field repeats.
+@Suite("Forwarded request fields")
+struct ForwardedHeadersTests {
+    static func forwarded(_ lines: String, clientAddress: String? = nil, certificate: ForwardedClientCert = .keep) throws -> String {
+        let fields = try #require(HeaderFields(validating: Array(lines.utf8)))
+        let head = ForwardedHeaders.request(ProxyRequestHead(method: .GET, uri: "/", headers: fields), clientAddress: clientAddress, scheme: "http",
+                                            edits: nil, clientCertificate: certificate, requestID: (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210))
+        var bytes: [UInt8] = []
+        head.headers.withLineRuns { bytes.append(contentsOf: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static let madeID = "x-request-id: 01234567-89ab-4def-bedc-ba9876543210\r\n"
+
+    @Test("hop-by-hop fields stop here, te: trailers goes on, the id and the scheme are kept or added, the client's address appended")
+    func edits() throws {
+        #expect(try Self.forwarded("Host: a\r\n") == "Host: a\r\n" + Self.madeID + "x-forwarded-proto: http\r\nconnection: keep-alive\r\n")
+        #expect(try Self.forwarded("Host: a\r\nConnection: Keep-Alive\r\nKeep-Alive: 5\r\nTE: trailers, deflate\r\nUpgrade: h2c\r\nX-Request-Id: r1\r\nX-Forwarded-Proto: https\r\n")
+            == "Host: a\r\nX-Request-Id: r1\r\nX-Forwarded-Proto: https\r\nte: trailers\r\nconnection: keep-alive\r\n")
+        #expect(try Self.forwarded("Host: a\r\nTE: deflate\r\nProxy-Authorization: x\r\n") == "Host: a\r\n" + Self.madeID + "x-forwarded-proto: http\r\nconnection: keep-alive\r\n")
+        #expect(try Self.forwarded("X-Forwarded-For: 10.0.0.1\r\nx-forwarded-for: 10.0.0.2\r\n", clientAddress: "10.0.0.9")
+            == Self.madeID + "x-forwarded-proto: http\r\nx-forwarded-for: 10.0.0.1, 10.0.0.9\r\nconnection: keep-alive\r\n")
+        #expect(try Self.forwarded("Host: a\r\n", clientAddress: "10.0.0.9") == "Host: a\r\n" + Self.madeID + "x-forwarded-proto: http\r\nx-forwarded-for: 10.0.0.9\r\nconnection: keep-alive\r\n")
+    }
+
+    @Test("Connection's listed fields stop here too, whatever they are (the request id it lists is made anew); close and keep-alive list none")
+    func connectionListed() throws {
+        #expect(try Self.forwarded("Host: a\r\nConnection: X-Request-Id, X-Secret\r\nX-Request-Id: r1\r\nx-secret: s\r\nX-Other: o\r\n")
+            == "Host: a\r\nX-Other: o\r\n" + Self.madeID + "x-forwarded-proto: http\r\nconnection: keep-alive\r\n")
+        #expect(try Self.forwarded("Connection: CLOSE, keep-alive\r\nX-Request-Id: r1\r\n") == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nconnection: keep-alive\r\n")
+        #expect(try Self.forwarded("Connection: te\r\nTE: trailers\r\nX-Request-Id: r1\r\n") == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nconnection: keep-alive\r\n")
+    }
+
+    @Test("X-Forwarded-Client-Cert: kept, removed (sanitize), or replaced with the proved peer's (set), once")
+    func clientCertificate() throws {
+        let lines = "X-Forwarded-Client-Cert: By=spiffe://forged\r\nX-Request-Id: r1\r\n"
+        #expect(try Self.forwarded(lines) == lines + "x-forwarded-proto: http\r\nconnection: keep-alive\r\n")
+        #expect(try Self.forwarded(lines, certificate: .sanitize) == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nconnection: keep-alive\r\n")
+        #expect(try Self.forwarded(lines, certificate: .set("By=spiffe://real")) == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nx-forwarded-client-cert: By=spiffe://real\r\nconnection: keep-alive\r\n")
+        #expect(try Self.forwarded("X-Request-Id: r1\r\n", certificate: .set("By=spiffe://real")) == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nx-forwarded-client-cert: By=spiffe://real\r\nconnection: keep-alive\r\n")
+    }
+}
