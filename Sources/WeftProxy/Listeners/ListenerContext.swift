@@ -83,10 +83,16 @@ public enum ListenerPipelines {
             AuthenticateRequest(stats: stats, logger: logger),  // RequestAuthentication, JWT; 401 for a token that fails
             Authorize(stats: stats, logger: logger),  // AuthorizationPolicy: DENY, then ALLOW; 403 "RBAC: access denied"
         ]) { context in
+            // Without a verified token's edits, every request on the connection goes to the app the
+            // same way: the upstream made for the first is kept (one allocation and the cluster's
+            // name made again, a request, before).
+            let keeps = context.authenticationHeaders == nil
+            if keeps, let kept = context.hints?.inbound(configuration: context.configuration, port: appPort) { return .forward(kept) }
             var app = RequestDecision.Upstream(host: appHost, port: context.configuration.inboundAppPort(appPort), cluster: "inbound|\(appPort)||",
                                                connectTimeoutMs: 10_000, headers: context.authenticationHeaders,
                                                connectionPool: context.configuration.inboundConnectionPool(appPort))
             app.http2 = context.configuration.inboundSpeaksHTTP2(port: appPort)
+            if keeps { context.hints?.keepInbound(app, configuration: context.configuration, port: appPort) }
             return .forward(app)
         }
     }

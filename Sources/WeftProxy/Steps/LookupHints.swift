@@ -29,6 +29,10 @@ public final class LookupHints: @unchecked Sendable {
     private var upstreamEdits: HeaderEdits?
     private var upstreamHTTP2 = false
     private var upstreams: [RequestDecision.Upstream?] = []
+    // The inbound listener's: the upstream to the app, and what it was made under.
+    private var inboundConfiguration: ActiveConfiguration?
+    private var inboundPort = 0
+    private var inboundUpstream: RequestDecision.Upstream?
     /// Endpoints past this position get no kept decision (a connection's hints stay small).
     static let keptUpstreams = 64
 
@@ -97,5 +101,19 @@ public final class LookupHints: @unchecked Sendable {
             upstreams.append(contentsOf: repeatElement(nil, count: Swift.min(Swift.max(endpointCount, position + 1), Self.keptUpstreams) - upstreams.count))
         }
         upstreams[position] = upstream
+    }
+
+    /// The upstream to the app an earlier request on this connection was given under the same
+    /// configuration (shared, copy-on-write as `upstream(configuration:...)`'s); nil when there is none.
+    func inbound(configuration: ActiveConfiguration, port: Int) -> RequestDecision.Upstream? {
+        guard inboundConfiguration === configuration, inboundPort == port else { return nil }
+        return inboundUpstream
+    }
+
+    /// Keeps the upstream to the app for the next request that asks `inbound(configuration:port:)` the same.
+    func keepInbound(_ upstream: RequestDecision.Upstream, configuration: ActiveConfiguration, port: Int) {
+        inboundConfiguration = configuration
+        inboundPort = port
+        inboundUpstream = upstream
     }
 }
