@@ -10,6 +10,11 @@ public enum HTTPToken {
         byte < 64 ? (tokenBitsLow >> byte) & 1 != 0 : byte < 128 && (tokenBitsHigh >> (byte &- 64)) & 1 != 0
     }
 
+    /// `element` is the token `token` but for ASCII letters' case (a list element read from a value).
+    public static func equalsIgnoringCase(_ element: UnsafeBufferPointer<UInt8>, _ token: StaticString) -> Bool {
+        equalsIgnoringCase(element, UnsafeBufferPointer(start: token.utf8Start, count: token.utf8CodeUnitCount))
+    }
+
     /// `lhs` and `rhs` are the same bytes but for ASCII letters' case.
     public static func equalsIgnoringCase(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool {
         guard lhs.count == rhs.count else { return false }

@@ -94,7 +94,7 @@ extension HeaderFields {
     /// Removes every field of any of `names`, in one pass.
     public mutating func remove(_ names: HeaderNameSet) {
         guard let first = firstPosition(ofAny: names) else { return }
-        removeAll(from: first) { field, bytes in Self.isNamed(field, in: bytes, anyOf: names) }
+        removeAll(from: first) { field, bytes in names.index(of: field, in: bytes) != nil }
     }
 
     /// One pass over the fields for several names: `body` gets, in field order, each field named
@@ -116,15 +116,10 @@ extension HeaderFields {
         return withLines(or: nil) { lines in
             var position = 0
             while position < lines.fieldCount {
-                if Self.isNamed(lines.field(position), in: lines.bytes, anyOf: names) { return position }
+                if names.index(of: lines.field(position), in: lines.bytes) != nil { return position }
                 position &+= 1
             }
             return nil
         }
-    }
-
-    @inline(__always)
-    private static func isNamed(_ field: Field, in bytes: UnsafeBufferPointer<UInt8>, anyOf names: HeaderNameSet) -> Bool {
-        names.index(of: field, in: bytes) != nil
     }
 }

@@ -23,12 +23,12 @@ struct ForwardingSurvey {
             case 0:
                 hopByHop = true
                 HeaderFields.forEachElement(of: value) { element in
-                    if !Self.equals(element, "keep-alive") && !Self.equals(element, "close") { connectionListsOthers = true }
+                    if !HTTPToken.equalsIgnoringCase(element, "keep-alive") && !HTTPToken.equalsIgnoringCase(element, "close") { connectionListsOthers = true }
                 }
             case 3:
                 hopByHop = true
                 HeaderFields.forEachElement(of: value) { element in
-                    if Self.equals(element, "trailers") { teTrailers = true }
+                    if HTTPToken.equalsIgnoringCase(element, "trailers") { teTrailers = true }
                 }
             case 1...7: hopByHop = true
             case 8: requestID = true
@@ -37,9 +37,5 @@ struct ForwardingSurvey {
             default: clientCert = true
             }
         }
-    }
-
-    private static func equals(_ element: UnsafeBufferPointer<UInt8>, _ token: StaticString) -> Bool {
-        HTTPToken.equalsIgnoringCase(element, UnsafeBufferPointer(start: token.utf8Start, count: token.utf8CodeUnitCount))
     }
 }

@@ -30,12 +30,12 @@ struct HTTP1FramingFields {
                 lengthValid = lengthValid && HTTP1MessageFraming.readLengths(value, into: &contentLength)
             case 1:
                 hasTransferEncoding = true
-                HeaderFields.forEachElement(of: value) { chunkedLast = Self.equals($0, "chunked") }
+                HeaderFields.forEachElement(of: value) { chunkedLast = HTTPToken.equalsIgnoringCase($0, "chunked") }
             default:
                 hasConnection = true
                 HeaderFields.forEachElement(of: value) { element in
-                    if Self.equals(element, "close") { listsClose = true }
-                    if Self.equals(element, "keep-alive") { listsKeepAlive = true }
+                    if HTTPToken.equalsIgnoringCase(element, "close") { listsClose = true }
+                    if HTTPToken.equalsIgnoringCase(element, "keep-alive") { listsKeepAlive = true }
                 }
             }
         }
@@ -47,9 +47,5 @@ struct HTTP1FramingFields {
         let http11 = version.major == 1 && version.minor >= 1
         guard hasConnection else { return http11 }
         return http11 ? !listsClose : listsKeepAlive
-    }
-
-    private static func equals(_ element: UnsafeBufferPointer<UInt8>, _ token: StaticString) -> Bool {
-        HTTPToken.equalsIgnoringCase(element, UnsafeBufferPointer(start: token.utf8Start, count: token.utf8CodeUnitCount))
     }
 }

@@ -48,29 +48,16 @@ public enum Hex {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
     }
 
-    /// 1–16 hex digits (B3 ids; a shorter one is left-padded).
+    /// 1–16 hex digits (B3 ids; a shorter one is left-padded), either case; nil for anything else.
     public static func sixtyFour(_ text: String) -> UInt64? {
-        guard !text.isEmpty, text.utf8.count <= 16, isHex(text) else { return nil }
-        return UInt64(text, radix: 16)
-    }
-
-    /// Only 0-9, a-f, A-F (UInt64(radix:) would take a leading sign).
-    static func isHex(_ text: String) -> Bool {
-        text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
+        var text = text
+        return text.withUTF8 { sixtyFour($0) }
     }
 
     /// A 16- or 32-digit trace id (B3 also takes shorter ones, as Envoy does): (high, low, 128-bit?).
     public static func traceID(_ text: String) -> (UInt64, UInt64, Bool)? {
-        let count = text.utf8.count
-        guard isHex(text) else { return nil }
-        if count > 16 {
-            guard count <= 32 else { return nil }
-            let split = text.index(text.startIndex, offsetBy: count - 16)
-            guard let high = UInt64(text[..<split], radix: 16), let low = UInt64(text[split...], radix: 16) else { return nil }
-            return (high, low, true)
-        }
-        guard let low = sixtyFour(text) else { return nil }
-        return (0, low, false)
+        var text = text
+        return text.withUTF8 { traceID($0) }
     }
 
     /// `sixtyFour(_:)` on a header value's bytes: no String made.

@@ -75,11 +75,8 @@ public struct TraceContext: Sendable, Hashable {
     }
 
     static func sampledValue(_ text: String) -> Bool? {
-        switch text {
-        case "1", "true", "d": return true
-        case "0", "false": return false
-        default: return nil
-        }
+        var text = text
+        return text.withUTF8 { sampledValue($0) }
     }
 
     /// `b3: {traceid}-{spanid}[-{sampled}[-{parentspanid}]]`.
