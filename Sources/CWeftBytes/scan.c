@@ -20,10 +20,6 @@ static inline int is_common_name_byte(uint8_t byte) {
     return (uint8_t)((byte | 0x20) - 'a') < 26 || (uint8_t)(byte - '0') < 10 || byte == '-';
 }
 
-static inline uint8_t lower(uint8_t byte) {
-    return (uint8_t)(byte - 'A') < 26 ? (byte | 0x20) : byte;
-}
-
 // The first byte from `index` that is not a token byte, or `end`. Names are nearly all letters,
 // digits and '-': sixteen such pass at once, and the first other byte is tested alone.
 static inline size_t token_run_end(const uint8_t *bytes, size_t end, size_t index) {
@@ -78,8 +74,8 @@ weft_scan_result weft_scan_header_fields(const uint8_t *bytes, size_t end, weft_
         index = token_run_end(bytes, end, index);
         if (index == line || index >= end || bytes[index] != ':') return weft_scan_invalid;
         size_t nameEnd = index;
-        // HeaderFields.nameBit: the name's length and first letter, folded into 64.
-        seen |= 1ULL << (((uint64_t)(nameEnd - line) * 7 + lower(bytes[line])) & 63);
+        uint32_t tag = weft_name_tag(bytes + line, nameEnd - line);
+        seen |= weft_name_bit(tag);
         index += 1;
         while (index < end && (bytes[index] == ' ' || bytes[index] == '\t')) index += 1;
         size_t valueStart = index;
@@ -99,7 +95,7 @@ weft_scan_result weft_scan_header_fields(const uint8_t *bytes, size_t end, weft_
         if (index + 1 >= end || bytes[index + 1] != '\n') return weft_scan_invalid;
         index += 2;
         if (count >= capacity) return weft_scan_overflow;
-        fields[count] = (weft_header_field){(int32_t)line, (int32_t)nameEnd, (int32_t)valueStart, (int32_t)valueEnd, (int32_t)index};
+        fields[count] = (weft_header_field){(int32_t)line, (int32_t)nameEnd, (int32_t)valueStart, (int32_t)valueEnd, (int32_t)index, tag};
         count += 1;
     }
     *fieldCount = count;

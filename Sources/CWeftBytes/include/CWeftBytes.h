@@ -5,19 +5,36 @@
 #include <stdint.h>
 
 /// One field line of a head, as offsets into its lines: the name `line ..< nameEnd`, the value
-/// `valueStart ..< valueEnd` without surrounding whitespace, `lineEnd` just past its CRLF.
-/// The same layout as WeftModel's `HeaderFields.Field`.
+/// `valueStart ..< valueEnd` without surrounding whitespace, `lineEnd` just past its CRLF; `tag`
+/// the name's tag (`weft_name_tag`). The same layout as WeftModel's `HeaderFields.Field`.
 typedef struct {
     int32_t line;
     int32_t nameEnd;
     int32_t valueStart;
     int32_t valueEnd;
     int32_t lineEnd;
+    uint32_t tag;
 } weft_header_field;
+
+/// A name's tag, as `HeaderFields.nameTag` makes it: its length (up to 255) and its first, middle
+/// and last bytes with the case bit set, one byte each. Two names with different tags differ (in
+/// any case); a lookup compares tags and only a name whose tag is the one sought byte by byte.
+static inline uint32_t weft_name_tag(const uint8_t *name, size_t count) {
+    if (count == 0) return 0;
+    uint32_t length = count < 255 ? (uint32_t)count : 255;
+    return length | (uint32_t)(name[0] | 0x20) << 8 | (uint32_t)(name[count / 2] | 0x20) << 16 |
+           (uint32_t)(name[count - 1] | 0x20) << 24;
+}
+
+/// A tag's bit in a head's 64-bit mask of names (`HeaderFields.nameBit`): the top six bits of the
+/// tag multiplied by a large odd constant.
+static inline uint64_t weft_name_bit(uint32_t tag) {
+    return 1ULL << ((uint32_t)(tag * 0x9E3779B1u) >> 26);
+}
 
 /// How a scan of field lines ended.
 typedef enum {
-    /// Every line is a field HTTP/1.1 allows: `*count` fields, their names' bits in `*bits`.
+    /// Every line is a field HTTP/1.1 allows: `*count` fields, their names' bits (`weft_name_bit`) in `*bits`.
     weft_scan_fields = 0,
     /// A line HTTP/1.1 refuses: a name that is not a token, no colon, a control character in a value, a lone CR or LF.
     weft_scan_invalid = 1,
@@ -26,7 +43,7 @@ typedef enum {
 } weft_scan_result;
 
 /// Indexes `lines` (the field lines of a head, each ending in CRLF) into `fields`, checking each
-/// as RFC 9112 §5 allows it; `*bits` gets each name's bit as `HeaderFields.nameBit` makes it.
+/// as RFC 9112 §5 allows it; `*bits` gets each name's bit (`weft_name_bit`).
 weft_scan_result weft_scan_header_fields(const uint8_t *lines, size_t count, weft_header_field *fields, size_t capacity,
                                          size_t *fieldCount, uint64_t *bits);
 

@@ -4,14 +4,15 @@
 /// check and no copy of it made aside first.
 extension HeaderFields {
     /// One field line in the storage: `line ..< nameEnd` the name, `valueStart ..< valueEnd` the value
-    /// without surrounding whitespace, `lineEnd` just past its CRLF. Laid out as CWeftBytes'
-    /// `weft_header_field`, which the scan of a received head fills in place.
+    /// without surrounding whitespace, `lineEnd` just past its CRLF, `tag` the name's (`nameTag`).
+    /// Laid out as CWeftBytes' `weft_header_field`, which the scan of a received head fills in place.
     struct Field: Sendable {
         var line: Int32
         var nameEnd: Int32
         var valueStart: Int32
         var valueEnd: Int32
         var lineEnd: Int32
+        var tag: UInt32
     }
 
     /// The storage's own counts (its capacity is kept here: `ManagedBuffer.capacity` asks the allocator).
@@ -24,6 +25,9 @@ extension HeaderFields {
     typealias Storage = ManagedBuffer<Counts, UInt8>
 
     static let fieldStride = MemoryLayout<Field>.stride
+    /// Where a field's tag lies in it: a constant, where `MemoryLayout.offset(of:)` is a key path's
+    /// lookup at run time (a test checks the two agree).
+    static var tagOffset: Int { 20 }
 
     /// The most a storage takes to leave room beyond what it must hold: glibc serves chunks up to
     /// 1032 bytes (this, the object's header and malloc's own) from its per-thread cache; a larger
@@ -51,6 +55,12 @@ extension HeaderFields {
         @inline(__always)
         func field(_ position: Int) -> Field {
             UnsafeRawPointer(base + (capacity &- (position &+ 1) &* HeaderFields.fieldStride)).loadUnaligned(as: Field.self)
+        }
+
+        /// The tag of field `position`, read alone (a lookup's walk reads nothing else of a field).
+        @inline(__always)
+        func tag(_ position: Int) -> UInt32 {
+            UnsafeRawPointer(base + (capacity &- (position &+ 1) &* HeaderFields.fieldStride)).loadUnaligned(fromByteOffset: HeaderFields.tagOffset, as: UInt32.self)
         }
 
         @inline(__always)
@@ -124,8 +134,8 @@ extension HeaderFields {
         return Lines(grown)
     }
 
-    /// Appends the line `name: value` CRLF and its field, written in place.
-    mutating func append(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+    /// Appends the line `name: value` CRLF and its field, written in place; `tag` is the name's.
+    mutating func append(name: UnsafeBufferPointer<UInt8>, tag: UInt32, value: UnsafeBufferPointer<UInt8>) {
         let total = name.count &+ value.count &+ 4
         let lines = reserve(bytes: total, fields: 1)
         let line = lines.byteCount
@@ -138,7 +148,7 @@ extension HeaderFields {
         lines.base[valueStart &+ value.count] = 0x0D
         lines.base[valueStart &+ value.count &+ 1] = 0x0A
         lines.store(Field(line: Int32(line), nameEnd: Int32(line &+ name.count), valueStart: Int32(valueStart),
-                          valueEnd: Int32(valueStart &+ value.count), lineEnd: Int32(line &+ total)), at: lines.fieldCount)
+                          valueEnd: Int32(valueStart &+ value.count), lineEnd: Int32(line &+ total), tag: tag), at: lines.fieldCount)
         storage.unsafelyUnwrapped.withUnsafeMutablePointerToHeader { counts in
             counts.pointee.bytes = Int32(line &+ total)
             counts.pointee.fields = Int32(lines.fieldCount &+ 1)

@@ -7,14 +7,14 @@ import Darwin
 /// The lookups and edits by a `HeaderName`: the same as by String, without reading a String.
 extension HeaderFields {
     public func first(_ name: HeaderName) -> String? {
-        first(named: name.utf8, bit: name.bit)
+        first(named: name.utf8, tag: name.tag)
     }
 
     /// The first value of `name`, as `first(_:)` gives it, but `known` itself when the bytes are
     /// its bytes: a value that repeats request after request (a peer's metadata, a few hundred
     /// bytes) is compared, not decoded into a new String each time.
     public func first(_ name: HeaderName, reusing known: String?) -> String? {
-        guard let position = position(named: name.utf8, bit: name.bit) else { return nil }
+        guard let position = position(named: name.utf8, tag: name.tag) else { return nil }
         if var known {
             let same = known.withUTF8 { known in
                 withLines(or: false) { lines in
@@ -41,44 +41,44 @@ extension HeaderFields {
     /// Where the first `name` field's value lies in the storage; nil when there is none.
     @usableFromInline
     func firstValueBytes(_ name: HeaderName) -> UnsafeBufferPointer<UInt8>? {
-        guard let position = position(named: name.utf8, bit: name.bit), let storage else { return nil }
+        guard let position = position(named: name.utf8, tag: name.tag), let storage else { return nil }
         let lines = Lines(storage)
         return lines.value(of: lines.field(position))
     }
 
     public func contains(_ name: HeaderName) -> Bool {
-        position(named: name.utf8, bit: name.bit) != nil
+        position(named: name.utf8, tag: name.tag) != nil
     }
 
     public func forEachValue(_ name: HeaderName, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
-        try forEachValue(named: name.utf8, bit: name.bit, body)
+        try forEachValue(named: name.utf8, tag: name.tag, body)
     }
 
     public func forEachElement(_ name: HeaderName, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
-        try forEachValue(named: name.utf8, bit: name.bit) { try Self.forEachElement(of: $0, body) }
+        try forEachValue(named: name.utf8, tag: name.tag) { try Self.forEachElement(of: $0, body) }
     }
 
     /// Whether a `name` field lists `token` (any case), as `Connection: keep-alive, Upgrade` lists `upgrade`.
     public func lists(_ token: String, in name: HeaderName) -> Bool {
-        lists(token, named: name.utf8, bit: name.bit)
+        lists(token, named: name.utf8, tag: name.tag)
     }
 
     /// The last element of the `name` fields (`Transfer-Encoding`'s final coding), if any, is `token` (any case).
     public func lastElement(of name: HeaderName, is token: String) -> Bool {
-        lastElement(named: name.utf8, bit: name.bit, is: token)
+        lastElement(named: name.utf8, tag: name.tag, is: token)
     }
 
     public mutating func add(_ name: HeaderName, value: String) {
-        add(named: name.utf8, bit: name.bit, value: value)
+        add(named: name.utf8, tag: name.tag, value: value)
     }
 
     /// A field whose value is already bytes (valid field-value characters: the caller's to ensure).
     public mutating func add(_ name: HeaderName, utf8 value: UnsafeBufferPointer<UInt8>) {
-        add(named: name.utf8, bit: name.bit, value: value)
+        add(named: name.utf8, tag: name.tag, value: value)
     }
 
     public mutating func remove(_ name: HeaderName) {
-        removeAll(named: name.utf8, bit: name.bit)
+        removeAll(named: name.utf8, tag: name.tag)
     }
 
     public mutating func replaceOrAdd(_ name: HeaderName, value: String) {
@@ -110,7 +110,7 @@ extension HeaderFields {
         }
     }
 
-    /// A loop of its own, not `firstPosition(where:)`: the test there stayed a closure called once a field (~70 instructions each).
+    /// A loop of its own, not a closure's test: that stayed a closure called once a field (~70 instructions each).
     private func firstPosition(ofAny names: HeaderNameSet) -> Int? {
         guard nameBits & names.bits != 0 else { return nil }
         return withLines(or: nil) { lines in

@@ -20,8 +20,9 @@ extension HeaderFields {
         let bytes = lines.assumingMemoryBound(to: UInt8.self)
         guard !bytes.isEmpty else { return }
         var made: (storage: Storage, bits: UInt64)?
-        // The index is made on the stack first: its size is known only at the end, and the storage is made once.
-        let valid = withUnsafeTemporaryAllocation(of: Field.self, capacity: 48) { stack -> Bool in
+        // The index is made on the stack first: its size is known only at the end, and the storage is made
+        // once. 42 fields (1008 bytes): the stack takes up to 1024, a larger one goes to the heap.
+        let valid = withUnsafeTemporaryAllocation(of: Field.self, capacity: 42) { stack -> Bool in
             switch Self.scan(bytes, into: stack) {
             case .invalid:
                 return false

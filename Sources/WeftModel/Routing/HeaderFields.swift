@@ -8,7 +8,7 @@ public struct HeaderFields: @unchecked Sendable {
     /// The lines received or added and their index, in one allocation (`HeaderFieldStorage.swift`);
     /// nil until there is one. A removed field's line stays there, out of the index.
     var storage: Storage?
-    /// A bit per (length, first byte) of every name ever here: a name whose bit is clear is not, and
+    /// A bit per name tag (`nameBit`) of every name ever here: a name whose bit is clear is not, and
     /// most lookups (hop-by-hop names, trace context, framing) are for names that are not.
     var nameBits: UInt64 = 0
 
@@ -22,17 +22,28 @@ public struct HeaderFields: @unchecked Sendable {
         for (name, value) in pairs { add(name: name, value: value) }
     }
 
-    /// The bit `nameBits` keeps for a name: its length and its first byte (in any case).
-    @inlinable @usableFromInline @inline(__always)
-    static func nameBit(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        1 << nameBitIndex(name)
+    /// A name's tag (CWeftBytes' `weft_name_tag`, which the scan of a received head gives each
+    /// field): its length (up to 255) and its first, middle and last bytes with the case bit set.
+    /// Names whose tags differ differ in any case: a lookup compares each field's tag, a word it
+    /// already holds, and reads the name of a field whose tag is the one sought alone.
+    @inlinable @inline(__always)
+    static func nameTag(_ name: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        let count = name.count
+        guard count > 0, let base = name.baseAddress else { return 0 }
+        return UInt32(truncatingIfNeeded: Swift.min(count, 255)) | UInt32(base[0] | 0x20) &<< 8
+            | UInt32(base[count &>> 1] | 0x20) &<< 16 | UInt32(base[count &- 1] | 0x20) &<< 24
     }
 
-    /// Which bit that is (0–63).
-    @inlinable @usableFromInline @inline(__always)
-    static func nameBitIndex(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        guard let first = name.first else { return 0 }
-        return (UInt64(name.count) &* 7 &+ UInt64(HTTPToken.lower(first))) & 63
+    /// The bit `nameBits` keeps for a tag (CWeftBytes' `weft_name_bit`).
+    @inlinable @inline(__always)
+    static func nameBit(_ tag: UInt32) -> UInt64 {
+        1 &<< UInt64(nameBitIndex(tag))
+    }
+
+    /// Which bit that is (0–63): the top six bits of the tag times a large odd number.
+    @inlinable @inline(__always)
+    static func nameBitIndex(_ tag: UInt32) -> Int {
+        Int(truncatingIfNeeded: (tag &* 0x9E37_79B1) &>> 26)
     }
 
     public var count: Int { withLines(or: 0) { $0.fieldCount } }
@@ -47,16 +58,16 @@ public struct HeaderFields: @unchecked Sendable {
 
     /// The first value of the field `name` (any case).
     public func first(name: String) -> String? {
-        Self.withName(name) { first(named: $0, bit: $1) }
+        Self.withName(name) { first(named: $0, tag: $1) }
     }
 
     public func contains(name: String) -> Bool {
-        Self.withName(name) { position(named: $0, bit: $1) != nil }
+        Self.withName(name) { position(named: $0, tag: $1) != nil }
     }
 
     /// Each value of the field `name`, in order, as its bytes (no String is made).
     public func forEachValue(name: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
-        try Self.withName(name) { try forEachValue(named: $0, bit: $1, body) }
+        try Self.withName(name) { try forEachValue(named: $0, tag: $1, body) }
     }
 
     /// The comma-separated elements of every `name` field, in order, each without surrounding
@@ -73,12 +84,12 @@ public struct HeaderFields: @unchecked Sendable {
     }
 
     public mutating func add(name: String, value: String) {
-        Self.withName(name) { add(named: $0, bit: $1, value: value) }
+        Self.withName(name) { add(named: $0, tag: $1, value: value) }
     }
 
     /// Removes every field `name` (any case).
     public mutating func remove(name: String) {
-        Self.withName(name) { removeAll(named: $0, bit: $1) }
+        Self.withName(name) { removeAll(named: $0, tag: $1) }
     }
 
     /// The field `name` with `value` alone, at the end (as NIO's `HTTPHeaders` does it).
@@ -90,50 +101,45 @@ public struct HeaderFields: @unchecked Sendable {
     // MARK: the lookups on bytes, which the String and `HeaderName` forms share
 
     @inline(__always)
-    static func withName<Result>(_ name: String, _ body: (UnsafeBufferPointer<UInt8>, UInt64) throws -> Result) rethrows -> Result {
-        try name.withUTF8Bytes { try body($0, nameBit($0)) }
+    static func withName<Result>(_ name: String, _ body: (UnsafeBufferPointer<UInt8>, UInt32) throws -> Result) rethrows -> Result {
+        try name.withUTF8Bytes { try body($0, nameTag($0)) }
     }
 
-    /// Where the first field named `wanted` (any case) is; `bit` is the name's bit in `nameBits`.
-    func position(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64) -> Int? {
-        guard nameBits & bit != 0 else { return nil }
-        return firstPosition { field, bytes in Self.nameOf(field, in: bytes, is: wanted) }
-    }
-
-    /// Where the first field that `matches` is.
-    @inline(__always)
-    func firstPosition(where matches: (Field, UnsafeBufferPointer<UInt8>) -> Bool) -> Int? {
-        withLines(or: nil) { lines in
+    /// Where the first field named `wanted` (any case) is; `tag` is the name's tag.
+    func position(named wanted: UnsafeBufferPointer<UInt8>, tag: UInt32) -> Int? {
+        guard nameBits & Self.nameBit(tag) != 0 else { return nil }
+        return withLines(or: nil) { lines in
             var position = 0
             while position < lines.fieldCount {
-                if matches(lines.field(position), lines.bytes) { return position }
+                if lines.tag(position) == tag, Self.nameOf(lines.field(position), in: lines.bytes, is: wanted) { return position }
                 position &+= 1
             }
             return nil
         }
     }
 
-    func first(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64) -> String? {
-        position(named: wanted, bit: bit).map { value(at: $0) }
+    func first(named wanted: UnsafeBufferPointer<UInt8>, tag: UInt32) -> String? {
+        position(named: wanted, tag: tag).map { value(at: $0) }
     }
 
-    func forEachValue(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
-        guard let first = position(named: wanted, bit: bit) else { return }
+    func forEachValue(named wanted: UnsafeBufferPointer<UInt8>, tag: UInt32, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        guard let first = position(named: wanted, tag: tag) else { return }
         // On the storage, not a slice's iterator: this runs for every framing and keep-alive read.
         try withLines(or: ()) { lines in
             var position = first
             while position < lines.fieldCount {
-                let field = lines.field(position)
-                if position == first || Self.nameOf(field, in: lines.bytes, is: wanted) { try body(lines.value(of: field)) }
+                if position == first || (lines.tag(position) == tag && Self.nameOf(lines.field(position), in: lines.bytes, is: wanted)) {
+                    try body(lines.value(of: lines.field(position)))
+                }
                 position &+= 1
             }
         }
     }
 
-    func lists(_ token: String, named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64) -> Bool {
+    func lists(_ token: String, named wanted: UnsafeBufferPointer<UInt8>, tag: UInt32) -> Bool {
         var found = false
         token.withUTF8Bytes { token in
-            forEachValue(named: wanted, bit: bit) { value in
+            forEachValue(named: wanted, tag: tag) { value in
                 Self.forEachElement(of: value) { element in
                     if !found, HTTPToken.equalsIgnoringCase(element, token) { found = true }
                 }
@@ -142,30 +148,30 @@ public struct HeaderFields: @unchecked Sendable {
         return found
     }
 
-    func lastElement(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64, is token: String) -> Bool {
+    func lastElement(named wanted: UnsafeBufferPointer<UInt8>, tag: UInt32, is token: String) -> Bool {
         var last: Bool?
         token.withUTF8Bytes { token in
-            forEachValue(named: wanted, bit: bit) { value in
+            forEachValue(named: wanted, tag: tag) { value in
                 Self.forEachElement(of: value) { last = HTTPToken.equalsIgnoringCase($0, token) }
             }
         }
         return last ?? false
     }
 
-    mutating func add(named name: UnsafeBufferPointer<UInt8>, bit: UInt64, value: String) {
-        value.withUTF8Bytes { add(named: name, bit: bit, value: $0) }
+    mutating func add(named name: UnsafeBufferPointer<UInt8>, tag: UInt32, value: String) {
+        value.withUTF8Bytes { add(named: name, tag: tag, value: $0) }
     }
 
     /// Adds the line `name: value` CRLF, written where it goes in the storage.
-    mutating func add(named name: UnsafeBufferPointer<UInt8>, bit: UInt64, value: UnsafeBufferPointer<UInt8>) {
-        append(name: name, value: value)
-        nameBits |= bit
+    mutating func add(named name: UnsafeBufferPointer<UInt8>, tag: UInt32, value: UnsafeBufferPointer<UInt8>) {
+        append(name: name, tag: tag, value: value)
+        nameBits |= Self.nameBit(tag)
     }
 
     /// Drops every field named `wanted` from the index, in one pass from the first.
-    mutating func removeAll(named wanted: UnsafeBufferPointer<UInt8>, bit: UInt64) {
-        guard let first = position(named: wanted, bit: bit) else { return }
-        removeAll(from: first) { field, bytes in Self.nameOf(field, in: bytes, is: wanted) }
+    mutating func removeAll(named wanted: UnsafeBufferPointer<UInt8>, tag: UInt32) {
+        guard let first = position(named: wanted, tag: tag) else { return }
+        removeAll(from: first) { field, bytes in field.tag == tag && Self.nameOf(field, in: bytes, is: wanted) }
     }
 
     /// The comma-separated elements of one value, each without surrounding whitespace, empty ones skipped.
@@ -225,26 +231,36 @@ public struct HeaderFields: @unchecked Sendable {
         }
     }
 
+    /// Whether the field's name is `wanted`, in any case. Called for a field whose tag is the one
+    /// sought, and kept out of line: inlined, its constants took the registers of the walk that calls it.
+    @inline(never)
     static func nameOf(_ field: Field, in bytes: UnsafeBufferPointer<UInt8>, is wanted: UnsafeBufferPointer<UInt8>) -> Bool {
         let start = Int(field.line)
         let count = wanted.count
         guard Int(field.nameEnd) &- start == count else { return false }
         guard count > 0, let base = bytes.baseAddress, let expected = wanted.baseAddress else { return true }
         let name = base + start
-        // Eight bytes at a time, each side lower-cased in one step (the field's range was checked
-        // when the head was read: its name lies within `bytes`).
+        guard count >= 8 else {
+            for offset in 0..<count where name[offset] != expected[offset] {
+                if HTTPToken.lower(name[offset]) != HTTPToken.lower(expected[offset]) { return false }
+            }
+            return true
+        }
+        // Eight bytes at a time, the last word overlapping the one before (the field's range was
+        // checked when the head was read: its name lies within `bytes`). Words compared as they are
+        // first, lower-cased only when they differ: the names looked up are lower-case, and so are
+        // nearly all the names received (a sidecar's, HTTP/2's); lower-casing both sides of every
+        // word, and a byte at a time past the last whole one, was ~140 instructions a name.
+        let last = count &- 8
         var offset = 0
-        while offset &+ 8 <= count {
-            let got = UInt64(littleEndian: UnsafeRawPointer(name + offset).loadUnaligned(as: UInt64.self))
-            let asked = UInt64(littleEndian: UnsafeRawPointer(expected + offset).loadUnaligned(as: UInt64.self))
-            if HTTPToken.lowered(got) != HTTPToken.lowered(asked) { return false }
+        while true {
+            let at = Swift.min(offset, last)
+            let got = UnsafeRawPointer(name).loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            let asked = UnsafeRawPointer(expected).loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            if got != asked, HTTPToken.lowered(got) != HTTPToken.lowered(asked) { return false }
+            if at == last { return true }
             offset &+= 8
         }
-        while offset < count {
-            if HTTPToken.lower(name[offset]) != HTTPToken.lower(expected[offset]) { return false }
-            offset &+= 1
-        }
-        return true
     }
 
     /// The value of the field at `position` (one that is there).

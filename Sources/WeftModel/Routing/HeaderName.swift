@@ -4,6 +4,8 @@
 public struct HeaderName: Sendable {
     /// The name's bytes, all lower-case.
     @usableFromInline let bytes: StaticString
+    /// Its tag (`HeaderFields.nameTag`), which a lookup compares with each field's.
+    @usableFromInline let tag: UInt32
     /// Its bit in `HeaderFields.nameBits`.
     @usableFromInline let bit: UInt64
     /// Its length in bytes (read here, not from the StaticString, whose count checks its representation).
@@ -15,7 +17,8 @@ public struct HeaderName: Sendable {
     public init(_ name: StaticString) {
         bytes = name
         count = name.utf8CodeUnitCount
-        bit = HeaderFields.nameBit(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        tag = HeaderFields.nameTag(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bit = HeaderFields.nameBit(tag)
     }
 
     var utf8: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: bytes.utf8Start, count: count) }
@@ -26,12 +29,8 @@ public struct HeaderName: Sendable {
 public struct HeaderNameSet: Sendable {
     let names: [HeaderName]
     let bits: UInt64
-    /// A bit per length its names have (bit 63: 63 bytes or more): a field whose name has none of
-    /// them is passed over on its length alone, without reading the name (most fields, most sets).
-    let lengths: UInt64
-    /// Per name bit (`HeaderFields.nameBitIndex`), which of `names` have it, a bit each: a field is
-    /// compared with those alone, not tested against every name (~5 instructions a name, a
-    /// dozen names, every field of a head).
+    /// Per name bit (`HeaderFields.nameBitIndex`), which of `names` have it, a bit each: a field
+    /// whose tag's bit is one of `bits` is compared with those alone, by tag, then by name.
     /// (An array, not an `InlineArray`: reading one of a borrowed set copied all 256 bytes.)
     let namesWithBit: [UInt32]
 
@@ -39,26 +38,21 @@ public struct HeaderNameSet: Sendable {
         precondition(names.count <= 32, "a HeaderNameSet holds up to 32 names")
         self.names = names
         bits = names.reduce(0) { $0 | $1.bit }
-        lengths = names.reduce(0) { $0 | Self.lengthBit($1.count) }
         var namesWithBit = [UInt32](repeating: 0, count: 64)
-        for (index, name) in names.enumerated() { namesWithBit[name.bit.trailingZeroBitCount] |= 1 << UInt32(index) }
+        for (index, name) in names.enumerated() { namesWithBit[HeaderFields.nameBitIndex(name.tag)] |= 1 << UInt32(index) }
         self.namesWithBit = namesWithBit
     }
 
-    @inline(__always)
-    static func lengthBit(_ length: Int) -> UInt64 {
-        1 << UInt64(Swift.min(length, 63))
-    }
-
-    /// The index in `names` of the field's name, if it is one of them: its length, then its bit,
-    /// then the names with that bit compared.
+    /// The index in `names` of the field's name, if it is one of them: its tag's bit, then the
+    /// tags of the names with that bit, then the name of the one whose tag it is.
     @inline(__always)
     func index(of field: HeaderFields.Field, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard Self.lengthBit(Int(field.nameEnd &- field.line)) & lengths != 0 else { return nil }
-        var candidates = namesWithBit[Int(HeaderFields.nameBitIndex(UnsafeBufferPointer(rebasing: bytes[Int(field.line)..<Int(field.nameEnd)])))]
+        let bitIndex = HeaderFields.nameBitIndex(field.tag)
+        guard bits &>> UInt64(bitIndex) & 1 != 0 else { return nil }
+        var candidates = namesWithBit[bitIndex]
         while candidates != 0 {
             let index = candidates.trailingZeroBitCount
-            if HeaderFields.nameOf(field, in: bytes, is: names[index].utf8) { return index }
+            if names[index].tag == field.tag, HeaderFields.nameOf(field, in: bytes, is: names[index].utf8) { return index }
             candidates &= candidates &- 1
         }
         return nil

@@ -78,6 +78,29 @@ struct HeaderFieldsTests {
         #expect(MemoryLayout<HeaderFields.Field>.stride == MemoryLayout<weft_header_field>.stride)
         #expect(MemoryLayout<HeaderFields.Field>.offset(of: \.valueEnd) == MemoryLayout<weft_header_field>.offset(of: \.valueEnd))
         #expect(MemoryLayout<HeaderFields.Field>.offset(of: \.lineEnd) == MemoryLayout<weft_header_field>.offset(of: \.lineEnd))
+        #expect(MemoryLayout<HeaderFields.Field>.offset(of: \.tag) == MemoryLayout<weft_header_field>.offset(of: \.tag))
+        #expect(MemoryLayout<HeaderFields.Field>.offset(of: \.tag) == HeaderFields.tagOffset)
+    }
+
+    @Test("a name's tag and bit are the same in Swift and in the C scan, in any case; names differing only past their tag's bytes are told apart")
+    func nameTags() throws {
+        let names = ["a", "ab", "x-b3-traceid", "X-B3-TraceId", "x-b3-sampled", "content-length", "Content-Type", "~^_|`", String(repeating: "n", count: 300)]
+        for name in names {
+            let bytes = Array(name.utf8)
+            let tag = bytes.withUnsafeBufferPointer { HeaderFields.nameTag($0) }
+            #expect(tag == bytes.withUnsafeBufferPointer { weft_name_tag($0.baseAddress, $0.count) }, "\(name)")
+            #expect(HeaderFields.nameBit(tag) == weft_name_bit(tag), "\(name)")
+        }
+        #expect(HeaderFields.nameTag(UnsafeBufferPointer(start: nil, count: 0)) == 0)
+        // Same length, first, middle and last bytes: one tag, and still two names.
+        let fields = try #require(Self.fields("X-Bb-Traceid: one\r\nx-b3-traceid: two\r\n"))
+        #expect(fields.first(name: "x-b3-traceid") == "two")
+        #expect(fields.first(name: "x-bb-traceid") == "one")
+        #expect(fields.values(name: "x-bX-traceid") == [])
+        let set: HeaderNameSet = ["x-b3-traceid", "x-b3-spanid"]
+        var found: [Int] = []
+        fields.forEachValue(ofAny: set) { index, _ in found.append(index) }
+        #expect(found == [0])
     }
 
     @Test("a value read reusing a known String: the same bytes give it back, other bytes (or none known) their own value")
@@ -93,18 +116,25 @@ struct HeaderFieldsTests {
         #expect(fields.first(HeaderName("absent"), reusing: "abc==") == nil)
     }
 
-    @Test("names compared eight bytes at a time fold exactly the letters: every byte value at every place of a long name")
+    @Test("names compared eight bytes at a time fold exactly the letters: every byte value at every place of names shorter than a word, of whole words and of words and a tail")
     func namesFoldOnlyLetters() {
-        for position in 0..<18 {
+        // Shorter than a word, a word, a word and a byte, two words less one, more than two.
+        for length in [3, 8, 9, 15, 18] {
+            namesFoldOnlyLetters(length: length)
+        }
+    }
+
+    private func namesFoldOnlyLetters(length: Int) {
+        for position in 0..<length {
             for byte in 0...255 {
-                var word = Array("abcdefghijklmnopqr".utf8)
+                var word = Array("abcdefghijklmnopqr".utf8.prefix(length))
                 word[position] = UInt8(byte)
                 let lowered = word.map(HTTPToken.lower)
                 var caught = word
                 caught[position] = HTTPToken.lower(UInt8(byte))
                 let same = word.withUnsafeBufferPointer { name in
                     caught.withUnsafeBufferPointer { asked in
-                        HeaderFields.nameOf(HeaderFields.Field(line: 0, nameEnd: Int32(name.count), valueStart: 0, valueEnd: 0, lineEnd: 0), in: name, is: asked)
+                        HeaderFields.nameOf(HeaderFields.Field(line: 0, nameEnd: Int32(name.count), valueStart: 0, valueEnd: 0, lineEnd: 0, tag: 0), in: name, is: asked)
                     }
                 }
                 if !same { Issue.record("byte \(byte) at \(position): \(same)") }
@@ -113,7 +143,7 @@ struct HeaderFieldsTests {
                 other[position] = HTTPToken.lower(UInt8(byte)) == 0x7E ? 0x5E : 0x7E
                 let differs = word.withUnsafeBufferPointer { name in
                     other.withUnsafeBufferPointer { asked in
-                        !HeaderFields.nameOf(HeaderFields.Field(line: 0, nameEnd: Int32(name.count), valueStart: 0, valueEnd: 0, lineEnd: 0), in: name, is: asked)
+                        !HeaderFields.nameOf(HeaderFields.Field(line: 0, nameEnd: Int32(name.count), valueStart: 0, valueEnd: 0, lineEnd: 0, tag: 0), in: name, is: asked)
                     }
                 }
                 if !differs { Issue.record("byte \(byte) at \(position) matched \(other[position])") }
@@ -279,7 +309,7 @@ struct HeaderFieldsTests {
         var second = edited
         second.remove(name: "host")
         #expect(edited.first(name: "host") == "h" && second.first(name: "host") == nil && second.count == 41)
-        // 200 fields: past the 48 the index is first made in on the stack.
+        // 200 fields: past the 42 the index is first made in on the stack.
         let many = (0..<200).map { "F\($0): \($0)\r\n" }.joined()
         let parsed = try #require(Self.fields(many))
         #expect(parsed.count == 200 && parsed.first(name: "f199") == "199" && Self.wire(parsed) == many)
