@@ -18,8 +18,38 @@ public enum HTTPToken {
     /// `lhs` and `rhs` are the same bytes but for ASCII letters' case.
     public static func equalsIgnoringCase(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool {
         guard lhs.count == rhs.count else { return false }
-        for index in 0..<lhs.count where lower(lhs[index]) != lower(rhs[index]) { return false }
-        return true
+        guard let left = lhs.baseAddress, let right = rhs.baseAddress else { return true }
+        return sameIgnoringCase(left, right, count: lhs.count)
+    }
+
+    /// The `count` bytes at `lhs` and at `rhs` are the same but for ASCII letters' case: eight at
+    /// a time, the last word overlapping the one before, compared as they are and lower-cased only
+    /// where they differ (names and tokens looked up are lower-case, and so are most of those
+    /// received). A byte at a time, each lower-cased, was ~14 instructions a byte.
+    @inline(never)
+    static func sameIgnoringCase(_ lhs: UnsafePointer<UInt8>, _ rhs: UnsafePointer<UInt8>, count: Int) -> Bool {
+        guard count >= 8 else {
+            for offset in 0..<count where lhs[offset] != rhs[offset] {
+                if lower(lhs[offset]) != lower(rhs[offset]) { return false }
+            }
+            return true
+        }
+        let last = count &- 8
+        var offset = 0
+        while true {
+            let at = Swift.min(offset, last)
+            let left = UnsafeRawPointer(lhs).loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            let right = UnsafeRawPointer(rhs).loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            if left != right, !wordsSameIgnoringCase(left, right) { return false }
+            if at == last { return true }
+            offset &+= 8
+        }
+    }
+
+    /// Out of line: its constants would take the registers of the common case, words that are equal.
+    @inline(never)
+    static func wordsSameIgnoringCase(_ left: UInt64, _ right: UInt64) -> Bool {
+        lowered(left) == lowered(right)
     }
 
     /// `byte` with A–Z lower-cased (only letters: `^` and `~` differ by the same bit).

@@ -231,36 +231,15 @@ public struct HeaderFields: @unchecked Sendable {
         }
     }
 
-    /// Whether the field's name is `wanted`, in any case. Called for a field whose tag is the one
-    /// sought, and kept out of line: inlined, its constants took the registers of the walk that calls it.
-    @inline(never)
+    /// Whether the field's name is `wanted`, in any case (called for a field whose tag is the one sought).
+    @inline(__always)
     static func nameOf(_ field: Field, in bytes: UnsafeBufferPointer<UInt8>, is wanted: UnsafeBufferPointer<UInt8>) -> Bool {
         let start = Int(field.line)
         let count = wanted.count
         guard Int(field.nameEnd) &- start == count else { return false }
+        // The field's range was checked when the head was read: its name lies within `bytes`.
         guard count > 0, let base = bytes.baseAddress, let expected = wanted.baseAddress else { return true }
-        let name = base + start
-        guard count >= 8 else {
-            for offset in 0..<count where name[offset] != expected[offset] {
-                if HTTPToken.lower(name[offset]) != HTTPToken.lower(expected[offset]) { return false }
-            }
-            return true
-        }
-        // Eight bytes at a time, the last word overlapping the one before (the field's range was
-        // checked when the head was read: its name lies within `bytes`). Words compared as they are
-        // first, lower-cased only when they differ: the names looked up are lower-case, and so are
-        // nearly all the names received (a sidecar's, HTTP/2's); lower-casing both sides of every
-        // word, and a byte at a time past the last whole one, was ~140 instructions a name.
-        let last = count &- 8
-        var offset = 0
-        while true {
-            let at = Swift.min(offset, last)
-            let got = UnsafeRawPointer(name).loadUnaligned(fromByteOffset: at, as: UInt64.self)
-            let asked = UnsafeRawPointer(expected).loadUnaligned(fromByteOffset: at, as: UInt64.self)
-            if got != asked, HTTPToken.lowered(got) != HTTPToken.lowered(asked) { return false }
-            if at == last { return true }
-            offset &+= 8
-        }
+        return HTTPToken.sameIgnoringCase(base + start, expected, count: count)
     }
 
     /// The value of the field at `position` (one that is there).
