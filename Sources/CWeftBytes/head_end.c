@@ -34,3 +34,22 @@ ptrdiff_t weft_head_end(const uint8_t *bytes, size_t count, size_t from) {
     }
     return -1;
 }
+
+ptrdiff_t weft_first_line_end(const uint8_t *bytes, size_t count) {
+    size_t index = 0;
+#if defined(__SSE2__)
+    const __m128i lf = _mm_set1_epi8('\n');
+    while (index + 16 <= count) {
+        unsigned found = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(bytes + index)), lf));
+        if (found != 0) {
+            index += (size_t)__builtin_ctz(found);
+            return index > 0 && bytes[index - 1] == '\r' ? (ptrdiff_t)index - 1 : -2;
+        }
+        index += 16;
+    }
+#endif
+    for (; index < count; index += 1) {
+        if (bytes[index] == '\n') return index > 0 && bytes[index - 1] == '\r' ? (ptrdiff_t)index - 1 : -2;
+    }
+    return -1;
+}

@@ -64,41 +64,80 @@ static inline size_t first_control_byte(const uint8_t *bytes, size_t end, size_t
     return index;
 }
 
+// One field line from `index`: checked and indexed into `*field`; the offset just past its CRLF,
+// or -1 (a line HTTP/1.1 refuses) or -2 (the bytes end within the line).
+__attribute__((always_inline)) static inline ptrdiff_t scan_field_line(const uint8_t *bytes, size_t end, size_t index, weft_header_field *field, uint64_t *seen) {
+    size_t line = index;
+    index = token_run_end(bytes, end, index);
+    if (index >= end) return -2;
+    if (index == line || bytes[index] != ':') return -1;
+    size_t nameEnd = index;
+    uint32_t tag = weft_name_tag(bytes + line, nameEnd - line);
+    *seen |= weft_name_bit(tag);
+    index += 1;
+    while (index < end && (bytes[index] == ' ' || bytes[index] == '\t')) index += 1;
+    size_t valueStart = index;
+    // A tab goes on; the CR ends the value; any other control character (a NUL, a lone LF) or DEL is refused.
+    for (;;) {
+        index = first_control_byte(bytes, end, index);
+        if (index >= end) return -2;
+        if (bytes[index] == '\t') {
+            index += 1;
+            continue;
+        }
+        if (bytes[index] != '\r') return -1;
+        break;
+    }
+    size_t valueEnd = index;
+    while (valueEnd > valueStart && (bytes[valueEnd - 1] == ' ' || bytes[valueEnd - 1] == '\t')) valueEnd -= 1;
+    if (index + 1 >= end) return -2;
+    if (bytes[index + 1] != '\n') return -1;
+    index += 2;
+    *field = (weft_header_field){(int32_t)line, (int32_t)nameEnd, (int32_t)valueStart, (int32_t)valueEnd, (int32_t)index, tag};
+    return (ptrdiff_t)index;
+}
+
 weft_scan_result weft_scan_header_fields(const uint8_t *bytes, size_t end, weft_header_field *fields, size_t capacity,
                                          size_t *fieldCount, uint64_t *bits) {
     size_t count = 0;
     uint64_t seen = 0;
     size_t index = 0;
     while (index < end) {
-        size_t line = index;
-        index = token_run_end(bytes, end, index);
-        if (index == line || index >= end || bytes[index] != ':') return weft_scan_invalid;
-        size_t nameEnd = index;
-        uint32_t tag = weft_name_tag(bytes + line, nameEnd - line);
-        seen |= weft_name_bit(tag);
-        index += 1;
-        while (index < end && (bytes[index] == ' ' || bytes[index] == '\t')) index += 1;
-        size_t valueStart = index;
-        // A tab goes on; the CR ends the value; any other control character (a NUL, a lone LF) or DEL is refused.
-        for (;;) {
-            index = first_control_byte(bytes, end, index);
-            if (index >= end) break;
-            if (bytes[index] == '\t') {
-                index += 1;
-                continue;
-            }
-            if (bytes[index] != '\r') return weft_scan_invalid;
-            break;
-        }
-        size_t valueEnd = index;
-        while (valueEnd > valueStart && (bytes[valueEnd - 1] == ' ' || bytes[valueEnd - 1] == '\t')) valueEnd -= 1;
-        if (index + 1 >= end || bytes[index + 1] != '\n') return weft_scan_invalid;
-        index += 2;
+        weft_header_field field;
+        // The lines end at `end` with their CRLF: a line cut short there is one HTTP/1.1 refuses.
+        ptrdiff_t next = scan_field_line(bytes, end, index, &field, &seen);
+        if (next < 0) return weft_scan_invalid;
         if (count >= capacity) return weft_scan_overflow;
-        fields[count] = (weft_header_field){(int32_t)line, (int32_t)nameEnd, (int32_t)valueStart, (int32_t)valueEnd, (int32_t)index, tag};
+        fields[count] = field;
         count += 1;
+        index = (size_t)next;
     }
     *fieldCount = count;
     *bits = seen;
     return weft_scan_fields;
+}
+
+weft_scan_result weft_scan_head_fields(const uint8_t *bytes, size_t end, weft_header_field *fields, size_t capacity,
+                                       size_t *fieldCount, uint64_t *bits, size_t *headEnd) {
+    size_t count = 0;
+    uint64_t seen = 0;
+    size_t index = 0;
+    for (;;) {
+        if (index + 1 >= end) return weft_scan_incomplete;
+        if (bytes[index] == '\r') {
+            if (bytes[index + 1] != '\n') return weft_scan_invalid;
+            *fieldCount = count;
+            *bits = seen;
+            *headEnd = index + 2;
+            return weft_scan_fields;
+        }
+        weft_header_field field;
+        ptrdiff_t next = scan_field_line(bytes, end, index, &field, &seen);
+        if (next == -2) return weft_scan_incomplete;
+        if (next < 0) return weft_scan_invalid;
+        if (count >= capacity) return weft_scan_overflow;
+        fields[count] = field;
+        count += 1;
+        index = (size_t)next;
+    }
 }

@@ -40,12 +40,25 @@ typedef enum {
     weft_scan_invalid = 1,
     /// More fields than `capacity`.
     weft_scan_overflow = 2,
+    /// The bytes end before the empty line that ends the head (`weft_scan_head_fields` only).
+    weft_scan_incomplete = 3,
 } weft_scan_result;
 
 /// Indexes `lines` (the field lines of a head, each ending in CRLF) into `fields`, checking each
 /// as RFC 9112 §5 allows it; `*bits` gets each name's bit (`weft_name_bit`).
 weft_scan_result weft_scan_header_fields(const uint8_t *lines, size_t count, weft_header_field *fields, size_t capacity,
                                          size_t *fieldCount, uint64_t *bits);
+
+/// The field lines of a head that starts at `bytes` (just past its start line's CRLF), read as
+/// `weft_scan_header_fields` reads them, up to the empty line that ends the head: `*headEnd` gets
+/// the offset just past it. One pass finds the head's end and indexes its fields when the head is
+/// all there; `weft_scan_incomplete` when the bytes end first.
+weft_scan_result weft_scan_head_fields(const uint8_t *bytes, size_t count, weft_header_field *fields, size_t capacity,
+                                       size_t *fieldCount, uint64_t *bits, size_t *headEnd);
+
+/// Where the first line of `bytes` ends: the offset of the CR of its CRLF; -1 when no line feed
+/// is there yet; -2 when the first line feed comes without its carriage return.
+ptrdiff_t weft_first_line_end(const uint8_t *bytes, size_t count);
 
 /// Where a head ends in `bytes`, searching from `from`: the offset just past the CRLF of its empty
 /// line; -1 when it is not there yet; -2 when a line feed comes without its carriage return.

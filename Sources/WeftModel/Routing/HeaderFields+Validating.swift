@@ -43,6 +43,31 @@ extension HeaderFields {
         nameBits = made.bits
     }
 
+    /// A head's field lines read up to the empty line that ends it, in one pass: the fields (as
+    /// `init?(validating:room:reusing:)` makes them, `spare` taken) and the offset in `bytes` just
+    /// past that empty line. Nil, `spare` left, when the bytes end before it, a line is not one
+    /// HTTP/1.1 allows, or there are more fields than the stack holds: the caller then finds the
+    /// head's end and reads its lines as before (and says what is wrong the same way). A head
+    /// that arrives whole was searched for its end and then scanned, two passes over its bytes.
+    public static func scanningHead(_ bytes: UnsafeRawBufferPointer, room: Int, reusing spare: inout SpareHeaderStorage?) -> (fields: HeaderFields, end: Int)? {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        return withUnsafeTemporaryAllocation(of: Field.self, capacity: 42) { stack -> (fields: HeaderFields, end: Int)? in
+            guard let stored = stack.baseAddress else { return nil }
+            var count = 0, bits: UInt64 = 0, end = 0
+            let result = UnsafeMutableRawPointer(stored).withMemoryRebound(to: weft_header_field.self, capacity: stack.count) {
+                weft_scan_head_fields(base, bytes.count, $0, stack.count, &count, &bits, &end)
+            }
+            guard result == weft_scan_fields else { return nil }
+            var fields = HeaderFields()
+            if count > 0 {
+                fields.storage = makeStorage(lines: UnsafeRawBufferPointer(rebasing: bytes[..<(end - 2)]), fields: UnsafeBufferPointer(rebasing: stack[..<count]),
+                                             room: room, reusing: spare.take())
+                fields.nameBits = bits
+            }
+            return (fields, end)
+        }
+    }
+
     /// How a scan of field lines ended: a line HTTP/1.1 refuses, more fields than the space given, or the fields.
     private enum Scan {
         case invalid

@@ -10,6 +10,9 @@ struct HTTP1HeadScanner {
 
     mutating func reset() { searched = 0 }
 
+    /// Nothing of the head searched yet: it may be read in one pass (`HeaderFields.scanningHead`).
+    var isFresh: Bool { searched == 0 }
+
     /// The offset just past the empty line that ends the head in `buffer`'s readable bytes, if it
     /// is there yet. Line feeds are found sixteen bytes at a time (CWeftBytes); a CR elsewhere is
     /// the field parser's to refuse.
@@ -23,13 +26,11 @@ struct HTTP1HeadScanner {
         return end < 0 ? nil : end
     }
 
-    /// Where the first line of `bytes` ends (its CR).
+    /// Where the first line of `bytes` ends (its CR), sixteen bytes at a time (CWeftBytes); nil
+    /// when no line feed is there, or the first comes without its CR.
     static func firstLineEnd(in bytes: UnsafeRawBufferPointer) -> Int? {
-        var index = 0
-        while index + 1 < bytes.count {
-            if bytes[index] == 0x0D, bytes[index + 1] == 0x0A { return index }
-            index += 1
-        }
-        return nil
+        guard let base = bytes.baseAddress else { return nil }
+        let end = weft_first_line_end(base.assumingMemoryBound(to: UInt8.self), bytes.count)
+        return end < 0 ? nil : end
     }
 }

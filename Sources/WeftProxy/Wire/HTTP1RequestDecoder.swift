@@ -48,24 +48,33 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
             buffer.moveReaderIndex(forwardBy: 2)
             scanner.reset()
         }
-        guard let headEnd = try scanner.headEnd(in: buffer) else {
-            if buffer.readableBytes > Self.maximumHeadBytes { throw HTTPParserError.headerOverflow }
-            return .needMoreData
-        }
-        guard headEnd <= Self.maximumHeadBytes else { throw HTTPParserError.headerOverflow }
-        // The parts come out of the closure and the head is made here: returned whole through the
-        // closure's generic result, the head was copied and the returned one destroyed.
+        // A head that arrived whole (most do) is read in one pass; one cut short, or with something
+        // to refuse, has its end found first and its lines read then, as before.
         let previous = lastTarget
         var spare = receiver?.takeSpareHeaderStorage()
-        let (method, uri, authority, version, headers) = try buffer.withUnsafeReadableBytes { bytes -> (HTTPMethod, String, String?, HTTPVersion, HeaderFields) in
-            let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes)!
-            let (method, target, version) = try HTTP1RequestLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd]), reusing: previous).get()
-            // The field lines, each with its CRLF, without the empty line that ends the head; with
-            // room for the lines forwarding adds (request id, forwarding, trace context, peer metadata).
-            let fieldsStart = lineEnd + 2
-            let lines = UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<max(fieldsStart, headEnd - 2)])
-            guard let headers = HeaderFields(validating: lines, room: 1024, reusing: spare.take()) else { throw HTTPParserError.invalidHeaderToken }
-            return (method, target.originForm, target.authority, version, headers)
+        // Taken apart at once: a binding of the whole tuple kept a second reference to the fields
+        // until the function's end, and forwarding then copied them to edit them.
+        let method: HTTPMethod, uri: String, authority: String?, version: HTTPVersion, headers: HeaderFields, headEnd: Int
+        if scanner.isFresh, let whole = try Self.wholeHead(in: buffer, previous: previous, spare: &spare) {
+            (method, uri, authority, version, headers, headEnd) = whole
+        } else {
+            guard let end = try scanner.headEnd(in: buffer) else {
+                if buffer.readableBytes > Self.maximumHeadBytes { throw HTTPParserError.headerOverflow }
+                return .needMoreData
+            }
+            guard end <= Self.maximumHeadBytes else { throw HTTPParserError.headerOverflow }
+            // The parts come out of the closure and the head is made here: returned whole through the
+            // closure's generic result, the head was copied and the returned one destroyed.
+            (method, uri, authority, version, headers, headEnd) = try buffer.withUnsafeReadableBytes { bytes in
+                let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes)!
+                let (method, target, version) = try HTTP1RequestLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd]), reusing: previous).get()
+                // The field lines, each with its CRLF, without the empty line that ends the head; with
+                // room for the lines forwarding adds (request id, forwarding, trace context, peer metadata).
+                let fieldsStart = lineEnd + 2
+                let lines = UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<max(fieldsStart, end - 2)])
+                guard let headers = HeaderFields(validating: lines, room: Self.room, reusing: spare.take()) else { throw HTTPParserError.invalidHeaderToken }
+                return (method, target.originForm, target.authority, version, headers, end)
+            }
         }
         buffer.moveReaderIndex(forwardBy: headEnd)
         lastTarget = RequestTarget(authority: authority, originForm: uri)
@@ -85,6 +94,24 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
         case .chunked: phase.begin(.chunked, deliver: deliver)
         }
         return .continue
+    }
+
+    /// Room for the lines forwarding adds (request id, forwarding, trace context, peer metadata).
+    private static let room = 1024
+
+    /// The head, when all of it is in `buffer` and it reads in one pass (`HeaderFields.scanningHead`);
+    /// nil sends the caller the long way (which also says what is wrong with it, if anything).
+    private static func wholeHead(in buffer: ByteBuffer, previous: RequestTarget?, spare: inout SpareHeaderStorage?) throws
+        -> (method: HTTPMethod, uri: String, authority: String?, version: HTTPVersion, headers: HeaderFields, end: Int)? {
+        try buffer.withUnsafeReadableBytes { bytes in
+            guard let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes),
+                  let (headers, end) = HeaderFields.scanningHead(UnsafeRawBufferPointer(rebasing: bytes[(lineEnd + 2)...]), room: room, reusing: &spare)
+            else { return nil }
+            let headEnd = lineEnd + 2 + end
+            guard headEnd <= maximumHeadBytes else { throw HTTPParserError.headerOverflow }
+            let (method, target, version) = try HTTP1RequestLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd]), reusing: previous).get()
+            return (method, target.originForm, target.authority, version, headers, headEnd)
+        }
     }
 
     private static func deliver(_ part: consuming ProxyRequestPart, to receiver: (any HTTP1RequestReceiver)?, context: ChannelHandlerContext) {

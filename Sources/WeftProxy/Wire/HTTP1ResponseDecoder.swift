@@ -89,21 +89,45 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
         return .needMoreData
     }
 
-    private mutating func decodeHead(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let headEnd = try scanner.headEnd(in: buffer) else {
-            if buffer.readableBytes > Self.maximumHeadBytes { throw HTTPParserError.headerOverflow }
-            return .needMoreData
-        }
-        guard headEnd <= Self.maximumHeadBytes else { throw HTTPParserError.headerOverflow }
-        var spare = receiver?.takeSpareHeaderStorage()
-        var head = try buffer.withUnsafeReadableBytes { bytes -> ProxyResponseHead in
-            let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes)!
+    /// Room for the lines the proxy adds on the way (the head is edited where it is, `ForwardedHeaders.response`).
+    private static let room = 320
+
+    /// The head and where it ends, when all of it is in `buffer` and it reads in one pass; nil sends
+    /// the caller the long way (which also says what is wrong with it, if anything).
+    private static func wholeHead(in buffer: ByteBuffer, spare: inout SpareHeaderStorage?) throws -> (ProxyResponseHead, Int)? {
+        try buffer.withUnsafeReadableBytes { bytes in
+            guard let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes),
+                  let (headers, end) = HeaderFields.scanningHead(UnsafeRawBufferPointer(rebasing: bytes[(lineEnd + 2)...]), room: room, reusing: &spare)
+            else { return nil }
+            let headEnd = lineEnd + 2 + end
+            guard headEnd <= maximumHeadBytes else { throw HTTPParserError.headerOverflow }
             let (version, status) = try HTTP1StatusLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd])).get()
-            let fieldsStart = lineEnd + 2
-            // Room for the lines the proxy adds on the way (the head is edited where it is, `ForwardedHeaders.response`).
-            let lines = UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<max(fieldsStart, headEnd - 2)])
-            guard let headers = HeaderFields(validating: lines, room: 320, reusing: spare.take()) else { throw HTTPParserError.invalidHeaderToken }
-            return ProxyResponseHead(version: version, status: status, headers: headers)
+            return (ProxyResponseHead(version: version, status: status, headers: headers), headEnd)
+        }
+    }
+
+    private mutating func decodeHead(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        var spare = receiver?.takeSpareHeaderStorage()
+        // A head that arrived whole is read in one pass; else its end is found first (HTTP1RequestDecoder's way).
+        var head: ProxyResponseHead
+        let headEnd: Int
+        if scanner.isFresh, let (whole, end) = try Self.wholeHead(in: buffer, spare: &spare) {
+            (head, headEnd) = (whole, end)
+        } else {
+            guard let end = try scanner.headEnd(in: buffer) else {
+                if buffer.readableBytes > Self.maximumHeadBytes { throw HTTPParserError.headerOverflow }
+                return .needMoreData
+            }
+            guard end <= Self.maximumHeadBytes else { throw HTTPParserError.headerOverflow }
+            headEnd = end
+            head = try buffer.withUnsafeReadableBytes { bytes -> ProxyResponseHead in
+                let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes)!
+                let (version, status) = try HTTP1StatusLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd])).get()
+                let fieldsStart = lineEnd + 2
+                let lines = UnsafeRawBufferPointer(rebasing: bytes[fieldsStart..<max(fieldsStart, headEnd - 2)])
+                guard let headers = HeaderFields(validating: lines, room: Self.room, reusing: spare.take()) else { throw HTTPParserError.invalidHeaderToken }
+                return ProxyResponseHead(version: version, status: status, headers: headers)
+            }
         }
         buffer.moveReaderIndex(forwardBy: headEnd)
         let code = head.status.code
