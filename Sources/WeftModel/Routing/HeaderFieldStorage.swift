@@ -147,11 +147,13 @@ extension HeaderFields {
         Self.copy(value, to: lines.base + valueStart)
         lines.base[valueStart &+ value.count] = 0x0D
         lines.base[valueStart &+ value.count &+ 1] = 0x0A
-        lines.store(Field(line: Int32(line), nameEnd: Int32(line &+ name.count), valueStart: Int32(valueStart),
-                          valueEnd: Int32(valueStart &+ value.count), lineEnd: Int32(line &+ total), tag: tag), at: lines.fieldCount)
+        // Every offset is within the storage, whose capacity is an Int32: no conversion can overflow.
+        lines.store(Field(line: Int32(truncatingIfNeeded: line), nameEnd: Int32(truncatingIfNeeded: line &+ name.count),
+                          valueStart: Int32(truncatingIfNeeded: valueStart), valueEnd: Int32(truncatingIfNeeded: valueStart &+ value.count),
+                          lineEnd: Int32(truncatingIfNeeded: line &+ total), tag: tag), at: lines.fieldCount)
         storage.unsafelyUnwrapped.withUnsafeMutablePointerToHeader { counts in
-            counts.pointee.bytes = Int32(line &+ total)
-            counts.pointee.fields = Int32(lines.fieldCount &+ 1)
+            counts.pointee.bytes = Int32(truncatingIfNeeded: line &+ total)
+            counts.pointee.fields = Int32(truncatingIfNeeded: lines.fieldCount &+ 1)
         }
     }
 
