@@ -1,6 +1,7 @@
 import CWeftBytes
 import NIOCore
 import NIOHTTP1
+import WeftModel
 
 /// Finds where an HTTP/1.1 head (or trailer section) ends: the CRLF CRLF, searched once per byte
 /// however the bytes arrive. An LF without its CR is refused.
@@ -24,6 +25,19 @@ struct HTTP1HeadScanner {
         if end == -2 { throw HTTPParserError.lfExpected }
         searched = end < 0 ? buffer.readableBytes : 0
         return end < 0 ? nil : end
+    }
+
+    /// A head that is all in `bytes`, read in one pass (`HeaderFields.scanningHead`): where its first
+    /// line ends, its fields, and the offset just past it. Nil when it is not all there or has
+    /// something to refuse: the long way (`headEnd`, then the lines) then says what is wrong.
+    static func wholeHead(in bytes: UnsafeRawBufferPointer, room: Int, maximum: Int, spare: inout SpareHeaderStorage?) throws
+        -> (lineEnd: Int, headers: HeaderFields, end: Int)? {
+        guard let lineEnd = firstLineEnd(in: bytes),
+              let (headers, end) = HeaderFields.scanningHead(UnsafeRawBufferPointer(rebasing: bytes[(lineEnd + 2)...]), room: room, reusing: &spare)
+        else { return nil }
+        let headEnd = lineEnd + 2 + end
+        guard headEnd <= maximum else { throw HTTPParserError.headerOverflow }
+        return (lineEnd, headers, headEnd)
     }
 
     /// Where the first line of `bytes` ends (its CR), sixteen bytes at a time (CWeftBytes); nil

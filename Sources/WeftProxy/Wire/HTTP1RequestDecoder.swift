@@ -99,18 +99,14 @@ struct HTTP1RequestDecoder: ByteToMessageDecoder {
     /// Room for the lines forwarding adds (request id, forwarding, trace context, peer metadata).
     private static let room = 1024
 
-    /// The head, when all of it is in `buffer` and it reads in one pass (`HeaderFields.scanningHead`);
+    /// The head, when all of it is in `buffer` and it reads in one pass (`HTTP1HeadScanner.wholeHead`);
     /// nil sends the caller the long way (which also says what is wrong with it, if anything).
     private static func wholeHead(in buffer: ByteBuffer, previous: RequestTarget?, spare: inout SpareHeaderStorage?) throws
         -> (method: HTTPMethod, uri: String, authority: String?, version: HTTPVersion, headers: HeaderFields, end: Int)? {
         try buffer.withUnsafeReadableBytes { bytes in
-            guard let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes),
-                  let (headers, end) = HeaderFields.scanningHead(UnsafeRawBufferPointer(rebasing: bytes[(lineEnd + 2)...]), room: room, reusing: &spare)
-            else { return nil }
-            let headEnd = lineEnd + 2 + end
-            guard headEnd <= maximumHeadBytes else { throw HTTPParserError.headerOverflow }
+            guard let (lineEnd, headers, end) = try HTTP1HeadScanner.wholeHead(in: bytes, room: room, maximum: maximumHeadBytes, spare: &spare) else { return nil }
             let (method, target, version) = try HTTP1RequestLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd]), reusing: previous).get()
-            return (method, target.originForm, target.authority, version, headers, headEnd)
+            return (method, target.originForm, target.authority, version, headers, end)
         }
     }
 

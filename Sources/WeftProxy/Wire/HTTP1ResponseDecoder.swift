@@ -96,13 +96,9 @@ struct HTTP1ResponseDecoder: ByteToMessageDecoder {
     /// the caller the long way (which also says what is wrong with it, if anything).
     private static func wholeHead(in buffer: ByteBuffer, spare: inout SpareHeaderStorage?) throws -> (ProxyResponseHead, Int)? {
         try buffer.withUnsafeReadableBytes { bytes in
-            guard let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes),
-                  let (headers, end) = HeaderFields.scanningHead(UnsafeRawBufferPointer(rebasing: bytes[(lineEnd + 2)...]), room: room, reusing: &spare)
-            else { return nil }
-            let headEnd = lineEnd + 2 + end
-            guard headEnd <= maximumHeadBytes else { throw HTTPParserError.headerOverflow }
+            guard let (lineEnd, headers, end) = try HTTP1HeadScanner.wholeHead(in: bytes, room: room, maximum: maximumHeadBytes, spare: &spare) else { return nil }
             let (version, status) = try HTTP1StatusLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd])).get()
-            return (ProxyResponseHead(version: version, status: status, headers: headers), headEnd)
+            return (ProxyResponseHead(version: version, status: status, headers: headers), end)
         }
     }
 

@@ -103,6 +103,27 @@ struct HeaderFieldsTests {
         #expect(found == [0])
     }
 
+    @Test("a set of names is found in every block of 64 fields: before, at and past the 64th, and removed from all of them")
+    func setAcrossBlocks() throws {
+        var text = ""
+        for position in 0..<150 {
+            text += [3, 63, 64, 65, 127, 128, 149].contains(position) ? "X-B3-SpanId: \(position)\r\n" : "x-filler-\(position): v\r\n"
+        }
+        var fields = try #require(Self.fields(text))
+        let set: HeaderNameSet = ["x-b3-traceid", "x-b3-spanid"]
+        var found: [String] = []
+        fields.forEachValue(ofAny: set) { index, value in
+            #expect(index == 1)
+            found.append(String(decoding: value, as: UTF8.self))
+        }
+        #expect(found == ["3", "63", "64", "65", "127", "128", "149"])
+        #expect(fields.containsAny(of: set))
+        fields.remove(set)
+        #expect(!fields.containsAny(of: set))
+        #expect(fields.count == 143)
+        #expect(fields.first(name: "x-filler-148") == "v")
+    }
+
     @Test("a value read reusing a known String: the same bytes give it back, other bytes (or none known) their own value")
     func firstReusing() throws {
         let fields = try #require(Self.fields("X-Peer: abc==\r\nEmpty:\r\n"))

@@ -62,9 +62,8 @@ struct HTTP1HeadScannerTests {
     /// The same head read in one pass (nil: not all there, or something to refuse).
     static func readInOnePass(_ head: [UInt8]) -> (HeaderFields, Int)? {
         head.withUnsafeBytes { bytes in
-            guard let lineEnd = HTTP1HeadScanner.firstLineEnd(in: bytes) else { return nil }
             var spare: SpareHeaderStorage?
-            return HeaderFields.scanningHead(UnsafeRawBufferPointer(rebasing: bytes[(lineEnd + 2)...]), room: 64, reusing: &spare).map { ($0.fields, lineEnd + 2 + $0.end) }
+            return (try? HTTP1HeadScanner.wholeHead(in: bytes, room: 64, maximum: 64 * 1024, spare: &spare)).flatMap { $0 }.map { ($0.headers, $0.end) }
         }
     }
 
