@@ -20,9 +20,8 @@ extension HeaderFields {
         let bytes = lines.assumingMemoryBound(to: UInt8.self)
         guard !bytes.isEmpty else { return }
         var made: (storage: Storage, bits: UInt64)?
-        // The index is made on the stack first: its size is known only at the end, and the storage is made
-        // once. 42 fields (1008 bytes): the stack takes up to 1024, a larger one goes to the heap.
-        let valid = withUnsafeTemporaryAllocation(of: Field.self, capacity: 42) { stack -> Bool in
+        // The index is made on the stack first: its size is known only at the end, and the storage is made once.
+        let valid = withUnsafeTemporaryAllocation(of: Field.self, capacity: Self.stackFields) { stack -> Bool in
             switch Self.scan(bytes, into: stack) {
             case .invalid:
                 return false
@@ -51,7 +50,7 @@ extension HeaderFields {
     /// that arrives whole was searched for its end and then scanned, two passes over its bytes.
     public static func scanningHead(_ bytes: UnsafeRawBufferPointer, room: Int, reusing spare: inout SpareHeaderStorage?) -> (fields: HeaderFields, end: Int)? {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
-        return withUnsafeTemporaryAllocation(of: Field.self, capacity: 42) { stack -> (fields: HeaderFields, end: Int)? in
+        return withUnsafeTemporaryAllocation(of: Field.self, capacity: stackFields) { stack -> (fields: HeaderFields, end: Int)? in
             guard let stored = stack.baseAddress else { return nil }
             var count = 0, bits: UInt64 = 0, end = 0
             let result = UnsafeMutableRawPointer(stored).withMemoryRebound(to: weft_header_field.self, capacity: stack.count) {
@@ -67,6 +66,10 @@ extension HeaderFields {
             return (fields, end)
         }
     }
+
+    /// Fields a scan indexes on the stack before the storage is made: 42 (1,008 bytes), as
+    /// `withUnsafeTemporaryAllocation` puts up to 1,024 bytes there and a larger one on the heap.
+    static var stackFields: Int { 42 }
 
     /// How a scan of field lines ended: a line HTTP/1.1 refuses, more fields than the space given, or the fields.
     private enum Scan {

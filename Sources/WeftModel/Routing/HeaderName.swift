@@ -1,13 +1,11 @@
 /// A header name the proxy knows in advance (`x-request-id`, `content-length`), lower-case, with its
-/// bit in `HeaderFields`' name mask worked out once: looking one up reads no String (a String name
+/// tag (`HeaderFields.nameTag`) worked out once: looking one up reads no String (a String name
 /// is retained, read through `withUTF8` and lower-cased byte by byte on every lookup).
 public struct HeaderName: Sendable {
     /// The name's bytes, all lower-case.
     @usableFromInline let bytes: StaticString
     /// Its tag (`HeaderFields.nameTag`), which a lookup compares with each field's.
     @usableFromInline let tag: UInt32
-    /// Its bit in `HeaderFields.nameBits`.
-    @usableFromInline let bit: UInt64
     /// Its length in bytes (read here, not from the StaticString, whose count checks its representation).
     @usableFromInline let count: Int
 
@@ -18,7 +16,6 @@ public struct HeaderName: Sendable {
         bytes = name
         count = name.utf8CodeUnitCount
         tag = HeaderFields.nameTag(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        bit = HeaderFields.nameBit(tag)
     }
 
     var utf8: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: bytes.utf8Start, count: count) }
@@ -37,7 +34,7 @@ public struct HeaderNameSet: Sendable {
     public init(_ names: [HeaderName]) {
         precondition(names.count <= 32, "a HeaderNameSet holds up to 32 names")
         self.names = names
-        bits = names.reduce(0) { $0 | $1.bit }
+        bits = names.reduce(0) { $0 | HeaderFields.nameBit($1.tag) }
         var namesWithBit = [UInt32](repeating: 0, count: 64)
         for (index, name) in names.enumerated() { namesWithBit[HeaderFields.nameBitIndex(name.tag)] |= 1 << UInt32(index) }
         self.namesWithBit = namesWithBit
