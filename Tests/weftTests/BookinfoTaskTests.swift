@@ -61,7 +61,8 @@ struct BookinfoTaskTests {
         defer { _ = demo.interrupt() }
         try demo.apply(corpus: Self.networking + "destination-rule-all.yaml", changesRoutes: false)
         try demo.apply(corpus: Self.networking + "virtual-service-all-v1.yaml")
-        #expect(try demo.visit(10).stars == ["none": 10])
+        let allV1 = try demo.visit(10)
+        #expect(allV1.stars == ["none": 10], "\(allV1)")
 
         try demo.apply(corpus: Self.networking + "virtual-service-reviews-50-v3.yaml")
         let split = try demo.visit(200)
@@ -71,7 +72,12 @@ struct BookinfoTaskTests {
         #expect(split.stars["none", default: 0] + red == 200, "only v1 (no stars) and v3 (red): \(split.stars)")
 
         try demo.apply(corpus: Self.networking + "virtual-service-reviews-v3.yaml")
-        #expect(try demo.visit(20).stars == ["red": 20])
+        // Every page is reviews-v3's. Its stars are red unless its 2.5 s call to ratings failed, which
+        // the page says: on a loaded 2-core CI machine a timeout, not routing's doing (one CI run saw a
+        // page here without red stars and did not record why; the message now says all of it).
+        let v3 = try demo.visit(20)
+        #expect(v3.servedBy == ["reviews-v3": 20], "\(v3)")
+        #expect(v3.failures.isEmpty && v3.stars["red", default: 0] + v3.ratingsErrors == 20 && v3.ratingsErrors <= 2, "\(v3)")
     }
 
     @Test("mTLS on by default: under mesh-wide STRICT every hop (gateway → productpage → details, reviews → ratings) is mutual TLS and the page works; destination-rule-all-mtls.yaml works unchanged")
