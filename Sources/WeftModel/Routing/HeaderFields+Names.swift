@@ -97,6 +97,30 @@ extension HeaderFields {
         removeAll(from: first) { field, bytes in names.index(of: field, in: bytes) != nil }
     }
 
+    /// One pass over the fields of any of `names` that edits them where they lie: `body` gets each
+    /// one's index in `names` and its value's bytes, which it may overwrite (not lengthen), and says
+    /// whether the field stays. A field rewritten so is not removed and added again: an add copies
+    /// its line, and a removed line leaves a gap in the lines written upstream.
+    public mutating func editValues(ofAny names: HeaderNameSet, _ body: (Int, UnsafeMutableBufferPointer<UInt8>) -> Bool) {
+        guard let first = firstPosition(ofAny: names) else { return }
+        let lines = reserve(bytes: 0, fields: 0)
+        var kept = first
+        var position = first
+        while position < lines.fieldCount {
+            let field = lines.field(position)
+            var stays = true
+            if let index = names.index(of: field, in: lines.bytes) {
+                stays = body(index, UnsafeMutableBufferPointer(start: lines.base + Int(field.valueStart), count: Int(field.valueEnd &- field.valueStart)))
+            }
+            if stays {
+                if kept != position { lines.store(field, at: kept) }
+                kept &+= 1
+            }
+            position &+= 1
+        }
+        storage.unsafelyUnwrapped.header.fields = Int32(truncatingIfNeeded: kept)
+    }
+
     /// One pass over the fields for several names: `body` gets, in field order, each field named
     /// by one of `names` as the name's index there and the field's value. Nothing is read when
     /// the mask says none is here.

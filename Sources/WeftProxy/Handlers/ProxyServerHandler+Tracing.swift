@@ -8,8 +8,7 @@ import WeftTelemetry
 /// when the request came with one), and a sampled span, once the answer ends, goes to the
 /// exporter's queue.
 extension ProxyServerHandler {
-    /// The headers that carry a trace context: B3's, and with W3C's.
-    static let b3Names = HeaderNameSet(TraceContext.headerWireNames.map { HeaderName($0) })
+    /// The headers that carry a trace context: B3's with W3C's.
     static let traceContextNames = HeaderNameSet(TraceContext.headerWireNames.map { HeaderName($0) } + ["traceparent"])
 
     /// The span of a request whose head just arrived.
@@ -32,11 +31,8 @@ extension ProxyServerHandler {
     /// The request goes upstream: the next hop's context is this span.
     func traceHeaders(_ head: inout ProxyRequestHead, exchange: Exchange) {
         // Fields read where they lie: the span and the upstream are not copied whole.
-        guard requestTelemetry?.span != nil else { return }
-        let w3c = requestTelemetry?.span?.w3c == true
-        // Only when the client sent a context (most do not); the mask skips the pass otherwise.
-        if requestTelemetry?.span?.carriedContext == true { head.headers.remove(w3c ? Self.traceContextNames : Self.b3Names) }
-        requestTelemetry?.span?.context.forEachHeader(w3c: w3c) { name, value in head.headers.add(HeaderName(name), utf8: value) }
+        guard let context = requestTelemetry?.span?.context else { return }
+        RequestSpan.propagate(context, w3c: requestTelemetry?.span?.w3c == true, carried: requestTelemetry?.span?.carriedContext == true, to: &head.headers)
         if let tags = requestTelemetry?.span?.tags { tags.requestID = head.headers.first("x-request-id") }
         spanUpstream(exchange)
     }

@@ -88,6 +88,29 @@ struct RequestSpan {
         return TraceContext.extract { headers.first(name: $0) }
     }
 
+    /// The next hop's context, `context`, written into a request's `headers`. When the request
+    /// `carried` one (a sidecar's caller sends B3's fields), B3's fields are rewritten where they
+    /// lie and any other removed, as `TraceContext.writeB3Value` allows; with W3C's (`w3c`), all
+    /// are removed and written anew. What is not there yet is added.
+    static func propagate(_ context: TraceContext, w3c: Bool, carried: Bool, to headers: inout HeaderFields) {
+        var written = 0
+        if carried {
+            if w3c {
+                headers.remove(ProxyServerHandler.traceContextNames)
+            } else {
+                headers.editValues(ofAny: contextNames) { index, value in
+                    guard written & (1 << index) == 0, context.writeB3Value(index, into: value) else { return false }
+                    written |= 1 << index
+                    return true
+                }
+            }
+        }
+        context.forEachHeader(w3c: w3c, skipping: written) { name, value in headers.add(HeaderName(name), utf8: value) }
+    }
+
+    /// B3's headers, separate and single, in `TraceContext.headerWireNames`' order.
+    private static let contextNames = HeaderNameSet(TraceContext.headerWireNames.map { HeaderName($0) })
+
     /// B3's separate headers, in the order `incomingContext` reads them.
     private static let b3Names: HeaderNameSet = ["x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags"]
 

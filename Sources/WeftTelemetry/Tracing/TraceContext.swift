@@ -119,28 +119,16 @@ public struct TraceContext: Sendable, Hashable {
     }
 
     /// The same headers, each value written as bytes into a buffer on the stack: a forwarded request
-    /// makes no String for them.
-    public func forEachHeader(w3c: Bool, _ body: (StaticString, UnsafeBufferPointer<UInt8>) -> Void) {
+    /// makes no String for them. `skipping`: B3 headers already written (bits by `headerWireNames`
+    /// index, as `writeB3Value` reports them), which are not given again.
+    public func forEachHeader(w3c: Bool, skipping written: Int = 0, _ body: (StaticString, UnsafeBufferPointer<UInt8>) -> Void) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 55) { buffer in
-            func emit(_ name: StaticString, _ count: Int) { body(name, UnsafeBufferPointer(rebasing: buffer[0..<count])) }
-            func literal(_ name: StaticString, _ value: StaticString) {
-                body(name, UnsafeBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount))
+            for index in 0..<B3Field.count where written & (1 << index) == 0 {
+                let count = b3ValueLength(index)
+                guard count > 0 else { continue }
+                writeB3Value(index, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
+                body(Self.headerWireNames[index], UnsafeBufferPointer(rebasing: buffer[0..<count]))
             }
-            if is128Bit {
-                Hex.write(traceIDHigh, into: buffer, at: 0)
-                Hex.write(traceIDLow, into: buffer, at: 16)
-                emit("x-b3-traceid", 32)
-            } else {
-                Hex.write(traceIDLow, into: buffer, at: 0)
-                emit("x-b3-traceid", 16)
-            }
-            Hex.write(spanID, into: buffer, at: 0)
-            emit("x-b3-spanid", 16)
-            if let parentSpanID {
-                Hex.write(parentSpanID, into: buffer, at: 0)
-                emit("x-b3-parentspanid", 16)
-            }
-            if debug { literal("x-b3-flags", "1") } else { literal("x-b3-sampled", sampled == true ? "1" : "0") }
             guard w3c else { return }
             // 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>
             let prefix: StaticString = "00-"
@@ -152,7 +140,7 @@ public struct TraceContext: Sendable, Hashable {
             buffer[52] = UInt8(ascii: "-")
             buffer[53] = UInt8(ascii: "0")
             buffer[54] = sampled == true ? UInt8(ascii: "1") : UInt8(ascii: "0")
-            emit("traceparent", 55)
+            body("traceparent", UnsafeBufferPointer(rebasing: buffer[0..<55]))
         }
     }
 

@@ -279,6 +279,27 @@ struct HeaderFieldsTests {
         #expect(original != fields)
     }
 
+    @Test("values of a set of names edited where they lie: rewritten in place or removed, the other fields and their order kept; a shared storage is copied first; none of the names, nothing touched")
+    func editValuesInPlace() throws {
+        let received = try #require(Self.fields("Host: h\r\nX-B3-SpanId: aaaa\r\nAccept: */*\r\nx-b3-sampled: 1\r\nx-b3-spanid: bbbb\r\nb3: 1\r\n"))
+        var edited = received
+        var seen: [(Int, String)] = []
+        edited.editValues(ofAny: ["x-b3-spanid", "x-b3-sampled", "b3"]) { index, value in
+            seen.append((index, String(decoding: value, as: UTF8.self)))
+            guard index == 0, value.count == 4, !seen.dropLast().contains(where: { $0.0 == 0 }) else { return false }
+            for offset in value.indices { value[offset] = UInt8(ascii: "c") }
+            return true
+        }
+        #expect(seen.map(\.0) == [0, 1, 0, 2] && seen.map(\.1) == ["aaaa", "1", "bbbb", "1"])
+        #expect(Self.wire(edited) == "Host: h\r\nX-B3-SpanId: cccc\r\nAccept: */*\r\n")
+        #expect(edited.first("x-b3-spanid") == "cccc" && !edited.contains("x-b3-sampled") && !edited.contains("b3") && edited.count == 3)
+        #expect(Self.wire(received) == "Host: h\r\nX-B3-SpanId: aaaa\r\nAccept: */*\r\nx-b3-sampled: 1\r\nx-b3-spanid: bbbb\r\nb3: 1\r\n")
+        var untouched = received
+        var called = false
+        untouched.editValues(ofAny: ["traceparent"]) { _, _ in called = true; return false }
+        #expect(!called && untouched == received)
+    }
+
     @Test("fields made from pairs read and compare as parsed ones")
     func fromPairs() throws {
         let built: HeaderFields = [("Host", "h"), ("accept", "*/*")]
