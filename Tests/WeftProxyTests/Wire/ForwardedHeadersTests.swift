@@ -35,6 +35,11 @@ struct ForwardedHeadersTests {
             == "Host: a\r\nX-Other: o\r\n" + Self.madeID + "x-forwarded-proto: http\r\nconnection: keep-alive\r\n")
         #expect(try Self.forwarded("Connection: CLOSE, keep-alive\r\nX-Request-Id: r1\r\n") == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nconnection: keep-alive\r\n")
         #expect(try Self.forwarded("Connection: te\r\nTE: trailers\r\nX-Request-Id: r1\r\n") == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nconnection: keep-alive\r\n")
+        // TE listed after another name, or TE before the Connection that lists it: the same.
+        #expect(try Self.forwarded("TE: trailers\r\nConnection: x-a, TE\r\nX-A: 1\r\nX-Request-Id: r1\r\n") == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nconnection: keep-alive\r\n")
+        // Another name listed: it goes, TE: trailers goes on.
+        #expect(try Self.forwarded("TE: trailers\r\nConnection: X-A\r\nX-A: 1\r\nX-Request-Id: r1\r\n")
+            == "X-Request-Id: r1\r\nte: trailers\r\nx-forwarded-proto: http\r\nconnection: keep-alive\r\n")
     }
 
     @Test("X-Forwarded-Client-Cert: kept, removed (sanitize), or replaced with the proved peer's (set), once")
