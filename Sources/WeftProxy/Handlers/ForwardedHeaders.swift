@@ -36,8 +36,11 @@ enum ForwardedHeaders {
         if !survey.requestID { RequestID.with(requestID ?? RequestID.draw()) { headers.add("x-request-id", utf8: $0) } }
         if !survey.forwardedProto { headers.add("x-forwarded-proto", value: scheme) }
         if let clientAddress {
-            if survey.forwardedFor, let existing = headers.first("x-forwarded-for") {
-                headers.replaceOrAdd("x-forwarded-for", value: "\(existing), \(clientAddress)")
+            if survey.forwardedFor {
+                // Every field of the name is one list (RFC 9110 §5.3), as Envoy joins them: none is lost.
+                var chain: [String] = []
+                headers.forEachValue("x-forwarded-for") { chain.append(String(decoding: $0, as: UTF8.self)) }
+                headers.replaceOrAdd("x-forwarded-for", value: (chain + [clientAddress]).joined(separator: ", "))
             } else {
                 headers.add("x-forwarded-for", value: clientAddress)
             }

@@ -18,14 +18,14 @@ struct ForwardedHeadersTests {
 
     static let madeID = "x-request-id: 01234567-89ab-4def-bedc-ba9876543210\r\n"
 
-    @Test("hop-by-hop fields stop here, te: trailers goes on, the id and the scheme are kept or added, the client's address appended")
+    @Test("hop-by-hop fields stop here, te: trailers goes on, the id and the scheme are kept or added, the client's address appended (to every X-Forwarded-For field's list, joined in order)")
     func edits() throws {
         #expect(try Self.forwarded("Host: a\r\n") == "Host: a\r\n" + Self.madeID + "x-forwarded-proto: http\r\nconnection: keep-alive\r\n")
         #expect(try Self.forwarded("Host: a\r\nConnection: Keep-Alive\r\nKeep-Alive: 5\r\nTE: trailers, deflate\r\nUpgrade: h2c\r\nX-Request-Id: r1\r\nX-Forwarded-Proto: https\r\n")
             == "Host: a\r\nX-Request-Id: r1\r\nX-Forwarded-Proto: https\r\nte: trailers\r\nconnection: keep-alive\r\n")
         #expect(try Self.forwarded("Host: a\r\nTE: deflate\r\nProxy-Authorization: x\r\n") == "Host: a\r\n" + Self.madeID + "x-forwarded-proto: http\r\nconnection: keep-alive\r\n")
         #expect(try Self.forwarded("X-Forwarded-For: 10.0.0.1\r\nx-forwarded-for: 10.0.0.2\r\n", clientAddress: "10.0.0.9")
-            == Self.madeID + "x-forwarded-proto: http\r\nx-forwarded-for: 10.0.0.1, 10.0.0.9\r\nconnection: keep-alive\r\n")
+            == Self.madeID + "x-forwarded-proto: http\r\nx-forwarded-for: 10.0.0.1, 10.0.0.2, 10.0.0.9\r\nconnection: keep-alive\r\n")
         #expect(try Self.forwarded("Host: a\r\n", clientAddress: "10.0.0.9") == "Host: a\r\n" + Self.madeID + "x-forwarded-proto: http\r\nx-forwarded-for: 10.0.0.9\r\nconnection: keep-alive\r\n")
     }
 
