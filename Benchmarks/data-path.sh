@@ -177,7 +177,8 @@ LUA
 cpu() { awk '{print $14 "," $15}' "/proc/$1/stat"; } # user,system ticks
 # The proxies whose CPU each run reads, in this order (see the report below).
 proxy_pids() { echo "$client_pid $server_pid $hp1_pid $hp2_pid $hp3_pid $hp4_pid $hp5_pid $hp6_pid"; }
-cpu_all() { for pid in $(proxy_pids); do printf '%s ' "$(cpu "$pid")"; done; }
+# Then the control plane's: it is the spans' collector (1 % of requests traced), on the same cores.
+cpu_all() { for pid in $(proxy_pids) "$CP_PID"; do printf '%s ' "$(cpu "$pid")"; done; }
 measure() { # label url [proxy-for-hey host-for-wrk]
   local label=$1 url=$2 proxy=${3:-} host=${4:-}
   local before; before=$(cpu_all)
@@ -368,6 +369,8 @@ for r in groups["weft"]:
 print(f"\nCPU ms per request (hey + wrk requests; median of {rounds} rounds for the first five)   client/first proxy   server/second proxy   (user share of it)")
 for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0, 1), ("haproxy-tls", 4, 5), ("weft-authz", 0, 1), ("weft-jwt", 0, 1), ("weft-telemetry", 0, 1), ("weft-notrace", 0, 1), ("weft-off", 0, 1)]:
     print(f"  {label:<52}{per_request(label, first):10.4f} {per_request(label, second):18.4f}   ({user_share(label, first):.0%} / {user_share(label, second):.0%} user)")
+print(f"\ncontrol plane CPU ms per request (it collects the sampled spans; on this machine it shares the cores): "
+      + ", ".join(f"{label} {per_request(label, 8):.4f}" for label in ["weft", "weft-mtls", "weft-notrace", "haproxy"]))
 print("\nhandshakes: a new TLS connection between the proxies per request   first byte p50 / p99 ms at 10 req/s   connections/s (16 clients)")
 for label in ["weft-hs", "haproxy-hs"]:
     pct, _, codes = hey(f"{label}.ttfb")

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import WeftTelemetry
+@testable import WeftTelemetry
 
 /// Trace context in and out, Zipkin spans as JSON, and the collector's store, one step at a time.
 @Suite("Trace context and spans")
@@ -103,13 +103,38 @@ struct TraceContextTests {
         span.tags = [("b", "2"), ("a", "1")]
         #expect(span.json == #"{"traceId":"a3ce929d0e0e4736","id":"e457b5a2e4d86bd1","name":"op","kind":"SERVER","timestamp":5,"duration":7,"#
             + #""localEndpoint":{"serviceName":"svc","ipv4":"10.0.0.1"},"remoteEndpoint":{},"tags":{"b":"2","a":"1"}}"#)
-        #expect(ZipkinSpan.listJSON([span, span]) == "[\(span.json),\(span.json)]")
-        #expect(ZipkinSpan.listJSON([]) == "[]")
+        #expect(String(decoding: ZipkinSpan.listJSON([span, span]), as: UTF8.self) == "[\(span.json),\(span.json)]")
+        #expect(ZipkinSpan.listJSON([]) == Array("[]".utf8))
     }
 
     static func storedSpan(trace: String, id: String, parent: String? = nil, service: String, kind: String, timestamp: Int64 = 1_700_000_000_000_000) -> String {
         let parentField = parent.map { ",\"parentId\":\"\($0)\"" } ?? ""
         return "{\"traceId\":\"\(trace)\",\"id\":\"\(id)\"\(parentField),\"kind\":\"\(kind)\",\"timestamp\":\(timestamp),\"duration\":10,\"localEndpoint\":{\"serviceName\":\"\(service)\"}}"
+    }
+
+    @Test("a null value is found outside strings only, as a parse into Foundation objects finds it: in tags, endpoints, arrays and at the top; not in strings with quotes, backslashes or the word null")
+    func nullValues() throws {
+        // Written with ' for ", and the backslashes JSON reads.
+        let texts = [
+            "[{'traceId':'a3ce929d0e0e4736','id':'e457b5a2e4d86bd1','tags':null}]",
+            "[{'traceId':'a3ce929d0e0e4736','id':'e457b5a2e4d86bd1','tags':{'a':null}}]",
+            "[{'traceId':'a3ce929d0e0e4736','id':'e457b5a2e4d86bd1','localEndpoint':{'serviceName':'n','port':null}}]",
+            "[{'traceId':'a3ce929d0e0e4736','id':'e457b5a2e4d86bd1','annotations':[null]}]",
+            "[{'traceId':'a3ce929d0e0e4736','id':'e457b5a2e4d86bd1','name':'null','tags':{'null':'nothing \\'null\\' \\\\ n','x':'\\\\'}}]",
+            "[{'traceId':'a3ce929d0e0e4736','id':'e457b5a2e4d86bd1','name':'\\u006eull \\\\\\' null','duration':1e3, 'debug' : false , 'shared':true}]",
+            "[ ]",
+            "[null]",
+        ].map { $0.replacingOccurrences(of: "'", with: "\"") }
+        for text in texts {
+            let reference = try JSONSerialization.jsonObject(with: Data(text.utf8))
+            func hasNull(_ value: Any) -> Bool {
+                if value is NSNull { return true }
+                if let list = value as? [Any] { return list.contains(where: hasNull) }
+                if let object = value as? [String: Any] { return object.values.contains(where: hasNull) }
+                return false
+            }
+            #expect(ZipkinSpanStore.containsNull(Array(text.utf8)) == hasNull(reference), "\(text)")
+        }
     }
 
     @Test("the collector's store: refuses what is not a span, keeps a bound (oldest traces go), answers services, traces and dependency links")

@@ -99,7 +99,7 @@ public struct SpanExporterService: Service {
         do {
             let response = try await HTTPClient(tls: tls, maxResponseBytes: 64 * 1024, group: eventLoop).send(
                 .POST, host: host, port: dial?.port ?? port, path: "/api/v2/spans", headers: [("content-type", "application/json")],
-                body: Array(ZipkinSpan.listJSON(spans).utf8), timeout: requestTimeout, address: dial?.address)
+                body: ZipkinSpan.listJSON(spans), timeout: requestTimeout, address: dial?.address)
             if (200..<300).contains(response.status) {
                 stats.increment("tracing.zipkin.reports_sent")
                 stats.increment("tracing.zipkin.spans_sent", by: spans.count)

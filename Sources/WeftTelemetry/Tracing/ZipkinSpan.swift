@@ -131,8 +131,8 @@ public struct ZipkinSpan: Sendable, Hashable {
         out.append(UInt8(ascii: "}"))
     }
 
-    /// A `ListOfSpans` body.
-    public static func listJSON(_ spans: [ZipkinSpan]) -> String {
+    /// A `ListOfSpans` body, as the bytes a POST sends (not a String copied into bytes again).
+    public static func listJSON(_ spans: [ZipkinSpan]) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "[")]
         out.reserveCapacity(spans.count * 768)
         for (index, span) in spans.enumerated() {
@@ -140,6 +140,6 @@ public struct ZipkinSpan: Sendable, Hashable {
             span.appendJSON(to: &out)
         }
         out.append(UInt8(ascii: "]"))
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 }

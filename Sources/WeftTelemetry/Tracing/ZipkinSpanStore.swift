@@ -87,9 +87,7 @@ public actor ZipkinSpanStore {
             throw Refusal(description: "not a Zipkin v2 ListOfSpans (JSON array of spans): \(error)")
         }
         // No field of a span may be null (the decoder would read a null as absent).
-        if let object = try? JSONSerialization.jsonObject(with: Data(body)), containsNull(object) {
-            throw Refusal(description: "a Zipkin span has no null values")
-        }
+        if containsNull(body) { throw Refusal(description: "a Zipkin span has no null values") }
         for (index, span) in spans.enumerated() {
             guard isHex(span.traceId, lengths: 16...32) else {
                 throw Refusal(description: "span \(index): traceId \"\(span.traceId)\" is not 16 or 32 lower-case hex characters")
@@ -114,10 +112,24 @@ public actor ZipkinSpanStore {
         return inet_pton(family, text, &buffer) == 1
     }
 
-    static func containsNull(_ value: Any) -> Bool {
-        if value is NSNull { return true }
-        if let list = value as? [Any] { return list.contains(where: containsNull) }
-        if let object = value as? [String: Any] { return object.values.contains(where: containsNull) }
+    /// Whether a JSON text (one the decoder read) has a `null` value: a `null` outside its strings.
+    /// Read byte by byte: the text parsed again into Foundation objects and each value cast to find
+    /// one cost ~640k instructions a span, two thirds of what the collector spent on a span.
+    static func containsNull(_ json: [UInt8]) -> Bool {
+        var inString = false, escaped = false
+        var index = 0
+        while index < json.count {
+            let byte = json[index]
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if byte == UInt8(ascii: "n") {
+                // Outside a string, in JSON the decoder accepted, an `n` begins `null` and nothing else.
+                return true
+            }
+            index += 1
+        }
         return false
     }
 
