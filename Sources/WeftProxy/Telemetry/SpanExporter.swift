@@ -36,7 +36,7 @@ public final class SpanQueue: Sendable {
     }
 }
 
-/// Sends queued spans as Zipkin v2 JSON (`POST /api/v2/spans`) once a second, one batch per
+/// Sends queued spans as Zipkin v2 JSON (`POST /api/v2/spans`) every `flushInterval`, one batch per
 /// collector address, as Envoy's Zipkin tracer flushes on its timer. A collector named by a mesh
 /// service (`jaeger-collector.observability:9411`) is reached at one of the service's endpoints,
 /// as Envoy's cluster for it would; any other name is looked up in DNS. Counted as Envoy counts:
@@ -51,8 +51,11 @@ public struct SpanExporterService: Service {
     let logger: Logger
     /// The proxy's own loop: exporting starts no thread of its own.
     let eventLoop: any EventLoop
-    /// Envoy's `tracing.zipkin.flush_interval_ms` is 5 s; a second keeps traces close to live.
-    var flushInterval: Duration = .seconds(1)
+    /// Envoy posts once 5 spans are buffered (`tracing.zipkin.min_flush_spans`) or every 5 s. A
+    /// batch a second, at 1 % of 25k requests a second, was 250 spans: ~10 ms of the collector's
+    /// work at once on cores the proxies share, the p99 of every request around it (data-path's
+    /// saturation p99 was 3 ms with tracing on, 1.2 ms off). Every 200 ms, a batch is a fifth of that.
+    var flushInterval: Duration = .milliseconds(200)
     var requestTimeout: Duration = .seconds(5)
 
     public init(queue: SpanQueue, configuration: ConfigurationStore, namespace: String, certificates: WorkloadCertificates? = nil, eventLoop: any EventLoop, logger: Logger) {
