@@ -12,6 +12,8 @@
 # request; plain with a new upstream connection per request): 200 requests to warm up, the counters zeroed, REQUESTS requests (hey, 4 at a time), the
 # counters dumped: instructions / REQUESTS.
 # SIDE=server counts the server's sidecar instead (inbound: the request from the client's sidecar to nginx).
+# ACCESS_LOG=JSON (or TEXT) turns on Istio's access log on both sidecars (MeshConfig accessLogFile,
+# accessLogEncoding), to a file in the work directory: its formatting and writing are counted too.
 # KEEP=DIR keeps each dump there (LABEL-VARIANT.callgrind) for `callgrind_annotate`.
 # CACHE_SIM=1 also simulates the caches (callgrind's model: 32 KiB L1 instruction and data caches)
 # and prints L1 instruction and data misses per request: the hot path's code is far larger than the
@@ -118,6 +120,10 @@ spec:
   host: bench-fresh
   trafficPolicy: {tls: {mode: DISABLE}, connectionPool: {http: {maxRequestsPerConnection: 1}}}
 YAML
+  if [ -n "${ACCESS_LOG:-}" ]; then
+    { printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n'
+      printf '    accessLogFile: %s\n    accessLogEncoding: %s\n' "$work/access.log" "$ACCESS_LOG"; } | "$WEFT" apply -f - >/dev/null
+  fi
   nginx_1kb_conf "$work" APP_ADDRESS:8080 "$work/nginx.conf.in"
   # Deterministic hashing: with a random seed per process, which dictionary keys collide (and so
   # how many Strings are compared) changed from run to run by a few hundred instructions a request.
@@ -153,6 +159,7 @@ YAML
     [ "$variant" = new-connections ] && keepalive=(-disable-keepalive)
     count_requests "$label" "$variant" "$counted" "$work" "${keepalive[@]}" -x "http://$pod:15001" "http://$host:8080/"
   done
+  [ -n "${ACCESS_LOG:-}" ] && echo "   access log: $(wc -l < "$work/access.log" 2>/dev/null || echo 0) lines"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true
   wait 2>/dev/null || true

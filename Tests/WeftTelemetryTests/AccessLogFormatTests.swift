@@ -91,6 +91,32 @@ struct AccessLogFormatTests {
         #expect(AccessLogFormatter.line(entry, format: format) == "curl application/json - - 2016/04/15 20:17:00.310 - 100%\n")
     }
 
+    @Test("Envoy's default start time, written as its bytes, is the strftime form of it for instants across four centuries: leap days, year ends, the last millisecond of a second")
+    func defaultStartTime() {
+        var seconds: [Int64] = [0, 951_782_400, 951_868_799, 1_460_751_420, 1_704_067_199, 1_709_164_800, 4_102_444_800, 253_402_300_799, -1, -2_208_988_800]
+        var state: UInt64 = 12345
+        for _ in 0..<2000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            seconds.append(Int64(state >> 30) % 253_402_300_799 - 2_000_000_000)
+        }
+        let strftime = StartTimeFormat("%Y-%m-%dT%H:%M:%S.%3fZ")
+        for second in seconds {
+            for nanoseconds: Int32 in [0, 1_000_000, 310_123_456, 999_999_999] {
+                let instant = StartTimeFormat.Instant(seconds: second, nanoseconds: nanoseconds)
+                #expect(StartTimeFormat(nil).render(instant) == strftime.render(instant), "\(second) \(nanoseconds)")
+            }
+        }
+    }
+
+    @Test("a response header's alternative is read when the header is absent; no response at all is unavailable")
+    func responseAlternatives() throws {
+        var entry = Self.entry()
+        let format = try AccessLogFormat.text("%RESP(X-MISSING?CONTENT-TYPE)% %RESP(CONTENT-TYPE?X-MISSING)% %REQ(X-NONE?USER-AGENT)% %STREAM_ID%")
+        #expect(AccessLogFormatter.line(entry, format: format).hasPrefix("application/json application/json curl/8.5.0 "))
+        entry.responseHeaders = nil
+        #expect(AccessLogFormatter.line(entry, format: format).hasPrefix("- - curl/8.5.0 "))
+    }
+
     @Test("unknown operators and broken formats are refused with the reason")
     func refusals() {
         #expect(throws: AccessLogFormatError.self) { try AccessLogFormat.text("%NOT_AN_OPERATOR%") }

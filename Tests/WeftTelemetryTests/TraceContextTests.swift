@@ -112,6 +112,25 @@ struct TraceContextTests {
         return "{\"traceId\":\"\(trace)\",\"id\":\"\(id)\"\(parentField),\"kind\":\"\(kind)\",\"timestamp\":\(timestamp),\"duration\":10,\"localEndpoint\":{\"serviceName\":\"\(service)\"}}"
     }
 
+    @Test("a JSON string's escapes are looked for eight bytes at a time: every byte value at every place of values up to 24 bytes long, as a byte-by-byte test finds them")
+    func escapesFound() {
+        let plain = Array("abcdefghijklmnopqrstuvwx".utf8)
+        for length in 1...plain.count {
+            for place in 0..<length {
+                for byte in 0...255 {
+                    var bytes = Array(plain[0..<length])
+                    bytes[place] = UInt8(byte)
+                    let expected = bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }
+                    #expect(bytes.withUnsafeBufferPointer { JSONText.needsEscape($0) } == expected, "byte \(byte) at \(place) of \(length)")
+                }
+            }
+        }
+        // Bytes of UTF-8 beside a control character: a borrow from one does not hide the other.
+        for bytes: [UInt8] in [[0xC3, 0xA9, 0x1F, 0xFF, 0x80, 0x20, 0x21, 0x23], [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00], [0x20, 0x21, 0x5B, 0x5D, 0x7E, 0x80, 0xFF, 0x7B]] {
+            #expect(bytes.withUnsafeBufferPointer { JSONText.needsEscape($0) } == bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F })
+        }
+    }
+
     @Test("a null value is found outside strings only, as a parse into Foundation objects finds it: in tags, endpoints, arrays and at the top; not in strings with quotes, backslashes or the word null")
     func nullValues() throws {
         // Written with ' for ", and the backslashes JSON reads.

@@ -20,6 +20,8 @@ public final class AccessLogSink: Sendable {
 
     private struct State {
         var buffer: [UInt8] = []
+        /// Lines in `buffer` (each append is one): counted as they come, not by a pass over the bytes.
+        var bufferedLines = 0
         var flushScheduled = false
         var written = 0
         var dropped = 0
@@ -52,6 +54,7 @@ public final class AccessLogSink: Sendable {
                 return nil
             }
             state.buffer.append(contentsOf: line)
+            state.bufferedLines += 1
             if state.buffer.count >= Self.flushThreshold { return .flushSoon }
             guard !state.flushScheduled else { return Next.none }
             state.flushScheduled = true
@@ -78,10 +81,13 @@ public final class AccessLogSink: Sendable {
 
     /// On the queue: takes the buffer and writes it whole.
     private func writeBuffered() {
-        let bytes = state.withLockedValue { state -> [UInt8] in
+        let (bytes, lines) = state.withLockedValue { state -> ([UInt8], Int) in
             state.flushScheduled = false
-            defer { state.buffer = [] }
-            return state.buffer
+            defer {
+                state.buffer = []
+                state.bufferedLines = 0
+            }
+            return (state.buffer, state.bufferedLines)
         }
         guard !bytes.isEmpty else { return }
         var offset = 0
@@ -102,7 +108,6 @@ public final class AccessLogSink: Sendable {
                 }
             }
         }
-        let lines = bytes.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
         state.withLockedValue { state in
             if failed { state.failed += 1 } else { state.written += lines }
         }

@@ -20,6 +20,7 @@ public struct StartTimeFormat: Sendable, Hashable {
     public func render(_ instant: Instant) -> String {
         let civil = CivilTime(instant.seconds)
         guard let pattern else {
+            if (1000...9999).contains(civil.year) { return Self.envoyDefault(civil, milliseconds: Int(instant.nanoseconds) / 1_000_000) }
             var out = ""
             out.reserveCapacity(24)
             civil.appendDate(&out)
@@ -87,6 +88,31 @@ public struct StartTimeFormat: Sendable, Hashable {
         return out
     }
 
+    /// `2016-04-15T20:17:00.310Z` written as its 24 bytes: every access log line has one, and the
+    /// String put together piece by piece was ~5k instructions.
+    static func envoyDefault(_ civil: CivilTime, milliseconds: Int) -> String {
+        String(unsafeUninitializedCapacity: 24) { bytes in
+            func digits(_ value: Int, _ count: Int, at offset: Int) {
+                var rest = value
+                for place in stride(from: offset + count - 1, through: offset, by: -1) {
+                    bytes[place] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+                    rest /= 10
+                }
+            }
+            digits(Int(civil.year), 4, at: 0)
+            digits(civil.month, 2, at: 5)
+            digits(civil.day, 2, at: 8)
+            digits(civil.hour, 2, at: 11)
+            digits(civil.minute, 2, at: 14)
+            digits(civil.second, 2, at: 17)
+            digits(milliseconds, 3, at: 20)
+            for (offset, byte) in [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z")] as [(Int, Unicode.Scalar)] {
+                bytes[offset] = UInt8(byte.value)
+            }
+            return 24
+        }
+    }
+
     static func pad(_ value: Int, _ width: Int, _ out: inout String) {
         let text = String(value)
         if text.count < width { out += String(repeating: "0", count: width - text.count) }
@@ -112,6 +138,8 @@ struct CivilTime {
     var weekday: Int
 
     static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    /// Days of a common year before each month.
+    static let daysBeforeMonth = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334]
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     init(_ unixSeconds: Int64) {
@@ -131,8 +159,7 @@ struct CivilTime {
         month = Int(monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9)
         year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-        let cumulative = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334]
-        dayOfYear = cumulative[month - 1] + day + (leap && month > 2 ? 1 : 0)
+        dayOfYear = Self.daysBeforeMonth[month - 1] + day + (leap && month > 2 ? 1 : 0)
     }
 
     func appendDate(_ out: inout String) {
