@@ -106,9 +106,13 @@ public struct StartTimeFormat: Sendable, Hashable {
             digits(civil.minute, 2, at: 14)
             digits(civil.second, 2, at: 17)
             digits(milliseconds, 3, at: 20)
-            for (offset, byte) in [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z")] as [(Int, Unicode.Scalar)] {
-                bytes[offset] = UInt8(byte.value)
-            }
+            bytes[4] = UInt8(ascii: "-")
+            bytes[7] = UInt8(ascii: "-")
+            bytes[10] = UInt8(ascii: "T")
+            bytes[13] = UInt8(ascii: ":")
+            bytes[16] = UInt8(ascii: ":")
+            bytes[19] = UInt8(ascii: ".")
+            bytes[23] = UInt8(ascii: "Z")
             return 24
         }
     }
