@@ -18,7 +18,7 @@
 # (d) and (e) use the same key type (ECDSA P-256) and protocol (TLS 1.3, AES-128-GCM, the first
 # suite of both BoringSSL and OpenSSL on AES hardware).
 # At a fixed 1000 req/s (hey, as Istio's own harness) and at saturation (wrk), printing p50/p90/p99,
-# throughput, the ratios, and each proxy's peak RSS and CPU seconds per request. Then handshakes:
+# throughput, the ratios, and each proxy's peak RSS, CPU seconds and context switches per request. Then handshakes:
 # a new TLS connection between the proxies for every request (Weft: maxRequestsPerConnection 1;
 # HAProxy: http-reuse never), the time to the first byte at 10 req/s and connections per second.
 # Each proxy gets CONCURRENCY threads (default 1): Weft's sidecars that many event loops (a mesh-wide
@@ -174,7 +174,11 @@ local token = os.getenv("BENCH_TOKEN")
 if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
 LUA
 
-cpu() { awk '{print $14 "," $15}' "/proc/$1/stat"; } # user,system ticks
+# user,system ticks, then context switches over all its threads: voluntary (it waited), involuntary (preempted)
+cpu() {
+  printf '%s,%s\n' "$(awk '{print $14 "," $15}' "/proc/$1/stat")" \
+    "$(cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt/ {v += $2} /^nonvoluntary_ctxt/ {i += $2} END {print v "," i}')"
+}
 # The proxies whose CPU each run reads, in this order (see the report below).
 proxy_pids() { echo "$client_pid $server_pid $hp1_pid $hp2_pid $hp3_pid $hp4_pid $hp5_pid $hp6_pid"; }
 # Then the control plane's: it is the spans' collector (1 % of requests traced), on the same cores.
@@ -324,7 +328,7 @@ fixed = {l: ({p: median([fixed_runs[r][0][p] for r in groups[l]]) for p in (50, 
          for l in labels}
 sat = {l: ({p: median([sat_runs[r][0][p] for r in groups[l]]) for p in (50, 90, 99)}, median([sat_runs[r][1] for r in groups[l]]),
            sum(sat_runs[r][2] for r in groups[l]), sum(sat_runs[r][3] for r in groups[l])) for l in labels}
-cpu, user, rss = {}, {}, []
+cpu, user, switches, rss = {}, {}, {}, []
 names = ["weft client sidecar", "weft server sidecar", "haproxy 1", "haproxy 2", "haproxy-tls 1", "haproxy-tls 2", "haproxy-hs 1", "haproxy-hs 2"]
 for line in open(f"{work}/cpu"):
     label, rest = line.split(" ", 1)
@@ -334,8 +338,9 @@ for line in open(f"{work}/cpu"):
     before, after = rest.split("/")
     ticks_of = lambda field: [int(v) for v in field.split(",")]
     spent = [[b - a for a, b in zip(ticks_of(b1), ticks_of(b2))] for b1, b2 in zip(before.split(), after.split())]
-    cpu[label] = [(u + s) / ticks for u, s in spent]
-    user[label] = [u / ticks for u, s in spent]
+    cpu[label] = [(u + s) / ticks for u, s, _, _ in spent]
+    user[label] = [u / ticks for u, s, _, _ in spent]
+    switches[label] = [(v, i) for _, _, v, i in spent]
 print("\nfixed rate, 1000 req/s (hey, 10 connections)          p50 ms   p90 ms   p99 ms   req/s   status codes")
 for l in labels:
     pct, rps, codes = fixed[l]
@@ -369,6 +374,13 @@ for r in groups["weft"]:
 print(f"\nCPU ms per request (hey + wrk requests; median of {rounds} rounds for the first five)   client/first proxy   server/second proxy   (user share of it)")
 for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0, 1), ("haproxy-tls", 4, 5), ("weft-authz", 0, 1), ("weft-jwt", 0, 1), ("weft-telemetry", 0, 1), ("weft-notrace", 0, 1), ("weft-off", 0, 1)]:
     print(f"  {label:<52}{per_request(label, first):10.4f} {per_request(label, second):18.4f}   ({user_share(label, first):.0%} / {user_share(label, second):.0%} user)")
+# A proxy preempted while it still had work (involuntary) pays a switch and refills its caches after.
+def switches_per_request(label, index, kind):
+    return median([switches[r][index][kind] / (sum(int(v) for v in fixed_runs[r][2].values()) + sat_runs[r][3]) for r in groups[label]])
+print("\ncontext switches per request (hey + wrk requests)          client/first proxy: waited / preempted   server/second proxy: waited / preempted")
+for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0, 1), ("haproxy-tls", 4, 5)]:
+    print(f"  {label:<52}{switches_per_request(label, first, 0):8.3f} / {switches_per_request(label, first, 1):.3f}"
+          f"{switches_per_request(label, second, 0):18.3f} / {switches_per_request(label, second, 1):.3f}")
 print(f"\ncontrol plane CPU ms per request (it collects the sampled spans; on this machine it shares the cores): "
       + ", ".join(f"{label} {per_request(label, 8):.4f}" for label in ["weft", "weft-mtls", "weft-notrace", "haproxy"]))
 print("\nhandshakes: a new TLS connection between the proxies per request   first byte p50 / p99 ms at 10 req/s   connections/s (16 clients)")
