@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Instructions (and allocations) per request in the client's sidecar, counted by valgrind's callgrind: a measure that
+# Instructions (and allocations, retains and releases) per request in the client's sidecar, counted by valgrind's callgrind: a measure that
 # does not move with the machine's load, so a change of a few percent shows (issue 19 asks for it;
 # this machine's VM has no hardware counters for `perf stat`).
 #   Benchmarks/instructions.sh [REQUESTS]          the release build (or $WEFT)
@@ -14,6 +14,10 @@
 # SIDE=server counts the server's sidecar instead (inbound: the request from the client's sidecar to nginx).
 # ACCESS_LOG=JSON (or TEXT) turns on Istio's access log on both sidecars (MeshConfig accessLogFile,
 # accessLogEncoding), to a file in the work directory: its formatting and writing are counted too.
+# After Weft's plain and mutual-tls lines: each function those requests ran every time that
+# scripts/weft-link-order.txt does not name (Benchmarks/callgrind-calls.py). The linker lays such a function
+# out after the ordered code, megabytes from it; add it to the order file (or rerun
+# scripts/generate-link-order.sh) and measure with data-path.sh, where it shows and the count does not.
 # KEEP=DIR keeps each dump there (LABEL-VARIANT.callgrind) for `callgrind_annotate`.
 # CACHE_SIM=1 also simulates the caches (callgrind's model: 32 KiB L1 instruction and data caches)
 # and prints L1 instruction and data misses per request: the hot path's code is far larger than the
@@ -36,25 +40,6 @@ cache_misses() {
       printf "   L1 misses per request: instruction %.0f, data %.0f", v["I1mr"] / n, (v["D1mr"] + v["D1mw"]) / n; exit}' "$1"
 }
 
-# Calls to the allocator (malloc, calloc, realloc, posix_memalign, aligned_alloc) in a callgrind dump:
-# the sum of its call edges' counts, so the allocations made while the counters ran.
-allocation_calls() {
-  python3 - "$1" <<'PY'
-import re, sys
-names, callee, total = {}, None, 0
-allocators = {"malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc", "memalign"}
-for line in open(sys.argv[1], errors="replace"):
-    if line.startswith(("fn=", "cfn=")):
-        match = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line.strip())
-        if match:
-            if match.group(2): names[match.group(1)] = match.group(2).split("'")[0]
-            if line.startswith("cfn="): callee = names.get(match.group(1))
-    elif line.startswith("calls=") and callee in allocators:
-        total += int(line.split("=")[1].split()[0])
-print(total)
-PY
-}
-
 # Counts one variant: 200 requests to warm up, the counters zeroed, REQUESTS requests, the counters
 # dumped; prints the line. $1 label, $2 variant, $3 the process under callgrind, $4 its work
 # directory (its dumps are callgrind.out.*), the rest hey's target arguments.
@@ -70,10 +55,15 @@ count_requests() {
   local total; total=$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")
   if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$dump" "$KEEP/$label-$variant.callgrind"; fi
   local answered; answered=$(awk '/^ *\[200\]\t/ {print $2; exit}' "$dir/$variant.hey")
-  local allocations; allocations=$(allocation_calls "$dump")
-  printf '%-8s %-16s %12.0f instructions per request   %6.1f allocations per request   (%s of %s answered 200)%s\n' "$label" \
-    "$variant" "$(echo "$total / $requests" | bc -l)" "$(echo "$allocations / $requests" | bc -l)" \
+  # Allocations and reference-count operations a request; for Weft's steady variants, then the functions
+  # it ran every request that scripts/weft-link-order.txt leaves out (laid out far from the hot code).
+  local order=; [ "$label" != haproxy ] && [[ "$variant" = plain || "$variant" = mutual-tls ]] && order=scripts/weft-link-order.txt
+  local facts; facts=$(python3 Benchmarks/callgrind-calls.py "$dump" "$requests" $order)
+  local allocations refcounts; read -r allocations refcounts <<< "$(head -1 <<< "$facts")"
+  printf '%-8s %-16s %12.0f instructions per request   %6.1f allocations   %4s retains and releases per request   (%s of %s answered 200)%s\n' "$label" \
+    "$variant" "$(echo "$total / $requests" | bc -l)" "$allocations" "$refcounts" \
     "${answered:-0}" "$requests" "$(cache_misses "$dump" "$requests")"
+  tail -n +2 <<< "$facts"
 }
 
 measure_binary() { # $1: label, $2: the weft under test

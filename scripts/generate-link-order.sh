@@ -10,8 +10,14 @@
 # Then, ROUNDS times (default 5), it relinks and adds what page faults of real idle sidecars (alone and under
 # `weft run`) show was missed.
 #   [ROUNDS=N] scripts/generate-link-order.sh [--shared]   (profiles the static release build unless --shared)
-# Needs valgrind, perf and python3. Rerun after a change that moves much code; a stale list costs only
-# memory (functions missing from it are laid out after it as before), never correctness.
+# Needs valgrind, perf and python3. Rerun after a change that moves much code; a stale list costs memory
+# and CPU (functions missing from it are laid out after it, megabytes from the hot code: a few request
+# functions cost ~10 % CPU a request in stop 46), never correctness.
+# Then pack the request path (it sends no mutual TLS, so the TLS record path is not in its list, and
+# the functions an idle sidecar also runs sit in the idle part, spread over megabytes): dump requests with
+# `KEEP=DIR Benchmarks/instructions.sh` and `SIDE=server`, then
+#   scripts/link-order-hot-first.py BINARY 2000 DIR/A-plain.callgrind DIR/A-mutual-tls.callgrind ... > new order
+# (stop 47: −10 % CPU a request, plaintext and mutual TLS, in Benchmarks/ab.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 static=1
