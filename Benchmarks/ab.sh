@@ -7,13 +7,15 @@
 #   client → A's client sidecar → A's server sidecar → nginx       (and the same for B)
 # with wrk (1 thread, 16 connections, 1 KB POST). Prints each round's CPU ms a request (both
 # proxies' mean, from /proc) and req/s for A and B, their ratios B/A, and the median ratios.
-#   WEFT_A=path WEFT_B=path [ROUNDS=8] [MTLS=1] Benchmarks/ab.sh [SECONDS, default 5]
+# Two copies of one build: 1.017 over 6 rounds; 12-round medians of one pair moved ±4 % between runs:
+# run it twice, A and B swapped, and believe what both show.
+#   WEFT_A=path WEFT_B=path [ROUNDS=12] [MTLS=1] Benchmarks/ab.sh [SECONDS, default 5]
 # MTLS=1 puts Istio mutual TLS between the sidecars (the default of auto mTLS); plaintext otherwise.
 # Needs: nginx, wrk (Debian packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-5}"
-rounds="${ROUNDS:-8}"
+rounds="${ROUNDS:-12}"
 : "${WEFT_A:?WEFT_A=path to the first weft}" "${WEFT_B:?WEFT_B=path to the second weft}"
 for tool in nginx wrk curl python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install -y nginx wrk curl python3)" >&2; exit 2; }

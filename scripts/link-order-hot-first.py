@@ -12,6 +12,10 @@ runtime's, sit in the idle part); packed together they take ~50. Within the hot 
 walk of the call graph from the event loop down, heaviest call first, so a caller and what it calls
 are neighbours. Everything else keeps its place.
 The dumps name C++ functions demangled (valgrind's default); the binary's symbol table maps them back.
+The Swift standard library's code is one 1.6 MB input section (libswiftCore.a is built without
+function sections), so naming one of its functions places all of it: here it lands inside the packed
+set. Keeping its functions out of the set, so that it follows instead, measured worse (stop 47:
++5-9 % CPU a plaintext request, mixed with mutual TLS).
 """
 import collections
 import re
