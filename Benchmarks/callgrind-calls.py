@@ -11,8 +11,12 @@ linker puts those after the ordered hot code, megabytes away, and a request that
 and back pays in instruction-cache and TLB misses that the instruction count does not show (issue 19,
 stop 46: ~10 % CPU a request for a few such functions).
 """
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from callgrind_dump import call_edges  # noqa: E402
 
 ALLOCATORS = {"malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc", "memalign"}
 REFCOUNTS = {"swift_retain", "swift_release", "swift_retain_n", "swift_release_n"}
@@ -26,33 +30,14 @@ def main() -> None:
     ordered = set()
     if len(sys.argv) > 3:
         ordered = {line.strip() for line in open(sys.argv[3]) if line.strip()}
-    names: dict[str, str] = {}
-    function = callee = None
-    calls_pending = None
     allocations = refcounts = 0
     entered: dict[str, int] = {}  # function -> times called
-    for line in open(dump, errors="replace"):
-        if line.startswith(("fn=", "cfn=")):
-            match = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line.strip())
-            if not match:
-                continue
-            if match.group(2):
-                names[match.group(1)] = match.group(2)
-            if line.startswith("fn="):
-                function = names.get(match.group(1))
-            else:
-                callee = names.get(match.group(1))
-        elif line.startswith("calls="):
-            calls_pending = int(line.split("=")[1].split()[0])
-        elif calls_pending is not None:
-            base = (callee or "").split("'")[0]
-            if base in ALLOCATORS:
-                allocations += calls_pending
-            elif base in REFCOUNTS and (function or "").split("'")[0] not in REFCOUNTS:
-                refcounts += calls_pending
-            if callee:
-                entered[base] = entered.get(base, 0) + calls_pending
-            calls_pending = None
+    for caller, callee, calls in call_edges(dump):
+        if callee in ALLOCATORS:
+            allocations += calls
+        elif callee in REFCOUNTS and caller not in REFCOUNTS:
+            refcounts += calls
+        entered[callee] = entered.get(callee, 0) + calls
     print(f"{allocations / requests:.1f} {refcounts / requests:.0f}")
     if ordered:
         missing = sorted(((count, name) for name, count in entered.items()
