@@ -16,8 +16,8 @@
 # accessLogEncoding), to a file in the work directory: its formatting and writing are counted too.
 # After Weft's plain and mutual-tls lines: each function those requests ran every time that
 # scripts/weft-link-order.txt does not name (Benchmarks/callgrind-calls.py). The linker lays such a function
-# out after the ordered code, megabytes from it; add it to the order file (or rerun
-# scripts/generate-link-order.sh) and measure with data-path.sh, where it shows and the count does not.
+# out after the ordered code, megabytes from it; repack the order from this run's dumps (KEEP=DIR, and
+# scripts/link-order-hot-first.py) and measure with Benchmarks/ab.sh, where it shows and the count does not.
 # KEEP=DIR keeps each dump there (LABEL-VARIANT.callgrind) for `callgrind_annotate`.
 # CACHE_SIM=1 also simulates the caches (callgrind's model: 32 KiB L1 instruction and data caches)
 # and prints L1 instruction and data misses per request: the hot path's code is far larger than the
