@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import Synchronization
 import WeftJWT
 import WeftModel
 import WeftTelemetry
@@ -185,10 +186,21 @@ public final class ConfigurationStore: Sendable {
         current = NIOLockedValueBox(ActiveConfiguration(initial, accessLogFiles: accessLogFiles))
     }
 
+    /// One more with each install. A reader that kept the configuration it read while this was `g`
+    /// still holds the current one while this reads `g`: an atomic load where `active` takes a lock
+    /// (a connection's requests check this, and read `active` only after a push).
+    private let installs = Synchronization.Atomic<Int>(0)
+
     public var active: ActiveConfiguration { current.withLockedValue { $0 } }
+
+    /// Read before `active`: if an install lands between the two, the next read sees a newer generation.
+    public var generation: Int { installs.load(ordering: .acquiring) }
 
     public func install(_ configuration: ProxyConfiguration) {
         let indexed = ActiveConfiguration(configuration, accessLogFiles: accessLogFiles)
-        current.withLockedValue { $0 = indexed }
+        current.withLockedValue {
+            $0 = indexed
+            installs.add(1, ordering: .releasing)
+        }
     }
 }

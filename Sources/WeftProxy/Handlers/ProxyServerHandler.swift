@@ -60,6 +60,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     var telemetrySettings: ListenerTelemetrySettings?
     /// What the connection gives its requests' contexts, under the configuration it was made for.
     private var cachedRequestConnection: RequestConnection?
+    /// The configuration store's generation when `cachedRequestConnection` was made.
+    private var cachedGeneration = -1
     /// The series this connection's last request counted in, and what it was made from.
     var seriesCache: (facts: RequestTelemetry.SeriesFacts, id: RequestMetrics.SeriesID)?
     /// A gRPC status that came in the response's head (a trailers-only answer): sent as trailers at its end.
@@ -274,7 +276,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             return answer(LocalResponse(status: 403, flag: "", body: ""), version: head.version, closing: true)
         }
         answersGRPC = facts.grpc
-        let connection = requestConnection(listener.configuration.active, context: context)
+        let connection = requestConnection(context: context)
         let (authority, originForm) = ForwardedHeaders.target(of: head, knownAuthority: connection.hints?.lastAuthority)
         let hostAndPort = connection.hints?.split(authority: authority, defaultPort: listener.defaultPort)
             ?? RequestAttributes.split(authority: authority, defaultPort: listener.defaultPort)
@@ -288,8 +290,13 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     }
 
     /// What this connection gives its requests' contexts, made again when the configuration changed
-    /// (with its route table's index, and new lookup hints).
-    private func requestConnection(_ configuration: ActiveConfiguration, context: ChannelHandlerContext) -> RequestConnection {
+    /// (with its route table's index, and new lookup hints). The store's generation says whether it
+    /// did: an atomic load a request, where reading the configuration takes the store's lock.
+    private func requestConnection(context: ChannelHandlerContext) -> RequestConnection {
+        let generation = listener.configuration.generation
+        if generation == cachedGeneration, let cached = cachedRequestConnection { return cached }
+        let configuration = listener.configuration.active
+        cachedGeneration = generation
         if let cached = cachedRequestConnection, cached.configuration === configuration { return cached }
         let authorizes = listener.enforcesAuthorization
         if authorizes, cachedLocalAddress == nil { cachedLocalAddress = .some(context.channel.localAddress?.ipText) }

@@ -13,6 +13,8 @@ final class EmbeddedProxy {
     let loop = EmbeddedEventLoop()
     let downstream: EmbeddedChannel
     let stats = ProxyStats()
+    /// The listener's configuration: a test installs another to push a change.
+    let store: ConfigurationStore
     private let pool: NIOLoopBoundBox<UpstreamConnectionPool>
 
     init(policy: RoutePolicy = RoutePolicy()) throws {
@@ -21,10 +23,11 @@ final class EmbeddedProxy {
         let endpoint = EndpointGroup.Endpoint(address: "10.0.0.1", port: 80, labels: [:], locality: "", weight: 1, workload: "svc-1")
         let configuration = ProxyConfiguration(version: "1", routeTables: [table], clusters: [ClusterConfig(serviceHost: "svc", port: 80, subset: nil)],
                                                endpoints: [EndpointGroup(cluster: Self.cluster, endpoints: [endpoint])])
+        store = ConfigurationStore(configuration)
         let balancer = LoadBalancerState()
         pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: loop, stats: stats), as: UpstreamConnectionPool.self, eventLoop: loop)
         let listener = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats),
-                                       configuration: ConfigurationStore(configuration), routeTable: "outbound", pool: pool, balancer: balancer,
+                                       configuration: store, routeTable: "outbound", pool: pool, balancer: balancer,
                                        stats: stats, appendForwardedFor: false)
         downstream = EmbeddedChannel(loop: loop)
         try ProxyConnectionPipeline.configure(downstream, listener: listener)

@@ -29,6 +29,25 @@ struct ProxyServerHandlerTests {
         #expect(proxy.downstream.isActive)
     }
 
+    @Test("a configuration pushed between two requests of one connection applies to the second (its route removed: the blackhole's 502)")
+    func configurationChangeOnOpenConnection() throws {
+        let proxy = try EmbeddedProxy()
+        let upstream = try proxy.idleUpstream()
+        let generation = proxy.store.generation
+        try proxy.client("GET /a HTTP/1.1\r\nHost: svc\r\n\r\n")
+        #expect(try proxy.upstreamReceived(upstream).hasPrefix("GET /a HTTP/1.1"))
+        try proxy.upstream(upstream, sends: Self.ok + "a")
+        #expect(try proxy.clientReceived().hasPrefix("HTTP/1.1 200"))
+        let routeless = RouteTable(name: "outbound", virtualHosts: [], fallback: .blackhole)
+        proxy.store.install(ProxyConfiguration(version: "2", routeTables: [routeless], clusters: [], endpoints: []))
+        #expect(proxy.store.generation == generation + 1, "each install is a new generation")
+        try proxy.client("GET /b HTTP/1.1\r\nHost: svc\r\n\r\n")
+        proxy.loop.run()
+        let answered = try proxy.clientReceived()
+        #expect(answered.hasPrefix("HTTP/1.1 502"), "the second request saw version 2's routes: \(answered)")
+        #expect(try proxy.upstreamReceived(upstream).isEmpty, "nothing more went upstream")
+    }
+
     @Test("the answer is framed anew for the client: to HTTP/1.0 without the upstream's Transfer-Encoding, to HTTP/1.1 chunked again; hop-by-hop headers and the upstream's peer metadata stop here")
     func responseFramedAnew() throws {
         let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nKeep-Alive: timeout=5\r\nx-weft-peer-metadata: abc\r\nx-up: 1\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
