@@ -23,6 +23,7 @@ import subprocess
 import sys
 
 from callgrind_dump import call_edges
+from lld_map import thinlto_base
 
 ORDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weft-link-order.txt")
 
@@ -70,11 +71,8 @@ def main():
         visit(root)
     for name in sorted(hot - placed, key=lambda name: -calls[name]):
         visit(name)
-    packed = []
-    for name in walk:
-        resolved = symbol(name)
-        if resolved and resolved not in packed:
-            packed.append(resolved)
+    # Named as the committed order names them: a ThinLTO build's suffixes are resolved per build.
+    packed = list(dict.fromkeys(thinlto_base(symbol(name)) for name in walk if symbol(name)))
     seen = set(packed)
     order = [line.strip() for line in open(ORDER) if line.strip()]
     # The packed set goes where the order's request part begins (the first run of 20 names of which

@@ -32,3 +32,12 @@ def entries(path: str) -> Iterator[Entry]:
             yield Entry(output, "input", address, size, name)
         elif indent == 16:
             yield Entry(output, "symbol", address, size, name)
+
+
+THINLTO_SUFFIX = re.compile(r"\.llvm\.\d+(?:\.\d+)*$")
+
+
+def thinlto_base(name: str) -> str:
+    """A name without the suffix ThinLTO gives a local function it promotes (`NAME.llvm.HASH`, the hash
+    from its module's code): the name the committed order holds, resolved per build (link-order-thinlto.py)."""
+    return THINLTO_SUFFIX.sub("", name)
