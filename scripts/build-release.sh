@@ -41,11 +41,13 @@ base=.build-lto
 [ "$lto" = off ] && base=.build-lean
 scratch=$base-shared$suffix
 static=()
-runtime=$(dirname "$(dirname "$(command -v swiftc)")")/lib/swift/linux
+# The toolchain's runtime libraries, which the LTO link names itself (below).
+toolchain=$(dirname "$(dirname "$(realpath "$(command -v swiftc)")")")
+runtime=$toolchain/lib/swift/linux
 library=so
 if [ "${1:-}" = "--static" ]; then
   scratch=$base$suffix
-  runtime=$(dirname "$(dirname "$(command -v swiftc)")")/lib/swift_static/linux
+  runtime=$toolchain/lib/swift_static/linux
   library=a
   static=(--static-swift-stdlib)
   # The C++ runtime the Swift runtime needs is linked in too: a directory searched before the
@@ -71,6 +73,7 @@ if [ "$lto" = on ]; then
               _FoundationICU _FoundationCollections _FoundationCShims CoreFoundation; do
     [ -e "$runtime/lib$name.$library" ] && libraries+=(-Xlinker "-l$name")
   done
+  [ -e "$runtime/libswiftCore.$library" ] || { echo "no Swift runtime at $runtime (WEFT_LTO=off builds without naming it)" >&2; exit 1; }
   libraries+=(-Xlinker -ldl -Xlinker -lm -Xlinker -lpthread -Xlinker -lutil)
   # The cache keeps each module's generated code: a relink (a new order) generates none again.
   thinlto=(--experimental-lto-mode=thin "${libraries[@]}" -Xlinker --thinlto-cache-dir="$PWD/$scratch/thinlto-cache")
