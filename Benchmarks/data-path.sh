@@ -17,7 +17,8 @@
 # control plane's collector), as Istio's headline figures are measured with telemetry on.
 # (d) and (e) use the same key type (ECDSA P-256) and protocol (TLS 1.3, AES-128-GCM, the first
 # suite of both BoringSSL and OpenSSL on AES hardware).
-# At a fixed 1000 req/s (hey, as Istio's own harness) and at saturation (wrk), printing p50/p90/p99,
+# At a fixed 1000 req/s (hey, as Istio's own harness, and again Benchmarks/fixed-rate.py, which times
+# to the microsecond where hey prints 0.1 ms steps) and at saturation (wrk), printing p50/p90/p99,
 # throughput, the ratios, and each proxy's peak RSS, CPU seconds and context switches per request. Then handshakes:
 # a new TLS connection between the proxies for every request (Weft: maxRequestsPerConnection 1;
 # HAProxy: http-reuse never), the time to the first byte at 10 req/s and connections per second.
@@ -185,6 +186,8 @@ proxy_pids() { echo "$client_pid $server_pid $hp1_pid $hp2_pid $hp3_pid $hp4_pid
 cpu_all() { for pid in $(proxy_pids) "$CP_PID"; do printf '%s ' "$(cpu "$pid")"; done; }
 measure() { # label url [proxy-for-hey host-for-wrk]
   local label=$1 url=$2 proxy=${3:-} host=${4:-}
+  # The same rate timed to the microsecond (hey prints 0.1 ms steps); outside the CPU accounting.
+  python3 Benchmarks/fixed-rate.py "$url" 1000 10 "$seconds" "$work/body.bin" ${proxy:+"${proxy#http://}"} > "$work/$label.rate"
   local before; before=$(cpu_all)
   # Fixed rate: 10 workers × 100 req/s = 1000 req/s.
   hey -z "${seconds}s" -c 10 -q 100 -m POST -D "$work/body.bin" -T application/octet-stream ${proxy:+-x "$proxy"} \
@@ -305,6 +308,9 @@ def hey(name):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     codes = dict(re.findall(r"\[(\d+)\]\s+(\d+) responses", text))
     return pct, rps, codes
+def rate(label):
+    p50, p90, p99, answered, failed = open(f"{work}/{label}.rate").read().split()
+    return {50: float(p50), 90: float(p90), 99: float(p99)}, int(answered), int(failed)
 def wrk(label):
     text = open(f"{work}/{label}.wrk").read()
     pct = {int(p): ms(v, u) for p, v, u in re.findall(r"(\d+)%\s+([\d.]+)(us|ms|s)\b", text)}
@@ -317,6 +323,7 @@ runs = [line.split(" ", 1)[0] for line in open(f"{work}/cpu") if not line.starts
 groups = {l: [r for r in runs if r.split("@")[0] == l] for l in labels}
 fixed_runs = {r: hey(f"{r}.hey") for r in runs}
 sat_runs = {r: wrk(r) for r in runs}
+rate_runs = {r: rate(r) for r in runs}
 median = statistics.median
 def merged_codes(rs):
     codes = {}
@@ -326,6 +333,8 @@ def merged_codes(rs):
 # Each figure is the median over a path's rounds (one round for the variants).
 fixed = {l: ({p: median([fixed_runs[r][0][p] for r in groups[l]]) for p in (50, 90, 99)}, median([fixed_runs[r][1] for r in groups[l]]), merged_codes(groups[l]))
          for l in labels}
+timed = {l: ({p: median([rate_runs[r][0][p] for r in groups[l]]) for p in (50, 90, 99)}, sum(rate_runs[r][1] for r in groups[l]),
+             sum(rate_runs[r][2] for r in groups[l])) for l in labels}
 sat = {l: ({p: median([sat_runs[r][0][p] for r in groups[l]]) for p in (50, 90, 99)}, median([sat_runs[r][1] for r in groups[l]]),
            sum(sat_runs[r][2] for r in groups[l]), sum(sat_runs[r][3] for r in groups[l])) for l in labels}
 cpu, user, switches, rss = {}, {}, {}, []
@@ -345,6 +354,10 @@ print("\nfixed rate, 1000 req/s (hey, 10 connections)          p50 ms   p90 ms  
 for l in labels:
     pct, rps, codes = fixed[l]
     print(f"  {l:<52}{pct[50]:8.3f} {pct[90]:8.3f} {pct[99]:8.3f} {rps:7.0f}   {codes}")
+print("\nfixed rate, 1000 req/s, timed to the microsecond (fixed-rate.py, 10 connections)   p50 ms   p90 ms   p99 ms   answered   non-200")
+for l in labels:
+    pct, answered, failed = timed[l]
+    print(f"  {l:<52}{pct[50]:8.3f} {pct[90]:8.3f} {pct[99]:8.3f} {answered:9d}   {failed}")
 print("\nsaturation (wrk, 1 thread, 16 connections)           p50 ms   p90 ms   p99 ms   req/s   non-2xx")
 for l in labels:
     pct, rps, errors, _ = sat[l]
@@ -355,6 +368,8 @@ for weft, haproxy in [("weft", "haproxy"), ("weft-mtls", "haproxy-tls")]:
     w, h = fixed[weft][0], fixed[haproxy][0]
     print(f"  {weft} vs {haproxy}:")
     print(f"    added p50 / p99 at 1000 req/s:  {weft} {w[50]-d[50]:+.3f} / {w[99]-d[99]:+.3f} ms   {haproxy} {h[50]-d[50]:+.3f} / {h[99]-d[99]:+.3f} ms")
+    tw, th, td = timed[weft][0], timed[haproxy][0], timed["direct"][0]
+    print(f"    the same timed to the microsecond:  {weft} {tw[50]-td[50]:+.3f} / {tw[99]-td[99]:+.3f} ms   {haproxy} {th[50]-td[50]:+.3f} / {th[99]-td[99]:+.3f} ms")
     print(f"    throughput {weft}/direct: {sat[weft][1]/sat['direct'][1]:.2f}   {weft}/{haproxy}: {sat[weft][1]/sat[haproxy][1]:.2f}")
 # CPU per request per proxy, over both parts of a run (hey's requests plus wrk's); the median of the rounds.
 def per_request_run(run, index):
