@@ -90,6 +90,11 @@ ordering=(-Xlinker --symbol-ordering-file="$linked_order" -Xlinker --no-warn-sym
 [ "${WEFT_LINK_ORDER:-on}" = "off" ] && ordering=()
 binary="$scratch/release/weft"
 mkdir -p "$scratch"
+# The compiler leaves a bitcode object per source file in TMPDIR with LTO (~160 MB a full build),
+# never read again: kept in the build directory, emptied each build.
+rm -rf "$scratch/tmp"
+mkdir -p "$scratch/tmp"
+export TMPDIR="$PWD/$scratch/tmp"
 # SwiftPM does not see the order file and script as inputs: relink when they changed (or no map).
 if [ ! -f "$linked_order" ] || [ "$order" -nt "$linked_order" ] || [ "$script" -nt "$linked_order" ]; then
   cp "$order" "$linked_order"
