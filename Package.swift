@@ -3,8 +3,8 @@ import PackageDescription
 
 // The data path's modules (WeftModel, WeftTelemetry, WeftProxy) end a value's life at its last use,
 // not at the end of its scope (lexical lifetimes, Swift 5.7's default, off): the optimiser then drops
-// retain/release pairs it otherwise keeps for the rest of a variable's scope. Measured at −14 %
-// retains and releases and −6 % instructions a request (Benchmarks/instructions.sh, issue 19).
+// retain/release pairs it otherwise keeps for the rest of a variable's scope. Measured at −9 %
+// retains and releases and −3 to −6 % instructions a request (Benchmarks/instructions.sh, issue 19).
 // What it asks of the code: an object whose deinit does something, or that a weak or unsafe
 // reference reads, is held by a stored property or `withExtendedLifetime`, never by a local alone.
 let lifetimesEndAtLastUse: SwiftSetting = .unsafeFlags(["-Xfrontend", "-enable-lexical-lifetimes=false"])
