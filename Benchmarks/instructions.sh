@@ -14,6 +14,8 @@
 # SIDE=server counts the server's sidecar instead (inbound: the request from the client's sidecar to nginx).
 # ACCESS_LOG=JSON (or TEXT) turns on Istio's access log on both sidecars (MeshConfig accessLogFile,
 # accessLogEncoding), to a file in the work directory: its formatting and writing are counted too.
+# TRACING=off sets MeshConfig enableTracing: false (no span, no trace context on any request), to
+# count what the default tracing (1 % sampled, a context on every request) costs a request.
 # After Weft's plain and mutual-tls lines: each function those requests ran every time that
 # scripts/weft-link-order.txt does not name (Benchmarks/callgrind-calls.py). The linker lays such a function
 # out after the ordered code, megabytes from it; repack the order from this run's dumps (KEEP=DIR, and
@@ -110,9 +112,11 @@ spec:
   host: bench-fresh
   trafficPolicy: {tls: {mode: DISABLE}, connectionPool: {http: {maxRequestsPerConnection: 1}}}
 YAML
-  if [ -n "${ACCESS_LOG:-}" ]; then
+  if [ -n "${ACCESS_LOG:-}" ] || [ "${TRACING:-on}" = off ]; then
     { printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n'
-      printf '    accessLogFile: %s\n    accessLogEncoding: %s\n' "$work/access.log" "$ACCESS_LOG"; } | "$WEFT" apply -f - >/dev/null
+      [ -n "${ACCESS_LOG:-}" ] && printf '    accessLogFile: %s\n    accessLogEncoding: %s\n' "$work/access.log" "$ACCESS_LOG"
+      [ "${TRACING:-on}" = off ] && printf '    enableTracing: false\n'
+      true; } | "$WEFT" apply -f - >/dev/null
   fi
   nginx_1kb_conf "$work" APP_ADDRESS:8080 "$work/nginx.conf.in"
   # Deterministic hashing: with a random seed per process, which dictionary keys collide (and so
