@@ -55,7 +55,9 @@ struct TraceContextPropagationTests {
                 for w3c in [false, true] {
                     let pairs = [("Host", "h")] + fields + [("accept", "*/*")]
                     var propagated = HeaderFields(pairs)
-                    RequestSpan.propagate(context, w3c: w3c, carried: !fields.isEmpty, to: &propagated)
+                    // Rewritten at the spots the head's arrival found, or (none found) by name.
+                    let spots = RequestSpan.incomingContext(propagated)?.spots
+                    RequestSpan.propagate(context, w3c: w3c, carried: !fields.isEmpty, spots: spots, to: &propagated)
                     let expected = Self.reference(context, w3c: w3c, carried: !fields.isEmpty, pairs)
                     #expect(Self.fieldSet(propagated) == Self.fieldSet(expected), "\(context) w3c \(w3c) \(fields)")
                     let others = propagated.map(\.name).filter { !TraceContext.isContextHeader($0) }
@@ -76,10 +78,43 @@ struct TraceContextPropagationTests {
         let bytesBefore = fields.lineBytes
         let context = TraceContext(traceIDHigh: 0x80f1_98ee_5634_3ba8, traceIDLow: 0x64fe_8b2a_57d3_eff7, spanID: 0x1234_5678_9abc_def0,
                                    parentSpanID: 0xe457_b5a2_e4d8_6bd1, sampled: false)
-        RequestSpan.propagate(context, w3c: false, carried: true, to: &fields)
+        let spots = try #require(RequestSpan.incomingContext(fields)?.spots)
+        RequestSpan.propagate(context, w3c: false, carried: true, spots: spots, to: &fields)
         var runs = 0
         fields.withLineRuns { _ in runs += 1 }
         #expect(runs == 1 && fields.lineBytes == bytesBefore && fields.count == pairs.count)
         #expect(fields.first("x-b3-spanid") == "123456789abcdef0" && fields.first("x-b3-parentspanid") == "e457b5a2e4d86bd1")
+    }
+
+    @Test("fields edited between the head's arrival and its forwarding (a field before them removed, one of them replaced, one removed, the head copied): the result is the one found by name")
+    func spotsAfterEdits() throws {
+        let pairs = [("host", "h"), ("connection", "keep-alive"), ("x-b3-traceid", "80f198ee56343ba864fe8b2a57d3eff7"), ("x-b3-spanid", "e457b5a2e4d86bd1"),
+                     ("x-b3-sampled", "0"), ("accept", "*/*")]
+        let context = TraceContext(traceIDHigh: 0x80f1_98ee_5634_3ba8, traceIDLow: 0x64fe_8b2a_57d3_eff7, spanID: 0x1234_5678_9abc_def0,
+                                   parentSpanID: 0xe457_b5a2_e4d8_6bd1, sampled: false)
+        let edits: [(String, (inout HeaderFields) -> Void)] = [
+            ("none", { _ in }),
+            ("connection removed", { $0.remove("connection") }),
+            ("span id replaced", { $0.replaceOrAdd(name: "x-b3-spanid", value: "0000000000000001") }),
+            ("sampled removed", { $0.remove(name: "x-b3-sampled") }),
+            ("trace id removed, another added", { $0.remove(name: "x-b3-traceid"); $0.add(name: "x-other", value: "1") }),
+            ("shared with a copy", { fields in let copy = fields; fields.add(name: "x-after", value: String(copy.count)) }),
+        ]
+        for (label, edit) in edits {
+            var fields = HeaderFields(pairs)
+            let spots = try #require(RequestSpan.incomingContext(fields)?.spots)
+            edit(&fields)
+            var expected = fields
+            RequestSpan.propagate(context, w3c: false, carried: true, spots: spots, to: &fields)
+            RequestSpan.propagate(context, w3c: false, carried: true, spots: nil, to: &expected)
+            #expect(Self.fieldSet(fields) == Self.fieldSet(expected), "\(label)")
+            #expect(Self.wireLines(fields) == fields.map { "\($0.name): \($0.value)" }, "\(label)")
+            #expect(fields.first("x-b3-spanid") == "123456789abcdef0" && fields.first("x-b3-parentspanid") == "e457b5a2e4d86bd1", "\(label)")
+        }
+        // Past the 256th field a spot is not kept: found again by name.
+        var long = HeaderFields((0..<300).map { ("x-filler-\($0)", "v") } + pairs)
+        #expect(try #require(RequestSpan.incomingContext(long)).spots == nil)
+        RequestSpan.propagate(context, w3c: false, carried: true, spots: nil, to: &long)
+        #expect(long.first("x-b3-spanid") == "123456789abcdef0" && long.count == 300 + pairs.count + 1)
     }
 }

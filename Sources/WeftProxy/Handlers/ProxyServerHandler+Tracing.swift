@@ -32,7 +32,8 @@ extension ProxyServerHandler {
     func traceHeaders(_ head: inout ProxyRequestHead, exchange: Exchange) {
         // Fields read where they lie: the span and the upstream are not copied whole.
         guard let context = requestTelemetry?.span?.context else { return }
-        RequestSpan.propagate(context, w3c: requestTelemetry?.span?.w3c == true, carried: requestTelemetry?.span?.carriedContext == true, to: &head.headers)
+        RequestSpan.propagate(context, w3c: requestTelemetry?.span?.w3c == true, carried: requestTelemetry?.span?.carriedContext == true,
+                              spots: requestTelemetry?.span?.carriedSpots, to: &head.headers)
         if let tags = requestTelemetry?.span?.tags { tags.requestID = head.headers.first("x-request-id") }
         spanUpstream(exchange)
     }

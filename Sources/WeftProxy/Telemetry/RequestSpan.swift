@@ -20,7 +20,7 @@ struct RequestSpan {
     let kind: ZipkinSpan.Kind
     /// The request came with W3C `traceparent`: it is written back updated.
     let w3c: Bool
-    /// Epoch microseconds.
+    /// Epoch microseconds; 0 for a span not reported.
     let timestamp: Int64
     /// A sampled span's tags as they are learnt; nil for a span that is not reported.
     let tags: SampledSpanTags?
@@ -28,6 +28,9 @@ struct RequestSpan {
     var sampled: Bool { context.sampled == true || context.debug }
     /// The request came with trace context headers (to be replaced on the way upstream).
     let carriedContext: Bool
+    /// Where the caller's B3 fields lie in the request's head, to be rewritten there; nil when
+    /// they are found again by name (none came, one came twice, or `b3` came with them).
+    let carriedSpots: HeaderFields.Spots?
 
     /// The span a request starts here: a child of the caller's, or a new trace. The caller's
     /// decision stands; without one, `x-envoy-force-trace` samples, else the configured percentage.
@@ -40,11 +43,13 @@ struct RequestSpan {
         self.carriedContext = carriesContext
         let (ownSpan, newHigh) = FastRandom.pair()
         let ownID = ownSpan == 0 ? 1 : ownSpan
-        if carriesContext, let (incoming, source) = Self.incomingContext(headers) {
+        if carriesContext, let (incoming, source, spots) = Self.incomingContext(headers) {
             context = TraceContext(traceIDHigh: incoming.traceIDHigh, traceIDLow: incoming.traceIDLow, spanID: ownID, parentSpanID: incoming.spanID,
                                    sampled: incoming.sampled, debug: incoming.debug, is128Bit: incoming.is128Bit)
             w3c = source == .w3c || headers.contains("traceparent")
+            carriedSpots = w3c ? nil : spots
         } else {
+            carriedSpots = nil
             let decision = carriesContext ? TraceContext.decisionOnly({ headers.first(name: $0) }) : (sampled: nil, debug: false)
             let (low, _) = FastRandom.pair()
             context = TraceContext(traceIDHigh: newHigh, traceIDLow: low == 0 ? 1 : low, spanID: ownID, sampled: decision.sampled, debug: decision.debug)
@@ -53,66 +58,17 @@ struct RequestSpan {
         if context.sampled == nil {
             context.sampled = headers.contains("x-envoy-force-trace") || FastRandom.chance(config.config.sampling)
         }
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        timestamp = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
-        tags = context.sampled == true || context.debug ? SampledSpanTags(config: config.config, headers: headers) : nil
-    }
-
-    /// The caller's context. B3's separate headers, which sidecars send each other, are read from
-    /// the head's bytes in one pass (through Strings, five lookups by name, two allocations and
-    /// ~4k instructions a request at an inbound sidecar); `b3` and `traceparent` as
-    /// `TraceContext.extract` reads them. The first field of each name counts, as a lookup reads it.
-    static func incomingContext(_ headers: HeaderFields) -> (context: TraceContext, source: TraceContext.Source)? {
-        var seen = 0
-        var trace: (UInt64, UInt64, Bool)?, spanID: UInt64?, parent: UInt64?, sampled: Bool?, debug = false
-        headers.forEachValue(ofAny: b3Names) { index, value in
-            guard seen & (1 << index) == 0 else { return }
-            seen |= 1 << index
-            switch index {
-            case 0: trace = Hex.traceID(value)
-            case 1: spanID = Hex.sixtyFour(value)
-            case 2: parent = Hex.sixtyFour(value)
-            case 3: sampled = TraceContext.sampledValue(value)
-            default: debug = value.count == 1 && value[0] == UInt8(ascii: "1")
-            }
+        // Only a reported span needs its start's wall-clock time.
+        if context.sampled == true || context.debug {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            timestamp = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+            tags = SampledSpanTags(config: config.config, headers: headers)
+        } else {
+            timestamp = 0
+            tags = nil
         }
-        if let (high, low, wide) = trace, let spanID, spanID != 0, high | low != 0 {
-            var context = TraceContext(traceIDHigh: high, traceIDLow: low, spanID: spanID, is128Bit: wide)
-            context.parentSpanID = parent
-            context.sampled = sampled
-            context.debug = debug
-            return (context, .b3)
-        }
-        // What the separate headers do not give (none, or ids that do not parse) is looked for the slow way, as before.
-        return TraceContext.extract { headers.first(name: $0) }
     }
-
-    /// The next hop's context, `context`, written into a request's `headers`. When the request
-    /// `carried` one (a sidecar's caller sends B3's fields), B3's fields are rewritten where they
-    /// lie and any other removed, as `TraceContext.writeB3Value` allows; with W3C's (`w3c`), all
-    /// are removed and written anew. What is not there yet is added.
-    static func propagate(_ context: TraceContext, w3c: Bool, carried: Bool, to headers: inout HeaderFields) {
-        var written = 0
-        if carried {
-            if w3c {
-                headers.remove(ProxyServerHandler.traceContextNames)
-            } else {
-                headers.editValues(ofAny: contextNames) { index, value in
-                    guard written & (1 << index) == 0, context.writeB3Value(index, into: value) else { return false }
-                    written |= 1 << index
-                    return true
-                }
-            }
-        }
-        context.forEachHeader(w3c: w3c, skipping: written) { name, value in headers.add(HeaderName(name), utf8: value) }
-    }
-
-    /// B3's headers, separate and single, in `TraceContext.headerWireNames`' order.
-    private static let contextNames = HeaderNameSet(TraceContext.headerWireNames.map { HeaderName($0) })
-
-    /// B3's separate headers, in the order `incomingContext` reads them.
-    private static let b3Names: HeaderNameSet = ["x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags"]
 
     /// The finished span, Zipkin v2, with Istio's tags.
     func finished(tracer: ProxyTracer, durationMicroseconds: Int64, status: Int, flags: String, requestBytes: Int, responseBytes: Int,
