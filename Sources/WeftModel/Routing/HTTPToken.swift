@@ -29,12 +29,29 @@ public enum HTTPToken {
     @inline(never)
     static func sameIgnoringCase(_ lhs: UnsafePointer<UInt8>, _ rhs: UnsafePointer<UInt8>, count: Int) -> Bool {
         guard count >= 8 else {
+            if count >= 4 {
+                // Two overlapping four-byte words each side (`host`, `upgrade`), zero-extended.
+                let left = UnsafeRawPointer(lhs), right = UnsafeRawPointer(rhs)
+                let firstLeft = UInt64(left.loadUnaligned(as: UInt32.self)), firstRight = UInt64(right.loadUnaligned(as: UInt32.self))
+                let lastLeft = UInt64(left.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self))
+                let lastRight = UInt64(right.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self))
+                if firstLeft == firstRight && lastLeft == lastRight { return true }
+                return (firstLeft == firstRight || wordsSameIgnoringCase(firstLeft, firstRight)) && (lastLeft == lastRight || wordsSameIgnoringCase(lastLeft, lastRight))
+            }
             for offset in 0..<count where lhs[offset] != rhs[offset] {
                 if lower(lhs[offset]) != lower(rhs[offset]) { return false }
             }
             return true
         }
         let last = count &- 8
+        // Most names looked up are 8 to 16 bytes: two words each side, without the loop's bookkeeping.
+        if count <= 16 {
+            let left = UnsafeRawPointer(lhs), right = UnsafeRawPointer(rhs)
+            let firstLeft = left.loadUnaligned(as: UInt64.self), firstRight = right.loadUnaligned(as: UInt64.self)
+            let lastLeft = left.loadUnaligned(fromByteOffset: last, as: UInt64.self), lastRight = right.loadUnaligned(fromByteOffset: last, as: UInt64.self)
+            if firstLeft == firstRight && lastLeft == lastRight { return true }
+            return (firstLeft == firstRight || wordsSameIgnoringCase(firstLeft, firstRight)) && (lastLeft == lastRight || wordsSameIgnoringCase(lastLeft, lastRight))
+        }
         var offset = 0
         while true {
             let at = Swift.min(offset, last)
