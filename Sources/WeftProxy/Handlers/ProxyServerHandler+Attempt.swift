@@ -115,7 +115,7 @@ extension ProxyServerHandler {
         var head = ForwardedHeaders.request(mirrors ? exchange.requestHead : exchange.takeRequestHead(),
                                             clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
                                             scheme: listener.scheme, edits: exchange.upstream.headers, clientCertificate: clientCertificate,
-                                            requestID: exchange.requestID)
+                                            requestID: exchange.requestID, connection: false)
         // Every attempt carries the same request id (the client's, or the exchange's `requestID`: see carryOut);
         // retries say which attempt they are (the first attempt to go out is a retry when the first connect failed).
         if attempt > 1 { head.headers.replaceOrAdd("x-envoy-attempt-count", value: String(attempt)) }
@@ -124,6 +124,8 @@ extension ProxyServerHandler {
             head.headers.replaceOrAdd("connection", value: "upgrade")
         }
         telemetryHeaders(&head, exchange: exchange)
+        // After the trace context and peer metadata, which the next proxy keeps where they lie.
+        if exchange.upgrade == nil { ForwardedHeaders.addConnection(&head.headers) }
         if !mirrors { exchange.request.attributes.headers = head.headers }
         return head
     }
