@@ -35,8 +35,7 @@ public enum HTTPToken {
                 let firstLeft = UInt64(left.loadUnaligned(as: UInt32.self)), firstRight = UInt64(right.loadUnaligned(as: UInt32.self))
                 let lastLeft = UInt64(left.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self))
                 let lastRight = UInt64(right.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self))
-                if firstLeft == firstRight && lastLeft == lastRight { return true }
-                return (firstLeft == firstRight || wordsSameIgnoringCase(firstLeft, firstRight)) && (lastLeft == lastRight || wordsSameIgnoringCase(lastLeft, lastRight))
+                return pairSameIgnoringCase(firstLeft, firstRight, lastLeft, lastRight)
             }
             for offset in 0..<count where lhs[offset] != rhs[offset] {
                 if lower(lhs[offset]) != lower(rhs[offset]) { return false }
@@ -49,8 +48,7 @@ public enum HTTPToken {
             let left = UnsafeRawPointer(lhs), right = UnsafeRawPointer(rhs)
             let firstLeft = left.loadUnaligned(as: UInt64.self), firstRight = right.loadUnaligned(as: UInt64.self)
             let lastLeft = left.loadUnaligned(fromByteOffset: last, as: UInt64.self), lastRight = right.loadUnaligned(fromByteOffset: last, as: UInt64.self)
-            if firstLeft == firstRight && lastLeft == lastRight { return true }
-            return (firstLeft == firstRight || wordsSameIgnoringCase(firstLeft, firstRight)) && (lastLeft == lastRight || wordsSameIgnoringCase(lastLeft, lastRight))
+            return pairSameIgnoringCase(firstLeft, firstRight, lastLeft, lastRight)
         }
         var offset = 0
         while true {
@@ -61,6 +59,14 @@ public enum HTTPToken {
             if at == last { return true }
             offset &+= 8
         }
+    }
+
+    /// A name's first and last word on each side (overlapping when it is shorter than two words)
+    /// are the same but for case: equal words, the common case, without lowering either.
+    @inline(__always)
+    static func pairSameIgnoringCase(_ firstLeft: UInt64, _ firstRight: UInt64, _ lastLeft: UInt64, _ lastRight: UInt64) -> Bool {
+        if firstLeft == firstRight && lastLeft == lastRight { return true }
+        return (firstLeft == firstRight || wordsSameIgnoringCase(firstLeft, firstRight)) && (lastLeft == lastRight || wordsSameIgnoringCase(lastLeft, lastRight))
     }
 
     /// Out of line: its constants would take the registers of the common case, words that are equal.
