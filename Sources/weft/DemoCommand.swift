@@ -138,7 +138,7 @@ struct DemoCommand: AsyncParsableCommand, RunsUntilStopped {
         say("  ✓ \(what.padding(toLength: 16, withPad: " ", startingAt: 0)) \(detail)")
     }
 
-    /// Ready once every proxy is connected and the page, through the gateway, has shown all three reviews versions.
+    /// Ready once every proxy is connected and the page, through the gateway, has shown all three reviews versions, each with its ratings.
     private func waitUntilServing(_ page: String, client: ControlPlaneClient, processes: DemoProcesses, interrupted: NIOLockedValueBox<Bool>) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         var connected: Set<String> = []
@@ -160,7 +160,10 @@ struct DemoCommand: AsyncParsableCommand, RunsUntilStopped {
             if connected.count == Self.workloads.count + 1, let response = try? await browser.send(host: "127.0.0.1", port: port, path: "/productpage", timeout: .seconds(10)),
                response.status == 200 {
                 let html = String(decoding: response.body, as: UTF8.self)
-                if html.contains("Book Details"), let range = html.range(of: "<dt>Reviews served by:</dt>\n<u>") {
+                // A page counts once its reviews are whole: v2 and v3 reached ratings (stars, not its
+                // error), so "serving" means every hop of the page answers, not only the first ones.
+                if html.contains("Book Details"), let range = html.range(of: "<dt>Reviews served by:</dt>\n<u>"),
+                   !html.contains("Ratings service is currently unavailable") {
                     reviewers.insert(String(html[range.upperBound...].prefix { $0 != "<" }))
                     if reviewers.count == 3 { return }
                     continue
