@@ -255,8 +255,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
 
     private func start(_ head: consuming ProxyRequestHead, context: ChannelHandlerContext) {
         listener.stats.countRequest()
-        let headerBytes = head.uri.utf8.count + (head.targetAuthority?.utf8.count ?? 0) + head.headers.lineBytes
-        if headerBytes > Self.maximumHeaderBytes {
+        let targetBytes = head.uri.utf8.count + (head.targetAuthority?.utf8.count ?? 0)
+        // The fields are counted one by one only when the bound read without a walk is over.
+        if targetBytes + head.headers.storedLineBytes > Self.maximumHeaderBytes, targetBytes + head.headers.lineBytes > Self.maximumHeaderBytes {
             listener.stats.increment("downstream_rq_header_overflow")
             answer(LocalResponse(status: 431, flag: "", body: "Request Header Fields Too Large"), version: head.version, closing: true)
             return

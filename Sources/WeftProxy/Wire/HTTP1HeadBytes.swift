@@ -40,13 +40,14 @@ extension ByteBuffer {
     }
 
     /// The head's field lines as they are (`HeaderFields.withLineRuns`), then the empty line that
-    /// ends the head; `lineBytes` is `headers.lineBytes`, which the caller has counted already.
+    /// ends the head; `lineBytes` is `headers.storedLineBytes` (at least what the runs add up to),
+    /// which the caller has read already.
     mutating func writeFieldLinesAndEnd(_ headers: HeaderFields, lineBytes: Int) {
         writeWithUnsafeMutableBytes(minimumWritableBytes: lineBytes + 2) { out in
             guard let base = out.baseAddress else { return 0 }
             var at = 0
             headers.withLineRuns { run in
-                // The runs add up to `lineBytes`, for which room was asked.
+                // The runs add up to no more than `lineBytes`, for which room was asked.
                 if let start = run.baseAddress, at + run.count <= lineBytes { (base + at).copyMemory(from: start, byteCount: run.count) }
                 at += run.count
             }

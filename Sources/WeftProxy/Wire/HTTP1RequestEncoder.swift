@@ -48,7 +48,7 @@ struct HTTP1RequestEncoder {
     private mutating func writeHead(_ head: ProxyRequestHead, framing: HTTP1BodyFraming, allocator: ByteBufferAllocator, into out: inout OutboundBytes) {
         chunked = framing.chunked
         methods.sent(head.method)
-        let lineBytes = head.headers.lineBytes
+        let lineBytes = head.headers.storedLineBytes
         var buffer = out.open(reserving: head.uri.utf8.count + lineBytes + 32 + framing.copiedBodyBytes, allocator: allocator)
         buffer.writeRequestLine(method: head.method, target: head.uri, version: head.version)
         buffer.writeFieldLinesAndEnd(head.headers, lineBytes: lineBytes)

@@ -42,7 +42,7 @@ struct HTTP1ResponseEncoder {
 
     private mutating func writeHead(_ head: ProxyResponseHead, framing: HTTP1BodyFraming, allocator: ByteBufferAllocator, into out: inout OutboundBytes) {
         chunked = framing.chunked
-        let lineBytes = head.headers.lineBytes
+        let lineBytes = head.headers.storedLineBytes
         var buffer = out.open(reserving: lineBytes + 64 + framing.copiedBodyBytes, allocator: allocator)
         buffer.writeStatusLine(head.status, version: head.version)
         buffer.writeFieldLinesAndEnd(head.headers, lineBytes: lineBytes)
