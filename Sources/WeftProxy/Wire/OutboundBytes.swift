@@ -31,17 +31,18 @@ struct OutboundBytes {
     /// be written into and handed back with `close`: held alone meanwhile, it grows in place. (For
     /// a head: a closure that wrote it captured the head, which was copied for it.)
     mutating func open(reserving capacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer: ByteBuffer
-        if let gathered = pending.take() {
-            buffer = gathered
-        } else if var reused = spare.take() {
-            reused.clear()
-            buffer = reused
-        } else {
-            buffer = allocator.buffer(capacity: capacity)
+        // Each way returns its own buffer: one `var` the three assigned was copied to be returned
+        // and then destroyed, a retain and a release of its storage each time.
+        if var gathered = pending.take() {
+            if gathered.writableBytes < capacity { gathered.reserveCapacity(minimumWritableBytes: capacity) }
+            return gathered
         }
-        if buffer.writableBytes < capacity { buffer.reserveCapacity(minimumWritableBytes: capacity) }
-        return buffer
+        if var reused = spare.take() {
+            reused.clear()
+            if reused.writableBytes < capacity { reused.reserveCapacity(minimumWritableBytes: capacity) }
+            return reused
+        }
+        return allocator.buffer(capacity: capacity)
     }
 
     /// The buffer `open` gave, written into, gathered again.
