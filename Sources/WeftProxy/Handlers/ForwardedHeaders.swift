@@ -11,25 +11,25 @@ enum ForwardedHeaders {
     /// Takes `head` over: its fields are edited where they are when nothing else holds them (the
     /// request decoder leaves room for the lines added). `requestID`: the bits of the id the proxy
     /// made for this request (`RequestID.draw()`), written when the head has none; without them a
-    /// new id is made. The head keeps its method and target; it goes as HTTP/1.1. `connection`:
-    /// its own `Connection: keep-alive` added last here; false when the caller adds it after fields
-    /// of its own (`addConnection`).
+    /// new id is made. The head keeps its method and target; it goes as HTTP/1.1, whose connections
+    /// persist unless a side says `close`: no `Connection` of its own is added, as Envoy adds none
+    /// (and the next sidecar has no hop-by-hop field to remove).
     static func request(_ head: consuming ProxyRequestHead, clientAddress: String?, scheme: String, edits: HeaderEdits?,
-                        clientCertificate: ForwardedClientCert = .keep, requestID: (UInt64, UInt64)? = nil, connection: Bool = true) -> ProxyRequestHead {
+                        clientCertificate: ForwardedClientCert = .keep, requestID: (UInt64, UInt64)? = nil) -> ProxyRequestHead {
         // The client's fields as they came (bytes), less what stops here, plus what is added on the way.
         // Edited as the parameter it is: bound to a `var` first, the head was copied and the parameter destroyed.
         head.version = .http1_1
         head.headers.reserveCapacity(head.headers.count + 12 + (edits.map { $0.requestSet.count + $0.requestAdd.count } ?? 0))
         edit(&head.headers, clientAddress: clientAddress, scheme: scheme, edits: edits, clientCertificate: clientCertificate, requestID: requestID)
-        if connection { addConnection(&head.headers) }
         return head
     }
 
-    /// The hop's own `Connection: keep-alive`, the last field: the next proxy drops it as hop-by-hop,
-    /// and the fields after the first one dropped are moved down one by one (a sidecar's trace
-    /// context and peer metadata, when it came before them).
-    static func addConnection(_ headers: inout HeaderFields) {
-        headers.add("connection", value: "keep-alive")
+    /// The `Connection` an answer in HTTP `version` carries: `close` when the connection closes
+    /// after it, `keep-alive` when an HTTP/1.0 client's stays open; none otherwise (HTTP/1.1's
+    /// default, which Envoy does not write either).
+    static func connection(keepAlive: Bool, version: HTTPVersion) -> StaticString? {
+        if !keepAlive { return "close" }
+        return version.major == 1 && version.minor == 0 ? "keep-alive" : nil
     }
 
     private static func edit(_ headers: inout HeaderFields, clientAddress: String?, scheme: String, edits: HeaderEdits?,

@@ -115,7 +115,7 @@ extension ProxyServerHandler {
         var head = ForwardedHeaders.request(mirrors ? exchange.requestHead : exchange.takeRequestHead(),
                                             clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
                                             scheme: listener.scheme, edits: exchange.upstream.headers, clientCertificate: clientCertificate,
-                                            requestID: exchange.requestID, connection: false)
+                                            requestID: exchange.requestID)
         // Every attempt carries the same request id (the client's, or the exchange's `requestID`: see carryOut);
         // retries say which attempt they are (the first attempt to go out is a retry when the first connect failed).
         if attempt > 1 { head.headers.replaceOrAdd("x-envoy-attempt-count", value: String(attempt)) }
@@ -124,8 +124,6 @@ extension ProxyServerHandler {
             head.headers.replaceOrAdd("connection", value: "upgrade")
         }
         telemetryHeaders(&head, exchange: exchange)
-        // After the trace context and peer metadata, which the next proxy keeps where they lie.
-        if exchange.upgrade == nil { ForwardedHeaders.addConnection(&head.headers) }
         if !mirrors { exchange.request.attributes.headers = head.headers }
         return head
     }
@@ -257,8 +255,8 @@ extension ProxyServerHandler {
         if answersGRPC, let status = head.headers.first("grpc-status") { requestTelemetry?.grpcStatus = status }
         let peerHeader = telemetryPeerHeader(head)
         var response = ForwardedHeaders.response(consume head, version: exchange.version, edits: exchange.upstream.headers)
-        // Its own Connection went with the hop-by-hop headers: added, not replaced.
-        response.headers.add("connection", value: keepAlive ? "keep-alive" : "close")
+        // Its own Connection went with the hop-by-hop headers: added (when it says something), not replaced.
+        if let connection = ForwardedHeaders.connection(keepAlive: keepAlive, version: exchange.version) { response.headers.add("connection", value: connection.description) }
         // An HTTP/1.1 upstream switches with 101; an HTTP/2 one takes the extended CONNECT with a 2xx.
         if let requested = exchange.upgrade, status == 101 || (exchange.upstream.http2 && (200..<300).contains(status)) {
             if http2 {

@@ -20,34 +20,42 @@ struct ForwardedHeadersTests {
 
     @Test("hop-by-hop fields stop here, te: trailers goes on, the id and the scheme are kept or added, the client's address appended (to every X-Forwarded-For field's list, joined in order)")
     func edits() throws {
-        #expect(try Self.forwarded("Host: a\r\n") == "Host: a\r\n" + Self.madeID + "x-forwarded-proto: http\r\nconnection: keep-alive\r\n")
+        #expect(try Self.forwarded("Host: a\r\n") == "Host: a\r\n" + Self.madeID + "x-forwarded-proto: http\r\n")
         #expect(try Self.forwarded("Host: a\r\nConnection: Keep-Alive\r\nKeep-Alive: 5\r\nTE: trailers, deflate\r\nUpgrade: h2c\r\nX-Request-Id: r1\r\nX-Forwarded-Proto: https\r\n")
-            == "Host: a\r\nX-Request-Id: r1\r\nX-Forwarded-Proto: https\r\nte: trailers\r\nconnection: keep-alive\r\n")
-        #expect(try Self.forwarded("Host: a\r\nTE: deflate\r\nProxy-Authorization: x\r\n") == "Host: a\r\n" + Self.madeID + "x-forwarded-proto: http\r\nconnection: keep-alive\r\n")
+            == "Host: a\r\nX-Request-Id: r1\r\nX-Forwarded-Proto: https\r\nte: trailers\r\n")
+        #expect(try Self.forwarded("Host: a\r\nTE: deflate\r\nProxy-Authorization: x\r\n") == "Host: a\r\n" + Self.madeID + "x-forwarded-proto: http\r\n")
         #expect(try Self.forwarded("X-Forwarded-For: 10.0.0.1\r\nx-forwarded-for: 10.0.0.2\r\n", clientAddress: "10.0.0.9")
-            == Self.madeID + "x-forwarded-proto: http\r\nx-forwarded-for: 10.0.0.1, 10.0.0.2, 10.0.0.9\r\nconnection: keep-alive\r\n")
-        #expect(try Self.forwarded("Host: a\r\n", clientAddress: "10.0.0.9") == "Host: a\r\n" + Self.madeID + "x-forwarded-proto: http\r\nx-forwarded-for: 10.0.0.9\r\nconnection: keep-alive\r\n")
+            == Self.madeID + "x-forwarded-proto: http\r\nx-forwarded-for: 10.0.0.1, 10.0.0.2, 10.0.0.9\r\n")
+        #expect(try Self.forwarded("Host: a\r\n", clientAddress: "10.0.0.9") == "Host: a\r\n" + Self.madeID + "x-forwarded-proto: http\r\nx-forwarded-for: 10.0.0.9\r\n")
     }
 
     @Test("Connection's listed fields stop here too, whatever they are (the request id it lists is made anew); close and keep-alive list none")
     func connectionListed() throws {
         #expect(try Self.forwarded("Host: a\r\nConnection: X-Request-Id, X-Secret\r\nX-Request-Id: r1\r\nx-secret: s\r\nX-Other: o\r\n")
-            == "Host: a\r\nX-Other: o\r\n" + Self.madeID + "x-forwarded-proto: http\r\nconnection: keep-alive\r\n")
-        #expect(try Self.forwarded("Connection: CLOSE, keep-alive\r\nX-Request-Id: r1\r\n") == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nconnection: keep-alive\r\n")
-        #expect(try Self.forwarded("Connection: te\r\nTE: trailers\r\nX-Request-Id: r1\r\n") == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nconnection: keep-alive\r\n")
+            == "Host: a\r\nX-Other: o\r\n" + Self.madeID + "x-forwarded-proto: http\r\n")
+        #expect(try Self.forwarded("Connection: CLOSE, keep-alive\r\nX-Request-Id: r1\r\n") == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\n")
+        #expect(try Self.forwarded("Connection: te\r\nTE: trailers\r\nX-Request-Id: r1\r\n") == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\n")
         // TE listed after another name, or TE before the Connection that lists it: the same.
-        #expect(try Self.forwarded("TE: trailers\r\nConnection: x-a, TE\r\nX-A: 1\r\nX-Request-Id: r1\r\n") == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nconnection: keep-alive\r\n")
+        #expect(try Self.forwarded("TE: trailers\r\nConnection: x-a, TE\r\nX-A: 1\r\nX-Request-Id: r1\r\n") == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\n")
         // Another name listed: it goes, TE: trailers goes on.
         #expect(try Self.forwarded("TE: trailers\r\nConnection: X-A\r\nX-A: 1\r\nX-Request-Id: r1\r\n")
-            == "X-Request-Id: r1\r\nte: trailers\r\nx-forwarded-proto: http\r\nconnection: keep-alive\r\n")
+            == "X-Request-Id: r1\r\nte: trailers\r\nx-forwarded-proto: http\r\n")
     }
 
     @Test("X-Forwarded-Client-Cert: kept, removed (sanitize), or replaced with the proved peer's (set), once")
     func clientCertificate() throws {
         let lines = "X-Forwarded-Client-Cert: By=spiffe://forged\r\nX-Request-Id: r1\r\n"
-        #expect(try Self.forwarded(lines) == lines + "x-forwarded-proto: http\r\nconnection: keep-alive\r\n")
-        #expect(try Self.forwarded(lines, certificate: .sanitize) == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nconnection: keep-alive\r\n")
-        #expect(try Self.forwarded(lines, certificate: .set("By=spiffe://real")) == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nx-forwarded-client-cert: By=spiffe://real\r\nconnection: keep-alive\r\n")
-        #expect(try Self.forwarded("X-Request-Id: r1\r\n", certificate: .set("By=spiffe://real")) == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nx-forwarded-client-cert: By=spiffe://real\r\nconnection: keep-alive\r\n")
+        #expect(try Self.forwarded(lines) == lines + "x-forwarded-proto: http\r\n")
+        #expect(try Self.forwarded(lines, certificate: .sanitize) == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\n")
+        #expect(try Self.forwarded(lines, certificate: .set("By=spiffe://real")) == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nx-forwarded-client-cert: By=spiffe://real\r\n")
+        #expect(try Self.forwarded("X-Request-Id: r1\r\n", certificate: .set("By=spiffe://real")) == "X-Request-Id: r1\r\nx-forwarded-proto: http\r\nx-forwarded-client-cert: By=spiffe://real\r\n")
+    }
+
+    @Test("an answer's own Connection: close when the connection closes, keep-alive for an HTTP/1.0 client's that stays open, none for HTTP/1.1's (its default, as Envoy leaves it)")
+    func answerConnection() {
+        #expect(ForwardedHeaders.connection(keepAlive: false, version: .http1_1)?.description == "close")
+        #expect(ForwardedHeaders.connection(keepAlive: false, version: .http1_0)?.description == "close")
+        #expect(ForwardedHeaders.connection(keepAlive: true, version: .http1_0)?.description == "keep-alive")
+        #expect(ForwardedHeaders.connection(keepAlive: true, version: .http1_1) == nil)
     }
 }
