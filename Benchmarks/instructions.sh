@@ -21,6 +21,8 @@
 # out after the ordered code, megabytes from it; repack the order from this run's dumps (KEEP=DIR, and
 # scripts/link-order-hot-first.py) and measure with Benchmarks/ab.sh, where it shows and the count does not.
 # KEEP=DIR keeps each dump there (LABEL-VARIANT.callgrind) for `callgrind_annotate`.
+# DUMP_INSTR=1 (with KEEP) has callgrind record costs and calls per instruction address, so each
+# call site of swift_retain or swift_release in a function can be counted and read in the disassembly.
 # CACHE_SIM=1 also simulates the caches (callgrind's model: 32 KiB L1 instruction and data caches)
 # and prints L1 instruction and data misses per request: the hot path's code is far larger than the
 # instruction cache, and its misses cost about as much as the instructions (runs ~2x slower).
@@ -121,7 +123,7 @@ YAML
   nginx_1kb_conf "$work" APP_ADDRESS:8080 "$work/nginx.conf.in"
   # Deterministic hashing: with a random seed per process, which dictionary keys collide (and so
   # how many Strings are compared) changed from run to run by a few hundred instructions a request.
-  local callgrind=(env SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind ${CACHE_SIM:+--cache-sim=yes} --trace-children=no
+  local callgrind=(env SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind ${CACHE_SIM:+--cache-sim=yes} ${DUMP_INSTR:+--dump-instr=yes} --trace-children=no
                    --callgrind-out-file="$work/callgrind.out" "$work/weft-stripped")
   local server_weft=("$WEFT") client_weft=("${callgrind[@]}")
   if [ "${SIDE:-client}" = server ]; then server_weft=("${callgrind[@]}"); client_weft=("$WEFT"); fi
