@@ -51,20 +51,26 @@ struct ProxyServerHandlerTests {
     @Test("the answer is framed anew for the client: to HTTP/1.0 without the upstream's Transfer-Encoding, to HTTP/1.1 chunked again; hop-by-hop headers and the upstream's peer metadata stop here")
     func responseFramedAnew() throws {
         let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nKeep-Alive: timeout=5\r\nx-weft-peer-metadata: abc\r\nx-up: 1\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
-        // The upstream's chunked answer, as a client sending `request` receives it.
-        func answer(to request: String) throws -> String {
+        // The upstream's answer (chunked unless given), as a client sending `request` receives it.
+        func answer(to request: String, upstreamAnswer: String = chunked) throws -> String {
             let proxy = try EmbeddedProxy()
             let upstream = try proxy.idleUpstream()
             try proxy.client(request)
-            _ = try proxy.upstreamReceived(upstream)
-            try proxy.upstream(upstream, sends: chunked)
+            let forwarded = try proxy.upstreamReceived(upstream)
+            // HTTP/1.1 upstream: persistent without a Connection of the proxy's own (as Envoy sends it).
+            #expect(forwarded.hasPrefix("GET ") && !forwarded.lowercased().contains("connection:"), "\(forwarded)")
+            try proxy.upstream(upstream, sends: upstreamAnswer)
             return try proxy.clientReceived()
         }
         let toOld = try answer(to: "GET /old HTTP/1.0\r\nHost: svc\r\n\r\n")
         #expect(toOld.hasPrefix("HTTP/1.0 200") && !toOld.lowercased().contains("transfer-encoding") && toOld.hasSuffix("\r\n\r\nabc"), "\(toOld)")
         #expect(toOld.contains("x-up: 1") && !toOld.lowercased().contains("keep-alive: timeout") && !toOld.contains("x-weft-peer-metadata"), "\(toOld)")
+        #expect(toOld.lowercased().contains("connection: close"), "an HTTP/1.0 answer framed by the close says so: \(toOld)")
         let toCurrent = try answer(to: "GET /new HTTP/1.1\r\nHost: svc\r\n\r\n")
         #expect(toCurrent.lowercased().components(separatedBy: "transfer-encoding: chunked").count == 2 && toCurrent.hasSuffix("3\r\nabc\r\n0\r\n\r\n"), "\(toCurrent)")
+        #expect(!toCurrent.lowercased().contains("connection:"), "HTTP/1.1 stays open without saying so: \(toCurrent)")
+        let toOldKept = try answer(to: "GET /old HTTP/1.0\r\nHost: svc\r\nConnection: keep-alive\r\n\r\n", upstreamAnswer: Self.ok + "a")
+        #expect(toOldKept.hasPrefix("HTTP/1.0 200") && toOldKept.lowercased().contains("connection: keep-alive"), "an HTTP/1.0 client's kept connection is said to be: \(toOldKept)")
     }
 
     @Test("a client closing mid-body tears the upstream connection down")
