@@ -5,8 +5,8 @@
 extension HeaderFields {
     /// Where a field was: its place in the index and its line's offset in the storage, in one word.
     /// Lines are only ever added after those there, so the field with that line is the same field;
-    /// a removal before it moves it to a lower place only (an inbound request's `Connection`,
-    /// dropped as hop-by-hop, comes before the trace context when the caller's sidecar added both).
+    /// a removal before it moves it to a lower place only (a hop-by-hop field the caller sent
+    /// before the trace context, dropped on the way).
     public struct Spot: Sendable, Equatable {
         /// (line + 1) << 8 | position; 0 for a field past the 256th or a line past 16 MiB (not kept).
         let packed: UInt32

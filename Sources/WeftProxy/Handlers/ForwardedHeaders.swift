@@ -27,7 +27,7 @@ enum ForwardedHeaders {
     /// The `Connection` an answer in HTTP `version` carries: `close` when the connection closes
     /// after it, `keep-alive` when an HTTP/1.0 client's stays open; none otherwise (HTTP/1.1's
     /// default, which Envoy does not write either).
-    static func connection(keepAlive: Bool, version: HTTPVersion) -> StaticString? {
+    static func connection(keepAlive: Bool, version: HTTPVersion) -> String? {
         if !keepAlive { return "close" }
         return version.major == 1 && version.minor == 0 ? "keep-alive" : nil
     }

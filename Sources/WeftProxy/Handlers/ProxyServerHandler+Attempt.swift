@@ -256,7 +256,7 @@ extension ProxyServerHandler {
         let peerHeader = telemetryPeerHeader(head)
         var response = ForwardedHeaders.response(consume head, version: exchange.version, edits: exchange.upstream.headers)
         // Its own Connection went with the hop-by-hop headers: added (when it says something), not replaced.
-        if let connection = ForwardedHeaders.connection(keepAlive: keepAlive, version: exchange.version) { response.headers.add("connection", value: connection.description) }
+        if let connection = ForwardedHeaders.connection(keepAlive: keepAlive, version: exchange.version) { response.headers.add("connection", value: connection) }
         // An HTTP/1.1 upstream switches with 101; an HTTP/2 one takes the extended CONNECT with a 2xx.
         if let requested = exchange.upgrade, status == 101 || (exchange.upstream.http2 && (200..<300).contains(status)) {
             if http2 {

@@ -102,7 +102,7 @@ extension ProxyServerHandler {
         if reporter == .destination, requestTelemetry?.peerHeader != nil, let own = listener.telemetry {
             headers.add(.peerMetadata, value: own.encodedMetadata)
         }
-        if let connection = ForwardedHeaders.connection(keepAlive: keepAlive, version: version) { headers.add("connection", value: connection.description) }
+        if let connection = ForwardedHeaders.connection(keepAlive: keepAlive, version: version) { headers.add("connection", value: connection) }
         send(.head(ProxyResponseHead(version: version, status: HTTPResponseStatus(statusCode: status), headers: headers)), context: context)
         if !body.isEmpty { send(.body(.byteBuffer(ByteBuffer(string: body))), context: context) }
         requestTelemetry?.responseBytes = body.utf8.count

@@ -53,9 +53,9 @@ struct ForwardedHeadersTests {
 
     @Test("an answer's own Connection: close when the connection closes, keep-alive for an HTTP/1.0 client's that stays open, none for HTTP/1.1's (its default, as Envoy leaves it)")
     func answerConnection() {
-        #expect(ForwardedHeaders.connection(keepAlive: false, version: .http1_1)?.description == "close")
-        #expect(ForwardedHeaders.connection(keepAlive: false, version: .http1_0)?.description == "close")
-        #expect(ForwardedHeaders.connection(keepAlive: true, version: .http1_0)?.description == "keep-alive")
+        #expect(ForwardedHeaders.connection(keepAlive: false, version: .http1_1) == "close")
+        #expect(ForwardedHeaders.connection(keepAlive: false, version: .http1_0) == "close")
+        #expect(ForwardedHeaders.connection(keepAlive: true, version: .http1_0) == "keep-alive")
         #expect(ForwardedHeaders.connection(keepAlive: true, version: .http1_1) == nil)
     }
 }
