@@ -184,6 +184,9 @@ cpu() {
 proxy_pids() { echo "$client_pid $server_pid $hp1_pid $hp2_pid $hp3_pid $hp4_pid $hp5_pid $hp6_pid"; }
 # Then the control plane's: it is the spans' collector (1 % of requests traced), on the same cores.
 cpu_all() { for pid in $(proxy_pids) "$CP_PID"; do printf '%s ' "$(cpu "$pid")"; done; }
+# The machine's idle and total ticks (all cores): a pair that leaves cores idle at saturation is
+# bound by its latency (requests waiting on a wake-up), not by the CPU it spends.
+idle_ticks() { awk '/^cpu / {print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit}' /proc/stat; }
 measure() { # label url [proxy-for-hey host-for-wrk]
   local label=$1 url=$2 proxy=${3:-} host=${4:-}
   # The same rate timed to the microsecond (hey prints 0.1 ms steps); outside the CPU accounting.
@@ -192,7 +195,9 @@ measure() { # label url [proxy-for-hey host-for-wrk]
   # Fixed rate: 10 workers × 100 req/s = 1000 req/s.
   hey -z "${seconds}s" -c 10 -q 100 -m POST -D "$work/body.bin" -T application/octet-stream ${proxy:+-x "$proxy"} \
     ${BENCH_TOKEN:+-H "Authorization: Bearer $BENCH_TOKEN"} "$url" > "$work/$label.hey"
+  local idle_before; idle_before=$(idle_ticks)
   BENCH_HOST="$host" wrk -t 1 -c 16 -d "${seconds}s" --latency -s "$work/post.lua" "${url/${host:-none}/$client_pod:15001}" > "$work/$label.wrk"
+  echo "$label $idle_before $(idle_ticks)" >> "$work/idle"
   echo "$label $before/ $(cpu_all)" >> "$work/cpu"
 }
 handshakes() { # label url [proxy]: a new connection per request, at 10 req/s, then as fast as 16 clients go
@@ -358,10 +363,15 @@ print("\nfixed rate, 1000 req/s, timed to the microsecond (fixed-rate.py, 10 con
 for l in labels:
     pct, answered, failed = timed[l]
     print(f"  {l:<52}{pct[50]:8.3f} {pct[90]:8.3f} {pct[99]:8.3f} {answered:9d}   {failed}")
-print("\nsaturation (wrk, 1 thread, 16 connections)           p50 ms   p90 ms   p99 ms   req/s   non-2xx")
+idle_runs = {}
+for line in open(f"{work}/idle"):
+    label, idle0, total0, idle1, total1 = line.split()
+    idle_runs[label] = (int(idle1) - int(idle0)) / max(1, int(total1) - int(total0)) * 100
+idle = {l: median([idle_runs[r] for r in groups[l]]) for l in labels}
+print("\nsaturation (wrk, 1 thread, 16 connections)           p50 ms   p90 ms   p99 ms   req/s   non-2xx   machine idle")
 for l in labels:
     pct, rps, errors, _ = sat[l]
-    print(f"  {l:<52}{pct[50]:8.3f} {pct[90]:8.3f} {pct[99]:8.3f} {rps:7.0f}   {errors}")
+    print(f"  {l:<52}{pct[50]:8.3f} {pct[90]:8.3f} {pct[99]:8.3f} {rps:7.0f}   {errors:<7}   {idle[l]:4.1f} %")
 d = fixed["direct"][0]
 print("\nratios")
 for weft, haproxy in [("weft", "haproxy"), ("weft-mtls", "haproxy-tls")]:
