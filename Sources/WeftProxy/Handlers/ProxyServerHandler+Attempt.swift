@@ -43,7 +43,7 @@ extension ProxyServerHandler {
             cancelTimeouts()
             if let teardown, let exchange { endAttempt(exchange, on: teardown, finished: false) }
             exchange = nil
-            context.close(promise: nil)
+            context.closeFlushed()
         case .discardConnection(let upstream):
             upstream.abandon()
         }
@@ -224,7 +224,8 @@ extension ProxyServerHandler {
             // Counted before the end goes out: on an HTTP/2 stream writing the end closes the
             // stream at once, and a close with the request still counting reads as the client's (DC).
             finishTelemetry()
-            send(.end(end), flush: true, context: context)
+            send(.end(end), context: context)
+            flushWritten(context: context, atTickEnd: true)
             carryOut(after, context: context)
         }
     }
@@ -286,7 +287,7 @@ extension ProxyServerHandler {
     }
 
     func upstreamReadComplete() {
-        if let context { flushWritten(context: context) }
+        if let context { flushWritten(context: context, atTickEnd: true) }
     }
 
     func upstreamClosed(refused: Bool) {

@@ -39,12 +39,17 @@ extension ProxyServerHandler {
         if flush { flushWritten(context: context) }
     }
 
-    /// Flushes what was written since the last flush (the end of each upstream read asks for one,
-    /// mostly after the response's end has gone out with its own).
-    func flushWritten(context: ChannelHandlerContext) {
+    /// Flushes what was written since the last flush, now or `atTickEnd` (`TickFlushes`: what the
+    /// forwarding of a response asks for; a local answer goes now, as a close often follows it). The
+    /// end of each upstream read asks for one, mostly after the response's end has asked for its own.
+    func flushWritten(context: ChannelHandlerContext, atTickEnd: Bool = false) {
         guard unflushed else { return }
         unflushed = false
-        context.flush(gathered: &outbound)
+        if atTickEnd {
+            context.flushAtTickEnd(gathered: &outbound, flushes: flushes)
+        } else {
+            context.flushNow(gathered: &outbound)
+        }
     }
 
     /// Hands what the encoder gathered to the channel (unflushed).
@@ -118,7 +123,8 @@ extension ProxyServerHandler {
         let mayAnswer = machine.malformedRequest()
         cancelTimeouts()
         guard let parserError = error as? HTTPParserError, headersTimeout?.responding != true, mayAnswer else {
-            context.close(promise: nil)
+            // An earlier pipelined answer may still wait on the tick's flush.
+            context.closeFlushed()
             return
         }
         let tooLarge = parserError == .headerOverflow

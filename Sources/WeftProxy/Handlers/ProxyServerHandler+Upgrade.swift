@@ -12,7 +12,7 @@ extension ProxyServerHandler {
         if exchange.upstream.countsInFlight { listener.balancer.finished(exchange.upstream.host, exchange.upstream.port) }
         self.exchange = nil
         guard let upstream = machine.upgraded(), let upstreamChannel = upstream.channel else {
-            context.close(promise: nil)
+            context.closeFlushed()
             return
         }
         writeGathered(context: context)

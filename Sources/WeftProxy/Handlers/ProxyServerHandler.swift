@@ -47,6 +47,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     var allocator = ByteBufferAllocator()
     /// A response part was written since the last flush.
     var unflushed = false
+    /// This loop's end-of-tick flushes (looked up once: the connection stays on its loop).
+    lazy var flushes = TickFlushes.current
     /// The `CONNECT` in progress, if this connection is becoming a tunnel.
     var tunnel = ConnectTunnelStateMachine()
     /// The metrics of the request in flight, from its head to its answer's end (see +Telemetry).
@@ -199,7 +201,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
                     if !upstream.isWritable { setReading(false) }
                 }
             case .end(let trailers):
-                upstream.write(.end(trailers), flush: true)
+                upstream.write(.end(trailers))
+                upstream.flush(atTickEnd: true)
             case .head:
                 break
             }
@@ -207,12 +210,12 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         case .finished(let after):
             carryOut(after, context: context)
         case .close:
-            context.close(promise: nil)
+            context.closeFlushed()
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        machine.attachedUpstream?.flush()
+        machine.attachedUpstream?.flush(atTickEnd: true)
         context.fireChannelReadComplete()
     }
 
@@ -227,7 +230,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
         guard !http2 else { return }
         listener.stats.increment("downstream_cx_drain_close")
-        if machine.drain() { context.close(promise: nil) }
+        if machine.drain() { context.closeFlushed() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -375,7 +378,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             if resumeHeld { resumeHeldRequests() }
         case .closeConnection:
             exchange = nil
-            context.close(promise: nil)
+            context.closeFlushed()
         }
     }
 
@@ -393,7 +396,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             guard let context = self.context else { return }
             for part in self.machine.takeHeld() { self.handle(part, context: context) }
             // Handled outside a read: flush what went upstream, as channelReadComplete would.
-            self.machine.attachedUpstream?.flush()
+            self.machine.attachedUpstream?.flush(atTickEnd: true)
             self.setReading(true)
         }
     }

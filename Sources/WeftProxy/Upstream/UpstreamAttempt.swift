@@ -64,6 +64,6 @@ enum UpstreamAttempt {
             case .head: break
             }
         }
-        if flush { connection.flush() }
+        if flush { connection.flush(atTickEnd: true) }
     }
 }

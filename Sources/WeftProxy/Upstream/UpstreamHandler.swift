@@ -72,6 +72,8 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
     private var encoder: HTTP1RequestEncoder?
     /// Something was written since the last flush.
     private var unflushed = false
+    /// This loop's end-of-tick flushes (looked up once: the handler stays on its loop).
+    private lazy var flushes = TickFlushes.current
     /// HTTP/1.1: what the encoder gathered since the last flush, written at the flush as one buffer.
     private var outbound = OutboundBytes()
     /// The channel's allocator, read once (each read through the channel is a protocol witness call).
@@ -129,12 +131,17 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
         unflushed = true
     }
 
-    /// Flushes what was written since the last flush (a flush with nothing to write still costs
-    /// a pass through the channel: the end of each read asks for one).
-    func flush() {
+    /// Flushes what was written since the last flush, now or `atTickEnd` (`TickFlushes`: what the
+    /// forwarding of a request asks for). A flush with nothing to write still costs a pass through
+    /// the channel: the end of each read asks for one.
+    func flush(atTickEnd: Bool = false) {
         guard unflushed, let context else { return }
         unflushed = false
-        context.flush(gathered: &outbound)
+        if atTickEnd {
+            context.flushAtTickEnd(gathered: &outbound, flushes: flushes)
+        } else {
+            context.flushNow(gathered: &outbound)
+        }
     }
 
     /// Stops or resumes reading the response (the downstream side cannot take more, or can again).
@@ -224,9 +231,9 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
         switch action {
         case .release:
             setReading(true)
-            if let pool { pool.release(self) } else { context.close(promise: nil) }
+            if let pool { pool.release(self) } else { context.closeFlushed() }
         case .close:
-            context.close(promise: nil)
+            context.closeFlushed()
         case .none, .deliver, .notifyClosed, .forget:
             break
         }

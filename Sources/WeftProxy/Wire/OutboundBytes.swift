@@ -73,15 +73,3 @@ struct OutboundBytes {
         return .byteBuffer(buffer)
     }
 }
-
-extension ChannelHandlerContext {
-    /// Writes what `outbound` gathered and flushes, in one pass down the pipeline when there is
-    /// something to write (a write, then a flush, walked it twice: ~200 instructions a pass).
-    func flush(gathered outbound: inout OutboundBytes) {
-        if let bytes = outbound.take() {
-            writeAndFlush(NIOAny(bytes), promise: nil)
-        } else {
-            flush()
-        }
-    }
-}

@@ -58,12 +58,14 @@ final class EmbeddedProxy {
     }
 
     /// Everything written to the client so far.
-    func clientReceived() throws -> String { try Self.written(by: downstream) }
+    func clientReceived() throws -> String { try written(by: downstream) }
 
     /// Everything written to an upstream so far.
-    func upstreamReceived(_ channel: EmbeddedChannel) throws -> String { try Self.written(by: channel) }
+    func upstreamReceived(_ channel: EmbeddedChannel) throws -> String { try written(by: channel) }
 
-    private static func written(by channel: EmbeddedChannel) throws -> String {
+    private func written(by channel: EmbeddedChannel) throws -> String {
+        // The end of the loop's tick, where the handlers' flushes are issued (TickFlushes).
+        loop.run()
         var text = ""
         while let data = try channel.readOutbound(as: IOData.self) {
             if case .byteBuffer(let buffer) = data { text += String(buffer: buffer) }
