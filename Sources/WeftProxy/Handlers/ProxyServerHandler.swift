@@ -365,39 +365,4 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     func answer(_ response: LocalResponse, version: HTTPVersion, closing: Bool = false, counting clusterStat: String? = nil) {
         perform(machine.answer(closing: closing), answer: response, counting: clusterStat, version: version)
     }
-
-    /// What an answered exchange leaves behind.
-    func carryOut(_ after: Machine.AfterAnswer, context: ChannelHandlerContext) {
-        switch after {
-        case .discardRequestBody:
-            setReading(true)
-        case .ready(let resumeHeld):
-            lastRequestFields = exchange?.request.attributes.headers
-            exchange = nil
-            setReading(true)
-            if resumeHeld { resumeHeldRequests() }
-        case .closeConnection:
-            exchange = nil
-            context.closeFlushed()
-        }
-    }
-
-    func takeSpareHeaderStorage() -> SpareHeaderStorage? {
-        guard var fields = lastRequestFields.take() else { return nil }
-        return fields.takeSpareStorage()
-    }
-
-    /// HTTP/1.1 pipelining without NIO's HTTPServerPipelineHandler, which stops and restarts
-    /// reading around every request: the machine holds a pipelining client's later requests (reads
-    /// paused) and they are handled here, in order, on the next loop turn.
-    private func resumeHeldRequests() {
-        guard let context else { return }
-        context.eventLoop.assumeIsolated().execute {
-            guard let context = self.context else { return }
-            for part in self.machine.takeHeld() { self.handle(part, context: context) }
-            // Handled outside a read: flush what went upstream, as channelReadComplete would.
-            self.machine.attachedUpstream?.flush(atTickEnd: true)
-            self.setReading(true)
-        }
-    }
 }

@@ -15,7 +15,8 @@ import NIOPosix
 /// the pipeline flushes before it goes (a removed handler's context flushes nothing). Only the
 /// forwarding of requests and responses defers; a local answer, often followed by a close, does not.
 final class TickFlushes {
-    /// Each loop's thread reads and writes only its own value, found here.
+    /// Each loop's thread's own value.
+    // nonisolated(unsafe): the variable is never reassigned and each thread touches only its own value.
     nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<TickFlushes>()
 
     /// The calling loop thread's (made on first use).

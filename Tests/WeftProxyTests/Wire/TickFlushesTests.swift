@@ -27,6 +27,12 @@ struct TickFlushesTests {
             return try received() == text
         }
 
+        /// The flushes an idle loop makes at once before it samples one.
+        func sendUntilSample(through flushes: TickFlushes) throws {
+            for _ in 1..<TickFlushes.sampleEvery { _ = try send("x", through: flushes) }
+            _ = try received()
+        }
+
         /// What reached the socket since the last look (only flushed writes do).
         func received() throws -> String {
             var text = ""
@@ -60,7 +66,7 @@ struct TickFlushesTests {
     func busyLoopDefers() throws {
         let flushes = TickFlushes()
         let first = try Connection(), second = try Connection()
-        for _ in 1..<TickFlushes.sampleEvery { _ = try first.send("x", through: flushes) }
+        try first.sendUntilSample(through: flushes)
         // The sampled tick holds both connections' flushes.
         #expect(try first.send("a", through: flushes) == false)
         #expect(try second.send("b", through: flushes) == false)
@@ -78,7 +84,7 @@ struct TickFlushesTests {
     func closeSendsHeldWrites() throws {
         let flushes = TickFlushes()
         let connection = try Connection()
-        for _ in 1..<TickFlushes.sampleEvery { _ = try connection.send("x", through: flushes) }
+        try connection.sendUntilSample(through: flushes)
         #expect(try connection.send("last answer", through: flushes) == false)
         connection.context.closeFlushed()
         #expect(try connection.received() == "last answer")
