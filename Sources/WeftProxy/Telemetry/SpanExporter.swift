@@ -37,11 +37,12 @@ public final class SpanQueue: Sendable {
 }
 
 /// Sends queued spans as Zipkin v2 JSON (`POST /api/v2/spans`) every `flushInterval`, one batch per
-/// collector address, as Envoy's Zipkin tracer flushes on its timer. A collector named by a mesh
-/// service (`jaeger-collector.observability:9411`) is reached at one of the service's endpoints,
-/// as Envoy's cluster for it would; any other name is looked up in DNS. Counted as Envoy counts:
-/// `tracing.zipkin.reports_sent`, `reports_dropped` (the collector answered with an error),
-/// `reports_failed` (no answer), `spans_sent`, `spans_dropped`.
+/// collector address, as Envoy's Zipkin tracer flushes on its timer. It runs on the proxy's own
+/// loop (a timer there, no thread of its own) and keeps one connection open per collector. A
+/// collector named by a mesh service (`jaeger-collector.observability:9411`) is reached at one of
+/// the service's endpoints, as Envoy's cluster for it would; any other name is looked up in DNS.
+/// Counted as Envoy counts: `tracing.zipkin.reports_sent`, `reports_dropped` (the collector
+/// answered with an error), `reports_failed` (no answer), `spans_sent`, `spans_dropped`.
 public struct SpanExporterService: Service {
     let queue: SpanQueue
     let configuration: ConfigurationStore
@@ -55,8 +56,8 @@ public struct SpanExporterService: Service {
     /// batch a second, at 1 % of 25k requests a second, was 250 spans: ~10 ms of the collector's
     /// work at once on cores the proxies share, the p99 of every request around it (data-path's
     /// saturation p99 was 3 ms with tracing on, 1.2 ms off). Every 200 ms, a batch is a fifth of that.
-    var flushInterval: Duration = .milliseconds(200)
-    var requestTimeout: Duration = .seconds(5)
+    var flushInterval: TimeAmount = .milliseconds(200)
+    var requestTimeout: TimeAmount = .seconds(5)
 
     public init(queue: SpanQueue, configuration: ConfigurationStore, namespace: String, certificates: WorkloadCertificates? = nil, eventLoop: any EventLoop, logger: Logger) {
         self.certificates = certificates
@@ -68,63 +69,28 @@ public struct SpanExporterService: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { [flushInterval] in try await Task.sleep(for: flushInterval) }
-            await flush()
+        let reporter = try await eventLoop.submit { NIOLoopBound(SpanReporter(self), eventLoop: eventLoop) }.get()
+        let timer = eventLoop.scheduleRepeatedTask(initialDelay: flushInterval, delay: flushInterval) { _ in
+            reporter.value.flush()
         }
-        // Whatever finished before the drain still goes out.
-        await flush()
+        try? await gracefulShutdown()
+        let stopped = eventLoop.makePromise(of: Void.self)
+        timer.cancel(promise: stopped)
+        try? await stopped.futureResult.get()
+        // Whatever finished before the drain still goes out (a batch on its way first ends).
+        try? await eventLoop.flatSubmit { reporter.value.flushWhenIdle() }.get()
+        try? await eventLoop.submit { reporter.value.close() }.get()
     }
 
-    func flush() async {
-        let pending = queue.takeAll()
-        guard !pending.isEmpty else { return }
-        var batches: [String: [ZipkinSpan]] = [:]
-        for item in pending { batches[item.address, default: []].append(item.span) }
-        for (address, spans) in batches.sorted(by: { $0.key < $1.key }) { await send(spans, to: address) }
-    }
-
-    private func send(_ spans: [ZipkinSpan], to address: String) async {
-        let stats = queue.stats
-        guard let (host, port, secure) = CollectorAddress.parse(address) else {
-            stats.increment("tracing.zipkin.reports_skipped_no_cluster")
-            stats.increment("tracing.zipkin.spans_dropped", by: spans.count)
-            return
-        }
-        let tls = secure ? certificates?.contexts?.collector : nil
-        if secure && tls == nil {
-            // No workload certificate yet, so no mesh root to check the collector against.
-            stats.increment("tracing.zipkin.reports_failed")
-            stats.increment("tracing.zipkin.spans_dropped", by: spans.count)
-            return
-        }
-        let dial = Self.resolve(host: host, port: port, in: configuration.active, namespace: namespace)
-        do {
-            let response = try await HTTPClient(tls: tls, maxResponseBytes: 64 * 1024, group: eventLoop).send(
-                .POST, host: host, port: dial?.port ?? port, path: "/api/v2/spans", headers: [("content-type", "application/json")],
-                body: ZipkinSpan.listJSON(spans), timeout: requestTimeout, address: dial?.address)
-            if (200..<300).contains(response.status) {
-                stats.increment("tracing.zipkin.reports_sent")
-                stats.increment("tracing.zipkin.spans_sent", by: spans.count)
-            } else {
-                stats.increment("tracing.zipkin.reports_dropped")
-                stats.increment("tracing.zipkin.spans_dropped", by: spans.count)
-                logger.debug("zipkin collector refused spans", metadata: ["address": "\(address)", "status": "\(response.status)"])
-            }
-        } catch {
-            stats.increment("tracing.zipkin.reports_failed")
-            stats.increment("tracing.zipkin.spans_dropped", by: spans.count)
-            logger.debug("zipkin collector unreachable", metadata: ["address": "\(address)", "error": "\(error)"])
-        }
-    }
-
-    /// A mesh service's endpoint for `host` (short names completed from the proxy's namespace);
-    /// nil dials `host` itself.
-    static func resolve(host: String, port: Int, in configuration: ActiveConfiguration, namespace: String) -> (address: String, port: Int)? {
+    /// A mesh service's endpoint for `host` (short names completed from the proxy's namespace):
+    /// `current` while it is still one, so a kept connection stays; nil dials `host` itself.
+    static func resolve(host: String, port: Int, in configuration: ActiveConfiguration, namespace: String,
+                        current: (host: String, port: Int)? = nil) -> (address: String, port: Int)? {
         guard host.first?.isNumber != true, !host.contains(":"), host != "localhost" else { return nil }
         // Completed as cluster DNS would, the same way an inbound request's authority names its service.
         let fqdn = RequestTelemetry.inboundService(authority: host, namespace: namespace)
         guard let endpoints = configuration.endpoints["outbound|\(port)||\(fqdn)"], !endpoints.isEmpty else { return nil }
+        if let current, endpoints.contains(where: { $0.address == current.host && $0.port == current.port }) { return (current.host, current.port) }
         let endpoint = endpoints[Int(FastRandom.unit() * Double(endpoints.count)) % endpoints.count]
         return (endpoint.address, endpoint.port)
     }
