@@ -5,12 +5,9 @@ import NIOSSL
 
 /// One trace collector's keep-alive HTTP/1.1 connection, owned by the exporter's event loop.
 /// Batches go out on it one at a time and it stays open between them, as Envoy's Zipkin reporter
-/// posts on its collector cluster's pooled connection: a new connection per batch woke the
-/// collector's acceptor and a resolver thread five times a second, and on a machine the proxies
-/// share, each of those wake-ups could push the proxies' loops onto one core for a few hundred
-/// milliseconds (data-path's saturation runs idled 17–19 % of two cores with spans reported,
-/// 8–14 % without). A connection the collector closes, or one that failed, is dialled again for
-/// the next batch.
+/// posts on its collector cluster's pooled connection. A connection per batch, from a Swift
+/// concurrency task, woke a resolver thread, a task thread and the collector's acceptor with each
+/// batch. A connection the collector closes, or one that failed, is dialled again for the next batch.
 final class CollectorConnection {
     /// How a batch ended.
     enum Outcome: Equatable {

@@ -52,11 +52,14 @@ public struct SpanExporterService: Service {
     let logger: Logger
     /// The proxy's own loop: exporting starts no thread of its own.
     let eventLoop: any EventLoop
-    /// Envoy posts once 5 spans are buffered (`tracing.zipkin.min_flush_spans`) or every 5 s. A
-    /// batch a second, at 1 % of 25k requests a second, was 250 spans: ~10 ms of the collector's
-    /// work at once on cores the proxies share, the p99 of every request around it (data-path's
-    /// saturation p99 was 3 ms with tracing on, 1.2 ms off). Every 200 ms, a batch is a fifth of that.
-    var flushInterval: TimeAmount = .milliseconds(200)
+    /// Envoy posts once 5 spans are buffered (`tracing.zipkin.min_flush_spans`) or every 5 s. Every
+    /// batch wakes the collector, and on cores the proxies share each wake-up can leave both proxy
+    /// loops on one core for a few hundred milliseconds (`perf sched`: the cores' idle share jumped
+    /// from ~2 to ~10 ms in 20 right after a batch). With mutual TLS at saturation (one pair, 2 cores,
+    /// 3 runs each), batches every 200 ms left 18–21 % of the machine idle at 22.0–22.2k req/s, every
+    /// second 7–13 % at 22.9–24.1k (p99 1.21 ms against 1.24), no span reported 8–11 %. A batch a
+    /// second at 1 % of 25k req/s is ~250 spans, ~4 ms of the built-in collector's work.
+    var flushInterval: TimeAmount = .seconds(1)
     var requestTimeout: TimeAmount = .seconds(5)
 
     public init(queue: SpanQueue, configuration: ConfigurationStore, namespace: String, certificates: WorkloadCertificates? = nil, eventLoop: any EventLoop, logger: Logger) {
