@@ -41,24 +41,40 @@ public struct JWKSFetchService: ServiceLifecycle.Service {
     }
 
     public func run() async throws {
-        // Shutdown cancels the sleep; that is the way out, not a failure of the service.
+        // Shutdown cancels the wait; that is the way out, not a failure of the service.
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await fetchDue()
-                // A new RequestAuthentication waits at most this long for its first fetch.
-                try? await Task.sleep(for: .milliseconds(200))
+                let revision = await fetchDue()
+                await nextCheck(after: revision)
             }
         }
     }
 
-    /// Fetches every URI that is new, due for refresh, or due for a retry, then publishes the good sets.
-    func fetchDue() async {
-        let index = await ingest.snapshot.index
+    /// Returns at the next config revision, so a new RequestAuthentication's keys are fetched at
+    /// once, or after a second, when refreshes and retries come due by the clock. It polled every
+    /// 200 ms: each poll woke a timer thread and a task thread on cores the proxies share, and each
+    /// such wake-up can leave the proxies' loops on one core for a while.
+    private func nextCheck(after revision: Int64) async {
+        let ingest = self.ingest
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for await snapshot in await ingest.snapshots() where snapshot.revision > revision { return } }
+            group.addTask { try? await Task.sleep(for: .seconds(1)) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Fetches every URI that is new, due for refresh, or due for a retry, then publishes the good
+    /// sets; returns the config revision it read.
+    @discardableResult
+    func fetchDue() async -> Int64 {
+        let snapshot = await ingest.snapshot
+        let index = snapshot.index
         let wanted = Self.timeouts(index, default: configuration.timeout)
         await statuses.retain(Set(wanted.keys))
         let now = ContinuousClock.now
         let due = await statuses.due(Array(wanted.keys), now: now, refresh: configuration.refreshInterval, retry: configuration.retryInterval)
-        guard !due.isEmpty else { return }
+        guard !due.isEmpty else { return snapshot.revision }
         await withTaskGroup(of: Void.self) { group in
             for uri in due {
                 group.addTask {
@@ -75,6 +91,7 @@ public struct JWKSFetchService: ServiceLifecycle.Service {
             }
         }
         await hub.updateJWKS(await statuses.goodKeySets())
+        return snapshot.revision
     }
 
     /// One fetch: an http(s) GET, a 200, and a body that is a usable key set.
