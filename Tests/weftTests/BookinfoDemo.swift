@@ -36,6 +36,12 @@ final class BookinfoDemo {
 
     var gateway: String { "http://127.0.0.1:\(gatewayPort)" }
 
+    // The log went to the temporary directory, one per demo a suite run starts, and stayed there.
+    deinit {
+        if process.isRunning { _ = interrupt() }
+        try? FileManager.default.removeItem(at: output)
+    }
+
     @discardableResult
     func waitForOutput(_ marker: String, timeout: TimeInterval) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)

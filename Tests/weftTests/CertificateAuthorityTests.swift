@@ -40,7 +40,7 @@ struct CertificateAuthorityTests {
         #expect(mode == 0o600, "the CA key is its owner's only")
         #expect(controlPlane.stop() == 0)
 
-        let restarted = try ControlPlaneProcess(dataDirectory: controlPlane.dataDirectory)
+        let restarted = try ControlPlaneProcess(restarting: controlPlane)
         #expect(try Self.publishedRoot(restarted, namespace: "foo") == root, "a restart keeps the root every workload trusts")
     }
 

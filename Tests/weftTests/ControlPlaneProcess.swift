@@ -1,19 +1,43 @@
 import Foundation
 
+/// A directory of a test's own under the temporary directory, removed with the last object that
+/// holds it: a suite run made ~170 of them and left them all behind.
+final class ScratchDirectory {
+    let url: URL
+
+    init(prefix: String) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
 /// A real `weft control-plane` on a free loopback port with its own data directory.
 final class ControlPlaneProcess {
     let process = Process()
     let dataDirectory: URL
     let logFile: URL
+    /// The log, the data (unless given) and the harness's workload logs; gone with the last holder.
+    let scratch: ScratchDirectory
+    /// The directory that holds `dataDirectory` (nil: the caller's): a restarted one holds its predecessor's.
+    private let dataOwner: ScratchDirectory?
     private(set) var url = ""
     private(set) var discoveryAddress = ""
 
     /// Thrown when the control plane does not come up in time.
     struct StartFailure: Error, CustomStringConvertible { var description: String }
 
-    init(dataDirectory: URL? = nil, discoveryPort: Int = 0, arguments extra: [String] = [], environment: [String: String] = [:]) throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("weft-cp-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+    /// A control plane on `predecessor`'s data directory, as a restart finds it.
+    convenience init(restarting predecessor: ControlPlaneProcess, discoveryPort: Int = 0) throws {
+        try self.init(dataDirectory: predecessor.dataDirectory, discoveryPort: discoveryPort, dataOwner: predecessor.dataOwner)
+    }
+
+    init(dataDirectory: URL? = nil, discoveryPort: Int = 0, arguments extra: [String] = [], environment: [String: String] = [:],
+         dataOwner: ScratchDirectory? = nil) throws {
+        scratch = try ScratchDirectory(prefix: "weft-cp")
+        self.dataOwner = dataDirectory == nil ? scratch : dataOwner
+        let base = scratch.url
         self.dataDirectory = dataDirectory ?? base.appendingPathComponent("data")
         self.logFile = base.appendingPathComponent("control-plane.log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)

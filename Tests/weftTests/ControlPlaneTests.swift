@@ -56,7 +56,7 @@ struct ControlPlaneTests {
 
         // Restart on the same data directory: the configuration is still there, same versions.
         #expect(controlPlane.stop() == 0, "SIGTERM should drain and exit 0")
-        let restarted = try ControlPlaneProcess(dataDirectory: controlPlane.dataDirectory)
+        let restarted = try ControlPlaneProcess(restarting: controlPlane)
         let afterRestart = try restarted.weft(["get", "vs", "bookinfo", "-o", "yaml"])
         #expect(afterRestart.status == 0, "\(afterRestart.stderr)")
         #expect(afterRestart.stdout.contains("resourceVersion: '1'"))

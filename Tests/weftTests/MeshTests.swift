@@ -170,7 +170,7 @@ struct MeshTests {
             let (status, body) = try first.curl(through: client, "http://reviews:9080/")
             #expect(status == 200 && body.contains("reviews-v1"), "\(status) \(body)")
         }
-        let restarted = try ControlPlaneProcess(dataDirectory: first.controlPlane.dataDirectory, discoveryPort: port)
+        let restarted = try ControlPlaneProcess(restarting: first.controlPlane, discoveryPort: port)
         #expect(try restarted.weft(["get", "dr", "reviews"]).status == 0, "the configuration survived the restart")
         var status = ""
         let deadline = Date().addingTimeInterval(20)

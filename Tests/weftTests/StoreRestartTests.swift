@@ -28,7 +28,7 @@ struct StoreRestartTests {
         #expect(first.stop() == 0)
         try Self.corruptVirtualService(in: dataDirectory)
 
-        let restarted = try ControlPlaneProcess(dataDirectory: dataDirectory)
+        let restarted = try ControlPlaneProcess(restarting: first)
         let log = try String(contentsOf: restarted.logFile, encoding: .utf8)
         #expect(log.contains("stored resource cannot be read by this build"), "\(log)")
         #expect(log.contains("VirtualService default/reviews") && log.contains("fieldFromANewerBuild"), "\(log)")
@@ -43,7 +43,7 @@ struct StoreRestartTests {
         #expect(Self.storedText(dataDirectory).contains("fieldFromANewerBuild"))
         #expect(restarted.stop() == 0)
 
-        let again = try ControlPlaneProcess(dataDirectory: dataDirectory)
+        let again = try ControlPlaneProcess(restarting: restarted)
         #expect(try again.weft(["get", "vs", "reviews"]).stdout.contains("Error:Unreadable"))
         #expect(try again.weft(["get", "svc", "reviews"]).stdout.contains("OK"))
         // A delete by name removes it; so would an apply of a readable one of the same name.
