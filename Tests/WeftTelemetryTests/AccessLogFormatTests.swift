@@ -140,6 +140,20 @@ struct AccessLogFormatTests {
         #expect(object["mixed"] as? String == "code=200", "an operator inside other text stays a string")
     }
 
+    @Test("a JSON line byte for byte: keys sorted and escaped, nested objects, literals as written, constant and mixed strings, typed values")
+    func jsonLineBytes() throws {
+        var entry = Self.entry()
+        entry.bytesSent = 1_234_567
+        let format = try AccessLogFormat.mesh(encoding: "JSON", format: """
+        {"z": {"code": "%RESPONSE_CODE%", "n": null}, "b\\\"q": true, "a": 3, "c": "constant", "d": "",
+         "e": "%BYTES_RECEIVED%/%BYTES_SENT%", "f": "%UPSTREAM_TRANSPORT_FAILURE_REASON%", "g": "%REQ(USER-AGENT):4%", "h": "%BYTES_SENT%"}
+        """)
+        #expect(AccessLogFormatter.line(entry, format: format)
+            == #"{"a":3,"b\"q":true,"c":"constant","d":"","e":"0/1234567","f":null,"g":"curl","h":1234567,"z":{"code":200,"n":null}}"# + "\n")
+        let text = try AccessLogFormat.mesh(encoding: "TEXT", format: "%BYTES_RECEIVED% %DURATION% 100%% %RESPONSE_FLAGS% %UPSTREAM_TRANSPORT_FAILURE_REASON%")
+        #expect(AccessLogFormatter.line(entry, format: text) == "0 4 100% - -\n")
+    }
+
     @Test("CEL filters as Istio documents them", arguments: [
         ("response.code >= 400", 503, false, true),
         ("response.code >= 400", 200, false, false),

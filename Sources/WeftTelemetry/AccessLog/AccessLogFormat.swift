@@ -62,6 +62,17 @@ public struct AccessLogFormat: Sendable, Hashable {
     }
 
     public let shape: Shape
+    /// The shape made ready to write lines.
+    let program: AccessLogProgram
+
+    init(shape: Shape) {
+        self.shape = shape
+        program = AccessLogProgram(shape)
+    }
+
+    public static func == (lhs: AccessLogFormat, rhs: AccessLogFormat) -> Bool { lhs.shape == rhs.shape }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(shape) }
 
     /// A format string. Istio ends every format with a newline, adding one when it is missing.
     public static func text(_ template: String) throws(AccessLogFormatError) -> AccessLogFormat {

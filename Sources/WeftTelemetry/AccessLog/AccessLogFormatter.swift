@@ -19,54 +19,64 @@ public enum AccessLogFormatter {
     public static func bytes(_ entry: AccessLogEntry, format: AccessLogFormat) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(512)
-        switch format.shape {
-        case .text(let segments):
-            appendText(segments, entry, &out)
-        case .json(let fields):
-            appendObject(fields, entry, &out)
-            out.append(UInt8(ascii: "\n"))
-        }
+        append(entry, format: format, to: &out)
         return out
+    }
+
+    /// Appends the line to `out`, piece by piece of the format's program.
+    public static func append(_ entry: AccessLogEntry, format: AccessLogFormat, to out: inout [UInt8]) {
+        for piece in format.program.pieces {
+            switch piece {
+            case .bytes(let bytes): out.append(contentsOf: bytes)
+            case .text(let command, let maxLength): appendText(command, maxLength, entry, &out)
+            case .typed(let command, let maxLength):
+                switch value(command, entry) {
+                case .text(let text): JSONText.appendString(truncated(text, maxLength), to: &out)
+                case .number(let number): appendDecimal(number, to: &out)
+                case .unavailable: out.append(contentsOf: "null".utf8)
+                }
+            case .jsonString(let segments):
+                var text: [UInt8] = []
+                appendText(segments, entry, &text)
+                JSONText.appendString(String(decoding: text, as: UTF8.self), to: &out)
+            }
+        }
     }
 
     static func appendText(_ segments: [AccessLogFormat.Segment], _ entry: AccessLogEntry, _ out: inout [UInt8]) {
         for segment in segments {
             switch segment {
             case .literal(let text): out.append(contentsOf: text.utf8)
-            case .command(let command, let maxLength):
-                switch value(command, entry) {
-                case .text(let text): out.append(contentsOf: truncated(text, maxLength).utf8)
-                case .number(let number): out.append(contentsOf: String(number).utf8)
-                case .unavailable: out.append(UInt8(ascii: "-"))
-                }
+            case .command(let command, let maxLength): appendText(command, maxLength, entry, &out)
             }
         }
     }
 
-    static func appendObject(_ fields: [(key: String, value: AccessLogFormat.JSONValue)], _ entry: AccessLogEntry, _ out: inout [UInt8]) {
-        out.append(UInt8(ascii: "{"))
-        for (index, field) in fields.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            JSONText.appendString(field.key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            switch field.value {
-            case .literal(let text): out.append(contentsOf: text.utf8)
-            case .object(let nested): appendObject(nested, entry, &out)
-            case .template(let segments):
-                if segments.count == 1, case .command(let command, let maxLength) = segments[0] {
-                    switch value(command, entry) {
-                    case .text(let text): JSONText.appendString(truncated(text, maxLength), to: &out)
-                    case .number(let number): out.append(contentsOf: String(number).utf8)
-                    case .unavailable: out.append(contentsOf: "null".utf8)
-                    }
-                } else {
-                    var text: [UInt8] = []
-                    appendText(segments, entry, &text)
-                    JSONText.appendString(String(decoding: text, as: UTF8.self), to: &out)
-                }
-            }
+    /// An operator's value as text: `-` when unavailable.
+    static func appendText(_ command: AccessLogOperator, _ maxLength: Int?, _ entry: AccessLogEntry, _ out: inout [UInt8]) {
+        switch value(command, entry) {
+        case .text(let text): out.append(contentsOf: truncated(text, maxLength).utf8)
+        case .number(let number): appendDecimal(number, to: &out)
+        case .unavailable: out.append(UInt8(ascii: "-"))
         }
-        out.append(UInt8(ascii: "}"))
+    }
+
+    /// `number` in decimal digits, without making a String of it first.
+    static func appendDecimal(_ number: Int, to out: inout [UInt8]) {
+        guard number != 0 else { return out.append(UInt8(ascii: "0")) }
+        if number < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = number.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while magnitude > 0 {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            }
+            out.append(contentsOf: buffer[(20 - count)...])
+        }
     }
 
     static func truncated(_ text: String, _ maxLength: Int?) -> String {
