@@ -11,10 +11,11 @@ extension ProxyServerHandler {
         configuration.accessLogs(listener: listener.name)
     }
 
-    /// The request went upstream with `head` (attempt 1 carries the request id all attempts share).
-    func accessLogForwarded(_ head: ProxyRequestHead, exchange: Exchange, attempt: Int) {
+    /// The request went upstream with `head`; `first`: the head made from the client's (it carries the
+    /// request id all attempts share), which the log takes in place of the client's.
+    func accessLogForwarded(_ head: ProxyRequestHead, exchange: Exchange, attempt: Int, first: Bool) {
         guard requestTelemetry?.accessLog != nil else { return }
-        if attempt == 1 { requestTelemetry?.accessLog?.requestHead = head }
+        if first { requestTelemetry?.accessLog?.requestHead = head }
         requestTelemetry?.accessLog?.forwardedPath = head.uri
         requestTelemetry?.accessLog?.attempts = attempt
         requestTelemetry?.accessLog?.upstreamCluster = exchange.upstream.cluster
@@ -61,7 +62,9 @@ extension ProxyServerHandler {
         }
         for accessLog in log.logs {
             if let filter = accessLog.filter, !filter.matches(entry) { continue }
-            if !accessLog.sink.append(AccessLogFormatter.bytes(entry, format: accessLog.format)) {
+            accessLogLine.removeAll(keepingCapacity: true)
+            AccessLogFormatter.append(entry, format: accessLog.format, to: &accessLogLine)
+            if !accessLog.sink.append(accessLogLine) {
                 listener.stats.increment("access_log_dropped")
             }
         }

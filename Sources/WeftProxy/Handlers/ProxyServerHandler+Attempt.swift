@@ -93,7 +93,7 @@ extension ProxyServerHandler {
             let protocolName = upgrade.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "websocket"
             try? channel.pipeline.syncOperations.addHandler(UpstreamExtendedConnect(protocolName: protocolName), position: .first)
         }
-        accessLogForwarded(head, exchange: exchange, attempt: attempt)
+        accessLogForwarded(head, exchange: exchange, attempt: attempt, first: !resent)
         // Attached inside a downstream read, the flush comes with the request's end or at channelReadComplete.
         UpstreamAttempt.write(head, parts: parts, to: connection, flush: !insideRead)
         // Kept for a retry once written (kept before, it was copied: the exchange's and the one written).
@@ -112,6 +112,8 @@ extension ProxyServerHandler {
         let mirrors = !exchange.request.mirrors.isEmpty
         // The context's share of the client's fields is let go first: otherwise the edits copy them.
         if !mirrors { exchange.request.attributes.headers = HeaderFields() }
+        // So does the access log's (it takes the forwarded head instead: `accessLogForwarded`).
+        if requestTelemetry?.accessLog != nil { requestTelemetry?.accessLog?.requestHead.headers = HeaderFields() }
         var head = ForwardedHeaders.request(mirrors ? exchange.requestHead : exchange.takeRequestHead(),
                                             clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
                                             scheme: listener.scheme, edits: exchange.upstream.headers, clientCertificate: clientCertificate,
@@ -224,6 +226,8 @@ extension ProxyServerHandler {
             // Counted before the end goes out: on an HTTP/2 stream writing the end closes the
             // stream at once, and a close with the request still counting reads as the client's (DC).
             finishTelemetry()
+            // The access log held the response's fields: their storage is the upstream's next head's.
+            if let spare = spareResponseStorage.take() { upstream.spareHeaderStorage = spare }
             send(.end(end), context: context)
             flushWritten(context: context, atTickEnd: true)
             carryOut(after, context: context)

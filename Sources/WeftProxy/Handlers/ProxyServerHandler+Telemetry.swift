@@ -120,7 +120,12 @@ extension ProxyServerHandler {
         if let status { telemetry.status = status }
         if let flags { telemetry.add(flags: flags) }
         let nanoseconds = NIODeadline.now().uptimeNanoseconds &- telemetry.started.uptimeNanoseconds
-        if let log = telemetry.accessLog { writeAccessLog(log, telemetry, elapsedNanoseconds: nanoseconds) }
+        // Taken out, not read: the object waits for the next request, and a log still in it held the
+        // heads' field storage, which the connection's next heads would be read into.
+        if var log = telemetry.accessLog.take() {
+            writeAccessLog(log, telemetry, elapsedNanoseconds: nanoseconds)
+            spareResponseStorage = log.responseHead?.headers.takeSpareStorage()
+        }
         if telemetry.span?.sampled == true, let span = telemetry.span { finishSpan(span, telemetry, elapsedNanoseconds: nanoseconds) }
         guard let own = listener.telemetry, let table = metricsTable, telemetry.recordsMetrics else { return }
         let elapsed = Double(nanoseconds) / 1_000_000

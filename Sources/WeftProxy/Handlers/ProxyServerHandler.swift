@@ -58,6 +58,10 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     /// The fields the last exchange forwarded: their storage, once nothing else holds it, is where
     /// the next head is read (`takeSpareHeaderStorage`).
     var lastRequestFields: HeaderFields?
+    /// The access-logged response's field storage, for its upstream's next head (see `finishTelemetry`).
+    var spareResponseStorage: SpareHeaderStorage?
+    /// The access log line being written (its capacity kept from line to line).
+    var accessLogLine: [UInt8] = []
     /// The listener's telemetry settings under the configuration of this connection's last request.
     var telemetrySettings: ListenerTelemetrySettings?
     /// What the connection gives its requests' contexts, under the configuration it was made for.

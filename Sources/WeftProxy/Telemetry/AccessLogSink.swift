@@ -23,6 +23,9 @@ public final class AccessLogSink: Sendable {
 
     private struct State {
         var buffer: [UInt8] = []
+        /// The buffer last written out, emptied with its capacity kept: the next one to fill (a
+        /// new buffer grew to the threshold again, a copy of every line once more on the way).
+        var spare: [UInt8] = []
         /// Lines in `buffer` (each append is one): counted as they come, not by a pass over the bytes.
         var bufferedLines = 0
         /// A timed write is scheduled.
@@ -91,14 +94,15 @@ public final class AccessLogSink: Sendable {
 
     /// On the queue: takes the buffer and writes it whole.
     private func writeBuffered(timer: Bool = false) {
-        let (bytes, lines) = state.withLockedValue { state -> ([UInt8], Int) in
+        var (bytes, lines) = state.withLockedValue { state -> ([UInt8], Int) in
             if timer { state.timerScheduled = false }
             state.writeQueued = false
-            defer {
-                state.buffer = []
-                state.bufferedLines = 0
-            }
-            return (state.buffer, state.bufferedLines)
+            defer { state.bufferedLines = 0 }
+            guard !state.buffer.isEmpty else { return ([], 0) }
+            let taken = state.buffer
+            state.buffer = state.spare
+            state.spare = []
+            return (taken, state.bufferedLines)
         }
         guard !bytes.isEmpty else { return }
         var offset = 0
@@ -119,8 +123,10 @@ public final class AccessLogSink: Sendable {
                 }
             }
         }
+        bytes.removeAll(keepingCapacity: true)
         state.withLockedValue { state in
             if failed { state.failed += 1 } else { state.written += lines }
+            state.spare = bytes
         }
     }
 }
