@@ -28,6 +28,9 @@
 # times (default 3), interleaved (A B C D E A B C D E …) so the machine's drift touches each alike; the
 # tables give each figure's median over the rounds, and each round's CPU per request is listed too.
 #   Benchmarks/data-path.sh [SECONDS per measurement, default 10]
+# CONNECTIONS=N: wrk's connections at saturation (default 16). At 16 this machine's cores stay 15-20 %
+# idle on every pair (bound by wake-ups, not by CPU); more connections show the CPU-bound throughput.
+# CORE_ONLY=1: only the five paths above (no variants, no handshakes): ~2 minutes a round at 8 s.
 # Needs: nginx, haproxy, wrk, hey (Debian packages). Uses the release build unless WEFT=path is given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -196,7 +199,7 @@ measure() { # label url [proxy-for-hey host-for-wrk]
   hey -z "${seconds}s" -c 10 -q 100 -m POST -D "$work/body.bin" -T application/octet-stream ${proxy:+-x "$proxy"} \
     ${BENCH_TOKEN:+-H "Authorization: Bearer $BENCH_TOKEN"} "$url" > "$work/$label.hey"
   local idle_before; idle_before=$(idle_ticks)
-  BENCH_HOST="$host" wrk -t 1 -c 16 -d "${seconds}s" --latency -s "$work/post.lua" "${url/${host:-none}/$client_pod:15001}" > "$work/$label.wrk"
+  BENCH_HOST="$host" wrk -t 1 -c "${CONNECTIONS:-16}" -d "${seconds}s" --latency -s "$work/post.lua" "${url/${host:-none}/$client_pod:15001}" > "$work/$label.wrk"
   echo "$label $idle_before $(idle_ticks)" >> "$work/idle"
   echo "$label $before/ $(cpu_all)" >> "$work/cpu"
 }
@@ -205,7 +208,7 @@ handshakes() { # label url [proxy]: a new connection per request, at 10 req/s, t
   hey -z "${seconds}s" -c 1 -q 10 -disable-keepalive ${proxy:+-x "$proxy"} "$url" > "$work/$label.ttfb"
   hey -z "${seconds}s" -c 16 -disable-keepalive ${proxy:+-x "$proxy"} "$url" > "$work/$label.cps"
 }
-echo "measuring ${seconds} s per run: direct, weft pair, haproxy pair, weft pair mTLS, haproxy pair TLS, $rounds rounds interleaved (hey at 1000 req/s, then wrk -c16), then the variants and handshakes"
+echo "measuring ${seconds} s per run: direct, weft pair, haproxy pair, weft pair mTLS, haproxy pair TLS, $rounds rounds interleaved (hey at 1000 req/s, then wrk -c${CONNECTIONS:-16})$([ -n "${CORE_ONLY:-}" ] && echo ", no variants" || echo ", then the variants and handshakes")"
 for round in $(seq "$rounds"); do
   measure "direct@$round" "http://$server_app:8080/"
   measure "weft@$round" "http://bench-server:8080/" "http://$client_pod:15001" "bench-server:8080"
@@ -213,6 +216,7 @@ for round in $(seq "$rounds"); do
   measure "weft-mtls@$round" "http://bench-mtls:8080/" "http://$client_pod:15001" "bench-mtls:8080"
   measure "haproxy-tls@$round" "http://127.0.0.1:$hp3/"
 done
+if [ -z "${CORE_ONLY:-}" ]; then
 # Ten rules, nine that miss on method or path, so the engine walks them all for each request.
 "$WEFT" apply -f - >/dev/null <<'YAML'
 apiVersion: security.istio.io/v1
@@ -299,12 +303,13 @@ done
 measure weft-off "http://bench-server:8080/" "http://$client_pod:15001" "bench-server:8080"
 handshakes weft-hs "http://bench-handshake:8080/" "http://$client_pod:15001"
 handshakes haproxy-hs "http://127.0.0.1:$hp5/"
+fi
 rss() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 echo "rss $(for pid in $(proxy_pids); do printf '%s ' "$(rss "$pid")"; done)" >> "$work/cpu"
 
-python3 - "$work" "$(getconf CLK_TCK)" <<'PY'
-import re, statistics, sys
-work, ticks = sys.argv[1], int(sys.argv[2])
+python3 - "$work" "$(getconf CLK_TCK)" "${CONNECTIONS:-16}" <<'PY'
+import os, re, statistics, sys
+work, ticks, connections = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def ms(value, unit):
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 def hey(name):
@@ -325,6 +330,8 @@ def wrk(label):
     return pct, rps, int(errors.group(1)) if errors else 0, total
 labels = ["direct", "weft", "haproxy", "weft-mtls", "haproxy-tls", "weft-authz", "weft-jwt", "weft-telemetry", "weft-notrace", "weft-off"]
 runs = [line.split(" ", 1)[0] for line in open(f"{work}/cpu") if not line.startswith("rss ")]
+# CORE_ONLY leaves the variants out.
+labels = [l for l in labels if any(r.split("@")[0] == l for r in runs)]
 groups = {l: [r for r in runs if r.split("@")[0] == l] for l in labels}
 fixed_runs = {r: hey(f"{r}.hey") for r in runs}
 sat_runs = {r: wrk(r) for r in runs}
@@ -368,7 +375,7 @@ for line in open(f"{work}/idle"):
     label, idle0, total0, idle1, total1 = line.split()
     idle_runs[label] = (int(idle1) - int(idle0)) / max(1, int(total1) - int(total0)) * 100
 idle = {l: median([idle_runs[r] for r in groups[l]]) for l in labels}
-print("\nsaturation (wrk, 1 thread, 16 connections)           p50 ms   p90 ms   p99 ms   req/s   non-2xx   machine idle")
+print(f"\nsaturation (wrk, 1 thread, {connections} connections)           p50 ms   p90 ms   p99 ms   req/s   non-2xx   machine idle")
 for l in labels:
     pct, rps, errors, _ = sat[l]
     print(f"  {l:<52}{pct[50]:8.3f} {pct[90]:8.3f} {pct[99]:8.3f} {rps:7.0f}   {errors:<7}   {idle[l]:4.1f} %")
@@ -398,6 +405,7 @@ for r in groups["weft"]:
           f"weft-mtls {pair('weft-mtls', 0, 1):.4f}  haproxy-tls {pair('haproxy-tls', 4, 5):.4f}  ({pair('weft-mtls', 0, 1) / pair('haproxy-tls', 4, 5):.2f}x)")
 print(f"\nCPU ms per request (hey + wrk requests; median of {rounds} rounds for the first five)   client/first proxy   server/second proxy   (user share of it)")
 for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0, 1), ("haproxy-tls", 4, 5), ("weft-authz", 0, 1), ("weft-jwt", 0, 1), ("weft-telemetry", 0, 1), ("weft-notrace", 0, 1), ("weft-off", 0, 1)]:
+    if label not in labels: continue
     print(f"  {label:<52}{per_request(label, first):10.4f} {per_request(label, second):18.4f}   ({user_share(label, first):.0%} / {user_share(label, second):.0%} user)")
 # A proxy preempted while it still had work (involuntary) pays a switch and refills its caches after.
 def switches_per_request(label, index, kind):
@@ -407,9 +415,10 @@ for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0,
     print(f"  {label:<52}{switches_per_request(label, first, 0):8.3f} / {switches_per_request(label, first, 1):.3f}"
           f"{switches_per_request(label, second, 0):18.3f} / {switches_per_request(label, second, 1):.3f}")
 print(f"\ncontrol plane CPU ms per request (it collects the sampled spans; on this machine it shares the cores): "
-      + ", ".join(f"{label} {per_request(label, 8):.4f}" for label in ["weft", "weft-mtls", "weft-notrace", "haproxy"]))
+      + ", ".join(f"{label} {per_request(label, 8):.4f}" for label in ["weft", "weft-mtls", "weft-notrace", "haproxy"] if label in labels))
 print("\nhandshakes: a new TLS connection between the proxies per request   first byte p50 / p99 ms at 10 req/s   connections/s (16 clients)")
 for label in ["weft-hs", "haproxy-hs"]:
+    if not os.path.exists(f"{work}/{label}.ttfb"): continue
     pct, _, codes = hey(f"{label}.ttfb")
     _, cps, cps_codes = hey(f"{label}.cps")
     # hey leaves out a percentile it has too few answers for (a slow debug build): shown as nan.

@@ -116,4 +116,64 @@ struct AccessLogFlagsTests {
         #expect(left?["code"] as? Int == 0 && left?["flags"] as? String == "DC", "\(left ?? [:])")
         #expect(entries["/abort"]?["cluster"] as? String == "outbound|9080|v1|reviews.default.svc.cluster.local", "a local answer after routing names the route's cluster")
     }
+
+    @Test("a request whose first connect fails and is retried on the other endpoint is logged with the head that went out (its x-request-id), its two attempts and the endpoint that answered")
+    func retriedFirstConnect() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("weft-retried-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let (closedPort, port, address) = (try FreePort.find(), try FreePort.find(), ServiceEntryTests.loopbackAddress())
+        _ = try ServiceEntryTests.startBackend(mesh, name: "live", address: address, port: port)
+        let meshConfig = """
+        accessLogFile: /dev/stdout
+        accessLogEncoding: JSON
+        accessLogFormat: '{"id": "%REQ(X-REQUEST-ID)%", "attempts": "%UPSTREAM_REQUEST_ATTEMPT_COUNT%", "host": "%UPSTREAM_HOST%", "code": "%RESPONSE_CODE%"}'
+        """
+        let applied = try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: AccessLogTests.configMap(meshConfig) + "---\n" + """
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: retried}
+        spec:
+          hosts: [retried.example.com]
+          location: MESH_EXTERNAL
+          resolution: STATIC
+          ports: [{number: 80, name: http, protocol: HTTP}]
+          endpoints:
+          - {address: 127.0.0.1, ports: {http: \(closedPort)}}
+          - {address: \(address), ports: {http: \(port)}}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: retried}
+        spec:
+          host: retried.example.com
+          trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}
+        """)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let client = try mesh.startClient(environment: ["TMPDIR": directory.path])
+        try mesh.waitForEndpoints(proxy: "client-", cluster: "outbound|80||retried.example.com", count: 2)
+        let log = directory.appendingPathComponent("weft/default/client/istio-proxy.log")
+
+        // Round robin over a closed port and a live one: every other request connects to the closed
+        // port first, and Istio's default retry (connect-failure, another host) takes it to the live one.
+        var sent: [String] = []
+        for _ in 0..<4 {
+            let (status, body) = try mesh.curl(through: client, "http://retried.example.com/")
+            let headers = (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["headers"] as? [String: String]
+            #expect(status == 200, "\(status) \(body)")
+            if let id = headers?["x-request-id"] { sent.append(id) }
+        }
+        #expect(sent.count == 4, "the live endpoint saw an x-request-id on every request: \(sent)")
+        let lines = try AccessLogTests.waitForLines(log, count: 4, mesh: mesh)
+        let entries = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.filter { $0["code"] as? Int == 200 }
+        #expect(entries.count == 4, "\(lines)")
+        let retried = entries.filter { $0["attempts"] as? Int == 2 }
+        #expect(retried.count >= 1, "at least one request went to the closed port first: \(entries)")
+        for entry in entries {
+            #expect(sent.contains(entry["id"] as? String ?? "-"), "logged with the x-request-id the upstream got: \(entry), sent \(sent)")
+            #expect(entry["host"] as? String == "\(address):\(port)", "the endpoint that answered: \(entry)")
+        }
+    }
 }
