@@ -57,4 +57,49 @@ struct ConnectionPoolTests {
         for _ in 0..<3 { #expect(try mesh.curl(through: client, "http://reviews:9080/").0 == 200) }
         #expect(try Self.acceptedInbound(reviewsPod) == afterFresh, "reviews reuses its pooled connection")
     }
+
+    @Test("48 requests in flight at once, more than a pool kept before: the connections they opened are kept, and the next 48 reuse them (with 32 kept, 16 were opened again)")
+    func manyInFlightReuse() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let manifests = MeshFixtures.reviewsService + "\n---\n" + """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: reviews}
+        spec:
+          host: reviews
+          trafficPolicy: {tls: {mode: DISABLE}}
+        """
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: manifests).status == 0)
+        try mesh.oneLoopPerProxy()
+        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client", count: 1)
+        let reviewsPod = try #require(try mesh.controlPlane.proxies().first { $0.id.hasPrefix("reviews-v1-") }?.podIP)
+        // 48 requests at once, each answered after 0.5 s: all in flight together, a connection each.
+        let script = """
+        import sys, threading, urllib.request
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": sys.argv[1]}))
+        codes = []
+        def one():
+            try:
+                codes.append(opener.open("http://reviews:9080/delay/0.5", timeout=20).status)
+            except Exception as error:
+                codes.append(str(error))
+        threads = [threading.Thread(target=one) for _ in range(48)]
+        for thread in threads: thread.start()
+        for thread in threads: thread.join()
+        print(sum(1 for code in codes if code == 200))
+        """
+        let first = try WeftProcess.runTool("python3", ["-c", script, "http://\(client):15001"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(first == "48", "\(first)")
+        let opened = try Self.acceptedInbound(reviewsPod)
+        #expect(opened >= 40, "the first burst opened a connection for (nearly) each request: \(opened)")
+        let second = try WeftProcess.runTool("python3", ["-c", script, "http://\(client):15001"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(second == "48", "\(second)")
+        // With 32 kept, the 16 closed on release were opened again here. (One or two still are, for a
+        // reason not found yet: the stop note of 2026-12-07.)
+        let reopened = try Self.acceptedInbound(reviewsPod)
+        #expect(reopened - opened <= 4, "the second burst found the first's connections kept: \(opened) then \(reopened)")
+    }
 }

@@ -203,6 +203,13 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // Closed while idle (the upstream's keep-alive timeout): out of the pool's list now, not
+        // when a take reaches it, so the list holds no closed channels.
+        if let list = idleList, let index = list.connections.lastIndex(where: { $0 === self }) {
+            list.connections.remove(at: index)
+        }
+        idleTimer?.cancel()
+        idleTimer = nil
         let owner = self.owner
         self.owner = nil
         if case .notifyClosed = machine.closed() { owner?.upstreamClosed(refused: refused) }
