@@ -91,7 +91,7 @@ struct AccessLogFormatTests {
         #expect(AccessLogFormatter.line(entry, format: format) == "curl application/json - - 2016/04/15 20:17:00.310 - 100%\n")
     }
 
-    @Test("Envoy's default start time, written as its bytes, is the strftime form of it for instants across four centuries: leap days, year ends, the last millisecond of a second")
+    @Test("Envoy's default start time, written as its bytes (also straight into a line), is the strftime form of it for instants across four centuries: leap days, year ends, the last millisecond of a second")
     func defaultStartTime() {
         var seconds: [Int64] = [0, 951_782_400, 951_868_799, 1_460_751_420, 1_704_067_199, 1_709_164_800, 4_102_444_800, 253_402_300_799, -1, -2_208_988_800]
         var state: UInt64 = 12345
@@ -104,6 +104,14 @@ struct AccessLogFormatTests {
             for nanoseconds: Int32 in [0, 1_000_000, 310_123_456, 999_999_999] {
                 let instant = StartTimeFormat.Instant(seconds: second, nanoseconds: nanoseconds)
                 #expect(StartTimeFormat(nil).render(instant) == strftime.render(instant), "\(second) \(nanoseconds)")
+                // As a line writes it: appended as bytes (quoted for JSON) after what is there; where
+                // nothing is appended (a year outside 1000...9999) the line writes the String form.
+                var out: [UInt8] = Array("x".utf8)
+                if StartTimeFormat(nil).appendDefault(instant, quoted: true, to: &out) {
+                    #expect(String(decoding: out, as: UTF8.self) == "x\"" + strftime.render(instant) + "\"", "\(second) \(nanoseconds)")
+                } else {
+                    #expect(out == Array("x".utf8), "\(second) \(nanoseconds)")
+                }
             }
         }
     }

@@ -56,15 +56,17 @@ public struct AccessLogEntry {
     }
 
     /// A request header, the request line's parts by their HTTP/2 names.
-    func requestHeader(_ name: String) -> String? {
-        switch name {
+    func requestHeader(_ name: String) -> String? { requestHeader(RequestHeaderKey(name)) }
+
+    func requestHeader(_ key: RequestHeaderKey) -> String? {
+        switch key {
         // Empty for a request the codec could not read: logged as absent (`-`, JSON null), as Envoy does.
-        case ":method": return method.isEmpty ? nil : method
-        case ":path": return path.isEmpty ? nil : path
-        case ":authority", "host": return authority.isEmpty ? nil : authority
-        case ":scheme": return scheme
-        case "x-envoy-original-path": return originalPath ?? requestHeaders?.accessLogValue(name)
-        default: return requestHeaders?.accessLogValue(name)
+        case .method: return method.isEmpty ? nil : method
+        case .path: return path.isEmpty ? nil : path
+        case .authority, .host: return authority.isEmpty ? nil : authority
+        case .scheme: return scheme
+        case .originalPath: return originalPath ?? requestHeaders?.accessLogValue("x-envoy-original-path")
+        case .field(let name): return requestHeaders?.accessLogValue(name)
         }
     }
 }

@@ -29,6 +29,10 @@ public enum AccessLogFormatter {
             switch piece {
             case .bytes(let bytes): out.append(contentsOf: bytes)
             case .text(let command, let maxLength): appendText(command, maxLength, entry, &out)
+            case .defaultStartTime(let quoted):
+                guard !StartTimeFormat.envoy.appendDefault(entry.startTime, quoted: quoted, to: &out) else { continue }
+                let text = StartTimeFormat.envoy.render(entry.startTime)
+                if quoted { JSONText.appendString(text, to: &out) } else { out.append(contentsOf: text.utf8) }
             case .typed(let command, let maxLength):
                 switch value(command, entry) {
                 case .text(let text): JSONText.appendString(truncated(text, maxLength), to: &out)
@@ -91,8 +95,8 @@ public enum AccessLogFormatter {
         case .startTime(let format): return .text(format.render(entry.startTime))
         // No `??` or closure over `entry` here: each copied the whole entry (~40 retains) per operator.
         case .requestHeader(let choice, let withoutQuery):
-            var found = entry.requestHeader(choice.name)
-            if found == nil, let alternative = choice.alternative { found = entry.requestHeader(alternative) }
+            var found = entry.requestHeader(choice.requestKey)
+            if found == nil, let alternative = choice.alternativeRequestKey { found = entry.requestHeader(alternative) }
             guard var text = found else { return .unavailable }
             if withoutQuery, let query = text.firstIndex(of: "?") { text = String(text[..<query]) }
             return .text(text)
@@ -142,7 +146,7 @@ public enum AccessLogFormatter {
         case .hostname: return optional(ProcessInfo.processInfo.hostName)
         case .streamID:
             if let streamID = entry.streamID { return .text(streamID) }
-            return optional(entry.requestHeader("x-request-id"))
+            return optional(entry.requestHeader(.requestID))
         }
     }
 

@@ -13,6 +13,9 @@ struct AccessLogProgram: Sendable {
         case typed(AccessLogOperator, maxLength: Int?)
         /// A JSON string made of several segments: written as text, then escaped as one string.
         case jsonString([AccessLogFormat.Segment])
+        /// `%START_TIME%` in Envoy's default form, whole (a JSON value in quotes when `quoted`):
+        /// written as digits, without a String made and escaped.
+        case defaultStartTime(quoted: Bool)
     }
 
     let pieces: [Piece]
@@ -45,6 +48,7 @@ struct AccessLogProgram: Sendable {
         mutating func add(_ segment: AccessLogFormat.Segment) {
             switch segment {
             case .literal(let text): add(bytes: Array(text.utf8))
+            case .command(.startTime(StartTimeFormat.envoy), nil): add(.defaultStartTime(quoted: false))
             case .command(let command, let maxLength): add(.text(command, maxLength: maxLength))
             }
         }
@@ -60,7 +64,9 @@ struct AccessLogProgram: Sendable {
                 case .literal(let text): add(bytes: Array(text.utf8))
                 case .object(let nested): addObject(nested)
                 case .template(let segments):
-                    if segments.count == 1, case .command(let command, let maxLength) = segments[0] {
+                    if segments.count == 1, case .command(.startTime(StartTimeFormat.envoy), nil) = segments[0] {
+                        add(.defaultStartTime(quoted: true))
+                    } else if segments.count == 1, case .command(let command, let maxLength) = segments[0] {
                         add(.typed(command, maxLength: maxLength))
                     } else if segments.allSatisfy({ if case .literal = $0 { true } else { false } }) {
                         var text: [UInt8] = []

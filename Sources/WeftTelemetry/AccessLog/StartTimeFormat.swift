@@ -7,6 +7,9 @@ public struct StartTimeFormat: Sendable, Hashable {
 
     public init(_ pattern: String?) { self.pattern = pattern }
 
+    /// Envoy's default form (no pattern).
+    public static let envoy = StartTimeFormat(nil)
+
     /// A moment as seconds and nanoseconds since the Unix epoch.
     public struct Instant: Sendable, Hashable {
         public var seconds: Int64
@@ -92,29 +95,51 @@ public struct StartTimeFormat: Sendable, Hashable {
     /// String put together piece by piece was ~5k instructions.
     static func envoyDefault(_ civil: CivilTime, milliseconds: Int) -> String {
         String(unsafeUninitializedCapacity: 24) { bytes in
-            func digits(_ value: Int, _ count: Int, at offset: Int) {
-                var rest = value
-                for place in stride(from: offset + count - 1, through: offset, by: -1) {
-                    bytes[place] = UInt8(truncatingIfNeeded: 48 + rest % 10)
-                    rest /= 10
-                }
-            }
-            digits(Int(civil.year), 4, at: 0)
-            digits(civil.month, 2, at: 5)
-            digits(civil.day, 2, at: 8)
-            digits(civil.hour, 2, at: 11)
-            digits(civil.minute, 2, at: 14)
-            digits(civil.second, 2, at: 17)
-            digits(milliseconds, 3, at: 20)
-            bytes[4] = UInt8(ascii: "-")
-            bytes[7] = UInt8(ascii: "-")
-            bytes[10] = UInt8(ascii: "T")
-            bytes[13] = UInt8(ascii: ":")
-            bytes[16] = UInt8(ascii: ":")
-            bytes[19] = UInt8(ascii: ".")
-            bytes[23] = UInt8(ascii: "Z")
+            writeDefault(civil, milliseconds: milliseconds, into: bytes)
             return 24
         }
+    }
+
+    /// Envoy's default form of `instant` appended to `out` as UTF-8, in double quotes when
+    /// `quoted` (a JSON string: it has nothing to escape), without a String made first. False,
+    /// with nothing appended, for a pattern or a year outside 1000...9999.
+    public func appendDefault(_ instant: Instant, quoted: Bool, to out: inout [UInt8]) -> Bool {
+        guard pattern == nil else { return false }
+        let civil = CivilTime(instant.seconds)
+        guard (1000...9999).contains(civil.year) else { return false }
+        let quote = quoted ? 1 : 0
+        let start = out.count
+        out.append(contentsOf: repeatElement(UInt8(ascii: "\""), count: 24 + 2 * quote))
+        out.withUnsafeMutableBufferPointer { all in
+            Self.writeDefault(civil, milliseconds: Int(instant.nanoseconds) / 1_000_000,
+                         into: UnsafeMutableBufferPointer(rebasing: all[(start + quote)..<(start + quote + 24)]))
+        }
+        return true
+    }
+
+    /// `2016-04-15T20:17:00.310Z` into 24 bytes.
+    private static func writeDefault(_ civil: CivilTime, milliseconds: Int, into bytes: UnsafeMutableBufferPointer<UInt8>) {
+        func digits(_ value: Int, _ count: Int, at offset: Int) {
+            var rest = value
+            for place in stride(from: offset + count - 1, through: offset, by: -1) {
+                bytes[place] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+                rest /= 10
+            }
+        }
+        digits(Int(civil.year), 4, at: 0)
+        digits(civil.month, 2, at: 5)
+        digits(civil.day, 2, at: 8)
+        digits(civil.hour, 2, at: 11)
+        digits(civil.minute, 2, at: 14)
+        digits(civil.second, 2, at: 17)
+        digits(milliseconds, 3, at: 20)
+        bytes[4] = UInt8(ascii: "-")
+        bytes[7] = UInt8(ascii: "-")
+        bytes[10] = UInt8(ascii: "T")
+        bytes[13] = UInt8(ascii: ":")
+        bytes[16] = UInt8(ascii: ":")
+        bytes[19] = UInt8(ascii: ".")
+        bytes[23] = UInt8(ascii: "Z")
     }
 
     static func pad(_ value: Int, _ width: Int, _ out: inout String) {
