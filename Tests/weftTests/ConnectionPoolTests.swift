@@ -11,26 +11,29 @@ struct ConnectionPoolTests {
         return stats.filter { $0.key.hasPrefix("listener.inbound|9080.worker_") && $0.key.hasSuffix(".downstream_cx_total") }.values.reduce(0, +)
     }
 
-    @Test("maxRequestsPerConnection 1: each request opens its own connection; another service of the same pods keeps its pooled connection, and neither takes the other's")
-    func maxRequestsPerConnection() throws {
-        let mesh = try MeshHarness()
-        defer { mesh.stopWorkloads() }
-        // Two services of the same pods, plaintext between the sidecars (the pool's key is then the
-        // endpoint alone, no SNI): reviews pools freely, reviews-fresh one request a connection.
-        let manifests = MeshFixtures.reviewsService + "\n---\n" + """
-        apiVersion: v1
-        kind: Service
-        metadata: {name: reviews-fresh}
-        spec:
-          selector: {app: reviews}
-          ports: [{name: http, port: 9080}]
-        ---
+    /// The reviews service, plaintext between the sidecars (the pool's key is then the endpoint alone, no SNI).
+    static let plaintextReviews = MeshFixtures.reviewsService + "\n---\n" + """
         apiVersion: networking.istio.io/v1
         kind: DestinationRule
         metadata: {name: reviews}
         spec:
           host: reviews
           trafficPolicy: {tls: {mode: DISABLE}}
+        """
+
+    @Test("maxRequestsPerConnection 1: each request opens its own connection; another service of the same pods keeps its pooled connection, and neither takes the other's")
+    func maxRequestsPerConnection() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        // Two services of the same pods, plaintext between the sidecars (the pool's key is then the
+        // endpoint alone, no SNI): reviews pools freely, reviews-fresh one request a connection.
+        let manifests = Self.plaintextReviews + "\n---\n" + """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: reviews-fresh}
+        spec:
+          selector: {app: reviews}
+          ports: [{name: http, port: 9080}]
         ---
         apiVersion: networking.istio.io/v1
         kind: DestinationRule
@@ -62,15 +65,7 @@ struct ConnectionPoolTests {
     func manyInFlightReuse() throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
-        let manifests = MeshFixtures.reviewsService + "\n---\n" + """
-        apiVersion: networking.istio.io/v1
-        kind: DestinationRule
-        metadata: {name: reviews}
-        spec:
-          host: reviews
-          trafficPolicy: {tls: {mode: DISABLE}}
-        """
-        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: manifests).status == 0)
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: Self.plaintextReviews).status == 0)
         try mesh.oneLoopPerProxy()
         try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
         let client = try mesh.startClient()
