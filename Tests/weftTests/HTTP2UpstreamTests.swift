@@ -98,6 +98,25 @@ struct HTTP2UpstreamTests {
         #expect(stats.contains("cluster.outbound|\(port)||aged.test.upstream_cx_max_duration_reached: 1"), "\(stats)")
     }
 
+    @Test("http.idleTimeout 1s on an HTTP/2 upstream: the connection closes once it has carried no stream for 1 s (upstream_cx_idle_timeout), and the next request opens a new one")
+    func http2IdleTimeout() throws {
+        let mesh = try MeshHarness()
+        try mesh.oneLoopPerProxy()
+        defer { mesh.stopWorkloads() }
+        let port = try Self.startUpstream("serve", mesh: mesh)
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: Self.entry("idle.test", port: port) + "\n---\n" + Self.rule("idle.test", http: "{idleTimeout: 1s}")).status == 0)
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client", cluster: "outbound|\(port)||idle.test", count: 1)
+        let (status, first) = try mesh.curl(through: client, "http://idle.test:\(port)/")
+        #expect(status == 200 && first.hasPrefix("conn 1 "), "\(status) \(first)")
+        let statsURL = URL(string: "http://\(client):15000/stats")!
+        try TrafficPolicyTests.wait("the idle HTTP/2 connection's close") {
+            String(decoding: try Data(contentsOf: statsURL), as: UTF8.self).contains("cluster.outbound|\(port)||idle.test.upstream_cx_idle_timeout: 1")
+        }
+        let (again, next) = try mesh.curl(through: client, "http://idle.test:\(port)/")
+        #expect(again == 200 && next.hasPrefix("conn 2 "), "a new connection: \(next)")
+    }
+
     @Test("maxConcurrentStreams 1 in a DestinationRule: 4 requests in flight at once go out on 4 HTTP/2 connections, where without it they share one; useClientProtocol: an h2c client's request reaches an h2-only server on a port declared HTTP, an HTTP/1.1 client's goes out as HTTP/1.1")
     func streamsPerConnectionAndClientProtocol() throws {
         let mesh = try MeshHarness()

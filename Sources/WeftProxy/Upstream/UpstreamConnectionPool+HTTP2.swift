@@ -24,9 +24,14 @@ final class HTTP2ConnectionSlot {
     var streams = 0
     /// Past `maxConnectionDuration`: it takes no new stream and closes once its streams end.
     var retired = false
+    /// The cluster's `idleTimeout` (nil: the pool's default), and the sweep count when its last
+    /// stream ended (`IdleSweepClock`).
+    let idleTimeoutMs: Int?
+    var idleSince = 0
 
-    init(_ connection: EventLoopFuture<HTTP2UpstreamConnection>) {
+    init(_ connection: EventLoopFuture<HTTP2UpstreamConnection>, idleTimeoutMs: Int?) {
         self.connection = connection
+        self.idleTimeoutMs = idleTimeoutMs
     }
 
     /// Closes a retired connection once its last stream has ended.
@@ -48,8 +53,8 @@ extension UpstreamConnectionPool {
         let key = transport.poolKey(host: host, port: port, cluster: cluster)
         let limit = policy.maxConcurrentStreams.flatMap { $0 > 0 ? $0 : nil } ?? Int.max
         retireOutlived(key: key, cluster: cluster, policy: policy)
-        let slot = http2Connections[key]?.first { $0.streams < limit } ?? openSlot(key: key, host: host, port: port, cluster: cluster,
-                                                                                   connectTimeout: connectTimeout, transport: transport)
+        let slot = http2Connections[key]?.first { $0.streams < limit } ?? openSlot(key: key, host: host, port: port, cluster: cluster, connectTimeout: connectTimeout,
+                                                                                   transport: transport, idleTimeoutMs: policy.idleTimeoutMs)
         slot.streams += 1
         let loop = eventLoop
         let stream = slot.connection.flatMap { opened -> EventLoopFuture<any Channel> in
@@ -62,13 +67,10 @@ extension UpstreamConnectionPool {
             return promise.futureResult
         }
         return stream.hop(to: loop).assumeIsolated().flatMapErrorThrowing { error -> any Channel in
-            slot.streams -= 1
+            self.streamEnded(on: slot)
             throw error
         }.flatMapThrowing { stream in
-            stream.closeFuture.hop(to: loop).assumeIsolated().whenComplete { _ in
-                slot.streams -= 1
-                slot.closeIfDone()
-            }
+            stream.closeFuture.hop(to: loop).assumeIsolated().whenComplete { _ in self.streamEnded(on: slot) }
             let handler = try stream.pipeline.syncOperations.handler(type: UpstreamHandler.self)
             // A new stream takes its autoRead from the connection once active, but asks for no read
             // itself: the first read is asked for here (autoRead keeps asking after it).
@@ -78,6 +80,15 @@ extension UpstreamConnectionPool {
             handler.port = port
             return NIOLoopBound(handler, eventLoop: loop)
         }.nonisolated()
+    }
+
+    /// A stream of `slot` ended: a retired connection closes once it has none, another goes idle.
+    private func streamEnded(on slot: HTTP2ConnectionSlot) {
+        slot.streams -= 1
+        slot.closeIfDone()
+        guard slot.streams == 0 else { return }
+        slot.idleSince = idleSweep.tick
+        armIdleSweep()
     }
 
     /// Takes the endpoint's connections older than `maxConnectionDuration` out of use; each closes
@@ -96,8 +107,9 @@ extension UpstreamConnectionPool {
     /// Opens another connection to the endpoint; it leaves the endpoint's list when it fails,
     /// closes or is drained by the server's GOAWAY (its streams run on, new ones go elsewhere).
     private func openSlot(key: UpstreamPoolKey, host: String, port: Int, cluster: String, connectTimeout: TimeAmount,
-                          transport: UpstreamTransport) -> HTTP2ConnectionSlot {
-        let slot = HTTP2ConnectionSlot(openHTTP2(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport))
+                          transport: UpstreamTransport, idleTimeoutMs: Int?) -> HTTP2ConnectionSlot {
+        let slot = HTTP2ConnectionSlot(openHTTP2(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport),
+                                       idleTimeoutMs: idleTimeoutMs)
         http2Connections[key, default: []].append(slot)
         let forget = { [weak self, weak slot] in
             guard let self, let slot else { return }

@@ -29,7 +29,10 @@ public final class UpstreamConnectionPool {
     let breaker: SharedCircuitBreaker
     /// The connection slots of each cluster this loop holds (opening or open).
     private var connectionSlots: [String: Int] = [:]
-    private var idle: [UpstreamPoolKey: IdleConnections] = [:]
+    /// Idle HTTP/1.1 connections by endpoint, each list oldest first (`+IdleSweep` closes them).
+    var idle: [UpstreamPoolKey: IdleConnections] = [:]
+    /// When idle connections are swept, and the idle timeout where a DestinationRule sets none.
+    var idleSweep: IdleSweepClock
     /// The idle list the last take found, and its key (two properties: as one optional pair, it
     /// was copied whole, three Strings and the list, to be compared; the key is not optional for
     /// the same reason, port -1 matching nothing until a take keeps one).
@@ -54,9 +57,17 @@ public final class UpstreamConnectionPool {
 
     /// `inboundSourceAddress`: what connections to the app (`inbound|` clusters) come from; in
     /// transparent mode Istio's 127.0.0.6, which the capture rules let through to the app.
-    /// `breaker`: the proxy's, shared by the pools of its loops.
-    public init(eventLoop: any EventLoop, sourceAddress: String? = nil, stats: ProxyStats? = nil, certificates: WorkloadCertificates? = nil,
-                inboundSourceAddress: String? = nil, breaker: SharedCircuitBreaker = SharedCircuitBreaker()) {
+    /// `breaker`: the proxy's, shared by the pools of its loops. `idleSweep`: Envoy's (1 hour, a
+    /// sweep each second) but in tests.
+    public convenience init(eventLoop: any EventLoop, sourceAddress: String? = nil, stats: ProxyStats? = nil, certificates: WorkloadCertificates? = nil,
+                            inboundSourceAddress: String? = nil, breaker: SharedCircuitBreaker = SharedCircuitBreaker()) {
+        self.init(eventLoop: eventLoop, sourceAddress: sourceAddress, stats: stats, certificates: certificates, inboundSourceAddress: inboundSourceAddress,
+                  breaker: breaker, idleSweep: IdleSweepClock())
+    }
+
+    init(eventLoop: any EventLoop, sourceAddress: String? = nil, stats: ProxyStats? = nil, certificates: WorkloadCertificates? = nil,
+         inboundSourceAddress: String? = nil, breaker: SharedCircuitBreaker = SharedCircuitBreaker(), idleSweep: IdleSweepClock) {
+        self.idleSweep = idleSweep
         self.eventLoop = eventLoop
         self.breaker = breaker
         self.sourceAddress = sourceAddress
@@ -88,8 +99,6 @@ public final class UpstreamConnectionPool {
             (lastTakenKey, lastTakenList) = (key, found)
         }
         while let connection = list.connections.popLast() {
-            connection.idleTimer?.cancel()
-            connection.idleTimer = nil
             guard connection.channel?.isActive == true else { continue }
             if let entry = connection.pooled, Self.outlived(entry.policy, opened: entry.opened) {
                 stats?.increment(cluster: entry.cluster, "upstream_cx_max_duration_reached")
@@ -254,16 +263,8 @@ public final class UpstreamConnectionPool {
             channel.close(promise: nil)
             return
         }
-        if let entry = connection.pooled, let timeout = entry.policy.idleTimeoutMs, timeout > 0 {
-            let key = connection.poolKey
-            connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeout))) { [weak self, weak connection] in
-                guard let self, let connection else { return }
-                connection.idleTimer = nil
-                self.idle[key]?.connections.removeAll { $0 === connection }
-                self.stats?.increment(cluster: entry.cluster, "upstream_cx_idle_timeout")
-                channel.close(promise: nil)
-            }
-        }
+        connection.idleSince = idleSweep.tick
+        armIdleSweep()
     }
 
     /// Adds `connection` to its endpoint's idle list unless the list is full. The list is found
@@ -296,8 +297,6 @@ public final class UpstreamConnectionPool {
     func closeAll() {
         for list in idle.values {
             for connection in list.connections {
-                connection.idleTimer?.cancel()
-                connection.idleTimer = nil
                 connection.idleList = nil
                 connection.channel?.close(promise: nil)
             }

@@ -1,0 +1,81 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+import WeftModel
+@testable import WeftProxy
+
+/// The pool's idle sweep against a real listener on loopback: an idle upstream connection closes
+/// after its cluster's `idleTimeout`, or Envoy's default (1 hour) where none is set, shortened here.
+@Suite("upstream idle sweep")
+struct IdleSweepTests {
+    /// A loopback listener that keeps what it accepts open and counts opens and closes.
+    final class Listener: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let counts = NIOLockedValueBox((opened: 0, closed: 0))
+        func channelActive(context: ChannelHandlerContext) { counts.withLockedValue { $0.opened += 1 } }
+        func channelInactive(context: ChannelHandlerContext) { counts.withLockedValue { $0.closed += 1 } }
+    }
+
+    /// Waits, polling every 20 ms up to 10 s, for `condition`.
+    static func wait(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    @Test("no idleTimeout: closed after the default (counted upstream_cx_idle_timeout); idleTimeout set: after it, the default being far off; a connection taken again before either stays open")
+    func idleConnectionsClose() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let listener = Listener()
+        let server = try await ServerBootstrap(group: group)
+            .childChannelInitializer { $0.pipeline.addHandler(listener) }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(server.localAddress?.port)
+        let loop = group.next()
+        let stats = ProxyStats()
+
+        // The default shortened to 200 ms, swept each 50 ms.
+        let pool = UpstreamConnectionPool(eventLoop: loop, stats: stats, idleSweep: IdleSweepClock(interval: .milliseconds(50), defaultTimeout: .milliseconds(200)))
+        let first = try await loop.flatSubmit { pool.acquire(host: "127.0.0.1", port: port, cluster: "a", connectTimeout: .seconds(2)) }.get()
+        let reused = try await loop.submit {
+            pool.release(first.value)
+            return pool.takeIdle(host: "127.0.0.1", port: port, cluster: "a") === first.value
+        }.get()
+        #expect(reused, "taken again at once, the same connection")
+        try await loop.submit { pool.release(first.value) }.get()
+        try await Self.wait("the idle connection's close") { listener.counts.withLockedValue { $0.closed } == 1 }
+        #expect(stats.value(cluster: "a", "upstream_cx_idle_timeout") == 1)
+        #expect(listener.counts.withLockedValue { $0.opened } == 1)
+        let emptied = try await loop.submit { pool.idle.values.allSatisfy { $0.connections.isEmpty } && !pool.idleSweep.armed }.get()
+        #expect(emptied, "out of the idle list, and no sweep runs with nothing idle")
+
+        // The cluster's idleTimeout (150 ms) with the default an hour away.
+        let hourly = UpstreamConnectionPool(eventLoop: loop, stats: stats, idleSweep: IdleSweepClock(interval: .milliseconds(50)))
+        let second = try await loop.flatSubmit {
+            hourly.acquire(host: "127.0.0.1", port: port, cluster: "b", policy: ConnectionPoolPolicy(idleTimeoutMs: 150), connectTimeout: .seconds(2))
+        }.get()
+        try await loop.submit { hourly.release(second.value) }.get()
+        try await Self.wait("the second idle connection's close") { listener.counts.withLockedValue { $0.closed } == 2 }
+        #expect(stats.value(cluster: "b", "upstream_cx_idle_timeout") == 1)
+
+        try await server.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("the clock: expired once the sweeps since going idle span the timeout, the cluster's or the default")
+    func clock() {
+        var clock = IdleSweepClock(interval: .seconds(1), defaultTimeout: .seconds(3))
+        let since = clock.tick
+        clock.advance()
+        clock.advance()
+        #expect(!clock.expired(since: since, timeoutMs: nil))
+        #expect(clock.expired(since: since, timeoutMs: 2000))
+        clock.advance()
+        #expect(clock.expired(since: since, timeoutMs: nil))
+        #expect(!clock.expired(since: since, timeoutMs: 60_000))
+        #expect(clock.expired(since: since, timeoutMs: 0), "0 is unset: the default")
+    }
+}
