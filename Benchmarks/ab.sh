@@ -5,11 +5,11 @@
 # or a small change does; here build A's pair and build B's pair run at once (one control plane, one
 # nginx behind each), and each round loads A then B (then B then A, alternating) for SECONDS each:
 #   client → A's client sidecar → A's server sidecar → nginx       (and the same for B)
-# with wrk (1 thread, 16 connections, 1 KB POST). Prints each round's CPU ms a request (both
+# with wrk (1 thread, 16 connections or CONNECTIONS, 1 KB POST). Prints each round's CPU ms a request (both
 # proxies' mean, from /proc) and req/s for A and B, their ratios B/A, and the median ratios.
 # Two copies of one build: 1.017 over 6 rounds; 12-round medians of one pair moved ±4 % between runs:
 # run it twice, A and B swapped, and believe what both show.
-#   WEFT_A=path WEFT_B=path [ROUNDS=12] [MTLS=1] Benchmarks/ab.sh [SECONDS, default 5]
+#   WEFT_A=path WEFT_B=path [ROUNDS=12] [MTLS=1] [CONNECTIONS=64] Benchmarks/ab.sh [SECONDS, default 5]
 # MTLS=1 puts Istio mutual TLS between the sidecars (the default of auto mTLS); plaintext otherwise.
 # Needs: nginx, wrk (Debian packages).
 set -euo pipefail
@@ -80,7 +80,7 @@ run() { # side round
   local side=$1 round=$2 client server pod
   eval "client=\$client_$side server=\$server_$side pod=\$pod_$side"
   local before=$(( $(ticks "$client") + $(ticks "$server") ))
-  AB_HOST="ab-$side:8080" wrk -t 1 -c 16 -d "${seconds}s" -s "$work/post.lua" "http://$pod:15001/" > "$work/$side-$round.wrk"
+  AB_HOST="ab-$side:8080" wrk -t 1 -c "${CONNECTIONS:-16}" -d "${seconds}s" -s "$work/post.lua" "http://$pod:15001/" > "$work/$side-$round.wrk"
   local after=$(( $(ticks "$client") + $(ticks "$server") ))
   echo "$side $round $((after - before)) $(grep -o '[0-9]* requests in' "$work/$side-$round.wrk" | cut -d' ' -f1) $(awk '/Non-2xx/ {print $NF}' "$work/$side-$round.wrk")" >> "$work/runs"
 }

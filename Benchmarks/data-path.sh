@@ -31,6 +31,10 @@
 # CONNECTIONS=N: wrk's connections at saturation (default 16). At 16 this machine's cores stay 15-20 %
 # idle on every pair (bound by wake-ups, not by CPU); more connections show the CPU-bound throughput.
 # CORE_ONLY=1: only the five paths above (no variants, no handshakes): ~2 minutes a round at 8 s.
+# PROFILE=DIR: in the first round, `perf record` samples each proxy of a pair on the software clock
+# (no hardware counters needed, which this machine's VM lacks) while wrk loads it: DIR/LABEL-client.data
+# and DIR/LABEL-server.data, read with `perf report -i FILE --sort sym`. Where a function's share of
+# the time is far above its share of the instructions (instructions.sh), the time goes to stalls.
 # Needs: nginx, haproxy, wrk, hey (Debian packages). Uses the release build unless WEFT=path is given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -199,9 +203,25 @@ measure() { # label url [proxy-for-hey host-for-wrk]
   hey -z "${seconds}s" -c 10 -q 100 -m POST -D "$work/body.bin" -T application/octet-stream ${proxy:+-x "$proxy"} \
     ${BENCH_TOKEN:+-H "Authorization: Bearer $BENCH_TOKEN"} "$url" > "$work/$label.hey"
   local idle_before; idle_before=$(idle_ticks)
+  local profilers=(); [ -n "${PROFILE:-}" ] && [ "${label#*@}" = 1 ] && profile_pair "${label%@*}" profilers
   BENCH_HOST="$host" wrk -t 1 -c "${CONNECTIONS:-16}" -d "${seconds}s" --latency -s "$work/post.lua" "${url/${host:-none}/$client_pod:15001}" > "$work/$label.wrk"
+  for profiler in "${profilers[@]}"; do kill -INT "$profiler" 2>/dev/null; wait "$profiler" 2>/dev/null || true; done
   echo "$label $idle_before $(idle_ticks)" >> "$work/idle"
   echo "$label $before/ $(cpu_all)" >> "$work/cpu"
+}
+# Starts perf on the pair measured as $1, one sampler a proxy; their pids into the array named $2.
+profile_pair() {
+  local -n started=$2
+  local client server
+  case "$1" in
+    haproxy) client=$hp1_pid server=$hp2_pid ;;
+    haproxy-tls) client=$hp3_pid server=$hp4_pid ;;
+    direct) return 0 ;;
+    *) client=$client_pid server=$server_pid ;;
+  esac
+  mkdir -p "$PROFILE"
+  perf record -q -e cpu-clock -F 1999 -p "$client" -o "$PROFILE/$1-client.data" > /dev/null 2>&1 & started+=($!)
+  perf record -q -e cpu-clock -F 1999 -p "$server" -o "$PROFILE/$1-server.data" > /dev/null 2>&1 & started+=($!)
 }
 handshakes() { # label url [proxy]: a new connection per request, at 10 req/s, then as fast as 16 clients go
   local label=$1 url=$2 proxy=${3:-}
