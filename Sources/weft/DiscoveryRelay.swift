@@ -19,11 +19,13 @@ final class DiscoveryRelay: Sendable {
                     ClientBootstrap(group: inbound.eventLoop)
                         .channelOption(.allowRemoteHalfClosure, value: true)
                         .connect(host: host, port: port)
-                }.flatMap { outbound in
+                }.flatMapThrowing { outbound in
+                    // Both channels are on the inbound one's loop, where this runs.
                     let (left, right) = RelayHandler.pair()
-                    return inbound.pipeline.addHandler(left).flatMap { outbound.pipeline.addHandler(right) }.flatMap {
-                        inbound.setOption(.autoRead, value: true)
-                    }
+                    try inbound.pipeline.syncOperations.addHandler(left)
+                    try outbound.pipeline.syncOperations.addHandler(right)
+                }.flatMap {
+                    inbound.setOption(.autoRead, value: true)
                 }
             }
             .bind(unixDomainSocketPath: path)

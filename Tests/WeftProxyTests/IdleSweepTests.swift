@@ -38,26 +38,29 @@ struct IdleSweepTests {
         let stats = ProxyStats()
 
         // The default shortened to 200 ms, swept each 50 ms.
-        let pool = UpstreamConnectionPool(eventLoop: loop, stats: stats, idleSweep: IdleSweepClock(interval: .milliseconds(50), defaultTimeout: .milliseconds(200)))
-        let first = try await loop.flatSubmit { pool.acquire(host: "127.0.0.1", port: port, cluster: "a", connectTimeout: .seconds(2)) }.get()
+        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: loop, stats: stats, idleSweep: IdleSweepClock(interval: .milliseconds(50),
+                                                                                                                               defaultTimeout: .milliseconds(200))),
+                                                       as: UpstreamConnectionPool.self, eventLoop: loop)
+        let first = try await loop.flatSubmit { pool.value.acquire(host: "127.0.0.1", port: port, cluster: "a", connectTimeout: .seconds(2)) }.get()
         let reused = try await loop.submit {
-            pool.release(first.value)
-            return pool.takeIdle(host: "127.0.0.1", port: port, cluster: "a") === first.value
+            pool.value.release(first.value)
+            return pool.value.takeIdle(host: "127.0.0.1", port: port, cluster: "a") === first.value
         }.get()
         #expect(reused, "taken again at once, the same connection")
-        try await loop.submit { pool.release(first.value) }.get()
+        try await loop.submit { pool.value.release(first.value) }.get()
         try await Self.wait("the idle connection's close") { listener.counts.withLockedValue { $0.closed } == 1 }
         #expect(stats.value(cluster: "a", "upstream_cx_idle_timeout") == 1)
         #expect(listener.counts.withLockedValue { $0.opened } == 1)
-        let emptied = try await loop.submit { pool.idle.values.allSatisfy { $0.connections.isEmpty } && !pool.idleSweep.armed }.get()
+        let emptied = try await loop.submit { pool.value.idle.values.allSatisfy { $0.connections.isEmpty } && !pool.value.idleSweep.armed }.get()
         #expect(emptied, "out of the idle list, and no sweep runs with nothing idle")
 
         // The cluster's idleTimeout (150 ms) with the default an hour away.
-        let hourly = UpstreamConnectionPool(eventLoop: loop, stats: stats, idleSweep: IdleSweepClock(interval: .milliseconds(50)))
+        let hourly = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: loop, stats: stats, idleSweep: IdleSweepClock(interval: .milliseconds(50))),
+                                                         as: UpstreamConnectionPool.self, eventLoop: loop)
         let second = try await loop.flatSubmit {
-            hourly.acquire(host: "127.0.0.1", port: port, cluster: "b", policy: ConnectionPoolPolicy(idleTimeoutMs: 150), connectTimeout: .seconds(2))
+            hourly.value.acquire(host: "127.0.0.1", port: port, cluster: "b", policy: ConnectionPoolPolicy(idleTimeoutMs: 150), connectTimeout: .seconds(2))
         }.get()
-        try await loop.submit { hourly.release(second.value) }.get()
+        try await loop.submit { hourly.value.release(second.value) }.get()
         try await Self.wait("the second idle connection's close") { listener.counts.withLockedValue { $0.closed } == 2 }
         #expect(stats.value(cluster: "b", "upstream_cx_idle_timeout") == 1)
 

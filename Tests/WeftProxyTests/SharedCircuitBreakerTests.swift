@@ -15,16 +15,17 @@ struct SharedCircuitBreakerTests {
         let loops = LoopLocal<Int>.loops(of: group)
         #expect(loops.count == 2)
         let policy = ConnectionPoolPolicy(maxConnections: 2)
-        let first = UpstreamConnectionPool(eventLoop: loops[0], breaker: breaker)
-        let second = UpstreamConnectionPool(eventLoop: loops[1], breaker: breaker)
-        let takenFirst = try await loops[0].submit { [first.takeConnectionSlot(cluster: "a", policy: policy), first.takeConnectionSlot(cluster: "a", policy: policy),
-                                                      first.takeConnectionSlot(cluster: "a", policy: policy)] }.get()
+        // Each pool is its loop's, reached from its loop.
+        let first = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: loops[0], breaker: breaker), as: UpstreamConnectionPool.self, eventLoop: loops[0])
+        let second = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: loops[1], breaker: breaker), as: UpstreamConnectionPool.self, eventLoop: loops[1])
+        let takenFirst = try await loops[0].submit { [first.value.takeConnectionSlot(cluster: "a", policy: policy), first.value.takeConnectionSlot(cluster: "a", policy: policy),
+                                                      first.value.takeConnectionSlot(cluster: "a", policy: policy)] }.get()
         #expect(takenFirst == [true, true, false], "the first loop takes the cluster's two")
-        let takenSecond = try await loops[1].submit { [second.takeConnectionSlot(cluster: "a", policy: policy), second.takeConnectionSlot(cluster: "a", policy: policy)] }.get()
+        let takenSecond = try await loops[1].submit { [second.value.takeConnectionSlot(cluster: "a", policy: policy), second.value.takeConnectionSlot(cluster: "a", policy: policy)] }.get()
         #expect(takenSecond == [true, false], "the second loop gets its first connection past the limit, no more")
         #expect(breaker.count(.connections, cluster: "a") == 3, "the limit plus one per loop, Envoy's bound")
-        try await loops[0].submit { first.releaseConnectionSlot(cluster: "a"); first.releaseConnectionSlot(cluster: "a") }.get()
-        let again = try await loops[1].submit { second.takeConnectionSlot(cluster: "a", policy: policy) }.get()
+        try await loops[0].submit { first.value.releaseConnectionSlot(cluster: "a"); first.value.releaseConnectionSlot(cluster: "a") }.get()
+        let again = try await loops[1].submit { second.value.takeConnectionSlot(cluster: "a", policy: policy) }.get()
         #expect(again, "slots freed on one loop serve the other")
         #expect(breaker.count(.connections, cluster: "a") == 2)
         let requests = [breaker.take(.requests, cluster: "a", policy: ConnectionPoolPolicy(maxRequests: 1)),
@@ -36,8 +37,9 @@ struct SharedCircuitBreakerTests {
     @Test("a limit of zero is never passed, not even by a loop's first connection")
     func zero() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let pool = UpstreamConnectionPool(eventLoop: group.next(), breaker: SharedCircuitBreaker())
-        let taken = try await group.next().submit { pool.takeConnectionSlot(cluster: "a", policy: ConnectionPoolPolicy(maxConnections: 0)) }.get()
+        let loop = group.next()
+        let pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: loop, breaker: SharedCircuitBreaker()), as: UpstreamConnectionPool.self, eventLoop: loop)
+        let taken = try await loop.submit { pool.value.takeConnectionSlot(cluster: "a", policy: ConnectionPoolPolicy(maxConnections: 0)) }.get()
         #expect(!taken)
         try await group.shutdownGracefully()
     }

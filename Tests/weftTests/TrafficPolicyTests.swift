@@ -336,6 +336,6 @@ struct TrafficPolicyTests {
 struct FailSwitch {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("weft-fail-\(UUID().uuidString)")
     var environment: [String: String] { ["FAIL_IF_EXISTS": url.path] }
-    func on() { FileManager.default.createFile(atPath: url.path, contents: Data()) }
+    func on() { _ = FileManager.default.createFile(atPath: url.path, contents: Data()) }
     func off() { try? FileManager.default.removeItem(at: url) }
 }

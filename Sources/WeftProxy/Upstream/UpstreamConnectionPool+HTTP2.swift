@@ -116,7 +116,8 @@ extension UpstreamConnectionPool {
             self.http2Connections[key]?.removeAll { $0 === slot }
             if self.http2Connections[key]?.isEmpty == true { self.http2Connections.removeValue(forKey: key) }
         }
-        slot.connection.hop(to: eventLoop).assumeIsolated().whenComplete { result in
+        // Made on this loop (the bootstrap's group is the pool's loop).
+        slot.connection.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let opened):
                 opened.goAway.draining = { [weak self] in

@@ -162,8 +162,8 @@ public final class UpstreamConnectionPool {
             }
             .connect(host: host, port: port)
         let established: EventLoopFuture<any Channel>
-        if let handshake {
-            established = future.flatMap { channel in handshake.handshakeDone.map { channel } }
+        if let done = handshake?.handshakeDone {
+            established = future.flatMap { channel in done.map { channel } }
         } else {
             established = future
         }
