@@ -33,10 +33,8 @@ public final class UpstreamConnectionPool {
     var idle: [UpstreamPoolKey: IdleConnections] = [:]
     /// When idle connections are swept, and the idle timeout where a DestinationRule sets none.
     var idleSweep: IdleSweepClock
-    /// The idle list the last take found, and its key (two properties: as one optional pair, it
-    /// was copied whole, three Strings and the list, to be compared; the key is not optional for
-    /// the same reason, port -1 matching nothing until a take keeps one).
-    private var lastTakenKey = UpstreamPoolKey(cluster: "", host: "", port: -1, security: .plaintext, serverName: "")
+    /// The idle list the last take found (its key compared where the list holds it: a key kept
+    /// here was copied out for each comparison, its three Strings retained and released).
     private var lastTakenList: IdleConnections?
     private var waiters: [String: [Waiter]] = [:]
     /// HTTP/2 connections by endpoint and transport, each shared by the streams of many requests (`+HTTP2`).
@@ -90,13 +88,13 @@ public final class UpstreamConnectionPool {
         let list: IdleConnections
         // Requests on a loop mostly go to the endpoint the last one went to: compared (without a
         // key made for it), not hashed.
-        if let last = lastTakenList, lastTakenKey.matches(host: host, port: port, cluster: cluster, transport: transport) {
+        if let last = lastTakenList, last.key.matches(host: host, port: port, cluster: cluster, transport: transport) {
             list = last
         } else {
             let key = transport.poolKey(host: host, port: port, cluster: cluster)
             guard let found = idle[key] else { return nil }
             list = found
-            (lastTakenKey, lastTakenList) = (key, found)
+            lastTakenList = found
         }
         while let connection = list.connections.popLast() {
             guard connection.channel?.isActive == true else { continue }
@@ -277,7 +275,7 @@ public final class UpstreamConnectionPool {
             list = existing
             connection.idleList = existing
         } else {
-            list = IdleConnections()
+            list = IdleConnections(key: connection.poolKey)
             idle[connection.poolKey] = list
             connection.idleList = list
         }
@@ -315,5 +313,11 @@ public final class UpstreamConnectionPool {
 /// return and the list changed in place (a list taken out of the table and put back was two
 /// lookups of its String key each time).
 final class IdleConnections {
+    /// The endpoint's key (constant: read where it is, not copied out).
+    let key: UpstreamPoolKey
     var connections: [UpstreamHandler] = []
+
+    init(key: UpstreamPoolKey) {
+        self.key = key
+    }
 }
