@@ -24,10 +24,10 @@ final class HTTP2ConnectionSlot {
     var streams = 0
     /// Past `maxConnectionDuration`: it takes no new stream and closes once its streams end.
     var retired = false
-    /// The cluster's `idleTimeout` (nil: the pool's default), and the sweep count when its last
-    /// stream ended (`IdleSweepClock`).
+    /// The cluster's `idleTimeout` (nil: the pool's default), and the sweep clock when its last
+    /// stream ended (`IdleSweepClock.stamp`).
     let idleTimeoutMs: Int?
-    var idleSince = 0
+    var idleSince: Int64 = 0
 
     init(_ connection: EventLoopFuture<HTTP2UpstreamConnection>, idleTimeoutMs: Int?) {
         self.connection = connection
@@ -87,8 +87,8 @@ extension UpstreamConnectionPool {
         slot.streams -= 1
         slot.closeIfDone()
         guard slot.streams == 0 else { return }
-        slot.idleSince = idleSweep.tick
-        armIdleSweep()
+        slot.idleSince = idleSweep.stamp
+        armIdleSweep(timeoutMs: slot.idleTimeoutMs)
     }
 
     /// Takes the endpoint's connections older than `maxConnectionDuration` out of use; each closes

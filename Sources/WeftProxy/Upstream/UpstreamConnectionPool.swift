@@ -261,8 +261,9 @@ public final class UpstreamConnectionPool {
             channel.close(promise: nil)
             return
         }
-        connection.idleSince = idleSweep.tick
-        armIdleSweep()
+        // Stamped before a sweep is armed for it: a first one is a whole interval away.
+        connection.idleSince = idleSweep.stamp
+        if !idleSweep.armed { armIdleSweep(timeoutMs: connection.pooled?.policy.idleTimeoutMs) }
     }
 
     /// Adds `connection` to its endpoint's idle list unless the list is full. The list is found

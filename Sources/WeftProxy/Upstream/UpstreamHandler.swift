@@ -61,8 +61,8 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler, HTT
     var pooled: PooledConnection?
     /// The pool's idle list for its endpoint, once it has been in it (see `UpstreamConnectionPool.keepIdle`).
     var idleList: IdleConnections?
-    /// While idle in the pool: the pool's sweep count when it went idle (`IdleSweepClock`).
-    var idleSince = 0
+    /// While idle in the pool: the pool's sweep clock when it went idle (`IdleSweepClock.stamp`).
+    var idleSince: Int64 = 0
     /// One stream of an HTTP/2 connection: done when its exchange is, never pooled, and not closed
     /// by hand once finished (closing an open stream sends RST_STREAM, and a server counts those).
     var isStream = false
