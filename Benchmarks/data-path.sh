@@ -203,11 +203,12 @@ measure() { # label url [proxy-for-hey host-for-wrk]
   hey -z "${seconds}s" -c 10 -q 100 -m POST -D "$work/body.bin" -T application/octet-stream ${proxy:+-x "$proxy"} \
     ${BENCH_TOKEN:+-H "Authorization: Bearer $BENCH_TOKEN"} "$url" > "$work/$label.hey"
   local idle_before; idle_before=$(idle_ticks)
+  local between; between=$(cpu_all)
   local profilers=(); [ -n "${PROFILE:-}" ] && [ "${label#*@}" = 1 ] && profile_pair "${label%@*}" profilers
   BENCH_HOST="$host" wrk -t 1 -c "${CONNECTIONS:-16}" -d "${seconds}s" --latency -s "$work/post.lua" "${url/${host:-none}/$client_pod:15001}" > "$work/$label.wrk"
   for profiler in "${profilers[@]}"; do kill -INT "$profiler" 2>/dev/null; wait "$profiler" 2>/dev/null || true; done
   echo "$label $idle_before $(idle_ticks)" >> "$work/idle"
-  echo "$label $before/ $(cpu_all)" >> "$work/cpu"
+  echo "$label $before/ $between/ $(cpu_all)" >> "$work/cpu"
 }
 # Starts perf on the pair measured as $1, one sampler a proxy; their pids into the array named $2.
 profile_pair() {
@@ -370,15 +371,21 @@ timed = {l: ({p: median([rate_runs[r][0][p] for r in groups[l]]) for p in (50, 9
 sat = {l: ({p: median([sat_runs[r][0][p] for r in groups[l]]) for p in (50, 90, 99)}, median([sat_runs[r][1] for r in groups[l]]),
            sum(sat_runs[r][2] for r in groups[l]), sum(sat_runs[r][3] for r in groups[l])) for l in labels}
 cpu, user, switches, rss = {}, {}, {}, []
+# The same split at the change of load: CPU during hey's fixed rate, and during wrk's saturation.
+cpu_fixed, cpu_sat, user_sat = {}, {}, {}
 names = ["weft client sidecar", "weft server sidecar", "haproxy 1", "haproxy 2", "haproxy-tls 1", "haproxy-tls 2", "haproxy-hs 1", "haproxy-hs 2"]
 for line in open(f"{work}/cpu"):
     label, rest = line.split(" ", 1)
     if label == "rss":
         rss = [float(v) for v in rest.split()]
         continue
-    before, after = rest.split("/")
+    before, between, after = rest.split("/")
     ticks_of = lambda field: [int(v) for v in field.split(",")]
-    spent = [[b - a for a, b in zip(ticks_of(b1), ticks_of(b2))] for b1, b2 in zip(before.split(), after.split())]
+    spent_in = lambda start, end: [[b - a for a, b in zip(ticks_of(b1), ticks_of(b2))] for b1, b2 in zip(start.split(), end.split())]
+    spent = spent_in(before, after)
+    cpu_fixed[label] = [(u + s) / ticks for u, s, _, _ in spent_in(before, between)]
+    cpu_sat[label] = [(u + s) / ticks for u, s, _, _ in spent_in(between, after)]
+    user_sat[label] = [u / ticks for u, s, _, _ in spent_in(between, after)]
     cpu[label] = [(u + s) / ticks for u, s, _, _ in spent]
     user[label] = [u / ticks for u, s, _, _ in spent]
     switches[label] = [(v, i) for _, _, v, i in spent]
@@ -416,13 +423,25 @@ def per_request(label, index):
     return median([per_request_run(r, index) for r in groups[label]])
 def user_share(label, index):
     return median([user[r][index] / cpu[r][index] if cpu[r][index] else 0 for r in groups[label]])
+# The same during each load alone: hey's requests at 1000 req/s, wrk's at saturation.
+def fixed_per_request_run(run, index):
+    return cpu_fixed[run][index] / max(1, sum(int(v) for v in fixed_runs[run][2].values())) * 1000
+def sat_per_request_run(run, index):
+    return cpu_sat[run][index] / max(1, sat_runs[run][3]) * 1000
 rounds = len(groups["weft"])
-print(f"\nCPU ms per request, each round (weft / haproxy: both proxies' mean)")
+print(f"\nCPU ms per request at saturation (wrk's requests alone), each round (weft / haproxy: both proxies' mean)")
 for r in groups["weft"]:
     n = r.split("@")[1]
-    pair = lambda label, a, b: (per_request_run(f"{label}@{n}", a) + per_request_run(f"{label}@{n}", b)) / 2
+    pair = lambda label, a, b: (sat_per_request_run(f"{label}@{n}", a) + sat_per_request_run(f"{label}@{n}", b)) / 2
     print(f"  round {n}: weft {pair('weft', 0, 1):.4f}  haproxy {pair('haproxy', 2, 3):.4f}  ({pair('weft', 0, 1) / pair('haproxy', 2, 3):.2f}x)   "
           f"weft-mtls {pair('weft-mtls', 0, 1):.4f}  haproxy-tls {pair('haproxy-tls', 4, 5):.4f}  ({pair('weft-mtls', 0, 1) / pair('haproxy-tls', 4, 5):.2f}x)")
+print(f"\nCPU ms per request (median of {rounds} rounds for the first five)     at 1000 req/s: client / server     at saturation: client / server (user share)")
+for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0, 1), ("haproxy-tls", 4, 5), ("weft-authz", 0, 1), ("weft-jwt", 0, 1), ("weft-telemetry", 0, 1), ("weft-notrace", 0, 1), ("weft-off", 0, 1)]:
+    if label not in labels: continue
+    f = [median([fixed_per_request_run(r, i) for r in groups[label]]) for i in (first, second)]
+    s = [median([sat_per_request_run(r, i) for r in groups[label]]) for i in (first, second)]
+    u = [median([user_sat[r][i] / cpu_sat[r][i] if cpu_sat[r][i] else 0 for r in groups[label]]) for i in (first, second)]
+    print(f"  {label:<48}{f[0]:10.4f} / {f[1]:.4f}          {s[0]:10.4f} / {s[1]:.4f} ({u[0]:.0%} / {u[1]:.0%})")
 print(f"\nCPU ms per request (hey + wrk requests; median of {rounds} rounds for the first five)   client/first proxy   server/second proxy   (user share of it)")
 for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0, 1), ("haproxy-tls", 4, 5), ("weft-authz", 0, 1), ("weft-jwt", 0, 1), ("weft-telemetry", 0, 1), ("weft-notrace", 0, 1), ("weft-off", 0, 1)]:
     if label not in labels: continue
