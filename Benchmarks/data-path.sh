@@ -137,25 +137,6 @@ for leaf in server client; do
   openssl x509 -req -in "$work/$leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 -out "$work/$leaf.crt" 2>/dev/null
   cat "$work/$leaf.crt" "$work/$leaf.key" > "$work/$leaf.pem"
 done
-haproxy_conf() { # name listen-port upstream [bind-options] [server-options] [reuse]
-  cat > "$work/$1.cfg" <<HAPROXY
-global
-  nbthread $(proxy_concurrency)
-  maxconn 4000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  option http-keep-alive
-  http-reuse ${6:-always}
-frontend in
-  bind 127.0.0.1:$2 ${4:-}
-  default_backend out
-backend out
-  server s1 $3 ${5:-}
-HAPROXY
-}
 tls_in="ssl crt $work/server.pem ca-file $work/ca.pem verify required"
 tls_out="ssl crt $work/client.pem ca-file $work/ca.pem verify required verifyhost server sni str(server)"
 haproxy_conf haproxy-2 "$hp2" "$server_app:8080"

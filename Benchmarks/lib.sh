@@ -59,6 +59,29 @@ http {
 NGINX
 }
 
+# An HAProxy HTTP proxy's configuration in $work/NAME.cfg (the caller's $work): listening on
+# 127.0.0.1:LISTEN-PORT, forwarding to UPSTREAM over keep-alive connections, $(proxy_concurrency)
+# threads; BIND and SERVER options add TLS, REUSE is `http-reuse` (default always).
+haproxy_conf() { # name listen-port upstream [bind-options] [server-options] [reuse]
+  cat > "$work/$1.cfg" <<HAPROXY
+global
+  nbthread $(proxy_concurrency)
+  maxconn 4000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+  http-reuse ${6:-always}
+frontend in
+  bind 127.0.0.1:$2 ${4:-}
+  default_backend out
+backend out
+  server s1 $3 ${5:-}
+HAPROXY
+}
+
 # A test CA and two ECDSA P-256 leaves (server, client) in $1: ca.pem, server.pem and client.pem
 # (certificate and key), as the mesh CA issues them.
 mutual_tls_test_certificates() {

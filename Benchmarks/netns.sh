@@ -122,25 +122,6 @@ for host in netns-server netns-mtls; do
 done
 
 hp1=$((20000 + RANDOM % 10000)); hp2=$((hp1 + 1))
-haproxy_conf() { # name listen-port upstream
-  cat > "$work/$1.cfg" <<HAPROXY
-global
-  nbthread $(proxy_concurrency)
-  maxconn 4000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  option http-keep-alive
-  http-reuse always
-frontend in
-  bind 127.0.0.1:$2
-  default_backend out
-backend out
-  server s1 $3
-HAPROXY
-}
 haproxy_conf haproxy-2 "$hp2" "127.0.0.1:8080"
 haproxy_conf haproxy-1 "$hp1" "127.0.0.1:$hp2"
 haproxy -db -f "$work/haproxy-2.cfg" > "$work/haproxy-2.log" 2>&1 & hp2_pid=$!; pids+=($hp2_pid)

@@ -65,29 +65,10 @@ mutual_tls_test_certificates "$work/hp"
 app=$((30000 + RANDOM % 5000)); front=$((app + 1)); back=$((app + 2))
 nginx_1kb_conf "$work/hp" "127.0.0.1:$app" "$work/hp/nginx.conf"
 nginx -c "$work/hp/nginx.conf" > /dev/null 2>&1
-hp_conf() { # name listen upstream bind-options server-options
-  cat > "$work/hp/$1.cfg" <<HAPROXY
-global
-  nbthread $(proxy_concurrency)
-  maxconn 4000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  option http-keep-alive
-  http-reuse always
-frontend in
-  bind 127.0.0.1:$2 $4
-  default_backend out
-backend out
-  server s1 $3 $5
-HAPROXY
-}
-hp_conf server "$back" "127.0.0.1:$app" "ssl crt $work/hp/server.pem ca-file $work/hp/ca.pem verify required" ""
-hp_conf client "$front" "127.0.0.1:$back" "" "ssl crt $work/hp/client.pem ca-file $work/hp/ca.pem verify required verifyhost server sni str(server)"
-haproxy -db -f "$work/hp/server.cfg" > "$work/hp/server.log" 2>&1 & hp_server=$!; pids+=($hp_server)
-haproxy -db -f "$work/hp/client.cfg" > "$work/hp/client.log" 2>&1 & hp_client=$!; pids+=($hp_client)
+haproxy_conf hp-server "$back" "127.0.0.1:$app" "ssl crt $work/hp/server.pem ca-file $work/hp/ca.pem verify required"
+haproxy_conf hp-client "$front" "127.0.0.1:$back" "" "ssl crt $work/hp/client.pem ca-file $work/hp/ca.pem verify required verifyhost server sni str(server)"
+haproxy -db -f "$work/hp-server.cfg" > "$work/hp/server.log" 2>&1 & hp_server=$!; pids+=($hp_server)
+haproxy -db -f "$work/hp-client.cfg" > "$work/hp/client.log" 2>&1 & hp_client=$!; pids+=($hp_client)
 for _ in $(seq 200); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$front/" 2>/dev/null)" = 200 ] && break; sleep 0.05; done
 
 printf 'wrk.method = "POST"\nwrk.body = string.rep("x", 1024)\nwrk.headers["Content-Type"] = "application/octet-stream"\nlocal host = os.getenv("PLACED_HOST")\nif host and host ~= "" then wrk.headers["Host"] = host end\n' > "$work/post.lua"
