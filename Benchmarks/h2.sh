@@ -110,30 +110,12 @@ for target in bench-server:8080 bench-h2:8443; do
 done
 
 hp1=$((20000 + RANDOM % 10000)); hp2=$((hp1 + 1)); hp3=$((hp1 + 2)); hp4=$((hp1 + 3))
-haproxy_conf() { # name listen-port upstream [bind-options] [server-options]
-  cat > "$work/$1.cfg" <<HAPROXY
-global
-  nbthread $(proxy_concurrency)
-  maxconn 4000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  option http-keep-alive
-  http-reuse always
-frontend in
-  bind 127.0.0.1:$2 ${4:-}
-  default_backend out
-backend out
-  server up $3 ${5:-}
-HAPROXY
-  haproxy -f "$work/$1.cfg" > "$work/$1.log" 2>&1 &
-}
-haproxy_conf hp2 "$hp2" "$server_app:8080"; hp2_pid=$!; pids+=($hp2_pid)
-haproxy_conf hp1 "$hp1" "127.0.0.1:$hp2" "proto h2"; hp1_pid=$!; pids+=($hp1_pid)
-haproxy_conf hp4 "$hp4" "$server_app:8443" "proto h2" "proto h2"; hp4_pid=$!; pids+=($hp4_pid)
-haproxy_conf hp3 "$hp3" "127.0.0.1:$hp4" "proto h2" "proto h2"; hp3_pid=$!; pids+=($hp3_pid)
+# Each configuration (Benchmarks/lib.sh), then its HAProxy.
+run_haproxy() { haproxy_conf "$@"; haproxy -f "$work/$1.cfg" > "$work/$1.log" 2>&1 & }
+run_haproxy hp2 "$hp2" "$server_app:8080"; hp2_pid=$!; pids+=($hp2_pid)
+run_haproxy hp1 "$hp1" "127.0.0.1:$hp2" "proto h2"; hp1_pid=$!; pids+=($hp1_pid)
+run_haproxy hp4 "$hp4" "$server_app:8443" "proto h2" "proto h2"; hp4_pid=$!; pids+=($hp4_pid)
+run_haproxy hp3 "$hp3" "127.0.0.1:$hp4" "proto h2" "proto h2"; hp3_pid=$!; pids+=($hp3_pid)
 for port in $hp1 $hp3; do
   for _ in $(seq 200); do [ "$(curl -s -o /dev/null -w '%{http_code}' --http2-prior-knowledge "http://127.0.0.1:$port/" 2>/dev/null)" = 200 ] && break; sleep 0.05; done
 done
