@@ -30,6 +30,10 @@
 #   Benchmarks/data-path.sh [SECONDS per measurement, default 10]
 # CONNECTIONS=N: wrk's connections at saturation (default 16). At 16 this machine's cores stay 15-20 %
 # idle on every pair (bound by wake-ups, not by CPU); more connections show the CPU-bound throughput.
+# LATENCY_ROUNDS=N: after the rounds, N more of the microsecond-timed fixed rate alone over the same
+# five paths, interleaved (default 5): a round's placement of the processes moves its p50 by tens of
+# µs, more than the difference the added-p50 target compares, so that figure is the median of
+# ROUNDS + LATENCY_ROUNDS runs of each path.
 # CORE_ONLY=1: only the five paths above (no variants, no handshakes): ~2 minutes a round at 8 s.
 # PROFILE=DIR: in the first round, `perf record` samples each proxy of a pair on the software clock
 # (no hardware counters needed, which this machine's VM lacks) while wrk loads it: DIR/LABEL-client.data
@@ -175,10 +179,13 @@ cpu_all() { for pid in $(proxy_pids) "$CP_PID"; do printf '%s ' "$(cpu "$pid")";
 # The machine's idle and total ticks (all cores): a pair that leaves cores idle at saturation is
 # bound by its latency (requests waiting on a wake-up), not by the CPU it spends.
 idle_ticks() { awk '/^cpu / {print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit}' /proc/stat; }
+timed_rate() { # label url [proxy]: the fixed rate timed to the microsecond (hey prints 0.1 ms steps)
+  python3 Benchmarks/fixed-rate.py "$2" 1000 10 "$seconds" "$work/body.bin" ${3:+"${3#http://}"} > "$work/$1.rate"
+}
 measure() { # label url [proxy-for-hey host-for-wrk]
   local label=$1 url=$2 proxy=${3:-} host=${4:-}
-  # The same rate timed to the microsecond (hey prints 0.1 ms steps); outside the CPU accounting.
-  python3 Benchmarks/fixed-rate.py "$url" 1000 10 "$seconds" "$work/body.bin" ${proxy:+"${proxy#http://}"} > "$work/$label.rate"
+  # Outside the CPU accounting.
+  timed_rate "$label" "$url" "$proxy"
   local before; before=$(cpu_all)
   # Fixed rate: 10 workers × 100 req/s = 1000 req/s.
   hey -z "${seconds}s" -c 10 -q 100 -m POST -D "$work/body.bin" -T application/octet-stream ${proxy:+-x "$proxy"} \
@@ -217,6 +224,13 @@ for round in $(seq "$rounds"); do
   measure "haproxy@$round" "http://127.0.0.1:$hp1/"
   measure "weft-mtls@$round" "http://bench-mtls:8080/" "http://$client_pod:15001" "bench-mtls:8080"
   measure "haproxy-tls@$round" "http://127.0.0.1:$hp3/"
+done
+for round in $(seq "${LATENCY_ROUNDS:-5}"); do
+  timed_rate "direct@latency$round" "http://$server_app:8080/"
+  timed_rate "weft@latency$round" "http://bench-server:8080/" "http://$client_pod:15001"
+  timed_rate "haproxy@latency$round" "http://127.0.0.1:$hp1/"
+  timed_rate "weft-mtls@latency$round" "http://bench-mtls:8080/" "http://$client_pod:15001"
+  timed_rate "haproxy-tls@latency$round" "http://127.0.0.1:$hp3/"
 done
 if [ -z "${CORE_ONLY:-}" ]; then
 # Ten rules, nine that miss on method or path, so the engine walks them all for each request.
@@ -338,6 +352,10 @@ groups = {l: [r for r in runs if r.split("@")[0] == l] for l in labels}
 fixed_runs = {r: hey(f"{r}.hey") for r in runs}
 sat_runs = {r: wrk(r) for r in runs}
 rate_runs = {r: rate(r) for r in runs}
+# LATENCY_ROUNDS' runs: the microsecond-timed rate alone.
+latency_runs = sorted(f[:-len(".rate")] for f in os.listdir(work) if "@latency" in f and f.endswith(".rate"))
+rate_runs.update({r: rate(r) for r in latency_runs})
+rate_groups = {l: groups[l] + [r for r in latency_runs if r.split("@")[0] == l] for l in labels}
 median = statistics.median
 def merged_codes(rs):
     codes = {}
@@ -347,8 +365,8 @@ def merged_codes(rs):
 # Each figure is the median over a path's rounds (one round for the variants).
 fixed = {l: ({p: median([fixed_runs[r][0][p] for r in groups[l]]) for p in (50, 90, 99)}, median([fixed_runs[r][1] for r in groups[l]]), merged_codes(groups[l]))
          for l in labels}
-timed = {l: ({p: median([rate_runs[r][0][p] for r in groups[l]]) for p in (50, 90, 99)}, sum(rate_runs[r][1] for r in groups[l]),
-             sum(rate_runs[r][2] for r in groups[l])) for l in labels}
+timed = {l: ({p: median([rate_runs[r][0][p] for r in rate_groups[l]]) for p in (50, 90, 99)}, sum(rate_runs[r][1] for r in rate_groups[l]),
+             sum(rate_runs[r][2] for r in rate_groups[l])) for l in labels}
 sat = {l: ({p: median([sat_runs[r][0][p] for r in groups[l]]) for p in (50, 90, 99)}, median([sat_runs[r][1] for r in groups[l]]),
            sum(sat_runs[r][2] for r in groups[l]), sum(sat_runs[r][3] for r in groups[l])) for l in labels}
 cpu, user, switches, rss = {}, {}, {}, []
@@ -374,7 +392,7 @@ print("\nfixed rate, 1000 req/s (hey, 10 connections)          p50 ms   p90 ms  
 for l in labels:
     pct, rps, codes = fixed[l]
     print(f"  {l:<52}{pct[50]:8.3f} {pct[90]:8.3f} {pct[99]:8.3f} {rps:7.0f}   {codes}")
-print("\nfixed rate, 1000 req/s, timed to the microsecond (fixed-rate.py, 10 connections)   p50 ms   p90 ms   p99 ms   answered   non-200")
+print(f"\nfixed rate, 1000 req/s, timed to the microsecond (fixed-rate.py, 10 connections; median of {len(rate_groups['direct'])} runs)   p50 ms   p90 ms   p99 ms   answered   non-200")
 for l in labels:
     pct, answered, failed = timed[l]
     print(f"  {l:<52}{pct[50]:8.3f} {pct[90]:8.3f} {pct[99]:8.3f} {answered:9d}   {failed}")
@@ -395,6 +413,11 @@ for weft, haproxy in [("weft", "haproxy"), ("weft-mtls", "haproxy-tls")]:
     print(f"    added p50 / p99 at 1000 req/s:  {weft} {w[50]-d[50]:+.3f} / {w[99]-d[99]:+.3f} ms   {haproxy} {h[50]-d[50]:+.3f} / {h[99]-d[99]:+.3f} ms")
     tw, th, td = timed[weft][0], timed[haproxy][0], timed["direct"][0]
     print(f"    the same timed to the microsecond:  {weft} {tw[50]-td[50]:+.3f} / {tw[99]-td[99]:+.3f} ms   {haproxy} {th[50]-td[50]:+.3f} / {th[99]-td[99]:+.3f} ms")
+    # Each run's p50 less the direct path's of the same round: how often the pair added less.
+    added = lambda l: [rate_runs[r][0][50] - rate_runs[f"direct@{r.split('@')[1]}"][0][50] for r in rate_groups[l]]
+    aw, ah = added(weft), added(haproxy)
+    print(f"    added p50 by run (µs clock), {weft}: {' '.join(f'{v:+.3f}' for v in aw)}   {haproxy}: {' '.join(f'{v:+.3f}' for v in ah)}"
+          f"   ({weft} below in {sum(w <= h for w, h in zip(aw, ah))} of {len(aw)})")
     print(f"    throughput {weft}/direct: {sat[weft][1]/sat['direct'][1]:.2f}   {weft}/{haproxy}: {sat[weft][1]/sat[haproxy][1]:.2f}")
 # CPU per request per proxy, over both parts of a run (hey's requests plus wrk's); the median of the rounds.
 def per_request_run(run, index):
