@@ -112,6 +112,13 @@ extension ProxyServerHandler {
         requestTelemetry?.add(flags: flag)
     }
 
+    /// The response's end from `upstream`: the request's telemetry finished, and the field storage
+    /// its access log held (the response's) handed back as the upstream's next head's.
+    func finishResponseTelemetry(_ upstream: UpstreamHandler) {
+        finishTelemetry()
+        if let spare = spareResponseStorage.take() { upstream.spareHeaderStorage = spare }
+    }
+
     /// The request is over (answered, or the client left): counted, and the measurement cleared.
     func finishTelemetry(status: Int? = nil, flags: String? = nil) {
         guard let telemetry = requestTelemetry.take() else { return }
