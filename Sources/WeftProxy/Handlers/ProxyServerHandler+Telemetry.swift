@@ -129,7 +129,8 @@ extension ProxyServerHandler {
         let nanoseconds = NIODeadline.now().uptimeNanoseconds &- telemetry.started.uptimeNanoseconds
         // Taken out, not read: the object waits for the next request, and a log still in it held the
         // heads' field storage, which the connection's next heads would be read into.
-        if var log = telemetry.accessLog.take() {
+        // Tested in place first: taking an absent log still moved the whole optional out and back.
+        if telemetry.accessLog != nil, var log = telemetry.accessLog.take() {
             writeAccessLog(log, telemetry, elapsedNanoseconds: nanoseconds)
             spareResponseStorage = log.responseHead?.headers.takeSpareStorage()
         }
