@@ -169,8 +169,9 @@ LUA
 
 # user,system ticks, then context switches over all its threads: voluntary (it waited), involuntary (preempted)
 cpu() {
-  printf '%s,%s\n' "$(awk '{print $14 "," $15}' "/proc/$1/stat")" \
-    "$(cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt/ {v += $2} /^nonvoluntary_ctxt/ {i += $2} END {print v "," i}')"
+  printf '%s,%s,%s\n' "$(awk '{print $14 "," $15}' "/proc/$1/stat")" \
+    "$(cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt/ {v += $2} /^nonvoluntary_ctxt/ {i += $2} END {print v "," i}')" \
+    "$(cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ns += $1} END {printf "%.0f", ns}')"
 }
 # The proxies whose CPU each run reads, in this order (see the report below).
 proxy_pids() { echo "$client_pid $server_pid $hp1_pid $hp2_pid $hp3_pid $hp4_pid $hp5_pid $hp6_pid"; }
@@ -382,12 +383,14 @@ for line in open(f"{work}/cpu"):
     ticks_of = lambda field: [int(v) for v in field.split(",")]
     spent_in = lambda start, end: [[b - a for a, b in zip(ticks_of(b1), ticks_of(b2))] for b1, b2 in zip(start.split(), end.split())]
     spent = spent_in(before, after)
-    cpu_fixed[label] = [(u + s) / ticks for u, s, _, _ in spent_in(before, between)]
-    cpu_sat[label] = [(u + s) / ticks for u, s, _, _ in spent_in(between, after)]
-    user_sat[label] = [u / ticks for u, s, _, _ in spent_in(between, after)]
-    cpu[label] = [(u + s) / ticks for u, s, _, _ in spent]
-    user[label] = [u / ticks for u, s, _, _ in spent]
-    switches[label] = [(v, i) for _, _, v, i in spent]
+    # Each load alone: the threads' run time from schedstat, in ns (hey's run is a few tens of
+    # /proc's 10 ms ticks a proxy, a few percent a tick); the user share from the ticks.
+    cpu_fixed[label] = [ns / 1e9 for *_, ns in spent_in(before, between)]
+    cpu_sat[label] = [ns / 1e9 for *_, ns in spent_in(between, after)]
+    user_sat[label] = [u / (u + s) if u + s else 0 for u, s, *_ in spent_in(between, after)]
+    cpu[label] = [(u + s) / ticks for u, s, *_ in spent]
+    user[label] = [u / ticks for u, s, *_ in spent]
+    switches[label] = [(v, i) for _, _, v, i, _ in spent]
 print("\nfixed rate, 1000 req/s (hey, 10 connections)          p50 ms   p90 ms   p99 ms   req/s   status codes")
 for l in labels:
     pct, rps, codes = fixed[l]
@@ -444,7 +447,7 @@ for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0,
     if label not in labels: continue
     f = [median([fixed_per_request_run(r, i) for r in groups[label]]) for i in (first, second)]
     s = [median([sat_per_request_run(r, i) for r in groups[label]]) for i in (first, second)]
-    u = [median([user_sat[r][i] / cpu_sat[r][i] if cpu_sat[r][i] else 0 for r in groups[label]]) for i in (first, second)]
+    u = [median([user_sat[r][i] for r in groups[label]]) for i in (first, second)]
     print(f"  {label:<48}{f[0]:10.4f} / {f[1]:.4f}          {s[0]:10.4f} / {s[1]:.4f} ({u[0]:.0%} / {u[1]:.0%})")
 print(f"\nCPU ms per request (hey + wrk requests; median of {rounds} rounds for the first five)   client/first proxy   server/second proxy   (user share of it)")
 for label, first, second in [("weft", 0, 1), ("haproxy", 2, 3), ("weft-mtls", 0, 1), ("haproxy-tls", 4, 5), ("weft-authz", 0, 1), ("weft-jwt", 0, 1), ("weft-telemetry", 0, 1), ("weft-notrace", 0, 1), ("weft-off", 0, 1)]:
