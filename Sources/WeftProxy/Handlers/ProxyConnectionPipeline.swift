@@ -28,7 +28,7 @@ enum ProxyConnectionPipeline {
     }
 
     /// HTTP/2 with prior knowledge: each stream gets the same exchange as an HTTP/1.1 connection,
-    /// through NIO's HTTP/2 ↔ HTTP/1 codec (so an HTTP/1.1 upstream serves an HTTP/2 client).
+    /// its frames translated to the exchange's parts (so an HTTP/1.1 upstream serves an HTTP/2 client).
     /// NIO's defaults bound the connection: 100 concurrent streams, 16 KiB of header list, 200
     /// resets per 30 s (the rapid-reset pattern ends in GOAWAY).
     static func configureHTTP2(_ channel: any Channel, listener: ListenerContext, peer: ConnectionPeer?,
@@ -43,8 +43,7 @@ enum ProxyConnectionPipeline {
                 let extendedConnect = ExtendedConnectCodec()
                 try stream.pipeline.syncOperations.addHandlers([
                     extendedConnect,
-                    HTTP2FramePayloadToHTTP1ServerCodec(),
-                    DownstreamStreamHeads(),
+                    DownstreamStreamCodec(),
                     ProxyServerHandler(listener: listener, peer: peer, http2: true, extendedConnect: extendedConnect),
                 ])
             }

@@ -61,7 +61,7 @@ extension UpstreamConnectionPool {
             let promise = loop.makePromise(of: (any Channel).self)
             opened.multiplexer.createStreamChannel(promise: promise) { stream in
                 stream.eventLoop.makeCompletedFuture {
-                    try stream.pipeline.syncOperations.addHandlers([HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: .http), UpstreamStreamHeads(), UpstreamHandler()])
+                    try stream.pipeline.syncOperations.addHandlers([UpstreamStreamCodec(), UpstreamHandler()])
                 }
             }
             return promise.futureResult

@@ -4,8 +4,8 @@ import WeftModel
 
 /// A request's head as the proxy carries it: the request line's parts, and the header fields as the
 /// bytes they came in (`HeaderFields`), read by name when a step asks and written upstream as they
-/// are with the edits made on the way. An HTTP/2 stream's head (NIO's `HTTPRequestHead`) is turned
-/// into one at the stream's edge, and back where an HTTP/2 upstream needs NIO's type.
+/// are with the edits made on the way. An HTTP/2 stream's header block is turned into one at the
+/// stream's edge, and back into a block for an HTTP/2 upstream (`HTTP2HeaderBlocks`).
 struct ProxyRequestHead: Equatable, Sendable {
     var method: HTTPMethod
     var uri: String
@@ -21,15 +21,6 @@ struct ProxyRequestHead: Equatable, Sendable {
         self.uri = uri
         self.headers = headers
         self.targetAuthority = targetAuthority
-    }
-
-    init(_ head: HTTPRequestHead) {
-        self.init(version: head.version, method: head.method, uri: head.uri, headers: HeaderFields(head.headers.map { ($0.name, $0.value) }))
-    }
-
-    /// NIO's head, for an HTTP/2 upstream's codec.
-    var nioHead: HTTPRequestHead {
-        HTTPRequestHead(version: version, method: method, uri: uri, headers: HTTPHeaders(headers.map { ($0.name, $0.value) }))
     }
 
     /// The connection stays open after this exchange: HTTP/1.1 unless `Connection: close`, HTTP/1.0

@@ -4,7 +4,8 @@ import WeftModel
 
 /// A response's head as the proxy carries it: the status, and the header fields as the bytes they
 /// came in from the upstream (`HeaderFields`), written downstream as they are with the route's edits.
-/// An HTTP/2 stream's head is turned into one at the stream's edge, and back for an HTTP/2 client.
+/// An HTTP/2 stream's header block is turned into one at the stream's edge, and back into a block
+/// for an HTTP/2 client (`HTTP2HeaderBlocks`).
 struct ProxyResponseHead: Equatable, Sendable {
     var version: HTTPVersion
     var status: HTTPResponseStatus
@@ -22,15 +23,6 @@ struct ProxyResponseHead: Equatable, Sendable {
 
     static func == (lhs: ProxyResponseHead, rhs: ProxyResponseHead) -> Bool {
         lhs.version == rhs.version && lhs.status == rhs.status && lhs.headers == rhs.headers
-    }
-
-    init(_ head: HTTPResponseHead) {
-        self.init(version: head.version, status: head.status, headers: HeaderFields(head.headers.map { ($0.name, $0.value) }))
-    }
-
-    /// NIO's head, for an HTTP/2 client's codec.
-    var nioHead: HTTPResponseHead {
-        HTTPResponseHead(version: version, status: status, headers: HTTPHeaders(headers.map { ($0.name, $0.value) }))
     }
 
     /// The connection stays open after this response (as NIO's `isKeepAlive` reads it).
