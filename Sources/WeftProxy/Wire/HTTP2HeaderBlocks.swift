@@ -109,7 +109,7 @@ enum HTTP2HeaderBlocks {
         }
         for (name, value) in fields {
             let lowered = lowercased(name)
-            if connectionSpecific.contains(lowered) || named.contains(lowered[...]) { continue }
+            if isConnectionSpecific(lowered) || named.contains(lowered[...]) { continue }
             block.add(name: lowered, value: value)
         }
     }
@@ -121,8 +121,17 @@ enum HTTP2HeaderBlocks {
         return text
     }
 
-    /// Connection-specific fields, which HTTP/2 does not carry.
-    private static let connectionSpecific: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]
+    /// A connection-specific field, which HTTP/2 does not carry (`name` lowercased); by length
+    /// first: a set of names hashed every field's name.
+    private static func isConnectionSpecific(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 7: name == "upgrade"
+        case 10: name == "connection" || name == "keep-alive"
+        case 16: name == "proxy-connection"
+        case 17: name == "transfer-encoding"
+        default: false
+        }
+    }
 
     /// `name` in lowercase, without a new string when it already is (the usual case).
     private static func lowercased(_ name: String) -> String {
