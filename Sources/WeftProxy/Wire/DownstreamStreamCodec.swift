@@ -25,13 +25,9 @@ final class DownstreamStreamCodec: ChannelDuplexHandler, RemovableChannelHandler
             } catch {
                 return context.fireErrorCaught(error)
             }
-            context.fireChannelRead(wrapInboundOut(.head(head)))
-            if headers.endStream { context.fireChannelRead(wrapInboundOut(.end(nil))) }
+            HTTP2StreamParts.head(head, endStream: headers.endStream) { context.fireChannelRead(wrapInboundOut($0)) }
         case .data(let data):
-            // Frames read from the network hold buffers (a file region is only ever written).
-            guard case .byteBuffer(let buffer) = data.data else { return }
-            if buffer.readableBytes > 0 || !data.endStream { context.fireChannelRead(wrapInboundOut(.body(buffer))) }
-            if data.endStream { context.fireChannelRead(wrapInboundOut(.end(nil))) }
+            HTTP2StreamParts.data(data) { context.fireChannelRead(wrapInboundOut($0)) }
         default:
             break
         }
