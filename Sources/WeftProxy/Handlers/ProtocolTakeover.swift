@@ -21,7 +21,7 @@ enum ProtocolTakeover {
     }
 
     /// A downstream HTTP/2 stream whose extended CONNECT switched: DATA-frame bytes and the splice
-    /// go in ahead of its HTTP handlers (NIO's codec cannot be removed; it sees nothing more), then
+    /// go in ahead of its HTTP handlers (the stream's codec stays; it sees nothing more), then
     /// what the client sent meanwhile is let through.
     static func stream(_ channel: any Channel, glue: SpliceHandler, after extendedConnect: ExtendedConnectCodec) throws {
         let operations = channel.pipeline.syncOperations
@@ -40,7 +40,7 @@ enum ProtocolTakeover {
     }
 
     /// An upstream HTTP/2 stream whose extended CONNECT was taken: DATA-frame bytes and the splice go
-    /// in right behind `extendedConnect` (NIO's codec cannot be removed; it sees nothing more), then
+    /// in right behind `extendedConnect` (the stream's codec stays; it sees nothing more), then
     /// what the server sent meanwhile is let through.
     static func upstreamStream(_ channel: any Channel, glue: SpliceHandler, after extendedConnect: UpstreamExtendedConnect) throws {
         let operations = channel.pipeline.syncOperations

@@ -285,7 +285,7 @@ extension ProxyServerHandler {
                     response.headers.add("sec-websocket-accept", value: UpstreamExtendedConnect.acceptValue(forKey: key))
                 }
             }
-            // The tunnel's bytes are no body: a length (NIO's codec says 0 for an answer ended in its head) would bound them.
+            // The tunnel's bytes are no body: a length (the stream's codec says 0 for an answer ended in its head) would bound them.
             response.headers.remove("content-length")
             exchange.switchesProtocols = true
         }

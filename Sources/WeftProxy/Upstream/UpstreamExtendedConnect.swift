@@ -82,7 +82,7 @@ final class UpstreamExtendedConnect: ChannelDuplexHandler, RemovableChannelHandl
         context.fireChannelReadComplete()
     }
 
-    /// The extended CONNECT an HTTP/1.1 upgrade request (as NIO's codec made it HTTP/2 headers) stands for.
+    /// The extended CONNECT an HTTP/1.1 upgrade request (as the stream's codec made it HTTP/2 headers) stands for.
     static func connectRequest(_ headers: HPACKHeaders, protocolName: String) -> HPACKHeaders {
         var connect = HPACKHeaders()
         var protocolAdded = false
