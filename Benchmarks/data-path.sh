@@ -178,8 +178,10 @@ proxy_pids() { echo "$client_pid $server_pid $hp1_pid $hp2_pid $hp3_pid $hp4_pid
 # Then the control plane's: it is the spans' collector (1 % of requests traced), on the same cores.
 cpu_all() { for pid in $(proxy_pids) "$CP_PID"; do printf '%s ' "$(cpu "$pid")"; done; }
 # The machine's idle and total ticks (all cores): a pair that leaves cores idle at saturation is
-# bound by its latency (requests waiting on a wake-up), not by the CPU it spends.
-idle_ticks() { awk '/^cpu / {print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit}' /proc/stat; }
+# bound by its latency (requests waiting on a wake-up), not by the CPU it spends. Then the ticks the
+# hypervisor took from this VM (steal): a run with fewer requests at the same CPU a request and
+# little idle lost its time there, not in the proxies.
+idle_ticks() { awk '/^cpu / {print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $9; exit}' /proc/stat; }
 timed_rate() { # label url [proxy]: the fixed rate timed to the microsecond (hey prints 0.1 ms steps)
   python3 Benchmarks/fixed-rate.py "$2" 1000 10 "$seconds" "$work/body.bin" ${3:+"${3#http://}"} > "$work/$1.rate"
 }
@@ -399,15 +401,18 @@ print(f"\nfixed rate, 1000 req/s, timed to the microsecond (fixed-rate.py, 10 co
 for l in labels:
     pct, answered, failed = timed[l]
     print(f"  {l:<52}{pct[50]:8.3f} {pct[90]:8.3f} {pct[99]:8.3f} {answered:9d}   {failed}")
-idle_runs = {}
+idle_runs, steal_runs = {}, {}
 for line in open(f"{work}/idle"):
-    label, idle0, total0, idle1, total1 = line.split()
-    idle_runs[label] = (int(idle1) - int(idle0)) / max(1, int(total1) - int(total0)) * 100
+    label, idle0, total0, steal0, idle1, total1, steal1 = line.split()
+    ticks = max(1, int(total1) - int(total0))
+    idle_runs[label] = (int(idle1) - int(idle0)) / ticks * 100
+    steal_runs[label] = (int(steal1) - int(steal0)) / ticks * 100
 idle = {l: median([idle_runs[r] for r in groups[l]]) for l in labels}
-print(f"\nsaturation (wrk, 1 thread, {connections} connections)           p50 ms   p90 ms   p99 ms   req/s   non-2xx   machine idle")
+print(f"\nsaturation (wrk, 1 thread, {connections} connections)           p50 ms   p90 ms   p99 ms   req/s   non-2xx   machine idle   each round: req/s, stolen by the hypervisor")
 for l in labels:
     pct, rps, errors, _ = sat[l]
-    print(f"  {l:<52}{pct[50]:8.3f} {pct[90]:8.3f} {pct[99]:8.3f} {rps:7.0f}   {errors:<7}   {idle[l]:4.1f} %")
+    rounds = ", ".join(f"{sat_runs[r][1]:.0f} ({steal_runs[r]:.1f} %)" for r in groups[l])
+    print(f"  {l:<52}{pct[50]:8.3f} {pct[90]:8.3f} {pct[99]:8.3f} {rps:7.0f}   {errors:<7}   {idle[l]:4.1f} %         {rounds}")
 d = fixed["direct"][0]
 print("\nratios")
 for weft, haproxy in [("weft", "haproxy"), ("weft-mtls", "haproxy-tls")]:
