@@ -49,12 +49,14 @@ enum HTTP2HeaderBlocks {
         return block
     }
 
-    /// A response head from an upstream stream's block: `informational` for a 1xx. A final head
-    /// gets the framing an HTTP/1.1 reader of it expects, as NIO's codec adds it: `content-length: 0`
-    /// when the block ends the stream, else `transfer-encoding: chunked`, unless the answer has no
-    /// body (1xx, 204, 304, to HEAD or CONNECT) or says its length.
-    static func response(_ block: HPACKHeaders, informational: Bool, endStream: Bool, requestMethod: HTTPMethod) throws -> ProxyResponseHead {
+    /// A response head from an upstream stream's block, and whether it is informational (its
+    /// `:status` starts with 1, as NIO tells). A final head gets the framing an HTTP/1.1 reader of it
+    /// expects, as NIO's codec adds it: `content-length: 0` when the block ends the stream, else
+    /// `transfer-encoding: chunked`, unless the answer has no body (1xx, 204, 304, to HEAD or
+    /// CONNECT) or says its length.
+    static func response(_ block: HPACKHeaders, endStream: Bool, requestMethod: HTTPMethod) throws -> (head: ProxyResponseHead, informational: Bool) {
         let statusValue = try pseudoHeader(":status", in: block)
+        let informational = statusValue.utf8.first == UInt8(ascii: "1")
         guard let code = Int(statusValue, radix: 10) else { throw NIOHTTP2Errors.invalidStatusValue(statusValue) }
         var fields: [(String, String)] = []
         fields.reserveCapacity(block.count)
@@ -63,12 +65,7 @@ enum HTTP2HeaderBlocks {
            !block.contains(name: "content-length") {
             fields.append(endStream ? ("content-length", "0") : ("transfer-encoding", "chunked"))
         }
-        return ProxyResponseHead(version: .http2, status: HTTPResponseStatus(statusCode: code), headers: HeaderFields(fields))
-    }
-
-    /// Whether a response block is informational (1xx), by its `:status`.
-    static func isInformational(_ block: HPACKHeaders) throws -> Bool {
-        try pseudoHeader(":status", in: block).utf8.first == UInt8(ascii: "1")
+        return (ProxyResponseHead(version: .http2, status: HTTPResponseStatus(statusCode: code), headers: HeaderFields(fields)), informational)
     }
 
     private static func isHost(_ name: String) -> Bool {

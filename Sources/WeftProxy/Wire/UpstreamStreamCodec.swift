@@ -25,10 +25,10 @@ final class UpstreamStreamCodec: ChannelDuplexHandler, RemovableChannelHandler {
             guard !finalHeadReceived else { return context.fireChannelRead(wrapInboundOut(.end(HTTP2HeaderBlocks.trailers(headers.headers)))) }
             let head: ProxyResponseHead
             do {
-                let informational = try HTTP2HeaderBlocks.isInformational(headers.headers)
                 guard let requestMethod else { throw UpstreamStreamError.responseBeforeRequest }
-                head = try HTTP2HeaderBlocks.response(headers.headers, informational: informational, endStream: headers.endStream, requestMethod: requestMethod)
-                finalHeadReceived = !informational
+                let response = try HTTP2HeaderBlocks.response(headers.headers, endStream: headers.endStream, requestMethod: requestMethod)
+                head = response.head
+                finalHeadReceived = !response.informational
             } catch {
                 return context.fireErrorCaught(error)
             }
