@@ -266,6 +266,8 @@ struct RouterCommand: AsyncParsableCommand, RunsUntilStopped {
 
     @OptionGroup var identity: ProxyIdentityOptions
 
+    @OptionGroup var controlPlane: ControlPlaneOptions
+
     mutating func run() async throws {
         guard let (discoveryHost, discoveryPort) = identity.discovery else { throw ValidationError("--discovery-address must be HOST:PORT") }
         var logger = Logger(label: "weft.router")
@@ -284,7 +286,8 @@ struct RouterCommand: AsyncParsableCommand, RunsUntilStopped {
                             requestHeadersTimeout: ProxyEnvironment.requestHeadersTimeout, waitsForCertificate: true,
                             workload: WorkloadMetadata(workload: name, namespace: identity.namespace, labels: identity.labelMap),
                             principal: SPIFFEIdentity(trustDomain: ProxyEnvironment.trustDomain, namespace: identity.namespace, serviceAccount: identity.serviceAccount).uri,
-                            accessLogFiles: accessLogFiles, terminationDrainDuration: ProxyEnvironment.terminationDrainDuration)
+                            accessLogFiles: accessLogFiles, terminationDrainDuration: ProxyEnvironment.terminationDrainDuration,
+                            edge: await GatewayTopologyLookup.resolve(namespace: identity.namespace, labels: identity.labelMap, client: controlPlane.client))
         var node = DiscoveryClientService.NodeInfo(id: proxyID, namespace: identity.namespace, labels: identity.labelMap, serviceAccount: identity.serviceAccount,
                                                    mode: "router", podIP: lease.podIP, ports: [:], workloadName: name)
         node.adminAddress = "\(adminLease.podIP):15000"

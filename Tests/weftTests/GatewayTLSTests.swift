@@ -246,8 +246,22 @@ extension GatewayTLSTests {
         func client(_ name: String) -> [String] { ["--cacert", pki.path("ca.pem"), "--cert", pki.path("\(name).pem"), "--key", pki.path("\(name).key")] }
         try mesh.waitUntil("MUTUAL answers a client of the right CA") { (try? gateway.curl(host: "mtls.example.com", options: client("client")).status) == 200 }
 
-        let accepted = try gateway.curl(host: "mtls.example.com", options: client("client"))
+        let accepted = try gateway.curl(host: "mtls.example.com", options: client("client") + ["-H", "X-Forwarded-Client-Cert: By=spiffe://forged;URI=spiffe://forged"])
         #expect(accepted.status == 200 && accepted.body.contains("frontend-v1"), "\(accepted)")
+        // The gateway's SANITIZE_SET describes the client's certificate as Istio's gateways do (no By: the
+        // credential names no mesh identity; the client's only name is DNS), the forged header gone; the
+        // frontend's sidecar appends its mutual TLS peer, the gateway (APPEND_FORWARD).
+        let clientHash = try WeftProcess.runTool("openssl", ["x509", "-in", pki.path("client.pem"), "-noout", "-fingerprint", "-sha256"])
+            .split(separator: "=", maxSplits: 1).last.map { $0.replacingOccurrences(of: ":", with: "").lowercased().trimmingCharacters(in: .whitespacesAndNewlines) } ?? "?"
+        let echoed = (try? JSONSerialization.jsonObject(with: Data(accepted.body.utf8))) as? [String: Any]
+        let xfcc = ((echoed?["headers"] as? [String: String])?["x-forwarded-client-cert"]) ?? ""
+        #expect(xfcc.hasPrefix("Hash=\(clientHash);Cert=\"-----BEGIN%20CERTIFICATE-----%0A") && xfcc.contains(";Subject=\"CN=client\";DNS=client.example.com,By=spiffe://cluster.local/ns/default/sa/default;Hash=")
+                && xfcc.hasSuffix(";URI=spiffe://cluster.local/ns/istio-system/sa/default") && !xfcc.contains("forged"), "\(xfcc)")
+        let withoutCertificate = try gateway.curl(host: "optional.example.com", options: ["--cacert", pki.path("ca.pem"), "-H", "X-Forwarded-Client-Cert: By=spiffe://forged"])
+        let plainEcho = (try? JSONSerialization.jsonObject(with: Data(withoutCertificate.body.utf8))) as? [String: Any]
+        let plainXFCC = ((plainEcho?["headers"] as? [String: String])?["x-forwarded-client-cert"]) ?? ""
+        #expect(plainXFCC.hasPrefix("By=spiffe://cluster.local/ns/default/sa/default;Hash=") && !plainXFCC.contains("forged"),
+                "no client certificate: the forged header stops at the gateway, the sidecar's element alone: \(plainXFCC)")
         let anonymous = try gateway.curl(host: "mtls.example.com", options: ["--cacert", pki.path("ca.pem")])
         #expect(anonymous.status == 0 && anonymous.exit != 0, "no client certificate: \(anonymous)")
         // TLS 1.3's alert (certificate required) comes after the client's handshake is done, when curl may

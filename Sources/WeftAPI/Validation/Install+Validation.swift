@@ -75,6 +75,7 @@ extension Validator {
         if let address = mesh.defaultConfig?.tracing?.zipkin?.address, !address.isEmpty, !address.contains(":") {
             error(path / "defaultConfig" / "tracing" / "zipkin" / "address", "zipkin address \"\(address)\" must be host:port")
         }
+        mesh.defaultConfig?.gatewayTopology?.validate(into: &self, at: path / "defaultConfig" / "gatewayTopology")
         var providerNames: Set<String> = []
         each(mesh.extensionProviders, path / "extensionProviders") { v, provider, providerPath in
             let name = provider.name ?? ""

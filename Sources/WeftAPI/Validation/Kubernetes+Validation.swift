@@ -143,6 +143,7 @@ public enum MeshConfigDocument {
             if let sampling = config.tracing?.sampling, sampling < 0 || sampling > 100 {
                 validator.error(FieldPath([.key("tracing"), .key("sampling")]), "sampling must be in the range 0..100")
             }
+            config.gatewayTopology?.validate(into: &validator, at: FieldPath([.key("gatewayTopology")]))
             return validator.issues
         } catch {
             return [DecodeFailure.issue(from: error)]

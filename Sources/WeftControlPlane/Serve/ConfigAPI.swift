@@ -205,9 +205,22 @@ public struct ConfigAPI: Sendable {
             let parts = pair.split(separator: "=", maxSplits: 1)
             if parts.count == 2 { labels[String(parts[0])] = String(parts[1]) }
         }
-        let resources = await ingest.snapshot.all.map(\.resource)
-        let bootstrap = ProxyBootstrap.resolve(namespace: request.query["namespace"] ?? "default", labels: labels, annotation: annotation, resources: resources)
-        return Self.json(.ok, ["concurrency": bootstrap.concurrency])
+        let snapshot = await ingest.snapshot
+        let resources = snapshot.all.map(\.resource)
+        let namespace = request.query["namespace"] ?? "default"
+        // A proxy started without its pod's annotation (a gateway router) has its Deployment's, found by its labels.
+        if annotation == nil {
+            annotation = ProxyBootstrap.deploymentAnnotation(namespace: namespace, labels: labels, resources: resources)
+        }
+        let bootstrap = ProxyBootstrap.resolve(namespace: namespace, labels: labels, annotation: annotation, resources: resources)
+        var reply: [String: Any] = ["concurrency": bootstrap.concurrency]
+        if let topology = bootstrap.gatewayTopology {
+            var fields: [String: Any] = [:]
+            if let count = topology.numTrustedProxies { fields["numTrustedProxies"] = count }
+            if let mode = topology.forwardClientCertDetails { fields["forwardClientCertDetails"] = mode }
+            reply["gatewayTopology"] = fields
+        }
+        return Self.json(.ok, reply)
     }
 
     private func proxyConfig(_ proxy: String) async -> APIResponse {

@@ -9,6 +9,14 @@ import WeftAPI
 public struct ProxyBootstrap: Sendable, Equatable {
     /// Event loops (Envoy's worker threads); 0 is one per core.
     public var concurrency: Int
+    /// A gateway's place behind other proxies: the pod's annotation over MeshConfig `defaultConfig`
+    /// field by field (a ProxyConfig resource has no such field); nil when neither sets it.
+    public var gatewayTopology: GatewayTopology?
+
+    public init(concurrency: Int, gatewayTopology: GatewayTopology? = nil) {
+        self.concurrency = concurrency
+        self.gatewayTopology = gatewayTopology
+    }
 
     /// Istio's default when nothing sets it: two worker threads.
     public static let defaultConcurrency = 2
@@ -36,7 +44,21 @@ public struct ProxyBootstrap: Sendable, Equatable {
             operators.lazy.compactMap { $0.spec?.meshConfig?.defaultConfig?.concurrency }.first,
             operators.lazy.compactMap { Self.valuesConcurrency($0) }.first,
         ]
-        return ProxyBootstrap(concurrency: ordered.lazy.compactMap { $0 }.first ?? defaultConcurrency)
+        let meshTopology = meshConfig.defaultConfig?.gatewayTopology
+            ?? operators.lazy.compactMap { $0.spec?.meshConfig?.defaultConfig?.gatewayTopology }.first
+        let topology = meshTopology.map { $0.merging(annotation?.gatewayTopology) } ?? annotation?.gatewayTopology
+        return ProxyBootstrap(concurrency: ordered.lazy.compactMap { $0 }.first ?? defaultConcurrency, gatewayTopology: topology)
+    }
+
+    /// The `proxy.istio.io/config` of the Deployment whose pod template's labels the proxy has, in
+    /// its namespace (the first by name); nil when none has one that decodes.
+    public static func deploymentAnnotation(namespace: String, labels: [String: String], resources: [any APIResource]) -> MeshProxyConfig? {
+        resources.compactMap { $0 as? Deployment }.filter { $0.namespace == namespace }.sorted { $0.name < $1.name }.lazy.compactMap { deployment -> MeshProxyConfig? in
+            guard let template = deployment.spec?.template?.metadata, let wanted = template.labels, !wanted.isEmpty,
+                  wanted.allSatisfy({ labels[$0.key] == $0.value }),
+                  let text = template.annotations?[MeshConfigDocument.proxyConfigAnnotation] else { return nil }
+            return try? MeshConfigDocument.decodeProxyConfig(text)
+        }.first
     }
 
     /// `values.global.proxy.concurrency` of an IstioOperator (Helm values, kept as written).

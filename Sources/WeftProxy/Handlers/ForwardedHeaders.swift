@@ -14,13 +14,16 @@ enum ForwardedHeaders {
     /// new id is made. The head keeps its method and target; it goes as HTTP/1.1, whose connections
     /// persist unless a side says `close`: no `Connection` of its own is added, as Envoy adds none
     /// (and the next sidecar has no hop-by-hop field to remove).
+    /// `externalAddress`: a gateway's trusted client address, set as `x-envoy-external-address`.
     static func request(_ head: consuming ProxyRequestHead, clientAddress: String?, scheme: String, edits: HeaderEdits?,
-                        clientCertificate: ForwardedClientCert = .keep, requestID: (UInt64, UInt64)? = nil) -> ProxyRequestHead {
+                        clientCertificate: ForwardedClientCert = .keep, requestID: (UInt64, UInt64)? = nil, externalAddress: String? = nil) -> ProxyRequestHead {
         // The client's fields as they came (bytes), less what stops here, plus what is added on the way.
         // Edited as the parameter it is: bound to a `var` first, the head was copied and the parameter destroyed.
         head.version = .http1_1
         head.headers.reserveCapacity(head.headers.count + 12 + (edits.map { $0.requestSet.count + $0.requestAdd.count } ?? 0))
         edit(&head.headers, clientAddress: clientAddress, scheme: scheme, edits: edits, clientCertificate: clientCertificate, requestID: requestID)
+        // Set, not added: a client's own value would claim an address the gateway did not see.
+        if let externalAddress { head.headers.replaceOrAdd("x-envoy-external-address", value: externalAddress) }
         return head
     }
 
@@ -59,6 +62,12 @@ enum ForwardedHeaders {
         case .keep: break
         case .sanitize: if survey.clientCert { headers.remove("x-forwarded-client-cert") }
         case .set(let value): if survey.clientCert { headers.replaceOrAdd("x-forwarded-client-cert", value: value) } else { headers.add("x-forwarded-client-cert", value: value) }
+        case .append(let value) where survey.clientCert:
+            // The elements so far, then this hop's client, comma-separated as Envoy appends.
+            var elements: [String] = []
+            headers.forEachValue("x-forwarded-client-cert") { elements.append(String(decoding: $0, as: UTF8.self)) }
+            headers.replaceOrAdd("x-forwarded-client-cert", value: (elements + [value]).joined(separator: ","))
+        case .append(let value): headers.add("x-forwarded-client-cert", value: value)
         }
         if let edits {
             for (name, value) in edits.requestSet { headers.replaceOrAdd(name: name, value: value) }
@@ -110,12 +119,14 @@ enum ForwardedHeaders {
     }
 }
 
-/// What the proxy does with `X-Forwarded-Client-Cert` (Istio's inbound sidecars: SANITIZE_SET).
+/// What the proxy does with `X-Forwarded-Client-Cert` (Envoy's `forward_client_cert_details`).
 enum ForwardedClientCert: Equatable {
-    /// Outbound and gateways: left as the client sent it.
+    /// Left as the client sent it (a gateway's FORWARD_ONLY, ALWAYS_FORWARD_ONLY).
     case keep
-    /// Inbound plaintext: removed, so no one can claim an identity without proving it.
+    /// Removed, so no one claims a certificate without proving it (outbound; a plaintext peer).
     case sanitize
-    /// Inbound mutual TLS: replaced with the proved peer's.
+    /// Replaced with the proved peer's (a gateway's SANITIZE_SET, its default).
     case set(String)
+    /// The proved peer's added after what came (inbound mutual TLS, Istio's APPEND_FORWARD).
+    case append(String)
 }

@@ -130,9 +130,14 @@ final class GatewayHandshakeHandler: ChannelInboundHandler, RemovableChannelHand
         stats.increment("ssl.handshake")
         if let negotiated { stats.increment("ssl.alpn." + negotiated) }
         if presented != nil { stats.increment("ssl.client_certificate") }
+        // A client that proved a certificate (MUTUAL, ISTIO_MUTUAL, OPTIONAL_MUTUAL with one): its
+        // identity for policies and its X-Forwarded-Client-Cert element (`By=`: the mesh identity
+        // the gateway answers ISTIO_MUTUAL with; a credential's certificate carries no URI name of ours).
         var peer: ConnectionPeer?
-        if server.mode == .istioMutual, let certificate = presented.flatMap(PeerCertificate.init) {
-            peer = ConnectionPeer(certificate: certificate, localIdentity: listener.certificates?.certificate?.identity.uri ?? "")
+        if let presented, let certificate = PeerCertificate(presented) {
+            let own = server.mode == .istioMutual ? listener.certificates?.certificate?.identity.uri : nil
+            peer = ConnectionPeer(certificate: certificate, localIdentity: own ?? "",
+                                  gatewayElement: ClientCertificateDetails.element(of: presented, by: own))
         }
         // A TLS server (not HTTPS) that terminates carries what is inside by its tcp routes.
         if let config = listener.configuration.active.listener(named: listener.name), config.protocolName.uppercased() == "TLS" {

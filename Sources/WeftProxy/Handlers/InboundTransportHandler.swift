@@ -192,10 +192,14 @@ struct ConnectionPeer: Sendable {
     var localIdentity: String
     /// The peer's identity without `spiffe://`, made once per connection for every request's policies.
     let principal: String
+    /// At a gateway: the client's certificate as its `X-Forwarded-Client-Cert` element describes it
+    /// (`ClientCertificateDetails`); nil on a sidecar's inbound, whose element is shorter.
+    var gatewayElement: String?
 
-    init(certificate: PeerCertificate, localIdentity: String) {
+    init(certificate: PeerCertificate, localIdentity: String, gatewayElement: String? = nil) {
         self.certificate = certificate
         self.localIdentity = localIdentity
+        self.gatewayElement = gatewayElement
         let identity = certificate.identity
         principal = identity.hasPrefix("spiffe://") ? String(identity.dropFirst("spiffe://".count)) : identity
     }

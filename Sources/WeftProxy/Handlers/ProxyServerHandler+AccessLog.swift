@@ -57,8 +57,9 @@ extension ProxyServerHandler {
         entry.downstreamRemoteAddress = downstreamAddresses.remote
         entry.downstreamLocalAddress = downstreamAddresses.local
         if let peer {
-            entry.downstreamPeerURISAN = "spiffe://" + peer.principal
-            entry.downstreamLocalURISAN = peer.localIdentity
+            // The certificate's URI name as it is (a gateway's MUTUAL client may have none, or no SPIFFE one).
+            entry.downstreamPeerURISAN = peer.certificate.identity.isEmpty ? nil : peer.certificate.identity
+            entry.downstreamLocalURISAN = peer.localIdentity.isEmpty ? nil : peer.localIdentity
         }
         for accessLog in log.logs {
             if let filter = accessLog.filter, !filter.matches(entry) { continue }

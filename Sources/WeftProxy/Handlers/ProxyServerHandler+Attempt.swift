@@ -114,10 +114,12 @@ extension ProxyServerHandler {
         if !mirrors { exchange.request.attributes.headers = HeaderFields() }
         // So does the access log's (it takes the forwarded head instead: `accessLogForwarded`).
         if requestTelemetry?.accessLog != nil { requestTelemetry?.accessLog?.requestHead.headers = HeaderFields() }
+        // A gateway's trusted client address, read from the client's own X-Forwarded-For (before this hop appends).
+        let externalAddress = listener.gatewayEdge.map { $0.clientAddress(peer: peerAddress(context), headers: exchange.requestHead.headers) }
         var head = ForwardedHeaders.request(mirrors ? exchange.requestHead : exchange.takeRequestHead(),
                                             clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
                                             scheme: listener.scheme, edits: exchange.upstream.headers, clientCertificate: clientCertificate,
-                                            requestID: exchange.requestID)
+                                            requestID: exchange.requestID, externalAddress: externalAddress ?? nil)
         // Every attempt carries the same request id (the client's, or the exchange's `requestID`: see carryOut);
         // retries say which attempt they are (the first attempt to go out is a retry when the first connect failed).
         if attempt > 1 { head.headers.replaceOrAdd("x-envoy-attempt-count", value: String(attempt)) }

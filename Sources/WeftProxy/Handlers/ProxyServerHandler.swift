@@ -83,11 +83,14 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
 
     /// The mutual TLS peer of this connection (inbound), nil for plaintext.
     let peer: ConnectionPeer?
-    /// What inbound requests of this connection carry as `X-Forwarded-Client-Cert` (made once).
+    /// What this connection's requests carry on as `X-Forwarded-Client-Cert` (made once): a
+    /// gateway's as its `gatewayTopology` says; outbound, Envoy's default SANITIZE (an app cannot
+    /// speak for a certificate); inbound, Istio's APPEND_FORWARD: a proved peer's element after
+    /// what it sent (a gateway's description of its client), none from a plaintext peer.
     lazy var clientCertificate: ForwardedClientCert = {
-        guard listener.inboundPort != nil else { return .keep }
-        guard let peer else { return .sanitize }
-        return .set(peer.certificate.forwardedClientCert(by: peer.localIdentity))
+        if let edge = listener.gatewayEdge { return edge.forwardedClientCert(details: peer?.gatewayElement) }
+        guard listener.inboundPort != nil, let peer else { return .sanitize }
+        return .append(peer.certificate.forwardedClientCert(by: peer.localIdentity))
     }()
 
     /// One stream of an HTTP/2 connection (its bytes are frames: no CONNECT splice on it).
@@ -313,7 +316,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
                                      downstreamHTTP2: http2, sourceAddress: peerAddress(context), peerPrincipal: peer?.principal,
                                      originalDestination: listener.originalDestination,
                                      localPort: authorizes ? listener.inboundPort ?? listener.defaultPort : nil,
-                                     localAddress: authorizes ? cachedLocalAddress ?? nil : nil)
+                                     localAddress: authorizes ? cachedLocalAddress ?? nil : nil,
+                                     trustedProxies: listener.gatewayEdge?.trustedProxies ?? 0)
         cachedRequestConnection = made
         return made
     }

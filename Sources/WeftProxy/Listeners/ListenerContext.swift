@@ -46,6 +46,8 @@ struct ListenerContext: Sendable {
     var gatewayTLS: GatewayTLSContexts?
     /// Transparent capture: where the connection was going (an unknown host passes through to it).
     var originalDestination: CaptureTable.Destination?
+    /// Gateways: the trusted client address and `X-Forwarded-Client-Cert` handling (`gatewayTopology`); nil elsewhere.
+    var gatewayEdge: GatewayEdge?
 }
 
 /// The steps of each kind of listener, composed in one place and read top to bottom. The steps

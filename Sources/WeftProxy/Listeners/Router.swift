@@ -21,7 +21,7 @@ public struct Router: Sendable {
     public init(address: String, adminAddress: String? = nil, identity: [String: String], group: any EventLoopGroup, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {},
                 requestHeadersTimeout: TimeAmount = .seconds(10), waitsForCertificate: Bool = false, workload: WorkloadMetadata? = nil,
                 principal: String = WorkloadMetadata.unknownValue, accessLogFiles: AccessLogFiles = AccessLogFiles(),
-                terminationDrainDuration: TimeAmount = .seconds(5)) {
+                terminationDrainDuration: TimeAmount = .seconds(5), edge: GatewayEdge = GatewayEdge()) {
         let eventLoop = LoopLocal<Int>.loops(of: group)[0]
         let store = ConfigurationStore(accessLogFiles: accessLogFiles)
         let telemetry = workload.map { ProxyTelemetry(workload: $0, principal: principal, group: group) }
@@ -42,7 +42,8 @@ public struct Router: Sendable {
             return ListenerContext(name: listener.name, pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats, logger: logger, authorizing: true), configuration: store,
                             routeTable: listener.routeTable, pool: pool, balancer: balancer, stats: stats, defaultPort: listener.port, appendForwardedFor: true,
                             requestHeadersTimeout: requestHeadersTimeout, egressProtocol: Self.carriedAsTCP(listener.protocolName) ? "TCP" : nil,
-                            enforcesAuthorization: true, certificates: certificates, telemetry: telemetry, tracer: tracer, serverHeader: "istio-envoy", gatewayTLS: gatewayTLS)
+                            enforcesAuthorization: true, certificates: certificates, telemetry: telemetry, tracer: tracer, serverHeader: "istio-envoy", gatewayTLS: gatewayTLS,
+                            gatewayEdge: edge)
         }
         let admin = AdminEndpoint(configuration: store, stats: stats, balancer: balancer, ready: readiness.ready, identity: identity, certificates: certificates,
                                   telemetry: telemetry, quit: quit)

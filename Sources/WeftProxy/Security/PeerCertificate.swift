@@ -19,7 +19,12 @@ public struct PeerCertificate: Sendable, Hashable {
     init?(_ certificate: NIOSSLCertificate) {
         guard let der = try? certificate.toDERBytes(), let parsed = try? Certificate(derEncoded: der) else { return nil }
         identity = Self.uris(of: parsed).first ?? ""
-        hash = SHA256.hash(data: der).map { byte in let hex = String(byte, radix: 16); return byte < 16 ? "0" + hex : hex }.joined()
+        hash = Self.sha256Hex(der)
+    }
+
+    /// Lower-case hex SHA-256 of `der` (Envoy's `Hash=`).
+    static func sha256Hex(_ der: [UInt8]) -> String {
+        SHA256.hash(data: der).map { byte in let hex = String(byte, radix: 16); return byte < 16 ? "0" + hex : hex }.joined()
     }
 
     /// The URI SANs of a certificate.

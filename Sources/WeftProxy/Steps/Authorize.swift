@@ -45,7 +45,7 @@ public struct Authorize: RequestStep {
     /// What the policies see of the request.
     static func request(_ context: RequestContext, port: Int) -> AuthorizationEngine.Request {
         let attributes = context.attributes
-        return AuthorizationEngine.Request(principal: context.peerPrincipal, auth: attributes.auth, sourceIP: context.sourceAddress, remoteIP: context.sourceAddress,
+        return AuthorizationEngine.Request(principal: context.peerPrincipal, auth: attributes.auth, sourceIP: context.sourceAddress, remoteIP: context.remoteAddress,
                                            destinationIP: context.localAddress, destinationPort: port, host: attributes.host, method: attributes.method,
                                            path: attributes.path, headers: attributes.headers)
     }

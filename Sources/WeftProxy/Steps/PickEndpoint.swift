@@ -30,7 +30,7 @@ public struct PickEndpoint: RequestStep {
         var hashKey: String?
         var responseHeaders = context.responseHeaders
         if let hash = cluster?.config.hashPolicy {
-            hashKey = hash.key.value(in: context.attributes, sourceAddress: context.sourceAddress)
+            hashKey = hash.key.value(in: context.attributes, sourceAddress: context.remoteAddress)
             if hashKey == nil, case .cookie(let name, let path, let ttlMs?) = hash.key {
                 // Envoy makes the cookie when the client has none and a ttl is set, and hashes on it.
                 let (high, low) = FastRandom.pair()

@@ -23,10 +23,12 @@ public final class RequestConnection: Sendable {
     public let localAddress: String?
     /// A captured connection's original destination (transparent mode): where an unknown host passes through to.
     public let originalDestination: CaptureTable.Destination?
+    /// A gateway's trusted proxies in front of it (`gatewayTopology.numTrustedProxies`); 0 elsewhere.
+    public let trustedProxies: Int
 
     public init(configuration: ActiveConfiguration, routeTable: String?, routeIndex: VirtualHostIndex? = nil, hints: LookupHints? = nil,
                 downstreamHTTP2: Bool = false, sourceAddress: String? = nil, peerPrincipal: String? = nil,
-                originalDestination: CaptureTable.Destination? = nil, localPort: Int? = nil, localAddress: String? = nil) {
+                originalDestination: CaptureTable.Destination? = nil, localPort: Int? = nil, localAddress: String? = nil, trustedProxies: Int = 0) {
         self.configuration = configuration
         self.routeTable = routeTable
         self.routeIndex = routeIndex
@@ -37,5 +39,6 @@ public final class RequestConnection: Sendable {
         self.originalDestination = originalDestination
         self.localPort = localPort
         self.localAddress = localAddress
+        self.trustedProxies = trustedProxies
     }
 }

@@ -41,6 +41,12 @@ public struct RequestContext: Sendable {
     public var hints: LookupHints? { connection.hints }
     public var downstreamHTTP2: Bool { connection.downstreamHTTP2 }
     public var sourceAddress: String? { connection.sourceAddress }
+    /// The client's address as policies read it (`remote.ip`, consistent hashing on the source IP):
+    /// behind a gateway's trusted proxies, taken from `X-Forwarded-For`; else the peer's.
+    public var remoteAddress: String? {
+        connection.trustedProxies == 0 ? connection.sourceAddress
+            : ForwardedFor.trustedClient(in: attributes.headers, trustedProxies: connection.trustedProxies) ?? connection.sourceAddress
+    }
     public var peerPrincipal: String? { connection.peerPrincipal }
     public var localPort: Int? { connection.localPort }
     public var localAddress: String? { connection.localAddress }

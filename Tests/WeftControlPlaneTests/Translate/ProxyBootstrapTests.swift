@@ -75,4 +75,52 @@ struct ProxyBootstrapTests {
         let other = Self.namespaceConfig.replacingOccurrences(of: "namespace: bookinfo", with: "namespace: default")
         #expect(Self.concurrency([Self.mesh, other]) == 3)
     }
+
+    @Test("gatewayTopology: the gateway Deployment's proxy.istio.io/config over MeshConfig defaultConfig, field by field; nil when neither sets it")
+    func gatewayTopology() throws {
+        let mesh = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: istio, namespace: istio-system}
+            data:
+              mesh: |
+                defaultConfig:
+                  gatewayTopology: {numTrustedProxies: 2, forwardClientCertDetails: APPEND_FORWARD}
+            """
+        let gateway = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: istio-ingressgateway, namespace: istio-system}
+            spec:
+              selector: {matchLabels: {istio: ingressgateway}}
+              template:
+                metadata:
+                  labels: {istio: ingressgateway}
+                  annotations:
+                    proxy.istio.io/config: '{"gatewayTopology": {"numTrustedProxies": 1}}'
+                spec:
+                  containers: [{name: istio-proxy, image: auto}]
+            """
+        let labels = ["istio": "ingressgateway"]
+        func resolve(_ documents: [String]) -> GatewayTopology? {
+            let all = Self.resources(documents.joined(separator: "\n---\n"))
+            let annotation = ProxyBootstrap.deploymentAnnotation(namespace: "istio-system", labels: labels, resources: all)
+            return ProxyBootstrap.resolve(namespace: "istio-system", labels: labels, annotation: annotation, resources: all).gatewayTopology
+        }
+        #expect(resolve([]) == nil)
+        #expect(resolve([mesh]) == GatewayTopology(numTrustedProxies: 2, forwardClientCertDetails: "APPEND_FORWARD"))
+        #expect(resolve([mesh, gateway]) == GatewayTopology(numTrustedProxies: 1, forwardClientCertDetails: "APPEND_FORWARD"), "the annotation's field wins, the mesh's other stays")
+        #expect(resolve([gateway]) == GatewayTopology(numTrustedProxies: 1))
+        #expect(ProxyBootstrap.deploymentAnnotation(namespace: "istio-system", labels: ["istio": "egressgateway"], resources: Self.resources(gateway)) == nil,
+                "a Deployment whose pod labels the proxy lacks is not its own")
+    }
+
+    @Test("gatewayTopology out of range in MeshConfig or the annotation is refused, naming the field")
+    func gatewayTopologyValidation() {
+        let issues = MeshConfigDocument.issues(in: "defaultConfig:\n  gatewayTopology: {numTrustedProxies: -1, forwardClientCertDetails: SET}\n")
+        #expect(issues.map(\.path.description).sorted() == ["defaultConfig.gatewayTopology.forwardClientCertDetails", "defaultConfig.gatewayTopology.numTrustedProxies"], "\(issues)")
+        let annotation = MeshConfigDocument.proxyConfigIssues(in: #"{"gatewayTopology": {"forwardClientCertDetails": "sanitize"}}"#)
+        #expect(annotation.count == 1 && annotation[0].message.contains("forwardClientCertDetails must be one of"), "\(annotation)")
+        #expect(MeshConfigDocument.issues(in: "defaultConfig:\n  gatewayTopology: {numTrustedProxies: 2, forwardClientCertDetails: SANITIZE_SET}\n").isEmpty)
+    }
 }

@@ -59,3 +59,46 @@ struct ForwardedHeadersTests {
         #expect(ForwardedHeaders.connection(keepAlive: true, version: .http1_1) == nil)
     }
 }
+
+/// A gateway's edge handling (ProxyConfig `gatewayTopology`): the trusted client address it sets as
+/// `X-Envoy-External-Address`, and what each `forwardClientCertDetails` does to `X-Forwarded-Client-Cert`.
+@Suite("Gateway edge fields")
+struct GatewayEdgeFieldsTests {
+    static func forwarded(_ lines: String, external: String? = nil, certificate: ForwardedClientCert = .keep) throws -> String {
+        let fields = try #require(HeaderFields(validating: Array(lines.utf8)))
+        let head = ForwardedHeaders.request(ProxyRequestHead(method: .GET, uri: "/", headers: fields), clientAddress: "127.0.0.1", scheme: "http",
+                                            edits: nil, clientCertificate: certificate, requestID: nil, externalAddress: external)
+        var bytes: [UInt8] = []
+        head.headers.withLineRuns { bytes.append(contentsOf: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test("the trusted client address is set as X-Envoy-External-Address, a client's own value replaced; X-Forwarded-For gets the peer appended")
+    func externalAddress() throws {
+        let out = try Self.forwarded("X-Request-Id: r\r\nX-Forwarded-For: 56.5.6.7, 72.9.5.6, 98.1.2.3\r\nX-Envoy-External-Address: 1.1.1.1\r\n", external: "72.9.5.6")
+        #expect(out == "X-Request-Id: r\r\nx-forwarded-proto: http\r\nx-forwarded-for: 56.5.6.7, 72.9.5.6, 98.1.2.3, 127.0.0.1\r\nx-envoy-external-address: 72.9.5.6\r\n")
+        #expect(try Self.forwarded("X-Request-Id: r\r\n", external: "127.0.0.1") == "X-Request-Id: r\r\nx-forwarded-proto: http\r\nx-forwarded-for: 127.0.0.1\r\nx-envoy-external-address: 127.0.0.1\r\n")
+    }
+
+    @Test("forwardClientCertDetails as Envoy applies it: without a client certificate only ALWAYS_FORWARD_ONLY keeps the header; with one, SANITIZE removes it, FORWARD_ONLY keeps it, APPEND_FORWARD appends, SANITIZE_SET replaces")
+    func clientCertificateModes() throws {
+        let mine = "Hash=ab;URI=spiffe://cluster.local/ns/foo/sa/sleep"
+        let expectations: [(GatewayEdge.ClientCertificate, ForwardedClientCert, ForwardedClientCert)] = [
+            (.sanitize, .sanitize, .sanitize), (.forwardOnly, .sanitize, .keep), (.appendForward, .sanitize, .append(mine)),
+            (.sanitizeSet, .sanitize, .set(mine)), (.alwaysForwardOnly, .keep, .keep),
+        ]
+        for (mode, without, with) in expectations {
+            let edge = GatewayEdge(trustedProxies: 0, clientCertificate: mode)
+            #expect(edge.forwardedClientCert(details: nil) == without, "\(mode) without a client certificate")
+            #expect(edge.forwardedClientCert(details: mine) == with, "\(mode) with one")
+        }
+        let forged = "X-Request-Id: r\r\nX-Forwarded-Client-Cert: By=spiffe://forged;URI=spiffe://cluster.local/ns/x/sa/admin\r\n"
+        #expect(try Self.forwarded(forged, certificate: .sanitize) == "X-Request-Id: r\r\nx-forwarded-proto: http\r\nx-forwarded-for: 127.0.0.1\r\n")
+        #expect(try Self.forwarded(forged, certificate: .append(mine))
+            == "X-Request-Id: r\r\nx-forwarded-proto: http\r\nx-forwarded-for: 127.0.0.1\r\nx-forwarded-client-cert: By=spiffe://forged;URI=spiffe://cluster.local/ns/x/sa/admin,\(mine)\r\n")
+        #expect(try Self.forwarded("X-Request-Id: r\r\n", certificate: .append(mine))
+            == "X-Request-Id: r\r\nx-forwarded-proto: http\r\nx-forwarded-for: 127.0.0.1\r\nx-forwarded-client-cert: \(mine)\r\n")
+        #expect(GatewayEdge(numTrustedProxies: nil, forwardClientCertDetails: "UNDEFINED") == GatewayEdge(trustedProxies: 0, clientCertificate: .sanitizeSet))
+        #expect(GatewayEdge(numTrustedProxies: 2, forwardClientCertDetails: "APPEND_FORWARD") == GatewayEdge(trustedProxies: 2, clientCertificate: .appendForward))
+    }
+}

@@ -165,7 +165,7 @@ public struct MeshProxyConfig: Codable, Sendable, Hashable {
     public var runtimeValues: [String: String]?
     public var statusPort: Int?
     public var extraStatTags: [String]?
-    public var gatewayTopology: AnyValue?
+    public var gatewayTopology: GatewayTopology?
     public var terminationDrainDuration: IstioDuration?
     public var meshId: String?
     public var readinessProbe: AnyValue?

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+/// istio.io's "Configuring Gateway Network Topology" example on this host: MeshConfig
+/// `defaultConfig.gatewayTopology.numTrustedProxies: 2` applied before the ingress gateway starts,
+/// the real httpbin behind the corpus's `httpbin-gateway.yaml`, curl sending the task's
+/// `X-Forwarded-For`. The gateway trusts the second address from the right: httpbin sees it as
+/// `X-Envoy-External-Address`, and an AuthorizationPolicy's `remoteIpBlocks` at the gateway reads it.
+@Suite("gateway network topology: numTrustedProxies", .serialized,
+       .enabled(if: BookinfoDemo.corpusPresent, "../shared/istio-corpus is absent: httpbin's sample and gateway come from it"))
+struct GatewayTopologyTests {
+    static let forwardedFor = "56.5.6.7, 72.9.5.6, 98.1.2.3"
+
+    /// httpbin's `/get?show_env=true` through the gateway: the status and the request headers it saw.
+    static func headersAtHttpbin(_ address: String, forwardedFor: String?) throws -> (status: Int, headers: [String: String]) {
+        let (status, body) = try Curl.get("http://\(address)/get?show_env=true", headers: forwardedFor.map { ["X-Forwarded-For: \($0)"] } ?? [])
+        let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
+        return (status, (object?["headers"] as? [String: String]) ?? [:])
+    }
+
+    @Test("X-Envoy-External-Address is the address 2 proxies in front saw (72.9.5.6), the peer when fewer are listed; remoteIpBlocks at the gateway allow by it")
+    func trustedProxies() throws {
+        let mesh = try MutualTLSMesh(namespaces: ["httpbin"])
+        defer { mesh.stop() }
+        try mesh.apply("""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: istio-system}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: istio, namespace: istio-system}
+            data:
+              mesh: |
+                defaultConfig:
+                  gatewayTopology:
+                    numTrustedProxies: 2
+            """)
+        let applied = try mesh.mesh.controlPlane.weft(["apply", "-n", "httpbin", "-f", BookinfoDemo.corpus.appendingPathComponent("samples/httpbin/httpbin-gateway.yaml").path])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        // The topology is read when the gateway starts, as Istio's gateways read it from their bootstrap.
+        let address = "127.0.\(Int.random(in: 40...250)).\(Int.random(in: 2...250))"
+        let router = Process()
+        router.executableURL = WeftProcess.executable
+        router.arguments = ["proxy", "router", "--address", address, "--namespace", "istio-system", "--labels", "istio=ingressgateway",
+                            "--discovery-address", mesh.mesh.controlPlane.discoveryAddress]
+        router.environment = ProcessInfo.processInfo.environment.merging(mesh.mesh.environment) { _, new in new }
+        try mesh.mesh.captureOutput(of: router, name: "ingress")
+        try router.run()
+        mesh.mesh.adopt(router)
+        try mesh.waitUntil("the gateway routes to httpbin", timeout: 30) { (try? Self.headersAtHttpbin(address, forwardedFor: nil).status) == 200 }
+
+        let behind = try Self.headersAtHttpbin(address, forwardedFor: Self.forwardedFor)
+        #expect(behind.status == 200)
+        #expect(behind.headers["X-Envoy-External-Address"] == "72.9.5.6", "the second address from the right: \(behind.headers)")
+        #expect(behind.headers["X-Forwarded-For"]?.hasPrefix(Self.forwardedFor + ", 127.0.0.1") == true,
+                "the gateway appends the address it was called from: \(behind.headers)")
+        let direct = try Self.headersAtHttpbin(address, forwardedFor: "98.1.2.3")
+        #expect(direct.headers["X-Envoy-External-Address"] == "127.0.0.1", "one entry for two trusted proxies: the peer is the client: \(direct.headers)")
+
+        try mesh.apply("""
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata: {name: ingress-policy, namespace: istio-system}
+            spec:
+              selector:
+                matchLabels: {istio: ingressgateway}
+              action: ALLOW
+              rules:
+              - from:
+                - source:
+                    remoteIpBlocks: ["72.9.5.0/24"]
+            """)
+        try mesh.waitUntil("the policy denies a client outside the block") {
+            (try? Self.headersAtHttpbin(address, forwardedFor: "56.5.6.7, 10.9.9.9, 98.1.2.3").status) == 403
+        }
+        #expect(try Self.headersAtHttpbin(address, forwardedFor: Self.forwardedFor).status == 200, "72.9.5.6 is in the allowed block")
+        #expect(try Self.headersAtHttpbin(address, forwardedFor: nil).status == 403, "without the header the client is the peer, 127.0.0.1")
+        #expect(try Self.headersAtHttpbin(address, forwardedFor: "72.9.5.6").status == 403,
+                "an address a client writes where only the trusted proxies write is not believed (one entry: the peer decides)")
+    }
+}
