@@ -49,16 +49,7 @@ final class EndUserAuthentication {
 
     /// Starts the ingress router (istio-system, `istio: ingressgateway`).
     func startIngress() throws {
-        let address = "127.0.\(Int.random(in: 40...250)).\(Int.random(in: 2...250))"
-        let router = Process()
-        router.executableURL = WeftProcess.executable
-        router.arguments = ["proxy", "router", "--address", address, "--namespace", "istio-system", "--labels", "istio=ingressgateway",
-                            "--discovery-address", mesh.mesh.controlPlane.discoveryAddress]
-        router.environment = ProcessInfo.processInfo.environment.merging(mesh.mesh.environment) { _, new in new }
-        try mesh.mesh.captureOutput(of: router, name: "ingress")
-        try router.run()
-        mesh.mesh.adopt(router)
-        ingress = address
+        ingress = try mesh.mesh.startIngressRouter()
     }
 
     /// `curl http://INGRESS/PATH` with an optional bearer token.

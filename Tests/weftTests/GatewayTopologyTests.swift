@@ -39,15 +39,7 @@ struct GatewayTopologyTests {
         let applied = try mesh.mesh.controlPlane.weft(["apply", "-n", "httpbin", "-f", BookinfoDemo.corpus.appendingPathComponent("samples/httpbin/httpbin-gateway.yaml").path])
         #expect(applied.status == 0, "\(applied.stderr)")
         // The topology is read when the gateway starts, as Istio's gateways read it from their bootstrap.
-        let address = "127.0.\(Int.random(in: 40...250)).\(Int.random(in: 2...250))"
-        let router = Process()
-        router.executableURL = WeftProcess.executable
-        router.arguments = ["proxy", "router", "--address", address, "--namespace", "istio-system", "--labels", "istio=ingressgateway",
-                            "--discovery-address", mesh.mesh.controlPlane.discoveryAddress]
-        router.environment = ProcessInfo.processInfo.environment.merging(mesh.mesh.environment) { _, new in new }
-        try mesh.mesh.captureOutput(of: router, name: "ingress")
-        try router.run()
-        mesh.mesh.adopt(router)
+        let address = try mesh.mesh.startIngressRouter()
         try mesh.waitUntil("the gateway routes to httpbin", timeout: 30) { (try? Self.headersAtHttpbin(address, forwardedFor: nil).status) == 200 }
 
         let behind = try Self.headersAtHttpbin(address, forwardedFor: Self.forwardedFor)

@@ -167,6 +167,22 @@ final class MeshHarness {
     /// Stops `process` with the other workloads.
     func adopt(_ process: Process) { workloads.append(process) }
 
+    /// Starts an ingress router (`istio: ingressgateway` in istio-system) on a loopback address of
+    /// its own, with the mesh's environment (so it reads its bootstrap from this control plane);
+    /// returns the address. It stops with the workloads.
+    func startIngressRouter() throws -> String {
+        let address = "127.0.\(Int.random(in: 40...250)).\(Int.random(in: 2...250))"
+        let router = Process()
+        router.executableURL = WeftProcess.executable
+        router.arguments = ["proxy", "router", "--address", address, "--namespace", "istio-system", "--labels", "istio=ingressgateway",
+                            "--discovery-address", controlPlane.discoveryAddress]
+        router.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        try captureOutput(of: router, name: "ingress")
+        try router.run()
+        adopt(router)
+        return address
+    }
+
     /// Starts `weft tracing` (a Zipkin collector of the user's own) on a free loopback port; returns the port.
     func startZipkinCollector() throws -> Int {
         let port = try FreePort.find()
