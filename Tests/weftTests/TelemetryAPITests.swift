@@ -114,14 +114,14 @@ struct TelemetryAPITests {
         }) {
             let deadline = Date().addingTimeInterval(3)
             repeat {
-                spans = try TracingTests.spans(api: "http://127.0.0.1:\(port)", requestID: id)
+                spans = try TracingTests.spans(api: "http://127.0.0.1:\(port)", id)
                 if spans.count >= 2 { return true }
                 Thread.sleep(forTimeInterval: 0.1)
             } while Date() < deadline
             return false
         }
         #expect(spans.allSatisfy { TracingTests.tags($0)["team"] == "bookinfo" }, "\(spans)")
-        let builtIn = try TracingTests.spans(api: mesh.controlPlane.url, requestID: id)
+        let builtIn = try TracingTests.spans(api: mesh.controlPlane.url, id)
         #expect(builtIn.isEmpty, "\(builtIn)")
 
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: Self.telemetry("reviews-no-metrics", namespace: "default", """

@@ -287,6 +287,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
             return answer(LocalResponse(status: 403, flag: "", body: ""), version: head.version, closing: true)
         }
         answersGRPC = facts.grpc
+        // At a gateway every request is an edge request (Envoy counts no address internal since
+        // 1.33) and Istio leaves `preserve_external_request_id` off: the client's id is replaced.
+        if listener.gatewayEdge != nil, head.headers.contains("x-request-id") { head.headers.remove("x-request-id") }
         let connection = requestConnection(context: context)
         let (authority, originForm) = ForwardedHeaders.target(of: head, knownAuthority: connection.hints?.lastAuthority)
         let hostAndPort = connection.hints?.split(authority: authority, defaultPort: listener.defaultPort)

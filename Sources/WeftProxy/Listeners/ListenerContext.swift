@@ -16,7 +16,8 @@ struct ListenerContext: Sendable {
     var scheme: String = "http"
     /// Port assumed when the authority names none.
     var defaultPort: Int = 80
-    /// Append the client address to `x-forwarded-for` (edges: gateways and inbound).
+    /// Append the client address to `x-forwarded-for`: gateways (Envoy's `use_remote_address`);
+    /// a sidecar's listeners leave it as it came, as Istio's do.
     var appendForwardedFor: Bool
     /// How long a client may take to send a request's headers once it has started (408 after).
     var requestHeadersTimeout: TimeAmount = .seconds(10)

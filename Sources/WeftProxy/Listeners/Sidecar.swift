@@ -95,7 +95,7 @@ public struct Sidecar: Sendable {
         let ingressTLS = GatewayTLSContexts()
         let inboundContext = { @Sendable (port: Int, name: String, pool: NIOLoopBoundBox<UpstreamConnectionPool>) -> ListenerContext in
             var inbound = ListenerContext(name: name, pipeline: ListenerPipelines.inbound(appHost: settings.appAddress, appPort: port, stats: stats, logger: logger), configuration: store,
-                                          routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: true,
+                                          routeTable: nil, pool: pool, balancer: balancer, stats: stats, defaultPort: port, appendForwardedFor: false,
                                           requestHeadersTimeout: settings.requestHeadersTimeout, inboundPort: port, appHost: settings.appAddress, enforcesAuthorization: true,
                                           certificates: certificates, tlsHandshakeTimeout: settings.tlsHandshakeTimeout, telemetry: telemetry, tracer: tracer)
             inbound.gatewayTLS = ingressTLS
