@@ -91,6 +91,17 @@ struct AccessLogFormatTests {
         #expect(AccessLogFormatter.line(entry, format: format) == "curl application/json - - 2016/04/15 20:17:00.310 - 100%\n")
     }
 
+    @Test("an address read from X-Forwarded-For (a gateway's trusted proxies) is the remote address, the peer the direct one; without one both are the peer")
+    func directRemoteAddress() throws {
+        var entry = Self.entry()
+        let format = try AccessLogFormat.text("%DOWNSTREAM_REMOTE_ADDRESS% %DOWNSTREAM_DIRECT_REMOTE_ADDRESS% %DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT% %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%")
+        entry.downstreamRemoteAddress = "127.0.0.1:5555"
+        #expect(AccessLogFormatter.line(entry, format: format) == "127.0.0.1:5555 127.0.0.1:5555 127.0.0.1 127.0.0.1\n")
+        entry.downstreamDirectRemoteAddress = "127.0.0.1:5555"
+        entry.downstreamRemoteAddress = "72.9.5.6:0"
+        #expect(AccessLogFormatter.line(entry, format: format) == "72.9.5.6:0 127.0.0.1:5555 127.0.0.1 72.9.5.6\n")
+    }
+
     @Test("Envoy's default start time, written as its bytes (also straight into a line), is the strftime form of it for instants across four centuries: leap days, year ends, the last millisecond of a second")
     func defaultStartTime() {
         var seconds: [Int64] = [0, 951_782_400, 951_868_799, 1_460_751_420, 1_704_067_199, 1_709_164_800, 4_102_444_800, 253_402_300_799, -1, -2_208_988_800]

@@ -21,7 +21,11 @@ struct GatewayTopologyTests {
     @Test("X-Envoy-External-Address is the address 2 proxies in front saw (72.9.5.6), the peer when fewer are listed; remoteIpBlocks at the gateway allow by it")
     func trustedProxies() throws {
         let mesh = try MutualTLSMesh(namespaces: ["httpbin"])
-        defer { mesh.stop() }
+        let accessLog = FileManager.default.temporaryDirectory.appendingPathComponent("weft-topology-\(UUID().uuidString).log")
+        defer {
+            mesh.stop()
+            try? FileManager.default.removeItem(at: accessLog)
+        }
         try mesh.apply("""
             apiVersion: v1
             kind: Namespace
@@ -32,6 +36,8 @@ struct GatewayTopologyTests {
             metadata: {name: istio, namespace: istio-system}
             data:
               mesh: |
+                accessLogFile: \(accessLog.path)
+                accessLogEncoding: JSON
                 defaultConfig:
                   gatewayTopology:
                     numTrustedProxies: 2
@@ -47,6 +53,14 @@ struct GatewayTopologyTests {
         #expect(behind.headers["X-Envoy-External-Address"] == "72.9.5.6", "the second address from the right: \(behind.headers)")
         #expect(behind.headers["X-Forwarded-For"] == Self.forwardedFor + ", 127.0.0.1",
                 "the gateway appends the address it was called from; httpbin's sidecar adds none (istio/istio#43833 shows the same): \(behind.headers)")
+        // The gateway's access log names the client it trusts, as Envoy logs an address read from X-Forwarded-For.
+        try mesh.waitUntil("the gateway logs 72.9.5.6 as the downstream remote address") {
+            let lines = ((try? String(contentsOf: accessLog, encoding: .utf8)) ?? "").split(separator: "\n")
+            return lines.contains { line in
+                let entry = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+                return entry?["downstream_remote_address"] as? String == "72.9.5.6:0" && (entry?["upstream_cluster"] as? String)?.hasPrefix("outbound|8000||httpbin.") == true
+            }
+        }
         let renamed = try Self.headersAtHttpbin(address, forwardedFor: nil, extra: ["X-Request-Id: client-chosen"])
         #expect(renamed.headers["X-Request-Id"].map { $0 != "client-chosen" && $0.count == 36 } == true,
                 "an edge request's id is the gateway's own (Envoy's preserve_external_request_id is off in Istio): \(renamed.headers)")

@@ -55,6 +55,11 @@ extension ProxyServerHandler {
         entry.upstreamPeerURISAN = machine.attachedUpstream?.peerIdentity
         entry.routeName = log.routeName
         entry.downstreamRemoteAddress = downstreamAddresses.remote
+        if let client = log.trustedClient {
+            // As Envoy logs an address read from X-Forwarded-For: no port (0); the peer stays the direct address.
+            entry.downstreamDirectRemoteAddress = entry.downstreamRemoteAddress
+            entry.downstreamRemoteAddress = client.contains(":") ? "[\(client)]:0" : "\(client):0"
+        }
         entry.downstreamLocalAddress = downstreamAddresses.local
         if let peer {
             // The certificate's URI name as it is (a gateway's MUTUAL client may have none, or no SPIFFE one).

@@ -46,7 +46,12 @@ extension ProxyServerHandler {
             requestTelemetry?.peerPrincipal = peerSPIFFE
             requestTelemetry?.peerHeader = head.headers.first(.peerMetadata, reusing: seriesCache?.facts.peerHeader)
         }
-        if let logs = settings.logs { requestTelemetry?.accessLog = RequestAccessLog(logs: logs, head: head, originalPath: originForm, authority: attributes.authority) }
+        if let logs = settings.logs {
+            requestTelemetry?.accessLog = RequestAccessLog(logs: logs, head: head, originalPath: originForm, authority: attributes.authority)
+            if let edge = listener.gatewayEdge, edge.trustedProxies > 0 {
+                requestTelemetry?.accessLog?.trustedClient = ForwardedFor.trustedClient(in: head.headers, trustedProxies: edge.trustedProxies)
+            }
+        }
     }
 
     /// The steps chose a route (outbound): its cluster names the service, also when a step

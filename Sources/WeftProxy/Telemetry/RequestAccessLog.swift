@@ -29,6 +29,8 @@ struct RequestAccessLog {
     var details: String?
     /// The request could not be parsed: no method, path or protocol is logged.
     var codecError = false
+    /// Behind a gateway's trusted proxies: the client `X-Forwarded-For` names, logged as the remote address.
+    var trustedClient: String?
 
     init(logs: [PreparedAccessLog], head: ProxyRequestHead, originalPath: String, authority: String) {
         self.logs = logs

@@ -39,6 +39,9 @@ public struct AccessLogEntry {
     public var upstreamAttemptCount: Int?
     public var upstreamPeerURISAN: String?
     public var downstreamRemoteAddress: String?
+    /// The peer's address when the remote one above was read from `X-Forwarded-For` (a gateway's
+    /// trusted proxies, Envoy's `%DOWNSTREAM_DIRECT_REMOTE_ADDRESS%`); nil: the same as it.
+    public var downstreamDirectRemoteAddress: String?
     public var downstreamLocalAddress: String?
     public var downstreamPeerURISAN: String?
     public var downstreamLocalURISAN: String?

@@ -132,8 +132,10 @@ public enum AccessLogFormatter {
         case .upstreamTransportFailureReason: return optional(entry.upstreamTransportFailureReason)
         case .upstreamRequestAttemptCount: return entry.upstreamAttemptCount.map(Value.number) ?? .unavailable
         case .upstreamPeerURISAN: return optional(entry.upstreamPeerURISAN)
-        case .downstreamRemoteAddress, .downstreamDirectRemoteAddress: return optional(entry.downstreamRemoteAddress)
-        case .downstreamRemoteAddressWithoutPort, .downstreamDirectRemoteAddressWithoutPort: return optional(entry.downstreamRemoteAddress.map(withoutPort))
+        case .downstreamRemoteAddress: return optional(entry.downstreamRemoteAddress)
+        case .downstreamDirectRemoteAddress: return optional(entry.downstreamDirectRemoteAddress ?? entry.downstreamRemoteAddress)
+        case .downstreamRemoteAddressWithoutPort: return optional(entry.downstreamRemoteAddress.map(withoutPort))
+        case .downstreamDirectRemoteAddressWithoutPort: return optional((entry.downstreamDirectRemoteAddress ?? entry.downstreamRemoteAddress).map(withoutPort))
         case .downstreamRemotePort: return port(entry.downstreamRemoteAddress)
         case .downstreamLocalAddress: return optional(entry.downstreamLocalAddress)
         case .downstreamLocalAddressWithoutPort: return optional(entry.downstreamLocalAddress.map(withoutPort))
