@@ -114,12 +114,11 @@ extension ProxyServerHandler {
         if !mirrors { exchange.request.attributes.headers = HeaderFields() }
         // So does the access log's (it takes the forwarded head instead: `accessLogForwarded`).
         if requestTelemetry?.accessLog != nil { requestTelemetry?.accessLog?.requestHead.headers = HeaderFields() }
-        // A gateway's trusted client address, read from the client's own X-Forwarded-For (before this hop appends).
-        let externalAddress = listener.gatewayEdge.map { $0.clientAddress(peer: peerAddress(context), headers: exchange.requestHead.headers) }
+        let externalAddress = gatewayClientAddress(exchange, context: context)
         var head = ForwardedHeaders.request(mirrors ? exchange.requestHead : exchange.takeRequestHead(),
                                             clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
                                             scheme: listener.scheme, edits: exchange.upstream.headers, clientCertificate: clientCertificate,
-                                            requestID: exchange.requestID, externalAddress: externalAddress ?? nil)
+                                            requestID: exchange.requestID, externalAddress: externalAddress)
         // Every attempt carries the same request id (the client's, or the exchange's `requestID`: see carryOut);
         // retries say which attempt they are (the first attempt to go out is a retry when the first connect failed).
         if attempt > 1 { head.headers.replaceOrAdd("x-envoy-attempt-count", value: String(attempt)) }
@@ -130,6 +129,13 @@ extension ProxyServerHandler {
         telemetryHeaders(&head, exchange: exchange)
         if !mirrors { exchange.request.attributes.headers = head.headers }
         return head
+    }
+
+    /// At a gateway, the client address it trusts for the exchange's request, read from the client's
+    /// own `X-Forwarded-For` (before this hop appends to it); nil elsewhere.
+    func gatewayClientAddress(_ exchange: Exchange, context: ChannelHandlerContext) -> String? {
+        guard let edge = listener.gatewayEdge else { return nil }
+        return edge.clientAddress(peer: peerAddress(context), headers: exchange.requestHead.headers)
     }
 
     /// The attempt is over on `connection`: released to the pool (`finished`) or torn down.

@@ -15,10 +15,10 @@ extension ProxyServerHandler {
             return
         }
         // The copy carries the edits the request got (Envoy shadows the mutated request).
-        let externalAddress = listener.gatewayEdge.map { $0.clientAddress(peer: peerAddress(context), headers: exchange.requestHead.headers) }
+        let externalAddress = gatewayClientAddress(exchange, context: context)
         var head = ForwardedHeaders.request(exchange.requestHead, clientAddress: listener.appendForwardedFor ? peerAddress(context) : nil,
                                             scheme: listener.scheme, edits: exchange.upstream.headers, clientCertificate: clientCertificate,
-                                            requestID: exchange.requestID, externalAddress: externalAddress ?? nil)
+                                            requestID: exchange.requestID, externalAddress: externalAddress)
         head.headers.remove(.peerMetadata)
         head.headers.replaceOrAdd("host", value: Self.shadow(head.headers.first("host") ?? exchange.request.attributes.host))
         let pool = listener.pool.value
