@@ -8,6 +8,7 @@ enum GatewayTopologyLookup {
         let query = ["namespace": namespace, "labels": labels.map { "\($0)=\($1)" }.sorted().joined(separator: ",")]
         guard let reply = try? await client.send("GET", "/api/v1/proxy-bootstrap", query: query), reply.status == 200,
               let topology = reply.object["gatewayTopology"] as? [String: Any] else { return GatewayEdge() }
-        return GatewayEdge(numTrustedProxies: topology["numTrustedProxies"] as? Int, forwardClientCertDetails: topology["forwardClientCertDetails"] as? String)
+        return GatewayEdge(numTrustedProxies: topology["numTrustedProxies"] as? Int, forwardClientCertDetails: topology["forwardClientCertDetails"] as? String,
+                           proxyProtocol: topology["proxyProtocol"] is [String: Any])
     }
 }

@@ -90,10 +90,10 @@ struct GatewayTests {
 
 /// curl without a proxy, bounded.
 enum Curl {
-    static func get(_ url: String, headers: [String] = []) throws -> (Int, String) {
+    static func get(_ url: String, headers: [String] = [], options: [String] = []) throws -> (Int, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-s", "-m", "5", "-w", "\\n%{http_code}"] + headers.flatMap { ["-H", $0] } + [url]
+        process.arguments = ["curl", "-s", "-m", "5", "-w", "\\n%{http_code}"] + headers.flatMap { ["-H", $0] } + options + [url]
         let output = Pipe()
         process.standardOutput = output
         try process.run()

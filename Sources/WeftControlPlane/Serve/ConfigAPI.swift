@@ -218,6 +218,7 @@ public struct ConfigAPI: Sendable {
             var fields: [String: Any] = [:]
             if let count = topology.numTrustedProxies { fields["numTrustedProxies"] = count }
             if let mode = topology.forwardClientCertDetails { fields["forwardClientCertDetails"] = mode }
+            if topology.proxyProtocol != nil { fields["proxyProtocol"] = [String: Any]() }
             reply["gatewayTopology"] = fields
         }
         return Self.json(.ok, reply)

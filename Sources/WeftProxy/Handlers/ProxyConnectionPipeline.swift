@@ -154,8 +154,18 @@ enum ProxyConnectionPipeline {
             .get()
     }
 
-    /// The first handlers of a connection to `listener`'s port.
+    /// The first handlers of a connection to `listener`'s port; behind a PROXY protocol load
+    /// balancer, the header's reader, which puts them in once it has read the header.
     static func serve(_ channel: any Channel, listener: ListenerContext) throws {
+        if listener.gatewayEdge?.proxyProtocol == true {
+            try channel.pipeline.syncOperations.addHandler(ProxyProtocolReader(listener: listener))
+        } else {
+            try serveTransport(channel, listener: listener)
+        }
+    }
+
+    /// The handlers that serve a connection (its transport first): TLS, the TCP proxy or HTTP.
+    static func serveTransport(_ channel: any Channel, listener: ListenerContext) throws {
         // A gateway server's TLS, or a Sidecar ingress listener's own (in place of mutual TLS).
         if let contexts = listener.gatewayTLS, listener.configuration.active.listener(named: listener.name)?.serverTLS.isEmpty == false {
             try channel.pipeline.syncOperations.addHandler(GatewayTLSHandler(listener: listener, contexts: contexts))

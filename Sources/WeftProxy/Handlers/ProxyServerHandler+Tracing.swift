@@ -50,7 +50,7 @@ extension ProxyServerHandler {
         guard let tracer = listener.tracer, !span.config.disableSpanReporting else { return }
         let finished = span.finished(tracer: tracer, durationMicroseconds: Int64(elapsedNanoseconds / 1000), status: telemetry.status, flags: telemetry.flags,
                                      requestBytes: telemetry.requestBytes, responseBytes: telemetry.responseBytes,
-                                     peerAddress: context?.channel.remoteAddress, operation: operationName(span, telemetry))
+                                     peerAddress: context.flatMap { listener.remoteAddress(of: $0.channel) }, operation: operationName(span, telemetry))
         tracer.queue.submit(finished, to: span.config.zipkinAddress)
     }
 

@@ -77,7 +77,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     /// The upgrade the request in flight asks for (HTTP/1.1 only).
     var requestUpgrade: HTTPUpgrade?
     /// This connection's two ends as access logs write them (`ip:port`), read once.
-    lazy var downstreamAddresses: (remote: String?, local: String?) = (context?.channel.remoteAddress?.accessLogText, context?.channel.localAddress?.accessLogText)
+    lazy var downstreamAddresses: (remote: String?, local: String?) = context.map { context in
+        (listener.remoteAddress(of: context.channel)?.accessLogText, listener.localAddress(of: context.channel)?.accessLogText)
+    } ?? (nil, nil)
     /// `spiffe://` + the mutual TLS peer's principal, made once per connection.
     lazy var peerSPIFFE: String = peer.map { "spiffe://\($0.principal)" } ?? "unknown"
 
@@ -107,14 +109,14 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         self.extendedConnect = extendedConnect
     }
 
-    /// The peer's IP address, read once per connection (each read of it takes a lock).
+    /// The client's IP address (the peer's, or a PROXY header's), read once per connection (each read of it takes a lock).
     private var cachedPeerAddress: String??
     /// The address the connection arrived on (inbound), read once.
     private var cachedLocalAddress: String??
 
     func peerAddress(_ context: ChannelHandlerContext) -> String? {
         if let cached = cachedPeerAddress { return cached }
-        let address = context.channel.remoteAddress?.ipText
+        let address = listener.remoteAddress(of: context.channel)?.ipText
         cachedPeerAddress = .some(address)
         return address
     }
@@ -313,7 +315,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         cachedGeneration = generation
         if let cached = cachedRequestConnection, cached.configuration === configuration { return cached }
         let authorizes = listener.enforcesAuthorization
-        if authorizes, cachedLocalAddress == nil { cachedLocalAddress = .some(context.channel.localAddress?.ipText) }
+        if authorizes, cachedLocalAddress == nil { cachedLocalAddress = .some(listener.localAddress(of: context.channel)?.ipText) }
         let made = RequestConnection(configuration: configuration, routeTable: listener.routeTable,
                                      routeIndex: listener.routeTable.flatMap { configuration.virtualHosts[$0] }, hints: LookupHints(),
                                      downstreamHTTP2: http2, sourceAddress: peerAddress(context), peerPrincipal: peer?.principal,

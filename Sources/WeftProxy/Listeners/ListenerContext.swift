@@ -49,6 +49,13 @@ struct ListenerContext: Sendable {
     var originalDestination: CaptureTable.Destination?
     /// Gateways: the trusted client address and `X-Forwarded-Client-Cert` handling (`gatewayTopology`); nil elsewhere.
     var gatewayEdge: GatewayEdge?
+    /// A connection behind a PROXY protocol header: the ends it named (this connection's copy of the context alone).
+    var proxiedAddresses: ProxiedAddresses?
+
+    /// The connection's client address: the PROXY header's when one came, the socket's peer otherwise.
+    func remoteAddress(of channel: any Channel) -> SocketAddress? { proxiedAddresses?.remote ?? channel.remoteAddress }
+    /// The address the client connected to: the PROXY header's when one came, the socket's otherwise.
+    func localAddress(of channel: any Channel) -> SocketAddress? { proxiedAddresses?.local ?? channel.localAddress }
 }
 
 /// The steps of each kind of listener, composed in one place and read top to bottom. The steps

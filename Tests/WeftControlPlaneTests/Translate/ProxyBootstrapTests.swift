@@ -122,5 +122,12 @@ struct ProxyBootstrapTests {
         let annotation = MeshConfigDocument.proxyConfigIssues(in: #"{"gatewayTopology": {"forwardClientCertDetails": "sanitize"}}"#)
         #expect(annotation.count == 1 && annotation[0].message.contains("forwardClientCertDetails must be one of"), "\(annotation)")
         #expect(MeshConfigDocument.issues(in: "defaultConfig:\n  gatewayTopology: {numTrustedProxies: 2, forwardClientCertDetails: SANITIZE_SET}\n").isEmpty)
+        // proxyProtocol is ProxyConfig's empty message: `{}` turns it on, anything else is refused.
+        #expect(MeshConfigDocument.issues(in: "defaultConfig:\n  gatewayTopology: {proxyProtocol: {}}\n").isEmpty)
+        #expect(MeshConfigDocument.proxyConfigIssues(in: #"{"gatewayTopology": {"proxyProtocol": {}}}"#).isEmpty)
+        let scalar = MeshConfigDocument.issues(in: "defaultConfig:\n  gatewayTopology: {proxyProtocol: true}\n")
+        #expect(scalar.map(\.path.description) == ["defaultConfig.gatewayTopology.proxyProtocol"] && scalar.first?.message.contains("must be an object") == true, "\(scalar)")
+        let fields = MeshConfigDocument.proxyConfigIssues(in: #"{"gatewayTopology": {"proxyProtocol": {"version": "V2"}}}"#)
+        #expect(fields.count == 1 && fields[0].message.contains("takes no fields") && fields[0].message.contains("version"), "\(fields)")
     }
 }

@@ -17,7 +17,8 @@ final class EmbeddedProxy {
     let store: ConfigurationStore
     private let pool: NIOLoopBoundBox<UpstreamConnectionPool>
 
-    init(policy: RoutePolicy = RoutePolicy()) throws {
+    /// `edge`: the listener is a gateway's at that edge (its connections start as `serve` starts them).
+    init(policy: RoutePolicy = RoutePolicy(), edge: GatewayEdge? = nil) throws {
         let route = RouteEntry(name: "svc", matches: [], action: .forward([WeightedCluster(cluster: Self.cluster, weight: 100)]), policy: policy)
         let table = RouteTable(name: "outbound", virtualHosts: [VirtualHostConfig(name: "svc", domains: ["svc"], port: nil, routes: [route])], fallback: .blackhole)
         let endpoint = EndpointGroup.Endpoint(address: "10.0.0.1", port: 80, labels: [:], locality: "", weight: 1, workload: "svc-1")
@@ -28,9 +29,13 @@ final class EmbeddedProxy {
         pool = NIOLoopBoundBox.makeBoxSendingValue(UpstreamConnectionPool(eventLoop: loop, stats: stats), as: UpstreamConnectionPool.self, eventLoop: loop)
         let listener = ListenerContext(name: "outbound", pipeline: ListenerPipelines.routed(balancer: balancer, pool: pool, stats: stats),
                                        configuration: store, routeTable: "outbound", pool: pool, balancer: balancer,
-                                       stats: stats, appendForwardedFor: false)
+                                       stats: stats, appendForwardedFor: edge != nil, gatewayEdge: edge)
         downstream = EmbeddedChannel(loop: loop)
-        try ProxyConnectionPipeline.configure(downstream, listener: listener)
+        if edge != nil {
+            try ProxyConnectionPipeline.serve(downstream, listener: listener)
+        } else {
+            try ProxyConnectionPipeline.configure(downstream, listener: listener)
+        }
         try downstream.connect(to: SocketAddress(ipAddress: "127.0.0.9", port: 40000)).wait()
     }
 

@@ -6,12 +6,14 @@ public struct GatewayTopology: Codable, Sendable, Hashable {
     public var numTrustedProxies: Int?
     /// `UNDEFINED`, `SANITIZE`, `FORWARD_ONLY`, `APPEND_FORWARD`, `SANITIZE_SET` (a gateway's default) or `ALWAYS_FORWARD_ONLY`.
     public var forwardClientCertDetails: String?
-    /// PROXY protocol in front of the gateway (accepted as written; Weft's gateways do not read it).
+    /// Set (`{}`, ProxyConfig's empty `ProxyProtocolConfiguration`): every connection to the
+    /// gateway starts with a PROXY protocol header (v1 or v2), whose client stands for the peer.
     public var proxyProtocol: AnyValue?
 
-    public init(numTrustedProxies: Int? = nil, forwardClientCertDetails: String? = nil) {
+    public init(numTrustedProxies: Int? = nil, forwardClientCertDetails: String? = nil, proxyProtocol: AnyValue? = nil) {
         self.numTrustedProxies = numTrustedProxies
         self.forwardClientCertDetails = forwardClientCertDetails
+        self.proxyProtocol = proxyProtocol
     }
 
     /// The names `forwardClientCertDetails` may take.
@@ -22,6 +24,13 @@ public struct GatewayTopology: Codable, Sendable, Hashable {
         if let count = numTrustedProxies, count < 0 { v.error(path / "numTrustedProxies", "numTrustedProxies must be greater than or equal to 0") }
         if let mode = forwardClientCertDetails, !Self.clientCertModes.contains(mode) {
             v.error(path / "forwardClientCertDetails", "forwardClientCertDetails must be one of \(Self.clientCertModes.joined(separator: ", ")), got \"\(mode)\"")
+        }
+        switch proxyProtocol {
+        case nil, .object([:])?: break
+        case .object(let fields)?:
+            v.error(path / "proxyProtocol", "proxyProtocol takes no fields (ProxyProtocolConfiguration is empty), got \(fields.keys.sorted().joined(separator: ", "))")
+        default:
+            v.error(path / "proxyProtocol", "proxyProtocol must be an object ({} turns it on)")
         }
     }
 
