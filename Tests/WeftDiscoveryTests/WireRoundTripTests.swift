@@ -47,6 +47,7 @@ struct WireRoundTripTests {
         cluster.connectionPool.maxRetries = 5
         cluster.connectionPool.idleTimeoutMs = 3_600_000
         cluster.connectionPool.tcpKeepalive = TCPKeepalive(probes: 3, timeSeconds: 7200, intervalSeconds: nil)
+        cluster.connectionPool.proxyProtocol = .v2
         cluster.hashPolicy = HashPolicy(key: .cookie(name: "user", path: "/", ttlMs: 10_000), table: .maglev(size: 65537))
         cluster.warmup = WarmupPolicy(durationMs: 30_000, minimumPercent: 20, aggression: 1.5)
         cluster.outlierDetection = OutlierPolicy(consecutive5xxErrors: 0, consecutiveGatewayErrors: 3, consecutiveLocalOriginFailures: 4, splitLocalOrigin: true,

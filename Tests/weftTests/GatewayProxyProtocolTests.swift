@@ -7,7 +7,7 @@ import Testing
 /// Network Topology"), and HAProxy writes the header, version 1 (`send-proxy`) or 2
 /// (`send-proxy-v2`). The client connects from 127.0.0.77; HAProxy reaches the gateway from its own
 /// address. Everything the gateway says of its client names 127.0.0.77.
-@Suite("gateway PROXY protocol", .serialized, .enabled(if: TCPBalancer.available, "haproxy is not installed"))
+@Suite("gateway PROXY protocol", .serialized, .enabled(if: HAProxyPeer.available, "haproxy is not installed"))
 struct GatewayProxyProtocolTests {
     static let client = "127.0.0.77"
 
@@ -30,11 +30,11 @@ struct GatewayProxyProtocolTests {
         try gateway.startFrontendAndRouter()
         try mesh.waitForEndpoints(proxy: "istio-ingressgateway", cluster: "outbound|2525||greeter.default.svc.cluster.local", count: 1)
 
-        let balancer = try TCPBalancer(mesh: mesh, frontends: [
-            .init(name: "http-v1", target: "\(gateway.address):\(gateway.httpPort)", options: "send-proxy"),
-            .init(name: "http-v2", target: "\(gateway.address):\(gateway.httpPort)", options: "send-proxy-v2"),
-            .init(name: "https-v2", target: "\(gateway.address):\(gateway.httpsPort)", options: "send-proxy-v2"),
-            .init(name: "tcp-v2", target: "\(gateway.address):\(tcpPort)", options: "send-proxy-v2"),
+        let balancer = try HAProxyPeer(mesh: mesh, listeners: [
+            .forwarding("http-v1", to: "\(gateway.address):\(gateway.httpPort)", options: "send-proxy"),
+            .forwarding("http-v2", to: "\(gateway.address):\(gateway.httpPort)", options: "send-proxy-v2"),
+            .forwarding("https-v2", to: "\(gateway.address):\(gateway.httpsPort)", options: "send-proxy-v2"),
+            .forwarding("tcp-v2", to: "\(gateway.address):\(tcpPort)", options: "send-proxy-v2"),
         ])
         defer { balancer.remove() }
         func echo(_ frontend: String, scheme: String = "http", from source: String = Self.client) -> (status: Int, headers: [String: String]) {

@@ -45,6 +45,8 @@ public enum ClusterTranslator {
         }
         if let outlier = policy.outlierDetection { cluster.outlierDetection = outlierPolicy(outlier) }
         if let tls = policy.tls { cluster.tls = upstreamTLS(tls) }
+        // Istio's default version is V1 (the proto enum's zero).
+        if let proxyProtocol = policy.proxyProtocol { cluster.connectionPool.proxyProtocol = proxyProtocol.version == .V2 ? .v2 : .v1 }
     }
 
     /// DestinationRule (or Sidecar inboundConnectionPool) `connectionPool` limits over `pool`.

@@ -8,6 +8,8 @@ struct EffectiveTrafficPolicy: Equatable {
     var connectionPool: ConnectionPoolSettings?
     var outlierDetection: OutlierDetection?
     var tls: ClientTLSSettings?
+    /// Not a port-level setting: a subset's replaces the rule's.
+    var proxyProtocol: TrafficPolicy.ProxyProtocol?
 
     static func resolve(rule: TrafficPolicy?, subset: TrafficPolicy?, port: Int) -> EffectiveTrafficPolicy {
         var policy = EffectiveTrafficPolicy()
@@ -21,6 +23,7 @@ struct EffectiveTrafficPolicy: Equatable {
         if let connectionPool = policy.connectionPool { self.connectionPool = connectionPool }
         if let outlierDetection = policy.outlierDetection { self.outlierDetection = outlierDetection }
         if let tls = policy.tls { self.tls = tls }
+        if let proxyProtocol = policy.proxyProtocol { self.proxyProtocol = proxyProtocol }
         if let level = policy.portLevelSettings?.first(where: { $0.port?.number == port }) {
             loadBalancer = level.loadBalancer
             connectionPool = level.connectionPool

@@ -24,6 +24,11 @@ extension Weft_Discovery_V1_Cluster {
         if let value = model.connectionPool.tcpIdleTimeoutMs { tcpIdleTimeoutMs = Int64(model: value) }
         if let value = model.connectionPool.maxConcurrentStreams { maxConcurrentStreams = Int32(model: value) }
         if let value = model.connectionPool.maxConnectionDurationMs { maxConnectionDurationMs = Int64(model: value) }
+        switch model.connectionPool.proxyProtocol {
+        case nil: proxyProtocol = .noProxyProtocol
+        case .v1?: proxyProtocol = .v1
+        case .v2?: proxyProtocol = .v2
+        }
         if let keepalive = model.connectionPool.tcpKeepalive {
             var wire = Weft_Discovery_V1_TCPKeepalive()
             if let value = keepalive.probes { wire.probes = Int32(model: value) }
@@ -109,6 +114,12 @@ extension ClusterConfig {
         connectionPool.tcpIdleTimeoutMs = wire.hasTcpIdleTimeoutMs ? Int(wire: wire.tcpIdleTimeoutMs) : nil
         connectionPool.maxConcurrentStreams = wire.hasMaxConcurrentStreams ? Int(wire: wire.maxConcurrentStreams) : nil
         connectionPool.maxConnectionDurationMs = wire.hasMaxConnectionDurationMs ? Int(wire: wire.maxConnectionDurationMs) : nil
+        switch wire.proxyProtocol {
+        case .noProxyProtocol: connectionPool.proxyProtocol = nil
+        case .v1: connectionPool.proxyProtocol = .v1
+        case .v2: connectionPool.proxyProtocol = .v2
+        case .UNRECOGNIZED(let value): throw WireError("cluster \(wire.name): unknown PROXY protocol version \(value)")
+        }
         if wire.hasTcpKeepalive {
             let keepalive = wire.tcpKeepalive
             connectionPool.tcpKeepalive = TCPKeepalive(probes: keepalive.hasProbes ? Int(wire: keepalive.probes) : nil,

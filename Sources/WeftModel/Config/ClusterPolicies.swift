@@ -97,6 +97,9 @@ public struct ConnectionPoolPolicy: Sendable, Hashable, Codable {
     /// A connection this old takes no more requests and closes (`tcp.maxConnectionDuration`): pooled
     /// HTTP connections once their exchanges end, TCP splices at once; milliseconds.
     public var maxConnectionDurationMs: Int?
+    /// Every connection opened to the cluster starts with a PROXY protocol header of this version
+    /// (DestinationRule `trafficPolicy.proxyProtocol`, Envoy's upstream_proxy_protocol transport socket).
+    public var proxyProtocol: ProxyProtocolVersion?
 
     public init(maxConnections: Int? = nil, maxPendingRequests: Int? = nil, maxRequestsPerConnection: Int? = nil, maxRequests: Int? = nil,
                 maxRetries: Int? = nil, idleTimeoutMs: Int? = nil, tcpKeepalive: TCPKeepalive? = nil) {
@@ -111,6 +114,11 @@ public struct ConnectionPoolPolicy: Sendable, Hashable, Codable {
 
     /// No limits: a cluster without a connectionPool, or a destination outside the registry.
     public static let unlimited = ConnectionPoolPolicy()
+}
+
+/// A PROXY protocol version (HAProxy's proxy-protocol.txt): 1, a text line; 2, binary.
+public enum ProxyProtocolVersion: String, Sendable, Hashable, Codable {
+    case v1, v2
 }
 
 /// TCP keepalive on upstream connections; nil fields keep the kernel's settings.

@@ -51,7 +51,8 @@ extension ProxyServerHandler {
             let downstream = context.channel
             let stats = listener.stats
             listener.pool.value.connectTunnel(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)),
-                                              transport: upstream.transport, cluster: upstream.cluster)
+                                              transport: upstream.transport, cluster: upstream.cluster,
+                                              proxyProtocol: upstream.connectionPool.proxyProtocol.map { UpstreamProxyProtocol(version: $0) })
                 .hop(to: context.eventLoop)
                 .assumeIsolated()
                 .whenComplete { result in

@@ -122,8 +122,12 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
             let upstreamSide = self.upstreamSide
             let downstreamSide = self.downstreamSide
             let balancer = listener.balancer
+            // The downstream's ends, as Envoy's tcp_proxy hands them to a PROXY protocol upstream.
+            let proxyProtocol = policy.proxyProtocol.map {
+                UpstreamProxyProtocol(version: $0, source: listener.remoteAddress(of: downstream), destination: listener.localAddress(of: downstream))
+            }
             pool.connectTunnel(host: upstream.host, port: upstream.port, connectTimeout: .milliseconds(Int64(upstream.connectTimeoutMs)),
-                               transport: upstream.transport, cluster: upstream.cluster, keepalive: policy.tcpKeepalive)
+                               transport: upstream.transport, cluster: upstream.cluster, keepalive: policy.tcpKeepalive, proxyProtocol: proxyProtocol)
                 .hop(to: downstream.eventLoop)
                 .assumeIsolated()
                 .whenComplete { result in

@@ -9,18 +9,19 @@ extension UpstreamConnectionPool {
     /// A connection whose bytes are spliced (a CONNECT tunnel, a TCP listener's), secured as
     /// `transport` says: handed over once a TLS handshake is done and the server's identity checked.
     func connectTunnel(host: String, port: Int, connectTimeout: TimeAmount, transport: UpstreamTransport = .plaintext,
-                       cluster: String? = nil, keepalive: TCPKeepalive? = nil) -> EventLoopFuture<any Channel> {
+                       cluster: String? = nil, keepalive: TCPKeepalive? = nil, proxyProtocol: UpstreamProxyProtocol? = nil) -> EventLoopFuture<any Channel> {
         connectSecured(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport, carrying: .tcp,
-                       halfClosure: true, keepalive: keepalive).map(\.channel)
+                       halfClosure: true, keepalive: keepalive, proxyProtocol: proxyProtocol).map(\.channel)
     }
 
     /// A new connection secured as `transport` says (TLS and the server's identity checked before it
     /// is handed over), with `add`'s handlers behind the TLS ones; `secured` says whether TLS is on.
     /// `halfClosure`: a plaintext connection reports the peer's half-close instead of closing.
     /// TLS handshakes and their failures are counted on `cluster`. `carrying` picks the ALPN offered to a sidecar.
+    /// `proxyProtocol`: a PROXY protocol header goes first, before TLS.
     func connectSecured(host: String, port: Int, cluster: String?, connectTimeout: TimeAmount, transport: UpstreamTransport,
                         carrying: MeshTLSContexts.Carried, halfClosure: Bool = false,
-                        keepalive: TCPKeepalive? = nil,
+                        keepalive: TCPKeepalive? = nil, proxyProtocol: UpstreamProxyProtocol? = nil,
                         add: @escaping @Sendable (any Channel) throws -> Void = { _ in }) -> EventLoopFuture<(channel: any Channel, secured: Bool)> {
         eventLoop.preconditionInEventLoop()
         let source = cluster?.hasPrefix("inbound|") == true ? inboundSourceAddress : nil
@@ -35,7 +36,12 @@ extension UpstreamConnectionPool {
             var plain = bootstrap(to: host, connectTimeout: connectTimeout, keepalive: keepalive, source: source)
             plain.halfClosure = halfClosure
             return plain
-                .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try add(channel) } }
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let proxyProtocol { try channel.pipeline.syncOperations.addHandler(UpstreamProxyProtocolWriter(proxyProtocol)) }
+                        try add(channel)
+                    }
+                }
                 .connect(host: host, port: port)
                 .map { (channel: $0, secured: false) }
         }
@@ -46,6 +52,7 @@ extension UpstreamConnectionPool {
         return bootstrap(to: host, connectTimeout: connectTimeout, keepalive: keepalive, source: source)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let proxyProtocol { try channel.pipeline.syncOperations.addHandler(UpstreamProxyProtocolWriter(proxyProtocol)) }
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: security.context, serverHostname: security.serverName))
                     try channel.pipeline.syncOperations.addHandler(handshake.value)
                     try add(channel)

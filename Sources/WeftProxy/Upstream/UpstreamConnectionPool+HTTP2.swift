@@ -54,7 +54,7 @@ extension UpstreamConnectionPool {
         let limit = policy.maxConcurrentStreams.flatMap { $0 > 0 ? $0 : nil } ?? Int.max
         retireOutlived(key: key, cluster: cluster, policy: policy)
         let slot = http2Connections[key]?.first { $0.streams < limit } ?? openSlot(key: key, host: host, port: port, cluster: cluster, connectTimeout: connectTimeout,
-                                                                                   transport: transport, idleTimeoutMs: policy.idleTimeoutMs)
+                                                                                   transport: transport, policy: policy)
         slot.streams += 1
         let loop = eventLoop
         let stream = slot.connection.flatMap { opened -> EventLoopFuture<any Channel> in
@@ -107,9 +107,10 @@ extension UpstreamConnectionPool {
     /// Opens another connection to the endpoint; it leaves the endpoint's list when it fails,
     /// closes or is drained by the server's GOAWAY (its streams run on, new ones go elsewhere).
     private func openSlot(key: UpstreamPoolKey, host: String, port: Int, cluster: String, connectTimeout: TimeAmount,
-                          transport: UpstreamTransport, idleTimeoutMs: Int?) -> HTTP2ConnectionSlot {
-        let slot = HTTP2ConnectionSlot(openHTTP2(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport),
-                                       idleTimeoutMs: idleTimeoutMs)
+                          transport: UpstreamTransport, policy: ConnectionPoolPolicy) -> HTTP2ConnectionSlot {
+        let slot = HTTP2ConnectionSlot(openHTTP2(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport,
+                                                 proxyProtocol: policy.proxyProtocol),
+                                       idleTimeoutMs: policy.idleTimeoutMs)
         http2Connections[key, default: []].append(slot)
         let forget = { [weak self, weak slot] in
             guard let self, let slot else { return }
@@ -135,9 +136,10 @@ extension UpstreamConnectionPool {
     /// The TCP (and TLS) connection with HTTP/2 on it, handed over once a TLS handshake is done
     /// and the server's identity checked. Nothing pushed by the server is taken.
     private func openHTTP2(host: String, port: Int, cluster: String, connectTimeout: TimeAmount,
-                           transport: UpstreamTransport) -> EventLoopFuture<HTTP2UpstreamConnection> {
+                           transport: UpstreamTransport, proxyProtocol: ProxyProtocolVersion?) -> EventLoopFuture<HTTP2UpstreamConnection> {
         let stats = self.stats
-        return connectSecured(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport, carrying: .http2) { channel in
+        return connectSecured(host: host, port: port, cluster: cluster, connectTimeout: connectTimeout, transport: transport, carrying: .http2,
+                              proxyProtocol: proxyProtocol.map { UpstreamProxyProtocol(version: $0) }) { channel in
             // In place before the connection is active, as NIO's own HTTP/2 clients set it up.
             try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client, eventLoop: channel.eventLoop,
                                                                            connectionConfiguration: ProxyConnectionPipeline.http2Connection) { pushed in pushed.close() })

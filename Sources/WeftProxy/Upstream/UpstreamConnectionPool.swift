@@ -146,6 +146,10 @@ public final class UpstreamConnectionPool {
         let future = bootstrap(to: host, connectTimeout: connectTimeout, keepalive: policy.tcpKeepalive, source: source)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // No downstream ends to carry (Envoy's HTTP router has none without a PROXY listener filter).
+                    if let version = policy.proxyProtocol {
+                        try channel.pipeline.syncOperations.addHandler(UpstreamProxyProtocolWriter(UpstreamProxyProtocol(version: version)))
+                    }
                     if let security, let handshake = boundHandshake?.value {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: security.context, serverHostname: security.serverName))
                         try channel.pipeline.syncOperations.addHandler(handshake)

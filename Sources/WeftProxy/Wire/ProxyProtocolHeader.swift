@@ -1,4 +1,5 @@
 import NIOCore
+import WeftModel
 
 /// The two ends of a connection as a proxy in front saw them, from its PROXY protocol header:
 /// the client (`remote`) and the address the client connected to (`local`). Envoy's proxy_protocol
@@ -18,9 +19,7 @@ final class ProxiedAddresses: Sendable {
 /// bytes of a connection, as Envoy's listener filter reads it: both versions told apart by their
 /// first bytes, TLVs skipped, an unknown or UNIX family refused.
 struct ProxyProtocolHeader: Equatable {
-    enum Version: String, Equatable { case v1, v2 }
-
-    var version: Version
+    var version: ProxyProtocolVersion
     /// The ends it names; nil when it names none (v1 `UNKNOWN`, v2 `LOCAL` or `AF_UNSPEC`): the
     /// connection's own addresses stand.
     var addresses: ProxiedAddresses?
@@ -39,7 +38,7 @@ struct ProxyProtocolHeader: Equatable {
         /// The bytes start with neither version's signature.
         case notFound
         /// A header of that version, malformed.
-        case invalid(Version, String)
+        case invalid(ProxyProtocolVersion, String)
         case header(ProxyProtocolHeader)
     }
 
@@ -148,5 +147,54 @@ struct ProxyProtocolHeader: Equatable {
             return .invalid(.v2, "unreadable address")
         }
         return .header(ProxyProtocolHeader(version: .v2, addresses: ProxiedAddresses(remote: remote, local: local), length: length))
+    }
+}
+
+extension ProxyProtocolHeader {
+    /// The header an upstream connection starts with, as Envoy's upstream_proxy_protocol transport
+    /// socket writes it: `source` and `destination` named (IPv4 or IPv6, both of one family; mixed,
+    /// the IPv4 one mapped into IPv6); none (`source` nil): version 1 has no header without them
+    /// (the caller gives the connection's own), version 2 says LOCAL.
+    static func encode(_ version: ProxyProtocolVersion, source: SocketAddress?, destination: SocketAddress?) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        guard let source, let destination, let sourceBytes = packed(source), let destinationBytes = packed(destination) else {
+            if version == .v1 {
+                buffer.writeString("PROXY UNKNOWN\r\n")
+            } else {
+                buffer.writeBytes(v2Signature + [0x20, 0x00, 0x00, 0x00])
+            }
+            return buffer
+        }
+        var (from, to) = (sourceBytes, destinationBytes)
+        if from.count != to.count { (from, to) = (mappedToIPv6(from), mappedToIPv6(to)) }
+        let six = from.count == 16
+        let sourcePort = source.port ?? 0, destinationPort = destination.port ?? 0
+        switch version {
+        case .v1:
+            let family = six ? "TCP6" : "TCP4"
+            let sourceText = six ? ipv6Text(from) : source.ipAddress ?? ""
+            let destinationText = six ? ipv6Text(to) : destination.ipAddress ?? ""
+            buffer.writeString("PROXY \(family) \(sourceText) \(destinationText) \(sourcePort) \(destinationPort)\r\n")
+        case .v2:
+            let body = from + to + [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(destinationPort >> 8), UInt8(destinationPort & 0xFF)]
+            buffer.writeBytes(v2Signature + [0x21, six ? 0x21 : 0x11, 0x00, UInt8(body.count)] + body)
+        }
+        return buffer
+    }
+
+    private static func packed(_ address: SocketAddress) -> [UInt8]? {
+        switch address {
+        case .v4(let v4): return withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }
+        case .v6(let v6): return withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+        default: return nil
+        }
+    }
+
+    private static func mappedToIPv6(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.count == 16 ? bytes : Array(repeating: 0, count: 10) + [0xFF, 0xFF] + bytes
+    }
+
+    private static func ipv6Text(_ bytes: [UInt8]) -> String {
+        (try? SocketAddress(packedIPAddress: ByteBuffer(bytes: bytes), port: 0))?.ipAddress ?? "::"
     }
 }

@@ -68,6 +68,31 @@ struct TrafficPolicySimulationTests {
         #expect(subsetV2.loadBalancer == .roundRobin && subsetV2.connectionPool.maxConnections == 2)
     }
 
+    @Test("proxyProtocol: {} is version 1 (Istio's default); a subset's replaces the rule's; port-level settings, which have none, keep it")
+    func proxyProtocol() throws {
+        let sim = try simulation(rule("""
+        trafficPolicy:
+          proxyProtocol: {}
+          portLevelSettings:
+          - port: {number: 9080}
+            connectionPool: {tcp: {maxConnections: 4}}
+        subsets:
+        - name: v1
+          labels: {version: v1}
+          trafficPolicy:
+            proxyProtocol: {version: V2}
+        - name: v2
+          labels: {version: v2}
+        """))
+        let clusters = Dictionary(uniqueKeysWithValues: sim.clusters(for: caller).map { ($0.name, $0) })
+        #expect(clusters[base]?.connectionPool.proxyProtocol == .v1)
+        #expect(clusters[base]?.connectionPool.maxConnections == 4, "the port's pool replaces the rule's, the PROXY version with it untouched")
+        #expect(clusters[v1]?.connectionPool.proxyProtocol == .v2)
+        #expect(clusters["outbound|9080|v2|reviews.default.svc.cluster.local"]?.connectionPool.proxyProtocol == .v1)
+        let none = try simulation(rule("trafficPolicy: {connectionPool: {tcp: {maxConnections: 1}}}")).clusters(for: caller).first { $0.name == base }
+        #expect(none?.connectionPool.proxyProtocol == nil)
+    }
+
     @Test("connection pool and outlier detection fields reach the cluster; 0 turns a detector off; Envoy's defaults fill the rest")
     func poolAndOutlier() throws {
         let sim = try simulation(rule("""

@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+import WeftModel
 @testable import WeftProxy
 
 /// PROXY protocol headers as HAProxy's proxy-protocol.txt writes them, read as Envoy's listener
@@ -118,5 +119,26 @@ struct ProxyProtocolHeaderTests {
         for (name, bytes) in cases {
             guard case .invalid(.v2, _) = ProxyProtocolHeader.read(bytes) else { Issue.record("\(name) read as \(ProxyProtocolHeader.read(bytes))"); continue }
         }
+    }
+
+    @Test("what an upstream connection is sent reads back as written, both versions, IPv4 and IPv6; no ends: UNKNOWN or LOCAL")
+    func encoded() throws {
+        let pairs = [(try SocketAddress(ipAddress: "203.0.113.7", port: 56324), try SocketAddress(ipAddress: "198.51.100.2", port: 443)),
+                     (try SocketAddress(ipAddress: "2001:db8::1", port: 1000), try SocketAddress(ipAddress: "2001:db8::2", port: 8443))]
+        for (source, destination) in pairs {
+            for version in [ProxyProtocolVersion.v1, .v2] {
+                let bytes = ProxyProtocolHeader.encode(version, source: source, destination: destination)
+                let reading = ProxyProtocolHeader.read(bytes)
+                guard case .header(let header) = reading else { Issue.record("\(version) \(source): \(reading)"); continue }
+                #expect(header.version == version && header.length == bytes.readableBytes)
+                #expect(header.addresses?.remote == source && header.addresses?.local == destination, "\(version)")
+            }
+        }
+        #expect(String(buffer: ProxyProtocolHeader.encode(.v1, source: pairs[0].0, destination: pairs[0].1)) == "PROXY TCP4 203.0.113.7 198.51.100.2 56324 443\r\n")
+        #expect(String(buffer: ProxyProtocolHeader.encode(.v1, source: nil, destination: nil)) == "PROXY UNKNOWN\r\n")
+        let local = ProxyProtocolHeader.encode(.v2, source: nil, destination: nil)
+        #expect(Array(local.readableBytesView) == ProxyProtocolHeader.v2Signature + [0x20, 0x00, 0x00, 0x00], "LOCAL, no addresses")
+        let mixed = ProxyProtocolHeader.read(ProxyProtocolHeader.encode(.v2, source: pairs[0].0, destination: pairs[1].1))
+        #expect(Self.addresses(mixed)?.remote == "::ffff:203.0.113.7:56324", "an IPv4 end beside an IPv6 one is mapped")
     }
 }

@@ -1895,6 +1895,11 @@ public nonisolated struct Weft_Discovery_V1_Cluster: @unchecked Sendable {
     set {_uniqueStorage()._serviceProtocol = newValue}
   }
 
+  public var proxyProtocol: Weft_Discovery_V1_Cluster.ProxyProtocol {
+    get {_storage._proxyProtocol}
+    set {_uniqueStorage()._proxyProtocol = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum LoadBalancer: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -1981,6 +1986,46 @@ public nonisolated struct Weft_Discovery_V1_Cluster: @unchecked Sendable {
       .noLookup,
       .strict,
       .logical,
+    ]
+
+  }
+
+  /// DestinationRule trafficPolicy.proxyProtocol: every upstream connection starts with a PROXY
+  /// protocol header of this version.
+  public nonisolated enum ProxyProtocol: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case noProxyProtocol // = 0
+    case v1 // = 1
+    case v2 // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .noProxyProtocol
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .noProxyProtocol
+      case 1: self = .v1
+      case 2: self = .v2
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .noProxyProtocol: return 0
+      case .v1: return 1
+      case .v2: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Weft_Discovery_V1_Cluster.ProxyProtocol] = [
+      .noProxyProtocol,
+      .v1,
+      .v2,
     ]
 
   }
@@ -4593,7 +4638,7 @@ nonisolated extension Weft_Discovery_V1_TCPKeepalive: SwiftProtobuf.Message, Swi
 
 nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Cluster"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0\u{1}http2\0\u{3}tcp_idle_timeout_ms\0\u{3}max_concurrent_streams\0\u{3}use_client_protocol\0\u{3}max_connection_duration_ms\0\u{3}dns_lookup\0\u{3}mesh_external\0\u{3}service_addresses\0\u{3}service_protocol\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}service_host\0\u{1}port\0\u{1}subset\0\u{3}subset_labels\0\u{3}load_balancer\0\u{3}connect_timeout_ms\0\u{3}max_connections\0\u{3}max_pending_requests\0\u{3}max_requests_per_connection\0\u{3}max_requests\0\u{3}max_retries\0\u{3}idle_timeout_ms\0\u{3}tcp_keepalive\0\u{3}hash_policy\0\u{1}warmup\0\u{3}outlier_detection\0\u{1}tls\0\u{3}service_identities\0\u{1}http2\0\u{3}tcp_idle_timeout_ms\0\u{3}max_concurrent_streams\0\u{3}use_client_protocol\0\u{3}max_connection_duration_ms\0\u{3}dns_lookup\0\u{3}mesh_external\0\u{3}service_addresses\0\u{3}service_protocol\0\u{3}proxy_protocol\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -4624,6 +4669,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
     var _meshExternal: Bool = false
     var _serviceAddresses: [String] = []
     var _serviceProtocol: String = String()
+    var _proxyProtocol: Weft_Discovery_V1_Cluster.ProxyProtocol = .noProxyProtocol
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -4662,6 +4708,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       _meshExternal = source._meshExternal
       _serviceAddresses = source._serviceAddresses
       _serviceProtocol = source._serviceProtocol
+      _proxyProtocol = source._proxyProtocol
     }
   }
 
@@ -4708,6 +4755,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         case 26: try { try decoder.decodeSingularBoolField(value: &_storage._meshExternal) }()
         case 27: try { try decoder.decodeRepeatedStringField(value: &_storage._serviceAddresses) }()
         case 28: try { try decoder.decodeSingularStringField(value: &_storage._serviceProtocol) }()
+        case 29: try { try decoder.decodeSingularEnumField(value: &_storage._proxyProtocol) }()
         default: break
         }
       }
@@ -4804,6 +4852,9 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
       if !_storage._serviceProtocol.isEmpty {
         try visitor.visitSingularStringField(value: _storage._serviceProtocol, fieldNumber: 28)
       }
+      if _storage._proxyProtocol != .noProxyProtocol {
+        try visitor.visitSingularEnumField(value: _storage._proxyProtocol, fieldNumber: 29)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -4841,6 +4892,7 @@ nonisolated extension Weft_Discovery_V1_Cluster: SwiftProtobuf.Message, SwiftPro
         if _storage._meshExternal != rhs_storage._meshExternal {return false}
         if _storage._serviceAddresses != rhs_storage._serviceAddresses {return false}
         if _storage._serviceProtocol != rhs_storage._serviceProtocol {return false}
+        if _storage._proxyProtocol != rhs_storage._proxyProtocol {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -4856,6 +4908,10 @@ nonisolated extension Weft_Discovery_V1_Cluster.LoadBalancer: SwiftProtobuf._Pro
 
 nonisolated extension Weft_Discovery_V1_Cluster.DNSLookup: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NO_LOOKUP\0\u{1}STRICT\0\u{1}LOGICAL\0")
+}
+
+nonisolated extension Weft_Discovery_V1_Cluster.ProxyProtocol: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NO_PROXY_PROTOCOL\0\u{1}PROXY_PROTOCOL_V1\0\u{1}PROXY_PROTOCOL_V2\0")
 }
 
 nonisolated extension Weft_Discovery_V1_UpstreamTLS: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
