@@ -224,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "WeftProxyTests",
             dependencies: [
-                "WeftProxy", "WeftModel", "WeftTelemetry",
+                "WeftProxy", "WeftModel", "WeftTelemetry", "WeftDiscovery",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

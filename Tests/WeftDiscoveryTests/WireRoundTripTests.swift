@@ -118,6 +118,10 @@ struct WireRoundTripTests {
         https.serverTLS = [simple, GatewayServerTLS(serverNames: ["*"], mode: .passthrough), GatewayServerTLS(serverNames: ["c"], mode: .optionalMutual),
                            GatewayServerTLS(serverNames: ["d"], mode: .istioMutual), GatewayServerTLS(serverNames: ["e"], mode: .simple)]
         egress.bindAddress = "127.0.0.1"
+        https.tracing = TracingConfig(collector: SpanCollector(address: "otel.observability:4318", protocol: .otlpHTTP, path: "/custom/traces",
+                                                               headers: [.init(name: "x-tenant", value: "weft")], timeoutMs: 250, environmentResource: true),
+                                      sampling: 12.5)
+        tcpInbound.tracing = TracingConfig(collector: SpanCollector(address: "otel:4317", protocol: .otlpGRPC), sampling: 100)
         var pooled = ListenerConfig(name: "inbound|9081", port: 9081, direction: .inbound, appPort: 9081)
         pooled.appConnectionPool = ConnectionPoolPolicy(maxConnections: 1, maxPendingRequests: 2, maxRequestsPerConnection: 3, idleTimeoutMs: 4000)
         return ProxyConfiguration(version: "12.3", listeners: [

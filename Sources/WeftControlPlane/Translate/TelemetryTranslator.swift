@@ -1,3 +1,4 @@
+import Foundation
 import WeftAPI
 import WeftModel
 import WeftTelemetry
@@ -91,10 +92,11 @@ public enum TelemetryTranslator {
         }
         var config: TracingConfig
         if let name = providers?.first {
-            guard let address = zipkinAddress(provider: name, meshConfig: meshConfig) else { return nil }
-            config = legacy ?? TracingConfig(zipkinAddress: address, sampling: TracingTranslator.defaultSampling)
-            config.zipkinAddress = address
-            if let length = provider(name, meshConfig)?.zipkin?["maxTagLength"].flatMap(Self.int), length > 0 { config.maxPathTagLength = length }
+            guard let collector = spanCollector(provider: name, meshConfig: meshConfig) else { return nil }
+            config = legacy ?? TracingConfig(collector: collector, sampling: TracingTranslator.defaultSampling)
+            config.collector = collector
+            let body = provider(name, meshConfig).flatMap { $0.zipkin ?? $0.opentelemetry }
+            if let length = body?["maxTagLength"].flatMap(Self.int), length > 0 { config.maxPathTagLength = length }
         } else {
             // No provider named: the MeshConfig tracer (or the built-in collector).
             guard let base = legacy ?? builtInCollector.map({ TracingConfig(zipkinAddress: $0, sampling: TracingTranslator.defaultSampling) }) else { return nil }
@@ -188,11 +190,38 @@ public enum TelemetryTranslator {
         meshConfig.extensionProviders?.first { $0.name == name }
     }
 
-    /// A zipkin provider's `service:port` (`jaeger-collector.observability.svc.cluster.local:9411`).
-    static func zipkinAddress(provider name: String, meshConfig: MeshConfig) -> String? {
-        guard let zipkin = provider(name, meshConfig)?.zipkin, let service = zipkin["service"]?.stringValue, !service.isEmpty else { return nil }
-        let port = zipkin["port"].flatMap(int) ?? 9411
-        return "\(service):\(port)"
+    /// A zipkin provider's `service:port` (`jaeger-collector.observability.svc.cluster.local:9411`), or an
+    /// opentelemetry provider's, with OTLP over HTTP when it has `http` (else gRPC, as Envoy's
+    /// OpenTelemetry tracer); nil for a provider that is neither.
+    static func spanCollector(provider name: String, meshConfig: MeshConfig) -> SpanCollector? {
+        guard let body = provider(name, meshConfig) else { return nil }
+        if let zipkin = body.zipkin {
+            guard let service = zipkin["service"]?.stringValue, !service.isEmpty else { return nil }
+            return .zipkin("\(service):\(zipkin["port"].flatMap(int) ?? 9411)")
+        }
+        guard let otel = body.opentelemetry, let service = otel["service"]?.stringValue, !service.isEmpty else { return nil }
+        var collector = SpanCollector(address: "\(service):\(otel["port"].flatMap(int) ?? 4317)", protocol: .otlpGRPC)
+        let transport = otel["http"] ?? otel["grpc"]
+        if let http = otel["http"] {
+            collector.protocol = .otlpHTTP
+            if let path = http["path"]?.stringValue, !path.isEmpty { collector.path = path.hasPrefix("/") ? path : "/" + path }
+        }
+        let headers = otel["http"]?["headers"] ?? otel["grpc"]?["initialMetadata"] ?? otel["grpc"]?["initial_metadata"]
+        if case .list(let entries)? = headers {
+            collector.headers = entries.compactMap { entry in
+                guard let name = entry["name"]?.stringValue, !name.isEmpty else { return nil }
+                // `envValue`: read from the control plane's environment, as istiod reads it.
+                let value = entry["value"]?.stringValue ?? (entry["envValue"]?.stringValue).flatMap { ProcessInfo.processInfo.environment[$0] } ?? ""
+                return SpanCollector.Header(name: name.lowercased(), value: value)
+            }
+        }
+        if let timeout = transport?["timeout"]?.stringValue, let duration = try? IstioDuration(parsing: timeout), duration.nanoseconds > 0 {
+            collector.timeoutMs = Int(max(1, duration.nanoseconds / 1_000_000))
+        }
+        if case .object(let detectors)? = otel["resourceDetectors"] ?? otel["resource_detectors"], detectors["environment"] != nil {
+            collector.environmentResource = true
+        }
+        return collector
     }
 
     static func int(_ value: AnyValue) -> Int? {

@@ -20,7 +20,21 @@ extension AccessLogConfig {
 extension Weft_Discovery_V1_Tracing {
     public init(_ model: TracingConfig) {
         self.init()
-        zipkinAddress = model.zipkinAddress
+        collectorAddress = model.collector.address
+        switch model.collector.protocol {
+        case .zipkin: collectorProtocol = .zipkin
+        case .otlpGRPC: collectorProtocol = .otlpGrpc
+        case .otlpHTTP: collectorProtocol = .otlpHTTP
+        }
+        otlpPath = model.collector.path
+        collectorHeaders = model.collector.headers.map { header in
+            var wire = Weft_Discovery_V1_Tracing.Header()
+            wire.name = header.name
+            wire.value = header.value
+            return wire
+        }
+        collectorTimeoutMs = Int64(model: model.collector.timeoutMs ?? 0)
+        environmentResource = model.collector.environmentResource
         sampling = model.sampling
         customTags = model.customTags.map { tag in
             var wire = Weft_Discovery_V1_Tracing.CustomTag()
@@ -42,7 +56,18 @@ extension Weft_Discovery_V1_Tracing {
 extension TracingConfig {
     public init(wire: Weft_Discovery_V1_Tracing) throws(WireError) {
         guard (0...100).contains(wire.sampling) else { throw WireError("tracing sampling \(wire.sampling) is outside 0..100") }
-        self.init(zipkinAddress: wire.zipkinAddress, sampling: wire.sampling)
+        let collectorProtocol: SpanCollector.Wire
+        switch wire.collectorProtocol {
+        case .zipkin: collectorProtocol = .zipkin
+        case .otlpGrpc: collectorProtocol = .otlpGRPC
+        case .otlpHTTP: collectorProtocol = .otlpHTTP
+        case .UNRECOGNIZED(let value): throw WireError("tracing collector protocol \(value) is unknown")
+        }
+        let collector = SpanCollector(address: wire.collectorAddress, protocol: collectorProtocol, path: wire.otlpPath.isEmpty ? "/v1/traces" : wire.otlpPath,
+                                      headers: wire.collectorHeaders.map { SpanCollector.Header(name: $0.name, value: $0.value) },
+                                      timeoutMs: wire.collectorTimeoutMs > 0 ? Int(wire: wire.collectorTimeoutMs) : nil,
+                                      environmentResource: wire.environmentResource)
+        self.init(collector: collector, sampling: wire.sampling)
         var tags: [CustomTag] = []
         for tag in wire.customTags {
             let source: CustomTag.Source

@@ -20,7 +20,7 @@ public struct AccessLogConfig: Sendable, Hashable, Codable {
     }
 }
 
-/// How a listener traces requests: Zipkin v2 spans to a collector, sampled at a percentage.
+/// How a listener traces requests: spans to a collector (Zipkin or OpenTelemetry), sampled at a percentage.
 public struct TracingConfig: Sendable, Hashable, Codable {
     /// A custom span tag (Telemetry API `customTags`, ProxyConfig `tracing.customTags`).
     public struct CustomTag: Sendable, Hashable, Codable {
@@ -41,8 +41,8 @@ public struct TracingConfig: Sendable, Hashable, Codable {
         }
     }
 
-    /// The collector's `host:port`.
-    public var zipkinAddress: String
+    /// Where the spans go, and in which protocol.
+    public var collector: SpanCollector
     /// Percent of requests sampled when no caller decided (0…100; Istio's default 1).
     public var sampling: Double
     public var customTags: [CustomTag] = []
@@ -53,9 +53,14 @@ public struct TracingConfig: Sendable, Hashable, Codable {
     /// Spans are made and context propagated, but nothing is sent.
     public var disableSpanReporting = false
 
-    public init(zipkinAddress: String, sampling: Double) {
-        self.zipkinAddress = zipkinAddress
+    public init(collector: SpanCollector, sampling: Double) {
+        self.collector = collector
         self.sampling = sampling
+    }
+
+    /// Spans to the Zipkin collector at `zipkinAddress`.
+    public init(zipkinAddress: String, sampling: Double) {
+        self.init(collector: .zipkin(zipkinAddress), sampling: sampling)
     }
 }
 

@@ -51,7 +51,7 @@ extension ProxyServerHandler {
         let finished = span.finished(tracer: tracer, durationMicroseconds: Int64(elapsedNanoseconds / 1000), status: telemetry.status, flags: telemetry.flags,
                                      requestBytes: telemetry.requestBytes, responseBytes: telemetry.responseBytes,
                                      peerAddress: context.flatMap { listener.remoteAddress(of: $0.channel) }, operation: operationName(span, telemetry))
-        tracer.queue.submit(finished, to: span.config.zipkinAddress)
+        tracer.queue.submit(finished, to: span.config.collector)
     }
 
     /// Istio's route decorator: `<service host>:<port>/*`.

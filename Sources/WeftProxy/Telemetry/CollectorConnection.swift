@@ -3,7 +3,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
-/// One trace collector's keep-alive HTTP/1.1 connection, owned by the exporter's event loop.
+/// One trace collector's keep-alive HTTP/1.1 connection (Zipkin's v2 API, or OTLP over HTTP), owned by the exporter's event loop.
 /// Batches go out on it one at a time and it stays open between them, as Envoy's Zipkin reporter
 /// posts on its collector cluster's pooled connection. A connection per batch, from a Swift
 /// concurrency task, woke a resolver thread, a task thread and the collector's acceptor with each
@@ -28,7 +28,18 @@ final class CollectorConnection {
         static func == (lhs: Target, rhs: Target) -> Bool { lhs.host == rhs.host && lhs.port == rhs.port && lhs.tls === rhs.tls }
     }
 
+    /// What a batch is posted as: the path, its content type and the provider's headers.
+    struct Request {
+        var path: String
+        var contentType: String
+        var headers: [(String, String)] = []
+
+        /// Zipkin's v2 API: a `ListOfSpans` as JSON.
+        static let zipkin = Request(path: "/api/v2/spans", contentType: "application/json")
+    }
+
     let eventLoop: any EventLoop
+    let request: Request
     /// The collector's name, for Host and SNI; the target may be one of its endpoints.
     let authority: (host: String, port: Int)
     let maxResponseBytes: Int
@@ -42,8 +53,9 @@ final class CollectorConnection {
     /// Connections dialled, for tests: a kept connection is dialled once.
     private(set) var dials = 0
 
-    init(eventLoop: any EventLoop, host: String, port: Int, maxResponseBytes: Int = 64 * 1024) {
+    init(eventLoop: any EventLoop, host: String, port: Int, request: Request = .zipkin, maxResponseBytes: Int = 64 * 1024) {
         self.eventLoop = eventLoop
+        self.request = request
         self.authority = (host, port)
         self.maxResponseBytes = maxResponseBytes
     }
@@ -54,7 +66,7 @@ final class CollectorConnection {
     /// The end of the batch on its way, if one is.
     var answer: EventLoopFuture<Void>? { inFlight.map { $0.futureResult.map { _ in } } }
 
-    /// Posts `body` (a Zipkin v2 `ListOfSpans`) to `/api/v2/spans` at `target`, reusing the open
+    /// Posts `body` (a Zipkin v2 `ListOfSpans`, an OTLP export) as `request` says at `target`, reusing the open
     /// connection when it goes there. On the loop; one batch at a time.
     func post(_ body: ByteBuffer, to target: Target, timeout limit: TimeAmount) -> EventLoopFuture<Outcome> {
         eventLoop.preconditionInEventLoop()
@@ -123,8 +135,9 @@ final class CollectorConnection {
 
     private func send(_ body: ByteBuffer, on channel: any Channel) {
         let host = authority.port == 80 ? authority.host : "\(authority.host):\(authority.port)"
-        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/api/v2/spans",
-                                   headers: ["host": host, "content-type": "application/json", "content-length": String(body.readableBytes)])
+        var headers: HTTPHeaders = ["host": host, "content-type": request.contentType, "content-length": String(body.readableBytes)]
+        for (name, value) in request.headers { headers.add(name: name, value: value) }
+        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: request.path, headers: headers)
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
         // A write that fails closes the connection; its end sends the batch again once, or fails it.

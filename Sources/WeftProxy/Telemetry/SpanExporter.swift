@@ -12,23 +12,23 @@ import WeftTelemetry
 public final class SpanQueue: Sendable {
     /// Spans held at most (Envoy's Zipkin tracer keeps a similar bounded buffer).
     static let maximumQueued = 4096
-    private let spans = NIOLockedValueBox<[(address: String, span: ZipkinSpan)]>([])
+    private let spans = NIOLockedValueBox<[(collector: SpanCollector, span: ZipkinSpan)]>([])
     let stats: ProxyStats
 
     public init(stats: ProxyStats) {
         self.stats = stats
     }
 
-    func submit(_ span: ZipkinSpan, to address: String) {
+    func submit(_ span: ZipkinSpan, to collector: SpanCollector) {
         let kept = spans.withLockedValue { queued -> Bool in
             guard queued.count < Self.maximumQueued else { return false }
-            queued.append((address, span))
+            queued.append((collector, span))
             return true
         }
-        if !kept { stats.increment("tracing.zipkin.spans_dropped") }
+        if !kept { stats.increment(collector.stat("spans_dropped")) }
     }
 
-    func takeAll() -> [(address: String, span: ZipkinSpan)] {
+    func takeAll() -> [(collector: SpanCollector, span: ZipkinSpan)] {
         spans.withLockedValue { queued in
             defer { queued = [] }
             return queued
@@ -36,13 +36,15 @@ public final class SpanQueue: Sendable {
     }
 }
 
-/// Sends queued spans as Zipkin v2 JSON (`POST /api/v2/spans`) every `flushInterval`, one batch per
-/// collector address, as Envoy's Zipkin tracer flushes on its timer. It runs on the proxy's own
+/// Sends queued spans every `flushInterval`, one batch per collector, as Envoy's tracers flush on
+/// their timers: Zipkin v2 JSON (`POST /api/v2/spans`), or OTLP to an OpenTelemetry collector over
+/// gRPC (`TraceService/Export`) or HTTP (protobuf, `POST /v1/traces`). It runs on the proxy's own
 /// loop (a timer there, no thread of its own) and keeps one connection open per collector. A
 /// collector named by a mesh service (`jaeger-collector.observability:9411`) is reached at one of
 /// the service's endpoints, as Envoy's cluster for it would; any other name is looked up in DNS.
 /// Counted as Envoy counts: `tracing.zipkin.reports_sent`, `reports_dropped` (the collector
-/// answered with an error), `reports_failed` (no answer), `spans_sent`, `spans_dropped`.
+/// answered with an error), `reports_failed` (no answer), `spans_sent`, `spans_dropped`; the same
+/// under `tracing.opentelemetry.` for an OpenTelemetry collector.
 public struct SpanExporterService: Service {
     let queue: SpanQueue
     let configuration: ConfigurationStore
@@ -96,6 +98,13 @@ public struct SpanExporterService: Service {
         if let current, endpoints.contains(where: { $0.address == current.host && $0.port == current.port }) { return (current.host, current.port) }
         let endpoint = endpoints[Int(FastRandom.unit() * Double(endpoints.count)) % endpoints.count]
         return (endpoint.address, endpoint.port)
+    }
+}
+
+extension SpanCollector {
+    /// An exporter counter of this collector's kind (`tracing.zipkin.spans_sent`, `tracing.opentelemetry.spans_sent`).
+    func stat(_ name: String) -> String {
+        `protocol` == .zipkin ? "tracing.zipkin.\(name)" : "tracing.opentelemetry.\(name)"
     }
 }
 

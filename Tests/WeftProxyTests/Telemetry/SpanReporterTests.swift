@@ -91,7 +91,7 @@ struct SpanReporterTests {
 
         func submit(_ count: Int, to address: String) {
             for index in 0..<count {
-                queue.submit(ZipkinSpan(traceID: "a3ce929d0e0e4736", id: String(format: "%016x", index + 1), name: "op", kind: .CLIENT, timestamp: 5, duration: 7), to: address)
+                queue.submit(ZipkinSpan(traceID: "a3ce929d0e0e4736", id: String(format: "%016x", index + 1), name: "op", kind: .CLIENT, timestamp: 5, duration: 7), to: .zipkin(address))
             }
         }
 

@@ -481,8 +481,8 @@ public nonisolated struct Weft_Discovery_V1_Tracing: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// The Zipkin collector, host:port.
-  public var zipkinAddress: String = String()
+  /// The collector, host:port.
+  public var collectorAddress: String = String()
 
   /// Share of requests sampled when the caller decided nothing, in percent (0..100).
   public var sampling: Double = 0
@@ -498,7 +498,60 @@ public nonisolated struct Weft_Discovery_V1_Tracing: Sendable {
   /// Spans made and propagated but not sent (Telemetry API disableSpanReporting).
   public var disableSpanReporting: Bool = false
 
+  public var collectorProtocol: Weft_Discovery_V1_Tracing.CollectorProtocol = .zipkin
+
+  /// OTLP over HTTP: the path spans are posted to.
+  public var otlpPath: String = String()
+
+  /// OTLP: headers (gRPC metadata) every export carries.
+  public var collectorHeaders: [Weft_Discovery_V1_Tracing.Header] = []
+
+  /// How long an export may take, milliseconds (0: the exporter's default).
+  public var collectorTimeoutMs: Int64 = 0
+
+  /// OTLP: the resource takes OTEL_RESOURCE_ATTRIBUTES from the proxy's environment.
+  public var environmentResource: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  /// The protocol spans go in: Zipkin v2 JSON, or OTLP over gRPC or HTTP.
+  public nonisolated enum CollectorProtocol: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case zipkin // = 0
+    case otlpGrpc // = 1
+    case otlpHTTP // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .zipkin
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .zipkin
+      case 1: self = .otlpGrpc
+      case 2: self = .otlpHTTP
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .zipkin: return 0
+      case .otlpGrpc: return 1
+      case .otlpHTTP: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Weft_Discovery_V1_Tracing.CollectorProtocol] = [
+      .zipkin,
+      .otlpGrpc,
+      .otlpHTTP,
+    ]
+
+  }
 
   public nonisolated struct CustomTag: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -543,6 +596,20 @@ public nonisolated struct Weft_Discovery_V1_Tracing: Sendable {
       case environment(String)
 
     }
+
+    public init() {}
+  }
+
+  public nonisolated struct Header: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var name: String = String()
+
+    public var value: String = String()
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
 
     public init() {}
   }
@@ -2745,7 +2812,7 @@ nonisolated extension Weft_Discovery_V1_AccessLog: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Weft_Discovery_V1_Tracing: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Tracing"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}zipkin_address\0\u{1}sampling\0\u{3}custom_tags\0\u{3}max_path_tag_length\0\u{3}mesh_id\0\u{3}disable_span_reporting\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}collector_address\0\u{1}sampling\0\u{3}custom_tags\0\u{3}max_path_tag_length\0\u{3}mesh_id\0\u{3}disable_span_reporting\0\u{3}collector_protocol\0\u{3}otlp_path\0\u{3}collector_headers\0\u{3}collector_timeout_ms\0\u{3}environment_resource\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2753,20 +2820,25 @@ nonisolated extension Weft_Discovery_V1_Tracing: SwiftProtobuf.Message, SwiftPro
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.zipkinAddress) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.collectorAddress) }()
       case 2: try { try decoder.decodeSingularDoubleField(value: &self.sampling) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.customTags) }()
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.maxPathTagLength) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.meshID) }()
       case 6: try { try decoder.decodeSingularBoolField(value: &self.disableSpanReporting) }()
+      case 7: try { try decoder.decodeSingularEnumField(value: &self.collectorProtocol) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.otlpPath) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.collectorHeaders) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.collectorTimeoutMs) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.environmentResource) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.zipkinAddress.isEmpty {
-      try visitor.visitSingularStringField(value: self.zipkinAddress, fieldNumber: 1)
+    if !self.collectorAddress.isEmpty {
+      try visitor.visitSingularStringField(value: self.collectorAddress, fieldNumber: 1)
     }
     if self.sampling.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.sampling, fieldNumber: 2)
@@ -2783,19 +2855,43 @@ nonisolated extension Weft_Discovery_V1_Tracing: SwiftProtobuf.Message, SwiftPro
     if self.disableSpanReporting != false {
       try visitor.visitSingularBoolField(value: self.disableSpanReporting, fieldNumber: 6)
     }
+    if self.collectorProtocol != .zipkin {
+      try visitor.visitSingularEnumField(value: self.collectorProtocol, fieldNumber: 7)
+    }
+    if !self.otlpPath.isEmpty {
+      try visitor.visitSingularStringField(value: self.otlpPath, fieldNumber: 8)
+    }
+    if !self.collectorHeaders.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.collectorHeaders, fieldNumber: 9)
+    }
+    if self.collectorTimeoutMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.collectorTimeoutMs, fieldNumber: 10)
+    }
+    if self.environmentResource != false {
+      try visitor.visitSingularBoolField(value: self.environmentResource, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Weft_Discovery_V1_Tracing, rhs: Weft_Discovery_V1_Tracing) -> Bool {
-    if lhs.zipkinAddress != rhs.zipkinAddress {return false}
+    if lhs.collectorAddress != rhs.collectorAddress {return false}
     if lhs.sampling != rhs.sampling {return false}
     if lhs.customTags != rhs.customTags {return false}
     if lhs.maxPathTagLength != rhs.maxPathTagLength {return false}
     if lhs.meshID != rhs.meshID {return false}
     if lhs.disableSpanReporting != rhs.disableSpanReporting {return false}
+    if lhs.collectorProtocol != rhs.collectorProtocol {return false}
+    if lhs.otlpPath != rhs.otlpPath {return false}
+    if lhs.collectorHeaders != rhs.collectorHeaders {return false}
+    if lhs.collectorTimeoutMs != rhs.collectorTimeoutMs {return false}
+    if lhs.environmentResource != rhs.environmentResource {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Weft_Discovery_V1_Tracing.CollectorProtocol: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ZIPKIN\0\u{1}OTLP_GRPC\0\u{1}OTLP_HTTP\0")
 }
 
 nonisolated extension Weft_Discovery_V1_Tracing.CustomTag: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -2872,6 +2968,41 @@ nonisolated extension Weft_Discovery_V1_Tracing.CustomTag: SwiftProtobuf.Message
     if lhs.name != rhs.name {return false}
     if lhs.value != rhs.value {return false}
     if lhs.defaultValue != rhs.defaultValue {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_Tracing.Header: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Weft_Discovery_V1_Tracing.protoMessageName + ".Header"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}value\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.value) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.value.isEmpty {
+      try visitor.visitSingularStringField(value: self.value, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_Tracing.Header, rhs: Weft_Discovery_V1_Tracing.Header) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.value != rhs.value {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
