@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Testing
+import WeftModel
 import WeftTelemetry
 @testable import WeftProxy
 
@@ -90,8 +91,12 @@ struct SpanReporterTests {
         }
 
         func submit(_ count: Int, to address: String) {
+            submit(count, to: .zipkin(address))
+        }
+
+        func submit(_ count: Int, to collector: SpanCollector) {
             for index in 0..<count {
-                queue.submit(ZipkinSpan(traceID: "a3ce929d0e0e4736", id: String(format: "%016x", index + 1), name: "op", kind: .CLIENT, timestamp: 5, duration: 7), to: .zipkin(address))
+                queue.submit(ZipkinSpan(traceID: "a3ce929d0e0e4736", id: String(format: "%016x", index + 1), name: "op", kind: .CLIENT, timestamp: 5, duration: 7), to: collector)
             }
         }
 
@@ -203,6 +208,21 @@ struct SpanReporterTests {
         exporter.submit(4, to: address)
         try await exporter.flush()
         #expect(exporter.stats.value("tracing.zipkin.reports_failed") == 1 && exporter.stats.value("tracing.zipkin.spans_dropped") == 4)
+        try await exporter.stop()
+    }
+
+    @Test("an OpenTelemetry collector that is not listening, over gRPC and over HTTP: the batch fails within its timeout, counted under tracing.opentelemetry")
+    func refusedOTLPCollector() async throws {
+        let collector = try Collector("keep")
+        let address = "127.0.0.1:\(collector.port)"
+        collector.stop()
+        let exporter = try await Exporter()
+        exporter.submit(3, to: SpanCollector(address: address, protocol: .otlpGRPC, timeoutMs: 500))
+        try await exporter.flush()
+        exporter.submit(2, to: SpanCollector(address: address, protocol: .otlpHTTP, timeoutMs: 500))
+        try await exporter.flush()
+        #expect(exporter.stats.value("tracing.opentelemetry.reports_failed") == 2 && exporter.stats.value("tracing.opentelemetry.spans_dropped") == 5)
+        #expect(exporter.stats.value("tracing.zipkin.reports_failed") == 0)
         try await exporter.stop()
     }
 }
