@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""An OpenTelemetry collector's OTLP trace receivers, decoding with the official opentelemetry-proto
+"""An OpenTelemetry collector's OTLP trace and logs receivers, decoding with the official opentelemetry-proto
 package (the judge of what the proxies send), for tracing tests.
   otlp_collector.py GRPC_PORT HTTP_PORT OUT_FILE
-    gRPC: opentelemetry.proto.collector.trace.v1.TraceService/Export on 127.0.0.1:GRPC_PORT
+    gRPC: opentelemetry.proto.collector.trace.v1.TraceService/Export and
+          opentelemetry.proto.collector.logs.v1.LogsService/Export on 127.0.0.1:GRPC_PORT
     HTTP: POST /v1/traces (or any path) with a protobuf ExportTraceServiceRequest on 127.0.0.1:HTTP_PORT
-  Each export is appended to OUT_FILE as one JSON line: {"transport", "path", "metadata", "request"}
+  Each export is appended to OUT_FILE as one JSON line: {"transport" (grpc, http or grpc-logs), "path", "metadata", "request"}
   (the request as protobuf's own JSON mapping: ids in base64, as MessageToDict writes them).
   An HTTP body that does not parse is answered 400 and recorded with "error"."""
 import json
@@ -15,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
 from google.protobuf.json_format import MessageToDict
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 lock = threading.Lock()
@@ -33,6 +35,16 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
         metadata = {k: v for k, v in context.invocation_metadata()}
         record(self.out, {"transport": "grpc", "path": "", "metadata": metadata, "request": MessageToDict(request)})
         return trace_service_pb2.ExportTraceServiceResponse()
+
+
+class LogsService(logs_service_pb2_grpc.LogsServiceServicer):
+    def __init__(self, out):
+        self.out = out
+
+    def Export(self, request, context):
+        metadata = {k: v for k, v in context.invocation_metadata()}
+        record(self.out, {"transport": "grpc-logs", "path": "", "metadata": metadata, "request": MessageToDict(request)})
+        return logs_service_pb2.ExportLogsServiceResponse()
 
 
 def http_handler(out):
@@ -68,6 +80,7 @@ if __name__ == "__main__":
     open(out, "a").close()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceService(out), server)
+    logs_service_pb2_grpc.add_LogsServiceServicer_to_server(LogsService(out), server)
     server.add_insecure_port(f"127.0.0.1:{grpc_port}")
     server.start()
     ThreadingHTTPServer(("127.0.0.1", http_port), http_handler(out)).serve_forever()

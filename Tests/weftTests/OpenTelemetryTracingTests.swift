@@ -52,16 +52,8 @@ struct OpenTelemetryTracingTests {
     func grpcAndHTTP() throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
-        let grpcPort = try FreePort.find(), httpPort = try FreePort.find()
-        let received = FileManager.default.temporaryDirectory.appendingPathComponent("weft-otlp-\(UUID().uuidString).jsonl")
+        let (grpcPort, httpPort, received) = try OTLPCollectorFixture.start(mesh)
         defer { try? FileManager.default.removeItem(at: received) }
-        let collector = Process()
-        collector.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        collector.arguments = ["python3", MeshHarness.fixtures.appendingPathComponent("otlp_collector.py").path, String(grpcPort), String(httpPort), received.path]
-        try mesh.captureOutput(of: collector, name: "otlp-collector")
-        try collector.run()
-        mesh.adopt(collector)
-        try mesh.waitUntil("the OTLP collector listens") { !LoopbackSocket.canBind(grpcPort) && !LoopbackSocket.canBind(httpPort) }
 
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService + "\n---\n" + AccessLogTests.configMap("""
         extensionProviders:
@@ -142,9 +134,23 @@ struct OpenTelemetryTracingTests {
     }
 }
 
-/// Tests/Fixtures/otlp_collector.py's needs.
+/// Tests/Fixtures/otlp_collector.py: what it needs, and starting it.
 enum OTLPCollectorFixture {
     static var present: Bool {
         (try? TracingTests.python(["-c", "import opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc, grpc"], input: Data()).status) == 0
+    }
+
+    /// Starts the collector with the mesh's workloads: its gRPC and HTTP ports and the file its exports go to.
+    static func start(_ mesh: MeshHarness) throws -> (grpcPort: Int, httpPort: Int, received: URL) {
+        let grpcPort = try FreePort.find(), httpPort = try FreePort.find()
+        let received = FileManager.default.temporaryDirectory.appendingPathComponent("weft-otlp-\(UUID().uuidString).jsonl")
+        let collector = Process()
+        collector.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        collector.arguments = ["python3", MeshHarness.fixtures.appendingPathComponent("otlp_collector.py").path, String(grpcPort), String(httpPort), received.path]
+        try mesh.captureOutput(of: collector, name: "otlp-collector")
+        try collector.run()
+        mesh.adopt(collector)
+        try mesh.waitUntil("the OTLP collector listens") { !LoopbackSocket.canBind(grpcPort) && !LoopbackSocket.canBind(httpPort) }
+        return (grpcPort, httpPort, received)
     }
 }

@@ -137,6 +137,9 @@ public enum TelemetryTranslator {
                 return AccessLogConfig(path: meshConfig.accessLogFile.flatMap { $0.isEmpty ? nil : $0 } ?? "/dev/stdout", encoding: encoding,
                                        format: meshConfig.accessLogFormat ?? "", filter: filter)
             }
+            if let otel = provider(name, meshConfig)?.envoyOtelAls {
+                return otelAccessLog(otel, filter: filter)
+            }
             guard let file = provider(name, meshConfig)?.envoyFileAccessLog else { return nil }
             let path = file["path"]?.stringValue ?? "/dev/stdout"
             if let labels = file["logFormat"]?["labels"], case .object(let fields) = labels {
@@ -145,6 +148,21 @@ public enum TelemetryTranslator {
             }
             return AccessLogConfig(path: path, encoding: .text, format: file["logFormat"]?["text"]?.stringValue ?? "", filter: filter)
         }
+    }
+
+    /// An `envoyOtelAls` provider: records to `service:port` over OTLP/gRPC, the text format (Istio's
+    /// default when none is given) their body, each of `logFormat.labels` an attribute, as Istio
+    /// configures Envoy's OpenTelemetry access logger (its built-in labels off).
+    static func otelAccessLog(_ otel: AnyValue, filter: String?) -> AccessLogConfig? {
+        guard let service = otel["service"]?.stringValue, !service.isEmpty else { return nil }
+        let address = "\(service):\(otel["port"].flatMap(int) ?? 4317)"
+        var attributes: [OTLPLogTarget.Attribute] = []
+        if case .object(let labels)? = otel["logFormat"]?["labels"] {
+            attributes = labels.sorted { $0.key < $1.key }.map { OTLPLogTarget.Attribute(name: $0.key, format: $0.value.stringValue ?? "") }
+        }
+        let logName = otel["logName"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "otel_envoy_accesslog"
+        return AccessLogConfig(path: "otlp://\(address)", encoding: .text, format: otel["logFormat"]?["text"]?.stringValue ?? "", filter: filter,
+                               otlp: OTLPLogTarget(address: address, logName: logName, attributes: attributes))
     }
 
     /// Overrides accumulate from the mesh level to the workload's: `disabled` per metric (or all),

@@ -7,13 +7,27 @@ extension Weft_Discovery_V1_AccessLog {
         json = model.encoding == .json
         format = model.format
         filter = model.filter ?? ""
+        if let target = model.otlp {
+            var wire = Weft_Discovery_V1_AccessLog.OTLP()
+            wire.address = target.address
+            wire.logName = target.logName
+            wire.attributes = target.attributes.map { attribute in
+                var field = Weft_Discovery_V1_AccessLog.OTLP.Attribute()
+                field.name = attribute.name
+                field.format = attribute.format
+                return field
+            }
+            otlp = wire
+        }
     }
 }
 
 extension AccessLogConfig {
     public init(wire: Weft_Discovery_V1_AccessLog) throws(WireError) {
         guard !wire.path.isEmpty else { throw WireError("access log without a path") }
-        self.init(path: wire.path, encoding: wire.json ? .json : .text, format: wire.format, filter: wire.filter.isEmpty ? nil : wire.filter)
+        let otlp = wire.hasOtlp ? OTLPLogTarget(address: wire.otlp.address, logName: wire.otlp.logName,
+                                                attributes: wire.otlp.attributes.map { OTLPLogTarget.Attribute(name: $0.name, format: $0.format) }) : nil
+        self.init(path: wire.path, encoding: wire.json ? .json : .text, format: wire.format, filter: wire.filter.isEmpty ? nil : wire.filter, otlp: otlp)
     }
 }
 

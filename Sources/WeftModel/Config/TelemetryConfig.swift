@@ -11,12 +11,41 @@ public struct AccessLogConfig: Sendable, Hashable, Codable {
     public var format: String
     /// A CEL expression (Telemetry API `filter.expression`); nil logs every request.
     public var filter: String?
+    /// Records go to an OpenTelemetry collector instead of `path` (MeshConfig `envoyOtelAls`); `format` is their body.
+    public var otlp: OTLPLogTarget?
 
-    public init(path: String, encoding: Encoding = .text, format: String = "", filter: String? = nil) {
+    public init(path: String, encoding: Encoding = .text, format: String = "", filter: String? = nil, otlp: OTLPLogTarget? = nil) {
         self.path = path
         self.encoding = encoding
         self.format = format
         self.filter = filter
+        self.otlp = otlp
+    }
+}
+
+/// An OpenTelemetry collector that takes access log records over OTLP/gRPC (`LogsService/Export`),
+/// as Envoy's OpenTelemetry access logger sends them for Istio's `envoyOtelAls` provider.
+public struct OTLPLogTarget: Sendable, Hashable, Codable {
+    /// A record attribute: its name and the format of its value (the provider's `logFormat.labels`).
+    public struct Attribute: Sendable, Hashable, Codable {
+        public var name: String
+        public var format: String
+        public init(name: String, format: String) {
+            self.name = name
+            self.format = format
+        }
+    }
+
+    /// `host:port` (a mesh service name is reached at its endpoints).
+    public var address: String
+    /// The provider's `logName` (Istio's default `otel_envoy_accesslog`), the records' scope name.
+    public var logName: String
+    public var attributes: [Attribute]
+
+    public init(address: String, logName: String = "otel_envoy_accesslog", attributes: [Attribute] = []) {
+        self.address = address
+        self.logName = logName
+        self.attributes = attributes
     }
 }
 

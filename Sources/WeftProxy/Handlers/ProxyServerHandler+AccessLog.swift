@@ -68,10 +68,14 @@ extension ProxyServerHandler {
         }
         for accessLog in log.logs {
             if let filter = accessLog.filter, !filter.matches(entry) { continue }
-            accessLogLine.removeAll(keepingCapacity: true)
-            AccessLogFormatter.append(entry, format: accessLog.format, to: &accessLogLine)
-            if !accessLog.sink.append(accessLogLine) {
-                listener.stats.increment("access_log_dropped")
+            switch accessLog.destination {
+            case .file(let sink):
+                accessLogLine.removeAll(keepingCapacity: true)
+                AccessLogFormatter.append(entry, format: accessLog.format, to: &accessLogLine)
+                if !sink.append(accessLogLine) { listener.stats.increment("access_log_dropped") }
+            case .collector(let sink, let attributes):
+                let record = OTLPLogRecords.record(entry, body: accessLog.format, attributes: attributes, trace: telemetry.span?.context)
+                if !sink.append(record) { listener.stats.increment("access_log_dropped") }
             }
         }
     }

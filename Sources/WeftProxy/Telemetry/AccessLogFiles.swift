@@ -10,6 +10,8 @@ public final class AccessLogFiles: Sendable {
     /// Told once, the first time `/dev/stdout` is opened, where it went.
     let onStandardOutput: (@Sendable (String) -> Void)?
     private let sinks = NIOLockedValueBox<[String: AccessLogSink]>([:])
+    /// OpenTelemetry collectors taking records in place of a file (`envoyOtelAls`).
+    let collectors = OTLPLogSinks()
 
     public init(standardOutput: String? = nil, onStandardOutput: (@Sendable (String) -> Void)? = nil) {
         self.standardOutput = standardOutput

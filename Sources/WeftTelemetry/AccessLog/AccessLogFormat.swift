@@ -80,6 +80,12 @@ public struct AccessLogFormat: Sendable, Hashable {
         return AccessLogFormat(shape: .text(try parse(terminated)))
     }
 
+    /// A format string as written, no newline added (an OpenTelemetry log record's body and
+    /// attributes: Istio passes the provider's text to Envoy as it is).
+    public static func verbatim(_ template: String) throws(AccessLogFormatError) -> AccessLogFormat {
+        AccessLogFormat(shape: .text(try parse(template)))
+    }
+
     /// A format dictionary given as a JSON object (MeshConfig `accessLogFormat` with JSON encoding).
     public static func json(_ objectText: String) throws(AccessLogFormatError) -> AccessLogFormat {
         let parsed: JSONNode

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WeftDiscovery
+import WeftModel
 import WeftTelemetry
 @testable import WeftProxy
 
@@ -48,5 +49,32 @@ struct OTLPSpansTests {
 
     static func attributes(_ pairs: [OTLPKeyValue]) -> [String: String] {
         Dictionary(pairs.map { ($0.key, $0.value.stringValue) }, uniquingKeysWith: { first, _ in first })
+    }
+}
+
+/// Access logs to an OpenTelemetry collector, made ready for requests (`PreparedAccessLog`).
+@Suite("OTLP access log records")
+struct OTLPAccessLogTests {
+    @Test("a label whose format the proxy cannot read makes the configuration unusable (a NACK), naming the label; the body and labels stay as written, no newline added")
+    func prepared() throws {
+        let files = AccessLogFiles()
+        let bad = AccessLogConfig(path: "otlp://127.0.0.1:4317", format: "%REQ(:METHOD)%",
+                                  otlp: OTLPLogTarget(address: "127.0.0.1:4317", attributes: [.init(name: "bad", format: "%NO_SUCH_OPERATOR%")]))
+        #expect(throws: PreparedAccessLog.Unusable.self) { try PreparedAccessLog(bad, files: files) }
+        do {
+            _ = try PreparedAccessLog(bad, files: files)
+        } catch {
+            #expect(error.description.contains("label bad"), "\(error)")
+        }
+        let good = AccessLogConfig(path: "otlp://127.0.0.1:4317", format: "%REQ(:METHOD)% %RESPONSE_CODE%",
+                                   otlp: OTLPLogTarget(address: "127.0.0.1:4317", attributes: [.init(name: "code", format: "%RESPONSE_CODE%")]))
+        let prepared = try PreparedAccessLog(good, files: files)
+        guard case .collector(_, let attributes) = prepared.destination else { Issue.record("not a collector"); return }
+        var entry = AccessLogEntry(startTime: .init(seconds: 1_700_000_000, nanoseconds: 5), method: "GET", path: "/", authority: "a", scheme: "http")
+        entry.responseCode = 503
+        let record = OTLPLogRecords.record(entry, body: prepared.format, attributes: attributes, trace: nil)
+        #expect(record.body.stringValue == "GET 503")
+        #expect(record.attributes.map { "\($0.key)=\($0.value.stringValue)" } == ["code=503"])
+        #expect(record.timeUnixNano == 1_700_000_000_000_000_005 && record.traceID.isEmpty)
     }
 }

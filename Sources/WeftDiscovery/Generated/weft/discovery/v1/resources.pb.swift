@@ -470,9 +470,52 @@ public nonisolated struct Weft_Discovery_V1_AccessLog: Sendable {
   /// A CEL expression (Telemetry API filter.expression); empty logs every request.
   public var filter: String = String()
 
+  public var otlp: Weft_Discovery_V1_AccessLog.OTLP {
+    get {_otlp ?? Weft_Discovery_V1_AccessLog.OTLP()}
+    set {_otlp = newValue}
+  }
+  /// Returns true if `otlp` has been explicitly set.
+  public var hasOtlp: Bool {self._otlp != nil}
+  /// Clears the value of `otlp`. Subsequent reads from it will return its default value.
+  public mutating func clearOtlp() {self._otlp = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
+  /// Records go to an OpenTelemetry collector over OTLP/gRPC instead of the file (envoyOtelAls).
+  public nonisolated struct OTLP: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    /// host:port.
+    public var address: String = String()
+
+    public var logName: String = String()
+
+    public var attributes: [Weft_Discovery_V1_AccessLog.OTLP.Attribute] = []
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public nonisolated struct Attribute: Sendable {
+      // SwiftProtobuf.Message conformance is added in an extension below. See the
+      // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+      // methods supported on all messages.
+
+      public var name: String = String()
+
+      public var format: String = String()
+
+      public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+      public init() {}
+    }
+
+    public init() {}
+  }
+
   public init() {}
+
+  fileprivate var _otlp: Weft_Discovery_V1_AccessLog.OTLP? = nil
 }
 
 /// Tracing of a listener's requests, Zipkin v2 spans.
@@ -2767,7 +2810,7 @@ nonisolated extension Weft_Discovery_V1_SNIRoute: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Weft_Discovery_V1_AccessLog: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AccessLog"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}path\0\u{1}json\0\u{1}format\0\u{1}filter\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}path\0\u{1}json\0\u{1}format\0\u{1}filter\0\u{1}otlp\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2779,12 +2822,17 @@ nonisolated extension Weft_Discovery_V1_AccessLog: SwiftProtobuf.Message, SwiftP
       case 2: try { try decoder.decodeSingularBoolField(value: &self.json) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.format) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.filter) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._otlp) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.path.isEmpty {
       try visitor.visitSingularStringField(value: self.path, fieldNumber: 1)
     }
@@ -2797,6 +2845,9 @@ nonisolated extension Weft_Discovery_V1_AccessLog: SwiftProtobuf.Message, SwiftP
     if !self.filter.isEmpty {
       try visitor.visitSingularStringField(value: self.filter, fieldNumber: 4)
     }
+    try { if let v = self._otlp {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2805,6 +2856,82 @@ nonisolated extension Weft_Discovery_V1_AccessLog: SwiftProtobuf.Message, SwiftP
     if lhs.json != rhs.json {return false}
     if lhs.format != rhs.format {return false}
     if lhs.filter != rhs.filter {return false}
+    if lhs._otlp != rhs._otlp {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_AccessLog.OTLP: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Weft_Discovery_V1_AccessLog.protoMessageName + ".OTLP"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}address\0\u{3}log_name\0\u{1}attributes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.address) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.logName) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.attributes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.address.isEmpty {
+      try visitor.visitSingularStringField(value: self.address, fieldNumber: 1)
+    }
+    if !self.logName.isEmpty {
+      try visitor.visitSingularStringField(value: self.logName, fieldNumber: 2)
+    }
+    if !self.attributes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.attributes, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_AccessLog.OTLP, rhs: Weft_Discovery_V1_AccessLog.OTLP) -> Bool {
+    if lhs.address != rhs.address {return false}
+    if lhs.logName != rhs.logName {return false}
+    if lhs.attributes != rhs.attributes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_AccessLog.OTLP.Attribute: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Weft_Discovery_V1_AccessLog.OTLP.protoMessageName + ".Attribute"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}format\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.format) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.format.isEmpty {
+      try visitor.visitSingularStringField(value: self.format, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_AccessLog.OTLP.Attribute, rhs: Weft_Discovery_V1_AccessLog.OTLP.Attribute) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.format != rhs.format {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
