@@ -24,6 +24,7 @@ public struct Router: Sendable {
                 terminationDrainDuration: TimeAmount = .seconds(5), edge: GatewayEdge = GatewayEdge()) {
         let eventLoop = LoopLocal<Int>.loops(of: group)[0]
         let store = ConfigurationStore(accessLogFiles: accessLogFiles)
+        accessLogFiles.collectors.resolveWith(SpanExporterService.resolver(store, namespace: workload?.namespace ?? "istio-system"))
         let telemetry = workload.map { ProxyTelemetry(workload: $0, principal: principal, group: group) }
         let stats = ProxyStats()
         let balancer = LoadBalancerState()

@@ -68,6 +68,7 @@ public struct Sidecar: Sendable {
     public init(_ settings: Configuration, group: any EventLoopGroup, logger: Logger, quit: @escaping @Sendable () -> Void, onReady: @escaping @Sendable () -> Void = {}) {
         let eventLoop = LoopLocal<Int>.loops(of: group)[0]
         let store = ConfigurationStore(accessLogFiles: settings.accessLogFiles)
+        settings.accessLogFiles.collectors.resolveWith(SpanExporterService.resolver(store, namespace: settings.workload?.namespace ?? "default"))
         let stats = ProxyStats()
         let balancer = LoadBalancerState()
         let listenerCount = settings.capture ? 3 : settings.ports.count + 1

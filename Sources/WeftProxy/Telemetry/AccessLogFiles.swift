@@ -11,7 +11,7 @@ public final class AccessLogFiles: Sendable {
     let onStandardOutput: (@Sendable (String) -> Void)?
     private let sinks = NIOLockedValueBox<[String: AccessLogSink]>([:])
     /// OpenTelemetry collectors taking records in place of a file (`envoyOtelAls`).
-    let collectors = OTLPLogSinks()
+    public let collectors = OTLPLogSinks()
 
     public init(standardOutput: String? = nil, onStandardOutput: (@Sendable (String) -> Void)? = nil) {
         self.standardOutput = standardOutput

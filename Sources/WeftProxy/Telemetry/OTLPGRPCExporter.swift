@@ -45,8 +45,11 @@ final class OTLPGRPCExporter: Sendable {
         }
     }
 
-    /// Ends the connection once calls on it end.
-    func close() {
+    /// Ends the connection (calls on it end first) and returns once it has: the loop it runs on
+    /// must outlive it, or a reconnect would be scheduled on a loop that is gone.
+    func shutdown() async {
         client.beginGracefulShutdown()
+        connections.cancel()
+        await connections.value
     }
 }

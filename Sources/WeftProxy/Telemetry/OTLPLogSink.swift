@@ -23,8 +23,13 @@ public final class OTLPLogSink: Sendable {
     static let maximumBuffered = 16_384
     static let flushInterval: Duration = .seconds(1)
 
-    init(target: OTLPLogTarget) {
+    /// A mesh service's endpoint for the collector's host (`current` while it still is one), nil for any other host.
+    typealias Resolver = @Sendable (_ host: String, _ port: Int, _ current: (host: String, port: Int)?) -> (String, Int)?
+    let resolve: Resolver
+
+    init(target: OTLPLogTarget, resolve: @escaping Resolver = { _, _, _ in nil }) {
         self.target = target
+        self.resolve = resolve
     }
 
     deinit {
@@ -58,20 +63,30 @@ public final class OTLPLogSink: Sendable {
         }
     }
 
-    /// The connection, and a batch a second while the sink lives.
+    /// A batch a second while the sink lives, on a kept connection to the collector, or to one of
+    /// its endpoints when it names a mesh service (dialled again when that endpoint goes).
     private static func run(host: String, port: Int, sink: @escaping @Sendable () -> OTLPLogSink?) async {
-        let target: any ResolvableTarget = host.first?.isNumber == true ? .ipv4(address: host, port: port)
-            : host.contains(":") ? .ipv6(address: host, port: port) : .dns(host: host, port: port)
-        guard let transport = try? HTTP2ClientTransport.Posix(target: target, transportSecurity: .plaintext) else { return }
-        let client = GRPCClient(transport: transport)
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await client.runConnections() }
+            var client: (target: (host: String, port: Int), grpc: GRPCClient<HTTP2ClientTransport.Posix>)?
             while !Task.isCancelled {
                 try? await Task.sleep(for: flushInterval)
                 guard let current = sink() else { break }
-                await current.export(through: client)
+                let dial: (host: String, port: Int) = current.resolve(host, port, client?.target) ?? (host, port)
+                if client.map({ $0.target.host != dial.host || $0.target.port != dial.port }) ?? true {
+                    client?.grpc.beginGracefulShutdown()
+                    client = nil
+                    let target: any ResolvableTarget = dial.host.first?.isNumber == true ? .ipv4(address: dial.host, port: dial.port)
+                        : dial.host.contains(":") ? .ipv6(address: dial.host, port: dial.port) : .dns(host: dial.host, port: dial.port)
+                    if let transport = try? HTTP2ClientTransport.Posix(target: target, transportSecurity: .plaintext) {
+                        let made = GRPCClient(transport: transport)
+                        group.addTask { try? await made.runConnections() }
+                        client = (dial, made)
+                    }
+                }
+                guard let grpc = client?.grpc else { continue }
+                await current.export(through: grpc)
             }
-            client.beginGracefulShutdown()
+            client?.grpc.beginGracefulShutdown()
         }
     }
 
@@ -111,13 +126,20 @@ private final class WeakSink: Sendable {
 
 /// The OTLP log sinks of a proxy, one a collector target, shared by every configuration version
 /// that names it (as the access log files are).
-final class OTLPLogSinks: Sendable {
+public final class OTLPLogSinks: Sendable {
     private let sinks = NIOLockedValueBox<[OTLPLogTarget: OTLPLogSink]>([:])
+    private let resolver = NIOLockedValueBox<OTLPLogSink.Resolver?>(nil)
+
+    /// How a collector named by a mesh service is reached (the proxy sets it once its configuration store exists).
+    func resolveWith(_ resolve: @escaping OTLPLogSink.Resolver) {
+        resolver.withLockedValue { $0 = resolve }
+    }
 
     func sink(_ target: OTLPLogTarget) -> OTLPLogSink {
-        sinks.withLockedValue { sinks in
+        let resolver = self.resolver
+        return sinks.withLockedValue { sinks in
             if let sink = sinks[target] { return sink }
-            let made = OTLPLogSink(target: target)
+            let made = OTLPLogSink(target: target) { host, port, current in resolver.withLockedValue { $0 }?(host, port, current) }
             sinks[target] = made
             return made
         }

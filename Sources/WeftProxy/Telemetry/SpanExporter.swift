@@ -84,7 +84,13 @@ public struct SpanExporterService: Service {
         try? await stopped.futureResult.get()
         // Whatever finished before the drain still goes out (a batch on its way first ends).
         try? await eventLoop.flatSubmit { reporter.value.flushWhenIdle() }.get()
-        try? await eventLoop.submit { reporter.value.close() }.get()
+        let clients = (try? await eventLoop.submit { reporter.value.close() }.get()) ?? []
+        for client in clients { await client.shutdown() }
+    }
+
+    /// `resolve` over the configuration in force when it is asked (a collector of access log records).
+    static func resolver(_ store: ConfigurationStore, namespace: String) -> OTLPLogSink.Resolver {
+        { host, port, current in resolve(host: host, port: port, in: store.active, namespace: namespace, current: current).map { ($0.address, $0.port) } }
     }
 
     /// A mesh service's endpoint for `host` (short names completed from the proxy's namespace):

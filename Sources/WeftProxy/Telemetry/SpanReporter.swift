@@ -46,10 +46,12 @@ final class SpanReporter {
         return EventLoopFuture.andAllComplete(busy, on: eventLoop).assumeIsolated().flatMap { [self] in flush() }.nonisolated()
     }
 
-    /// Closes every collector connection.
-    func close() {
+    /// Closes every collector connection; the gRPC clients, which end asynchronously, are handed
+    /// back for the caller to await (`OTLPGRPCExporter.shutdown`) before the loop goes.
+    func close() -> [OTLPGRPCExporter] {
         for connection in connections.values { connection.close() }
-        for client in grpcClients.values { client.close() }
+        defer { grpcClients = [:] }
+        return Array(grpcClients.values)
     }
 
     private func hold(_ spans: [ZipkinSpan], for collector: SpanCollector) {
@@ -125,7 +127,7 @@ final class SpanReporter {
         if let existing, existing.host == dial.host, existing.port == dial.port {
             client = existing
         } else {
-            existing?.close()
+            if let existing { Task { await existing.shutdown() } }
             do {
                 client = try OTLPGRPCExporter(host: dial.host, port: dial.port, eventLoop: eventLoop)
             } catch {

@@ -110,7 +110,8 @@ struct SpanReporterTests {
         }
 
         func stop() async throws {
-            try await reporter.eventLoop.submit { [reporter] in reporter.value.close() }.get()
+            let clients = try await reporter.eventLoop.submit { [reporter] in reporter.value.close() }.get()
+            for client in clients { await client.shutdown() }
             try await group.shutdownGracefully()
         }
     }
