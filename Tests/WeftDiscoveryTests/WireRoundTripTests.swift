@@ -121,6 +121,21 @@ struct WireRoundTripTests {
         https.tracing = TracingConfig(collector: SpanCollector(address: "otel.observability:4318", protocol: .otlpHTTP, path: "/custom/traces",
                                                                headers: [.init(name: "x-tenant", value: "weft")], timeoutMs: 250, environmentResource: true),
                                       sampling: 12.5)
+        var authorizer = ExternalAuthorizer(name: "sample-ext-authz-http", address: "ext-authz.foo.svc.cluster.local:8000")
+        authorizer.pathPrefix = "/check"
+        authorizer.includeRequestHeaders = ["x-ext-authz"]
+        authorizer.headersToUpstreamOnAllow = ["x-ext-authz-check-result"]
+        authorizer.headersToDownstreamOnAllow = ["x-a"]
+        authorizer.headersToDownstreamOnDeny = ["x-b"]
+        authorizer.statusOnError = 503
+        authorizer.failOpen = true
+        authorizer.timeoutMs = 250
+        var unusable = ExternalAuthorizer(name: "grpc", address: "")
+        unusable.unusable = "envoyExtAuthzGrpc providers are not supported by Weft yet"
+        tcpInbound.authorization = [
+            AuthorizationPolicyConfig(name: "foo/ext-authz", action: .custom, rules: [AuthorizationRule()], provider: authorizer),
+            AuthorizationPolicyConfig(name: "foo/ext-authz-grpc", action: .custom, dryRun: true, rules: [AuthorizationRule()], provider: unusable),
+        ]
         tcpInbound.tracing = TracingConfig(collector: SpanCollector(address: "otel:4317", protocol: .otlpGRPC), sampling: 100)
         var pooled = ListenerConfig(name: "inbound|9081", port: 9081, direction: .inbound, appPort: 9081)
         pooled.appConnectionPool = ConnectionPoolPolicy(maxConnections: 1, maxPendingRequests: 2, maxRequestsPerConnection: 3, idleTimeoutMs: 4000)

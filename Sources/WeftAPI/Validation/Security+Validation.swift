@@ -44,11 +44,6 @@ extension AuthorizationPolicySpec {
                 }
             }
         }
-        if action == .CUSTOM {
-            // Weft's own rule after Istio's: there is no external authorizer to call, and a policy
-            // that would silently not be enforced is worse than one refused.
-            v.error(path / "action", "CUSTOM (external authorization by provider \"\(provider?.name ?? "")\") is not supported by Weft: it would not be enforced; use ALLOW or DENY")
-        }
         if provider != nil && action != .CUSTOM {
             v.error(path / "provider", "`provider` must not be with non CUSTOM action, found \(action.rawValue)")
         }

@@ -7,7 +7,7 @@ import WeftModel
 /// proxy enforces them. Order: namespace, then name (the engine's decision does not depend on it).
 public enum AuthorizationTranslator {
     public static func translate(_ view: ProxyView) -> [AuthorizationPolicyConfig] {
-        view.authorizationPolicies.compactMap(config)
+        view.authorizationPolicies.map { config($0, providers: view.extensionProviders) }
     }
 
     /// Whether `policy` applies to `proxy` (`services`: to resolve a targetRef).
@@ -17,21 +17,55 @@ public enum AuthorizationTranslator {
                                     to: proxy, rootNamespace: rootNamespace, services: services)
     }
 
-    /// The proxy's form of a policy; nil for CUSTOM (refused at validation; never enforced here).
-    static func config(_ policy: AuthorizationPolicy) -> AuthorizationPolicyConfig? {
+    /// The proxy's form of a policy; a CUSTOM one carries its provider from MeshConfig.
+    static func config(_ policy: AuthorizationPolicy, providers: [MeshConfig.ExtensionProvider] = []) -> AuthorizationPolicyConfig {
         let action: AuthorizationPolicyConfig.Action
         switch policy.spec.action {
         case .ALLOW?, nil: action = .allow
         case .DENY?: action = .deny
         case .AUDIT?: action = .audit
-        case .CUSTOM?: return nil
+        case .CUSTOM?: action = .custom
         }
         let rules = (policy.spec.rules ?? []).map { rule in
             AuthorizationRule(sources: (rule.from ?? []).map { source($0.source) }, operations: (rule.to ?? []).map { operation($0.operation) },
                               conditions: (rule.when ?? []).map { AuthorizationRule.Condition(key: $0.key ?? "", values: $0.values ?? [], notValues: $0.notValues ?? []) })
         }
         return AuthorizationPolicyConfig(name: "\(policy.namespace)/\(policy.name)", action: action,
-                                         dryRun: policy.metadata.annotations?["istio.io/dry-run"] == "true", rules: rules)
+                                         dryRun: policy.metadata.annotations?["istio.io/dry-run"] == "true", rules: rules,
+                                         provider: action == .custom ? externalAuthorizer(policy.spec.provider?.name ?? "", providers: providers) : nil)
+    }
+
+    /// MeshConfig's `envoyExtAuthzHttp` provider `name`, as Istio configures Envoy's ext_authz filter
+    /// with it; a provider that is missing or not an HTTP one fails closed (Istio denies what the policy matches).
+    static func externalAuthorizer(_ name: String, providers: [MeshConfig.ExtensionProvider]) -> ExternalAuthorizer {
+        guard let provider = providers.first(where: { $0.name == name }) else {
+            var missing = ExternalAuthorizer(name: name, address: "")
+            missing.unusable = "no extension provider \"\(name)\" in MeshConfig"
+            return missing
+        }
+        guard let http = provider.envoyExtAuthzHttp else {
+            var other = ExternalAuthorizer(name: name, address: "")
+            other.unusable = provider.envoyExtAuthzGrpc != nil ? "envoyExtAuthzGrpc providers are not supported by Weft yet" : "\"\(name)\" is not an envoyExtAuthzHttp provider"
+            return other
+        }
+        let port = http["port"].flatMap(TelemetryTranslator.int) ?? 80
+        var authorizer = ExternalAuthorizer(name: name, address: "\(http["service"]?.stringValue ?? ""):\(port)")
+        func names(_ key: String) -> [String] {
+            guard case .list(let items)? = http[key] else { return [] }
+            return items.compactMap { $0.stringValue?.lowercased() }
+        }
+        authorizer.pathPrefix = http["pathPrefix"]?.stringValue ?? ""
+        authorizer.includeRequestHeaders = names("includeRequestHeadersInCheck") + names("includeHeadersInCheck")
+        authorizer.headersToUpstreamOnAllow = names("headersToUpstreamOnAllow")
+        authorizer.headersToDownstreamOnAllow = names("headersToDownstreamOnAllow")
+        authorizer.headersToDownstreamOnDeny = names("headersToDownstreamOnDeny")
+        if let status = http["statusOnError"].flatMap(TelemetryTranslator.int), (100...599).contains(status) { authorizer.statusOnError = status }
+        if case .bool(let open)? = http["failOpen"] { authorizer.failOpen = open }
+        if let timeout = http["timeout"]?.stringValue, let duration = try? IstioDuration(parsing: timeout), duration.nanoseconds > 0 {
+            authorizer.timeoutMs = Int(max(1, duration.nanoseconds / 1_000_000))
+        }
+        if (http["service"]?.stringValue ?? "").isEmpty { authorizer.unusable = "provider \"\(name)\" names no service" }
+        return authorizer
     }
 
     private static func source(_ source: AuthorizationPolicySpec.Source?) -> AuthorizationRule.Source {

@@ -68,6 +68,8 @@ public struct ProxyView: Sendable, Hashable {
     public var peerAuthentication: PeerAuthenticationPolicies = .none
     /// The AuthorizationPolicies that apply to this proxy's workload.
     public var authorizationPolicies: [AuthorizationPolicy] = []
+    /// MeshConfig's extension providers (a CUSTOM policy's external authorizer is one).
+    public var extensionProviders: [MeshConfig.ExtensionProvider] = []
     /// The RequestAuthentications that apply to this proxy's workload.
     public var requestAuthentications: [RequestAuthentication] = []
     /// The key sets those name by `jwksUri`, as last fetched (a URI not fetched yet is absent).
@@ -122,6 +124,7 @@ public enum ProxyViewBuilder {
             view.protocolDetectionTimeoutMs = Int(max(1, timeout.nanoseconds / 1_000_000))
         }
         view.peerAuthentication = index.peerAuthentication
+        view.extensionProviders = meshConfig.extensionProviders ?? []
         view.authorizationPolicies = index.authorizationPolicies.filter {
             AuthorizationTranslator.applies($0, to: proxy, rootNamespace: rootNamespace, services: state.registry.services)
         }

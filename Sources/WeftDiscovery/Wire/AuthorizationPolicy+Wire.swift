@@ -8,6 +8,22 @@ extension Weft_Discovery_V1_AuthorizationPolicy {
         case .allow: action = .allow
         case .deny: action = .deny
         case .audit: action = .audit
+        case .custom: action = .custom
+        }
+        if let model = model.provider {
+            var wire = Provider()
+            wire.name = model.name
+            wire.address = model.address
+            wire.pathPrefix = model.pathPrefix
+            wire.includeRequestHeaders = model.includeRequestHeaders
+            wire.headersToUpstreamOnAllow = model.headersToUpstreamOnAllow
+            wire.headersToDownstreamOnAllow = model.headersToDownstreamOnAllow
+            wire.headersToDownstreamOnDeny = model.headersToDownstreamOnDeny
+            wire.statusOnError = Int32(model: model.statusOnError)
+            wire.failOpen = model.failOpen
+            wire.timeoutMs = Int64(model: model.timeoutMs)
+            wire.unusable = model.unusable ?? ""
+            provider = wire
         }
         dryRun = model.dryRun
         rules = model.rules.map { rule in
@@ -57,7 +73,22 @@ extension AuthorizationPolicyConfig {
         case .allow: action = .allow
         case .deny: action = .deny
         case .audit: action = .audit
+        case .custom: action = .custom
         case .UNRECOGNIZED(let value): throw WireError("authorization policy \(wire.name): unknown action \(value)")
+        }
+        var provider: ExternalAuthorizer?
+        if wire.hasProvider {
+            var made = ExternalAuthorizer(name: wire.provider.name, address: wire.provider.address)
+            made.pathPrefix = wire.provider.pathPrefix
+            made.includeRequestHeaders = wire.provider.includeRequestHeaders
+            made.headersToUpstreamOnAllow = wire.provider.headersToUpstreamOnAllow
+            made.headersToDownstreamOnAllow = wire.provider.headersToDownstreamOnAllow
+            made.headersToDownstreamOnDeny = wire.provider.headersToDownstreamOnDeny
+            made.statusOnError = Int(wire: wire.provider.statusOnError)
+            made.failOpen = wire.provider.failOpen
+            made.timeoutMs = Int(wire: wire.provider.timeoutMs)
+            made.unusable = wire.provider.unusable.isEmpty ? nil : wire.provider.unusable
+            provider = made
         }
         self.init(name: wire.name, action: action, dryRun: wire.dryRun, rules: wire.rules.map { rule in
             var sources: [AuthorizationRule.Source] = []
@@ -90,6 +121,6 @@ extension AuthorizationPolicyConfig {
             }
             return AuthorizationRule(sources: sources, operations: operations,
                                      conditions: rule.conditions.map { AuthorizationRule.Condition(key: $0.key, values: $0.values, notValues: $0.notValues) })
-        })
+        }, provider: provider)
     }
 }

@@ -1,8 +1,8 @@
 /// One AuthorizationPolicy as a proxy enforces it: Istio's rules with the API's optional lists
 /// made plain (an empty list is "not set"), already scoped to the proxy by the control plane.
 public struct AuthorizationPolicyConfig: Sendable, Hashable, Codable {
-    /// What a matching request gets (CUSTOM never reaches a proxy: validation refuses it).
-    public enum Action: String, Sendable, Hashable, Codable { case allow = "ALLOW", deny = "DENY", audit = "AUDIT" }
+    /// What a matching request gets; CUSTOM: the external authorizer's answer (`provider`), asked before DENY and ALLOW.
+    public enum Action: String, Sendable, Hashable, Codable { case allow = "ALLOW", deny = "DENY", audit = "AUDIT", custom = "CUSTOM" }
 
     /// `namespace/name`, the name logs and `weft x authz` show.
     public var name: String
@@ -11,12 +11,45 @@ public struct AuthorizationPolicyConfig: Sendable, Hashable, Codable {
     public var dryRun: Bool
     /// A request matches the policy when any rule matches; no rules match nothing.
     public var rules: [AuthorizationRule]
+    /// CUSTOM: the MeshConfig extension provider that decides.
+    public var provider: ExternalAuthorizer?
 
-    public init(name: String, action: Action, dryRun: Bool = false, rules: [AuthorizationRule]) {
+    public init(name: String, action: Action, dryRun: Bool = false, rules: [AuthorizationRule], provider: ExternalAuthorizer? = nil) {
         self.name = name
         self.action = action
         self.dryRun = dryRun
         self.rules = rules
+        self.provider = provider
+    }
+}
+
+/// An external authorization service (MeshConfig `envoyExtAuthzHttp`), asked about each request a
+/// CUSTOM policy matches, as Envoy's ext_authz filter asks it: the request's method and path
+/// (under `pathPrefix`) with the headers it lets through; a 2xx answer lets the request on (with
+/// `headersToUpstreamOnAllow` copied from it), any other is the client's answer.
+public struct ExternalAuthorizer: Sendable, Hashable, Codable {
+    /// The provider's name, as the policy names it.
+    public var name: String
+    /// `service:port` (a mesh service is reached at its endpoints).
+    public var address: String
+    public var pathPrefix: String = ""
+    /// Request headers sent in the check besides Host, Method, Path, Content-Length and Authorization (lowercased).
+    public var includeRequestHeaders: [String] = []
+    /// Headers of the authorizer's answer copied to the request upstream on allow, and to the client's answer on deny.
+    public var headersToUpstreamOnAllow: [String] = []
+    public var headersToDownstreamOnAllow: [String] = []
+    public var headersToDownstreamOnDeny: [String] = []
+    /// The client's status when the authorizer cannot be asked (Istio's default 403).
+    public var statusOnError = 403
+    /// Let the request on when the authorizer cannot be asked.
+    public var failOpen = false
+    public var timeoutMs = 600_000
+    /// Why the provider cannot be used (not found, not an HTTP provider): matching requests are denied, as Istio fails closed.
+    public var unusable: String?
+
+    public init(name: String, address: String) {
+        self.name = name
+        self.address = address
     }
 }
 

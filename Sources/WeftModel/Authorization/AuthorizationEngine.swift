@@ -63,6 +63,15 @@ public enum AuthorizationEngine {
         return (enforced, decide(policies, request, dryRun: true))
     }
 
+    /// The provider of the first enforced CUSTOM policy a request matches: Istio asks it before
+    /// DENY and ALLOW policies decide (one provider a workload, as Istio allows).
+    public static func externalAuthorizer(_ policies: [AuthorizationPolicyConfig], _ request: Request) -> ExternalAuthorizer? {
+        for policy in policies where policy.action == .custom && !policy.dryRun && matchingRule(policy, request) != nil {
+            return policy.provider
+        }
+        return nil
+    }
+
     /// One pass per action, allocating nothing on the way (this runs per request).
     static func decide(_ policies: [AuthorizationPolicyConfig], _ request: Request, dryRun: Bool) -> Decision {
         var audited: [String] = []

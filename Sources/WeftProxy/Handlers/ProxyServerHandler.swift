@@ -336,7 +336,9 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
         if expectsContinue { continueIfExpected(&head, context: context) }
         let decision = listener.pipeline.decide(&request)
         telemetryRouted(request)
-        if let milliseconds = request.faultDelayMs {
+        if let check = request.externalCheck {
+            checkExternally(decision, check: check, head: head, request: request, context: context)
+        } else if let milliseconds = request.faultDelayMs {
             delay(decision, by: milliseconds, head: head, request: request, context: context)
         } else {
             carryOut(decision, head: consume head, request: consume request)

@@ -1,8 +1,8 @@
 import Logging
 import WeftModel
 
-/// Inbound: the AuthorizationPolicies of the workload, with Istio's evaluation (DENY, then ALLOW;
-/// `AuthorizationEngine`). A denial answers 403 `RBAC: access denied`, counted as `rbac.denied`
+/// Inbound: the AuthorizationPolicies of the workload, with Istio's evaluation (CUSTOM's external
+/// authorizer first, asked by the exchange; then DENY, then ALLOW; `AuthorizationEngine`). A denial answers 403 `RBAC: access denied`, counted as `rbac.denied`
 /// and per deciding policy, and logged with that policy and rule (Envoy's "enforced denied,
 /// matched policy"); dry-run policies count and log their shadow decision (`rbac.shadow_denied`).
 public struct Authorize: RequestStep {
@@ -24,6 +24,15 @@ public struct Authorize: RequestStep {
         let policies = context.configuration.authorization(port: port)
         guard !policies.isEmpty else { return nil }
         let request = Self.request(context, port: port)
+        if let authorizer = AuthorizationEngine.externalAuthorizer(policies, request) {
+            // Istio's order: the external authorizer first; DENY and ALLOW decide what it lets through.
+            if let reason = authorizer.unusable {
+                stats?.increment("ext_authz.error")
+                logger?.info("ext_authz: \(reason): denied", metadata: Self.metadata(request))
+                return .respond(LocalResponse(status: 403, flag: "UAEX", body: "RBAC: access denied"))
+            }
+            context.externalCheck = ExternalCheck(authorizer)
+        }
         let (decision, shadow) = AuthorizationEngine.evaluate(policies, request)
         if let shadow {
             stats?.increment(shadow.allowed ? "rbac.shadow_allowed" : "rbac.shadow_denied")

@@ -16,6 +16,8 @@ public struct RequestContext: Sendable {
     // The plan: what the exchange carries out over time, as the steps set it.
     /// Set by InjectFault: hold the decision this long first (flag DI).
     public var faultDelayMs: Optional<Int>
+    /// Set by Authorize: a CUSTOM policy matched; its external authorizer is asked before the decision is carried out.
+    public var externalCheck: Optional<ExternalCheck>
     /// Set by ApplyTimeout: the route timeout (504 UT when no response has started by then); nil for none.
     public var timeoutMs: Optional<Int>
     /// Set by ApplyRetryPolicy: how failed attempts are retried; nil for none.
@@ -73,6 +75,7 @@ public struct RequestContext: Sendable {
         route = nil
         cluster = nil
         faultDelayMs = nil
+        externalCheck = nil
         timeoutMs = nil
         retry = nil
         mirrors = []

@@ -776,6 +776,15 @@ public nonisolated struct Weft_Discovery_V1_AuthorizationPolicy: Sendable {
 
   public var rules: [Weft_Discovery_V1_AuthorizationPolicy.Rule] = []
 
+  public var provider: Weft_Discovery_V1_AuthorizationPolicy.Provider {
+    get {_provider ?? Weft_Discovery_V1_AuthorizationPolicy.Provider()}
+    set {_provider = newValue}
+  }
+  /// Returns true if `provider` has been explicitly set.
+  public var hasProvider: Bool {self._provider != nil}
+  /// Clears the value of `provider`. Subsequent reads from it will return its default value.
+  public mutating func clearProvider() {self._provider = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Action: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -783,6 +792,7 @@ public nonisolated struct Weft_Discovery_V1_AuthorizationPolicy: Sendable {
     case allow // = 0
     case deny // = 1
     case audit // = 2
+    case custom // = 3
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -794,6 +804,7 @@ public nonisolated struct Weft_Discovery_V1_AuthorizationPolicy: Sendable {
       case 0: self = .allow
       case 1: self = .deny
       case 2: self = .audit
+      case 3: self = .custom
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -803,6 +814,7 @@ public nonisolated struct Weft_Discovery_V1_AuthorizationPolicy: Sendable {
       case .allow: return 0
       case .deny: return 1
       case .audit: return 2
+      case .custom: return 3
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -812,8 +824,44 @@ public nonisolated struct Weft_Discovery_V1_AuthorizationPolicy: Sendable {
       .allow,
       .deny,
       .audit,
+      .custom,
     ]
 
+  }
+
+  /// CUSTOM: the external authorizer (MeshConfig envoyExtAuthzHttp).
+  public nonisolated struct Provider: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var name: String = String()
+
+    /// service:port
+    public var address: String = String()
+
+    public var pathPrefix: String = String()
+
+    public var includeRequestHeaders: [String] = []
+
+    public var headersToUpstreamOnAllow: [String] = []
+
+    public var headersToDownstreamOnAllow: [String] = []
+
+    public var headersToDownstreamOnDeny: [String] = []
+
+    public var statusOnError: Int32 = 0
+
+    public var failOpen: Bool = false
+
+    public var timeoutMs: Int64 = 0
+
+    /// Why the provider cannot be used (matching requests are denied); empty when it can.
+    public var unusable: String = String()
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
   }
 
   public nonisolated struct Source: Sendable {
@@ -905,6 +953,8 @@ public nonisolated struct Weft_Discovery_V1_AuthorizationPolicy: Sendable {
   }
 
   public init() {}
+
+  fileprivate var _provider: Weft_Discovery_V1_AuthorizationPolicy.Provider? = nil
 }
 
 public nonisolated struct Weft_Discovery_V1_StringMatcher: Sendable {
@@ -3372,7 +3422,7 @@ nonisolated extension Weft_Discovery_V1_JwtRule.ClaimToHeader: SwiftProtobuf.Mes
 
 nonisolated extension Weft_Discovery_V1_AuthorizationPolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AuthorizationPolicy"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}action\0\u{3}dry_run\0\u{1}rules\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}action\0\u{3}dry_run\0\u{1}rules\0\u{1}provider\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3384,12 +3434,17 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy: SwiftProtobuf.Messa
       case 2: try { try decoder.decodeSingularEnumField(value: &self.action) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.dryRun) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.rules) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._provider) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
@@ -3402,6 +3457,9 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy: SwiftProtobuf.Messa
     if !self.rules.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.rules, fieldNumber: 4)
     }
+    try { if let v = self._provider {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3410,13 +3468,94 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy: SwiftProtobuf.Messa
     if lhs.action != rhs.action {return false}
     if lhs.dryRun != rhs.dryRun {return false}
     if lhs.rules != rhs.rules {return false}
+    if lhs._provider != rhs._provider {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
 nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Action: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ALLOW\0\u{1}DENY\0\u{1}AUDIT\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ALLOW\0\u{1}DENY\0\u{1}AUDIT\0\u{1}CUSTOM\0")
+}
+
+nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Provider: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Weft_Discovery_V1_AuthorizationPolicy.protoMessageName + ".Provider"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{3}path_prefix\0\u{3}include_request_headers\0\u{3}headers_to_upstream_on_allow\0\u{3}headers_to_downstream_on_allow\0\u{3}headers_to_downstream_on_deny\0\u{3}status_on_error\0\u{3}fail_open\0\u{3}timeout_ms\0\u{1}unusable\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.address) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pathPrefix) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.includeRequestHeaders) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.headersToUpstreamOnAllow) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.headersToDownstreamOnAllow) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.headersToDownstreamOnDeny) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.statusOnError) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.failOpen) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.timeoutMs) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.unusable) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.address.isEmpty {
+      try visitor.visitSingularStringField(value: self.address, fieldNumber: 2)
+    }
+    if !self.pathPrefix.isEmpty {
+      try visitor.visitSingularStringField(value: self.pathPrefix, fieldNumber: 3)
+    }
+    if !self.includeRequestHeaders.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.includeRequestHeaders, fieldNumber: 4)
+    }
+    if !self.headersToUpstreamOnAllow.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.headersToUpstreamOnAllow, fieldNumber: 5)
+    }
+    if !self.headersToDownstreamOnAllow.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.headersToDownstreamOnAllow, fieldNumber: 6)
+    }
+    if !self.headersToDownstreamOnDeny.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.headersToDownstreamOnDeny, fieldNumber: 7)
+    }
+    if self.statusOnError != 0 {
+      try visitor.visitSingularInt32Field(value: self.statusOnError, fieldNumber: 8)
+    }
+    if self.failOpen != false {
+      try visitor.visitSingularBoolField(value: self.failOpen, fieldNumber: 9)
+    }
+    if self.timeoutMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeoutMs, fieldNumber: 10)
+    }
+    if !self.unusable.isEmpty {
+      try visitor.visitSingularStringField(value: self.unusable, fieldNumber: 11)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_AuthorizationPolicy.Provider, rhs: Weft_Discovery_V1_AuthorizationPolicy.Provider) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.address != rhs.address {return false}
+    if lhs.pathPrefix != rhs.pathPrefix {return false}
+    if lhs.includeRequestHeaders != rhs.includeRequestHeaders {return false}
+    if lhs.headersToUpstreamOnAllow != rhs.headersToUpstreamOnAllow {return false}
+    if lhs.headersToDownstreamOnAllow != rhs.headersToDownstreamOnAllow {return false}
+    if lhs.headersToDownstreamOnDeny != rhs.headersToDownstreamOnDeny {return false}
+    if lhs.statusOnError != rhs.statusOnError {return false}
+    if lhs.failOpen != rhs.failOpen {return false}
+    if lhs.timeoutMs != rhs.timeoutMs {return false}
+    if lhs.unusable != rhs.unusable {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Source: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -1,0 +1,166 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import WeftModel
+
+/// A CUSTOM policy's external authorizer, as the request's plan carries it (one reference in the context).
+public final class ExternalCheck: Sendable {
+    let authorizer: ExternalAuthorizer
+    init(_ authorizer: ExternalAuthorizer) { self.authorizer = authorizer }
+}
+
+/// What the external authorizer said of a request.
+enum ExternalVerdict {
+    /// A 200: the request goes on with these headers set upstream, these added to the client's answer.
+    case allowed(upstream: [(String, String)], downstream: [(String, String)])
+    /// Any other status: the client's answer.
+    case denied(LocalResponse)
+    /// No answer (refused, reset, too slow, unusable).
+    case failed(String)
+}
+
+/// Envoy's HTTP ext_authz service, for Istio's `envoyExtAuthzHttp` providers: the check request is
+/// the client's method, the provider's `pathPrefix` followed by the request's path, no body, and
+/// the request's Host, Authorization and `includeRequestHeadersInCheck` headers; one connection a
+/// check, closed after it, within the provider's timeout.
+enum ExternalAuthorization {
+    /// The check request's head for a request with `head` (its `uri` the path the client asked for).
+    static func checkHead(_ head: ProxyRequestHead, authority: String, authorizer: ExternalAuthorizer) -> HTTPRequestHead {
+        var headers = HTTPHeaders()
+        headers.add(name: "host", value: authority)
+        for name in ["authorization"] + authorizer.includeRequestHeaders where name != "host" && name != "content-length" {
+            if let value = head.headers.first(name: name) { headers.add(name: name, value: value) }
+        }
+        headers.add(name: "content-length", value: "0")
+        return HTTPRequestHead(version: .http1_1, method: head.method, uri: authorizer.pathPrefix + head.uri, headers: headers)
+    }
+
+    /// The verdict of the authorizer's answer.
+    static func verdict(status: Int, headers: HTTPHeaders, body: String, authorizer: ExternalAuthorizer) -> ExternalVerdict {
+        func picked(_ names: [String]) -> [(String, String)] {
+            headers.filter { names.contains($0.name.lowercased()) }.map { ($0.name.lowercased(), $0.value) }
+        }
+        if status == 200 {
+            return .allowed(upstream: picked(authorizer.headersToUpstreamOnAllow), downstream: picked(authorizer.headersToDownstreamOnAllow))
+        }
+        // Envoy: with no list, every header of the answer but its framing and Host reaches the client.
+        let framing: Set<String> = ["host", "content-length", "transfer-encoding", "connection", "keep-alive"]
+        let downstream = authorizer.headersToDownstreamOnDeny.isEmpty
+            ? headers.filter { !framing.contains($0.name.lowercased()) }.map { ($0.name.lowercased(), $0.value) }
+            : picked(authorizer.headersToDownstreamOnDeny)
+        return .denied(LocalResponse(status: (100...599).contains(status) ? status : 403, flag: "UAEX", body: body, headers: downstream))
+    }
+
+    /// Asks the authorizer at `host:port` on `eventLoop`.
+    static func check(_ head: HTTPRequestHead, host: String, port: Int, authorizer: ExternalAuthorizer, eventLoop: any EventLoop) -> EventLoopFuture<ExternalVerdict> {
+        let promise = eventLoop.makePromise(of: ExternalVerdict.self)
+        let timeout = eventLoop.scheduleTask(in: .milliseconds(Int64(authorizer.timeoutMs))) {
+            promise.succeed(.failed("no answer within \(authorizer.timeoutMs) ms"))
+        }
+        promise.futureResult.whenComplete { _ in timeout.cancel() }
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(.milliseconds(Int64(min(authorizer.timeoutMs, 10_000))))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(AnswerReader(authorizer: authorizer, promise: promise))
+                }
+            }
+            .connect(host: host, port: port)
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                    promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+                case .failure(let error):
+                    promise.succeed(.failed("\(error)"))
+                }
+            }
+        return promise.futureResult
+    }
+
+    /// Reads the authorizer's answer (a body of up to 64 KiB) into a verdict.
+    final class AnswerReader: ChannelInboundHandler {
+        typealias InboundIn = HTTPClientResponsePart
+        let authorizer: ExternalAuthorizer
+        let promise: EventLoopPromise<ExternalVerdict>
+        var head: HTTPResponseHead?
+        var body: [UInt8] = []
+
+        init(authorizer: ExternalAuthorizer, promise: EventLoopPromise<ExternalVerdict>) {
+            self.authorizer = authorizer
+            self.promise = promise
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let received): head = received
+            case .body(let buffer): if body.count < 65_536 { body += buffer.readableBytesView.prefix(65_536 - body.count) }
+            case .end:
+                guard let head else { return promise.succeed(.failed("no response head")) }
+                promise.succeed(ExternalAuthorization.verdict(status: Int(head.status.code), headers: head.headers,
+                                                              body: String(decoding: body, as: UTF8.self), authorizer: authorizer))
+            }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            promise.succeed(.failed("connection closed before the answer ended"))
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            promise.succeed(.failed("\(error)"))
+            context.close(promise: nil)
+        }
+    }
+}
+
+extension ProxyServerHandler {
+    /// Holds the decision while the external authorizer is asked: allowed, the decision is carried
+    /// out (with the authorizer's headers upstream); denied, its answer is the client's (flag
+    /// UAEX); unanswered, `statusOnError` (403), or the decision when the provider fails open.
+    func checkExternally(_ decision: RequestDecision, check: ExternalCheck, head: ProxyRequestHead, request: RequestContext, context: ChannelHandlerContext) {
+        let authorizer = check.authorizer
+        let answering: Bool
+        if case .respond = decision { answering = true } else { answering = false }
+        machine.delayDecision(answering: answering)
+        if !answering { setReading(false) }
+        let stats = listener.stats
+        guard let (host, port, _) = CollectorAddress.parse(authorizer.address) else {
+            stats.increment("ext_authz.error")
+            return answer(LocalResponse(status: authorizer.statusOnError, flag: "UAEX"), version: head.version)
+        }
+        let dial = SpanExporterService.resolve(host: host, port: port, in: request.configuration, namespace: listener.tracer?.workload.namespace ?? "default")
+        let checkHead = ExternalAuthorization.checkHead(head, authority: request.attributes.authority, authorizer: authorizer)
+        ExternalAuthorization.check(checkHead, host: dial?.address ?? host, port: dial?.port ?? port, authorizer: authorizer, eventLoop: context.eventLoop)
+            .assumeIsolated()
+            .whenSuccess { verdict in
+                guard self.context != nil, self.machine.isDeciding else { return }
+                var head = head
+                switch verdict {
+                case .allowed(let upstream, let downstream):
+                    stats.increment("ext_authz.ok")
+                    for (name, value) in upstream { head.headers.replaceOrAdd(name: name, value: value) }
+                    var request = request
+                    request.responseHeaders += downstream.map { HeaderField(name: $0.0, value: $0.1) }
+                    // A fault delay the route asks for comes after the authorizer, as Envoy's fault filter does.
+                    if let milliseconds = request.faultDelayMs, let context = self.context {
+                        self.delay(decision, by: milliseconds, head: head, request: request, context: context)
+                    } else {
+                        self.carryOut(decision, head: head, request: request)
+                    }
+                case .denied(let response):
+                    stats.increment("ext_authz.denied")
+                    self.answer(response, version: head.version)
+                case .failed:
+                    stats.increment("ext_authz.error")
+                    if authorizer.failOpen {
+                        stats.increment("ext_authz.failure_mode_allowed")
+                        self.carryOut(decision, head: head, request: request)
+                    } else {
+                        self.answer(LocalResponse(status: authorizer.statusOnError, flag: "UAEX"), version: head.version)
+                    }
+                }
+            }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+/// istio.io's "External Authorization" task on this host, with its HTTP provider: MeshConfig's
+/// `envoyExtAuthzHttp` provider `sample-ext-authz-http` (the ext-authz Service, port 8000,
+/// `includeRequestHeadersInCheck: [x-ext-authz]`) and a CUSTOM AuthorizationPolicy on the app for
+/// `/headers`; the authorizer is a stand-in for Istio's ext-authz sample (Tests/Fixtures/ext_authz.py).
+@Suite("external authorization (CUSTOM)", .serialized)
+struct ExternalAuthorizationTests {
+    static let denial = "denied by ext_authz for not found header `x-ext-authz: allow` in the request"
+
+    @Test("/headers with x-ext-authz: deny is the authorizer's 403 and body; allow reaches the app with the authorizer's header; other paths are not checked; the check carries the method, path and the headers let through; a gRPC or missing provider fails closed")
+    func customPolicy() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let checks = FileManager.default.temporaryDirectory.appendingPathComponent("weft-ext-authz-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: checks) }
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: MeshFixtures.reviewsService + "\n---\n" + """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: ext-authz}
+            spec:
+              selector: {app: ext-authz}
+              ports: [{name: http, port: 8000}]
+            """ + "\n---\n" + AccessLogTests.configMap("""
+            extensionProviders:
+            - name: sample-ext-authz-http
+              envoyExtAuthzHttp:
+                service: ext-authz.default.svc.cluster.local
+                port: "8000"
+                includeRequestHeadersInCheck: [x-ext-authz]
+                headersToUpstreamOnAllow: [x-ext-authz-check-result]
+            - name: sample-ext-authz-grpc
+              envoyExtAuthzGrpc: {service: ext-authz.default.svc.cluster.local, port: "9000"}
+            """)).status == 0)
+        try mesh.startApp(name: "ext-authz-v1", labels: "app=ext-authz", port: 8000,
+                          command: ["python3", MeshHarness.fixtures.appendingPathComponent("ext_authz.py").path, "8000"], environment: ["CHECKS_FILE": checks.path])
+        try mesh.startEcho(name: "reviews-v1", labels: "app=reviews,version=v1")
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "reviews-v1-", cluster: "outbound|8000||ext-authz.default.svc.cluster.local", count: 1)
+        try mesh.waitForEndpoints(proxy: "client-", count: 1)
+        func policy(_ provider: String) -> String {
+            """
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata: {name: ext-authz, namespace: default}
+            spec:
+              selector: {matchLabels: {app: reviews}}
+              action: CUSTOM
+              provider: {name: \(provider)}
+              rules:
+              - to: [{operation: {paths: ["/headers"]}}]
+            """
+        }
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: policy("sample-ext-authz-http")).status == 0)
+        func call(_ path: String, _ header: String?) throws -> (status: Int, body: String) {
+            let answer = try mesh.curl(through: client, "http://reviews:9080\(path)", headers: (header.map { ["x-ext-authz: \($0)"] } ?? []) + ["authorization: Bearer t0k3n", "x-other: secret"])
+            return (answer.0, answer.1)
+        }
+        try mesh.waitUntil("the policy takes effect") { (try? call("/headers", "deny").status) == 403 }
+
+        let denied = try call("/headers", "deny")
+        #expect(denied.status == 403 && denied.body == Self.denial, "\(denied)")
+        let allowed = try call("/headers", "allow")
+        #expect(allowed.status == 200, "\(allowed)")
+        let seen = ((try? JSONSerialization.jsonObject(with: Data(allowed.body.utf8))) as? [String: Any])?["headers"] as? [String: String] ?? [:]
+        #expect(seen["x-ext-authz-check-result"] == "allowed", "headersToUpstreamOnAllow reaches the app: \(seen)")
+        #expect(try call("/ip", nil).status == 200, "a path the policy does not name is not checked")
+
+        let recorded = ((try? String(contentsOf: checks, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+        #expect(!recorded.isEmpty && recorded.allSatisfy { $0["path"] as? String == "/headers" && $0["method"] as? String == "GET" }, "\(recorded)")
+        let headers = recorded.last?["headers"] as? [String: String] ?? [:]
+        #expect(headers["x-ext-authz"] == "allow" && headers["authorization"] == "Bearer t0k3n" && headers["host"] == "reviews:9080", "\(headers)")
+        #expect(headers["x-other"] == nil, "a header the provider does not let through stays out of the check: \(headers)")
+        let stats = try WeftProcess.runTool("curl", ["-s", "--noproxy", "*", "http://\(try #require(try mesh.controlPlane.proxies().first { $0.id.hasPrefix("reviews-v1-") }?.podIP)):15000/stats"])
+        #expect(stats.contains("ext_authz.ok: ") && stats.contains("ext_authz.denied: "), "\(stats.split(separator: "\n").filter { $0.contains("ext_authz") })")
+
+        // A provider Weft cannot ask (gRPC) fails closed for what the policy matches, as Istio does for a provider it cannot use.
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: policy("sample-ext-authz-grpc")).status == 0)
+        try mesh.waitUntil("the gRPC provider's policy takes effect") { (try? call("/headers", "allow").status) == 403 }
+        #expect(try call("/ip", nil).status == 200)
+    }
+}
