@@ -4,7 +4,8 @@ import Testing
 /// istio.io's "External Authorization" task on this host, with its HTTP provider: MeshConfig's
 /// `envoyExtAuthzHttp` provider `sample-ext-authz-http` (the ext-authz Service, port 8000,
 /// `includeRequestHeadersInCheck: [x-ext-authz]`) and a CUSTOM AuthorizationPolicy on the app for
-/// `/headers`; the authorizer is a stand-in for Istio's ext-authz sample (Tests/Fixtures/ext_authz.py).
+/// `/headers`; the authorizer is a stand-in for Istio's ext-authz sample (Tests/Fixtures/ext_authz.py)
+/// with a sidecar, the namespace under STRICT mutual TLS (so the check goes over mutual TLS).
 @Suite("external authorization (CUSTOM)", .serialized)
 struct ExternalAuthorizationTests {
     static let denial = "denied by ext_authz for not found header `x-ext-authz: allow` in the request"
@@ -22,6 +23,12 @@ struct ExternalAuthorizationTests {
             spec:
               selector: {app: ext-authz}
               ports: [{name: http, port: 8000}]
+            ---
+            apiVersion: security.istio.io/v1
+            kind: PeerAuthentication
+            metadata: {name: default, namespace: default}
+            spec:
+              mtls: {mode: STRICT}
             """ + "\n---\n" + AccessLogTests.configMap("""
             extensionProviders:
             - name: sample-ext-authz-http
@@ -74,6 +81,8 @@ struct ExternalAuthorizationTests {
         let headers = recorded.last?["headers"] as? [String: String] ?? [:]
         #expect(headers["x-ext-authz"] == "allow" && headers["authorization"] == "Bearer t0k3n" && headers["host"] == "reviews:9080", "\(headers)")
         #expect(headers["x-other"] == nil, "a header the provider does not let through stays out of the check: \(headers)")
+        #expect(headers["x-forwarded-client-cert"]?.contains("URI=spiffe://cluster.local/ns/default/sa/default") == true,
+                "under STRICT the check went over mutual TLS, the authorizer's sidecar saw the reviews sidecar's certificate: \(headers)")
         let stats = try WeftProcess.runTool("curl", ["-s", "--noproxy", "*", "http://\(try #require(try mesh.controlPlane.proxies().first { $0.id.hasPrefix("reviews-v1-") }?.podIP)):15000/stats"])
         #expect(stats.contains("ext_authz.ok: ") && stats.contains("ext_authz.denied: "), "\(stats.split(separator: "\n").filter { $0.contains("ext_authz") })")
 

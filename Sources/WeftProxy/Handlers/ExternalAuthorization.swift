@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import WeftModel
 
 /// A CUSTOM policy's external authorizer, as the request's plan carries it (one reference in the context).
@@ -22,7 +21,7 @@ enum ExternalVerdict {
 /// Envoy's HTTP ext_authz service, for Istio's `envoyExtAuthzHttp` providers: the check request is
 /// the client's method, the provider's `pathPrefix` followed by the request's path, no body, and
 /// the request's Host, Authorization and `includeRequestHeadersInCheck` headers; one connection a
-/// check, closed after it, within the provider's timeout.
+/// check (mutual TLS to an authorizer with a sidecar), closed after it, within the provider's timeout.
 enum ExternalAuthorization {
     /// The check request's head for a request with `head` (its `uri` the path the client asked for).
     static func checkHead(_ head: ProxyRequestHead, authority: String, authorizer: ExternalAuthorizer) -> HTTPRequestHead {
@@ -51,32 +50,44 @@ enum ExternalAuthorization {
         return .denied(LocalResponse(status: (100...599).contains(status) ? status : 403, flag: "UAEX", body: body, headers: downstream))
     }
 
-    /// Asks the authorizer at `host:port` on `eventLoop`.
-    static func check(_ head: HTTPRequestHead, host: String, port: Int, authorizer: ExternalAuthorizer, eventLoop: any EventLoop) -> EventLoopFuture<ExternalVerdict> {
+    /// Where the check goes: an endpoint of the authorizer's mesh service, secured as a request to
+    /// it would be (Istio's auto mutual TLS to a workload with a sidecar; the DestinationRule's TLS),
+    /// as Envoy's ext_authz calls its cluster; any other name, plaintext to the name itself.
+    static func target(_ authorizer: ExternalAuthorizer, configuration: ActiveConfiguration, namespace: String,
+                       balancer: LoadBalancerState) -> (host: String, port: Int, cluster: String?, transport: UpstreamTransport)? {
+        guard let (host, port, _) = CollectorAddress.parse(authorizer.address) else { return nil }
+        let cluster = "outbound|\(port)||" + RequestTelemetry.inboundService(authority: host, namespace: namespace)
+        if configuration.endpoints[cluster]?.isEmpty == false,
+           case .success(let upstream) = TCPUpstreamChoice.choose(destinations: [WeightedCluster(cluster: cluster, weight: 100)], configuration: configuration, balancer: balancer) {
+            return (upstream.host, upstream.port, cluster, upstream.transport)
+        }
+        return (host, port, nil, .plaintext)
+    }
+
+    /// Asks the authorizer over a connection from `pool` (its loop's).
+    static func check(_ head: HTTPRequestHead, target: (host: String, port: Int, cluster: String?, transport: UpstreamTransport), authorizer: ExternalAuthorizer,
+                      pool: UpstreamConnectionPool) -> EventLoopFuture<ExternalVerdict> {
+        let eventLoop = pool.eventLoop
         let promise = eventLoop.makePromise(of: ExternalVerdict.self)
         let timeout = eventLoop.scheduleTask(in: .milliseconds(Int64(authorizer.timeoutMs))) {
             promise.succeed(.failed("no answer within \(authorizer.timeoutMs) ms"))
         }
         promise.futureResult.whenComplete { _ in timeout.cancel() }
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(.milliseconds(Int64(min(authorizer.timeoutMs, 10_000))))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(AnswerReader(authorizer: authorizer, promise: promise))
-                }
+        pool.connectSecured(host: target.host, port: target.port, cluster: target.cluster, connectTimeout: .milliseconds(Int64(min(authorizer.timeoutMs, 10_000))),
+                            transport: target.transport, carrying: .http1) { channel in
+            try channel.pipeline.syncOperations.addHTTPClientHandlers()
+            try channel.pipeline.syncOperations.addHandler(AnswerReader(authorizer: authorizer, promise: promise))
+        }.whenComplete { result in
+            switch result {
+            case .success(let connection):
+                let channel = connection.channel
+                channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            case .failure(let error):
+                promise.succeed(.failed("\(error)"))
             }
-            .connect(host: host, port: port)
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-                    promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-                case .failure(let error):
-                    promise.succeed(.failed("\(error)"))
-                }
-            }
+        }
         return promise.futureResult
     }
 
@@ -126,13 +137,15 @@ extension ProxyServerHandler {
         machine.delayDecision(answering: answering)
         if !answering { setReading(false) }
         let stats = listener.stats
-        guard let (host, port, _) = CollectorAddress.parse(authorizer.address) else {
+        guard let target = ExternalAuthorization.target(authorizer, configuration: request.configuration,
+                                                        namespace: listener.tracer?.workload.namespace ?? listener.telemetry?.workload.namespace ?? "default",
+                                                        balancer: listener.balancer) else {
             stats.increment("ext_authz.error")
             return answer(LocalResponse(status: authorizer.statusOnError, flag: "UAEX"), version: head.version)
         }
-        let dial = SpanExporterService.resolve(host: host, port: port, in: request.configuration, namespace: listener.tracer?.workload.namespace ?? "default")
         let checkHead = ExternalAuthorization.checkHead(head, authority: request.attributes.authority, authorizer: authorizer)
-        ExternalAuthorization.check(checkHead, host: dial?.address ?? host, port: dial?.port ?? port, authorizer: authorizer, eventLoop: context.eventLoop)
+        ExternalAuthorization.check(checkHead, target: target, authorizer: authorizer, pool: listener.pool.value)
+            .hop(to: context.eventLoop)
             .assumeIsolated()
             .whenSuccess { verdict in
                 guard self.context != nil, self.machine.isDeciding else { return }
