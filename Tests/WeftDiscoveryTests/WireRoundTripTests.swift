@@ -124,6 +124,7 @@ struct WireRoundTripTests {
         var authorizer = ExternalAuthorizer(name: "sample-ext-authz-http", address: "ext-authz.foo.svc.cluster.local:8000")
         authorizer.pathPrefix = "/check"
         authorizer.includeRequestHeaders = ["x-ext-authz"]
+        authorizer.additionalHeaders = [.init(name: "x-source", value: "weft")]
         authorizer.headersToUpstreamOnAllow = ["x-ext-authz-check-result"]
         authorizer.headersToDownstreamOnAllow = ["x-a"]
         authorizer.headersToDownstreamOnDeny = ["x-b"]

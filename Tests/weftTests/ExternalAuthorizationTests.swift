@@ -37,6 +37,7 @@ struct ExternalAuthorizationTests {
                 port: "8000"
                 includeRequestHeadersInCheck: [x-ext-authz]
                 headersToUpstreamOnAllow: [x-ext-authz-check-result]
+                includeAdditionalHeadersInCheck: {x-checked-by: weft}
             - name: sample-ext-authz-grpc
               envoyExtAuthzGrpc: {service: ext-authz.default.svc.cluster.local, port: "9000"}
             """)).status == 0)
@@ -80,6 +81,7 @@ struct ExternalAuthorizationTests {
         #expect(!recorded.isEmpty && recorded.allSatisfy { $0["path"] as? String == "/headers" && $0["method"] as? String == "GET" }, "\(recorded)")
         let headers = recorded.last?["headers"] as? [String: String] ?? [:]
         #expect(headers["x-ext-authz"] == "allow" && headers["authorization"] == "Bearer t0k3n" && headers["host"] == "reviews:9080", "\(headers)")
+        #expect(headers["x-checked-by"] == "weft", "includeAdditionalHeadersInCheck: \(headers)")
         #expect(headers["x-other"] == nil, "a header the provider does not let through stays out of the check: \(headers)")
         #expect(headers["x-forwarded-client-cert"]?.contains("URI=spiffe://cluster.local/ns/default/sa/default") == true,
                 "under STRICT the check went over mutual TLS, the authorizer's sidecar saw the reviews sidecar's certificate: \(headers)")

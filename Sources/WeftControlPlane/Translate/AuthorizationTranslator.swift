@@ -56,6 +56,9 @@ public enum AuthorizationTranslator {
         }
         authorizer.pathPrefix = http["pathPrefix"]?.stringValue ?? ""
         authorizer.includeRequestHeaders = names("includeRequestHeadersInCheck") + names("includeHeadersInCheck")
+        if case .object(let added)? = http["includeAdditionalHeadersInCheck"] {
+            authorizer.additionalHeaders = added.map { ExternalAuthorizer.Header(name: $0.key.lowercased(), value: $0.value.stringValue ?? "") }.sorted { $0.name < $1.name }
+        }
         authorizer.headersToUpstreamOnAllow = names("headersToUpstreamOnAllow")
         authorizer.headersToDownstreamOnAllow = names("headersToDownstreamOnAllow")
         authorizer.headersToDownstreamOnDeny = names("headersToDownstreamOnDeny")

@@ -16,6 +16,12 @@ extension Weft_Discovery_V1_AuthorizationPolicy {
             wire.address = model.address
             wire.pathPrefix = model.pathPrefix
             wire.includeRequestHeaders = model.includeRequestHeaders
+            wire.additionalHeaders = model.additionalHeaders.map { header in
+                var field = Provider.Header()
+                field.name = header.name
+                field.value = header.value
+                return field
+            }
             wire.headersToUpstreamOnAllow = model.headersToUpstreamOnAllow
             wire.headersToDownstreamOnAllow = model.headersToDownstreamOnAllow
             wire.headersToDownstreamOnDeny = model.headersToDownstreamOnDeny
@@ -81,6 +87,7 @@ extension AuthorizationPolicyConfig {
             var made = ExternalAuthorizer(name: wire.provider.name, address: wire.provider.address)
             made.pathPrefix = wire.provider.pathPrefix
             made.includeRequestHeaders = wire.provider.includeRequestHeaders
+            made.additionalHeaders = wire.provider.additionalHeaders.map { ExternalAuthorizer.Header(name: $0.name, value: $0.value) }
             made.headersToUpstreamOnAllow = wire.provider.headersToUpstreamOnAllow
             made.headersToDownstreamOnAllow = wire.provider.headersToDownstreamOnAllow
             made.headersToDownstreamOnDeny = wire.provider.headersToDownstreamOnDeny

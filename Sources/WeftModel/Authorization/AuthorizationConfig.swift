@@ -35,6 +35,8 @@ public struct ExternalAuthorizer: Sendable, Hashable, Codable {
     public var pathPrefix: String = ""
     /// Request headers sent in the check besides Host, Method, Path, Content-Length and Authorization (lowercased).
     public var includeRequestHeaders: [String] = []
+    /// Fixed headers added to the check (`includeAdditionalHeadersInCheck`), over the request's of the same name.
+    public var additionalHeaders: [Header] = []
     /// Headers of the authorizer's answer copied to the request upstream on allow, and to the client's answer on deny.
     public var headersToUpstreamOnAllow: [String] = []
     public var headersToDownstreamOnAllow: [String] = []
@@ -50,6 +52,16 @@ public struct ExternalAuthorizer: Sendable, Hashable, Codable {
     public init(name: String, address: String) {
         self.name = name
         self.address = address
+    }
+
+    /// A header name (lowercased) and its value.
+    public struct Header: Sendable, Hashable, Codable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
     }
 }
 

@@ -19,16 +19,21 @@ enum ExternalVerdict {
 }
 
 /// Envoy's HTTP ext_authz service, for Istio's `envoyExtAuthzHttp` providers: the check request is
-/// the client's method, the provider's `pathPrefix` followed by the request's path, no body, and
-/// the request's Host, Authorization and `includeRequestHeadersInCheck` headers; one connection a
+/// the client's method, the provider's `pathPrefix` followed by the request's path, no body, the
+/// request's Host, Authorization and `includeRequestHeadersInCheck` headers and the provider's
+/// `includeAdditionalHeadersInCheck` (over the request's of the same name); one connection a
 /// check (mutual TLS to an authorizer with a sidecar), closed after it, within the provider's timeout.
 enum ExternalAuthorization {
     /// The check request's head for a request with `head` (its `uri` the path the client asked for).
     static func checkHead(_ head: ProxyRequestHead, authority: String, authorizer: ExternalAuthorizer) -> HTTPRequestHead {
         var headers = HTTPHeaders()
         headers.add(name: "host", value: authority)
-        for name in ["authorization"] + authorizer.includeRequestHeaders where name != "host" && name != "content-length" {
+        let added = Set(authorizer.additionalHeaders.map(\.name))
+        for name in ["authorization"] + authorizer.includeRequestHeaders where name != "host" && name != "content-length" && !added.contains(name) {
             if let value = head.headers.first(name: name) { headers.add(name: name, value: value) }
+        }
+        for header in authorizer.additionalHeaders where header.name != "host" && header.name != "content-length" {
+            headers.add(name: header.name, value: header.value)
         }
         headers.add(name: "content-length", value: "0")
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: authorizer.pathPrefix + head.uri, headers: headers)

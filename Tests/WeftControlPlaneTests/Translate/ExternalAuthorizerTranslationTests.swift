@@ -21,6 +21,7 @@ struct ExternalAuthorizerTranslationTests {
                 failOpen: true
                 statusOnError: "503"
                 includeRequestHeadersInCheck: [X-Ext-Authz]
+                includeAdditionalHeadersInCheck: {X-Source: weft, x-cluster: one}
                 headersToUpstreamOnAllow: [x-user]
                 headersToDownstreamOnAllow: [x-trace]
                 headersToDownstreamOnDeny: [x-reason]
@@ -32,6 +33,7 @@ struct ExternalAuthorizerTranslationTests {
         #expect(http.failOpen && http.statusOnError == 503 && http.unusable == nil)
         #expect(http.includeRequestHeaders == ["x-ext-authz"] && http.headersToUpstreamOnAllow == ["x-user"])
         #expect(http.headersToDownstreamOnAllow == ["x-trace"] && http.headersToDownstreamOnDeny == ["x-reason"])
+        #expect(http.additionalHeaders == [.init(name: "x-cluster", value: "one"), .init(name: "x-source", value: "weft")])
         #expect(AuthorizationTranslator.externalAuthorizer("grpc", providers: providers).unusable?.contains("envoyExtAuthzGrpc") == true)
         #expect(AuthorizationTranslator.externalAuthorizer("nowhere", providers: providers).unusable?.contains("no extension provider") == true)
     }

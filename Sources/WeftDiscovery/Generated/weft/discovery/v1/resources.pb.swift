@@ -859,7 +859,24 @@ public nonisolated struct Weft_Discovery_V1_AuthorizationPolicy: Sendable {
     /// Why the provider cannot be used (matching requests are denied); empty when it can.
     public var unusable: String = String()
 
+    /// includeAdditionalHeadersInCheck: fixed headers added to the check.
+    public var additionalHeaders: [Weft_Discovery_V1_AuthorizationPolicy.Provider.Header] = []
+
     public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public nonisolated struct Header: Sendable {
+      // SwiftProtobuf.Message conformance is added in an extension below. See the
+      // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+      // methods supported on all messages.
+
+      public var name: String = String()
+
+      public var value: String = String()
+
+      public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+      public init() {}
+    }
 
     public init() {}
   }
@@ -3480,7 +3497,7 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Action: SwiftProtobu
 
 nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Provider: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = Weft_Discovery_V1_AuthorizationPolicy.protoMessageName + ".Provider"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{3}path_prefix\0\u{3}include_request_headers\0\u{3}headers_to_upstream_on_allow\0\u{3}headers_to_downstream_on_allow\0\u{3}headers_to_downstream_on_deny\0\u{3}status_on_error\0\u{3}fail_open\0\u{3}timeout_ms\0\u{1}unusable\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{3}path_prefix\0\u{3}include_request_headers\0\u{3}headers_to_upstream_on_allow\0\u{3}headers_to_downstream_on_allow\0\u{3}headers_to_downstream_on_deny\0\u{3}status_on_error\0\u{3}fail_open\0\u{3}timeout_ms\0\u{1}unusable\0\u{3}additional_headers\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3499,6 +3516,7 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Provider: SwiftProto
       case 9: try { try decoder.decodeSingularBoolField(value: &self.failOpen) }()
       case 10: try { try decoder.decodeSingularInt64Field(value: &self.timeoutMs) }()
       case 11: try { try decoder.decodeSingularStringField(value: &self.unusable) }()
+      case 12: try { try decoder.decodeRepeatedMessageField(value: &self.additionalHeaders) }()
       default: break
       }
     }
@@ -3538,6 +3556,9 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Provider: SwiftProto
     if !self.unusable.isEmpty {
       try visitor.visitSingularStringField(value: self.unusable, fieldNumber: 11)
     }
+    if !self.additionalHeaders.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.additionalHeaders, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3553,6 +3574,42 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Provider: SwiftProto
     if lhs.failOpen != rhs.failOpen {return false}
     if lhs.timeoutMs != rhs.timeoutMs {return false}
     if lhs.unusable != rhs.unusable {return false}
+    if lhs.additionalHeaders != rhs.additionalHeaders {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Provider.Header: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Weft_Discovery_V1_AuthorizationPolicy.Provider.protoMessageName + ".Header"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}value\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.value) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.value.isEmpty {
+      try visitor.visitSingularStringField(value: self.value, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Weft_Discovery_V1_AuthorizationPolicy.Provider.Header, rhs: Weft_Discovery_V1_AuthorizationPolicy.Provider.Header) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.value != rhs.value {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
