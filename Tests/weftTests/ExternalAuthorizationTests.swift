@@ -94,3 +94,69 @@ struct ExternalAuthorizationTests {
         #expect(try call("/ip", nil).status == 200)
     }
 }
+
+extension ExternalAuthorizationTests {
+    @Test("at the ingress gateway: a CUSTOM policy selecting the gateway asks the authorizer for what reaches it, as istio.io applies ext_authz at the edge")
+    func atTheGateway() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let gateway = try IngressGatewayFixture(mesh: mesh)
+        defer { gateway.certificates.remove() }
+        let checks = FileManager.default.temporaryDirectory.appendingPathComponent("weft-ext-authz-gw-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: checks) }
+        try gateway.apply("""
+            apiVersion: v1
+            kind: Service
+            metadata: {name: ext-authz, namespace: default}
+            spec:
+              selector: {app: ext-authz}
+              ports: [{name: http, port: 8000}]
+            ---
+            """ + "\n" + AccessLogTests.configMap("""
+            extensionProviders:
+            - name: sample-ext-authz-http
+              envoyExtAuthzHttp: {service: ext-authz.default.svc.cluster.local, port: "8000", includeRequestHeadersInCheck: [x-ext-authz]}
+            """) + "\n---\n" + """
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata: {name: frontend, namespace: istio-system}
+            spec:
+              selector: {istio: ingressgateway}
+              servers:
+              - port: {number: 80, name: http, protocol: HTTP}
+                hosts: [frontend.example.com]
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: frontend, namespace: istio-system}
+            spec:
+              hosts: [frontend.example.com]
+              gateways: [frontend]
+              http:
+              - route: [{destination: {host: frontend.default.svc.cluster.local, port: {number: 9080}}}]
+            ---
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata: {name: ext-authz-ingress, namespace: istio-system}
+            spec:
+              selector: {matchLabels: {istio: ingressgateway}}
+              action: CUSTOM
+              provider: {name: sample-ext-authz-http}
+              rules:
+              - to: [{operation: {paths: ["/private/*"]}}]
+            """)
+        try mesh.startApp(name: "ext-authz-v1", labels: "app=ext-authz", port: 8000,
+                          command: ["python3", MeshHarness.fixtures.appendingPathComponent("ext_authz.py").path, "8000"], environment: ["CHECKS_FILE": checks.path])
+        try gateway.startFrontendAndRouter()
+        try mesh.waitForEndpoints(proxy: "istio-ingressgateway", cluster: "outbound|8000||ext-authz.default.svc.cluster.local", count: 1)
+        func call(_ path: String, _ header: String?) throws -> IngressGatewayFixture.Answer {
+            try gateway.curl("http", host: "frontend.example.com", path: path, options: header.map { ["-H", "x-ext-authz: \($0)"] } ?? [])
+        }
+        try mesh.waitUntil("the gateway asks the authorizer") { (try? call("/private/a", "deny").status) == 403 }
+        let denied = try call("/private/a", "deny")
+        #expect(denied.status == 403 && denied.body == Self.denial, "\(denied.status) \(denied.body)")
+        #expect(try call("/private/a", "allow").status == 200)
+        #expect(try call("/public", nil).status == 200, "a path the policy does not name is not checked")
+        #expect(gateway.counter("ext_authz.denied") >= 1 && gateway.counter("ext_authz.ok") >= 1)
+    }
+}
