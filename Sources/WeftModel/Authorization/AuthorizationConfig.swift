@@ -55,14 +55,7 @@ public struct ExternalAuthorizer: Sendable, Hashable, Codable {
     }
 
     /// A header name (lowercased) and its value.
-    public struct Header: Sendable, Hashable, Codable {
-        public var name: String
-        public var value: String
-        public init(name: String, value: String) {
-            self.name = name
-            self.value = value
-        }
-    }
+    public typealias Header = HeaderField
 }
 
 /// A rule matches when any source (or none given), any operation (or none given) and every condition match.

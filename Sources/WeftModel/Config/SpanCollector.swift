@@ -12,14 +12,7 @@ public struct SpanCollector: Sendable, Hashable, Codable {
     }
 
     /// A header every export carries (the provider's `http.headers` or `grpc.initialMetadata`).
-    public struct Header: Sendable, Hashable, Codable {
-        public var name: String
-        public var value: String
-        public init(name: String, value: String) {
-            self.name = name
-            self.value = value
-        }
-    }
+    public typealias Header = HeaderField
 
     /// `host:port` (a mesh service name is reached at its endpoints).
     public var address: String
