@@ -9,16 +9,19 @@
 # proxies' mean, from /proc) and req/s for A and B, their ratios B/A, and the median ratios.
 # Two copies of one build: 1.017 over 6 rounds; 12-round medians of one pair moved ±4 % between runs:
 # run it twice, A and B swapped, and believe what both show.
-#   WEFT_A=path WEFT_B=path [ROUNDS=12] [MTLS=1] [CONNECTIONS=64] Benchmarks/ab.sh [SECONDS, default 5]
+#   WEFT_A=path WEFT_B=path [ROUNDS=12] [MTLS=1] [CONNECTIONS=64] [RATE=1000] Benchmarks/ab.sh [SECONDS, default 5]
 # MTLS=1 puts Istio mutual TLS between the sidecars (the default of auto mTLS); plaintext otherwise.
-# Needs: nginx, wrk (Debian packages).
+# RATE=N loads each side at a fixed N req/s instead (hey, 10 connections, as data-path.sh's fixed-rate
+# rounds), where a proxy's CPU a request is two to three times its saturation figure (cold caches
+# and wake-ups at each request) and is read from its threads' schedstat in ns (ticks are too coarse).
+# Needs: nginx, wrk, hey (Debian packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-5}"
 rounds="${ROUNDS:-12}"
 : "${WEFT_A:?WEFT_A=path to the first weft}" "${WEFT_B:?WEFT_B=path to the second weft}"
-for tool in nginx wrk curl python3; do
-  command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install -y nginx wrk curl python3)" >&2; exit 2; }
+for tool in nginx wrk hey curl python3; do
+  command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install -y nginx wrk hey curl python3)" >&2; exit 2; }
 done
 . Benchmarks/lib.sh
 WEFT=$WEFT_A
@@ -75,34 +78,45 @@ for side in a b; do
   [ -n "$ok" ] || { echo "build $side's pair does not answer" >&2; cat "$work/$side/"*.log >&2; exit 1; }
 done
 
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# A process's CPU time over all its threads, in ns.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ns += $1} END {printf "%.0f", ns}'; }
+head -c 1024 /dev/zero | tr '\0' x > "$work/body.bin"
 run() { # side round
-  local side=$1 round=$2 client server pod
+  local side=$1 round=$2 client server pod requests errors
   eval "client=\$client_$side server=\$server_$side pod=\$pod_$side"
-  local before=$(( $(ticks "$client") + $(ticks "$server") ))
-  AB_HOST="ab-$side:8080" wrk -t 1 -c "${CONNECTIONS:-16}" -d "${seconds}s" -s "$work/post.lua" "http://$pod:15001/" > "$work/$side-$round.wrk"
-  local after=$(( $(ticks "$client") + $(ticks "$server") ))
-  echo "$side $round $((after - before)) $(grep -o '[0-9]* requests in' "$work/$side-$round.wrk" | cut -d' ' -f1) $(awk '/Non-2xx/ {print $NF}' "$work/$side-$round.wrk")" >> "$work/runs"
+  local before=$(( $(cpu_ns "$client") + $(cpu_ns "$server") ))
+  if [ -n "${RATE:-}" ]; then
+    hey -z "${seconds}s" -c 10 -q $((RATE / 10)) -m POST -D "$work/body.bin" -T application/octet-stream \
+      -x "http://$pod:15001" "http://ab-$side:8080/" > "$work/$side-$round.hey"
+    requests=$(awk '/^  \[[0-9]+\]/ {n += $2} END {print n + 0}' "$work/$side-$round.hey")
+    errors=$(awk '/^  \[[0-9]+\]/ && $1 != "[200]" {n += $2} END {print n + 0}' "$work/$side-$round.hey")
+  else
+    AB_HOST="ab-$side:8080" wrk -t 1 -c "${CONNECTIONS:-16}" -d "${seconds}s" -s "$work/post.lua" "http://$pod:15001/" > "$work/$side-$round.wrk"
+    requests=$(grep -o '[0-9]* requests in' "$work/$side-$round.wrk" | cut -d' ' -f1)
+    errors=$(awk '/Non-2xx/ {print $NF}' "$work/$side-$round.wrk")
+  fi
+  local after=$(( $(cpu_ns "$client") + $(cpu_ns "$server") ))
+  echo "$side $round $((after - before)) $requests $errors" >> "$work/runs"
 }
 # Warm both (connection pools, caches) before the first counted round.
 AB_HOST=ab-a:8080 wrk -t 1 -c 16 -d 1s -s "$work/post.lua" "http://$pod_a:15001/" > /dev/null
 AB_HOST=ab-b:8080 wrk -t 1 -c 16 -d 1s -s "$work/post.lua" "http://$pod_b:15001/" > /dev/null
 echo "A: $WEFT_A"; echo "B: $WEFT_B"
-echo "${rounds} rounds of ${seconds} s each side, $([ -n "${MTLS:-}" ] && echo "mutual TLS" || echo "plaintext") between the sidecars"
+echo "${rounds} rounds of ${seconds} s each side, $([ -n "${MTLS:-}" ] && echo "mutual TLS" || echo "plaintext") between the sidecars, $([ -n "${RATE:-}" ] && echo "hey at $RATE req/s" || echo "wrk -c${CONNECTIONS:-16}")"
 for round in $(seq "$rounds"); do
   if [ $((round % 2)) = 1 ]; then run a "$round"; run b "$round"; else run b "$round"; run a "$round"; fi
 done
 
-python3 - "$work/runs" "$(getconf CLK_TCK)" "$seconds" <<'PY'
+python3 - "$work/runs" "$seconds" <<'PY'
 import statistics, sys
-path, ticks, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+path, seconds = sys.argv[1], float(sys.argv[2])
 runs = {}
 for line in open(path):
     side, round_, spent, requests, *errors = line.split()
     if errors and int(errors[0]):
         print(f"round {round_}: build {side.upper()} answered {errors[0]} requests with non-2xx")
     # Both proxies' mean CPU a request, in ms.
-    runs.setdefault(round_, {})[side] = (int(spent) / ticks / int(requests) * 1000 / 2, int(requests) / seconds)
+    runs.setdefault(round_, {})[side] = (int(spent) / 1e6 / int(requests) / 2, int(requests) / seconds)
 print("\nround   CPU ms/request A    B   (B/A)    req/s A    B   (B/A)")
 cpu_ratios, rate_ratios = [], []
 for round_, sides in sorted(runs.items(), key=lambda item: int(item[0])):
