@@ -33,11 +33,12 @@ protoc --proto_path="$root/Protos" \
   --plugin=protoc-gen-swift="$gen/plugins/protoc-gen-swift" \
   --swift_out="$out" --swift_opt=Visibility=Public \
   weft/discovery/v1/discovery.proto weft/discovery/v1/resources.proto weft/discovery/v1/certificates.proto \
-  otlp/v1/trace_export.proto otlp/v1/logs_export.proto
+  otlp/v1/trace_export.proto otlp/v1/logs_export.proto envoy/service/auth/v3/external_auth.proto
 protoc --proto_path="$root/Protos" \
   --plugin=protoc-gen-grpc-swift="$gen/plugins/protoc-gen-grpc-swift-2" \
   --grpc-swift_out="$out" --grpc-swift_opt=Visibility=Public,Client=true,Server=true \
   weft/discovery/v1/discovery.proto weft/discovery/v1/certificates.proto
+# Envoy's ext_authz messages (above) have no stubs: the proxies call Check on their own HTTP/2 upstream streams.
 # OTLP's trace and logs exports: the proxies are their clients only.
 protoc --proto_path="$root/Protos" \
   --plugin=protoc-gen-grpc-swift="$gen/plugins/protoc-gen-grpc-swift-2" \

@@ -131,11 +131,15 @@ struct WireRoundTripTests {
         authorizer.statusOnError = 503
         authorizer.failOpen = true
         authorizer.timeoutMs = 250
-        var unusable = ExternalAuthorizer(name: "grpc", address: "")
-        unusable.unusable = "envoyExtAuthzGrpc providers are not supported by Weft yet"
+        var unusable = ExternalAuthorizer(name: "zipkin", address: "")
+        unusable.unusable = "\"zipkin\" is not an envoyExtAuthzHttp or envoyExtAuthzGrpc provider"
+        var grpc = ExternalAuthorizer(name: "sample-ext-authz-grpc", address: "ext-authz.foo.svc.cluster.local:9000")
+        grpc.api = .grpc
+        grpc.timeoutMs = 300
         tcpInbound.authorization = [
             AuthorizationPolicyConfig(name: "foo/ext-authz", action: .custom, rules: [AuthorizationRule()], provider: authorizer),
-            AuthorizationPolicyConfig(name: "foo/ext-authz-grpc", action: .custom, dryRun: true, rules: [AuthorizationRule()], provider: unusable),
+            AuthorizationPolicyConfig(name: "foo/ext-authz-zipkin", action: .custom, dryRun: true, rules: [AuthorizationRule()], provider: unusable),
+            AuthorizationPolicyConfig(name: "foo/ext-authz-grpc", action: .custom, rules: [AuthorizationRule()], provider: grpc),
         ]
         tcpInbound.tracing = TracingConfig(collector: SpanCollector(address: "otel:4317", protocol: .otlpGRPC), sampling: 100)
         var pooled = ListenerConfig(name: "inbound|9081", port: 9081, direction: .inbound, appPort: 9081)

@@ -10,7 +10,7 @@ import Testing
 struct ExternalAuthorizationTests {
     static let denial = "denied by ext_authz for not found header `x-ext-authz: allow` in the request"
 
-    @Test("/headers with x-ext-authz: deny is the authorizer's 403 and body; allow reaches the app with the authorizer's header; other paths are not checked; the check carries the method, path and the headers let through; a gRPC or missing provider fails closed")
+    @Test("/headers with x-ext-authz: deny is the authorizer's 403 and body; allow reaches the app with the authorizer's header; other paths are not checked; the check carries the method, path and the headers let through; a provider that is not an authorizer fails closed")
     func customPolicy() throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
@@ -38,8 +38,8 @@ struct ExternalAuthorizationTests {
                 includeRequestHeadersInCheck: [x-ext-authz]
                 headersToUpstreamOnAllow: [x-ext-authz-check-result]
                 includeAdditionalHeadersInCheck: {x-checked-by: weft}
-            - name: sample-ext-authz-grpc
-              envoyExtAuthzGrpc: {service: ext-authz.default.svc.cluster.local, port: "9000"}
+            - name: not-an-authorizer
+              zipkin: {service: zipkin.istio-system.svc.cluster.local, port: 9411}
             """)).status == 0)
         try mesh.startApp(name: "ext-authz-v1", labels: "app=ext-authz", port: 8000,
                           command: ["python3", MeshHarness.fixtures.appendingPathComponent("ext_authz.py").path, "8000"], environment: ["CHECKS_FILE": checks.path])
@@ -88,9 +88,9 @@ struct ExternalAuthorizationTests {
         let stats = try WeftProcess.runTool("curl", ["-s", "--noproxy", "*", "http://\(try #require(try mesh.controlPlane.proxies().first { $0.id.hasPrefix("reviews-v1-") }?.podIP)):15000/stats"])
         #expect(stats.contains("ext_authz.ok: ") && stats.contains("ext_authz.denied: "), "\(stats.split(separator: "\n").filter { $0.contains("ext_authz") })")
 
-        // A provider Weft cannot ask (gRPC) fails closed for what the policy matches, as Istio does for a provider it cannot use.
-        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: policy("sample-ext-authz-grpc")).status == 0)
-        try mesh.waitUntil("the gRPC provider's policy takes effect") { (try? call("/headers", "allow").status) == 403 }
+        // A provider that is not an authorizer fails closed for what the policy matches, as Istio does for a provider it cannot use.
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: policy("not-an-authorizer")).status == 0)
+        try mesh.waitUntil("the unusable provider's policy takes effect") { (try? call("/headers", "allow").status) == 403 }
         #expect(try call("/ip", nil).status == 200)
     }
 }

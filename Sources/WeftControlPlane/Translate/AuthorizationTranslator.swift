@@ -35,39 +35,45 @@ public enum AuthorizationTranslator {
                                          provider: action == .custom ? externalAuthorizer(policy.spec.provider?.name ?? "", providers: providers) : nil)
     }
 
-    /// MeshConfig's `envoyExtAuthzHttp` provider `name`, as Istio configures Envoy's ext_authz filter
-    /// with it; a provider that is missing or not an HTTP one fails closed (Istio denies what the policy matches).
+    /// MeshConfig's `envoyExtAuthzHttp` or `envoyExtAuthzGrpc` provider `name`, as Istio configures
+    /// Envoy's ext_authz filter with it; a provider that is missing or of another kind fails closed
+    /// (Istio denies what the policy matches).
     static func externalAuthorizer(_ name: String, providers: [MeshConfig.ExtensionProvider]) -> ExternalAuthorizer {
         guard let provider = providers.first(where: { $0.name == name }) else {
             var missing = ExternalAuthorizer(name: name, address: "")
             missing.unusable = "no extension provider \"\(name)\" in MeshConfig"
             return missing
         }
-        guard let http = provider.envoyExtAuthzHttp else {
+        guard let body = provider.envoyExtAuthzHttp ?? provider.envoyExtAuthzGrpc else {
             var other = ExternalAuthorizer(name: name, address: "")
-            other.unusable = provider.envoyExtAuthzGrpc != nil ? "envoyExtAuthzGrpc providers are not supported by Weft yet" : "\"\(name)\" is not an envoyExtAuthzHttp provider"
+            other.unusable = "\"\(name)\" is not an envoyExtAuthzHttp or envoyExtAuthzGrpc provider"
             return other
         }
-        let port = http["port"].flatMap(TelemetryTranslator.int) ?? 80
-        var authorizer = ExternalAuthorizer(name: name, address: "\(http["service"]?.stringValue ?? ""):\(port)")
-        func names(_ key: String) -> [String] {
-            guard case .list(let items)? = http[key] else { return [] }
-            return items.compactMap { $0.stringValue?.lowercased() }
+        let grpc = provider.envoyExtAuthzHttp == nil
+        let port = body["port"].flatMap(TelemetryTranslator.int) ?? 80
+        var authorizer = ExternalAuthorizer(name: name, address: "\(body["service"]?.stringValue ?? ""):\(port)")
+        if grpc {
+            authorizer.api = .grpc
+        } else {
+            func names(_ key: String) -> [String] {
+                guard case .list(let items)? = body[key] else { return [] }
+                return items.compactMap { $0.stringValue?.lowercased() }
+            }
+            authorizer.pathPrefix = body["pathPrefix"]?.stringValue ?? ""
+            authorizer.includeRequestHeaders = names("includeRequestHeadersInCheck") + names("includeHeadersInCheck")
+            if case .object(let added)? = body["includeAdditionalHeadersInCheck"] {
+                authorizer.additionalHeaders = added.map { ExternalAuthorizer.Header(name: $0.key.lowercased(), value: $0.value.stringValue ?? "") }.sorted { $0.name < $1.name }
+            }
+            authorizer.headersToUpstreamOnAllow = names("headersToUpstreamOnAllow")
+            authorizer.headersToDownstreamOnAllow = names("headersToDownstreamOnAllow")
+            authorizer.headersToDownstreamOnDeny = names("headersToDownstreamOnDeny")
         }
-        authorizer.pathPrefix = http["pathPrefix"]?.stringValue ?? ""
-        authorizer.includeRequestHeaders = names("includeRequestHeadersInCheck") + names("includeHeadersInCheck")
-        if case .object(let added)? = http["includeAdditionalHeadersInCheck"] {
-            authorizer.additionalHeaders = added.map { ExternalAuthorizer.Header(name: $0.key.lowercased(), value: $0.value.stringValue ?? "") }.sorted { $0.name < $1.name }
-        }
-        authorizer.headersToUpstreamOnAllow = names("headersToUpstreamOnAllow")
-        authorizer.headersToDownstreamOnAllow = names("headersToDownstreamOnAllow")
-        authorizer.headersToDownstreamOnDeny = names("headersToDownstreamOnDeny")
-        if let status = http["statusOnError"].flatMap(TelemetryTranslator.int), (100...599).contains(status) { authorizer.statusOnError = status }
-        if case .bool(let open)? = http["failOpen"] { authorizer.failOpen = open }
-        if let timeout = http["timeout"]?.stringValue, let duration = try? IstioDuration(parsing: timeout), duration.nanoseconds > 0 {
+        if let status = body["statusOnError"].flatMap(TelemetryTranslator.int), (100...599).contains(status) { authorizer.statusOnError = status }
+        if case .bool(let open)? = body["failOpen"] { authorizer.failOpen = open }
+        if let timeout = body["timeout"]?.stringValue, let duration = try? IstioDuration(parsing: timeout), duration.nanoseconds > 0 {
             authorizer.timeoutMs = Int(max(1, duration.nanoseconds / 1_000_000))
         }
-        if (http["service"]?.stringValue ?? "").isEmpty { authorizer.unusable = "provider \"\(name)\" names no service" }
+        if (body["service"]?.stringValue ?? "").isEmpty { authorizer.unusable = "provider \"\(name)\" names no service" }
         return authorizer
     }
 

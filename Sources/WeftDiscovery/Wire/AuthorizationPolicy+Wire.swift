@@ -29,6 +29,7 @@ extension Weft_Discovery_V1_AuthorizationPolicy {
             wire.failOpen = model.failOpen
             wire.timeoutMs = Int64(model: model.timeoutMs)
             wire.unusable = model.unusable ?? ""
+            wire.grpc = model.api == .grpc
             provider = wire
         }
         dryRun = model.dryRun
@@ -95,6 +96,7 @@ extension AuthorizationPolicyConfig {
             made.failOpen = wire.provider.failOpen
             made.timeoutMs = Int(wire: wire.provider.timeoutMs)
             made.unusable = wire.provider.unusable.isEmpty ? nil : wire.provider.unusable
+            made.api = wire.provider.grpc ? .grpc : .http
             provider = made
         }
         self.init(name: wire.name, action: action, dryRun: wire.dryRun, rules: wire.rules.map { rule in

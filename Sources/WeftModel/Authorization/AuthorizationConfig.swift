@@ -23,15 +23,25 @@ public struct AuthorizationPolicyConfig: Sendable, Hashable, Codable {
     }
 }
 
-/// An external authorization service (MeshConfig `envoyExtAuthzHttp`), asked about each request a
-/// CUSTOM policy matches, as Envoy's ext_authz filter asks it: the request's method and path
-/// (under `pathPrefix`) with the headers it lets through; a 2xx answer lets the request on (with
-/// `headersToUpstreamOnAllow` copied from it), any other is the client's answer.
+/// An external authorization service (MeshConfig `envoyExtAuthzHttp` or `envoyExtAuthzGrpc`), asked
+/// about each request a CUSTOM policy matches, as Envoy's ext_authz filter asks it: over HTTP, the
+/// request's method and path (under `pathPrefix`) with the headers it lets through, a 2xx answer
+/// letting the request on (with `headersToUpstreamOnAllow` copied from it) and any other the
+/// client's answer; over gRPC, Envoy's `Authorization/Check` with the request's attributes.
 public struct ExternalAuthorizer: Sendable, Hashable, Codable {
+    /// How the authorizer is asked.
+    public enum API: String, Sendable, Hashable, Codable {
+        /// `envoyExtAuthzHttp`: an HTTP/1.1 request a check.
+        case http
+        /// `envoyExtAuthzGrpc`: Envoy's `envoy.service.auth.v3.Authorization/Check`.
+        case grpc
+    }
+
     /// The provider's name, as the policy names it.
     public var name: String
     /// `service:port` (a mesh service is reached at its endpoints).
     public var address: String
+    public var api: API = .http
     public var pathPrefix: String = ""
     /// Request headers sent in the check besides Host, Method, Path, Content-Length and Authorization (lowercased).
     public var includeRequestHeaders: [String] = []

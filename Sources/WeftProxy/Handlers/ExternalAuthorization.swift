@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 import NIOHTTP1
 import WeftModel
@@ -8,10 +9,20 @@ public final class ExternalCheck: Sendable {
     init(_ authorizer: ExternalAuthorizer) { self.authorizer = authorizer }
 }
 
+/// What an allowing authorizer asks of the request upstream and of the client's answer.
+struct ExternalAllowance {
+    /// Set on the request (over the client's value), added to it, and taken off it.
+    var set: [(String, String)] = []
+    var appended: [(String, String)] = []
+    var removed: [String] = []
+    /// Added to the client's answer.
+    var downstream: [(String, String)] = []
+}
+
 /// What the external authorizer said of a request.
 enum ExternalVerdict {
-    /// A 200: the request goes on with these headers set upstream, these added to the client's answer.
-    case allowed(upstream: [(String, String)], downstream: [(String, String)])
+    /// Allowed: the request goes on with the allowance's edits.
+    case allowed(ExternalAllowance)
     /// Any other status: the client's answer.
     case denied(LocalResponse)
     /// No answer (refused, reset, too slow, unusable).
@@ -45,7 +56,7 @@ enum ExternalAuthorization {
             headers.filter { names.contains($0.name.lowercased()) }.map { ($0.name.lowercased(), $0.value) }
         }
         if status == 200 {
-            return .allowed(upstream: picked(authorizer.headersToUpstreamOnAllow), downstream: picked(authorizer.headersToDownstreamOnAllow))
+            return .allowed(ExternalAllowance(set: picked(authorizer.headersToUpstreamOnAllow), downstream: picked(authorizer.headersToDownstreamOnAllow)))
         }
         // Envoy: with no list, every header of the answer but its framing and Host reaches the client.
         let framing: Set<String> = ["host", "content-length", "transfer-encoding", "connection", "keep-alive"]
@@ -148,19 +159,38 @@ extension ProxyServerHandler {
             stats.increment("ext_authz.error")
             return answer(LocalResponse(status: authorizer.statusOnError, flag: "UAEX"), version: head.version)
         }
-        let checkHead = ExternalAuthorization.checkHead(head, authority: request.attributes.authority, authorizer: authorizer)
-        ExternalAuthorization.check(checkHead, target: target, authorizer: authorizer, pool: listener.pool.value)
+        let asked: EventLoopFuture<ExternalVerdict>
+        switch authorizer.api {
+        case .http:
+            let checkHead = ExternalAuthorization.checkHead(head, authority: request.attributes.authority, authorizer: authorizer)
+            asked = ExternalAuthorization.check(checkHead, target: target, authorizer: authorizer, pool: listener.pool.value)
+        case .grpc:
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            let peers = ExternalAuthorizationGRPC.Peers(source: listener.remoteAddress(of: context.channel), sourcePrincipal: peer?.certificate.identity ?? "",
+                                                        destination: listener.localAddress(of: context.channel), destinationPrincipal: peer?.localIdentity ?? "")
+            let check = ExternalAuthorizationGRPC.checkRequest(head, attributes: request.attributes, peers: peers, http2: http2,
+                                                               streamID: UInt64.random(in: 1...UInt64.max), time: now)
+            asked = ExternalAuthorizationGRPC.check(check, target: target, authorizer: authorizer, pool: listener.pool.value)
+        }
+        asked
             .hop(to: context.eventLoop)
             .assumeIsolated()
             .whenSuccess { verdict in
                 guard self.context != nil, self.machine.isDeciding else { return }
                 var head = head
                 switch verdict {
-                case .allowed(let upstream, let downstream):
+                case .allowed(let allowance):
                     stats.increment("ext_authz.ok")
-                    for (name, value) in upstream { head.headers.replaceOrAdd(name: name, value: value) }
-                    var request = request
-                    request.responseHeaders += downstream.map { HeaderField(name: $0.0, value: $0.1) }
+                    for (name, value) in allowance.set { head.headers.replaceOrAdd(name: name, value: value) }
+                    for (name, value) in allowance.appended { head.headers.add(name: name, value: value) }
+                    for name in allowance.removed { head.headers.remove(name: name) }
+                    // The upstream's answer carries them (the steps already copied the context's into the decision).
+                    var decision = decision
+                    if !allowance.downstream.isEmpty, case .forward(var upstream) = decision {
+                        upstream.responseHeaders += allowance.downstream.map { HeaderField(name: $0.0, value: $0.1) }
+                        decision = .forward(upstream)
+                    }
                     // A fault delay the route asks for comes after the authorizer, as Envoy's fault filter does.
                     if let milliseconds = request.faultDelayMs, let context = self.context {
                         self.delay(decision, by: milliseconds, head: head, request: request, context: context)

@@ -49,6 +49,22 @@ extension UpstreamConnectionPool {
     /// HTTP/1 ↔ HTTP/2 codec; it is one exchange long and never pooled.
     func acquireStream(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy = .unlimited, connectTimeout: TimeAmount,
                        transport: UpstreamTransport) -> EventLoopFuture<NIOLoopBound<UpstreamHandler>> {
+        let loop = eventLoop
+        return openStream(host: host, port: port, cluster: cluster, policy: policy, connectTimeout: connectTimeout, transport: transport) { stream in
+            try stream.pipeline.syncOperations.addHandlers([UpstreamStreamCodec(), UpstreamHandler()])
+        }.flatMapThrowing { stream in
+            let handler = try stream.pipeline.syncOperations.handler(type: UpstreamHandler.self)
+            handler.isStream = true
+            handler.host = host
+            handler.port = port
+            return NIOLoopBound(handler, eventLoop: loop)
+        }
+    }
+
+    /// A new stream on an HTTP/2 connection to the endpoint with room for it (see `acquireStream`),
+    /// with `initialize`'s handlers on it, on this loop; its first read already asked for.
+    func openStream(host: String, port: Int, cluster: String, policy: ConnectionPoolPolicy = .unlimited, connectTimeout: TimeAmount,
+                    transport: UpstreamTransport, initialize: @escaping @Sendable (any Channel) throws -> Void) -> EventLoopFuture<any Channel> {
         eventLoop.preconditionInEventLoop()
         let key = transport.poolKey(host: host, port: port, cluster: cluster)
         let limit = policy.maxConcurrentStreams.flatMap { $0 > 0 ? $0 : nil } ?? Int.max
@@ -60,25 +76,19 @@ extension UpstreamConnectionPool {
         let stream = slot.connection.flatMap { opened -> EventLoopFuture<any Channel> in
             let promise = loop.makePromise(of: (any Channel).self)
             opened.multiplexer.createStreamChannel(promise: promise) { stream in
-                stream.eventLoop.makeCompletedFuture {
-                    try stream.pipeline.syncOperations.addHandlers([UpstreamStreamCodec(), UpstreamHandler()])
-                }
+                stream.eventLoop.makeCompletedFuture { try initialize(stream) }
             }
             return promise.futureResult
         }
         return stream.hop(to: loop).assumeIsolated().flatMapErrorThrowing { error -> any Channel in
             self.streamEnded(on: slot)
             throw error
-        }.flatMapThrowing { stream in
+        }.map { stream in
             stream.closeFuture.hop(to: loop).assumeIsolated().whenComplete { _ in self.streamEnded(on: slot) }
-            let handler = try stream.pipeline.syncOperations.handler(type: UpstreamHandler.self)
             // A new stream takes its autoRead from the connection once active, but asks for no read
             // itself: the first read is asked for here (autoRead keeps asking after it).
             stream.read()
-            handler.isStream = true
-            handler.host = host
-            handler.port = port
-            return NIOLoopBound(handler, eventLoop: loop)
+            return stream
         }.nonisolated()
     }
 

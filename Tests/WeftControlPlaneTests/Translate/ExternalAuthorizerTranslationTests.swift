@@ -9,7 +9,7 @@ struct ExternalAuthorizerTranslationTests {
         try MeshConfigDocument.decode("extensionProviders:\n" + yaml).extensionProviders ?? []
     }
 
-    @Test("envoyExtAuthzHttp: service:port and every setting; lists lowercased; a gRPC provider or a missing one unusable (fail closed)")
+    @Test("envoyExtAuthzHttp: service:port and every setting; lists lowercased; envoyExtAuthzGrpc: service:port, timeout, failOpen, statusOnError; a missing provider or another kind unusable (fail closed)")
     func translated() throws {
         let providers = try Self.providers("""
             - name: http
@@ -26,7 +26,9 @@ struct ExternalAuthorizerTranslationTests {
                 headersToDownstreamOnAllow: [x-trace]
                 headersToDownstreamOnDeny: [x-reason]
             - name: grpc
-              envoyExtAuthzGrpc: {service: ext-authz.foo.svc.cluster.local, port: "9000"}
+              envoyExtAuthzGrpc: {service: ext-authz.foo.svc.cluster.local, port: "9000", timeout: 250ms, failOpen: true, statusOnError: "500"}
+            - name: zipkin
+              zipkin: {service: zipkin.istio-system.svc.cluster.local, port: 9411}
             """)
         let http = AuthorizationTranslator.externalAuthorizer("http", providers: providers)
         #expect(http.address == "ext-authz.foo.svc.cluster.local:8000" && http.pathPrefix == "/check" && http.timeoutMs == 2000)
@@ -34,7 +36,11 @@ struct ExternalAuthorizerTranslationTests {
         #expect(http.includeRequestHeaders == ["x-ext-authz"] && http.headersToUpstreamOnAllow == ["x-user"])
         #expect(http.headersToDownstreamOnAllow == ["x-trace"] && http.headersToDownstreamOnDeny == ["x-reason"])
         #expect(http.additionalHeaders == [.init(name: "x-cluster", value: "one"), .init(name: "x-source", value: "weft")])
-        #expect(AuthorizationTranslator.externalAuthorizer("grpc", providers: providers).unusable?.contains("envoyExtAuthzGrpc") == true)
+        #expect(http.api == .http)
+        let grpc = AuthorizationTranslator.externalAuthorizer("grpc", providers: providers)
+        #expect(grpc.api == .grpc && grpc.address == "ext-authz.foo.svc.cluster.local:9000" && grpc.unusable == nil)
+        #expect(grpc.timeoutMs == 250 && grpc.failOpen && grpc.statusOnError == 500 && grpc.pathPrefix.isEmpty && grpc.includeRequestHeaders.isEmpty)
+        #expect(AuthorizationTranslator.externalAuthorizer("zipkin", providers: providers).unusable?.contains("is not an envoyExtAuthzHttp or envoyExtAuthzGrpc provider") == true)
         #expect(AuthorizationTranslator.externalAuthorizer("nowhere", providers: providers).unusable?.contains("no extension provider") == true)
     }
 }

@@ -31,10 +31,11 @@ struct ExternalAuthorizationCheckTests {
     @Test("200 allows with the listed headers each way; another status denies with its body, every header but framing (no list), flag UAEX")
     func verdicts() {
         let answer: HTTPHeaders = ["x-user": "alice", "x-trace": "t1", "x-secret": "s", "content-length": "5", "connection": "close"]
-        guard case .allowed(let upstream, let downstream) = ExternalAuthorization.verdict(status: 200, headers: answer, body: "", authorizer: Self.authorizer) else {
+        guard case .allowed(let allowance) = ExternalAuthorization.verdict(status: 200, headers: answer, body: "", authorizer: Self.authorizer) else {
             Issue.record("not allowed"); return
         }
-        #expect(upstream.map { "\($0.0)=\($0.1)" } == ["x-user=alice"] && downstream.map { "\($0.0)=\($0.1)" } == ["x-trace=t1"])
+        #expect(allowance.set.map { "\($0.0)=\($0.1)" } == ["x-user=alice"] && allowance.downstream.map { "\($0.0)=\($0.1)" } == ["x-trace=t1"])
+        #expect(allowance.appended.isEmpty && allowance.removed.isEmpty)
         guard case .denied(let response) = ExternalAuthorization.verdict(status: 401, headers: answer, body: "nope", authorizer: Self.authorizer) else {
             Issue.record("not denied"); return
         }

@@ -762,28 +762,40 @@ public nonisolated struct Weft_Discovery_V1_JwtRule: Sendable {
 }
 
 /// One AuthorizationPolicy, scoped to the proxy; an empty list means "not set".
-public nonisolated struct Weft_Discovery_V1_AuthorizationPolicy: Sendable {
+public nonisolated struct Weft_Discovery_V1_AuthorizationPolicy: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// namespace/name
-  public var name: String = String()
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
 
-  public var action: Weft_Discovery_V1_AuthorizationPolicy.Action = .allow
+  public var action: Weft_Discovery_V1_AuthorizationPolicy.Action {
+    get {_storage._action}
+    set {_uniqueStorage()._action = newValue}
+  }
 
-  public var dryRun: Bool = false
+  public var dryRun: Bool {
+    get {_storage._dryRun}
+    set {_uniqueStorage()._dryRun = newValue}
+  }
 
-  public var rules: [Weft_Discovery_V1_AuthorizationPolicy.Rule] = []
+  public var rules: [Weft_Discovery_V1_AuthorizationPolicy.Rule] {
+    get {_storage._rules}
+    set {_uniqueStorage()._rules = newValue}
+  }
 
   public var provider: Weft_Discovery_V1_AuthorizationPolicy.Provider {
-    get {_provider ?? Weft_Discovery_V1_AuthorizationPolicy.Provider()}
-    set {_provider = newValue}
+    get {_storage._provider ?? Weft_Discovery_V1_AuthorizationPolicy.Provider()}
+    set {_uniqueStorage()._provider = newValue}
   }
   /// Returns true if `provider` has been explicitly set.
-  public var hasProvider: Bool {self._provider != nil}
+  public var hasProvider: Bool {_storage._provider != nil}
   /// Clears the value of `provider`. Subsequent reads from it will return its default value.
-  public mutating func clearProvider() {self._provider = nil}
+  public mutating func clearProvider() {_uniqueStorage()._provider = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -829,7 +841,7 @@ public nonisolated struct Weft_Discovery_V1_AuthorizationPolicy: Sendable {
 
   }
 
-  /// CUSTOM: the external authorizer (MeshConfig envoyExtAuthzHttp).
+  /// CUSTOM: the external authorizer (MeshConfig envoyExtAuthzHttp or envoyExtAuthzGrpc).
   public nonisolated struct Provider: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -861,6 +873,9 @@ public nonisolated struct Weft_Discovery_V1_AuthorizationPolicy: Sendable {
 
     /// includeAdditionalHeadersInCheck: fixed headers added to the check.
     public var additionalHeaders: [Weft_Discovery_V1_AuthorizationPolicy.Provider.Header] = []
+
+    /// envoyExtAuthzGrpc: Envoy's Authorization/Check over gRPC (the HTTP fields unused).
+    public var grpc: Bool = false
 
     public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -971,7 +986,7 @@ public nonisolated struct Weft_Discovery_V1_AuthorizationPolicy: Sendable {
 
   public init() {}
 
-  fileprivate var _provider: Weft_Discovery_V1_AuthorizationPolicy.Provider? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Weft_Discovery_V1_StringMatcher: Sendable {
@@ -3441,51 +3456,95 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy: SwiftProtobuf.Messa
   public static let protoMessageName: String = _protobuf_package + ".AuthorizationPolicy"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}action\0\u{3}dry_run\0\u{1}rules\0\u{1}provider\0")
 
+  fileprivate class _StorageClass {
+    var _name: String = String()
+    var _action: Weft_Discovery_V1_AuthorizationPolicy.Action = .allow
+    var _dryRun: Bool = false
+    var _rules: [Weft_Discovery_V1_AuthorizationPolicy.Rule] = []
+    var _provider: Weft_Discovery_V1_AuthorizationPolicy.Provider? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _name = source._name
+      _action = source._action
+      _dryRun = source._dryRun
+      _rules = source._rules
+      _provider = source._provider
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularEnumField(value: &self.action) }()
-      case 3: try { try decoder.decodeSingularBoolField(value: &self.dryRun) }()
-      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.rules) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._provider) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 2: try { try decoder.decodeSingularEnumField(value: &_storage._action) }()
+        case 3: try { try decoder.decodeSingularBoolField(value: &_storage._dryRun) }()
+        case 4: try { try decoder.decodeRepeatedMessageField(value: &_storage._rules) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._provider) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 1)
+      }
+      if _storage._action != .allow {
+        try visitor.visitSingularEnumField(value: _storage._action, fieldNumber: 2)
+      }
+      if _storage._dryRun != false {
+        try visitor.visitSingularBoolField(value: _storage._dryRun, fieldNumber: 3)
+      }
+      if !_storage._rules.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._rules, fieldNumber: 4)
+      }
+      try { if let v = _storage._provider {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
     }
-    if self.action != .allow {
-      try visitor.visitSingularEnumField(value: self.action, fieldNumber: 2)
-    }
-    if self.dryRun != false {
-      try visitor.visitSingularBoolField(value: self.dryRun, fieldNumber: 3)
-    }
-    if !self.rules.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.rules, fieldNumber: 4)
-    }
-    try { if let v = self._provider {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Weft_Discovery_V1_AuthorizationPolicy, rhs: Weft_Discovery_V1_AuthorizationPolicy) -> Bool {
-    if lhs.name != rhs.name {return false}
-    if lhs.action != rhs.action {return false}
-    if lhs.dryRun != rhs.dryRun {return false}
-    if lhs.rules != rhs.rules {return false}
-    if lhs._provider != rhs._provider {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._action != rhs_storage._action {return false}
+        if _storage._dryRun != rhs_storage._dryRun {return false}
+        if _storage._rules != rhs_storage._rules {return false}
+        if _storage._provider != rhs_storage._provider {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3497,7 +3556,7 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Action: SwiftProtobu
 
 nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Provider: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = Weft_Discovery_V1_AuthorizationPolicy.protoMessageName + ".Provider"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{3}path_prefix\0\u{3}include_request_headers\0\u{3}headers_to_upstream_on_allow\0\u{3}headers_to_downstream_on_allow\0\u{3}headers_to_downstream_on_deny\0\u{3}status_on_error\0\u{3}fail_open\0\u{3}timeout_ms\0\u{1}unusable\0\u{3}additional_headers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{3}path_prefix\0\u{3}include_request_headers\0\u{3}headers_to_upstream_on_allow\0\u{3}headers_to_downstream_on_allow\0\u{3}headers_to_downstream_on_deny\0\u{3}status_on_error\0\u{3}fail_open\0\u{3}timeout_ms\0\u{1}unusable\0\u{3}additional_headers\0\u{1}grpc\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3517,6 +3576,7 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Provider: SwiftProto
       case 10: try { try decoder.decodeSingularInt64Field(value: &self.timeoutMs) }()
       case 11: try { try decoder.decodeSingularStringField(value: &self.unusable) }()
       case 12: try { try decoder.decodeRepeatedMessageField(value: &self.additionalHeaders) }()
+      case 13: try { try decoder.decodeSingularBoolField(value: &self.grpc) }()
       default: break
       }
     }
@@ -3559,6 +3619,9 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Provider: SwiftProto
     if !self.additionalHeaders.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.additionalHeaders, fieldNumber: 12)
     }
+    if self.grpc != false {
+      try visitor.visitSingularBoolField(value: self.grpc, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3575,6 +3638,7 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Provider: SwiftProto
     if lhs.timeoutMs != rhs.timeoutMs {return false}
     if lhs.unusable != rhs.unusable {return false}
     if lhs.additionalHeaders != rhs.additionalHeaders {return false}
+    if lhs.grpc != rhs.grpc {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
