@@ -36,6 +36,8 @@ public final class ActiveConfiguration: Sendable {
     private let tunnelTCPRoutes: [Int: [TunnelTCPRoute]]
     /// Inbound listeners' AuthorizationPolicies, by port (only ports that have any).
     private let authorizations: [Int: [AuthorizationPolicyConfig]]
+    /// The same as a TCP connection is judged by them (`forConnections`), made once here.
+    private let connectionAuthorizations: [Int: [AuthorizationPolicyConfig]]
     /// Inbound and gateway listeners' RequestAuthentication, by port, key sets parsed once here.
     private let authenticators: [Int: JWTAuthenticator]
     /// Each listener's access logs, formats parsed and files open (by listener name; only listeners that log).
@@ -83,6 +85,7 @@ public final class ActiveConfiguration: Sendable {
         }, uniquingKeysWith: { first, _ in first })
         authorizations = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.authorization.isEmpty }.map { ($0.port, $0.authorization) },
                                     uniquingKeysWith: { first, _ in first })
+        connectionAuthorizations = authorizations.mapValues { $0.compactMap(\.forConnections) }
         authenticators = Dictionary(configuration.listeners.filter { $0.direction != .outbound && !$0.requestAuthentication.isEmpty }
                                         .map { ($0.port, JWTAuthenticator(rules: $0.requestAuthentication)) }, uniquingKeysWith: { first, _ in first })
         var logs: [String: [PreparedAccessLog]] = [:]
@@ -165,6 +168,11 @@ public final class ActiveConfiguration: Sendable {
 
     /// The AuthorizationPolicies enforced on an inbound or gateway port (none: everything is allowed).
     public func authorization(port: Int) -> [AuthorizationPolicyConfig] { authorizations[port] ?? authorizations[Self.virtualInboundPort] ?? [] }
+
+    /// The AuthorizationPolicies of an inbound or gateway port as a TCP connection is judged by them (none: every connection passes).
+    public func connectionAuthorization(port: Int) -> [AuthorizationPolicyConfig] {
+        connectionAuthorizations[port] ?? connectionAuthorizations[Self.virtualInboundPort] ?? []
+    }
 
     /// The RequestAuthentication of an inbound or gateway port (nil: no rules, every request passes unauthenticated).
     public func authenticator(port: Int) -> JWTAuthenticator? { authenticators[port] ?? authenticators[Self.virtualInboundPort] }

@@ -4,7 +4,8 @@
                                 then echoes each line back upper-cased (PORT 0: a free one, printed).
   banner_peers.py client HOST PORT   connects, waits (10 s at most) for the greeting without sending,
                                 then sends "hello" and prints JSON: the greeting and the echo.
-  banner_peers.py tls-client HOST PORT NAME CAFILE   the same over TLS (server name NAME, trusting CAFILE)."""
+  banner_peers.py tls-client HOST PORT NAME CAFILE   the same over TLS (server name NAME, trusting CAFILE).
+  A client connects from CLIENT_SOURCE (an address) when it is set."""
 import json
 import os
 import socket
@@ -23,7 +24,8 @@ class Greeter(socketserver.StreamRequestHandler):
 def client(host, port, name=None, cafile=None):
     report = {"greeting": None, "echo": None}
     try:
-        sock = socket.create_connection((host, port), timeout=10)
+        source = os.environ.get("CLIENT_SOURCE")
+        sock = socket.create_connection((host, port), timeout=10, source_address=(source, 0) if source else None)
         if name:
             sock = ssl.create_default_context(cafile=cafile).wrap_socket(sock, server_hostname=name)
         reader = sock.makefile("rb")

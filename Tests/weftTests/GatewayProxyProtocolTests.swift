@@ -98,6 +98,14 @@ struct GatewayProxyProtocolTests {
             """)
         try mesh.waitUntil("the policy denies another client") { echo("http-v2", from: "127.0.0.78").status == 403 }
         #expect(echo("http-v2").status == 200, "the client HAProxy names is allowed, though HAProxy's own address is not")
+        // The TCP server too, as Istio's network RBAC filter judges a connection: .77 through HAProxy passes, .78 is closed.
+        func greet(from source: String) -> [String: String] {
+            let output = (try? WeftProcess.runTool("env", ["CLIENT_SOURCE=\(source)", "python3", peers, "client", "127.0.0.1", String(balancer.ports["tcp-v2"] ?? 0)])) ?? ""
+            return (try? JSONSerialization.jsonObject(with: Data(output.utf8))) as? [String: String] ?? [:]
+        }
+        #expect(greet(from: Self.client)["echo"] == "HELLO", "\(greet(from: Self.client))")
+        #expect(greet(from: "127.0.0.78")["greeting"] ?? "" == "", "a denied connection is closed before the app greets: \(greet(from: "127.0.0.78"))")
+        #expect(gateway.counter("tcp.rbac.denied") >= 1 && gateway.counter("tcp.rbac.allowed") >= 1)
     }
 
     /// The gateway's Deployment (its annotation turns PROXY protocol on), the mesh's JSON access

@@ -4,7 +4,8 @@ import NIOPosix
 /// An inbound port whose Service port is not HTTP (`tcp-…`, `redis`, `mongo`, `tls`, …): once
 /// the transport is settled (mutual TLS terminated, or plaintext as PeerAuthentication allows),
 /// the connection's bytes go to the app's port as they are, both ways, with backpressure and
-/// half-close, counted in Istio's TCP metrics (reporter destination). A refused app port closes
+/// half-close, counted in Istio's TCP metrics (reporter destination). A connection the workload's
+/// AuthorizationPolicies deny is closed first (`AuthorizeConnection`). A refused app port closes
 /// the connection, counted with Envoy's `UF`.
 enum InboundTCPProxy {
     /// Puts the splice behind `handler` (the transport step that decided), connects to the app,
@@ -12,6 +13,10 @@ enum InboundTCPProxy {
     static func serve(after handler: any ChannelHandler & RemovableChannelHandler, context: ChannelHandlerContext, listener: ListenerContext,
                       port: Int, service: String, peer: ConnectionPeer?, passing data: NIOAny?) {
         let downstream = context.channel
+        guard AuthorizeConnection.allows(downstream, port: port, peer: peer, listener: listener) else {
+            context.close(promise: nil)
+            return
+        }
         let (downstreamSide, appSide) = SpliceHandler.pair()
         let counter = listener.telemetry.map { telemetry in
             TCPConnectionTelemetry(telemetry: telemetry, series: TCPConnectionTelemetry.inboundSeries(
