@@ -6,7 +6,9 @@ HTTP (the first port): a check whose `x-ext-authz` header is `allow` is answered
 and the body "denied by ext_authz for not found header `x-ext-authz: allow` in the request".
 gRPC (the second port, when given): Envoy's envoy.service.auth.v3.Authorization/Check, served with
 the official generated messages of the `xds-protos` package. A request whose `x-ext-authz` header is
-`allow` gets status OK and an OkHttpResponse setting `x-ext-authz-check-result: allowed` and
+`allow` (or without the header, a source principal of the service account ALLOW_SERVICE_ACCOUNT,
+"a" by default: a TCP connection's check has no headers) gets status OK and an OkHttpResponse setting
+`x-ext-authz-check-result: allowed` and
 `x-ext-authz-additional-header-override: grpc-additional-header-override-value`; any other gets
 PERMISSION_DENIED and a DeniedHttpResponse (403, the body above, `x-ext-authz-check-result: denied`),
 as the sample's Check answers. Beyond the sample, for the test of Envoy's OkHttpResponse edits: with
@@ -77,7 +79,14 @@ def serve_grpc(address, port):
                 f.write(json.dumps({"grpc": json_format.MessageToDict(request, preserving_proto_field_name=True),
                                     "metadata": {k: v for k, v in context.invocation_metadata()}}) + "\n")
             headers = request.attributes.request.http.headers
-            if headers.get("x-ext-authz") == "allow":
+            # The sample's rule: the header decides when present, else the source's service account
+            # (its -allow_service_account flag, "a" by default; here ALLOW_SERVICE_ACCOUNT).
+            if "x-ext-authz" in headers:
+                allowed = headers["x-ext-authz"] == "allow"
+            else:
+                account = os.environ.get("ALLOW_SERVICE_ACCOUNT", "a")
+                allowed = request.attributes.HasField("source") and request.attributes.source.principal.endswith("/sa/" + account)
+            if allowed:
                 ok = auth.OkHttpResponse(headers=[header("x-ext-authz-check-result", "allowed"),
                                                   header("x-ext-authz-additional-header-override", "grpc-additional-header-override-value")])
                 if headers.get("x-ext-authz-edit") == "1":

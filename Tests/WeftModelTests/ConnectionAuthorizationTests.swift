@@ -34,7 +34,7 @@ struct ConnectionAuthorizationTests {
         #expect(AuthorizationEngine.evaluate([judged], to9000).decision.allowed)
     }
 
-    @Test("DENY and AUDIT: the HTTP-only fields are dropped and the rest still matches (a wider deny); CUSTOM is left out")
+    @Test("DENY and AUDIT: the HTTP-only fields are dropped and the rest still matches (a wider deny); CUSTOM: left out with an HTTP provider, judged as a DENY with a gRPC one")
     func denyAndCustom() throws {
         let deny = AuthorizationPolicyConfig(name: "foo/tcp", action: .deny, rules: [Self.rule(ports: ["9000"], methods: ["GET"])])
         let judged = try #require(deny.forConnections)
@@ -47,6 +47,12 @@ struct ConnectionAuthorizationTests {
         #expect(!AuthorizationEngine.evaluate([try #require(methodsOnly.forConnections)], other).decision.allowed, "a DENY of methods alone denies every connection")
         let audit = AuthorizationPolicyConfig(name: "foo/audit", action: .audit, rules: [Self.rule(ports: ["9000"], when: [.init(key: "request.auth.claims[iss]", values: ["x"])])])
         #expect(AuthorizationEngine.evaluate([try #require(audit.forConnections)], Self.client).decision.audited == ["foo/audit"])
-        #expect(AuthorizationPolicyConfig(name: "foo/ext", action: .custom, rules: [Self.rule(ports: ["9000"])]).forConnections == nil)
+        let http = ExternalAuthorizer(name: "http", address: "ext-authz:8000")
+        #expect(AuthorizationPolicyConfig(name: "foo/ext", action: .custom, rules: [Self.rule(ports: ["9000"])], provider: http).forConnections == nil,
+                "an HTTP provider cannot be asked about a connection: the policy is left out")
+        var grpc = ExternalAuthorizer(name: "grpc", address: "ext-authz:9000")
+        grpc.api = .grpc
+        let custom = try #require(AuthorizationPolicyConfig(name: "foo/ext", action: .custom, rules: [Self.rule(ports: ["9000"], methods: ["GET"])], provider: grpc).forConnections)
+        #expect(custom.rules == [Self.rule(ports: ["9000"])] && AuthorizationEngine.externalAuthorizer([custom], Self.client) == grpc, "a gRPC provider's rules are judged as a DENY's")
     }
 }

@@ -102,4 +102,71 @@ struct TCPAuthorizationTests {
         #expect(counter("tcp.rbac.denied.default/tcp-policy") >= 1 && counter("tcp.rbac.denied.no_allow_policy_matched") >= 1,
                 "\(stats.split(separator: "\n").filter { $0.contains("rbac") })")
     }
+
+    @Test("CUSTOM on TCP with a gRPC provider (Envoy's network ext_authz): each connection a policy matches is checked with both ends and identities, no request; the sample's service-account rule admits the mesh client and refuses a plaintext peer; a port the rule does not name is not checked; an HTTP provider is left out for TCP",
+          .enabled(if: FileManager.default.fileExists(atPath: "/opt/weft-xds-protos/envoy/service/auth/v3"), "xds-protos is not installed in /opt/weft-xds-protos (.ci/run installs it)"))
+    func customGRPC() throws {
+        let mesh = try MeshHarness()
+        defer { mesh.stopWorkloads() }
+        let checks = FileManager.default.temporaryDirectory.appendingPathComponent("weft-tcp-ext-authz-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: checks) }
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: Self.manifests + "\n---\n" + """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: ext-authz}
+            spec:
+              selector: {app: ext-authz}
+              ports: [{name: http, port: 8000}, {name: grpc, port: 9000}]
+            """ + "\n---\n" + AccessLogTests.configMap("""
+            extensionProviders:
+            - name: sample-ext-authz-grpc
+              envoyExtAuthzGrpc: {service: ext-authz.default.svc.cluster.local, port: "9000"}
+            - name: sample-ext-authz-http
+              envoyExtAuthzHttp: {service: ext-authz.default.svc.cluster.local, port: "8000"}
+            """)).status == 0)
+        try mesh.startApp(name: "ext-authz-v1", labels: "app=ext-authz", port: 8000,
+                          command: ["python3", MeshHarness.fixtures.appendingPathComponent("ext_authz.py").path, "8000", "9000"],
+                          environment: ["CHECKS_FILE": checks.path, "ALLOW_SERVICE_ACCOUNT": "default"], runArguments: ["--port", "9000"])
+        try mesh.startApp(name: "tcp-echo-v1", labels: "app=tcp-echo", port: 9000,
+                          command: ["python3", MeshHarness.fixtures.appendingPathComponent("tcp_echo.py").path, "9000", "9001", "9002"],
+                          runArguments: ["--port", "9001", "--port", "9002"])
+        let client = try mesh.startClient()
+        try mesh.waitForEndpoints(proxy: "client-", cluster: "outbound|9000||tcp-echo.default.svc.cluster.local", count: 1)
+        try mesh.waitForEndpoints(proxy: "tcp-echo-v1-", cluster: "outbound|9000||ext-authz.default.svc.cluster.local", count: 1)
+        let echo = try #require(try mesh.controlPlane.proxies().first { $0.id.hasPrefix("tcp-echo-v1-") }?.podIP)
+        try mesh.waitUntil("tcp-echo answers") { Self.send(client, 9000) != nil && Self.send(echo, 9002) != nil }
+
+        func custom(_ provider: String) -> String {
+            """
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata: {name: ext-authz, namespace: default}
+            spec:
+              selector: {matchLabels: {app: tcp-echo}}
+              action: CUSTOM
+              provider: {name: \(provider)}
+              rules:
+              - to: [{operation: {ports: ["9000", "9002"]}}]
+            """
+        }
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: custom("sample-ext-authz-grpc")).status == 0)
+        try mesh.waitUntil("the provider refuses the plaintext peer") { Self.send(echo, 9002) == nil }
+        #expect(Self.send(client, 9000) == "hello port 9000", "the mesh client's service account is the one the authorizer allows")
+        #expect(Self.send(client, 9001) == "hello port 9001", "a port the rule does not name is not checked")
+
+        let recorded = ((try? String(contentsOf: checks, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }.compactMap { ($0["grpc"] as? [String: Any])?["attributes"] as? [String: Any] }
+        #expect(recorded.contains { ($0["source"] as? [String: Any])?["principal"] as? String == "spiffe://cluster.local/ns/default/sa/default" },
+                "the mesh client's check names its identity: \(recorded)")
+        #expect(recorded.allSatisfy { $0["request"] == nil }, "a connection's check carries no request: \(recorded)")
+        let ports = recorded.compactMap { (((($0["destination"] as? [String: Any])?["address"] as? [String: Any])?["socket_address"] as? [String: Any])?["port_value"] as? Int) }
+        #expect(Set(ports).isSubset(of: [9000, 9002]) && ports.contains(9002), "only the ports the rule names are checked: \(ports)")
+        let stats = try WeftProcess.runTool("curl", ["-s", "--noproxy", "*", "http://\(echo):15000/stats"])
+        #expect(stats.contains("tcp.ext_authz.ok: ") && stats.contains("tcp.ext_authz.denied: "), "\(stats.split(separator: "\n").filter { $0.contains("ext_authz") })")
+
+        // An HTTP provider cannot be asked about a connection: Istio leaves the policy out of the TCP chain.
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: custom("sample-ext-authz-http")).status == 0)
+        try mesh.waitUntil("the HTTP provider's policy does not apply to connections") { Self.send(echo, 9002) != nil }
+    }
 }

@@ -2,15 +2,18 @@
 /// no host, method, path, headers or token, so a rule that names one of those is judged without it.
 /// An ALLOW rule naming an HTTP-only field is left out (the policy allows less: istio.io's
 /// "Authorization for TCP traffic" task denies port 9000 once its ALLOW rule names `methods`); a DENY
-/// or AUDIT rule keeps its other fields (it denies more). CUSTOM policies are left out here: they
-/// ask an external authorizer about requests.
+/// or AUDIT rule keeps its other fields (it denies more). A CUSTOM policy asks its provider about a
+/// connection when that is a gRPC one (Envoy's network ext_authz filter; its rules judged as a
+/// DENY's), and is left out with an HTTP provider, which cannot be asked about a connection.
 extension AuthorizationPolicyConfig {
-    /// The policy as a TCP connection is judged by it; nil for a CUSTOM policy.
+    /// The policy as a TCP connection is judged by it; nil for a CUSTOM policy whose provider is an HTTP one.
     public var forConnections: AuthorizationPolicyConfig? {
         var judged = self
         switch action {
         case .custom:
-            return nil
+            // A provider that cannot be used still fails closed for what the policy matches.
+            guard provider?.api == .grpc || provider?.unusable != nil else { return nil }
+            judged.rules = rules.map(\.withoutHTTPOnlyFields)
         case .allow:
             judged.rules = rules.filter { !$0.namesHTTPOnlyFields }
         case .deny, .audit:

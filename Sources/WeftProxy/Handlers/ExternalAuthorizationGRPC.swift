@@ -52,6 +52,15 @@ enum ExternalAuthorizationGRPC {
         return ExtAuthzCheckRequest.with { $0.attributes = context }
     }
 
+    /// The check for a TCP connection, as Envoy's network ext_authz filter sends it: both ends and
+    /// identities, no request.
+    static func connectionCheck(peers: Peers) -> ExtAuthzCheckRequest {
+        var context = ExtAuthzAttributeContext()
+        context.source = peer(peers.source, principal: peers.sourcePrincipal)
+        context.destination = peer(peers.destination, principal: peers.destinationPrincipal)
+        return ExtAuthzCheckRequest.with { $0.attributes = context }
+    }
+
     private static func peer(_ address: SocketAddress?, principal: String) -> ExtAuthzAttributeContext.Peer {
         var peer = ExtAuthzAttributeContext.Peer()
         if let address, let ip = address.ipText {

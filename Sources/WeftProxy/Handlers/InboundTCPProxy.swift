@@ -8,15 +8,12 @@ import NIOPosix
 /// AuthorizationPolicies deny is closed first (`AuthorizeConnection`). A refused app port closes
 /// the connection, counted with Envoy's `UF`.
 enum InboundTCPProxy {
-    /// Puts the splice behind `handler` (the transport step that decided), connects to the app,
-    /// and takes `handler` out of the pipeline; `data`, the bytes it read, goes on first.
+    /// Puts the splice behind `handler` (the transport step that decided) and takes `handler` out of
+    /// the pipeline, `data`, the bytes it read, going on first; connects to the app once the
+    /// workload's policies admit the connection (the splice holds what the client sends meanwhile).
     static func serve(after handler: any ChannelHandler & RemovableChannelHandler, context: ChannelHandlerContext, listener: ListenerContext,
                       port: Int, service: String, peer: ConnectionPeer?, passing data: NIOAny?) {
         let downstream = context.channel
-        guard AuthorizeConnection.allows(downstream, port: port, peer: peer, listener: listener) else {
-            context.close(promise: nil)
-            return
-        }
         let (downstreamSide, appSide) = SpliceHandler.pair()
         let counter = listener.telemetry.map { telemetry in
             TCPConnectionTelemetry(telemetry: telemetry, series: TCPConnectionTelemetry.inboundSeries(
@@ -35,6 +32,13 @@ enum InboundTCPProxy {
         listener.stats.increment("downstream_cx_tcp")
         // A client's half-close reaches the app as one (Redis's and PostgreSQL's clients rarely do, others may).
         downstream.setOption(.allowRemoteHalfClosure, value: true).whenComplete { _ in }
+        AuthorizeConnection.admit(downstream, port: port, peer: peer, listener: listener, refused: { downstreamSide.abandon() }) {
+            connectApp(downstream, downstreamSide: downstreamSide, appSide: appSide, counter: counter, listener: listener, port: port)
+        }
+    }
+
+    private static func connectApp(_ downstream: any Channel, downstreamSide: SpliceHandler, appSide: SpliceHandler, counter: TCPConnectionTelemetry?,
+                                   listener: ListenerContext, port: Int) {
         let stats = listener.stats
         let cluster = "inbound|\(port)||"
         let loop = downstream.eventLoop

@@ -82,16 +82,18 @@ final class OutboundTCPProxy: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func start(context: ChannelHandlerContext) {
-        let stats = listener.stats
-        stats.increment("downstream_cx_tcp")
-        let downstream = context.channel
+        listener.stats.increment("downstream_cx_tcp")
         // A gateway's TCP server: its AuthorizationPolicies judge the connection first.
-        if listener.enforcesAuthorization,
-           !AuthorizeConnection.allows(downstream, port: listener.inboundPort ?? listener.defaultPort, peer: nil, listener: listener) {
-            downstreamSide.abandon()
-            context.close(promise: nil)
-            return
+        guard listener.enforcesAuthorization else { return connect(context: context) }
+        AuthorizeConnection.admit(context.channel, port: listener.inboundPort ?? listener.defaultPort, peer: nil, listener: listener,
+                                  refused: { self.downstreamSide.abandon() }) {
+            self.connect(context: context)
         }
+    }
+
+    private func connect(context: ChannelHandlerContext) {
+        let stats = listener.stats
+        let downstream = context.channel
         let configuration = listener.configuration.active
         let destinations = destinations ?? configuration.configuration.listeners.first { $0.name == listener.name }?.tcpDestinations ?? []
         let choice = passthrough.map { .success(RequestDecision.Upstream(host: $0.address, port: $0.port, cluster: "PassthroughCluster", connectTimeoutMs: 10_000, headers: nil)) }
