@@ -10,7 +10,7 @@ import Testing
 struct ExternalAuthorizationTests {
     static let denial = "denied by ext_authz for not found header `x-ext-authz: allow` in the request"
 
-    @Test("/headers with x-ext-authz: deny is the authorizer's 403 and body; allow reaches the app with the authorizer's header; other paths are not checked; the check carries the method, path and the headers let through; a provider that is not an authorizer fails closed")
+    @Test("/headers with x-ext-authz: deny is the authorizer's 403 and body; allow reaches the app with the authorizer's header; other paths are not checked; checks share kept-alive connections; the check carries the method, path and the headers let through; a provider that is not an authorizer fails closed")
     func customPolicy() throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
@@ -74,6 +74,7 @@ struct ExternalAuthorizationTests {
         let seen = ((try? JSONSerialization.jsonObject(with: Data(allowed.body.utf8))) as? [String: Any])?["headers"] as? [String: String] ?? [:]
         #expect(seen["x-ext-authz-check-result"] == "allowed", "headersToUpstreamOnAllow reaches the app: \(seen)")
         #expect(try call("/ip", nil).status == 200, "a path the policy does not name is not checked")
+        for _ in 0..<6 { #expect(try call("/headers", "allow").status == 200) }
 
         let recorded = ((try? String(contentsOf: checks, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
@@ -87,6 +88,11 @@ struct ExternalAuthorizationTests {
                 "under STRICT the check went over mutual TLS, the authorizer's sidecar saw the reviews sidecar's certificate: \(headers)")
         let stats = try WeftProcess.runTool("curl", ["-s", "--noproxy", "*", "http://\(try #require(try mesh.controlPlane.proxies().first { $0.id.hasPrefix("reviews-v1-") }?.podIP)):15000/stats"])
         #expect(stats.contains("ext_authz.ok: ") && stats.contains("ext_authz.denied: "), "\(stats.split(separator: "\n").filter { $0.contains("ext_authz") })")
+        // Checks go on kept-alive connections, as Envoy keeps its ext_authz cluster's: a mutual TLS
+        // handshake to the authorizer a loop (the sidecar runs two), not one a check.
+        let handshakes = stats.split(separator: "\n").first { $0.hasPrefix("cluster.outbound|8000||ext-authz.default.svc.cluster.local.ssl.handshake: ") }
+            .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        #expect((1...2).contains(handshakes) && recorded.count >= 8, "\(recorded.count) checks over \(handshakes) handshakes")
 
         // A provider that is not an authorizer fails closed for what the policy matches, as Istio does for a provider it cannot use.
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: policy("not-an-authorizer")).status == 0)

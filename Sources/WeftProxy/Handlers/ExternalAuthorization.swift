@@ -79,67 +79,6 @@ enum ExternalAuthorization {
         }
         return (host, port, nil, .plaintext)
     }
-
-    /// Asks the authorizer over a connection from `pool` (its loop's).
-    static func check(_ head: HTTPRequestHead, target: (host: String, port: Int, cluster: String?, transport: UpstreamTransport), authorizer: ExternalAuthorizer,
-                      pool: UpstreamConnectionPool) -> EventLoopFuture<ExternalVerdict> {
-        let eventLoop = pool.eventLoop
-        let promise = eventLoop.makePromise(of: ExternalVerdict.self)
-        let timeout = eventLoop.scheduleTask(in: .milliseconds(Int64(authorizer.timeoutMs))) {
-            promise.succeed(.failed("no answer within \(authorizer.timeoutMs) ms"))
-        }
-        promise.futureResult.whenComplete { _ in timeout.cancel() }
-        pool.connectSecured(host: target.host, port: target.port, cluster: target.cluster, connectTimeout: .milliseconds(Int64(min(authorizer.timeoutMs, 10_000))),
-                            transport: target.transport, carrying: .http1) { channel in
-            try channel.pipeline.syncOperations.addHTTPClientHandlers()
-            try channel.pipeline.syncOperations.addHandler(AnswerReader(authorizer: authorizer, promise: promise))
-        }.whenComplete { result in
-            switch result {
-            case .success(let connection):
-                let channel = connection.channel
-                channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-                promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-            case .failure(let error):
-                promise.succeed(.failed("\(error)"))
-            }
-        }
-        return promise.futureResult
-    }
-
-    /// Reads the authorizer's answer (a body of up to 64 KiB) into a verdict.
-    final class AnswerReader: ChannelInboundHandler {
-        typealias InboundIn = HTTPClientResponsePart
-        let authorizer: ExternalAuthorizer
-        let promise: EventLoopPromise<ExternalVerdict>
-        var head: HTTPResponseHead?
-        var body: [UInt8] = []
-
-        init(authorizer: ExternalAuthorizer, promise: EventLoopPromise<ExternalVerdict>) {
-            self.authorizer = authorizer
-            self.promise = promise
-        }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            switch unwrapInboundIn(data) {
-            case .head(let received): head = received
-            case .body(let buffer): if body.count < 65_536 { body += buffer.readableBytesView.prefix(65_536 - body.count) }
-            case .end:
-                guard let head else { return promise.succeed(.failed("no response head")) }
-                promise.succeed(ExternalAuthorization.verdict(status: Int(head.status.code), headers: head.headers,
-                                                              body: String(decoding: body, as: UTF8.self), authorizer: authorizer))
-            }
-        }
-
-        func channelInactive(context: ChannelHandlerContext) {
-            promise.succeed(.failed("connection closed before the answer ended"))
-        }
-
-        func errorCaught(context: ChannelHandlerContext, error: any Error) {
-            promise.succeed(.failed("\(error)"))
-            context.close(promise: nil)
-        }
-    }
 }
 
 extension ProxyServerHandler {

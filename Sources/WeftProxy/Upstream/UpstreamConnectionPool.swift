@@ -39,6 +39,8 @@ public final class UpstreamConnectionPool {
     private var waiters: [String: [Waiter]] = [:]
     /// HTTP/2 connections by endpoint and transport, each shared by the streams of many requests (`+HTTP2`).
     var http2Connections: [UpstreamPoolKey: [HTTP2ConnectionSlot]] = [:]
+    /// Kept-alive HTTP/1.1 connections to external authorizers (`ExternalAuthorization`).
+    let authorizerConnections = IdleCheckConnections()
 
     /// A request waiting for a connection of its cluster (Envoy's pending request).
     private struct Waiter {
