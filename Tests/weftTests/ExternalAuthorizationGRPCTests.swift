@@ -44,19 +44,7 @@ struct ExternalAuthorizationGRPCTests {
         let client = try mesh.startClient()
         try mesh.waitForEndpoints(proxy: "reviews-v1-", cluster: "outbound|9000||ext-authz.default.svc.cluster.local", count: 1)
         try mesh.waitForEndpoints(proxy: "client-", count: 1)
-        func policy(_ provider: String) -> String {
-            """
-            apiVersion: security.istio.io/v1
-            kind: AuthorizationPolicy
-            metadata: {name: ext-authz, namespace: default}
-            spec:
-              selector: {matchLabels: {app: reviews}}
-              action: CUSTOM
-              provider: {name: \(provider)}
-              rules:
-              - to: [{operation: {paths: ["/headers"]}}]
-            """
-        }
+        let policy = ExternalAuthorizationTests.customPolicyYAML
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: policy("sample-ext-authz-grpc")).status == 0)
         let pod = client
         func call(_ path: String, _ headers: [String]) throws -> (status: Int, headers: [String: String], body: String) {

@@ -10,6 +10,21 @@ import Testing
 struct ExternalAuthorizationTests {
     static let denial = "denied by ext_authz for not found header `x-ext-authz: allow` in the request"
 
+    /// The task's CUSTOM policy on reviews' `/headers`, asking `provider`.
+    static func customPolicyYAML(_ provider: String) -> String {
+        """
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: ext-authz, namespace: default}
+        spec:
+          selector: {matchLabels: {app: reviews}}
+          action: CUSTOM
+          provider: {name: \(provider)}
+          rules:
+          - to: [{operation: {paths: ["/headers"]}}]
+        """
+    }
+
     @Test("/headers with x-ext-authz: deny is the authorizer's 403 and body; allow reaches the app with the authorizer's header; other paths are not checked; checks share kept-alive connections; the check carries the method, path and the headers let through; a provider that is not an authorizer fails closed")
     func customPolicy() throws {
         let mesh = try MeshHarness()
@@ -47,19 +62,7 @@ struct ExternalAuthorizationTests {
         let client = try mesh.startClient()
         try mesh.waitForEndpoints(proxy: "reviews-v1-", cluster: "outbound|8000||ext-authz.default.svc.cluster.local", count: 1)
         try mesh.waitForEndpoints(proxy: "client-", count: 1)
-        func policy(_ provider: String) -> String {
-            """
-            apiVersion: security.istio.io/v1
-            kind: AuthorizationPolicy
-            metadata: {name: ext-authz, namespace: default}
-            spec:
-              selector: {matchLabels: {app: reviews}}
-              action: CUSTOM
-              provider: {name: \(provider)}
-              rules:
-              - to: [{operation: {paths: ["/headers"]}}]
-            """
-        }
+        let policy = Self.customPolicyYAML
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: policy("sample-ext-authz-http")).status == 0)
         func call(_ path: String, _ header: String?) throws -> (status: Int, body: String) {
             let answer = try mesh.curl(through: client, "http://reviews:9080\(path)", headers: (header.map { ["x-ext-authz: \($0)"] } ?? []) + ["authorization: Bearer t0k3n", "x-other: secret"])

@@ -32,8 +32,9 @@ enum ExternalVerdict {
 /// Envoy's HTTP ext_authz service, for Istio's `envoyExtAuthzHttp` providers: the check request is
 /// the client's method, the provider's `pathPrefix` followed by the request's path, no body, the
 /// request's Host, Authorization and `includeRequestHeadersInCheck` headers and the provider's
-/// `includeAdditionalHeadersInCheck` (over the request's of the same name); one connection a
-/// check (mutual TLS to an authorizer with a sidecar), closed after it, within the provider's timeout.
+/// `includeAdditionalHeadersInCheck` (over the request's of the same name), on a connection kept
+/// alive between checks (mutual TLS to an authorizer with a sidecar; `ExternalAuthorizationHTTPCall`),
+/// within the provider's timeout. The gRPC provider's check is `ExternalAuthorizationGRPC`.
 enum ExternalAuthorization {
     /// The check request's head for a request with `head` (its `uri` the path the client asked for).
     static func checkHead(_ head: ProxyRequestHead, authority: String, authorizer: ExternalAuthorizer) -> HTTPRequestHead {
