@@ -14,7 +14,7 @@ PERMISSION_DENIED and a DeniedHttpResponse (403, the body above, `x-ext-authz-ch
 as the sample's Check answers. Beyond the sample, for the test of Envoy's OkHttpResponse edits: with
 `x-ext-authz-edit: 1` too, the answer also appends `x-appended: from-authz` (append true), removes
 `x-other` and adds `x-authz-said: hi` to the client's answer.
-Each check is appended as a JSON line to $CHECKS_FILE (HTTP: method, path, headers; gRPC: the
+Each check is appended as a JSON line to $CHECKS_FILE (HTTP: method, path, headers, body; gRPC: the
 CheckRequest as JSON and the call's metadata).
 Binds WEFT_APP_ADDRESS (or 127.0.0.1) on the ports given (8000 [9000])."""
 import json
@@ -28,10 +28,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def check(self):
         length = int(self.headers.get("content-length") or 0)
-        if length:
-            self.rfile.read(length)
+        body = self.rfile.read(length) if length else b""
         with open(os.environ["CHECKS_FILE"], "a") as f:
-            f.write(json.dumps({"method": self.command, "path": self.path,
+            f.write(json.dumps({"method": self.command, "path": self.path, "body": body.decode(errors="replace"),
                                 "headers": {k.lower(): v for k, v in self.headers.items()}}) + "\n")
         allowed = self.headers.get("x-ext-authz") == "allow"
         body = b"" if allowed else DENIAL.encode()

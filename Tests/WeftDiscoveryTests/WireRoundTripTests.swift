@@ -136,6 +136,7 @@ struct WireRoundTripTests {
         var grpc = ExternalAuthorizer(name: "sample-ext-authz-grpc", address: "ext-authz.foo.svc.cluster.local:9000")
         grpc.api = .grpc
         grpc.timeoutMs = 300
+        grpc.requestBody = ExternalAuthorizer.RequestBody(maxBytes: 2048, allowPartial: true, packAsBytes: true)
         tcpInbound.authorization = [
             AuthorizationPolicyConfig(name: "foo/ext-authz", action: .custom, rules: [AuthorizationRule()], provider: authorizer),
             AuthorizationPolicyConfig(name: "foo/ext-authz-zipkin", action: .custom, dryRun: true, rules: [AuthorizationRule()], provider: unusable),

@@ -33,7 +33,7 @@ struct ExternalAuthorizationGRPCTests {
             """ + "\n---\n" + AccessLogTests.configMap("""
             extensionProviders:
             - name: sample-ext-authz-grpc
-              envoyExtAuthzGrpc: {service: ext-authz.default.svc.cluster.local, port: "9000"}
+              envoyExtAuthzGrpc: {service: ext-authz.default.svc.cluster.local, port: "9000", includeRequestBody: {maxRequestBytes: 4096}}
             - name: nowhere-grpc
               envoyExtAuthzGrpc: {service: nowhere.default.svc.cluster.local, port: "9000", timeout: 2s, statusOnError: "503"}
             """)).status == 0)
@@ -87,11 +87,20 @@ struct ExternalAuthorizationGRPCTests {
         #expect(try call("/ip", []).status == 200, "a path the policy does not name is not checked")
         for _ in 0..<6 { #expect(try call("/headers", ["x-ext-authz: allow"]).status == 200) }
 
+        // includeRequestBody: the body in the CheckRequest's http.body, the partial mark among its headers.
+        let posted = try WeftProcess.runTool("curl", ["-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", "-x", "http://\(pod):15001",
+                                                      "-H", "x-ext-authz: allow", "--data-binary", "hello=world", "http://reviews:9080/headers"])
+        #expect(posted == "200")
+        let bodyCheck = ((try? String(contentsOf: checks, encoding: .utf8)) ?? "").split(separator: "\n").last
+            .flatMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        let bodyHTTP = ((((bodyCheck?["grpc"] as? [String: Any])?["attributes"] as? [String: Any])?["request"] as? [String: Any])?["http"] as? [String: Any]) ?? [:]
+        #expect(bodyHTTP["body"] as? String == "hello=world" && (bodyHTTP["headers"] as? [String: String])?["x-envoy-auth-partial-body"] == "false", "\(bodyHTTP)")
+
         let recorded = ((try? String(contentsOf: checks, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
         }
-        #expect(recorded.count >= 10, "\(recorded.count) checks")
-        let last = try #require(recorded.last)
+        #expect(recorded.count >= 11, "\(recorded.count) checks")
+        let last = try #require(recorded.dropLast().last)
         let attributes = (last["grpc"] as? [String: Any])?["attributes"] as? [String: Any] ?? [:]
         let http = ((attributes["request"] as? [String: Any])?["http"] as? [String: Any]) ?? [:]
         #expect(http["method"] as? String == "GET" && http["path"] as? String == "/headers" && http["host"] as? String == "reviews:9080", "\(http)")

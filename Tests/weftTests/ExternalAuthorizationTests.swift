@@ -25,7 +25,7 @@ struct ExternalAuthorizationTests {
         """
     }
 
-    @Test("/headers with x-ext-authz: deny is the authorizer's 403 and body; allow reaches the app with the authorizer's header; other paths are not checked; checks share kept-alive connections; the check carries the method, path and the headers let through; a provider that is not an authorizer fails closed")
+    @Test("/headers with x-ext-authz: deny is the authorizer's 403 and body; allow reaches the app with the authorizer's header; other paths are not checked; checks share kept-alive connections; includeRequestBodyInCheck carries the body (partial, or 413 past the limit); the check carries the method, path and the headers let through; a provider that is not an authorizer fails closed")
     func customPolicy() throws {
         let mesh = try MeshHarness()
         defer { mesh.stopWorkloads() }
@@ -55,6 +55,18 @@ struct ExternalAuthorizationTests {
                 includeAdditionalHeadersInCheck: {x-checked-by: weft}
             - name: not-an-authorizer
               zipkin: {service: zipkin.istio-system.svc.cluster.local, port: 9411}
+            - name: with-partial-body
+              envoyExtAuthzHttp:
+                service: ext-authz.default.svc.cluster.local
+                port: "8000"
+                includeRequestHeadersInCheck: [x-ext-authz]
+                includeRequestBodyInCheck: {maxRequestBytes: 16, allowPartialMessage: true}
+            - name: with-whole-body
+              envoyExtAuthzHttp:
+                service: ext-authz.default.svc.cluster.local
+                port: "8000"
+                includeRequestHeadersInCheck: [x-ext-authz]
+                includeRequestBodyInCheck: {maxRequestBytes: 16}
             """)).status == 0)
         try mesh.startApp(name: "ext-authz-v1", labels: "app=ext-authz", port: 8000,
                           command: ["python3", MeshHarness.fixtures.appendingPathComponent("ext_authz.py").path, "8000"], environment: ["CHECKS_FILE": checks.path])
@@ -96,6 +108,32 @@ struct ExternalAuthorizationTests {
         let handshakes = stats.split(separator: "\n").first { $0.hasPrefix("cluster.outbound|8000||ext-authz.default.svc.cluster.local.ssl.handshake: ") }
             .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
         #expect((1...2).contains(handshakes) && recorded.count >= 8, "\(recorded.count) checks over \(handshakes) handshakes")
+
+        // includeRequestBodyInCheck: the check waits for the body and carries it, cut to maxRequestBytes
+        // (x-envoy-auth-partial-body: true) when partial messages are allowed, else a longer body is 413.
+        func post(_ body: String) throws -> (status: Int, bodyLength: Int) {
+            let output = try WeftProcess.runTool("curl", ["-s", "-m", "10", "-x", "http://\(client):15001", "-w", "\n%{http_code}",
+                                                          "-H", "x-ext-authz: allow", "-H", "content-type: text/plain", "--data-binary", body, "http://reviews:9080/headers"])
+            let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+            let echoed = (try? JSONSerialization.jsonObject(with: Data(lines.dropLast().joined(separator: "\n").utf8))) as? [String: Any]
+            return (Int(lines.last ?? "") ?? 0, echoed?["body_length"] as? Int ?? -1)
+        }
+        func lastCheck() -> [String: Any] {
+            ((try? String(contentsOf: checks, encoding: .utf8)) ?? "").split(separator: "\n").last
+                .flatMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] } ?? [:]
+        }
+        let long = "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: policy("with-partial-body")).status == 0)
+        try mesh.waitUntil("the body-carrying provider's policy takes effect") {
+            (try? post(long)).map { $0.status == 200 } == true && lastCheck()["body"] as? String == String(long.prefix(16))
+        }
+        #expect(try post(long) == (200, 40), "the app gets the whole body")
+        #expect((lastCheck()["headers"] as? [String: String])?["x-envoy-auth-partial-body"] == "true", "\(lastCheck())")
+        #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: policy("with-whole-body")).status == 0)
+        try mesh.waitUntil("the whole-body provider's policy takes effect") { (try? post(long).status) == 413 }
+        #expect(try post("short body") == (200, 10))
+        #expect(lastCheck()["body"] as? String == "short body" && (lastCheck()["headers"] as? [String: String])?["x-envoy-auth-partial-body"] == "false",
+                "\(lastCheck())")
 
         // A provider that is not an authorizer fails closed for what the policy matches, as Istio does for a provider it cannot use.
         #expect(try mesh.controlPlane.weft(["apply", "-f", "-"], stdin: policy("not-an-authorizer")).status == 0)

@@ -73,6 +73,14 @@ public enum AuthorizationTranslator {
         if let timeout = body["timeout"]?.stringValue, let duration = try? IstioDuration(parsing: timeout), duration.nanoseconds > 0 {
             authorizer.timeoutMs = Int(max(1, duration.nanoseconds / 1_000_000))
         }
+        if case .object(let included)? = body[grpc ? "includeRequestBody" : "includeRequestBodyInCheck"] {
+            // Istio's default limit when maxRequestBytes is unset (or not positive): 1 MiB.
+            let limit = included["maxRequestBytes"].flatMap(TelemetryTranslator.int).flatMap { $0 > 0 ? $0 : nil } ?? 1 << 20
+            var requestBody = ExternalAuthorizer.RequestBody(maxBytes: limit)
+            if case .bool(let partial)? = included["allowPartialMessage"] { requestBody.allowPartial = partial }
+            if case .bool(let bytes)? = included["packAsBytes"] { requestBody.packAsBytes = bytes }
+            authorizer.requestBody = requestBody
+        }
         if (body["service"]?.stringValue ?? "").isEmpty { authorizer.unusable = "provider \"\(name)\" names no service" }
         return authorizer
     }

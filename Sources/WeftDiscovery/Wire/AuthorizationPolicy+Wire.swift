@@ -30,6 +30,11 @@ extension Weft_Discovery_V1_AuthorizationPolicy {
             wire.timeoutMs = Int64(model: model.timeoutMs)
             wire.unusable = model.unusable ?? ""
             wire.grpc = model.api == .grpc
+            if let body = model.requestBody {
+                wire.bodyMaxBytes = Int64(model: body.maxBytes)
+                wire.bodyAllowPartial = body.allowPartial
+                wire.bodyPackAsBytes = body.packAsBytes
+            }
             provider = wire
         }
         dryRun = model.dryRun
@@ -97,6 +102,10 @@ extension AuthorizationPolicyConfig {
             made.timeoutMs = Int(wire: wire.provider.timeoutMs)
             made.unusable = wire.provider.unusable.isEmpty ? nil : wire.provider.unusable
             made.api = wire.provider.grpc ? .grpc : .http
+            if wire.provider.bodyMaxBytes > 0 {
+                made.requestBody = ExternalAuthorizer.RequestBody(maxBytes: Int(wire: wire.provider.bodyMaxBytes), allowPartial: wire.provider.bodyAllowPartial,
+                                                                  packAsBytes: wire.provider.bodyPackAsBytes)
+            }
             provider = made
         }
         self.init(name: wire.name, action: action, dryRun: wire.dryRun, rules: wire.rules.map { rule in

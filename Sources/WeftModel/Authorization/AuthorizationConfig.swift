@@ -58,6 +58,24 @@ public struct ExternalAuthorizer: Sendable, Hashable, Codable {
     public var timeoutMs = 600_000
     /// Why the provider cannot be used (not found, not an HTTP provider): matching requests are denied, as Istio fails closed.
     public var unusable: String?
+    /// `includeRequestBodyInCheck` (HTTP) or `includeRequestBody` (gRPC): the check waits for the body and carries it.
+    public var requestBody: RequestBody?
+
+    /// How much of a request's body a check carries (Envoy's ext_authz `with_request_body`).
+    public struct RequestBody: Sendable, Hashable, Codable {
+        /// The most bytes carried.
+        public var maxBytes: Int
+        /// A longer body is cut to `maxBytes` (and the check says so) instead of refused with 413.
+        public var allowPartial: Bool
+        /// gRPC: the body as bytes (`raw_body`) instead of text (`body`).
+        public var packAsBytes: Bool
+
+        public init(maxBytes: Int, allowPartial: Bool = false, packAsBytes: Bool = false) {
+            self.maxBytes = maxBytes
+            self.allowPartial = allowPartial
+            self.packAsBytes = packAsBytes
+        }
+    }
 
     public init(name: String, address: String) {
         self.name = name

@@ -36,8 +36,16 @@ enum ExternalVerdict {
 /// alive between checks (mutual TLS to an authorizer with a sidecar; `ExternalAuthorizationHTTPCall`),
 /// within the provider's timeout. The gRPC provider's check is `ExternalAuthorizationGRPC`.
 enum ExternalAuthorization {
-    /// The check request's head for a request with `head` (its `uri` the path the client asked for).
-    static func checkHead(_ head: ProxyRequestHead, authority: String, authorizer: ExternalAuthorizer) -> HTTPRequestHead {
+    /// Whether a request with `head` has a body to wait for (a length above 0, or chunked).
+    static func hasBody(_ head: ProxyRequestHead) -> Bool {
+        if let length = head.headers.first(name: "content-length") { return (Int(length) ?? 0) > 0 }
+        return head.headers.contains(name: "transfer-encoding")
+    }
+
+    /// The check request's head for a request with `head` (its `uri` the path the client asked for);
+    /// with the request's body (or its first bytes), its length and Envoy's `x-envoy-auth-partial-body`.
+    static func checkHead(_ head: ProxyRequestHead, authority: String, authorizer: ExternalAuthorizer,
+                          body: (bytes: ByteBuffer, partial: Bool)? = nil) -> HTTPRequestHead {
         var headers = HTTPHeaders()
         headers.add(name: "host", value: authority)
         let added = Set(authorizer.additionalHeaders.map(\.name))
@@ -47,7 +55,8 @@ enum ExternalAuthorization {
         for header in authorizer.additionalHeaders where header.name != "host" && header.name != "content-length" {
             headers.add(name: header.name, value: header.value)
         }
-        headers.add(name: "content-length", value: "0")
+        if let body { headers.add(name: "x-envoy-auth-partial-body", value: body.partial ? "true" : "false") }
+        headers.add(name: "content-length", value: String(body?.bytes.readableBytes ?? 0))
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: authorizer.pathPrefix + head.uri, headers: headers)
     }
 
@@ -91,26 +100,41 @@ extension ProxyServerHandler {
         let answering: Bool
         if case .respond = decision { answering = true } else { answering = false }
         machine.delayDecision(answering: answering)
-        if !answering { setReading(false) }
-        let stats = listener.stats
         guard let target = ExternalAuthorization.target(authorizer, configuration: request.configuration,
                                                         namespace: listener.tracer?.workload.namespace ?? listener.telemetry?.workload.namespace ?? "default",
                                                         balancer: listener.balancer) else {
-            stats.increment("ext_authz.error")
+            listener.stats.increment("ext_authz.error")
             return answer(LocalResponse(status: authorizer.statusOnError, flag: "UAEX"), version: head.version)
         }
+        if let included = authorizer.requestBody, !answering, ExternalAuthorization.hasBody(head) {
+            // Reads go on until the body (or `maxBytes` of it) is in: the check carries it.
+            checkBodyWaiter = { [weak self] in
+                self?.askWhenBodyIsRead(included, decision: decision, authorizer: authorizer, head: head, request: request, target: target, context: context)
+            }
+            return askWhenBodyIsRead(included, decision: decision, authorizer: authorizer, head: head, request: request, target: target, context: context)
+        }
+        if !answering { setReading(false) }
+        askAuthorizer(decision, authorizer: authorizer, head: head, request: request, target: target, context: context, body: nil)
+    }
+
+    /// Asks the authorizer, the request's body (or its first bytes, `partial`) in the check when given.
+    func askAuthorizer(_ decision: RequestDecision, authorizer: ExternalAuthorizer, head: ProxyRequestHead, request: RequestContext,
+                       target: (host: String, port: Int, cluster: String?, transport: UpstreamTransport), context: ChannelHandlerContext,
+                       body: (bytes: ByteBuffer, partial: Bool)?) {
+        let stats = listener.stats
         let asked: EventLoopFuture<ExternalVerdict>
         switch authorizer.api {
         case .http:
-            let checkHead = ExternalAuthorization.checkHead(head, authority: request.attributes.authority, authorizer: authorizer)
-            asked = ExternalAuthorization.check(checkHead, target: target, authorizer: authorizer, pool: listener.pool.value)
+            let checkHead = ExternalAuthorization.checkHead(head, authority: request.attributes.authority, authorizer: authorizer, body: body)
+            asked = ExternalAuthorization.check(checkHead, body: body?.bytes, target: target, authorizer: authorizer, pool: listener.pool.value)
         case .grpc:
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
             let peers = ExternalAuthorizationGRPC.Peers(source: listener.remoteAddress(of: context.channel), sourcePrincipal: peer?.certificate.identity ?? "",
                                                         destination: listener.localAddress(of: context.channel), destinationPrincipal: peer?.localIdentity ?? "")
-            let check = ExternalAuthorizationGRPC.checkRequest(head, attributes: request.attributes, peers: peers, http2: http2,
+            var check = ExternalAuthorizationGRPC.checkRequest(head, attributes: request.attributes, peers: peers, http2: http2,
                                                                streamID: UInt64.random(in: 1...UInt64.max), time: now)
+            if let body { ExternalAuthorizationGRPC.include(body, packAsBytes: authorizer.requestBody?.packAsBytes ?? false, in: &check) }
             asked = ExternalAuthorizationGRPC.check(check, target: target, authorizer: authorizer, pool: listener.pool.value)
         }
         asked

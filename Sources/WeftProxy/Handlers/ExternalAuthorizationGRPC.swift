@@ -1,3 +1,4 @@
+import struct Foundation.Data
 import Glibc
 import NIOCore
 import NIOHTTP1
@@ -50,6 +51,17 @@ enum ExternalAuthorizationGRPC {
         context.destination = peer(peers.destination, principal: peers.destinationPrincipal)
         context.request = request
         return ExtAuthzCheckRequest.with { $0.attributes = context }
+    }
+
+    /// The request's body (or its first bytes) in the check, as Envoy's `with_request_body` puts it:
+    /// text in `body` (bytes in `raw_body` with `pack_as_bytes`), `x-envoy-auth-partial-body` among the headers.
+    static func include(_ body: (bytes: ByteBuffer, partial: Bool), packAsBytes: Bool, in check: inout ExtAuthzCheckRequest) {
+        if packAsBytes {
+            check.attributes.request.http.rawBody = Data(body.bytes.readableBytesView)
+        } else {
+            check.attributes.request.http.body = String(decoding: body.bytes.readableBytesView, as: UTF8.self)
+        }
+        check.attributes.request.http.headers["x-envoy-auth-partial-body"] = body.partial ? "true" : "false"
     }
 
     /// The check for a TCP connection, as Envoy's network ext_authz filter sends it: both ends and

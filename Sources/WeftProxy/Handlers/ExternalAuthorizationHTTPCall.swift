@@ -9,15 +9,15 @@ import WeftModel
 /// timeout closes the connection.
 extension ExternalAuthorization {
     /// Asks the authorizer over a connection from `pool` (its loop's).
-    static func check(_ head: HTTPRequestHead, target: (host: String, port: Int, cluster: String?, transport: UpstreamTransport), authorizer: ExternalAuthorizer,
-                      pool: UpstreamConnectionPool) -> EventLoopFuture<ExternalVerdict> {
+    static func check(_ head: HTTPRequestHead, body: ByteBuffer? = nil, target: (host: String, port: Int, cluster: String?, transport: UpstreamTransport),
+                      authorizer: ExternalAuthorizer, pool: UpstreamConnectionPool) -> EventLoopFuture<ExternalVerdict> {
         let eventLoop = pool.eventLoop
         let promise = eventLoop.makePromise(of: ExternalVerdict.self)
         let timeout = eventLoop.scheduleTask(in: .milliseconds(Int64(authorizer.timeoutMs))) {
             promise.succeed(.failed("no answer within \(authorizer.timeoutMs) ms"))
         }
         promise.futureResult.whenComplete { _ in timeout.cancel() }
-        let call = HTTPCheckCall(head: head, target: target, authorizer: authorizer, pool: pool, promise: promise)
+        let call = HTTPCheckCall(head: head, body: body, target: target, authorizer: authorizer, pool: pool, promise: promise)
         if let kept = pool.authorizerConnections.take(call.key) {
             call.send(on: kept, kept: true)
         } else {
@@ -29,15 +29,17 @@ extension ExternalAuthorization {
     /// One check's exchange, on the pool's loop.
     final class HTTPCheckCall {
         let head: HTTPRequestHead
+        let body: ByteBuffer?
         let target: (host: String, port: Int, cluster: String?, transport: UpstreamTransport)
         let authorizer: ExternalAuthorizer
         let pool: UpstreamConnectionPool
         let promise: EventLoopPromise<ExternalVerdict>
         let key: UpstreamPoolKey
 
-        init(head: HTTPRequestHead, target: (host: String, port: Int, cluster: String?, transport: UpstreamTransport), authorizer: ExternalAuthorizer,
+        init(head: HTTPRequestHead, body: ByteBuffer?, target: (host: String, port: Int, cluster: String?, transport: UpstreamTransport), authorizer: ExternalAuthorizer,
              pool: UpstreamConnectionPool, promise: EventLoopPromise<ExternalVerdict>) {
             self.head = head
+            self.body = body
             self.target = target
             self.authorizer = authorizer
             self.pool = pool
@@ -91,6 +93,7 @@ extension ExternalAuthorization {
                 if !reader.isFinished { channel.close(promise: nil) }
             }
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            if let body, body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         }
     }

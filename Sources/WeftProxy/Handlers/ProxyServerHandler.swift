@@ -37,6 +37,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     var insideRead = false
     /// Downstream reads are paused (each change of autoRead is a syscall; only real changes are made).
     private var readsPaused = false
+    /// An external check that carries the request's body, waiting for it: run as each part is read.
+    var checkBodyWaiter: (() -> Void)?
     /// Told where request heads arrive and responses run (its 408 must not cut into a response).
     let headersTimeout: RequestHeadersTimeout?
     /// HTTP/1.1: responses are written as bytes here (an HTTP/2 stream's parts go to its codec as they are).
@@ -192,7 +194,7 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     private func act(on action: consuming Machine.RequestPartAction, context: ChannelHandlerContext) {
         switch consume action {
         case .none:
-            break
+            if let waiter = checkBodyWaiter { waiter() }
         case .decide(let part):
             if case .head(let head) = consume part { start(consume head, context: context) }
         case .hold(let pauseReads):

@@ -122,6 +122,13 @@ struct ServerExchangeStateMachine<Part, Upstream> {
         request.replay = nil
     }
 
+    /// While a decision is awaited: the parts of the request read so far, and whether it has ended
+    /// (an external check that carries the body waits for them).
+    var partsWhileDeciding: (parts: [Part], ended: Bool)? {
+        guard case .deciding = state, !request.dropsBody else { return nil }
+        return (request.pending, request.ended)
+    }
+
     /// Whether a decision is still awaited (a delay's timer finds the connection as it was left).
     var isDeciding: Bool {
         if case .deciding = state { return true }

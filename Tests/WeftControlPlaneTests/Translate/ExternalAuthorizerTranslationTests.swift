@@ -26,7 +26,8 @@ struct ExternalAuthorizerTranslationTests {
                 headersToDownstreamOnAllow: [x-trace]
                 headersToDownstreamOnDeny: [x-reason]
             - name: grpc
-              envoyExtAuthzGrpc: {service: ext-authz.foo.svc.cluster.local, port: "9000", timeout: 250ms, failOpen: true, statusOnError: "500"}
+              envoyExtAuthzGrpc: {service: ext-authz.foo.svc.cluster.local, port: "9000", timeout: 250ms, failOpen: true, statusOnError: "500",
+                                  includeRequestBody: {maxRequestBytes: 2048, allowPartialMessage: true, packAsBytes: true}}
             - name: zipkin
               zipkin: {service: zipkin.istio-system.svc.cluster.local, port: 9411}
             """)
@@ -40,6 +41,7 @@ struct ExternalAuthorizerTranslationTests {
         let grpc = AuthorizationTranslator.externalAuthorizer("grpc", providers: providers)
         #expect(grpc.api == .grpc && grpc.address == "ext-authz.foo.svc.cluster.local:9000" && grpc.unusable == nil)
         #expect(grpc.timeoutMs == 250 && grpc.failOpen && grpc.statusOnError == 500 && grpc.pathPrefix.isEmpty && grpc.includeRequestHeaders.isEmpty)
+        #expect(grpc.requestBody == .init(maxBytes: 2048, allowPartial: true, packAsBytes: true) && http.requestBody == nil)
         #expect(AuthorizationTranslator.externalAuthorizer("zipkin", providers: providers).unusable?.contains("is not an envoyExtAuthzHttp or envoyExtAuthzGrpc provider") == true)
         #expect(AuthorizationTranslator.externalAuthorizer("nowhere", providers: providers).unusable?.contains("no extension provider") == true)
     }

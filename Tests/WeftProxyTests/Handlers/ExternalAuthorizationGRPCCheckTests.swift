@@ -35,6 +35,18 @@ struct ExternalAuthorizationGRPCCheckTests {
         #expect(streamed.attributes.request.http.size == -1 && streamed.attributes.request.http.protocol == "HTTP/2")
     }
 
+    @Test("the body in the check: text in body, bytes in raw_body with packAsBytes, x-envoy-auth-partial-body among the headers")
+    func body() {
+        var check = ExtAuthzCheckRequest()
+        ExternalAuthorizationGRPC.include((ByteBuffer(string: "a=1"), partial: true), packAsBytes: false, in: &check)
+        #expect(check.attributes.request.http.body == "a=1" && check.attributes.request.http.rawBody.isEmpty)
+        #expect(check.attributes.request.http.headers["x-envoy-auth-partial-body"] == "true")
+        var packed = ExtAuthzCheckRequest()
+        ExternalAuthorizationGRPC.include((ByteBuffer(bytes: [0, 255]), partial: false), packAsBytes: true, in: &packed)
+        #expect(Array(packed.attributes.request.http.rawBody) == [0, 255] && packed.attributes.request.http.body.isEmpty)
+        #expect(packed.attributes.request.http.headers["x-envoy-auth-partial-body"] == "false")
+    }
+
     static func option(_ key: String, _ value: String, append: Bool? = nil) -> ExtAuthzHeaderValueOption {
         ExtAuthzHeaderValueOption.with { option in
             option.header = .with { $0.key = key; $0.value = value }

@@ -877,6 +877,13 @@ public nonisolated struct Weft_Discovery_V1_AuthorizationPolicy: @unchecked Send
     /// envoyExtAuthzGrpc: Envoy's Authorization/Check over gRPC (the HTTP fields unused).
     public var grpc: Bool = false
 
+    /// includeRequestBodyInCheck / includeRequestBody: the most body bytes a check carries (0: no body).
+    public var bodyMaxBytes: Int64 = 0
+
+    public var bodyAllowPartial: Bool = false
+
+    public var bodyPackAsBytes: Bool = false
+
     public var unknownFields = SwiftProtobuf.UnknownStorage()
 
     public nonisolated struct Header: Sendable {
@@ -3556,7 +3563,7 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Action: SwiftProtobu
 
 nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Provider: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = Weft_Discovery_V1_AuthorizationPolicy.protoMessageName + ".Provider"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{3}path_prefix\0\u{3}include_request_headers\0\u{3}headers_to_upstream_on_allow\0\u{3}headers_to_downstream_on_allow\0\u{3}headers_to_downstream_on_deny\0\u{3}status_on_error\0\u{3}fail_open\0\u{3}timeout_ms\0\u{1}unusable\0\u{3}additional_headers\0\u{1}grpc\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{3}path_prefix\0\u{3}include_request_headers\0\u{3}headers_to_upstream_on_allow\0\u{3}headers_to_downstream_on_allow\0\u{3}headers_to_downstream_on_deny\0\u{3}status_on_error\0\u{3}fail_open\0\u{3}timeout_ms\0\u{1}unusable\0\u{3}additional_headers\0\u{1}grpc\0\u{3}body_max_bytes\0\u{3}body_allow_partial\0\u{3}body_pack_as_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3577,6 +3584,9 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Provider: SwiftProto
       case 11: try { try decoder.decodeSingularStringField(value: &self.unusable) }()
       case 12: try { try decoder.decodeRepeatedMessageField(value: &self.additionalHeaders) }()
       case 13: try { try decoder.decodeSingularBoolField(value: &self.grpc) }()
+      case 14: try { try decoder.decodeSingularInt64Field(value: &self.bodyMaxBytes) }()
+      case 15: try { try decoder.decodeSingularBoolField(value: &self.bodyAllowPartial) }()
+      case 16: try { try decoder.decodeSingularBoolField(value: &self.bodyPackAsBytes) }()
       default: break
       }
     }
@@ -3622,6 +3632,15 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Provider: SwiftProto
     if self.grpc != false {
       try visitor.visitSingularBoolField(value: self.grpc, fieldNumber: 13)
     }
+    if self.bodyMaxBytes != 0 {
+      try visitor.visitSingularInt64Field(value: self.bodyMaxBytes, fieldNumber: 14)
+    }
+    if self.bodyAllowPartial != false {
+      try visitor.visitSingularBoolField(value: self.bodyAllowPartial, fieldNumber: 15)
+    }
+    if self.bodyPackAsBytes != false {
+      try visitor.visitSingularBoolField(value: self.bodyPackAsBytes, fieldNumber: 16)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3639,6 +3658,9 @@ nonisolated extension Weft_Discovery_V1_AuthorizationPolicy.Provider: SwiftProto
     if lhs.unusable != rhs.unusable {return false}
     if lhs.additionalHeaders != rhs.additionalHeaders {return false}
     if lhs.grpc != rhs.grpc {return false}
+    if lhs.bodyMaxBytes != rhs.bodyMaxBytes {return false}
+    if lhs.bodyAllowPartial != rhs.bodyAllowPartial {return false}
+    if lhs.bodyPackAsBytes != rhs.bodyPackAsBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -181,6 +181,8 @@ public nonisolated struct ExtAuthzAttributeContext: @unchecked Sendable {
 
     public var body: String = String()
 
+    public var rawBody: Data = Data()
+
     public var unknownFields = SwiftProtobuf.UnknownStorage()
 
     public init() {}
@@ -667,7 +669,7 @@ nonisolated extension ExtAuthzAttributeContext.Request: SwiftProtobuf.Message, S
 
 nonisolated extension ExtAuthzAttributeContext.HttpRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = ExtAuthzAttributeContext.protoMessageName + ".HttpRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}method\0\u{1}headers\0\u{1}path\0\u{1}host\0\u{1}scheme\0\u{1}query\0\u{1}fragment\0\u{1}size\0\u{1}protocol\0\u{1}body\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}method\0\u{1}headers\0\u{1}path\0\u{1}host\0\u{1}scheme\0\u{1}query\0\u{1}fragment\0\u{1}size\0\u{1}protocol\0\u{1}body\0\u{3}raw_body\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -686,6 +688,7 @@ nonisolated extension ExtAuthzAttributeContext.HttpRequest: SwiftProtobuf.Messag
       case 9: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.`protocol`) }()
       case 11: try { try decoder.decodeSingularStringField(value: &self.body) }()
+      case 12: try { try decoder.decodeSingularBytesField(value: &self.rawBody) }()
       default: break
       }
     }
@@ -725,6 +728,9 @@ nonisolated extension ExtAuthzAttributeContext.HttpRequest: SwiftProtobuf.Messag
     if !self.body.isEmpty {
       try visitor.visitSingularStringField(value: self.body, fieldNumber: 11)
     }
+    if !self.rawBody.isEmpty {
+      try visitor.visitSingularBytesField(value: self.rawBody, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -740,6 +746,7 @@ nonisolated extension ExtAuthzAttributeContext.HttpRequest: SwiftProtobuf.Messag
     if lhs.size != rhs.size {return false}
     if lhs.`protocol` != rhs.`protocol` {return false}
     if lhs.body != rhs.body {return false}
+    if lhs.rawBody != rhs.rawBody {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
