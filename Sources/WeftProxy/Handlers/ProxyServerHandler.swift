@@ -132,6 +132,8 @@ final class ProxyServerHandler: ChannelInboundHandler, RemovableChannelHandler, 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         channel = nil
+        // A check still waiting for a body holds the context: let both go.
+        checkBodyWaiter = nil
     }
 
     // MARK: downstream events
