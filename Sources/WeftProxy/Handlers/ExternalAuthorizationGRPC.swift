@@ -138,12 +138,7 @@ enum ExternalAuthorizationGRPC {
     /// Asks the authorizer on a stream of the pool's HTTP/2 connection to `target` (the pool's loop).
     static func check(_ request: ExtAuthzCheckRequest, target: (host: String, port: Int, cluster: String?, transport: UpstreamTransport),
                       authorizer: ExternalAuthorizer, pool: UpstreamConnectionPool) -> EventLoopFuture<ExternalVerdict> {
-        let eventLoop = pool.eventLoop
-        let promise = eventLoop.makePromise(of: GRPCUnaryOutcome.self)
-        let timeout = eventLoop.scheduleTask(in: .milliseconds(Int64(authorizer.timeoutMs))) {
-            promise.succeed(.failed("no answer within \(authorizer.timeoutMs) ms"))
-        }
-        promise.futureResult.whenComplete { _ in timeout.cancel() }
+        let promise = ExternalAuthorization.answerPromise(on: pool.eventLoop, authorizer: authorizer) { GRPCUnaryOutcome.failed($0) }
         let message: ByteBuffer
         do {
             message = ByteBuffer(bytes: try request.serializedBytes() as [UInt8])

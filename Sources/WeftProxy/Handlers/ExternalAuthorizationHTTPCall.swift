@@ -11,12 +11,7 @@ extension ExternalAuthorization {
     /// Asks the authorizer over a connection from `pool` (its loop's).
     static func check(_ head: HTTPRequestHead, body: ByteBuffer? = nil, target: (host: String, port: Int, cluster: String?, transport: UpstreamTransport),
                       authorizer: ExternalAuthorizer, pool: UpstreamConnectionPool) -> EventLoopFuture<ExternalVerdict> {
-        let eventLoop = pool.eventLoop
-        let promise = eventLoop.makePromise(of: ExternalVerdict.self)
-        let timeout = eventLoop.scheduleTask(in: .milliseconds(Int64(authorizer.timeoutMs))) {
-            promise.succeed(.failed("no answer within \(authorizer.timeoutMs) ms"))
-        }
-        promise.futureResult.whenComplete { _ in timeout.cancel() }
+        let promise = answerPromise(on: pool.eventLoop, authorizer: authorizer) { ExternalVerdict.failed($0) }
         let call = HTTPCheckCall(head: head, body: body, target: target, authorizer: authorizer, pool: pool, promise: promise)
         if let kept = pool.authorizerConnections.take(call.key) {
             call.send(on: kept, kept: true)
@@ -24,6 +19,17 @@ extension ExternalAuthorization {
             call.open()
         }
         return promise.futureResult
+    }
+
+    /// The promise of a check's answer, given `failed(reason)` once the provider's timeout passes first.
+    static func answerPromise<Answer: Sendable>(on eventLoop: any EventLoop, authorizer: ExternalAuthorizer,
+                                                failed: @escaping @Sendable (String) -> Answer) -> EventLoopPromise<Answer> {
+        let promise = eventLoop.makePromise(of: Answer.self)
+        let timeout = eventLoop.scheduleTask(in: .milliseconds(Int64(authorizer.timeoutMs))) {
+            promise.succeed(failed("no answer within \(authorizer.timeoutMs) ms"))
+        }
+        promise.futureResult.whenComplete { _ in timeout.cancel() }
+        return promise
     }
 
     /// One check's exchange, on the pool's loop.
