@@ -79,8 +79,11 @@ enum ExternalAuthorization {
     /// Where the check goes: an endpoint of the authorizer's mesh service, secured as a request to
     /// it would be (Istio's auto mutual TLS to a workload with a sidecar; the DestinationRule's TLS),
     /// as Envoy's ext_authz calls its cluster; any other name, plaintext to the name itself.
-    static func target(_ authorizer: ExternalAuthorizer, configuration: ActiveConfiguration, namespace: String,
-                       balancer: LoadBalancerState) -> (host: String, port: Int, cluster: String?, transport: UpstreamTransport)? {
+    /// `listener`: the proxy's, whose workload namespace a short service name is read in.
+    static func target(_ authorizer: ExternalAuthorizer, configuration: ActiveConfiguration,
+                       listener: ListenerContext) -> (host: String, port: Int, cluster: String?, transport: UpstreamTransport)? {
+        let namespace = listener.tracer?.workload.namespace ?? listener.telemetry?.workload.namespace ?? "default"
+        let balancer = listener.balancer
         guard let (host, port, _) = CollectorAddress.parse(authorizer.address) else { return nil }
         let cluster = "outbound|\(port)||" + RequestTelemetry.inboundService(authority: host, namespace: namespace)
         if configuration.endpoints[cluster]?.isEmpty == false,
@@ -100,9 +103,7 @@ extension ProxyServerHandler {
         let answering: Bool
         if case .respond = decision { answering = true } else { answering = false }
         machine.delayDecision(answering: answering)
-        guard let target = ExternalAuthorization.target(authorizer, configuration: request.configuration,
-                                                        namespace: listener.tracer?.workload.namespace ?? listener.telemetry?.workload.namespace ?? "default",
-                                                        balancer: listener.balancer) else {
+        guard let target = ExternalAuthorization.target(authorizer, configuration: request.configuration, listener: listener) else {
             listener.stats.increment("ext_authz.error")
             return answer(LocalResponse(status: authorizer.statusOnError, flag: "UAEX"), version: head.version)
         }

@@ -38,9 +38,7 @@ enum AuthorizeConnection {
             logger.info("ext_authz: \(reason): connection denied", metadata: ["port": "\(port)", "source": "\(source?.ipText ?? "")"])
             return refuse()
         }
-        guard let target = ExternalAuthorization.target(authorizer, configuration: listener.configuration.active,
-                                                        namespace: listener.telemetry?.workload.namespace ?? listener.tracer?.workload.namespace ?? "default",
-                                                        balancer: listener.balancer) else {
+        guard let target = ExternalAuthorization.target(authorizer, configuration: listener.configuration.active, listener: listener) else {
             stats.increment("tcp.ext_authz.error")
             return refuse()
         }
